@@ -1,0 +1,75 @@
+# tests.cmake: registers every test with ctest.
+#  - tests/<sub>/test_<name>.c  -> executable <sub>_<name>; other .c files in
+#    tests/<sub>/ are helpers linked into each test of that directory.
+#  - tests/<sub>/test_<name>.sh -> run with bash.
+#  - tests/fuzz/fuzz_<name>.c   -> with HEARTH_FUZZ, a libFuzzer target and a
+#    test that runs it for HEARTH_FUZZ_SECONDS over tests/fuzz/corpus/<name>.
+# Every test sees these environment variables: HEARTH_BIN (the hearth binary),
+# HEARTH_GENMODEL, HEARTH_SOURCE_DIR, HEARTH_SHARED_DIR, HEARTH_BUILD_DIR.
+set(HEARTH_TEST_ENV
+  "HEARTH_BIN=$<TARGET_FILE:hearth>"
+  "HEARTH_GENMODEL=${CMAKE_BINARY_DIR}/hearth-genmodel"
+  "HEARTH_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
+  "HEARTH_SHARED_DIR=${HEARTH_SHARED_DIR}"
+  "HEARTH_BUILD_DIR=${CMAKE_BINARY_DIR}")
+set(HEARTH_FUZZ_SECONDS 60 CACHE STRING "seconds each fuzz target runs under ctest")
+
+if(NOT HEARTH_FUZZ)
+  file(GLOB HEARTH_TEST_DIRS LIST_DIRECTORIES true CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/*)
+  foreach(d ${HEARTH_TEST_DIRS})
+    if(NOT IS_DIRECTORY ${d})
+      continue()
+    endif()
+    get_filename_component(sub ${d} NAME)
+    if(sub STREQUAL "fuzz" OR sub STREQUAL "data")
+      continue()
+    endif()
+    file(GLOB all_c CONFIGURE_DEPENDS ${d}/*.c)
+    set(helpers "")
+    set(tests "")
+    foreach(f ${all_c})
+      get_filename_component(n ${f} NAME)
+      if(n MATCHES "^test_")
+        list(APPEND tests ${f})
+      else()
+        list(APPEND helpers ${f})
+      endif()
+    endforeach()
+    foreach(f ${tests})
+      get_filename_component(n ${f} NAME_WE)
+      string(REGEX REPLACE "^test_" "" n ${n})
+      set(t ${sub}_${n})
+      add_executable(${t} ${f} ${helpers})
+      target_include_directories(${t} PRIVATE ${CMAKE_SOURCE_DIR}/tests ${d})
+      target_compile_definitions(${t} PRIVATE HEARTH_SHARED_DIR="${HEARTH_SHARED_DIR}"
+        HEARTH_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+      target_link_libraries(${t} PRIVATE hearth_static)
+      add_test(NAME ${t} COMMAND ${t} WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+      set_tests_properties(${t} PROPERTIES ENVIRONMENT "${HEARTH_TEST_ENV}" LABELS ${sub})
+    endforeach()
+    file(GLOB sh_tests CONFIGURE_DEPENDS ${d}/test_*.sh)
+    foreach(f ${sh_tests})
+      get_filename_component(n ${f} NAME_WE)
+      string(REGEX REPLACE "^test_" "" n ${n})
+      set(t ${sub}_${n}_sh)
+      add_test(NAME ${t} COMMAND bash ${f} WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+      set_tests_properties(${t} PROPERTIES ENVIRONMENT "${HEARTH_TEST_ENV}" LABELS ${sub})
+    endforeach()
+  endforeach()
+else()
+  file(GLOB fuzzers CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
+  foreach(f ${fuzzers})
+    get_filename_component(n ${f} NAME_WE)
+    add_executable(${n} ${f})
+    target_link_libraries(${n} PRIVATE hearth_static)
+    target_link_options(${n} PRIVATE -fsanitize=fuzzer)
+    string(REGEX REPLACE "^fuzz_" "" corpus ${n})
+    set(cdir ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${corpus})
+    # Fresh findings go to a scratch corpus in the build tree; the committed
+    # seeds are read only.
+    add_test(NAME ${n} COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1
+      sh -c "mkdir -p ${CMAKE_BINARY_DIR}/fuzz-${corpus} && exec $<TARGET_FILE:${n}> -max_total_time=${HEARTH_FUZZ_SECONDS} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 ${CMAKE_BINARY_DIR}/fuzz-${corpus} ${cdir}"
+      WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
+    set_tests_properties(${n} PROPERTIES LABELS fuzz TIMEOUT 900)
+  endforeach()
+endif()

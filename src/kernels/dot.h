@@ -1,0 +1,49 @@
+/*
+ * dot.h: the compute kernels the forward pass runs on quantized weights,
+ * straight from the file's own layout (no repacked copy).
+ *
+ * For each weight type the table gives the activation format its dot product
+ * wants (e.g. Q8_0 activations for Q4_0 weights, Q8_K for the K-quants) and
+ * the kernels. An implementation set is chosen once per process (call_once)
+ * from the CPU's features: AVX-512/VNNI, AVX2/FMA, else the scalar reference
+ * in kernels/ref/ (also forced by HEARTH_FORCE_SCALAR=1). Every SIMD kernel
+ * has a reference twin and a test comparing them.
+ *
+ * Layouts: a weight matrix is nrows rows of n elements, each row
+ * hearth_type_row_size(wtype, n) bytes, rows contiguous. Activations are
+ * float rows quantized once per step with quantize_act into act_row_size(n)
+ * bytes each.
+ */
+#ifndef HEARTH_KERNELS_DOT_H
+#define HEARTH_KERNELS_DOT_H
+
+#include "hearth.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    hearth_type act_type; /* format of the quantized activation row */
+    /* Quantizes n floats (n a multiple of the weight's block size) into dst,
+     * act_row_size(n) bytes. */
+    void (*quantize_act)(const float *x, void *dst, int64_t n);
+    size_t (*act_row_size)(int64_t n);
+    /* out[r] = dot(weight row r, act) for r in [0, nrows); w_stride is the
+     * byte distance between weight rows. */
+    void (*gemv)(int64_t n, int64_t nrows, float *out, const void *w, size_t w_stride,
+                 const void *act);
+    /* Batched (prefill): out[c*out_stride + r] = dot(weight row r, act column
+     * c) for r in [0, nrows), c in [0, ncols); act columns are act_stride
+     * bytes apart. Reuses each weight block across the columns. */
+    void (*gemm)(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t out_stride,
+                 const void *w, size_t w_stride, const void *act, size_t act_stride);
+} hearth_dot_kernel;
+
+/* The kernel set for weights of type wtype, or NULL if hearth cannot run it.
+ * The returned table is immutable and lives for the whole process. Any thread. */
+const hearth_dot_kernel *hearth_dot_kernel_get(hearth_type wtype);
+
+/* Name of the implementation chosen ("avx512", "avx2", "scalar"). Any thread. */
+const char *hearth_dot_impl_name(void);
+
+#endif
