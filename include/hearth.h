@@ -299,6 +299,140 @@ HEARTH_API bool hearth_type_supported(int type);
 
 /* (tokenizer API) */
 
+/* A tokenizer built from a model file's tokenizer.ggml.* metadata:
+ * "llama" (SentencePiece-style BPE by scores, <0xNN> byte fallback) or
+ * "gpt2" (byte-level BPE by merge ranks, with the pre-tokenizer named by
+ * tokenizer.ggml.pre). Immutable once loaded: every function below that takes
+ * a const hearth_tokenizer * may be called from any thread at once.
+ *
+ * Token ids are int32_t in [0, n_vocab). "Special" ids (bos, eos, ...) are -1
+ * when the model has none.
+ *
+ * Invalid UTF-8 in input text: every byte that does not start a complete,
+ * well-formed UTF-8 sequence (stray continuation bytes, truncated sequences,
+ * overlong forms, surrogates, values above U+10FFFF) is taken alone as a
+ * one-byte unit that belongs to no letter/number/space class. A "gpt2"
+ * tokenizer encodes it as that raw byte, and a "llama" one as its <0xNN>
+ * byte token (or unk without byte tokens), so detokenizing gives the input
+ * bytes back. Deterministic; never an error. */
+typedef struct hearth_tokenizer hearth_tokenizer;
+
+/* Token types, numbered as tokenizer.ggml.token_type stores them. */
+typedef enum {
+    HEARTH_TOKEN_UNDEFINED = 0,
+    HEARTH_TOKEN_NORMAL = 1,
+    HEARTH_TOKEN_UNKNOWN = 2,
+    HEARTH_TOKEN_CONTROL = 3,
+    HEARTH_TOKEN_USER_DEFINED = 4,
+    HEARTH_TOKEN_UNUSED = 5,
+    HEARTH_TOKEN_BYTE = 6,
+} hearth_token_type;
+
+/* Builds the tokenizer described by g's tokenizer.ggml.* keys. Everything it
+ * needs is copied, so the tokenizer may outlive g. Fails with
+ * HEARTH_E_UNSUPPORTED naming an unknown tokenizer.ggml.model or
+ * tokenizer.ggml.pre, and HEARTH_E_FORMAT for damage (missing or mistyped
+ * arrays, array lengths that differ, special ids outside the vocabulary,
+ * merges naming unknown tokens, ...). On success *out owns the tokenizer
+ * (hearth_tokenizer_free); on failure *out is NULL. Any thread. */
+HEARTH_API hearth_status hearth_tokenizer_load(const hearth_gguf *g, hearth_tokenizer **out,
+                                               hearth_error *err);
+/* NULL is a no-op. Free every hearth_detok made from it first. */
+HEARTH_API void hearth_tokenizer_free(hearth_tokenizer *tok);
+
+/* "llama" or "gpt2" (static). Any thread. */
+HEARTH_API const char *hearth_tokenizer_model(const hearth_tokenizer *tok);
+/* The pre-tokenizer in use ("default", "llama-bpe", "qwen2", ...; "" for
+ * "llama" tokenizers). Borrowed from tok. Any thread. */
+HEARTH_API const char *hearth_tokenizer_pre(const hearth_tokenizer *tok);
+HEARTH_API int32_t hearth_tokenizer_n_vocab(const hearth_tokenizer *tok);
+
+/* Special token ids, -1 when absent. eot is the end-of-turn token of chat
+ * models (e.g. <|eot_id|>, <|im_end|>). Any thread. */
+HEARTH_API int32_t hearth_token_bos(const hearth_tokenizer *tok);
+HEARTH_API int32_t hearth_token_eos(const hearth_tokenizer *tok);
+HEARTH_API int32_t hearth_token_eot(const hearth_tokenizer *tok);
+HEARTH_API int32_t hearth_token_pad(const hearth_tokenizer *tok);
+HEARTH_API int32_t hearth_token_unk(const hearth_tokenizer *tok);
+/* Whether the model wants BOS / EOS added around a prompt (add_bos_token /
+ * add_eos_token, or the tokenizer's default when the key is absent). */
+HEARTH_API bool hearth_tokenizer_add_bos(const hearth_tokenizer *tok);
+HEARTH_API bool hearth_tokenizer_add_eos(const hearth_tokenizer *tok);
+
+/* Type of a token; HEARTH_TOKEN_UNDEFINED for an id out of range. */
+HEARTH_API hearth_token_type hearth_token_get_type(const hearth_tokenizer *tok, int32_t id);
+/* true for control tokens (BOS, EOS, <|im_start|>, ...); false out of range. */
+HEARTH_API bool hearth_token_is_control(const hearth_tokenizer *tok, int32_t id);
+/* true if generating id ends the turn: eos, eot, and control tokens whose
+ * text is a known end marker (<|im_end|>, <|endoftext|>, <|eot_id|>, ...). */
+HEARTH_API bool hearth_token_is_eog(const hearth_tokenizer *tok, int32_t id);
+
+/* Id of the token whose text is exactly text[0..len) as stored in the
+ * vocabulary (e.g. "<|im_start|>"), or -1. For chat templates. Any thread. */
+HEARTH_API int32_t hearth_token_find(const hearth_tokenizer *tok, const char *text, size_t len);
+
+/* Tokenizes text[0..len) (UTF-8; see above for invalid bytes).
+ * add_special: add BOS/EOS as hearth_tokenizer_add_bos/_eos say (false: add
+ * nothing). parse_special: when true, the text of control and user-defined
+ * tokens (e.g. "<|endoftext|>") becomes that token; when false no text ever
+ * becomes a control token, whatever it contains. OUT: *out_ids (owned: free
+ * with hearth_free; non-NULL even when *n_out is 0) and *n_out.
+ * Errors: HEARTH_E_NOMEM, HEARTH_E_ARG. Any thread. */
+HEARTH_API hearth_status hearth_tokenize(const hearth_tokenizer *tok, const char *text, size_t len,
+                                         bool add_special, bool parse_special,
+                                         int32_t **out_ids, size_t *n_out, hearth_error *err);
+
+/* The bytes a token stands for: "▁" becomes a space (llama), byte-level
+ * characters become their bytes (gpt2), <0xNN> becomes byte NN; control
+ * tokens give their text (e.g. "<|endoftext|>"). May be part of a UTF-8
+ * character. Borrowed from tok (valid until hearth_tokenizer_free); *len is
+ * the byte length; NULL (and *len 0) for an id out of range. Any thread. */
+HEARTH_API const char *hearth_token_to_piece(const hearth_tokenizer *tok, int32_t id, size_t *len);
+/* The token's text exactly as stored in the vocabulary ("Ġthe", "▁the",
+ * "<0x0A>"); borrowed as above; NULL out of range. Any thread. */
+HEARTH_API const char *hearth_token_text(const hearth_tokenizer *tok, int32_t id, size_t *len);
+
+/* Whole-sequence detokenizing: the concatenated pieces of ids[0..n), as raw
+ * bytes (not checked for UTF-8). render_special: include the text of control
+ * tokens (false: they give nothing). For a "llama" tokenizer with
+ * add_space_prefix, the space that tokenizing put in front of the text is
+ * removed again, so hearth_detokenize(hearth_tokenize(s)) == s.
+ * OUT: *out (owned: hearth_free; NUL-terminated, not counted in *len).
+ * Errors: HEARTH_E_ARG for an id out of range, HEARTH_E_NOMEM. Any thread. */
+HEARTH_API hearth_status hearth_detokenize(const hearth_tokenizer *tok, const int32_t *ids,
+                                           size_t n, bool render_special, char **out,
+                                           size_t *len, hearth_error *err);
+
+/* Streaming detokenizer for generation: push ids one at a time and get the
+ * text that is ready. It never hands out part of a UTF-8 character: bytes of
+ * an unfinished character wait for the next push. Output is always valid
+ * UTF-8: a byte sequence that can not become a valid character is replaced
+ * by U+FFFD (one per maximal invalid subpart, as Unicode recommends), also at
+ * flush. render_special as in hearth_detokenize. A child of its tokenizer
+ * (must not outlive it). One thread per handle. */
+typedef struct hearth_detok hearth_detok;
+
+/* text_start: true when the ids begin a text, so the leading space rule of
+ * hearth_detokenize applies to the first piece; false when they continue text
+ * already shown (generation after a prompt: "▁time" must keep its space).
+ * OUT: *out owns the decoder (hearth_detok_free). Errors: HEARTH_E_NOMEM. */
+HEARTH_API hearth_status hearth_detok_new(const hearth_tokenizer *tok, bool render_special,
+                                          bool text_start, hearth_detok **out,
+                                          hearth_error *err);
+/* NULL is a no-op. */
+HEARTH_API void hearth_detok_free(hearth_detok *d);
+/* Adds token id. OUT: *text and *len: the bytes now ready (possibly 0), borrowed
+ * until the next call on d. Errors: HEARTH_E_ARG for an id out of range (the
+ * decoder is unchanged), HEARTH_E_NOMEM. */
+HEARTH_API hearth_status hearth_detok_push(hearth_detok *d, int32_t id, const char **text,
+                                           size_t *len, hearth_error *err);
+/* Ends the stream: the held-back bytes of an unfinished character come out as
+ * U+FFFD. OUT as for push. The decoder is then reset for a new stream. */
+HEARTH_API hearth_status hearth_detok_flush(hearth_detok *d, const char **text, size_t *len,
+                                            hearth_error *err);
+/* Drops held-back bytes and starts a new stream (with the same text_start). */
+HEARTH_API void hearth_detok_reset(hearth_detok *d);
+
 
 /* ======================================================================== */
 /* Models and inference (src/model, src/engine)                             */
