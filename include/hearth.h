@@ -306,6 +306,238 @@ HEARTH_API bool hearth_type_supported(int type);
 
 /* (model and inference API) */
 
+/* Token ids are int32_t throughout (as in GGUF's tokenizer arrays). */
+typedef struct hearth_tokenizer hearth_tokenizer; /* see the tokenizer section */
+
+/* ---- Models -------------------------------------------------------------- */
+
+/* A loaded model: the GGUF file (weights stay in the file mapping, in the
+ * file's own layout), its hyper-parameters and its tokenizer. Immutable once
+ * opened, so one model can serve several contexts on different threads. */
+typedef struct hearth_model hearth_model;
+
+typedef struct {
+    int n_threads; /* default threads for contexts; 0 = number of CPUs */
+    bool use_mmap; /* true (default): map the file; false: read it into memory */
+} hearth_model_params;
+
+/* Defaults: n_threads 0, use_mmap true. Any thread. */
+HEARTH_API hearth_model_params hearth_model_default_params(void);
+
+/* Opens a GGUF model. The architecture comes from general.architecture
+ * (supported: "llama", "qwen2"); hyper-parameters from "<arch>.*" metadata,
+ * with the format's defaults where a key is optional (rope.freq_base 10000,
+ * head_count_kv = head_count, ...). A missing required key, an inconsistent
+ * value or a tensor of the wrong shape or type is an error naming the key or
+ * tensor. p may be NULL (defaults). On success *out owns the model
+ * (hearth_model_free); on failure *out is NULL. Any thread. */
+HEARTH_API hearth_status hearth_model_open(const char *path, const hearth_model_params *p,
+                                           hearth_model **out, hearth_error *err);
+
+/* NULL is a no-op. Free every hearth_ctx made from this model first. */
+HEARTH_API void hearth_model_free(hearth_model *m);
+
+/* Accessors. Strings are borrowed from the model (valid until
+ * hearth_model_free). All are safe from any thread. */
+HEARTH_API const char *hearth_model_arch(const hearth_model *m);      /* "llama" */
+HEARTH_API const char *hearth_model_name(const hearth_model *m);      /* general.name or "" */
+HEARTH_API const char *hearth_model_path(const hearth_model *m);
+HEARTH_API uint64_t hearth_model_file_size(const hearth_model *m);    /* bytes */
+HEARTH_API int32_t hearth_model_n_ctx_train(const hearth_model *m);
+HEARTH_API int32_t hearth_model_n_embd(const hearth_model *m);
+HEARTH_API int32_t hearth_model_n_layer(const hearth_model *m);
+HEARTH_API int32_t hearth_model_n_vocab(const hearth_model *m);       /* logits per token */
+/* Bytes of weights one decode step reads (every matrix once): the figure the
+ * bandwidth roofline divides by. */
+HEARTH_API uint64_t hearth_model_weight_bytes(const hearth_model *m);
+/* tokenizer.chat_template, or NULL if the file has none. */
+HEARTH_API const char *hearth_model_chat_template(const hearth_model *m);
+/* The model's tokenizer, borrowed: valid until hearth_model_free. */
+HEARTH_API const hearth_tokenizer *hearth_model_tokenizer(const hearth_model *m);
+/* true if token ends generation: the EOS token, the EOT token, or a control
+ * token that ends a turn (<|im_end|>, <|eot_id|>, <|end|>, <|endoftext|>,
+ * <end_of_turn>). */
+HEARTH_API bool hearth_model_token_is_eog(const hearth_model *m, int32_t token);
+
+/* ---- Contexts ------------------------------------------------------------ */
+
+/* Per-conversation state: the KV cache (n_seq sequence slots), scratch
+ * buffers, a persistent thread pool and the logits of the last decode. One
+ * thread at a time per context; several contexts of one model may run on
+ * different threads at once. */
+typedef struct hearth_ctx hearth_ctx;
+
+typedef struct {
+    int32_t n_ctx;   /* total KV positions; 0 = min(model's n_ctx_train, 4096).
+                        Each sequence holds up to n_ctx / n_seq positions. */
+    int32_t n_batch; /* most tokens one decode call takes (default 512) */
+    int32_t n_seq;   /* sequence slots, ids 0..n_seq-1 (default 1) */
+    int n_threads;   /* 0 = the model's n_threads */
+    hearth_type kv_type; /* HEARTH_TYPE_F16 (default) or HEARTH_TYPE_F32 */
+} hearth_ctx_params;
+
+/* Defaults as documented on each field. Any thread. */
+HEARTH_API hearth_ctx_params hearth_ctx_default_params(void);
+
+/* Makes a context on model m (which must outlive it). p may be NULL. On
+ * success *out owns it (hearth_ctx_free). Any thread. */
+HEARTH_API hearth_status hearth_ctx_new(const hearth_model *m, const hearth_ctx_params *p,
+                                        hearth_ctx **out, hearth_error *err);
+/* NULL is a no-op. Stops the context's threads. */
+HEARTH_API void hearth_ctx_free(hearth_ctx *c);
+
+HEARTH_API const hearth_model *hearth_ctx_model(const hearth_ctx *c);
+HEARTH_API int32_t hearth_ctx_n_ctx(const hearth_ctx *c);     /* total positions */
+HEARTH_API int32_t hearth_ctx_n_seq(const hearth_ctx *c);
+HEARTH_API int32_t hearth_ctx_seq_capacity(const hearth_ctx *c); /* n_ctx / n_seq */
+/* Positions stored for sequence seq (the position its next token gets);
+ * -1 if seq is out of range. */
+HEARTH_API int32_t hearth_ctx_seq_len(const hearth_ctx *c, int32_t seq);
+/* Forgets sequence seq (seq == -1: every sequence). */
+HEARTH_API hearth_status hearth_ctx_seq_clear(hearth_ctx *c, int32_t seq, hearth_error *err);
+/* Keeps the first n_keep positions of seq and forgets the rest (reuse of a
+ * shared prompt prefix). n_keep > seq_len is HEARTH_E_ARG. */
+HEARTH_API hearth_status hearth_ctx_seq_truncate(hearth_ctx *c, int32_t seq, int32_t n_keep,
+                                                 hearth_error *err);
+
+/* A batch of tokens for hearth_ctx_decode, as llama_batch: token i goes to
+ * sequence seq[i] at position pos[i]. Positions of one sequence must follow
+ * on from its stored length in batch order (the KV cache of a sequence is
+ * dense: truncate first to rewrite). Tokens of several sequences may be mixed
+ * (continuous batching). */
+typedef struct {
+    int32_t n_tokens;
+    const int32_t *tokens;  /* n_tokens ids */
+    const int32_t *pos;     /* NULL: each sequence continues where it stopped */
+    const int32_t *seq;     /* NULL: every token in sequence 0 */
+    const int8_t *logits;   /* non-zero: compute logits for token i;
+                               NULL: only for the last token of the batch */
+} hearth_batch;
+
+/* Runs the forward pass over a batch (split into n_batch pieces internally
+ * if larger), appending every token's keys and values to its sequence.
+ * Errors: HEARTH_E_ARG (bad token id, sequence, or position),
+ * HEARTH_E_LIMIT (a sequence would pass its capacity: nothing is written,
+ * the context is unchanged). On error the logits are invalid. */
+HEARTH_API hearth_status hearth_ctx_decode(hearth_ctx *c, const hearth_batch *b,
+                                           hearth_error *err);
+
+/* Convenience: appends n tokens to sequence seq and computes the logits of
+ * the last one (hearth_ctx_logits(c, -1)). Same errors as decode. */
+HEARTH_API hearth_status hearth_ctx_eval(hearth_ctx *c, int32_t seq, const int32_t *tokens,
+                                         int32_t n, hearth_error *err);
+
+/* Logits (n_vocab floats) of batch token i of the last decode, or of the
+ * last token that had logits when i == -1. NULL if that token had none.
+ * Borrowed: valid until the next decode/eval/embed on c. */
+HEARTH_API const float *hearth_ctx_logits(const hearth_ctx *c, int32_t i);
+
+/* Embedding of a text: runs tokens through sequence seq (cleared before and
+ * after), mean-pools the final (normed) hidden states and L2-normalizes.
+ * out receives hearth_model_n_embd floats. */
+HEARTH_API hearth_status hearth_ctx_embed(hearth_ctx *c, int32_t seq, const int32_t *tokens,
+                                          int32_t n, float *out, hearth_error *err);
+
+/* Time spent in decode since the context was made or the last reset
+ * (milliseconds, token counts). Prompt = decode calls of more than one token
+ * per sequence; gen = single-token steps. */
+typedef struct {
+    double prompt_ms;
+    int64_t n_prompt;
+    double gen_ms;
+    int64_t n_gen;
+} hearth_ctx_timings;
+HEARTH_API hearth_ctx_timings hearth_ctx_get_timings(const hearth_ctx *c);
+HEARTH_API void hearth_ctx_reset_timings(hearth_ctx *c);
+
+/* ---- Sampling ------------------------------------------------------------ */
+
+#define HEARTH_SEED_RANDOM UINT64_MAX
+
+typedef struct {
+    float temp;              /* <= 0: greedy (argmax). default 0.8 */
+    int32_t top_k;           /* <= 0: off. default 40 */
+    float top_p;             /* >= 1: off. default 0.95 */
+    float min_p;             /* <= 0: off. default 0.05 */
+    float repeat_penalty;    /* 1: off (default). >1 discourages repeats */
+    int32_t repeat_last_n;   /* window of recent tokens the penalties see (64);
+                                0: off, -1: the whole history */
+    float frequency_penalty; /* logit -= f * count. default 0 */
+    float presence_penalty;  /* logit -= p if seen. default 0 */
+    uint64_t seed;           /* HEARTH_SEED_RANDOM (default): from the clock */
+} hearth_sampler_params;
+
+/* Order (as llama.cpp): penalties, then greedy if temp <= 0; else top-k,
+ * top-p, min-p, temperature, a draw from the softmax with the seeded
+ * generator. Same seed, same logits, same history: same tokens. */
+typedef struct hearth_sampler hearth_sampler;
+
+HEARTH_API hearth_sampler_params hearth_sampler_default_params(void);
+/* p may be NULL. n_vocab: length of the logit vectors it will see. Owned:
+ * hearth_sampler_free. */
+HEARTH_API hearth_status hearth_sampler_new(const hearth_sampler_params *p, int32_t n_vocab,
+                                            hearth_sampler **out, hearth_error *err);
+HEARTH_API void hearth_sampler_free(hearth_sampler *s);
+/* Picks a token from logits (n_vocab floats, not modified). Does not record
+ * it: call hearth_sampler_accept. */
+HEARTH_API int32_t hearth_sampler_sample(hearth_sampler *s, const float *logits);
+/* Adds token to the history the penalties see (prompt tokens too). */
+HEARTH_API void hearth_sampler_accept(hearth_sampler *s, int32_t token);
+/* Clears the history and re-seeds with the original seed. */
+HEARTH_API void hearth_sampler_reset(hearth_sampler *s);
+
+/* ---- Generation ---------------------------------------------------------- */
+
+typedef enum {
+    HEARTH_FINISH_NONE = 0,
+    HEARTH_FINISH_EOG,       /* the model produced an end-of-generation token */
+    HEARTH_FINISH_STOP,      /* a stop string appeared */
+    HEARTH_FINISH_LENGTH,    /* max_tokens reached */
+    HEARTH_FINISH_CTX,       /* the sequence is full (clean stop) */
+    HEARTH_FINISH_CANCELLED, /* the callback asked to stop */
+} hearth_finish_reason;
+
+/* Static name: "eog", "stop", "length", "ctx", "cancelled", "none". */
+HEARTH_API const char *hearth_finish_reason_str(hearth_finish_reason r);
+
+/* Called for each generated token: token is its id, text/len the text this
+ * step releases (complete UTF-8; may be empty while text is held back because
+ * it could begin a stop string, and may include text of earlier tokens).
+ * After the last token a final call with token == -1 flushes held-back text.
+ * The end-of-generation token itself is not reported. Return non-zero to
+ * cancel (finish = HEARTH_FINISH_CANCELLED). */
+typedef int (*hearth_gen_cb)(void *user, int32_t token, const char *text, size_t len);
+
+typedef struct {
+    int32_t max_tokens;          /* <= 0: until EOG or the context is full */
+    const char *const *stop;     /* n_stop stop strings (not emitted) */
+    int32_t n_stop;
+    int32_t seq;                 /* sequence to generate in (default 0) */
+    hearth_sampler_params sampling;
+} hearth_gen_params;
+
+typedef struct {
+    hearth_finish_reason finish;
+    int32_t n_prompt;  /* tokens evaluated from the prompt */
+    int32_t n_gen;     /* tokens generated (including one that hit a stop) */
+    double prompt_ms;  /* prefill time */
+    double gen_ms;     /* time of the generation steps */
+} hearth_gen_result;
+
+HEARTH_API hearth_gen_params hearth_gen_default_params(void);
+
+/* Appends prompt (n_prompt >= 1 tokens, already including BOS if wanted) to
+ * sequence p->seq, then samples and decodes one token at a time, streaming
+ * through cb (may be NULL), until EOG, a stop string, max_tokens, the end of
+ * the sequence's capacity (finish = CTX, status OK) or cancellation. The
+ * sequence keeps everything evaluated, so a later call continues the
+ * conversation. If the prompt itself does not fit, HEARTH_E_LIMIT and cb is
+ * never called. res may be NULL. */
+HEARTH_API hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_prompt,
+                                         const hearth_gen_params *p, hearth_gen_cb cb,
+                                         void *user, hearth_gen_result *res,
+                                         hearth_error *err);
+
 
 /* ======================================================================== */
 /* Local store (src/store)                                                  */
