@@ -1139,16 +1139,11 @@ typedef enum {
     HEARTH_SOURCE_CLOUD,     /* a cloud model (not yet) */
 } hearth_source;
 
-/* Why generation ended. */
-typedef enum {
-    HEARTH_FINISH_STOP = 0,  /* end-of-turn token or a stop string */
-    HEARTH_FINISH_LENGTH,    /* max_tokens or the context window was reached */
-    HEARTH_FINISH_CANCELLED, /* hearth_agent_cancel or the callback said stop */
-} hearth_finish;
-
-/* "local", "cache", "cloud" / "stop", "length", "cancelled". Static. Any thread. */
+/* "local", "cache", "cloud". Static. Any thread. */
 HEARTH_API const char *hearth_source_name(hearth_source s);
-HEARTH_API const char *hearth_finish_name(hearth_finish f);
+/* OpenAI's finish_reason for r: "stop" (eog, stop string), "length" (max
+ * tokens, context full), "cancelled". Static. Any thread. */
+HEARTH_API const char *hearth_finish_reason_openai(hearth_finish_reason r);
 
 typedef struct {
     const char *model_path;    /* GGUF file (required) */
@@ -1229,7 +1224,7 @@ typedef struct {
     double prompt_ms;          /* prompt evaluation */
     double generate_ms;        /* generation after the first token */
     double total_ms;
-    hearth_finish finish;
+    hearth_finish_reason finish; /* as hearth_generate's; a cache hit: EOG */
     hearth_source source;
     int64_t user_message_id;   /* store ids of the stored pair (0: not stored) */
     int64_t assistant_message_id;
@@ -1241,7 +1236,7 @@ typedef struct {
  * before this returns. Errors: HEARTH_E_ARG (no user message, bad role),
  * HEARTH_E_LIMIT (the prompt can not fit the context even after fitting),
  * HEARTH_E_IO (store), HEARTH_E_NOMEM. Cancelling is not an error: resp says
- * "cancelled" and the partial answer is kept (but not cached).
+ * "cancelled" and the partial answer is stored (but not cached).
  * One thread per agent. */
 HEARTH_API hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *req,
                                               hearth_agent_response *resp, hearth_error *err);
@@ -1261,9 +1256,14 @@ HEARTH_API hearth_status hearth_agent_embed(hearth_agent *a, const char *text, s
 HEARTH_API hearth_template hearth_agent_template(const hearth_agent *a);
 /* SHA-256 of the model file, 64 hex digits; borrowed from a. */
 HEARTH_API const char *hearth_agent_model_hash(const hearth_agent *a);
-/* Deletes a session's stored messages (its summaries too). */
+/* Deletes a session's stored messages and summary (chat /reset); no error
+ * for a session that does not exist. */
 HEARTH_API hearth_status hearth_agent_reset_session(hearth_agent *a, const char *session,
                                                     hearth_error *err);
+/* The agent's model and store, borrowed: valid until hearth_agent_free. Use
+ * them from the agent's thread only (e.g. to list a session's history). */
+HEARTH_API const hearth_model *hearth_agent_model(const hearth_agent *a);
+HEARTH_API hearth_store *hearth_agent_store(hearth_agent *a);
 
 
 #ifdef __cplusplus

@@ -32,12 +32,12 @@ const char *hearth_source_name(hearth_source s) {
     }
 }
 
-const char *hearth_finish_name(hearth_finish f) {
-    switch (f) {
-    case HEARTH_FINISH_STOP: return "stop";
-    case HEARTH_FINISH_LENGTH: return "length";
+const char *hearth_finish_reason_openai(hearth_finish_reason r) {
+    switch (r) {
+    case HEARTH_FINISH_LENGTH:
+    case HEARTH_FINISH_CTX: return "length";
     case HEARTH_FINISH_CANCELLED: return "cancelled";
-    default: return "unknown";
+    default: return "stop";
     }
 }
 
