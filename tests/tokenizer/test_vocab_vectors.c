@@ -16,7 +16,7 @@
 static const char SEP[] = "\n__ggml_vocab_test__\n";
 
 static void run_vocab(const char *name) {
-    char path[4400];
+    char path[16384];
     snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf.inp", tok_vocab_dir(), name);
     size_t inp_len;
     char *inp = tok_read_file(path, &inp_len);
@@ -95,7 +95,7 @@ int main(void) {
     }
     closedir(d);
     for (int i = 0; i < nn; i++) {
-        char path[4400];
+        char path[16384];
         struct stat stt;
         snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf.inp", tok_vocab_dir(), names[i]);
         if (stat(path, &stt)) continue;

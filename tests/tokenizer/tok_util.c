@@ -15,7 +15,7 @@ const char *tok_vocab_dir(void) {
 }
 
 hearth_tokenizer *tok_load_vocab(const char *name) {
-    char path[4200];
+    char path[16384];
     snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf", tok_vocab_dir(), name);
     hearth_error err = {0};
     hearth_gguf *g = NULL;
