@@ -314,7 +314,9 @@ HEARTH_API bool hearth_type_supported(int type);
  * one-byte unit that belongs to no letter/number/space class. A "gpt2"
  * tokenizer encodes it as that raw byte, and a "llama" one as its <0xNN>
  * byte token (or unk without byte tokens), so detokenizing gives the input
- * bytes back. Deterministic; never an error. */
+ * bytes back. Deterministic; never an error. (Some "gpt2" vocabularies lack
+ * the token of a rare byte, e.g. Falcon's has none for 0x0B; such a byte,
+ * valid or not, gives no token, as in the model's own tokenizer.) */
 typedef struct hearth_tokenizer hearth_tokenizer;
 
 /* Token types, numbered as tokenizer.ggml.token_type stores them. */

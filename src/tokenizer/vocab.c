@@ -467,8 +467,9 @@ hearth_status hearth_tokenizer_build(const hearth_tok_src *s, hearth_tokenizer *
             memcpy(t->bc_utf8[b], u, l);
             t->bc_len[b] = (uint8_t)l;
             int32_t id = hearth_tok_lookup(t, u, l);
-            if (id >= 0 && (is_normal(t, id) || t->types[id] == HEARTH_TOKEN_USER_DEFINED))
-                t->byte_id[b] = id;
+            /* Only a normal token stands for a byte: a user-defined token
+             * with the same text (DeepSeek adds some) means that text. */
+            if (id >= 0 && is_normal(t, id)) t->byte_id[b] = id;
         }
         if ((st = build_merges(t, s, err))) goto fail;
     }
