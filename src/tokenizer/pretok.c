@@ -25,7 +25,8 @@ static inline bool is_other(uint32_t c) {
 static inline bool is_crlf(uint32_t c) { return c == '\r' || c == '\n'; }
 static inline uint32_t ascii_lower(uint32_t c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
-static uint32_t run(const uint32_t *c, uint32_t j, uint32_t e, bool (*pred)(uint32_t)) {
+static inline __attribute__((always_inline)) uint32_t run(const uint32_t *c, uint32_t j, uint32_t e,
+                                                        bool (*pred)(uint32_t)) {
     while (j < e && pred(c[j])) j++;
     return j;
 }
@@ -135,7 +136,7 @@ static uint32_t m_ascii_digit3(const uint32_t *c, uint32_t i, uint32_t e) {
 }
 
 /* \s?X+ for a class X that contains no white space. */
-static uint32_t opt_ws_run(const uint32_t *c, uint32_t i, uint32_t e, bool (*x)(uint32_t)) {
+static inline __attribute__((always_inline)) uint32_t opt_ws_run(const uint32_t *c, uint32_t i, uint32_t e, bool (*x)(uint32_t)) {
     uint32_t k = i + (is_ws(c[i]) ? 1 : 0);
     if (k < e && x(c[k])) return run(c, k + 1, e, x) - i;
     return 0;
