@@ -136,7 +136,20 @@ HEARTH_API const char *hearth_type_name(int type);
 /* An open GGUF file (v2 or v3, little-endian), validated when opened: every
  * count, length, dimension, type, alignment and tensor range is checked
  * against hard limits and the bytes present. Tensor data is never copied: it
- * stays in the file mapping (or the caller's buffer). */
+ * stays in the file mapping (or the caller's buffer).
+ *
+ * Errors at open: HEARTH_E_FORMAT for a malformed file, HEARTH_E_LIMIT when a
+ * field passes a hard limit (key 64 KiB, tensor name 1 KiB, string 64 MiB,
+ * array 2^28 elements, arrays nested 4 deep, 2^20 keys or tensors, alignment
+ * 1 MiB), HEARTH_E_UNSUPPORTED for GGUF v1, a big-endian file or a tensor
+ * type hearth cannot run, HEARTH_E_IO when the file cannot be read. The
+ * message names the key or tensor, the field and its file offset, e.g.
+ * "model.gguf: tensor 'blk.0.attn_q.weight': ne[1] is negative (-3) (at
+ * offset 90)".
+ *
+ * A handle is immutable once open: every accessor below may be called from
+ * any thread concurrently. Pointers it returns are borrowed and stay valid
+ * until hearth_gguf_free. */
 typedef struct hearth_gguf hearth_gguf;
 
 /* Opens and validates the GGUF file at path through mmap. A tensor type that
@@ -153,12 +166,15 @@ HEARTH_API hearth_status hearth_gguf_open_buffer(const void *buf, size_t len,
                                                  hearth_gguf **out,
                                                  hearth_error *err);
 
-/* NULL is a no-op. Invalidates every pointer obtained from the handle. */
+/* NULL is a no-op. Invalidates every pointer obtained from the handle. Not
+ * concurrently with other calls on the same handle. */
 HEARTH_API void hearth_gguf_free(hearth_gguf *g);
 
 HEARTH_API uint32_t hearth_gguf_version(const hearth_gguf *g);
 HEARTH_API size_t hearth_gguf_alignment(const hearth_gguf *g);
-/* Absolute file offset of the tensor data section. */
+/* Absolute file offset of the tensor data section (the end of the tensor
+ * infos rounded up to the alignment; a file without tensor data, such as a
+ * vocab-only file, may end before it). */
 HEARTH_API uint64_t hearth_gguf_data_offset(const hearth_gguf *g);
 HEARTH_API uint64_t hearth_gguf_file_size(const hearth_gguf *g);
 
@@ -171,7 +187,10 @@ typedef struct {
     uint64_t n;                 /* strings: byte length; arrays: elements */
     const void *data;           /* scalar value / string bytes (not NUL-
                                    terminated) / first array element;
-                                   NULL for arrays of strings or arrays */
+                                   NULL for arrays of strings or arrays
+                                   (elements of arrays of arrays are
+                                   validated but not exposed). A BOOL is
+                                   one byte; any non-zero value is true. */
 } hearth_gguf_value;
 
 HEARTH_API int64_t hearth_gguf_n_kv(const hearth_gguf *g);
@@ -225,7 +244,7 @@ typedef struct {
     int64_t ne[4];        /* ne[0] is the row length; unused dimensions are 1 */
     uint64_t offset;      /* relative to the data section, as stored */
     size_t nbytes;
-    const void *data;     /* into the mapping or buffer */
+    const void *data;     /* into the mapping or buffer; NULL if nbytes is 0 */
 } hearth_gguf_tensor;
 
 HEARTH_API int64_t hearth_gguf_n_tensors(const hearth_gguf *g);
@@ -236,7 +255,12 @@ HEARTH_API const hearth_gguf_tensor *hearth_gguf_find_tensor(const hearth_gguf *
                                                              const char *name);
 
 /* Writes GGUF v3 deterministically: keys and tensors in the order they were
- * added, alignment from general.alignment (default 32), zero padding. */
+ * added, alignment from general.alignment (default 32; it must be a u32
+ * power of two up to 1 MiB, else the write fails with HEARTH_E_ARG), zero
+ * padding after the header and after each tensor's data (so the file ends
+ * aligned, as llama.cpp writes). Every file it writes opens with
+ * hearth_gguf_open and reads back the same keys, values and tensors. One
+ * thread per writer. */
 typedef struct hearth_gguf_writer hearth_gguf_writer;
 
 /* Owned: free with hearth_gguf_writer_free. NULL on allocation failure. */
@@ -277,7 +301,9 @@ HEARTH_API hearth_status hearth_gguf_writer_add_tensor(hearth_gguf_writer *w, co
                                                        hearth_type type, uint32_t n_dims,
                                                        const int64_t *ne, const void *data,
                                                        size_t nbytes, hearth_error *err);
-/* Writes the file (to a temporary name, then renamed into place). */
+/* Writes the file: to PATH.tmp.XXXXXX in the same directory, fsync'd, then
+ * renamed over path, so a reader never sees a partial file. On failure the
+ * temporary file is removed and path is untouched. */
 HEARTH_API hearth_status hearth_gguf_writer_write_file(const hearth_gguf_writer *w,
                                                        const char *path, hearth_error *err);
 /* Writes to memory. *out is owned: free with hearth_free. */

@@ -55,6 +55,7 @@ typedef struct {
     uint32_t mask;
     uint32_t count;
     uint32_t cap_names;
+    uint64_t seed;       /* per-index hash seed */
 } gguf_index;
 
 /* Sizes the index for n names (n <= GGUF_MAX_KV). false on allocation
