@@ -166,6 +166,23 @@ HEARTH_API hearth_status hearth_gguf_open_buffer(const void *buf, size_t len,
                                                  hearth_gguf **out,
                                                  hearth_error *err);
 
+/* Options for hearth_gguf_open_ex. */
+typedef struct {
+    /* Accept tensors of types hearth cannot run (IQ*, TQ*, I8, ...): every
+     * other check still applies. For tools that only show a file (hearth
+     * inspect); a model must not be run from such a handle. Default false. */
+    bool allow_unsupported_types;
+} hearth_gguf_params;
+
+HEARTH_API hearth_gguf_params hearth_gguf_default_params(void);
+
+/* As hearth_gguf_open / hearth_gguf_open_buffer with options; p NULL means
+ * the defaults. buf (if given) is borrowed and must outlive the handle;
+ * path is used when buf is NULL. Any thread. */
+HEARTH_API hearth_status hearth_gguf_open_ex(const char *path, const void *buf, size_t len,
+                                             const hearth_gguf_params *p, hearth_gguf **out,
+                                             hearth_error *err);
+
 /* NULL is a no-op. Invalidates every pointer obtained from the handle. Not
  * concurrently with other calls on the same handle. */
 HEARTH_API void hearth_gguf_free(hearth_gguf *g);

@@ -132,19 +132,25 @@ static void print_text(const char *path, const hearth_gguf *g, bool full) {
         print_value(g, i, &v, full);
         putchar('\n');
     }
-    printf("\ntensors:\n  %5s: %-40s %-6s %-24s %12s %12s\n", "#", "name", "type", "shape",
+    printf("\ntensors:\n  %5s: %-40s %-8s %-24s %12s %12s\n", "#", "name", "type", "shape",
            "offset", "bytes");
-    int64_t params = 0;
+    int64_t params = 0, unsupported = 0;
     for (int64_t i = 0; i < hearth_gguf_n_tensors(g); i++) {
         const hearth_gguf_tensor *t = hearth_gguf_tensor_at(g, i);
-        char shape[96];
+        char shape[96], tn[16];
         shape_str(t, shape, sizeof shape);
-        const char *tn = hearth_type_name(t->type);
-        printf("  %5" PRId64 ": %-40s %-6s %-24s %12" PRIu64 " %12zu\n", i, t->name,
-               tn ? tn : "?", shape, t->offset, t->nbytes);
+        const char *name = hearth_type_name(t->type);
+        bool sup = hearth_type_supported(t->type);
+        snprintf(tn, sizeof tn, "%s%s", name ? name : "?", sup ? "" : "*");
+        printf("  %5" PRId64 ": %-40s %-8s %-24s %12" PRIu64 " %12zu\n", i, t->name, tn, shape,
+               t->offset, t->nbytes);
         params += n_elements(t);
+        unsupported += !sup;
     }
     printf("\nparameters: %" PRId64 " (%.2fM)\n", params, (double)params / 1e6);
+    if (unsupported)
+        printf("note: %" PRId64 " tensors (marked *) have types hearth cannot run; "
+               "this file cannot be loaded as a model\n", unsupported);
 }
 
 /* ---- JSON output ---------------------------------------------------------------------- */
@@ -233,6 +239,7 @@ static int print_json(const char *path, const hearth_gguf *g, bool full) {
         json_object_set_new(o, "shape", shape);
         json_object_set_new(o, "offset", json_integer((json_int_t)t->offset));
         json_object_set_new(o, "nbytes", json_integer((json_int_t)t->nbytes));
+        json_object_set_new(o, "supported", json_boolean(hearth_type_supported(t->type)));
         json_array_append_new(tensors, o);
         params += n_elements(t);
     }
@@ -258,7 +265,12 @@ static int run(int argc, char **argv) {
     if (!path) return cli_fail("inspect", NULL, "missing FILE (see hearth inspect --help)");
     hearth_gguf *g;
     hearth_error err;
-    if (hearth_gguf_open(path, &g, &err)) return cli_fail("inspect", &err, "cannot open model");
+    /* Show files with types hearth cannot run too (marked): inspecting a
+     * file is how a user finds out what it holds. */
+    hearth_gguf_params gp = hearth_gguf_default_params();
+    gp.allow_unsupported_types = true;
+    if (hearth_gguf_open_ex(path, NULL, 0, &gp, &g, &err))
+        return cli_fail("inspect", &err, "cannot open model");
     int rc = json ? print_json(path, g, full) : (print_text(path, g, full), 0);
     hearth_gguf_free(g);
     if (fflush(stdout)) rc = 1;
@@ -272,11 +284,13 @@ const cli_command cli_cmd_inspect = {
              "\n"
              "Opens and validates a GGUF file (v2 or v3) and prints its header, its\n"
              "metadata (key, type, value), its tensors (name, type, shape, offset in the\n"
-             "data section, bytes) and the parameter count.\n"
+             "data section, bytes) and the parameter count. Tensors of types hearth\n"
+             "cannot run (IQ*, TQ*, ...) are shown marked with '*'.\n"
              "\n"
              "  --json   print one JSON object: file, version, alignment, data_offset,\n"
              "           file_size, metadata {key: value; arrays as {type, n, values}},\n"
-             "           tensors [{name, type, shape, offset, nbytes}], n_params\n"
+             "           tensors [{name, type, shape, offset, nbytes, supported}],\n"
+             "           n_params\n"
              "  --full   do not abbreviate long arrays and strings\n"
              "\n"
              "Exit status: 0 on success, 1 if the file cannot be opened or is invalid.\n",

@@ -87,6 +87,8 @@ struct hearth_gguf {
     void *map;           /* mmap'd region to unmap, or NULL for a caller buffer */
     size_t map_len;
 
+    bool allow_unsupported; /* hearth_gguf_params.allow_unsupported_types */
+
     uint32_t version;
     size_t alignment;
     uint64_t data_offset;

@@ -353,7 +353,7 @@ static hearth_status parse_tensor(parser *ps, int64_t i, tspan *spans) {
         return PFAIL(ps, HEARTH_E_FORMAT, neoff, "byte size of %" PRId64 " %s elements overflows",
                      nel, tt->name);
     t->nbytes = nbytes;
-    if (!tt->supported)
+    if (!tt->supported && !g->allow_unsupported)
         return PFAIL(ps, HEARTH_E_UNSUPPORTED, toff, "tensor type %s is not supported by hearth",
                      tt->name);
     if (t->offset % g->alignment)

@@ -234,7 +234,14 @@ static void test_cli_errors(void) {
     snprintf(cmd, sizeof cmd, "'%s' inspect '%s/tests/data/unsupported_iq2_xxs.gguf' 2>&1", bin(),
              HEARTH_SOURCE_DIR);
     out = run(cmd, &st);
-    CHECK(st == 1 && strstr(out, "IQ2_XXS") && strstr(out, "blk.0.ffn_up.weight"));
+    /* Shown (inspect is how a user learns what a file holds), but marked. */
+    CHECK(st == 0 && line_has(out, "blk.0.ffn_up.weight", "IQ2_XXS*", "[256]"));
+    CHECK(strstr(out, "note: 1 tensors (marked *) have types hearth cannot run"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' inspect --json '%s/tests/data/unsupported_tq1_0.gguf'", bin(),
+             HEARTH_SOURCE_DIR);
+    out = run(cmd, &st);
+    CHECK(st == 0 && strstr(out, "\"TQ1_0\"") && strstr(out, "\"supported\": false"));
     free(out);
     snprintf(cmd, sizeof cmd, "'%s' inspect --bogus x 2>&1", bin());
     out = run(cmd, &st);
