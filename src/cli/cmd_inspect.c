@@ -102,6 +102,19 @@ static void print_value(const hearth_gguf *g, int64_t i, const hearth_gguf_value
     putchar(']');
 }
 
+/* name with control bytes replaced by '?', so a file's keys and tensor
+ * names cannot send escape sequences to the terminal. Owned by the caller. */
+static char *safe_name(const char *name) {
+    size_t n = strlen(name);
+    char *c = malloc(n + 1);
+    if (!c) return NULL;
+    for (size_t i = 0; i <= n; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        c[i] = (ch && (ch < 0x20 || ch == 0x7f)) ? '?' : (char)ch;
+    }
+    return c;
+}
+
 static void shape_str(const hearth_gguf_tensor *t, char *buf, size_t n) {
     size_t k = 0;
     k += (size_t)snprintf(buf + k, n - k, "[");
@@ -128,7 +141,9 @@ static void print_text(const char *path, const hearth_gguf *g, bool full) {
             snprintf(ty, sizeof ty, "arr[%s,%" PRIu64 "]", vtype(v.elem_type), v.n);
         else
             snprintf(ty, sizeof ty, "%s", vtype(v.type));
-        printf("  %5" PRId64 ": %-16s %-40s = ", i, ty, hearth_gguf_kv_key(g, i));
+        char *key = safe_name(hearth_gguf_kv_key(g, i));
+        printf("  %5" PRId64 ": %-16s %-40s = ", i, ty, key ? key : "?");
+        free(key);
         print_value(g, i, &v, full);
         putchar('\n');
     }
@@ -142,8 +157,10 @@ static void print_text(const char *path, const hearth_gguf *g, bool full) {
         const char *name = hearth_type_name(t->type);
         bool sup = hearth_type_supported(t->type);
         snprintf(tn, sizeof tn, "%s%s", name ? name : "?", sup ? "" : "*");
-        printf("  %5" PRId64 ": %-40s %-8s %-24s %12" PRIu64 " %12zu\n", i, t->name, tn, shape,
-               t->offset, t->nbytes);
+        char *tname = safe_name(t->name);
+        printf("  %5" PRId64 ": %-40s %-8s %-24s %12" PRIu64 " %12zu\n", i, tname ? tname : "?",
+               tn, shape, t->offset, t->nbytes);
+        free(tname);
         params += n_elements(t);
         unsupported += !sup;
     }
@@ -165,6 +182,25 @@ static json_t *jstr(const char *s, size_t n) {
     j = json_stringn(c, n);
     free(c);
     return j;
+}
+
+/* Sets o[key] = v (v's reference is taken); a key that is not valid UTF-8
+ * is stored with its non-ASCII bytes replaced by '?'. */
+static void jset(json_t *o, const char *key, json_t *v) {
+    json_incref(v); /* json_object_set_new drops one reference even on failure */
+    if (!json_object_set_new(o, key, v)) {
+        json_decref(v);
+        return;
+    }
+    char *c = strdup(key);
+    if (c)
+        for (char *q = c; *q; q++)
+            if ((unsigned char)*q >= 0x80) *q = '?';
+    if (c)
+        json_object_set_new(o, c, v); /* takes v's last reference, set or not */
+    else
+        json_decref(v);
+    free(c);
 }
 
 static json_t *jnum(hearth_gguf_type t, const void *p) {
@@ -226,7 +262,7 @@ static int print_json(const char *path, const hearth_gguf *g, bool full) {
     for (int64_t i = 0; i < hearth_gguf_n_kv(g); i++) {
         hearth_gguf_value v;
         if (hearth_gguf_kv_value(g, i, &v)) continue;
-        json_object_set_new(meta, hearth_gguf_kv_key(g, i), jvalue(g, i, &v, full));
+        jset(meta, hearth_gguf_kv_key(g, i), jvalue(g, i, &v, full));
     }
     int64_t params = 0;
     for (int64_t i = 0; i < hearth_gguf_n_tensors(g); i++) {

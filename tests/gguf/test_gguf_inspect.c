@@ -253,6 +253,25 @@ static void test_cli_errors(void) {
     out = run(cmd, &st);
     CHECK(st == 0 && line_has(out, " n ", "arr[arr,1]", "[[...]]"));
     free(out);
+    /* Control bytes in names never reach the terminal; bad UTF-8 still
+     * gives valid JSON with every key. */
+    snprintf(cmd, sizeof cmd, "'%s' inspect '%s/tests/data/good_odd_names.gguf'", bin(),
+             HEARTH_SOURCE_DIR);
+    out = run(cmd, &st);
+    CHECK(st == 0 && !strchr(out, 0x1b) && !strchr(out, 0x07));
+    CHECK(line_has(out, "?[31m", "= 1", NULL) && line_has(out, "t?]0;x?", "F32", NULL));
+    CHECK(line_has(out, " s ", "\\x1b[2J", NULL));
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' inspect --json '%s/tests/data/good_odd_names.gguf'", bin(),
+             HEARTH_SOURCE_DIR);
+    out = run(cmd, &st);
+    json_error_t jerr;
+    json_t *j = json_loads(out, 0, &jerr);
+    CHECKF(st == 0 && j, "odd names JSON: %s", jerr.text);
+    CHECK_EQ_INT(json_object_size(json_object_get(j, "metadata")), 2);
+    CHECK(json_is_integer(json_object_get(json_object_get(j, "metadata"), "k?\x1b[31m")));
+    json_decref(j);
+    free(out);
     snprintf(cmd, sizeof cmd, "'%s' inspect '%s/tests/data/good_v2.gguf'", bin(),
              HEARTH_SOURCE_DIR);
     out = run(cmd, &st);
