@@ -397,6 +397,99 @@ INLINE void tile_q6_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, con
     UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) out[c * os + r] = hsum8(acc[r][c]);
 }
 
+/* int16 vector [sc[g] x8 | sc[g+1] x8] from 16 signed byte scales: the scales
+ * of the two 16-element halves of a 32-element group. */
+INLINE __m256i pair_scales(__m128i sc8, int g) {
+    const __m128i shuf = _mm_set_epi8((char)(g + 1), (char)(g + 1), (char)(g + 1), (char)(g + 1), (char)(g + 1),
+                                      (char)(g + 1), (char)(g + 1), (char)(g + 1), (char)g, (char)g, (char)g,
+                                      (char)g, (char)g, (char)g, (char)g, (char)g);
+    return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, shuf));
+}
+
+/* Q2_K: codes 0..3 in 2-bit fields, 4-bit scales and mins per 16. */
+INLINE void tile_q2_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
+                      float *out, int64_t os) {
+    __m256 acc[4][4];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
+    const __m256i m3 = _mm256_set1_epi8(3);
+    for (int64_t b = 0; b < nb; b++) {
+        float da[4];
+        UNROLL for (int c = 0; c < C; c++) da[c] = ld1_f32(a + c * as + b * Q8K_SIZE);
+        UNROLL for (int r = 0; r < R; r++) {
+            const uint8_t *wb = w + r * ws + b * 84; /* scales 0, qs 16, d 80, dmin 82 */
+            float d = ld_f16(wb + 80), dmin = ld_f16(wb + 82);
+            __m128i s8 = ld128(wb);
+            __m128i sc8 = _mm_and_si128(s8, _mm_set1_epi8(0x0F));
+            __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s8, 4), _mm_set1_epi8(0x0F)));
+            __m256i sumi[4], summ[4];
+            UNROLL for (int c = 0; c < C; c++) {
+                sumi[c] = _mm256_setzero_si256();
+                summ[c] = _mm256_madd_epi16(mins16, ld256(a + c * as + b * Q8K_SIZE + Q8K_BSUMS));
+            }
+            UNROLL for (int h = 0; h < 2; h++) {
+                __m256i qv = ld256(wb + 16 + 32 * h);
+                UNROLL for (int k = 0; k < 4; k++) {
+                    __m256i q = _mm256_and_si256(_mm256_srli_epi16(qv, 2 * k), m3);
+                    __m256i scv = pair_scales(sc8, 8 * h + 2 * k);
+                    UNROLL for (int c = 0; c < C; c++) {
+                        const uint8_t *aq = a + c * as + b * Q8K_SIZE + Q8K_QS + 128 * h + 32 * k;
+                        sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(_mm256_maddubs_epi16(q, ld256(aq)), scv));
+                    }
+                }
+            }
+            UNROLL for (int c = 0; c < C; c++) {
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[c]), _mm256_set1_ps(d * da[c]), acc[r][c]);
+                acc[r][c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(summ[c]), _mm256_set1_ps(dmin * da[c]), acc[r][c]);
+            }
+        }
+    }
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) out[c * os + r] = hsum8(acc[r][c]);
+}
+
+/* Q3_K: code + 4 = low 2 bits | high bit << 2 is unsigned (0..7); the -4
+ * is folded in as -4 * scales . bsums. */
+INLINE void tile_q3_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
+                      float *out, int64_t os) {
+    __m256 acc[4][4];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
+    const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(4);
+    for (int64_t b = 0; b < nb; b++) {
+        float da[4];
+        UNROLL for (int c = 0; c < C; c++) da[c] = ld1_f32(a + c * as + b * Q8K_SIZE);
+        UNROLL for (int r = 0; r < R; r++) {
+            const uint8_t *wb = w + r * ws + b * 110; /* hmask 0, qs 32, scales 96, d 108 */
+            float d = ld_f16(wb + 108);
+            int8_t scs[16];
+            hearth_q3_K_scales(wb + 96, scs);
+            __m128i sc8 = ld128(scs);
+            __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+            __m256i hm = ld256(wb);
+            __m256i sumi[4];
+            UNROLL for (int c = 0; c < C; c++) {
+                __m256i bs = ld256(a + c * as + b * Q8K_SIZE + Q8K_BSUMS);
+                sumi[c] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 2));
+            }
+            UNROLL for (int h = 0; h < 2; h++) {
+                __m256i qv = ld256(wb + 32 + 32 * h);
+                UNROLL for (int k = 0; k < 4; k++) {
+                    int hs = 4 * h + k; /* bit of hmask for this group -> bit 2 */
+                    __m256i hb = hs >= 2 ? _mm256_srli_epi16(hm, hs - 2) : _mm256_slli_epi16(hm, 2 - hs);
+                    __m256i q = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qv, 2 * k), m3),
+                                                _mm256_and_si256(hb, m4));
+                    __m256i scv = pair_scales(sc8, 8 * h + 2 * k);
+                    UNROLL for (int c = 0; c < C; c++) {
+                        const uint8_t *aq = a + c * as + b * Q8K_SIZE + Q8K_QS + 128 * h + 32 * k;
+                        sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(_mm256_maddubs_epi16(q, ld256(aq)), scv));
+                    }
+                }
+            }
+            UNROLL for (int c = 0; c < C; c++)
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[c]), _mm256_set1_ps(d * da[c]), acc[r][c]);
+        }
+    }
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) out[c * os + r] = hsum8(acc[r][c]);
+}
+
 /* ---- drivers: tile the rows (gemv) or rows x columns (gemm) ------------------------- */
 
 /* Elements per "unit" the tiles count in: blocks for quants, elements for floats. */
@@ -447,6 +540,8 @@ DRIVERS(q5_1, 32)
 DRIVERS(q4_K, QK_K)
 DRIVERS(q5_K, QK_K)
 DRIVERS(q6_K, QK_K)
+DRIVERS(q2_K, QK_K)
+DRIVERS(q3_K, QK_K)
 
 void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
 #define SET(T, name)                     \
@@ -463,5 +558,7 @@ void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     SET(Q4_K, q4_K);
     SET(Q5_K, q5_K);
     SET(Q6_K, q6_K);
+    SET(Q2_K, q2_K);
+    SET(Q3_K, q3_K);
 #undef SET
 }
