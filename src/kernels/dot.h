@@ -21,10 +21,10 @@
  * block at its natural alignment (4 bytes for F32 and Q8_K, 2 for the other
  * types), as GGUF's data section (aligned, rows back to back) always does.
  *
- * Results: gemv and gemm compute the same sums in the same order per output
- * for a given implementation; implementations differ from the scalar
- * reference only in the order of float additions (the per-block integer
- * dot products are exact everywhere). All functions are pure and may run
+ * Results: the per-block integer dot products are exact everywhere;
+ * implementations (and gemv vs gemm of one implementation) differ only in
+ * the order of float additions, i.e. agree to float rounding (~1e-6
+ * relative; test_dot states the tolerances). All functions are pure and may run
  * concurrently on disjoint outputs (e.g. threads splitting the rows).
  */
 #ifndef HEARTH_KERNELS_DOT_H
