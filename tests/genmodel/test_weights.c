@@ -1,7 +1,8 @@
 /*
  * test_weights.c: the weights hearth-genmodel writes. Same arguments give the
  * same bytes (whatever the thread count), another seed other bytes; values
- * have the designed statistics (matrices mean 0, std 1/sqrt(row length);
+ * have the designed statistics (matrices mean 0, std 1/sqrt(row length),
+ * twice that for attn_q/attn_k;
  * norm weights 1 +- 0.05; biases 0 +- 0.05; no two rows or tensors alike);
  * quantized files hold the same values as the F32 file of the same seed,
  * up to each type's quantization error.
@@ -13,9 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Designed spreads; tools/genmodel/genmodel.h GM_NORM_STD, GM_BIAS_STD. */
+/* Designed spreads; tools/genmodel/genmodel.h GM_NORM_STD, GM_BIAS_STD,
+ * GM_QK_GAIN. */
 #define NORM_STD 0.05
 #define BIAS_STD 0.05
+#define QK_GAIN 2.0
 
 static void test_determinism(void) {
     const char *args = "--arch qwen2 --preset tiny256 --n-ff 256 --type Q4_K_M";
@@ -70,7 +73,8 @@ static void test_statistics(void) {
         stats s = stats_of(x, n);
         bool norm = strstr(t->name, "norm") != NULL, bias = strstr(t->name, ".bias") != NULL;
         double want_mean = norm ? 1.0 : 0.0;
-        double want_std = norm ? NORM_STD : bias ? BIAS_STD : 1.0 / sqrt((double)t->ne[0]);
+        bool qk = strstr(t->name, "attn_q.weight") || strstr(t->name, "attn_k.weight");
+        double want_std = norm ? NORM_STD : bias ? BIAS_STD : (qk ? QK_GAIN : 1.0) / sqrt((double)t->ne[0]);
         /* Sampling error: the mean's std is want_std/sqrt(n), the std's
          * relative std about 1/sqrt(2n); allow 5 of each. */
         double tol_mean = 5 * want_std / sqrt((double)n);
