@@ -310,6 +310,7 @@ static void test_bad_args(void) {
     CHECK(gm_run("--arch llama --n-ff x --type F16 -o %s", o) != 0);
     CHECK(gm_run("--arch llama --type F16 --type-attn Q4_K_M -o %s", o) != 0); /* not a type */
     CHECK(gm_run("--arch llama --type F16 --frobnicate -o %s", o) != 0);
+    CHECK(gm_run("--arch llama --type F16 -o %s/no/such/dir/x.gguf", gm_dir()) != 0);
     CHECK(gm_run("--help") == 0);
 }
 

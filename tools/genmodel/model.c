@@ -275,10 +275,7 @@ hearth_status gm_model_write(const gm_config *cfg, hearth_error *err) {
                                                 t->nbytes, err)))
             goto done;
     }
-    if ((st = hearth_gguf_writer_write_file(w, cfg->out_path, err))) {
-        hearth_error_prefix(err, "%s", cfg->out_path);
-        goto done;
-    }
+    if ((st = hearth_gguf_writer_write_file(w, cfg->out_path, err))) goto done;
     if (!cfg->quiet) summary(cfg, &l, n_vocab, now_s() - t0);
 done:
     hearth_gguf_writer_free(w);
