@@ -379,9 +379,12 @@ HEARTH_API hearth_status hearth_store_default_dir(char *buf, size_t cap, hearth_
 /* Groups writes into one atomic, durable unit (and makes batches fast).
  * Nestable: an inner begin/commit is a savepoint; an inner rollback undoes
  * only the work since its begin. The outermost commit makes everything
- * durable. Every write call below is itself atomic: if it fails inside a
+ * durable; if it fails, everything since the outermost begin is rolled
+ * back. Every write call below is itself atomic: if it fails inside a
  * transaction, its partial effects are undone and the transaction stays
- * usable. HEARTH_E_STATE for commit/rollback without begin. */
+ * usable. begin takes the database's write lock (other writers wait up to
+ * the busy timeout), so keep transactions short. HEARTH_E_STATE for
+ * commit/rollback without begin. */
 HEARTH_API hearth_status hearth_store_begin(hearth_store *s, hearth_error *err);
 HEARTH_API hearth_status hearth_store_commit(hearth_store *s, hearth_error *err);
 HEARTH_API hearth_status hearth_store_rollback(hearth_store *s, hearth_error *err);
@@ -561,7 +564,8 @@ typedef struct {
  * (ties: lower id first). Embeddings of another dimension are skipped. out
  * has room for k hits; OUT: *n_out (<= k). Brute force over vectors the
  * handle keeps in memory (loaded on the first search, kept current by this
- * handle's writes, reloaded when another connection changed the database). */
+ * handle's writes, reloaded when another connection changed the database).
+ * HEARTH_E_STATE inside an explicit transaction (commit first). */
 HEARTH_API hearth_status hearth_store_embedding_search(hearth_store *s, const char *model,
                                                        const char *owner_kind,
                                                        int64_t group_id,
