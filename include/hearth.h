@@ -1252,6 +1252,22 @@ HEARTH_API void hearth_agent_cancel(hearth_agent *a);
 HEARTH_API hearth_status hearth_agent_embed(hearth_agent *a, const char *text, size_t len,
                                             float **vec, int *dim, hearth_error *err);
 
+/* Stores the embedding of task task_id (its title, a blank line, its notes)
+ * under owner kind "task", so that hearth_agent_search finds it; call it
+ * after adding or changing a task. (Messages of exchanges are indexed by
+ * hearth_agent_process, under "message", grouped by session id.)
+ * HEARTH_E_NOTFOUND for an unknown task. One thread per agent. */
+HEARTH_API hearth_status hearth_agent_index_task(hearth_agent *a, int64_t task_id,
+                                                 hearth_error *err);
+/* The k stored messages/tasks (owner_kind "message" or "task"; NULL: both)
+ * whose embeddings under this model are most similar to text, best first.
+ * group_id: a session id to search one session's messages (0: all).
+ * out has room for k hits; OUT: *n_out. One thread per agent. */
+HEARTH_API hearth_status hearth_agent_search(hearth_agent *a, const char *text,
+                                             const char *owner_kind, int64_t group_id,
+                                             size_t k, hearth_embedding_hit *out,
+                                             size_t *n_out, hearth_error *err);
+
 /* The chat template family in use. */
 HEARTH_API hearth_template hearth_agent_template(const hearth_agent *a);
 /* SHA-256 of the model file, 64 hex digits; borrowed from a. */
