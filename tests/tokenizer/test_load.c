@@ -113,6 +113,28 @@ static void toy_bpe(void) {
     CHECK(n == 1 && ids[0] == 0);
     CHECK_EQ_INT(hearth_token_bos(t), -1);
     hearth_tokenizer_free(t);
+
+    /* Llama 3 (llama-bpe) takes a piece that is a token whole, whatever the
+     * merges say; GPT-2 merges. */
+    const char *const merges3[] = {"a b", "\304\240 a"};
+    s.merges = merges3;
+    s.n_merges = 2;
+    REQUIRE(load(&s, &t, &err) == HEARTH_OK);
+    n = tokenize(t, "abc", ids);
+    CHECK(n == 2 && ids[0] == 5 && ids[1] == 2);
+    hearth_tokenizer_free(t);
+    s.pre = "llama-bpe";
+    REQUIRE(load(&s, &t, &err) == HEARTH_OK);
+    CHECK_STR(hearth_tokenizer_pre(t), "llama-bpe");
+    CHECK(hearth_tokenizer_add_bos(t) == false); /* no BOS id */
+    n = tokenize(t, "abc", ids);
+    CHECK(n == 1 && ids[0] == 6);
+    hearth_tokenizer_free(t);
+    s.pre = "qwen2";
+    REQUIRE(load(&s, &t, &err) == HEARTH_OK);
+    n = tokenize(t, "abc", ids);
+    CHECK(n == 2 && ids[0] == 5 && ids[1] == 2);
+    hearth_tokenizer_free(t);
 }
 
 static void toy_spm(void) {
