@@ -440,8 +440,9 @@ HEARTH_API const char *hearth_token_text(const hearth_tokenizer *tok, int32_t id
 /* Whole-sequence detokenizing: the concatenated pieces of ids[0..n), as raw
  * bytes (not checked for UTF-8). render_special: include the text of control
  * tokens (false: they give nothing). For a "llama" tokenizer with
- * add_space_prefix, the space that tokenizing put in front of the text is
- * removed again, so hearth_detokenize(hearth_tokenize(s)) == s.
+ * add_space_prefix, the space that tokenizing put in front of the text (and
+ * after each special token) is removed again from the next normal piece, so
+ * hearth_detokenize(hearth_tokenize(s)) == s.
  * OUT: *out (owned: hearth_free; NUL-terminated, not counted in *len).
  * Errors: HEARTH_E_ARG for an id out of range, HEARTH_E_NOMEM. Any thread. */
 HEARTH_API hearth_status hearth_detokenize(const hearth_tokenizer *tok, const int32_t *ids,
