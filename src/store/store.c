@@ -75,10 +75,9 @@ hearth_store_params hearth_store_default_params(void) {
 }
 
 hearth_status hearth_store_default_dir(char *buf, size_t cap, hearth_error *err) {
-    const char *home = getenv("HEARTH_HOME"), *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HEARTH_HOME");
     int n;
     if (home && *home) n = snprintf(buf, cap, "%s", home);
-    else if (xdg && *xdg == '/') n = snprintf(buf, cap, "%s/hearth", xdg);
     else if ((home = getenv("HOME")) && *home) n = snprintf(buf, cap, "%s/.local/share/hearth", home);
     else return HEARTH_FAIL(err, HEARTH_E_IO, "no data directory: set HEARTH_HOME or HOME");
     if (n < 0 || (size_t)n >= cap)
