@@ -168,8 +168,13 @@ hearth_status hearth_store_open(const hearth_store_params *p, hearth_store **out
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, p->busy_timeout_ms > 0 ? p->busy_timeout_ms : 0);
-    /* Refuse a newer or foreign database before anything below writes. */
+    /* Refuse a newer or foreign database before anything below writes. The
+     * last connection to close folds the WAL into the database file, so
+     * until the check has passed, closing must not (a refused file keeps
+     * every byte). */
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     if ((st = store_schema_check(s->db, s->path, err))) goto fail;
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
     if ((st = exec(s, "PRAGMA foreign_keys = ON", err))) goto fail;
     {
         sqlite3_stmt *q;
