@@ -754,14 +754,17 @@ typedef struct {
     const char *path;         /* database file; NULL: <data_dir>/hearth.db */
     const char *data_dir;     /* NULL: $HEARTH_HOME, else ~/.local/share/hearth;
                                  created (mode 0700) if missing */
-    int busy_timeout_ms;      /* wait for other writers; default 5000 */
+    int busy_timeout_ms;      /* wait for other writers; default 5000; past it a
+                                 write fails with HEARTH_E_IO ("locked") */
     bool sync_full;           /* true (default): synchronous=FULL; false:
                                  NORMAL (survives a process crash, may lose
                                  the last commits on power loss) */
-    int64_t cache_max_entries; /* response cache limits; default 10000 */
+    int64_t cache_max_entries; /* response cache limits (<= 0: unlimited);
+                                  default 10000 */
     int64_t cache_max_bytes;   /* default 64 MiB (sum of key+response sizes) */
 } hearth_store_params;
 
+/* Any thread. */
 HEARTH_API hearth_store_params hearth_store_default_params(void);
 
 /* Opens (creating if needed) the database named by p (NULL: defaults),
@@ -774,7 +777,8 @@ HEARTH_API hearth_status hearth_store_open(const hearth_store_params *p, hearth_
                                            hearth_error *err);
 
 /* Closes the database. An open explicit transaction is rolled back.
- * NULL is a no-op. */
+ * NULL is a no-op. Invalidates nothing the caller owns (results are
+ * independent allocations). */
 HEARTH_API void hearth_store_free(hearth_store *s);
 
 /* Path of the database file; borrowed, valid until hearth_store_free. */
@@ -871,7 +875,7 @@ typedef struct {
     int64_t last_n;       /* > 0: only the newest last_n that match */
 } hearth_message_query;
 
-/* All-zero query: every message of every session. */
+/* All-zero query: every message of every session. Any thread. */
 HEARTH_API hearth_message_query hearth_message_query_default(void);
 
 /* Messages matching q, oldest first (by id). OUT: *out (owned block, free
@@ -934,6 +938,8 @@ typedef struct {
     int64_t limit;          /* > 0: at most this many */
 } hearth_task_query;
 
+/* No filter (priority bounds at INT32_MIN/INT32_MAX: start from this, not
+ * from a zeroed struct). Any thread. */
 HEARTH_API hearth_task_query hearth_task_query_default(void);
 
 /* Tasks matching q, ordered by priority (highest first), then due date
