@@ -134,6 +134,7 @@ typedef struct gm_vocab gm_vocab;
  * a byte-level BPE vocabulary of cfg->n_vocab tokens for cfg->arch. On
  * success *out is owned (gm_vocab_free). */
 hearth_status gm_vocab_new(const gm_config *cfg, gm_vocab **out, hearth_error *err);
+/* NULL is a no-op. */
 void gm_vocab_free(gm_vocab *v);
 /* Number of tokens. */
 int64_t gm_vocab_n(const gm_vocab *v);
