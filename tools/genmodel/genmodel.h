@@ -13,6 +13,9 @@
  *              parallel
  *   model.c    metadata, tensor list, writing the file
  *
+ * Thread-safety: every function here may run on any thread (none keeps
+ * global state); gm_fill_tensor starts threads of its own.
+ *
  * Invariant: the output depends only on the configuration (never on the
  * thread count or the machine's timing): every row of every tensor draws from
  * its own PRNG stream seeded by (seed, tensor name, row index), and every
