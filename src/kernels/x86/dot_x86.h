@@ -591,6 +591,106 @@ GEMV8(q4_0, 18, us_q4_0, 8)
 GEMV8(q5_0, 22, us_q5_0, 16)
 GEMV8(q8_0, 34, us_q8_0, 0)
 
+/* gemm for the same three formats: a row's 8 unpacked blocks are reused by
+ * C (<= 4) activation columns, and each column applies its scales 8 blocks
+ * at a time as in gemv. SGN: the Q8_0 sign trick (codes signed). */
+INLINE __m256i u_q4_0(const uint8_t *wb) { return nibbles32(wb + 2); }
+INLINE __m256i u_q5_0(const uint8_t *wb) { return _mm256_or_si256(nibbles32(wb + 6), bits_to_0x10(wb + 2)); }
+INLINE __m256i u_q8_0(const uint8_t *wb) { return ld256(wb + 2); }
+
+#define GEMM8_TILE(name, BSZ, UNPACK, SGN)                                                     \
+    INLINE void tile8_##name(int64_t cb, int C, const uint8_t *wb, const uint8_t *ab, size_t as, \
+                             const float *da, const float *bias, float *out, int64_t os) {     \
+        __m256 acc[4];                                                                         \
+        UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();                       \
+        int64_t b = 0;                                                                         \
+        for (; b + 8 <= cb; b += 8) {                                                          \
+            __m256i x[8];                                                                      \
+            UNROLL for (int j = 0; j < 8; j++) x[j] = UNPACK(wb + (b + j) * BSZ);              \
+            __m256 dw = ld8_f16_strided(wb + b * BSZ, BSZ);                                    \
+            UNROLL for (int c = 0; c < C; c++) {                                               \
+                __m256i p[8];                                                                  \
+                UNROLL for (int j = 0; j < 8; j++) {                                           \
+                    __m256i av = ld256(ab + c * as + (b + j) * 34 + 2);                        \
+                    p[j] = SGN ? dot_us(_mm256_setzero_si256(), _mm256_sign_epi8(x[j], x[j]),  \
+                                        _mm256_sign_epi8(av, x[j]))                            \
+                               : dot_us(_mm256_setzero_si256(), x[j], av);                     \
+                }                                                                              \
+                __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(reduce8(p)),                     \
+                                           _mm256_loadu_ps(da + c * ACT_CHUNK + b),            \
+                                           _mm256_loadu_ps(bias + c * ACT_CHUNK + b));         \
+                acc[c] = _mm256_fmadd_ps(t, dw, acc[c]);                                       \
+            }                                                                                  \
+        }                                                                                      \
+        float s[4];                                                                            \
+        UNROLL for (int c = 0; c < C; c++) s[c] = hsum8(acc[c]);                               \
+        for (; b < cb; b++) {                                                                  \
+            __m256i x0 = UNPACK(wb + b * BSZ);                                                 \
+            float dw = ld_f16(wb + b * BSZ);                                                   \
+            UNROLL for (int c = 0; c < C; c++) {                                               \
+                __m256i av = ld256(ab + c * as + b * 34 + 2);                                  \
+                __m256i p = SGN ? dot_us(_mm256_setzero_si256(), _mm256_sign_epi8(x0, x0),     \
+                                         _mm256_sign_epi8(av, x0))                             \
+                                : dot_us(_mm256_setzero_si256(), x0, av);                      \
+                __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1)); \
+                s4 = _mm_hadd_epi32(s4, s4);                                                   \
+                s4 = _mm_hadd_epi32(s4, s4);                                                   \
+                s[c] += ((float)_mm_cvtsi128_si32(s4) * da[c * ACT_CHUNK + b] - bias[c * ACT_CHUNK + b]) * dw; \
+            }                                                                                  \
+        }                                                                                      \
+        UNROLL for (int c = 0; c < C; c++) out[c * os] += s[c];                                \
+    }                                                                                          \
+    static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os,   \
+                            const void *w, size_t ws, const void *act, size_t as) {            \
+        const uint8_t *wb0 = w, *ab0 = act;                                                    \
+        int64_t nb = n / 32;                                                                   \
+        float da[4 * ACT_CHUNK], bias[4 * ACT_CHUNK]; /* (column, block) */                   \
+        for (int64_t c = 0; c < ncols; c++)                                                    \
+            for (int64_t r = 0; r < nrows; r++) out[c * os + r] = 0.f;                         \
+        for (int64_t b0 = 0; b0 < nb; b0 += ACT_CHUNK) {                                       \
+            int64_t cb = nb - b0 < ACT_CHUNK ? nb - b0 : ACT_CHUNK;                            \
+            for (int64_t r0 = 0; r0 < nrows; r0 += GEMM_ROW_CHUNK) {                           \
+                int64_t r1 = r0 + GEMM_ROW_CHUNK < nrows ? r0 + GEMM_ROW_CHUNK : nrows;        \
+                for (int64_t c0 = 0; c0 < ncols; c0 += 4) {                                    \
+                    int C = ncols - c0 < 4 ? (int)(ncols - c0) : 4;                            \
+                    const uint8_t *ab = ab0 + (size_t)c0 * as + b0 * 34;                       \
+                    for (int c = 0; c < C; c++)                                                \
+                        for (int64_t b = 0; b < cb; b++) {                                     \
+                            const uint8_t *blk = ab + (size_t)c * as + b * 34;                 \
+                            float d = ld_f16(blk);                                             \
+                            da[c * ACT_CHUNK + b] = d;                                         \
+                            if (SGN) {                                                         \
+                                bias[c * ACT_CHUNK + b] = 0.f;                                 \
+                                continue;                                                      \
+                            }                                                                  \
+                            __m256i sa = dot_us(_mm256_setzero_si256(), _mm256_set1_epi8(1), ld256(blk + 2)); \
+                            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sa), _mm256_extracti128_si256(sa, 1)); \
+                            s4 = _mm_hadd_epi32(s4, s4);                                       \
+                            s4 = _mm_hadd_epi32(s4, s4);                                       \
+                            bias[c * ACT_CHUNK + b] = (float)(BIAS_##name) * d * (float)_mm_cvtsi128_si32(s4); \
+                        }                                                                      \
+                    for (int64_t r = r0; r < r1; r++) {                                        \
+                        const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                   \
+                        float *o = out + c0 * os + r;                                          \
+                        switch (C) {                                                           \
+                        case 4: tile8_##name(cb, 4, wb, ab, as, da, bias, o, os); break;       \
+                        case 3: tile8_##name(cb, 3, wb, ab, as, da, bias, o, os); break;       \
+                        case 2: tile8_##name(cb, 2, wb, ab, as, da, bias, o, os); break;       \
+                        default: tile8_##name(cb, 1, wb, ab, as, da, bias, o, os); break;      \
+                        }                                                                      \
+                    }                                                                          \
+                }                                                                              \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+#define BIAS_q4_0 8
+#define BIAS_q5_0 16
+#define BIAS_q8_0 0
+GEMM8_TILE(q4_0, 18, u_q4_0, 0)
+GEMM8_TILE(q5_0, 22, u_q5_0, 0)
+GEMM8_TILE(q8_0, 34, u_q8_0, 1)
+
 /* ---- drivers: tile the rows (gemv) or rows x columns (gemm) ------------------------- */
 
 /* Elements per "unit" the tiles count in: blocks for quants, elements for floats. */
@@ -637,9 +737,6 @@ GEMV8(q8_0, 34, us_q8_0, 0)
 DRIVERS(f32, 1)
 DRIVERS(f16, 1)
 DRIVERS(bf16, 1)
-GEMM_TILED(q4_0, 32)
-GEMM_TILED(q5_0, 32)
-GEMM_TILED(q8_0, 32)
 DRIVERS(q4_1, 32)
 DRIVERS(q5_1, 32)
 DRIVERS(q4_K, QK_K)
