@@ -86,6 +86,15 @@ INLINE __m256i nibbles32(const uint8_t *qs) {
     return _mm256_and_si256(x, _mm256_set1_epi8(0x0F));
 }
 
+/* lane j = sum of the 8 lanes of p[j] */
+INLINE __m256i reduce8(const __m256i p[8]) {
+    __m256i h01 = _mm256_hadd_epi32(p[0], p[1]), h23 = _mm256_hadd_epi32(p[2], p[3]);
+    __m256i h45 = _mm256_hadd_epi32(p[4], p[5]), h67 = _mm256_hadd_epi32(p[6], p[7]);
+    __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
+                            _mm256_permute2x128_si256(h0123, h4567, 0x31));
+}
+
 /* ---- float weights (F32, F16, BF16) with F32 activations --------------------- */
 
 INLINE __m256 ld8_f32(const void *p) { return _mm256_loadu_ps((const float *)p); }
@@ -275,71 +284,56 @@ INLINE void k4_scales(const uint8_t *s12, uint8_t sc[8], uint8_t m[8]) {
     memcpy(m, o + 2, 8);
 }
 
-/* sum_j mins[j] * (bsums[2j] + bsums[2j+1]) as 4 int32 lanes. */
-INLINE __m128i k4_min_dot(const uint8_t m[8], const uint8_t *bsums) {
-    uint64_t m8;
-    memcpy(&m8, m, 8);
-    __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)m8));
-    __m128i q8s = _mm_hadd_epi16(ld128(bsums), ld128(bsums + 16));
-    return _mm_madd_epi16(mins, q8s);
-}
-
 /* Q4_K (HBITS 0) and Q5_K (HBITS 1): 8 sub-blocks of 32; codes 0..15 (0..31)
- * times unsigned scales, minus dmin * mins . bsums. */
+ * times unsigned 6-bit scales, minus dmin * mins . bsums. The 8 sub-block
+ * dot products are reduced into one vector (lane j = sub-block j) and
+ * scaled there, so the scales never need broadcasting. */
 #define QK4_TILE(name, BSZ, QS_OFF, HBITS)                                                    \
     INLINE void tile_##name(int64_t nb, int R, int C, const uint8_t *w, size_t ws,            \
                             const uint8_t *a, size_t as, float *out, int64_t os) {            \
-        __m256 acc[4][4];                                                                     \
-        __m128 accm[4][4];                                                                    \
-        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) {               \
-            acc[r][c] = _mm256_setzero_ps();                                                  \
-            accm[r][c] = _mm_setzero_ps();                                                    \
-        }                                                                                     \
         const __m256i m4 = _mm256_set1_epi8(0x0F);                                            \
-        for (int64_t b = 0; b < nb; b++) {                                                    \
-            float da[4];                                                                      \
-            UNROLL for (int c = 0; c < C; c++) da[c] = ld1_f32(a + c * as + b * Q8K_SIZE);    \
-            UNROLL for (int r = 0; r < R; r++) {                                              \
+        for (int r = 0; r < R; r++) {                                                         \
+            __m256 acc[4];                                                                    \
+            UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();                  \
+            for (int64_t b = 0; b < nb; b++) {                                                \
                 const uint8_t *wb = w + r * ws + b * BSZ;                                     \
                 float d = ld_f16(wb), dmin = ld_f16(wb + 2);                                  \
                 uint8_t sc[8], mn[8];                                                         \
                 k4_scales(wb + 4, sc, mn);                                                    \
-                __m256i sumi[4];                                                              \
-                UNROLL for (int c = 0; c < C; c++) sumi[c] = _mm256_setzero_si256();          \
+                __m256i sc32 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)sc));    \
+                __m256i mn32 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)mn));    \
+                __m256i u[8];                                                                 \
                 __m256i hb = HBITS ? ld256(wb + 16) : _mm256_setzero_si256();                 \
                 UNROLL for (int k = 0; k < 4; k++) {                                          \
                     __m256i q = ld256(wb + QS_OFF + 32 * k);                                  \
-                    __m256i lo = _mm256_and_si256(q, m4);                                     \
-                    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);               \
+                    u[2 * k] = _mm256_and_si256(q, m4);                                       \
+                    u[2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);             \
                     if (HBITS) {                                                              \
-                        /* bit 2k of qh -> 0x10 of lo, bit 2k+1 -> 0x10 of hi */              \
+                        /* bit 2k of qh -> 0x10 of sub-block 2k, bit 2k+1 -> of 2k+1 */       \
                         __m256i h0 = 2 * k <= 4 ? _mm256_slli_epi16(hb, 4 - 2 * k)             \
                                                 : _mm256_srli_epi16(hb, 2 * k - 4);            \
                         __m256i h1 = 2 * k + 1 <= 4 ? _mm256_slli_epi16(hb, 3 - 2 * k)         \
                                                     : _mm256_srli_epi16(hb, 2 * k - 3);        \
-                        lo = _mm256_or_si256(lo, _mm256_and_si256(h0, _mm256_set1_epi8(0x10))); \
-                        hi = _mm256_or_si256(hi, _mm256_and_si256(h1, _mm256_set1_epi8(0x10))); \
-                    }                                                                         \
-                    __m256i s0 = _mm256_set1_epi16(sc[2 * k]), s1 = _mm256_set1_epi16(sc[2 * k + 1]); \
-                    UNROLL for (int c = 0; c < C; c++) {                                      \
-                        const uint8_t *aq = a + c * as + b * Q8K_SIZE + Q8K_QS + 64 * k;      \
-                        __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, ld256(aq)), s0); \
-                        __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, ld256(aq + 32)), s1); \
-                        sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p0, p1));        \
+                        u[2 * k] = _mm256_or_si256(u[2 * k], _mm256_and_si256(h0, _mm256_set1_epi8(0x10))); \
+                        u[2 * k + 1] =                                                        \
+                            _mm256_or_si256(u[2 * k + 1], _mm256_and_si256(h1, _mm256_set1_epi8(0x10))); \
                     }                                                                         \
                 }                                                                             \
                 UNROLL for (int c = 0; c < C; c++) {                                          \
                     const uint8_t *ab = a + c * as + b * Q8K_SIZE;                            \
-                    acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[c]), _mm256_set1_ps(d * da[c]), \
-                                                acc[r][c]);                                   \
-                    __m128i md = k4_min_dot(mn, ab + Q8K_BSUMS);                              \
-                    accm[r][c] = _mm_fmadd_ps(_mm_cvtepi32_ps(md), _mm_set1_ps(dmin * da[c]), \
-                                              accm[r][c]);                                    \
+                    __m256i p[8];                                                             \
+                    UNROLL for (int j = 0; j < 8; j++)                                        \
+                        p[j] = dot_us(_mm256_setzero_si256(), u[j], ld256(ab + Q8K_QS + 32 * j)); \
+                    __m256i si = _mm256_mullo_epi32(reduce8(p), sc32);                        \
+                    __m128i bs2 = _mm_hadd_epi16(ld128(ab + Q8K_BSUMS), ld128(ab + Q8K_BSUMS + 16)); \
+                    __m256i mi = _mm256_mullo_epi32(_mm256_cvtepi16_epi32(bs2), mn32);        \
+                    float da = ld1_f32(ab);                                                   \
+                    acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(si), _mm256_set1_ps(d * da), acc[c]); \
+                    acc[c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mi), _mm256_set1_ps(dmin * da), acc[c]); \
                 }                                                                             \
             }                                                                                 \
+            UNROLL for (int c = 0; c < C; c++) out[c * os + r] = hsum8(acc[c]);               \
         }                                                                                     \
-        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++)                 \
-            out[c * os + r] = hsum8(acc[r][c]) - hsum4(accm[r][c]);                           \
     }
 
 QK4_TILE(q4_K, 144, 16, 0)
@@ -500,15 +494,6 @@ INLINE void tile_q3_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, con
  * activation side (its scales, and bias * its block sums) is prepared once
  * per call.
  */
-
-/* lane j = sum of the 8 lanes of p[j] */
-INLINE __m256i reduce8(const __m256i p[8]) {
-    __m256i h01 = _mm256_hadd_epi32(p[0], p[1]), h23 = _mm256_hadd_epi32(p[2], p[3]);
-    __m256i h45 = _mm256_hadd_epi32(p[4], p[5]), h67 = _mm256_hadd_epi32(p[6], p[7]);
-    __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
-    return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
-                            _mm256_permute2x128_si256(h0123, h4567, 0x31));
-}
 
 /* 8 fp16 scales at p, p+stride, ... as floats */
 INLINE __m256 ld8_f16_strided(const uint8_t *p, size_t stride) {
