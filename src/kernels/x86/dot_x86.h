@@ -271,17 +271,18 @@ QX_1_TILE(q5_1, 24, unpack_q5_1)
 
 enum { Q8K_D = 0, Q8K_QS = 4, Q8K_BSUMS = 4 + QK_K, Q8K_SIZE = 292 };
 
-/* 8 scales and 8 mins (6 bits each) of a Q4_K/Q5_K block, as bytes. */
-INLINE void k4_scales(const uint8_t *s12, uint8_t sc[8], uint8_t m[8]) {
-    uint32_t u[3], o[4];
+/* 8 scales and 8 mins (6 bits each) of a Q4_K/Q5_K block, as int32 lanes.
+ * Built from registers (see q3_scales on store forwarding). */
+INLINE void k4_scales(const uint8_t *s12, __m256i *sc32, __m256i *mn32) {
+    uint32_t u[3];
     memcpy(u, s12, 12);
     const uint32_t km1 = 0x3f3f3f3f, km2 = 0x0f0f0f0f, km3 = 0x03030303;
-    o[0] = u[0] & km1;
-    o[1] = (u[2] & km2) | (((u[0] >> 6) & km3) << 4);
-    o[2] = u[1] & km1;
-    o[3] = ((u[2] >> 4) & km2) | (((u[1] >> 6) & km3) << 4);
-    memcpy(sc, o, 8);
-    memcpy(m, o + 2, 8);
+    uint32_t o0 = u[0] & km1;
+    uint32_t o1 = (u[2] & km2) | (((u[0] >> 6) & km3) << 4);
+    uint32_t o2 = u[1] & km1;
+    uint32_t o3 = ((u[2] >> 4) & km2) | (((u[1] >> 6) & km3) << 4);
+    *sc32 = _mm256_cvtepu8_epi32(_mm_set_epi32(0, 0, (int)o1, (int)o0));
+    *mn32 = _mm256_cvtepu8_epi32(_mm_set_epi32(0, 0, (int)o3, (int)o2));
 }
 
 /* Q4_K (HBITS 0) and Q5_K (HBITS 1): 8 sub-blocks of 32; codes 0..15 (0..31)
@@ -298,10 +299,8 @@ INLINE void k4_scales(const uint8_t *s12, uint8_t sc[8], uint8_t m[8]) {
             for (int64_t b = 0; b < nb; b++) {                                                \
                 const uint8_t *wb = w + r * ws + b * BSZ;                                     \
                 float d = ld_f16(wb), dmin = ld_f16(wb + 2);                                  \
-                uint8_t sc[8], mn[8];                                                         \
-                k4_scales(wb + 4, sc, mn);                                                    \
-                __m256i sc32 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)sc));    \
-                __m256i mn32 = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)mn));    \
+                __m256i sc32, mn32;                                                           \
+                k4_scales(wb + 4, &sc32, &mn32);                                              \
                 __m256i u[8];                                                                 \
                 __m256i hb = HBITS ? ld256(wb + 16) : _mm256_setzero_si256();                 \
                 UNROLL for (int k = 0; k < 4; k++) {                                          \
@@ -440,6 +439,23 @@ INLINE void tile_q2_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, con
     UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) out[c * os + r] = hsum8(acc[r][c]);
 }
 
+/* The 16 signed 6-bit scales of a Q3_K block as bytes: low nibbles in
+ * bytes 0-7 (scales 0-7) and their high nibbles (scales 8-15), top 2 bits
+ * in bytes 8-11, field j/4 of byte 8 + j%4. Word-parallel form of
+ * hearth_q3_K_scales. */
+INLINE __m128i q3_scales(const uint8_t *s12) {
+    uint32_t u[3], o[4];
+    memcpy(u, s12, 12);
+    const uint32_t k1 = 0x03030303, k2 = 0x0f0f0f0f;
+    o[0] = (u[0] & k2) | (((u[2] >> 0) & k1) << 4);
+    o[1] = (u[1] & k2) | (((u[2] >> 2) & k1) << 4);
+    o[2] = ((u[0] >> 4) & k2) | (((u[2] >> 4) & k1) << 4);
+    o[3] = ((u[1] >> 4) & k2) | (((u[2] >> 6) & k1) << 4);
+    /* from registers: a 16-byte load of four 4-byte stores would miss
+     * store forwarding and stall */
+    return _mm_sub_epi8(_mm_set_epi32((int)o[3], (int)o[2], (int)o[1], (int)o[0]), _mm_set1_epi8(32));
+}
+
 /* Q3_K: code + 4 = low 2 bits | high bit << 2 is unsigned (0..7); the -4
  * is folded in as -4 * scales . bsums. */
 INLINE void tile_q3_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
@@ -453,9 +469,7 @@ INLINE void tile_q3_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, con
         UNROLL for (int r = 0; r < R; r++) {
             const uint8_t *wb = w + r * ws + b * 110; /* hmask 0, qs 32, scales 96, d 108 */
             float d = ld_f16(wb + 108);
-            int8_t scs[16];
-            hearth_q3_K_scales(wb + 96, scs);
-            __m128i sc8 = ld128(scs);
+            __m128i sc8 = q3_scales(wb + 96);
             __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
             __m256i hm = ld256(wb);
             __m256i sumi[4];
@@ -679,13 +693,13 @@ GEMM8_TILE(q8_0, 34, u_q8_0, 1)
 /* ---- drivers: tile the rows (gemv) or rows x columns (gemm) ------------------------- */
 
 /* Elements per "unit" the tiles count in: blocks for quants, elements for floats. */
-#define GEMV_TILED(name, UNIT)                                                                   \
+#define GEMV_TILED(name, UNIT, RV)                                                                     \
     static void gemv_##name(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,   \
                             const void *act) {                                                \
         const uint8_t *wb = w;                                                                \
         int64_t nu = n / (UNIT), r = 0;                                                       \
-        for (; r + GEMV_R <= nrows; r += GEMV_R)                                              \
-            tile_##name(nu, GEMV_R, 1, wb + (size_t)r * ws, ws, act, 0, out + r, 0);          \
+        for (; r + RV <= nrows; r += RV)                                              \
+            tile_##name(nu, RV, 1, wb + (size_t)r * ws, ws, act, 0, out + r, 0);          \
         for (; r < nrows; r++) tile_##name(nu, 1, 1, wb + (size_t)r * ws, ws, act, 0, out + r, 0); \
     }
 
@@ -717,18 +731,21 @@ GEMM8_TILE(q8_0, 34, u_q8_0, 1)
         }                                                                                     \
     }
 
-#define DRIVERS(name, UNIT) GEMV_TILED(name, UNIT) GEMM_TILED(name, UNIT)
+/* RV: rows per gemv tile. Several rows share each activation load, which
+ * pays for small blocks; the K-quant tiles hold a whole super-block in
+ * registers, so one row at a time keeps them there. */
+#define DRIVERS(name, UNIT, RV) GEMV_TILED(name, UNIT, RV) GEMM_TILED(name, UNIT)
 
-DRIVERS(f32, 1)
-DRIVERS(f16, 1)
-DRIVERS(bf16, 1)
-DRIVERS(q4_1, 32)
-DRIVERS(q5_1, 32)
-DRIVERS(q4_K, QK_K)
-DRIVERS(q5_K, QK_K)
-DRIVERS(q6_K, QK_K)
-DRIVERS(q2_K, QK_K)
-DRIVERS(q3_K, QK_K)
+DRIVERS(f32, 1, GEMV_R)
+DRIVERS(f16, 1, GEMV_R)
+DRIVERS(bf16, 1, GEMV_R)
+DRIVERS(q4_1, 32, GEMV_R)
+DRIVERS(q5_1, 32, GEMV_R)
+DRIVERS(q4_K, QK_K, 1)
+DRIVERS(q5_K, QK_K, 1)
+DRIVERS(q6_K, QK_K, 1)
+DRIVERS(q2_K, QK_K, 1)
+DRIVERS(q3_K, QK_K, 1)
 
 void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
 #define SET(T, name)                     \
