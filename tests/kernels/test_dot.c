@@ -70,10 +70,11 @@ static void make_problem(problem *p, const hearth_type_traits *tt, const dot_cas
     p->n = n, p->nrows = nrows, p->ncols = ncols;
     size_t rs = hearth_type_row_size(dc->t, n);
     p->ws = rs + 8; /* rows not back to back (alignment stays natural, as dot.h asks) */
-    p->w = calloc((size_t)nrows, p->ws);
+    /* exact sizes (no slack after the last row) so ASan sees any over-read */
+    p->w = calloc(1, (size_t)(nrows - 1) * p->ws + rs);
     p->wf = malloc((size_t)(nrows * n) * sizeof(float));
     p->as = ref->act_row_size(n) + 12;
-    p->act = calloc((size_t)ncols, p->as);
+    p->act = calloc(1, (size_t)(ncols - 1) * p->as + ref->act_row_size(n));
     p->x = malloc((size_t)(ncols * n) * sizeof(float));
     REQUIRE(p->w && p->wf && p->act && p->x);
     float *tmp = malloc((size_t)n * sizeof(float));
@@ -173,7 +174,7 @@ static void run_case(const dot_case *dc, hearth_dot_impl impl) {
             problem p;
             make_problem(&p, tt, dc, ref, n, nrows, ncols, raw);
             /* quantize_act: same bytes as the reference */
-            uint8_t *a2 = calloc(1, p.as);
+            uint8_t *a2 = calloc(1, ref->act_row_size(n));
             REQUIRE(a2);
             k->quantize_act(p.x, a2, n);
             CHECKF(!memcmp(a2, p.act, ref->act_row_size(n)), "%s/%s quantize_act differs", tt->name,
