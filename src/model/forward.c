@@ -190,6 +190,12 @@ typedef struct {
  * while the weight rows stream past. */
 enum { COL_TILE = 64 };
 
+/* Multiply-adds below which a step runs on the calling thread alone. */
+enum { SMALL_WORK = 1 << 17 };
+/* Elements below which a row-wise step (norm, quantize, RoPE, SwiGLU) runs on
+ * the calling thread alone: one token's rows are never worth a dispatch. */
+enum { SMALL_ROWS = 1 << 14 };
+
 static void mm_task(void *arg, int ith, int nth) {
     (void)ith;
     (void)nth;
@@ -237,7 +243,11 @@ static void mm_run(hearth_threadpool *pool, mm_job *j) {
     }
     j->n_tasks = j->tasks_before[j->n_items];
     atomic_init(&j->next, 0);
-    hearth_threadpool_run(pool, mm_task, j);
+    /* Small products cost less than waking the other threads. */
+    int64_t macs = 0;
+    for (int i = 0; i < j->n_items; i++) macs += j->it[i].w->nrows * j->it[i].w->n * j->ncols;
+    if (macs < SMALL_WORK) mm_task(j, 0, 1);
+    else hearth_threadpool_run(pool, mm_task, j);
 }
 
 /* ---- the per-step job: one struct, several phases ----------------------------------- */
@@ -295,7 +305,7 @@ static void quantize_rows(hearth_threadpool *pool, step *s, const float *src, in
     s->qw[1] = w1;
     s->qw[2] = w2;
     s->n_qw = w2 ? 3 : w1 ? 2 : 1;
-    if (s->n == 1) quant_task(s, 0, 1);
+    if ((int64_t)s->n * n_cols < SMALL_ROWS) quant_task(s, 0, 1);
     else hearth_threadpool_run(pool, quant_task, s);
 }
 
@@ -422,8 +432,8 @@ static void swiglu_task(void *arg, int ith, int nth) {
     }
 }
 
-static void run_or_inline(hearth_threadpool *pool, step *s, hearth_task_fn fn) {
-    if (s->n == 1) fn(s, 0, 1);
+static void run_or_inline(hearth_threadpool *pool, step *s, hearth_task_fn fn, int64_t width) {
+    if ((int64_t)s->n * width < SMALL_ROWS) fn(s, 0, 1);
     else hearth_threadpool_run(pool, fn, s);
 }
 
@@ -447,6 +457,8 @@ void hearth_forward(const hearth_model *m, hearth_kv_cache *kv, hearth_threadpoo
             b->cs[t * hp->n_rot + 2 * i + 1] = sinf(th);
         }
 
+    int64_t attn_work = 0; /* multiply-adds of one layer's attention */
+    for (int32_t t = 0; t < n; t++) attn_work += 2 * (int64_t)(pos[t] + 1) * qd;
     for (int il = 0; il < hp->n_layer; il++) {
         const hearth_layer *L = &m->layers[il];
         s.il = il;
@@ -457,9 +469,10 @@ void hearth_forward(const hearth_model *m, hearth_kv_cache *kv, hearth_threadpoo
         j.it[1] = item(&s, 1, &L->wk, b->k, L->bk, NULL);
         j.it[2] = item(&s, 2, &L->wv, b->v, L->bv, NULL);
         mm_run(pool, &j);
-        run_or_inline(pool, &s, rope_store_task);
+        run_or_inline(pool, &s, rope_store_task, qd);
         atomic_init(&s.next, 0);
-        hearth_threadpool_run(pool, attn_task, &s);
+        if (attn_work < SMALL_WORK) attn_task(&s, 0, 1);
+        else hearth_threadpool_run(pool, attn_task, &s);
         quantize_rows(pool, &s, b->att, qd, NULL, &L->wo, NULL, NULL);
         mm_job jo = {.n_items = 1, .ncols = n, .act_stride = b->act_row};
         jo.it[0] = item(&s, 0, &L->wo, b->tmp, NULL, b->x);
@@ -472,7 +485,7 @@ void hearth_forward(const hearth_model *m, hearth_kv_cache *kv, hearth_threadpoo
         mm_run(pool, &jf);
         s.qw[0] = &L->w_down;
         s.n_qw = 1;
-        run_or_inline(pool, &s, swiglu_task);
+        run_or_inline(pool, &s, swiglu_task, hp->n_ff);
         mm_job jd = {.n_items = 1, .ncols = n, .act_stride = b->act_row};
         jd.it[0] = item(&s, 0, &L->w_down, b->tmp, NULL, b->x);
         mm_run(pool, &jd);
