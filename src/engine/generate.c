@@ -120,10 +120,6 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
     r.prompt_ms = t1 - t0;
 
     for (;;) {
-        if (p->max_tokens > 0 && r.n_gen >= p->max_tokens) {
-            r.finish = HEARTH_FINISH_LENGTH;
-            break;
-        }
         const float *logits = hearth_ctx_logits(c, -1);
         int32_t t = hearth_sampler_sample(smp, logits);
         hearth_sampler_accept(smp, t);
@@ -160,6 +156,10 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
         }
         if (stop) {
             r.finish = HEARTH_FINISH_STOP;
+            break;
+        }
+        if (p->max_tokens > 0 && r.n_gen >= p->max_tokens) {
+            r.finish = HEARTH_FINISH_LENGTH;
             break;
         }
         if (c->kv.len[p->seq] >= c->cap) {
