@@ -152,12 +152,6 @@ void hearth_fwd_buf_free(hearth_fwd_buf *b) {
 
 /* ---- row-parallel helpers ---------------------------------------------------------- */
 
-static void split(int64_t n, int ith, int nth, int64_t *r0, int64_t *r1) {
-    int64_t per = (n + nth - 1) / nth;
-    *r0 = per * ith < n ? per * ith : n;
-    *r1 = *r0 + per < n ? *r0 + per : n;
-}
-
 static void rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps) {
     double ss = 0;
     for (int64_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
@@ -278,11 +272,11 @@ static int act_slot(const step *s, int i) {
 }
 
 static void quant_task(void *arg, int ith, int nth) {
+    (void)ith;
+    (void)nth;
     step *s = arg;
     hearth_fwd_buf *b = s->b;
-    int64_t r0, r1;
-    split(s->n, ith, nth, &r0, &r1);
-    for (int64_t r = r0; r < r1; r++) {
+    for (int64_t r; (r = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed)) < s->n;) {
         const float *src = s->qsrc + r * s->qn;
         if (s->norm_w) {
             float *y = b->xn + r * s->qn;
@@ -305,6 +299,7 @@ static void quantize_rows(hearth_threadpool *pool, step *s, const float *src, in
     s->qw[1] = w1;
     s->qw[2] = w2;
     s->n_qw = w2 ? 3 : w1 ? 2 : 1;
+    atomic_store_explicit(&s->next, 0, memory_order_relaxed);
     if ((int64_t)s->n * n_cols < SMALL_ROWS) quant_task(s, 0, 1);
     else hearth_threadpool_run(pool, quant_task, s);
 }
@@ -322,10 +317,10 @@ static void rope_store_task(void *arg, int ith, int nth) {
     const hearth_hparams *hp = &s->m->hp;
     hearth_fwd_buf *b = s->b;
     hearth_kv_cache *kv = s->kv;
-    int64_t r0, r1;
-    split(s->n, ith, nth, &r0, &r1);
+    (void)ith;
+    (void)nth;
     int hd = hp->head_dim, half = hp->n_rot / 2, kvd = kv->kv_dim;
-    for (int64_t t = r0; t < r1; t++) {
+    for (int64_t t; (t = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed)) < s->n;) {
         const float *cs = b->cs + t * hp->n_rot;
         for (int which = 0; which < 2; which++) {
             float *base = which == 0 ? b->q + t * hp->n_head * hd : b->k + t * kvd;
@@ -420,11 +415,12 @@ static void attn_task(void *arg, int ith, int nth) {
 static inline float silu(float x) { return x / (1.0f + expf(-x)); }
 
 static void swiglu_task(void *arg, int ith, int nth) {
+    (void)ith;
+    (void)nth;
     step *s = arg;
     hearth_fwd_buf *b = s->b;
-    int64_t ff = s->m->hp.n_ff, r0, r1;
-    split(s->n, ith, nth, &r0, &r1);
-    for (int64_t r = r0; r < r1; r++) {
+    int64_t ff = s->m->hp.n_ff;
+    for (int64_t r; (r = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed)) < s->n;) {
         float *g = b->gate + r * ff;
         const float *u = b->up + r * ff;
         for (int64_t i = 0; i < ff; i++) g[i] = silu(g[i]) * u[i];
@@ -433,6 +429,7 @@ static void swiglu_task(void *arg, int ith, int nth) {
 }
 
 static void run_or_inline(hearth_threadpool *pool, step *s, hearth_task_fn fn, int64_t width) {
+    atomic_store_explicit(&s->next, 0, memory_order_relaxed);
     if ((int64_t)s->n * width < SMALL_ROWS) fn(s, 0, 1);
     else hearth_threadpool_run(pool, fn, s);
 }
