@@ -16,6 +16,7 @@
 #include "model/forward.h"
 
 #include "kernels/types.h"
+#include "model/attn.h"
 #include "model/fp16.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -41,6 +42,7 @@ struct hearth_fwd_buf {
     float *scores;   /* (nth, group, cap) attention weights */
     float *rowbuf;   /* (nth, 2*head_dim) a K/V row converted to float */
     float *lx;       /* (n_batch, n_embd) rows that want logits, normed */
+    hearth_attn_fn attn; /* chosen for this CPU once per context */
 };
 
 /* ---- KV cache --------------------------------------------------------------- */
@@ -132,6 +134,7 @@ hearth_status hearth_fwd_buf_new(const hearth_model *m, int32_t n_batch, int32_t
         return HEARTH_FAIL(err, HEARTH_E_NOMEM, "forward buffers for a batch of %d: out of memory",
                            n_batch);
     }
+    b->attn = hearth_attn_pick(hp->head_dim);
     for (int i = 0; i < hp->n_rot / 2; i++) {
         double f = pow((double)hp->rope_freq_base, -2.0 * i / hp->n_rot) * hp->rope_freq_scale;
         if (m->rope_freqs) f /= m->rope_freqs[i];
@@ -353,14 +356,6 @@ static void rope_store_task(void *arg, int ith, int nth) {
     }
 }
 
-static inline const float *kv_row(const hearth_kv_cache *kv, const void *base, size_t off, int n,
-                                  float *buf) {
-    if (kv->type == HEARTH_TYPE_F32) return (const float *)base + off;
-    const uint16_t *h = (const uint16_t *)base + off;
-    for (int i = 0; i < n; i++) buf[i] = hearth_h2f(h[i]);
-    return buf;
-}
-
 /* Task (token t, kv head h): the group of query heads sharing kv head h
  * attends over positions [0, pos[t]] of seq[t]. */
 static void attn_task(void *arg, int ith, int nth) {
@@ -370,45 +365,26 @@ static void attn_task(void *arg, int ith, int nth) {
     hearth_fwd_buf *b = s->b;
     const hearth_kv_cache *kv = s->kv;
     int hd = hp->head_dim, kvd = kv->kv_dim, group = hp->n_head / hp->n_head_kv;
-    float scale = 1.0f / sqrtf((float)hd);
-    float *scores = b->scores + (size_t)ith * group * b->cap;
-    float *rb = b->rowbuf + (size_t)ith * 2 * hd;
+    size_t es = kv->type == HEARTH_TYPE_F16 ? 2 : 4;
+    hearth_attn_args a = {.kv_stride = (size_t)kvd, .type = kv->type, .hd = hd, .group = group,
+                          .scale = 1.0f / sqrtf((float)hd),
+                          .scores = b->scores + (size_t)ith * group * b->cap,
+                          .score_stride = (size_t)b->cap,
+                          .rowbuf = b->rowbuf + (size_t)ith * 2 * hd};
     int64_t n_tasks = (int64_t)s->n * hp->n_head_kv;
     for (;;) {
         int64_t task = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed);
         if (task >= n_tasks) return;
         int64_t t = task / hp->n_head_kv;
         int h = (int)(task % hp->n_head_kv);
-        int32_t np = s->pos[t] + 1;
-        size_t base = ((size_t)s->il * kv->n_seq + (size_t)s->seq[t]) * kv->cap * (size_t)kvd +
-                      (size_t)h * hd;
-        const float *q = b->q + t * (int64_t)hp->n_head * hd + (int64_t)h * group * hd;
-        for (int32_t j = 0; j < np; j++) {
-            const float *kr = kv_row(kv, kv->k, base + (size_t)j * kvd, hd, rb);
-            for (int g = 0; g < group; g++) {
-                const float *qg = q + g * hd;
-                float dot = 0;
-                for (int i = 0; i < hd; i++) dot += qg[i] * kr[i];
-                scores[(size_t)g * b->cap + j] = dot * scale;
-            }
-        }
-        for (int g = 0; g < group; g++) {
-            float *sc = scores + (size_t)g * b->cap, mx = -INFINITY, sum = 0;
-            for (int32_t j = 0; j < np; j++) mx = sc[j] > mx ? sc[j] : mx;
-            for (int32_t j = 0; j < np; j++) sum += (sc[j] = expf(sc[j] - mx));
-            float inv = 1.0f / sum;
-            for (int32_t j = 0; j < np; j++) sc[j] *= inv;
-        }
-        float *out = b->att + t * (int64_t)hp->n_head * hd + (int64_t)h * group * hd;
-        memset(out, 0, (size_t)group * hd * sizeof(float));
-        for (int32_t j = 0; j < np; j++) {
-            const float *vr = kv_row(kv, kv->v, base + (size_t)j * kvd, hd, rb + hd);
-            for (int g = 0; g < group; g++) {
-                float p = scores[(size_t)g * b->cap + j];
-                float *og = out + g * hd;
-                for (int i = 0; i < hd; i++) og[i] += p * vr[i];
-            }
-        }
+        size_t base = (((size_t)s->il * kv->n_seq + (size_t)s->seq[t]) * kv->cap * (size_t)kvd +
+                       (size_t)h * hd) * es;
+        a.q = b->q + t * (int64_t)hp->n_head * hd + (int64_t)h * group * hd;
+        a.k = (const uint8_t *)kv->k + base;
+        a.v = (const uint8_t *)kv->v + base;
+        a.np = s->pos[t] + 1;
+        a.out = b->att + t * (int64_t)hp->n_head * hd + (int64_t)h * group * hd;
+        b->attn(&a);
     }
 }
 
