@@ -709,9 +709,12 @@ HEARTH_API hearth_gen_params hearth_gen_default_params(void);
  * sequence p->seq, then samples and decodes one token at a time, streaming
  * through cb (may be NULL), until EOG, a stop string, max_tokens, the end of
  * the sequence's capacity (finish = CTX, status OK) or cancellation. The
- * sequence keeps everything evaluated, so a later call continues the
- * conversation. If the prompt itself does not fit, HEARTH_E_LIMIT and cb is
- * never called. res may be NULL. */
+ * sequence keeps the prompt and every generated token except the last one
+ * (the token that ended generation is sampled but not evaluated), so
+ * hearth_ctx_seq_len tells what a later call continues from. Prompt tokens
+ * are part of the penalties' history. If the prompt itself does not fit,
+ * HEARTH_E_LIMIT and cb is never called. Needs the model's tokenizer when cb
+ * or stop strings are given. res may be NULL. */
 HEARTH_API hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_prompt,
                                          const hearth_gen_params *p, hearth_gen_cb cb,
                                          void *user, hearth_gen_result *res,
