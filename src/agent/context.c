@@ -117,6 +117,11 @@ static hearth_status write_summary(hearth_agent *a, const char *prev, const hear
     st = agent_generate(a, ids, n, &gp, NULL, NULL, &g, err);
     hearth_free(ids);
     if (st) return st;
+    if (g.res.finish == HEARTH_FINISH_CANCELLED) {
+        /* A cut-off summary must not be stored and reused. */
+        agent_buf_free(&g.text);
+        return HEARTH_FAIL(err, HEARTH_E_CANCELLED, "summary: cancelled");
+    }
     /* Trim surrounding white space. */
     char *s = g.text.v;
     size_t len = g.text.n;
@@ -239,9 +244,14 @@ hearth_status agent_fit(hearth_agent *a, int64_t sid, const char *sys, const hea
             if (sid && k > 0) {
                 st = write_summary(a, from ? summary : NULL, hist, from, k, summary_tokens,
                                    &fresh, err);
-                if (st) goto fail;
-                st = hearth_store_summary_set(a->store, sid, fresh, hist[k - 1].id, err);
-                if (st) {
+                if (st == HEARTH_E_CANCELLED) {
+                    /* Go on without one: the answer will stop at once too. */
+                    st = HEARTH_OK;
+                    fresh = NULL;
+                } else if (st) {
+                    goto fail;
+                } else if ((st = hearth_store_summary_set(a->store, sid, fresh, hist[k - 1].id,
+                                                          err))) {
                     hearth_free(fresh);
                     goto fail;
                 }
