@@ -675,6 +675,7 @@ hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *
     gp.sampling.temp = r->temperature;
     gp.sampling.top_k = r->top_k;
     gp.sampling.top_p = r->top_p > 0 ? r->top_p : 1.0f;
+    gp.sampling.min_p = r->min_p;
     gp.sampling.repeat_penalty = r->repeat_penalty > 0 ? r->repeat_penalty : 1.0f;
     gp.sampling.presence_penalty = r->presence_penalty;
     gp.sampling.frequency_penalty = r->frequency_penalty;
