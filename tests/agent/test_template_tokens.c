@@ -8,6 +8,7 @@
 #include "test.h"
 
 #include "hearth.h"
+#include "util/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +121,22 @@ int main(void) {
            "%s", text);
     hearth_free(text);
     hearth_free(ids);
+
+    /* Allocation failures: HEARTH_E_NOMEM, nothing returned, nothing leaked. */
+    for (long k = 1;; k++) {
+        hearth_alloc_fail_after(k);
+        ids = (int32_t *)1;
+        hearth_status st = hearth_template_render(HEARTH_TEMPLATE_LLAMA2, t, c2, 4, &ids, &n, &err);
+        long made = hearth_alloc_fail_after(0);
+        if (st == HEARTH_OK) {
+            hearth_free(ids);
+            if (made < k) break;
+            continue;
+        }
+        CHECK_EQ_INT(st, HEARTH_E_NOMEM);
+        CHECK(ids == NULL);
+        if (k > 100000) break;
+    }
 
     /* Unknown role: an error naming it, nothing returned. */
     hearth_chat_message bad = {"tool", "x"};
