@@ -1093,7 +1093,8 @@ HEARTH_API hearth_status hearth_store_vacuum(hearth_store *s, hearth_error *err)
  * looked up, defaults exist for the known ones: home
  * ($XDG_DATA_HOME/hearth, else ~/.local/share/hearth), max_context (4096),
  * threads (0 = physical cores), host (127.0.0.1), port (8080),
- * temp (0.8), top_p (0.95), top_k (40), max_tokens (512), seed (-1: random),
+ * temp (0.8), top_p (0.95), top_k (40), min_p (0.05), repeat_penalty (1),
+ * max_tokens (512), seed (-1: random),
  * cache (1), cache_max_entries, cache_max_bytes.
  * The environment and the file are read once, by hearth_settings_load; the
  * handle is then self-contained. One thread per handle; reading from several
@@ -1214,6 +1215,8 @@ typedef struct {
     float temperature;         /* 0.8 */
     float top_p;               /* 0.95 */
     int top_k;                 /* 40 */
+    float min_p;               /* 0.05 */
+    float repeat_penalty;      /* 1 (off) */
     int max_tokens;            /* 512 */
     int64_t seed;              /* -1: random */
     bool use_cache;            /* response cache on (true) */
@@ -1226,7 +1229,8 @@ typedef struct {
 HEARTH_API hearth_agent_params hearth_agent_default_params(void);
 
 /* Fills p's fields from resolved settings (model, home, max_context,
- * threads, system_prompt, temp, top_p, top_k, max_tokens, seed, cache).
+ * threads, system_prompt, temp, top_p, top_k, min_p, repeat_penalty,
+ * max_tokens, seed, cache).
  * Strings in p are borrowed from s. Errors: HEARTH_E_ARG for a value that
  * does not parse or is out of range, naming the key. */
 HEARTH_API hearth_status hearth_agent_params_from_settings(const hearth_settings *s,
@@ -1258,7 +1262,8 @@ typedef struct {
     float temperature;         /* 0: greedy (and cacheable) */
     float top_p;
     int top_k;
-    int max_tokens;            /* answer length limit */
+    float min_p;               /* 0: off */
+    int max_tokens;            /* answer length limit; 0: the agent's default */
     int64_t seed;              /* -1: random */
     float repeat_penalty;      /* 1: none */
     float presence_penalty;    /* 0: none */
