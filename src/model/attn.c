@@ -6,7 +6,11 @@
 
 #include "model/fp16.h"
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,8 +55,10 @@ hearth_attn_fn hearth_attn_pick(int hd) {
     if (fs && *fs && strcmp(fs, "0")) return hearth_attn_ref;
 #if defined(__x86_64__)
     __builtin_cpu_init();
-    if (hd % 8 == 0 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-        __builtin_cpu_supports("f16c"))
+    /* F16C through cpuid (leaf 1, ecx bit 29): clang 14's builtin does not know it */
+    unsigned eax, ebx, ecx = 0, edx;
+    bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx >> 29 & 1);
+    if (hd % 8 == 0 && f16c && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
         return hearth_attn_avx2;
 #endif
     (void)hd;
