@@ -299,12 +299,378 @@ HEARTH_API bool hearth_type_supported(int type);
 
 /* (tokenizer API) */
 
+/* A tokenizer built from a model file's tokenizer.ggml.* metadata:
+ * "llama" (SentencePiece-style BPE by scores, <0xNN> byte fallback) or
+ * "gpt2" (byte-level BPE by merge ranks, with the pre-tokenizer named by
+ * tokenizer.ggml.pre). Immutable once loaded: every function below that takes
+ * a const hearth_tokenizer * may be called from any thread at once.
+ *
+ * Token ids are int32_t in [0, n_vocab). "Special" ids (bos, eos, ...) are -1
+ * when the model has none.
+ *
+ * Invalid UTF-8 in input text: every byte that does not start a complete,
+ * well-formed UTF-8 sequence (stray continuation bytes, truncated sequences,
+ * overlong forms, surrogates, values above U+10FFFF) is taken alone as a
+ * one-byte unit that belongs to no letter/number/space class. A "gpt2"
+ * tokenizer encodes it as that raw byte, and a "llama" one as its <0xNN>
+ * byte token (or unk without byte tokens), so detokenizing gives the input
+ * bytes back. Deterministic; never an error. */
+typedef struct hearth_tokenizer hearth_tokenizer;
+
+/* Token types, numbered as tokenizer.ggml.token_type stores them. */
+typedef enum {
+    HEARTH_TOKEN_UNDEFINED = 0,
+    HEARTH_TOKEN_NORMAL = 1,
+    HEARTH_TOKEN_UNKNOWN = 2,
+    HEARTH_TOKEN_CONTROL = 3,
+    HEARTH_TOKEN_USER_DEFINED = 4,
+    HEARTH_TOKEN_UNUSED = 5,
+    HEARTH_TOKEN_BYTE = 6,
+} hearth_token_type;
+
+/* Builds the tokenizer described by g's tokenizer.ggml.* keys. Everything it
+ * needs is copied, so the tokenizer may outlive g. Fails with
+ * HEARTH_E_UNSUPPORTED naming an unknown tokenizer.ggml.model or
+ * tokenizer.ggml.pre, and HEARTH_E_FORMAT for damage (missing or mistyped
+ * arrays, array lengths that differ, special ids outside the vocabulary,
+ * merges naming unknown tokens, ...). On success *out owns the tokenizer
+ * (hearth_tokenizer_free); on failure *out is NULL. Any thread. */
+HEARTH_API hearth_status hearth_tokenizer_load(const hearth_gguf *g, hearth_tokenizer **out,
+                                               hearth_error *err);
+/* NULL is a no-op. Free every hearth_detok made from it first. */
+HEARTH_API void hearth_tokenizer_free(hearth_tokenizer *tok);
+
+/* "llama" or "gpt2" (static). Any thread. */
+HEARTH_API const char *hearth_tokenizer_model(const hearth_tokenizer *tok);
+/* The pre-tokenizer in use ("default", "llama-bpe", "qwen2", ...; "" for
+ * "llama" tokenizers). Borrowed from tok. Any thread. */
+HEARTH_API const char *hearth_tokenizer_pre(const hearth_tokenizer *tok);
+HEARTH_API int32_t hearth_tokenizer_n_vocab(const hearth_tokenizer *tok);
+
+/* Special token ids, -1 when absent. eot is the end-of-turn token of chat
+ * models (e.g. <|eot_id|>, <|im_end|>). Any thread. */
+HEARTH_API int32_t hearth_token_bos(const hearth_tokenizer *tok);
+HEARTH_API int32_t hearth_token_eos(const hearth_tokenizer *tok);
+HEARTH_API int32_t hearth_token_eot(const hearth_tokenizer *tok);
+HEARTH_API int32_t hearth_token_pad(const hearth_tokenizer *tok);
+HEARTH_API int32_t hearth_token_unk(const hearth_tokenizer *tok);
+/* Whether the model wants BOS / EOS added around a prompt (add_bos_token /
+ * add_eos_token, or the tokenizer's default when the key is absent). */
+HEARTH_API bool hearth_tokenizer_add_bos(const hearth_tokenizer *tok);
+HEARTH_API bool hearth_tokenizer_add_eos(const hearth_tokenizer *tok);
+
+/* Type of a token; HEARTH_TOKEN_UNDEFINED for an id out of range. */
+HEARTH_API hearth_token_type hearth_token_get_type(const hearth_tokenizer *tok, int32_t id);
+/* true for control tokens (BOS, EOS, <|im_start|>, ...); false out of range. */
+HEARTH_API bool hearth_token_is_control(const hearth_tokenizer *tok, int32_t id);
+/* true if generating id ends the turn: eos, eot, and control tokens whose
+ * text is a known end marker (<|im_end|>, <|endoftext|>, <|eot_id|>, ...). */
+HEARTH_API bool hearth_token_is_eog(const hearth_tokenizer *tok, int32_t id);
+
+/* Id of the token whose text is exactly text[0..len) as stored in the
+ * vocabulary (e.g. "<|im_start|>"), or -1. For chat templates. Any thread. */
+HEARTH_API int32_t hearth_token_find(const hearth_tokenizer *tok, const char *text, size_t len);
+
+/* Tokenizes text[0..len) (UTF-8; see above for invalid bytes).
+ * add_special: add BOS/EOS as hearth_tokenizer_add_bos/_eos say (false: add
+ * nothing). parse_special: when true, the text of control and user-defined
+ * tokens (e.g. "<|endoftext|>") becomes that token; when false no text ever
+ * becomes a control token, whatever it contains. OUT: *out_ids (owned: free
+ * with hearth_free; non-NULL even when *n_out is 0) and *n_out.
+ * Errors: HEARTH_E_NOMEM, HEARTH_E_ARG. Any thread. */
+HEARTH_API hearth_status hearth_tokenize(const hearth_tokenizer *tok, const char *text, size_t len,
+                                         bool add_special, bool parse_special,
+                                         int32_t **out_ids, size_t *n_out, hearth_error *err);
+
+/* The bytes a token stands for: "▁" becomes a space (llama), byte-level
+ * characters become their bytes (gpt2), <0xNN> becomes byte NN; control
+ * tokens give their text (e.g. "<|endoftext|>"). May be part of a UTF-8
+ * character. Borrowed from tok (valid until hearth_tokenizer_free); *len is
+ * the byte length; NULL (and *len 0) for an id out of range. Any thread. */
+HEARTH_API const char *hearth_token_to_piece(const hearth_tokenizer *tok, int32_t id, size_t *len);
+/* The token's text exactly as stored in the vocabulary ("Ġthe", "▁the",
+ * "<0x0A>"); borrowed as above; NULL out of range. Any thread. */
+HEARTH_API const char *hearth_token_text(const hearth_tokenizer *tok, int32_t id, size_t *len);
+
+/* Whole-sequence detokenizing: the concatenated pieces of ids[0..n), as raw
+ * bytes (not checked for UTF-8). render_special: include the text of control
+ * tokens (false: they give nothing). For a "llama" tokenizer with
+ * add_space_prefix, the space that tokenizing put in front of the text is
+ * removed again, so hearth_detokenize(hearth_tokenize(s)) == s.
+ * OUT: *out (owned: hearth_free; NUL-terminated, not counted in *len).
+ * Errors: HEARTH_E_ARG for an id out of range, HEARTH_E_NOMEM. Any thread. */
+HEARTH_API hearth_status hearth_detokenize(const hearth_tokenizer *tok, const int32_t *ids,
+                                           size_t n, bool render_special, char **out,
+                                           size_t *len, hearth_error *err);
+
+/* Streaming detokenizer for generation: push ids one at a time and get the
+ * text that is ready. It never hands out part of a UTF-8 character: bytes of
+ * an unfinished character wait for the next push. Output is always valid
+ * UTF-8: a byte sequence that can not become a valid character is replaced
+ * by U+FFFD (one per maximal invalid subpart, as Unicode recommends), also at
+ * flush. render_special as in hearth_detokenize. A child of its tokenizer
+ * (must not outlive it). One thread per handle. */
+typedef struct hearth_detok hearth_detok;
+
+/* text_start: true when the ids begin a text, so the leading space rule of
+ * hearth_detokenize applies to the first piece; false when they continue text
+ * already shown (generation after a prompt: "▁time" must keep its space).
+ * OUT: *out owns the decoder (hearth_detok_free). Errors: HEARTH_E_NOMEM. */
+HEARTH_API hearth_status hearth_detok_new(const hearth_tokenizer *tok, bool render_special,
+                                          bool text_start, hearth_detok **out,
+                                          hearth_error *err);
+/* NULL is a no-op. */
+HEARTH_API void hearth_detok_free(hearth_detok *d);
+/* Adds token id. OUT: *text and *len: the bytes now ready (possibly 0), borrowed
+ * until the next call on d. Errors: HEARTH_E_ARG for an id out of range (the
+ * decoder is unchanged), HEARTH_E_NOMEM. */
+HEARTH_API hearth_status hearth_detok_push(hearth_detok *d, int32_t id, const char **text,
+                                           size_t *len, hearth_error *err);
+/* Ends the stream: the held-back bytes of an unfinished character come out as
+ * U+FFFD. OUT as for push. The decoder is then reset for a new stream. */
+HEARTH_API hearth_status hearth_detok_flush(hearth_detok *d, const char **text, size_t *len,
+                                            hearth_error *err);
+/* Drops held-back bytes and starts a new stream (with the same text_start). */
+HEARTH_API void hearth_detok_reset(hearth_detok *d);
+
 
 /* ======================================================================== */
 /* Models and inference (src/model, src/engine)                             */
 /* ======================================================================== */
 
 /* (model and inference API) */
+
+/* Token ids are int32_t throughout (as in GGUF's tokenizer arrays). */
+typedef struct hearth_tokenizer hearth_tokenizer; /* see the tokenizer section */
+
+/* ---- Models -------------------------------------------------------------- */
+
+/* A loaded model: the GGUF file (weights stay in the file mapping, in the
+ * file's own layout), its hyper-parameters and its tokenizer. Immutable once
+ * opened, so one model can serve several contexts on different threads. */
+typedef struct hearth_model hearth_model;
+
+typedef struct {
+    int n_threads; /* default threads for contexts; 0 = number of CPUs */
+    bool use_mmap; /* true (default): map the file; false: read it into memory */
+} hearth_model_params;
+
+/* Defaults: n_threads 0, use_mmap true. Any thread. */
+HEARTH_API hearth_model_params hearth_model_default_params(void);
+
+/* Opens a GGUF model. The architecture comes from general.architecture
+ * (supported: "llama", "qwen2"); hyper-parameters from "<arch>.*" metadata,
+ * with the format's defaults where a key is optional (rope.freq_base 10000,
+ * head_count_kv = head_count, ...). A missing required key, an inconsistent
+ * value or a tensor of the wrong shape or type is an error naming the key or
+ * tensor. p may be NULL (defaults). On success *out owns the model
+ * (hearth_model_free); on failure *out is NULL. Any thread. */
+HEARTH_API hearth_status hearth_model_open(const char *path, const hearth_model_params *p,
+                                           hearth_model **out, hearth_error *err);
+
+/* NULL is a no-op. Free every hearth_ctx made from this model first. */
+HEARTH_API void hearth_model_free(hearth_model *m);
+
+/* Accessors. Strings are borrowed from the model (valid until
+ * hearth_model_free). All are safe from any thread. */
+HEARTH_API const char *hearth_model_arch(const hearth_model *m);      /* "llama" */
+HEARTH_API const char *hearth_model_name(const hearth_model *m);      /* general.name or "" */
+HEARTH_API const char *hearth_model_path(const hearth_model *m);
+HEARTH_API uint64_t hearth_model_file_size(const hearth_model *m);    /* bytes */
+HEARTH_API int32_t hearth_model_n_ctx_train(const hearth_model *m);
+HEARTH_API int32_t hearth_model_n_embd(const hearth_model *m);
+HEARTH_API int32_t hearth_model_n_layer(const hearth_model *m);
+HEARTH_API int32_t hearth_model_n_vocab(const hearth_model *m);       /* logits per token */
+/* Bytes of weights one decode step reads (every matrix once): the figure the
+ * bandwidth roofline divides by. */
+HEARTH_API uint64_t hearth_model_weight_bytes(const hearth_model *m);
+/* tokenizer.chat_template, or NULL if the file has none. */
+HEARTH_API const char *hearth_model_chat_template(const hearth_model *m);
+/* The model's tokenizer, borrowed: valid until hearth_model_free. */
+HEARTH_API const hearth_tokenizer *hearth_model_tokenizer(const hearth_model *m);
+/* true if token ends generation: the EOS token, the EOT token, or a control
+ * token that ends a turn (<|im_end|>, <|eot_id|>, <|end|>, <|endoftext|>,
+ * <end_of_turn>). */
+HEARTH_API bool hearth_model_token_is_eog(const hearth_model *m, int32_t token);
+
+/* ---- Contexts ------------------------------------------------------------ */
+
+/* Per-conversation state: the KV cache (n_seq sequence slots), scratch
+ * buffers, a persistent thread pool and the logits of the last decode. One
+ * thread at a time per context; several contexts of one model may run on
+ * different threads at once. */
+typedef struct hearth_ctx hearth_ctx;
+
+typedef struct {
+    int32_t n_ctx;   /* total KV positions; 0 = min(model's n_ctx_train, 4096).
+                        Each sequence holds up to n_ctx / n_seq positions. */
+    int32_t n_batch; /* most tokens one decode call takes (default 512) */
+    int32_t n_seq;   /* sequence slots, ids 0..n_seq-1 (default 1) */
+    int n_threads;   /* 0 = the model's n_threads */
+    hearth_type kv_type; /* HEARTH_TYPE_F16 (default) or HEARTH_TYPE_F32 */
+} hearth_ctx_params;
+
+/* Defaults as documented on each field. Any thread. */
+HEARTH_API hearth_ctx_params hearth_ctx_default_params(void);
+
+/* Makes a context on model m (which must outlive it). p may be NULL. On
+ * success *out owns it (hearth_ctx_free). Any thread. */
+HEARTH_API hearth_status hearth_ctx_new(const hearth_model *m, const hearth_ctx_params *p,
+                                        hearth_ctx **out, hearth_error *err);
+/* NULL is a no-op. Stops the context's threads. */
+HEARTH_API void hearth_ctx_free(hearth_ctx *c);
+
+HEARTH_API const hearth_model *hearth_ctx_model(const hearth_ctx *c);
+HEARTH_API int32_t hearth_ctx_n_ctx(const hearth_ctx *c);     /* total positions */
+HEARTH_API int32_t hearth_ctx_n_seq(const hearth_ctx *c);
+HEARTH_API int32_t hearth_ctx_seq_capacity(const hearth_ctx *c); /* n_ctx / n_seq */
+/* Positions stored for sequence seq (the position its next token gets);
+ * -1 if seq is out of range. */
+HEARTH_API int32_t hearth_ctx_seq_len(const hearth_ctx *c, int32_t seq);
+/* Forgets sequence seq (seq == -1: every sequence). */
+HEARTH_API hearth_status hearth_ctx_seq_clear(hearth_ctx *c, int32_t seq, hearth_error *err);
+/* Keeps the first n_keep positions of seq and forgets the rest (reuse of a
+ * shared prompt prefix). n_keep > seq_len is HEARTH_E_ARG. */
+HEARTH_API hearth_status hearth_ctx_seq_truncate(hearth_ctx *c, int32_t seq, int32_t n_keep,
+                                                 hearth_error *err);
+
+/* A batch of tokens for hearth_ctx_decode, as llama_batch: token i goes to
+ * sequence seq[i] at position pos[i]. Positions of one sequence must follow
+ * on from its stored length in batch order (the KV cache of a sequence is
+ * dense: truncate first to rewrite). Tokens of several sequences may be mixed
+ * (continuous batching). */
+typedef struct {
+    int32_t n_tokens;
+    const int32_t *tokens;  /* n_tokens ids */
+    const int32_t *pos;     /* NULL: each sequence continues where it stopped */
+    const int32_t *seq;     /* NULL: every token in sequence 0 */
+    const int8_t *logits;   /* non-zero: compute logits for token i;
+                               NULL: only for the last token of the batch */
+} hearth_batch;
+
+/* Runs the forward pass over a batch (split into n_batch pieces internally
+ * if larger), appending every token's keys and values to its sequence.
+ * Errors: HEARTH_E_ARG (bad token id, sequence, or position),
+ * HEARTH_E_LIMIT (a sequence would pass its capacity: nothing is written,
+ * the context is unchanged). On error the logits are invalid. */
+HEARTH_API hearth_status hearth_ctx_decode(hearth_ctx *c, const hearth_batch *b,
+                                           hearth_error *err);
+
+/* Convenience: appends n tokens to sequence seq and computes the logits of
+ * the last one (hearth_ctx_logits(c, -1)). Same errors as decode. */
+HEARTH_API hearth_status hearth_ctx_eval(hearth_ctx *c, int32_t seq, const int32_t *tokens,
+                                         int32_t n, hearth_error *err);
+
+/* Logits (n_vocab floats) of batch token i of the last decode, or of the
+ * last token that had logits when i == -1. NULL if that token had none.
+ * Borrowed: valid until the next decode/eval/embed on c. */
+HEARTH_API const float *hearth_ctx_logits(const hearth_ctx *c, int32_t i);
+
+/* Embedding of a text: runs tokens through sequence seq (cleared before and
+ * after), mean-pools the final (normed) hidden states and L2-normalizes.
+ * out receives hearth_model_n_embd floats. */
+HEARTH_API hearth_status hearth_ctx_embed(hearth_ctx *c, int32_t seq, const int32_t *tokens,
+                                          int32_t n, float *out, hearth_error *err);
+
+/* Time spent in decode since the context was made or the last reset
+ * (milliseconds, token counts). Prompt = decode calls of more than one token
+ * per sequence; gen = single-token steps. */
+typedef struct {
+    double prompt_ms;
+    int64_t n_prompt;
+    double gen_ms;
+    int64_t n_gen;
+} hearth_ctx_timings;
+HEARTH_API hearth_ctx_timings hearth_ctx_get_timings(const hearth_ctx *c);
+HEARTH_API void hearth_ctx_reset_timings(hearth_ctx *c);
+
+/* ---- Sampling ------------------------------------------------------------ */
+
+#define HEARTH_SEED_RANDOM UINT64_MAX
+
+typedef struct {
+    float temp;              /* <= 0: greedy (argmax). default 0.8 */
+    int32_t top_k;           /* <= 0: off. default 40 */
+    float top_p;             /* >= 1: off. default 0.95 */
+    float min_p;             /* <= 0: off. default 0.05 */
+    float repeat_penalty;    /* 1: off (default). >1 discourages repeats */
+    int32_t repeat_last_n;   /* window of recent tokens the penalties see (64);
+                                0: off, -1: the whole history */
+    float frequency_penalty; /* logit -= f * count. default 0 */
+    float presence_penalty;  /* logit -= p if seen. default 0 */
+    uint64_t seed;           /* HEARTH_SEED_RANDOM (default): from the clock */
+} hearth_sampler_params;
+
+/* Order (as llama.cpp): penalties, then greedy if temp <= 0; else top-k,
+ * top-p, min-p, temperature, a draw from the softmax with the seeded
+ * generator. Same seed, same logits, same history: same tokens. */
+typedef struct hearth_sampler hearth_sampler;
+
+HEARTH_API hearth_sampler_params hearth_sampler_default_params(void);
+/* p may be NULL. n_vocab: length of the logit vectors it will see. Owned:
+ * hearth_sampler_free. */
+HEARTH_API hearth_status hearth_sampler_new(const hearth_sampler_params *p, int32_t n_vocab,
+                                            hearth_sampler **out, hearth_error *err);
+HEARTH_API void hearth_sampler_free(hearth_sampler *s);
+/* Picks a token from logits (n_vocab floats, not modified). Does not record
+ * it: call hearth_sampler_accept. */
+HEARTH_API int32_t hearth_sampler_sample(hearth_sampler *s, const float *logits);
+/* Adds token to the history the penalties see (prompt tokens too). */
+HEARTH_API void hearth_sampler_accept(hearth_sampler *s, int32_t token);
+/* Clears the history and re-seeds with the original seed. */
+HEARTH_API void hearth_sampler_reset(hearth_sampler *s);
+
+/* ---- Generation ---------------------------------------------------------- */
+
+typedef enum {
+    HEARTH_FINISH_NONE = 0,
+    HEARTH_FINISH_EOG,       /* the model produced an end-of-generation token */
+    HEARTH_FINISH_STOP,      /* a stop string appeared */
+    HEARTH_FINISH_LENGTH,    /* max_tokens reached */
+    HEARTH_FINISH_CTX,       /* the sequence is full (clean stop) */
+    HEARTH_FINISH_CANCELLED, /* the callback asked to stop */
+} hearth_finish_reason;
+
+/* Static name: "eog", "stop", "length", "ctx", "cancelled", "none". */
+HEARTH_API const char *hearth_finish_reason_str(hearth_finish_reason r);
+
+/* Called for each generated token: token is its id, text/len the text this
+ * step releases (complete UTF-8; may be empty while text is held back because
+ * it could begin a stop string, and may include text of earlier tokens).
+ * After the last token a final call with token == -1 flushes held-back text.
+ * The end-of-generation token itself is not reported. Return non-zero to
+ * cancel (finish = HEARTH_FINISH_CANCELLED). */
+typedef int (*hearth_gen_cb)(void *user, int32_t token, const char *text, size_t len);
+
+typedef struct {
+    int32_t max_tokens;          /* <= 0: until EOG or the context is full */
+    const char *const *stop;     /* n_stop stop strings (not emitted) */
+    int32_t n_stop;
+    int32_t seq;                 /* sequence to generate in (default 0) */
+    hearth_sampler_params sampling;
+} hearth_gen_params;
+
+typedef struct {
+    hearth_finish_reason finish;
+    int32_t n_prompt;  /* tokens evaluated from the prompt */
+    int32_t n_gen;     /* tokens generated (including one that hit a stop) */
+    double prompt_ms;  /* prefill time */
+    double gen_ms;     /* time of the generation steps */
+} hearth_gen_result;
+
+HEARTH_API hearth_gen_params hearth_gen_default_params(void);
+
+/* Appends prompt (n_prompt >= 1 tokens, already including BOS if wanted) to
+ * sequence p->seq, then samples and decodes one token at a time, streaming
+ * through cb (may be NULL), until EOG, a stop string, max_tokens, the end of
+ * the sequence's capacity (finish = CTX, status OK) or cancellation. The
+ * sequence keeps everything evaluated, so a later call continues the
+ * conversation. If the prompt itself does not fit, HEARTH_E_LIMIT and cb is
+ * never called. res may be NULL. */
+HEARTH_API hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_prompt,
+                                         const hearth_gen_params *p, hearth_gen_cb cb,
+                                         void *user, hearth_gen_result *res,
+                                         hearth_error *err);
 
 
 /* ---- Continuous batching (src/engine/sched.c) ---------------------------- */
@@ -339,7 +705,342 @@ HEARTH_API hearth_status hearth_sched_generate(hearth_sched *s, const int32_t *p
 /* Local store (src/store)                                                  */
 /* ======================================================================== */
 
-/* (store API) */
+/*
+ * The local store: one SQLite database (WAL mode) in the data directory
+ * ($HEARTH_HOME, default ~/.local/share/hearth, file hearth.db) holding
+ * sessions, messages, tasks, embeddings, the response cache, settings and a
+ * change log for sync. The store knows nothing of models: embeddings are
+ * plain float32 vectors, cache keys are strings the caller computes.
+ *
+ * Durability: every write that returned HEARTH_OK outside an explicit
+ * transaction (or whose hearth_store_commit returned HEARTH_OK) survives the
+ * process being killed (synchronous=FULL by default). Every change to
+ * sessions, messages and tasks appends a change record in the same
+ * transaction as the change itself.
+ *
+ * Times are Unix epoch milliseconds (UTC). A handle is used by one thread at
+ * a time; several handles (in one or several processes) may open the same
+ * database, SQLite serialises their writes (busy timeout in the params).
+ *
+ * Results that are arrays of records (messages, tasks, sessions, changes) are
+ * returned as ONE owned allocation: free it with hearth_free; the strings the
+ * records point to live inside that block.
+ */
+
+typedef struct hearth_store hearth_store;
+
+/* Schema version this build writes; a database with a higher version is
+ * refused (HEARTH_E_UNSUPPORTED) and left untouched. */
+#define HEARTH_STORE_SCHEMA_VERSION 2
+
+typedef struct {
+    const char *path;         /* database file; NULL: <data_dir>/hearth.db */
+    const char *data_dir;     /* NULL: $HEARTH_HOME, else ~/.local/share/hearth;
+                                 created (mode 0700) if missing */
+    int busy_timeout_ms;      /* wait for other writers; default 5000 */
+    bool sync_full;           /* true (default): synchronous=FULL; false:
+                                 NORMAL (survives a process crash, may lose
+                                 the last commits on power loss) */
+    int64_t cache_max_entries; /* response cache limits; default 10000 */
+    int64_t cache_max_bytes;   /* default 64 MiB (sum of key+response sizes) */
+} hearth_store_params;
+
+HEARTH_API hearth_store_params hearth_store_default_params(void);
+
+/* Opens (creating if needed) the database named by p (NULL: defaults),
+ * applies pending schema migrations, and sets WAL mode, the busy timeout and
+ * foreign keys. Errors: HEARTH_E_IO (directory or file not usable),
+ * HEARTH_E_FORMAT (not a SQLite/hearth database), HEARTH_E_UNSUPPORTED (schema
+ * newer than this build; nothing is written). On success *out owns the handle
+ * (hearth_store_free); on failure *out is NULL. Any thread. */
+HEARTH_API hearth_status hearth_store_open(const hearth_store_params *p, hearth_store **out,
+                                           hearth_error *err);
+
+/* Closes the database. An open explicit transaction is rolled back.
+ * NULL is a no-op. */
+HEARTH_API void hearth_store_free(hearth_store *s);
+
+/* Path of the database file; borrowed, valid until hearth_store_free. */
+HEARTH_API const char *hearth_store_path(const hearth_store *s);
+
+/* Default data directory ($HEARTH_HOME, else $HOME/.local/share/hearth) into
+ * buf (cap bytes, NUL-terminated). HEARTH_E_LIMIT if it does not fit,
+ * HEARTH_E_IO if neither variable is set. Does not create it. Any thread. */
+HEARTH_API hearth_status hearth_store_default_dir(char *buf, size_t cap, hearth_error *err);
+
+/* ---- transactions -------------------------------------------------------- */
+
+/* Groups writes into one atomic, durable unit (and makes batches fast).
+ * Nestable: an inner begin/commit is a savepoint; an inner rollback undoes
+ * only the work since its begin. The outermost commit makes everything
+ * durable. Every write call below is itself atomic: if it fails inside a
+ * transaction, its partial effects are undone and the transaction stays
+ * usable. HEARTH_E_STATE for commit/rollback without begin. */
+HEARTH_API hearth_status hearth_store_begin(hearth_store *s, hearth_error *err);
+HEARTH_API hearth_status hearth_store_commit(hearth_store *s, hearth_error *err);
+HEARTH_API hearth_status hearth_store_rollback(hearth_store *s, hearth_error *err);
+
+/* ---- sessions ------------------------------------------------------------ */
+
+typedef struct {
+    int64_t id;
+    const char *name;
+    int64_t created_ms;
+    int64_t updated_ms;   /* last message or change */
+    int64_t n_messages;
+    int64_t version;
+} hearth_session;
+
+/* Id of the session called name (1..256 bytes), created if it does not
+ * exist (OUT: *id). */
+HEARTH_API hearth_status hearth_store_session_ensure(hearth_store *s, const char *name,
+                                                     int64_t *id, hearth_error *err);
+/* Id of an existing session; HEARTH_E_NOTFOUND if there is none. */
+HEARTH_API hearth_status hearth_store_session_find(hearth_store *s, const char *name,
+                                                   int64_t *id, hearth_error *err);
+/* All sessions, most recently updated first. OUT: *out (owned block, free
+ * with hearth_free; NULL when *n == 0), *n. */
+HEARTH_API hearth_status hearth_store_session_list(hearth_store *s, hearth_session **out,
+                                                   size_t *n, hearth_error *err);
+/* Deletes the session's messages and its summary, keeping the session
+ * (chat /reset). HEARTH_E_NOTFOUND for an unknown id. */
+HEARTH_API hearth_status hearth_store_session_clear(hearth_store *s, int64_t id,
+                                                    hearth_error *err);
+/* Deletes the session and its messages. HEARTH_E_NOTFOUND for an unknown id. */
+HEARTH_API hearth_status hearth_store_session_delete(hearth_store *s, int64_t id,
+                                                     hearth_error *err);
+
+/* The session's stored summary of its older messages: text covering every
+ * message with id <= through_id. Set replaces it; through_id is the caller's
+ * bookkeeping (the store does not check it). get: OUT *text (owned, free with
+ * hearth_free), *through_id; HEARTH_E_NOTFOUND if the session has none. */
+HEARTH_API hearth_status hearth_store_summary_set(hearth_store *s, int64_t session_id,
+                                                  const char *text, int64_t through_id,
+                                                  hearth_error *err);
+HEARTH_API hearth_status hearth_store_summary_get(hearth_store *s, int64_t session_id,
+                                                  char **text, int64_t *through_id,
+                                                  hearth_error *err);
+
+/* ---- messages ------------------------------------------------------------ */
+
+typedef struct {
+    int64_t id;           /* assigned by the store (autoincrement) */
+    int64_t session_id;
+    const char *role;     /* "system", "user", "assistant", "tool", ... (1..32 bytes) */
+    const char *content;  /* UTF-8; may be "" */
+    int32_t n_tokens;     /* token count as the caller counted it; 0 if unknown */
+    const char *model;    /* model that wrote it, or NULL */
+    int64_t created_ms;   /* 0 on insert: now */
+} hearth_message;
+
+/* Appends one message (m->id is ignored). OUT: *id (optional). HEARTH_E_ARG
+ * for a missing role/content, HEARTH_E_NOTFOUND for an unknown session. */
+HEARTH_API hearth_status hearth_store_message_add(hearth_store *s, const hearth_message *m,
+                                                  int64_t *id, hearth_error *err);
+/* Appends n messages in one transaction (all or nothing). ids (optional, n
+ * entries) receives their ids. */
+HEARTH_API hearth_status hearth_store_message_add_batch(hearth_store *s,
+                                                        const hearth_message *m, size_t n,
+                                                        int64_t *ids, hearth_error *err);
+
+typedef struct {
+    int64_t session_id;   /* 0: every session */
+    int64_t since_ms;     /* created_ms >= since_ms; 0: no lower bound */
+    int64_t until_ms;     /* created_ms < until_ms; 0: no upper bound */
+    int64_t after_id;     /* id > after_id; 0: no bound */
+    int64_t last_n;       /* > 0: only the newest last_n that match */
+} hearth_message_query;
+
+/* All-zero query: every message of every session. */
+HEARTH_API hearth_message_query hearth_message_query_default(void);
+
+/* Messages matching q, oldest first (by id). OUT: *out (owned block, free
+ * with hearth_free; NULL when *n == 0), *n. */
+HEARTH_API hearth_status hearth_store_messages(hearth_store *s, const hearth_message_query *q,
+                                               hearth_message **out, size_t *n,
+                                               hearth_error *err);
+/* One message by id. OUT: *out (owned, free with hearth_free).
+ * HEARTH_E_NOTFOUND if there is none. */
+HEARTH_API hearth_status hearth_store_message_get(hearth_store *s, int64_t id,
+                                                  hearth_message **out, hearth_error *err);
+
+/* ---- tasks --------------------------------------------------------------- */
+
+typedef struct {
+    int64_t id;               /* assigned by the store */
+    const char *title;        /* 1..4096 bytes */
+    const char *notes;        /* NULL on add: "" */
+    const char *status;       /* [a-z_]{1,32}; NULL on add: "open" ("done" when completed) */
+    int32_t priority;         /* higher is more urgent; 0 = none */
+    int64_t due_ms;           /* 0: no due date */
+    const char *const *tags;  /* n_tags tags, each 1..64 bytes, no duplicates */
+    size_t n_tags;
+    const char *payload_json; /* any JSON value, or NULL */
+    int64_t created_ms;       /* set by the store */
+    int64_t updated_ms;       /* set by the store */
+    int64_t version;          /* 1 on add, +1 on every change */
+} hearth_task;
+
+/* Adds a task (id, times and version in t are ignored). OUT: *id (optional).
+ * HEARTH_E_ARG for an invalid field (named in err). */
+HEARTH_API hearth_status hearth_store_task_add(hearth_store *s, const hearth_task *t,
+                                               int64_t *id, hearth_error *err);
+/* Replaces every field of task t->id (NULL notes/status keep "" / the
+ * current status). If t->version is non-zero it must equal the stored
+ * version, else HEARTH_E_STATE (someone changed it meanwhile). OUT: *version
+ * (optional) the new version. HEARTH_E_NOTFOUND for an unknown id. */
+HEARTH_API hearth_status hearth_store_task_update(hearth_store *s, const hearth_task *t,
+                                                  int64_t *version, hearth_error *err);
+/* Sets the status of task id (e.g. "done"). HEARTH_E_NOTFOUND if unknown. */
+HEARTH_API hearth_status hearth_store_task_set_status(hearth_store *s, int64_t id,
+                                                      const char *status, hearth_error *err);
+/* Deletes task id (and its "task" embeddings). HEARTH_E_NOTFOUND if unknown. */
+HEARTH_API hearth_status hearth_store_task_delete(hearth_store *s, int64_t id,
+                                                  hearth_error *err);
+/* One task. OUT: *out (owned, free with hearth_free). HEARTH_E_NOTFOUND. */
+HEARTH_API hearth_status hearth_store_task_get(hearth_store *s, int64_t id, hearth_task **out,
+                                               hearth_error *err);
+
+typedef struct {
+    const char *status;     /* NULL: any */
+    const char *tag;        /* NULL: any; else tasks carrying this tag */
+    int32_t priority_min;   /* inclusive; default INT32_MIN */
+    int32_t priority_max;   /* inclusive; default INT32_MAX */
+    int64_t due_after_ms;   /* due_ms >= this; 0: no bound */
+    int64_t due_before_ms;  /* due_ms < this; 0: no bound. With either bound,
+                               tasks without a due date do not match. */
+    const char *text;       /* NULL: any; else a case-insensitive (ASCII)
+                               substring of title or notes */
+    int64_t limit;          /* > 0: at most this many */
+} hearth_task_query;
+
+HEARTH_API hearth_task_query hearth_task_query_default(void);
+
+/* Tasks matching q, ordered by priority (highest first), then due date
+ * (soonest first, none last), then id. OUT: *out (owned block, free with
+ * hearth_free; NULL when *n == 0), *n. */
+HEARTH_API hearth_status hearth_store_tasks(hearth_store *s, const hearth_task_query *q,
+                                            hearth_task **out, size_t *n, hearth_error *err);
+
+/* ---- embeddings ---------------------------------------------------------- */
+
+#define HEARTH_EMBED_KIND_MAX 16 /* owner kinds are 1..15 bytes */
+
+/* Stores vec (dim floats, 1..65536, finite) as the embedding of (owner_kind,
+ * owner_id) under model (1..256 bytes), replacing an earlier one for the same
+ * triple. Owner kinds are the caller's names; two are tied to rows: deleting
+ * a message or a task deletes its "message" / "task" embeddings. group_id is
+ * a free grouping number searches can filter on (e.g. the session id of a
+ * message; 0: none). OUT: *id (optional). */
+HEARTH_API hearth_status hearth_store_embedding_put(hearth_store *s, const char *owner_kind,
+                                                    int64_t owner_id, int64_t group_id,
+                                                    const char *model, const float *vec,
+                                                    int32_t dim, int64_t *id,
+                                                    hearth_error *err);
+/* Deletes the embeddings of (owner_kind, owner_id) under every model; no
+ * error when there are none. */
+HEARTH_API hearth_status hearth_store_embedding_delete(hearth_store *s, const char *owner_kind,
+                                                       int64_t owner_id, hearth_error *err);
+
+typedef struct {
+    int64_t id;                             /* embedding id */
+    char owner_kind[HEARTH_EMBED_KIND_MAX]; /* NUL-terminated */
+    int64_t owner_id;
+    int64_t group_id;
+    float score;                            /* cosine similarity in [-1, 1] */
+} hearth_embedding_hit;
+
+/* The k embeddings of model (and owner_kind unless NULL, and group_id unless
+ * 0) most similar to query (dim floats) by cosine similarity, best first
+ * (ties: lower id first). Embeddings of another dimension are skipped. out
+ * has room for k hits; OUT: *n_out (<= k). Brute force over vectors the
+ * handle keeps in memory (loaded on the first search, kept current by this
+ * handle's writes, reloaded when another connection changed the database). */
+HEARTH_API hearth_status hearth_store_embedding_search(hearth_store *s, const char *model,
+                                                       const char *owner_kind,
+                                                       int64_t group_id,
+                                                       const float *query, int32_t dim,
+                                                       size_t k, hearth_embedding_hit *out,
+                                                       size_t *n_out, hearth_error *err);
+
+/* ---- response cache ------------------------------------------------------ */
+
+/* Looks up key (1..512 bytes; a hash the caller computes). On a hit: OUT
+ * *response (owned, free with hearth_free; NUL-terminated after *len bytes),
+ * *len (optional); the entry's hit count and last-used time are updated.
+ * HEARTH_E_NOTFOUND on a miss. */
+HEARTH_API hearth_status hearth_store_cache_get(hearth_store *s, const char *key,
+                                                char **response, size_t *len,
+                                                hearth_error *err);
+/* Stores (or replaces) key -> response (len bytes), then evicts least
+ * recently used entries until both limits hold. HEARTH_E_LIMIT if the entry
+ * alone exceeds the byte limit (nothing is stored). */
+HEARTH_API hearth_status hearth_store_cache_put(hearth_store *s, const char *key,
+                                                const void *response, size_t len,
+                                                hearth_error *err);
+/* Changes the limits (<= 0: unlimited) for this handle and evicts now. */
+HEARTH_API hearth_status hearth_store_cache_set_limits(hearth_store *s, int64_t max_entries,
+                                                       int64_t max_bytes, hearth_error *err);
+/* Removes every cache entry. */
+HEARTH_API hearth_status hearth_store_cache_clear(hearth_store *s, hearth_error *err);
+/* OUT: *entries, *bytes (each optional): current cache totals. */
+HEARTH_API hearth_status hearth_store_cache_stats(hearth_store *s, int64_t *entries,
+                                                  int64_t *bytes, hearth_error *err);
+
+/* ---- settings ------------------------------------------------------------ */
+
+/* key 1..256 bytes. get: OUT *value (owned, free with hearth_free);
+ * HEARTH_E_NOTFOUND if unset. set replaces; unset has no error if absent. */
+HEARTH_API hearth_status hearth_store_setting_get(hearth_store *s, const char *key,
+                                                  char **value, hearth_error *err);
+HEARTH_API hearth_status hearth_store_setting_set(hearth_store *s, const char *key,
+                                                  const char *value, hearth_error *err);
+HEARTH_API hearth_status hearth_store_setting_unset(hearth_store *s, const char *key,
+                                                    hearth_error *err);
+
+/* ---- change log (read by sync) ------------------------------------------- */
+
+typedef struct {
+    int64_t seq;          /* increasing, never reused */
+    const char *table;    /* "sessions", "messages" or "tasks" */
+    int64_t key;          /* the row's id */
+    int64_t version;      /* the row's version after the change (0 for delete) */
+    const char *op;       /* "insert", "update" or "delete" */
+    int64_t time_ms;
+} hearth_change;
+
+/* Change records with seq > after_seq, oldest first, at most limit (> 0) or
+ * all (<= 0). OUT: *out (owned block, free with hearth_free; NULL when
+ * *n == 0), *n. */
+HEARTH_API hearth_status hearth_store_changes(hearth_store *s, int64_t after_seq, int64_t limit,
+                                              hearth_change **out, size_t *n,
+                                              hearth_error *err);
+
+/* ---- storage management -------------------------------------------------- */
+
+#define HEARTH_STORE_MAX_TABLES 16
+
+typedef struct {
+    const char *name;     /* static: "messages", "tasks", ... */
+    int64_t rows;
+    int64_t bytes;        /* pages of the table and its indexes; -1 if unknown */
+} hearth_store_table_stat;
+
+typedef struct {
+    int64_t file_bytes;   /* database file */
+    int64_t wal_bytes;    /* write-ahead log (0 if none) */
+    int64_t page_size;
+    int64_t free_pages;   /* reclaimable by vacuum */
+    size_t n_tables;
+    hearth_store_table_stat tables[HEARTH_STORE_MAX_TABLES];
+} hearth_store_stats;
+
+/* Sizes of the file and of each table. OUT: *st. */
+HEARTH_API hearth_status hearth_store_stats_get(hearth_store *s, hearth_store_stats *st,
+                                                hearth_error *err);
+/* Rebuilds the file to reclaim free pages and truncates the log.
+ * HEARTH_E_STATE inside a transaction. */
+HEARTH_API hearth_status hearth_store_vacuum(hearth_store *s, hearth_error *err);
 
 
 /* ======================================================================== */
