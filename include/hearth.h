@@ -1049,6 +1049,250 @@ HEARTH_API hearth_status hearth_store_vacuum(hearth_store *s, hearth_error *err)
 
 /* (agent API) */
 
+/* ---- Settings (src/agent/settings.c) ------------------------------------ */
+
+/* Settings resolved in the order DESIGN.md gives: values set by the caller
+ * (command-line flags), then HEARTH_<KEY> environment variables, then the
+ * config file (key = value lines; '#' starts a comment; keys may be written
+ * "max_context" or "HEARTH_MAX_CONTEXT"), then built-in defaults.
+ * The config file is $HEARTH_CONFIG if set, else
+ * $XDG_CONFIG_HOME/hearth/config, else ~/.config/hearth/config; a missing
+ * file is not an error. Keys are lower case ("model", "home", "max_context",
+ * "threads", "host", "port", "api_key", "security_log", "system_prompt",
+ * "temp", "top_p", "top_k", "max_tokens", "seed", ...); any key may be
+ * looked up, defaults exist for the known ones: home
+ * ($XDG_DATA_HOME/hearth, else ~/.local/share/hearth), max_context (4096),
+ * threads (0 = physical cores), host (127.0.0.1), port (8080),
+ * temp (0.8), top_p (0.95), top_k (40), max_tokens (512), seed (-1: random),
+ * cache (1), cache_max_entries, cache_max_bytes.
+ * The environment and the file are read once, by hearth_settings_load; the
+ * handle is then self-contained. One thread per handle; reading from several
+ * threads at once is safe once no more hearth_settings_set calls happen. */
+typedef struct hearth_settings hearth_settings;
+
+/* Where a setting's value came from. */
+typedef enum {
+    HEARTH_SETTING_UNSET = 0, /* no value anywhere, no default */
+    HEARTH_SETTING_FLAG,      /* hearth_settings_set */
+    HEARTH_SETTING_ENV,       /* HEARTH_<KEY> */
+    HEARTH_SETTING_FILE,      /* the config file */
+    HEARTH_SETTING_DEFAULT,   /* built in */
+} hearth_setting_source;
+
+/* Reads the environment and the config file. A config line that is not
+ * "key = value" is an HEARTH_E_FORMAT error naming file and line.
+ * OUT: *out owns the handle (hearth_settings_free); NULL on failure. */
+HEARTH_API hearth_status hearth_settings_load(hearth_settings **out, hearth_error *err);
+/* NULL is a no-op. */
+HEARTH_API void hearth_settings_free(hearth_settings *s);
+/* Sets key from a flag (highest priority); value is copied. NULL value
+ * removes the flag's value. Errors: HEARTH_E_NOMEM, HEARTH_E_ARG. */
+HEARTH_API hearth_status hearth_settings_set(hearth_settings *s, const char *key,
+                                             const char *value, hearth_error *err);
+/* The resolved value (borrowed: valid until the next set of that key or
+ * hearth_settings_free), or NULL if the key has no value anywhere.
+ * *source (optional) says where it came from. */
+HEARTH_API const char *hearth_settings_get(const hearth_settings *s, const char *key,
+                                           hearth_setting_source *source);
+/* As _get, parsed as a whole decimal integer / finite float. A key with no
+ * value leaves *out untouched and returns HEARTH_E_NOTFOUND; a value that does
+ * not parse is HEARTH_E_ARG naming the key, the value and where it came from. */
+HEARTH_API hearth_status hearth_settings_get_int(const hearth_settings *s, const char *key,
+                                                 int64_t *out, hearth_error *err);
+HEARTH_API hearth_status hearth_settings_get_float(const hearth_settings *s, const char *key,
+                                                   double *out, hearth_error *err);
+/* The config file path the handle read (or would have read); borrowed. */
+HEARTH_API const char *hearth_settings_config_path(const hearth_settings *s);
+/* "flag", "env", "file", "default", "unset". Static. Any thread. */
+HEARTH_API const char *hearth_setting_source_name(hearth_setting_source src);
+
+/* ---- Chat messages and templates (src/agent/template.c) ----------------- */
+
+/* (repeated from the tokenizer section, which C11 allows, so this section
+ * stands on its own) */
+typedef struct hearth_tokenizer hearth_tokenizer;
+
+/* One chat message. role is "system", "user" or "assistant". */
+typedef struct {
+    const char *role;
+    const char *content;
+} hearth_chat_message;
+
+/* Chat template families, recognized from the text of a model's
+ * tokenizer.chat_template (template code is never executed). */
+typedef enum {
+    HEARTH_TEMPLATE_CHATML = 0, /* <|im_start|>role\n...<|im_end|> (Qwen, ...) */
+    HEARTH_TEMPLATE_LLAMA2,     /* <s>[INST] <<SYS>>...<</SYS>> ... [/INST] */
+    HEARTH_TEMPLATE_LLAMA3,     /* <|start_header_id|>role<|end_header_id|> */
+    HEARTH_TEMPLATE_MISTRAL,    /* [INST] ... [/INST] without <<SYS>> */
+    HEARTH_TEMPLATE_PHI3,       /* <|user|>\n...<|end|>\n<|assistant|> */
+    HEARTH_TEMPLATE_GEMMA,      /* <start_of_turn>user ... <end_of_turn> */
+    HEARTH_TEMPLATE_ZEPHYR,     /* <|user|>\n...</s>\n<|assistant|> */
+    HEARTH_TEMPLATE_COUNT
+} hearth_template;
+
+/* Recognizes the family of a chat template's text (NULL or unknown text:
+ * HEARTH_TEMPLATE_CHATML with *known = false). known is optional. Any thread. */
+HEARTH_API hearth_template hearth_template_detect(const char *tmpl, bool *known);
+/* "chatml", "llama2", "llama3", "mistral", "phi3", "gemma", "zephyr"; static;
+ * NULL out of range. Any thread. */
+HEARTH_API const char *hearth_template_name(hearth_template t);
+
+/* Renders messages as the family's prompt, ending with the opening of the
+ * assistant's turn, into token ids: the template's control tokens
+ * (<|im_start|>, [INST] where it is a vocabulary token, ...) are looked up
+ * by their text in tok's vocabulary and inserted by id; everything else, the
+ * messages' content above all, is tokenized with special-token parsing OFF,
+ * so content can never produce a control token. A BOS is put first when the
+ * tokenizer asks for one. OUT: *ids (owned: hearth_free), *n.
+ * Errors: HEARTH_E_ARG (bad role), HEARTH_E_NOMEM. Any thread. */
+HEARTH_API hearth_status hearth_template_render(hearth_template t, const hearth_tokenizer *tok,
+                                                const hearth_chat_message *msgs, size_t n_msgs,
+                                                int32_t **ids, size_t *n, hearth_error *err);
+
+/* ---- The agent (src/agent/agent.c) -------------------------------------- */
+
+/* An agent: one model, one store, the settings it was opened with. It keeps
+ * sessions' history in the store, renders chat templates, fits the context
+ * window (summaries and recall of similar older turns), answers repeated
+ * temperature-0 requests from the response cache, and writes every exchange
+ * in one store transaction. Nothing here opens a network connection.
+ * One thread per handle, except hearth_agent_cancel (any thread). */
+typedef struct hearth_agent hearth_agent;
+
+/* Where an answer came from. */
+typedef enum {
+    HEARTH_SOURCE_LOCAL = 0, /* the local model ran */
+    HEARTH_SOURCE_CACHE,     /* the response cache; the model did not run */
+    HEARTH_SOURCE_CLOUD,     /* a cloud model (not yet) */
+} hearth_source;
+
+/* "local", "cache", "cloud". Static. Any thread. */
+HEARTH_API const char *hearth_source_name(hearth_source s);
+/* OpenAI's finish_reason for r: "stop" (eog, stop string), "length" (max
+ * tokens, context full), "cancelled". Static. Any thread. */
+HEARTH_API const char *hearth_finish_reason_openai(hearth_finish_reason r);
+
+typedef struct {
+    const char *model_path;    /* GGUF file (required) */
+    const char *data_dir;      /* directory of the store (hearth.db); created if
+                                  missing. NULL: "home" of hearth_settings */
+    int max_context;           /* tokens; 0: 4096 */
+    int n_threads;             /* 0: physical cores */
+    const char *system_prompt; /* NULL: none */
+    /* Sampling defaults for requests (hearth_agent_default_request). */
+    float temperature;         /* 0.8 */
+    float top_p;               /* 0.95 */
+    int top_k;                 /* 40 */
+    int max_tokens;            /* 512 */
+    int64_t seed;              /* -1: random */
+    bool use_cache;            /* response cache on (true) */
+    /* Warnings (an unknown chat template, ...), never printed by hearth:
+     * called from the thread that opened or is using the agent. Optional. */
+    void (*warn)(void *user_data, const char *msg);
+    void *warn_user_data;
+} hearth_agent_params;
+
+HEARTH_API hearth_agent_params hearth_agent_default_params(void);
+
+/* Fills p's fields from resolved settings (model, home, max_context,
+ * threads, system_prompt, temp, top_p, top_k, max_tokens, seed, cache).
+ * Strings in p are borrowed from s. Errors: HEARTH_E_ARG for a value that
+ * does not parse or is out of range, naming the key. */
+HEARTH_API hearth_status hearth_agent_params_from_settings(const hearth_settings *s,
+                                                           hearth_agent_params *p,
+                                                           hearth_error *err);
+
+/* Opens the model and the store. OUT: *out owns the agent
+ * (hearth_agent_free); NULL on failure. Any thread. */
+HEARTH_API hearth_status hearth_agent_open(const hearth_agent_params *p, hearth_agent **out,
+                                           hearth_error *err);
+/* NULL is a no-op. */
+HEARTH_API void hearth_agent_free(hearth_agent *a);
+
+/* Streaming callback: text is the next piece of the answer (valid UTF-8,
+ * borrowed for the call). Return false to stop generation (finish
+ * "cancelled"). Called on the thread inside hearth_agent_process. */
+typedef bool (*hearth_stream_fn)(void *user_data, const char *text, size_t len);
+
+typedef struct {
+    /* Either messages (the whole conversation, OpenAI style; the prompt is
+     * exactly these) or user (one new user message appended to the session's
+     * stored history). With a session, the last user message and the answer
+     * are stored in it; without one (NULL), nothing is kept but the cache. */
+    const char *session;
+    const hearth_chat_message *messages;
+    size_t n_messages;
+    const char *user;
+    /* Sampling. */
+    float temperature;         /* 0: greedy (and cacheable) */
+    float top_p;
+    int top_k;
+    int max_tokens;            /* answer length limit */
+    int64_t seed;              /* -1: random */
+    float repeat_penalty;      /* 1: none */
+    float presence_penalty;    /* 0: none */
+    float frequency_penalty;   /* 0: none */
+    const char *const *stop;   /* stop strings (not included in the answer) */
+    size_t n_stop;
+    bool no_cache;             /* neither read nor write the response cache */
+    hearth_stream_fn on_text;  /* optional */
+    void *user_data;
+} hearth_agent_request;
+
+/* A request with the agent's sampling defaults (built-in ones if a is NULL)
+ * and nothing else set. Any thread. */
+HEARTH_API hearth_agent_request hearth_agent_default_request(const hearth_agent *a);
+
+typedef struct {
+    char *content;             /* owned: hearth_agent_response_clear */
+    int prompt_tokens;
+    int completion_tokens;
+    int decoded_tokens;        /* tokens the model actually evaluated (0 on a cache hit) */
+    double prompt_ms;          /* prompt evaluation */
+    double generate_ms;        /* generation after the first token */
+    double total_ms;
+    hearth_finish_reason finish; /* as hearth_generate's; a cache hit: EOG */
+    hearth_source source;
+    int64_t user_message_id;   /* store ids of the stored pair (0: not stored) */
+    int64_t assistant_message_id;
+} hearth_agent_response;
+
+/* Answers one request. Streams the answer through on_text while it is made
+ * (a cache hit streams it in one piece), then fills *resp. The exchange (user
+ * and assistant messages, the cache entry) is written in one transaction
+ * before this returns. Errors: HEARTH_E_ARG (no user message, bad role),
+ * HEARTH_E_LIMIT (the prompt can not fit the context even after fitting),
+ * HEARTH_E_IO (store), HEARTH_E_NOMEM. Cancelling is not an error: resp says
+ * "cancelled" and the partial answer is stored (but not cached).
+ * One thread per agent. */
+HEARTH_API hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *req,
+                                              hearth_agent_response *resp, hearth_error *err);
+/* Frees resp's content and zeroes it. NULL is a no-op. */
+HEARTH_API void hearth_agent_response_clear(hearth_agent_response *resp);
+
+/* Asks the hearth_agent_process in progress (if any) to stop soon. Any thread. */
+HEARTH_API void hearth_agent_cancel(hearth_agent *a);
+
+/* Embedding of text with the agent's model: the mean over tokens of the
+ * final hidden state, L2-normalized. OUT: *vec (owned: hearth_free), *dim.
+ * One thread per agent. */
+HEARTH_API hearth_status hearth_agent_embed(hearth_agent *a, const char *text, size_t len,
+                                            float **vec, int *dim, hearth_error *err);
+
+/* The chat template family in use. */
+HEARTH_API hearth_template hearth_agent_template(const hearth_agent *a);
+/* SHA-256 of the model file, 64 hex digits; borrowed from a. */
+HEARTH_API const char *hearth_agent_model_hash(const hearth_agent *a);
+/* Deletes a session's stored messages and summary (chat /reset); no error
+ * for a session that does not exist. */
+HEARTH_API hearth_status hearth_agent_reset_session(hearth_agent *a, const char *session,
+                                                    hearth_error *err);
+/* The agent's model and store, borrowed: valid until hearth_agent_free. Use
+ * them from the agent's thread only (e.g. to list a session's history). */
+HEARTH_API const hearth_model *hearth_agent_model(const hearth_agent *a);
+HEARTH_API hearth_store *hearth_agent_store(hearth_agent *a);
+
 /* ======================================================================== */
 /* HTTP server (src/server)                                                 */
 /* ======================================================================== */

@@ -1,0 +1,239 @@
+/*
+ * sampler.c: turns logits into a token. The chain, in llama.cpp's order:
+ * repetition / frequency / presence penalties over the last repeat_last_n
+ * accepted tokens, then greedy (temp <= 0) or top-k, top-p, min-p (on the
+ * temperature-1 distribution), temperature, and a draw from the softmax with
+ * a seeded xoshiro256** generator. Deterministic for a given seed, logits and
+ * history. Ties in greedy and in sorting go to the lower token id.
+ */
+#include "hearth.h"
+
+#include "util/alloc.h"
+#include "util/error.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+    float logit;
+    int32_t id;
+} cand;
+
+struct hearth_sampler {
+    hearth_sampler_params p;
+    int32_t n_vocab;
+    uint64_t seed;   /* the seed actually used */
+    uint64_t s[4];   /* xoshiro256** state */
+    int32_t *hist;   /* accepted tokens, oldest first */
+    size_t n_hist, hist_cap;
+    int32_t *counts; /* (n_vocab) scratch, all zero between calls */
+    cand *c;         /* (n_vocab) scratch */
+};
+
+hearth_sampler_params hearth_sampler_default_params(void) {
+    hearth_sampler_params p = {.temp = 0.8f, .top_k = 40, .top_p = 0.95f, .min_p = 0.05f,
+                               .repeat_penalty = 1.0f, .repeat_last_n = 64,
+                               .frequency_penalty = 0.0f, .presence_penalty = 0.0f,
+                               .seed = HEARTH_SEED_RANDOM};
+    return p;
+}
+
+static uint64_t splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t next_u64(hearth_sampler *s) {
+    uint64_t *st = s->s, r = rotl(st[1] * 5, 7) * 9, t = st[1] << 17;
+    st[2] ^= st[0];
+    st[3] ^= st[1];
+    st[1] ^= st[2];
+    st[0] ^= st[3];
+    st[2] ^= t;
+    st[3] = rotl(st[3], 45);
+    return r;
+}
+
+/* Uniform in [0, 1). */
+static double next_unit(hearth_sampler *s) { return (double)(next_u64(s) >> 11) * 0x1.0p-53; }
+
+static void reseed(hearth_sampler *s) {
+    uint64_t x = s->seed;
+    for (int i = 0; i < 4; i++) s->s[i] = splitmix64(&x);
+}
+
+hearth_status hearth_sampler_new(const hearth_sampler_params *p, int32_t n_vocab, hearth_sampler **out,
+                                 hearth_error *err) {
+    *out = NULL;
+    hearth_sampler_params dp = hearth_sampler_default_params();
+    if (!p) p = &dp;
+    if (n_vocab < 1) return HEARTH_FAIL(err, HEARTH_E_ARG, "sampler: n_vocab %d", n_vocab);
+    if (!isfinite(p->temp) || !isfinite(p->top_p) || !isfinite(p->min_p) ||
+        !isfinite(p->repeat_penalty) || p->repeat_penalty <= 0 || !isfinite(p->frequency_penalty) ||
+        !isfinite(p->presence_penalty) || p->repeat_last_n < -1)
+        return HEARTH_FAIL(err, HEARTH_E_ARG,
+                           "sampler: bad parameters (temp %g, top_p %g, min_p %g, repeat_penalty %g, "
+                           "repeat_last_n %d)",
+                           p->temp, p->top_p, p->min_p, p->repeat_penalty, p->repeat_last_n);
+    hearth_sampler *s = hearth_calloc(1, sizeof *s);
+    if (!s) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "sampler: out of memory");
+    s->p = *p;
+    s->n_vocab = n_vocab;
+    s->counts = hearth_calloc((size_t)n_vocab, sizeof *s->counts);
+    s->c = hearth_malloc((size_t)n_vocab * sizeof *s->c);
+    if (!s->counts || !s->c) {
+        hearth_sampler_free(s);
+        return HEARTH_FAIL(err, HEARTH_E_NOMEM, "sampler: out of memory");
+    }
+    if (p->seed == HEARTH_SEED_RANDOM) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        s->seed = (uint64_t)ts.tv_sec * 1000000007ull ^ (uint64_t)ts.tv_nsec ^ (uint64_t)(uintptr_t)s;
+    } else {
+        s->seed = p->seed;
+    }
+    reseed(s);
+    *out = s;
+    return HEARTH_OK;
+}
+
+void hearth_sampler_free(hearth_sampler *s) {
+    if (!s) return;
+    hearth_free(s->hist);
+    hearth_free(s->counts);
+    hearth_free(s->c);
+    hearth_free(s);
+}
+
+void hearth_sampler_accept(hearth_sampler *s, int32_t token) {
+    if (token < 0 || token >= s->n_vocab) return;
+    if (s->n_hist == s->hist_cap) {
+        size_t cap = s->hist_cap ? s->hist_cap * 2 : 256;
+        int32_t *h = hearth_realloc(s->hist, cap * sizeof *h);
+        if (!h) {
+            /* Out of memory: keep the most recent half so penalties still see
+             * the newest tokens. */
+            size_t keep = s->n_hist / 2;
+            memmove(s->hist, s->hist + (s->n_hist - keep), keep * sizeof *s->hist);
+            s->n_hist = keep;
+            if (s->n_hist == s->hist_cap) return;
+        } else {
+            s->hist = h;
+            s->hist_cap = cap;
+        }
+    }
+    s->hist[s->n_hist++] = token;
+}
+
+void hearth_sampler_reset(hearth_sampler *s) {
+    s->n_hist = 0;
+    reseed(s);
+}
+
+/* Descending by logit, ascending id on ties. */
+static int cand_cmp(const void *a, const void *b) {
+    const cand *x = a, *y = b;
+    if (x->logit != y->logit) return x->logit > y->logit ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static void apply_penalties(hearth_sampler *s) {
+    const hearth_sampler_params *p = &s->p;
+    if (p->repeat_last_n == 0 || s->n_hist == 0) return;
+    if (p->repeat_penalty == 1.0f && p->frequency_penalty == 0.0f && p->presence_penalty == 0.0f)
+        return;
+    size_t w = p->repeat_last_n < 0 || (size_t)p->repeat_last_n > s->n_hist ? s->n_hist
+                                                                              : (size_t)p->repeat_last_n;
+    const int32_t *h = s->hist + (s->n_hist - w);
+    for (size_t i = 0; i < w; i++) s->counts[h[i]]++;
+    for (size_t i = 0; i < w; i++) {
+        int32_t t = h[i];
+        int cnt = s->counts[t];
+        if (!cnt) continue; /* already applied */
+        float *l = &s->c[t].logit;
+        if (*l > 0) *l /= p->repeat_penalty;
+        else *l *= p->repeat_penalty;
+        *l -= (float)cnt * p->frequency_penalty + p->presence_penalty;
+        s->counts[t] = 0;
+    }
+}
+
+int32_t hearth_sampler_sample(hearth_sampler *s, const float *logits) {
+    const hearth_sampler_params *p = &s->p;
+    int32_t n = s->n_vocab;
+    for (int32_t i = 0; i < n; i++) {
+        s->c[i].logit = logits[i];
+        s->c[i].id = i;
+    }
+    apply_penalties(s);
+    if (p->temp <= 0) {
+        int32_t best = 0;
+        for (int32_t i = 1; i < n; i++)
+            if (s->c[i].logit > s->c[best].logit) best = i;
+        return best;
+    }
+    /* top-k: keep the k largest, sorted. Selection first so that sorting
+     * costs O(k log k), not O(n log n). */
+    int32_t k = p->top_k > 0 && p->top_k < n ? p->top_k : n;
+    if (k < n) {
+        /* partial selection: a min-heap would do too; quickselect keeps it short */
+        int32_t lo = 0, hi = n - 1;
+        while (lo < hi) {
+            cand piv = s->c[(lo + hi) / 2];
+            int32_t i = lo, j = hi;
+            while (i <= j) {
+                while (cand_cmp(&s->c[i], &piv) < 0) i++;
+                while (cand_cmp(&s->c[j], &piv) > 0) j--;
+                if (i <= j) {
+                    cand t = s->c[i];
+                    s->c[i] = s->c[j];
+                    s->c[j] = t;
+                    i++;
+                    j--;
+                }
+            }
+            if (k - 1 <= j) hi = j;
+            else if (k - 1 >= i) lo = i;
+            else break;
+        }
+    }
+    qsort(s->c, (size_t)k, sizeof *s->c, cand_cmp);
+    /* probabilities at temperature 1 for top-p and min-p */
+    float mx = s->c[0].logit;
+    double sum = 0;
+    for (int32_t i = 0; i < k; i++) sum += exp((double)s->c[i].logit - mx);
+    if (p->top_p < 1.0f) {
+        double cum = 0;
+        int32_t keep = k;
+        for (int32_t i = 0; i < k; i++) {
+            cum += exp((double)s->c[i].logit - mx) / sum;
+            if (cum >= p->top_p) {
+                keep = i + 1;
+                break;
+            }
+        }
+        k = keep;
+    }
+    if (p->min_p > 0.0f) {
+        /* p_i >= min_p * p_max  <=>  logit_i >= mx + log(min_p) */
+        double floor_l = mx + log((double)p->min_p);
+        int32_t keep = 1;
+        while (keep < k && s->c[keep].logit >= floor_l) keep++;
+        k = keep;
+    }
+    /* temperature and the draw */
+    double tot = 0;
+    for (int32_t i = 0; i < k; i++) tot += exp(((double)s->c[i].logit - mx) / p->temp);
+    double r = next_unit(s) * tot, acc = 0;
+    for (int32_t i = 0; i < k; i++) {
+        acc += exp(((double)s->c[i].logit - mx) / p->temp);
+        if (r < acc) return s->c[i].id;
+    }
+    return s->c[k - 1].id;
+}

@@ -1,0 +1,502 @@
+/*
+ * forward.c: the decoder forward pass (RMSNorm, RoPE, grouped-query causal
+ * attention over the KV cache, SwiGLU feed-forward, tied or separate output)
+ * for a batch of tokens that may belong to several sequences.
+ *
+ * Matrix products run straight from the mapped weights through the kernels
+ * of kernels/dot.h: activations are quantized once per step into the format
+ * each weight type wants, then gemv (one token) or gemm (a batch) over row
+ * chunks that the pool's threads take from a shared counter, so a thread
+ * that was descheduled does not hold the others up. Biases and residual adds
+ * are fused into the chunk that produced the rows.
+ *
+ * Buffer shapes are given as (rows, columns), row-major; a "row" is one
+ * token unless said otherwise.
+ */
+#include "model/forward.h"
+
+#include "kernels/types.h"
+#include "model/fp16.h"
+#include "util/alloc.h"
+#include "util/error.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+
+struct hearth_fwd_buf {
+    int32_t n_batch, cap, nth;
+    float *x;     /* (n_batch, n_embd) residual stream */
+    float *xn;    /* (n_batch, n_embd) normed */
+    float *q;     /* (n_batch, q_dim) */
+    float *k, *v; /* (n_batch, kv_dim) */
+    float *att;   /* (n_batch, q_dim) attention output */
+    float *gate;  /* (n_batch, n_ff) */
+    float *up;    /* (n_batch, n_ff) */
+    float *tmp;   /* (n_batch, max(n_embd, ...)) product before a residual add */
+    float *cs;    /* (n_batch, n_rot) cos, sin interleaved per pair */
+    float *inv_freq; /* (n_rot/2) */
+    uint8_t *act[3]; /* (n_batch, act_row) quantized activations */
+    size_t act_row;  /* bytes per quantized row, enough for any matrix */
+    float *scores;   /* (nth, group, cap) attention weights */
+    float *rowbuf;   /* (nth, 2*head_dim) a K/V row converted to float */
+    float *lx;       /* (n_batch, n_embd) rows that want logits, normed */
+};
+
+/* ---- KV cache --------------------------------------------------------------- */
+
+hearth_status hearth_kv_init(hearth_kv_cache *kv, const hearth_hparams *hp, hearth_type type,
+                             int32_t n_seq, int32_t cap, hearth_error *err) {
+    memset(kv, 0, sizeof *kv);
+    if (type != HEARTH_TYPE_F16 && type != HEARTH_TYPE_F32)
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "KV cache type %s not supported (F16 or F32)",
+                           hearth_type_name(type) ? hearth_type_name(type) : "?");
+    kv->type = type;
+    kv->n_layer = hp->n_layer;
+    kv->n_seq = n_seq;
+    kv->cap = cap;
+    kv->kv_dim = hp->n_head_kv * hp->head_dim;
+    size_t es = type == HEARTH_TYPE_F16 ? 2 : 4, n;
+    if (__builtin_mul_overflow((size_t)hp->n_layer * (size_t)n_seq, (size_t)cap, &n) ||
+        __builtin_mul_overflow(n, (size_t)kv->kv_dim * es, &n))
+        return HEARTH_FAIL(err, HEARTH_E_LIMIT, "KV cache size overflows");
+    kv->k = hearth_malloc(n);
+    kv->v = hearth_malloc(n);
+    kv->len = hearth_calloc((size_t)n_seq, sizeof *kv->len);
+    if (!kv->k || !kv->v || !kv->len) {
+        hearth_kv_free(kv);
+        return HEARTH_FAIL(err, HEARTH_E_NOMEM, "KV cache: cannot allocate 2 x %zu bytes", n);
+    }
+    return HEARTH_OK;
+}
+
+void hearth_kv_free(hearth_kv_cache *kv) {
+    hearth_free(kv->k);
+    hearth_free(kv->v);
+    hearth_free(kv->len);
+    memset(kv, 0, sizeof *kv);
+}
+
+/* ---- scratch ----------------------------------------------------------------- */
+
+static size_t max_act_row(const hearth_mat *w, size_t cur) {
+    size_t r = w->k->act_row_size(w->n);
+    return r > cur ? r : cur;
+}
+
+hearth_status hearth_fwd_buf_new(const hearth_model *m, int32_t n_batch, int32_t cap, int nth,
+                                 hearth_fwd_buf **out, hearth_error *err) {
+    *out = NULL;
+    const hearth_hparams *hp = &m->hp;
+    hearth_fwd_buf *b = hearth_calloc(1, sizeof *b);
+    if (!b) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "forward buffers: out of memory");
+    b->n_batch = n_batch;
+    b->cap = cap;
+    b->nth = nth;
+    size_t nb = (size_t)n_batch, d = (size_t)hp->n_embd, qd = (size_t)hp->n_head * hp->head_dim,
+           kvd = (size_t)hp->n_head_kv * hp->head_dim, ff = (size_t)hp->n_ff;
+    size_t wide = d > qd ? d : qd;
+    size_t act = max_act_row(&m->output, 0);
+    for (int il = 0; il < hp->n_layer; il++) {
+        const hearth_layer *L = &m->layers[il];
+        act = max_act_row(&L->wq, act);
+        act = max_act_row(&L->wk, act);
+        act = max_act_row(&L->wv, act);
+        act = max_act_row(&L->wo, act);
+        act = max_act_row(&L->w_gate, act);
+        act = max_act_row(&L->w_up, act);
+        act = max_act_row(&L->w_down, act);
+    }
+    act = (act + 63) & ~(size_t)63;
+    b->act_row = act;
+    size_t group = (size_t)(hp->n_head / hp->n_head_kv);
+    b->x = hearth_malloc(nb * d * sizeof(float));
+    b->xn = hearth_malloc(nb * d * sizeof(float));
+    b->q = hearth_malloc(nb * qd * sizeof(float));
+    b->k = hearth_malloc(nb * kvd * sizeof(float));
+    b->v = hearth_malloc(nb * kvd * sizeof(float));
+    b->att = hearth_malloc(nb * qd * sizeof(float));
+    b->gate = hearth_malloc(nb * ff * sizeof(float));
+    b->up = hearth_malloc(nb * ff * sizeof(float));
+    b->tmp = hearth_malloc(nb * wide * sizeof(float));
+    b->cs = hearth_malloc(nb * (size_t)hp->n_rot * sizeof(float));
+    b->inv_freq = hearth_malloc((size_t)hp->n_rot / 2 * sizeof(float) + sizeof(float));
+    b->scores = hearth_malloc((size_t)nth * group * (size_t)cap * sizeof(float));
+    b->rowbuf = hearth_malloc((size_t)nth * 2 * (size_t)hp->head_dim * sizeof(float));
+    b->lx = hearth_malloc(nb * d * sizeof(float));
+    bool ok = b->x && b->xn && b->q && b->k && b->v && b->att && b->gate && b->up && b->tmp &&
+              b->cs && b->inv_freq && b->scores && b->rowbuf && b->lx;
+    for (int i = 0; i < 3 && ok; i++) ok = (b->act[i] = hearth_malloc(nb * act)) != NULL;
+    if (!ok) {
+        hearth_fwd_buf_free(b);
+        return HEARTH_FAIL(err, HEARTH_E_NOMEM, "forward buffers for a batch of %d: out of memory",
+                           n_batch);
+    }
+    for (int i = 0; i < hp->n_rot / 2; i++) {
+        double f = pow((double)hp->rope_freq_base, -2.0 * i / hp->n_rot) * hp->rope_freq_scale;
+        if (m->rope_freqs) f /= m->rope_freqs[i];
+        b->inv_freq[i] = (float)f;
+    }
+    *out = b;
+    return HEARTH_OK;
+}
+
+void hearth_fwd_buf_free(hearth_fwd_buf *b) {
+    if (!b) return;
+    float *fs[] = {b->x, b->xn, b->q, b->k, b->v, b->att, b->gate, b->up, b->tmp, b->cs,
+                   b->inv_freq, b->scores, b->rowbuf, b->lx};
+    for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++) hearth_free(fs[i]);
+    for (int i = 0; i < 3; i++) hearth_free(b->act[i]);
+    hearth_free(b);
+}
+
+/* ---- row-parallel helpers ---------------------------------------------------------- */
+
+static void split(int64_t n, int ith, int nth, int64_t *r0, int64_t *r1) {
+    int64_t per = (n + nth - 1) / nth;
+    *r0 = per * ith < n ? per * ith : n;
+    *r1 = *r0 + per < n ? *r0 + per : n;
+}
+
+static void rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps) {
+    double ss = 0;
+    for (int64_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    float s = (float)(1.0 / sqrt(ss / (double)n + eps));
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] * s * w[i];
+}
+
+/* ---- matrix products ------------------------------------------------------------------ */
+
+typedef struct {
+    const hearth_mat *w;
+    float *out;           /* (ncols, w->nrows) */
+    const float *bias;    /* (w->nrows) or NULL */
+    float *residual;      /* (ncols, w->nrows): += out rows, or NULL */
+    const uint8_t *act;   /* (ncols, act_row) quantized input */
+} mm_item;
+
+typedef struct {
+    int n_items;
+    mm_item it[3];
+    int64_t ncols;
+    size_t act_stride;
+    int64_t row_chunk, col_tile;
+    int64_t n_tasks;
+    int64_t tasks_before[4]; /* prefix sums of each item's task count */
+    atomic_llong next;
+} mm_job;
+
+/* Columns (tokens) per tile: keeps a tile of quantized activations in L2
+ * while the weight rows stream past. */
+enum { COL_TILE = 64 };
+
+static void mm_task(void *arg, int ith, int nth) {
+    (void)ith;
+    (void)nth;
+    mm_job *j = arg;
+    for (;;) {
+        int64_t t = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (t >= j->n_tasks) return;
+        int ii = 0;
+        while (t >= j->tasks_before[ii + 1]) ii++;
+        const mm_item *it = &j->it[ii];
+        const hearth_mat *w = it->w;
+        int64_t local = t - j->tasks_before[ii];
+        int64_t n_row_chunks = (w->nrows + j->row_chunk - 1) / j->row_chunk;
+        int64_t ct = local / n_row_chunks, rc = local % n_row_chunks;
+        int64_t r0 = rc * j->row_chunk, r1 = r0 + j->row_chunk < w->nrows ? r0 + j->row_chunk : w->nrows;
+        int64_t c0 = ct * j->col_tile, c1 = c0 + j->col_tile < j->ncols ? c0 + j->col_tile : j->ncols;
+        const uint8_t *wrow = (const uint8_t *)w->data + (size_t)r0 * w->row_size;
+        int64_t nrows = w->nrows;
+        float *out = it->out + c0 * nrows + r0;
+        if (c1 - c0 == 1)
+            w->k->gemv(w->n, r1 - r0, out, wrow, w->row_size, it->act + (size_t)c0 * j->act_stride);
+        else
+            w->k->gemm(w->n, r1 - r0, c1 - c0, out, nrows, wrow, w->row_size,
+                       it->act + (size_t)c0 * j->act_stride, j->act_stride);
+        for (int64_t c = c0; c < c1; c++) {
+            float *o = it->out + c * nrows;
+            if (it->bias)
+                for (int64_t r = r0; r < r1; r++) o[r] += it->bias[r];
+            if (it->residual) {
+                float *x = it->residual + c * nrows;
+                for (int64_t r = r0; r < r1; r++) x[r] += o[r];
+            }
+        }
+    }
+}
+
+static void mm_run(hearth_threadpool *pool, mm_job *j) {
+    j->col_tile = j->ncols < COL_TILE ? j->ncols : COL_TILE;
+    j->row_chunk = j->ncols == 1 ? 32 : 16;
+    j->tasks_before[0] = 0;
+    for (int i = 0; i < j->n_items; i++) {
+        int64_t rows = (j->it[i].w->nrows + j->row_chunk - 1) / j->row_chunk;
+        int64_t cols = (j->ncols + j->col_tile - 1) / j->col_tile;
+        j->tasks_before[i + 1] = j->tasks_before[i] + rows * cols;
+    }
+    j->n_tasks = j->tasks_before[j->n_items];
+    atomic_init(&j->next, 0);
+    hearth_threadpool_run(pool, mm_task, j);
+}
+
+/* ---- the per-step job: one struct, several phases ----------------------------------- */
+
+typedef struct {
+    const hearth_model *m;
+    hearth_kv_cache *kv;
+    hearth_fwd_buf *b;
+    int32_t n;
+    const int32_t *tokens, *pos, *seq;
+    int il;
+    /* quantization phase: rows of src (n_src cols) into the act buffers of
+     * up to 3 matrices (deduplicated by quantize function) */
+    const float *qsrc;
+    int64_t qn;
+    const hearth_mat *qw[3];
+    int n_qw;
+    const float *norm_w; /* if set, qsrc is first normed into xn */
+    atomic_llong next;
+} step;
+
+/* Which act buffer matrix i of the phase uses: the first matrix with the
+ * same quantize function. */
+static int act_slot(const step *s, int i) {
+    for (int k = 0; k < i; k++)
+        if (s->qw[k]->k->quantize_act == s->qw[i]->k->quantize_act) return k;
+    return i;
+}
+
+static void quant_task(void *arg, int ith, int nth) {
+    step *s = arg;
+    hearth_fwd_buf *b = s->b;
+    int64_t r0, r1;
+    split(s->n, ith, nth, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        const float *src = s->qsrc + r * s->qn;
+        if (s->norm_w) {
+            float *y = b->xn + r * s->qn;
+            rmsnorm(y, src, s->norm_w, s->qn, s->m->hp.rms_eps);
+            src = y;
+        }
+        for (int i = 0; i < s->n_qw; i++)
+            if (act_slot(s, i) == i)
+                s->qw[i]->k->quantize_act(src, b->act[i] + (size_t)r * b->act_row, s->qn);
+    }
+}
+
+static void quantize_rows(hearth_threadpool *pool, step *s, const float *src, int64_t n_cols,
+                          const float *norm_w, const hearth_mat *w0, const hearth_mat *w1,
+                          const hearth_mat *w2) {
+    s->qsrc = src;
+    s->qn = n_cols;
+    s->norm_w = norm_w;
+    s->qw[0] = w0;
+    s->qw[1] = w1;
+    s->qw[2] = w2;
+    s->n_qw = w2 ? 3 : w1 ? 2 : 1;
+    if (s->n == 1) quant_task(s, 0, 1);
+    else hearth_threadpool_run(pool, quant_task, s);
+}
+
+static mm_item item(const step *s, int slot_of, const hearth_mat *w, float *out, const float *bias,
+                    float *residual) {
+    mm_item it = {.w = w, .out = out, .bias = bias, .residual = residual,
+                  .act = s->b->act[act_slot(s, slot_of)]};
+    return it;
+}
+
+/* RoPE on q and k of each token, then k and v into the cache. */
+static void rope_store_task(void *arg, int ith, int nth) {
+    step *s = arg;
+    const hearth_hparams *hp = &s->m->hp;
+    hearth_fwd_buf *b = s->b;
+    hearth_kv_cache *kv = s->kv;
+    int64_t r0, r1;
+    split(s->n, ith, nth, &r0, &r1);
+    int hd = hp->head_dim, half = hp->n_rot / 2, kvd = kv->kv_dim;
+    for (int64_t t = r0; t < r1; t++) {
+        const float *cs = b->cs + t * hp->n_rot;
+        for (int which = 0; which < 2; which++) {
+            float *base = which == 0 ? b->q + t * hp->n_head * hd : b->k + t * kvd;
+            int nh = which == 0 ? hp->n_head : hp->n_head_kv;
+            for (int h = 0; h < nh; h++) {
+                float *x = base + h * hd;
+                for (int i = 0; i < half; i++) {
+                    int i0 = hp->rope_type == HEARTH_ROPE_NEOX ? i : 2 * i;
+                    int i1 = hp->rope_type == HEARTH_ROPE_NEOX ? i + half : 2 * i + 1;
+                    float c = cs[2 * i], sn = cs[2 * i + 1];
+                    float a = x[i0], bb = x[i1];
+                    x[i0] = a * c - bb * sn;
+                    x[i1] = a * sn + bb * c;
+                }
+            }
+        }
+        size_t off = (((size_t)s->il * kv->n_seq + (size_t)s->seq[t]) * kv->cap + (size_t)s->pos[t]) *
+                     (size_t)kvd;
+        const float *kr = b->k + t * kvd, *vr = b->v + t * kvd;
+        if (kv->type == HEARTH_TYPE_F16) {
+            uint16_t *kd = (uint16_t *)kv->k + off, *vd = (uint16_t *)kv->v + off;
+            for (int i = 0; i < kvd; i++) {
+                kd[i] = hearth_f2h(kr[i]);
+                vd[i] = hearth_f2h(vr[i]);
+            }
+        } else {
+            memcpy((float *)kv->k + off, kr, (size_t)kvd * sizeof(float));
+            memcpy((float *)kv->v + off, vr, (size_t)kvd * sizeof(float));
+        }
+    }
+}
+
+static inline const float *kv_row(const hearth_kv_cache *kv, const void *base, size_t off, int n,
+                                  float *buf) {
+    if (kv->type == HEARTH_TYPE_F32) return (const float *)base + off;
+    const uint16_t *h = (const uint16_t *)base + off;
+    for (int i = 0; i < n; i++) buf[i] = hearth_h2f(h[i]);
+    return buf;
+}
+
+/* Task (token t, kv head h): the group of query heads sharing kv head h
+ * attends over positions [0, pos[t]] of seq[t]. */
+static void attn_task(void *arg, int ith, int nth) {
+    (void)nth;
+    step *s = arg;
+    const hearth_hparams *hp = &s->m->hp;
+    hearth_fwd_buf *b = s->b;
+    const hearth_kv_cache *kv = s->kv;
+    int hd = hp->head_dim, kvd = kv->kv_dim, group = hp->n_head / hp->n_head_kv;
+    float scale = 1.0f / sqrtf((float)hd);
+    float *scores = b->scores + (size_t)ith * group * b->cap;
+    float *rb = b->rowbuf + (size_t)ith * 2 * hd;
+    int64_t n_tasks = (int64_t)s->n * hp->n_head_kv;
+    for (;;) {
+        int64_t task = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed);
+        if (task >= n_tasks) return;
+        int64_t t = task / hp->n_head_kv;
+        int h = (int)(task % hp->n_head_kv);
+        int32_t np = s->pos[t] + 1;
+        size_t base = ((size_t)s->il * kv->n_seq + (size_t)s->seq[t]) * kv->cap * (size_t)kvd +
+                      (size_t)h * hd;
+        const float *q = b->q + t * (int64_t)hp->n_head * hd + (int64_t)h * group * hd;
+        for (int32_t j = 0; j < np; j++) {
+            const float *kr = kv_row(kv, kv->k, base + (size_t)j * kvd, hd, rb);
+            for (int g = 0; g < group; g++) {
+                const float *qg = q + g * hd;
+                float dot = 0;
+                for (int i = 0; i < hd; i++) dot += qg[i] * kr[i];
+                scores[(size_t)g * b->cap + j] = dot * scale;
+            }
+        }
+        for (int g = 0; g < group; g++) {
+            float *sc = scores + (size_t)g * b->cap, mx = -INFINITY, sum = 0;
+            for (int32_t j = 0; j < np; j++) mx = sc[j] > mx ? sc[j] : mx;
+            for (int32_t j = 0; j < np; j++) sum += (sc[j] = expf(sc[j] - mx));
+            float inv = 1.0f / sum;
+            for (int32_t j = 0; j < np; j++) sc[j] *= inv;
+        }
+        float *out = b->att + t * (int64_t)hp->n_head * hd + (int64_t)h * group * hd;
+        memset(out, 0, (size_t)group * hd * sizeof(float));
+        for (int32_t j = 0; j < np; j++) {
+            const float *vr = kv_row(kv, kv->v, base + (size_t)j * kvd, hd, rb + hd);
+            for (int g = 0; g < group; g++) {
+                float p = scores[(size_t)g * b->cap + j];
+                float *og = out + g * hd;
+                for (int i = 0; i < hd; i++) og[i] += p * vr[i];
+            }
+        }
+    }
+}
+
+static inline float silu(float x) { return x / (1.0f + expf(-x)); }
+
+static void swiglu_task(void *arg, int ith, int nth) {
+    step *s = arg;
+    hearth_fwd_buf *b = s->b;
+    int64_t ff = s->m->hp.n_ff, r0, r1;
+    split(s->n, ith, nth, &r0, &r1);
+    for (int64_t r = r0; r < r1; r++) {
+        float *g = b->gate + r * ff;
+        const float *u = b->up + r * ff;
+        for (int64_t i = 0; i < ff; i++) g[i] = silu(g[i]) * u[i];
+        s->qw[0]->k->quantize_act(g, b->act[0] + (size_t)r * b->act_row, ff);
+    }
+}
+
+static void run_or_inline(hearth_threadpool *pool, step *s, hearth_task_fn fn) {
+    if (s->n == 1) fn(s, 0, 1);
+    else hearth_threadpool_run(pool, fn, s);
+}
+
+void hearth_forward(const hearth_model *m, hearth_kv_cache *kv, hearth_threadpool *pool,
+                    hearth_fwd_buf *b, int32_t n, const int32_t *tokens, const int32_t *pos,
+                    const int32_t *seq, const int8_t *want, float *logits, float *hidden) {
+    const hearth_hparams *hp = &m->hp;
+    int64_t d = hp->n_embd, qd = (int64_t)hp->n_head * hp->head_dim;
+    step s = {.m = m, .kv = kv, .b = b, .n = n, .tokens = tokens, .pos = pos, .seq = seq};
+
+    /* embeddings: one row of token_embd each, dequantized */
+    const hearth_type_traits *tr = hearth_type_traits_get(m->tok_embd.type);
+    for (int32_t t = 0; t < n; t++)
+        tr->to_float((const uint8_t *)m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_size,
+                     b->x + t * d, d);
+    /* RoPE angles depend only on the position: once per step, not per layer */
+    for (int32_t t = 0; t < n; t++)
+        for (int i = 0; i < hp->n_rot / 2; i++) {
+            float th = (float)pos[t] * b->inv_freq[i];
+            b->cs[t * hp->n_rot + 2 * i] = cosf(th);
+            b->cs[t * hp->n_rot + 2 * i + 1] = sinf(th);
+        }
+
+    for (int il = 0; il < hp->n_layer; il++) {
+        const hearth_layer *L = &m->layers[il];
+        s.il = il;
+        /* attention */
+        quantize_rows(pool, &s, b->x, d, L->attn_norm, &L->wq, &L->wk, &L->wv);
+        mm_job j = {.n_items = 3, .ncols = n, .act_stride = b->act_row};
+        j.it[0] = item(&s, 0, &L->wq, b->q, L->bq, NULL);
+        j.it[1] = item(&s, 1, &L->wk, b->k, L->bk, NULL);
+        j.it[2] = item(&s, 2, &L->wv, b->v, L->bv, NULL);
+        mm_run(pool, &j);
+        run_or_inline(pool, &s, rope_store_task);
+        atomic_init(&s.next, 0);
+        hearth_threadpool_run(pool, attn_task, &s);
+        quantize_rows(pool, &s, b->att, qd, NULL, &L->wo, NULL, NULL);
+        mm_job jo = {.n_items = 1, .ncols = n, .act_stride = b->act_row};
+        jo.it[0] = item(&s, 0, &L->wo, b->tmp, NULL, b->x);
+        mm_run(pool, &jo);
+        /* feed-forward */
+        quantize_rows(pool, &s, b->x, d, L->ffn_norm, &L->w_gate, &L->w_up, NULL);
+        mm_job jf = {.n_items = 2, .ncols = n, .act_stride = b->act_row};
+        jf.it[0] = item(&s, 0, &L->w_gate, b->gate, NULL, NULL);
+        jf.it[1] = item(&s, 1, &L->w_up, b->up, NULL, NULL);
+        mm_run(pool, &jf);
+        s.qw[0] = &L->w_down;
+        s.n_qw = 1;
+        run_or_inline(pool, &s, swiglu_task);
+        mm_job jd = {.n_items = 1, .ncols = n, .act_stride = b->act_row};
+        jd.it[0] = item(&s, 0, &L->w_down, b->tmp, NULL, b->x);
+        mm_run(pool, &jd);
+    }
+    for (int32_t t = 0; t < n; t++) {
+        int32_t sq = seq[t];
+        if (pos[t] + 1 > kv->len[sq]) kv->len[sq] = pos[t] + 1;
+    }
+
+    /* final norm: all rows for hidden states, only the wanted rows for logits */
+    if (hidden)
+        for (int32_t t = 0; t < n; t++)
+            rmsnorm(hidden + t * d, b->x + t * d, m->output_norm, d, hp->rms_eps);
+    if (!logits) return;
+    int32_t nl = 0;
+    for (int32_t t = 0; t < n; t++) {
+        if (want ? !want[t] : t != n - 1) continue;
+        rmsnorm(b->lx + nl * d, b->x + t * d, m->output_norm, d, hp->rms_eps);
+        nl++;
+    }
+    if (!nl) return;
+    s.n = nl;
+    quantize_rows(pool, &s, b->lx, d, NULL, &m->output, NULL, NULL);
+    mm_job jl = {.n_items = 1, .ncols = nl, .act_stride = b->act_row};
+    jl.it[0] = item(&s, 0, &m->output, logits, NULL, NULL);
+    mm_run(pool, &jl);
+}

@@ -1,0 +1,45 @@
+/*
+ * forward.h: the decoder forward pass over a batch of tokens, shared by every
+ * architecture (the architecture table only changes what is loaded and how
+ * RoPE pairs dimensions), and the KV cache it reads and appends to.
+ */
+#ifndef HEARTH_MODEL_FORWARD_H
+#define HEARTH_MODEL_FORWARD_H
+
+#include "model/model_int.h"
+#include "util/threadpool.h"
+
+/* KV cache: for each layer and sequence slot, cap rows of kv_dim keys and
+ * as many values, in type (F16 or F32). Sequence s holds positions
+ * [0, len[s]) densely. */
+typedef struct {
+    hearth_type type;
+    int32_t n_layer, n_seq, cap, kv_dim;
+    void *k, *v;  /* (n_layer, n_seq, cap, kv_dim) */
+    int32_t *len; /* (n_seq) */
+} hearth_kv_cache;
+
+hearth_status hearth_kv_init(hearth_kv_cache *kv, const hearth_hparams *hp, hearth_type type,
+                             int32_t n_seq, int32_t cap, hearth_error *err);
+void hearth_kv_free(hearth_kv_cache *kv);
+
+/* Scratch for batches of up to n_batch tokens (owned by a context). */
+typedef struct hearth_fwd_buf hearth_fwd_buf;
+
+/* OUT: *out owns the buffers (hearth_fwd_buf_free). */
+hearth_status hearth_fwd_buf_new(const hearth_model *m, int32_t n_batch, int32_t cap, int nth,
+                                 hearth_fwd_buf **out, hearth_error *err);
+void hearth_fwd_buf_free(hearth_fwd_buf *b);
+
+/* One batch through the model. Caller has checked: 1 <= n <= n_batch, token
+ * ids in range, seq[i] in range, pos[i] == the next free position of seq[i]
+ * in batch order, and room in the cache. Appends keys/values, updates
+ * kv->len. For each i with want[i] (want NULL: only i = n-1) writes n_vocab
+ * logits to logits + k*n_vocab, k counting the wanted tokens in order. If
+ * hidden is non-NULL, it receives (n, n_embd) final normed hidden states.
+ * Cannot fail. */
+void hearth_forward(const hearth_model *m, hearth_kv_cache *kv, hearth_threadpool *pool,
+                    hearth_fwd_buf *b, int32_t n, const int32_t *tokens, const int32_t *pos,
+                    const int32_t *seq, const int8_t *want, float *logits, float *hidden);
+
+#endif

@@ -1,0 +1,110 @@
+/*
+ * model_int.h: the loaded model as the forward pass sees it (private to
+ * src/model and src/engine).
+ *
+ * Weight matrices point into the GGUF mapping in the file's own layout (no
+ * copy); only the small per-layer vectors (norm weights, biases) are
+ * dequantized into owned float arrays at load time. Architectures are an enum
+ * plus one table (arch.c); each row's hook in arch_<name>.c reads what is
+ * particular to that architecture.
+ */
+#ifndef HEARTH_MODEL_INT_H
+#define HEARTH_MODEL_INT_H
+
+#include "hearth.h"
+#include "kernels/dot.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { HEARTH_ARCH_LLAMA, HEARTH_ARCH_QWEN2, HEARTH_ARCH_COUNT } hearth_arch;
+
+/* How RoPE pairs dimensions: NORMAL rotates (2i, 2i+1) (llama, whose GGUF
+ * converter permutes Q/K rows for it), NEOX rotates (i, i + rot/2). */
+typedef enum { HEARTH_ROPE_NORMAL, HEARTH_ROPE_NEOX } hearth_rope_type;
+
+typedef struct {
+    int32_t n_vocab;
+    int32_t n_ctx_train;
+    int32_t n_embd;
+    int32_t n_layer;
+    int32_t n_head;
+    int32_t n_head_kv;
+    int32_t head_dim;  /* per head, keys and values */
+    int32_t n_ff;
+    int32_t n_rot;     /* dimensions RoPE rotates (<= head_dim, even) */
+    float rope_freq_base;
+    float rope_freq_scale; /* 1 / linear scaling factor */
+    float rms_eps;
+    hearth_rope_type rope_type;
+} hearth_hparams;
+
+/* A weight matrix of nrows rows of n elements, borrowed from the mapping. */
+typedef struct {
+    const void *data;
+    hearth_type type;
+    int64_t n;       /* row length (input features) */
+    int64_t nrows;   /* output features */
+    size_t row_size; /* bytes per row */
+    const hearth_dot_kernel *k;
+} hearth_mat;
+
+typedef struct {
+    float *attn_norm;          /* (n_embd) */
+    hearth_mat wq, wk, wv, wo;
+    float *bq, *bk, *bv;       /* (n_head*head_dim), (kv_dim), (kv_dim) or NULL */
+    float *ffn_norm;           /* (n_embd) */
+    hearth_mat w_gate, w_up, w_down;
+} hearth_layer;
+
+struct hearth_model;
+
+typedef struct {
+    const char *name; /* general.architecture value */
+    hearth_rope_type rope_type;
+    /* Reads what is particular to this architecture (after the shared
+     * hyper-parameters and tensors are loaded). */
+    hearth_status (*load)(struct hearth_model *m, hearth_error *err);
+} hearth_arch_info;
+
+/* Row for arch, or NULL. Table lookup by general.architecture string. */
+const hearth_arch_info *hearth_arch_get(hearth_arch arch);
+bool hearth_arch_find(const char *name, hearth_arch *out);
+
+struct hearth_model {
+    hearth_gguf *gguf;
+    void *file_buf; /* owned copy when !use_mmap */
+    char *path;
+    const char *name;
+    const char *chat_template;
+    hearth_arch arch;
+    const hearth_arch_info *ai;
+    hearth_hparams hp;
+    int n_threads;
+
+    hearth_mat tok_embd;  /* (n_vocab rows of n_embd) */
+    float *output_norm;   /* (n_embd) */
+    hearth_mat output;    /* (n_vocab rows of n_embd); == tok_embd when tied */
+    float *rope_freqs;    /* (n_rot/2) frequency divisors, or NULL */
+    hearth_layer *layers; /* (n_layer) */
+
+    hearth_tokenizer *tok;
+    int32_t eog_ids[8];
+    int n_eog;
+    uint64_t weight_bytes;
+    struct hearth_vec_node *vecs; /* owned float vectors (list) */
+};
+
+/* Shared loaders used by the arch hooks. The name is formatted with layer il
+ * when it contains %d. A missing required tensor, or one whose shape differs
+ * from (n, nrows), is an error naming it. */
+hearth_status hearth_model_get_mat(struct hearth_model *m, hearth_mat *out, const char *name,
+                                   int il, int64_t n, int64_t nrows, bool required,
+                                   hearth_error *err);
+/* A 1-D tensor of n elements dequantized into a new float array (*out owned
+ * by the model, NULL when absent and !required). */
+hearth_status hearth_model_get_vec(struct hearth_model *m, float **out, const char *name, int il,
+                                   int64_t n, bool required, hearth_error *err);
+
+#endif

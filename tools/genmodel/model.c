@@ -1,0 +1,280 @@
+/*
+ * model.c: lays out a random-weight llama/qwen2 model and writes it as GGUF.
+ *
+ * Names, shapes and metadata keys are llama.cpp's, so llama.cpp can load the
+ * files. Shapes are in GGUF order, ne[0] = row length (the input dimension):
+ *   token_embd.weight       [n_embd, n_vocab]
+ *   blk.N.attn_norm.weight  [n_embd]
+ *   blk.N.attn_q.weight     [n_embd, n_embd]        .bias [n_embd]   (qkv bias)
+ *   blk.N.attn_k.weight     [n_embd, kv_dim]        .bias [kv_dim]   (qkv bias)
+ *   blk.N.attn_v.weight     [n_embd, kv_dim]        .bias [kv_dim]   (qkv bias)
+ *   blk.N.attn_output.weight[n_embd, n_embd]
+ *   blk.N.ffn_norm.weight   [n_embd]
+ *   blk.N.ffn_gate.weight   [n_embd, n_ff]
+ *   blk.N.ffn_up.weight     [n_embd, n_ff]
+ *   blk.N.ffn_down.weight   [n_ff, n_embd]
+ *   output_norm.weight      [n_embd]
+ *   output.weight           [n_embd, n_vocab]       (untied only)
+ * with kv_dim = n_head_kv * (n_embd / n_head).
+ *
+ * Values (before quantization), chosen so activations keep unit scale
+ * through any depth and the logits are spread (std ~1) rather than flat:
+ *   matrices (and the embedding): mean 0, std 1/sqrt(ne[0]) (fan-in);
+ *   norm weights: mean 1, std GM_NORM_STD; biases: mean 0, std GM_BIAS_STD.
+ * Norm weights and biases are F32; matrices take the type mix.c picks.
+ *
+ * Every tensor is quantized into its own buffer, all are handed to the GGUF
+ * writer, which borrows them until the file is written: the peak memory is
+ * one copy of the model in its final types, plus a row buffer per thread.
+ */
+#include "genmodel.h"
+
+#include "util/alloc.h"
+#include "util/error.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+    char name[64];
+    gm_tclass cls; /* GM_T_COUNT for 1D tensors */
+    int64_t il;
+    uint32_t n_dims;
+    int64_t ne[2];
+    hearth_type type;
+    bool fell_back;
+    float mean, std;
+    void *data;
+    size_t nbytes;
+} tensor;
+
+typedef struct {
+    tensor *t;
+    int64_t n, cap;
+} tensor_list;
+
+static hearth_status add(tensor_list *l, const gm_config *cfg, const char *name, gm_tclass cls,
+                         int64_t il, int64_t ne0, int64_t ne1, hearth_error *err) {
+    if (l->n == l->cap) {
+        int64_t cap = l->cap ? 2 * l->cap : 64;
+        tensor *t = hearth_realloc(l->t, (size_t)cap * sizeof *t);
+        if (!t) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "tensor list");
+        l->t = t;
+        l->cap = cap;
+    }
+    tensor *t = &l->t[l->n++];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->cls = cls;
+    t->il = il;
+    t->ne[0] = ne0;
+    t->ne[1] = ne1;
+    if (cls == GM_T_COUNT) {
+        bool is_norm = strstr(name, "norm") != NULL;
+        t->n_dims = 1;
+        t->type = HEARTH_TYPE_F32;
+        t->mean = is_norm ? 1.0f : 0.0f;
+        t->std = is_norm ? GM_NORM_STD : GM_BIAS_STD;
+    } else {
+        t->n_dims = 2;
+        t->type = gm_pick_type(cfg, cls, il, ne0, &t->fell_back);
+        t->mean = 0.0f;
+        t->std = (float)(1.0 / sqrt((double)ne0));
+    }
+    return HEARTH_OK;
+}
+
+static hearth_status layout(const gm_config *cfg, int64_t n_vocab, tensor_list *l,
+                            hearth_error *err) {
+    int64_t E = cfg->n_embd, kv = cfg->n_head_kv * (cfg->n_embd / cfg->n_head), F = cfg->n_ff;
+    hearth_status st;
+    char nm[64];
+#define ADD(cls, il, ne0, ne1)                                                 \
+    do {                                                                       \
+        if ((st = add(l, cfg, nm, cls, il, ne0, ne1, err))) return st;         \
+    } while (0)
+#define BLK(suffix, cls, ne0, ne1)                                             \
+    do {                                                                       \
+        snprintf(nm, sizeof nm, "blk.%lld." suffix, (long long)il);            \
+        ADD(cls, il, ne0, ne1);                                                \
+    } while (0)
+    snprintf(nm, sizeof nm, "token_embd.weight");
+    ADD(GM_T_EMBD, 0, E, n_vocab);
+    for (int64_t il = 0; il < cfg->n_layer; il++) {
+        BLK("attn_norm.weight", GM_T_COUNT, E, 1);
+        BLK("attn_q.weight", GM_T_ATTN_Q, E, E);
+        if (cfg->qkv_bias) BLK("attn_q.bias", GM_T_COUNT, E, 1);
+        BLK("attn_k.weight", GM_T_ATTN_K, E, kv);
+        if (cfg->qkv_bias) BLK("attn_k.bias", GM_T_COUNT, kv, 1);
+        BLK("attn_v.weight", GM_T_ATTN_V, E, kv);
+        if (cfg->qkv_bias) BLK("attn_v.bias", GM_T_COUNT, kv, 1);
+        BLK("attn_output.weight", GM_T_ATTN_OUT, E, E);
+        BLK("ffn_norm.weight", GM_T_COUNT, E, 1);
+        BLK("ffn_gate.weight", GM_T_FFN_GATE, E, F);
+        BLK("ffn_up.weight", GM_T_FFN_UP, E, F);
+        BLK("ffn_down.weight", GM_T_FFN_DOWN, F, E);
+    }
+    snprintf(nm, sizeof nm, "output_norm.weight");
+    ADD(GM_T_COUNT, 0, E, 1);
+    if (!cfg->tied) {
+        snprintf(nm, sizeof nm, "output.weight");
+        ADD(GM_T_OUTPUT, 0, E, n_vocab);
+    }
+#undef BLK
+#undef ADD
+    return HEARTH_OK;
+}
+
+/* Limits keep every count inside the u32 metadata fields and every product
+ * far from overflow. */
+static hearth_status validate(const gm_config *cfg, hearth_error *err) {
+    struct {
+        const char *flag;
+        int64_t v, max;
+    } dims[] = {
+        {"--n-embd", cfg->n_embd, 1 << 20},  {"--n-layer", cfg->n_layer, 4096},
+        {"--n-head", cfg->n_head, 4096},     {"--n-head-kv", cfg->n_head_kv, 4096},
+        {"--n-ff", cfg->n_ff, 1 << 22},      {"--n-ctx", cfg->n_ctx, 1 << 24},
+        {"--n-vocab", cfg->n_vocab, 1 << 24},
+    };
+    for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++) {
+        if (cfg->vocab_path && !strcmp(dims[i].flag, "--n-vocab")) continue;
+        if (dims[i].v < 1 || dims[i].v > dims[i].max)
+            return HEARTH_FAIL(err, HEARTH_E_ARG, "%s %lld: must be in [1, %lld]", dims[i].flag,
+                               (long long)dims[i].v, (long long)dims[i].max);
+    }
+    if (cfg->n_embd % cfg->n_head)
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "--n-embd %lld is not a multiple of --n-head %lld",
+                           (long long)cfg->n_embd, (long long)cfg->n_head);
+    if ((cfg->n_embd / cfg->n_head) % 2)
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "head size %lld must be even (rope rotates pairs)",
+                           (long long)(cfg->n_embd / cfg->n_head));
+    if (cfg->n_head % cfg->n_head_kv)
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "--n-head %lld is not a multiple of --n-head-kv %lld",
+                           (long long)cfg->n_head, (long long)cfg->n_head_kv);
+    if (!(cfg->rope_theta > 0) || !(cfg->rms_eps > 0))
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "--rope-theta and --rms-eps must be positive");
+    return HEARTH_OK;
+}
+
+static hearth_status write_meta(const gm_config *cfg, int64_t n_vocab, hearth_gguf_writer *w,
+                                hearth_error *err) {
+    const char *a = gm_arch_name(cfg->arch);
+    char k[96];
+    hearth_status st;
+#define U32(key, v)                                                               \
+    do {                                                                          \
+        snprintf(k, sizeof k, "%s." key, a);                                      \
+        if ((st = hearth_gguf_writer_set_u32(w, k, (uint32_t)(v), err))) return st; \
+    } while (0)
+#define F32(key, v)                                                               \
+    do {                                                                          \
+        snprintf(k, sizeof k, "%s." key, a);                                      \
+        if ((st = hearth_gguf_writer_set_f32(w, k, (v), err))) return st;         \
+    } while (0)
+    if ((st = hearth_gguf_writer_set_str(w, "general.architecture", a, err)) ||
+        (st = hearth_gguf_writer_set_str(w, "general.name", cfg->name, err)) ||
+        (st = hearth_gguf_writer_set_u32(w, "general.alignment", 32, err)) ||
+        (st = hearth_gguf_writer_set_u32(w, "general.file_type", cfg->mix->ftype, err)) ||
+        (st = hearth_gguf_writer_set_u32(w, "general.quantization_version", 2, err)))
+        return st;
+    U32("context_length", cfg->n_ctx);
+    U32("embedding_length", cfg->n_embd);
+    U32("block_count", cfg->n_layer);
+    U32("feed_forward_length", cfg->n_ff);
+    U32("attention.head_count", cfg->n_head);
+    U32("attention.head_count_kv", cfg->n_head_kv);
+    F32("rope.freq_base", cfg->rope_theta);
+    U32("rope.dimension_count", cfg->n_embd / cfg->n_head);
+    F32("attention.layer_norm_rms_epsilon", cfg->rms_eps);
+    U32("vocab_size", n_vocab);
+#undef U32
+#undef F32
+    return HEARTH_OK;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void summary(const gm_config *cfg, const tensor_list *l, int64_t n_vocab, double secs) {
+    int64_t count[HEARTH_TYPE_COUNT] = {0}, params = 0, fallbacks = 0;
+    size_t bytes = 0;
+    for (int64_t i = 0; i < l->n; i++) {
+        count[l->t[i].type]++;
+        params += l->t[i].ne[0] * l->t[i].ne[1];
+        bytes += l->t[i].nbytes;
+        fallbacks += l->t[i].fell_back;
+    }
+    fprintf(stderr, "hearth-genmodel: %s: %s, n_embd %lld, %lld layers, vocab %lld, %s%s\n",
+            cfg->out_path, gm_arch_name(cfg->arch), (long long)cfg->n_embd,
+            (long long)cfg->n_layer, (long long)n_vocab, cfg->mix->name,
+            cfg->pure ? " (pure)" : "");
+    fprintf(stderr, "  %lld tensors, %.3f M parameters, %.1f MiB of tensor data, types:",
+            (long long)l->n, (double)params / 1e6, (double)bytes / (1024.0 * 1024.0));
+    for (int t = 0; t < HEARTH_TYPE_COUNT; t++)
+        if (count[t]) fprintf(stderr, " %s x%lld", hearth_type_name(t), (long long)count[t]);
+    fprintf(stderr, "\n");
+    if (fallbacks)
+        fprintf(stderr, "  %lld tensors fell back from a K-quant (rows not a multiple of 256)\n",
+                (long long)fallbacks);
+    fprintf(stderr, "  %.2f s\n", secs);
+}
+
+hearth_status gm_model_write(const gm_config *cfg, hearth_error *err) {
+    double t0 = now_s();
+    hearth_status st = validate(cfg, err);
+    if (st) return st;
+    gm_vocab *v = NULL;
+    hearth_gguf_writer *w = NULL;
+    tensor_list l = {0};
+    if ((st = gm_vocab_new(cfg, &v, err))) return st;
+    int64_t n_vocab = gm_vocab_n(v);
+    if (cfg->vocab_path && cfg->n_vocab > 0 && cfg->n_vocab != n_vocab) {
+        st = HEARTH_FAIL(err, HEARTH_E_ARG, "--n-vocab %lld, but %s has %lld tokens",
+                         (long long)cfg->n_vocab, cfg->vocab_path, (long long)n_vocab);
+        goto done;
+    }
+    if (!(w = hearth_gguf_writer_new())) {
+        st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "GGUF writer");
+        goto done;
+    }
+    if ((st = write_meta(cfg, n_vocab, w, err)) || (st = gm_vocab_write(v, w, err)) ||
+        (st = layout(cfg, n_vocab, &l, err)))
+        goto done;
+    for (int64_t i = 0; i < l.n; i++) {
+        tensor *t = &l.t[i];
+        size_t row = hearth_type_row_size(t->type, t->ne[0]);
+        if (!row || __builtin_mul_overflow(row, (size_t)t->ne[1], &t->nbytes)) {
+            st = HEARTH_FAIL(err, HEARTH_E_ARG, "tensor '%s': size of %lld x %lld %s", t->name,
+                             (long long)t->ne[0], (long long)t->ne[1], hearth_type_name(t->type));
+            goto done;
+        }
+        if (!(t->data = hearth_malloc(t->nbytes))) {
+            st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "tensor '%s': %zu bytes", t->name, t->nbytes);
+            goto done;
+        }
+        gm_fill f = {.name = t->name, .type = t->type, .ne0 = t->ne[0], .nrows = t->ne[1],
+                     .mean = t->mean, .std = t->std, .seed = cfg->seed,
+                     .n_threads = cfg->n_threads};
+        if ((st = gm_fill_tensor(&f, t->data, err)) ||
+            (st = hearth_gguf_writer_add_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data,
+                                                t->nbytes, err)))
+            goto done;
+    }
+    if ((st = hearth_gguf_writer_write_file(w, cfg->out_path, err))) {
+        hearth_error_prefix(err, "%s", cfg->out_path);
+        goto done;
+    }
+    if (!cfg->quiet) summary(cfg, &l, n_vocab, now_s() - t0);
+done:
+    hearth_gguf_writer_free(w);
+    for (int64_t i = 0; i < l.n; i++) hearth_free(l.t[i].data);
+    hearth_free(l.t);
+    gm_vocab_free(v);
+    return st;
+}
