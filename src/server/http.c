@@ -364,7 +364,7 @@ static enum MHD_Result answer_generation(hearth_server *s, struct MHD_Connection
                           st == HEARTH_E_FORMAT ? "invalid_json" : "invalid_value", err.msg);
     }
     if (strcmp(j->req.model, srv_backend_model_id(s->backend))) {
-        char msg[300];
+        char msg[400];
         snprintf(msg, sizeof msg, "The model '%.200s' does not exist; this server serves '%.64s'",
                  j->req.model, srv_backend_model_id(s->backend));
         job_free(j);
@@ -436,7 +436,7 @@ static enum MHD_Result answer_embeddings(hearth_server *s, struct MHD_Connection
         return send_error(s, c, route, st == HEARTH_E_NOMEM ? 500 : 400, "invalid_request_error",
                           st == HEARTH_E_FORMAT ? "invalid_json" : "invalid_value", err.msg);
     if (strcmp(req.model, srv_backend_model_id(s->backend))) {
-        char msg[300];
+        char msg[400];
         snprintf(msg, sizeof msg, "The model '%.200s' does not exist", req.model);
         srv_request_free(&req);
         return send_error(s, c, route, 404, "invalid_request_error", "model_not_found", msg);

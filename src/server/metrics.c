@@ -5,6 +5,8 @@
  */
 #include "server/metrics.h"
 
+#include "hearth.h"
+
 #include "util/alloc.h"
 #include "util/strbuf.h"
 
