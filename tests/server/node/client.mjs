@@ -51,6 +51,12 @@ async function main() {
   assert.ok(['stop', 'length'].includes(finish));
   assert.ok(usage && usage.completion_tokens === chat.usage.completion_tokens);
 
+  // Several clients at once (batched by the server): each gets the answer
+  // it would get alone.
+  const many = await Promise.all([0, 1, 2, 3].map(() =>
+    client.chat.completions.create({ model, messages, max_tokens: 8, temperature: 0, seed: 1 })));
+  for (const r of many) assert.equal(r.choices[0].message.content, chat.choices[0].message.content);
+
   // Raw completion.
   const comp = await client.completions.create({ model, prompt: 'Once upon a time', max_tokens: 5, temperature: 0 });
   assert.equal(comp.object, 'text_completion');
