@@ -441,7 +441,6 @@ HEARTH_API void hearth_detok_reset(hearth_detok *d);
 /* (model and inference API) */
 
 /* Token ids are int32_t throughout (as in GGUF's tokenizer arrays). */
-typedef struct hearth_tokenizer hearth_tokenizer; /* see the tokenizer section */
 
 /* ---- Models -------------------------------------------------------------- */
 

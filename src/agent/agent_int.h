@@ -6,7 +6,101 @@
 
 #include "hearth.h"
 
+#include <stdatomic.h>
+
+/* Growable byte buffer, always NUL-terminated once non-empty. */
+typedef struct {
+    char *v;
+    size_t n, cap;
+} agent_buf;
+
+bool agent_buf_put(agent_buf *b, const char *s, size_t n);
+bool agent_buf_puts(agent_buf *b, const char *s);
+void agent_buf_free(agent_buf *b);
+
+/* Sequence slots of the agent's context. */
+enum { AGENT_SEQ_CHAT = 0, AGENT_SEQ_EMBED = 1, AGENT_N_SEQ = 2 };
+
+struct hearth_agent {
+    hearth_agent_params p; /* strings point at the owned copies below */
+    char *model_path;      /* owned */
+    char *system_prompt;   /* owned, may be NULL */
+    hearth_model *model;
+    const hearth_tokenizer *tok; /* borrowed from model */
+    hearth_ctx *ctx;       /* AGENT_N_SEQ sequences of n_ctx positions each */
+    hearth_store *store;
+    hearth_template tmpl;
+    char model_hash[65];   /* SHA-256 of the model file */
+    int32_t n_ctx;         /* the context window: positions per sequence */
+    int32_t n_embd;
+    atomic_int cancel;
+    /* What sequence AGENT_SEQ_CHAT holds, to reuse a common prompt prefix. */
+    int32_t *seq_tokens;   /* owned */
+    size_t n_seq_tokens, cap_seq_tokens;
+};
+
+/* Result of one run of the model. */
+typedef struct {
+    agent_buf text;       /* the answer (owned) */
+    hearth_gen_result res;
+    bool cb_stopped;      /* the stream callback asked to stop */
+} agent_gen;
+
+/* Runs prompt[0..n) through the chat sequence (reusing the prefix it already
+ * holds) and generates with gp, streaming through fn (optional). OUT: *g
+ * (text owned by the caller: agent_buf_free). */
+hearth_status agent_generate(hearth_agent *a, const int32_t *prompt, size_t n,
+                             const hearth_gen_params *gp, hearth_stream_fn fn, void *ud,
+                             agent_gen *g, hearth_error *err);
+
+/* Number of tokens msgs render to with the agent's template. */
+hearth_status agent_count(hearth_agent *a, const hearth_chat_message *msgs, size_t n,
+                          size_t *count, hearth_error *err);
+
+/* A conversation being assembled: messages whose strings are either
+ * borrowed (from the request, the stored history) or owned by the conv. */
+typedef struct {
+    hearth_chat_message *v;
+    size_t n, cap;
+    char **owned;
+    size_t n_owned, cap_owned;
+} agent_conv;
+
+/* Appends (role, content); content is borrowed, or taken over (freed with
+ * the conv) when take is true. False on allocation failure (a taken string
+ * is then freed). */
+bool agent_conv_add(agent_conv *c, const char *role, char *content, bool take);
+/* Takes over p (any hearth_malloc block), freed with the conv. False on
+ * allocation failure (p is then freed). */
+bool agent_conv_own(agent_conv *c, void *p);
+void agent_conv_free(agent_conv *c);
+
+/* Fits a session's conversation (system text sys, may be NULL; stored
+ * history hist oldest first; the new user message) into budget tokens:
+ * unchanged if it fits; else the system text, the newest turns, a summary of
+ * the older ones (written by the model once, kept in the store, reused) and
+ * the older messages most similar to the new one while they fit. OUT: *out.
+ * HEARTH_E_LIMIT if even the system text and the new message alone do not
+ * fit. */
+hearth_status agent_fit(hearth_agent *a, int64_t session_id, const char *sys,
+                        const hearth_message *hist, size_t n_hist, const char *user,
+                        size_t budget, agent_conv *out, hearth_error *err);
+
+/* The embedding model name under which the agent stores vectors. */
+#define AGENT_EMBED_KIND "message"
+
+/* Calls the warning callback, if any. */
+void agent_warn(const hearth_agent *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* A request carrying p's sampling defaults (built-in ones if p is NULL). */
 hearth_agent_request hearth_agent_default_request_from(const hearth_agent_params *p);
+
+/* SHA-256 of data as 64 hex digits plus NUL. */
+hearth_status agent_sha256_hex(const void *data, size_t len, char out[65], hearth_error *err);
+
+/* SHA-256 of the model file at path (64 hex digits plus NUL), remembered in
+ * store's settings (optional) so an unchanged file is hashed once. */
+hearth_status agent_model_hash(const char *path, hearth_store *store, char out[65],
+                               hearth_error *err);
 
 #endif

@@ -123,12 +123,12 @@ static hearth_status read_str(parser *ps, const char *field, uint64_t max, const
                               uint64_t *n) {
     uint64_t off = here(ps), len;
     if (!rd_u64(&ps->r, &len)) return truncated(ps, field, off);
-    if (len > ps->r.left)
-        return PFAIL(ps, HEARTH_E_FORMAT, off, "%s length %" PRIu64 " exceeds the %zu bytes left",
-                     field, len, ps->r.left);
     if (len > max)
         return PFAIL(ps, HEARTH_E_LIMIT, off, "%s length %" PRIu64 " exceeds the limit %" PRIu64,
                      field, len, max);
+    if (len > ps->r.left)
+        return PFAIL(ps, HEARTH_E_FORMAT, off, "%s length %" PRIu64 " exceeds the %zu bytes left",
+                     field, len, ps->r.left);
     if (HEARTH_NEVER(!rd_take(&ps->r, (size_t)len, s))) return truncated(ps, field, off);
     *n = len;
     return HEARTH_OK;
@@ -168,13 +168,13 @@ static hearth_status parse_array(parser *ps, gguf_kv *kv, int depth) {
     size_t esize = gguf_scalar_size(et);
     /* Least bytes one element takes, to reject impossible counts up front. */
     size_t emin = esize ? esize : et == HEARTH_GGUF_STRING ? 8 : 12;
+    if (n > GGUF_MAX_ARRAY_LEN)
+        return PFAIL(ps, HEARTH_E_LIMIT, noff, "array length %" PRIu64 " exceeds the limit %u", n,
+                     GGUF_MAX_ARRAY_LEN);
     if (n > ps->r.left / emin)
         return PFAIL(ps, HEARTH_E_FORMAT, noff,
                      "array length %" PRIu64 " of %s (%zu+ bytes each) exceeds the %zu bytes left",
                      n, gguf_type_str(et), emin, ps->r.left);
-    if (n > GGUF_MAX_ARRAY_LEN)
-        return PFAIL(ps, HEARTH_E_LIMIT, noff, "array length %" PRIu64 " exceeds the limit %u", n,
-                     GGUF_MAX_ARRAY_LEN);
 
     const uint8_t *first = NULL;
     if (esize) {

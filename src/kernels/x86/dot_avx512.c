@@ -1,0 +1,17 @@
+/*
+ * dot_avx512.c: the x86 kernels (dot_x86.h) with AVX-512 VL/BW + VNNI:
+ * vpdpbusd for the int8 dot products, mask registers for Q5's high bits, and
+ * 32 vector registers, so gemm tiles are 2 rows x 4 columns. dot.c calls
+ * hearth_dot_fill_avx512 only on CPUs that have these extensions.
+ */
+#if defined(__x86_64__)
+#define HEARTH_X86_VNNI 1
+#define HEARTH_DOT_FILL hearth_dot_fill_avx512
+#define GEMV_R 4
+#define GEMM_R 2
+#define GEMM_C 4
+#include "kernels/x86/dot_x86.h"
+#else
+#include "kernels/dot_int.h"
+void hearth_dot_fill_avx512(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) { (void)tab; }
+#endif

@@ -1,0 +1,467 @@
+/*
+ * dot_x86.h: the x86 SIMD kernels of dot.h, written once on 256-bit vectors
+ * and compiled twice: by dot_avx2.c (AVX2+FMA+F16C: int8 products through
+ * maddubs/madd) and by dot_avx512.c (HEARTH_X86_VNNI: vpdpbusd, mask
+ * registers for Q5's high bits, more rows per tile). Zen 4 runs 512-bit
+ * operations as two 256-bit halves, so 256-bit code loses little there.
+ *
+ * Structure: every kernel is a tile of R weight rows x C activation columns
+ * that walks the blocks once: each weight block is loaded and unpacked once
+ * and used for all C columns (gemm, prefill), each activation block once
+ * for all R rows (gemv, decode). Integer sums per block are exact (no
+ * int16 saturation for any input the formats allow: the unsigned operand
+ * of maddubs is at most 63, or 128 with the sign trick), so results differ
+ * from the reference only in the order of float additions.
+ *
+ * The including file defines HEARTH_DOT_FILL (the fill function's name),
+ * GEMV_R (rows per gemv tile) and GEMM_R, GEMM_C (gemm tile).
+ */
+#include "kernels/dot_int.h"
+#include "kernels/quants.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define UNROLL _Pragma("GCC unroll 16")
+#else
+#define UNROLL _Pragma("unroll")
+#endif
+#define INLINE static inline __attribute__((always_inline))
+
+/* Rows of weights whose blocks stay in L2 while every column group of a
+ * gemm passes over them. */
+#define GEMM_ROW_CHUNK 64
+
+INLINE float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+INLINE float hsum4(__m128 s) {
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+INLINE float ld_f16(const void *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+INLINE __m256i ld256(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
+INLINE __m128i ld128(const void *p) { return _mm_loadu_si128((const __m128i *)p); }
+
+/* acc + sum of groups of 4 u8*s8 products (exact: see the file comment). */
+INLINE __m256i dot_us(__m256i acc, __m256i u, __m256i s) {
+#ifdef HEARTH_X86_VNNI
+    return _mm256_dpbusd_epi32(acc, u, s);
+#else
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
+#endif
+}
+
+/* 32 bytes 0x10 where bit i of the little-endian u32 at p is set, else 0. */
+INLINE __m256i bits_to_0x10(const uint8_t *p) {
+    uint32_t bits;
+    memcpy(&bits, p, 4);
+#ifdef HEARTH_X86_VNNI
+    return _mm256_maskz_mov_epi8((__mmask32)bits, _mm256_set1_epi8(0x10));
+#else
+    const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
+    __m256i x = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), shuf);
+    x = _mm256_or_si256(x, _mm256_set1_epi64x((long long)0x7fbfdfeff7fbfdfeull));
+    x = _mm256_cmpeq_epi8(x, _mm256_set1_epi64x(-1));
+    return _mm256_and_si256(x, _mm256_set1_epi8(0x10));
+#endif
+}
+
+/* 16 packed nibbles -> 32 bytes: low nibbles (x[0..15]) then high (x[16..31]). */
+INLINE __m256i nibbles32(const uint8_t *qs) {
+    __m128i q = ld128(qs);
+    __m256i x = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
+    return _mm256_and_si256(x, _mm256_set1_epi8(0x0F));
+}
+
+/* ---- float weights (F32, F16, BF16) with F32 activations --------------------- */
+
+INLINE __m256 ld8_f32(const void *p) { return _mm256_loadu_ps((const float *)p); }
+INLINE __m256 ld8_f16(const void *p) { return _mm256_cvtph_ps(ld128(p)); }
+INLINE __m256 ld8_bf16(const void *p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(ld128(p)), 16));
+}
+INLINE float ld1_f32(const void *p) { float f; memcpy(&f, p, 4); return f; }
+INLINE float ld1_bf16(const void *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return hearth_bf16_to_f32(h);
+}
+
+#define FLOAT_TILE(name, esz, LD8, LD1)                                                       \
+    INLINE void tile_##name(int64_t n, int R, int C, const uint8_t *w, size_t ws,             \
+                            const uint8_t *a, size_t as, float *out, int64_t os) {            \
+        __m256 acc[4][4];                                                                     \
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] =     \
+            _mm256_setzero_ps();                                                              \
+        int64_t i = 0;                                                                        \
+        for (; i + 8 <= n; i += 8) {                                                          \
+            __m256 av[4];                                                                     \
+            UNROLL for (int c = 0; c < C; c++) av[c] = _mm256_loadu_ps((const float *)(a + c * as) + i); \
+            UNROLL for (int r = 0; r < R; r++) {                                              \
+                __m256 wv = LD8(w + r * ws + i * esz);                                        \
+                UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_fmadd_ps(wv, av[c], acc[r][c]); \
+            }                                                                                 \
+        }                                                                                     \
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) {               \
+            float s = hsum8(acc[r][c]);                                                       \
+            for (int64_t j = i; j < n; j++)                                                   \
+                s += LD1(w + r * ws + j * esz) * ((const float *)(a + c * as))[j];            \
+            out[c * os + r] = s;                                                              \
+        }                                                                                     \
+    }
+
+FLOAT_TILE(f32, 4, ld8_f32, ld1_f32)
+FLOAT_TILE(f16, 2, ld8_f16, ld_f16)
+FLOAT_TILE(bf16, 2, ld8_bf16, ld1_bf16)
+
+/* ---- Q4_0 / Q5_0 / Q8_0 with Q8_0 activations ------------------------------------ */
+
+/* Unpacked weight block: 32 unsigned codes, the offset they carry (0 for the
+ * sign trick), and the fp16 scale. */
+INLINE __m256i unpack_q4_0(const uint8_t *blk) { return nibbles32(blk + 2); }
+INLINE __m256i unpack_q5_0(const uint8_t *blk) {
+    return _mm256_or_si256(nibbles32(blk + 6), bits_to_0x10(blk + 2));
+}
+
+/* Q4_0 (bias 8) and Q5_0 (bias 16): sum (u - bias) * a = dot(u, a) - bias*sum(a);
+ * bias*sum(a) is computed once per activation block and reused by all rows. */
+#define QX_0_TILE(name, BSZ, UNPACK, BIAS)                                                    \
+    INLINE void tile_##name(int64_t nb, int R, int C, const uint8_t *w, size_t ws,            \
+                            const uint8_t *a, size_t as, float *out, int64_t os) {            \
+        __m256 acc[4][4];                                                                     \
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] =     \
+            _mm256_setzero_ps();                                                              \
+        const __m256i bias = _mm256_set1_epi8(BIAS);                                          \
+        for (int64_t b = 0; b < nb; b++) {                                                    \
+            __m256i av[4], sa[4];                                                             \
+            float da[4];                                                                      \
+            UNROLL for (int c = 0; c < C; c++) {                                              \
+                const uint8_t *ab = a + c * as + b * 34;                                      \
+                da[c] = ld_f16(ab);                                                           \
+                av[c] = ld256(ab + 2);                                                        \
+                sa[c] = dot_us(_mm256_setzero_si256(), bias, av[c]);                          \
+            }                                                                                 \
+            UNROLL for (int r = 0; r < R; r++) {                                              \
+                const uint8_t *wb = w + r * ws + b * BSZ;                                     \
+                __m256i u = UNPACK(wb);                                                       \
+                float dw = ld_f16(wb);                                                        \
+                UNROLL for (int c = 0; c < C; c++) {                                          \
+                    __m256i p = _mm256_sub_epi32(dot_us(_mm256_setzero_si256(), u, av[c]), sa[c]); \
+                    acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * da[c]), \
+                                                acc[r][c]);                                   \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++)                 \
+            out[c * os + r] = hsum8(acc[r][c]);                                               \
+    }
+
+QX_0_TILE(q4_0, 18, unpack_q4_0, 8)
+QX_0_TILE(q5_0, 22, unpack_q5_0, 16)
+
+INLINE void tile_q8_0(int64_t nb, int R, int C, const uint8_t *w, size_t ws, const uint8_t *a,
+                      size_t as, float *out, int64_t os) {
+    __m256 acc[4][4];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i av[4];
+        float da[4];
+#ifdef HEARTH_X86_VNNI
+        /* (w + 128) is unsigned: dot(w ^ 0x80, a) - 128*sum(a) */
+        __m256i sa[4];
+        const __m256i k80 = _mm256_set1_epi8((char)0x80);
+#endif
+        UNROLL for (int c = 0; c < C; c++) {
+            const uint8_t *ab = a + c * as + b * 34;
+            da[c] = ld_f16(ab);
+            av[c] = ld256(ab + 2);
+#ifdef HEARTH_X86_VNNI
+            sa[c] = _mm256_dpbusd_epi32(_mm256_setzero_si256(), k80, av[c]);
+#endif
+        }
+        UNROLL for (int r = 0; r < R; r++) {
+            const uint8_t *wb = w + r * ws + b * 34;
+            __m256i x = ld256(wb + 2);
+            float dw = ld_f16(wb);
+#ifdef HEARTH_X86_VNNI
+            __m256i u = _mm256_xor_si256(x, k80);
+#else
+            __m256i u = _mm256_sign_epi8(x, x); /* |x|; the sign moves to a */
+#endif
+            UNROLL for (int c = 0; c < C; c++) {
+#ifdef HEARTH_X86_VNNI
+                __m256i p = _mm256_sub_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), u, av[c]), sa[c]);
+#else
+                __m256i p = dot_us(_mm256_setzero_si256(), u, _mm256_sign_epi8(av[c], x));
+#endif
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * da[c]), acc[r][c]);
+            }
+        }
+    }
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) out[c * os + r] = hsum8(acc[r][c]);
+}
+
+/* ---- Q4_1 / Q5_1 with Q8_1 activations ----------------------------------------------- */
+
+INLINE __m256i unpack_q4_1(const uint8_t *blk) { return nibbles32(blk + 4); }
+INLINE __m256i unpack_q5_1(const uint8_t *blk) {
+    return _mm256_or_si256(nibbles32(blk + 8), bits_to_0x10(blk + 4));
+}
+
+#define QX_1_TILE(name, BSZ, UNPACK)                                                          \
+    INLINE void tile_##name(int64_t nb, int R, int C, const uint8_t *w, size_t ws,            \
+                            const uint8_t *a, size_t as, float *out, int64_t os) {            \
+        __m256 acc[4][4];                                                                     \
+        float accm[4][4];                                                                     \
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) {               \
+            acc[r][c] = _mm256_setzero_ps();                                                  \
+            accm[r][c] = 0.f;                                                                 \
+        }                                                                                     \
+        for (int64_t b = 0; b < nb; b++) {                                                    \
+            __m256i av[4];                                                                    \
+            float da[4], sa[4];                                                               \
+            UNROLL for (int c = 0; c < C; c++) {                                              \
+                const uint8_t *ab = a + c * as + b * 36;                                      \
+                da[c] = ld_f16(ab);                                                           \
+                sa[c] = ld_f16(ab + 2);                                                       \
+                av[c] = ld256(ab + 4);                                                        \
+            }                                                                                 \
+            UNROLL for (int r = 0; r < R; r++) {                                              \
+                const uint8_t *wb = w + r * ws + b * BSZ;                                     \
+                __m256i u = UNPACK(wb);                                                       \
+                float dw = ld_f16(wb), mw = ld_f16(wb + 2);                                   \
+                UNROLL for (int c = 0; c < C; c++) {                                          \
+                    __m256i p = dot_us(_mm256_setzero_si256(), u, av[c]);                     \
+                    acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * da[c]), \
+                                                acc[r][c]);                                   \
+                    accm[r][c] += mw * sa[c];                                                 \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++)                 \
+            out[c * os + r] = hsum8(acc[r][c]) + accm[r][c];                                  \
+    }
+
+QX_1_TILE(q4_1, 20, unpack_q4_1)
+QX_1_TILE(q5_1, 24, unpack_q5_1)
+
+/* ---- K-quants with Q8_K activations ---------------------------------------------------- */
+
+enum { Q8K_D = 0, Q8K_QS = 4, Q8K_BSUMS = 4 + QK_K, Q8K_SIZE = 292 };
+
+/* 8 scales and 8 mins (6 bits each) of a Q4_K/Q5_K block, as bytes. */
+INLINE void k4_scales(const uint8_t *s12, uint8_t sc[8], uint8_t m[8]) {
+    uint32_t u[3], o[4];
+    memcpy(u, s12, 12);
+    const uint32_t km1 = 0x3f3f3f3f, km2 = 0x0f0f0f0f, km3 = 0x03030303;
+    o[0] = u[0] & km1;
+    o[1] = (u[2] & km2) | (((u[0] >> 6) & km3) << 4);
+    o[2] = u[1] & km1;
+    o[3] = ((u[2] >> 4) & km2) | (((u[1] >> 6) & km3) << 4);
+    memcpy(sc, o, 8);
+    memcpy(m, o + 2, 8);
+}
+
+/* sum_j mins[j] * (bsums[2j] + bsums[2j+1]) as 4 int32 lanes. */
+INLINE __m128i k4_min_dot(const uint8_t m[8], const uint8_t *bsums) {
+    uint64_t m8;
+    memcpy(&m8, m, 8);
+    __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)m8));
+    __m128i q8s = _mm_hadd_epi16(ld128(bsums), ld128(bsums + 16));
+    return _mm_madd_epi16(mins, q8s);
+}
+
+/* Q4_K (HBITS 0) and Q5_K (HBITS 1): 8 sub-blocks of 32; codes 0..15 (0..31)
+ * times unsigned scales, minus dmin * mins . bsums. */
+#define QK4_TILE(name, BSZ, QS_OFF, HBITS)                                                    \
+    INLINE void tile_##name(int64_t nb, int R, int C, const uint8_t *w, size_t ws,            \
+                            const uint8_t *a, size_t as, float *out, int64_t os) {            \
+        __m256 acc[4][4];                                                                     \
+        __m128 accm[4][4];                                                                    \
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) {               \
+            acc[r][c] = _mm256_setzero_ps();                                                  \
+            accm[r][c] = _mm_setzero_ps();                                                    \
+        }                                                                                     \
+        const __m256i m4 = _mm256_set1_epi8(0x0F);                                            \
+        for (int64_t b = 0; b < nb; b++) {                                                    \
+            float da[4];                                                                      \
+            UNROLL for (int c = 0; c < C; c++) da[c] = ld1_f32(a + c * as + b * Q8K_SIZE);    \
+            UNROLL for (int r = 0; r < R; r++) {                                              \
+                const uint8_t *wb = w + r * ws + b * BSZ;                                     \
+                float d = ld_f16(wb), dmin = ld_f16(wb + 2);                                  \
+                uint8_t sc[8], mn[8];                                                         \
+                k4_scales(wb + 4, sc, mn);                                                    \
+                __m256i sumi[4];                                                              \
+                UNROLL for (int c = 0; c < C; c++) sumi[c] = _mm256_setzero_si256();          \
+                __m256i hb = HBITS ? ld256(wb + 16) : _mm256_setzero_si256();                 \
+                UNROLL for (int k = 0; k < 4; k++) {                                          \
+                    __m256i q = ld256(wb + QS_OFF + 32 * k);                                  \
+                    __m256i lo = _mm256_and_si256(q, m4);                                     \
+                    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);               \
+                    if (HBITS) {                                                              \
+                        /* bit 2k of qh -> 0x10 of lo, bit 2k+1 -> 0x10 of hi */              \
+                        __m256i h0 = 2 * k <= 4 ? _mm256_slli_epi16(hb, 4 - 2 * k)             \
+                                                : _mm256_srli_epi16(hb, 2 * k - 4);            \
+                        __m256i h1 = 2 * k + 1 <= 4 ? _mm256_slli_epi16(hb, 3 - 2 * k)         \
+                                                    : _mm256_srli_epi16(hb, 2 * k - 3);        \
+                        lo = _mm256_or_si256(lo, _mm256_and_si256(h0, _mm256_set1_epi8(0x10))); \
+                        hi = _mm256_or_si256(hi, _mm256_and_si256(h1, _mm256_set1_epi8(0x10))); \
+                    }                                                                         \
+                    __m256i s0 = _mm256_set1_epi16(sc[2 * k]), s1 = _mm256_set1_epi16(sc[2 * k + 1]); \
+                    UNROLL for (int c = 0; c < C; c++) {                                      \
+                        const uint8_t *aq = a + c * as + b * Q8K_SIZE + Q8K_QS + 64 * k;      \
+                        __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, ld256(aq)), s0); \
+                        __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, ld256(aq + 32)), s1); \
+                        sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p0, p1));        \
+                    }                                                                         \
+                }                                                                             \
+                UNROLL for (int c = 0; c < C; c++) {                                          \
+                    const uint8_t *ab = a + c * as + b * Q8K_SIZE;                            \
+                    acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[c]), _mm256_set1_ps(d * da[c]), \
+                                                acc[r][c]);                                   \
+                    __m128i md = k4_min_dot(mn, ab + Q8K_BSUMS);                              \
+                    accm[r][c] = _mm_fmadd_ps(_mm_cvtepi32_ps(md), _mm_set1_ps(dmin * da[c]), \
+                                              accm[r][c]);                                    \
+                }                                                                             \
+            }                                                                                 \
+        }                                                                                     \
+        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++)                 \
+            out[c * os + r] = hsum8(acc[r][c]) - hsum4(accm[r][c]);                           \
+    }
+
+QK4_TILE(q4_K, 144, 16, 0)
+QK4_TILE(q5_K, 176, 48, 1)
+
+/* Q6_K: codes 0..63 (stored +32) times signed scales per 16; the -32 is
+ * folded in as -32 * scales . bsums. */
+INLINE void tile_q6_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, const uint8_t *a,
+                      size_t as, float *out, int64_t os) {
+    __m256 acc[4][4];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+    for (int64_t b = 0; b < nb; b++) {
+        float da[4];
+        UNROLL for (int c = 0; c < C; c++) da[c] = ld1_f32(a + c * as + b * Q8K_SIZE);
+        UNROLL for (int r = 0; r < R; r++) {
+            const uint8_t *wb = w + r * ws + b * 210; /* ql 0, qh 128, scales 192, d 208 */
+            float d = ld_f16(wb + 208);
+            __m128i sc8 = ld128(wb + 192);
+            __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+            __m256i sumi[4];
+            UNROLL for (int c = 0; c < C; c++) {
+                /* -32 * sum_i sc_i * bsums_i */
+                __m256i bs = ld256(a + c * as + b * Q8K_SIZE + Q8K_BSUMS);
+                sumi[c] = _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 5);
+                sumi[c] = _mm256_sub_epi32(_mm256_setzero_si256(), sumi[c]);
+            }
+            UNROLL for (int h = 0; h < 2; h++) {
+                __m256i ql0 = ld256(wb + 64 * h), ql1 = ld256(wb + 64 * h + 32);
+                __m256i qh = ld256(wb + 128 + 32 * h);
+                __m256i q[4];
+                q[0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
+                q[1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
+                q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30));
+                q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                       _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+                UNROLL for (int k = 0; k < 4; k++) {
+                    int g = 8 * h + 2 * k; /* scales g (first 16) and g+1 (next 16) */
+                    const __m128i shuf = _mm_set_epi8((char)(g + 1), (char)(g + 1), (char)(g + 1), (char)(g + 1),
+                                                      (char)(g + 1), (char)(g + 1), (char)(g + 1), (char)(g + 1),
+                                                      (char)g, (char)g, (char)g, (char)g, (char)g, (char)g,
+                                                      (char)g, (char)g);
+                    __m256i scv = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, shuf));
+                    UNROLL for (int c = 0; c < C; c++) {
+                        const uint8_t *aq = a + c * as + b * Q8K_SIZE + Q8K_QS + 128 * h + 32 * k;
+                        __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q[k], ld256(aq)), scv);
+                        sumi[c] = _mm256_add_epi32(sumi[c], p);
+                    }
+                }
+            }
+            UNROLL for (int c = 0; c < C; c++)
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[c]), _mm256_set1_ps(d * da[c]), acc[r][c]);
+        }
+    }
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) out[c * os + r] = hsum8(acc[r][c]);
+}
+
+/* ---- drivers: tile the rows (gemv) or rows x columns (gemm) ------------------------- */
+
+/* Elements per "unit" the tiles count in: blocks for quants, elements for floats. */
+#define DRIVERS(name, UNIT)                                                                   \
+    static void gemv_##name(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,   \
+                            const void *act) {                                                \
+        const uint8_t *wb = w;                                                                \
+        int64_t nu = n / (UNIT), r = 0;                                                       \
+        for (; r + GEMV_R <= nrows; r += GEMV_R)                                              \
+            tile_##name(nu, GEMV_R, 1, wb + (size_t)r * ws, ws, act, 0, out + r, 0);          \
+        for (; r < nrows; r++) tile_##name(nu, 1, 1, wb + (size_t)r * ws, ws, act, 0, out + r, 0); \
+    }                                                                                         \
+    static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os,  \
+                            const void *w, size_t ws, const void *act, size_t as) {           \
+        const uint8_t *wb = w, *ab = act;                                                     \
+        int64_t nu = n / (UNIT);                                                              \
+        for (int64_t r0 = 0; r0 < nrows; r0 += GEMM_ROW_CHUNK) {                              \
+            int64_t r1 = r0 + GEMM_ROW_CHUNK < nrows ? r0 + GEMM_ROW_CHUNK : nrows;           \
+            int64_t c = 0;                                                                    \
+            for (; c + GEMM_C <= ncols; c += GEMM_C) {                                        \
+                const uint8_t *ac = ab + (size_t)c * as;                                      \
+                float *oc = out + c * os;                                                     \
+                int64_t r = r0;                                                               \
+                for (; r + GEMM_R <= r1; r += GEMM_R)                                         \
+                    tile_##name(nu, GEMM_R, GEMM_C, wb + (size_t)r * ws, ws, ac, as, oc + r, os); \
+                for (; r < r1; r++)                                                           \
+                    tile_##name(nu, 1, GEMM_C, wb + (size_t)r * ws, ws, ac, as, oc + r, os);  \
+            }                                                                                 \
+            for (; c < ncols; c++) {                                                          \
+                const uint8_t *ac = ab + (size_t)c * as;                                      \
+                int64_t r = r0;                                                               \
+                for (; r + GEMV_R <= r1; r += GEMV_R)                                         \
+                    tile_##name(nu, GEMV_R, 1, wb + (size_t)r * ws, ws, ac, 0, out + c * os + r, 0); \
+                for (; r < r1; r++)                                                           \
+                    tile_##name(nu, 1, 1, wb + (size_t)r * ws, ws, ac, 0, out + c * os + r, 0); \
+            }                                                                                 \
+        }                                                                                     \
+    }
+
+DRIVERS(f32, 1)
+DRIVERS(f16, 1)
+DRIVERS(bf16, 1)
+DRIVERS(q4_0, 32)
+DRIVERS(q5_0, 32)
+DRIVERS(q8_0, 32)
+DRIVERS(q4_1, 32)
+DRIVERS(q5_1, 32)
+DRIVERS(q4_K, QK_K)
+DRIVERS(q5_K, QK_K)
+DRIVERS(q6_K, QK_K)
+
+void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
+#define SET(T, name)                     \
+    tab[HEARTH_TYPE_##T].gemv = gemv_##name; \
+    tab[HEARTH_TYPE_##T].gemm = gemm_##name
+    SET(F32, f32);
+    SET(F16, f16);
+    SET(BF16, bf16);
+    SET(Q4_0, q4_0);
+    SET(Q5_0, q5_0);
+    SET(Q8_0, q8_0);
+    SET(Q4_1, q4_1);
+    SET(Q5_1, q5_1);
+    SET(Q4_K, q4_K);
+    SET(Q5_K, q5_K);
+    SET(Q6_K, q6_K);
+#undef SET
+}

@@ -1,0 +1,258 @@
+/*
+ * test_dot.c: every SIMD kernel set of dot.h (AVX2, AVX-512 where the CPU has
+ * them) against the scalar reference, on random inputs: lengths of one block
+ * up to many, with tails that are not a multiple of the vector width (float
+ * types) and row counts that are not a multiple of the tiles; weights both
+ * quantized from random floats and raw random bytes (all codes, e.g. -128
+ * in Q8_0). Tolerance per kernel: |got - ref| <= atol + rtol*|ref|; the
+ * integer part of each block is exact in every implementation, so only the
+ * order of float additions differs. Also: gemm against gemv (same columns),
+ * output strides (nothing outside the written columns is touched), and the
+ * reference against a float dot product of the dequantized weights.
+ */
+#include "kernels/dot_int.h"
+#include "kernels/quants.h"
+#include "test.h"
+
+#include <stdint.h>
+
+static uint64_t rng = 0x2545F4914F6CDD1Dull;
+static uint32_t rnd_u32(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 16);
+}
+static float rnd_unit(void) { return (float)(rnd_u32() & 0xFFFFFF) / 16777216.f; }
+static float rnd_gauss(void) {
+    float s = 0.f;
+    for (int i = 0; i < 12; i++) s += rnd_unit();
+    return s - 6.f;
+}
+
+typedef struct {
+    hearth_type t;
+    int fp16_off[3]; /* offsets of fp16 fields in a block (-1: none), fixed up in raw mode */
+    double atol, rtol;
+} dot_case;
+
+/* atol is relative to the largest |ref| in the batch (raw random blocks
+ * reach very different magnitudes); rtol to each output. */
+static const dot_case cases[] = {
+    {HEARTH_TYPE_F32, {-1, -1, -1}, 1e-5, 1e-5},
+    {HEARTH_TYPE_F16, {-1, -1, -1}, 1e-5, 1e-5},
+    {HEARTH_TYPE_BF16, {-1, -1, -1}, 1e-5, 1e-5},
+    {HEARTH_TYPE_Q4_0, {0, -1, -1}, 1e-5, 1e-5},
+    {HEARTH_TYPE_Q4_1, {0, 2, -1}, 1e-5, 1e-5},
+    {HEARTH_TYPE_Q5_0, {0, -1, -1}, 1e-5, 1e-5},
+    {HEARTH_TYPE_Q5_1, {0, 2, -1}, 1e-5, 1e-5},
+    {HEARTH_TYPE_Q8_0, {0, -1, -1}, 1e-5, 1e-5},
+    {HEARTH_TYPE_Q2_K, {80, 82, -1}, 1e-5, 1e-5},
+    {HEARTH_TYPE_Q3_K, {108, -1, -1}, 1e-5, 1e-5},
+    {HEARTH_TYPE_Q4_K, {0, 2, -1}, 1e-5, 1e-5},
+    {HEARTH_TYPE_Q5_K, {0, 2, -1}, 1e-5, 1e-5},
+    {HEARTH_TYPE_Q6_K, {208, -1, -1}, 1e-5, 1e-5},
+};
+
+typedef struct {
+    int64_t n, nrows;
+    size_t ws;
+    uint8_t *w;       /* (nrows, ws) */
+    float *wf;        /* (nrows, n) dequantized */
+    int64_t ncols;
+    size_t as;
+    uint8_t *act;     /* (ncols, as) */
+    float *x;         /* (ncols, n) */
+} problem;
+
+static void make_problem(problem *p, const hearth_type_traits *tt, const dot_case *dc,
+                         const hearth_dot_kernel *ref, int64_t n, int64_t nrows, int64_t ncols, bool raw) {
+    p->n = n, p->nrows = nrows, p->ncols = ncols;
+    size_t rs = hearth_type_row_size(dc->t, n);
+    p->ws = rs + 6; /* rows not back to back: no alignment may be assumed */
+    p->w = calloc((size_t)nrows, p->ws);
+    p->wf = malloc((size_t)(nrows * n) * sizeof(float));
+    p->as = ref->act_row_size(n) + 10;
+    p->act = calloc((size_t)ncols, p->as);
+    p->x = malloc((size_t)(ncols * n) * sizeof(float));
+    REQUIRE(p->w && p->wf && p->act && p->x);
+    float *tmp = malloc((size_t)n * sizeof(float));
+    REQUIRE(tmp);
+    for (int64_t r = 0; r < nrows; r++) {
+        uint8_t *row = p->w + (size_t)r * p->ws;
+        if (raw && tt->is_quantized) {
+            for (size_t i = 0; i < rs; i++) row[i] = (uint8_t)rnd_u32();
+            for (int64_t b = 0; b < n / tt->blck_size; b++)
+                for (int k = 0; k < 3; k++)
+                    if (dc->fp16_off[k] >= 0) {
+                        uint16_t h = hearth_f32_to_f16((rnd_unit() - 0.3f) * 0.01f);
+                        memcpy(row + b * tt->type_size + dc->fp16_off[k], &h, 2);
+                    }
+        } else {
+            for (int64_t i = 0; i < n; i++) tmp[i] = rnd_gauss();
+            tt->from_float_ref(tmp, row, n);
+        }
+        tt->to_float(row, p->wf + r * n, n);
+    }
+    for (int64_t c = 0; c < ncols; c++) {
+        for (int64_t i = 0; i < n; i++) p->x[c * n + i] = rnd_gauss() * (c % 3 == 2 ? 10.f : 1.f);
+        ref->quantize_act(p->x + c * n, p->act + (size_t)c * p->as, n);
+    }
+    free(tmp);
+}
+
+static void free_problem(problem *p) { free(p->w), free(p->wf), free(p->act), free(p->x); }
+
+typedef struct {
+    double max_abs, max_ratio;
+} err_stat;
+
+static void compare(const char *what, const float *got, const float *ref, int64_t cnt, double atol_rel,
+                    double rtol, err_stat *st) {
+    double big = 0;
+    for (int64_t i = 0; i < cnt; i++) big = fmax(big, fabs(ref[i]));
+    double atol = atol_rel * big + 1e-30;
+    int bad = 0;
+    for (int64_t i = 0; i < cnt; i++) {
+        double e = fabs((double)got[i] - ref[i]);
+        double lim = atol + rtol * fabs(ref[i]);
+        if (!(e <= lim)) {
+            if (bad++ < 3) fprintf(stderr, "%s[%lld]: got %.9g ref %.9g\n", what, (long long)i, got[i], ref[i]);
+        }
+        st->max_abs = fmax(st->max_abs, e);
+        st->max_ratio = fmax(st->max_ratio, e / lim);
+    }
+    CHECKF(bad == 0, "%s: %d outputs outside tolerance", what, bad);
+}
+
+/* The reference itself against float math on the dequantized weights and
+ * activations: checks that the integer formulation is the format's. */
+static void check_ref_semantics(const hearth_type_traits *tt, const hearth_type_traits *at, const problem *p,
+                                const float *ref_out) {
+    float *xa = malloc((size_t)p->n * sizeof(float));
+    REQUIRE(xa);
+    at->to_float(p->act, xa, p->n);
+    double worst = 0;
+    for (int64_t r = 0; r < p->nrows; r++) {
+        double s = 0, mag = 0;
+        for (int64_t i = 0; i < p->n; i++) {
+            s += (double)p->wf[r * p->n + i] * xa[i];
+            mag += fabs((double)p->wf[r * p->n + i] * xa[i]);
+        }
+        /* Q4_1/Q5_1 take s = d*sum(qs) from the activation in fp16 */
+        double tol = 1e-5 * mag + (at->blck_size == 32 && p->n ? 2e-3 * mag : 0);
+        if (at == hearth_type_traits_get(HEARTH_TYPE_Q8_1)) tol = 2e-3 * mag;
+        double e = fabs(s - ref_out[r]);
+        CHECKF(e <= tol + 1e-6, "%s ref row %lld: %g vs float %g", tt->name, (long long)r, ref_out[r], s);
+        if (mag > 0) worst = fmax(worst, e / mag);
+    }
+    (void)worst;
+    free(xa);
+}
+
+static void run_case(const dot_case *dc, hearth_dot_impl impl) {
+    const hearth_type_traits *tt = hearth_type_traits_get(dc->t);
+    const hearth_dot_kernel *ref = hearth_dot_kernel_get_impl(dc->t, HEARTH_DOT_SCALAR);
+    const hearth_dot_kernel *k = hearth_dot_kernel_get_impl(dc->t, impl);
+    REQUIRE(tt && ref && k);
+    CHECK_EQ_INT(k->act_type, ref->act_type);
+    const hearth_type_traits *at = hearth_type_traits_get(ref->act_type);
+    if (ref->act_type == HEARTH_TYPE_Q8_1) at = NULL; /* not a table type */
+    static const int64_t lens32[] = {32, 64, 96, 224, 896, 32 * 37};
+    static const int64_t lensK[] = {256, 512, 1024, 4864};
+    static const int64_t lensF[] = {1, 7, 8, 15, 17, 33, 100, 896};
+    const int64_t *lens = tt->blck_size == 1 ? lensF : tt->blck_size == 32 ? lens32 : lensK;
+    int nlens = tt->blck_size == 1 ? 8 : tt->blck_size == 32 ? 6 : 4;
+    err_stat st = {0, 0};
+    char what[96];
+    for (int raw = 0; raw < 2; raw++)
+        for (int li = 0; li < nlens; li++) {
+            int64_t n = lens[li];
+            int64_t nrows = (li % 2) ? 70 : 9; /* 70 crosses the gemm row chunk */
+            int64_t ncols = 11;                /* 2 tiles of 4 and 3 left over */
+            problem p;
+            make_problem(&p, tt, dc, ref, n, nrows, ncols, raw);
+            /* quantize_act: same bytes as the reference */
+            uint8_t *a2 = calloc(1, p.as);
+            REQUIRE(a2);
+            k->quantize_act(p.x, a2, n);
+            CHECKF(!memcmp(a2, p.act, ref->act_row_size(n)), "%s/%s quantize_act differs", tt->name,
+                   hearth_dot_impl_str(impl));
+            free(a2);
+            float *o_ref = malloc((size_t)(nrows * ncols) * sizeof(float));
+            float *o_got = malloc((size_t)(nrows * ncols) * sizeof(float));
+            int64_t os = nrows + 5;
+            float *o_mm = malloc((size_t)(os * ncols) * sizeof(float));
+            REQUIRE(o_ref && o_got && o_mm);
+            for (int64_t c = 0; c < ncols; c++) {
+                ref->gemv(n, nrows, o_ref + c * nrows, p.w, p.ws, p.act + (size_t)c * p.as);
+                k->gemv(n, nrows, o_got + c * nrows, p.w, p.ws, p.act + (size_t)c * p.as);
+            }
+            snprintf(what, sizeof what, "%s/%s gemv n=%lld%s", tt->name, hearth_dot_impl_str(impl),
+                     (long long)n, raw ? " raw" : "");
+            compare(what, o_got, o_ref, nrows * ncols, dc->atol, dc->rtol, &st);
+            if (!raw && impl == HEARTH_DOT_AVX2 && at) check_ref_semantics(tt, at, &p, o_ref);
+            if (!raw && impl == HEARTH_DOT_AVX2 && !at && ref->act_type == HEARTH_TYPE_Q8_1) {
+                /* Q8_1 activations: dequantize by hand */
+                float *xa = malloc((size_t)n * sizeof(float));
+                hearth_q8_1_to_float(p.act, xa, n);
+                for (int64_t r = 0; r < nrows; r++) {
+                    double s = 0, mag = 0;
+                    for (int64_t i = 0; i < n; i++)
+                        s += (double)p.wf[r * n + i] * xa[i], mag += fabs((double)p.wf[r * n + i] * xa[i]);
+                    CHECKF(fabs(s - o_ref[r]) <= 2e-3 * mag + 1e-6, "%s ref row %lld", tt->name, (long long)r);
+                }
+                free(xa);
+            }
+            /* gemm: all columns at once, with an output stride; the padding stays untouched */
+            for (int64_t i = 0; i < os * ncols; i++) o_mm[i] = -12345.f;
+            k->gemm(n, nrows, ncols, o_mm, os, p.w, p.ws, p.act, p.as);
+            int pad_bad = 0;
+            for (int64_t c = 0; c < ncols; c++) {
+                for (int64_t r = nrows; r < os; r++) pad_bad += o_mm[c * os + r] != -12345.f;
+                memmove(o_mm + c * nrows, o_mm + c * os, (size_t)nrows * sizeof(float));
+            }
+            CHECKF(pad_bad == 0, "%s: gemm wrote outside its columns", what);
+            snprintf(what, sizeof what, "%s/%s gemm n=%lld%s", tt->name, hearth_dot_impl_str(impl),
+                     (long long)n, raw ? " raw" : "");
+            compare(what, o_mm, o_ref, nrows * ncols, dc->atol, dc->rtol, &st);
+            /* gemm vs this impl's own gemv */
+            snprintf(what, sizeof what, "%s/%s gemm-vs-gemv n=%lld", tt->name, hearth_dot_impl_str(impl),
+                     (long long)n);
+            compare(what, o_mm, o_got, nrows * ncols, dc->atol, dc->rtol, &st);
+            /* the reference's own gemm is its gemv */
+            ref->gemm(n, nrows, ncols, o_mm, nrows, p.w, p.ws, p.act, p.as);
+            CHECKF(!memcmp(o_mm, o_ref, (size_t)(nrows * ncols) * sizeof(float)), "%s ref gemm != gemv",
+                   tt->name);
+            free(o_ref), free(o_got), free(o_mm);
+            free_problem(&p);
+        }
+    fprintf(stderr, "%-5s %-6s max |got-ref| %.3g  max err/(atol+rtol|ref|) %.3f  (atol %g*max|ref|, rtol %g)\n",
+            tt->name, hearth_dot_impl_str(impl), st.max_abs, st.max_ratio, dc->atol, dc->rtol);
+}
+
+int main(void) {
+    fprintf(stderr, "chosen implementation: %s\n", hearth_dot_impl_name());
+    const char *force = getenv("HEARTH_FORCE_SCALAR");
+    if (force && !strcmp(force, "1")) CHECK_STR(hearth_dot_impl_name(), "scalar");
+    /* every supported weight type has kernels; the others none */
+    for (int t = 0; t < HEARTH_TYPE_COUNT; t++) {
+        const hearth_type_traits *tt = hearth_type_traits_get(t);
+        bool want = tt && tt->supported && t != HEARTH_TYPE_Q8_K;
+        CHECKF(!!hearth_dot_kernel_get((hearth_type)t) == want, "type %d kernel presence", t);
+    }
+    CHECK(hearth_dot_kernel_get((hearth_type)-1) == NULL);
+    CHECK(hearth_dot_kernel_get(HEARTH_TYPE_COUNT) == NULL);
+    int impls = 0;
+    for (int impl = HEARTH_DOT_AVX2; impl < HEARTH_DOT_IMPL_COUNT; impl++) {
+        if (!hearth_dot_impl_available((hearth_dot_impl)impl)) {
+            fprintf(stderr, "%s: not available on this CPU, skipped\n", hearth_dot_impl_str((hearth_dot_impl)impl));
+            continue;
+        }
+        impls++;
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) run_case(&cases[c], (hearth_dot_impl)impl);
+    }
+    if (!impls) /* still check the reference's semantics */
+        fprintf(stderr, "no SIMD implementation on this CPU\n");
+    return test_done();
+}
