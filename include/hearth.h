@@ -1186,6 +1186,12 @@ typedef struct {
     int max_tokens;            /* 512 */
     int64_t seed;              /* -1: random */
     bool use_cache;            /* response cache on (true) */
+    /* Sharing (the HTTP server's pool of agents): an open model to use
+     * instead of opening model_path (borrowed; must outlive the agent), and
+     * a batch scheduler to generate through, so that several agents' answers
+     * are decoded together (borrowed). Both NULL by default. */
+    const hearth_model *model;
+    hearth_sched *sched;
     /* Warnings (an unknown chat template, ...), never printed by hearth:
      * called from the thread that opened or is using the agent. Optional. */
     void (*warn)(void *user_data, const char *msg);
