@@ -136,7 +136,20 @@ HEARTH_API const char *hearth_type_name(int type);
 /* An open GGUF file (v2 or v3, little-endian), validated when opened: every
  * count, length, dimension, type, alignment and tensor range is checked
  * against hard limits and the bytes present. Tensor data is never copied: it
- * stays in the file mapping (or the caller's buffer). */
+ * stays in the file mapping (or the caller's buffer).
+ *
+ * Errors at open: HEARTH_E_FORMAT for a malformed file, HEARTH_E_LIMIT when a
+ * field passes a hard limit (key 64 KiB, tensor name 1 KiB, string 64 MiB,
+ * array 2^28 elements, arrays nested 4 deep, 2^20 keys or tensors, alignment
+ * 1 MiB), HEARTH_E_UNSUPPORTED for GGUF v1, a big-endian file or a tensor
+ * type hearth cannot run, HEARTH_E_IO when the file cannot be read. The
+ * message names the key or tensor, the field and its file offset, e.g.
+ * "model.gguf: tensor 'blk.0.attn_q.weight': ne[1] is negative (-3) (at
+ * offset 90)".
+ *
+ * A handle is immutable once open: every accessor below may be called from
+ * any thread concurrently. Pointers it returns are borrowed and stay valid
+ * until hearth_gguf_free. */
 typedef struct hearth_gguf hearth_gguf;
 
 /* Opens and validates the GGUF file at path through mmap. A tensor type that
@@ -153,12 +166,32 @@ HEARTH_API hearth_status hearth_gguf_open_buffer(const void *buf, size_t len,
                                                  hearth_gguf **out,
                                                  hearth_error *err);
 
-/* NULL is a no-op. Invalidates every pointer obtained from the handle. */
+/* Options for hearth_gguf_open_ex. */
+typedef struct {
+    /* Accept tensors of types hearth cannot run (IQ*, TQ*, I8, ...): every
+     * other check still applies. For tools that only show a file (hearth
+     * inspect); a model must not be run from such a handle. Default false. */
+    bool allow_unsupported_types;
+} hearth_gguf_params;
+
+HEARTH_API hearth_gguf_params hearth_gguf_default_params(void);
+
+/* As hearth_gguf_open / hearth_gguf_open_buffer with options; p NULL means
+ * the defaults. buf (if given) is borrowed and must outlive the handle;
+ * path is used when buf is NULL. Any thread. */
+HEARTH_API hearth_status hearth_gguf_open_ex(const char *path, const void *buf, size_t len,
+                                             const hearth_gguf_params *p, hearth_gguf **out,
+                                             hearth_error *err);
+
+/* NULL is a no-op. Invalidates every pointer obtained from the handle. Not
+ * concurrently with other calls on the same handle. */
 HEARTH_API void hearth_gguf_free(hearth_gguf *g);
 
 HEARTH_API uint32_t hearth_gguf_version(const hearth_gguf *g);
 HEARTH_API size_t hearth_gguf_alignment(const hearth_gguf *g);
-/* Absolute file offset of the tensor data section. */
+/* Absolute file offset of the tensor data section (the end of the tensor
+ * infos rounded up to the alignment; a file without tensor data, such as a
+ * vocab-only file, may end before it). */
 HEARTH_API uint64_t hearth_gguf_data_offset(const hearth_gguf *g);
 HEARTH_API uint64_t hearth_gguf_file_size(const hearth_gguf *g);
 
@@ -171,7 +204,10 @@ typedef struct {
     uint64_t n;                 /* strings: byte length; arrays: elements */
     const void *data;           /* scalar value / string bytes (not NUL-
                                    terminated) / first array element;
-                                   NULL for arrays of strings or arrays */
+                                   NULL for arrays of strings or arrays
+                                   (elements of arrays of arrays are
+                                   validated but not exposed). A BOOL is
+                                   one byte; any non-zero value is true. */
 } hearth_gguf_value;
 
 HEARTH_API int64_t hearth_gguf_n_kv(const hearth_gguf *g);
@@ -225,7 +261,7 @@ typedef struct {
     int64_t ne[4];        /* ne[0] is the row length; unused dimensions are 1 */
     uint64_t offset;      /* relative to the data section, as stored */
     size_t nbytes;
-    const void *data;     /* into the mapping or buffer */
+    const void *data;     /* into the mapping or buffer; NULL if nbytes is 0 */
 } hearth_gguf_tensor;
 
 HEARTH_API int64_t hearth_gguf_n_tensors(const hearth_gguf *g);
@@ -236,7 +272,12 @@ HEARTH_API const hearth_gguf_tensor *hearth_gguf_find_tensor(const hearth_gguf *
                                                              const char *name);
 
 /* Writes GGUF v3 deterministically: keys and tensors in the order they were
- * added, alignment from general.alignment (default 32), zero padding. */
+ * added, alignment from general.alignment (default 32; it must be a u32
+ * power of two up to 1 MiB, else the write fails with HEARTH_E_ARG), zero
+ * padding after the header and after each tensor's data (so the file ends
+ * aligned, as llama.cpp writes). Every file it writes opens with
+ * hearth_gguf_open and reads back the same keys, values and tensors. One
+ * thread per writer. */
 typedef struct hearth_gguf_writer hearth_gguf_writer;
 
 /* Owned: free with hearth_gguf_writer_free. NULL on allocation failure. */
@@ -277,7 +318,9 @@ HEARTH_API hearth_status hearth_gguf_writer_add_tensor(hearth_gguf_writer *w, co
                                                        hearth_type type, uint32_t n_dims,
                                                        const int64_t *ne, const void *data,
                                                        size_t nbytes, hearth_error *err);
-/* Writes the file (to a temporary name, then renamed into place). */
+/* Writes the file: to PATH.tmp.XXXXXX in the same directory, fsync'd, then
+ * renamed over path, so a reader never sees a partial file. On failure the
+ * temporary file is removed and path is untouched. */
 HEARTH_API hearth_status hearth_gguf_writer_write_file(const hearth_gguf_writer *w,
                                                        const char *path, hearth_error *err);
 /* Writes to memory. *out is owned: free with hearth_free. */
@@ -314,7 +357,9 @@ HEARTH_API bool hearth_type_supported(int type);
  * one-byte unit that belongs to no letter/number/space class. A "gpt2"
  * tokenizer encodes it as that raw byte, and a "llama" one as its <0xNN>
  * byte token (or unk without byte tokens), so detokenizing gives the input
- * bytes back. Deterministic; never an error. */
+ * bytes back. Deterministic; never an error. (Some "gpt2" vocabularies lack
+ * the token of a rare byte, e.g. Falcon's has none for 0x0B; such a byte,
+ * valid or not, gives no token, as in the model's own tokenizer.) */
 typedef struct hearth_tokenizer hearth_tokenizer;
 
 /* Token types, numbered as tokenizer.ggml.token_type stores them. */
@@ -772,9 +817,12 @@ HEARTH_API hearth_status hearth_store_default_dir(char *buf, size_t cap, hearth_
 /* Groups writes into one atomic, durable unit (and makes batches fast).
  * Nestable: an inner begin/commit is a savepoint; an inner rollback undoes
  * only the work since its begin. The outermost commit makes everything
- * durable. Every write call below is itself atomic: if it fails inside a
+ * durable; if it fails, everything since the outermost begin is rolled
+ * back. Every write call below is itself atomic: if it fails inside a
  * transaction, its partial effects are undone and the transaction stays
- * usable. HEARTH_E_STATE for commit/rollback without begin. */
+ * usable. begin takes the database's write lock (other writers wait up to
+ * the busy timeout), so keep transactions short. HEARTH_E_STATE for
+ * commit/rollback without begin. */
 HEARTH_API hearth_status hearth_store_begin(hearth_store *s, hearth_error *err);
 HEARTH_API hearth_status hearth_store_commit(hearth_store *s, hearth_error *err);
 HEARTH_API hearth_status hearth_store_rollback(hearth_store *s, hearth_error *err);
@@ -954,7 +1002,8 @@ typedef struct {
  * (ties: lower id first). Embeddings of another dimension are skipped. out
  * has room for k hits; OUT: *n_out (<= k). Brute force over vectors the
  * handle keeps in memory (loaded on the first search, kept current by this
- * handle's writes, reloaded when another connection changed the database). */
+ * handle's writes, reloaded when another connection changed the database).
+ * HEARTH_E_STATE inside an explicit transaction (commit first). */
 HEARTH_API hearth_status hearth_store_embedding_search(hearth_store *s, const char *model,
                                                        const char *owner_kind,
                                                        int64_t group_id,
@@ -1284,6 +1333,22 @@ HEARTH_API void hearth_agent_cancel(hearth_agent *a);
  * One thread per agent. */
 HEARTH_API hearth_status hearth_agent_embed(hearth_agent *a, const char *text, size_t len,
                                             float **vec, int *dim, hearth_error *err);
+
+/* Stores the embedding of task task_id (its title, a blank line, its notes)
+ * under owner kind "task", so that hearth_agent_search finds it; call it
+ * after adding or changing a task. (Messages of exchanges are indexed by
+ * hearth_agent_process, under "message", grouped by session id.)
+ * HEARTH_E_NOTFOUND for an unknown task. One thread per agent. */
+HEARTH_API hearth_status hearth_agent_index_task(hearth_agent *a, int64_t task_id,
+                                                 hearth_error *err);
+/* The k stored messages/tasks (owner_kind "message" or "task"; NULL: both)
+ * whose embeddings under this model are most similar to text, best first.
+ * group_id: a session id to search one session's messages (0: all).
+ * out has room for k hits; OUT: *n_out. One thread per agent. */
+HEARTH_API hearth_status hearth_agent_search(hearth_agent *a, const char *text,
+                                             const char *owner_kind, int64_t group_id,
+                                             size_t k, hearth_embedding_hit *out,
+                                             size_t *n_out, hearth_error *err);
 
 /* The chat template family in use. */
 HEARTH_API hearth_template hearth_agent_template(const hearth_agent *a);

@@ -102,6 +102,19 @@ static void print_value(const hearth_gguf *g, int64_t i, const hearth_gguf_value
     putchar(']');
 }
 
+/* name with control bytes replaced by '?', so a file's keys and tensor
+ * names cannot send escape sequences to the terminal. Owned by the caller. */
+static char *safe_name(const char *name) {
+    size_t n = strlen(name);
+    char *c = malloc(n + 1);
+    if (!c) return NULL;
+    for (size_t i = 0; i <= n; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        c[i] = (ch && (ch < 0x20 || ch == 0x7f)) ? '?' : (char)ch;
+    }
+    return c;
+}
+
 static void shape_str(const hearth_gguf_tensor *t, char *buf, size_t n) {
     size_t k = 0;
     k += (size_t)snprintf(buf + k, n - k, "[");
@@ -128,23 +141,33 @@ static void print_text(const char *path, const hearth_gguf *g, bool full) {
             snprintf(ty, sizeof ty, "arr[%s,%" PRIu64 "]", vtype(v.elem_type), v.n);
         else
             snprintf(ty, sizeof ty, "%s", vtype(v.type));
-        printf("  %5" PRId64 ": %-16s %-40s = ", i, ty, hearth_gguf_kv_key(g, i));
+        char *key = safe_name(hearth_gguf_kv_key(g, i));
+        printf("  %5" PRId64 ": %-16s %-40s = ", i, ty, key ? key : "?");
+        free(key);
         print_value(g, i, &v, full);
         putchar('\n');
     }
-    printf("\ntensors:\n  %5s: %-40s %-6s %-24s %12s %12s\n", "#", "name", "type", "shape",
+    printf("\ntensors:\n  %5s: %-40s %-8s %-24s %12s %12s\n", "#", "name", "type", "shape",
            "offset", "bytes");
-    int64_t params = 0;
+    int64_t params = 0, unsupported = 0;
     for (int64_t i = 0; i < hearth_gguf_n_tensors(g); i++) {
         const hearth_gguf_tensor *t = hearth_gguf_tensor_at(g, i);
-        char shape[96];
+        char shape[96], tn[16];
         shape_str(t, shape, sizeof shape);
-        const char *tn = hearth_type_name(t->type);
-        printf("  %5" PRId64 ": %-40s %-6s %-24s %12" PRIu64 " %12zu\n", i, t->name,
-               tn ? tn : "?", shape, t->offset, t->nbytes);
+        const char *name = hearth_type_name(t->type);
+        bool sup = hearth_type_supported(t->type);
+        snprintf(tn, sizeof tn, "%s%s", name ? name : "?", sup ? "" : "*");
+        char *tname = safe_name(t->name);
+        printf("  %5" PRId64 ": %-40s %-8s %-24s %12" PRIu64 " %12zu\n", i, tname ? tname : "?",
+               tn, shape, t->offset, t->nbytes);
+        free(tname);
         params += n_elements(t);
+        unsupported += !sup;
     }
     printf("\nparameters: %" PRId64 " (%.2fM)\n", params, (double)params / 1e6);
+    if (unsupported)
+        printf("note: %" PRId64 " tensors (marked *) have types hearth cannot run; "
+               "this file cannot be loaded as a model\n", unsupported);
 }
 
 /* ---- JSON output ---------------------------------------------------------------------- */
@@ -159,6 +182,25 @@ static json_t *jstr(const char *s, size_t n) {
     j = json_stringn(c, n);
     free(c);
     return j;
+}
+
+/* Sets o[key] = v (v's reference is taken); a key that is not valid UTF-8
+ * is stored with its non-ASCII bytes replaced by '?'. */
+static void jset(json_t *o, const char *key, json_t *v) {
+    json_incref(v); /* json_object_set_new drops one reference even on failure */
+    if (!json_object_set_new(o, key, v)) {
+        json_decref(v);
+        return;
+    }
+    char *c = strdup(key);
+    if (c)
+        for (char *q = c; *q; q++)
+            if ((unsigned char)*q >= 0x80) *q = '?';
+    if (c)
+        json_object_set_new(o, c, v); /* takes v's last reference, set or not */
+    else
+        json_decref(v);
+    free(c);
 }
 
 static json_t *jnum(hearth_gguf_type t, const void *p) {
@@ -220,7 +262,7 @@ static int print_json(const char *path, const hearth_gguf *g, bool full) {
     for (int64_t i = 0; i < hearth_gguf_n_kv(g); i++) {
         hearth_gguf_value v;
         if (hearth_gguf_kv_value(g, i, &v)) continue;
-        json_object_set_new(meta, hearth_gguf_kv_key(g, i), jvalue(g, i, &v, full));
+        jset(meta, hearth_gguf_kv_key(g, i), jvalue(g, i, &v, full));
     }
     int64_t params = 0;
     for (int64_t i = 0; i < hearth_gguf_n_tensors(g); i++) {
@@ -233,6 +275,7 @@ static int print_json(const char *path, const hearth_gguf *g, bool full) {
         json_object_set_new(o, "shape", shape);
         json_object_set_new(o, "offset", json_integer((json_int_t)t->offset));
         json_object_set_new(o, "nbytes", json_integer((json_int_t)t->nbytes));
+        json_object_set_new(o, "supported", json_boolean(hearth_type_supported(t->type)));
         json_array_append_new(tensors, o);
         params += n_elements(t);
     }
@@ -258,7 +301,12 @@ static int run(int argc, char **argv) {
     if (!path) return cli_fail("inspect", NULL, "missing FILE (see hearth inspect --help)");
     hearth_gguf *g;
     hearth_error err;
-    if (hearth_gguf_open(path, &g, &err)) return cli_fail("inspect", &err, "cannot open model");
+    /* Show files with types hearth cannot run too (marked): inspecting a
+     * file is how a user finds out what it holds. */
+    hearth_gguf_params gp = hearth_gguf_default_params();
+    gp.allow_unsupported_types = true;
+    if (hearth_gguf_open_ex(path, NULL, 0, &gp, &g, &err))
+        return cli_fail("inspect", &err, "cannot open model");
     int rc = json ? print_json(path, g, full) : (print_text(path, g, full), 0);
     hearth_gguf_free(g);
     if (fflush(stdout)) rc = 1;
@@ -272,11 +320,13 @@ const cli_command cli_cmd_inspect = {
              "\n"
              "Opens and validates a GGUF file (v2 or v3) and prints its header, its\n"
              "metadata (key, type, value), its tensors (name, type, shape, offset in the\n"
-             "data section, bytes) and the parameter count.\n"
+             "data section, bytes) and the parameter count. Tensors of types hearth\n"
+             "cannot run (IQ*, TQ*, ...) are shown marked with '*'.\n"
              "\n"
              "  --json   print one JSON object: file, version, alignment, data_offset,\n"
              "           file_size, metadata {key: value; arrays as {type, n, values}},\n"
-             "           tensors [{name, type, shape, offset, nbytes}], n_params\n"
+             "           tensors [{name, type, shape, offset, nbytes, supported}],\n"
+             "           n_params\n"
              "  --full   do not abbreviate long arrays and strings\n"
              "\n"
              "Exit status: 0 on success, 1 if the file cannot be opened or is invalid.\n",

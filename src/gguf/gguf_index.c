@@ -2,7 +2,9 @@
  * gguf_index.c: the name -> position hash index of an open GGUF file (keys
  * and tensor names). Open addressing with linear probing over a power-of-two
  * table at most half full, so lookups and duplicate detection at open time
- * stay O(1) however many tensors a file has.
+ * stay O(1) however many tensors a file has. The hash is seeded per index
+ * (heap address and clock), so a file cannot be crafted with names that all
+ * land in one probe chain and make opening quadratic.
  */
 #include "gguf/gguf_int.h"
 
@@ -10,16 +12,21 @@
 #include "util/error.h"
 
 #include <string.h>
+#include <time.h>
 
-static uint64_t hash_name(const char *s, size_t len) {
-    /* FNV-1a: short names, no adversarial-collision concern beyond a slower
-     * probe, which the table's load factor bounds. */
-    uint64_t h = 1469598103934665603ull;
+static uint64_t hash_name(uint64_t seed, const char *s, size_t len) {
+    /* Seeded FNV-1a, then a 64-bit finalizer (MurmurHash3's fmix64) so the
+     * table index depends on every bit of the state. */
+    uint64_t h = 1469598103934665603ull ^ seed;
     for (size_t i = 0; i < len; i++) {
         h ^= (uint8_t)s[i];
         h *= 1099511628211ull;
     }
-    return h ^ (h >> 29);
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
 }
 
 bool gguf_index_init(gguf_index *ix, uint32_t n) {
@@ -34,6 +41,10 @@ bool gguf_index_init(gguf_index *ix, uint32_t n) {
     }
     ix->mask = cap - 1;
     ix->cap_names = n;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ix->seed = (uint64_t)(uintptr_t)ix->slots * 0x9e3779b97f4a7c15ull ^ (uint64_t)ts.tv_nsec ^
+               ((uint64_t)ts.tv_sec << 32);
     return true;
 }
 
@@ -44,7 +55,7 @@ void gguf_index_free(gguf_index *ix) {
 }
 
 static int64_t probe(const gguf_index *ix, const char *name, size_t len, uint32_t *slot) {
-    uint32_t i = (uint32_t)hash_name(name, len) & ix->mask;
+    uint32_t i = (uint32_t)hash_name(ix->seed, name, len) & ix->mask;
     for (;;) {
         uint32_t s = ix->slots[i];
         if (!s) {

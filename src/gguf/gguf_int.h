@@ -55,6 +55,7 @@ typedef struct {
     uint32_t mask;
     uint32_t count;
     uint32_t cap_names;
+    uint64_t seed;       /* per-index hash seed */
 } gguf_index;
 
 /* Sizes the index for n names (n <= GGUF_MAX_KV). false on allocation
@@ -85,6 +86,8 @@ struct hearth_gguf {
     size_t len;
     void *map;           /* mmap'd region to unmap, or NULL for a caller buffer */
     size_t map_len;
+
+    bool allow_unsupported; /* hearth_gguf_params.allow_unsupported_types */
 
     uint32_t version;
     size_t alignment;

@@ -26,23 +26,25 @@ static hearth_status finish_open(hearth_gguf *g, hearth_gguf **out, hearth_error
     return HEARTH_OK;
 }
 
-hearth_status hearth_gguf_open_buffer(const void *buf, size_t len, hearth_gguf **out,
-                                      hearth_error *err) {
-    if (!out) return HEARTH_FAIL(err, HEARTH_E_ARG, "gguf: out is NULL");
-    *out = NULL;
+hearth_gguf_params hearth_gguf_default_params(void) {
+    hearth_gguf_params p = {.allow_unsupported_types = false};
+    return p;
+}
+
+static hearth_status open_buffer(const void *buf, size_t len, const hearth_gguf_params *p,
+                                 hearth_gguf **out, hearth_error *err) {
     if (!buf && len) return HEARTH_FAIL(err, HEARTH_E_ARG, "gguf: buffer is NULL");
     hearth_gguf *g = hearth_calloc(1, sizeof *g);
     if (!g) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "gguf: out of memory");
     static const uint8_t empty[1];
     g->base = buf ? buf : empty;
     g->len = len;
+    g->allow_unsupported = p->allow_unsupported_types;
     return finish_open(g, out, err);
 }
 
-hearth_status hearth_gguf_open(const char *path, hearth_gguf **out, hearth_error *err) {
-    if (!out) return HEARTH_FAIL(err, HEARTH_E_ARG, "gguf: out is NULL");
-    *out = NULL;
-    if (!path) return HEARTH_FAIL(err, HEARTH_E_ARG, "gguf: path is NULL");
+static hearth_status open_file(const char *path, const hearth_gguf_params *p, hearth_gguf **out,
+                               hearth_error *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return HEARTH_FAIL(err, HEARTH_E_IO, "%s: %s", path, strerror(errno));
     struct stat stt;
@@ -74,9 +76,36 @@ hearth_status hearth_gguf_open(const char *path, hearth_gguf **out, hearth_error
     g->len = len;
     g->map = map;
     g->map_len = len;
+    g->allow_unsupported = p->allow_unsupported_types;
     hearth_status st = finish_open(g, out, err);
     if (st) hearth_error_prefix(err, "%s", path);
     return st;
+}
+
+hearth_status hearth_gguf_open_ex(const char *path, const void *buf, size_t len,
+                                  const hearth_gguf_params *p, hearth_gguf **out,
+                                  hearth_error *err) {
+    if (!out) return HEARTH_FAIL(err, HEARTH_E_ARG, "gguf: out is NULL");
+    *out = NULL;
+    hearth_gguf_params def = hearth_gguf_default_params();
+    if (!p) p = &def;
+    if (buf) return open_buffer(buf, len, p, out, err);
+    if (!path) return HEARTH_FAIL(err, HEARTH_E_ARG, "gguf: neither path nor buffer given");
+    return open_file(path, p, out, err);
+}
+
+hearth_status hearth_gguf_open_buffer(const void *buf, size_t len, hearth_gguf **out,
+                                      hearth_error *err) {
+    if (!out) return HEARTH_FAIL(err, HEARTH_E_ARG, "gguf: out is NULL");
+    *out = NULL;
+    return open_buffer(buf, len, &(hearth_gguf_params){0}, out, err);
+}
+
+hearth_status hearth_gguf_open(const char *path, hearth_gguf **out, hearth_error *err) {
+    if (!out) return HEARTH_FAIL(err, HEARTH_E_ARG, "gguf: out is NULL");
+    *out = NULL;
+    if (!path) return HEARTH_FAIL(err, HEARTH_E_ARG, "gguf: path is NULL");
+    return open_file(path, &(hearth_gguf_params){0}, out, err);
 }
 
 void hearth_gguf_free(hearth_gguf *g) {

@@ -186,12 +186,19 @@ static hearth_status parse_array(parser *ps, gguf_kv *kv, int depth) {
             if (!kv->elem_off) return NOMEM(ps);
         }
         for (uint64_t j = 0; j < n; j++) {
-            char field[48];
             const uint8_t *s;
             uint64_t len;
-            snprintf(field, sizeof field, "string %" PRIu64, j);
+            rd save = ps->r;
             if (kv) kv->elem_off[j] = here(ps);
+            /* Fast path for vocabularies of 100k+ tokens; on any problem,
+             * re-read through read_str for the error with the element named. */
+            if (rd_u64(&ps->r, &len) && len <= GGUF_MAX_STRING_LEN && rd_take(&ps->r, (size_t)len, &s))
+                continue;
+            char field[48];
+            snprintf(field, sizeof field, "string %" PRIu64, j);
+            ps->r = save;
             if ((st = read_str(ps, field, GGUF_MAX_STRING_LEN, &s, &len))) return st;
+            if (HEARTH_NEVER(true)) return truncated(ps, field, here(ps)); /* read_str fails too */
         }
     } else {
         if (depth >= GGUF_MAX_DEPTH)
@@ -346,7 +353,7 @@ static hearth_status parse_tensor(parser *ps, int64_t i, tspan *spans) {
         return PFAIL(ps, HEARTH_E_FORMAT, neoff, "byte size of %" PRId64 " %s elements overflows",
                      nel, tt->name);
     t->nbytes = nbytes;
-    if (!tt->supported)
+    if (!tt->supported && !g->allow_unsupported)
         return PFAIL(ps, HEARTH_E_UNSUPPORTED, toff, "tensor type %s is not supported by hearth",
                      tt->name);
     if (t->offset % g->alignment)

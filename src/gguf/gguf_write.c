@@ -214,10 +214,13 @@ hearth_status hearth_gguf_writer_set_arr(hearth_gguf_writer *w, const char *key,
     if (n > GGUF_MAX_ARRAY_LEN)
         return HEARTH_FAIL(err, HEARTH_E_ARG, "gguf writer: key '%.128s': %" PRIu64
                            " elements exceed the limit %u", key, n, GGUF_MAX_ARRAY_LEN);
+    size_t bytes;
+    if (__builtin_mul_overflow(n, size, &bytes))
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "gguf writer: key '%.128s': array too large", key);
     buf b = {0};
     buf_u32(&b, (uint32_t)elem_type);
     buf_u64(&b, n);
-    buf_put(&b, data, (size_t)n * size);
+    buf_put(&b, data, bytes);
     return put_kv(w, key, HEARTH_GGUF_ARRAY, &b, err);
 }
 

@@ -220,6 +220,9 @@ case("good_vocab_no_padding.gguf", "OK", "",
 case("good_any_order.gguf", "OK", "",  # tensors stored out of order, with gaps, and empty ones
      gguf([ARCH], [tinfo("b", [8], T_F32, 64), tinfo("a", [8], T_F32, 0),
                    tinfo("e", [0, 3], T_F32, 32), tinfo("z", [32, 0], T_Q8_0, 0)], F32x8 * 3))
+case("good_odd_names.gguf", "OK", "",  # names with control and non-UTF-8 bytes
+     gguf([kv_u32(b"k\xff\x1b[31m", 1), kv_str("s", b"\xfe\x1b[2J")],
+          [tinfo(b"t\x1b]0;x\x07", [8], T_F32, 0)], F32x8))
 case("good_align1.gguf", "OK", "",
      gguf([kv_u32("general.alignment", 1)], [tinfo("a", [3], T_F16, 0), tinfo("b", [1], T_F32, 6)],
           b"\1" * 10, align=1))

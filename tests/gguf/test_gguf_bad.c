@@ -87,6 +87,26 @@ static int run_cases(void) {
         } else {
             hearth_gguf_free(g);
         }
+        /* With allow_unsupported_types, files rejected only for their tensor
+         * type open (both entry points); every other outcome is unchanged. */
+        hearth_gguf_params p = hearth_gguf_default_params();
+        p.allow_unsupported_types = true;
+        int type_only = want == HEARTH_E_UNSUPPORTED && strstr(text, "tensor type");
+        hearth_status want_ex = type_only ? HEARTH_OK : want;
+        for (int via_buf = 0; via_buf < 2; via_buf++) {
+            if (via_buf && !len) continue; /* the empty file: covered above */
+            g = (hearth_gguf *)1;
+            st = hearth_gguf_open_ex(fpath, via_buf ? buf : NULL, len, &p, &g, &err);
+            CHECKF(st == want_ex, "%s (ex, buf %d): %s %s", file, via_buf, hearth_status_str(st),
+                   st ? err.msg : "");
+            if (!st) {
+                const hearth_gguf_tensor *t = hearth_gguf_tensor_at(g, 0);
+                if (type_only) CHECK(t && !hearth_type_supported(t->type) && t->data);
+                hearth_gguf_free(g);
+            } else {
+                CHECK(g == NULL);
+            }
+        }
         free(buf);
     }
     fclose(m);
@@ -169,5 +189,6 @@ int main(void) {
     CHECK(strstr(err.msg, "/nonexistent/x.gguf"));
     CHECK(hearth_gguf_open("/tmp", &g, &err) == HEARTH_E_IO);
     CHECK(hearth_gguf_open_buffer(NULL, 5, &g, &err) == HEARTH_E_ARG);
+    CHECK(hearth_gguf_open_ex(NULL, NULL, 0, NULL, &g, &err) == HEARTH_E_ARG && g == NULL);
     return test_done();
 }

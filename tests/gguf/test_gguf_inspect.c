@@ -234,7 +234,14 @@ static void test_cli_errors(void) {
     snprintf(cmd, sizeof cmd, "'%s' inspect '%s/tests/data/unsupported_iq2_xxs.gguf' 2>&1", bin(),
              HEARTH_SOURCE_DIR);
     out = run(cmd, &st);
-    CHECK(st == 1 && strstr(out, "IQ2_XXS") && strstr(out, "blk.0.ffn_up.weight"));
+    /* Shown (inspect is how a user learns what a file holds), but marked. */
+    CHECK(st == 0 && line_has(out, "blk.0.ffn_up.weight", "IQ2_XXS*", "[256]"));
+    CHECK(strstr(out, "note: 1 tensors (marked *) have types hearth cannot run"));
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' inspect --json '%s/tests/data/unsupported_tq1_0.gguf'", bin(),
+             HEARTH_SOURCE_DIR);
+    out = run(cmd, &st);
+    CHECK(st == 0 && strstr(out, "\"TQ1_0\"") && strstr(out, "\"supported\": false"));
     free(out);
     snprintf(cmd, sizeof cmd, "'%s' inspect --bogus x 2>&1", bin());
     out = run(cmd, &st);
@@ -245,6 +252,25 @@ static void test_cli_errors(void) {
              HEARTH_SOURCE_DIR);
     out = run(cmd, &st);
     CHECK(st == 0 && line_has(out, " n ", "arr[arr,1]", "[[...]]"));
+    free(out);
+    /* Control bytes in names never reach the terminal; bad UTF-8 still
+     * gives valid JSON with every key. */
+    snprintf(cmd, sizeof cmd, "'%s' inspect '%s/tests/data/good_odd_names.gguf'", bin(),
+             HEARTH_SOURCE_DIR);
+    out = run(cmd, &st);
+    CHECK(st == 0 && !strchr(out, 0x1b) && !strchr(out, 0x07));
+    CHECK(line_has(out, "?[31m", "= 1", NULL) && line_has(out, "t?]0;x?", "F32", NULL));
+    CHECK(line_has(out, " s ", "\\x1b[2J", NULL));
+    free(out);
+    snprintf(cmd, sizeof cmd, "'%s' inspect --json '%s/tests/data/good_odd_names.gguf'", bin(),
+             HEARTH_SOURCE_DIR);
+    out = run(cmd, &st);
+    json_error_t jerr;
+    json_t *j = json_loads(out, 0, &jerr);
+    CHECKF(st == 0 && j, "odd names JSON: %s", jerr.text);
+    CHECK_EQ_INT(json_object_size(json_object_get(j, "metadata")), 2);
+    CHECK(json_is_integer(json_object_get(json_object_get(j, "metadata"), "k?\x1b[31m")));
+    json_decref(j);
     free(out);
     snprintf(cmd, sizeof cmd, "'%s' inspect '%s/tests/data/good_v2.gguf'", bin(),
              HEARTH_SOURCE_DIR);
