@@ -152,7 +152,8 @@ static void finish_job(hearth_sched *s, int32_t slot, hearth_finish_reason why) 
         const char *t;
         size_t n = 0;
         bool cancelled = false;
-        if (hearth_detok_flush(j->detok, &t, &n, NULL) == HEARTH_OK && n && why != HEARTH_FINISH_STOP)
+        if (j->detok && hearth_detok_flush(j->detok, &t, &n, NULL) == HEARTH_OK && n &&
+            why != HEARTH_FINISH_STOP)
             push_text(j, -1, t, n, &cancelled);
         if (why != HEARTH_FINISH_STOP && j->held_len) emit(j, -1, j->held, j->held_len);
         j->held_len = 0;
@@ -201,10 +202,10 @@ static void step_job(hearth_sched *s, int32_t slot) {
         return;
     }
     j->res.n_gen++;
-    const char *text;
-    size_t n;
+    const char *text = "";
+    size_t n = 0;
     hearth_error e;
-    hearth_status st = hearth_detok_push(j->detok, tok, &text, &n, &e);
+    hearth_status st = j->detok ? hearth_detok_push(j->detok, tok, &text, &n, &e) : HEARTH_OK;
     if (st) {
         fail_job(s, slot, st, &e);
         return;
@@ -232,7 +233,9 @@ static void start_job(hearth_sched *s, int32_t slot, sched_job *j) {
         st = HEARTH_FAIL(&e, HEARTH_E_LIMIT,
                          "the prompt (%d tokens) does not fit the context (%d tokens)",
                          j->n_prompt, hearth_ctx_seq_capacity(s->ctx));
-    } else if (!(st = hearth_sampler_new(&j->p->sampling, s->n_vocab, &j->sampler, &e))) {
+    } else if (!(st = hearth_sampler_new(&j->p->sampling, s->n_vocab, &j->sampler, &e)) &&
+               s->tok) {
+        /* Without a tokenizer the tokens still come, with no text. */
         st = hearth_detok_new(s->tok, false, false, &j->detok, &e);
     }
     if (st) {
@@ -248,9 +251,14 @@ static void *sched_main(void *arg) {
     for (;;) {
         pthread_mutex_lock(&s->mu);
         for (;;) {
-            /* Admit waiting jobs into free slots, oldest first. */
-            for (int32_t i = 0; i < s->n_slots && s->waiting_head; i++) {
-                if (s->slots[i]) continue;
+            /* Admit waiting jobs into free slots, oldest first. A job that
+             * fails to start frees its slot at once, so scan again until no
+             * slot is free or nobody waits. */
+            for (int32_t i = 0; i < s->n_slots && s->waiting_head;) {
+                if (s->slots[i]) {
+                    i++;
+                    continue;
+                }
                 sched_job *j = s->waiting_head;
                 s->waiting_head = j->next_waiting;
                 if (!s->waiting_head) s->waiting_tail = NULL;
