@@ -440,8 +440,9 @@ HEARTH_API const char *hearth_token_text(const hearth_tokenizer *tok, int32_t id
 /* Whole-sequence detokenizing: the concatenated pieces of ids[0..n), as raw
  * bytes (not checked for UTF-8). render_special: include the text of control
  * tokens (false: they give nothing). For a "llama" tokenizer with
- * add_space_prefix, the space that tokenizing put in front of the text is
- * removed again, so hearth_detokenize(hearth_tokenize(s)) == s.
+ * add_space_prefix, the space that tokenizing put in front of the text (and
+ * after each special token) is removed again from the next normal piece, so
+ * hearth_detokenize(hearth_tokenize(s)) == s.
  * OUT: *out (owned: hearth_free; NUL-terminated, not counted in *len).
  * Errors: HEARTH_E_ARG for an id out of range, HEARTH_E_NOMEM. Any thread. */
 HEARTH_API hearth_status hearth_detokenize(const hearth_tokenizer *tok, const int32_t *ids,
@@ -708,9 +709,12 @@ HEARTH_API hearth_gen_params hearth_gen_default_params(void);
  * sequence p->seq, then samples and decodes one token at a time, streaming
  * through cb (may be NULL), until EOG, a stop string, max_tokens, the end of
  * the sequence's capacity (finish = CTX, status OK) or cancellation. The
- * sequence keeps everything evaluated, so a later call continues the
- * conversation. If the prompt itself does not fit, HEARTH_E_LIMIT and cb is
- * never called. res may be NULL. */
+ * sequence keeps the prompt and every generated token except the last one
+ * (the token that ended generation is sampled but not evaluated), so
+ * hearth_ctx_seq_len tells what a later call continues from. Prompt tokens
+ * are part of the penalties' history. If the prompt itself does not fit,
+ * HEARTH_E_LIMIT and cb is never called. Needs the model's tokenizer when cb
+ * or stop strings are given. res may be NULL. */
 HEARTH_API hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_prompt,
                                          const hearth_gen_params *p, hearth_gen_cb cb,
                                          void *user, hearth_gen_result *res,
@@ -781,14 +785,17 @@ typedef struct {
     const char *path;         /* database file; NULL: <data_dir>/hearth.db */
     const char *data_dir;     /* NULL: $HEARTH_HOME, else ~/.local/share/hearth;
                                  created (mode 0700) if missing */
-    int busy_timeout_ms;      /* wait for other writers; default 5000 */
+    int busy_timeout_ms;      /* wait for other writers; default 5000; past it a
+                                 write fails with HEARTH_E_IO ("locked") */
     bool sync_full;           /* true (default): synchronous=FULL; false:
                                  NORMAL (survives a process crash, may lose
                                  the last commits on power loss) */
-    int64_t cache_max_entries; /* response cache limits; default 10000 */
+    int64_t cache_max_entries; /* response cache limits (<= 0: unlimited);
+                                  default 10000 */
     int64_t cache_max_bytes;   /* default 64 MiB (sum of key+response sizes) */
 } hearth_store_params;
 
+/* Any thread. */
 HEARTH_API hearth_store_params hearth_store_default_params(void);
 
 /* Opens (creating if needed) the database named by p (NULL: defaults),
@@ -801,7 +808,8 @@ HEARTH_API hearth_status hearth_store_open(const hearth_store_params *p, hearth_
                                            hearth_error *err);
 
 /* Closes the database. An open explicit transaction is rolled back.
- * NULL is a no-op. */
+ * NULL is a no-op. Invalidates nothing the caller owns (results are
+ * independent allocations). */
 HEARTH_API void hearth_store_free(hearth_store *s);
 
 /* Path of the database file; borrowed, valid until hearth_store_free. */
@@ -898,7 +906,7 @@ typedef struct {
     int64_t last_n;       /* > 0: only the newest last_n that match */
 } hearth_message_query;
 
-/* All-zero query: every message of every session. */
+/* All-zero query: every message of every session. Any thread. */
 HEARTH_API hearth_message_query hearth_message_query_default(void);
 
 /* Messages matching q, oldest first (by id). OUT: *out (owned block, free
@@ -961,6 +969,8 @@ typedef struct {
     int64_t limit;          /* > 0: at most this many */
 } hearth_task_query;
 
+/* No filter (priority bounds at INT32_MIN/INT32_MAX: start from this, not
+ * from a zeroed struct). Any thread. */
 HEARTH_API hearth_task_query hearth_task_query_default(void);
 
 /* Tasks matching q, ordered by priority (highest first), then due date
@@ -1111,7 +1121,8 @@ HEARTH_API hearth_status hearth_store_vacuum(hearth_store *s, hearth_error *err)
  * looked up, defaults exist for the known ones: home
  * ($XDG_DATA_HOME/hearth, else ~/.local/share/hearth), max_context (4096),
  * threads (0 = physical cores), host (127.0.0.1), port (8080),
- * temp (0.8), top_p (0.95), top_k (40), max_tokens (512), seed (-1: random),
+ * temp (0.8), top_p (0.95), top_k (40), min_p (0.05), repeat_penalty (1),
+ * max_tokens (512), seed (-1: random),
  * cache (1), cache_max_entries, cache_max_bytes.
  * The environment and the file are read once, by hearth_settings_load; the
  * handle is then self-contained. One thread per handle; reading from several
@@ -1232,6 +1243,8 @@ typedef struct {
     float temperature;         /* 0.8 */
     float top_p;               /* 0.95 */
     int top_k;                 /* 40 */
+    float min_p;               /* 0.05 */
+    float repeat_penalty;      /* 1 (off) */
     int max_tokens;            /* 512 */
     int64_t seed;              /* -1: random */
     bool use_cache;            /* response cache on (true) */
@@ -1250,7 +1263,8 @@ typedef struct {
 HEARTH_API hearth_agent_params hearth_agent_default_params(void);
 
 /* Fills p's fields from resolved settings (model, home, max_context,
- * threads, system_prompt, temp, top_p, top_k, max_tokens, seed, cache).
+ * threads, system_prompt, temp, top_p, top_k, min_p, repeat_penalty,
+ * max_tokens, seed, cache).
  * Strings in p are borrowed from s. Errors: HEARTH_E_ARG for a value that
  * does not parse or is out of range, naming the key. */
 HEARTH_API hearth_status hearth_agent_params_from_settings(const hearth_settings *s,
@@ -1282,7 +1296,8 @@ typedef struct {
     float temperature;         /* 0: greedy (and cacheable) */
     float top_p;
     int top_k;
-    int max_tokens;            /* answer length limit */
+    float min_p;               /* 0: off */
+    int max_tokens;            /* answer length limit; 0: the agent's default */
     int64_t seed;              /* -1: random */
     float repeat_penalty;      /* 1: none */
     float presence_penalty;    /* 0: none */

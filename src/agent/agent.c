@@ -394,8 +394,9 @@ hearth_status hearth_agent_embed(hearth_agent *a, const char *text, size_t len, 
         ids[0] = t;
         n = 1;
     }
-    /* A text longer than the window is embedded by its beginning. */
-    if (n > (size_t)a->n_ctx) n = (size_t)a->n_ctx;
+    /* A text longer than the sequence's room is embedded by its beginning. */
+    int32_t room = hearth_ctx_seq_capacity(a->ctx);
+    if (room > 0 && n > (size_t)room) n = (size_t)room;
     float *v = hearth_malloc((size_t)a->n_embd * sizeof *v);
     if (!v) st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "embed: out of memory");
     if (!st) st = hearth_ctx_embed(a->ctx, AGENT_SEQ_EMBED, ids, (int32_t)n, v, err);
@@ -704,6 +705,7 @@ hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *
     gp.sampling.temp = r->temperature;
     gp.sampling.top_k = r->top_k;
     gp.sampling.top_p = r->top_p > 0 ? r->top_p : 1.0f;
+    gp.sampling.min_p = r->min_p;
     gp.sampling.repeat_penalty = r->repeat_penalty > 0 ? r->repeat_penalty : 1.0f;
     gp.sampling.presence_penalty = r->presence_penalty;
     gp.sampling.frequency_penalty = r->frequency_penalty;

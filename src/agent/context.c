@@ -12,8 +12,10 @@
  *       as fit)
  *   + the newest turns (whole turns: the kept part starts at a user message)
  *   + the new user message.
- * A new summary is made to cover more than strictly needed (the recent part
- * is cut to half the budget), so that the next several requests reuse it.
+ * Budget shares: the newest turns take up to 2/3 of the prompt budget when a
+ * stored summary is reused, 1/2 when a new one is written (so it covers more
+ * than strictly needed and the next several requests reuse it); the summary
+ * is at most 1/12; recalled messages fill what is left.
  * Without a session (nothing stored) the older turns are simply left out.
  */
 #include "agent/agent_int.h"
@@ -45,21 +47,58 @@ static hearth_status count_tail(hearth_agent *a, const char *sys, const hearth_m
 }
 
 /* Smallest k >= from, starting a turn (a user message) or n, such that the
- * tail from k fits in limit tokens; n if none. */
+ * tail from k fits in limit tokens; n if none. The tail shrinks as k grows,
+ * so a binary search over the turn starts needs O(log n) renderings. */
 static hearth_status first_fitting(hearth_agent *a, const char *sys, const hearth_message *hist,
                                    size_t from, size_t n, const char *user, size_t limit,
                                    size_t *k_out, hearth_error *err) {
-    for (size_t k = from; k < n; k++) {
-        if (strcmp(hist[k].role, "user")) continue;
-        size_t c;
-        hearth_status st = count_tail(a, sys, hist, k, n, user, &c, err);
-        if (st) return st;
-        if (c <= limit) {
-            *k_out = k;
-            return HEARTH_OK;
-        }
+    size_t *starts = hearth_malloc((n + 1) * sizeof *starts);
+    if (!starts) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "context: out of memory");
+    size_t ns = 0;
+    for (size_t k = from; k < n; k++)
+        if (!strcmp(hist[k].role, "user")) starts[ns++] = k;
+    starts[ns] = n; /* always "fits" as far as this search is concerned */
+    size_t lo = 0, hi = ns; /* answer in starts[lo..hi] */
+    hearth_status st = HEARTH_OK;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2, c;
+        if ((st = count_tail(a, sys, hist, starts[mid], n, user, &c, err))) break;
+        if (c <= limit) hi = mid;
+        else lo = mid + 1;
     }
-    *k_out = n;
+    if (!st) *k_out = starts[lo];
+    hearth_free(starts);
+    return st;
+}
+
+/* Cuts *text (owned, replaced) to its first max tokens when it is longer:
+ * text that does not tokenize back as it was made (odd bytes) must still
+ * take no more room than was planned for it. Never leaves a partial UTF-8
+ * character at the end. */
+static hearth_status cap_tokens(hearth_agent *a, char **text, size_t max, hearth_error *err) {
+    int32_t *ids = NULL;
+    size_t n = 0;
+    hearth_status st = hearth_tokenize(a->tok, *text, strlen(*text), false, false, &ids, &n, err);
+    if (st || n <= max) {
+        hearth_free(ids);
+        return st;
+    }
+    char *cut = NULL;
+    size_t len = 0;
+    st = hearth_detokenize(a->tok, ids, max, false, &cut, &len, err);
+    hearth_free(ids);
+    if (st) return st;
+    /* Drop an incomplete trailing UTF-8 sequence. */
+    size_t k = len, back = 0;
+    while (k > 0 && back < 4 && ((unsigned char)cut[k - 1] & 0xC0) == 0x80) k--, back++;
+    if (k > 0 && (unsigned char)cut[k - 1] >= 0xC0) {
+        unsigned char lead = (unsigned char)cut[k - 1];
+        size_t need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : 1;
+        if (back < need) len = k - 1;
+    }
+    cut[len] = '\0';
+    hearth_free(*text);
+    *text = cut;
     return HEARTH_OK;
 }
 
@@ -117,6 +156,11 @@ static hearth_status write_summary(hearth_agent *a, const char *prev, const hear
     st = agent_generate(a, ids, n, &gp, NULL, NULL, &g, err);
     hearth_free(ids);
     if (st) return st;
+    if (g.res.finish == HEARTH_FINISH_CANCELLED) {
+        /* A cut-off summary must not be stored and reused. */
+        agent_buf_free(&g.text);
+        return HEARTH_FAIL(err, HEARTH_E_CANCELLED, "summary: cancelled");
+    }
     /* Trim surrounding white space. */
     char *s = g.text.v;
     size_t len = g.text.n;
@@ -124,7 +168,8 @@ static hearth_status write_summary(hearth_agent *a, const char *prev, const hear
     while (len && (s[len - 1] == ' ' || s[len - 1] == '\n')) len--;
     *text = hearth_strndup(s, len);
     agent_buf_free(&g.text);
-    return *text ? HEARTH_OK : HEARTH_FAIL(err, HEARTH_E_NOMEM, "summary: out of memory");
+    if (!*text) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "summary: out of memory");
+    return cap_tokens(a, text, max_tokens, err);
 }
 
 /* Index of the message with this id in hist[0..n) (sorted by id), or n. */
@@ -214,7 +259,7 @@ hearth_status agent_fit(hearth_agent *a, int64_t sid, const char *sys, const hea
                                "the new message takes %zu tokens; the context window of %d "
                                "holds %zu with room for the answer",
                                count, (int)a->n_ctx, budget);
-        size_t summary_tokens = budget / 8 > 8 ? budget / 8 : 8;
+        size_t summary_tokens = budget / 12 > 8 ? budget / 12 : 8;
         /* A stored summary is reused if the messages after it still fit. */
         int64_t through = 0;
         if (sid) {
@@ -225,7 +270,7 @@ hearth_status agent_fit(hearth_agent *a, int64_t sid, const char *sys, const hea
         while (ks < n_hist && hist[ks].id <= through) ks++;
         size_t reuse_k = n_hist + 1;
         if (summary)
-            if ((st = first_fitting(a, sys, hist, ks, n_hist, user, budget * 3 / 4, &reuse_k,
+            if ((st = first_fitting(a, sys, hist, ks, n_hist, user, budget * 2 / 3, &reuse_k,
                                     err)))
                 goto fail;
         if (summary && reuse_k == ks) {
@@ -239,9 +284,14 @@ hearth_status agent_fit(hearth_agent *a, int64_t sid, const char *sys, const hea
             if (sid && k > 0) {
                 st = write_summary(a, from ? summary : NULL, hist, from, k, summary_tokens,
                                    &fresh, err);
-                if (st) goto fail;
-                st = hearth_store_summary_set(a->store, sid, fresh, hist[k - 1].id, err);
-                if (st) {
+                if (st == HEARTH_E_CANCELLED) {
+                    /* Go on without one: the answer will stop at once too. */
+                    st = HEARTH_OK;
+                    fresh = NULL;
+                } else if (st) {
+                    goto fail;
+                } else if ((st = hearth_store_summary_set(a->store, sid, fresh, hist[k - 1].id,
+                                                          err))) {
                     hearth_free(fresh);
                     goto fail;
                 }

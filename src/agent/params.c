@@ -17,6 +17,8 @@ hearth_agent_params hearth_agent_default_params(void) {
         .temperature = 0.8f,
         .top_p = 0.95f,
         .top_k = 40,
+        .min_p = 0.05f,
+        .repeat_penalty = 1.0f,
         .max_tokens = 512,
         .seed = -1,
         .use_cache = true,
@@ -98,6 +100,8 @@ hearth_status hearth_agent_params_from_settings(const hearth_settings *s, hearth
     q.use_cache = i64 != 0;
     if ((st = get_float(s, "temp", 0.0, 100.0, &q.temperature, err))) return st;
     if ((st = get_float(s, "top_p", 0.0, 1.0, &q.top_p, err))) return st;
+    if ((st = get_float(s, "min_p", 0.0, 1.0, &q.min_p, err))) return st;
+    if ((st = get_float(s, "repeat_penalty", 0.01, 100.0, &q.repeat_penalty, err))) return st;
     *p = q;
     return HEARTH_OK;
 }
@@ -109,8 +113,9 @@ hearth_agent_request hearth_agent_default_request_from(const hearth_agent_params
         .temperature = p->temperature,
         .top_p = p->top_p,
         .top_k = p->top_k,
+        .min_p = p->min_p,
         .max_tokens = p->max_tokens,
         .seed = p->seed,
-        .repeat_penalty = 1.0f,
+        .repeat_penalty = p->repeat_penalty > 0 ? p->repeat_penalty : 1.0f,
     };
 }

@@ -129,6 +129,7 @@ static hearth_status load_defaults(hearth_settings *s, hearth_error *err) {
         {"max_context", "4096"}, {"threads", "0"},      {"host", "127.0.0.1"},
         {"port", "8080"},        {"temp", "0.8"},       {"top_p", "0.95"},
         {"top_k", "40"},         {"max_tokens", "512"}, {"seed", "-1"},
+        {"min_p", "0.05"},       {"repeat_penalty", "1"},
         {"cache", "1"},          {"cache_max_entries", "10000"},
         {"cache_max_bytes", "67108864"},
     };

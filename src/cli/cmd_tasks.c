@@ -14,8 +14,8 @@
 #define MAX_TAGS 64
 
 static const char usage[] =
-    "usage: hearth tasks add TITLE... [--notes N] [--priority P] [--due DATE] [--tag T]...\n"
-    "                        [--payload JSON] [--json]\n"
+    "usage: hearth tasks add [OPTIONS] [--] TITLE...   (options: --notes N, --priority P,\n"
+    "                        --due DATE, --tag T (repeatable), --payload JSON, --json)\n"
     "       hearth tasks list [--status S] [--tag T] [--priority P] [--min-priority P]\n"
     "                         [--due-before D] [--due-after D] [--search TEXT] [--limit N] [--json]\n"
     "       hearth tasks done ID\n"
@@ -163,11 +163,20 @@ static int cmd_add(int argc, char **argv) {
     const char *tags[MAX_TAGS];
     char title[4097] = "";
     size_t tl = 0;
-    bool json = false;
+    bool json = false, words_only = false;
     for (int i = 1; i < argc; i++) {
         const char *v;
         int r;
-        if (!strcmp(argv[i], "--json")) {
+        bool word = words_only || argv[i][0] != '-' || argv[i][1] == '\0';
+        if (word) {
+            size_t n = strlen(argv[i]);
+            if (tl + n + 1 >= sizeof title) return usage_error("title longer than %s bytes", "4096");
+            if (tl) title[tl++] = ' ';
+            memcpy(title + tl, argv[i], n + 1);
+            tl += n;
+        } else if (!strcmp(argv[i], "--")) {
+            words_only = true; /* the rest is title, even if it starts with - */
+        } else if (!strcmp(argv[i], "--json")) {
             json = true;
         } else if ((r = opt_value(argc, argv, &i, "--notes", &v))) {
             if (r < 0) return usage_error("%s needs a value", "--notes");
@@ -185,14 +194,8 @@ static int cmd_add(int argc, char **argv) {
         } else if ((r = opt_value(argc, argv, &i, "--payload", &v))) {
             if (r < 0) return usage_error("%s needs a value", "--payload");
             t.payload_json = v;
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return usage_error("unknown option '%s'", argv[i]);
         } else {
-            size_t n = strlen(argv[i]);
-            if (tl + n + 1 >= sizeof title) return usage_error("title longer than %s bytes", "4096");
-            if (tl) title[tl++] = ' ';
-            memcpy(title + tl, argv[i], n + 1);
-            tl += n;
+            return usage_error("unknown option '%s' (put -- before a title that starts with -)", argv[i]);
         }
     }
     if (!tl) return usage_error("%s", "add needs a TITLE");

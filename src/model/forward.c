@@ -16,6 +16,7 @@
 #include "model/forward.h"
 
 #include "kernels/types.h"
+#include "model/attn.h"
 #include "model/fp16.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -41,6 +42,7 @@ struct hearth_fwd_buf {
     float *scores;   /* (nth, group, cap) attention weights */
     float *rowbuf;   /* (nth, 2*head_dim) a K/V row converted to float */
     float *lx;       /* (n_batch, n_embd) rows that want logits, normed */
+    hearth_attn_fn attn; /* chosen for this CPU once per context */
 };
 
 /* ---- KV cache --------------------------------------------------------------- */
@@ -132,6 +134,7 @@ hearth_status hearth_fwd_buf_new(const hearth_model *m, int32_t n_batch, int32_t
         return HEARTH_FAIL(err, HEARTH_E_NOMEM, "forward buffers for a batch of %d: out of memory",
                            n_batch);
     }
+    b->attn = hearth_attn_pick(hp->head_dim);
     for (int i = 0; i < hp->n_rot / 2; i++) {
         double f = pow((double)hp->rope_freq_base, -2.0 * i / hp->n_rot) * hp->rope_freq_scale;
         if (m->rope_freqs) f /= m->rope_freqs[i];
@@ -151,12 +154,6 @@ void hearth_fwd_buf_free(hearth_fwd_buf *b) {
 }
 
 /* ---- row-parallel helpers ---------------------------------------------------------- */
-
-static void split(int64_t n, int ith, int nth, int64_t *r0, int64_t *r1) {
-    int64_t per = (n + nth - 1) / nth;
-    *r0 = per * ith < n ? per * ith : n;
-    *r1 = *r0 + per < n ? *r0 + per : n;
-}
 
 static void rmsnorm(float *y, const float *x, const float *w, int64_t n, float eps) {
     double ss = 0;
@@ -189,6 +186,12 @@ typedef struct {
 /* Columns (tokens) per tile: keeps a tile of quantized activations in L2
  * while the weight rows stream past. */
 enum { COL_TILE = 64 };
+
+/* Multiply-adds below which a step runs on the calling thread alone. */
+enum { SMALL_WORK = 1 << 17 };
+/* Elements below which a row-wise step (norm, quantize, RoPE, SwiGLU) runs on
+ * the calling thread alone: one token's rows are never worth a dispatch. */
+enum { SMALL_ROWS = 1 << 14 };
 
 static void mm_task(void *arg, int ith, int nth) {
     (void)ith;
@@ -237,7 +240,11 @@ static void mm_run(hearth_threadpool *pool, mm_job *j) {
     }
     j->n_tasks = j->tasks_before[j->n_items];
     atomic_init(&j->next, 0);
-    hearth_threadpool_run(pool, mm_task, j);
+    /* Small products cost less than waking the other threads. */
+    int64_t macs = 0;
+    for (int i = 0; i < j->n_items; i++) macs += j->it[i].w->nrows * j->it[i].w->n * j->ncols;
+    if (macs < SMALL_WORK) mm_task(j, 0, 1);
+    else hearth_threadpool_run(pool, mm_task, j);
 }
 
 /* ---- the per-step job: one struct, several phases ----------------------------------- */
@@ -268,11 +275,11 @@ static int act_slot(const step *s, int i) {
 }
 
 static void quant_task(void *arg, int ith, int nth) {
+    (void)ith;
+    (void)nth;
     step *s = arg;
     hearth_fwd_buf *b = s->b;
-    int64_t r0, r1;
-    split(s->n, ith, nth, &r0, &r1);
-    for (int64_t r = r0; r < r1; r++) {
+    for (int64_t r; (r = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed)) < s->n;) {
         const float *src = s->qsrc + r * s->qn;
         if (s->norm_w) {
             float *y = b->xn + r * s->qn;
@@ -295,7 +302,8 @@ static void quantize_rows(hearth_threadpool *pool, step *s, const float *src, in
     s->qw[1] = w1;
     s->qw[2] = w2;
     s->n_qw = w2 ? 3 : w1 ? 2 : 1;
-    if (s->n == 1) quant_task(s, 0, 1);
+    atomic_store_explicit(&s->next, 0, memory_order_relaxed);
+    if ((int64_t)s->n * n_cols < SMALL_ROWS) quant_task(s, 0, 1);
     else hearth_threadpool_run(pool, quant_task, s);
 }
 
@@ -312,10 +320,10 @@ static void rope_store_task(void *arg, int ith, int nth) {
     const hearth_hparams *hp = &s->m->hp;
     hearth_fwd_buf *b = s->b;
     hearth_kv_cache *kv = s->kv;
-    int64_t r0, r1;
-    split(s->n, ith, nth, &r0, &r1);
+    (void)ith;
+    (void)nth;
     int hd = hp->head_dim, half = hp->n_rot / 2, kvd = kv->kv_dim;
-    for (int64_t t = r0; t < r1; t++) {
+    for (int64_t t; (t = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed)) < s->n;) {
         const float *cs = b->cs + t * hp->n_rot;
         for (int which = 0; which < 2; which++) {
             float *base = which == 0 ? b->q + t * hp->n_head * hd : b->k + t * kvd;
@@ -348,14 +356,6 @@ static void rope_store_task(void *arg, int ith, int nth) {
     }
 }
 
-static inline const float *kv_row(const hearth_kv_cache *kv, const void *base, size_t off, int n,
-                                  float *buf) {
-    if (kv->type == HEARTH_TYPE_F32) return (const float *)base + off;
-    const uint16_t *h = (const uint16_t *)base + off;
-    for (int i = 0; i < n; i++) buf[i] = hearth_h2f(h[i]);
-    return buf;
-}
-
 /* Task (token t, kv head h): the group of query heads sharing kv head h
  * attends over positions [0, pos[t]] of seq[t]. */
 static void attn_task(void *arg, int ith, int nth) {
@@ -365,56 +365,38 @@ static void attn_task(void *arg, int ith, int nth) {
     hearth_fwd_buf *b = s->b;
     const hearth_kv_cache *kv = s->kv;
     int hd = hp->head_dim, kvd = kv->kv_dim, group = hp->n_head / hp->n_head_kv;
-    float scale = 1.0f / sqrtf((float)hd);
-    float *scores = b->scores + (size_t)ith * group * b->cap;
-    float *rb = b->rowbuf + (size_t)ith * 2 * hd;
+    size_t es = kv->type == HEARTH_TYPE_F16 ? 2 : 4;
+    hearth_attn_args a = {.kv_stride = (size_t)kvd, .type = kv->type, .hd = hd, .group = group,
+                          .scale = 1.0f / sqrtf((float)hd),
+                          .scores = b->scores + (size_t)ith * group * b->cap,
+                          .score_stride = (size_t)b->cap,
+                          .rowbuf = b->rowbuf + (size_t)ith * 2 * hd};
     int64_t n_tasks = (int64_t)s->n * hp->n_head_kv;
     for (;;) {
         int64_t task = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed);
         if (task >= n_tasks) return;
         int64_t t = task / hp->n_head_kv;
         int h = (int)(task % hp->n_head_kv);
-        int32_t np = s->pos[t] + 1;
-        size_t base = ((size_t)s->il * kv->n_seq + (size_t)s->seq[t]) * kv->cap * (size_t)kvd +
-                      (size_t)h * hd;
-        const float *q = b->q + t * (int64_t)hp->n_head * hd + (int64_t)h * group * hd;
-        for (int32_t j = 0; j < np; j++) {
-            const float *kr = kv_row(kv, kv->k, base + (size_t)j * kvd, hd, rb);
-            for (int g = 0; g < group; g++) {
-                const float *qg = q + g * hd;
-                float dot = 0;
-                for (int i = 0; i < hd; i++) dot += qg[i] * kr[i];
-                scores[(size_t)g * b->cap + j] = dot * scale;
-            }
-        }
-        for (int g = 0; g < group; g++) {
-            float *sc = scores + (size_t)g * b->cap, mx = -INFINITY, sum = 0;
-            for (int32_t j = 0; j < np; j++) mx = sc[j] > mx ? sc[j] : mx;
-            for (int32_t j = 0; j < np; j++) sum += (sc[j] = expf(sc[j] - mx));
-            float inv = 1.0f / sum;
-            for (int32_t j = 0; j < np; j++) sc[j] *= inv;
-        }
-        float *out = b->att + t * (int64_t)hp->n_head * hd + (int64_t)h * group * hd;
-        memset(out, 0, (size_t)group * hd * sizeof(float));
-        for (int32_t j = 0; j < np; j++) {
-            const float *vr = kv_row(kv, kv->v, base + (size_t)j * kvd, hd, rb + hd);
-            for (int g = 0; g < group; g++) {
-                float p = scores[(size_t)g * b->cap + j];
-                float *og = out + g * hd;
-                for (int i = 0; i < hd; i++) og[i] += p * vr[i];
-            }
-        }
+        size_t base = (((size_t)s->il * kv->n_seq + (size_t)s->seq[t]) * kv->cap * (size_t)kvd +
+                       (size_t)h * hd) * es;
+        a.q = b->q + t * (int64_t)hp->n_head * hd + (int64_t)h * group * hd;
+        a.k = (const uint8_t *)kv->k + base;
+        a.v = (const uint8_t *)kv->v + base;
+        a.np = s->pos[t] + 1;
+        a.out = b->att + t * (int64_t)hp->n_head * hd + (int64_t)h * group * hd;
+        b->attn(&a);
     }
 }
 
 static inline float silu(float x) { return x / (1.0f + expf(-x)); }
 
 static void swiglu_task(void *arg, int ith, int nth) {
+    (void)ith;
+    (void)nth;
     step *s = arg;
     hearth_fwd_buf *b = s->b;
-    int64_t ff = s->m->hp.n_ff, r0, r1;
-    split(s->n, ith, nth, &r0, &r1);
-    for (int64_t r = r0; r < r1; r++) {
+    int64_t ff = s->m->hp.n_ff;
+    for (int64_t r; (r = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed)) < s->n;) {
         float *g = b->gate + r * ff;
         const float *u = b->up + r * ff;
         for (int64_t i = 0; i < ff; i++) g[i] = silu(g[i]) * u[i];
@@ -422,8 +404,9 @@ static void swiglu_task(void *arg, int ith, int nth) {
     }
 }
 
-static void run_or_inline(hearth_threadpool *pool, step *s, hearth_task_fn fn) {
-    if (s->n == 1) fn(s, 0, 1);
+static void run_or_inline(hearth_threadpool *pool, step *s, hearth_task_fn fn, int64_t width) {
+    atomic_store_explicit(&s->next, 0, memory_order_relaxed);
+    if ((int64_t)s->n * width < SMALL_ROWS) fn(s, 0, 1);
     else hearth_threadpool_run(pool, fn, s);
 }
 
@@ -447,6 +430,8 @@ void hearth_forward(const hearth_model *m, hearth_kv_cache *kv, hearth_threadpoo
             b->cs[t * hp->n_rot + 2 * i + 1] = sinf(th);
         }
 
+    int64_t attn_work = 0; /* multiply-adds of one layer's attention */
+    for (int32_t t = 0; t < n; t++) attn_work += 2 * (int64_t)(pos[t] + 1) * qd;
     for (int il = 0; il < hp->n_layer; il++) {
         const hearth_layer *L = &m->layers[il];
         s.il = il;
@@ -457,9 +442,10 @@ void hearth_forward(const hearth_model *m, hearth_kv_cache *kv, hearth_threadpoo
         j.it[1] = item(&s, 1, &L->wk, b->k, L->bk, NULL);
         j.it[2] = item(&s, 2, &L->wv, b->v, L->bv, NULL);
         mm_run(pool, &j);
-        run_or_inline(pool, &s, rope_store_task);
+        run_or_inline(pool, &s, rope_store_task, qd);
         atomic_init(&s.next, 0);
-        hearth_threadpool_run(pool, attn_task, &s);
+        if (attn_work < SMALL_WORK) attn_task(&s, 0, 1);
+        else hearth_threadpool_run(pool, attn_task, &s);
         quantize_rows(pool, &s, b->att, qd, NULL, &L->wo, NULL, NULL);
         mm_job jo = {.n_items = 1, .ncols = n, .act_stride = b->act_row};
         jo.it[0] = item(&s, 0, &L->wo, b->tmp, NULL, b->x);
@@ -472,7 +458,7 @@ void hearth_forward(const hearth_model *m, hearth_kv_cache *kv, hearth_threadpoo
         mm_run(pool, &jf);
         s.qw[0] = &L->w_down;
         s.n_qw = 1;
-        run_or_inline(pool, &s, swiglu_task);
+        run_or_inline(pool, &s, swiglu_task, hp->n_ff);
         mm_job jd = {.n_items = 1, .ncols = n, .act_stride = b->act_row};
         jd.it[0] = item(&s, 0, &L->w_down, b->tmp, NULL, b->x);
         mm_run(pool, &jd);

@@ -182,8 +182,8 @@ static hearth_status load_model(hearth_store *s, const char *model, hearth_error
         const char *kind = (const char *)sqlite3_column_text(q, 1);
         if (!kind || !blob_vec(sqlite3_column_blob(q, 5), sqlite3_column_bytes(q, 5), dim, buf))
             st = HEARTH_FAIL(err, HEARTH_E_FORMAT, "embedding %lld: damaged row", (long long)rowid);
-        else
-            st = vec_index_upsert(&s->vecs, rowid, kind, sqlite3_column_int64(q, 2),
+        else /* rowids are unique and the model was not loaded: no old rows */
+            st = vec_index_append(&s->vecs, rowid, kind, sqlite3_column_int64(q, 2),
                                   sqlite3_column_int64(q, 3), model, buf, (int32_t)dim, err);
     }
     if (!st && rc != SQLITE_DONE) st = STORE_FAIL_SQL(s, rc, err, "loading embeddings");

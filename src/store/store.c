@@ -75,10 +75,9 @@ hearth_store_params hearth_store_default_params(void) {
 }
 
 hearth_status hearth_store_default_dir(char *buf, size_t cap, hearth_error *err) {
-    const char *home = getenv("HEARTH_HOME"), *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HEARTH_HOME");
     int n;
     if (home && *home) n = snprintf(buf, cap, "%s", home);
-    else if (xdg && *xdg == '/') n = snprintf(buf, cap, "%s/hearth", xdg);
     else if ((home = getenv("HOME")) && *home) n = snprintf(buf, cap, "%s/.local/share/hearth", home);
     else return HEARTH_FAIL(err, HEARTH_E_IO, "no data directory: set HEARTH_HOME or HOME");
     if (n < 0 || (size_t)n >= cap)
@@ -169,8 +168,13 @@ hearth_status hearth_store_open(const hearth_store_params *p, hearth_store **out
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, p->busy_timeout_ms > 0 ? p->busy_timeout_ms : 0);
-    /* Refuse a newer or foreign database before anything below writes. */
+    /* Refuse a newer or foreign database before anything below writes. The
+     * last connection to close folds the WAL into the database file, so
+     * until the check has passed, closing must not (a refused file keeps
+     * every byte). */
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     if ((st = store_schema_check(s->db, s->path, err))) goto fail;
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, NULL);
     if ((st = exec(s, "PRAGMA foreign_keys = ON", err))) goto fail;
     {
         sqlite3_stmt *q;
@@ -187,6 +191,9 @@ hearth_status hearth_store_open(const hearth_store_params *p, hearth_store **out
     if ((st = exec(s, p->sync_full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
                    err)))
         goto fail;
+    /* 16 MiB of page cache (SQLite's default is 2 MiB): a batch of a few
+     * thousand rows then stays in memory until its commit writes it once. */
+    if ((st = exec(s, "PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY", err))) goto fail;
     if ((st = store_migrate(s->db, s->path, HEARTH_STORE_SCHEMA_VERSION, err))) goto fail;
     sqlite3_update_hook(s->db, store_update_hook, s);
     *out = s;

@@ -150,6 +150,12 @@ hearth_status vec_index_upsert(vec_index *x, int64_t id, const char *kind, int64
                                int64_t group_id, const char *model, const float *vec,
                                int32_t dim, hearth_error *err) {
     vec_index_remove(x, id);
+    return vec_index_append(x, id, kind, owner_id, group_id, model, vec, dim, err);
+}
+
+hearth_status vec_index_append(vec_index *x, int64_t id, const char *kind, int64_t owner_id,
+                               int64_t group_id, const char *model, const float *vec,
+                               int32_t dim, hearth_error *err) {
     vec_set *v = find_set(x, model, dim);
     if (!v) {
         if (!grow((void **)&x->sets, &x->cap_sets, x->n_sets + 1, sizeof *x->sets))

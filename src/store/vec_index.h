@@ -50,6 +50,11 @@ hearth_status vec_index_mark_loaded(vec_index *x, const char *model, hearth_erro
 hearth_status vec_index_upsert(vec_index *x, int64_t id, const char *kind, int64_t owner_id,
                                int64_t group_id, const char *model, const float *vec,
                                int32_t dim, hearth_error *err);
+/* As upsert, for an id known not to be in the index (a bulk load): no
+ * search for an old row. */
+hearth_status vec_index_append(vec_index *x, int64_t id, const char *kind, int64_t owner_id,
+                               int64_t group_id, const char *model, const float *vec,
+                               int32_t dim, hearth_error *err);
 /* Removes embedding id from whichever set holds it (no-op if none). */
 void vec_index_remove(vec_index *x, int64_t id);
 

@@ -11,6 +11,7 @@
 #include "tokenizer/unicode.h"
 #include "util/alloc.h"
 
+#include <stdint.h>
 #include <string.h>
 
 bool hearth_idvec_push(hearth_idvec *v, int32_t id) {
@@ -37,10 +38,7 @@ void hearth_tok_scratch_free(hearth_tok_scratch *sc) {
     hearth_free(sc->len);
     hearth_free(sc->heap);
     hearth_free(sc->esc);
-    hearth_free(sc->ckey);
-    hearth_free(sc->cpos);
-    hearth_free(sc->cn);
-    hearth_free(sc->coff);
+    hearth_free(sc->cache);
     hearth_free(sc->cids.v);
     hearth_free(sc->cbytes);
     memset(sc, 0, sizeof *sc);
@@ -118,6 +116,48 @@ static void try_pair(const hearth_tokenizer *t, hearth_tok_scratch *sc, uint64_t
     heap_push(h, hn, ((uint64_t)(uint32_t)rank << 32) | (uint32_t)l);
 }
 
+#define SMALL_WORD 48
+
+/* bpe_word for short words: a flat array of symbols with the rank of each
+ * symbol's pair with the next one; each step scans for the lowest rank
+ * (leftmost on ties), which beats a heap when n is small. */
+static bool bpe_small(const hearth_tokenizer *t, const uint8_t *w, size_t n,
+                      hearth_tok_scratch *sc, hearth_idvec *out) {
+    int32_t *sid = sc->sid, *rank = sc->prev, *res = sc->next;
+    for (size_t i = 0; i < n; i++) sid[i] = t->byte_id[w[i]];
+    for (size_t i = 0; i + 1 < n; i++)
+        rank[i] = (sid[i] < 0 || sid[i + 1] < 0) ? -1 : hearth_tok_merge(t, sid[i], sid[i + 1], &res[i]);
+    rank[n - 1] = -1;
+    for (;;) {
+        size_t best = n;
+        int32_t br = INT32_MAX;
+        for (size_t i = 0; i + 1 < n; i++)
+            if (rank[i] >= 0 && rank[i] < br) {
+                br = rank[i];
+                best = i;
+            }
+        if (best == n) break;
+        sid[best] = res[best];
+        /* Drop symbol best + 1. */
+        memmove(sid + best + 1, sid + best + 2, (n - best - 2) * sizeof *sid);
+        memmove(rank + best + 1, rank + best + 2, (n - best - 2) * sizeof *rank);
+        memmove(res + best + 1, res + best + 2, (n - best - 2) * sizeof *res);
+        n--;
+        rank[n - 1] = -1;
+        if (best > 0)
+            rank[best - 1] = sid[best - 1] < 0 ? -1
+                             : hearth_tok_merge(t, sid[best - 1], sid[best], &res[best - 1]);
+        if (best + 1 < n)
+            rank[best] = sid[best + 1] < 0 ? -1
+                         : hearth_tok_merge(t, sid[best], sid[best + 1], &res[best]);
+        else
+            rank[best] = -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (sid[i] >= 0 && !hearth_idvec_push(out, sid[i])) return false;
+    return true;
+}
+
 /* Merges the bytes w[0..n) into tokens appended to out. */
 static bool bpe_word(const hearth_tokenizer *t, const uint8_t *w, size_t n, hearth_tok_scratch *sc,
                      hearth_idvec *out) {
@@ -126,6 +166,7 @@ static bool bpe_word(const hearth_tokenizer *t, const uint8_t *w, size_t n, hear
         return id < 0 || hearth_idvec_push(out, id);
     }
     if (!sym_room(sc, n, sizeof(uint64_t))) return false;
+    if (n <= SMALL_WORD) return bpe_small(t, w, n, sc, out);
     int32_t *sid = sc->sid, *prev = sc->prev, *next = sc->next;
     for (size_t i = 0; i < n; i++) {
         sid[i] = t->byte_id[w[i]];
@@ -161,13 +202,18 @@ static bool bpe_word(const hearth_tokenizer *t, const uint8_t *w, size_t n, hear
  * allocation failure. */
 static int cache_get(hearth_tok_scratch *sc, const uint8_t *w, size_t n, uint64_t hash,
                      hearth_idvec *out) {
-    if (!sc->ckey) return 0;
+    if (!sc->cache) return 0;
     for (uint32_t h = (uint32_t)hash & sc->cmask;; h = (h + 1) & sc->cmask) {
-        if (sc->ckey[h] == 0) return 0;
-        if (sc->ckey[h] == hash && !memcmp(sc->cbytes + sc->coff[h], w, n) &&
-            sc->cbytes[sc->coff[h] + n] == 0xFF) {
-            for (uint32_t k = 0; k < sc->cn[h]; k++)
-                if (!hearth_idvec_push(out, sc->cids.v[sc->cpos[h] + k])) return -1;
+        const struct hearth_tok_cache_ent *e = &sc->cache[h];
+        if (e->hash == 0) return 0;
+        if (e->hash == hash && e->len == n && !memcmp(sc->cbytes + e->off, w, n)) {
+            if (out->n + e->n > out->cap) {
+                for (uint32_t k = 0; k < e->n; k++)
+                    if (!hearth_idvec_push(out, sc->cids.v[e->pos + k])) return -1;
+            } else {
+                memcpy(out->v + out->n, sc->cids.v + e->pos, e->n * sizeof(int32_t));
+                out->n += e->n;
+            }
             return 1;
         }
     }
@@ -176,24 +222,17 @@ static int cache_get(hearth_tok_scratch *sc, const uint8_t *w, size_t n, uint64_
 /* Remembers w -> ids; silently gives up when memory is short. */
 static void cache_put(hearth_tok_scratch *sc, const uint8_t *w, size_t n, uint64_t hash,
                       const int32_t *ids, size_t nid) {
-    if (!sc->ckey) {
-        uint32_t cap = 1 << 14;
-        sc->ckey = hearth_calloc(cap, sizeof(uint64_t));
-        sc->cpos = hearth_malloc(cap * sizeof(uint32_t));
-        sc->cn = hearth_malloc(cap * sizeof(uint32_t));
-        sc->coff = hearth_malloc(cap * sizeof(uint32_t));
-        if (!sc->ckey || !sc->cpos || !sc->cn || !sc->coff) {
-            hearth_free(sc->ckey);
-            sc->ckey = NULL;
-            return;
-        }
+    if (!sc->cache) {
+        /* Sized to the text: about one entry per 4 bytes, 256..2^17. */
+        uint32_t cap = 256;
+        while (cap < (1u << 17) && cap < sc->text_len / 4) cap <<= 1;
+        sc->cache = hearth_calloc(cap, sizeof *sc->cache);
+        if (!sc->cache) return;
         sc->cmask = cap - 1;
     }
     if (sc->cused * 2 >= sc->cmask) return; /* full enough: stop adding */
-    /* Word bytes followed by 0xFF, a byte no UTF-8 text has, as terminator
-     * (so "ab" does not match a stored "abc"). */
-    if (sc->ncbytes + n + 1 > UINT32_MAX || sc->cids.n + nid > UINT32_MAX) return;
-    if (!grow((void **)&sc->cbytes, &sc->cap_cbytes, sc->ncbytes + n + 1, 1)) return;
+    if (sc->ncbytes + n > UINT32_MAX || sc->cids.n + nid > UINT32_MAX) return;
+    if (!grow((void **)&sc->cbytes, &sc->cap_cbytes, sc->ncbytes + n, 1)) return;
     size_t pos0 = sc->cids.n;
     for (size_t k = 0; k < nid; k++)
         if (!hearth_idvec_push(&sc->cids, ids[k])) {
@@ -201,14 +240,15 @@ static void cache_put(hearth_tok_scratch *sc, const uint8_t *w, size_t n, uint64
             return;
         }
     uint32_t h = (uint32_t)hash & sc->cmask;
-    while (sc->ckey[h]) h = (h + 1) & sc->cmask;
+    while (sc->cache[h].hash) h = (h + 1) & sc->cmask;
     memcpy(sc->cbytes + sc->ncbytes, w, n);
-    sc->cbytes[sc->ncbytes + n] = 0xFF;
-    sc->ckey[h] = hash ? hash : 1;
-    sc->coff[h] = (uint32_t)sc->ncbytes;
-    sc->cpos[h] = (uint32_t)pos0;
-    sc->cn[h] = (uint32_t)nid;
-    sc->ncbytes += n + 1;
+    struct hearth_tok_cache_ent *e = &sc->cache[h];
+    e->hash = hash;
+    e->off = (uint32_t)sc->ncbytes;
+    e->len = (uint32_t)n;
+    e->pos = (uint32_t)pos0;
+    e->n = (uint32_t)nid;
+    sc->ncbytes += n;
     sc->cused++;
 }
 
@@ -243,6 +283,7 @@ static bool encode_piece(const hearth_tokenizer *t, const uint8_t *w, size_t n,
 bool hearth_bpe_encode(const hearth_tokenizer *t, const uint8_t *s, size_t n,
                        hearth_tok_scratch *sc, hearth_idvec *out) {
     if (n == 0) return true;
+    sc->text_len = n;
     if (n > sc->cap_cps) {
         size_t c = sc->cap_cps ? sc->cap_cps : 256;
         while (c < n) c *= 2;

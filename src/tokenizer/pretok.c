@@ -11,7 +11,12 @@
 
 #include <string.h>
 
-typedef uint32_t (*matcher)(const uint32_t *c, uint32_t i, uint32_t e);
+/* A matcher may set *next (preset to i + 1) further on when it knows that
+ * no match starts before it. */
+typedef uint32_t (*matcher)(const uint32_t *c, uint32_t i, uint32_t e, uint32_t *next);
+#define MATCHER(name) \
+    static uint32_t name(const uint32_t *c, uint32_t i, uint32_t e, \
+                         uint32_t *next __attribute__((unused)))
 
 static inline unsigned fl(uint32_t c) { return hearth_uc_flags(c); }
 static inline bool is_l(uint32_t c) { return fl(c) & HEARTH_UC_L; }
@@ -25,7 +30,8 @@ static inline bool is_other(uint32_t c) {
 static inline bool is_crlf(uint32_t c) { return c == '\r' || c == '\n'; }
 static inline uint32_t ascii_lower(uint32_t c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
-static uint32_t run(const uint32_t *c, uint32_t j, uint32_t e, bool (*pred)(uint32_t)) {
+static inline __attribute__((always_inline)) uint32_t run(const uint32_t *c, uint32_t j, uint32_t e,
+                                                        bool (*pred)(uint32_t)) {
     while (j < e && pred(c[j])) j++;
     return j;
 }
@@ -54,7 +60,7 @@ static uint32_t ws_tail(const uint32_t *c, uint32_t i, uint32_t e) {
 
 /* GPT-2:
  * 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+ */
-static uint32_t m_gpt2(const uint32_t *c, uint32_t i, uint32_t e) {
+MATCHER(m_gpt2) {
     uint32_t x = c[i];
     if (x == '\'') {
         uint32_t n = contraction(c, i, e, false);
@@ -106,28 +112,28 @@ static uint32_t m_llama3_n(const uint32_t *c, uint32_t i, uint32_t e, uint32_t n
     }
     return 0;
 }
-static uint32_t m_llama3(const uint32_t *c, uint32_t i, uint32_t e) { return m_llama3_n(c, i, e, 3); }
-static uint32_t m_qwen2(const uint32_t *c, uint32_t i, uint32_t e) { return m_llama3_n(c, i, e, 1); }
+MATCHER(m_llama3) { return m_llama3_n(c, i, e, 3); }
+MATCHER(m_qwen2) { return m_llama3_n(c, i, e, 1); }
 
 /* [\r\n] */
-static uint32_t m_crlf(const uint32_t *c, uint32_t i, uint32_t e) {
+MATCHER(m_crlf) {
     (void)e;
     return is_crlf(c[i]) ? 1 : 0;
 }
 
 /* \p{N} */
-static uint32_t m_digit1(const uint32_t *c, uint32_t i, uint32_t e) {
+MATCHER(m_digit1) {
     (void)e;
     return is_n(c[i]) ? 1 : 0;
 }
 
 /* \p{N}+ */
-static uint32_t m_digits(const uint32_t *c, uint32_t i, uint32_t e) {
+MATCHER(m_digits) {
     return is_n(c[i]) ? run(c, i + 1, e, is_n) - i : 0;
 }
 
 /* [0-9][0-9][0-9] */
-static uint32_t m_ascii_digit3(const uint32_t *c, uint32_t i, uint32_t e) {
+MATCHER(m_ascii_digit3) {
     if (e - i < 3) return 0;
     for (uint32_t j = i; j < i + 3; j++)
         if (c[j] < '0' || c[j] > '9') return 0;
@@ -135,19 +141,19 @@ static uint32_t m_ascii_digit3(const uint32_t *c, uint32_t i, uint32_t e) {
 }
 
 /* \s?X+ for a class X that contains no white space. */
-static uint32_t opt_ws_run(const uint32_t *c, uint32_t i, uint32_t e, bool (*x)(uint32_t)) {
+static inline __attribute__((always_inline)) uint32_t opt_ws_run(const uint32_t *c, uint32_t i, uint32_t e, bool (*x)(uint32_t)) {
     uint32_t k = i + (is_ws(c[i]) ? 1 : 0);
     if (k < e && x(c[k])) return run(c, k + 1, e, x) - i;
     return 0;
 }
 
 /* \s?\p{L}+ */
-static uint32_t m_ws_letters(const uint32_t *c, uint32_t i, uint32_t e) {
+MATCHER(m_ws_letters) {
     return opt_ws_run(c, i, e, is_l);
 }
 
 /* \s?\p{P}+ */
-static uint32_t m_ws_punct(const uint32_t *c, uint32_t i, uint32_t e) {
+MATCHER(m_ws_punct) {
     return opt_ws_run(c, i, e, is_p);
 }
 
@@ -201,20 +207,23 @@ static bool is_dsk_cjk(uint32_t c) {
            (c >= 0xAC00 && c <= 0xD7FF);
 }
 
-static uint32_t m_dsk_letters(const uint32_t *c, uint32_t i, uint32_t e) {
+MATCHER(m_dsk_letters) {
     return opt_ws_run(c, i, e, is_dsk_letter);
 }
-static uint32_t m_dsk_punct(const uint32_t *c, uint32_t i, uint32_t e) {
+MATCHER(m_dsk_punct) {
     return opt_ws_run(c, i, e, is_dsk_punct);
 }
-/* \s+$ */
-static uint32_t m_ws_end(const uint32_t *c, uint32_t i, uint32_t e) {
+/* \s+$: a white-space run matches only if it reaches the end; when it does
+ * not, no position inside it can match either, so skip it whole. */
+MATCHER(m_ws_end) {
     if (!is_ws(c[i])) return 0;
     uint32_t r = run(c, i + 1, e, is_ws);
-    return r == e ? r - i : 0;
+    if (r == e) return r - i;
+    *next = r;
+    return 0;
 }
 /* [一-龥ࠀ-一가-퟿]+ */
-static uint32_t m_dsk_cjk(const uint32_t *c, uint32_t i, uint32_t e) {
+MATCHER(m_dsk_cjk) {
     return is_dsk_cjk(c[i]) ? run(c, i + 1, e, is_dsk_cjk) - i : 0;
 }
 
@@ -223,7 +232,7 @@ static bool is_falcon_punct(uint32_t c) {
     return is_p(c) || c == '$' || c == '+' || c == '<' || c == '=' || c == '>' || c == '^' ||
            c == '~' || c == '|' || c == '`';
 }
-static uint32_t m_falcon_punct(const uint32_t *c, uint32_t i, uint32_t e) {
+MATCHER(m_falcon_punct) {
     return is_falcon_punct(c[i]) ? run(c, i + 1, e, is_falcon_punct) - i : 0;
 }
 
@@ -281,14 +290,15 @@ static uint32_t split_stage(matcher m, const uint32_t *c, uint32_t a, uint32_t b
                             uint32_t n_out) {
     uint32_t gap = a, i = a;
     while (i < b) {
-        uint32_t len = m(c, i, b);
+        uint32_t next = i + 1;
+        uint32_t len = m(c, i, b, &next);
         if (len) {
             if (gap < i) out[n_out++] = i;
             i += len;
             out[n_out++] = i;
             gap = i;
         } else {
-            i++;
+            i = next;
         }
     }
     if (gap < b) out[n_out++] = b;

@@ -60,8 +60,10 @@ struct hearth_tokenizer {
     int32_t *thash;  /* text -> id, open addressing, -1 empty */
     uint32_t thash_mask;
 
-    uint64_t *mkey;  /* (left << 32 | right) + 1, 0 empty */
-    int32_t *mrank, *mres;
+    struct hearth_tok_merge_ent {
+        uint64_t key; /* (left << 32 | right) + 1; 0: empty slot */
+        int32_t rank, res;
+    } *merges;       /* open addressing; one cache line per probe */
     uint32_t mmask;
 
     int32_t byte_id[256]; /* BPE: token of each byte's character; SPM: <0xNN> */
@@ -119,10 +121,13 @@ struct hearth_tok_scratch {
     uint8_t *esc; /* SPM: escaped text */
     size_t cap_esc;
     /* BPE word cache: piece bytes -> ids */
-    uint64_t *ckey;
-    uint32_t *cpos, *cn;   /* entry: hash, start in cids, count */
-    uint32_t *coff;        /* entry: start of the piece bytes in cbytes */
+    struct hearth_tok_cache_ent {
+        uint64_t hash;     /* 0: empty slot */
+        uint32_t pos, n;   /* ids: cids.v[pos .. pos + n) */
+        uint32_t off, len; /* piece bytes: cbytes[off .. off + len) */
+    } *cache;
     uint32_t cmask, cused;
+    size_t text_len; /* of the current call: sizes the cache */
     hearth_idvec cids;
     uint8_t *cbytes;
     size_t ncbytes, cap_cbytes;

@@ -25,11 +25,11 @@ static uint32_t byte_char(unsigned b) {
 static const char *const eog_texts[] = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
     "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>", "<|EOT|>",
-    "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+    "<\357\275\234end\342\226\201of\342\226\201sentence\357\275\234>",
 };
 static const char *const eot_texts[] = {
     "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<EOT>", "_<EOT>",
-    "<\xef\xbd\x9c" "end\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>",
+    "<\357\275\234end\342\226\201of\342\226\201sentence\357\275\234>",
 };
 
 void hearth_tokenizer_free(hearth_tokenizer *t) {
@@ -44,9 +44,7 @@ void hearth_tokenizer_free(hearth_tokenizer *t) {
     hearth_free(t->types);
     hearth_free(t->eog);
     hearth_free(t->thash);
-    hearth_free(t->mkey);
-    hearth_free(t->mrank);
-    hearth_free(t->mres);
+    hearth_free(t->merges);
     hearth_free(t->spec_ids);
     hearth_free(t->protect);
     hearth_free(t);
@@ -95,15 +93,15 @@ static inline uint32_t mhash(uint64_t key) {
 }
 
 int32_t hearth_tok_merge(const hearth_tokenizer *t, int32_t left, int32_t right, int32_t *res) {
-    if (!t->mkey) return -1;
+    if (!t->merges) return -1;
     uint64_t key = (((uint64_t)(uint32_t)left << 32) | (uint32_t)right) + 1;
     for (uint32_t h = mhash(key) & t->mmask;; h = (h + 1) & t->mmask) {
-        uint64_t k = t->mkey[h];
-        if (k == 0) return -1;
-        if (k == key) {
-            *res = t->mres[h];
-            return t->mrank[h];
+        const struct hearth_tok_merge_ent *e = &t->merges[h];
+        if (e->key == key) {
+            *res = e->res;
+            return e->rank;
         }
+        if (e->key == 0) return -1;
     }
 }
 
@@ -111,11 +109,12 @@ int32_t hearth_tok_merge(const hearth_tokenizer *t, int32_t left, int32_t right,
 static bool merge_insert(hearth_tokenizer *t, int32_t left, int32_t right, int32_t rank, int32_t res) {
     uint64_t key = (((uint64_t)(uint32_t)left << 32) | (uint32_t)right) + 1;
     for (uint32_t h = mhash(key) & t->mmask;; h = (h + 1) & t->mmask) {
-        if (t->mkey[h] == key) return false;
-        if (t->mkey[h] == 0) {
-            t->mkey[h] = key;
-            t->mrank[h] = rank;
-            t->mres[h] = res;
+        struct hearth_tok_merge_ent *e = &t->merges[h];
+        if (e->key == key) return false;
+        if (e->key == 0) {
+            e->key = key;
+            e->rank = rank;
+            e->res = res;
             return true;
         }
     }
@@ -229,10 +228,8 @@ static hearth_status build_merges(hearth_tokenizer *t, const hearth_tok_src *s, 
                            s->n_merges);
     uint32_t cap = pow2_at_least(s->n_merges * 2);
     t->mmask = cap - 1;
-    t->mkey = hearth_calloc(cap, sizeof(uint64_t));
-    t->mrank = hearth_malloc(sizeof(int32_t) * cap);
-    t->mres = hearth_malloc(sizeof(int32_t) * cap);
-    if (!t->mkey || !t->mrank || !t->mres)
+    t->merges = hearth_calloc(cap, sizeof *t->merges);
+    if (!t->merges)
         return HEARTH_FAIL(err, HEARTH_E_NOMEM, "tokenizer: out of memory for merges");
     char *buf = hearth_malloc(HEARTH_TOK_MAX_TOKEN_LEN);
     if (!buf) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "tokenizer: out of memory for merges");

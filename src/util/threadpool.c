@@ -1,12 +1,18 @@
 /*
  * threadpool.c: persistent fork-join pool (see threadpool.h).
  *
- * Protocol: the caller publishes (fn, arg), then bumps `gen`. Each worker
- * waits until gen differs from the last one it served, runs its share and
- * increments `done`. The caller runs share 0 and spins until done == nth-1.
- * A worker that has spun SPIN_ITERS times without news sleeps on `cv`; the
- * caller only takes the mutex to wake it when `sleepers` is non-zero. Both
- * sides use sequentially consistent atomics for gen/sleepers so that either
+ * Protocol. `state` packs the run's generation (high 32 bits), a CLOSED bit
+ * and the number of workers that joined the run (low bits). The caller
+ * publishes (fn, arg) and opens generation g+1; a worker that sees the new
+ * generation joins with a CAS (only while the run is open), runs fn and
+ * counts itself in `done`. The caller runs fn itself, then closes the run
+ * and waits only for the workers that joined. Tasks take their work from a
+ * shared counter, so a worker that is descheduled when a run starts (likely
+ * on a busy machine) is simply left out instead of stalling the run.
+ *
+ * Waiting: a worker spins SPIN_ITERS times for the next generation, then
+ * sleeps on `cv`; the caller takes the mutex only when `sleepers` is
+ * non-zero. Sequentially consistent atomics on state/sleepers ensure either
  * the caller sees the sleeper or the sleeper sees the new generation.
  */
 #include "util/threadpool.h"
@@ -26,7 +32,13 @@
 #define CPU_RELAX() ((void)0)
 #endif
 
-enum { SPIN_ITERS = 1 << 14 };
+/* About 50-100 us of spinning: longer than the gap between two runs of a
+ * decode step, shorter than a scheduler tick. */
+enum { SPIN_ITERS = 1 << 11 };
+
+#define ST_CLOSED ((uint64_t)1 << 31)
+#define ST_JOINED_MASK (ST_CLOSED - 1)
+#define ST_GEN(s) ((uint32_t)((s) >> 32))
 
 typedef struct {
     hearth_threadpool *pool;
@@ -39,7 +51,7 @@ struct hearth_threadpool {
     worker *workers; /* nth - 1 */
     hearth_task_fn fn;
     void *arg;
-    atomic_uint gen;
+    _Atomic uint64_t state;
     atomic_int done;
     atomic_int sleepers;
     atomic_bool stop;
@@ -50,35 +62,36 @@ struct hearth_threadpool {
 static void *worker_main(void *vp) {
     worker *w = vp;
     hearth_threadpool *p = w->pool;
-    unsigned seen = 0;
+    uint32_t seen = 0;
     for (;;) {
-        unsigned g;
+        uint64_t s;
         int spins = 0;
-        while ((g = atomic_load(&p->gen)) == seen && !atomic_load(&p->stop)) {
+        while (ST_GEN(s = atomic_load(&p->state)) == seen && !atomic_load(&p->stop)) {
             if (++spins < SPIN_ITERS) {
                 CPU_RELAX();
                 continue;
             }
             pthread_mutex_lock(&p->mu);
             atomic_fetch_add(&p->sleepers, 1);
-            while (atomic_load(&p->gen) == seen && !atomic_load(&p->stop))
+            while (ST_GEN(atomic_load(&p->state)) == seen && !atomic_load(&p->stop))
                 pthread_cond_wait(&p->cv, &p->mu);
             atomic_fetch_sub(&p->sleepers, 1);
             pthread_mutex_unlock(&p->mu);
             spins = 0;
         }
         if (atomic_load(&p->stop)) return NULL;
-        seen = g;
+        seen = ST_GEN(s);
+        /* join the run while it is open */
+        bool joined = false;
+        while (ST_GEN(s) == seen && !(s & ST_CLOSED)) {
+            if (atomic_compare_exchange_weak(&p->state, &s, s + 1)) {
+                joined = true;
+                break;
+            }
+        }
+        if (!joined) continue;
         p->fn(p->arg, w->ith, p->nth);
         atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
-    }
-}
-
-static void wake_all(hearth_threadpool *p) {
-    if (atomic_load(&p->sleepers) > 0) {
-        pthread_mutex_lock(&p->mu);
-        pthread_cond_broadcast(&p->cv);
-        pthread_mutex_unlock(&p->mu);
     }
 }
 
@@ -89,7 +102,7 @@ hearth_status hearth_threadpool_new(int n_threads, hearth_threadpool **out, hear
     hearth_threadpool *p = hearth_calloc(1, sizeof *p);
     if (!p) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "thread pool: out of memory");
     p->nth = n_threads;
-    atomic_init(&p->gen, 0);
+    atomic_init(&p->state, 0);
     atomic_init(&p->done, 0);
     atomic_init(&p->sleepers, 0);
     atomic_init(&p->stop, false);
@@ -98,6 +111,7 @@ hearth_status hearth_threadpool_new(int n_threads, hearth_threadpool **out, hear
     if (n_threads > 1) {
         p->workers = hearth_calloc((size_t)n_threads - 1, sizeof *p->workers);
         if (!p->workers) {
+            p->nth = 1;
             hearth_threadpool_free(p);
             return HEARTH_FAIL(err, HEARTH_E_NOMEM, "thread pool: out of memory");
         }
@@ -138,13 +152,18 @@ void hearth_threadpool_run(hearth_threadpool *p, hearth_task_fn fn, void *arg) {
     p->fn = fn;
     p->arg = arg;
     atomic_store(&p->done, 0);
-    atomic_fetch_add(&p->gen, 1); /* publishes fn/arg (seq_cst) */
-    wake_all(p);
+    uint64_t s = atomic_load(&p->state);
+    atomic_store(&p->state, (uint64_t)(ST_GEN(s) + 1) << 32); /* open, nobody joined */
+    if (atomic_load(&p->sleepers) > 0) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+    }
     fn(arg, 0, p->nth);
+    int joined = (int)(atomic_fetch_or(&p->state, ST_CLOSED) & ST_JOINED_MASK);
     int spins = 0;
-    while (atomic_load_explicit(&p->done, memory_order_acquire) != p->nth - 1) {
-        /* On an oversubscribed machine a worker may be descheduled: yield
-         * rather than burn its core. */
+    while (atomic_load_explicit(&p->done, memory_order_acquire) != joined) {
+        /* a joined worker was descheduled mid-task: give it the core */
         if (++spins < SPIN_ITERS) CPU_RELAX();
         else sched_yield();
     }

@@ -1,9 +1,10 @@
 /*
  * threadpool.h: a persistent pool of worker threads for the forward pass.
  *
- * hearth_threadpool_run(pool, fn, arg) calls fn(arg, ith, nth) once on each
- * of the nth threads (the caller is thread 0) and returns when all calls have
- * returned: a fork-join with one barrier at the end. Workers spin briefly on
+ * hearth_threadpool_run(pool, fn, arg) calls fn(arg, ith, nth) on the
+ * caller (thread 0) and on the workers that are ready to join, and returns
+ * when all those calls have returned: a fork-join with one barrier at the
+ * end, in which a descheduled worker never holds the others up. Workers spin briefly on
  * a generation counter between runs (a decode step issues hundreds of short
  * runs, and a futex wake costs more than the work), then sleep on a condition
  * variable so an idle context burns no CPU.
@@ -30,8 +31,13 @@ void hearth_threadpool_free(hearth_threadpool *p);
 /* Number of threads including the caller. */
 int hearth_threadpool_size(const hearth_threadpool *p);
 
-/* Runs fn(arg, ith, nth) on every thread, ith in [0, nth), the caller taking
- * ith 0, and waits for all. One thread per pool at a time. */
+/* Runs fn(arg, ith, nth) on the caller (ith 0) and on every worker that
+ * joins while the caller is busy with its own call, and returns when all of
+ * them have returned. A worker that is not running at the time may be left
+ * out, so fn must take its work from a shared counter (never split it by
+ * ith): the caller's call alone must be able to do everything. ith is
+ * unique among the calls of one run (use it for per-thread scratch). One
+ * thread per pool at a time. */
 void hearth_threadpool_run(hearth_threadpool *p, hearth_task_fn fn, void *arg);
 
 #endif

@@ -5,6 +5,7 @@
 #include "test.h"
 
 #include "hearth.h"
+#include "util/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,28 @@ int main(void) {
     CHECK(hearth_settings_load(&s, &err) == HEARTH_E_FORMAT);
     CHECK(s == NULL);
     CHECKF(strstr(err.msg, "line 2") && strstr(err.msg, cfg), "%s", err.msg);
+
+    /* Allocation failures: every one is reported as HEARTH_E_NOMEM, never a
+     * crash or a half-made handle (ASan checks for leaks). */
+    write_cfg("model = a\nthreads = 2\n");
+    for (long n = 1;; n++) {
+        hearth_alloc_fail_after(n);
+        s = NULL;
+        hearth_status st = hearth_settings_load(&s, &err);
+        if (st == HEARTH_OK) {
+            st = hearth_settings_set(s, "temp", "0.5", &err);
+            if (st == HEARTH_OK) {
+                long made = hearth_alloc_fail_after(0);
+                hearth_settings_free(s);
+                if (made < n) break; /* the nth allocation never came: all covered */
+                continue;
+            }
+            hearth_settings_free(s);
+        }
+        hearth_alloc_fail_after(0);
+        CHECK_EQ_INT(st, HEARTH_E_NOMEM);
+        if (n > 100000) break;
+    }
 
     unlink(cfg);
     rmdir(dir);

@@ -4,7 +4,7 @@
 One small bad file per rejection path of the GGUF reader (bad_*.gguf), a few
 valid but unusual files (good_*.gguf: v2, nested arrays, no padding after a
 vocab-only header, ...), and the manifest gguf_cases.tsv that
-tests/gguf/test_gguf_bad.c reads:
+tests/gguf/test_gguf_parse.c reads:
 
     file <TAB> expected status (OK, FORMAT, UNSUPPORTED, LIMIT) <TAB> text the
     error message must contain (empty for OK)

@@ -350,7 +350,50 @@ static void test_alloc_failures(void) {
     }
 }
 
+/* Allocation failures inside the writer: every call reports NOMEM or
+ * succeeds, nothing leaks (checked by the ASan build) or crashes. */
+static void test_writer_alloc_failures(void) {
+    float x[32] = {0};
+    int64_t ne[] = {32};
+    const char *strs2[] = {"a", "b"};
+    int done = 0;
+    for (long n = 1; n < 200 && !done; n++) {
+        hearth_error err;
+        hearth_alloc_fail_after(n);
+        hearth_gguf_writer *w = hearth_gguf_writer_new();
+        int nomem = 0;
+        if (w) {
+            hearth_status st[6];
+            st[0] = hearth_gguf_writer_set_u32(w, "a", 1, &err);
+            st[1] = hearth_gguf_writer_set_str(w, "b", "text", &err);
+            st[2] = hearth_gguf_writer_set_arr(w, "c", HEARTH_GGUF_FLOAT32, x, 32, &err);
+            st[3] = hearth_gguf_writer_set_arr_str(w, "d", strs2, NULL, 2, &err);
+            st[4] = hearth_gguf_writer_add_tensor(w, "t", HEARTH_TYPE_F32, 1, ne, x, 128, &err);
+            void *buf = NULL;
+            size_t len;
+            st[5] = hearth_gguf_writer_write_buffer(w, &buf, &len, &err);
+            for (int i = 0; i < 6; i++) {
+                CHECKF(st[i] == HEARTH_OK || st[i] == HEARTH_E_NOMEM, "n=%ld call %d: %d", n, i,
+                       st[i]);
+                nomem += st[i] == HEARTH_E_NOMEM;
+            }
+            if (!st[5]) CHECK(buf != NULL);
+            hearth_free(buf);
+            hearth_gguf_writer_free(w);
+        } else {
+            nomem = 1;
+        }
+        long made = hearth_alloc_fail_after(0);
+        if (!nomem) {
+            CHECK(made < n);
+            done = 1;
+        }
+    }
+    CHECK(done);
+}
+
 int main(void) {
+    test_writer_alloc_failures();
     test_round_trip(0);
     test_round_trip(32);
     test_round_trip(64);

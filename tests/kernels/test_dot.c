@@ -70,10 +70,11 @@ static void make_problem(problem *p, const hearth_type_traits *tt, const dot_cas
     p->n = n, p->nrows = nrows, p->ncols = ncols;
     size_t rs = hearth_type_row_size(dc->t, n);
     p->ws = rs + 8; /* rows not back to back (alignment stays natural, as dot.h asks) */
-    p->w = calloc((size_t)nrows, p->ws);
+    /* exact sizes (no slack after the last row) so ASan sees any over-read */
+    p->w = calloc(1, (size_t)(nrows - 1) * p->ws + rs);
     p->wf = malloc((size_t)(nrows * n) * sizeof(float));
     p->as = ref->act_row_size(n) + 12;
-    p->act = calloc((size_t)ncols, p->as);
+    p->act = calloc(1, (size_t)(ncols - 1) * p->as + ref->act_row_size(n));
     p->x = malloc((size_t)(ncols * n) * sizeof(float));
     REQUIRE(p->w && p->wf && p->act && p->x);
     float *tmp = malloc((size_t)n * sizeof(float));
@@ -158,22 +159,22 @@ static void run_case(const dot_case *dc, hearth_dot_impl impl) {
     CHECK_EQ_INT(k->act_type, ref->act_type);
     const hearth_type_traits *at = hearth_type_traits_get(ref->act_type);
     if (ref->act_type == HEARTH_TYPE_Q8_1) at = NULL; /* not a table type */
-    static const int64_t lens32[] = {32, 64, 96, 224, 896, 32 * 37};
+    static const int64_t lens32[] = {32, 64, 96, 224, 896, 32 * 37, 32 * 520}; /* 520 blocks: past ACT_CHUNK */
     static const int64_t lensK[] = {256, 512, 1024, 4864};
     static const int64_t lensF[] = {1, 7, 8, 15, 17, 33, 100, 896};
     const int64_t *lens = tt->blck_size == 1 ? lensF : tt->blck_size == 32 ? lens32 : lensK;
-    int nlens = tt->blck_size == 1 ? 8 : tt->blck_size == 32 ? 6 : 4;
+    int nlens = tt->blck_size == 1 ? 8 : tt->blck_size == 32 ? 7 : 4;
     err_stat st = {0, 0};
     char what[96];
     for (int raw = 0; raw < 2; raw++)
         for (int li = 0; li < nlens; li++) {
             int64_t n = lens[li];
-            int64_t nrows = (li % 2) ? 70 : 9; /* 70 crosses the gemm row chunk */
-            int64_t ncols = 11;                /* 2 tiles of 4 and 3 left over */
+            int64_t nrows = (li % 2 && n < 4096) ? 70 : 9; /* 70 crosses the gemm row chunk */
+            int64_t ncols = n >= 4096 ? 5 : 11; /* tiles of 4 and some left over */
             problem p;
             make_problem(&p, tt, dc, ref, n, nrows, ncols, raw);
             /* quantize_act: same bytes as the reference */
-            uint8_t *a2 = calloc(1, p.as);
+            uint8_t *a2 = calloc(1, ref->act_row_size(n));
             REQUIRE(a2);
             k->quantize_act(p.x, a2, n);
             CHECKF(!memcmp(a2, p.act, ref->act_row_size(n)), "%s/%s quantize_act differs", tt->name,

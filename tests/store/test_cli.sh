@@ -42,6 +42,9 @@ out=$(H tasks add --json "json task" --tag x)
 ok "add --json prints the task" has "$out" '"title":"json task"'
 ok "add --json has tags" has "$out" '"tags":["x"]'
 H tasks rm 4 >/dev/null
+out=$(H tasks add --json --tag t -- -5 degrees --tag)
+ok "-- ends the options" has "$out" '"title":"-5 degrees --tag","notes":""'
+H tasks rm 5 >/dev/null
 
 # --- tasks list and filters ---
 out=$(H tasks list)
@@ -92,6 +95,7 @@ H tasks done 99 2>/dev/null; ok "done unknown id exits 1" eq "$?" 1
 H tasks 2>/dev/null; ok "no subcommand" eq "$?" 2
 H tasks frobnicate 2>/dev/null; ok "unknown subcommand" eq "$?" 2
 H tasks add 2>/dev/null; ok "add without title" eq "$?" 2
+H tasks add -5 degrees 2>/dev/null; ok "dash title without --" eq "$?" 2
 H tasks add x --due tomorrow 2>/dev/null; ok "bad date" eq "$?" 2
 H tasks add x --due 2026-02-30 2>/dev/null; ok "impossible date" eq "$?" 2
 H tasks add x --priority very 2>/dev/null; ok "bad priority" eq "$?" 2

@@ -82,6 +82,16 @@ static void test_pragmas(void) {
     CHECK_EQ_INT(sqlite3_column_int(q, 0), 1);
     sqlite3_finalize(q);
     hearth_store_free(s);
+    /* sync_full = false: NORMAL */
+    hearth_store_params p = hearth_store_default_params();
+    p.path = path;
+    p.sync_full = false;
+    REQUIRE(hearth_store_open(&p, &s, NULL) == HEARTH_OK);
+    REQUIRE(sqlite3_prepare_v2(s->db, "PRAGMA synchronous", -1, &q, NULL) == SQLITE_OK);
+    REQUIRE(sqlite3_step(q) == SQLITE_ROW);
+    CHECK_EQ_INT(sqlite3_column_int(q, 0), 1);
+    sqlite3_finalize(q);
+    hearth_store_free(s);
 }
 
 /* A database built at version 1 (an older hearth) is upgraded on open and
@@ -161,6 +171,42 @@ static void test_newer_refused(void) {
     CHECK_EQ_INT(tu_sql_int(path, "PRAGMA user_version"), HEARTH_STORE_SCHEMA_VERSION + 1);
     free(before);
     free(after);
+}
+
+/* The same for a newer database still in WAL mode, with its log not yet
+ * folded in: the database file and the log both stay as they were. */
+static void test_newer_wal_refused(void) {
+    const char *path = tu_path("newer-wal.db");
+    hearth_store *s = tu_open(path);
+    hearth_store_free(s);
+    sqlite3 *db;
+    REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+    char sql[96];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d; CREATE TABLE newer_feature(x);",
+             HEARTH_STORE_SCHEMA_VERSION + 5);
+    /* keep the log: no checkpoint when this connection closes */
+    CHECK(sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    char wal[1100];
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    size_t n0, n1, w0, w1;
+    char *before = slurp(path, &n0), *wbefore = slurp(wal, &w0);
+    REQUIRE(before && wbefore && w0 > 0);
+    hearth_store_params p = hearth_store_default_params();
+    p.path = path;
+    hearth_error e;
+    s = NULL;
+    CHECK(hearth_store_open(&p, &s, &e) == HEARTH_E_UNSUPPORTED && s == NULL);
+    CHECK(strstr(e.msg, "newer") != NULL);
+    char *after = slurp(path, &n1), *wafter = slurp(wal, &w1);
+    CHECK(after && n0 == n1 && memcmp(before, after, n0) == 0);
+    CHECK(wafter && w0 == w1 && memcmp(wbefore, wafter, w0) == 0);
+    free(before);
+    free(after);
+    free(wbefore);
+    free(wafter);
 }
 
 static void test_foreign_refused(void) {
@@ -254,6 +300,7 @@ int main(void) {
     test_pragmas();
     test_upgrade();
     test_newer_refused();
+    test_newer_wal_refused();
     test_foreign_refused();
     test_two_handles();
     return test_done();

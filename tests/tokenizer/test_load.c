@@ -1,10 +1,14 @@
 /*
  * test_load.c: building tokenizers from small hand-made GGUF files in
  * memory: BPE merge order on a toy vocabulary, SPM scores and byte
- * fallback, and every load error (each names what is wrong).
+ * fallback, every load error (each names what is wrong), and the
+ * allocation-failure sweep (every allocation of load, tokenize and
+ * detokenize made to fail in turn: a clean HEARTH_E_NOMEM, no leak).
  */
 #include "test.h"
 #include "tok_util.h"
+
+#include "util/alloc.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -77,7 +81,7 @@ static size_t tokenize(const hearth_tokenizer *t, const char *s, int32_t *ids) {
 }
 
 /* "Ġ" is the byte-level character of the space. */
-static const char *const bpe_tokens[] = {"a", "b", "c", "\xc4\xa0", "bc", "ab", "abc", "\xc4\xa0" "a",
+static const char *const bpe_tokens[] = {"a", "b", "c", "\xc4\xa0", "bc", "ab", "abc", "\304\240a",
                                          "<|end|>"};
 static const int32_t bpe_types[] = {1, 1, 1, 1, 1, 1, 1, 1, 3};
 
@@ -109,12 +113,34 @@ static void toy_bpe(void) {
     CHECK(n == 1 && ids[0] == 0);
     CHECK_EQ_INT(hearth_token_bos(t), -1);
     hearth_tokenizer_free(t);
+
+    /* Llama 3 (llama-bpe) takes a piece that is a token whole, whatever the
+     * merges say; GPT-2 merges. */
+    const char *const merges3[] = {"a b", "\304\240 a"};
+    s.merges = merges3;
+    s.n_merges = 2;
+    REQUIRE(load(&s, &t, &err) == HEARTH_OK);
+    n = tokenize(t, "abc", ids);
+    CHECK(n == 2 && ids[0] == 5 && ids[1] == 2);
+    hearth_tokenizer_free(t);
+    s.pre = "llama-bpe";
+    REQUIRE(load(&s, &t, &err) == HEARTH_OK);
+    CHECK_STR(hearth_tokenizer_pre(t), "llama-bpe");
+    CHECK(hearth_tokenizer_add_bos(t) == false); /* no BOS id */
+    n = tokenize(t, "abc", ids);
+    CHECK(n == 1 && ids[0] == 6);
+    hearth_tokenizer_free(t);
+    s.pre = "qwen2";
+    REQUIRE(load(&s, &t, &err) == HEARTH_OK);
+    n = tokenize(t, "abc", ids);
+    CHECK(n == 2 && ids[0] == 5 && ids[1] == 2);
+    hearth_tokenizer_free(t);
 }
 
 static void toy_spm(void) {
     static const char *const tok[] = {"<unk>", "<s>", "</s>", "<0x41>", "<0xC3>", "<0xA9>",
-                                      "\xe2\x96\x81", "a", "b", "\xe2\x96\x81" "a", "ab",
-                                      "\xe2\x96\x81" "ab"};
+                                      "\xe2\x96\x81", "a", "b", "\342\226\201a", "ab",
+                                      "\342\226\201ab"};
     static const int32_t ty[] = {2, 3, 3, 6, 6, 6, 1, 1, 1, 1, 1, 1};
     static const float sc[] = {0, 0, 0, 0, 0, 0, -5, -1, -1, -2, -3, -1};
     spec s = {"llama", NULL, tok, 12, NULL, 0, ty, 12, sc, -1};
@@ -190,7 +216,92 @@ static void errors(void) {
     }
 }
 
+/* Runs load + tokenize + detokenize + stream on one GGUF image; returns the
+ * first failing status. */
+static hearth_status full_cycle(const hearth_gguf *g, const char *text) {
+    hearth_tokenizer *t = NULL;
+    hearth_status st = hearth_tokenizer_load(g, &t, NULL);
+    if (st) {
+        CHECK(t == NULL);
+        return st;
+    }
+    int32_t *ids = NULL;
+    size_t n = 0;
+    char *back = NULL;
+    size_t len;
+    hearth_detok *d = NULL;
+    if ((st = hearth_tokenize(t, text, strlen(text), true, true, &ids, &n, NULL))) goto out;
+    if ((st = hearth_detokenize(t, ids, n, false, &back, &len, NULL))) goto out;
+    if ((st = hearth_detok_new(t, false, true, &d, NULL))) goto out;
+    for (size_t i = 0; i < n; i++) {
+        const char *p;
+        size_t l;
+        if ((st = hearth_detok_push(d, ids[i], &p, &l, NULL))) goto out;
+    }
+out:
+    hearth_detok_free(d);
+    hearth_free(back);
+    hearth_free(ids);
+    hearth_tokenizer_free(t);
+    return st;
+}
+
+static void alloc_sweep(const char *model, const char *pre, const char *const *tokens, int nt,
+                        const char *const *merges, int nm, const int32_t *types,
+                        const float *scores, const char *text) {
+    spec s = {model, pre, tokens, nt, merges, nm, types, nt, scores, -1};
+    hearth_gguf_writer *w = hearth_gguf_writer_new();
+    REQUIRE(w != NULL);
+    REQUIRE(hearth_gguf_writer_set_str(w, "tokenizer.ggml.model", s.model, NULL) == 0);
+    if (pre) REQUIRE(hearth_gguf_writer_set_str(w, "tokenizer.ggml.pre", pre, NULL) == 0);
+    REQUIRE(hearth_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", tokens, NULL, (uint64_t)nt,
+                                           NULL) == 0);
+    if (nm)
+        REQUIRE(hearth_gguf_writer_set_arr_str(w, "tokenizer.ggml.merges", merges, NULL,
+                                               (uint64_t)nm, NULL) == 0);
+    REQUIRE(hearth_gguf_writer_set_arr(w, "tokenizer.ggml.token_type", HEARTH_GGUF_INT32, types,
+                                       (uint64_t)nt, NULL) == 0);
+    if (scores)
+        REQUIRE(hearth_gguf_writer_set_arr(w, "tokenizer.ggml.scores", HEARTH_GGUF_FLOAT32,
+                                           scores, (uint64_t)nt, NULL) == 0);
+    void *buf;
+    size_t len;
+    REQUIRE(hearth_gguf_writer_write_buffer(w, &buf, &len, NULL) == HEARTH_OK);
+    hearth_gguf_writer_free(w);
+    hearth_gguf *g;
+    REQUIRE(hearth_gguf_open_buffer(buf, len, &g, NULL) == HEARTH_OK);
+    REQUIRE(full_cycle(g, text) == HEARTH_OK);
+    int n_fail = 0;
+    for (long n = 1; n < 100000; n++) {
+        hearth_alloc_fail_after(n);
+        hearth_status st = full_cycle(g, text);
+        long made = hearth_alloc_fail_after(0);
+        /* Success with a failed allocation is fine for the optional word
+         * cache (tokenizing goes on without it); done once none failed. */
+        if (st == HEARTH_OK) {
+            if (made < n) break;
+            continue;
+        }
+        CHECKF(st == HEARTH_E_NOMEM, "%s: allocation %ld failing gives %s", model, n,
+               hearth_status_str(st));
+        n_fail++;
+    }
+    CHECK(n_fail > 5);
+    hearth_gguf_free(g);
+    hearth_free(buf);
+}
+
 int main(void) {
+    {
+        const char *const merges[] = {"a b", "b c", "ab c", "\xc4\xa0 a"};
+        alloc_sweep("gpt2", "gpt-2", bpe_tokens, 9, merges, 4, bpe_types, NULL,
+                    "abc abc<|end|> ab ca");
+        static const char *const tok[] = {"<unk>", "<s>", "</s>", "<0x41>", "\xe2\x96\x81",
+                                          "a", "b", "\342\226\201a"};
+        static const int32_t ty[] = {2, 3, 3, 6, 1, 1, 1, 1};
+        static const float sc[] = {0, 0, 0, 0, -5, -1, -1, -2};
+        alloc_sweep("llama", NULL, tok, 8, NULL, 0, ty, sc, "ab A</s>ba");
+    }
     toy_bpe();
     toy_spm();
     errors();

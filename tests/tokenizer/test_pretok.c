@@ -97,6 +97,42 @@ static void check_generated(void) {
     free(all);
 }
 
+/* The expected ids of llama-bpe, qwen2 and deepseek-r1-qwen (no vocabulary
+ * here) must at least be consistent with our splits: BPE never merges across
+ * pieces, so every string has at least as many tokens as pieces. */
+static void check_token_counts(const char *name, const char *pre_name) {
+    char path[9000];
+    snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf.inp", tok_vocab_dir(), name);
+    char *inp = tok_read_file(path, NULL);
+    snprintf(path, sizeof path, "%s/ggml-vocab-%s.gguf.out", tok_vocab_dir(), name);
+    char *outs = tok_read_file(path, NULL);
+    hearth_pre_kind pre;
+    REQUIRE(hearth_pre_find(pre_name, &pre));
+    int n_cases = 0;
+    const char *o = outs;
+    for (int i = 0; inp && outs; i++) {
+        size_t len;
+        const char *s = nth_case(inp, i, &len);
+        if (!s || !*o) break;
+        const char *eol = strchr(o, '\n');
+        if (!eol) eol = o + strlen(o);
+        size_t n_tok = 0;
+        for (const char *q = o; q < eol; q++)
+            if ((q == o || q[-1] == ' ') && *q != ' ') n_tok++;
+        char got[16384];
+        split_lens(pre, s, len, got, sizeof got);
+        size_t n_pieces = 0;
+        for (const char *q = got; *q; q++)
+            if (*q == ' ') n_pieces++;
+        CHECKF(n_tok >= n_pieces, "%s case %d: %zu tokens < %zu pieces", name, i, n_tok, n_pieces);
+        n_cases++;
+        o = *eol ? eol + 1 : eol;
+    }
+    CHECKF(n_cases > 30, "%s: %d cases", name, n_cases);
+    free(inp);
+    free(outs);
+}
+
 /* Hand-derived splits: pieces separated by '|' in want. */
 static void check_split(const char *pre_name, const char *text, const char *want) {
     hearth_pre_kind pre;
@@ -128,6 +164,9 @@ static void check_split(const char *pre_name, const char *text, const char *want
 
 int main(void) {
     check_generated();
+    check_token_counts("llama-bpe", "llama-bpe");
+    check_token_counts("qwen2", "qwen2");
+    check_token_counts("deepseek-r1-qwen", "deepseek-r1-qwen");
 
     /* GPT-2: contractions are lowercase only; a space joins the next word;
      * a white-space run before a word leaves its last space to the word (a

@@ -139,7 +139,7 @@ static void deepseek_coder(void) {
     n = tok(t, "a<|EOT|>", false, true, ids, 64);
     CHECK(n == 2 && ids[1] == eot);
     int32_t bos = hearth_token_bos(t);
-    n = tok(t, "<\xef\xbd\x9c" "begin\xe2\x96\x81of\xe2\x96\x81sentence\xef\xbd\x9c>", false, false, ids, 64);
+    n = tok(t, "<\357\275\234begin\342\226\201of\342\226\201sentence\357\275\234>", false, false, ids, 64);
     for (size_t i = 0; i < n; i++) CHECK(ids[i] != bos);
     hearth_tokenizer_free(t);
 }

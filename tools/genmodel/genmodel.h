@@ -13,6 +13,9 @@
  *              parallel
  *   model.c    metadata, tensor list, writing the file
  *
+ * Thread-safety: every function here may run on any thread (none keeps
+ * global state); gm_fill_tensor starts threads of its own.
+ *
  * Invariant: the output depends only on the configuration (never on the
  * thread count or the machine's timing): every row of every tensor draws from
  * its own PRNG stream seeded by (seed, tensor name, row index), and every
@@ -134,6 +137,7 @@ typedef struct gm_vocab gm_vocab;
  * a byte-level BPE vocabulary of cfg->n_vocab tokens for cfg->arch. On
  * success *out is owned (gm_vocab_free). */
 hearth_status gm_vocab_new(const gm_config *cfg, gm_vocab **out, hearth_error *err);
+/* NULL is a no-op. */
 void gm_vocab_free(gm_vocab *v);
 /* Number of tokens. */
 int64_t gm_vocab_n(const gm_vocab *v);

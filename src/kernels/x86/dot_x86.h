@@ -86,6 +86,15 @@ INLINE __m256i nibbles32(const uint8_t *qs) {
     return _mm256_and_si256(x, _mm256_set1_epi8(0x0F));
 }
 
+/* lane j = sum of the 8 lanes of p[j] */
+INLINE __m256i reduce8(const __m256i p[8]) {
+    __m256i h01 = _mm256_hadd_epi32(p[0], p[1]), h23 = _mm256_hadd_epi32(p[2], p[3]);
+    __m256i h45 = _mm256_hadd_epi32(p[4], p[5]), h67 = _mm256_hadd_epi32(p[6], p[7]);
+    __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
+                            _mm256_permute2x128_si256(h0123, h4567, 0x31));
+}
+
 /* ---- float weights (F32, F16, BF16) with F32 activations --------------------- */
 
 INLINE __m256 ld8_f32(const void *p) { return _mm256_loadu_ps((const float *)p); }
@@ -262,84 +271,68 @@ QX_1_TILE(q5_1, 24, unpack_q5_1)
 
 enum { Q8K_D = 0, Q8K_QS = 4, Q8K_BSUMS = 4 + QK_K, Q8K_SIZE = 292 };
 
-/* 8 scales and 8 mins (6 bits each) of a Q4_K/Q5_K block, as bytes. */
-INLINE void k4_scales(const uint8_t *s12, uint8_t sc[8], uint8_t m[8]) {
-    uint32_t u[3], o[4];
+/* 8 scales and 8 mins (6 bits each) of a Q4_K/Q5_K block, as int32 lanes.
+ * Built from registers (see q3_scales on store forwarding). */
+INLINE void k4_scales(const uint8_t *s12, __m256i *sc32, __m256i *mn32) {
+    uint32_t u[3];
     memcpy(u, s12, 12);
     const uint32_t km1 = 0x3f3f3f3f, km2 = 0x0f0f0f0f, km3 = 0x03030303;
-    o[0] = u[0] & km1;
-    o[1] = (u[2] & km2) | (((u[0] >> 6) & km3) << 4);
-    o[2] = u[1] & km1;
-    o[3] = ((u[2] >> 4) & km2) | (((u[1] >> 6) & km3) << 4);
-    memcpy(sc, o, 8);
-    memcpy(m, o + 2, 8);
-}
-
-/* sum_j mins[j] * (bsums[2j] + bsums[2j+1]) as 4 int32 lanes. */
-INLINE __m128i k4_min_dot(const uint8_t m[8], const uint8_t *bsums) {
-    uint64_t m8;
-    memcpy(&m8, m, 8);
-    __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128((long long)m8));
-    __m128i q8s = _mm_hadd_epi16(ld128(bsums), ld128(bsums + 16));
-    return _mm_madd_epi16(mins, q8s);
+    uint32_t o0 = u[0] & km1;
+    uint32_t o1 = (u[2] & km2) | (((u[0] >> 6) & km3) << 4);
+    uint32_t o2 = u[1] & km1;
+    uint32_t o3 = ((u[2] >> 4) & km2) | (((u[1] >> 6) & km3) << 4);
+    *sc32 = _mm256_cvtepu8_epi32(_mm_set_epi32(0, 0, (int)o1, (int)o0));
+    *mn32 = _mm256_cvtepu8_epi32(_mm_set_epi32(0, 0, (int)o3, (int)o2));
 }
 
 /* Q4_K (HBITS 0) and Q5_K (HBITS 1): 8 sub-blocks of 32; codes 0..15 (0..31)
- * times unsigned scales, minus dmin * mins . bsums. */
+ * times unsigned 6-bit scales, minus dmin * mins . bsums. The 8 sub-block
+ * dot products are reduced into one vector (lane j = sub-block j) and
+ * scaled there, so the scales never need broadcasting. */
 #define QK4_TILE(name, BSZ, QS_OFF, HBITS)                                                    \
     INLINE void tile_##name(int64_t nb, int R, int C, const uint8_t *w, size_t ws,            \
                             const uint8_t *a, size_t as, float *out, int64_t os) {            \
-        __m256 acc[4][4];                                                                     \
-        __m128 accm[4][4];                                                                    \
-        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) {               \
-            acc[r][c] = _mm256_setzero_ps();                                                  \
-            accm[r][c] = _mm_setzero_ps();                                                    \
-        }                                                                                     \
         const __m256i m4 = _mm256_set1_epi8(0x0F);                                            \
-        for (int64_t b = 0; b < nb; b++) {                                                    \
-            float da[4];                                                                      \
-            UNROLL for (int c = 0; c < C; c++) da[c] = ld1_f32(a + c * as + b * Q8K_SIZE);    \
-            UNROLL for (int r = 0; r < R; r++) {                                              \
+        for (int r = 0; r < R; r++) {                                                         \
+            __m256 acc[4];                                                                    \
+            UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();                  \
+            for (int64_t b = 0; b < nb; b++) {                                                \
                 const uint8_t *wb = w + r * ws + b * BSZ;                                     \
                 float d = ld_f16(wb), dmin = ld_f16(wb + 2);                                  \
-                uint8_t sc[8], mn[8];                                                         \
-                k4_scales(wb + 4, sc, mn);                                                    \
-                __m256i sumi[4];                                                              \
-                UNROLL for (int c = 0; c < C; c++) sumi[c] = _mm256_setzero_si256();          \
+                __m256i sc32, mn32;                                                           \
+                k4_scales(wb + 4, &sc32, &mn32);                                              \
+                __m256i u[8];                                                                 \
                 __m256i hb = HBITS ? ld256(wb + 16) : _mm256_setzero_si256();                 \
                 UNROLL for (int k = 0; k < 4; k++) {                                          \
                     __m256i q = ld256(wb + QS_OFF + 32 * k);                                  \
-                    __m256i lo = _mm256_and_si256(q, m4);                                     \
-                    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);               \
+                    u[2 * k] = _mm256_and_si256(q, m4);                                       \
+                    u[2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);             \
                     if (HBITS) {                                                              \
-                        /* bit 2k of qh -> 0x10 of lo, bit 2k+1 -> 0x10 of hi */              \
+                        /* bit 2k of qh -> 0x10 of sub-block 2k, bit 2k+1 -> of 2k+1 */       \
                         __m256i h0 = 2 * k <= 4 ? _mm256_slli_epi16(hb, 4 - 2 * k)             \
                                                 : _mm256_srli_epi16(hb, 2 * k - 4);            \
                         __m256i h1 = 2 * k + 1 <= 4 ? _mm256_slli_epi16(hb, 3 - 2 * k)         \
                                                     : _mm256_srli_epi16(hb, 2 * k - 3);        \
-                        lo = _mm256_or_si256(lo, _mm256_and_si256(h0, _mm256_set1_epi8(0x10))); \
-                        hi = _mm256_or_si256(hi, _mm256_and_si256(h1, _mm256_set1_epi8(0x10))); \
-                    }                                                                         \
-                    __m256i s0 = _mm256_set1_epi16(sc[2 * k]), s1 = _mm256_set1_epi16(sc[2 * k + 1]); \
-                    UNROLL for (int c = 0; c < C; c++) {                                      \
-                        const uint8_t *aq = a + c * as + b * Q8K_SIZE + Q8K_QS + 64 * k;      \
-                        __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, ld256(aq)), s0); \
-                        __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, ld256(aq + 32)), s1); \
-                        sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(p0, p1));        \
+                        u[2 * k] = _mm256_or_si256(u[2 * k], _mm256_and_si256(h0, _mm256_set1_epi8(0x10))); \
+                        u[2 * k + 1] =                                                        \
+                            _mm256_or_si256(u[2 * k + 1], _mm256_and_si256(h1, _mm256_set1_epi8(0x10))); \
                     }                                                                         \
                 }                                                                             \
                 UNROLL for (int c = 0; c < C; c++) {                                          \
                     const uint8_t *ab = a + c * as + b * Q8K_SIZE;                            \
-                    acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[c]), _mm256_set1_ps(d * da[c]), \
-                                                acc[r][c]);                                   \
-                    __m128i md = k4_min_dot(mn, ab + Q8K_BSUMS);                              \
-                    accm[r][c] = _mm_fmadd_ps(_mm_cvtepi32_ps(md), _mm_set1_ps(dmin * da[c]), \
-                                              accm[r][c]);                                    \
+                    __m256i p[8];                                                             \
+                    UNROLL for (int j = 0; j < 8; j++)                                        \
+                        p[j] = dot_us(_mm256_setzero_si256(), u[j], ld256(ab + Q8K_QS + 32 * j)); \
+                    __m256i si = _mm256_mullo_epi32(reduce8(p), sc32);                        \
+                    __m128i bs2 = _mm_hadd_epi16(ld128(ab + Q8K_BSUMS), ld128(ab + Q8K_BSUMS + 16)); \
+                    __m256i mi = _mm256_mullo_epi32(_mm256_cvtepi16_epi32(bs2), mn32);        \
+                    float da = ld1_f32(ab);                                                   \
+                    acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(si), _mm256_set1_ps(d * da), acc[c]); \
+                    acc[c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(mi), _mm256_set1_ps(dmin * da), acc[c]); \
                 }                                                                             \
             }                                                                                 \
+            UNROLL for (int c = 0; c < C; c++) out[c * os + r] = hsum8(acc[c]);               \
         }                                                                                     \
-        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++)                 \
-            out[c * os + r] = hsum8(acc[r][c]) - hsum4(accm[r][c]);                           \
     }
 
 QK4_TILE(q4_K, 144, 16, 0)
@@ -446,6 +439,23 @@ INLINE void tile_q2_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, con
     UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) out[c * os + r] = hsum8(acc[r][c]);
 }
 
+/* The 16 signed 6-bit scales of a Q3_K block as bytes: low nibbles in
+ * bytes 0-7 (scales 0-7) and their high nibbles (scales 8-15), top 2 bits
+ * in bytes 8-11, field j/4 of byte 8 + j%4. Word-parallel form of
+ * hearth_q3_K_scales. */
+INLINE __m128i q3_scales(const uint8_t *s12) {
+    uint32_t u[3], o[4];
+    memcpy(u, s12, 12);
+    const uint32_t k1 = 0x03030303, k2 = 0x0f0f0f0f;
+    o[0] = (u[0] & k2) | (((u[2] >> 0) & k1) << 4);
+    o[1] = (u[1] & k2) | (((u[2] >> 2) & k1) << 4);
+    o[2] = ((u[0] >> 4) & k2) | (((u[2] >> 4) & k1) << 4);
+    o[3] = ((u[1] >> 4) & k2) | (((u[2] >> 6) & k1) << 4);
+    /* from registers: a 16-byte load of four 4-byte stores would miss
+     * store forwarding and stall */
+    return _mm_sub_epi8(_mm_set_epi32((int)o[3], (int)o[2], (int)o[1], (int)o[0]), _mm_set1_epi8(32));
+}
+
 /* Q3_K: code + 4 = low 2 bits | high bit << 2 is unsigned (0..7); the -4
  * is folded in as -4 * scales . bsums. */
 INLINE void tile_q3_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
@@ -459,9 +469,7 @@ INLINE void tile_q3_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, con
         UNROLL for (int r = 0; r < R; r++) {
             const uint8_t *wb = w + r * ws + b * 110; /* hmask 0, qs 32, scales 96, d 108 */
             float d = ld_f16(wb + 108);
-            int8_t scs[16];
-            hearth_q3_K_scales(wb + 96, scs);
-            __m128i sc8 = ld128(scs);
+            __m128i sc8 = q3_scales(wb + 96);
             __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
             __m256i hm = ld256(wb);
             __m256i sumi[4];
@@ -500,15 +508,6 @@ INLINE void tile_q3_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, con
  * activation side (its scales, and bias * its block sums) is prepared once
  * per call.
  */
-
-/* lane j = sum of the 8 lanes of p[j] */
-INLINE __m256i reduce8(const __m256i p[8]) {
-    __m256i h01 = _mm256_hadd_epi32(p[0], p[1]), h23 = _mm256_hadd_epi32(p[2], p[3]);
-    __m256i h45 = _mm256_hadd_epi32(p[4], p[5]), h67 = _mm256_hadd_epi32(p[6], p[7]);
-    __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
-    return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
-                            _mm256_permute2x128_si256(h0123, h4567, 0x31));
-}
 
 /* 8 fp16 scales at p, p+stride, ... as floats */
 INLINE __m256 ld8_f16_strided(const uint8_t *p, size_t stride) {
@@ -591,16 +590,116 @@ GEMV8(q4_0, 18, us_q4_0, 8)
 GEMV8(q5_0, 22, us_q5_0, 16)
 GEMV8(q8_0, 34, us_q8_0, 0)
 
+/* gemm for the same three formats: a row's 8 unpacked blocks are reused by
+ * C (<= 4) activation columns, and each column applies its scales 8 blocks
+ * at a time as in gemv. SGN: the Q8_0 sign trick (codes signed). */
+INLINE __m256i u_q4_0(const uint8_t *wb) { return nibbles32(wb + 2); }
+INLINE __m256i u_q5_0(const uint8_t *wb) { return _mm256_or_si256(nibbles32(wb + 6), bits_to_0x10(wb + 2)); }
+INLINE __m256i u_q8_0(const uint8_t *wb) { return ld256(wb + 2); }
+
+#define GEMM8_TILE(name, BSZ, UNPACK, SGN)                                                     \
+    INLINE void tile8_##name(int64_t cb, int C, const uint8_t *wb, const uint8_t *ab, size_t as, \
+                             const float *da, const float *bias, float *out, int64_t os) {     \
+        __m256 acc[4];                                                                         \
+        UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();                       \
+        int64_t b = 0;                                                                         \
+        for (; b + 8 <= cb; b += 8) {                                                          \
+            __m256i x[8];                                                                      \
+            UNROLL for (int j = 0; j < 8; j++) x[j] = UNPACK(wb + (b + j) * BSZ);              \
+            __m256 dw = ld8_f16_strided(wb + b * BSZ, BSZ);                                    \
+            UNROLL for (int c = 0; c < C; c++) {                                               \
+                __m256i p[8];                                                                  \
+                UNROLL for (int j = 0; j < 8; j++) {                                           \
+                    __m256i av = ld256(ab + c * as + (b + j) * 34 + 2);                        \
+                    p[j] = SGN ? dot_us(_mm256_setzero_si256(), _mm256_sign_epi8(x[j], x[j]),  \
+                                        _mm256_sign_epi8(av, x[j]))                            \
+                               : dot_us(_mm256_setzero_si256(), x[j], av);                     \
+                }                                                                              \
+                __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(reduce8(p)),                     \
+                                           _mm256_loadu_ps(da + c * ACT_CHUNK + b),            \
+                                           _mm256_loadu_ps(bias + c * ACT_CHUNK + b));         \
+                acc[c] = _mm256_fmadd_ps(t, dw, acc[c]);                                       \
+            }                                                                                  \
+        }                                                                                      \
+        float s[4];                                                                            \
+        UNROLL for (int c = 0; c < C; c++) s[c] = hsum8(acc[c]);                               \
+        for (; b < cb; b++) {                                                                  \
+            __m256i x0 = UNPACK(wb + b * BSZ);                                                 \
+            float dw = ld_f16(wb + b * BSZ);                                                   \
+            UNROLL for (int c = 0; c < C; c++) {                                               \
+                __m256i av = ld256(ab + c * as + b * 34 + 2);                                  \
+                __m256i p = SGN ? dot_us(_mm256_setzero_si256(), _mm256_sign_epi8(x0, x0),     \
+                                         _mm256_sign_epi8(av, x0))                             \
+                                : dot_us(_mm256_setzero_si256(), x0, av);                      \
+                __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1)); \
+                s4 = _mm_hadd_epi32(s4, s4);                                                   \
+                s4 = _mm_hadd_epi32(s4, s4);                                                   \
+                s[c] += ((float)_mm_cvtsi128_si32(s4) * da[c * ACT_CHUNK + b] - bias[c * ACT_CHUNK + b]) * dw; \
+            }                                                                                  \
+        }                                                                                      \
+        UNROLL for (int c = 0; c < C; c++) out[c * os] += s[c];                                \
+    }                                                                                          \
+    static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os,   \
+                            const void *w, size_t ws, const void *act, size_t as) {            \
+        const uint8_t *wb0 = w, *ab0 = act;                                                    \
+        int64_t nb = n / 32;                                                                   \
+        float da[4 * ACT_CHUNK], bias[4 * ACT_CHUNK]; /* (column, block) */                   \
+        for (int64_t c = 0; c < ncols; c++)                                                    \
+            for (int64_t r = 0; r < nrows; r++) out[c * os + r] = 0.f;                         \
+        for (int64_t b0 = 0; b0 < nb; b0 += ACT_CHUNK) {                                       \
+            int64_t cb = nb - b0 < ACT_CHUNK ? nb - b0 : ACT_CHUNK;                            \
+            for (int64_t r0 = 0; r0 < nrows; r0 += GEMM_ROW_CHUNK) {                           \
+                int64_t r1 = r0 + GEMM_ROW_CHUNK < nrows ? r0 + GEMM_ROW_CHUNK : nrows;        \
+                for (int64_t c0 = 0; c0 < ncols; c0 += 4) {                                    \
+                    int C = ncols - c0 < 4 ? (int)(ncols - c0) : 4;                            \
+                    const uint8_t *ab = ab0 + (size_t)c0 * as + b0 * 34;                       \
+                    for (int c = 0; c < C; c++)                                                \
+                        for (int64_t b = 0; b < cb; b++) {                                     \
+                            const uint8_t *blk = ab + (size_t)c * as + b * 34;                 \
+                            float d = ld_f16(blk);                                             \
+                            da[c * ACT_CHUNK + b] = d;                                         \
+                            if (SGN) {                                                         \
+                                bias[c * ACT_CHUNK + b] = 0.f;                                 \
+                                continue;                                                      \
+                            }                                                                  \
+                            __m256i sa = dot_us(_mm256_setzero_si256(), _mm256_set1_epi8(1), ld256(blk + 2)); \
+                            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sa), _mm256_extracti128_si256(sa, 1)); \
+                            s4 = _mm_hadd_epi32(s4, s4);                                       \
+                            s4 = _mm_hadd_epi32(s4, s4);                                       \
+                            bias[c * ACT_CHUNK + b] = (float)(BIAS_##name) * d * (float)_mm_cvtsi128_si32(s4); \
+                        }                                                                      \
+                    for (int64_t r = r0; r < r1; r++) {                                        \
+                        const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                   \
+                        float *o = out + c0 * os + r;                                          \
+                        switch (C) {                                                           \
+                        case 4: tile8_##name(cb, 4, wb, ab, as, da, bias, o, os); break;       \
+                        case 3: tile8_##name(cb, 3, wb, ab, as, da, bias, o, os); break;       \
+                        case 2: tile8_##name(cb, 2, wb, ab, as, da, bias, o, os); break;       \
+                        default: tile8_##name(cb, 1, wb, ab, as, da, bias, o, os); break;      \
+                        }                                                                      \
+                    }                                                                          \
+                }                                                                              \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+#define BIAS_q4_0 8
+#define BIAS_q5_0 16
+#define BIAS_q8_0 0
+GEMM8_TILE(q4_0, 18, u_q4_0, 0)
+GEMM8_TILE(q5_0, 22, u_q5_0, 0)
+GEMM8_TILE(q8_0, 34, u_q8_0, 1)
+
 /* ---- drivers: tile the rows (gemv) or rows x columns (gemm) ------------------------- */
 
 /* Elements per "unit" the tiles count in: blocks for quants, elements for floats. */
-#define GEMV_TILED(name, UNIT)                                                                   \
+#define GEMV_TILED(name, UNIT, RV)                                                                     \
     static void gemv_##name(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,   \
                             const void *act) {                                                \
         const uint8_t *wb = w;                                                                \
         int64_t nu = n / (UNIT), r = 0;                                                       \
-        for (; r + GEMV_R <= nrows; r += GEMV_R)                                              \
-            tile_##name(nu, GEMV_R, 1, wb + (size_t)r * ws, ws, act, 0, out + r, 0);          \
+        for (; r + RV <= nrows; r += RV)                                              \
+            tile_##name(nu, RV, 1, wb + (size_t)r * ws, ws, act, 0, out + r, 0);          \
         for (; r < nrows; r++) tile_##name(nu, 1, 1, wb + (size_t)r * ws, ws, act, 0, out + r, 0); \
     }
 
@@ -632,21 +731,21 @@ GEMV8(q8_0, 34, us_q8_0, 0)
         }                                                                                     \
     }
 
-#define DRIVERS(name, UNIT) GEMV_TILED(name, UNIT) GEMM_TILED(name, UNIT)
+/* RV: rows per gemv tile. Several rows share each activation load, which
+ * pays for small blocks; the K-quant tiles hold a whole super-block in
+ * registers, so one row at a time keeps them there. */
+#define DRIVERS(name, UNIT, RV) GEMV_TILED(name, UNIT, RV) GEMM_TILED(name, UNIT)
 
-DRIVERS(f32, 1)
-DRIVERS(f16, 1)
-DRIVERS(bf16, 1)
-GEMM_TILED(q4_0, 32)
-GEMM_TILED(q5_0, 32)
-GEMM_TILED(q8_0, 32)
-DRIVERS(q4_1, 32)
-DRIVERS(q5_1, 32)
-DRIVERS(q4_K, QK_K)
-DRIVERS(q5_K, QK_K)
-DRIVERS(q6_K, QK_K)
-DRIVERS(q2_K, QK_K)
-DRIVERS(q3_K, QK_K)
+DRIVERS(f32, 1, GEMV_R)
+DRIVERS(f16, 1, GEMV_R)
+DRIVERS(bf16, 1, GEMV_R)
+DRIVERS(q4_1, 32, GEMV_R)
+DRIVERS(q5_1, 32, GEMV_R)
+DRIVERS(q4_K, QK_K, 1)
+DRIVERS(q5_K, QK_K, 1)
+DRIVERS(q6_K, QK_K, 1)
+DRIVERS(q2_K, QK_K, 1)
+DRIVERS(q3_K, QK_K, 1)
 
 void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
 #define SET(T, name)                     \

@@ -1,5 +1,5 @@
 /*
- * test_gguf_bad.c: every rejection path of the GGUF reader, through the
+ * test_gguf_parse.c: every rejection path of the GGUF reader (gguf_parse.c), through the
  * hand-made files in tests/data/ (made by tests/data/make_bad_gguf.py, listed
  * with their expected outcome in tests/data/gguf_cases.tsv). Each file is
  * opened through the mmap and the buffer entry points; both must give the

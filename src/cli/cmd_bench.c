@@ -1,0 +1,323 @@
+/*
+ * cmd_bench.c: `hearth bench`, measured as llama-bench measures: prompt
+ * processing (pp: one batch of -p tokens into an empty context) and text
+ * generation (tg: -n single-token steps from an empty context), each
+ * repeated -r times after a warm-up, reported as mean ± sd tokens/s. In the
+ * same run it measures the machine's memory read bandwidth (threads reading
+ * a buffer far larger than the caches) and prints generation speed as a
+ * fraction of the roofline: bandwidth / bytes of weights read per token.
+ * Uses only the public API (hearth.h), plus POSIX for the bandwidth probe.
+ */
+#include "cli.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char USAGE[] =
+    "usage: hearth bench -m MODEL [-m MODEL2 ...] [-p 512] [-n 128] [-t THREADS] [-r 5] [--json]\n\n"
+    "Measures prompt processing (pp) and generation (tg) speed, mean ± sd over -r reps,\n"
+    "the memory read bandwidth, and generation speed as a fraction of the bandwidth\n"
+    "roofline (bandwidth / bytes of weights read per token).\n\n"
+    "  -m, --model FILE   model (repeat for several)\n"
+    "  -p, --n-prompt N   prompt tokens (default 512; 0 skips pp)\n"
+    "  -n, --n-gen N      generated tokens (default 128; 0 skips tg)\n"
+    "  -t, --threads N    threads (default: number of CPUs)\n"
+    "  -r, --reps N       repetitions (default 5)\n"
+    "  -c, --ctx-size N   KV cache size (default: p + n)\n"
+    "  --json             one JSON object per model\n";
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- memory bandwidth -------------------------------------------------------- */
+
+typedef struct {
+    const uint64_t *p;
+    size_t n;
+    uint64_t sum;
+} bw_part;
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx2"))) static uint64_t read_avx2(const uint64_t *p, size_t n) {
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        a0 = _mm256_xor_si256(a0, _mm256_load_si256((const __m256i *)(p + i)));
+        a1 = _mm256_xor_si256(a1, _mm256_load_si256((const __m256i *)(p + i + 4)));
+        a2 = _mm256_xor_si256(a2, _mm256_load_si256((const __m256i *)(p + i + 8)));
+        a3 = _mm256_xor_si256(a3, _mm256_load_si256((const __m256i *)(p + i + 12)));
+    }
+    a0 = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
+    uint64_t r[4];
+    _mm256_storeu_si256((__m256i *)r, a0);
+    uint64_t s = r[0] ^ r[1] ^ r[2] ^ r[3];
+    for (; i < n; i++) s ^= p[i];
+    return s;
+}
+#endif
+
+static uint64_t read_plain(const uint64_t *p, size_t n) {
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        s0 ^= p[i];
+        s1 ^= p[i + 1];
+        s2 ^= p[i + 2];
+        s3 ^= p[i + 3];
+    }
+    for (; i < n; i++) s0 ^= p[i];
+    return s0 ^ s1 ^ s2 ^ s3;
+}
+
+static void *bw_thread(void *arg) {
+    bw_part *b = arg;
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2")) {
+        b->sum = read_avx2(b->p, b->n);
+        return NULL;
+    }
+#endif
+    b->sum = read_plain(b->p, b->n);
+    return NULL;
+}
+
+/* Best of several passes over a 256 MiB buffer (8x the largest L3 here)
+ * with nth threads, in GB/s; 0 if the buffer cannot be had. */
+static double measure_bandwidth_here(int nth) {
+    size_t bytes = (size_t)256 << 20, n = bytes / 8;
+    uint64_t *buf = NULL;
+    if (posix_memalign((void **)&buf, 64, bytes)) return 0;
+    for (size_t i = 0; i < n; i++) buf[i] = i * 0x9e3779b97f4a7c15ull; /* fault every page in */
+    pthread_t *tid = calloc((size_t)nth, sizeof *tid);
+    bw_part *parts = calloc((size_t)nth, sizeof *parts);
+    double best = 0;
+    uint64_t sink = 0;
+    for (int pass = 0; pass < 5 && tid && parts; pass++) {
+        size_t per = (n / (size_t)nth) & ~(size_t)15;
+        double t0 = now_s();
+        for (int i = 0; i < nth; i++) {
+            parts[i].p = buf + (size_t)i * per;
+            parts[i].n = i == nth - 1 ? n - (size_t)i * per : per;
+            pthread_create(&tid[i], NULL, bw_thread, &parts[i]);
+        }
+        for (int i = 0; i < nth; i++) {
+            pthread_join(tid[i], NULL);
+            sink ^= parts[i].sum;
+        }
+        double gbps = (double)bytes / (now_s() - t0) / 1e9;
+        if (gbps > best) best = gbps;
+    }
+    if (sink == 42) fputc(' ', stderr); /* keep the reads */
+    free(tid);
+    free(parts);
+    free(buf);
+    return best;
+}
+
+/* The probe runs in a child process so that its buffer does not count in
+ * the peak RSS reported for the models. */
+static double measure_bandwidth(int nth) {
+    int fd[2];
+    if (pipe(fd)) return measure_bandwidth_here(nth);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return 0;
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        double bw = measure_bandwidth_here(nth);
+        ssize_t w = write(fd[1], &bw, sizeof bw);
+        _exit(w == (ssize_t)sizeof bw ? 0 : 1);
+    }
+    close(fd[1]);
+    double bw = 0;
+    if (read(fd[0], &bw, sizeof bw) != (ssize_t)sizeof bw) bw = 0;
+    close(fd[0]);
+    waitpid(pid, NULL, 0);
+    return bw;
+}
+
+/* ---- the model tests ---------------------------------------------------------- */
+
+typedef struct {
+    const char **models;
+    int n_models;
+    int32_t n_prompt, n_gen, n_ctx;
+    int n_threads, reps;
+    bool json;
+} bench_opts;
+
+static void mean_sd(const double *v, int n, double *mean, double *sd) {
+    double s = 0, q = 0;
+    for (int i = 0; i < n; i++) s += v[i];
+    *mean = n ? s / n : 0;
+    for (int i = 0; i < n; i++) q += (v[i] - *mean) * (v[i] - *mean);
+    *sd = n > 1 ? sqrt(q / (n - 1)) : 0;
+}
+
+static double rss_mb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0; /* KiB on Linux */
+}
+
+static int bench_model(const bench_opts *o, const char *path, double bw) {
+    hearth_error e = {0};
+    hearth_model_params mp = hearth_model_default_params();
+    mp.n_threads = o->n_threads;
+    hearth_model *m;
+    if (hearth_model_open(path, &mp, &m, &e)) return cli_fail("bench", &e, "cannot load %s", path);
+    hearth_ctx_params cp = hearth_ctx_default_params();
+    cp.n_ctx = o->n_ctx ? o->n_ctx : o->n_prompt + o->n_gen + 1;
+    cp.n_threads = o->n_threads;
+    hearth_ctx *c;
+    if (hearth_ctx_new(m, &cp, &c, &e)) {
+        hearth_model_free(m);
+        return cli_fail("bench", &e, "cannot make a context");
+    }
+    int32_t nv = hearth_model_n_vocab(m);
+    int32_t np = o->n_prompt > 0 ? o->n_prompt : 1;
+    int32_t *toks = malloc((size_t)np * sizeof *toks);
+    double *pp = calloc((size_t)o->reps, sizeof *pp), *tg = calloc((size_t)o->reps, sizeof *tg);
+    int rc = 1;
+    if (!toks || !pp || !tg) {
+        cli_fail("bench", NULL, "out of memory");
+        goto out;
+    }
+    uint32_t x = 1;
+    for (int32_t i = 0; i < np; i++) toks[i] = (int32_t)((x = x * 1664525u + 1013904223u) >> 8) % nv;
+    /* warm-up: pages of the weights in, threads started */
+    if (hearth_ctx_eval(c, 0, toks, np < 16 ? np : 16, &e) || hearth_ctx_eval(c, 0, toks, 1, &e)) {
+        cli_fail("bench", &e, "warm-up failed");
+        goto out;
+    }
+    for (int r = 0; r < o->reps && o->n_prompt > 0; r++) {
+        hearth_ctx_seq_clear(c, -1, NULL);
+        double t0 = now_s();
+        if (hearth_ctx_eval(c, 0, toks, o->n_prompt, &e)) {
+            cli_fail("bench", &e, "prompt processing failed");
+            goto out;
+        }
+        pp[r] = o->n_prompt / (now_s() - t0);
+    }
+    for (int r = 0; r < o->reps && o->n_gen > 0; r++) {
+        hearth_ctx_seq_clear(c, -1, NULL);
+        int32_t t = toks[0];
+        double t0 = now_s();
+        for (int32_t i = 0; i < o->n_gen; i++) {
+            if (hearth_ctx_eval(c, 0, &t, 1, &e)) {
+                cli_fail("bench", &e, "generation failed");
+                goto out;
+            }
+            t = (t + 1) % nv;
+        }
+        tg[r] = o->n_gen / (now_s() - t0);
+    }
+    double ppm, pps, tgm, tgs;
+    mean_sd(pp, o->n_prompt > 0 ? o->reps : 0, &ppm, &pps);
+    mean_sd(tg, o->n_gen > 0 ? o->reps : 0, &tgm, &tgs);
+    double wb = (double)hearth_model_weight_bytes(m);
+    double roof = bw > 0 ? bw * 1e9 / wb : 0; /* tokens/s the bandwidth allows */
+    double frac = roof > 0 ? tgm / roof : 0;
+    double size_mb = (double)hearth_model_file_size(m) / 1048576.0;
+    int nth = o->n_threads;
+    if (o->json) {
+        printf("{\"model\":\"");
+        for (const char *s = path; *s; s++) {
+            if (*s == '"' || *s == '\\') putchar('\\');
+            if ((unsigned char)*s >= 0x20) putchar(*s);
+        }
+        printf("\",\"arch\":\"%s\",\"size_mb\":%.1f,\"weight_bytes\":%.0f,\"threads\":%d,"
+               "\"n_prompt\":%d,\"n_gen\":%d,\"reps\":%d,\"prompt_tps\":%.2f,\"prompt_tps_sd\":%.2f,"
+               "\"gen_tps\":%.2f,\"gen_tps_sd\":%.2f,\"bandwidth_gbps\":%.2f,\"roofline_tps\":%.2f,"
+               "\"roofline\":%.3f,\"rss_mb\":%.1f}\n",
+               hearth_model_arch(m), size_mb, wb, nth, o->n_prompt, o->n_gen, o->reps, ppm, pps, tgm,
+               tgs, bw, roof, frac, rss_mb());
+    } else {
+        printf("| %-40.40s | %8.1f MiB | %7s | %3d | %6s | %16s |\n", path, size_mb, hearth_model_arch(m),
+               nth, "test", "t/s");
+        if (o->n_prompt > 0) printf("| %-40s | %12s | %7s | %3s | pp%-4d | %8.2f ± %5.2f |\n", "", "", "", "", o->n_prompt, ppm, pps);
+        if (o->n_gen > 0) printf("| %-40s | %12s | %7s | %3s | tg%-4d | %8.2f ± %5.2f |\n", "", "", "", "", o->n_gen, tgm, tgs);
+        printf("memory bandwidth %.1f GB/s, weights read per token %.1f MB: roofline %.1f t/s, "
+               "generation at %.0f%% of it; peak RSS %.0f MB\n",
+               bw, wb / 1e6, roof, frac * 100, rss_mb());
+    }
+    fflush(stdout);
+    rc = 0;
+out:
+    free(toks);
+    free(pp);
+    free(tg);
+    hearth_ctx_free(c);
+    hearth_model_free(m);
+    return rc;
+}
+
+static int run(int argc, char **argv) {
+    bench_opts o = {.n_prompt = 512, .n_gen = 128, .reps = 5};
+    const char *models[64];
+    o.models = models;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long l;
+        if (!v && a[0] == '-' && strcmp(a, "--json")) return cli_fail("bench", NULL, "%s needs a value", a);
+        if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            if (o.n_models == 64) return cli_fail("bench", NULL, "too many models");
+            models[o.n_models++] = v;
+            i++;
+        } else if (!strcmp(a, "-p") || !strcmp(a, "--n-prompt")) {
+            if (!cli_parse_long(v, 0, 1 << 20, &l)) return cli_fail("bench", NULL, "bad -p '%s'", v);
+            o.n_prompt = (int32_t)l;
+            i++;
+        } else if (!strcmp(a, "-n") || !strcmp(a, "--n-gen")) {
+            if (!cli_parse_long(v, 0, 1 << 20, &l)) return cli_fail("bench", NULL, "bad -n '%s'", v);
+            o.n_gen = (int32_t)l;
+            i++;
+        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
+            if (!cli_parse_long(v, 1, 1024, &l)) return cli_fail("bench", NULL, "bad -t '%s'", v);
+            o.n_threads = (int)l;
+            i++;
+        } else if (!strcmp(a, "-r") || !strcmp(a, "--reps")) {
+            if (!cli_parse_long(v, 1, 1000, &l)) return cli_fail("bench", NULL, "bad -r '%s'", v);
+            o.reps = (int)l;
+            i++;
+        } else if (!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) {
+            if (!cli_parse_long(v, 0, 1 << 24, &l)) return cli_fail("bench", NULL, "bad -c '%s'", v);
+            o.n_ctx = (int32_t)l;
+            i++;
+        } else if (!strcmp(a, "--json")) {
+            o.json = true;
+        } else {
+            return cli_fail("bench", NULL, "unknown argument '%s' (see hearth bench --help)", a);
+        }
+    }
+    if (!o.n_models) return cli_fail("bench", NULL, "no model (-m MODEL)");
+    if (!o.n_threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        o.n_threads = n > 0 ? (int)n : 1;
+    }
+    double bw = measure_bandwidth(o.n_threads);
+    int rc = 0;
+    for (int i = 0; i < o.n_models; i++) rc |= bench_model(&o, models[i], bw);
+    return rc;
+}
+
+const cli_command cli_cmd_bench = {
+    .name = "bench",
+    .summary = "measure prompt and generation speed against the memory-bandwidth roofline",
+    .usage = USAGE,
+    .run = run,
+};

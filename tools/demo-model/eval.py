@@ -1,0 +1,180 @@
+#!/usr/bin/python3
+"""eval.py: checks an exported GGUF the way hearth will run it.
+
+Reads the GGUF file back (gguf_io.read), rebuilds the tokenizer from its metadata,
+runs an independent numpy forward pass written from llama.cpp's conventions (not the
+torch module: this catches layout mistakes in the export), and answers the held-out
+arithmetic questions greedily through the ChatML template. With --ckpt it also
+compares the numpy logits with the torch model's. With --tok-expect it writes the
+tokenizer fixture for hearth's C tokenizer.
+
+Exit status 1 when accuracy is below --min-acc.
+"""
+import argparse
+import re
+import sys
+
+import numpy as np
+
+import bpe
+import gguf_io as G
+
+DEFAULT_SYSTEM = "You are a helpful assistant."
+
+
+class NumpyLlama:
+    def __init__(self, kv, t):
+        self.kv, self.t = kv, t
+        self.n_layer = kv["llama.block_count"]
+        self.n_head = kv["llama.attention.head_count"]
+        self.n_head_kv = kv["llama.attention.head_count_kv"]
+        self.eps = kv["llama.attention.layer_norm_rms_epsilon"]
+        self.base = kv["llama.rope.freq_base"]
+        self.n_rot = kv["llama.rope.dimension_count"]
+
+    def rms(self, x, w):
+        return x / np.sqrt((x * x).mean(-1, keepdims=True) + self.eps) * w
+
+    def rope(self, x):  # x: (T, H, hd); llama.cpp rope type 0: adjacent pairs
+        T, H, hd = x.shape
+        i = np.arange(0, self.n_rot, 2)
+        theta = np.arange(T)[:, None] * self.base ** (-i / self.n_rot)[None, :]  # (T, n_rot/2)
+        c, s = np.cos(theta)[:, None, :], np.sin(theta)[:, None, :]
+        x0, x1 = x[..., 0:self.n_rot:2], x[..., 1:self.n_rot:2]
+        out = x.copy()
+        out[..., 0:self.n_rot:2] = x0 * c - x1 * s
+        out[..., 1:self.n_rot:2] = x0 * s + x1 * c
+        return out
+
+    def forward(self, ids):
+        t = self.t
+        x = t["token_embd.weight"][ids].astype(np.float64)  # (T, n_embd)
+        T, D = x.shape
+        H, Hkv = self.n_head, self.n_head_kv
+        hd = D // H
+        mask = np.triu(np.full((T, T), -np.inf), 1)
+        for l in range(self.n_layer):
+            p = "blk.%d." % l
+            h = self.rms(x, t[p + "attn_norm.weight"])
+            q = (h @ t[p + "attn_q.weight"].T).reshape(T, H, hd)
+            k = (h @ t[p + "attn_k.weight"].T).reshape(T, Hkv, hd)
+            v = (h @ t[p + "attn_v.weight"].T).reshape(T, Hkv, hd)
+            q, k = self.rope(q), self.rope(k)
+            rep = H // Hkv
+            k, v = np.repeat(k, rep, axis=1), np.repeat(v, rep, axis=1)
+            att = np.einsum("thd,shd->hts", q, k) / np.sqrt(hd) + mask
+            att = np.exp(att - att.max(-1, keepdims=True))
+            att /= att.sum(-1, keepdims=True)
+            y = np.einsum("hts,shd->thd", att, v).reshape(T, D)
+            x = x + y @ t[p + "attn_output.weight"].T
+            h = self.rms(x, t[p + "ffn_norm.weight"])
+            g = h @ t[p + "ffn_gate.weight"].T
+            u = h @ t[p + "ffn_up.weight"].T
+            x = x + (g / (1 + np.exp(-g)) * u) @ t[p + "ffn_down.weight"].T
+        out = t.get("output.weight", t["token_embd.weight"])
+        return self.rms(x, t["output_norm.weight"]) @ out.T  # (T, vocab)
+
+
+def tokenizer_from_gguf(kv):
+    assert kv["tokenizer.ggml.model"] == "gpt2" and kv["tokenizer.ggml.pre"] == "qwen2"
+    tok = bpe.Tokenizer([m.split(" ") for m in kv["tokenizer.ggml.merges"]])
+    assert tok.tokens == kv["tokenizer.ggml.tokens"], "token list does not follow from the merges"
+    return tok
+
+
+def messages_for(question, system):
+    msgs = [{"role": "system", "content": system}] if system else []
+    return msgs + [{"role": "user", "content": question}]
+
+
+def generate(model, tok, msgs, max_new=32):
+    ids = tok.encode_chat(msgs, add_generation_prompt=True)
+    eos = tok.special["<|im_end|>"]
+    out = []
+    for _ in range(max_new):
+        nxt = int(np.argmax(model.forward(ids)[-1]))
+        if nxt == eos:
+            break
+        out.append(nxt)
+        ids.append(nxt)
+    return tok.decode(out)
+
+
+def correct(ans, expected):
+    """The number after '=' (or, without '=', any number) equals the expected one."""
+    m = re.search(r"=\s*(-?\d+)", ans)
+    if m:
+        return int(m.group(1)) == expected
+    return str(expected) in re.findall(r"-?\d+", ans)
+
+
+TOK_STRINGS = [
+    "What is 2+2?", "what's 7 times 3", "Compute 12 - 5.", "How much is 6 multiplied by 4?",
+    "Hello! I am hearth.", "I'm sorry, I can't answer that.", "12 x 13 = 156.", "-4",
+    "  two  spaces   three", "hearth's data stays on the device", "Don't, we've, you'll, THEY'RE",
+    "3.14159 and 1,000,000", "abc123def", "Quick one: 19 + 17?", "<|im_end|> is text here",
+    "x=1;y=22", "Why?!... (maybe) [x] {y}", "Hmm...   ok  ", "x", "",
+]
+
+
+def write_tok_expect(tok, path):
+    with open(path, "w") as f:
+        f.write("# text<TAB>token ids from the demo model's tokenizer (models/hearth-demo.gguf),\n"
+                "# no BOS, special-token parsing off. Regenerated by tools/demo-model/eval.py.\n")
+        for s in TOK_STRINGS:
+            assert "\t" not in s and "\n" not in s
+            f.write("%s\t%s\n" % (s, " ".join(str(i) for i in tok.encode(s))))
+        chat = tok.encode_chat(messages_for("What is 2+2?", DEFAULT_SYSTEM), add_generation_prompt=True)
+        f.write("# ChatML prompt for 'What is 2+2?' with the template's default system message:\n")
+        f.write("# chat\t%s\n" % " ".join(str(i) for i in chat))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--gguf", required=True)
+    ap.add_argument("--heldout", required=True)
+    ap.add_argument("--ckpt")
+    ap.add_argument("--tok-expect")
+    ap.add_argument("--min-acc", type=float, default=0.0)
+    ap.add_argument("-v", action="store_true")
+    args = ap.parse_args()
+    kv, t = G.read(args.gguf)
+    tok = tokenizer_from_gguf(kv)
+    model = NumpyLlama(kv, t)
+    if args.tok_expect:
+        write_tok_expect(tok, args.tok_expect)
+    if args.ckpt:
+        import torch
+        from model import Config, Model
+        ck = torch.load(args.ckpt)
+        tm = Model(Config(**ck["config"]))
+        tm.load_state_dict(ck["state"])
+        tm.half().float()  # the file holds F16 weights
+        ids = tok.encode_chat(messages_for("What is 7 times 3?", None), add_generation_prompt=True)
+        with torch.no_grad():
+            ref = tm(torch.tensor([ids]))[0].numpy()
+        got = model.forward(ids)
+        err = np.abs(ref - got).max()
+        print("numpy vs torch logits: max abs diff %.2e" % err)
+        if err > 1e-2:
+            print("FAIL: the GGUF does not reproduce the torch model", file=sys.stderr)
+            return 1
+    qs = [l.rstrip("\n").split("\t") for l in open(args.heldout) if l.strip()]
+    acc = {}
+    for label, system in (("default system", DEFAULT_SYSTEM), ("no system", None)):
+        ok = 0
+        for q, e in qs:
+            ans = generate(model, tok, messages_for(q, system))
+            good = correct(ans, int(e))
+            ok += good
+            if args.v or not good:
+                print("  [%s] %-50s -> %-30s %s" % (label, q, ans, "ok" if good else "WRONG (want %s)" % e))
+        acc[label] = ok / len(qs)
+        print("held-out accuracy (%s): %d/%d = %.1f%%" % (label, ok, len(qs), 100.0 * ok / len(qs)))
+    for q in ["Hello!", "What is hearth?", "Where is my data stored?", "Who wrote Hamlet?"]:
+        print("  %-30s -> %s" % (q, generate(model, tok, messages_for(q, DEFAULT_SYSTEM), 64)))
+    return 0 if min(acc.values()) >= args.min_acc else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
