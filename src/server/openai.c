@@ -175,7 +175,10 @@ static hearth_status parse_sampling(json_t *root, srv_request *r, hearth_error *
 }
 
 static hearth_status parse_inputs(json_t *root, srv_request *r, hearth_error *err) {
-    json_t *v = json_object_get(root, "input");
+    json_t *v = json_object_get(root, "encoding_format");
+    if (v && (!json_is_string(v) || strcmp(json_string_value(v), "float")))
+        return bad(err, "'%s' must be \"float\"", "encoding_format");
+    v = json_object_get(root, "input");
     if (!v) return bad(err, "'%s' is required", "input");
     hearth_status st;
     if (json_is_string(v)) {
@@ -199,9 +202,6 @@ static hearth_status parse_inputs(json_t *root, srv_request *r, hearth_error *er
         r->n_inputs = i + 1;
         if ((st = dup_str(s, "input", &r->inputs[i], err))) return st;
     }
-    v = json_object_get(root, "encoding_format");
-    if (v && (!json_is_string(v) || strcmp(json_string_value(v), "float")))
-        return bad(err, "'%s' must be \"float\"", "encoding_format");
     return HEARTH_OK;
 }
 

@@ -122,7 +122,30 @@ if doc and doc["error"].get("code") != "model_not_found":
 
 # 5. A body over the 8 MiB limit: 413, before or after it is sent.
 big = b'{"model":"' + MODEL.encode() + b'","messages":[{"role":"user","content":"' + b"a" * (9 << 20) + b'"}]}'
-post("/v1/chat/completions", big, expect={413})
+# The server may answer as soon as it sees Content-Length and close while the
+# body is still being sent, so write and read on a raw socket.
+for declared in (True, False):
+    sent += 1
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=60)
+    head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+    head += (b"Content-Length: %d\r\n\r\n" % len(big)) if declared else b"Transfer-Encoding: chunked\r\n\r\n"
+    body = big if declared else b"%x\r\n" % len(big) + big + b"\r\n0\r\n\r\n"
+    try:
+        s.sendall(head + body)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except ConnectionResetError:
+        pass
+    s.close()
+    if not out.startswith(b"HTTP/1.1 413"):
+        failures.append(f"oversized body (declared length {declared}): {out[:120]!r}")
 
 # 6. Garbage at the HTTP level: the server answers an error or closes.
 for data in [b"\r\n\r\n", b"GARBAGE\r\n\r\n", b"GET\r\n\r\n", b"POST /v1/chat/completions HTTP/9.9\r\n\r\n",
