@@ -14,7 +14,7 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages the build and the tests need.
 DEPS := build-essential cmake pkg-config clang libclang-rt-14-dev \
         libsqlite3-dev sqlite3 libjansson-dev libmicrohttpd-dev \
-        libcurl4-openssl-dev libssl-dev curl
+        libcurl4-openssl-dev libssl-dev curl python3 iproute2
 # Only for `make demo-model` (retraining the bundled model).
 TRAIN_DEPS := python3 python3-torch python3-numpy libopenblas0-pthread
 
@@ -26,6 +26,7 @@ deps:
 	@missing=""; for p in $(DEPS) $(EXTRA_DEPS); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
@@ -57,6 +58,7 @@ fuzz: deps $(FUZZ)/Makefile
 
 test: build asan fuzz
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && HEARTH_FORCE_SCALAR=1 ctest --output-on-failure -j $(JOBS) -L 'kernels|model|engine'
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 	cd $(FUZZ) && ctest --output-on-failure -L fuzz
 

@@ -721,6 +721,34 @@ HEARTH_API hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, i
                                          hearth_error *err);
 
 
+/* ---- Continuous batching (src/engine/sched.c) ---------------------------- */
+
+/* A scheduler runs generations from many threads at once on one context with
+ * n_seq sequence slots, decoding the next token of every running generation
+ * in one batch per step (continuous batching): the weights are read once per
+ * step for all of them. A generation waits for a free slot; its sequence is
+ * cleared when it ends, so generations are independent. */
+typedef struct hearth_sched hearth_sched;
+
+/* Makes the scheduler's context (cp->n_seq slots, each cp->n_ctx / n_seq
+ * positions) and its thread. m must outlive it. OUT: *out owns it
+ * (hearth_sched_free). Any thread. */
+HEARTH_API hearth_status hearth_sched_new(const hearth_model *m, const hearth_ctx_params *cp,
+                                          hearth_sched **out, hearth_error *err);
+/* Ends running generations (finish CANCELLED) and waiting ones
+ * (HEARTH_E_CANCELLED), then frees. Callers must have returned before the
+ * memory is gone: call it only once no thread is inside generate. NULL: no-op. */
+HEARTH_API void hearth_sched_free(hearth_sched *s);
+HEARTH_API int32_t hearth_sched_n_slots(const hearth_sched *s);
+/* As hearth_generate, in a free slot (p->seq is ignored), blocking until
+ * the generation ends. cb runs on the scheduler's thread and must be quick.
+ * A prompt longer than a slot's capacity is HEARTH_E_LIMIT (cb never called).
+ * Any thread; concurrent calls are batched together. */
+HEARTH_API hearth_status hearth_sched_generate(hearth_sched *s, const int32_t *prompt,
+                                               int32_t n_prompt, const hearth_gen_params *p,
+                                               hearth_gen_cb cb, void *user,
+                                               hearth_gen_result *res, hearth_error *err);
+
 /* ======================================================================== */
 /* Local store (src/store)                                                  */
 /* ======================================================================== */
@@ -1220,6 +1248,12 @@ typedef struct {
     int max_tokens;            /* 512 */
     int64_t seed;              /* -1: random */
     bool use_cache;            /* response cache on (true) */
+    /* Sharing (the HTTP server's pool of agents): an open model to use
+     * instead of opening model_path (borrowed; must outlive the agent), and
+     * a batch scheduler to generate through, so that several agents' answers
+     * are decoded together (borrowed). Both NULL by default. */
+    const hearth_model *model;
+    hearth_sched *sched;
     /* Warnings (an unknown chat template, ...), never printed by hearth:
      * called from the thread that opened or is using the agent. Optional. */
     void (*warn)(void *user_data, const char *msg);
@@ -1343,6 +1377,45 @@ HEARTH_API hearth_status hearth_agent_reset_session(hearth_agent *a, const char 
  * them from the agent's thread only (e.g. to list a session's history). */
 HEARTH_API const hearth_model *hearth_agent_model(const hearth_agent *a);
 HEARTH_API hearth_store *hearth_agent_store(hearth_agent *a);
+
+/* ======================================================================== */
+/* HTTP server (src/server)                                                 */
+/* ======================================================================== */
+
+/* The OpenAI-compatible HTTP API (`hearth serve`): POST /v1/chat/completions,
+ * /v1/completions, /v1/embeddings; GET /v1/models, /health, /metrics. */
+typedef struct hearth_server hearth_server;
+
+typedef struct {
+    const char *host;         /* default "127.0.0.1" (loopback only) */
+    uint16_t port;            /* default 8080; 0 picks a free port */
+    const char *model_path;   /* required */
+    const char *api_key;      /* NULL or "": no authentication */
+    const char *data_dir;     /* the store's directory; NULL: HEARTH_HOME or default */
+    const char *security_log; /* path of the security log; NULL: off */
+    size_t max_body;          /* largest request body, default 8 MiB */
+    int max_queue;            /* requests in flight before 429, default 64 */
+    int32_t n_slots;          /* generations batched together, default 4 */
+    int32_t n_ctx;            /* context per generation; 0: the default */
+    int n_threads;            /* 0: default */
+} hearth_server_params;
+
+/* Defaults as documented on each field (model_path NULL). Any thread. */
+HEARTH_API hearth_server_params hearth_server_default_params(void);
+
+/* Binds the socket and starts serving; the model loads in the background
+ * (GET /health answers 503 "loading" until it is ready). On success *out
+ * owns the server (hearth_server_stop). Any thread. */
+HEARTH_API hearth_status hearth_server_start(const hearth_server_params *p,
+                                             hearth_server **out, hearth_error *err);
+/* The bound port (useful with port 0). */
+HEARTH_API uint16_t hearth_server_port(const hearth_server *s);
+/* 0 loading, 1 ready, 2 failed (then *error, if non-NULL, is the reason,
+ * borrowed until hearth_server_stop). Any thread. */
+HEARTH_API int hearth_server_state(const hearth_server *s, const char **error);
+/* Graceful stop: stops accepting, lets in-flight answers finish (up to 60 s),
+ * then closes the store and frees everything. NULL is a no-op. */
+HEARTH_API void hearth_server_stop(hearth_server *s);
 
 
 #ifdef __cplusplus

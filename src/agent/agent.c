@@ -137,9 +137,14 @@ hearth_status hearth_agent_open(const hearth_agent_params *p, hearth_agent **out
     sp.data_dir = p->data_dir;
     if ((st = hearth_store_open(&sp, &a->store, err))) goto fail;
 
-    hearth_model_params mp = hearth_model_default_params();
-    mp.n_threads = p->n_threads;
-    if ((st = hearth_model_open(a->model_path, &mp, &a->model, err))) goto fail;
+    if (p->model) {
+        a->model = (hearth_model *)p->model; /* borrowed: never freed here */
+    } else {
+        hearth_model_params mp = hearth_model_default_params();
+        mp.n_threads = p->n_threads;
+        if ((st = hearth_model_open(a->model_path, &mp, &a->model, err))) goto fail;
+        a->owns_model = true;
+    }
     a->tok = hearth_model_tokenizer(a->model);
     a->n_embd = hearth_model_n_embd(a->model);
     if (!a->tok) {
@@ -166,7 +171,9 @@ hearth_status hearth_agent_open(const hearth_agent_params *p, hearth_agent **out
     }
     a->n_ctx = n_ctx;
     hearth_ctx_params cp = hearth_ctx_default_params();
-    cp.n_ctx = n_ctx * AGENT_N_SEQ;
+    /* With a scheduler the chat sequence is unused (generation runs in the
+     * scheduler's slots), so the context only needs room for embeddings. */
+    cp.n_ctx = p->sched ? n_ctx : n_ctx * AGENT_N_SEQ;
     cp.n_seq = AGENT_N_SEQ;
     cp.n_threads = p->n_threads;
     if ((st = hearth_ctx_new(a->model, &cp, &a->ctx, err))) goto fail;
@@ -182,7 +189,7 @@ fail:
 void hearth_agent_free(hearth_agent *a) {
     if (!a) return;
     hearth_ctx_free(a->ctx);
-    hearth_model_free(a->model);
+    if (a->owns_model) hearth_model_free(a->model);
     hearth_store_free(a->store);
     hearth_free(a->seq_tokens);
     hearth_free(a->model_path);
@@ -303,6 +310,27 @@ static void remember_seq(hearth_agent *a, const int32_t *x, size_t nx, const int
     if ((size_t)len > want) hearth_ctx_seq_truncate(a->ctx, AGENT_SEQ_CHAT, (int32_t)want, NULL);
 }
 
+/* Generation through a shared batch scheduler: the whole prompt each time
+ * (the slot is not kept between requests), decoded together with other
+ * agents' generations. */
+static hearth_status agent_generate_sched(hearth_agent *a, const int32_t *prompt, size_t n,
+                                          const hearth_gen_params *gp, hearth_stream_fn fn,
+                                          void *ud, agent_gen *g, hearth_error *err) {
+    gen_state s = {.a = a, .g = g, .fn = fn, .ud = ud};
+    hearth_status st = hearth_sched_generate(a->p.sched, prompt, (int32_t)n, gp, on_token, &s,
+                                             &g->res, err);
+    if (!st && s.nomem) st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "generate: out of memory");
+    hearth_free(s.gen);
+    if (st) {
+        agent_buf_free(&g->text);
+        return st;
+    }
+    if (!g->text.v && !agent_buf_put(&g->text, "", 0))
+        return HEARTH_FAIL(err, HEARTH_E_NOMEM, "generate: out of memory");
+    g->res.n_prompt = (int32_t)n;
+    return HEARTH_OK;
+}
+
 hearth_status agent_generate(hearth_agent *a, const int32_t *prompt, size_t n,
                              const hearth_gen_params *gp, hearth_stream_fn fn, void *ud,
                              agent_gen *g, hearth_error *err) {
@@ -312,6 +340,7 @@ hearth_status agent_generate(hearth_agent *a, const int32_t *prompt, size_t n,
         return HEARTH_FAIL(err, HEARTH_E_LIMIT,
                            "prompt of %zu tokens does not fit the context window of %d", n,
                            (int)a->n_ctx);
+    if (a->p.sched) return agent_generate_sched(a, prompt, n, gp, fn, ud, g, err);
     size_t common = 0;
     int32_t held = hearth_ctx_seq_len(a->ctx, AGENT_SEQ_CHAT);
     size_t limit = a->n_seq_tokens < (size_t)(held > 0 ? held : 0) ? a->n_seq_tokens

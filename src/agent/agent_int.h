@@ -26,6 +26,7 @@ struct hearth_agent {
     char *model_path;      /* owned */
     char *system_prompt;   /* owned, may be NULL */
     hearth_model *model;
+    bool owns_model;       /* false when shared through hearth_agent_params.model */
     const hearth_tokenizer *tok; /* borrowed from model */
     hearth_ctx *ctx;       /* AGENT_N_SEQ sequences of n_ctx positions each */
     hearth_store *store;

@@ -4,13 +4,11 @@
  */
 #include "model/attn.h"
 
+#include "kernels/dot.h"
+
 #include "model/fp16.h"
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
 #include <math.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,15 +49,10 @@ void hearth_attn_ref(const hearth_attn_args *a) {
 }
 
 hearth_attn_fn hearth_attn_pick(int hd) {
-    const char *fs = getenv("HEARTH_FORCE_SCALAR");
-    if (fs && *fs && strcmp(fs, "0")) return hearth_attn_ref;
 #if defined(__x86_64__)
-    __builtin_cpu_init();
-    /* F16C through cpuid (leaf 1, ecx bit 29): clang 14's builtin does not know it */
-    unsigned eax, ebx, ecx = 0, edx;
-    bool f16c = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx >> 29 & 1);
-    if (hd % 8 == 0 && f16c && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-        return hearth_attn_avx2;
+    /* Follow the kernels' one CPU-feature decision (it also honours
+     * HEARTH_FORCE_SCALAR): AVX2 or better there means AVX2+FMA+F16C here. */
+    if (hd % 8 == 0 && strcmp(hearth_dot_impl_name(), "scalar")) return hearth_attn_avx2;
 #endif
     (void)hd;
     return hearth_attn_ref;

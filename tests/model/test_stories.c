@@ -60,7 +60,7 @@ int main(void) {
     REQUIRE(ki >= 0);
 
     int32_t prompt[5] = {1};
-    const char *words[] = {"\xe2\x96\x81Once", "\xe2\x96\x81upon", "\xe2\x96\x81" "a",
+    const char *words[] = {"\xe2\x96\x81Once", "\xe2\x96\x81upon", "\xe2\x96\x81\x61" /* "▁a" */,
                            "\xe2\x96\x81time"};
     for (int i = 0; i < 4; i++) {
         prompt[i + 1] = find_piece(g, ki, words[i]);

@@ -1,0 +1,443 @@
+/*
+ * sched.c: continuous batching. One scheduler thread owns a hearth_ctx with
+ * n_seq sequence slots; callers on any thread submit generations, and every
+ * step decodes one batch holding the next token of each running generation
+ * (plus a piece of any new prompt). Decode is bound by reading the weights,
+ * and one batch reads them once for all its sequences, so k concurrent
+ * clients cost little more than one.
+ *
+ * Invariants: a job is in at most one slot; slot i uses KV sequence i and the
+ * sequence is cleared when its job ends; callbacks run on the scheduler
+ * thread; a failing job never disturbs the others (capacity is checked per
+ * job before a batch is built, so decode never hits the limit).
+ */
+#include "hearth.h"
+
+#include "util/alloc.h"
+#include "util/error.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+#include <time.h>
+
+typedef enum { JOB_WAITING, JOB_PREFILL, JOB_GEN, JOB_DONE } job_state;
+
+typedef struct sched_job {
+    /* Request (borrowed from the caller, who waits until the job is done). */
+    const int32_t *prompt;
+    int32_t n_prompt;
+    const hearth_gen_params *p;
+    hearth_gen_cb cb;
+    void *user;
+
+    /* Result. */
+    hearth_status status;
+    hearth_error err;
+    hearth_gen_result res;
+
+    job_state state;
+    int32_t n_fed;           /* prompt tokens already decoded */
+    int32_t next;            /* sampled token to feed next step */
+    int32_t batch_idx;       /* its logits row in the current batch, or -1 */
+    hearth_sampler *sampler;
+    hearth_detok *detok;
+    char *held;              /* text held back: it may begin a stop string */
+    size_t held_len, held_cap;
+    double t_start, t_first;
+    struct sched_job *next_waiting;
+    pthread_cond_t done_cv;
+} sched_job;
+
+struct hearth_sched {
+    hearth_ctx *ctx;
+    const hearth_model *model;
+    const hearth_tokenizer *tok;
+    int32_t n_slots, n_batch, n_vocab;
+
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work_cv;
+    sched_job *waiting_head, *waiting_tail; /* FIFO of submitted jobs */
+    sched_job **slots;                      /* n_slots; NULL: free */
+    bool stopping;
+
+    /* Batch scratch, n_batch entries each; used by the scheduler thread only. */
+    int32_t *b_tok, *b_pos, *b_seq;
+    int8_t *b_logits;
+};
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- text and stop strings --------------------------------------------- */
+
+static bool held_append(sched_job *j, const char *s, size_t n) {
+    if (j->held_len + n + 1 > j->held_cap) {
+        size_t cap = (j->held_len + n + 1) * 2;
+        char *p = hearth_realloc(j->held, cap);
+        if (!p) return false;
+        j->held = p;
+        j->held_cap = cap;
+    }
+    memcpy(j->held + j->held_len, s, n);
+    j->held_len += n;
+    return true;
+}
+
+/* Hands text to the callback; returns true if it asked to cancel. */
+static bool emit(sched_job *j, int32_t token, const char *s, size_t n) {
+    return j->cb && j->cb(j->user, token, s, n) != 0;
+}
+
+/* Feeds the new text of one token through the stop-string check and emits
+ * what is safe to show. Returns true if a stop string was found (the text
+ * before it has been emitted) or the callback cancelled. */
+static bool push_text(sched_job *j, int32_t token, const char *s, size_t n, bool *cancelled) {
+    *cancelled = false;
+    if (j->p->n_stop == 0) {
+        if (emit(j, token, s, n)) *cancelled = true;
+        return *cancelled;
+    }
+    if (!held_append(j, s, n)) {
+        j->status = HEARTH_FAIL(&j->err, HEARTH_E_NOMEM, "out of memory");
+        return true;
+    }
+    /* A stop string anywhere in the held text ends the answer before it. */
+    size_t cut = SIZE_MAX;
+    for (int32_t k = 0; k < j->p->n_stop; k++) {
+        const char *st = j->p->stop[k];
+        size_t sl = strlen(st);
+        if (!sl || sl > j->held_len) continue;
+        for (size_t at = 0; at + sl <= j->held_len && at < cut; at++)
+            if (!memcmp(j->held + at, st, sl)) {
+                cut = at;
+                break;
+            }
+    }
+    if (cut != SIZE_MAX) {
+        if (emit(j, token, j->held, cut)) *cancelled = true;
+        j->held_len = 0;
+        return true;
+    }
+    /* Keep back the longest tail that could still grow into a stop string. */
+    size_t keep = 0;
+    for (int32_t k = 0; k < j->p->n_stop; k++) {
+        const char *st = j->p->stop[k];
+        size_t sl = strlen(st);
+        if (!sl) continue;
+        for (size_t t = sl - 1; t > keep; t--)
+            if (t <= j->held_len && !memcmp(j->held + j->held_len - t, st, t)) {
+                keep = t;
+                break;
+            }
+    }
+    size_t out = j->held_len - keep;
+    if (emit(j, token, j->held, out)) *cancelled = true;
+    memmove(j->held, j->held + out, keep);
+    j->held_len = keep;
+    return *cancelled;
+}
+
+/* ---- job lifecycle (scheduler thread) ---------------------------------- */
+
+static void finish_job(hearth_sched *s, int32_t slot, hearth_finish_reason why) {
+    sched_job *j = s->slots[slot];
+    if (j->status == HEARTH_OK && why != HEARTH_FINISH_CANCELLED && j->cb) {
+        /* Flush: bytes of an unfinished character, then held-back text. */
+        const char *t;
+        size_t n = 0;
+        bool cancelled = false;
+        if (j->detok && hearth_detok_flush(j->detok, &t, &n, NULL) == HEARTH_OK && n &&
+            why != HEARTH_FINISH_STOP)
+            push_text(j, -1, t, n, &cancelled);
+        if (why != HEARTH_FINISH_STOP && j->held_len) emit(j, -1, j->held, j->held_len);
+        j->held_len = 0;
+        emit(j, -1, "", 0);
+    }
+    double t = now_ms();
+    j->res.finish = why;
+    if (j->t_first > 0) {
+        j->res.prompt_ms = j->t_first - j->t_start;
+        j->res.gen_ms = t - j->t_first;
+    } else {
+        j->res.prompt_ms = t - j->t_start;
+    }
+    hearth_ctx_seq_clear(s->ctx, slot, NULL);
+    s->slots[slot] = NULL;
+    pthread_mutex_lock(&s->mu);
+    j->state = JOB_DONE;
+    pthread_cond_signal(&j->done_cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void fail_job(hearth_sched *s, int32_t slot, hearth_status st, const hearth_error *e) {
+    sched_job *j = s->slots[slot];
+    j->status = st;
+    if (e) j->err = *e;
+    finish_job(s, slot, HEARTH_FINISH_NONE);
+}
+
+/* After the token's logits are known: sample, check the end conditions,
+ * stream its text. */
+static void step_job(hearth_sched *s, int32_t slot) {
+    sched_job *j = s->slots[slot];
+    const float *logits = hearth_ctx_logits(s->ctx, j->batch_idx);
+    if (!logits) {
+        hearth_error e;
+        HEARTH_FAIL(&e, HEARTH_E_STATE, "no logits for sequence %d", slot);
+        fail_job(s, slot, HEARTH_E_STATE, &e);
+        return;
+    }
+    int32_t tok = hearth_sampler_sample(j->sampler, logits);
+    hearth_sampler_accept(j->sampler, tok);
+    if (j->t_first == 0) j->t_first = now_ms();
+    j->state = JOB_GEN;
+    if (hearth_model_token_is_eog(s->model, tok)) {
+        finish_job(s, slot, HEARTH_FINISH_EOG);
+        return;
+    }
+    j->res.n_gen++;
+    const char *text = "";
+    size_t n = 0;
+    hearth_error e;
+    hearth_status st = j->detok ? hearth_detok_push(j->detok, tok, &text, &n, &e) : HEARTH_OK;
+    if (st) {
+        fail_job(s, slot, st, &e);
+        return;
+    }
+    bool cancelled;
+    if (push_text(j, tok, text, n, &cancelled)) {
+        if (j->status) finish_job(s, slot, HEARTH_FINISH_NONE);
+        else finish_job(s, slot, cancelled ? HEARTH_FINISH_CANCELLED : HEARTH_FINISH_STOP);
+        return;
+    }
+    if (j->p->max_tokens > 0 && j->res.n_gen >= j->p->max_tokens) {
+        finish_job(s, slot, HEARTH_FINISH_LENGTH);
+        return;
+    }
+    j->next = tok;
+}
+
+static void start_job(hearth_sched *s, int32_t slot, sched_job *j) {
+    s->slots[slot] = j;
+    j->state = JOB_PREFILL;
+    j->t_start = now_ms();
+    hearth_error e;
+    hearth_status st;
+    if (j->n_prompt > hearth_ctx_seq_capacity(s->ctx)) {
+        st = HEARTH_FAIL(&e, HEARTH_E_LIMIT,
+                         "the prompt (%d tokens) does not fit the context (%d tokens)",
+                         j->n_prompt, hearth_ctx_seq_capacity(s->ctx));
+    } else if (!(st = hearth_sampler_new(&j->p->sampling, s->n_vocab, &j->sampler, &e)) &&
+               s->tok) {
+        /* Without a tokenizer the tokens still come, with no text. */
+        st = hearth_detok_new(s->tok, false, false, &j->detok, &e);
+    }
+    if (st) {
+        fail_job(s, slot, st, &e);
+        return;
+    }
+    for (int32_t i = 0; i < j->n_prompt; i++) hearth_sampler_accept(j->sampler, j->prompt[i]);
+    j->res.n_prompt = j->n_prompt;
+}
+
+static void *sched_main(void *arg) {
+    hearth_sched *s = arg;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        for (;;) {
+            /* Admit waiting jobs into free slots, oldest first. A job that
+             * fails to start frees its slot at once, so scan again until no
+             * slot is free or nobody waits. */
+            for (int32_t i = 0; i < s->n_slots && s->waiting_head;) {
+                if (s->slots[i]) {
+                    i++;
+                    continue;
+                }
+                sched_job *j = s->waiting_head;
+                s->waiting_head = j->next_waiting;
+                if (!s->waiting_head) s->waiting_tail = NULL;
+                pthread_mutex_unlock(&s->mu);
+                start_job(s, i, j);
+                pthread_mutex_lock(&s->mu);
+            }
+            bool busy = false;
+            for (int32_t i = 0; i < s->n_slots; i++) busy |= s->slots[i] != NULL;
+            if (busy || s->stopping) break;
+            pthread_cond_wait(&s->work_cv, &s->mu);
+        }
+        bool stopping = s->stopping;
+        pthread_mutex_unlock(&s->mu);
+        if (stopping) break;
+
+        /* Build one batch: every generating job's next token first (they
+         * are what clients are waiting on), then prompt pieces. */
+        int32_t n = 0;
+        int32_t cap = hearth_ctx_seq_capacity(s->ctx);
+        for (int32_t i = 0; i < s->n_slots; i++) {
+            sched_job *j = s->slots[i];
+            if (!j) continue;
+            j->batch_idx = -1;
+            if (j->state != JOB_GEN) continue;
+            if (hearth_ctx_seq_len(s->ctx, i) + 1 > cap) {
+                finish_job(s, i, HEARTH_FINISH_CTX);
+                continue;
+            }
+            s->b_tok[n] = j->next;
+            s->b_pos[n] = hearth_ctx_seq_len(s->ctx, i);
+            s->b_seq[n] = i;
+            s->b_logits[n] = 1;
+            j->batch_idx = n++;
+        }
+        for (int32_t i = 0; i < s->n_slots && n < s->n_batch; i++) {
+            sched_job *j = s->slots[i];
+            if (!j || j->state != JOB_PREFILL) continue;
+            int32_t pos0 = hearth_ctx_seq_len(s->ctx, i);
+            while (j->n_fed < j->n_prompt && n < s->n_batch) {
+                s->b_tok[n] = j->prompt[j->n_fed];
+                s->b_pos[n] = pos0++;
+                s->b_seq[n] = i;
+                s->b_logits[n] = 0;
+                j->n_fed++;
+                n++;
+            }
+            if (j->n_fed == j->n_prompt) {
+                s->b_logits[n - 1] = 1;
+                j->batch_idx = n - 1;
+            }
+        }
+        if (n == 0) continue;
+        hearth_batch b = {.n_tokens = n, .tokens = s->b_tok, .pos = s->b_pos,
+                          .seq = s->b_seq, .logits = s->b_logits};
+        hearth_error e;
+        hearth_status st = hearth_ctx_decode(s->ctx, &b, &e);
+        for (int32_t i = 0; i < s->n_slots; i++) {
+            sched_job *j = s->slots[i];
+            if (!j) continue;
+            bool in_batch = false;
+            for (int32_t k = 0; k < n && !in_batch; k++) in_batch = s->b_seq[k] == i;
+            if (!in_batch) continue;
+            if (st) fail_job(s, i, st, &e);
+            else if (j->batch_idx >= 0) step_job(s, i);
+        }
+    }
+    /* Stopping: end whatever is left. */
+    for (int32_t i = 0; i < s->n_slots; i++)
+        if (s->slots[i]) finish_job(s, i, HEARTH_FINISH_CANCELLED);
+    pthread_mutex_lock(&s->mu);
+    while (s->waiting_head) {
+        sched_job *j = s->waiting_head;
+        s->waiting_head = j->next_waiting;
+        j->status = HEARTH_FAIL(&j->err, HEARTH_E_CANCELLED, "the scheduler is stopping");
+        j->state = JOB_DONE;
+        pthread_cond_signal(&j->done_cv);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+/* ---- public API -------------------------------------------------------- */
+
+hearth_status hearth_sched_new(const hearth_model *m, const hearth_ctx_params *cp,
+                               hearth_sched **out, hearth_error *err) {
+    *out = NULL;
+    hearth_sched *s = hearth_calloc(1, sizeof *s);
+    if (!s) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+    hearth_status st = hearth_ctx_new(m, cp, &s->ctx, err);
+    if (st) {
+        hearth_free(s);
+        return st;
+    }
+    s->model = m;
+    s->tok = hearth_model_tokenizer(m);
+    s->n_slots = hearth_ctx_n_seq(s->ctx);
+    s->n_batch = cp && cp->n_batch > 0 ? cp->n_batch : 512;
+    if (s->n_batch < s->n_slots) s->n_batch = s->n_slots;
+    s->n_vocab = hearth_model_n_vocab(m);
+    s->slots = hearth_calloc((size_t)s->n_slots, sizeof *s->slots);
+    s->b_tok = hearth_malloc((size_t)s->n_batch * sizeof *s->b_tok);
+    s->b_pos = hearth_malloc((size_t)s->n_batch * sizeof *s->b_pos);
+    s->b_seq = hearth_malloc((size_t)s->n_batch * sizeof *s->b_seq);
+    s->b_logits = hearth_malloc((size_t)s->n_batch);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->work_cv, NULL);
+    if (!s->slots || !s->b_tok || !s->b_pos || !s->b_seq || !s->b_logits) {
+        st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+    } else if (pthread_create(&s->thread, NULL, sched_main, s)) {
+        st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "cannot start the scheduler thread");
+    }
+    if (st) {
+        hearth_ctx_free(s->ctx);
+        hearth_free(s->slots);
+        hearth_free(s->b_tok);
+        hearth_free(s->b_pos);
+        hearth_free(s->b_seq);
+        hearth_free(s->b_logits);
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->work_cv);
+        hearth_free(s);
+        return st;
+    }
+    *out = s;
+    return HEARTH_OK;
+}
+
+void hearth_sched_free(hearth_sched *s) {
+    if (!s) return;
+    pthread_mutex_lock(&s->mu);
+    s->stopping = true;
+    pthread_cond_signal(&s->work_cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->thread, NULL);
+    hearth_ctx_free(s->ctx);
+    hearth_free(s->slots);
+    hearth_free(s->b_tok);
+    hearth_free(s->b_pos);
+    hearth_free(s->b_seq);
+    hearth_free(s->b_logits);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->work_cv);
+    hearth_free(s);
+}
+
+int32_t hearth_sched_n_slots(const hearth_sched *s) { return s->n_slots; }
+
+hearth_status hearth_sched_generate(hearth_sched *s, const int32_t *prompt, int32_t n_prompt,
+                                    const hearth_gen_params *p, hearth_gen_cb cb, void *user,
+                                    hearth_gen_result *res, hearth_error *err) {
+    if (!s || !prompt || n_prompt < 1 || !p)
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_sched_generate: no prompt");
+    sched_job j;
+    memset(&j, 0, sizeof j);
+    j.prompt = prompt;
+    j.n_prompt = n_prompt;
+    j.p = p;
+    j.cb = cb;
+    j.user = user;
+    j.batch_idx = -1;
+    pthread_cond_init(&j.done_cv, NULL);
+    pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        pthread_cond_destroy(&j.done_cv);
+        return HEARTH_FAIL(err, HEARTH_E_CANCELLED, "the scheduler is stopping");
+    }
+    if (s->waiting_tail) s->waiting_tail->next_waiting = &j;
+    else s->waiting_head = &j;
+    s->waiting_tail = &j;
+    pthread_cond_signal(&s->work_cv);
+    while (j.state != JOB_DONE) pthread_cond_wait(&j.done_cv, &s->mu);
+    pthread_mutex_unlock(&s->mu);
+    pthread_cond_destroy(&j.done_cv);
+    hearth_sampler_free(j.sampler);
+    hearth_detok_free(j.detok);
+    hearth_free(j.held);
+    if (res) *res = j.res;
+    if (j.status && err) *err = j.err;
+    return j.status;
+}

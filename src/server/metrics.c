@@ -1,0 +1,176 @@
+/*
+ * metrics.c: counters and histograms for GET /metrics (see metrics.h).
+ * Label sets are small and fixed in size (a table of at most MAX_SERIES
+ * rows per family), so a misbehaving client cannot make memory grow.
+ */
+#include "server/metrics.h"
+
+#include "hearth.h"
+
+#include "util/alloc.h"
+#include "util/strbuf.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_SERIES 64
+#define NAME_MAX_LEN 48
+
+typedef struct {
+    char a[NAME_MAX_LEN]; /* first label value */
+    unsigned code;        /* status code (requests only) */
+    uint64_t n;
+} series;
+
+typedef struct {
+    series rows[MAX_SERIES];
+    int n;
+} family;
+
+/* Upper bounds in seconds; the last bucket is +Inf. */
+static const double ttft_bounds[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+static const double tok_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1};
+#define N_TTFT (sizeof ttft_bounds / sizeof ttft_bounds[0])
+#define N_TOK (sizeof tok_bounds / sizeof tok_bounds[0])
+
+typedef struct {
+    uint64_t bucket[16]; /* cumulative counts are computed when rendering */
+    uint64_t count;
+    double sum;
+} histogram;
+
+struct srv_metrics {
+    pthread_mutex_t mu;
+    family requests; /* endpoint, status */
+    family answers;  /* source */
+    family errors;   /* kind */
+    uint64_t prompt_tokens, completion_tokens, cache_hits;
+    histogram ttft, per_token;
+};
+
+srv_metrics *srv_metrics_new(void) {
+    srv_metrics *m = hearth_calloc(1, sizeof *m);
+    if (!m) return NULL;
+    pthread_mutex_init(&m->mu, NULL);
+    return m;
+}
+
+void srv_metrics_free(srv_metrics *m) {
+    if (!m) return;
+    pthread_mutex_destroy(&m->mu);
+    hearth_free(m);
+}
+
+/* Adds one to the row (a, code), creating it if there is room. Callers pass
+ * fixed names, so the table never fills in practice; if it does, counts go to
+ * the last row, renamed "other", rather than being lost. */
+static void family_add(family *f, const char *a, unsigned code) {
+    if (strlen(a) >= NAME_MAX_LEN) a = "other";
+    for (int i = 0; i < f->n; i++)
+        if (f->rows[i].code == code && !strcmp(f->rows[i].a, a)) {
+            f->rows[i].n++;
+            return;
+        }
+    series *s;
+    if (f->n < MAX_SERIES) {
+        s = &f->rows[f->n++];
+        s->n = 0;
+    } else {
+        s = &f->rows[MAX_SERIES - 1];
+        a = "other";
+    }
+    snprintf(s->a, sizeof s->a, "%s", a);
+    s->code = code;
+    s->n++;
+}
+
+static void observe(histogram *h, const double *bounds, size_t nb, double v) {
+    size_t i = 0;
+    while (i < nb && v > bounds[i]) i++;
+    h->bucket[i]++;
+    h->count++;
+    h->sum += v;
+}
+
+void srv_metrics_request(srv_metrics *m, const char *endpoint, unsigned status) {
+    pthread_mutex_lock(&m->mu);
+    family_add(&m->requests, endpoint, status);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void srv_metrics_answer(srv_metrics *m, const char *source, int64_t prompt_tokens,
+                        int64_t completion_tokens, double ttft_s, double per_token_s) {
+    pthread_mutex_lock(&m->mu);
+    family_add(&m->answers, source, 0);
+    if (!strcmp(source, "cache")) m->cache_hits++;
+    if (prompt_tokens > 0) m->prompt_tokens += (uint64_t)prompt_tokens;
+    if (completion_tokens > 0) m->completion_tokens += (uint64_t)completion_tokens;
+    if (ttft_s >= 0) observe(&m->ttft, ttft_bounds, N_TTFT, ttft_s);
+    if (per_token_s >= 0) observe(&m->per_token, tok_bounds, N_TOK, per_token_s);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void srv_metrics_error(srv_metrics *m, const char *kind) {
+    pthread_mutex_lock(&m->mu);
+    family_add(&m->errors, kind, 0);
+    pthread_mutex_unlock(&m->mu);
+}
+
+static void render_hist(strbuf *b, const char *name, const char *help, const histogram *h,
+                        const double *bounds, size_t nb) {
+    strbuf_printf(b, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name);
+    uint64_t cum = 0;
+    for (size_t i = 0; i < nb; i++) {
+        cum += h->bucket[i];
+        strbuf_printf(b, "%s_bucket{le=\"%g\"} %llu\n", name, bounds[i], (unsigned long long)cum);
+    }
+    cum += h->bucket[nb];
+    strbuf_printf(b, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.6f\n%s_count %llu\n", name,
+                  (unsigned long long)cum, name, h->sum, name, (unsigned long long)h->count);
+}
+
+char *srv_metrics_render(srv_metrics *m, size_t *len) {
+    strbuf b;
+    strbuf_init(&b);
+    pthread_mutex_lock(&m->mu);
+    strbuf_printf(&b, "# HELP hearth_requests_total HTTP requests by endpoint and status.\n"
+                      "# TYPE hearth_requests_total counter\n");
+    for (int i = 0; i < m->requests.n; i++)
+        strbuf_printf(&b, "hearth_requests_total{endpoint=\"%s\",status=\"%u\"} %llu\n",
+                      m->requests.rows[i].a, m->requests.rows[i].code,
+                      (unsigned long long)m->requests.rows[i].n);
+    strbuf_printf(&b,
+                  "# HELP hearth_prompt_tokens_total Prompt tokens processed.\n"
+                  "# TYPE hearth_prompt_tokens_total counter\n"
+                  "hearth_prompt_tokens_total %llu\n"
+                  "# HELP hearth_completion_tokens_total Tokens generated.\n"
+                  "# TYPE hearth_completion_tokens_total counter\n"
+                  "hearth_completion_tokens_total %llu\n"
+                  "# HELP hearth_cache_hits_total Answers served from the response cache.\n"
+                  "# TYPE hearth_cache_hits_total counter\n"
+                  "hearth_cache_hits_total %llu\n",
+                  (unsigned long long)m->prompt_tokens, (unsigned long long)m->completion_tokens,
+                  (unsigned long long)m->cache_hits);
+    strbuf_printf(&b, "# HELP hearth_answers_total Answers by source.\n"
+                      "# TYPE hearth_answers_total counter\n");
+    static const char *sources[] = {"cache", "local", "cloud"};
+    for (int s = 0; s < 3; s++) {
+        uint64_t n = 0;
+        for (int i = 0; i < m->answers.n; i++)
+            if (!strcmp(m->answers.rows[i].a, sources[s])) n = m->answers.rows[i].n;
+        strbuf_printf(&b, "hearth_answers_total{source=\"%s\"} %llu\n", sources[s],
+                      (unsigned long long)n);
+    }
+    strbuf_printf(&b, "# HELP hearth_errors_total Rejected or failed requests by kind.\n"
+                      "# TYPE hearth_errors_total counter\n");
+    for (int i = 0; i < m->errors.n; i++)
+        strbuf_printf(&b, "hearth_errors_total{kind=\"%s\"} %llu\n", m->errors.rows[i].a,
+                      (unsigned long long)m->errors.rows[i].n);
+    render_hist(&b, "hearth_time_to_first_token_seconds", "Time from request to first token.",
+                &m->ttft, ttft_bounds, N_TTFT);
+    render_hist(&b, "hearth_token_latency_seconds", "Mean time per generated token.",
+                &m->per_token, tok_bounds, N_TOK);
+    pthread_mutex_unlock(&m->mu);
+    return strbuf_finish(&b, len);
+}

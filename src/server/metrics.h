@@ -1,0 +1,32 @@
+/*
+ * metrics.h: the server's counters and latency histograms, rendered in the
+ * Prometheus text exposition format for GET /metrics. All functions are
+ * thread-safe (one mutex; updates are rare next to token generation).
+ */
+#ifndef HEARTH_SERVER_METRICS_H
+#define HEARTH_SERVER_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct srv_metrics srv_metrics;
+
+/* NULL on allocation failure. */
+srv_metrics *srv_metrics_new(void);
+void srv_metrics_free(srv_metrics *m);
+
+/* One finished HTTP request: its endpoint (a fixed route name, never the raw
+ * URL, so clients can't grow the label set) and status code. */
+void srv_metrics_request(srv_metrics *m, const char *endpoint, unsigned status);
+/* One answered generation: tokens, where it was answered ("cache", "local",
+ * "cloud"), time to first token and mean time per generated token (seconds;
+ * negative means unknown and is not observed). */
+void srv_metrics_answer(srv_metrics *m, const char *source, int64_t prompt_tokens,
+                        int64_t completion_tokens, double ttft_s, double per_token_s);
+/* One error by kind ("bad_request", "auth", "too_large", "queue_full", ...). */
+void srv_metrics_error(srv_metrics *m, const char *kind);
+
+/* Renders everything. Owned: free with hearth_free. NULL on allocation failure. */
+char *srv_metrics_render(srv_metrics *m, size_t *len);
+
+#endif

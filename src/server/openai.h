@@ -1,0 +1,59 @@
+/*
+ * openai.h: the OpenAI API's request bodies, parsed and validated into plain
+ * structs, and its error body. Bodies are untrusted: every field is checked
+ * for presence, JSON type and range, and a failure says which field and why
+ * (the message goes back to the client in the OpenAI error JSON).
+ */
+#ifndef HEARTH_SERVER_OPENAI_H
+#define HEARTH_SERVER_OPENAI_H
+
+#include "hearth.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { SRV_CHAT, SRV_COMPLETION, SRV_EMBEDDINGS } srv_kind;
+
+#define SRV_MAX_STOP 4
+#define SRV_MAX_MESSAGES 4096
+#define SRV_MAX_INPUTS 2048
+
+typedef struct {
+    char *role;    /* "system", "user" or "assistant" */
+    char *content; /* text; arrays of text parts are joined */
+} srv_message;
+
+typedef struct {
+    srv_kind kind;
+    char *model;              /* as sent */
+    srv_message *messages;    /* chat */
+    size_t n_messages;
+    char *prompt;             /* completion */
+    char **inputs;            /* embeddings */
+    size_t n_inputs;
+    bool stream;
+    bool include_usage;       /* stream_options.include_usage */
+    int32_t max_tokens;       /* -1: not given */
+    bool has_temperature, has_top_p, has_seed;
+    float temperature, top_p;
+    uint64_t seed;
+    float presence_penalty, frequency_penalty;
+    char *stop[SRV_MAX_STOP];
+    int n_stop;
+    char *session;            /* hearth extension: keep the conversation */
+} srv_request;
+
+/* Parses body (len bytes, not necessarily NUL-terminated) as a request of the
+ * given kind into *out. On failure *out is zeroed and err->msg says which
+ * field was wrong (HEARTH_E_FORMAT for bad JSON, HEARTH_E_ARG for a bad
+ * field). Any thread. */
+hearth_status srv_request_parse(srv_kind kind, const char *body, size_t len, srv_request *out,
+                                hearth_error *err);
+void srv_request_free(srv_request *r);
+
+/* The OpenAI error body {"error": {"message", "type", "param", "code"}}.
+ * Owned: hearth_free. NULL on allocation failure. */
+char *srv_error_json(const char *message, const char *type, const char *code, size_t *len);
+
+#endif

