@@ -557,6 +557,8 @@ typedef struct {
 
 /* Defaults as documented on each field. Any thread. */
 HEARTH_API hearth_ctx_params hearth_ctx_default_params(void);
+/* Unless said otherwise, the hearth_ctx_* functions below and
+ * hearth_generate are "one thread per context". */
 
 /* Makes a context on model m (which must outlive it). p may be NULL. On
  * success *out owns it (hearth_ctx_free). Any thread. */
@@ -648,9 +650,11 @@ typedef struct {
 
 /* Order (as llama.cpp): penalties, then greedy if temp <= 0; else top-k,
  * top-p, min-p, temperature, a draw from the softmax with the seeded
- * generator. Same seed, same logits, same history: same tokens. */
+ * generator. Same seed, same logits, same history: same tokens. One thread
+ * per sampler; samplers are independent of contexts and models. */
 typedef struct hearth_sampler hearth_sampler;
 
+/* Any thread. */
 HEARTH_API hearth_sampler_params hearth_sampler_default_params(void);
 /* p may be NULL. n_vocab: length of the logit vectors it will see. Owned:
  * hearth_sampler_free. */
