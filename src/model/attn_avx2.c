@@ -46,7 +46,24 @@ static inline __m256 exp8(__m256 x) {
     return _mm256_mul_ps(y, _mm256_castsi256_ps(n));
 }
 
-enum { MAXG = 16 };
+enum { MAXG = 16, KB = 8 }; /* KB: the unrolled code below assumes 8 */
+
+/* Sums each of 8 vectors: lane k of the result is the sum of a[k]. */
+static inline __m256 hsum8(const __m256 *a) {
+    __m256 t0 = _mm256_hadd_ps(a[0], a[1]), t1 = _mm256_hadd_ps(a[2], a[3]);
+    __m256 t2 = _mm256_hadd_ps(a[4], a[5]), t3 = _mm256_hadd_ps(a[6], a[7]);
+    __m256 u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);
+    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+}
+
+/* Converts rows [j0, j0+KB) of base (hd each, kv_stride apart) to floats. */
+static inline void load_block(const hearth_attn_args *a, const void *base, int32_t j0, float *dst) {
+    for (int k = 0; k < KB; k++) {
+        size_t off = (size_t)(j0 + k) * a->kv_stride;
+        for (int b = 0; b < a->hd / 8; b++)
+            _mm256_storeu_ps(dst + k * a->hd + b * 8, load8(base, a->type, off + (size_t)b * 8));
+    }
+}
 
 void hearth_attn_avx2(const hearth_attn_args *a) {
     int hd = a->hd, group = a->group, nv = hd / 8;
@@ -54,15 +71,40 @@ void hearth_attn_avx2(const hearth_attn_args *a) {
         hearth_attn_ref(a);
         return;
     }
-    /* scores: one pass over the keys, each row loaded once for the group */
-    for (int32_t j = 0; j < a->np; j++) {
-        size_t off = (size_t)j * a->kv_stride;
-        __m256 kr[32];
-        for (int b = 0; b < nv; b++) kr[b] = load8(a->k, a->type, off + (size_t)b * 8);
+    float blk[KB * 256]; /* KB rows of keys or values as floats */
+    __m256 vscale = _mm256_set1_ps(a->scale);
+    /* scores: KB keys at a time, converted once for the whole group, eight
+     * dot products reduced together */
+    int32_t j = 0;
+    for (; j + KB <= a->np; j += KB) {
+        load_block(a, a->k, j, blk);
         for (int g = 0; g < group; g++) {
             const float *qg = a->q + g * hd;
-            __m256 acc = _mm256_mul_ps(_mm256_loadu_ps(qg), kr[0]);
-            for (int b = 1; b < nv; b++) acc = _mm256_fmadd_ps(_mm256_loadu_ps(qg + b * 8), kr[b], acc);
+            __m256 acc[KB];
+            for (int k = 0; k < KB; k++) acc[k] = _mm256_setzero_ps();
+            for (int b = 0; b < nv; b++) {
+                /* written out: the eight accumulators must stay in registers */
+                __m256 qv = _mm256_loadu_ps(qg + b * 8);
+                const float *kb = blk + b * 8;
+                acc[0] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kb + 0 * hd), acc[0]);
+                acc[1] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kb + 1 * hd), acc[1]);
+                acc[2] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kb + 2 * hd), acc[2]);
+                acc[3] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kb + 3 * hd), acc[3]);
+                acc[4] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kb + 4 * hd), acc[4]);
+                acc[5] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kb + 5 * hd), acc[5]);
+                acc[6] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kb + 6 * hd), acc[6]);
+                acc[7] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kb + 7 * hd), acc[7]);
+            }
+            _mm256_storeu_ps(a->scores + (size_t)g * a->score_stride + j, _mm256_mul_ps(hsum8(acc), vscale));
+        }
+    }
+    for (; j < a->np; j++) {
+        size_t off = (size_t)j * a->kv_stride;
+        for (int g = 0; g < group; g++) {
+            const float *qg = a->q + g * hd;
+            __m256 acc = _mm256_setzero_ps();
+            for (int b = 0; b < nv; b++)
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(qg + b * 8), load8(a->k, a->type, off + (size_t)b * 8), acc);
             a->scores[(size_t)g * a->score_stride + j] = hsum(acc) * a->scale;
         }
     }
@@ -70,32 +112,53 @@ void hearth_attn_avx2(const hearth_attn_args *a) {
     for (int g = 0; g < group; g++) {
         float *sc = a->scores + (size_t)g * a->score_stride;
         float mx = -INFINITY;
-        for (int32_t j = 0; j < a->np; j++) mx = sc[j] > mx ? sc[j] : mx;
+        for (int32_t i = 0; i < a->np; i++) mx = sc[i] > mx ? sc[i] : mx;
         __m256 vmx = _mm256_set1_ps(mx), vs = _mm256_setzero_ps();
-        int32_t j = 0;
-        for (; j + 8 <= a->np; j += 8) {
-            __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(sc + j), vmx));
-            _mm256_storeu_ps(sc + j, e);
+        int32_t i = 0;
+        for (; i + 8 <= a->np; i += 8) {
+            __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(sc + i), vmx));
+            _mm256_storeu_ps(sc + i, e);
             vs = _mm256_add_ps(vs, e);
         }
         float sum = hsum(vs);
-        for (; j < a->np; j++) sum += (sc[j] = expf(sc[j] - mx));
+        for (; i < a->np; i++) sum += (sc[i] = expf(sc[i] - mx));
         __m256 inv = _mm256_set1_ps(1.0f / sum);
-        for (j = 0; j + 8 <= a->np; j += 8) _mm256_storeu_ps(sc + j, _mm256_mul_ps(_mm256_loadu_ps(sc + j), inv));
-        for (; j < a->np; j++) sc[j] *= 1.0f / sum;
+        for (i = 0; i + 8 <= a->np; i += 8) _mm256_storeu_ps(sc + i, _mm256_mul_ps(_mm256_loadu_ps(sc + i), inv));
+        for (; i < a->np; i++) sc[i] *= 1.0f / sum;
     }
-    /* weighted values: accumulators for the whole group stay in registers
-     * when they fit, else in out */
+    /* weighted values: KB rows converted once; each output vector is loaded
+     * and stored once per block instead of once per row */
     memset(a->out, 0, (size_t)group * hd * sizeof(float));
-    for (int32_t j = 0; j < a->np; j++) {
+    for (j = 0; j + KB <= a->np; j += KB) {
+        load_block(a, a->v, j, blk);
+        for (int g = 0; g < group; g++) {
+            const float *sc = a->scores + (size_t)g * a->score_stride + j;
+            __m256 p[KB];
+            for (int k = 0; k < KB; k++) p[k] = _mm256_set1_ps(sc[k]);
+            float *og = a->out + g * hd;
+            for (int b = 0; b < nv; b++) {
+                const float *vb = blk + b * 8;
+                __m256 o0 = _mm256_loadu_ps(og + b * 8), o1 = _mm256_setzero_ps();
+                o0 = _mm256_fmadd_ps(p[0], _mm256_loadu_ps(vb + 0 * hd), o0);
+                o1 = _mm256_mul_ps(p[1], _mm256_loadu_ps(vb + 1 * hd));
+                o0 = _mm256_fmadd_ps(p[2], _mm256_loadu_ps(vb + 2 * hd), o0);
+                o1 = _mm256_fmadd_ps(p[3], _mm256_loadu_ps(vb + 3 * hd), o1);
+                o0 = _mm256_fmadd_ps(p[4], _mm256_loadu_ps(vb + 4 * hd), o0);
+                o1 = _mm256_fmadd_ps(p[5], _mm256_loadu_ps(vb + 5 * hd), o1);
+                o0 = _mm256_fmadd_ps(p[6], _mm256_loadu_ps(vb + 6 * hd), o0);
+                o1 = _mm256_fmadd_ps(p[7], _mm256_loadu_ps(vb + 7 * hd), o1);
+                _mm256_storeu_ps(og + b * 8, _mm256_add_ps(o0, o1));
+            }
+        }
+    }
+    for (; j < a->np; j++) {
         size_t off = (size_t)j * a->kv_stride;
-        __m256 vr[32];
-        for (int b = 0; b < nv; b++) vr[b] = load8(a->v, a->type, off + (size_t)b * 8);
         for (int g = 0; g < group; g++) {
             __m256 p = _mm256_set1_ps(a->scores[(size_t)g * a->score_stride + j]);
             float *og = a->out + g * hd;
             for (int b = 0; b < nv; b++)
-                _mm256_storeu_ps(og + b * 8, _mm256_fmadd_ps(p, vr[b], _mm256_loadu_ps(og + b * 8)));
+                _mm256_storeu_ps(og + b * 8, _mm256_fmadd_ps(p, load8(a->v, a->type, off + (size_t)b * 8),
+                                                             _mm256_loadu_ps(og + b * 8)));
         }
     }
 }
