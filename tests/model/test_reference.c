@@ -40,14 +40,13 @@ static const type_case cases[] = {
     {"F16", "--pure --type F16", 1e-4, 1e-5, true},
     {"BF16/F16/F32", "--pure --type BF16 --type-attn F16 --type-ffn-down F32", 1e-4, 1e-5, false},
     {"Q8_0/Q4_0/Q4_1/Q5_0/Q5_1",
-     "--pure --type Q8_0 --type-attn Q4_0 --type-attn-v Q4_1 --type-ffn Q5_0 --type-ffn-down Q5_1 "
-     "--type-embd Q4_0 --type-output Q8_0",
+     "--pure --type Q8_0 --type-attn Q8_0 --type-attn-v Q4_1 --type-ffn Q5_0 --type-ffn-down Q5_1 "
+     "--type-embd Q4_0 --type-output Q4_0",
      8e-2, 1e-2, false},
     {"Q2_K/Q3_K/Q4_K/Q5_K/Q6_K",
      "--pure --type Q4_K --type-attn Q2_K --type-attn-v Q3_K --type-ffn Q4_K --type-ffn-down Q5_K "
      "--type-embd Q6_K --type-output Q6_K",
      8e-2, 1e-2, false},
-    {"Q8_0", "--pure --type Q8_0", 8e-2, 1e-2, false},
 };
 
 enum { N_PROMPT = 8, N_GREEDY = 32 };
