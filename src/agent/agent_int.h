@@ -25,6 +25,7 @@ struct hearth_agent {
     hearth_agent_params p; /* strings point at the owned copies below */
     char *model_path;      /* owned */
     char *system_prompt;   /* owned, may be NULL */
+    char *template_system; /* owned, may be NULL: the template's own default */
     hearth_model *model;
     const hearth_tokenizer *tok; /* borrowed from model */
     hearth_ctx *ctx;       /* AGENT_N_SEQ sequences of n_ctx positions each */
