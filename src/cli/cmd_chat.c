@@ -61,6 +61,7 @@ static void show_history(hearth_agent *a, const char *session) {
 static int run(int argc, char **argv) {
     cli_agent_opts o;
     int rc = cli_agent_parse("chat", argc, argv, &o);
+    if (!rc && o.json) rc = cli_fail("chat", NULL, "--json is for hearth run");
     if (!rc && (o.n_rest || o.prompt))
         rc = cli_fail("chat", NULL, "unexpected argument '%s' (chat reads its input)",
                       o.n_rest ? o.rest[0] : o.prompt);
@@ -116,6 +117,10 @@ static int run(int argc, char **argv) {
         fputc('\n', stdout);
         if (resp.finish == HEARTH_FINISH_CANCELLED) fputs("(stopped)\n", stdout);
         fflush(stdout);
+        if (o.verbose)
+            fprintf(stderr, "[%s; prompt %d tokens, %.1f ms; answer %d tokens, %.1f ms]\n",
+                    hearth_source_name(resp.source), resp.prompt_tokens, resp.prompt_ms,
+                    resp.completion_tokens, resp.generate_ms);
         hearth_agent_response_clear(&resp);
     }
     free(line);
