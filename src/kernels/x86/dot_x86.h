@@ -589,19 +589,19 @@ INLINE void us_q8_0(const uint8_t *wb, const uint8_t *aq, __m256i *u, __m256i *s
                 if (b < cb) { /* last partial group: missing blocks count as 0 */              \
                     int cnt = (int)(cb - b);                                                   \
                     __m256i p[8];                                                              \
-                    __m128i h = _mm_setzero_si128();                                           \
+                    uint16_t hh[8] = {0}; /* once per row: a store-forwarding miss is fine */                                           \
                     UNROLL for (int j = 0; j < 8; j++) {                                       \
                         p[j] = _mm256_setzero_si256();                                         \
                         if (j < cnt) {                                                         \
                             __m256i u, sv;                                                     \
                             US(wb + (b + j) * BSZ, ab + (b + j) * 34 + 2, &u, &sv);            \
                             p[j] = dot_us(p[j], u, sv);                                        \
-                            h = _mm_insert_epi16(h, ld_u16(wb + (b + j) * BSZ), j);            \
+                            hh[j] = ld_u16(wb + (b + j) * BSZ);            \
                         }                                                                      \
                     }                                                                          \
                     __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(reduce8(p)), _mm256_loadu_ps(da + b), \
                                                _mm256_loadu_ps(bias + b));                     \
-                    acc = _mm256_fmadd_ps(t, _mm256_cvtph_ps(h), acc);                         \
+                    acc = _mm256_fmadd_ps(t, _mm256_cvtph_ps(ld128(hh)), acc);                         \
                 }                                                                              \
                 float s = hsum8(acc);                                                          \
                 out[r] += s;                                                                   \
@@ -647,15 +647,15 @@ INLINE __m256i u_q8_0(const uint8_t *wb) { return ld256(wb + 2); }
         if (b < cb) { /* last partial group: missing blocks count as 0 */                     \
             int cnt = (int)(cb - b);                                                           \
             __m256i x[8];                                                                      \
-            __m128i h = _mm_setzero_si128();                                                   \
+            uint16_t hh[8] = {0}; /* once per row: a store-forwarding miss is fine */                                                   \
             UNROLL for (int j = 0; j < 8; j++) {                                               \
                 x[j] = _mm256_setzero_si256();                                                 \
                 if (j < cnt) {                                                                 \
                     x[j] = UNPACK(wb + (b + j) * BSZ);                                         \
-                    h = _mm_insert_epi16(h, ld_u16(wb + (b + j) * BSZ), j);                    \
+                    hh[j] = ld_u16(wb + (b + j) * BSZ);                    \
                 }                                                                              \
             }                                                                                  \
-            __m256 dw = _mm256_cvtph_ps(h);                                                    \
+            __m256 dw = _mm256_cvtph_ps(ld128(hh));                                                    \
             UNROLL for (int c = 0; c < C; c++) {                                               \
                 __m256i p[8];                                                                  \
                 UNROLL for (int j = 0; j < 8; j++) {                                           \
