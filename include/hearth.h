@@ -357,7 +357,9 @@ HEARTH_API bool hearth_type_supported(int type);
  * one-byte unit that belongs to no letter/number/space class. A "gpt2"
  * tokenizer encodes it as that raw byte, and a "llama" one as its <0xNN>
  * byte token (or unk without byte tokens), so detokenizing gives the input
- * bytes back. Deterministic; never an error. */
+ * bytes back. Deterministic; never an error. (Some "gpt2" vocabularies lack
+ * the token of a rare byte, e.g. Falcon's has none for 0x0B; such a byte,
+ * valid or not, gives no token, as in the model's own tokenizer.) */
 typedef struct hearth_tokenizer hearth_tokenizer;
 
 /* Token types, numbered as tokenizer.ggml.token_type stores them. */
@@ -787,9 +789,12 @@ HEARTH_API hearth_status hearth_store_default_dir(char *buf, size_t cap, hearth_
 /* Groups writes into one atomic, durable unit (and makes batches fast).
  * Nestable: an inner begin/commit is a savepoint; an inner rollback undoes
  * only the work since its begin. The outermost commit makes everything
- * durable. Every write call below is itself atomic: if it fails inside a
+ * durable; if it fails, everything since the outermost begin is rolled
+ * back. Every write call below is itself atomic: if it fails inside a
  * transaction, its partial effects are undone and the transaction stays
- * usable. HEARTH_E_STATE for commit/rollback without begin. */
+ * usable. begin takes the database's write lock (other writers wait up to
+ * the busy timeout), so keep transactions short. HEARTH_E_STATE for
+ * commit/rollback without begin. */
 HEARTH_API hearth_status hearth_store_begin(hearth_store *s, hearth_error *err);
 HEARTH_API hearth_status hearth_store_commit(hearth_store *s, hearth_error *err);
 HEARTH_API hearth_status hearth_store_rollback(hearth_store *s, hearth_error *err);
@@ -969,7 +974,8 @@ typedef struct {
  * (ties: lower id first). Embeddings of another dimension are skipped. out
  * has room for k hits; OUT: *n_out (<= k). Brute force over vectors the
  * handle keeps in memory (loaded on the first search, kept current by this
- * handle's writes, reloaded when another connection changed the database). */
+ * handle's writes, reloaded when another connection changed the database).
+ * HEARTH_E_STATE inside an explicit transaction (commit first). */
 HEARTH_API hearth_status hearth_store_embedding_search(hearth_store *s, const char *model,
                                                        const char *owner_kind,
                                                        int64_t group_id,
@@ -1293,6 +1299,22 @@ HEARTH_API void hearth_agent_cancel(hearth_agent *a);
  * One thread per agent. */
 HEARTH_API hearth_status hearth_agent_embed(hearth_agent *a, const char *text, size_t len,
                                             float **vec, int *dim, hearth_error *err);
+
+/* Stores the embedding of task task_id (its title, a blank line, its notes)
+ * under owner kind "task", so that hearth_agent_search finds it; call it
+ * after adding or changing a task. (Messages of exchanges are indexed by
+ * hearth_agent_process, under "message", grouped by session id.)
+ * HEARTH_E_NOTFOUND for an unknown task. One thread per agent. */
+HEARTH_API hearth_status hearth_agent_index_task(hearth_agent *a, int64_t task_id,
+                                                 hearth_error *err);
+/* The k stored messages/tasks (owner_kind "message" or "task"; NULL: both)
+ * whose embeddings under this model are most similar to text, best first.
+ * group_id: a session id to search one session's messages (0: all).
+ * out has room for k hits; OUT: *n_out. One thread per agent. */
+HEARTH_API hearth_status hearth_agent_search(hearth_agent *a, const char *text,
+                                             const char *owner_kind, int64_t group_id,
+                                             size_t k, hearth_embedding_hit *out,
+                                             size_t *n_out, hearth_error *err);
 
 /* The chat template family in use. */
 HEARTH_API hearth_template hearth_agent_template(const hearth_agent *a);

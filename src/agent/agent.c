@@ -157,8 +157,11 @@ hearth_status hearth_agent_open(const hearth_agent_params *p, hearth_agent **out
     int32_t n_ctx = p->max_context > 0 ? p->max_context : DEFAULT_CONTEXT;
     int32_t train = hearth_model_n_ctx_train(a->model);
     if (train > 0 && n_ctx > train) {
-        agent_warn(a, "context of %d tokens is more than the model was trained for; using %d",
-                   (int)n_ctx, (int)train);
+        /* Positions past the trained length give garbage. The default is
+         * capped quietly; an explicit larger window gets a warning. */
+        if (n_ctx != DEFAULT_CONTEXT)
+            agent_warn(a, "context of %d tokens is more than the model was trained for; using %d",
+                       (int)n_ctx, (int)train);
         n_ctx = train;
     }
     a->n_ctx = n_ctx;
@@ -252,11 +255,21 @@ static int on_token(void *user, int32_t token, const char *text, size_t len) {
         s->gen[s->n_gen++] = token;
     }
     if (len) {
-        if (!agent_buf_put(&s->g->text, text, len)) {
-            s->nomem = true;
-            return 1;
+        /* Answers are C strings everywhere after this (store, JSON, CLI): a
+         * NUL byte the model may produce is dropped, from the stream too. */
+        size_t at = s->g->text.n;
+        for (size_t i = 0; i < len;) {
+            const char *z = memchr(text + i, '\0', len - i);
+            size_t run = z ? (size_t)(z - (text + i)) : len - i;
+            if (!agent_buf_put(&s->g->text, text + i, run)) {
+                s->nomem = true;
+                return 1;
+            }
+            i += run + (z ? 1 : 0);
         }
-        if (s->fn && !s->fn(s->ud, text, len)) {
+        text = s->g->text.v + at;
+        len = s->g->text.n - at;
+        if (len && s->fn && !s->fn(s->ud, text, len)) {
             s->g->cb_stopped = true;
             return 1;
         }

@@ -10,9 +10,22 @@
  * has a reference twin and a test comparing them.
  *
  * Layouts: a weight matrix is nrows rows of n elements, each row
- * hearth_type_row_size(wtype, n) bytes, rows contiguous. Activations are
- * float rows quantized once per step with quantize_act into act_row_size(n)
- * bytes each.
+ * hearth_type_row_size(wtype, n) bytes, rows w_stride bytes apart (the
+ * file's own layout: w_stride = row size). Activations are float rows
+ * quantized once per step with quantize_act into act_row_size(n) bytes each.
+ * Activation formats (act_type), as ggml's: F32 for F32/F16/BF16 weights,
+ * Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 (d, s = d*sum(qs), qs) for Q4_1/Q5_1,
+ * Q8_K for the K-quants.
+ *
+ * Alignment: w, act, w_stride and act_stride must keep every element or
+ * block at its natural alignment (4 bytes for F32 and Q8_K, 2 for the other
+ * types), as GGUF's data section (aligned, rows back to back) always does.
+ *
+ * Results: the per-block integer dot products are exact everywhere;
+ * implementations (and gemv vs gemm of one implementation) differ only in
+ * the order of float additions, i.e. agree to float rounding (~1e-6
+ * relative; test_dot states the tolerances). All functions are pure and may run
+ * concurrently on disjoint outputs (e.g. threads splitting the rows).
  */
 #ifndef HEARTH_KERNELS_DOT_H
 #define HEARTH_KERNELS_DOT_H
@@ -39,7 +52,9 @@ typedef struct {
                  const void *w, size_t w_stride, const void *act, size_t act_stride);
 } hearth_dot_kernel;
 
-/* The kernel set for weights of type wtype, or NULL if hearth cannot run it.
+/* The kernel set for weights of type wtype, or NULL if hearth cannot run it
+ * (types outside the enum, unsupported types, and Q8_K, which is only an
+ * activation format).
  * The returned table is immutable and lives for the whole process. Any thread. */
 const hearth_dot_kernel *hearth_dot_kernel_get(hearth_type wtype);
 

@@ -15,17 +15,24 @@
 
 #include "hearth.h"
 
+#include <math.h>
 #include <stdlib.h>
 
+/* Tolerances, relative to the largest reference logit: max is the worst
+ * logit, rms the root mean square over all logits. The reference uses the
+ * same dequantized weights, so what remains is the engine's activation
+ * quantization (none for F32/F16/BF16 weights; Q8_0 rows for the 32-blocks,
+ * Q8_K for the K-quants) and summation order. */
 typedef struct {
     const char *type;
-    double tol; /* max |engine - ref| / max |ref| over the logits */
+    double max_tol, rms_tol;
 } type_case;
 
 static const type_case cases[] = {
-    {"F32", 1e-4},  {"F16", 2e-3},  {"BF16", 2e-3}, {"Q8_0", 2e-2}, {"Q4_0", 2e-2},
-    {"Q4_1", 2e-2}, {"Q5_0", 2e-2}, {"Q5_1", 2e-2}, {"Q2_K", 3e-2}, {"Q3_K", 3e-2},
-    {"Q4_K", 3e-2}, {"Q5_K", 3e-2}, {"Q6_K", 3e-2},
+    {"F32", 1e-4, 1e-5},  {"F16", 1e-4, 1e-5},  {"BF16", 1e-4, 1e-5}, {"Q8_0", 6e-2, 1e-2},
+    {"Q4_0", 6e-2, 1e-2}, {"Q4_1", 6e-2, 1e-2}, {"Q5_0", 6e-2, 1e-2}, {"Q5_1", 6e-2, 1e-2},
+    {"Q2_K", 6e-2, 1e-2}, {"Q3_K", 6e-2, 1e-2}, {"Q4_K", 6e-2, 1e-2}, {"Q5_K", 6e-2, 1e-2},
+    {"Q6_K", 6e-2, 1e-2},
 };
 
 enum { N_PROMPT = 8, N_GREEDY = 32 };
@@ -60,18 +67,24 @@ static void run_case(const char *arch, const type_case *tc) {
     hearth_batch b = {.n_tokens = N_PROMPT, .tokens = toks, .logits = all};
     CHECKF(hearth_ctx_decode(c, &b, &e) == HEARTH_OK, "%s", e.msg);
     float *rl = ref_forward(ref, toks, N_PROMPT);
-    double worst = 0;
+    double worst = 0, sq = 0, top = 0;
     for (int i = 0; i < N_PROMPT; i++) {
         const float *el = hearth_ctx_logits(c, i);
         REQUIRE(el);
         double ma, mr;
         logit_diff(el, rl + (size_t)i * nv, (size_t)nv, &ma, &mr);
-        double rel = ma / (mr > 1e-6 ? mr : 1e-6);
-        if (rel > worst) worst = rel;
+        if (ma > worst) worst = ma;
+        if (mr > top) top = mr;
+        for (int32_t j = 0; j < nv; j++) {
+            double dd = (double)el[j] - rl[(size_t)i * nv + j];
+            sq += dd * dd;
+        }
     }
-    fprintf(stderr, "%-6s %-5s prefill: max |diff|/max|ref| = %.2e (tolerance %.0e)\n", arch,
-            tc->type, worst, tc->tol);
-    CHECKF(worst <= tc->tol, "%s %s: %.3e > %.0e", arch, tc->type, worst, tc->tol);
+    top = top > 1e-6 ? top : 1e-6;
+    double rel_max = worst / top, rel_rms = sqrt(sq / ((double)N_PROMPT * nv)) / top;
+    fprintf(stderr, "%-6s %-5s prefill: diff/max|ref|: max %.2e (tol %.0e), rms %.2e (tol %.0e)\n",
+            arch, tc->type, rel_max, tc->max_tol, rel_rms, tc->rms_tol);
+    CHECKF(rel_max <= tc->max_tol && rel_rms <= tc->rms_tol, "%s %s", arch, tc->type);
     free(rl);
 
     bool greedy = !strcmp(tc->type, "F32") || !strcmp(tc->type, "F16");

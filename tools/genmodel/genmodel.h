@@ -29,9 +29,11 @@
 
 /* Spread of the values around their mean (see model.c for the scheme):
  * norm weights 1 +- GM_NORM_STD, biases 0 +- GM_BIAS_STD, matrices
- * 0 +- 1/sqrt(row length). tests/genmodel checks files against these. */
+ * 0 +- 1/sqrt(row length), attn_q/attn_k GM_QK_GAIN times that.
+ * tests/genmodel checks files against these. */
 #define GM_NORM_STD 0.05f
 #define GM_BIAS_STD 0.05f
+#define GM_QK_GAIN 2.0f
 
 typedef enum { GM_ARCH_LLAMA, GM_ARCH_QWEN2, GM_ARCH_COUNT } gm_arch;
 

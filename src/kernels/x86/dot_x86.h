@@ -397,10 +397,204 @@ INLINE void tile_q6_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, con
     UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) out[c * os + r] = hsum8(acc[r][c]);
 }
 
+/* int16 vector [sc[g] x8 | sc[g+1] x8] from 16 signed byte scales: the scales
+ * of the two 16-element halves of a 32-element group. */
+INLINE __m256i pair_scales(__m128i sc8, int g) {
+    const __m128i shuf = _mm_set_epi8((char)(g + 1), (char)(g + 1), (char)(g + 1), (char)(g + 1), (char)(g + 1),
+                                      (char)(g + 1), (char)(g + 1), (char)(g + 1), (char)g, (char)g, (char)g,
+                                      (char)g, (char)g, (char)g, (char)g, (char)g);
+    return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(sc8, shuf));
+}
+
+/* Q2_K: codes 0..3 in 2-bit fields, 4-bit scales and mins per 16. */
+INLINE void tile_q2_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
+                      float *out, int64_t os) {
+    __m256 acc[4][4];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
+    const __m256i m3 = _mm256_set1_epi8(3);
+    for (int64_t b = 0; b < nb; b++) {
+        float da[4];
+        UNROLL for (int c = 0; c < C; c++) da[c] = ld1_f32(a + c * as + b * Q8K_SIZE);
+        UNROLL for (int r = 0; r < R; r++) {
+            const uint8_t *wb = w + r * ws + b * 84; /* scales 0, qs 16, d 80, dmin 82 */
+            float d = ld_f16(wb + 80), dmin = ld_f16(wb + 82);
+            __m128i s8 = ld128(wb);
+            __m128i sc8 = _mm_and_si128(s8, _mm_set1_epi8(0x0F));
+            __m256i mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(s8, 4), _mm_set1_epi8(0x0F)));
+            __m256i sumi[4], summ[4];
+            UNROLL for (int c = 0; c < C; c++) {
+                sumi[c] = _mm256_setzero_si256();
+                summ[c] = _mm256_madd_epi16(mins16, ld256(a + c * as + b * Q8K_SIZE + Q8K_BSUMS));
+            }
+            UNROLL for (int h = 0; h < 2; h++) {
+                __m256i qv = ld256(wb + 16 + 32 * h);
+                UNROLL for (int k = 0; k < 4; k++) {
+                    __m256i q = _mm256_and_si256(_mm256_srli_epi16(qv, 2 * k), m3);
+                    __m256i scv = pair_scales(sc8, 8 * h + 2 * k);
+                    UNROLL for (int c = 0; c < C; c++) {
+                        const uint8_t *aq = a + c * as + b * Q8K_SIZE + Q8K_QS + 128 * h + 32 * k;
+                        sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(_mm256_maddubs_epi16(q, ld256(aq)), scv));
+                    }
+                }
+            }
+            UNROLL for (int c = 0; c < C; c++) {
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[c]), _mm256_set1_ps(d * da[c]), acc[r][c]);
+                acc[r][c] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(summ[c]), _mm256_set1_ps(dmin * da[c]), acc[r][c]);
+            }
+        }
+    }
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) out[c * os + r] = hsum8(acc[r][c]);
+}
+
+/* Q3_K: code + 4 = low 2 bits | high bit << 2 is unsigned (0..7); the -4
+ * is folded in as -4 * scales . bsums. */
+INLINE void tile_q3_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, const uint8_t *a, size_t as,
+                      float *out, int64_t os) {
+    __m256 acc[4][4];
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
+    const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(4);
+    for (int64_t b = 0; b < nb; b++) {
+        float da[4];
+        UNROLL for (int c = 0; c < C; c++) da[c] = ld1_f32(a + c * as + b * Q8K_SIZE);
+        UNROLL for (int r = 0; r < R; r++) {
+            const uint8_t *wb = w + r * ws + b * 110; /* hmask 0, qs 32, scales 96, d 108 */
+            float d = ld_f16(wb + 108);
+            int8_t scs[16];
+            hearth_q3_K_scales(wb + 96, scs);
+            __m128i sc8 = ld128(scs);
+            __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+            __m256i hm = ld256(wb);
+            __m256i sumi[4];
+            UNROLL for (int c = 0; c < C; c++) {
+                __m256i bs = ld256(a + c * as + b * Q8K_SIZE + Q8K_BSUMS);
+                sumi[c] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, bs), 2));
+            }
+            UNROLL for (int h = 0; h < 2; h++) {
+                __m256i qv = ld256(wb + 32 + 32 * h);
+                UNROLL for (int k = 0; k < 4; k++) {
+                    int hs = 4 * h + k; /* bit of hmask for this group -> bit 2 */
+                    __m256i hb = hs >= 2 ? _mm256_srli_epi16(hm, hs - 2) : _mm256_slli_epi16(hm, 2 - hs);
+                    __m256i q = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qv, 2 * k), m3),
+                                                _mm256_and_si256(hb, m4));
+                    __m256i scv = pair_scales(sc8, 8 * h + 2 * k);
+                    UNROLL for (int c = 0; c < C; c++) {
+                        const uint8_t *aq = a + c * as + b * Q8K_SIZE + Q8K_QS + 128 * h + 32 * k;
+                        sumi[c] = _mm256_add_epi32(sumi[c], _mm256_madd_epi16(_mm256_maddubs_epi16(q, ld256(aq)), scv));
+                    }
+                }
+            }
+            UNROLL for (int c = 0; c < C; c++)
+                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[c]), _mm256_set1_ps(d * da[c]), acc[r][c]);
+        }
+    }
+    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) out[c * os + r] = hsum8(acc[r][c]);
+}
+
+/* ---- gemv for Q4_0 / Q5_0 / Q8_0: scales handled 8 blocks at a time ---------------
+ *
+ * Decode streams each weight byte once, so the per-block scalar work of the
+ * tiles (fp16 scale, product, broadcast, convert, fma) is what limits the
+ * small-block formats. Here the integer dot products of 8 consecutive blocks
+ * of a row are reduced into one vector (lane j = block j), and the scales
+ * of those 8 blocks are applied with one convert and two FMAs. The
+ * activation side (its scales, and bias * its block sums) is prepared once
+ * per call.
+ */
+
+/* lane j = sum of the 8 lanes of p[j] */
+INLINE __m256i reduce8(const __m256i p[8]) {
+    __m256i h01 = _mm256_hadd_epi32(p[0], p[1]), h23 = _mm256_hadd_epi32(p[2], p[3]);
+    __m256i h45 = _mm256_hadd_epi32(p[4], p[5]), h67 = _mm256_hadd_epi32(p[6], p[7]);
+    __m256i h0123 = _mm256_hadd_epi32(h01, h23), h4567 = _mm256_hadd_epi32(h45, h67);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
+                            _mm256_permute2x128_si256(h0123, h4567, 0x31));
+}
+
+/* 8 fp16 scales at p, p+stride, ... as floats */
+INLINE __m256 ld8_f16_strided(const uint8_t *p, size_t stride) {
+    uint16_t h[8];
+    UNROLL for (int j = 0; j < 8; j++) memcpy(&h[j], p + j * stride, 2);
+    return _mm256_cvtph_ps(ld128(h));
+}
+
+/* Unsigned weight codes u and the matching signed activation bytes s for
+ * one block, such that u . s = (codes + BIAS) . a. */
+INLINE void us_q4_0(const uint8_t *wb, const uint8_t *aq, __m256i *u, __m256i *sv) {
+    *u = nibbles32(wb + 2);
+    *sv = ld256(aq);
+}
+INLINE void us_q5_0(const uint8_t *wb, const uint8_t *aq, __m256i *u, __m256i *sv) {
+    *u = _mm256_or_si256(nibbles32(wb + 6), bits_to_0x10(wb + 2));
+    *sv = ld256(aq);
+}
+INLINE void us_q8_0(const uint8_t *wb, const uint8_t *aq, __m256i *u, __m256i *sv) {
+    /* |x| and the sign moved onto a (bias 0): keeps the sum exact, where
+     * x + 128 would need a float correction of 128 * sum(a) */
+    __m256i x = ld256(wb + 2);
+    *u = _mm256_sign_epi8(x, x);
+    *sv = _mm256_sign_epi8(ld256(aq), x);
+}
+
+/* Blocks per call for which the activation side is prepared on the stack. */
+#define ACT_CHUNK 512
+
+#define GEMV8(name, BSZ, US, BIAS)                                                             \
+    static void gemv_##name(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,    \
+                            const void *act) {                                                 \
+        const uint8_t *wb0 = w, *ab0 = act;                                                    \
+        int64_t nb = n / 32;                                                                   \
+        float da[ACT_CHUNK], bias[ACT_CHUNK]; /* d_act, BIAS * d_act * sum(a) per block */     \
+        for (int64_t r = 0; r < nrows; r++) out[r] = 0.f;                                      \
+        /* long rows are done in chunks of blocks, adding into out */                          \
+        for (int64_t b0 = 0; b0 < nb; b0 += ACT_CHUNK) {                                       \
+            int64_t cb = nb - b0 < ACT_CHUNK ? nb - b0 : ACT_CHUNK;                            \
+            const uint8_t *ab = ab0 + b0 * 34;                                                 \
+            for (int64_t b = 0; b < cb; b++) {                                                 \
+                da[b] = ld_f16(ab + b * 34);                                                   \
+                __m256i sa = dot_us(_mm256_setzero_si256(), _mm256_set1_epi8(1), ld256(ab + b * 34 + 2)); \
+                __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sa), _mm256_extracti128_si256(sa, 1)); \
+                s4 = _mm_hadd_epi32(s4, s4);                                                   \
+                s4 = _mm_hadd_epi32(s4, s4);                                                   \
+                bias[b] = (float)(BIAS) * da[b] * (float)_mm_cvtsi128_si32(s4);                \
+            }                                                                                  \
+            for (int64_t r = 0; r < nrows; r++) {                                              \
+                const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                           \
+                __m256 acc = _mm256_setzero_ps();                                              \
+                int64_t b = 0;                                                                 \
+                for (; b + 8 <= cb; b += 8) {                                                  \
+                    __m256i p[8];                                                              \
+                    UNROLL for (int j = 0; j < 8; j++) {                                       \
+                        __m256i u, sv;                                                         \
+                        US(wb + (b + j) * BSZ, ab + (b + j) * 34 + 2, &u, &sv);                \
+                        p[j] = dot_us(_mm256_setzero_si256(), u, sv);                          \
+                    }                                                                          \
+                    __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(reduce8(p)), _mm256_loadu_ps(da + b), \
+                                               _mm256_loadu_ps(bias + b));                     \
+                    acc = _mm256_fmadd_ps(t, ld8_f16_strided(wb + b * BSZ, BSZ), acc);         \
+                }                                                                              \
+                float s = hsum8(acc);                                                          \
+                for (; b < cb; b++) {                                                          \
+                    __m256i u, sv;                                                             \
+                    US(wb + b * BSZ, ab + b * 34 + 2, &u, &sv);                                \
+                    __m256i p = dot_us(_mm256_setzero_si256(), u, sv);                         \
+                    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1)); \
+                    s4 = _mm_hadd_epi32(s4, s4);                                               \
+                    s4 = _mm_hadd_epi32(s4, s4);                                               \
+                    s += ((float)_mm_cvtsi128_si32(s4) * da[b] - bias[b]) * ld_f16(wb + b * BSZ); \
+                }                                                                              \
+                out[r] += s;                                                                   \
+            }                                                                                  \
+        }                                                                                      \
+    }
+
+GEMV8(q4_0, 18, us_q4_0, 8)
+GEMV8(q5_0, 22, us_q5_0, 16)
+GEMV8(q8_0, 34, us_q8_0, 0)
+
 /* ---- drivers: tile the rows (gemv) or rows x columns (gemm) ------------------------- */
 
 /* Elements per "unit" the tiles count in: blocks for quants, elements for floats. */
-#define DRIVERS(name, UNIT)                                                                   \
+#define GEMV_TILED(name, UNIT)                                                                   \
     static void gemv_##name(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,   \
                             const void *act) {                                                \
         const uint8_t *wb = w;                                                                \
@@ -408,7 +602,9 @@ INLINE void tile_q6_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, con
         for (; r + GEMV_R <= nrows; r += GEMV_R)                                              \
             tile_##name(nu, GEMV_R, 1, wb + (size_t)r * ws, ws, act, 0, out + r, 0);          \
         for (; r < nrows; r++) tile_##name(nu, 1, 1, wb + (size_t)r * ws, ws, act, 0, out + r, 0); \
-    }                                                                                         \
+    }
+
+#define GEMM_TILED(name, UNIT)                                                                \
     static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os,  \
                             const void *w, size_t ws, const void *act, size_t as) {           \
         const uint8_t *wb = w, *ab = act;                                                     \
@@ -436,17 +632,21 @@ INLINE void tile_q6_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, con
         }                                                                                     \
     }
 
+#define DRIVERS(name, UNIT) GEMV_TILED(name, UNIT) GEMM_TILED(name, UNIT)
+
 DRIVERS(f32, 1)
 DRIVERS(f16, 1)
 DRIVERS(bf16, 1)
-DRIVERS(q4_0, 32)
-DRIVERS(q5_0, 32)
-DRIVERS(q8_0, 32)
+GEMM_TILED(q4_0, 32)
+GEMM_TILED(q5_0, 32)
+GEMM_TILED(q8_0, 32)
 DRIVERS(q4_1, 32)
 DRIVERS(q5_1, 32)
 DRIVERS(q4_K, QK_K)
 DRIVERS(q5_K, QK_K)
 DRIVERS(q6_K, QK_K)
+DRIVERS(q2_K, QK_K)
+DRIVERS(q3_K, QK_K)
 
 void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
 #define SET(T, name)                     \
@@ -463,5 +663,7 @@ void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     SET(Q4_K, q4_K);
     SET(Q5_K, q5_K);
     SET(Q6_K, q6_K);
+    SET(Q2_K, q2_K);
+    SET(Q3_K, q3_K);
 #undef SET
 }

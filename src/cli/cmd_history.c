@@ -1,0 +1,139 @@
+/*
+ * cmd_history.c: `hearth history [--session NAME] [--last N] [--json]`: the
+ * messages of one conversation in the local store, oldest first.
+ */
+#include "cli.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char usage[] =
+    "usage: hearth history [--session NAME] [--last N] [--json]\n"
+    "       hearth history --sessions [--json]\n"
+    "\n"
+    "Prints the messages of a conversation kept in the local store ($HEARTH_HOME,\n"
+    "default ~/.local/share/hearth), oldest first. An unknown session has no messages.\n"
+    "\n"
+    "options:\n"
+    "  --session NAME   the conversation (default: \"default\")\n"
+    "  --last N         only the newest N messages\n"
+    "  --sessions       list the sessions instead, most recent first\n"
+    "  --json           a JSON array of messages: id, role, content, tokens, model,\n"
+    "                   created (UTC, ISO 8601) and created_ms\n";
+
+static void iso(int64_t ms, char *buf, size_t cap) {
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static void print_json(json_t *v) {
+    char *s = json_dumps(v, JSON_COMPACT);
+    if (s) puts(s);
+    free(s);
+    json_decref(v);
+}
+
+static int list_sessions(hearth_store *s, bool json) {
+    hearth_session *ss = NULL;
+    size_t n = 0;
+    hearth_error e;
+    if (hearth_store_session_list(s, &ss, &n, &e) != HEARTH_OK)
+        return cli_fail("history", &e, "cannot list sessions");
+    json_t *arr = json ? json_array() : NULL;
+    for (size_t i = 0; i < n; i++) {
+        char when[32];
+        iso(ss[i].updated_ms, when, sizeof when);
+        if (json) {
+            json_t *o = json_object();
+            json_object_set_new(o, "name", json_string(ss[i].name));
+            json_object_set_new(o, "messages", json_integer(ss[i].n_messages));
+            json_object_set_new(o, "updated", json_string(when));
+            json_array_append_new(arr, o);
+        } else {
+            printf("%-24s %6lld messages  %s\n", ss[i].name, (long long)ss[i].n_messages, when);
+        }
+    }
+    if (json) print_json(arr);
+    hearth_free(ss);
+    return 0;
+}
+
+static int run(int argc, char **argv) {
+    const char *name = "default";
+    bool json = false, sessions = false;
+    long last = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) json = true;
+        else if (!strcmp(argv[i], "--sessions")) sessions = true;
+        else if (!strcmp(argv[i], "--session") && i + 1 < argc) name = argv[++i];
+        else if (!strncmp(argv[i], "--session=", 10)) name = argv[i] + 10;
+        else if (!strcmp(argv[i], "--last") && i + 1 < argc) {
+            if (!cli_parse_long(argv[++i], 1, 1000000000L, &last)) {
+                fprintf(stderr, "hearth history: --last: '%s' is not a positive number\n", argv[i]);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "hearth history: unexpected argument '%s'\n(see hearth history --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    hearth_store *s = NULL;
+    hearth_error e;
+    if (hearth_store_open(NULL, &s, &e) != HEARTH_OK) return cli_fail("history", &e, "cannot open the store");
+    int rc = 0;
+    if (sessions) {
+        rc = list_sessions(s, json);
+        hearth_store_free(s);
+        return rc;
+    }
+    int64_t sid = 0;
+    hearth_message *m = NULL;
+    size_t n = 0;
+    hearth_status st = hearth_store_session_find(s, name, &sid, &e);
+    if (st == HEARTH_OK) {
+        hearth_message_query q = hearth_message_query_default();
+        q.session_id = sid;
+        q.last_n = last;
+        st = hearth_store_messages(s, &q, &m, &n, &e);
+    } else if (st == HEARTH_E_NOTFOUND) {
+        st = HEARTH_OK; /* no such session yet: no messages */
+    }
+    if (st) {
+        rc = cli_fail("history", &e, "cannot read session '%s'", name);
+    } else if (json) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++) {
+            json_t *o = json_object();
+            char when[32];
+            iso(m[i].created_ms, when, sizeof when);
+            json_object_set_new(o, "id", json_integer(m[i].id));
+            json_object_set_new(o, "role", json_string(m[i].role));
+            /* json_string refuses invalid UTF-8; keep the message visible */
+            json_t *c = json_string(m[i].content);
+            json_object_set_new(o, "content", c ? c : json_stringn_nocheck(m[i].content, strlen(m[i].content)));
+            json_object_set_new(o, "tokens", json_integer(m[i].n_tokens));
+            json_object_set_new(o, "model", m[i].model ? json_string(m[i].model) : json_null());
+            json_object_set_new(o, "created", json_string(when));
+            json_object_set_new(o, "created_ms", json_integer(m[i].created_ms));
+            json_array_append_new(arr, o);
+        }
+        print_json(arr);
+    } else {
+        for (size_t i = 0; i < n; i++) printf("%s: %s\n", m[i].role, m[i].content);
+    }
+    hearth_free(m);
+    hearth_store_free(s);
+    return rc;
+}
+
+const cli_command cli_cmd_history = {
+    .name = "history",
+    .summary = "show a conversation's messages (--json for a JSON array)",
+    .usage = usage,
+    .run = run,
+};
