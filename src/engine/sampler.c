@@ -119,10 +119,10 @@ void hearth_sampler_accept(hearth_sampler *s, int32_t token) {
         if (!h) {
             /* Out of memory: keep the most recent half so penalties still see
              * the newest tokens. */
+            if (s->n_hist == 0) return; /* no history yet: the token is dropped */
             size_t keep = s->n_hist / 2;
             memmove(s->hist, s->hist + (s->n_hist - keep), keep * sizeof *s->hist);
             s->n_hist = keep;
-            if (s->n_hist == s->hist_cap) return;
         } else {
             s->hist = h;
             s->hist_cap = cap;

@@ -231,7 +231,17 @@ static void mm_task(void *arg, int ith, int nth) {
 
 static void mm_run(hearth_threadpool *pool, mm_job *j) {
     j->col_tile = j->ncols < COL_TILE ? j->ncols : COL_TILE;
-    j->row_chunk = j->ncols == 1 ? 32 : 16;
+    /* gemv: about 16 chunks per thread (a shared counter costs a cache-line
+     * transfer per chunk, so not thousands; uneven thread speed on a busy
+     * machine still evens out); gemm: small row chunks under a column tile */
+    if (j->ncols == 1) {
+        int64_t rows = 0;
+        for (int i = 0; i < j->n_items; i++) rows += j->it[i].w->nrows;
+        int64_t c = rows / ((int64_t)hearth_threadpool_size(pool) * 16);
+        j->row_chunk = c < 32 ? 32 : (c + 15) & ~(int64_t)15;
+    } else {
+        j->row_chunk = 16;
+    }
     j->tasks_before[0] = 0;
     for (int i = 0; i < j->n_items; i++) {
         int64_t rows = (j->it[i].w->nrows + j->row_chunk - 1) / j->row_chunk;

@@ -1,7 +1,8 @@
 /*
  * test_reference.c: the engine against the plain float32 reference forward
  * pass (ref_forward.c) on generator models of both architectures, for every
- * weight type the engine runs:
+ * weight type the engine runs (F32 F16 BF16 Q8_0 Q4_0 Q4_1 Q5_0 Q5_1 Q2_K Q3_K
+ * Q4_K Q5_K Q6_K, several per model through per-class type overrides):
  *  - prefill logits of every prompt position within a per-type tolerance,
  *    relative to the largest reference logit (quantized types differ from
  *    the reference by their activation quantization, not just rounding);
@@ -18,29 +19,43 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* Tolerances, relative to the largest reference logit: max is the worst
- * logit, rms the root mean square over all logits. The reference uses the
- * same dequantized weights, so what remains is the engine's activation
- * quantization (none for F32/F16/BF16 weights; Q8_0 rows for the 32-blocks,
- * Q8_K for the K-quants) and summation order. */
+/* Each case is one generator model; mixes cover several weight types in
+ * one model (attention, attn_v, ffn, ffn_down, embeddings and output each
+ * in their own type) so every type the engine runs is checked on both
+ * architectures with few models. Tolerances, relative to the largest
+ * reference logit: max is the worst logit, rms the root mean square over all
+ * logits. The reference uses the same dequantized weights, so what remains
+ * is the engine's activation quantization (none for F32/F16/BF16 weights;
+ * Q8_0 rows for the 32-element blocks, Q8_K for the K-quants) and summation
+ * order. */
 typedef struct {
-    const char *type;
+    const char *name;
+    const char *args;
     double max_tol, rms_tol;
+    bool greedy; /* also check 32 greedy steps */
 } type_case;
 
 static const type_case cases[] = {
-    {"F32", 1e-4, 1e-5},  {"F16", 1e-4, 1e-5},  {"BF16", 1e-4, 1e-5}, {"Q8_0", 6e-2, 1e-2},
-    {"Q4_0", 6e-2, 1e-2}, {"Q4_1", 6e-2, 1e-2}, {"Q5_0", 6e-2, 1e-2}, {"Q5_1", 6e-2, 1e-2},
-    {"Q2_K", 6e-2, 1e-2}, {"Q3_K", 6e-2, 1e-2}, {"Q4_K", 6e-2, 1e-2}, {"Q5_K", 6e-2, 1e-2},
-    {"Q6_K", 6e-2, 1e-2},
+    {"F32", "--pure --type F32", 1e-4, 1e-5, true},
+    {"F16", "--pure --type F16", 1e-4, 1e-5, true},
+    {"BF16/F16/F32", "--pure --type BF16 --type-attn F16 --type-ffn-down F32", 1e-4, 1e-5, false},
+    {"Q8_0/Q4_0/Q4_1/Q5_0/Q5_1",
+     "--pure --type Q8_0 --type-attn Q4_0 --type-attn-v Q4_1 --type-ffn Q5_0 --type-ffn-down Q5_1 "
+     "--type-embd Q4_0 --type-output Q8_0",
+     8e-2, 1e-2, false},
+    {"Q2_K/Q3_K/Q4_K/Q5_K/Q6_K",
+     "--pure --type Q4_K --type-attn Q2_K --type-attn-v Q3_K --type-ffn Q4_K --type-ffn-down Q5_K "
+     "--type-embd Q6_K --type-output Q6_K",
+     8e-2, 1e-2, false},
+    {"Q8_0", "--pure --type Q8_0", 8e-2, 1e-2, false},
 };
 
 enum { N_PROMPT = 8, N_GREEDY = 32 };
 
 static void run_case(const char *arch, const type_case *tc) {
-    char name[64], args[256];
-    snprintf(name, sizeof name, "%s-%s.gguf", arch, tc->type);
-    snprintf(args, sizeof args, "--arch %s --preset tiny256 --pure --type %s --seed 11", arch, tc->type);
+    char name[64], args[512];
+    snprintf(name, sizeof name, "%s-%d.gguf", arch, (int)(tc - cases));
+    snprintf(args, sizeof args, "--arch %s --preset tiny256 --seed 11 %s", arch, tc->args);
     const char *path = genmodel(name, args);
     REQUIRE(path);
     ref_model *ref = ref_open(path);
@@ -82,13 +97,12 @@ static void run_case(const char *arch, const type_case *tc) {
     }
     top = top > 1e-6 ? top : 1e-6;
     double rel_max = worst / top, rel_rms = sqrt(sq / ((double)N_PROMPT * nv)) / top;
-    fprintf(stderr, "%-6s %-5s prefill: diff/max|ref|: max %.2e (tol %.0e), rms %.2e (tol %.0e)\n",
-            arch, tc->type, rel_max, tc->max_tol, rel_rms, tc->rms_tol);
-    CHECKF(rel_max <= tc->max_tol && rel_rms <= tc->rms_tol, "%s %s", arch, tc->type);
+    fprintf(stderr, "%-6s %-25s prefill: diff/max|ref|: max %.2e (tol %.0e), rms %.2e (tol %.0e)\n",
+            arch, tc->name, rel_max, tc->max_tol, rel_rms, tc->rms_tol);
+    CHECKF(rel_max <= tc->max_tol && rel_rms <= tc->rms_tol, "%s %s", arch, tc->name);
     free(rl);
 
-    bool greedy = !strcmp(tc->type, "F32") || !strcmp(tc->type, "F16");
-    if (greedy) {
+    if (tc->greedy) {
         int n = N_PROMPT;
         for (int s = 0; s < N_GREEDY; s++) {
             const float *l = hearth_ctx_logits(c, -1);
@@ -102,7 +116,7 @@ static void run_case(const char *arch, const type_case *tc) {
             int pos = N_PROMPT - 1 + s; /* logits at pos predict token pos+1 */
             if (argmax_f(rg + (size_t)pos * nv, nv) == toks[pos + 1]) agree++;
         }
-        fprintf(stderr, "%-6s %-5s greedy: %d/%d steps agree\n", arch, tc->type, agree, N_GREEDY);
+        fprintf(stderr, "%-6s %-25s greedy: %d/%d steps agree\n", arch, tc->name, agree, N_GREEDY);
         CHECK_EQ_INT(agree, N_GREEDY);
         free(rg);
     }
