@@ -158,6 +158,9 @@ hearth_status hearth_agent_open(const hearth_agent_params *p, hearth_agent **out
     if (!known)
         agent_warn(a, "model '%s': %s chat template; using ChatML", a->model_path,
                    tmpl ? "unrecognized" : "no");
+    if (a->tmpl == HEARTH_TEMPLATE_CHATML &&
+        (st = tmpl_default_system(tmpl, &a->template_system, err)))
+        goto fail;
 
     int32_t n_ctx = p->max_context > 0 ? p->max_context : DEFAULT_CONTEXT;
     int32_t train = hearth_model_n_ctx_train(a->model);
@@ -194,6 +197,7 @@ void hearth_agent_free(hearth_agent *a) {
     hearth_free(a->seq_tokens);
     hearth_free(a->model_path);
     hearth_free(a->system_prompt);
+    hearth_free(a->template_system);
     hearth_free(a);
 }
 
@@ -556,6 +560,12 @@ static bool valid_role(const char *r) {
     return r && (!strcmp(r, "system") || !strcmp(r, "user") || !strcmp(r, "assistant"));
 }
 
+/* The system text of a conversation that brings none: the agent's system
+ * prompt, else the one the chat template writes by default, else NULL. */
+static const char *default_system(const hearth_agent *a) {
+    return a->system_prompt ? a->system_prompt : a->template_system;
+}
+
 /* Builds the conversation of a request. OUT: *conv, *user (the new user
  * message: borrowed), *hist (owned by caller: hearth_free) for session mode. */
 static hearth_status build_conv(hearth_agent *a, const hearth_agent_request *r, size_t budget,
@@ -577,8 +587,8 @@ static hearth_status build_conv(hearth_agent *a, const hearth_agent_request *r, 
             if (!strcmp(r->messages[i].role, "user")) *user = r->messages[i].content;
         }
         if (!*user) return HEARTH_FAIL(err, HEARTH_E_ARG, "request: no user message");
-        if (!has_system && a->system_prompt &&
-            !agent_conv_add(conv, "system", a->system_prompt, false))
+        if (!has_system && default_system(a) &&
+            !agent_conv_add(conv, "system", (char *)default_system(a), false))
             return HEARTH_FAIL(err, HEARTH_E_NOMEM, "request: out of memory");
         for (size_t i = 0; i < r->n_messages; i++)
             if (!agent_conv_add(conv, r->messages[i].role, (char *)r->messages[i].content, false))
@@ -616,7 +626,7 @@ static hearth_status build_conv(hearth_agent *a, const hearth_agent_request *r, 
     for (size_t i = 0; i < n_hist; i++)
         if (!strcmp(hist[i].role, "user") || !strcmp(hist[i].role, "assistant"))
             hist[k++] = hist[i];
-    st = agent_fit(a, *sid, a->system_prompt, hist, k, r->user, budget, conv, err);
+    st = agent_fit(a, *sid, default_system(a), hist, k, r->user, budget, conv, err);
     /* conv borrows hist's strings: the conv frees the block. */
     if (hist && !agent_conv_own(conv, hist) && !st)
         st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "request: out of memory");

@@ -25,6 +25,7 @@ struct hearth_agent {
     hearth_agent_params p; /* strings point at the owned copies below */
     char *model_path;      /* owned */
     char *system_prompt;   /* owned, may be NULL */
+    char *template_system; /* owned, may be NULL: the template's own default */
     hearth_model *model;
     bool owns_model;       /* false when shared through hearth_agent_params.model */
     const hearth_tokenizer *tok; /* borrowed from model */

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #define RECALL_K 8
+#define SUMMARY_MIN_ROOM 24 /* tokens: the summary's heading and a few words */
 #define SUMMARY_PREFIX "Summary of the earlier conversation: "
 #define RECALL_PREFIX "Earlier messages related to this one:\n"
 
@@ -281,7 +282,13 @@ hearth_status agent_fit(hearth_agent *a, int64_t sid, const char *sys, const hea
                 goto fail;
             size_t from = summary && ks <= k ? ks : 0;
             char *fresh = NULL;
-            if (sid && k > 0) {
+            /* Writing a summary that can not fit beside the kept turns would
+             * only cost time: the model runs only if there is room for one. */
+            size_t kept = 0;
+            if ((st = count_tail(a, sys, hist, k, n_hist, user, &kept, err))) goto fail;
+            bool room = kept + SUMMARY_MIN_ROOM <= budget;
+            if (!room) agent_warn(a, "the context is too small for a conversation summary");
+            if (sid && k > 0 && room) {
                 st = write_summary(a, from ? summary : NULL, hist, from, k, summary_tokens,
                                    &fresh, err);
                 if (st == HEARTH_E_CANCELLED) {

@@ -52,6 +52,29 @@ hearth_template hearth_template_detect(const char *tmpl, bool *known) {
     return HEARTH_TEMPLATE_CHATML;
 }
 
+hearth_status tmpl_default_system(const char *tmpl, char **out, hearth_error *err) {
+    *out = NULL;
+    static const char open[] = "<|im_start|>system";
+    for (const char *p = tmpl ? strstr(tmpl, open) : NULL; p; p = strstr(p + 1, open)) {
+        const char *q = p + sizeof open - 1;
+        /* The newline is a real one or the two characters \n of a string
+         * literal, depending on how the template was written. */
+        if (*q == '\n') q++;
+        else if (q[0] == '\\' && q[1] == 'n') q += 2;
+        else continue;
+        const char *end = strstr(q, "<|im_end|>");
+        if (!end || end == q) continue;
+        size_t len = (size_t)(end - q);
+        bool literal = len <= 4096;
+        for (size_t i = 0; literal && i < len; i++)
+            literal = !strchr("{}'\"+\\", q[i]);
+        if (!literal) continue;
+        *out = hearth_strndup(q, len);
+        return *out ? HEARTH_OK : HEARTH_FAIL(err, HEARTH_E_NOMEM, "chat template: out of memory");
+    }
+    return HEARTH_OK;
+}
+
 const char *tmpl_end_of_turn(hearth_template t) {
     switch (t) {
     case HEARTH_TEMPLATE_CHATML: return "<|im_end|>";

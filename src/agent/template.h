@@ -36,6 +36,13 @@ hearth_status tmpl_pieces_render(hearth_template t, const hearth_chat_message *m
                                  size_t n_msgs, bool bos, tmpl_pieces *out, hearth_error *err);
 void tmpl_pieces_free(tmpl_pieces *p);
 
+/* The default system prompt a ChatML template writes when the conversation
+ * has none (Qwen's "You are a helpful assistant."), found as the literal text
+ * between "<|im_start|>system" + newline and "<|im_end|>" in the template's
+ * source; only text with no template syntax in it counts. OUT: *out (owned:
+ * hearth_free) or NULL when there is none. HEARTH_E_NOMEM. */
+hearth_status tmpl_default_system(const char *tmpl, char **out, hearth_error *err);
+
 /* The text of a family's end-of-turn marker ("<|im_end|>", "<|eot_id|>",
  * ...), or NULL when it is the EOS token. Generation stops on it. */
 const char *tmpl_end_of_turn(hearth_template t);

@@ -1,11 +1,12 @@
 /*
- * cmd_run.c: `hearth run`: one answer from a model. Options are parsed once
- * into run_opts; --raw continues the prompt text as is (run_raw); without it
- * the chat mode (chat template, session history) will live in run_chat,
- * a separate function so it can be filled in without touching raw mode.
+ * cmd_run.c: `hearth run`: one answer from a model. Without --raw the
+ * agent answers (chat template, session history, cache: run_chat.c); with
+ * --raw the prompt text is continued as is (run_raw). Options of raw mode are
+ * parsed once into run_opts.
  * Uses only the public API (hearth.h).
  */
 #include "cli.h"
+#include "run_chat.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,22 +22,22 @@ typedef struct {
     hearth_sampler_params sp;
 } run_opts;
 
-static const char USAGE[] =
-    "usage: hearth run --raw [-m MODEL] (-p PROMPT | PROMPT) [options]\n\n"
-    "Generates a continuation of PROMPT. With --raw the prompt is used as is (no chat\n"
-    "template; BOS added as the model's metadata says).\n\n"
-    "  -m, --model FILE    GGUF model (default: $HEARTH_MODEL, else the bundled model)\n"
-    "  -p, --prompt TEXT   prompt text\n"
-    "  -n, --n-predict N   most tokens to generate (default 128; -1: until the end)\n"
-    "  -c, --ctx-size N    context size (default: min(model's, 4096))\n"
-    "  -t, --threads N     threads (default: number of CPUs)\n"
-    "  --temp T            temperature; 0 = greedy (default 0.8)\n"
-    "  --top-k K           (default 40)    --top-p P   (default 0.95)\n"
-    "  --min-p P           (default 0.05)  --repeat-penalty X (default 1)\n"
-    "  --seed S            random seed (default: random)\n"
-    "  --raw               no chat template (required for now)\n"
-    "  --json              print one JSON object: prompt_ids, ids, text, timings\n"
-    "  -v, --verbose       print timings to stderr\n";
+#define RAW_USAGE \
+    "usage: hearth run --raw [-m MODEL] (-p PROMPT | PROMPT) [options]\n\n" \
+    "Generates a continuation of PROMPT. With --raw the prompt is used as is (no chat\n" \
+    "template; BOS added as the model's metadata says).\n\n" \
+    "  -m, --model FILE    GGUF model (default: $HEARTH_MODEL, else the bundled model)\n" \
+    "  -p, --prompt TEXT   prompt text\n" \
+    "  -n, --n-predict N   most tokens to generate (default 128; -1: until the end)\n" \
+    "  -c, --ctx-size N    context size (default: min(model's, 4096))\n" \
+    "  -t, --threads N     threads (default: number of CPUs)\n" \
+    "  --temp T            temperature; 0 = greedy (default 0.8)\n" \
+    "  --top-k K           (default 40)    --top-p P   (default 0.95)\n" \
+    "  --min-p P           (default 0.05)  --repeat-penalty X (default 1)\n" \
+    "  --seed S            random seed (default: random)\n" \
+    "  --raw               no chat template (required for now)\n" \
+    "  --json              print one JSON object: prompt_ids, ids, text, timings\n" \
+    "  -v, --verbose       print timings to stderr\n"
 
 /* Writes s as a JSON string literal. */
 static void json_str(FILE *f, const char *s, size_t n) {
@@ -229,22 +230,19 @@ out:
     return rc;
 }
 
-/* Chat mode: chat template, session history (to come with the agent). */
-static int run_chat(const run_opts *o) {
-    (void)o;
-    return cli_fail("run", NULL, "chat mode not available yet; use --raw for a raw continuation");
-}
-
 static int run(int argc, char **argv) {
+    bool raw = false;
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) raw |= !strcmp(argv[i], "--raw");
+    if (!raw) return cli_run_chat(argc, argv);
     run_opts o;
     if (!parse_opts(argc, argv, &o)) return 2;
     if (!o.prompt) return cli_fail("run", NULL, "no prompt (use -p PROMPT)");
-    return o.raw ? run_raw(&o) : run_chat(&o);
+    return run_raw(&o);
 }
 
 const cli_command cli_cmd_run = {
     .name = "run",
-    .summary = "generate text from a model (--raw: plain continuation)",
-    .usage = USAGE,
+    .summary = "answer a prompt (chat, kept in a session; --raw: plain continuation)",
+    .usage = CLI_RUN_CHAT_USAGE "\n" RAW_USAGE,
     .run = run,
 };

@@ -1,7 +1,8 @@
 /*
  * cmd_serve.c: `hearth serve`: runs the OpenAI-compatible HTTP API until
  * SIGINT or SIGTERM, then stops gracefully (in-flight answers finish, the
- * store is closed).
+ * store is closed). Settings resolve as everywhere (hearth_settings): flags,
+ * then HEARTH_* environment variables, then the config file, then defaults.
  */
 #include "cli.h"
 
@@ -18,127 +19,137 @@ static const char usage[] =
     "  POST /v1/chat/completions, /v1/completions, /v1/embeddings\n"
     "  GET  /v1/models, /health, /metrics (Prometheus)\n"
     "\n"
-    "  --host HOST       address to bind (HEARTH_HOST; default 127.0.0.1)\n"
-    "  --port PORT       port, 0 for any free one (HEARTH_PORT; default 8080)\n"
-    "  -m, --model FILE  GGUF model (HEARTH_MODEL; default: the bundled demo model)\n"
-    "  --api-key KEY     require 'Authorization: Bearer KEY' (HEARTH_API_KEY)\n"
+    "  --host HOST       address to bind (setting host, HEARTH_HOST; default 127.0.0.1)\n"
+    "  --port PORT       port, 0 for any free one (port, HEARTH_PORT; default 8080)\n"
+    "  -m, --model FILE  GGUF model (model, HEARTH_MODEL; default: the bundled demo model)\n"
+    "  --api-key KEY     require 'Authorization: Bearer KEY' (api_key, HEARTH_API_KEY)\n"
     "  --max-body BYTES  largest request body (default 8388608)\n"
     "  --max-queue N     requests in flight before answering 429 (default 64)\n"
     "  --slots N         generations batched together (default 4)\n"
-    "  -c, --ctx N       context per generation (HEARTH_MAX_CONTEXT)\n"
-    "  -t, --threads N   threads (HEARTH_THREADS)\n"
+    "  -c, --ctx N       context per generation (max_context, HEARTH_MAX_CONTEXT; 4096)\n"
+    "  -t, --threads N   threads (threads, HEARTH_THREADS; default: physical cores)\n"
     "\n"
-    "HEARTH_SECURITY_LOG=1 writes rejected requests and failed authentications\n"
-    "(never their content) to $HEARTH_HOME/security.log, or to the path\n"
-    "HEARTH_SECURITY_LOG_FILE names.\n"
+    "The store is $HEARTH_HOME/hearth.db (setting home). With HEARTH_SECURITY_LOG=1\n"
+    "(setting security_log), rejected requests and failed authentications, never their\n"
+    "content, are written to HOME/security.log. Settings are read from flags, then\n"
+    "HEARTH_* environment variables, then ~/.config/hearth/config (HEARTH_CONFIG).\n"
     "Prints 'listening on http://HOST:PORT' once bound.\n";
 
+/* Flags that map onto settings keys. */
+static const struct {
+    const char *flag, *alias, *key;
+} flag_keys[] = {
+    {"--host", NULL, "host"},         {"--port", NULL, "port"},
+    {"--model", "-m", "model"},       {"--api-key", NULL, "api_key"},
+    {"--ctx", "-c", "max_context"},   {"--threads", "-t", "threads"},
+    {"--max-body", NULL, "max_body"}, {"--max-queue", NULL, "max_queue"},
+    {"--slots", NULL, "slots"},
+};
+
+/* Reads integer setting key into *out if it has a value in [min, max]. */
+static bool get_int(const hearth_settings *s, const char *key, long min, long max, long *out) {
+    int64_t v;
+    hearth_error err;
+    hearth_status st = hearth_settings_get_int(s, key, &v, &err);
+    if (st == HEARTH_E_NOTFOUND) return true;
+    if (st) {
+        cli_fail("serve", &err, "setting '%s'", key);
+        return false;
+    }
+    if (v < min || v > max) {
+        cli_fail("serve", NULL, "setting '%s' = %lld is outside [%ld, %ld]", key, (long long)v,
+                 min, max);
+        return false;
+    }
+    *out = (long)v;
+    return true;
+}
+
 static int run(int argc, char **argv) {
-    hearth_server_params p = hearth_server_default_params();
-    const char *env;
-    long v;
-    if ((env = getenv("HEARTH_HOST")) && *env) p.host = env;
-    if ((env = getenv("HEARTH_PORT")) && *env) {
-        if (!cli_parse_long(env, 0, 65535, &v)) return cli_fail("serve", NULL, "bad HEARTH_PORT '%s'", env);
-        p.port = (uint16_t)v;
-    }
-    if ((env = getenv("HEARTH_MODEL")) && *env) p.model_path = env;
-    if ((env = getenv("HEARTH_API_KEY")) && *env) p.api_key = env;
-    if ((env = getenv("HEARTH_MAX_CONTEXT")) && *env) {
-        if (!cli_parse_long(env, 16, 1 << 20, &v)) return cli_fail("serve", NULL, "bad HEARTH_MAX_CONTEXT '%s'", env);
-        p.n_ctx = (int32_t)v;
-    }
-    if ((env = getenv("HEARTH_THREADS")) && *env) {
-        if (!cli_parse_long(env, 1, 1024, &v)) return cli_fail("serve", NULL, "bad HEARTH_THREADS '%s'", env);
-        p.n_threads = (int)v;
-    }
-    p.data_dir = getenv("HEARTH_HOME");
+    hearth_error err;
+    hearth_settings *set;
+    if (hearth_settings_load(&set, &err)) return cli_fail("serve", &err, "settings");
+    int rc = 1;
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEED_VALUE()                                                                       \
-    do {                                                                                   \
-        if (!val) return cli_fail("serve", NULL, "%s needs a value", a);                   \
-        i++;                                                                               \
-    } while (0)
-        if (!strcmp(a, "--host")) {
-            NEED_VALUE();
-            p.host = val;
-        } else if (!strcmp(a, "--port")) {
-            NEED_VALUE();
-            if (!cli_parse_long(val, 0, 65535, &v)) return cli_fail("serve", NULL, "bad port '%s'", val);
-            p.port = (uint16_t)v;
-        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
-            NEED_VALUE();
-            p.model_path = val;
-        } else if (!strcmp(a, "--api-key")) {
-            NEED_VALUE();
-            p.api_key = val;
-        } else if (!strcmp(a, "--max-body")) {
-            NEED_VALUE();
-            if (!cli_parse_long(val, 1, 1L << 34, &v)) return cli_fail("serve", NULL, "bad --max-body '%s'", val);
-            p.max_body = (size_t)v;
-        } else if (!strcmp(a, "--max-queue")) {
-            NEED_VALUE();
-            if (!cli_parse_long(val, 1, 100000, &v)) return cli_fail("serve", NULL, "bad --max-queue '%s'", val);
-            p.max_queue = (int)v;
-        } else if (!strcmp(a, "--slots")) {
-            NEED_VALUE();
-            if (!cli_parse_long(val, 1, 256, &v)) return cli_fail("serve", NULL, "bad --slots '%s'", val);
-            p.n_slots = (int32_t)v;
-        } else if (!strcmp(a, "-c") || !strcmp(a, "--ctx")) {
-            NEED_VALUE();
-            if (!cli_parse_long(val, 16, 1 << 20, &v)) return cli_fail("serve", NULL, "bad context '%s'", val);
-            p.n_ctx = (int32_t)v;
-        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
-            NEED_VALUE();
-            if (!cli_parse_long(val, 1, 1024, &v)) return cli_fail("serve", NULL, "bad thread count '%s'", val);
-            p.n_threads = (int)v;
-        } else {
-            return cli_fail("serve", NULL, "unknown option '%s' (see hearth serve --help)", a);
+        size_t k = 0, n = sizeof flag_keys / sizeof flag_keys[0];
+        while (k < n && strcmp(argv[i], flag_keys[k].flag) &&
+               !(flag_keys[k].alias && !strcmp(argv[i], flag_keys[k].alias)))
+            k++;
+        if (k == n) {
+            cli_fail("serve", NULL, "unknown option '%s' (see hearth serve --help)", argv[i]);
+            goto out;
         }
-#undef NEED_VALUE
+        if (i + 1 >= argc) {
+            cli_fail("serve", NULL, "%s needs a value", argv[i]);
+            goto out;
+        }
+        if (hearth_settings_set(set, flag_keys[k].key, argv[++i], &err)) {
+            cli_fail("serve", &err, "%s", argv[i - 1]);
+            goto out;
+        }
     }
+
+    hearth_server_params p = hearth_server_default_params();
+    long v = p.port;
+    if (!get_int(set, "port", 0, 65535, &v)) goto out;
+    p.port = (uint16_t)v;
+    v = 0;
+    if (!get_int(set, "max_context", 16, 1 << 20, &v)) goto out;
+    p.n_ctx = (int32_t)v;
+    v = 0;
+    if (!get_int(set, "threads", 0, 1024, &v)) goto out;
+    p.n_threads = (int)v;
+    v = (long)p.max_body;
+    if (!get_int(set, "max_body", 1, 1L << 34, &v)) goto out;
+    p.max_body = (size_t)v;
+    v = p.max_queue;
+    if (!get_int(set, "max_queue", 1, 100000, &v)) goto out;
+    p.max_queue = (int)v;
+    v = p.n_slots;
+    if (!get_int(set, "slots", 1, 256, &v)) goto out;
+    p.n_slots = (int32_t)v;
+    const char *host = hearth_settings_get(set, "host", NULL);
+    if (host && *host) p.host = host;
+    p.model_path = hearth_settings_get(set, "model", NULL);
 #ifdef HEARTH_DEFAULT_MODEL
-    if (!p.model_path) p.model_path = HEARTH_DEFAULT_MODEL;
+    if (!p.model_path || !*p.model_path) p.model_path = HEARTH_DEFAULT_MODEL;
 #endif
+    p.api_key = hearth_settings_get(set, "api_key", NULL);
+    p.data_dir = hearth_settings_get(set, "home", NULL);
     char logpath[4096];
-    if ((env = getenv("HEARTH_SECURITY_LOG")) && !strcmp(env, "1")) {
-        const char *file = getenv("HEARTH_SECURITY_LOG_FILE");
-        if (file && *file) {
-            snprintf(logpath, sizeof logpath, "%s", file);
-        } else {
-            const char *home = getenv("HEARTH_HOME");
-            if (home && *home)
-                snprintf(logpath, sizeof logpath, "%s/security.log", home);
-            else
-                snprintf(logpath, sizeof logpath, "%s/.local/share/hearth/security.log",
-                         getenv("HOME") ? getenv("HOME") : ".");
-        }
+    const char *seclog = hearth_settings_get(set, "security_log", NULL);
+    if (seclog && !strcmp(seclog, "1")) {
+        snprintf(logpath, sizeof logpath, "%s/security.log", p.data_dir ? p.data_dir : ".");
         p.security_log = logpath;
     }
 
     /* Block the stop signals in every thread, so sigwait below gets them. */
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    hearth_error err;
     hearth_server *s;
-    if (hearth_server_start(&p, &s, &err)) return cli_fail("serve", &err, "cannot start");
-    const char *host = p.host ? p.host : "127.0.0.1";
-    printf("listening on http://%s%s%s:%u\n", strchr(host, ':') ? "[" : "", host,
-           strchr(host, ':') ? "]" : "", hearth_server_port(s));
+    if (hearth_server_start(&p, &s, &err)) {
+        cli_fail("serve", &err, "cannot start");
+        goto out;
+    }
+    const char *h = p.host ? p.host : "127.0.0.1";
+    bool v6 = strchr(h, ':') != NULL;
+    printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", h, v6 ? "]" : "",
+           hearth_server_port(s));
     fflush(stdout);
     int sig = 0;
-    sigwait(&set, &sig);
+    sigwait(&sigs, &sig);
     fprintf(stderr, "hearth serve: %s received, finishing in-flight requests\n",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
     hearth_server_stop(s);
-    return 0;
+    rc = 0;
+out:
+    hearth_settings_free(set);
+    return rc;
 }
 
 const cli_command cli_cmd_serve = {

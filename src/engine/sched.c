@@ -62,6 +62,7 @@ struct hearth_sched {
     sched_job *waiting_head, *waiting_tail; /* FIFO of submitted jobs */
     sched_job **slots;                      /* n_slots; NULL: free */
     bool stopping;
+    bool started;                           /* the thread runs (join it when freeing) */
 
     /* Batch scratch, n_batch entries each; used by the scheduler thread only. */
     int32_t *b_tok, *b_pos, *b_seq;
@@ -372,28 +373,23 @@ hearth_status hearth_sched_new(const hearth_model *m, const hearth_ctx_params *c
         st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "cannot start the scheduler thread");
     }
     if (st) {
-        hearth_ctx_free(s->ctx);
-        hearth_free(s->slots);
-        hearth_free(s->b_tok);
-        hearth_free(s->b_pos);
-        hearth_free(s->b_seq);
-        hearth_free(s->b_logits);
-        pthread_mutex_destroy(&s->mu);
-        pthread_cond_destroy(&s->work_cv);
-        hearth_free(s);
+        hearth_sched_free(s);
         return st;
     }
+    s->started = true;
     *out = s;
     return HEARTH_OK;
 }
 
 void hearth_sched_free(hearth_sched *s) {
     if (!s) return;
-    pthread_mutex_lock(&s->mu);
-    s->stopping = true;
-    pthread_cond_signal(&s->work_cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->thread, NULL);
+    if (s->started) {
+        pthread_mutex_lock(&s->mu);
+        s->stopping = true;
+        pthread_cond_signal(&s->work_cv);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->thread, NULL);
+    }
     hearth_ctx_free(s->ctx);
     hearth_free(s->slots);
     hearth_free(s->b_tok);

@@ -138,6 +138,31 @@ int main(void) {
     CHECK(tmpl_pieces_render(HEARTH_TEMPLATE_CHATML, &bad, 1, false, &p, &err) == HEARTH_E_ARG);
     CHECK(strstr(err.msg, "tool") != NULL);
 
+    /* A ChatML template's default system prompt, taken as literal text only. */
+    static const struct {
+        const char *tmpl, *want;
+    } sys[] = {
+        /* Qwen2.5 (the newline written as \n inside a string literal) */
+        {"{%- if messages[0]['role'] == 'system' %}{{- '<|im_start|>system\\n' + "
+         "messages[0]['content'] + '<|im_end|>\\n' }}{%- else %}{{- '<|im_start|>system\\nYou "
+         "are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\\n' }}",
+         "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."},
+        /* a real newline */
+        {"{{ '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' }}",
+         "You are a helpful assistant."},
+        /* only template syntax after the marker: none */
+        {"{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>'}}", NULL},
+        {"{{ '<|im_start|>system\n' + system_message + '<|im_end|>\n' }}", NULL},
+        {NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++) {
+        char *got = (char *)1;
+        REQUIRE(tmpl_default_system(sys[i].tmpl, &got, &err) == HEARTH_OK);
+        if (sys[i].want) CHECK_STR(got, sys[i].want);
+        else CHECKF(got == NULL, "case %zu: got \"%s\"", i, got);
+        hearth_free(got);
+    }
+
     CHECK_STR(tmpl_end_of_turn(HEARTH_TEMPLATE_CHATML), "<|im_end|>");
     CHECK(tmpl_end_of_turn(HEARTH_TEMPLATE_ZEPHYR) == NULL);
     return test_done();

@@ -23,8 +23,6 @@ a=$("$H" run --raw -m "$M" -p "The dog" --temp 1 --seed 42 -n 20)
 b=$("$H" run --raw -m "$M" -p "The dog" --temp 1 --seed 42 -n 20)
 check "same seed same output" '[[ "$a" == "$b" && -n "$a" ]]'
 
-"$H" run -m "$M" -p "hi" 2> "$T/chat.err"; rc=$?
-check "chat mode not yet: error" '[[ $rc -ne 0 ]] && grep -q "chat mode not available yet" "$T/chat.err"'
 "$H" run --raw -m "$M" -p "Once upon a time" -c 8 -n 20 --json > "$T/ctx.json"; rc=$?
 check "context end is a clean stop" '[[ $rc -eq 0 ]] && grep -q "\"finish\":\"ctx\"" "$T/ctx.json"'
 "$H" run --raw -m "$M" -p "Once upon a time there was a girl" -c 4 2> "$T/long.err"; rc=$?

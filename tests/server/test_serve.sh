@@ -97,8 +97,14 @@ kill -0 "$PID" 2>/dev/null && fail "server did not stop on SIGTERM"
 wait "$PID" || fail "server exited with an error after SIGTERM: $(cat "$work/main.err")"
 
 # Authentication, the security log, the queue limit and client disconnects.
+# A model slow enough (thousands of tokens take seconds) that a client can
+# hang up while its answer is still being generated.
+slow="$work/slow.gguf"
+"$HEARTH_GENMODEL" --arch llama --preset small --type Q8_0 --n-ctx 8192 --seed 5 -o "$slow" >/dev/null
+model=$slow
+id=slow
 export HEARTH_SECURITY_LOG=1
-start_server auth --api-key s3cret-key --max-queue 1 --slots 1
+start_server auth --api-key s3cret-key --max-queue 1 --slots 1 -c 8192
 base="http://127.0.0.1:$PORT"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/v1/models")" = 401 ] || fail "no key accepted"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Authorization: Bearer wrong' "$base/v1/models")" = 401 ] || fail "wrong key accepted"
@@ -111,7 +117,7 @@ python3 - "$PORT" "$id" <<'PY' || fail "queue limit / disconnect"
 import http.client, json, socket, sys, time
 port, model = int(sys.argv[1]), sys.argv[2]
 hdr = "Authorization: Bearer s3cret-key\r\n"
-body = json.dumps({"model": model, "stream": True, "max_tokens": 3000, "temperature": 0,
+body = json.dumps({"model": model, "stream": True, "max_tokens": 8000, "temperature": 0,
                    "messages": [{"role": "user", "content": "Tell me a long story."}]}).encode()
 # A long streamed answer that we stop reading after its first chunk.
 s = socket.create_connection(("127.0.0.1", port))

@@ -75,6 +75,7 @@ def main():
     ap.add_argument("--n-ff", type=int, default=384)
     ap.add_argument("--n-ctx", type=int, default=256)
     ap.add_argument("--save-every", type=int, default=100)
+    ap.add_argument("--init", help="start from this checkpoint's weights (a second phase)")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -86,7 +87,13 @@ def main():
         n_rows, args.n_ctx, 100.0 * M[:, 1:].mean().item()), flush=True)
 
     cfg = Config(len(tok.tokens), args.n_embd, args.n_layer, args.n_head, args.n_ff, args.n_ctx)
+    init = torch.load(args.init) if args.init else None
+    if init:
+        cfg = Config(**init["config"])
     model = Model(cfg)
+    if init:
+        model.load_state_dict(init["state"])
+        print("starting from %s (step %d, loss %.4f)" % (args.init, init["step"], init["loss"]), flush=True)
     n_params = sum(p.numel() for p in model.parameters())
     print("params %d" % n_params, flush=True)
     decay = [p for p in model.parameters() if p.dim() == 2]

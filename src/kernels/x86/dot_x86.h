@@ -510,10 +510,24 @@ INLINE void tile_q3_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, con
  */
 
 /* 8 fp16 scales at p, p+stride, ... as floats */
+INLINE uint16_t ld_u16(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return h;
+}
+
 INLINE __m256 ld8_f16_strided(const uint8_t *p, size_t stride) {
-    uint16_t h[8];
-    UNROLL for (int j = 0; j < 8; j++) memcpy(&h[j], p + j * stride, 2);
-    return _mm256_cvtph_ps(ld128(h));
+    /* inserted from memory, not stored to an array and reloaded (a 16-byte
+     * load of eight 2-byte stores misses store forwarding) */
+    __m128i h = _mm_cvtsi32_si128(ld_u16(p));
+    h = _mm_insert_epi16(h, ld_u16(p + 1 * stride), 1);
+    h = _mm_insert_epi16(h, ld_u16(p + 2 * stride), 2);
+    h = _mm_insert_epi16(h, ld_u16(p + 3 * stride), 3);
+    h = _mm_insert_epi16(h, ld_u16(p + 4 * stride), 4);
+    h = _mm_insert_epi16(h, ld_u16(p + 5 * stride), 5);
+    h = _mm_insert_epi16(h, ld_u16(p + 6 * stride), 6);
+    h = _mm_insert_epi16(h, ld_u16(p + 7 * stride), 7);
+    return _mm256_cvtph_ps(h);
 }
 
 /* Unsigned weight codes u and the matching signed activation bytes s for
@@ -556,6 +570,7 @@ INLINE void us_q8_0(const uint8_t *wb, const uint8_t *aq, __m256i *u, __m256i *s
                 s4 = _mm_hadd_epi32(s4, s4);                                                   \
                 bias[b] = (float)(BIAS) * da[b] * (float)_mm_cvtsi128_si32(s4);                \
             }                                                                                  \
+            for (int64_t b = cb; b < ((cb + 7) & ~(int64_t)7); b++) da[b] = bias[b] = 0.f;       \
             for (int64_t r = 0; r < nrows; r++) {                                              \
                 const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                           \
                 __m256 acc = _mm256_setzero_ps();                                              \
@@ -571,16 +586,24 @@ INLINE void us_q8_0(const uint8_t *wb, const uint8_t *aq, __m256i *u, __m256i *s
                                                _mm256_loadu_ps(bias + b));                     \
                     acc = _mm256_fmadd_ps(t, ld8_f16_strided(wb + b * BSZ, BSZ), acc);         \
                 }                                                                              \
-                float s = hsum8(acc);                                                          \
-                for (; b < cb; b++) {                                                          \
-                    __m256i u, sv;                                                             \
-                    US(wb + b * BSZ, ab + b * 34 + 2, &u, &sv);                                \
-                    __m256i p = dot_us(_mm256_setzero_si256(), u, sv);                         \
-                    __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1)); \
-                    s4 = _mm_hadd_epi32(s4, s4);                                               \
-                    s4 = _mm_hadd_epi32(s4, s4);                                               \
-                    s += ((float)_mm_cvtsi128_si32(s4) * da[b] - bias[b]) * ld_f16(wb + b * BSZ); \
+                if (b < cb) { /* last partial group: missing blocks count as 0 */              \
+                    int cnt = (int)(cb - b);                                                   \
+                    __m256i p[8];                                                              \
+                    uint16_t hh[8] = {0}; /* once per row: a store-forwarding miss is fine */                                           \
+                    UNROLL for (int j = 0; j < 8; j++) {                                       \
+                        p[j] = _mm256_setzero_si256();                                         \
+                        if (j < cnt) {                                                         \
+                            __m256i u, sv;                                                     \
+                            US(wb + (b + j) * BSZ, ab + (b + j) * 34 + 2, &u, &sv);            \
+                            p[j] = dot_us(p[j], u, sv);                                        \
+                            hh[j] = ld_u16(wb + (b + j) * BSZ);            \
+                        }                                                                      \
+                    }                                                                          \
+                    __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(reduce8(p)), _mm256_loadu_ps(da + b), \
+                                               _mm256_loadu_ps(bias + b));                     \
+                    acc = _mm256_fmadd_ps(t, _mm256_cvtph_ps(ld128(hh)), acc);                         \
                 }                                                                              \
+                float s = hsum8(acc);                                                          \
                 out[r] += s;                                                                   \
             }                                                                                  \
         }                                                                                      \
@@ -621,23 +644,35 @@ INLINE __m256i u_q8_0(const uint8_t *wb) { return ld256(wb + 2); }
                 acc[c] = _mm256_fmadd_ps(t, dw, acc[c]);                                       \
             }                                                                                  \
         }                                                                                      \
-        float s[4];                                                                            \
-        UNROLL for (int c = 0; c < C; c++) s[c] = hsum8(acc[c]);                               \
-        for (; b < cb; b++) {                                                                  \
-            __m256i x0 = UNPACK(wb + b * BSZ);                                                 \
-            float dw = ld_f16(wb + b * BSZ);                                                   \
+        if (b < cb) { /* last partial group: missing blocks count as 0 */                     \
+            int cnt = (int)(cb - b);                                                           \
+            __m256i x[8];                                                                      \
+            uint16_t hh[8] = {0}; /* once per row: a store-forwarding miss is fine */                                                   \
+            UNROLL for (int j = 0; j < 8; j++) {                                               \
+                x[j] = _mm256_setzero_si256();                                                 \
+                if (j < cnt) {                                                                 \
+                    x[j] = UNPACK(wb + (b + j) * BSZ);                                         \
+                    hh[j] = ld_u16(wb + (b + j) * BSZ);                    \
+                }                                                                              \
+            }                                                                                  \
+            __m256 dw = _mm256_cvtph_ps(ld128(hh));                                                    \
             UNROLL for (int c = 0; c < C; c++) {                                               \
-                __m256i av = ld256(ab + c * as + b * 34 + 2);                                  \
-                __m256i p = SGN ? dot_us(_mm256_setzero_si256(), _mm256_sign_epi8(x0, x0),     \
-                                         _mm256_sign_epi8(av, x0))                             \
-                                : dot_us(_mm256_setzero_si256(), x0, av);                      \
-                __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1)); \
-                s4 = _mm_hadd_epi32(s4, s4);                                                   \
-                s4 = _mm_hadd_epi32(s4, s4);                                                   \
-                s[c] += ((float)_mm_cvtsi128_si32(s4) * da[c * ACT_CHUNK + b] - bias[c * ACT_CHUNK + b]) * dw; \
+                __m256i p[8];                                                                  \
+                UNROLL for (int j = 0; j < 8; j++) {                                           \
+                    p[j] = _mm256_setzero_si256();                                             \
+                    if (j < cnt) {                                                             \
+                        __m256i av = ld256(ab + c * as + (b + j) * 34 + 2);                    \
+                        p[j] = SGN ? dot_us(p[j], _mm256_sign_epi8(x[j], x[j]), _mm256_sign_epi8(av, x[j])) \
+                                   : dot_us(p[j], x[j], av);                                   \
+                    }                                                                          \
+                }                                                                              \
+                __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(reduce8(p)),                     \
+                                           _mm256_loadu_ps(da + c * ACT_CHUNK + b),            \
+                                           _mm256_loadu_ps(bias + c * ACT_CHUNK + b));         \
+                acc[c] = _mm256_fmadd_ps(t, dw, acc[c]);                                       \
             }                                                                                  \
         }                                                                                      \
-        UNROLL for (int c = 0; c < C; c++) out[c * os] += s[c];                                \
+        UNROLL for (int c = 0; c < C; c++) out[c * os] += hsum8(acc[c]);                                \
     }                                                                                          \
     static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os,   \
                             const void *w, size_t ws, const void *act, size_t as) {            \
@@ -668,6 +703,9 @@ INLINE __m256i u_q8_0(const uint8_t *wb) { return ld256(wb + 2); }
                             s4 = _mm_hadd_epi32(s4, s4);                                       \
                             bias[c * ACT_CHUNK + b] = (float)(BIAS_##name) * d * (float)_mm_cvtsi128_si32(s4); \
                         }                                                                      \
+                    for (int c = 0; c < C; c++)                                                \
+                        for (int64_t b = cb; b < ((cb + 7) & ~(int64_t)7); b++)                \
+                            da[c * ACT_CHUNK + b] = bias[c * ACT_CHUNK + b] = 0.f;             \
                     for (int64_t r = r0; r < r1; r++) {                                        \
                         const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                   \
                         float *o = out + c0 * os + r;                                          \

@@ -1,0 +1,71 @@
+/*
+ * run_chat.h: the agent side of the CLI: `hearth run` without --raw (one
+ * answer through the agent, kept in a session) and what `hearth chat` shares
+ * with it (the common options, opening the agent from flags + settings).
+ */
+#ifndef HEARTH_CLI_RUN_CHAT_H
+#define HEARTH_CLI_RUN_CHAT_H
+
+#include "hearth.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* `hearth run [-m MODEL] [--session NAME] [options] PROMPT...` in chat mode.
+ * argv[0] is "run"; cmd_run.c hands over the arguments unchanged (it may
+ * have removed nothing but its own --raw handling). Returns the exit status. */
+int cli_run_chat(int argc, char **argv);
+
+/* Usage text of the options cli_agent_parse understands. */
+#define CLI_AGENT_OPTIONS_USAGE \
+    "  -m, --model FILE     GGUF model (HEARTH_MODEL; default: the bundled demo model)\n" \
+    "  -s, --session NAME   conversation kept in the store (default \"default\")\n" \
+    "  -c, --ctx-size N     context window in tokens (HEARTH_MAX_CONTEXT, 4096)\n" \
+    "  -t, --threads N      threads (HEARTH_THREADS; default: physical cores)\n" \
+    "  -n, --max-tokens N   answer length limit (512; also --n-predict)\n" \
+    "      --temp F         temperature (0.8; 0 = greedy, answers cached)\n" \
+    "      --top-k N        top-k (40)      --top-p F   top-p (0.95)\n" \
+    "      --min-p F        min-p (0.05)    --repeat-penalty F (1: off)\n" \
+    "      --seed N         sampling seed (-1: random)\n" \
+    "      --system TEXT    system prompt (HEARTH_SYSTEM_PROMPT)\n" \
+    "      --home DIR       data directory (HEARTH_HOME, ~/.local/share/hearth)\n" \
+    "      --no-cache       neither use nor fill the response cache\n" \
+    "      --json           (run) print one JSON object: answer, usage, timings, source\n" \
+    "  -q, --quiet          no warnings on stderr\n" \
+    "  -v, --verbose        token counts, timings and the answer's source on stderr\n"
+
+
+/* Usage of `hearth run` in chat mode, for cmd_run.c's --help. */
+#define CLI_RUN_CHAT_USAGE \
+    "usage: hearth run [-m MODEL] [--session NAME] [options] (PROMPT... | -p PROMPT)\n\n" \
+    "One answer through the agent: the model's chat template is applied, the\n" \
+    "session's history is the context, and the exchange is kept in the session\n" \
+    "(default \"default\"). Without a prompt, it is read from standard input.\n\n" \
+    "options:\n" CLI_AGENT_OPTIONS_USAGE
+
+typedef struct {
+    hearth_settings *settings; /* owned */
+    const char *session;       /* --session (borrowed from argv), default "default" */
+    bool json;                 /* --json */
+    bool no_cache;             /* --no-cache */
+    bool quiet;                /* -q: no warnings */
+    bool verbose;              /* -v: usage and timings on stderr */
+    const char *prompt;        /* -p TEXT (borrowed from argv), or NULL */
+    char **rest;               /* positional arguments (borrowed from argv) */
+    int n_rest;
+} cli_agent_opts;
+
+/* Parses the common options of argv[1..] into o (flags go into o->settings,
+ * which is loaded here). Returns 0, or the exit status after printing why. */
+int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o);
+/* Frees what cli_agent_parse made. */
+void cli_agent_opts_free(cli_agent_opts *o);
+/* Opens the agent o describes (model: -m, HEARTH_MODEL, config file, else
+ * the bundled demo model). Returns 0 and *out, or the exit status. */
+int cli_agent_open(const char *cmd, cli_agent_opts *o, hearth_agent **out);
+/* A request with the agent's defaults and the session of o. */
+hearth_agent_request cli_agent_request(const hearth_agent *a, const cli_agent_opts *o);
+/* Writes s as a JSON string literal (quotes included) to f. */
+void cli_json_string(FILE *f, const char *s);
+
+#endif
