@@ -66,9 +66,8 @@ def raw(data, read=True):
             out += chunk
     except OSError:
         pass
+    s.close()
     return out
-    finally:
-        s.close()
 
 
 rng = random.Random(1234)
