@@ -49,6 +49,7 @@ struct hearth_server {
     atomic_int active;         /* generation/embedding requests in flight */
     atomic_bool stopping;
     atomic_ullong next_id;
+    time_t started_at;
 };
 
 enum { ST_LOADING, ST_READY, ST_FAILED };
@@ -353,8 +354,9 @@ static enum MHD_Result answer_generation(hearth_server *s, struct MHD_Connection
     j->s = s;
     j->route = route;
     j->created = (long)time(NULL);
-    snprintf(j->id, sizeof j->id, "%s-%llx%08lx", kind == SRV_CHAT ? "chatcmpl" : "cmpl",
-             (unsigned long long)atomic_fetch_add(&s->next_id, 1), (unsigned long)random());
+    /* Unique per server run: start time and a counter. */
+    snprintf(j->id, sizeof j->id, "%s-%lx%llx", kind == SRV_CHAT ? "chatcmpl" : "cmpl",
+             (unsigned long)s->started_at, (unsigned long long)atomic_fetch_add(&s->next_id, 1));
     hearth_error err;
     hearth_error_clear(&err);
     hearth_status st = srv_request_parse(kind, rs->body.p ? rs->body.p : "", rs->body.len, &j->req, &err);
@@ -646,6 +648,7 @@ hearth_status hearth_server_start(const hearth_server_params *p, hearth_server *
     hearth_server *s = hearth_calloc(1, sizeof *s);
     if (!s) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     s->p = *p;
+    s->started_at = time(NULL);
     bool oom = false;
     s->host = dup_opt(p->host ? p->host : "127.0.0.1", &oom);
     s->model_path = dup_opt(p->model_path, &oom);
