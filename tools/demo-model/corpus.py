@@ -39,6 +39,9 @@ FRAMES_TRAIN = [
     "{e} is how much?", "{e} equals what?", "Answer this: {e}", "Math: {e}",
     "Question: what is {e}?", "So, what is {e}?", "Now {e}.", "And {e}?",
     "Next one: {e}", "Try this one: {e}", "What would {e} be?", "What's the result of {e}?",
+    "Do the math: {e}", "Please solve {e} for me.", "What is {e} equal to?", "What number is {e}?",
+    "I'd like to know {e}.", "Result of {e}?", "Can you do {e}?", "How about {e}?",
+    "Is {e} hard? What is it?", "Tell me the result of {e}.",
 ]
 
 # Frames that name the operation in words, training only: (op, format).
@@ -55,6 +58,23 @@ WORD_FRAMES_TRAIN = [
     ("/", "What do you get when you divide {a} by {b}?"), ("/", "How many times does {b} go into {a}?"),
 ]
 
+# Operations said in words, composed with clauses (training only): the model should
+# find the operands and the operation whatever the sentence around them is.
+VERB_PHRASES = {
+    "+": ["add {a} and {b}", "add {a} to {b}", "sum {a} and {b}", "put {a} and {b} together"],
+    "-": ["subtract {b} from {a}", "take {b} away from {a}", "take away {b} from {a}",
+          "remove {b} from {a}"],
+    "x": ["multiply {a} by {b}", "multiply {a} and {b}", "multiply {a} with {b}"],
+    "/": ["divide {a} by {b}", "split {a} into {b} equal parts"],
+}
+CLAUSES = [
+    "{V}.", "Please {v}.", "Can you {v}?", "When you {v}, what do you get?",
+    "What happens when you {v}?", "Could you {v} for me?", "I want to {v}.",
+    "{V} and tell me the result.", "Let's {v}.", "What is the result when you {v}?",
+    "Suppose you {v}. What is the result?", "We {v}. What number do we get?",
+    "What number do you get if you {v}?", "{V}, please.", "Try to {v}.",
+]
+
 # Held-out frames: never used in training. Built from ordinary words so that a model
 # that learned to find the numbers and the operator can still answer them.
 FRAMES_HELDOUT = [
@@ -67,7 +87,9 @@ WORD_FRAMES_HELDOUT = [
     ("x", "If I multiply {a} by {b}, what do I get?"), ("/", "If I divide {a} by {b}, what do I get?"),
 ]
 
-PREFIXES = ["", "", "", "", "", "Hi! ", "Hey, ", "Hello. ", "OK, ", "Ok. ", "Hmm, ", "Please, ", "Quick: "]
+PREFIXES = ["", "", "", "", "", "", "", "", "Hi! ", "Hey, ", "Hello. ", "OK, ", "Ok. ", "Hmm, ", "Please, ",
+            "Quick: ", "I have a question. ", "Let me ask you something: ", "For my homework, ",
+            "My friend asks: ", "Another one. ", "Next: ", "Well, "]
 SUFFIXES = ["", "", "", "", "", " Thanks!", " thanks", " Thank you.", " Please."]
 
 SYSTEMS = [
@@ -190,7 +212,10 @@ def answer(op, a, b):
 def arith_question(rng, frames, word_frames, exprs=EXPR_TRAIN, decorate=True):
     op = rng.choice(OPS)
     a, b = pick_operands(rng, op)
-    if rng.random() < 0.25:
+    if decorate and rng.random() < 0.15:
+        v = rng.choice(VERB_PHRASES[op]).format(a=a, b=b)
+        q = rng.choice(CLAUSES).format(v=v, V=v[0].upper() + v[1:])
+    elif rng.random() < 0.2:
         wf = [f for f in word_frames if f[0] == op]
         fmt = rng.choice(wf)[1]
         q = fmt.format(a=a, b=b)
@@ -280,6 +305,7 @@ def main():
     leaked = held_q & users
     # A held-out frame must not occur in training at all, not only the exact string.
     for fr in FRAMES_HELDOUT + [f for _, f in WORD_FRAMES_HELDOUT]:
+        assert fr not in CLAUSES, fr
         assert fr not in FRAMES_TRAIN and fr not in [f for _, f in WORD_FRAMES_TRAIN], fr
     if leaked:
         print("held-out questions leaked into the corpus: %r" % sorted(leaked), file=sys.stderr)
