@@ -20,8 +20,10 @@ while IFS=$'\t' read -r q want; do
         echo "FAIL: hearth run failed on '$q': $(cat "$work/err")"
         exit 1
     }
-    # The expected number as a whole number (not a digit inside another one).
-    if printf '%s\n' "$got" | grep -Eq "(^|[^0-9-])$want([^0-9]|$)"; then
+    # The answer is the number after '=' ("14 - 11 = 3."): a check for the
+    # number anywhere would count "3 + 1 = 4" as an answer of 3.
+    answer=$(printf '%s\n' "$got" | sed -n 's/.*= *\(-\{0,1\}[0-9][0-9]*\).*/\1/p' | head -n 1)
+    if [ "$answer" = "$want" ]; then
         right=$((right + 1))
     else
         echo "wrong: '$q' -> '$got' (want $want)"
