@@ -1,6 +1,7 @@
 # tests.cmake: registers every test with ctest.
 #  - tests/<sub>/test_<name>.c  -> executable <sub>_<name>; other .c files in
-#    tests/<sub>/ are helpers linked into each test of that directory.
+#    tests/<sub>/ are helpers linked into each test of that directory, and
+#    tests/*.c into every test.
 #  - tests/<sub>/test_<name>.sh -> run with bash.
 #  - tests/fuzz/fuzz_<name>.c   -> with HEARTH_FUZZ, a libFuzzer target and a
 #    test that runs it for HEARTH_FUZZ_SECONDS over tests/fuzz/corpus/<name>.
@@ -15,6 +16,8 @@ set(HEARTH_TEST_ENV
 set(HEARTH_FUZZ_SECONDS 60 CACHE STRING "seconds each fuzz target runs under ctest")
 
 if(NOT HEARTH_FUZZ)
+  # tests/*.c: helpers shared by every test (e.g. making a model with hearth-genmodel).
+  file(GLOB HEARTH_TEST_COMMON CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/*.c)
   file(GLOB HEARTH_TEST_DIRS LIST_DIRECTORIES true CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/*)
   foreach(d ${HEARTH_TEST_DIRS})
     if(NOT IS_DIRECTORY ${d})
@@ -39,7 +42,7 @@ if(NOT HEARTH_FUZZ)
       get_filename_component(n ${f} NAME_WE)
       string(REGEX REPLACE "^test_" "" n ${n})
       set(t ${sub}_${n})
-      add_executable(${t} ${f} ${helpers})
+      add_executable(${t} ${f} ${helpers} ${HEARTH_TEST_COMMON})
       target_include_directories(${t} PRIVATE ${CMAKE_SOURCE_DIR}/tests ${d})
       target_compile_definitions(${t} PRIVATE HEARTH_SHARED_DIR="${HEARTH_SHARED_DIR}"
         HEARTH_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
