@@ -1,7 +1,4 @@
 #!/bin/bash
-# PENDING: not yet registered with ctest (its name does not start with test_):
-# it needs src/cli/cmd_run.c to hand non --raw runs to cli_run_chat
-# (src/cli/run_chat.h). Once it does, rename it to test_run.sh.
 # test_run.sh: `hearth run` in chat mode (through the agent): the answer is
 # printed, the exchange kept in the session (history grows by two messages
 # per run), the same greedy question in another session comes from the
