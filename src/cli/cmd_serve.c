@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage[] =
     "usage: hearth serve [--host HOST] [--port PORT] [-m MODEL] [--api-key KEY]\n"
@@ -121,6 +122,9 @@ static int run(int argc, char **argv) {
     if (seclog && !strcmp(seclog, "1")) {
         snprintf(logpath, sizeof logpath, "%s/security.log", p.data_dir ? p.data_dir : ".");
         p.security_log = logpath;
+        /* The store makes its directory later, on the loader thread; the log
+         * is opened now, so make the directory first (as the store would). */
+        if (p.data_dir) mkdir(p.data_dir, 0700);
     }
 
     /* Block the stop signals in every thread, so sigwait below gets them. */
