@@ -95,6 +95,8 @@ INLINE __m256i reduce8(const __m256i p[8]) {
                             _mm256_permute2x128_si256(h0123, h4567, 0x31));
 }
 
+#include "kernels/x86/act_x86.h"
+
 /* ---- float weights (F32, F16, BF16) with F32 activations --------------------- */
 
 INLINE __m256 ld8_f32(const void *p) { return _mm256_loadu_ps((const float *)p); }
@@ -803,4 +805,10 @@ void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     SET(Q2_K, q2_K);
     SET(Q3_K, q3_K);
 #undef SET
+    for (int t = 0; t < HEARTH_TYPE_COUNT; t++) {
+        if (!tab[t].gemv) continue;
+        if (tab[t].act_type == HEARTH_TYPE_Q8_0) tab[t].quantize_act = quant_q8_0;
+        if (tab[t].act_type == HEARTH_TYPE_Q8_1) tab[t].quantize_act = quant_q8_1;
+        if (tab[t].act_type == HEARTH_TYPE_Q8_K) tab[t].quantize_act = quant_q8_K;
+    }
 }
