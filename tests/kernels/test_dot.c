@@ -169,7 +169,8 @@ static void run_case(const dot_case *dc, hearth_dot_impl impl) {
     for (int raw = 0; raw < 2; raw++)
         for (int li = 0; li < nlens; li++) {
             int64_t n = lens[li];
-            int64_t nrows = (li % 2 && n < 4096) ? 70 : 9; /* 70 crosses the gemm row chunk */
+            /* 70 crosses the 64-row gemm chunk, 300 the 256-row one (Q4_0/Q5_0/Q8_0) */
+            int64_t nrows = li == 1 ? 300 : (li % 2 && n < 4096) ? 70 : 9;
             int64_t ncols = n >= 4096 ? 5 : 11; /* tiles of 4 and some left over */
             problem p;
             make_problem(&p, tt, dc, ref, n, nrows, ncols, raw);

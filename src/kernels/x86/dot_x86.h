@@ -615,107 +615,160 @@ GEMV8(q4_0, 18, us_q4_0, 8)
 GEMV8(q5_0, 22, us_q5_0, 16)
 GEMV8(q8_0, 34, us_q8_0, 0)
 
-/* gemm for the same three formats: a row's 8 unpacked blocks are reused by
- * C (<= 4) activation columns, and each column applies its scales 8 blocks
- * at a time as in gemv. SGN: the Q8_0 sign trick (codes signed). */
+/* gemm for the same three formats, on a transposed layout: the dwords of 8
+ * consecutive blocks are transposed (tr8) so that lane l of each vector holds
+ * 4 bytes of block l. The int8 dot products of 8 blocks then land each in
+ * its own lane with no horizontal reduction: 8 dpbusd per 8 blocks and
+ * column, then one convert and two float ops apply the 8 scales. A row's 8
+ * unpacked, transposed weight blocks are reused by GEMM8_C activation
+ * columns, whose blocks are transposed once per row chunk into a scratch
+ * buffer (with d_act and BIAS * sum(a) per block). BIAS (the codes' offset)
+ * is subtracted in integers, so each block's sum is exact.
+ * Q8_0 weights are signed: with VNNI they are made unsigned by x ^ 0x80
+ * (BIAS 128: dpbusd's int32 sums cannot overflow); on AVX2 maddubs would
+ * saturate there, so the sign moves onto the activation (|x|, sign(a, x)). */
 INLINE __m256i u_q4_0(const uint8_t *wb) { return nibbles32(wb + 2); }
 INLINE __m256i u_q5_0(const uint8_t *wb) { return _mm256_or_si256(nibbles32(wb + 6), bits_to_0x10(wb + 2)); }
-INLINE __m256i u_q8_0(const uint8_t *wb) { return ld256(wb + 2); }
+INLINE __m256i u_q8_0(const uint8_t *wb) {
+#ifdef HEARTH_X86_VNNI
+    return _mm256_xor_si256(ld256(wb + 2), _mm256_set1_epi8((char)0x80));
+#else
+    return ld256(wb + 2);
+#endif
+}
+#ifdef HEARTH_X86_VNNI
+#define SGN_q8_0 0
+#define BIAS_q8_0 128
+#else
+#define SGN_q8_0 1
+#define BIAS_q8_0 0
+#endif
+#define SGN_q4_0 0
+#define SGN_q5_0 0
+#define BIAS_q4_0 8
+#define BIAS_q5_0 16
 
-#define GEMM8_TILE(name, BSZ, UNPACK, SGN)                                                     \
-    INLINE void tile8_##name(int64_t cb, int C, const uint8_t *wb, const uint8_t *ab, size_t as, \
-                             const float *da, const float *bias, float *out, int64_t os) {     \
-        __m256 acc[4];                                                                         \
+/* Transposes the dwords of v[0..7] (block j in v[j]): afterwards lane l
+ * (0..7) of every v[k] holds 4 bytes of block l. The same permutation for
+ * weights and activations keeps their bytes paired. */
+INLINE void tr8(__m256i v[8]) {
+    __m256i y[8];
+    UNROLL for (int j = 0; j < 4; j++) {
+        y[j] = _mm256_permute2x128_si256(v[j], v[j + 4], 0x20);
+        y[j + 4] = _mm256_permute2x128_si256(v[j], v[j + 4], 0x31);
+    }
+    UNROLL for (int g = 0; g < 8; g += 4) {
+        __m256i t0 = _mm256_unpacklo_epi32(y[g], y[g + 1]), t1 = _mm256_unpackhi_epi32(y[g], y[g + 1]);
+        __m256i t2 = _mm256_unpacklo_epi32(y[g + 2], y[g + 3]), t3 = _mm256_unpackhi_epi32(y[g + 2], y[g + 3]);
+        v[g] = _mm256_unpacklo_epi64(t0, t2);
+        v[g + 1] = _mm256_unpackhi_epi64(t0, t2);
+        v[g + 2] = _mm256_unpacklo_epi64(t1, t3);
+        v[g + 3] = _mm256_unpackhi_epi64(t1, t3);
+    }
+}
+
+/* Blocks per gemm chunk (scratch: GEMM8_C columns of this many blocks) and
+ * rows per chunk (their weight blocks stay in L2 while every column group
+ * passes over them: 256 rows x 64 blocks x 34 B = 557 KB at most). */
+#define GEMM8_CB 64
+#define GEMM8_ROWS 256
+
+typedef struct {
+    _Alignas(32) uint8_t q[GEMM8_C][GEMM8_CB * 32]; /* (column, block, 32) transposed per 8 blocks */
+    _Alignas(32) int32_t bias[GEMM8_C][GEMM8_CB];   /* BIAS * sum(a) per block */
+    _Alignas(32) float d[GEMM8_C][GEMM8_CB];        /* d_act per block */
+} gemm8_scratch;
+
+/* Fills scratch column c from cb activation blocks at ab; blocks up to the
+ * next multiple of 8 are zero. */
+INLINE void gemm8_prep(gemm8_scratch *s, int c, const uint8_t *ab, int64_t cb, int bias) {
+    for (int64_t b = 0; b < cb; b += 8) {
+        __m256i v[8];
+        uint16_t hh[8] = {0};
+        UNROLL for (int j = 0; j < 8; j++) {
+            v[j] = _mm256_setzero_si256();
+            if (b + j < cb) {
+                v[j] = ld256(ab + (b + j) * 34 + 2);
+                hh[j] = ld_u16(ab + (b + j) * 34);
+            }
+        }
+        tr8(v);
+        __m256i sum = _mm256_setzero_si256();
+        UNROLL for (int k = 0; k < 8; k++) {
+            _mm256_store_si256((__m256i *)(s->q[c] + (b + k) * 32), v[k]);
+            sum = dot_us(sum, _mm256_set1_epi8(1), v[k]);
+        }
+        _mm256_store_si256((__m256i *)(s->bias[c] + b), _mm256_mullo_epi32(sum, _mm256_set1_epi32(bias)));
+        _mm256_store_ps(s->d[c] + b, _mm256_cvtph_ps(ld128(hh)));
+    }
+}
+
+#define GEMM8_TILE(name, BSZ, UNPACK)                                                          \
+    INLINE void tile8_##name(int64_t cb, int C, const uint8_t *wb, const gemm8_scratch *s,    \
+                             float *out, int64_t os) {                                         \
+        __m256 acc[GEMM8_C];                                                                   \
         UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();                       \
-        int64_t b = 0;                                                                         \
-        for (; b + 8 <= cb; b += 8) {                                                          \
+        for (int64_t b = 0; b < cb; b += 8) {                                                  \
             __m256i x[8];                                                                      \
-            UNROLL for (int j = 0; j < 8; j++) x[j] = UNPACK(wb + (b + j) * BSZ);              \
-            __m256 dw = ld8_f16_strided(wb + b * BSZ, BSZ);                                    \
-            UNROLL for (int c = 0; c < C; c++) {                                               \
-                __m256i p[8];                                                                  \
+            __m256 dw;                                                                         \
+            if (b + 8 <= cb) {                                                                 \
+                UNROLL for (int j = 0; j < 8; j++) x[j] = UNPACK(wb + (b + j) * BSZ);          \
+                dw = ld8_f16_strided(wb + b * BSZ, BSZ);                                       \
+            } else { /* last partial group: missing blocks count as 0 */                      \
+                uint16_t hh[8] = {0}; /* once per row: a store-forwarding miss is fine */      \
                 UNROLL for (int j = 0; j < 8; j++) {                                           \
-                    __m256i av = ld256(ab + c * as + (b + j) * 34 + 2);                        \
-                    p[j] = SGN ? dot_us(_mm256_setzero_si256(), _mm256_sign_epi8(x[j], x[j]),  \
-                                        _mm256_sign_epi8(av, x[j]))                            \
-                               : dot_us(_mm256_setzero_si256(), x[j], av);                     \
-                }                                                                              \
-                __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(reduce8(p)),                     \
-                                           _mm256_loadu_ps(da + c * ACT_CHUNK + b),            \
-                                           _mm256_loadu_ps(bias + c * ACT_CHUNK + b));         \
-                acc[c] = _mm256_fmadd_ps(t, dw, acc[c]);                                       \
-            }                                                                                  \
-        }                                                                                      \
-        if (b < cb) { /* last partial group: missing blocks count as 0 */                     \
-            int cnt = (int)(cb - b);                                                           \
-            __m256i x[8];                                                                      \
-            uint16_t hh[8] = {0}; /* once per row: a store-forwarding miss is fine */                                                   \
-            UNROLL for (int j = 0; j < 8; j++) {                                               \
-                x[j] = _mm256_setzero_si256();                                                 \
-                if (j < cnt) {                                                                 \
-                    x[j] = UNPACK(wb + (b + j) * BSZ);                                         \
-                    hh[j] = ld_u16(wb + (b + j) * BSZ);                    \
-                }                                                                              \
-            }                                                                                  \
-            __m256 dw = _mm256_cvtph_ps(ld128(hh));                                                    \
-            UNROLL for (int c = 0; c < C; c++) {                                               \
-                __m256i p[8];                                                                  \
-                UNROLL for (int j = 0; j < 8; j++) {                                           \
-                    p[j] = _mm256_setzero_si256();                                             \
-                    if (j < cnt) {                                                             \
-                        __m256i av = ld256(ab + c * as + (b + j) * 34 + 2);                    \
-                        p[j] = SGN ? dot_us(p[j], _mm256_sign_epi8(x[j], x[j]), _mm256_sign_epi8(av, x[j])) \
-                                   : dot_us(p[j], x[j], av);                                   \
+                    x[j] = _mm256_setzero_si256();                                             \
+                    if (b + j < cb) {                                                          \
+                        x[j] = UNPACK(wb + (b + j) * BSZ);                                     \
+                        hh[j] = ld_u16(wb + (b + j) * BSZ);                                    \
                     }                                                                          \
                 }                                                                              \
-                __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(reduce8(p)),                     \
-                                           _mm256_loadu_ps(da + c * ACT_CHUNK + b),            \
-                                           _mm256_loadu_ps(bias + c * ACT_CHUNK + b));         \
+                dw = _mm256_cvtph_ps(ld128(hh));                                               \
+            }                                                                                  \
+            tr8(x);                                                                            \
+            UNROLL for (int c = 0; c < C; c++) {                                               \
+                const uint8_t *aq = s->q[c] + b * 32;                                          \
+                __m256i i0 = _mm256_setzero_si256(), i1 = _mm256_setzero_si256();              \
+                UNROLL for (int k = 0; k < 8; k += 2) {                                        \
+                    __m256i a0 = _mm256_load_si256((const __m256i *)(aq + 32 * k));            \
+                    __m256i a1 = _mm256_load_si256((const __m256i *)(aq + 32 * k + 32));       \
+                    if (SGN_##name) {                                                          \
+                        i0 = dot_us(i0, _mm256_sign_epi8(x[k], x[k]), _mm256_sign_epi8(a0, x[k])); \
+                        i1 = dot_us(i1, _mm256_sign_epi8(x[k + 1], x[k + 1]), _mm256_sign_epi8(a1, x[k + 1])); \
+                    } else {                                                                   \
+                        i0 = dot_us(i0, x[k], a0);                                             \
+                        i1 = dot_us(i1, x[k + 1], a1);                                         \
+                    }                                                                          \
+                }                                                                              \
+                __m256i isum = _mm256_sub_epi32(_mm256_add_epi32(i0, i1),                      \
+                                                _mm256_load_si256((const __m256i *)(s->bias[c] + b))); \
+                __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_load_ps(s->d[c] + b)); \
                 acc[c] = _mm256_fmadd_ps(t, dw, acc[c]);                                       \
             }                                                                                  \
         }                                                                                      \
-        UNROLL for (int c = 0; c < C; c++) out[c * os] += hsum8(acc[c]);                                \
+        UNROLL for (int c = 0; c < C; c++) out[c * os] += hsum8(acc[c]);                       \
     }                                                                                          \
     static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os,   \
                             const void *w, size_t ws, const void *act, size_t as) {            \
         const uint8_t *wb0 = w, *ab0 = act;                                                    \
         int64_t nb = n / 32;                                                                   \
-        float da[4 * ACT_CHUNK], bias[4 * ACT_CHUNK]; /* (column, block) */                   \
+        gemm8_scratch s;                                                                       \
         for (int64_t c = 0; c < ncols; c++)                                                    \
             for (int64_t r = 0; r < nrows; r++) out[c * os + r] = 0.f;                         \
-        for (int64_t b0 = 0; b0 < nb; b0 += ACT_CHUNK) {                                       \
-            int64_t cb = nb - b0 < ACT_CHUNK ? nb - b0 : ACT_CHUNK;                            \
-            for (int64_t r0 = 0; r0 < nrows; r0 += GEMM_ROW_CHUNK) {                           \
-                int64_t r1 = r0 + GEMM_ROW_CHUNK < nrows ? r0 + GEMM_ROW_CHUNK : nrows;        \
-                for (int64_t c0 = 0; c0 < ncols; c0 += 4) {                                    \
-                    int C = ncols - c0 < 4 ? (int)(ncols - c0) : 4;                            \
-                    const uint8_t *ab = ab0 + (size_t)c0 * as + b0 * 34;                       \
+        for (int64_t b0 = 0; b0 < nb; b0 += GEMM8_CB) {                                        \
+            int64_t cb = nb - b0 < GEMM8_CB ? nb - b0 : GEMM8_CB;                              \
+            for (int64_t r0 = 0; r0 < nrows; r0 += GEMM8_ROWS) {                               \
+                int64_t r1 = r0 + GEMM8_ROWS < nrows ? r0 + GEMM8_ROWS : nrows;                \
+                for (int64_t c0 = 0; c0 < ncols; c0 += GEMM8_C) {                              \
+                    int C = ncols - c0 < GEMM8_C ? (int)(ncols - c0) : GEMM8_C;                \
                     for (int c = 0; c < C; c++)                                                \
-                        for (int64_t b = 0; b < cb; b++) {                                     \
-                            const uint8_t *blk = ab + (size_t)c * as + b * 34;                 \
-                            float d = ld_f16(blk);                                             \
-                            da[c * ACT_CHUNK + b] = d;                                         \
-                            if (SGN) {                                                         \
-                                bias[c * ACT_CHUNK + b] = 0.f;                                 \
-                                continue;                                                      \
-                            }                                                                  \
-                            __m256i sa = dot_us(_mm256_setzero_si256(), _mm256_set1_epi8(1), ld256(blk + 2)); \
-                            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sa), _mm256_extracti128_si256(sa, 1)); \
-                            s4 = _mm_hadd_epi32(s4, s4);                                       \
-                            s4 = _mm_hadd_epi32(s4, s4);                                       \
-                            bias[c * ACT_CHUNK + b] = (float)(BIAS_##name) * d * (float)_mm_cvtsi128_si32(s4); \
-                        }                                                                      \
-                    for (int c = 0; c < C; c++)                                                \
-                        for (int64_t b = cb; b < ((cb + 7) & ~(int64_t)7); b++)                \
-                            da[c * ACT_CHUNK + b] = bias[c * ACT_CHUNK + b] = 0.f;             \
+                        gemm8_prep(&s, c, ab0 + (size_t)(c0 + c) * as + b0 * 34, cb, BIAS_##name); \
                     for (int64_t r = r0; r < r1; r++) {                                        \
                         const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                   \
                         float *o = out + c0 * os + r;                                          \
                         switch (C) {                                                           \
-                        case 4: tile8_##name(cb, 4, wb, ab, as, da, bias, o, os); break;       \
-                        case 3: tile8_##name(cb, 3, wb, ab, as, da, bias, o, os); break;       \
-                        case 2: tile8_##name(cb, 2, wb, ab, as, da, bias, o, os); break;       \
-                        default: tile8_##name(cb, 1, wb, ab, as, da, bias, o, os); break;      \
+                        GEMM8_CASES(name)                                                      \
+                        default: tile8_##name(cb, 1, wb, &s, o, os); break;                    \
                         }                                                                      \
                     }                                                                          \
                 }                                                                              \
@@ -723,12 +776,25 @@ INLINE __m256i u_q8_0(const uint8_t *wb) { return ld256(wb + 2); }
         }                                                                                      \
     }
 
-#define BIAS_q4_0 8
-#define BIAS_q5_0 16
-#define BIAS_q8_0 0
-GEMM8_TILE(q4_0, 18, u_q4_0, 0)
-GEMM8_TILE(q5_0, 22, u_q5_0, 0)
-GEMM8_TILE(q8_0, 34, u_q8_0, 1)
+#if GEMM8_C == 8
+#define GEMM8_CASES(name)                                   \
+    case 8: tile8_##name(cb, 8, wb, &s, o, os); break;      \
+    case 7: tile8_##name(cb, 7, wb, &s, o, os); break;      \
+    case 6: tile8_##name(cb, 6, wb, &s, o, os); break;      \
+    case 5: tile8_##name(cb, 5, wb, &s, o, os); break;      \
+    case 4: tile8_##name(cb, 4, wb, &s, o, os); break;      \
+    case 3: tile8_##name(cb, 3, wb, &s, o, os); break;      \
+    case 2: tile8_##name(cb, 2, wb, &s, o, os); break;
+#else
+#define GEMM8_CASES(name)                                   \
+    case 4: tile8_##name(cb, 4, wb, &s, o, os); break;      \
+    case 3: tile8_##name(cb, 3, wb, &s, o, os); break;      \
+    case 2: tile8_##name(cb, 2, wb, &s, o, os); break;
+#endif
+
+GEMM8_TILE(q4_0, 18, u_q4_0)
+GEMM8_TILE(q5_0, 22, u_q5_0)
+GEMM8_TILE(q8_0, 34, u_q8_0)
 
 /* ---- drivers: tile the rows (gemv) or rows x columns (gemm) ------------------------- */
 
