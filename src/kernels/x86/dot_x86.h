@@ -667,6 +667,45 @@ INLINE void tr8(__m256i v[8]) {
     }
 }
 
+/* The layout for a last group of at most 4 blocks (v[4..7] unused): after
+ * it v[k] (k < 4) holds dword k of blocks 0-3 in lanes 0-3 and dword 4+k in
+ * lanes 4-7, so 4 dpbusd instead of 8 cover the group; folding the halves
+ * (fold4) leaves block l's sum in lane l < 4. */
+INLINE void tr4(__m256i v[4]) {
+    __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
+    __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
+    v[0] = _mm256_unpacklo_epi64(t0, t2);
+    v[1] = _mm256_unpackhi_epi64(t0, t2);
+    v[2] = _mm256_unpacklo_epi64(t1, t3);
+    v[3] = _mm256_unpackhi_epi64(t1, t3);
+}
+/* lanes 0-3 += lanes 4-7 (lanes 4-7 are left as they were). */
+INLINE __m256i fold4(__m256i v) { return _mm256_add_epi32(v, _mm256_permute2x128_si256(v, v, 0x81)); }
+
+/* Q4_0: 8 blocks straight into the tr8 layout: the 16-byte qs of blocks j
+ * and j+4 share a vector, a 4x4 dword transpose per 128-bit half, then the
+ * low nibbles are elements 4k..4k+3 (dword k) and the high ones 16+4k.. (dword
+ * 4+k): fewer operations than unpacking each block and running tr8. */
+INLINE void ut8_q4_0(const uint8_t *wb, __m256i x[8]) {
+    __m256i y[4];
+    UNROLL for (int j = 0; j < 4; j++)
+        y[j] = _mm256_inserti128_si256(_mm256_castsi128_si256(ld128(wb + j * 18 + 2)), ld128(wb + (j + 4) * 18 + 2), 1);
+    tr4(y);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    UNROLL for (int k = 0; k < 4; k++) {
+        x[k] = _mm256_and_si256(y[k], m4);
+        x[k + 4] = _mm256_and_si256(_mm256_srli_epi16(y[k], 4), m4);
+    }
+}
+#define UT8_q4_0(wb, x) ut8_q4_0(wb, x)
+#define UT8_q5_0(wb, x) UT8_GENERIC(wb, x, 22, u_q5_0)
+#define UT8_q8_0(wb, x) UT8_GENERIC(wb, x, 34, u_q8_0)
+#define UT8_GENERIC(wb, x, BSZ, UNPACK)                                      \
+    do {                                                                     \
+        UNROLL for (int j_ = 0; j_ < 8; j_++) x[j_] = UNPACK((wb) + j_ * BSZ); \
+        tr8(x);                                                              \
+    } while (0)
+
 /* Blocks per gemm chunk (scratch: GEMM8_C columns of this many blocks) and
  * rows per chunk (their weight blocks stay in L2 while every column group
  * passes over them: 256 rows x 64 blocks x 34 B = 557 KB at most). */
@@ -675,12 +714,13 @@ INLINE void tr8(__m256i v[8]) {
 
 typedef struct {
     _Alignas(32) uint8_t q[GEMM8_C][GEMM8_CB * 32]; /* (column, block, 32) transposed per 8 blocks */
-    _Alignas(32) int32_t bias[GEMM8_C][GEMM8_CB];   /* BIAS * sum(a) per block */
+    _Alignas(32) int32_t nbias[GEMM8_C][GEMM8_CB];  /* -BIAS * sum(a) per block (the sums' start) */
     _Alignas(32) float d[GEMM8_C][GEMM8_CB];        /* d_act per block */
 } gemm8_scratch;
 
-/* Fills scratch column c from cb activation blocks at ab; blocks up to the
- * next multiple of 8 are zero. */
+/* Fills scratch column c from cb activation blocks at ab, 8 blocks at a
+ * time in the tr8 layout (missing blocks zero), or in the tr4 layout for a
+ * last group of at most 4 (then lanes 4-7 of nbias and d are zero). */
 INLINE void gemm8_prep(gemm8_scratch *s, int c, const uint8_t *ab, int64_t cb, int bias) {
     for (int64_t b = 0; b < cb; b += 8) {
         __m256i v[8];
@@ -692,58 +732,86 @@ INLINE void gemm8_prep(gemm8_scratch *s, int c, const uint8_t *ab, int64_t cb, i
                 hh[j] = ld_u16(ab + (b + j) * 34);
             }
         }
-        tr8(v);
+        int nk = cb - b <= 4 ? 4 : 8;
         __m256i sum = _mm256_setzero_si256();
-        UNROLL for (int k = 0; k < 8; k++) {
-            _mm256_store_si256((__m256i *)(s->q[c] + (b + k) * 32), v[k]);
-            sum = dot_us(sum, _mm256_set1_epi8(1), v[k]);
+        if (nk == 4) {
+            tr4(v);
+            UNROLL for (int k = 0; k < 4; k++) {
+                _mm256_store_si256((__m256i *)(s->q[c] + (b + k) * 32), v[k]);
+                sum = dot_us(sum, _mm256_set1_epi8(1), v[k]);
+            }
+            sum = _mm256_permute2x128_si256(fold4(sum), sum, 0x80); /* lanes 4-7: 0 */
+        } else {
+            tr8(v);
+            UNROLL for (int k = 0; k < 8; k++) {
+                _mm256_store_si256((__m256i *)(s->q[c] + (b + k) * 32), v[k]);
+                sum = dot_us(sum, _mm256_set1_epi8(1), v[k]);
+            }
         }
-        _mm256_store_si256((__m256i *)(s->bias[c] + b), _mm256_mullo_epi32(sum, _mm256_set1_epi32(bias)));
+        _mm256_store_si256((__m256i *)(s->nbias[c] + b), _mm256_mullo_epi32(sum, _mm256_set1_epi32(-bias)));
         _mm256_store_ps(s->d[c] + b, _mm256_cvtph_ps(ld128(hh)));
     }
 }
+
+/* One column's part of a tile: acc + (sum_k dot(x[k], a[k]) - BIAS * sum(a))
+ * * d_act * d_w, lane = block. NK 8: the tr8 layout; 4: the tr4 layout. */
+#define GEMM8_COL(name, SGN)                                                                   \
+    INLINE __m256 gemm8_col_##name(__m256 acc, const __m256i x[8], const uint8_t *aq, const int32_t *nb, \
+                                   const float *da, __m256 dw, int NK) {                      \
+        __m256i i0 = _mm256_load_si256((const __m256i *)nb), i1 = _mm256_setzero_si256();       \
+        UNROLL for (int k = 0; k < NK; k += 2) {                                               \
+            __m256i a0 = _mm256_load_si256((const __m256i *)(aq + 32 * k));                    \
+            __m256i a1 = _mm256_load_si256((const __m256i *)(aq + 32 * k + 32));               \
+            if (SGN) {                                                                         \
+                i0 = dot_us(i0, _mm256_sign_epi8(x[k], x[k]), _mm256_sign_epi8(a0, x[k]));     \
+                i1 = dot_us(i1, _mm256_sign_epi8(x[k + 1], x[k + 1]), _mm256_sign_epi8(a1, x[k + 1])); \
+            } else {                                                                           \
+                i0 = dot_us(i0, x[k], a0);                                                     \
+                i1 = dot_us(i1, x[k + 1], a1);                                                 \
+            }                                                                                  \
+        }                                                                                      \
+        __m256i isum = _mm256_add_epi32(i0, i1);                                               \
+        if (NK == 4) isum = fold4(isum);                                                       \
+        __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_load_ps(da));                \
+        return _mm256_fmadd_ps(t, dw, acc);                                                    \
+    }
+GEMM8_COL(q4_0, SGN_q4_0)
+GEMM8_COL(q5_0, SGN_q5_0)
+GEMM8_COL(q8_0, SGN_q8_0)
 
 #define GEMM8_TILE(name, BSZ, UNPACK)                                                          \
     INLINE void tile8_##name(int64_t cb, int C, const uint8_t *wb, const gemm8_scratch *s,    \
                              float *out, int64_t os) {                                         \
         __m256 acc[GEMM8_C];                                                                   \
         UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();                       \
-        for (int64_t b = 0; b < cb; b += 8) {                                                  \
+        int64_t b = 0;                                                                         \
+        for (; b + 8 <= cb; b += 8) {                                                          \
             __m256i x[8];                                                                      \
-            __m256 dw;                                                                         \
-            if (b + 8 <= cb) {                                                                 \
-                UNROLL for (int j = 0; j < 8; j++) x[j] = UNPACK(wb + (b + j) * BSZ);          \
-                dw = ld8_f16_strided(wb + b * BSZ, BSZ);                                       \
-            } else { /* last partial group: missing blocks count as 0 */                      \
-                uint16_t hh[8] = {0}; /* once per row: a store-forwarding miss is fine */      \
-                UNROLL for (int j = 0; j < 8; j++) {                                           \
-                    x[j] = _mm256_setzero_si256();                                             \
-                    if (b + j < cb) {                                                          \
-                        x[j] = UNPACK(wb + (b + j) * BSZ);                                     \
-                        hh[j] = ld_u16(wb + (b + j) * BSZ);                                    \
-                    }                                                                          \
+            UT8_##name(wb + b * BSZ, x);                                                       \
+            __m256 dw = ld8_f16_strided(wb + b * BSZ, BSZ);                                    \
+            UNROLL for (int c = 0; c < C; c++)                                                 \
+                acc[c] = gemm8_col_##name(acc[c], x, s->q[c] + b * 32, s->nbias[c] + b, s->d[c] + b, dw, 8); \
+        }                                                                                      \
+        if (b < cb) { /* last partial group: missing blocks count as 0 */                     \
+            int cnt = (int)(cb - b), nk = cnt <= 4 ? 4 : 8;                                    \
+            __m256i x[8];                                                                      \
+            uint16_t hh[8] = {0}; /* once per row: a store-forwarding miss is fine */          \
+            UNROLL for (int j = 0; j < 8; j++) {                                               \
+                x[j] = _mm256_setzero_si256();                                                 \
+                if (j < cnt) {                                                                 \
+                    x[j] = UNPACK(wb + (b + j) * BSZ);                                         \
+                    hh[j] = ld_u16(wb + (b + j) * BSZ);                                        \
                 }                                                                              \
-                dw = _mm256_cvtph_ps(ld128(hh));                                               \
             }                                                                                  \
-            tr8(x);                                                                            \
-            UNROLL for (int c = 0; c < C; c++) {                                               \
-                const uint8_t *aq = s->q[c] + b * 32;                                          \
-                __m256i i0 = _mm256_setzero_si256(), i1 = _mm256_setzero_si256();              \
-                UNROLL for (int k = 0; k < 8; k += 2) {                                        \
-                    __m256i a0 = _mm256_load_si256((const __m256i *)(aq + 32 * k));            \
-                    __m256i a1 = _mm256_load_si256((const __m256i *)(aq + 32 * k + 32));       \
-                    if (SGN_##name) {                                                          \
-                        i0 = dot_us(i0, _mm256_sign_epi8(x[k], x[k]), _mm256_sign_epi8(a0, x[k])); \
-                        i1 = dot_us(i1, _mm256_sign_epi8(x[k + 1], x[k + 1]), _mm256_sign_epi8(a1, x[k + 1])); \
-                    } else {                                                                   \
-                        i0 = dot_us(i0, x[k], a0);                                             \
-                        i1 = dot_us(i1, x[k + 1], a1);                                         \
-                    }                                                                          \
-                }                                                                              \
-                __m256i isum = _mm256_sub_epi32(_mm256_add_epi32(i0, i1),                      \
-                                                _mm256_load_si256((const __m256i *)(s->bias[c] + b))); \
-                __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_load_ps(s->d[c] + b)); \
-                acc[c] = _mm256_fmadd_ps(t, dw, acc[c]);                                       \
+            __m256 dw = _mm256_cvtph_ps(ld128(hh));                                            \
+            if (nk == 4) {                                                                     \
+                tr4(x);                                                                        \
+                UNROLL for (int c = 0; c < C; c++)                                             \
+                    acc[c] = gemm8_col_##name(acc[c], x, s->q[c] + b * 32, s->nbias[c] + b, s->d[c] + b, dw, 4); \
+            } else {                                                                           \
+                tr8(x);                                                                        \
+                UNROLL for (int c = 0; c < C; c++)                                             \
+                    acc[c] = gemm8_col_##name(acc[c], x, s->q[c] + b * 32, s->nbias[c] + b, s->d[c] + b, dw, 8); \
             }                                                                                  \
         }                                                                                      \
         UNROLL for (int c = 0; c < C; c++) out[c * os] += hsum8(acc[c]);                       \
