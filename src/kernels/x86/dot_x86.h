@@ -753,6 +753,25 @@ INLINE void gemm8_prep(gemm8_scratch *s, int c, const uint8_t *ab, int64_t cb, i
     }
 }
 
+/* out[c * os] += sum of acc[c]'s lanes, c < C. A full 8-column tile reduces
+ * its 8 accumulators together (as reduce8), not one horizontal sum each. */
+INLINE void gemm8_store(const __m256 acc[GEMM8_C], int C, float *out, int64_t os) {
+#if GEMM8_C == 8
+    if (C == 8) {
+        __m256 h01 = _mm256_hadd_ps(acc[0], acc[1]), h23 = _mm256_hadd_ps(acc[2], acc[3]);
+        __m256 h45 = _mm256_hadd_ps(acc[4], acc[5]), h67 = _mm256_hadd_ps(acc[6], acc[7]);
+        __m256 h0123 = _mm256_hadd_ps(h01, h23), h4567 = _mm256_hadd_ps(h45, h67);
+        __m256 r = _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20),
+                                 _mm256_permute2f128_ps(h0123, h4567, 0x31));
+        float t[8];
+        _mm256_storeu_ps(t, r);
+        UNROLL for (int c = 0; c < 8; c++) out[c * os] += t[c];
+        return;
+    }
+#endif
+    UNROLL for (int c = 0; c < C; c++) out[c * os] += hsum8(acc[c]);
+}
+
 /* One column's part of a tile: acc + (sum_k dot(x[k], a[k]) - BIAS * sum(a))
  * * d_act * d_w, lane = block. NK 8: the tr8 layout; 4: the tr4 layout. */
 #define GEMM8_COL(name, SGN)                                                                   \
@@ -814,7 +833,7 @@ GEMM8_COL(q8_0, SGN_q8_0)
                     acc[c] = gemm8_col_##name(acc[c], x, s->q[c] + b * 32, s->nbias[c] + b, s->d[c] + b, dw, 8); \
             }                                                                                  \
         }                                                                                      \
-        UNROLL for (int c = 0; c < C; c++) out[c * os] += hsum8(acc[c]);                       \
+        gemm8_store(acc, C, out, os);                                                          \
     }                                                                                          \
     static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os,   \
                             const void *w, size_t ws, const void *act, size_t as) {            \
