@@ -883,6 +883,98 @@ GEMM8_TILE(q4_0, 18, u_q4_0)
 GEMM8_TILE(q5_0, 22, u_q5_0)
 GEMM8_TILE(q8_0, 34, u_q8_0)
 
+/* gemm for Q4_K on the same transposed layout: a super-block's 8 sub-blocks
+ * of 32 are 8 "blocks" for tr8, so lane j of the integer sums is sub-block j,
+ * times its 6-bit scale; the mins use the activation's bsums summed per
+ * sub-block (prepared with the transposed codes, once per row chunk). */
+#define GEMMK_SB 8 /* super-blocks per chunk */
+
+typedef struct {
+    _Alignas(32) uint8_t q[GEMM8_C][GEMMK_SB * QK_K]; /* (column, super-block, 256) tr8 layout */
+    _Alignas(32) int32_t bs[GEMM8_C][GEMMK_SB * 8];   /* bsums per sub-block of 32 */
+    float d[GEMM8_C][GEMMK_SB];                       /* d_act */
+} gemmk_scratch;
+
+INLINE void gemmk_prep(gemmk_scratch *s, int c, const uint8_t *ab, int64_t cb) {
+    for (int64_t b = 0; b < cb; b++) {
+        const uint8_t *blk = ab + b * Q8K_SIZE;
+        __m256i v[8];
+        UNROLL for (int j = 0; j < 8; j++) v[j] = ld256(blk + Q8K_QS + 32 * j);
+        tr8(v);
+        UNROLL for (int k = 0; k < 8; k++) _mm256_store_si256((__m256i *)(s->q[c] + b * QK_K + 32 * k), v[k]);
+        __m128i bs2 = _mm_hadd_epi16(ld128(blk + Q8K_BSUMS), ld128(blk + Q8K_BSUMS + 16));
+        _mm256_store_si256((__m256i *)(s->bs[c] + 8 * b), _mm256_cvtepi16_epi32(bs2));
+        s->d[c][b] = ld1_f32(blk);
+    }
+}
+
+INLINE void tilek_q4_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch *s, float *out, int64_t os) {
+    __m256 acc[GEMM8_C];
+    UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int64_t b = 0; b < cb; b++) {
+        const uint8_t *w = wb + b * 144;
+        __m256 dv = _mm256_set1_ps(ld_f16(w)), dminv = _mm256_set1_ps(ld_f16(w + 2));
+        __m256i sc32, mn32;
+        k4_scales(w + 4, &sc32, &mn32);
+        __m256i x[8];
+        UNROLL for (int k = 0; k < 4; k++) {
+            __m256i q = ld256(w + 16 + 32 * k);
+            x[2 * k] = _mm256_and_si256(q, m4);
+            x[2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+        }
+        tr8(x);
+        UNROLL for (int c = 0; c < C; c++) {
+            const uint8_t *aq = s->q[c] + b * QK_K;
+            __m256i i0 = _mm256_setzero_si256(), i1 = _mm256_setzero_si256();
+            UNROLL for (int k = 0; k < 8; k += 2) {
+                i0 = dot_us(i0, x[k], _mm256_load_si256((const __m256i *)(aq + 32 * k)));
+                i1 = dot_us(i1, x[k + 1], _mm256_load_si256((const __m256i *)(aq + 32 * k + 32)));
+            }
+            __m256i si = _mm256_mullo_epi32(_mm256_add_epi32(i0, i1), sc32);
+            __m256i mi = _mm256_mullo_epi32(_mm256_load_si256((const __m256i *)(s->bs[c] + 8 * b)), mn32);
+            __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(si), dv, _mm256_mul_ps(_mm256_cvtepi32_ps(mi), dminv));
+            acc[c] = _mm256_fmadd_ps(t, _mm256_set1_ps(s->d[c][b]), acc[c]);
+        }
+    }
+    gemm8_store(acc, C, out, os);
+}
+
+static void gemmk_q4_K(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                       size_t ws, const void *act, size_t as) {
+    const uint8_t *wb0 = w, *ab0 = act;
+    int64_t nb = n / QK_K;
+    gemmk_scratch s;
+    for (int64_t c = 0; c < ncols; c++)
+        for (int64_t r = 0; r < nrows; r++) out[c * os + r] = 0.f;
+    for (int64_t b0 = 0; b0 < nb; b0 += GEMMK_SB) {
+        int64_t cb = nb - b0 < GEMMK_SB ? nb - b0 : GEMMK_SB;
+        for (int64_t r0 = 0; r0 < nrows; r0 += GEMM8_ROWS) {
+            int64_t r1 = r0 + GEMM8_ROWS < nrows ? r0 + GEMM8_ROWS : nrows;
+            for (int64_t c0 = 0; c0 < ncols; c0 += GEMM8_C) {
+                int C = ncols - c0 < GEMM8_C ? (int)(ncols - c0) : GEMM8_C;
+                for (int c = 0; c < C; c++) gemmk_prep(&s, c, ab0 + (size_t)(c0 + c) * as + b0 * Q8K_SIZE, cb);
+                for (int64_t r = r0; r < r1; r++) {
+                    const uint8_t *wb = wb0 + (size_t)r * ws + b0 * 144;
+                    float *o = out + c0 * os + r;
+                    switch (C) {
+#if GEMM8_C == 8
+                    case 8: tilek_q4_K(cb, 8, wb, &s, o, os); break;
+                    case 7: tilek_q4_K(cb, 7, wb, &s, o, os); break;
+                    case 6: tilek_q4_K(cb, 6, wb, &s, o, os); break;
+                    case 5: tilek_q4_K(cb, 5, wb, &s, o, os); break;
+#endif
+                    case 4: tilek_q4_K(cb, 4, wb, &s, o, os); break;
+                    case 3: tilek_q4_K(cb, 3, wb, &s, o, os); break;
+                    case 2: tilek_q4_K(cb, 2, wb, &s, o, os); break;
+                    default: tilek_q4_K(cb, 1, wb, &s, o, os); break;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /* ---- drivers: tile the rows (gemv) or rows x columns (gemm) ------------------------- */
 
 /* Elements per "unit" the tiles count in: blocks for quants, elements for floats. */
@@ -958,6 +1050,7 @@ void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     SET(Q2_K, q2_K);
     SET(Q3_K, q3_K);
 #undef SET
+    tab[HEARTH_TYPE_Q4_K].gemm = gemmk_q4_K;
     for (int t = 0; t < HEARTH_TYPE_COUNT; t++) {
         if (!tab[t].gemv) continue;
         if (tab[t].act_type == HEARTH_TYPE_Q8_0) tab[t].quantize_act = quant_q8_0;
