@@ -891,11 +891,13 @@ GEMM8_TILE(q8_0, 34, u_q8_0)
 
 typedef struct {
     _Alignas(32) uint8_t q[GEMM8_C][GEMMK_SB * QK_K]; /* (column, super-block, 256) tr8 layout */
-    _Alignas(32) int32_t bs[GEMM8_C][GEMMK_SB * 8];   /* bsums per sub-block of 32 */
+    _Alignas(32) int32_t bs[GEMM8_C][GEMMK_SB * 8];   /* Q4_K: bsums per sub-block of 32; Q6_K:
+                                                        -32 * bsums of the first 16 of each 32 */
+    _Alignas(32) int32_t bs2[GEMM8_C][GEMMK_SB * 8];  /* Q6_K: -32 * bsums of the second 16 */
     float d[GEMM8_C][GEMMK_SB];                       /* d_act */
 } gemmk_scratch;
 
-INLINE void gemmk_prep(gemmk_scratch *s, int c, const uint8_t *ab, int64_t cb) {
+INLINE void gemmk_prep_q4_K(gemmk_scratch *s, int c, const uint8_t *ab, int64_t cb) {
     for (int64_t b = 0; b < cb; b++) {
         const uint8_t *blk = ab + b * Q8K_SIZE;
         __m256i v[8];
@@ -940,40 +942,105 @@ INLINE void tilek_q4_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch
     gemm8_store(acc, C, out, os);
 }
 
-static void gemmk_q4_K(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                       size_t ws, const void *act, size_t as) {
-    const uint8_t *wb0 = w, *ab0 = act;
-    int64_t nb = n / QK_K;
-    gemmk_scratch s;
-    for (int64_t c = 0; c < ncols; c++)
-        for (int64_t r = 0; r < nrows; r++) out[c * os + r] = 0.f;
-    for (int64_t b0 = 0; b0 < nb; b0 += GEMMK_SB) {
-        int64_t cb = nb - b0 < GEMMK_SB ? nb - b0 : GEMMK_SB;
-        for (int64_t r0 = 0; r0 < nrows; r0 += GEMM8_ROWS) {
-            int64_t r1 = r0 + GEMM8_ROWS < nrows ? r0 + GEMM8_ROWS : nrows;
-            for (int64_t c0 = 0; c0 < ncols; c0 += GEMM8_C) {
-                int C = ncols - c0 < GEMM8_C ? (int)(ncols - c0) : GEMM8_C;
-                for (int c = 0; c < C; c++) gemmk_prep(&s, c, ab0 + (size_t)(c0 + c) * as + b0 * Q8K_SIZE, cb);
-                for (int64_t r = r0; r < r1; r++) {
-                    const uint8_t *wb = wb0 + (size_t)r * ws + b0 * 144;
-                    float *o = out + c0 * os + r;
-                    switch (C) {
-#if GEMM8_C == 8
-                    case 8: tilek_q4_K(cb, 8, wb, &s, o, os); break;
-                    case 7: tilek_q4_K(cb, 7, wb, &s, o, os); break;
-                    case 6: tilek_q4_K(cb, 6, wb, &s, o, os); break;
-                    case 5: tilek_q4_K(cb, 5, wb, &s, o, os); break;
-#endif
-                    case 4: tilek_q4_K(cb, 4, wb, &s, o, os); break;
-                    case 3: tilek_q4_K(cb, 3, wb, &s, o, os); break;
-                    case 2: tilek_q4_K(cb, 2, wb, &s, o, os); break;
-                    default: tilek_q4_K(cb, 1, wb, &s, o, os); break;
-                    }
-                }
-            }
-        }
+/* Q6_K: 8 chunks of 32 (lane j = chunk j after tr8), each with two signed
+ * scales (its first and second 16 elements: dwords 0-3 and 4-7 of the
+ * chunk, summed in separate accumulators). Codes are 0..63 (stored +32); the
+ * -32 enters as the sums' start, -32 * bsums per 16. */
+INLINE void gemmk_prep_q6_K(gemmk_scratch *s, int c, const uint8_t *ab, int64_t cb) {
+    for (int64_t b = 0; b < cb; b++) {
+        const uint8_t *blk = ab + b * Q8K_SIZE;
+        __m256i v[8];
+        UNROLL for (int j = 0; j < 8; j++) v[j] = ld256(blk + Q8K_QS + 32 * j);
+        tr8(v);
+        UNROLL for (int k = 0; k < 8; k++) _mm256_store_si256((__m256i *)(s->q[c] + b * QK_K + 32 * k), v[k]);
+        __m256i bs = ld256(blk + Q8K_BSUMS); /* int32 lane j: bsums[2j] low, bsums[2j+1] high */
+        __m256i lo = _mm256_srai_epi32(_mm256_slli_epi32(bs, 16), 16), hi = _mm256_srai_epi32(bs, 16);
+        _mm256_store_si256((__m256i *)(s->bs[c] + 8 * b), _mm256_slli_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), lo), 5));
+        _mm256_store_si256((__m256i *)(s->bs2[c] + 8 * b), _mm256_slli_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), hi), 5));
+        s->d[c][b] = ld1_f32(blk);
     }
 }
+
+INLINE void tilek_q6_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch *s, float *out, int64_t os) {
+    __m256 acc[GEMM8_C];
+    UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+    for (int64_t b = 0; b < cb; b++) {
+        const uint8_t *w = wb + b * 210; /* ql 0, qh 128, scales 192, d 208 */
+        __m256 dv = _mm256_set1_ps(ld_f16(w + 208));
+        __m256i sc16 = _mm256_cvtepi8_epi16(ld128(w + 192));
+        __m256i scA = _mm256_srai_epi32(_mm256_slli_epi32(sc16, 16), 16), scB = _mm256_srai_epi32(sc16, 16);
+        __m256i x[8];
+        UNROLL for (int h = 0; h < 2; h++) {
+            __m256i ql0 = ld256(w + 64 * h), ql1 = ld256(w + 64 * h + 32);
+            __m256i qh = ld256(w + 128 + 32 * h);
+            x[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
+            x[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
+            x[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30));
+            x[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                           _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+        }
+        tr8(x);
+        UNROLL for (int c = 0; c < C; c++) {
+            const uint8_t *aq = s->q[c] + b * QK_K;
+            __m256i iA = _mm256_load_si256((const __m256i *)(s->bs[c] + 8 * b));
+            __m256i iB = _mm256_load_si256((const __m256i *)(s->bs2[c] + 8 * b));
+            UNROLL for (int k = 0; k < 4; k++) {
+                iA = dot_us(iA, x[k], _mm256_load_si256((const __m256i *)(aq + 32 * k)));
+                iB = dot_us(iB, x[k + 4], _mm256_load_si256((const __m256i *)(aq + 32 * k + 128)));
+            }
+            __m256i si = _mm256_add_epi32(_mm256_mullo_epi32(iA, scA), _mm256_mullo_epi32(iB, scB));
+            __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(si), dv);
+            acc[c] = _mm256_fmadd_ps(t, _mm256_set1_ps(s->d[c][b]), acc[c]);
+        }
+    }
+    gemm8_store(acc, C, out, os);
+}
+
+#if GEMM8_C == 8
+#define GEMMK_CASES(name)                                 \
+    case 8: tilek_##name(cb, 8, wb, &s, o, os); break;    \
+    case 7: tilek_##name(cb, 7, wb, &s, o, os); break;    \
+    case 6: tilek_##name(cb, 6, wb, &s, o, os); break;    \
+    case 5: tilek_##name(cb, 5, wb, &s, o, os); break;    \
+    case 4: tilek_##name(cb, 4, wb, &s, o, os); break;    \
+    case 3: tilek_##name(cb, 3, wb, &s, o, os); break;    \
+    case 2: tilek_##name(cb, 2, wb, &s, o, os); break;
+#else
+#define GEMMK_CASES(name)                                 \
+    case 4: tilek_##name(cb, 4, wb, &s, o, os); break;    \
+    case 3: tilek_##name(cb, 3, wb, &s, o, os); break;    \
+    case 2: tilek_##name(cb, 2, wb, &s, o, os); break;
+#endif
+#define GEMMK_DRIVER(name, BSZ)                                                                     \
+static void gemmk_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,\
+                       size_t ws, const void *act, size_t as) {                                     \
+    const uint8_t *wb0 = w, *ab0 = act;                                                             \
+    int64_t nb = n / QK_K;                                                                          \
+    gemmk_scratch s;                                                                                \
+    for (int64_t c = 0; c < ncols; c++)                                                             \
+        for (int64_t r = 0; r < nrows; r++) out[c * os + r] = 0.f;                                  \
+    for (int64_t b0 = 0; b0 < nb; b0 += GEMMK_SB) {                                                 \
+        int64_t cb = nb - b0 < GEMMK_SB ? nb - b0 : GEMMK_SB;                                       \
+        for (int64_t r0 = 0; r0 < nrows; r0 += GEMM8_ROWS) {                                        \
+            int64_t r1 = r0 + GEMM8_ROWS < nrows ? r0 + GEMM8_ROWS : nrows;                         \
+            for (int64_t c0 = 0; c0 < ncols; c0 += GEMM8_C) {                                       \
+                int C = ncols - c0 < GEMM8_C ? (int)(ncols - c0) : GEMM8_C;                         \
+                for (int c = 0; c < C; c++) gemmk_prep_##name(&s, c, ab0 + (size_t)(c0 + c) * as + b0 * Q8K_SIZE, cb);\
+                for (int64_t r = r0; r < r1; r++) {                                                 \
+                    const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                            \
+                    float *o = out + c0 * os + r;                                                   \
+                    switch (C) {                                                                    \
+                    GEMMK_CASES(name)                                                               \
+                    default: tilek_##name(cb, 1, wb, &s, o, os); break;                             \
+                    }                                                                               \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+    }                                                                                               \
+}
+GEMMK_DRIVER(q4_K, 144)
+GEMMK_DRIVER(q6_K, 210)
 
 /* ---- drivers: tile the rows (gemv) or rows x columns (gemm) ------------------------- */
 
@@ -1051,6 +1118,7 @@ void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     SET(Q3_K, q3_K);
 #undef SET
     tab[HEARTH_TYPE_Q4_K].gemm = gemmk_q4_K;
+    tab[HEARTH_TYPE_Q6_K].gemm = gemmk_q6_K;
     for (int t = 0; t < HEARTH_TYPE_COUNT; t++) {
         if (!tab[t].gemv) continue;
         if (tab[t].act_type == HEARTH_TYPE_Q8_0) tab[t].quantize_act = quant_q8_0;
