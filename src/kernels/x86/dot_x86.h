@@ -14,7 +14,8 @@
  * from the reference only in the order of float additions.
  *
  * The including file defines HEARTH_DOT_FILL (the fill function's name),
- * GEMV_R (rows per gemv tile) and GEMM_R, GEMM_C (gemm tile).
+ * GEMV_R (rows per gemv tile), GEMM_R, GEMM_C (gemm tile), GEMM_RF (gemm tile rows
+ * for float weights) and GEMM8_C (columns per Q4_0/Q5_0/Q8_0/K-quant gemm tile).
  */
 #include "kernels/dot_int.h"
 #include "kernels/quants.h"
@@ -1055,7 +1056,7 @@ GEMMK_DRIVER(q6_K, 210)
         for (; r < nrows; r++) tile_##name(nu, 1, 1, wb + (size_t)r * ws, ws, act, 0, out + r, 0); \
     }
 
-#define GEMM_TILED(name, UNIT)                                                                \
+#define GEMM_TILED(name, UNIT, GEMM_R)                                                                \
     static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os,  \
                             const void *w, size_t ws, const void *act, size_t as) {           \
         const uint8_t *wb = w, *ab = act;                                                     \
@@ -1086,11 +1087,13 @@ GEMMK_DRIVER(q6_K, 210)
 /* RV: rows per gemv tile. Several rows share each activation load, which
  * pays for small blocks; the K-quant tiles hold a whole super-block in
  * registers, so one row at a time keeps them there. */
-#define DRIVERS(name, UNIT, RV) GEMV_TILED(name, UNIT, RV) GEMM_TILED(name, UNIT)
+#define DRIVERS(name, UNIT, RV) GEMV_TILED(name, UNIT, RV) GEMM_TILED(name, UNIT, GEMM_R)
+/* The float tiles hold R x C accumulators and C activation vectors. */
+#define DRIVERS_F(name) GEMV_TILED(name, 1, GEMV_R) GEMM_TILED(name, 1, GEMM_RF)
 
-DRIVERS(f32, 1, GEMV_R)
-DRIVERS(f16, 1, GEMV_R)
-DRIVERS(bf16, 1, GEMV_R)
+DRIVERS_F(f32)
+DRIVERS_F(f16)
+DRIVERS_F(bf16)
 DRIVERS(q4_1, 32, GEMV_R)
 DRIVERS(q5_1, 32, GEMV_R)
 DRIVERS(q4_K, QK_K, 1)
