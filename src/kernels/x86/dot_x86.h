@@ -734,6 +734,9 @@ INLINE void gemm8_prep(gemm8_scratch *s, int c, const uint8_t *ab, int64_t cb, i
             }
         }
         int nk = cb - b <= 4 ? 4 : 8;
+        /* a full group's scales are inserted from memory: reloading hh as one
+         * vector right after 8 two-byte stores would miss store forwarding */
+        __m256 dv = b + 8 <= cb ? ld8_f16_strided(ab + b * 34, 34) : _mm256_cvtph_ps(ld128(hh));
         __m256i sum = _mm256_setzero_si256();
         if (nk == 4) {
             tr4(v);
@@ -750,7 +753,7 @@ INLINE void gemm8_prep(gemm8_scratch *s, int c, const uint8_t *ab, int64_t cb, i
             }
         }
         _mm256_store_si256((__m256i *)(s->nbias[c] + b), _mm256_mullo_epi32(sum, _mm256_set1_epi32(-bias)));
-        _mm256_store_ps(s->d[c] + b, _mm256_cvtph_ps(ld128(hh)));
+        _mm256_store_ps(s->d[c] + b, dv);
     }
 }
 
