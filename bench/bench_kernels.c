@@ -11,7 +11,9 @@
  *    and the same kernel on 512 KB of rows that stay in L2 (its compute
  *    ceiling: if that is not well above the read bandwidth, decode is
  *    compute bound);
- *  - gemm: 896 x 4864 weights times 64 activation columns, GFLOP/s.
+ *  - gemm: 896 x 4864 weights times 64 activation columns, GFLOP/s, in one
+ *    call and in 16-row calls as the engine's prefill makes them (also for
+ *    4864 x 896, Qwen2.5-0.5B's ffn_up shape).
  * Usage: bench_kernels [--impl scalar|avx2|avx512] [--reps N] [--types Q4_0,Q8_0,...]
  * Default impl: the one dispatch picks. Pins nothing; run it on an idle machine.
  */
@@ -156,24 +158,29 @@ static void bench_gemv(hearth_type t, const hearth_dot_kernel *k, int64_t n, int
     free(w), free(a), free(out), free(g), free(gc);
 }
 
-static void bench_gemm(hearth_type t, const hearth_dot_kernel *k, int reps) {
-    int64_t n = 4864, nrows = 896, ncols = 64;
+/* gemm of (nrows, n) weights times 64 columns, called on row_chunk rows at a
+ * time (forward.c's prefill tasks use 16-row chunks; 0: the whole matrix). */
+static void bench_gemm(hearth_type t, const hearth_dot_kernel *k, int reps, int64_t n, int64_t nrows,
+                       int64_t row_chunk) {
+    int64_t ncols = 64;
     size_t rs, as;
     uint8_t *w = make_weights(t, n, nrows, &rs);
     uint8_t *a = make_act(k, n, ncols, &as);
     float *out = malloc((size_t)(nrows * ncols) * sizeof(float));
-    k->gemm(n, nrows, ncols, out, nrows, w, rs, a, as);
+    int64_t rc = row_chunk ? row_chunk : nrows;
     double best = 1e30, best_cpu = 1e30;
-    for (int r = 0; r < reps; r++) {
+    for (int r = -1; r < reps; r++) { /* r = -1: warm-up */
         double t0 = now(), c0 = cpu_now();
-        k->gemm(n, nrows, ncols, out, nrows, w, rs, a, as);
+        for (int64_t r0 = 0; r0 < nrows; r0 += rc)
+            k->gemm(n, nrows - r0 < rc ? nrows - r0 : rc, ncols, out + r0, nrows, w + (size_t)r0 * rs, rs, a, as);
         double dt = now() - t0, dc = cpu_now() - c0;
-        if (dt < best) best = dt;
-        if (dc < best_cpu) best_cpu = dc;
+        if (r >= 0 && dt < best) best = dt;
+        if (r >= 0 && dc < best_cpu) best_cpu = dc;
     }
     double flop = 2.0 * (double)n * (double)nrows * (double)ncols;
-    printf("  gemm %-5s %lldx%lld x %lld cols: wall %7.1f GFLOP/s  cpu-time %7.1f GFLOP/s\n", hearth_type_name(t),
-           (long long)nrows, (long long)n, (long long)ncols, flop / best / 1e9, flop / best_cpu / 1e9);
+    printf("  gemm %-5s %lldx%lld x %lld cols, %lld-row calls: wall %7.1f GFLOP/s  cpu-time %7.1f GFLOP/s\n",
+           hearth_type_name(t), (long long)nrows, (long long)n, (long long)ncols, (long long)rc, flop / best / 1e9,
+           flop / best_cpu / 1e9);
     free(w), free(a), free(out);
 }
 
@@ -217,7 +224,10 @@ int main(int argc, char **argv) {
         if (!k) continue;
         bench_gemv(t, k, 4864, reps, bw);
         if (hearth_type_block_size(t) <= 32) bench_gemv(t, k, 896, reps, bw);
-        bench_gemm(t, k, reps < 3 ? reps : 3);
+        bench_gemm(t, k, reps < 3 ? reps : 3, 4864, 896, 0);
+        bench_gemm(t, k, reps < 3 ? reps : 3, 4864, 896, 16);
+        if (896 % hearth_type_traits_get(t)->blck_size == 0) /* not for the K-quants */
+            bench_gemm(t, k, reps < 3 ? reps : 3, 896, 4864, 16);
     }
     double bw2 = measure_bandwidth(8);
     printf("memory read bandwidth measured again at the end: %.2f GB/s (the percentages above use the first)\n",

@@ -169,7 +169,8 @@ static void run_case(const dot_case *dc, hearth_dot_impl impl) {
     for (int raw = 0; raw < 2; raw++)
         for (int li = 0; li < nlens; li++) {
             int64_t n = lens[li];
-            int64_t nrows = (li % 2 && n < 4096) ? 70 : 9; /* 70 crosses the gemm row chunk */
+            /* 70 crosses the 64-row gemm chunk, 300 the 256-row one (Q4_0/Q5_0/Q8_0) */
+            int64_t nrows = li == 1 ? 300 : (li % 2 && n < 4096) ? 70 : 9;
             int64_t ncols = n >= 4096 ? 5 : 11; /* tiles of 4 and some left over */
             problem p;
             make_problem(&p, tt, dc, ref, n, nrows, ncols, raw);
@@ -232,6 +233,46 @@ static void run_case(const dot_case *dc, hearth_dot_impl impl) {
             tt->name, hearth_dot_impl_str(impl), st.max_abs, st.max_ratio, dc->atol, dc->rtol);
 }
 
+/* quantize_act on inputs that probe the reference's exact semantics:
+ * rounding ties (to even), zero blocks, NaN and inf lanes, denormal and
+ * huge blocks, values at the clamp. The bytes must match exactly. */
+static void check_quantize_edges(hearth_dot_impl impl) {
+    static const hearth_type wts[] = {HEARTH_TYPE_Q4_0, HEARTH_TYPE_Q4_1, HEARTH_TYPE_Q4_K};
+    enum { N = 256 * 6 };
+    float *x = malloc(N * sizeof(float));
+    REQUIRE(x);
+    for (int i = 0; i < N; i++) x[i] = rnd_gauss();
+    for (int i = 0; i < 32; i++) x[i] = 0.f;                            /* zero block */
+    for (int i = 0; i < 32; i++) x[32 + i] = (float)(i - 16) * 0.5f;   /* ties: d = 8/127 */
+    x[32 + 31] = 127.f;                                                 /* d = 1, id = 1: x.5 are ties */
+    for (int i = 0; i < 32; i++) x[64 + i] = (float)(i % 2 ? 1 : -1) * (float)i * 4.f + 0.5f;
+    x[96 + 3] = NAN;                                                    /* NaN lane */
+    x[128 + 7] = INFINITY;                                              /* inf: d = inf, id = 0 */
+    x[160 + 2] = -INFINITY;
+    for (int i = 0; i < 32; i++) x[192 + i] = (float)(i - 15) * 1e-41f; /* denormals */
+    for (int i = 0; i < 32; i++) x[224 + i] = (float)(i - 15) * 1e-38f; /* d denormal */
+    for (int i = 0; i < 32; i++) x[256 + i] = (float)(i - 15) * 2e37f;  /* huge */
+    for (int i = 0; i < 32; i++) x[288 + i] = -x[256 + i];
+    x[600] = NAN, x[601] = NAN;
+    for (size_t t = 0; t < sizeof wts / sizeof wts[0]; t++) {
+        const hearth_dot_kernel *ref = hearth_dot_kernel_get_impl(wts[t], HEARTH_DOT_SCALAR);
+        const hearth_dot_kernel *k = hearth_dot_kernel_get_impl(wts[t], impl);
+        REQUIRE(ref && k);
+        size_t sz = ref->act_row_size(N);
+        uint8_t *a = malloc(sz), *b = malloc(sz);
+        REQUIRE(a && b);
+        ref->quantize_act(x, a, N);
+        k->quantize_act(x, b, N);
+        size_t first = sz;
+        for (size_t i = 0; i < sz && first == sz; i++)
+            if (a[i] != b[i]) first = i;
+        CHECKF(first == sz, "%s/%s quantize_act edge cases: first differing byte %zu", hearth_type_name(ref->act_type),
+               hearth_dot_impl_str(impl), first);
+        free(a), free(b);
+    }
+    free(x);
+}
+
 int main(void) {
     fprintf(stderr, "chosen implementation: %s\n", hearth_dot_impl_name());
     const char *force = getenv("HEARTH_FORCE_SCALAR");
@@ -251,6 +292,7 @@ int main(void) {
             continue;
         }
         impls++;
+        check_quantize_edges((hearth_dot_impl)impl);
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) run_case(&cases[c], (hearth_dot_impl)impl);
     }
     if (!impls) /* still check the reference's semantics */

@@ -8,6 +8,8 @@
 #define GEMV_R 4
 #define GEMM_R 1
 #define GEMM_C 4
+#define GEMM8_C 4
+#define GEMM_RF 1
 #include "kernels/x86/dot_x86.h"
 #else
 #include "kernels/dot_int.h"

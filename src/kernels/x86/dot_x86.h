@@ -14,7 +14,8 @@
  * from the reference only in the order of float additions.
  *
  * The including file defines HEARTH_DOT_FILL (the fill function's name),
- * GEMV_R (rows per gemv tile) and GEMM_R, GEMM_C (gemm tile).
+ * GEMV_R (rows per gemv tile), GEMM_R, GEMM_C (gemm tile), GEMM_RF (gemm tile rows
+ * for float weights) and GEMM8_C (columns per Q4_0/Q5_0/Q8_0/K-quant gemm tile).
  */
 #include "kernels/dot_int.h"
 #include "kernels/quants.h"
@@ -94,6 +95,8 @@ INLINE __m256i reduce8(const __m256i p[8]) {
     return _mm256_add_epi32(_mm256_permute2x128_si256(h0123, h4567, 0x20),
                             _mm256_permute2x128_si256(h0123, h4567, 0x31));
 }
+
+#include "kernels/x86/act_x86.h"
 
 /* ---- float weights (F32, F16, BF16) with F32 activations --------------------- */
 
@@ -613,107 +616,250 @@ GEMV8(q4_0, 18, us_q4_0, 8)
 GEMV8(q5_0, 22, us_q5_0, 16)
 GEMV8(q8_0, 34, us_q8_0, 0)
 
-/* gemm for the same three formats: a row's 8 unpacked blocks are reused by
- * C (<= 4) activation columns, and each column applies its scales 8 blocks
- * at a time as in gemv. SGN: the Q8_0 sign trick (codes signed). */
+/* gemm for the same three formats, on a transposed layout: the dwords of 8
+ * consecutive blocks are transposed (tr8) so that lane l of each vector holds
+ * 4 bytes of block l. The int8 dot products of 8 blocks then land each in
+ * its own lane with no horizontal reduction: 8 dpbusd per 8 blocks and
+ * column, then one convert and two float ops apply the 8 scales. A row's 8
+ * unpacked, transposed weight blocks are reused by GEMM8_C activation
+ * columns, whose blocks are transposed once per row chunk into a scratch
+ * buffer (with d_act and BIAS * sum(a) per block). BIAS (the codes' offset)
+ * is subtracted in integers, so each block's sum is exact.
+ * Q8_0 weights are signed: with VNNI they are made unsigned by x ^ 0x80
+ * (BIAS 128: dpbusd's int32 sums cannot overflow); on AVX2 maddubs would
+ * saturate there, so the sign moves onto the activation (|x|, sign(a, x)). */
 INLINE __m256i u_q4_0(const uint8_t *wb) { return nibbles32(wb + 2); }
 INLINE __m256i u_q5_0(const uint8_t *wb) { return _mm256_or_si256(nibbles32(wb + 6), bits_to_0x10(wb + 2)); }
-INLINE __m256i u_q8_0(const uint8_t *wb) { return ld256(wb + 2); }
+INLINE __m256i u_q8_0(const uint8_t *wb) {
+#ifdef HEARTH_X86_VNNI
+    return _mm256_xor_si256(ld256(wb + 2), _mm256_set1_epi8((char)0x80));
+#else
+    return ld256(wb + 2);
+#endif
+}
+#ifdef HEARTH_X86_VNNI
+#define SGN_q8_0 0
+#define BIAS_q8_0 128
+#else
+#define SGN_q8_0 1
+#define BIAS_q8_0 0
+#endif
+#define SGN_q4_0 0
+#define SGN_q5_0 0
+#define BIAS_q4_0 8
+#define BIAS_q5_0 16
 
-#define GEMM8_TILE(name, BSZ, UNPACK, SGN)                                                     \
-    INLINE void tile8_##name(int64_t cb, int C, const uint8_t *wb, const uint8_t *ab, size_t as, \
-                             const float *da, const float *bias, float *out, int64_t os) {     \
-        __m256 acc[4];                                                                         \
+/* Transposes the dwords of v[0..7] (block j in v[j]): afterwards lane l
+ * (0..7) of every v[k] holds 4 bytes of block l. The same permutation for
+ * weights and activations keeps their bytes paired. */
+INLINE void tr8(__m256i v[8]) {
+    __m256i y[8];
+    UNROLL for (int j = 0; j < 4; j++) {
+        y[j] = _mm256_permute2x128_si256(v[j], v[j + 4], 0x20);
+        y[j + 4] = _mm256_permute2x128_si256(v[j], v[j + 4], 0x31);
+    }
+    UNROLL for (int g = 0; g < 8; g += 4) {
+        __m256i t0 = _mm256_unpacklo_epi32(y[g], y[g + 1]), t1 = _mm256_unpackhi_epi32(y[g], y[g + 1]);
+        __m256i t2 = _mm256_unpacklo_epi32(y[g + 2], y[g + 3]), t3 = _mm256_unpackhi_epi32(y[g + 2], y[g + 3]);
+        v[g] = _mm256_unpacklo_epi64(t0, t2);
+        v[g + 1] = _mm256_unpackhi_epi64(t0, t2);
+        v[g + 2] = _mm256_unpacklo_epi64(t1, t3);
+        v[g + 3] = _mm256_unpackhi_epi64(t1, t3);
+    }
+}
+
+/* The layout for a last group of at most 4 blocks (v[4..7] unused): after
+ * it v[k] (k < 4) holds dword k of blocks 0-3 in lanes 0-3 and dword 4+k in
+ * lanes 4-7, so 4 dpbusd instead of 8 cover the group; folding the halves
+ * (fold4) leaves block l's sum in lane l < 4. */
+INLINE void tr4(__m256i v[4]) {
+    __m256i t0 = _mm256_unpacklo_epi32(v[0], v[1]), t1 = _mm256_unpackhi_epi32(v[0], v[1]);
+    __m256i t2 = _mm256_unpacklo_epi32(v[2], v[3]), t3 = _mm256_unpackhi_epi32(v[2], v[3]);
+    v[0] = _mm256_unpacklo_epi64(t0, t2);
+    v[1] = _mm256_unpackhi_epi64(t0, t2);
+    v[2] = _mm256_unpacklo_epi64(t1, t3);
+    v[3] = _mm256_unpackhi_epi64(t1, t3);
+}
+/* lanes 0-3 += lanes 4-7 (lanes 4-7 are left as they were). */
+INLINE __m256i fold4(__m256i v) { return _mm256_add_epi32(v, _mm256_permute2x128_si256(v, v, 0x81)); }
+
+/* Q4_0: 8 blocks straight into the tr8 layout: the 16-byte qs of blocks j
+ * and j+4 share a vector, a 4x4 dword transpose per 128-bit half, then the
+ * low nibbles are elements 4k..4k+3 (dword k) and the high ones 16+4k.. (dword
+ * 4+k): fewer operations than unpacking each block and running tr8. */
+INLINE void ut8_q4_0(const uint8_t *wb, __m256i x[8]) {
+    __m256i y[4];
+    UNROLL for (int j = 0; j < 4; j++)
+        y[j] = _mm256_inserti128_si256(_mm256_castsi128_si256(ld128(wb + j * 18 + 2)), ld128(wb + (j + 4) * 18 + 2), 1);
+    tr4(y);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    UNROLL for (int k = 0; k < 4; k++) {
+        x[k] = _mm256_and_si256(y[k], m4);
+        x[k + 4] = _mm256_and_si256(_mm256_srli_epi16(y[k], 4), m4);
+    }
+}
+#define UT8_q4_0(wb, x) ut8_q4_0(wb, x)
+#define UT8_q5_0(wb, x) UT8_GENERIC(wb, x, 22, u_q5_0)
+#define UT8_q8_0(wb, x) UT8_GENERIC(wb, x, 34, u_q8_0)
+#define UT8_GENERIC(wb, x, BSZ, UNPACK)                                      \
+    do {                                                                     \
+        UNROLL for (int j_ = 0; j_ < 8; j_++) x[j_] = UNPACK((wb) + j_ * BSZ); \
+        tr8(x);                                                              \
+    } while (0)
+
+/* Blocks per gemm chunk (scratch: GEMM8_C columns of this many blocks) and
+ * rows per chunk (their weight blocks stay in L2 while every column group
+ * passes over them: 256 rows x 64 blocks x 34 B = 557 KB at most). */
+#define GEMM8_CB 64
+#define GEMM8_ROWS 256
+
+typedef struct {
+    _Alignas(32) uint8_t q[GEMM8_C][GEMM8_CB * 32]; /* (column, block, 32) transposed per 8 blocks */
+    _Alignas(32) int32_t nbias[GEMM8_C][GEMM8_CB];  /* -BIAS * sum(a) per block (the sums' start) */
+    _Alignas(32) float d[GEMM8_C][GEMM8_CB];        /* d_act per block */
+} gemm8_scratch;
+
+/* Fills scratch column c from cb activation blocks at ab, 8 blocks at a
+ * time in the tr8 layout (missing blocks zero), or in the tr4 layout for a
+ * last group of at most 4 (then lanes 4-7 of nbias and d are zero). */
+INLINE void gemm8_prep(gemm8_scratch *s, int c, const uint8_t *ab, int64_t cb, int bias) {
+    for (int64_t b = 0; b < cb; b += 8) {
+        __m256i v[8];
+        uint16_t hh[8] = {0};
+        UNROLL for (int j = 0; j < 8; j++) {
+            v[j] = _mm256_setzero_si256();
+            if (b + j < cb) {
+                v[j] = ld256(ab + (b + j) * 34 + 2);
+                hh[j] = ld_u16(ab + (b + j) * 34);
+            }
+        }
+        int nk = cb - b <= 4 ? 4 : 8;
+        /* a full group's scales are inserted from memory: reloading hh as one
+         * vector right after 8 two-byte stores would miss store forwarding */
+        __m256 dv = b + 8 <= cb ? ld8_f16_strided(ab + b * 34, 34) : _mm256_cvtph_ps(ld128(hh));
+        __m256i sum = _mm256_setzero_si256();
+        if (nk == 4) {
+            tr4(v);
+            UNROLL for (int k = 0; k < 4; k++) {
+                _mm256_store_si256((__m256i *)(s->q[c] + (b + k) * 32), v[k]);
+                sum = dot_us(sum, _mm256_set1_epi8(1), v[k]);
+            }
+            sum = _mm256_permute2x128_si256(fold4(sum), sum, 0x80); /* lanes 4-7: 0 */
+        } else {
+            tr8(v);
+            UNROLL for (int k = 0; k < 8; k++) {
+                _mm256_store_si256((__m256i *)(s->q[c] + (b + k) * 32), v[k]);
+                sum = dot_us(sum, _mm256_set1_epi8(1), v[k]);
+            }
+        }
+        _mm256_store_si256((__m256i *)(s->nbias[c] + b), _mm256_mullo_epi32(sum, _mm256_set1_epi32(-bias)));
+        _mm256_store_ps(s->d[c] + b, dv);
+    }
+}
+
+/* out[c * os] += sum of acc[c]'s lanes, c < C. A full 8-column tile reduces
+ * its 8 accumulators together (as reduce8), not one horizontal sum each. */
+INLINE void gemm8_store(const __m256 acc[GEMM8_C], int C, float *out, int64_t os) {
+#if GEMM8_C == 8
+    if (C == 8) {
+        __m256 h01 = _mm256_hadd_ps(acc[0], acc[1]), h23 = _mm256_hadd_ps(acc[2], acc[3]);
+        __m256 h45 = _mm256_hadd_ps(acc[4], acc[5]), h67 = _mm256_hadd_ps(acc[6], acc[7]);
+        __m256 h0123 = _mm256_hadd_ps(h01, h23), h4567 = _mm256_hadd_ps(h45, h67);
+        __m256 r = _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20),
+                                 _mm256_permute2f128_ps(h0123, h4567, 0x31));
+        float t[8];
+        _mm256_storeu_ps(t, r);
+        UNROLL for (int c = 0; c < 8; c++) out[c * os] += t[c];
+        return;
+    }
+#endif
+    UNROLL for (int c = 0; c < C; c++) out[c * os] += hsum8(acc[c]);
+}
+
+/* One column's part of a tile: acc + (sum_k dot(x[k], a[k]) - BIAS * sum(a))
+ * * d_act * d_w, lane = block. NK 8: the tr8 layout; 4: the tr4 layout. */
+#define GEMM8_COL(name, SGN)                                                                   \
+    INLINE __m256 gemm8_col_##name(__m256 acc, const __m256i x[8], const uint8_t *aq, const int32_t *nb, \
+                                   const float *da, __m256 dw, int NK) {                      \
+        __m256i i0 = _mm256_load_si256((const __m256i *)nb), i1 = _mm256_setzero_si256();       \
+        UNROLL for (int k = 0; k < NK; k += 2) {                                               \
+            __m256i a0 = _mm256_load_si256((const __m256i *)(aq + 32 * k));                    \
+            __m256i a1 = _mm256_load_si256((const __m256i *)(aq + 32 * k + 32));               \
+            if (SGN) {                                                                         \
+                i0 = dot_us(i0, _mm256_sign_epi8(x[k], x[k]), _mm256_sign_epi8(a0, x[k]));     \
+                i1 = dot_us(i1, _mm256_sign_epi8(x[k + 1], x[k + 1]), _mm256_sign_epi8(a1, x[k + 1])); \
+            } else {                                                                           \
+                i0 = dot_us(i0, x[k], a0);                                                     \
+                i1 = dot_us(i1, x[k + 1], a1);                                                 \
+            }                                                                                  \
+        }                                                                                      \
+        __m256i isum = _mm256_add_epi32(i0, i1);                                               \
+        if (NK == 4) isum = fold4(isum);                                                       \
+        __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_load_ps(da));                \
+        return _mm256_fmadd_ps(t, dw, acc);                                                    \
+    }
+GEMM8_COL(q4_0, SGN_q4_0)
+GEMM8_COL(q5_0, SGN_q5_0)
+GEMM8_COL(q8_0, SGN_q8_0)
+
+#define GEMM8_TILE(name, BSZ, UNPACK)                                                          \
+    INLINE void tile8_##name(int64_t cb, int C, const uint8_t *wb, const gemm8_scratch *s,    \
+                             float *out, int64_t os) {                                         \
+        __m256 acc[GEMM8_C];                                                                   \
         UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();                       \
         int64_t b = 0;                                                                         \
         for (; b + 8 <= cb; b += 8) {                                                          \
             __m256i x[8];                                                                      \
-            UNROLL for (int j = 0; j < 8; j++) x[j] = UNPACK(wb + (b + j) * BSZ);              \
+            UT8_##name(wb + b * BSZ, x);                                                       \
             __m256 dw = ld8_f16_strided(wb + b * BSZ, BSZ);                                    \
-            UNROLL for (int c = 0; c < C; c++) {                                               \
-                __m256i p[8];                                                                  \
-                UNROLL for (int j = 0; j < 8; j++) {                                           \
-                    __m256i av = ld256(ab + c * as + (b + j) * 34 + 2);                        \
-                    p[j] = SGN ? dot_us(_mm256_setzero_si256(), _mm256_sign_epi8(x[j], x[j]),  \
-                                        _mm256_sign_epi8(av, x[j]))                            \
-                               : dot_us(_mm256_setzero_si256(), x[j], av);                     \
-                }                                                                              \
-                __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(reduce8(p)),                     \
-                                           _mm256_loadu_ps(da + c * ACT_CHUNK + b),            \
-                                           _mm256_loadu_ps(bias + c * ACT_CHUNK + b));         \
-                acc[c] = _mm256_fmadd_ps(t, dw, acc[c]);                                       \
-            }                                                                                  \
+            UNROLL for (int c = 0; c < C; c++)                                                 \
+                acc[c] = gemm8_col_##name(acc[c], x, s->q[c] + b * 32, s->nbias[c] + b, s->d[c] + b, dw, 8); \
         }                                                                                      \
         if (b < cb) { /* last partial group: missing blocks count as 0 */                     \
-            int cnt = (int)(cb - b);                                                           \
+            int cnt = (int)(cb - b), nk = cnt <= 4 ? 4 : 8;                                    \
             __m256i x[8];                                                                      \
-            uint16_t hh[8] = {0}; /* once per row: a store-forwarding miss is fine */                                                   \
+            uint16_t hh[8] = {0}; /* once per row: a store-forwarding miss is fine */          \
             UNROLL for (int j = 0; j < 8; j++) {                                               \
                 x[j] = _mm256_setzero_si256();                                                 \
                 if (j < cnt) {                                                                 \
                     x[j] = UNPACK(wb + (b + j) * BSZ);                                         \
-                    hh[j] = ld_u16(wb + (b + j) * BSZ);                    \
+                    hh[j] = ld_u16(wb + (b + j) * BSZ);                                        \
                 }                                                                              \
             }                                                                                  \
-            __m256 dw = _mm256_cvtph_ps(ld128(hh));                                                    \
-            UNROLL for (int c = 0; c < C; c++) {                                               \
-                __m256i p[8];                                                                  \
-                UNROLL for (int j = 0; j < 8; j++) {                                           \
-                    p[j] = _mm256_setzero_si256();                                             \
-                    if (j < cnt) {                                                             \
-                        __m256i av = ld256(ab + c * as + (b + j) * 34 + 2);                    \
-                        p[j] = SGN ? dot_us(p[j], _mm256_sign_epi8(x[j], x[j]), _mm256_sign_epi8(av, x[j])) \
-                                   : dot_us(p[j], x[j], av);                                   \
-                    }                                                                          \
-                }                                                                              \
-                __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(reduce8(p)),                     \
-                                           _mm256_loadu_ps(da + c * ACT_CHUNK + b),            \
-                                           _mm256_loadu_ps(bias + c * ACT_CHUNK + b));         \
-                acc[c] = _mm256_fmadd_ps(t, dw, acc[c]);                                       \
+            __m256 dw = _mm256_cvtph_ps(ld128(hh));                                            \
+            if (nk == 4) {                                                                     \
+                tr4(x);                                                                        \
+                UNROLL for (int c = 0; c < C; c++)                                             \
+                    acc[c] = gemm8_col_##name(acc[c], x, s->q[c] + b * 32, s->nbias[c] + b, s->d[c] + b, dw, 4); \
+            } else {                                                                           \
+                tr8(x);                                                                        \
+                UNROLL for (int c = 0; c < C; c++)                                             \
+                    acc[c] = gemm8_col_##name(acc[c], x, s->q[c] + b * 32, s->nbias[c] + b, s->d[c] + b, dw, 8); \
             }                                                                                  \
         }                                                                                      \
-        UNROLL for (int c = 0; c < C; c++) out[c * os] += hsum8(acc[c]);                                \
+        gemm8_store(acc, C, out, os);                                                          \
     }                                                                                          \
     static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os,   \
                             const void *w, size_t ws, const void *act, size_t as) {            \
         const uint8_t *wb0 = w, *ab0 = act;                                                    \
         int64_t nb = n / 32;                                                                   \
-        float da[4 * ACT_CHUNK], bias[4 * ACT_CHUNK]; /* (column, block) */                   \
+        gemm8_scratch s;                                                                       \
         for (int64_t c = 0; c < ncols; c++)                                                    \
             for (int64_t r = 0; r < nrows; r++) out[c * os + r] = 0.f;                         \
-        for (int64_t b0 = 0; b0 < nb; b0 += ACT_CHUNK) {                                       \
-            int64_t cb = nb - b0 < ACT_CHUNK ? nb - b0 : ACT_CHUNK;                            \
-            for (int64_t r0 = 0; r0 < nrows; r0 += GEMM_ROW_CHUNK) {                           \
-                int64_t r1 = r0 + GEMM_ROW_CHUNK < nrows ? r0 + GEMM_ROW_CHUNK : nrows;        \
-                for (int64_t c0 = 0; c0 < ncols; c0 += 4) {                                    \
-                    int C = ncols - c0 < 4 ? (int)(ncols - c0) : 4;                            \
-                    const uint8_t *ab = ab0 + (size_t)c0 * as + b0 * 34;                       \
+        for (int64_t b0 = 0; b0 < nb; b0 += GEMM8_CB) {                                        \
+            int64_t cb = nb - b0 < GEMM8_CB ? nb - b0 : GEMM8_CB;                              \
+            for (int64_t r0 = 0; r0 < nrows; r0 += GEMM8_ROWS) {                               \
+                int64_t r1 = r0 + GEMM8_ROWS < nrows ? r0 + GEMM8_ROWS : nrows;                \
+                for (int64_t c0 = 0; c0 < ncols; c0 += GEMM8_C) {                              \
+                    int C = ncols - c0 < GEMM8_C ? (int)(ncols - c0) : GEMM8_C;                \
                     for (int c = 0; c < C; c++)                                                \
-                        for (int64_t b = 0; b < cb; b++) {                                     \
-                            const uint8_t *blk = ab + (size_t)c * as + b * 34;                 \
-                            float d = ld_f16(blk);                                             \
-                            da[c * ACT_CHUNK + b] = d;                                         \
-                            if (SGN) {                                                         \
-                                bias[c * ACT_CHUNK + b] = 0.f;                                 \
-                                continue;                                                      \
-                            }                                                                  \
-                            __m256i sa = dot_us(_mm256_setzero_si256(), _mm256_set1_epi8(1), ld256(blk + 2)); \
-                            __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sa), _mm256_extracti128_si256(sa, 1)); \
-                            s4 = _mm_hadd_epi32(s4, s4);                                       \
-                            s4 = _mm_hadd_epi32(s4, s4);                                       \
-                            bias[c * ACT_CHUNK + b] = (float)(BIAS_##name) * d * (float)_mm_cvtsi128_si32(s4); \
-                        }                                                                      \
-                    for (int c = 0; c < C; c++)                                                \
-                        for (int64_t b = cb; b < ((cb + 7) & ~(int64_t)7); b++)                \
-                            da[c * ACT_CHUNK + b] = bias[c * ACT_CHUNK + b] = 0.f;             \
+                        gemm8_prep(&s, c, ab0 + (size_t)(c0 + c) * as + b0 * 34, cb, BIAS_##name); \
                     for (int64_t r = r0; r < r1; r++) {                                        \
                         const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                   \
                         float *o = out + c0 * os + r;                                          \
                         switch (C) {                                                           \
-                        case 4: tile8_##name(cb, 4, wb, ab, as, da, bias, o, os); break;       \
-                        case 3: tile8_##name(cb, 3, wb, ab, as, da, bias, o, os); break;       \
-                        case 2: tile8_##name(cb, 2, wb, ab, as, da, bias, o, os); break;       \
-                        default: tile8_##name(cb, 1, wb, ab, as, da, bias, o, os); break;      \
+                        GEMM8_CASES(name)                                                      \
+                        default: tile8_##name(cb, 1, wb, &s, o, os); break;                    \
                         }                                                                      \
                     }                                                                          \
                 }                                                                              \
@@ -721,12 +867,184 @@ INLINE __m256i u_q8_0(const uint8_t *wb) { return ld256(wb + 2); }
         }                                                                                      \
     }
 
-#define BIAS_q4_0 8
-#define BIAS_q5_0 16
-#define BIAS_q8_0 0
-GEMM8_TILE(q4_0, 18, u_q4_0, 0)
-GEMM8_TILE(q5_0, 22, u_q5_0, 0)
-GEMM8_TILE(q8_0, 34, u_q8_0, 1)
+#if GEMM8_C == 8
+#define GEMM8_CASES(name)                                   \
+    case 8: tile8_##name(cb, 8, wb, &s, o, os); break;      \
+    case 7: tile8_##name(cb, 7, wb, &s, o, os); break;      \
+    case 6: tile8_##name(cb, 6, wb, &s, o, os); break;      \
+    case 5: tile8_##name(cb, 5, wb, &s, o, os); break;      \
+    case 4: tile8_##name(cb, 4, wb, &s, o, os); break;      \
+    case 3: tile8_##name(cb, 3, wb, &s, o, os); break;      \
+    case 2: tile8_##name(cb, 2, wb, &s, o, os); break;
+#else
+#define GEMM8_CASES(name)                                   \
+    case 4: tile8_##name(cb, 4, wb, &s, o, os); break;      \
+    case 3: tile8_##name(cb, 3, wb, &s, o, os); break;      \
+    case 2: tile8_##name(cb, 2, wb, &s, o, os); break;
+#endif
+
+GEMM8_TILE(q4_0, 18, u_q4_0)
+GEMM8_TILE(q5_0, 22, u_q5_0)
+GEMM8_TILE(q8_0, 34, u_q8_0)
+
+/* gemm for Q4_K on the same transposed layout: a super-block's 8 sub-blocks
+ * of 32 are 8 "blocks" for tr8, so lane j of the integer sums is sub-block j,
+ * times its 6-bit scale; the mins use the activation's bsums summed per
+ * sub-block (prepared with the transposed codes, once per row chunk). */
+#define GEMMK_SB 8 /* super-blocks per chunk */
+
+typedef struct {
+    _Alignas(32) uint8_t q[GEMM8_C][GEMMK_SB * QK_K]; /* (column, super-block, 256) tr8 layout */
+    _Alignas(32) int32_t bs[GEMM8_C][GEMMK_SB * 8];   /* Q4_K: bsums per sub-block of 32; Q6_K:
+                                                        -32 * bsums of the first 16 of each 32 */
+    _Alignas(32) int32_t bs2[GEMM8_C][GEMMK_SB * 8];  /* Q6_K: -32 * bsums of the second 16 */
+    float d[GEMM8_C][GEMMK_SB];                       /* d_act */
+} gemmk_scratch;
+
+INLINE void gemmk_prep_q4_K(gemmk_scratch *s, int c, const uint8_t *ab, int64_t cb) {
+    for (int64_t b = 0; b < cb; b++) {
+        const uint8_t *blk = ab + b * Q8K_SIZE;
+        __m256i v[8];
+        UNROLL for (int j = 0; j < 8; j++) v[j] = ld256(blk + Q8K_QS + 32 * j);
+        tr8(v);
+        UNROLL for (int k = 0; k < 8; k++) _mm256_store_si256((__m256i *)(s->q[c] + b * QK_K + 32 * k), v[k]);
+        __m128i bs2 = _mm_hadd_epi16(ld128(blk + Q8K_BSUMS), ld128(blk + Q8K_BSUMS + 16));
+        _mm256_store_si256((__m256i *)(s->bs[c] + 8 * b), _mm256_cvtepi16_epi32(bs2));
+        s->d[c][b] = ld1_f32(blk);
+    }
+}
+
+INLINE void tilek_q4_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch *s, float *out, int64_t os) {
+    __m256 acc[GEMM8_C];
+    UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int64_t b = 0; b < cb; b++) {
+        const uint8_t *w = wb + b * 144;
+        __m256 dv = _mm256_set1_ps(ld_f16(w)), dminv = _mm256_set1_ps(ld_f16(w + 2));
+        __m256i sc32, mn32;
+        k4_scales(w + 4, &sc32, &mn32);
+        __m256i x[8];
+        UNROLL for (int k = 0; k < 4; k++) {
+            __m256i q = ld256(w + 16 + 32 * k);
+            x[2 * k] = _mm256_and_si256(q, m4);
+            x[2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+        }
+        tr8(x);
+        UNROLL for (int c = 0; c < C; c++) {
+            const uint8_t *aq = s->q[c] + b * QK_K;
+            __m256i i0 = _mm256_setzero_si256(), i1 = _mm256_setzero_si256();
+            UNROLL for (int k = 0; k < 8; k += 2) {
+                i0 = dot_us(i0, x[k], _mm256_load_si256((const __m256i *)(aq + 32 * k)));
+                i1 = dot_us(i1, x[k + 1], _mm256_load_si256((const __m256i *)(aq + 32 * k + 32)));
+            }
+            __m256i si = _mm256_mullo_epi32(_mm256_add_epi32(i0, i1), sc32);
+            __m256i mi = _mm256_mullo_epi32(_mm256_load_si256((const __m256i *)(s->bs[c] + 8 * b)), mn32);
+            __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(si), dv, _mm256_mul_ps(_mm256_cvtepi32_ps(mi), dminv));
+            acc[c] = _mm256_fmadd_ps(t, _mm256_set1_ps(s->d[c][b]), acc[c]);
+        }
+    }
+    gemm8_store(acc, C, out, os);
+}
+
+/* Q6_K: 8 chunks of 32 (lane j = chunk j after tr8), each with two signed
+ * scales (its first and second 16 elements: dwords 0-3 and 4-7 of the
+ * chunk, summed in separate accumulators). Codes are 0..63 (stored +32); the
+ * -32 enters as the sums' start, -32 * bsums per 16. */
+INLINE void gemmk_prep_q6_K(gemmk_scratch *s, int c, const uint8_t *ab, int64_t cb) {
+    for (int64_t b = 0; b < cb; b++) {
+        const uint8_t *blk = ab + b * Q8K_SIZE;
+        __m256i v[8];
+        UNROLL for (int j = 0; j < 8; j++) v[j] = ld256(blk + Q8K_QS + 32 * j);
+        tr8(v);
+        UNROLL for (int k = 0; k < 8; k++) _mm256_store_si256((__m256i *)(s->q[c] + b * QK_K + 32 * k), v[k]);
+        __m256i bs = ld256(blk + Q8K_BSUMS); /* int32 lane j: bsums[2j] low, bsums[2j+1] high */
+        __m256i lo = _mm256_srai_epi32(_mm256_slli_epi32(bs, 16), 16), hi = _mm256_srai_epi32(bs, 16);
+        _mm256_store_si256((__m256i *)(s->bs[c] + 8 * b), _mm256_slli_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), lo), 5));
+        _mm256_store_si256((__m256i *)(s->bs2[c] + 8 * b), _mm256_slli_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), hi), 5));
+        s->d[c][b] = ld1_f32(blk);
+    }
+}
+
+INLINE void tilek_q6_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch *s, float *out, int64_t os) {
+    __m256 acc[GEMM8_C];
+    UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+    for (int64_t b = 0; b < cb; b++) {
+        const uint8_t *w = wb + b * 210; /* ql 0, qh 128, scales 192, d 208 */
+        __m256 dv = _mm256_set1_ps(ld_f16(w + 208));
+        __m256i sc16 = _mm256_cvtepi8_epi16(ld128(w + 192));
+        __m256i scA = _mm256_srai_epi32(_mm256_slli_epi32(sc16, 16), 16), scB = _mm256_srai_epi32(sc16, 16);
+        __m256i x[8];
+        UNROLL for (int h = 0; h < 2; h++) {
+            __m256i ql0 = ld256(w + 64 * h), ql1 = ld256(w + 64 * h + 32);
+            __m256i qh = ld256(w + 128 + 32 * h);
+            x[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
+            x[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
+            x[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30));
+            x[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                           _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+        }
+        tr8(x);
+        UNROLL for (int c = 0; c < C; c++) {
+            const uint8_t *aq = s->q[c] + b * QK_K;
+            __m256i iA = _mm256_load_si256((const __m256i *)(s->bs[c] + 8 * b));
+            __m256i iB = _mm256_load_si256((const __m256i *)(s->bs2[c] + 8 * b));
+            UNROLL for (int k = 0; k < 4; k++) {
+                iA = dot_us(iA, x[k], _mm256_load_si256((const __m256i *)(aq + 32 * k)));
+                iB = dot_us(iB, x[k + 4], _mm256_load_si256((const __m256i *)(aq + 32 * k + 128)));
+            }
+            __m256i si = _mm256_add_epi32(_mm256_mullo_epi32(iA, scA), _mm256_mullo_epi32(iB, scB));
+            __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(si), dv);
+            acc[c] = _mm256_fmadd_ps(t, _mm256_set1_ps(s->d[c][b]), acc[c]);
+        }
+    }
+    gemm8_store(acc, C, out, os);
+}
+
+#if GEMM8_C == 8
+#define GEMMK_CASES(name)                                 \
+    case 8: tilek_##name(cb, 8, wb, &s, o, os); break;    \
+    case 7: tilek_##name(cb, 7, wb, &s, o, os); break;    \
+    case 6: tilek_##name(cb, 6, wb, &s, o, os); break;    \
+    case 5: tilek_##name(cb, 5, wb, &s, o, os); break;    \
+    case 4: tilek_##name(cb, 4, wb, &s, o, os); break;    \
+    case 3: tilek_##name(cb, 3, wb, &s, o, os); break;    \
+    case 2: tilek_##name(cb, 2, wb, &s, o, os); break;
+#else
+#define GEMMK_CASES(name)                                 \
+    case 4: tilek_##name(cb, 4, wb, &s, o, os); break;    \
+    case 3: tilek_##name(cb, 3, wb, &s, o, os); break;    \
+    case 2: tilek_##name(cb, 2, wb, &s, o, os); break;
+#endif
+#define GEMMK_DRIVER(name, BSZ)                                                                     \
+static void gemmk_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,\
+                       size_t ws, const void *act, size_t as) {                                     \
+    const uint8_t *wb0 = w, *ab0 = act;                                                             \
+    int64_t nb = n / QK_K;                                                                          \
+    gemmk_scratch s;                                                                                \
+    for (int64_t c = 0; c < ncols; c++)                                                             \
+        for (int64_t r = 0; r < nrows; r++) out[c * os + r] = 0.f;                                  \
+    for (int64_t b0 = 0; b0 < nb; b0 += GEMMK_SB) {                                                 \
+        int64_t cb = nb - b0 < GEMMK_SB ? nb - b0 : GEMMK_SB;                                       \
+        for (int64_t r0 = 0; r0 < nrows; r0 += GEMM8_ROWS) {                                        \
+            int64_t r1 = r0 + GEMM8_ROWS < nrows ? r0 + GEMM8_ROWS : nrows;                         \
+            for (int64_t c0 = 0; c0 < ncols; c0 += GEMM8_C) {                                       \
+                int C = ncols - c0 < GEMM8_C ? (int)(ncols - c0) : GEMM8_C;                         \
+                for (int c = 0; c < C; c++) gemmk_prep_##name(&s, c, ab0 + (size_t)(c0 + c) * as + b0 * Q8K_SIZE, cb);\
+                for (int64_t r = r0; r < r1; r++) {                                                 \
+                    const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                            \
+                    float *o = out + c0 * os + r;                                                   \
+                    switch (C) {                                                                    \
+                    GEMMK_CASES(name)                                                               \
+                    default: tilek_##name(cb, 1, wb, &s, o, os); break;                             \
+                    }                                                                               \
+                }                                                                                   \
+            }                                                                                       \
+        }                                                                                           \
+    }                                                                                               \
+}
+GEMMK_DRIVER(q4_K, 144)
+GEMMK_DRIVER(q6_K, 210)
 
 /* ---- drivers: tile the rows (gemv) or rows x columns (gemm) ------------------------- */
 
@@ -741,7 +1059,7 @@ GEMM8_TILE(q8_0, 34, u_q8_0, 1)
         for (; r < nrows; r++) tile_##name(nu, 1, 1, wb + (size_t)r * ws, ws, act, 0, out + r, 0); \
     }
 
-#define GEMM_TILED(name, UNIT)                                                                \
+#define GEMM_TILED(name, UNIT, GEMM_R)                                                                \
     static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os,  \
                             const void *w, size_t ws, const void *act, size_t as) {           \
         const uint8_t *wb = w, *ab = act;                                                     \
@@ -772,11 +1090,13 @@ GEMM8_TILE(q8_0, 34, u_q8_0, 1)
 /* RV: rows per gemv tile. Several rows share each activation load, which
  * pays for small blocks; the K-quant tiles hold a whole super-block in
  * registers, so one row at a time keeps them there. */
-#define DRIVERS(name, UNIT, RV) GEMV_TILED(name, UNIT, RV) GEMM_TILED(name, UNIT)
+#define DRIVERS(name, UNIT, RV) GEMV_TILED(name, UNIT, RV) GEMM_TILED(name, UNIT, GEMM_R)
+/* The float tiles hold R x C accumulators and C activation vectors. */
+#define DRIVERS_F(name) GEMV_TILED(name, 1, GEMV_R) GEMM_TILED(name, 1, GEMM_RF)
 
-DRIVERS(f32, 1, GEMV_R)
-DRIVERS(f16, 1, GEMV_R)
-DRIVERS(bf16, 1, GEMV_R)
+DRIVERS_F(f32)
+DRIVERS_F(f16)
+DRIVERS_F(bf16)
 DRIVERS(q4_1, 32, GEMV_R)
 DRIVERS(q5_1, 32, GEMV_R)
 DRIVERS(q4_K, QK_K, 1)
@@ -803,4 +1123,12 @@ void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     SET(Q2_K, q2_K);
     SET(Q3_K, q3_K);
 #undef SET
+    tab[HEARTH_TYPE_Q4_K].gemm = gemmk_q4_K;
+    tab[HEARTH_TYPE_Q6_K].gemm = gemmk_q6_K;
+    for (int t = 0; t < HEARTH_TYPE_COUNT; t++) {
+        if (!tab[t].gemv) continue;
+        if (tab[t].act_type == HEARTH_TYPE_Q8_0) tab[t].quantize_act = quant_q8_0;
+        if (tab[t].act_type == HEARTH_TYPE_Q8_1) tab[t].quantize_act = quant_q8_1;
+        if (tab[t].act_type == HEARTH_TYPE_Q8_K) tab[t].quantize_act = quant_q8_K;
+    }
 }
