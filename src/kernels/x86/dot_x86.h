@@ -699,7 +699,46 @@ INLINE void ut8_q4_0(const uint8_t *wb, __m256i x[8]) {
     }
 }
 #define UT8_q4_0(wb, x) ut8_q4_0(wb, x)
+#ifdef HEARTH_X86_VNNI
+/* Q5_0 as ut8_q4_0 (qs at +6, 22-byte blocks), then the fifth bits: x[k]
+ * holds elements 4k..4k+3, so byte b of lane l takes bit 4k+b of block l's
+ * qh: that qh byte is broadcast to the dword (pshufb), tested against one bit
+ * per byte, and 0x10 added under the mask. */
+INLINE uint32_t ld_u32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+INLINE void ut8_q5_0(const uint8_t *wb, __m256i x[8]) {
+    __m256i y[4];
+    UNROLL for (int j = 0; j < 4; j++)
+        y[j] = _mm256_inserti128_si256(_mm256_castsi128_si256(ld128(wb + j * 22 + 6)), ld128(wb + (j + 4) * 22 + 6), 1);
+    tr4(y);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    UNROLL for (int k = 0; k < 4; k++) {
+        x[k] = _mm256_and_si256(y[k], m4);
+        x[k + 4] = _mm256_and_si256(_mm256_srli_epi16(y[k], 4), m4);
+    }
+    __m128i h0 = _mm_cvtsi32_si128((int)ld_u32(wb + 2)), h1 = _mm_cvtsi32_si128((int)ld_u32(wb + 4 * 22 + 2));
+    h0 = _mm_insert_epi32(h0, (int)ld_u32(wb + 1 * 22 + 2), 1);
+    h1 = _mm_insert_epi32(h1, (int)ld_u32(wb + 5 * 22 + 2), 1);
+    h0 = _mm_insert_epi32(h0, (int)ld_u32(wb + 2 * 22 + 2), 2);
+    h1 = _mm_insert_epi32(h1, (int)ld_u32(wb + 6 * 22 + 2), 2);
+    h0 = _mm_insert_epi32(h0, (int)ld_u32(wb + 3 * 22 + 2), 3);
+    h1 = _mm_insert_epi32(h1, (int)ld_u32(wb + 7 * 22 + 2), 3);
+    __m256i H = _mm256_set_m128i(h1, h0); /* lane l: qh of block l */
+    const __m256i base = _mm256_setr_epi32(0, 0x04040404, 0x08080808, 0x0C0C0C0C, 0, 0x04040404, 0x08080808, 0x0C0C0C0C);
+    const __m256i k10 = _mm256_set1_epi8(0x10);
+    UNROLL for (int k = 0; k < 8; k++) {
+        __m256i hb = _mm256_shuffle_epi8(H, _mm256_add_epi8(base, _mm256_set1_epi8((char)(k / 2))));
+        __mmask32 m = _mm256_test_epi8_mask(hb, _mm256_set1_epi32((int)(0x08040201u << (4 * (k % 2)))));
+        x[k] = _mm256_mask_add_epi8(x[k], m, x[k], k10);
+    }
+}
+#define UT8_q5_0(wb, x) ut8_q5_0(wb, x)
+#else
 #define UT8_q5_0(wb, x) UT8_GENERIC(wb, x, 22, u_q5_0)
+#endif
 #define UT8_q8_0(wb, x) UT8_GENERIC(wb, x, 34, u_q8_0)
 #define UT8_GENERIC(wb, x, BSZ, UNPACK)                                      \
     do {                                                                     \
