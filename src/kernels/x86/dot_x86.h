@@ -13,9 +13,18 @@
  * of maddubs is at most 63, or 128 with the sign trick), so results differ
  * from the reference only in the order of float additions.
  *
+ * Prefill gemm for Q4_0, Q5_0, Q8_0, Q4_K and Q6_K uses a transposed layout
+ * instead (see tr8): the dwords of 8 blocks (or sub-blocks) are transposed
+ * so that lane l holds block l, and each block's int8 dot product ends in its
+ * own lane with no horizontal reduction. The activation columns are
+ * transposed once per chunk into a stack scratch; the weights, still read
+ * from the file's layout, are transposed in registers and reused by
+ * GEMM8_C columns. Activations are quantized by act_x86.h, byte for byte as
+ * the reference does.
+ *
  * The including file defines HEARTH_DOT_FILL (the fill function's name),
- * GEMV_R (rows per gemv tile), GEMM_R, GEMM_C (gemm tile), GEMM_RF (gemm tile rows
- * for float weights) and GEMM8_C (columns per Q4_0/Q5_0/Q8_0/K-quant gemm tile).
+ * GEMV_R (rows per gemv tile), GEMM_R, GEMM_C (gemm tile), GEMM_RF (gemm tile
+ * rows for float weights) and GEMM8_C (columns per transposed gemm tile).
  */
 #include "kernels/dot_int.h"
 #include "kernels/quants.h"
