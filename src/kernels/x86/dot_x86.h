@@ -962,20 +962,29 @@ INLINE void gemmk_prep_q4_K(gemmk_scratch *s, int c, const uint8_t *ab, int64_t 
     }
 }
 
-INLINE void tilek_q4_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch *s, float *out, int64_t os) {
+/* Q4_K (HBITS 0) and Q5_K (HBITS 1, fifth bits as in QK4_TILE). */
+INLINE void tilek_q45_K(int BSZ, int QS_OFF, int HBITS, int64_t cb, int C, const uint8_t *wb,
+                        const gemmk_scratch *s, float *out, int64_t os) {
     __m256 acc[GEMM8_C];
     UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (int64_t b = 0; b < cb; b++) {
-        const uint8_t *w = wb + b * 144;
+        const uint8_t *w = wb + b * BSZ;
         __m256 dv = _mm256_set1_ps(ld_f16(w)), dminv = _mm256_set1_ps(ld_f16(w + 2));
         __m256i sc32, mn32;
         k4_scales(w + 4, &sc32, &mn32);
         __m256i x[8];
+        __m256i hb = HBITS ? ld256(w + 16) : _mm256_setzero_si256();
         UNROLL for (int k = 0; k < 4; k++) {
-            __m256i q = ld256(w + 16 + 32 * k);
+            __m256i q = ld256(w + QS_OFF + 32 * k);
             x[2 * k] = _mm256_and_si256(q, m4);
             x[2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+            if (HBITS) { /* Q5_K: bit j of qh[l] is the fifth bit of sub-block j's element l */
+                __m256i h0 = 2 * k <= 4 ? _mm256_slli_epi16(hb, 4 - 2 * k) : _mm256_srli_epi16(hb, 2 * k - 4);
+                __m256i h1 = 2 * k + 1 <= 4 ? _mm256_slli_epi16(hb, 3 - 2 * k) : _mm256_srli_epi16(hb, 2 * k - 3);
+                x[2 * k] = _mm256_or_si256(x[2 * k], _mm256_and_si256(h0, _mm256_set1_epi8(0x10)));
+                x[2 * k + 1] = _mm256_or_si256(x[2 * k + 1], _mm256_and_si256(h1, _mm256_set1_epi8(0x10)));
+            }
         }
         tr8(x);
         UNROLL for (int c = 0; c < C; c++) {
@@ -993,6 +1002,13 @@ INLINE void tilek_q4_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch
     }
     gemm8_store(acc, C, out, os);
 }
+INLINE void tilek_q4_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch *s, float *out, int64_t os) {
+    tilek_q45_K(144, 16, 0, cb, C, wb, s, out, os);
+}
+INLINE void tilek_q5_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch *s, float *out, int64_t os) {
+    tilek_q45_K(176, 48, 1, cb, C, wb, s, out, os);
+}
+#define gemmk_prep_q5_K gemmk_prep_q4_K
 
 /* Q6_K: 8 chunks of 32 (lane j = chunk j after tr8), each with two signed
  * scales (its first and second 16 elements: dwords 0-3 and 4-7 of the
@@ -1093,6 +1109,7 @@ static void gemmk_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, in
 }
 GEMMK_DRIVER(q4_K, 144)
 GEMMK_DRIVER(q6_K, 210)
+GEMMK_DRIVER(q5_K, 176)
 
 /* ---- drivers: tile the rows (gemv) or rows x columns (gemm) ------------------------- */
 
@@ -1173,6 +1190,7 @@ void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
 #undef SET
     tab[HEARTH_TYPE_Q4_K].gemm = gemmk_q4_K;
     tab[HEARTH_TYPE_Q6_K].gemm = gemmk_q6_K;
+    tab[HEARTH_TYPE_Q5_K].gemm = gemmk_q5_K;
     for (int t = 0; t < HEARTH_TYPE_COUNT; t++) {
         if (!tab[t].gemv) continue;
         if (tab[t].act_type == HEARTH_TYPE_Q8_0) tab[t].quantize_act = quant_q8_0;
