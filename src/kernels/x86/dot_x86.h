@@ -542,6 +542,20 @@ INLINE __m256 ld8_f16_strided(const uint8_t *p, size_t stride) {
     return _mm256_cvtph_ps(h);
 }
 
+/* The first cnt (< 8) of 8 fp16 scales at p, p+stride, ... as floats, the
+ * rest 0; inserted from memory as ld8_f16_strided. */
+INLINE __m256 ld8_f16_strided_n(const uint8_t *p, size_t stride, int cnt) {
+    __m128i h = _mm_setzero_si128();
+    h = _mm_insert_epi16(h, ld_u16(p), 0);
+    if (cnt > 1) h = _mm_insert_epi16(h, ld_u16(p + 1 * stride), 1);
+    if (cnt > 2) h = _mm_insert_epi16(h, ld_u16(p + 2 * stride), 2);
+    if (cnt > 3) h = _mm_insert_epi16(h, ld_u16(p + 3 * stride), 3);
+    if (cnt > 4) h = _mm_insert_epi16(h, ld_u16(p + 4 * stride), 4);
+    if (cnt > 5) h = _mm_insert_epi16(h, ld_u16(p + 5 * stride), 5);
+    if (cnt > 6) h = _mm_insert_epi16(h, ld_u16(p + 6 * stride), 6);
+    return _mm256_cvtph_ps(h);
+}
+
 /* Unsigned weight codes u and the matching signed activation bytes s for
  * one block, such that u . s = (codes + BIAS) . a. */
 INLINE void us_q4_0(const uint8_t *wb, const uint8_t *aq, __m256i *u, __m256i *sv) {
@@ -773,18 +787,11 @@ typedef struct {
 INLINE void gemm8_prep(gemm8_scratch *s, int c, const uint8_t *ab, int64_t cb, int bias) {
     for (int64_t b = 0; b < cb; b += 8) {
         __m256i v[8];
-        uint16_t hh[8] = {0};
-        UNROLL for (int j = 0; j < 8; j++) {
-            v[j] = _mm256_setzero_si256();
-            if (b + j < cb) {
-                v[j] = ld256(ab + (b + j) * 34 + 2);
-                hh[j] = ld_u16(ab + (b + j) * 34);
-            }
-        }
+        UNROLL for (int j = 0; j < 8; j++) v[j] = b + j < cb ? ld256(ab + (b + j) * 34 + 2) : _mm256_setzero_si256();
         int nk = cb - b <= 4 ? 4 : 8;
-        /* a full group's scales are inserted from memory: reloading hh as one
-         * vector right after 8 two-byte stores would miss store forwarding */
-        __m256 dv = b + 8 <= cb ? ld8_f16_strided(ab + b * 34, 34) : _mm256_cvtph_ps(ld128(hh));
+        /* the scales are inserted from memory: an array of 8 two-byte stores
+         * reloaded as one vector would miss store forwarding */
+        __m256 dv = b + 8 <= cb ? ld8_f16_strided(ab + b * 34, 34) : ld8_f16_strided_n(ab + b * 34, 34, (int)(cb - b));
         __m256i sum = _mm256_setzero_si256();
         if (nk == 4) {
             tr4(v);
@@ -866,15 +873,9 @@ GEMM8_COL(q8_0, SGN_q8_0)
         if (b < cb) { /* last partial group: missing blocks count as 0 */                     \
             int cnt = (int)(cb - b), nk = cnt <= 4 ? 4 : 8;                                    \
             __m256i x[8];                                                                      \
-            uint16_t hh[8] = {0}; /* once per row: a store-forwarding miss is fine */          \
-            UNROLL for (int j = 0; j < 8; j++) {                                               \
-                x[j] = _mm256_setzero_si256();                                                 \
-                if (j < cnt) {                                                                 \
-                    x[j] = UNPACK(wb + (b + j) * BSZ);                                         \
-                    hh[j] = ld_u16(wb + (b + j) * BSZ);                                        \
-                }                                                                              \
-            }                                                                                  \
-            __m256 dw = _mm256_cvtph_ps(ld128(hh));                                            \
+            UNROLL for (int j = 0; j < 8; j++)                                                 \
+                x[j] = j < cnt ? UNPACK(wb + (b + j) * BSZ) : _mm256_setzero_si256();          \
+            __m256 dw = ld8_f16_strided_n(wb + b * BSZ, BSZ, cnt);                             \
             if (nk == 4) {                                                                     \
                 tr4(x);                                                                        \
                 UNROLL for (int c = 0; c < C; c++)                                             \
