@@ -12,7 +12,8 @@
  *    ceiling: if that is not well above the read bandwidth, decode is
  *    compute bound);
  *  - gemm: 896 x 4864 weights times 64 activation columns, GFLOP/s, in one
- *    call and in 16-row calls as the engine's prefill makes them (also for
+ *    call, in 16-row calls as the engine's prefill makes them and in 64-row
+ *    calls (the chunk size that would amortize the activation prep; also for
  *    4864 x 896, Qwen2.5-0.5B's ffn_up shape).
  * Usage: bench_kernels [--impl scalar|avx2|avx512] [--reps N] [--types Q4_0,Q8_0,...]
  * Default impl: the one dispatch picks. Pins nothing; run it on an idle machine.
@@ -226,6 +227,7 @@ int main(int argc, char **argv) {
         if (hearth_type_block_size(t) <= 32) bench_gemv(t, k, 896, reps, bw);
         bench_gemm(t, k, reps < 3 ? reps : 3, 4864, 896, 0);
         bench_gemm(t, k, reps < 3 ? reps : 3, 4864, 896, 16);
+        bench_gemm(t, k, reps < 3 ? reps : 3, 4864, 896, 64);
         if (896 % hearth_type_traits_get(t)->blck_size == 0) /* not for the K-quants */
             bench_gemm(t, k, reps < 3 ? reps : 3, 896, 4864, 16);
     }

@@ -1,7 +1,9 @@
 /*
  * dot_avx512.c: the x86 kernels (dot_x86.h) with AVX-512 VL/BW + VNNI:
  * vpdpbusd for the int8 dot products, mask registers for Q5's high bits, and
- * 32 vector registers, so gemm tiles are 2 rows x 4 columns. dot.c calls
+ * 32 vector registers, so gemm tiles are larger: 2 rows x 4 columns (the
+ * K-quants' generic tiles), 4 x 4 (float weights), 1 row x 8 columns (the
+ * transposed Q4_0/Q5_0/Q8_0/Q4_K/Q6_K tiles). dot.c calls
  * hearth_dot_fill_avx512 only on CPUs that have these extensions.
  */
 #if defined(__x86_64__)

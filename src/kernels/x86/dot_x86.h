@@ -13,9 +13,18 @@
  * of maddubs is at most 63, or 128 with the sign trick), so results differ
  * from the reference only in the order of float additions.
  *
+ * Prefill gemm for Q4_0, Q5_0, Q8_0, Q4_K and Q6_K uses a transposed layout
+ * instead (see tr8): the dwords of 8 blocks (or sub-blocks) are transposed
+ * so that lane l holds block l, and each block's int8 dot product ends in its
+ * own lane with no horizontal reduction. The activation columns are
+ * transposed once per chunk into a stack scratch; the weights, still read
+ * from the file's layout, are transposed in registers and reused by
+ * GEMM8_C columns. Activations are quantized by act_x86.h, byte for byte as
+ * the reference does.
+ *
  * The including file defines HEARTH_DOT_FILL (the fill function's name),
- * GEMV_R (rows per gemv tile), GEMM_R, GEMM_C (gemm tile), GEMM_RF (gemm tile rows
- * for float weights) and GEMM8_C (columns per Q4_0/Q5_0/Q8_0/K-quant gemm tile).
+ * GEMV_R (rows per gemv tile), GEMM_R, GEMM_C (gemm tile), GEMM_RF (gemm tile
+ * rows for float weights) and GEMM8_C (columns per transposed gemm tile).
  */
 #include "kernels/dot_int.h"
 #include "kernels/quants.h"
@@ -533,6 +542,20 @@ INLINE __m256 ld8_f16_strided(const uint8_t *p, size_t stride) {
     return _mm256_cvtph_ps(h);
 }
 
+/* The first cnt (< 8) of 8 fp16 scales at p, p+stride, ... as floats, the
+ * rest 0; inserted from memory as ld8_f16_strided. */
+INLINE __m256 ld8_f16_strided_n(const uint8_t *p, size_t stride, int cnt) {
+    __m128i h = _mm_setzero_si128();
+    h = _mm_insert_epi16(h, ld_u16(p), 0);
+    if (cnt > 1) h = _mm_insert_epi16(h, ld_u16(p + 1 * stride), 1);
+    if (cnt > 2) h = _mm_insert_epi16(h, ld_u16(p + 2 * stride), 2);
+    if (cnt > 3) h = _mm_insert_epi16(h, ld_u16(p + 3 * stride), 3);
+    if (cnt > 4) h = _mm_insert_epi16(h, ld_u16(p + 4 * stride), 4);
+    if (cnt > 5) h = _mm_insert_epi16(h, ld_u16(p + 5 * stride), 5);
+    if (cnt > 6) h = _mm_insert_epi16(h, ld_u16(p + 6 * stride), 6);
+    return _mm256_cvtph_ps(h);
+}
+
 /* Unsigned weight codes u and the matching signed activation bytes s for
  * one block, such that u . s = (codes + BIAS) . a. */
 INLINE void us_q4_0(const uint8_t *wb, const uint8_t *aq, __m256i *u, __m256i *sv) {
@@ -592,19 +615,18 @@ INLINE void us_q8_0(const uint8_t *wb, const uint8_t *aq, __m256i *u, __m256i *s
                 if (b < cb) { /* last partial group: missing blocks count as 0 */              \
                     int cnt = (int)(cb - b);                                                   \
                     __m256i p[8];                                                              \
-                    uint16_t hh[8] = {0}; /* once per row: a store-forwarding miss is fine */                                           \
                     UNROLL for (int j = 0; j < 8; j++) {                                       \
                         p[j] = _mm256_setzero_si256();                                         \
                         if (j < cnt) {                                                         \
                             __m256i u, sv;                                                     \
                             US(wb + (b + j) * BSZ, ab + (b + j) * 34 + 2, &u, &sv);            \
                             p[j] = dot_us(p[j], u, sv);                                        \
-                            hh[j] = ld_u16(wb + (b + j) * BSZ);            \
                         }                                                                      \
                     }                                                                          \
+                    /* scales by inserts: a store-forwarding miss per row costs ~10% at n=896 */ \
                     __m256 t = _mm256_fmsub_ps(_mm256_cvtepi32_ps(reduce8(p)), _mm256_loadu_ps(da + b), \
                                                _mm256_loadu_ps(bias + b));                     \
-                    acc = _mm256_fmadd_ps(t, _mm256_cvtph_ps(ld128(hh)), acc);                         \
+                    acc = _mm256_fmadd_ps(t, ld8_f16_strided_n(wb + b * BSZ, BSZ, cnt), acc);  \
                 }                                                                              \
                 float s = hsum8(acc);                                                          \
                 out[r] += s;                                                                   \
@@ -699,7 +721,46 @@ INLINE void ut8_q4_0(const uint8_t *wb, __m256i x[8]) {
     }
 }
 #define UT8_q4_0(wb, x) ut8_q4_0(wb, x)
+#ifdef HEARTH_X86_VNNI
+/* Q5_0 as ut8_q4_0 (qs at +6, 22-byte blocks), then the fifth bits: x[k]
+ * holds elements 4k..4k+3, so byte b of lane l takes bit 4k+b of block l's
+ * qh: that qh byte is broadcast to the dword (pshufb), tested against one bit
+ * per byte, and 0x10 added under the mask. */
+INLINE uint32_t ld_u32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+INLINE void ut8_q5_0(const uint8_t *wb, __m256i x[8]) {
+    __m256i y[4];
+    UNROLL for (int j = 0; j < 4; j++)
+        y[j] = _mm256_inserti128_si256(_mm256_castsi128_si256(ld128(wb + j * 22 + 6)), ld128(wb + (j + 4) * 22 + 6), 1);
+    tr4(y);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    UNROLL for (int k = 0; k < 4; k++) {
+        x[k] = _mm256_and_si256(y[k], m4);
+        x[k + 4] = _mm256_and_si256(_mm256_srli_epi16(y[k], 4), m4);
+    }
+    __m128i h0 = _mm_cvtsi32_si128((int)ld_u32(wb + 2)), h1 = _mm_cvtsi32_si128((int)ld_u32(wb + 4 * 22 + 2));
+    h0 = _mm_insert_epi32(h0, (int)ld_u32(wb + 1 * 22 + 2), 1);
+    h1 = _mm_insert_epi32(h1, (int)ld_u32(wb + 5 * 22 + 2), 1);
+    h0 = _mm_insert_epi32(h0, (int)ld_u32(wb + 2 * 22 + 2), 2);
+    h1 = _mm_insert_epi32(h1, (int)ld_u32(wb + 6 * 22 + 2), 2);
+    h0 = _mm_insert_epi32(h0, (int)ld_u32(wb + 3 * 22 + 2), 3);
+    h1 = _mm_insert_epi32(h1, (int)ld_u32(wb + 7 * 22 + 2), 3);
+    __m256i H = _mm256_set_m128i(h1, h0); /* lane l: qh of block l */
+    const __m256i base = _mm256_setr_epi32(0, 0x04040404, 0x08080808, 0x0C0C0C0C, 0, 0x04040404, 0x08080808, 0x0C0C0C0C);
+    const __m256i k10 = _mm256_set1_epi8(0x10);
+    UNROLL for (int k = 0; k < 8; k++) {
+        __m256i hb = _mm256_shuffle_epi8(H, _mm256_add_epi8(base, _mm256_set1_epi8((char)(k / 2))));
+        __mmask32 m = _mm256_test_epi8_mask(hb, _mm256_set1_epi32((int)(0x08040201u << (4 * (k % 2)))));
+        x[k] = _mm256_mask_add_epi8(x[k], m, x[k], k10);
+    }
+}
+#define UT8_q5_0(wb, x) ut8_q5_0(wb, x)
+#else
 #define UT8_q5_0(wb, x) UT8_GENERIC(wb, x, 22, u_q5_0)
+#endif
 #define UT8_q8_0(wb, x) UT8_GENERIC(wb, x, 34, u_q8_0)
 #define UT8_GENERIC(wb, x, BSZ, UNPACK)                                      \
     do {                                                                     \
@@ -725,18 +786,11 @@ typedef struct {
 INLINE void gemm8_prep(gemm8_scratch *s, int c, const uint8_t *ab, int64_t cb, int bias) {
     for (int64_t b = 0; b < cb; b += 8) {
         __m256i v[8];
-        uint16_t hh[8] = {0};
-        UNROLL for (int j = 0; j < 8; j++) {
-            v[j] = _mm256_setzero_si256();
-            if (b + j < cb) {
-                v[j] = ld256(ab + (b + j) * 34 + 2);
-                hh[j] = ld_u16(ab + (b + j) * 34);
-            }
-        }
+        UNROLL for (int j = 0; j < 8; j++) v[j] = b + j < cb ? ld256(ab + (b + j) * 34 + 2) : _mm256_setzero_si256();
         int nk = cb - b <= 4 ? 4 : 8;
-        /* a full group's scales are inserted from memory: reloading hh as one
-         * vector right after 8 two-byte stores would miss store forwarding */
-        __m256 dv = b + 8 <= cb ? ld8_f16_strided(ab + b * 34, 34) : _mm256_cvtph_ps(ld128(hh));
+        /* the scales are inserted from memory: an array of 8 two-byte stores
+         * reloaded as one vector would miss store forwarding */
+        __m256 dv = b + 8 <= cb ? ld8_f16_strided(ab + b * 34, 34) : ld8_f16_strided_n(ab + b * 34, 34, (int)(cb - b));
         __m256i sum = _mm256_setzero_si256();
         if (nk == 4) {
             tr4(v);
@@ -818,15 +872,9 @@ GEMM8_COL(q8_0, SGN_q8_0)
         if (b < cb) { /* last partial group: missing blocks count as 0 */                     \
             int cnt = (int)(cb - b), nk = cnt <= 4 ? 4 : 8;                                    \
             __m256i x[8];                                                                      \
-            uint16_t hh[8] = {0}; /* once per row: a store-forwarding miss is fine */          \
-            UNROLL for (int j = 0; j < 8; j++) {                                               \
-                x[j] = _mm256_setzero_si256();                                                 \
-                if (j < cnt) {                                                                 \
-                    x[j] = UNPACK(wb + (b + j) * BSZ);                                         \
-                    hh[j] = ld_u16(wb + (b + j) * BSZ);                                        \
-                }                                                                              \
-            }                                                                                  \
-            __m256 dw = _mm256_cvtph_ps(ld128(hh));                                            \
+            UNROLL for (int j = 0; j < 8; j++)                                                 \
+                x[j] = j < cnt ? UNPACK(wb + (b + j) * BSZ) : _mm256_setzero_si256();          \
+            __m256 dw = ld8_f16_strided_n(wb + b * BSZ, BSZ, cnt);                             \
             if (nk == 4) {                                                                     \
                 tr4(x);                                                                        \
                 UNROLL for (int c = 0; c < C; c++)                                             \
@@ -914,20 +962,29 @@ INLINE void gemmk_prep_q4_K(gemmk_scratch *s, int c, const uint8_t *ab, int64_t 
     }
 }
 
-INLINE void tilek_q4_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch *s, float *out, int64_t os) {
+/* Q4_K (HBITS 0) and Q5_K (HBITS 1, fifth bits as in QK4_TILE). */
+INLINE void tilek_q45_K(int BSZ, int QS_OFF, int HBITS, int64_t cb, int C, const uint8_t *wb,
+                        const gemmk_scratch *s, float *out, int64_t os) {
     __m256 acc[GEMM8_C];
     UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (int64_t b = 0; b < cb; b++) {
-        const uint8_t *w = wb + b * 144;
+        const uint8_t *w = wb + b * BSZ;
         __m256 dv = _mm256_set1_ps(ld_f16(w)), dminv = _mm256_set1_ps(ld_f16(w + 2));
         __m256i sc32, mn32;
         k4_scales(w + 4, &sc32, &mn32);
         __m256i x[8];
+        __m256i hb = HBITS ? ld256(w + 16) : _mm256_setzero_si256();
         UNROLL for (int k = 0; k < 4; k++) {
-            __m256i q = ld256(w + 16 + 32 * k);
+            __m256i q = ld256(w + QS_OFF + 32 * k);
             x[2 * k] = _mm256_and_si256(q, m4);
             x[2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+            if (HBITS) { /* Q5_K: bit j of qh[l] is the fifth bit of sub-block j's element l */
+                __m256i h0 = 2 * k <= 4 ? _mm256_slli_epi16(hb, 4 - 2 * k) : _mm256_srli_epi16(hb, 2 * k - 4);
+                __m256i h1 = 2 * k + 1 <= 4 ? _mm256_slli_epi16(hb, 3 - 2 * k) : _mm256_srli_epi16(hb, 2 * k - 3);
+                x[2 * k] = _mm256_or_si256(x[2 * k], _mm256_and_si256(h0, _mm256_set1_epi8(0x10)));
+                x[2 * k + 1] = _mm256_or_si256(x[2 * k + 1], _mm256_and_si256(h1, _mm256_set1_epi8(0x10)));
+            }
         }
         tr8(x);
         UNROLL for (int c = 0; c < C; c++) {
@@ -945,6 +1002,13 @@ INLINE void tilek_q4_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch
     }
     gemm8_store(acc, C, out, os);
 }
+INLINE void tilek_q4_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch *s, float *out, int64_t os) {
+    tilek_q45_K(144, 16, 0, cb, C, wb, s, out, os);
+}
+INLINE void tilek_q5_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch *s, float *out, int64_t os) {
+    tilek_q45_K(176, 48, 1, cb, C, wb, s, out, os);
+}
+#define gemmk_prep_q5_K gemmk_prep_q4_K
 
 /* Q6_K: 8 chunks of 32 (lane j = chunk j after tr8), each with two signed
  * scales (its first and second 16 elements: dwords 0-3 and 4-7 of the
@@ -1045,6 +1109,7 @@ static void gemmk_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, in
 }
 GEMMK_DRIVER(q4_K, 144)
 GEMMK_DRIVER(q6_K, 210)
+GEMMK_DRIVER(q5_K, 176)
 
 /* ---- drivers: tile the rows (gemv) or rows x columns (gemm) ------------------------- */
 
@@ -1125,6 +1190,7 @@ void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
 #undef SET
     tab[HEARTH_TYPE_Q4_K].gemm = gemmk_q4_K;
     tab[HEARTH_TYPE_Q6_K].gemm = gemmk_q6_K;
+    tab[HEARTH_TYPE_Q5_K].gemm = gemmk_q5_K;
     for (int t = 0; t < HEARTH_TYPE_COUNT; t++) {
         if (!tab[t].gemv) continue;
         if (tab[t].act_type == HEARTH_TYPE_Q8_0) tab[t].quantize_act = quant_q8_0;
