@@ -137,10 +137,38 @@ void hearth_sampler_reset(hearth_sampler *s) {
 }
 
 /* Descending by logit, ascending id on ties. */
-static int cand_cmp(const void *a, const void *b) {
+static inline int cand_cmp(const void *a, const void *b) {
     const cand *x = a, *y = b;
     if (x->logit != y->logit) return x->logit > y->logit ? -1 : 1;
     return (x->id > y->id) - (x->id < y->id);
+}
+
+/* Restores the heap below node i of h[0..k): every node sorts after (is
+ * worse than) its children, so h[0] is the worst candidate kept. */
+static void sift_down(cand *h, int32_t k, int32_t i) {
+    for (;;) {
+        int32_t l = 2 * i + 1, r = l + 1, w = i;
+        if (l < k && cand_cmp(&h[l], &h[w]) > 0) w = l;
+        if (r < k && cand_cmp(&h[r], &h[w]) > 0) w = r;
+        if (w == i) return;
+        cand t = h[i];
+        h[i] = h[w];
+        h[w] = t;
+        i = w;
+    }
+}
+
+/* Moves the k first candidates in cand_cmp order to c[0..k) (unordered) in
+ * one pass: a size-k heap of the best so far, where almost every candidate
+ * costs one comparison with the worst kept. Same set as a full sort would
+ * keep, ties included (cand_cmp is a total order). */
+static void select_top_k(cand *c, int32_t n, int32_t k) {
+    for (int32_t i = k / 2 - 1; i >= 0; i--) sift_down(c, k, i);
+    for (int32_t i = k; i < n; i++) {
+        if (cand_cmp(&c[i], &c[0]) >= 0) continue;
+        c[0] = c[i];
+        sift_down(c, k, 0);
+    }
 }
 
 static void apply_penalties(hearth_sampler *s) {
@@ -181,28 +209,7 @@ int32_t hearth_sampler_sample(hearth_sampler *s, const float *logits) {
     /* top-k: keep the k largest, sorted. Selection first so that sorting
      * costs O(k log k), not O(n log n). */
     int32_t k = p->top_k > 0 && p->top_k < n ? p->top_k : n;
-    if (k < n) {
-        /* partial selection: a min-heap would do too; quickselect keeps it short */
-        int32_t lo = 0, hi = n - 1;
-        while (lo < hi) {
-            cand piv = s->c[(lo + hi) / 2];
-            int32_t i = lo, j = hi;
-            while (i <= j) {
-                while (cand_cmp(&s->c[i], &piv) < 0) i++;
-                while (cand_cmp(&s->c[j], &piv) > 0) j--;
-                if (i <= j) {
-                    cand t = s->c[i];
-                    s->c[i] = s->c[j];
-                    s->c[j] = t;
-                    i++;
-                    j--;
-                }
-            }
-            if (k - 1 <= j) hi = j;
-            else if (k - 1 >= i) lo = i;
-            else break;
-        }
-    }
+    if (k < n) select_top_k(s->c, n, k);
     qsort(s->c, (size_t)k, sizeof *s->c, cand_cmp);
     /* probabilities at temperature 1 for top-p and min-p */
     float mx = s->c[0].logit;

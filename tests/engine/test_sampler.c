@@ -38,7 +38,40 @@ static hearth_sampler_params open_params(void) {
     return p;
 }
 
+/* top-k over a large vocabulary with many tied logits keeps exactly the k
+ * first tokens in (logit descending, id ascending) order. */
+static void check_top_k_large(void) {
+    enum { N = 5000, K = 37, MANY = 20000 };
+    static float l[N];
+    static int seen[N];
+    uint64_t x = 12345;
+    for (int i = 0; i < N; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        l[i] = (float)((x >> 33) % 97) / 8.0f; /* 97 values: plenty of ties */
+    }
+    /* The expected set: rank every token by the total order. */
+    int want[N] = {0};
+    for (int i = 0; i < N; i++) {
+        int better = 0;
+        for (int j = 0; j < N; j++)
+            better += l[j] > l[i] || (l[j] == l[i] && j < i);
+        want[i] = better < K;
+    }
+    hearth_sampler_params p = open_params();
+    p.top_k = K;
+    p.temp = 100.0f; /* nearly uniform over the kept tokens */
+    hearth_sampler *s = NULL;
+    hearth_error e = {0};
+    REQUIRE(hearth_sampler_new(&p, N, &s, &e) == HEARTH_OK);
+    for (int i = 0; i < MANY; i++) seen[hearth_sampler_sample(s, l)] = 1;
+    int wrong = 0;
+    for (int i = 0; i < N; i++) wrong += seen[i] != want[i];
+    CHECKF(wrong == 0, "%d tokens differ from the exact top-%d set", wrong, K);
+    hearth_sampler_free(s);
+}
+
 int main(void) {
+    check_top_k_large();
     /* probabilities proportional to exp(l): token 3 > 5 > 1 > 0 > rest */
     float l[NV];
     for (int i = 0; i < NV; i++) l[i] = -4.0f;
