@@ -380,10 +380,10 @@ hearth_status agent_generate(hearth_agent *a, const int32_t *prompt, size_t n,
     return HEARTH_OK;
 }
 
-hearth_status hearth_agent_embed(hearth_agent *a, const char *text, size_t len, float **vec,
+hearth_status hearth_embed(hearth_agent *a, const char *text, size_t len, float **vec,
                                  int *dim, hearth_error *err) {
     if (!a || !text || !vec || !dim)
-        return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_agent_embed: NULL argument");
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_embed: NULL argument");
     *vec = NULL;
     *dim = 0;
     int32_t *ids = NULL;
@@ -738,8 +738,8 @@ hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *
         /* Embeddings let later turns find this exchange (context.c). */
         if (r->session) {
             hearth_error ee;
-            if (hearth_agent_embed(a, user, strlen(user), &uvec, &dim, &ee) == HEARTH_OK &&
-                hearth_agent_embed(a, resp->content, strlen(resp->content), &avec, &dim,
+            if (hearth_embed(a, user, strlen(user), &uvec, &dim, &ee) == HEARTH_OK &&
+                hearth_embed(a, resp->content, strlen(resp->content), &avec, &dim,
                                    &ee) == HEARTH_OK) {
             } else {
                 agent_warn(a, "embedding failed: %s", ee.msg);

@@ -215,7 +215,7 @@ static hearth_status recall_candidates(hearth_agent *a, int64_t sid, const heart
     float *q = NULL;
     int dim = 0;
     hearth_error e;
-    hearth_status st = hearth_agent_embed(a, user, strlen(user), &q, &dim, &e);
+    hearth_status st = hearth_embed(a, user, strlen(user), &q, &dim, &e);
     if (st) {
         agent_warn(a, "recall: embedding failed: %s", e.msg);
         return HEARTH_OK; /* recall is an improvement, not a requirement */

@@ -26,7 +26,7 @@ hearth_status hearth_agent_index_task(hearth_agent *a, int64_t task_id, hearth_e
     }
     float *v = NULL;
     int dim = 0;
-    st = hearth_agent_embed(a, b.v, b.n, &v, &dim, err);
+    st = hearth_embed(a, b.v, b.n, &v, &dim, err);
     agent_buf_free(&b);
     if (st) return st;
     st = hearth_store_embedding_put(a->store, "task", task_id, 0, a->model_hash, v, dim, NULL,
@@ -44,7 +44,7 @@ hearth_status hearth_agent_search(hearth_agent *a, const char *text, const char 
     if (k == 0) return HEARTH_OK;
     float *q = NULL;
     int dim = 0;
-    hearth_status st = hearth_agent_embed(a, text, strlen(text), &q, &dim, err);
+    hearth_status st = hearth_embed(a, text, strlen(text), &q, &dim, err);
     if (st) return st;
     st = hearth_store_embedding_search(a->store, a->model_hash, owner_kind, group_id, q, dim, k,
                                        out, n_out, err);

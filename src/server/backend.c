@@ -272,7 +272,7 @@ hearth_status srv_backend_embed(srv_backend *b, const char *text, float **out, i
     if (st) return st;
     hearth_free(ids);
     int ai = acquire(b);
-    st = hearth_agent_embed(b->agents[ai], text, strlen(text), out, dim, err);
+    st = hearth_embed(b->agents[ai], text, strlen(text), out, dim, err);
     release(b, ai);
     if (!st) *n_tokens = (int64_t)n;
     return st;

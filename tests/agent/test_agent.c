@@ -293,9 +293,9 @@ int main(void) {
     /* 8. Embeddings: unit length, deterministic, text-dependent. */
     float *e1 = NULL, *e2 = NULL, *e3 = NULL;
     int d1 = 0, d2 = 0, d3 = 0;
-    REQUIRE(hearth_agent_embed(a, "hello world", 11, &e1, &d1, &err) == HEARTH_OK);
-    REQUIRE(hearth_agent_embed(a, "hello world", 11, &e2, &d2, &err) == HEARTH_OK);
-    REQUIRE(hearth_agent_embed(a, "a different text", 16, &e3, &d3, &err) == HEARTH_OK);
+    REQUIRE(hearth_embed(a, "hello world", 11, &e1, &d1, &err) == HEARTH_OK);
+    REQUIRE(hearth_embed(a, "hello world", 11, &e2, &d2, &err) == HEARTH_OK);
+    REQUIRE(hearth_embed(a, "a different text", 16, &e3, &d3, &err) == HEARTH_OK);
     CHECK_EQ_INT(d1, 64);
     CHECK(d1 == d2 && d2 == d3);
     double norm = 0, same = 0, diff = 0;
@@ -314,7 +314,7 @@ int main(void) {
     char long_text[3001];
     for (int i = 0; i < 3000; i++) long_text[i] = "lorem ipsum "[i % 12];
     long_text[3000] = '\0';
-    REQUIRE(hearth_agent_embed(a, long_text, 3000, &e1, &d1, &err) == HEARTH_OK);
+    REQUIRE(hearth_embed(a, long_text, 3000, &e1, &d1, &err) == HEARTH_OK);
     CHECK_EQ_INT(d1, 64);
     hearth_free(e1);
 
