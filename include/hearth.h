@@ -1351,7 +1351,7 @@ HEARTH_API void hearth_agent_cancel(hearth_agent *a);
  * final hidden state, L2-normalized. OUT: *vec (owned: hearth_free), *dim.
  * One thread per agent. */
 HEARTH_API hearth_status hearth_embed(hearth_agent *a, const char *text, size_t len,
-                                            float **vec, int *dim, hearth_error *err);
+                                      float **vec, int *dim, hearth_error *err);
 
 /* Stores the embedding of task task_id (its title, a blank line, its notes)
  * under owner kind "task", so that hearth_agent_search finds it; call it

@@ -381,7 +381,7 @@ hearth_status agent_generate(hearth_agent *a, const int32_t *prompt, size_t n,
 }
 
 hearth_status hearth_embed(hearth_agent *a, const char *text, size_t len, float **vec,
-                                 int *dim, hearth_error *err) {
+                           int *dim, hearth_error *err) {
     if (!a || !text || !vec || !dim)
         return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_embed: NULL argument");
     *vec = NULL;
