@@ -11,6 +11,7 @@
  * string therefore never reaches the callback, even split across tokens.
  */
 #include "engine/ctx_int.h"
+#include "engine/stop_text.h"
 
 #include "util/alloc.h"
 #include "util/error.h"
@@ -32,54 +33,6 @@ const char *hearth_finish_reason_str(hearth_finish_reason r) {
     case HEARTH_FINISH_CANCELLED: return "cancelled";
     default: return "none";
     }
-}
-
-typedef struct {
-    char *buf;
-    size_t len, cap;
-} sbuf;
-
-static bool sbuf_add(sbuf *s, const char *p, size_t n) {
-    if (s->len + n + 1 > s->cap) {
-        size_t cap = s->cap ? s->cap : 256;
-        while (cap < s->len + n + 1) cap *= 2;
-        char *b = hearth_realloc(s->buf, cap);
-        if (!b) return false;
-        s->buf = b;
-        s->cap = cap;
-    }
-    memcpy(s->buf + s->len, p, n);
-    s->len += n;
-    s->buf[s->len] = 0;
-    return true;
-}
-
-/* Position of the first complete stop string in s, or -1. */
-static long find_stop(const sbuf *s, const hearth_gen_params *p) {
-    long best = -1;
-    for (int32_t i = 0; i < p->n_stop; i++) {
-        size_t sl = strlen(p->stop[i]);
-        if (!sl || sl > s->len) continue;
-        const char *hit = memmem(s->buf, s->len, p->stop[i], sl);
-        if (hit && (best < 0 || hit - s->buf < best)) best = hit - s->buf;
-    }
-    return best;
-}
-
-/* Length of the longest tail of s that is a proper prefix of a stop string
- * (text that must wait for the next token). */
-static size_t held_tail(const sbuf *s, const hearth_gen_params *p) {
-    size_t hold = 0;
-    for (int32_t i = 0; i < p->n_stop; i++) {
-        size_t sl = strlen(p->stop[i]);
-        if (!sl) continue;
-        for (size_t k = sl - 1 < s->len ? sl - 1 : s->len; k > hold; k--)
-            if (!memcmp(s->buf + s->len - k, p->stop[i], k)) {
-                hold = k;
-                break;
-            }
-    }
-    return hold;
 }
 
 hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_prompt,
@@ -107,7 +60,8 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
 
     hearth_sampler *smp = NULL;
     hearth_detok *dt = NULL;
-    sbuf pend = {0};
+    stop_text pend;
+    strbuf_init(&pend);
     hearth_status st = hearth_sampler_new(&p->sampling, c->m->hp.n_vocab, &smp, err);
     if (st) return st;
     if (tok && (st = hearth_detok_new(tok, false, false, &dt, err))) goto out;
@@ -133,19 +87,14 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
             const char *txt;
             size_t tl;
             if ((st = hearth_detok_push(dt, t, &txt, &tl, err))) goto out;
-            if (!sbuf_add(&pend, txt, tl)) {
+            if (!stop_text_add(&pend, txt, tl)) {
                 st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "generate: out of memory");
                 goto out;
             }
-            long at = find_stop(&pend, p);
-            size_t release = at >= 0 ? (size_t)at : pend.len - held_tail(&pend, p);
-            stop = at >= 0;
-            int cancel = cb ? cb(user, t, pend.buf, release) : 0;
+            size_t release = stop_text_ready(&pend, p, &stop);
+            int cancel = cb ? cb(user, t, pend.p, release) : 0;
             if (stop) pend.len = 0;
-            else {
-                memmove(pend.buf, pend.buf + release, pend.len - release);
-                pend.len -= release;
-            }
+            else stop_text_consume(&pend, release);
             if (cancel) {
                 r.finish = HEARTH_FINISH_CANCELLED;
                 break;
@@ -174,15 +123,15 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
         const char *txt;
         size_t tl;
         if ((st = hearth_detok_flush(dt, &txt, &tl, err))) goto out;
-        if (!sbuf_add(&pend, txt, tl)) {
+        if (!stop_text_add(&pend, txt, tl)) {
             st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "generate: out of memory");
             goto out;
         }
-        if (pend.len && cb) cb(user, -1, pend.buf, pend.len);
+        if (pend.len && cb) cb(user, -1, pend.p, pend.len);
     }
     if (res) *res = r;
 out:
-    hearth_free(pend.buf);
+    strbuf_discard(&pend);
     hearth_detok_free(dt);
     hearth_sampler_free(smp);
     return st;

@@ -13,6 +13,7 @@
  */
 #include "hearth.h"
 
+#include "engine/stop_text.h"
 #include "util/alloc.h"
 #include "util/error.h"
 
@@ -43,8 +44,7 @@ typedef struct sched_job {
     int32_t batch_idx;       /* its logits row in the current batch, or -1 */
     hearth_sampler *sampler;
     hearth_detok *detok;
-    char *held;              /* text held back: it may begin a stop string */
-    size_t held_len, held_cap;
+    stop_text held;          /* text held back: it may begin a stop string */
     double t_start, t_first;
     struct sched_job *next_waiting;
     pthread_cond_t done_cv;
@@ -77,88 +77,25 @@ static double now_ms(void) {
 
 /* ---- text and stop strings --------------------------------------------- */
 
-static bool held_append(sched_job *j, const char *s, size_t n) {
-    if (j->held_len + n + 1 > j->held_cap) {
-        size_t cap = (j->held_len + n + 1) * 2;
-        char *p = hearth_realloc(j->held, cap);
-        if (!p) return false;
-        j->held = p;
-        j->held_cap = cap;
-    }
-    memcpy(j->held + j->held_len, s, n);
-    j->held_len += n;
-    return true;
-}
-
 /* Hands text to the callback; returns true if it asked to cancel. */
 static bool emit(sched_job *j, int32_t token, const char *s, size_t n) {
     return j->cb && j->cb(j->user, token, s, n) != 0;
-}
-
-/* Feeds the new text of one token through the stop-string check and emits
- * what is safe to show. Returns true if a stop string was found (the text
- * before it has been emitted) or the callback cancelled. */
-static bool push_text(sched_job *j, int32_t token, const char *s, size_t n, bool *cancelled) {
-    *cancelled = false;
-    if (j->p->n_stop == 0) {
-        if (emit(j, token, s, n)) *cancelled = true;
-        return *cancelled;
-    }
-    if (!held_append(j, s, n)) {
-        j->status = HEARTH_FAIL(&j->err, HEARTH_E_NOMEM, "out of memory");
-        return true;
-    }
-    /* A stop string anywhere in the held text ends the answer before it. */
-    size_t cut = SIZE_MAX;
-    for (int32_t k = 0; k < j->p->n_stop; k++) {
-        const char *st = j->p->stop[k];
-        size_t sl = strlen(st);
-        if (!sl || sl > j->held_len) continue;
-        for (size_t at = 0; at + sl <= j->held_len && at < cut; at++)
-            if (!memcmp(j->held + at, st, sl)) {
-                cut = at;
-                break;
-            }
-    }
-    if (cut != SIZE_MAX) {
-        if (emit(j, token, j->held, cut)) *cancelled = true;
-        j->held_len = 0;
-        return true;
-    }
-    /* Keep back the longest tail that could still grow into a stop string. */
-    size_t keep = 0;
-    for (int32_t k = 0; k < j->p->n_stop; k++) {
-        const char *st = j->p->stop[k];
-        size_t sl = strlen(st);
-        if (!sl) continue;
-        for (size_t t = sl - 1; t > keep; t--)
-            if (t <= j->held_len && !memcmp(j->held + j->held_len - t, st, t)) {
-                keep = t;
-                break;
-            }
-    }
-    size_t out = j->held_len - keep;
-    if (emit(j, token, j->held, out)) *cancelled = true;
-    memmove(j->held, j->held + out, keep);
-    j->held_len = keep;
-    return *cancelled;
 }
 
 /* ---- job lifecycle (scheduler thread) ---------------------------------- */
 
 static void finish_job(hearth_sched *s, int32_t slot, hearth_finish_reason why) {
     sched_job *j = s->slots[slot];
-    if (j->status == HEARTH_OK && why != HEARTH_FINISH_CANCELLED && j->cb) {
-        /* Flush: bytes of an unfinished character, then held-back text. */
+    if (j->status == HEARTH_OK && why != HEARTH_FINISH_CANCELLED && j->cb && j->detok) {
+        /* Flush, as hearth_generate does: bytes of an unfinished character
+         * and held-back text, unless a stop string ended the answer. */
         const char *t;
         size_t n = 0;
-        bool cancelled = false;
-        if (j->detok && hearth_detok_flush(j->detok, &t, &n, NULL) == HEARTH_OK && n &&
-            why != HEARTH_FINISH_STOP)
-            push_text(j, -1, t, n, &cancelled);
-        if (why != HEARTH_FINISH_STOP && j->held_len) emit(j, -1, j->held, j->held_len);
-        j->held_len = 0;
-        emit(j, -1, "", 0);
+        if (why != HEARTH_FINISH_STOP) {
+            if (j->detok && hearth_detok_flush(j->detok, &t, &n, NULL) == HEARTH_OK)
+                stop_text_add(&j->held, t, n);
+            if (j->held.len && !j->held.failed) emit(j, -1, j->held.p, j->held.len);
+        }
     }
     double t = now_ms();
     j->res.finish = why;
@@ -211,10 +148,18 @@ static void step_job(hearth_sched *s, int32_t slot) {
         fail_job(s, slot, st, &e);
         return;
     }
-    bool cancelled;
-    if (push_text(j, tok, text, n, &cancelled)) {
-        if (j->status) finish_job(s, slot, HEARTH_FINISH_NONE);
-        else finish_job(s, slot, cancelled ? HEARTH_FINISH_CANCELLED : HEARTH_FINISH_STOP);
+    if (!stop_text_add(&j->held, text, n)) {
+        HEARTH_FAIL(&e, HEARTH_E_NOMEM, "out of memory");
+        fail_job(s, slot, HEARTH_E_NOMEM, &e);
+        return;
+    }
+    bool stopped;
+    size_t ready = stop_text_ready(&j->held, j->p, &stopped);
+    bool cancelled = emit(j, tok, j->held.p ? j->held.p : "", ready);
+    if (stopped) j->held.len = 0;
+    else stop_text_consume(&j->held, ready);
+    if (cancelled || stopped) {
+        finish_job(s, slot, cancelled ? HEARTH_FINISH_CANCELLED : HEARTH_FINISH_STOP);
         return;
     }
     if (j->p->max_tokens > 0 && j->res.n_gen >= j->p->max_tokens) {
@@ -432,7 +377,7 @@ hearth_status hearth_sched_generate(hearth_sched *s, const int32_t *prompt, int3
     pthread_cond_destroy(&j.done_cv);
     hearth_sampler_free(j.sampler);
     hearth_detok_free(j.detok);
-    hearth_free(j.held);
+    strbuf_discard(&j.held);
     if (res) *res = j.res;
     if (j.status && err) *err = j.err;
     return j.status;

@@ -68,6 +68,46 @@ static void *client_main(void *arg) {
     return NULL;
 }
 
+typedef struct {
+    char text[4096];
+    size_t len;
+} text_sink;
+
+static int collect_text(void *user, int32_t token, const char *text, size_t len) {
+    (void)token;
+    text_sink *t = user;
+    if (t->len + len < sizeof t->text) {
+        memcpy(t->text + t->len, text, len);
+        t->len += len;
+    }
+    return 0;
+}
+
+/* A stop string taken from the middle of a greedy answer ends the answer
+ * right before it, and is not shown. */
+static void check_stop_string(hearth_sched *s) {
+    int32_t prompt[32];
+    int n = make_prompt(2, prompt);
+    hearth_gen_params p = greedy(N_GEN);
+    hearth_error e;
+    hearth_gen_result r;
+    text_sink all = {0};
+    REQUIRE(hearth_sched_generate(s, prompt, n, &p, collect_text, &all, &r, &e) == HEARTH_OK);
+    REQUIRE(all.len >= 8);
+    char stop[4] = {0};
+    memcpy(stop, all.text + all.len / 2, 3);
+    if (memchr(stop, 0, 3)) return; /* a NUL inside would end the C string early */
+    size_t first = (size_t)((char *)memmem(all.text, all.len, stop, 3) - all.text);
+    const char *stops[] = {stop};
+    p.stop = stops;
+    p.n_stop = 1;
+    text_sink cut = {0};
+    REQUIRE(hearth_sched_generate(s, prompt, n, &p, collect_text, &cut, &r, &e) == HEARTH_OK);
+    CHECK_EQ_INT(r.finish, HEARTH_FINISH_STOP);
+    CHECKF(cut.len == first && !memcmp(cut.text, all.text, first),
+           "stopped text has %zu bytes, want the %zu before the stop string", cut.len, first);
+}
+
 static int cancel_after_3(void *user, int32_t token, const char *text, size_t len) {
     (void)text;
     (void)len;
@@ -142,6 +182,8 @@ int main(void) {
             CHECK_EQ_INT(cl[k].res.n_gen, n_want[k]);
             CHECK_EQ_INT(cl[k].res.finish, n_want[k] == N_GEN ? HEARTH_FINISH_LENGTH : HEARTH_FINISH_EOG);
         }
+
+        check_stop_string(s);
 
         /* Cancellation from the callback. */
         int32_t prompt[32];
