@@ -1402,6 +1402,9 @@ typedef struct {
     int32_t n_slots;          /* generations batched together, default 4 */
     int32_t n_ctx;            /* context per generation; 0: the default */
     int n_threads;            /* 0: default */
+    /* Resolved settings for the agents' defaults (temp, system_prompt, ...);
+     * borrowed until hearth_server_stop. NULL: read them when loading. */
+    const hearth_settings *settings;
 } hearth_server_params;
 
 /* Defaults as documented on each field (model_path NULL). Any thread. */

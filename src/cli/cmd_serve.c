@@ -117,6 +117,7 @@ static int run(int argc, char **argv) {
 #endif
     p.api_key = hearth_settings_get(set, "api_key", NULL);
     p.data_dir = hearth_settings_get(set, "home", NULL);
+    p.settings = set;
     char logpath[4096];
     const char *seclog = hearth_settings_get(set, "security_log", NULL);
     if (seclog && !strcmp(seclog, "1")) {

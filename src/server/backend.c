@@ -20,7 +20,7 @@ struct srv_backend {
     hearth_model *model;
     hearth_sched *sched;
     char *model_id;
-    hearth_settings *settings;
+    hearth_settings *own_settings; /* loaded here when the caller gave none */
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -45,7 +45,7 @@ void srv_backend_free(srv_backend *b) {
     hearth_free(b->busy);
     hearth_sched_free(b->sched);
     hearth_model_free(b->model);
-    hearth_settings_free(b->settings);
+    hearth_settings_free(b->own_settings);
     hearth_free(b->model_id);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->cv);
@@ -58,9 +58,11 @@ hearth_status srv_backend_open(const srv_backend_params *p, srv_backend **out, h
     if (!b) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
-    hearth_status st = hearth_settings_load(&b->settings, err);
+    const hearth_settings *set = p->settings;
+    hearth_status st = set ? HEARTH_OK : hearth_settings_load(&b->own_settings, err);
+    if (!set) set = b->own_settings;
     hearth_agent_params ap = hearth_agent_default_params();
-    if (!st) st = hearth_agent_params_from_settings(b->settings, &ap, err);
+    if (!st) st = hearth_agent_params_from_settings(set, &ap, err);
     hearth_model_params mp = hearth_model_default_params();
     mp.n_threads = p->n_threads;
     if (!st) st = hearth_model_open(p->model_path, &mp, &b->model, err);

@@ -14,6 +14,7 @@
 typedef struct srv_backend srv_backend;
 
 typedef struct {
+    const hearth_settings *settings; /* agent defaults; NULL: load them */
     const char *model_path;
     const char *data_dir;  /* store location; NULL: the default */
     int n_threads;         /* 0: default */

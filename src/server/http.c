@@ -78,19 +78,12 @@ static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, char 
 }
 
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *o) {
+    /* json_dumps allocates with malloc, which is what hearth_free and MHD
+     * release with. */
     char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
     if (!s) return MHD_NO;
-    /* MHD frees with free(); jansson allocated with malloc. */
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(s);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, "Content-Type", "application/json");
-    enum MHD_Result ok = MHD_queue_response(c, status, r);
-    MHD_destroy_response(r);
-    return ok;
+    return send_buf(c, status, s, strlen(s), "application/json");
 }
 
 static const char *client_addr(struct MHD_Connection *c, char *buf, size_t cap) {
@@ -586,6 +579,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 static void *loader_main(void *arg) {
     hearth_server *s = arg;
     srv_backend_params bp = {
+        .settings = s->p.settings,
         .model_path = s->model_path,
         .data_dir = s->data_dir,
         .n_threads = s->p.n_threads,
