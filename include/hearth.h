@@ -702,7 +702,8 @@ typedef struct {
 typedef struct {
     hearth_finish_reason finish;
     int32_t n_prompt;  /* tokens evaluated from the prompt */
-    int32_t n_gen;     /* tokens generated (including one that hit a stop) */
+    int32_t n_gen;     /* tokens sampled, including an EOG token or one that
+                          completed a stop string */
     double prompt_ms;  /* prefill time */
     double gen_ms;     /* time of the generation steps */
 } hearth_gen_result;

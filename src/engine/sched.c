@@ -135,11 +135,11 @@ static void step_job(hearth_sched *s, int32_t slot) {
     hearth_sampler_accept(j->sampler, tok);
     if (j->t_first == 0) j->t_first = now_ms();
     j->state = JOB_GEN;
+    j->res.n_gen++; /* counted as hearth_generate counts: the EOG token too */
     if (hearth_model_token_is_eog(s->model, tok)) {
         finish_job(s, slot, HEARTH_FINISH_EOG);
         return;
     }
-    j->res.n_gen++;
     const char *text = "";
     size_t n = 0;
     hearth_error e;
