@@ -691,12 +691,41 @@ HEARTH_API const char *hearth_finish_reason_str(hearth_finish_reason r);
  * cancel (finish = HEARTH_FINISH_CANCELLED). */
 typedef int (*hearth_gen_cb)(void *user, int32_t token, const char *text, size_t len);
 
+/* The model's own view of one sampled token: log-probabilities from the
+ * softmax of the raw logits (before temperature, penalties and truncation),
+ * with its most likely alternatives, best first. */
+#define HEARTH_MAX_TOP_LOGPROBS 20
+typedef struct {
+    int32_t token;       /* the sampled token */
+    float logprob;       /* log p(token), <= 0 */
+    int32_t n_top;       /* entries in top_ids/top_logprobs (>= 2 when the
+                            vocabulary has 2 tokens) */
+    int32_t top_ids[HEARTH_MAX_TOP_LOGPROBS];
+    float top_logprobs[HEARTH_MAX_TOP_LOGPROBS];
+} hearth_token_logprob;
+
+/* Called right after a token is sampled, before its text is streamed
+ * (also for the EOG token that ends generation). lp is borrowed for the
+ * call. */
+typedef void (*hearth_logprob_cb)(void *user, const hearth_token_logprob *lp);
+
+/* Fills *out for token under logits (n_vocab floats), with the n_top most
+ * likely tokens (clamped to [2, HEARTH_MAX_TOP_LOGPROBS] and to n_vocab).
+ * Non-finite logits count as impossible tokens. Any thread. */
+HEARTH_API void hearth_logprob_compute(const float *logits, int32_t n_vocab, int32_t token,
+                                       int32_t n_top, hearth_token_logprob *out);
+
 typedef struct {
     int32_t max_tokens;          /* <= 0: until EOG or the context is full */
     const char *const *stop;     /* n_stop stop strings (not emitted) */
     int32_t n_stop;
     int32_t seq;                 /* sequence to generate in (default 0) */
     hearth_sampler_params sampling;
+    /* Optional (NULL: no log-probabilities are computed; they cost one pass
+     * over the logits per token): called on the generating thread. */
+    hearth_logprob_cb on_logprob;
+    void *logprob_user;
+    int32_t n_top_logprobs;      /* alternatives wanted (2..20; default 2) */
 } hearth_gen_params;
 
 typedef struct {

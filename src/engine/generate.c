@@ -20,7 +20,8 @@
 
 hearth_gen_params hearth_gen_default_params(void) {
     hearth_gen_params p = {.max_tokens = 0, .stop = NULL, .n_stop = 0, .seq = 0,
-                           .sampling = hearth_sampler_default_params()};
+                           .sampling = hearth_sampler_default_params(),
+                           .on_logprob = NULL, .logprob_user = NULL, .n_top_logprobs = 2};
     return p;
 }
 
@@ -78,6 +79,11 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
         int32_t t = hearth_sampler_sample(smp, logits);
         hearth_sampler_accept(smp, t);
         r.n_gen++;
+        if (p->on_logprob) {
+            hearth_token_logprob lp;
+            hearth_logprob_compute(logits, c->m->hp.n_vocab, t, p->n_top_logprobs, &lp);
+            p->on_logprob(p->logprob_user, &lp);
+        }
         if (hearth_model_token_is_eog(c->m, t)) {
             r.finish = HEARTH_FINISH_EOG;
             break;

@@ -133,6 +133,11 @@ static void step_job(hearth_sched *s, int32_t slot) {
     }
     int32_t tok = hearth_sampler_sample(j->sampler, logits);
     hearth_sampler_accept(j->sampler, tok);
+    if (j->p->on_logprob) {
+        hearth_token_logprob lp;
+        hearth_logprob_compute(logits, s->n_vocab, tok, j->p->n_top_logprobs, &lp);
+        j->p->on_logprob(j->p->logprob_user, &lp);
+    }
     if (j->t_first == 0) j->t_first = now_ms();
     j->state = JOB_GEN;
     j->res.n_gen++; /* counted as hearth_generate counts: the EOG token too */
