@@ -1257,10 +1257,12 @@ typedef struct hearth_agent hearth_agent;
 typedef enum {
     HEARTH_SOURCE_LOCAL = 0, /* the local model ran */
     HEARTH_SOURCE_CACHE,     /* the response cache; the model did not run */
-    HEARTH_SOURCE_CLOUD,     /* a cloud model (not yet) */
+    HEARTH_SOURCE_CLOUD,     /* a cloud model */
+    HEARTH_SOURCE_LOCAL_DEGRADED, /* the local model's answer, kept because the
+                                     cloud was wanted but failed */
 } hearth_source;
 
-/* "local", "cache", "cloud". Static. Any thread. */
+/* "local", "cache", "cloud", "local-degraded". Static. Any thread. */
 HEARTH_API const char *hearth_source_name(hearth_source s);
 /* OpenAI's finish_reason for r: "stop" (eog, stop string), "length" (max
  * tokens, context full), "cancelled". Static. Any thread. */
@@ -1357,6 +1359,12 @@ typedef struct {
     double total_ms;
     hearth_finish_reason finish; /* as hearth_generate's; a cache hit: EOG */
     hearth_source source;
+    /* How sure the local model was of the answer, in [0, 1] (the geometric
+     * mean of its mean token probability, its weakest 8-token stretch and its
+     * top-1/top-2 margin; a refusal or "I don't know" is capped at 0.05; see
+     * src/router/confidence.h). A cache hit reports the stored answer's
+     * score; -1 when unknown (an entry from an older hearth). */
+    double confidence;
     int64_t user_message_id;   /* store ids of the stored pair (0: not stored) */
     int64_t assistant_message_id;
 } hearth_agent_response;

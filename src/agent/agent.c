@@ -23,12 +23,13 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #define DEFAULT_CONTEXT 4096
-#define CACHE_MAGIC "hearth-cache 1"
+#define CACHE_MAGIC "hearth-cache 2"
 
 /* ---- small buffers -------------------------------------------------------- */
 
@@ -335,10 +336,24 @@ static hearth_status agent_generate_sched(hearth_agent *a, const int32_t *prompt
     return HEARTH_OK;
 }
 
+/* Feeds each sampled token's log-probability to the answer's confidence. */
+static void on_logprob(void *user, const hearth_token_logprob *lp) {
+    float margin = lp->n_top >= 2 ? expf(lp->top_logprobs[0]) - expf(lp->top_logprobs[1])
+                   : lp->n_top == 1 ? 1.0f : 0.0f;
+    /* The margin is the model's own certainty at this step, whatever the
+     * sampler drew: a drawn runner-up still had the same margin. */
+    conf_add(user, lp->logprob, margin);
+}
+
 hearth_status agent_generate(hearth_agent *a, const int32_t *prompt, size_t n,
-                             const hearth_gen_params *gp, hearth_stream_fn fn, void *ud,
+                             const hearth_gen_params *gp_in, hearth_stream_fn fn, void *ud,
                              agent_gen *g, hearth_error *err) {
     *g = (agent_gen){0};
+    conf_init(&g->conf);
+    hearth_gen_params lp_params = *gp_in;
+    lp_params.on_logprob = on_logprob;
+    lp_params.logprob_user = &g->conf;
+    const hearth_gen_params *gp = &lp_params;
     if (n == 0) return HEARTH_FAIL(err, HEARTH_E_ARG, "generate: empty prompt");
     if (n >= (size_t)a->n_ctx)
         return HEARTH_FAIL(err, HEARTH_E_LIMIT,
@@ -458,6 +473,7 @@ typedef struct {
     int completion_tokens;
     size_t content_len;
     int dim;
+    double confidence;                  /* -1: unknown (a version 1 entry) */
     const char *content;
     const float *user_vec, *answer_vec; /* unaligned: read with memcpy */
 } cache_entry;
@@ -472,11 +488,15 @@ static bool cache_parse(const char *v, size_t len, cache_entry *e) {
     head[hl] = '\0';
     char magic1[16], magic2[4];
     unsigned long long cl;
-    if (sscanf(head, "%15s %3s %d %d %llu %d", magic1, magic2, &e->finish,
-               &e->completion_tokens, &cl, &e->dim) != 6)
+    e->confidence = -1.0;
+    int got = sscanf(head, "%15s %3s %d %d %llu %d %lf", magic1, magic2, &e->finish,
+                     &e->completion_tokens, &cl, &e->dim, &e->confidence);
+    if (got < 6 || strcmp(magic1, "hearth-cache")) return false;
+    /* Version 2 added the confidence; version 1 entries stay readable. */
+    if (!(strcmp(magic2, "1") == 0 && got == 6) && !(strcmp(magic2, "2") == 0 && got == 7))
         return false;
-    if (strcmp(magic1, "hearth-cache") || strcmp(magic2, "1") || e->dim < 0 || e->dim > 65536)
-        return false;
+    if (e->dim < 0 || e->dim > 65536) return false;
+    if (!(e->confidence >= 0.0 && e->confidence <= 1.0)) e->confidence = -1.0;
     size_t body = len - hl - 1, vecs = (size_t)e->dim * 2 * sizeof(float);
     if (cl > body || vecs != body - cl) return false;
     e->content_len = (size_t)cl;
@@ -696,6 +716,7 @@ hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *
             goto done;
         }
         resp->source = HEARTH_SOURCE_CACHE;
+        resp->confidence = ce.confidence;
         resp->finish = (hearth_finish_reason)ce.finish;
         resp->prompt_tokens = (int)n;
         resp->completion_tokens = ce.completion_tokens;
@@ -731,6 +752,7 @@ hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *
     resp->generate_ms = g.res.gen_ms;
     resp->content = g.text.v;
     g.text = (agent_buf){0};
+    resp->confidence = conf_score(&g.conf, resp->content, strlen(resp->content)).score;
 
     if (r->session || cacheable) {
         bool complete = resp->finish != HEARTH_FINISH_CANCELLED;
@@ -753,8 +775,8 @@ hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *
         if (put_cache) {
             char head[128];
             size_t cl = strlen(resp->content);
-            snprintf(head, sizeof head, CACHE_MAGIC " %d %d %zu %d\n", (int)resp->finish,
-                     resp->completion_tokens, cl, dim);
+            snprintf(head, sizeof head, CACHE_MAGIC " %d %d %zu %d %.6f\n", (int)resp->finish,
+                     resp->completion_tokens, cl, dim, resp->confidence);
             if (!agent_buf_puts(&entry, head) || !agent_buf_put(&entry, resp->content, cl) ||
                 (dim && (!agent_buf_put(&entry, (const char *)uvec, (size_t)dim * sizeof(float)) ||
                          !agent_buf_put(&entry, (const char *)avec, (size_t)dim * sizeof(float))))) {

@@ -5,6 +5,7 @@
 #define HEARTH_AGENT_INT_H
 
 #include "hearth.h"
+#include "router/confidence.h"
 
 #include <stdatomic.h>
 
@@ -46,6 +47,7 @@ typedef struct {
     agent_buf text;       /* the answer (owned) */
     hearth_gen_result res;
     bool cb_stopped;      /* the stream callback asked to stop */
+    conf_acc conf;        /* the generated tokens' log-probabilities */
 } agent_gen;
 
 /* Runs prompt[0..n) through the chat sequence (reusing the prefix it already

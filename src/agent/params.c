@@ -30,6 +30,7 @@ const char *hearth_source_name(hearth_source s) {
     case HEARTH_SOURCE_LOCAL: return "local";
     case HEARTH_SOURCE_CACHE: return "cache";
     case HEARTH_SOURCE_CLOUD: return "cloud";
+    case HEARTH_SOURCE_LOCAL_DEGRADED: return "local-degraded";
     default: return "unknown";
     }
 }

@@ -222,11 +222,14 @@ int cli_run_chat(int argc, char **argv) {
         cli_json_string(stdout, resp.content);
         printf(",\"session\":");
         cli_json_string(stdout, o.session);
-        printf(",\"source\":\"%s\",\"finish_reason\":\"%s\","
+        printf(",\"source\":\"%s\",", hearth_source_name(resp.source));
+        if (resp.confidence >= 0) printf("\"confidence\":%.4f,", resp.confidence);
+        else printf("\"confidence\":null,");
+        printf("\"finish_reason\":\"%s\","
                "\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"total_tokens\":%d},"
                "\"decoded_tokens\":%d,"
                "\"timings\":{\"prompt_ms\":%.3f,\"generate_ms\":%.3f,\"total_ms\":%.3f}}\n",
-               hearth_source_name(resp.source), hearth_finish_reason_openai(resp.finish),
+               hearth_finish_reason_openai(resp.finish),
                resp.prompt_tokens, resp.completion_tokens,
                resp.prompt_tokens + resp.completion_tokens, resp.decoded_tokens,
                resp.prompt_ms, resp.generate_ms, resp.total_ms);
@@ -236,9 +239,10 @@ int cli_run_chat(int argc, char **argv) {
     }
     fflush(stdout);
     if (!st && o.verbose)
-        fprintf(stderr, "hearth run: %s answer, finish %s; prompt %d tokens (%.1f ms), "
-                "answer %d tokens (%.1f ms), total %.1f ms\n",
-                hearth_source_name(resp.source), hearth_finish_reason_openai(resp.finish),
+        fprintf(stderr, "hearth run: %s answer, confidence %.2f, finish %s; prompt %d tokens "
+                "(%.1f ms), answer %d tokens (%.1f ms), total %.1f ms\n",
+                hearth_source_name(resp.source), resp.confidence,
+                hearth_finish_reason_openai(resp.finish),
                 resp.prompt_tokens, resp.prompt_ms, resp.completion_tokens, resp.generate_ms,
                 resp.total_ms);
     hearth_agent_response_clear(&resp);
