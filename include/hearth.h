@@ -813,7 +813,7 @@ typedef struct hearth_store hearth_store;
 
 /* Schema version this build writes; a database with a higher version is
  * refused (HEARTH_E_UNSUPPORTED) and left untouched. */
-#define HEARTH_STORE_SCHEMA_VERSION 2
+#define HEARTH_STORE_SCHEMA_VERSION 3
 
 typedef struct {
     const char *path;         /* database file; NULL: <data_dir>/hearth.db */
@@ -920,6 +920,12 @@ typedef struct {
     int32_t n_tokens;     /* token count as the caller counted it; 0 if unknown */
     const char *model;    /* model that wrote it, or NULL */
     int64_t created_ms;   /* 0 on insert: now */
+    /* Where an answer came from ("local", "cache", "cloud", "local-degraded",
+     * as hearth_source_name), or NULL (not an answer, or not recorded); its
+     * confidence in [0, 1] is stored only with a source (read back: -1 when
+     * none was stored). */
+    const char *source;
+    double confidence;
 } hearth_message;
 
 /* Appends one message (m->id is ignored). OUT: *id (optional). HEARTH_E_ARG
@@ -952,6 +958,44 @@ HEARTH_API hearth_status hearth_store_messages(hearth_store *s, const hearth_mes
  * HEARTH_E_NOTFOUND if there is none. */
 HEARTH_API hearth_status hearth_store_message_get(hearth_store *s, int64_t id,
                                                   hearth_message **out, hearth_error *err);
+
+/* ---- the audit log of outbound requests (src/store/audit.c) -------------- */
+
+/* One outbound request (a cloud call; later sync, model pulls, update
+ * checks), or one that was considered and not sent: what the policy decided
+ * and why, where it went and how much. No content unless the user turned on
+ * audit_content. The audit log never syncs. */
+typedef struct {
+    int64_t id;               /* assigned by the store */
+    int64_t time_ms;          /* 0 on add: now */
+    const char *kind;         /* "cloud", "sync", "pull", "update" (1..32 bytes) */
+    const char *session;      /* session name, or NULL */
+    const char *category;     /* the request's privacy category (1..32 bytes) */
+    const char *decision;     /* e.g. "sent", "blocked", "consent-needed" (1..32) */
+    const char *reason;       /* why, in words (0..1024 bytes) */
+    const char *host;         /* destination host, or NULL when nothing was sent */
+    int64_t bytes_out, bytes_in;
+    const char *redactions_json; /* counts by kind, a JSON object ({"EMAIL":1});
+                                    NULL on add: {} */
+    double confidence;        /* the local answer's, or -1 */
+    double latency_ms;        /* of the outbound request, or -1 */
+    const char *outcome;      /* "ok", "timeout", "http 500", ... or NULL */
+    const char *content;      /* what was sent (audit_content only), or NULL */
+} hearth_audit_record;
+
+/* Appends a record (id ignored). OUT: *id (optional). HEARTH_E_ARG for a
+ * missing or oversized field, or redactions that are not a JSON object. */
+HEARTH_API hearth_status hearth_store_audit_add(hearth_store *s, const hearth_audit_record *r,
+                                                int64_t *id, hearth_error *err);
+/* Records with time_ms >= since_ms (0: all), oldest first; last_n > 0 keeps
+ * only the newest last_n. OUT: *out (owned block, free with hearth_free; NULL
+ * when *n == 0), *n. */
+HEARTH_API hearth_status hearth_store_audit_list(hearth_store *s, int64_t since_ms,
+                                                 int64_t last_n, hearth_audit_record **out,
+                                                 size_t *n, hearth_error *err);
+/* One record. OUT: *out (owned: hearth_free). HEARTH_E_NOTFOUND if none. */
+HEARTH_API hearth_status hearth_store_audit_get(hearth_store *s, int64_t id,
+                                                hearth_audit_record **out, hearth_error *err);
 
 /* ---- tasks --------------------------------------------------------------- */
 

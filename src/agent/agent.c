@@ -544,7 +544,8 @@ static hearth_status store_exchange(hearth_agent *a, const char *session, const 
         hearth_message m[2] = {
             {.session_id = sid, .role = "user", .content = x->user, .n_tokens = x->user_tokens},
             {.session_id = sid, .role = "assistant", .content = x->answer,
-             .n_tokens = x->answer_tokens, .model = name && *name ? name : NULL},
+             .n_tokens = x->answer_tokens, .model = name && *name ? name : NULL,
+             .source = hearth_source_name(resp->source), .confidence = resp->confidence},
         };
         if (!st) st = hearth_store_message_add_batch(a->store, m, 2, ids, err);
         if (!st) st = put_vec(a, ids[0], sid, x->user_vec, x->dim, err);

@@ -25,6 +25,8 @@ static hearth_status check_message(const hearth_message *m, hearth_error *err) {
     if ((st = store_check_str(m->role, 1, ROLE_MAX, "message role", err))) return st;
     if ((st = store_check_str(m->content, 0, CONTENT_MAX, "message content", err))) return st;
     if (m->model && (st = store_check_str(m->model, 1, MODEL_MAX, "message model", err))) return st;
+    if (m->source && (st = store_check_str(m->source, 1, ROLE_MAX, "message source", err)))
+        return st;
     if (m->n_tokens < 0) return HEARTH_FAIL(err, HEARTH_E_ARG, "message n_tokens %d < 0", (int)m->n_tokens);
     if (m->session_id <= 0)
         return HEARTH_FAIL(err, HEARTH_E_ARG, "message session_id %lld is not a session id",
@@ -44,6 +46,10 @@ static hearth_status insert(hearth_store *s, const hearth_message *m, int64_t no
     sqlite3_bind_int(st, 4, m->n_tokens);
     if (m->model) sqlite3_bind_text(st, 5, m->model, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, m->created_ms ? m->created_ms : now);
+    if (m->source) {
+        sqlite3_bind_text(st, 7, m->source, -1, SQLITE_STATIC);
+        if (m->confidence >= 0.0 && m->confidence <= 1.0) sqlite3_bind_double(st, 8, m->confidence);
+    }
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
@@ -97,6 +103,11 @@ static void add_row(blk *b, sqlite3_stmt *q) {
     if (sqlite3_column_type(q, 5) != SQLITE_NULL)
         blk_set_str(b, i, offsetof(hearth_message, model), sqlite3_column_text(q, 5),
                     (size_t)sqlite3_column_bytes(q, 5));
+    if (sqlite3_column_type(q, 7) != SQLITE_NULL)
+        blk_set_str(b, i, offsetof(hearth_message, source), sqlite3_column_text(q, 7),
+                    (size_t)sqlite3_column_bytes(q, 7));
+    r = blk_field(b, i, 0); /* blk_set_str may have moved the records */
+    r->confidence = sqlite3_column_type(q, 8) != SQLITE_NULL ? sqlite3_column_double(q, 8) : -1.0;
 }
 
 /* Runs a prepared SELECT of message rows into an owned block. */
@@ -139,7 +150,8 @@ hearth_status hearth_store_messages(hearth_store *s, const hearth_message_query 
     BOUND(q->after_id, "id > ?%d", q->after_id)
 #undef BOUND
     char sqltext[640];
-    const char *cols = "id, session_id, role, content, n_tokens, model, created_ms";
+    const char *cols =
+        "id, session_id, role, content, n_tokens, model, created_ms, source, confidence";
     if (q->last_n > 0)
         snprintf(sqltext, sizeof sqltext,
                  "SELECT * FROM (SELECT %s FROM messages WHERE %s ORDER BY id DESC LIMIT %lld)"

@@ -128,6 +128,29 @@ static const char *const migrations[] = {
     "  UPDATE cache_totals SET entries = entries - 1, bytes = bytes - OLD.size; END;"
     "CREATE TRIGGER cache_count_update AFTER UPDATE OF size ON response_cache BEGIN "
     "  UPDATE cache_totals SET bytes = bytes - OLD.size + NEW.size; END;",
+
+    /* 3: where an answer came from, and the audit log of outbound requests.
+     * The audit log is the device's own record: no change records (it never
+     * syncs), and no content unless the user asked for it (audit_content). */
+    "ALTER TABLE messages ADD COLUMN source TEXT;"
+    "ALTER TABLE messages ADD COLUMN confidence REAL;"
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  time_ms INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"            /* cloud, sync, pull, update */
+    "  session TEXT,"
+    "  category TEXT NOT NULL,"
+    "  decision TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  host TEXT,"
+    "  bytes_out INTEGER NOT NULL DEFAULT 0,"
+    "  bytes_in INTEGER NOT NULL DEFAULT 0,"
+    "  redactions TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(redactions)),"
+    "  confidence REAL,"
+    "  latency_ms REAL,"
+    "  outcome TEXT,"
+    "  content TEXT);"
+    "CREATE INDEX audit_by_time ON audit(time_ms);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == HEARTH_STORE_SCHEMA_VERSION,

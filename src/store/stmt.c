@@ -37,9 +37,9 @@ static const char *const sql[ST__COUNT] = {
     [ST_SESSION_GET_SUMMARY] = "SELECT summary, summary_through FROM sessions WHERE id = ?1",
 
     [ST_MESSAGE_INSERT] = "INSERT INTO messages (session_id, role, content, n_tokens, model,"
-                          " created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [ST_MESSAGE_GET] = "SELECT id, session_id, role, content, n_tokens, model, created_ms"
-                       " FROM messages WHERE id = ?1",
+                          " created_ms, source, confidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_MESSAGE_GET] = "SELECT id, session_id, role, content, n_tokens, model, created_ms,"
+                       " source, confidence FROM messages WHERE id = ?1",
 
     [ST_TASK_INSERT] = "INSERT INTO tasks (title, notes, status, priority, due_ms, tags, payload,"
                        " created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
