@@ -1201,7 +1201,8 @@ HEARTH_API hearth_status hearth_store_vacuum(hearth_store *s, hearth_error *err)
  * threads (0 = physical cores), host (127.0.0.1), port (8080),
  * temp (0.8), top_p (0.95), top_k (40), min_p (0.05), repeat_penalty (1),
  * max_tokens (512), seed (-1: random),
- * cache (1), cache_max_entries, cache_max_bytes.
+ * cache (1), cache_max_entries, cache_max_bytes, sandbox (1: `hearth run` and
+ * `hearth chat` apply hearth_sandbox_apply once the model is mapped).
  * The environment and the file are read once, by hearth_settings_load; the
  * handle is then self-contained. One thread per handle; reading from several
  * threads at once is safe once no more hearth_settings_set calls happen. */
@@ -1463,6 +1464,26 @@ HEARTH_API hearth_status hearth_agent_reset_session(hearth_agent *a, const char 
  * them from the agent's thread only (e.g. to list a session's history). */
 HEARTH_API const hearth_model *hearth_agent_model(const hearth_agent *a);
 HEARTH_API hearth_store *hearth_agent_store(hearth_agent *a);
+
+/* ======================================================================== */
+/* Sandbox (src/security/sandbox.c)                                         */
+/* ======================================================================== */
+
+/* What the sandbox forbids (seccomp; Linux only). */
+enum {
+    /* internet and raw sockets (socket/socketpair for AF_INET, AF_INET6,
+     * AF_PACKET) and io_uring: nothing can be sent off the device */
+    HEARTH_SANDBOX_NO_NET = 1u << 0,
+    /* execve, execveat, ptrace, process_vm_writev */
+    HEARTH_SANDBOX_NO_EXEC = 1u << 1,
+};
+
+/* Applies a seccomp filter to every thread of the process that makes the
+ * calls flags names fail with EPERM (other calls, files and AF_UNIX sockets
+ * included, stay allowed). Irreversible; children inherit it. flags 0: no-op.
+ * Errors: HEARTH_E_ARG (unknown flag), HEARTH_E_UNSUPPORTED (the kernel
+ * refused the filter). Any thread. */
+HEARTH_API hearth_status hearth_sandbox_apply(unsigned flags, hearth_error *err);
 
 /* ======================================================================== */
 /* HTTP server (src/server)                                                 */

@@ -63,6 +63,11 @@ int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o) {
         if (!strcmp(a, "--json")) { o->json = true; continue; }
         if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) { o->verbose = true; continue; }
         if (!strcmp(a, "--no-cache")) { o->no_cache = true; continue; }
+        if (!strcmp(a, "--sandbox") || !strcmp(a, "--no-sandbox")) {
+            if (hearth_settings_set(o->settings, "sandbox", a[2] == 'n' ? "0" : "1", &err))
+                return cli_fail(cmd, &err, "%s", a);
+            continue;
+        }
         if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { o->quiet = true; continue; }
         bool found = false;
         for (size_t f = 0; f < sizeof value_flags / sizeof value_flags[0]; f++) {
@@ -105,6 +110,20 @@ int cli_agent_open(const char *cmd, cli_agent_opts *o, hearth_agent **out) {
     if (!p.model_path) p.model_path = HEARTH_DEFAULT_MODEL;
     if (!o->quiet) p.warn = warn_stderr;
     if (hearth_agent_open(&p, out, &err)) return cli_fail(cmd, &err, "cannot start the agent");
+    /* Local-only: once the model is mapped and the store open, nothing this
+     * process does needs the network or another program, so a bug can not
+     * send data out either. */
+    int64_t sandbox = 1;
+    if (hearth_settings_get_int(o->settings, "sandbox", &sandbox, &err) == HEARTH_E_ARG) {
+        hearth_agent_free(*out);
+        *out = NULL;
+        return cli_fail(cmd, &err, "settings");
+    }
+    if (sandbox && hearth_sandbox_apply(HEARTH_SANDBOX_NO_NET | HEARTH_SANDBOX_NO_EXEC, &err)) {
+        hearth_agent_free(*out);
+        *out = NULL;
+        return cli_fail(cmd, &err, "cannot apply the sandbox (--no-sandbox runs without it)");
+    }
     return 0;
 }
 

@@ -30,6 +30,9 @@ int cli_run_chat(int argc, char **argv);
     "      --system TEXT    system prompt (HEARTH_SYSTEM_PROMPT)\n" \
     "      --home DIR       data directory (HEARTH_HOME, ~/.local/share/hearth)\n" \
     "      --no-cache       neither use nor fill the response cache\n" \
+    "      --no-sandbox     do not apply the seccomp sandbox (HEARTH_SANDBOX=0): by\n" \
+    "                       default, once the model is loaded, internet sockets, exec\n" \
+    "                       and ptrace fail for this process\n" \
     "      --json           (run) print one JSON object: answer, usage, timings, source\n" \
     "  -q, --quiet          no warnings on stderr\n" \
     "  -v, --verbose        token counts, timings and the answer's source on stderr\n"
