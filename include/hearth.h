@@ -834,8 +834,12 @@ HEARTH_API hearth_store_params hearth_store_default_params(void);
 
 /* Opens (creating if needed) the database named by p (NULL: defaults),
  * applies pending schema migrations, and sets WAL mode, the busy timeout and
- * foreign keys. Errors: HEARTH_E_IO (directory or file not usable),
- * HEARTH_E_FORMAT (not a SQLite/hearth database), HEARTH_E_UNSUPPORTED (schema
+ * foreign keys. The file is created 0600; an existing data directory, file,
+ * -wal or -shm that this user owns loses its group and other permissions
+ * (chmod by path: hearth never opens the database file outside SQLite, whose
+ * POSIX locks any close() of it would drop). Errors: HEARTH_E_IO (directory
+ * or file not usable), HEARTH_E_FORMAT (not a SQLite/hearth database, or a
+ * negative schema version; nothing is written), HEARTH_E_UNSUPPORTED (schema
  * newer than this build; nothing is written). On success *out owns the handle
  * (hearth_store_free); on failure *out is NULL. Any thread. */
 HEARTH_API hearth_status hearth_store_open(const hearth_store_params *p, hearth_store **out,

@@ -10,6 +10,8 @@
 #include "hearth.h"
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 typedef struct {
     const char *name;    /* "inspect" */
@@ -31,5 +33,28 @@ int cli_fail(const char *cmd, const hearth_error *err, const char *fmt, ...)
 bool cli_parse_long(const char *s, long min, long max, long *out);
 /* Parses a whole finite float; false otherwise. */
 bool cli_parse_float(const char *s, float *out);
+
+/* How cli_put_safe shows text that is not hearth's own (safe_text.c). */
+typedef enum {
+    CLI_SAFE_LINE,   /* one line: newline, CR and tab escaped too (\n \r \t) */
+    CLI_SAFE_TEXT,   /* multi-line text: newlines and tabs kept as they are */
+    CLI_SAFE_QUOTED, /* inside "...": as LINE, plus \" and \\ */
+} cli_safe_mode;
+
+/* Writes s[0..n) to f with every byte a terminal could act on shown as a
+ * visible escape: C0 controls and DEL as \xNN (\n \r \t by name), C1
+ * controls as \uNNNN, bytes that are not valid UTF-8 as \xNN; the rest as
+ * is. For all human (non-JSON) output of user or file text, whether or not
+ * f is a terminal. s NULL: writes nothing. Thread-safe as stdio is. */
+void cli_put_safe(FILE *f, const char *s, size_t n, cli_safe_mode mode);
+
+/* The escaped form of the string s (NULL: "") as cli_put_safe writes it,
+ * NUL-terminated; owned by the caller (free), NULL when out of memory. */
+char *cli_safe_dup(const char *s, cli_safe_mode mode);
+
+/* A new JSON string (jansson json_t, one reference) holding s (NULL: ""),
+ * with U+FFFD in place of each byte that is not valid UTF-8, so that
+ * json_dumps of what holds it cannot fail; NULL when out of memory. */
+struct json_t *cli_json_str(const char *s);
 
 #endif

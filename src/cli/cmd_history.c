@@ -22,7 +22,11 @@ static const char usage[] =
     "  --last N         only the newest N messages\n"
     "  --sessions       list the sessions instead, most recent first\n"
     "  --json           a JSON array of messages: id, role, content, tokens, model,\n"
-    "                   created (UTC, ISO 8601) and created_ms\n";
+    "                   created (UTC, ISO 8601) and created_ms\n"
+    "\n"
+    "Without --json, control characters in names and messages are shown as escapes\n"
+    "(ESC as \\x1b, CR as \\r; newlines and tabs in messages are kept), so stored text\n"
+    "cannot drive the terminal.\n";
 
 static void iso(int64_t ms, char *buf, size_t cap) {
     time_t t = (time_t)(ms / 1000);
@@ -50,12 +54,15 @@ static int list_sessions(hearth_store *s, bool json) {
         iso(ss[i].updated_ms, when, sizeof when);
         if (json) {
             json_t *o = json_object();
-            json_object_set_new(o, "name", json_string(ss[i].name));
+            json_object_set_new(o, "name", cli_json_str(ss[i].name));
             json_object_set_new(o, "messages", json_integer(ss[i].n_messages));
             json_object_set_new(o, "updated", json_string(when));
             json_array_append_new(arr, o);
         } else {
-            printf("%-24s %6lld messages  %s\n", ss[i].name, (long long)ss[i].n_messages, when);
+            char *name = cli_safe_dup(ss[i].name, CLI_SAFE_LINE);
+            printf("%-24s %6lld messages  %s\n", name ? name : "?", (long long)ss[i].n_messages,
+                   when);
+            free(name);
         }
     }
     if (json) print_json(arr);
@@ -112,19 +119,25 @@ static int run(int argc, char **argv) {
             char when[32];
             iso(m[i].created_ms, when, sizeof when);
             json_object_set_new(o, "id", json_integer(m[i].id));
-            json_object_set_new(o, "role", json_string(m[i].role));
-            /* json_string refuses invalid UTF-8; keep the message visible */
-            json_t *c = json_string(m[i].content);
-            json_object_set_new(o, "content", c ? c : json_stringn_nocheck(m[i].content, strlen(m[i].content)));
+            json_object_set_new(o, "role", cli_json_str(m[i].role));
+            /* invalid UTF-8 as U+FFFD: the message stays visible, the JSON valid */
+            json_object_set_new(o, "content", cli_json_str(m[i].content));
             json_object_set_new(o, "tokens", json_integer(m[i].n_tokens));
-            json_object_set_new(o, "model", m[i].model ? json_string(m[i].model) : json_null());
+            json_object_set_new(o, "model", m[i].model ? cli_json_str(m[i].model) : json_null());
             json_object_set_new(o, "created", json_string(when));
             json_object_set_new(o, "created_ms", json_integer(m[i].created_ms));
             json_array_append_new(arr, o);
         }
         print_json(arr);
     } else {
-        for (size_t i = 0; i < n; i++) printf("%s: %s\n", m[i].role, m[i].content);
+        /* names and text from the store may come from anyone (a web page can
+         * POST a chat): nothing in them may reach the terminal as a control */
+        for (size_t i = 0; i < n; i++) {
+            cli_put_safe(stdout, m[i].role, strlen(m[i].role), CLI_SAFE_LINE);
+            fputs(": ", stdout);
+            cli_put_safe(stdout, m[i].content, strlen(m[i].content), CLI_SAFE_TEXT);
+            putchar('\n');
+        }
     }
     hearth_free(m);
     hearth_store_free(s);

@@ -37,19 +37,13 @@ static size_t vsize(hearth_gguf_type t) {
 
 /* ---- text output ---------------------------------------------------------------------- */
 
-/* Prints s[0..n) quoted, with escapes for quotes, backslashes and control
- * bytes; at most max bytes unless max is 0. */
+/* Prints s[0..n) quoted, with escapes for quotes, backslashes and
+ * anything a terminal could act on (cli_put_safe); at most max bytes
+ * unless max is 0. */
 static void print_str(const char *s, size_t n, size_t max) {
     size_t shown = max && n > max ? max : n;
     putchar('"');
-    for (size_t i = 0; i < shown; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\') printf("\\%c", c);
-        else if (c == '\n') fputs("\\n", stdout);
-        else if (c == '\t') fputs("\\t", stdout);
-        else if (c < 0x20 || c == 0x7f) printf("\\x%02x", c);
-        else putchar(c);
-    }
+    cli_put_safe(stdout, s, shown, CLI_SAFE_QUOTED);
     putchar('"');
     if (shown < n) printf("...(%zu bytes)", n);
 }
@@ -102,19 +96,6 @@ static void print_value(const hearth_gguf *g, int64_t i, const hearth_gguf_value
     putchar(']');
 }
 
-/* name with control bytes replaced by '?', so a file's keys and tensor
- * names cannot send escape sequences to the terminal. Owned by the caller. */
-static char *safe_name(const char *name) {
-    size_t n = strlen(name);
-    char *c = malloc(n + 1);
-    if (!c) return NULL;
-    for (size_t i = 0; i <= n; i++) {
-        unsigned char ch = (unsigned char)name[i];
-        c[i] = (ch && (ch < 0x20 || ch == 0x7f)) ? '?' : (char)ch;
-    }
-    return c;
-}
-
 static void shape_str(const hearth_gguf_tensor *t, char *buf, size_t n) {
     size_t k = 0;
     k += (size_t)snprintf(buf + k, n - k, "[");
@@ -141,7 +122,7 @@ static void print_text(const char *path, const hearth_gguf *g, bool full) {
             snprintf(ty, sizeof ty, "arr[%s,%" PRIu64 "]", vtype(v.elem_type), v.n);
         else
             snprintf(ty, sizeof ty, "%s", vtype(v.type));
-        char *key = safe_name(hearth_gguf_kv_key(g, i));
+        char *key = cli_safe_dup(hearth_gguf_kv_key(g, i), CLI_SAFE_LINE);
         printf("  %5" PRId64 ": %-16s %-40s = ", i, ty, key ? key : "?");
         free(key);
         print_value(g, i, &v, full);
@@ -157,7 +138,7 @@ static void print_text(const char *path, const hearth_gguf *g, bool full) {
         const char *name = hearth_type_name(t->type);
         bool sup = hearth_type_supported(t->type);
         snprintf(tn, sizeof tn, "%s%s", name ? name : "?", sup ? "" : "*");
-        char *tname = safe_name(t->name);
+        char *tname = cli_safe_dup(t->name, CLI_SAFE_LINE);
         printf("  %5" PRId64 ": %-40s %-8s %-24s %12" PRIu64 " %12zu\n", i, tname ? tname : "?",
                tn, shape, t->offset, t->nbytes);
         free(tname);

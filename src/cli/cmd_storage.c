@@ -69,7 +69,7 @@ static int run(int argc, char **argv) {
     }
     if (json) {
         json_t *o = json_object(), *tables = json_object(), *cache = json_object();
-        json_object_set_new(o, "path", json_string(hearth_store_path(s)));
+        json_object_set_new(o, "path", cli_json_str(hearth_store_path(s)));
         json_object_set_new(o, "file_bytes", json_integer(st.file_bytes));
         json_object_set_new(o, "wal_bytes", json_integer(st.wal_bytes));
         json_object_set_new(o, "page_size", json_integer(st.page_size));
@@ -95,7 +95,9 @@ static int run(int argc, char **argv) {
         goto out;
     }
     char a[32], b[32];
-    printf("database   %s\n", hearth_store_path(s));
+    fputs("database   ", stdout); /* the path comes from $HEARTH_HOME: no controls */
+    cli_put_safe(stdout, hearth_store_path(s), strlen(hearth_store_path(s)), CLI_SAFE_LINE);
+    putchar('\n');
     human(st.file_bytes, a, sizeof a);
     human(st.wal_bytes, b, sizeof b);
     printf("file       %s (log %s, %lld free pages of %lld bytes)\n", a, b, (long long)st.free_pages,

@@ -41,7 +41,10 @@ static const char usage[] =
     "  --due-after D      list: due at or after D\n"
     "  --search TEXT      list: TEXT in title or notes (case-insensitive)\n"
     "  --limit N          list: at most N tasks\n"
-    "  --json             machine-readable output\n";
+    "  --json             machine-readable output\n"
+    "\n"
+    "Without --json, control characters in titles, statuses and tags are shown as\n"
+    "escapes (ESC as \\x1b), so stored text cannot drive the terminal.\n";
 
 /* If argv[*i] is --name VALUE or --name=VALUE, stores VALUE and returns 1
  * (advancing *i past a separate value); 0 if it is another option; -1 if
@@ -114,9 +117,9 @@ static json_t *task_json(const hearth_task *t) {
     json_t *o = json_object(), *tags = json_array();
     char d[32];
     json_object_set_new(o, "id", json_integer(t->id));
-    json_object_set_new(o, "title", json_string(t->title));
-    json_object_set_new(o, "notes", json_string(t->notes ? t->notes : ""));
-    json_object_set_new(o, "status", json_string(t->status));
+    json_object_set_new(o, "title", cli_json_str(t->title));
+    json_object_set_new(o, "notes", cli_json_str(t->notes));
+    json_object_set_new(o, "status", cli_json_str(t->status));
     json_object_set_new(o, "priority", json_integer(t->priority));
     if (t->due_ms) {
         format_date(t->due_ms, d, sizeof d);
@@ -124,7 +127,7 @@ static json_t *task_json(const hearth_task *t) {
     } else {
         json_object_set_new(o, "due", json_null());
     }
-    for (size_t i = 0; i < t->n_tags; i++) json_array_append_new(tags, json_string(t->tags[i]));
+    for (size_t i = 0; i < t->n_tags; i++) json_array_append_new(tags, cli_json_str(t->tags[i]));
     json_object_set_new(o, "tags", tags);
     json_t *payload = t->payload_json ? json_loads(t->payload_json, JSON_DECODE_ANY, NULL) : NULL;
     json_object_set_new(o, "payload", payload ? payload : json_null());
@@ -277,9 +280,16 @@ static int cmd_list(int argc, char **argv) {
         for (size_t i = 0; i < n; i++) {
             char due[32] = "-";
             if (t[i].due_ms) format_date(t[i].due_ms, due, sizeof due);
-            printf("%4lld  %-6s %4d  %-10s  %s", (long long)t[i].id, t[i].status,
-                   (int)t[i].priority, due, t[i].title);
-            for (size_t k = 0; k < t[i].n_tags; k++) printf(" #%s", t[i].tags[k]);
+            /* titles, statuses and tags are user text: no terminal controls */
+            char *status = cli_safe_dup(t[i].status, CLI_SAFE_LINE);
+            printf("%4lld  %-6s %4d  %-10s  ", (long long)t[i].id, status ? status : "?",
+                   (int)t[i].priority, due);
+            free(status);
+            cli_put_safe(stdout, t[i].title, strlen(t[i].title), CLI_SAFE_LINE);
+            for (size_t k = 0; k < t[i].n_tags; k++) {
+                fputs(" #", stdout);
+                cli_put_safe(stdout, t[i].tags[k], strlen(t[i].tags[k]), CLI_SAFE_LINE);
+            }
             putchar('\n');
         }
     }

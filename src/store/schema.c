@@ -7,7 +7,8 @@
  * database from version N-1 to N inside one IMMEDIATE transaction, which
  * also sets user_version, so an interrupted upgrade leaves the old version
  * intact and two processes upgrading at once do it once. A database whose
- * version is newer than this build, or that belongs to another program, is
+ * version is newer than this build, that belongs to another program, or
+ * whose version is negative (damaged or foreign: no hearth writes one), is
  * refused before anything is written to it.
  *
  * Migrations are append-only: a released one is never edited (databases in
@@ -189,7 +190,15 @@ static hearth_status check(sqlite3 *db, const char *path, int64_t *version, hear
                            "%s: a SQLite database of another program (%lld objects, no hearth "
                            "application_id); refusing to change it",
                            path, (long long)objects);
-    if (*version > HEARTH_STORE_SCHEMA_VERSION || *version < 0)
+    /* user_version is a signed 32-bit field: no hearth ever writes a
+     * negative one, so it is damage or another program's doing, not a
+     * newer hearth */
+    if (*version < 0)
+        return HEARTH_FAIL(err, HEARTH_E_FORMAT,
+                           "%s: invalid schema version %lld (PRAGMA user_version): a corrupt "
+                           "database or one written by another program; refusing to change it",
+                           path, (long long)*version);
+    if (*version > HEARTH_STORE_SCHEMA_VERSION)
         return HEARTH_FAIL(err, HEARTH_E_UNSUPPORTED,
                            "%s: database schema version %lld is newer than this hearth "
                            "supports (%d); upgrade hearth (the database was not changed)",

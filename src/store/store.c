@@ -5,7 +5,21 @@
  *
  * Privacy: the data directory is created 0700 and the database file 0600
  * before SQLite opens it (SQLite gives its -wal and -shm files the same
- * permissions as the database).
+ * permissions as the database). Existing ones with group or other
+ * permissions (e.g. 0755/0644 from an older hearth or a copy) are tightened
+ * to the owner's bits alone when this user owns them.
+ *
+ * Locks: SQLite's unix VFS keeps POSIX advisory locks on the database file,
+ * and POSIX drops every lock a process holds on a file as soon as the
+ * process closes ANY descriptor of that file. Closing one next to SQLite
+ * (an open()+close() to create or check the file) silently unlocks every
+ * connection this process has on it: another process can then take the
+ * exclusive lock, checkpoint and delete the -wal/-shm that our connections
+ * still write into, and acknowledged writes are lost. So nothing here opens
+ * hearth.db, -wal or -shm itself: the file is created under a temporary name
+ * and linked into place (its only descriptor is closed before the name
+ * exists), and permissions are changed with chmod by path, which opens no
+ * descriptor.
  *
  * Durability: WAL mode with synchronous=FULL by default, so a commit that
  * returned is on disk; with sync_full=false (NORMAL) a commit is in the
@@ -85,7 +99,52 @@ hearth_status hearth_store_default_dir(char *buf, size_t cap, hearth_error *err)
     return HEARTH_OK;
 }
 
-/* mkdir -p with mode 0700 for what it creates. */
+/* Takes group and other permissions away from path (a file or directory
+ * of the store) if it has any and this user owns it; keeps the owner's
+ * bits. By path, never through a descriptor (see the top of this file). A
+ * missing path, or one this user cannot change, is left alone: tightening
+ * is a courtesy, not a condition of opening. */
+static void make_private(const char *path) {
+    struct stat sb;
+    if (stat(path, &sb) != 0 || (sb.st_mode & 077) == 0 || sb.st_uid != geteuid()) return;
+    (void)chmod(path, sb.st_mode & 07700);
+}
+
+/* Creates path as an empty file of mode 0600 if nothing is there yet.
+ * The file is made under a unique temporary name next to it, its
+ * descriptor closed, and only then linked to path: no connection can have
+ * the new file open while hearth holds a descriptor of it, and link()
+ * never replaces a file another process created meanwhile (EEXIST is
+ * success). Where the file system has no hard links, SQLite creates the
+ * file and hearth_store_open tightens its mode right after. */
+static hearth_status create_private(const char *path, hearth_error *err) {
+    struct stat sb;
+    if (lstat(path, &sb) == 0) return HEARTH_OK;
+    if (errno != ENOENT) return HEARTH_FAIL(err, HEARTH_E_IO, "%s: %s", path, strerror(errno));
+    char tmp[PATH_MAX];
+    int n = snprintf(tmp, sizeof tmp, "%s.new-XXXXXX", path);
+    if (n < 0 || (size_t)n >= sizeof tmp)
+        return HEARTH_FAIL(err, HEARTH_E_LIMIT, "%s: path too long", path);
+    int fd = mkostemp(tmp, O_CLOEXEC); /* mode 0600 */
+    if (fd < 0) return HEARTH_FAIL(err, HEARTH_E_IO, "%s: %s", tmp, strerror(errno));
+    close(fd); /* the only descriptor of a file no one else can name yet */
+    int rc = link(tmp, path), e = errno;
+    unlink(tmp);
+    if (rc == 0 || e == EEXIST || e == EPERM || e == ENOTSUP || e == EOPNOTSUPP || e == EMLINK)
+        return HEARTH_OK;
+    return HEARTH_FAIL(err, HEARTH_E_IO, "%s: %s", path, strerror(e));
+}
+
+/* Tightens the database file and its -wal and -shm (see make_private). */
+static void make_db_private(const char *path) {
+    char side[PATH_MAX];
+    make_private(path);
+    if (snprintf(side, sizeof side, "%s-wal", path) < (int)sizeof side) make_private(side);
+    if (snprintf(side, sizeof side, "%s-shm", path) < (int)sizeof side) make_private(side);
+}
+
+/* mkdir -p with mode 0700 for what it creates; the last component, hearth's
+ * own directory, is tightened to 0700 if it already existed wider. */
 static hearth_status make_dirs(const char *dir, hearth_error *err) {
     char p[PATH_MAX];
     size_t n = strlen(dir);
@@ -103,6 +162,7 @@ static hearth_status make_dirs(const char *dir, hearth_error *err) {
     struct stat sb;
     if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
         return HEARTH_FAIL(err, HEARTH_E_IO, "data directory '%s' is not a directory", dir);
+    make_private(dir);
     return HEARTH_OK;
 }
 
@@ -152,20 +212,18 @@ hearth_status hearth_store_open(const hearth_store_params *p, hearth_store **out
     hearth_status st = resolve_path(p, &s->path, err);
     if (st) goto fail;
 
-    /* Create the file ourselves first, so that it is private from the start. */
-    int fd = open(s->path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        st = HEARTH_FAIL(err, HEARTH_E_IO, "%s: %s", s->path, strerror(errno));
-        goto fail;
-    }
-    close(fd);
-
-    int rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    /* Private from the start, without a descriptor next to SQLite's. */
+    if ((st = create_private(s->path, err))) goto fail;
+    int rc = sqlite3_open_v2(s->path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         st = STORE_FAIL_SQL(s, rc, err, "opening");
         hearth_error_prefix(err, "%s", s->path);
         goto fail;
     }
+    /* Before the first read, which opens (or creates, with the database's
+     * mode) the -wal and -shm. */
+    make_db_private(s->path);
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, p->busy_timeout_ms > 0 ? p->busy_timeout_ms : 0);
     /* Refuse a newer or foreign database before anything below writes. The

@@ -259,7 +259,7 @@ static void test_cli_errors(void) {
              HEARTH_SOURCE_DIR);
     out = run(cmd, &st);
     CHECK(st == 0 && !strchr(out, 0x1b) && !strchr(out, 0x07));
-    CHECK(line_has(out, "?[31m", "= 1", NULL) && line_has(out, "t?]0;x?", "F32", NULL));
+    CHECK(line_has(out, "\\x1b[31m", "= 1", NULL) && line_has(out, "t\\x1b]0;x\\x07", "F32", NULL));
     CHECK(line_has(out, " s ", "\\x1b[2J", NULL));
     free(out);
     snprintf(cmd, sizeof cmd, "'%s' inspect --json '%s/tests/data/good_odd_names.gguf'", bin(),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_cli.sh: `hearth tasks`, `hearth storage` and `hearth history` against
 # a store in a temporary HEARTH_HOME: output, filters, exit codes, --json,
-# --help, file permissions, and refusal of a database from a newer hearth.
+# --help, file permissions (tightened when left wide), and refusal of a
+# database from a newer hearth or with a negative schema version.
 set -u
 : "${HEARTH_BIN:?HEARTH_BIN must name the hearth binary}"
 HOME_DIR=$(mktemp -d "${TMPDIR:-/tmp}/hearth-cli-XXXXXX")
@@ -164,6 +165,28 @@ if command -v sqlite3 >/dev/null; then
     ok "newer schema: file untouched" cmp -s "$DB" "$HOME_DIR/before.db"
     H storage 2>/dev/null; ok "storage refuses too" eq "$?" 1
     H history 2>/dev/null; ok "history refuses too" eq "$?" 1
+
+    # --- a negative schema version is a corrupt/foreign file, not a newer one ---
+    sqlite3 "$DB" "PRAGMA user_version = -1;"
+    cp "$DB" "$HOME_DIR/before.db"
+    err=$(H tasks list 2>&1); rc=$?
+    ok "negative schema: exit 1" eq "$rc" 1
+    ok "negative schema: not called newer" hasnt "$err" "newer"
+    ok "negative schema: says invalid" has "$err" "invalid schema version -1"
+    ok "negative schema: file untouched" cmp -s "$DB" "$HOME_DIR/before.db"
+
+    # --- permissions left wide by an older hearth are tightened on open ---
+    sqlite3 "$DB" "PRAGMA user_version = 2;"
+    H tasks list >/dev/null
+    chmod 0755 "$HEARTH_HOME"
+    chmod 0644 "$DB"
+    for f in "$DB-wal" "$DB-shm"; do [ -e "$f" ] && chmod 0644 "$f"; done
+    H tasks list >/dev/null; ok "tasks list after chmod" eq "$?" 0
+    ok "data dir tightened to 700" eq "$(stat -c %a "$HEARTH_HOME")" 700
+    ok "database tightened to 600" eq "$(stat -c %a "$DB")" 600
+    for f in "$DB-wal" "$DB-shm"; do
+        [ -e "$f" ] && ok "$(basename "$f") tightened to 600" eq "$(stat -c %a "$f")" 600
+    done
 else
     echo "sqlite3 CLI missing (make deps): history/storage checks skipped" >&2
     fails=$((fails + 1))

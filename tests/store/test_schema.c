@@ -209,6 +209,96 @@ static void test_newer_wal_refused(void) {
     free(wafter);
 }
 
+/* A negative schema version (user_version is signed; no hearth writes
+ * one) is a corrupt or foreign database, not one from a newer hearth: a
+ * clear error, HEARTH_E_FORMAT, and not one byte changes. */
+static void test_negative_version_refused(void) {
+    const char *path = tu_path("negative.db");
+    hearth_store *s = tu_open(path);
+    int64_t sid;
+    CHECK(hearth_store_session_ensure(s, "keep", &sid, NULL) == HEARTH_OK);
+    hearth_store_free(s);
+    sqlite3 *db;
+    REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "PRAGMA journal_mode = DELETE; PRAGMA user_version = -1", NULL, NULL,
+                       NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    CHECK_EQ_INT(tu_sql_int(path, "PRAGMA user_version"), -1);
+
+    size_t n0, n1;
+    char *before = slurp(path, &n0);
+    REQUIRE(before);
+    hearth_store_params p = hearth_store_default_params();
+    p.path = path;
+    hearth_error e;
+    s = NULL;
+    CHECK(hearth_store_open(&p, &s, &e) == HEARTH_E_FORMAT);
+    CHECK(s == NULL);
+    CHECKF(strstr(e.msg, "newer") == NULL, "message: %s", e.msg);
+    CHECKF(strstr(e.msg, "invalid schema version -1") != NULL, "message: %s", e.msg);
+    CHECKF(strstr(e.msg, "corrupt") != NULL, "message: %s", e.msg);
+    CHECK(strstr(e.msg, path) != NULL);
+    char *after = slurp(path, &n1);
+    CHECK(after && n0 == n1 && memcmp(before, after, n0) == 0);
+    CHECK_EQ_INT(tu_sql_int(path, "PRAGMA user_version"), -1);
+    free(before);
+    free(after);
+    /* store_migrate refuses it the same way */
+    REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(store_migrate(db, path, HEARTH_STORE_SCHEMA_VERSION, NULL) == HEARTH_E_FORMAT);
+    sqlite3_close(db);
+}
+
+/* A data directory and store files left group/world readable (an older
+ * hearth, a copy, a wide umask) are tightened on open to the owner's bits;
+ * a new store is private from the start. */
+static void test_permissions_tightened(void) {
+    char dir[1100], db[1200], wal[1300], shm[1300];
+    snprintf(dir, sizeof dir, "%s/wide", tu_tmpdir());
+    snprintf(db, sizeof db, "%s/hearth.db", dir);
+    snprintf(wal, sizeof wal, "%s-wal", db);
+    snprintf(shm, sizeof shm, "%s-shm", db);
+    hearth_store_params p = hearth_store_default_params();
+    p.data_dir = dir;
+    hearth_store *s = NULL;
+    REQUIRE(hearth_store_open(&p, &s, NULL) == HEARTH_OK);
+    struct stat sb;
+    CHECK(stat(dir, &sb) == 0 && (sb.st_mode & 0777) == 0700);
+    CHECK(stat(db, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+    CHECK(stat(wal, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+    CHECK(stat(shm, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+    /* no temporary file is left next to the database */
+    char tmpglob[1300];
+    snprintf(tmpglob, sizeof tmpglob, "ls '%s' | grep -q 'new-'", dir);
+    CHECK(system(tmpglob) != 0);
+
+    /* widen everything while a handle is open (so -wal/-shm exist), then
+     * open a second handle: it tightens all four */
+    REQUIRE(chmod(dir, 0755) == 0 && chmod(db, 0644) == 0 && chmod(wal, 0664) == 0 &&
+            chmod(shm, 0666) == 0);
+    hearth_store *s2 = NULL;
+    REQUIRE(hearth_store_open(&p, &s2, NULL) == HEARTH_OK);
+    CHECKF(stat(dir, &sb) == 0 && (sb.st_mode & 0777) == 0700, "dir %o", sb.st_mode & 0777);
+    CHECKF(stat(db, &sb) == 0 && (sb.st_mode & 0777) == 0600, "db %o", sb.st_mode & 0777);
+    CHECKF(stat(wal, &sb) == 0 && (sb.st_mode & 0777) == 0600, "wal %o", sb.st_mode & 0777);
+    CHECKF(stat(shm, &sb) == 0 && (sb.st_mode & 0777) == 0600, "shm %o", sb.st_mode & 0777);
+    /* both still work */
+    int64_t a, b;
+    CHECK(hearth_store_session_ensure(s, "x", &a, NULL) == HEARTH_OK);
+    CHECK(hearth_store_session_ensure(s2, "x", &b, NULL) == HEARTH_OK);
+    CHECK_EQ_INT(a, b);
+    hearth_store_free(s2);
+    hearth_store_free(s);
+
+    /* a store opened by path (not data_dir) is tightened too */
+    REQUIRE(chmod(db, 0640) == 0);
+    p.path = db;
+    p.data_dir = NULL;
+    REQUIRE(hearth_store_open(&p, &s, NULL) == HEARTH_OK);
+    CHECKF(stat(db, &sb) == 0 && (sb.st_mode & 0777) == 0600, "db %o", sb.st_mode & 0777);
+    hearth_store_free(s);
+}
+
 static void test_foreign_refused(void) {
     /* another program's SQLite database */
     const char *path = tu_path("foreign.db");
@@ -301,6 +391,8 @@ int main(void) {
     test_upgrade();
     test_newer_refused();
     test_newer_wal_refused();
+    test_negative_version_refused();
+    test_permissions_tightened();
     test_foreign_refused();
     test_two_handles();
     return test_done();
