@@ -157,6 +157,7 @@ if command -v sqlite3 >/dev/null; then
     ok "--vacuum text" has "$out" "vacuum"
 
     # --- a database from a newer hearth is refused and left as it is ---
+    schema_version=$(sqlite3 "$DB" "PRAGMA user_version;")
     sqlite3 "$DB" "PRAGMA user_version = 999;"
     cp "$DB" "$HOME_DIR/before.db"
     err=$(H tasks list 2>&1); rc=$?
@@ -176,7 +177,7 @@ if command -v sqlite3 >/dev/null; then
     ok "negative schema: file untouched" cmp -s "$DB" "$HOME_DIR/before.db"
 
     # --- permissions left wide by an older hearth are tightened on open ---
-    sqlite3 "$DB" "PRAGMA user_version = 2;"
+    sqlite3 "$DB" "PRAGMA user_version = $schema_version;"
     H tasks list >/dev/null
     chmod 0755 "$HEARTH_HOME"
     chmod 0644 "$DB"
