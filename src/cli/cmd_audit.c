@@ -36,13 +36,10 @@ static void iso(int64_t ms, char *buf, size_t cap) {
     strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Prints s with control characters escaped: record fields can hold text a
- * web page or a remote server chose (session names, outcomes). */
+/* Record fields can hold text a web page or a remote server chose (session
+ * names, outcomes): shown escaped, as all user text the CLI prints. */
 static void put_safe(const char *s) {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f) printf("\\x%02x", *p);
-        else putchar(*p);
-    }
+    if (s) cli_put_safe(stdout, s, strlen(s), CLI_SAFE_LINE);
 }
 
 /* --since: a UTC date/time or an age (N followed by m, h or d). */
