@@ -525,7 +525,13 @@ HEARTH_API uint64_t hearth_model_file_size(const hearth_model *m);    /* bytes *
 HEARTH_API int32_t hearth_model_n_ctx_train(const hearth_model *m);
 HEARTH_API int32_t hearth_model_n_embd(const hearth_model *m);
 HEARTH_API int32_t hearth_model_n_layer(const hearth_model *m);
-HEARTH_API int32_t hearth_model_n_vocab(const hearth_model *m);       /* logits per token */
+/* Token ids are [0, n_vocab), and each logit vector has n_vocab floats. With
+ * a tokenizer, n_vocab is its token count (hearth_tokenizer_n_vocab): rows
+ * of token_embd/output past it (converters pad some vocabularies, e.g.
+ * Qwen2.5's 151936 rows for 151665 tokens) are no token, are never scored
+ * and can never be sampled. A tokenizer with more tokens than the embedding
+ * has rows is refused at open. Without a tokenizer: the embedding's rows. */
+HEARTH_API int32_t hearth_model_n_vocab(const hearth_model *m);
 /* Bytes of weights one decode step reads (every matrix once): the figure the
  * bandwidth roofline divides by. */
 HEARTH_API uint64_t hearth_model_weight_bytes(const hearth_model *m);
@@ -597,9 +603,10 @@ typedef struct {
 
 /* Runs the forward pass over a batch (split into n_batch pieces internally
  * if larger), appending every token's keys and values to its sequence.
- * Errors: HEARTH_E_ARG (bad token id, sequence, or position),
- * HEARTH_E_LIMIT (a sequence would pass its capacity: nothing is written,
- * the context is unchanged). On error the logits are invalid. */
+ * Errors: HEARTH_E_ARG (a token id outside [0, hearth_model_n_vocab), a bad
+ * sequence or position), HEARTH_E_LIMIT (a sequence would pass its
+ * capacity: nothing is written, the context is unchanged). On error the
+ * logits are invalid. */
 HEARTH_API hearth_status hearth_ctx_decode(hearth_ctx *c, const hearth_batch *b,
                                            hearth_error *err);
 
@@ -608,8 +615,10 @@ HEARTH_API hearth_status hearth_ctx_decode(hearth_ctx *c, const hearth_batch *b,
 HEARTH_API hearth_status hearth_ctx_eval(hearth_ctx *c, int32_t seq, const int32_t *tokens,
                                          int32_t n, hearth_error *err);
 
-/* Logits (n_vocab floats) of batch token i of the last decode, or of the
- * last token that had logits when i == -1. NULL if that token had none.
+/* Logits (hearth_model_n_vocab floats, one per token id; padded embedding
+ * rows past the tokenizer's vocabulary have none) of batch token i of the
+ * last decode, or of the last token that had logits when i == -1. NULL if
+ * that token had none.
  * Borrowed: valid until the next decode/eval/embed on c. */
 HEARTH_API const float *hearth_ctx_logits(const hearth_ctx *c, int32_t i);
 
