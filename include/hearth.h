@@ -218,8 +218,9 @@ HEARTH_API int64_t hearth_gguf_find_key(const hearth_gguf *g, const char *key);
 /* Value of entry i; HEARTH_E_ARG if i is out of range. */
 HEARTH_API hearth_status hearth_gguf_kv_value(const hearth_gguf *g, int64_t i,
                                               hearth_gguf_value *out);
-/* Element j of a string array entry i: its bytes (not NUL-terminated) and
- * length; NULL if entry i is not a string array or j is out of range. O(1). */
+/* Element j of a string array entry i: its bytes (not NUL-terminated; may
+ * hold NUL bytes, so use *len) and length; NULL if entry i is not a string
+ * array or j is out of range. O(1). */
 HEARTH_API const char *hearth_gguf_arr_str(const hearth_gguf *g, int64_t i,
                                            uint64_t j, size_t *len);
 
@@ -243,7 +244,10 @@ HEARTH_API hearth_status hearth_gguf_get_int(const hearth_gguf *g, const char *k
 HEARTH_API hearth_status hearth_gguf_get_float(const hearth_gguf *g, const char *key,
                                                double *out, hearth_error *err);
 /* String value: NUL-terminated copy owned by the handle; *len (optional) is
- * its byte length (the string may itself contain NUL bytes). */
+ * its byte length. A value that contains a NUL byte is HEARTH_E_FORMAT
+ * naming the key (read as a C string it would be a prefix of itself, e.g.
+ * general.architecture "llama\0..."); hearth_gguf_kv_value still gives its
+ * raw bytes. */
 HEARTH_API hearth_status hearth_gguf_get_str(const hearth_gguf *g, const char *key,
                                              const char **out, size_t *len,
                                              hearth_error *err);

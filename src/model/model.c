@@ -266,6 +266,19 @@ static void narrow_vocab(hearth_model *m) {
 
 /* ---- open / free --------------------------------------------------------------- */
 
+/* An optional string key: *out NULL when absent; an error naming the key
+ * when it is not a string or holds a NUL byte. */
+static hearth_status get_opt_str(hearth_model *m, const char *key, const char **out,
+                                 hearth_error *err) {
+    *out = NULL;
+    hearth_status st = hearth_gguf_get_str(m->gguf, key, out, NULL, err);
+    if (st == HEARTH_E_NOTFOUND) {
+        hearth_error_clear(err);
+        return HEARTH_OK;
+    }
+    return st;
+}
+
 static hearth_status read_whole_file(const char *path, void **out, size_t *len, hearth_error *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return HEARTH_FAIL(err, HEARTH_E_IO, "%s: %s", path, strerror(errno));
@@ -343,9 +356,12 @@ hearth_status hearth_model_open(const char *path, const hearth_model_params *p, 
         goto fail;
     }
     m->ai = hearth_arch_get(m->arch);
-    if (hearth_gguf_get_str(m->gguf, "general.name", &m->name, NULL, NULL)) m->name = "";
-    if (hearth_gguf_get_str(m->gguf, "tokenizer.chat_template", &m->chat_template, NULL, NULL))
-        m->chat_template = NULL;
+    /* Optional, but when present they must be proper strings: a mistyped
+     * or NUL-cut template silently dropped would change every prompt. */
+    if ((st = get_opt_str(m, "general.name", &m->name, err)) ||
+        (st = get_opt_str(m, "tokenizer.chat_template", &m->chat_template, err)))
+        goto fail;
+    if (!m->name) m->name = "";
     if ((st = load_hparams(m, err)) || (st = load_tensors(m, err)) || (st = m->ai->load(m, err)))
         goto fail;
     load_eog(m);
