@@ -760,8 +760,10 @@ HEARTH_API void hearth_sched_free(hearth_sched *s);
 HEARTH_API int32_t hearth_sched_n_slots(const hearth_sched *s);
 /* As hearth_generate, in a free slot (p->seq is ignored), blocking until
  * the generation ends. cb runs on the scheduler's thread and must be quick.
- * A prompt longer than a slot's capacity is HEARTH_E_LIMIT (cb never called).
- * Any thread; concurrent calls are batched together. */
+ * A prompt longer than a slot's capacity is HEARTH_E_LIMIT, one with a token
+ * id outside [0, hearth_model_n_vocab) HEARTH_E_ARG (cb never called; the
+ * other generations are not disturbed). Any thread; concurrent calls are
+ * batched together. */
 HEARTH_API hearth_status hearth_sched_generate(hearth_sched *s, const int32_t *prompt,
                                                int32_t n_prompt, const hearth_gen_params *p,
                                                hearth_gen_cb cb, void *user,
