@@ -675,7 +675,10 @@ HEARTH_API hearth_status hearth_sampler_new(const hearth_sampler_params *p, int3
                                             hearth_sampler **out, hearth_error *err);
 HEARTH_API void hearth_sampler_free(hearth_sampler *s);
 /* Picks a token from logits (n_vocab floats, not modified). Does not record
- * it: call hearth_sampler_accept. */
+ * it: call hearth_sampler_accept. A NaN logit counts as -inf (never picked
+ * while any other is finite); when the best logit is +inf, or every one is
+ * -inf or NaN, the pick is greedy's (lowest id on ties). Always returns an
+ * id in [0, n_vocab). */
 HEARTH_API int32_t hearth_sampler_sample(hearth_sampler *s, const float *logits);
 /* Adds token to the history the penalties see (prompt tokens too). */
 HEARTH_API void hearth_sampler_accept(hearth_sampler *s, int32_t token);
