@@ -23,60 +23,6 @@
 #define N_TOK 320 /* the tiny preset's vocabulary */
 #define N_PAD 128 /* 2 * n_embd: every hidden dimension has a + and a - pad row */
 
-static bool starts(const char *s, const char *p) { return !strncmp(s, p, strlen(p)); }
-
-/* Copies src to dst, leaving out the tokenizer.* keys (drop_tok) and/or
- * keeping only the first keep_rows rows of token_embd/output (keep_rows > 0,
- * with <arch>.vocab_size set to match). */
-static void rewrite(const char *src, const char *dst, bool drop_tok, int64_t keep_rows) {
-    hearth_gguf *g;
-    hearth_error e = {0};
-    REQUIRE(hearth_gguf_open(src, &g, &e) == HEARTH_OK);
-    hearth_gguf_writer *w = hearth_gguf_writer_new();
-    REQUIRE(w);
-    for (int64_t i = 0; i < hearth_gguf_n_kv(g); i++) {
-        const char *key = hearth_gguf_kv_key(g, i);
-        if (drop_tok && starts(key, "tokenizer.")) continue;
-        hearth_gguf_value v;
-        REQUIRE(hearth_gguf_kv_value(g, i, &v) == HEARTH_OK);
-        hearth_status st;
-        if (keep_rows > 0 && strstr(key, ".vocab_size")) {
-            st = hearth_gguf_writer_set_u32(w, key, (uint32_t)keep_rows, &e);
-        } else if (v.type == HEARTH_GGUF_STRING) {
-            char *s = strndup(v.data, v.n);
-            st = hearth_gguf_writer_set_str(w, key, s, &e);
-            free(s);
-        } else if (v.type == HEARTH_GGUF_ARRAY && v.elem_type == HEARTH_GGUF_STRING) {
-            const char **strs = malloc(v.n * sizeof *strs);
-            size_t *lens = malloc(v.n * sizeof *lens);
-            for (uint64_t j = 0; j < v.n; j++) strs[j] = hearth_gguf_arr_str(g, i, j, &lens[j]);
-            st = hearth_gguf_writer_set_arr_str(w, key, strs, lens, v.n, &e);
-            free(strs);
-            free(lens);
-        } else if (v.type == HEARTH_GGUF_ARRAY) {
-            st = hearth_gguf_writer_set_arr(w, key, v.elem_type, v.data, v.n, &e);
-        } else {
-            st = hearth_gguf_writer_set_scalar(w, key, v.type, v.data, &e);
-        }
-        REQUIRE(st == HEARTH_OK);
-    }
-    for (int64_t i = 0; i < hearth_gguf_n_tensors(g); i++) {
-        const hearth_gguf_tensor *t = hearth_gguf_tensor_at(g, i);
-        int64_t ne[4] = {t->ne[0], t->ne[1], t->ne[2], t->ne[3]};
-        size_t nb = t->nbytes;
-        if (keep_rows > 0 &&
-            (!strcmp(t->name, "token_embd.weight") || !strcmp(t->name, "output.weight"))) {
-            nb = nb / (size_t)ne[1] * (size_t)keep_rows;
-            ne[1] = keep_rows;
-        }
-        REQUIRE(hearth_gguf_writer_add_tensor(w, t->name, t->type, t->n_dims, ne, t->data, nb,
-                                              &e) == HEARTH_OK);
-    }
-    REQUIRE(hearth_gguf_writer_write_file(w, dst, &e) == HEARTH_OK);
-    hearth_gguf_writer_free(w);
-    hearth_gguf_free(g);
-}
-
 typedef struct {
     int32_t ids[256];
     int n, bad;
@@ -209,7 +155,7 @@ static void generate_all(const char *padded, const char *plain) {
 static void pad_rows_win(const char *padded) {
     char path[512];
     snprintf(path, sizeof path, "%s/notok.gguf", tmpdir_path());
-    rewrite(padded, path, true, 0);
+    REQUIRE(gguf_rewrite(padded, path, &(gguf_edit){.drop_prefix = "tokenizer."}) == 0);
     hearth_error e = {0};
     hearth_model *m;
     REQUIRE(hearth_model_open(path, NULL, &m, &e) == HEARTH_OK);
@@ -235,7 +181,7 @@ static void pad_rows_win(const char *padded) {
 static void too_few_rows(const char *plain) {
     char path[512];
     snprintf(path, sizeof path, "%s/short.gguf", tmpdir_path());
-    rewrite(plain, path, false, N_TOK - 20);
+    REQUIRE(gguf_rewrite(plain, path, &(gguf_edit){.vocab_rows = N_TOK - 20}) == 0);
     hearth_error e = {0};
     hearth_model *m = (hearth_model *)1;
     CHECK(hearth_model_open(path, NULL, &m, &e) == HEARTH_E_FORMAT);
