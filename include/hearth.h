@@ -218,8 +218,9 @@ HEARTH_API int64_t hearth_gguf_find_key(const hearth_gguf *g, const char *key);
 /* Value of entry i; HEARTH_E_ARG if i is out of range. */
 HEARTH_API hearth_status hearth_gguf_kv_value(const hearth_gguf *g, int64_t i,
                                               hearth_gguf_value *out);
-/* Element j of a string array entry i: its bytes (not NUL-terminated) and
- * length; NULL if entry i is not a string array or j is out of range. O(1). */
+/* Element j of a string array entry i: its bytes (not NUL-terminated; may
+ * hold NUL bytes, so use *len) and length; NULL if entry i is not a string
+ * array or j is out of range. O(1). */
 HEARTH_API const char *hearth_gguf_arr_str(const hearth_gguf *g, int64_t i,
                                            uint64_t j, size_t *len);
 
@@ -243,7 +244,10 @@ HEARTH_API hearth_status hearth_gguf_get_int(const hearth_gguf *g, const char *k
 HEARTH_API hearth_status hearth_gguf_get_float(const hearth_gguf *g, const char *key,
                                                double *out, hearth_error *err);
 /* String value: NUL-terminated copy owned by the handle; *len (optional) is
- * its byte length (the string may itself contain NUL bytes). */
+ * its byte length. A value that contains a NUL byte is HEARTH_E_FORMAT
+ * naming the key (read as a C string it would be a prefix of itself, e.g.
+ * general.architecture "llama\0..."); hearth_gguf_kv_value still gives its
+ * raw bytes. */
 HEARTH_API hearth_status hearth_gguf_get_str(const hearth_gguf *g, const char *key,
                                              const char **out, size_t *len,
                                              hearth_error *err);
@@ -525,7 +529,13 @@ HEARTH_API uint64_t hearth_model_file_size(const hearth_model *m);    /* bytes *
 HEARTH_API int32_t hearth_model_n_ctx_train(const hearth_model *m);
 HEARTH_API int32_t hearth_model_n_embd(const hearth_model *m);
 HEARTH_API int32_t hearth_model_n_layer(const hearth_model *m);
-HEARTH_API int32_t hearth_model_n_vocab(const hearth_model *m);       /* logits per token */
+/* Token ids are [0, n_vocab), and each logit vector has n_vocab floats. With
+ * a tokenizer, n_vocab is its token count (hearth_tokenizer_n_vocab): rows
+ * of token_embd/output past it (converters pad some vocabularies, e.g.
+ * Qwen2.5's 151936 rows for 151665 tokens) are no token, are never scored
+ * and can never be sampled. A tokenizer with more tokens than the embedding
+ * has rows is refused at open. Without a tokenizer: the embedding's rows. */
+HEARTH_API int32_t hearth_model_n_vocab(const hearth_model *m);
 /* Bytes of weights one decode step reads (every matrix once): the figure the
  * bandwidth roofline divides by. */
 HEARTH_API uint64_t hearth_model_weight_bytes(const hearth_model *m);
@@ -597,9 +607,10 @@ typedef struct {
 
 /* Runs the forward pass over a batch (split into n_batch pieces internally
  * if larger), appending every token's keys and values to its sequence.
- * Errors: HEARTH_E_ARG (bad token id, sequence, or position),
- * HEARTH_E_LIMIT (a sequence would pass its capacity: nothing is written,
- * the context is unchanged). On error the logits are invalid. */
+ * Errors: HEARTH_E_ARG (a token id outside [0, hearth_model_n_vocab), a bad
+ * sequence or position), HEARTH_E_LIMIT (a sequence would pass its
+ * capacity: nothing is written, the context is unchanged). On error the
+ * logits are invalid. */
 HEARTH_API hearth_status hearth_ctx_decode(hearth_ctx *c, const hearth_batch *b,
                                            hearth_error *err);
 
@@ -608,8 +619,10 @@ HEARTH_API hearth_status hearth_ctx_decode(hearth_ctx *c, const hearth_batch *b,
 HEARTH_API hearth_status hearth_ctx_eval(hearth_ctx *c, int32_t seq, const int32_t *tokens,
                                          int32_t n, hearth_error *err);
 
-/* Logits (n_vocab floats) of batch token i of the last decode, or of the
- * last token that had logits when i == -1. NULL if that token had none.
+/* Logits (hearth_model_n_vocab floats, one per token id; padded embedding
+ * rows past the tokenizer's vocabulary have none) of batch token i of the
+ * last decode, or of the last token that had logits when i == -1. NULL if
+ * that token had none.
  * Borrowed: valid until the next decode/eval/embed on c. */
 HEARTH_API const float *hearth_ctx_logits(const hearth_ctx *c, int32_t i);
 
@@ -662,7 +675,10 @@ HEARTH_API hearth_status hearth_sampler_new(const hearth_sampler_params *p, int3
                                             hearth_sampler **out, hearth_error *err);
 HEARTH_API void hearth_sampler_free(hearth_sampler *s);
 /* Picks a token from logits (n_vocab floats, not modified). Does not record
- * it: call hearth_sampler_accept. */
+ * it: call hearth_sampler_accept. A NaN logit counts as -inf (never picked
+ * while any other is finite); when the best logit is +inf, or every one is
+ * -inf or NaN, the pick is greedy's (lowest id on ties). Always returns an
+ * id in [0, n_vocab). */
 HEARTH_API int32_t hearth_sampler_sample(hearth_sampler *s, const float *logits);
 /* Adds token to the history the penalties see (prompt tokens too). */
 HEARTH_API void hearth_sampler_accept(hearth_sampler *s, int32_t token);
@@ -776,8 +792,10 @@ HEARTH_API void hearth_sched_free(hearth_sched *s);
 HEARTH_API int32_t hearth_sched_n_slots(const hearth_sched *s);
 /* As hearth_generate, in a free slot (p->seq is ignored), blocking until
  * the generation ends. cb runs on the scheduler's thread and must be quick.
- * A prompt longer than a slot's capacity is HEARTH_E_LIMIT (cb never called).
- * Any thread; concurrent calls are batched together. */
+ * A prompt longer than a slot's capacity is HEARTH_E_LIMIT, one with a token
+ * id outside [0, hearth_model_n_vocab) HEARTH_E_ARG (cb never called; the
+ * other generations are not disturbed). Any thread; concurrent calls are
+ * batched together. */
 HEARTH_API hearth_status hearth_sched_generate(hearth_sched *s, const int32_t *prompt,
                                                int32_t n_prompt, const hearth_gen_params *p,
                                                hearth_gen_cb cb, void *user,

@@ -4,7 +4,8 @@
  * accepted tokens, then greedy (temp <= 0) or top-k, top-p, min-p (on the
  * temperature-1 distribution), temperature, and a draw from the softmax with
  * a seeded xoshiro256** generator. Deterministic for a given seed, logits and
- * history. Ties in greedy and in sorting go to the lower token id.
+ * history. Ties in greedy and in sorting go to the lower token id. NaN
+ * logits count as -inf; an infinite best logit is picked as greedy would.
  */
 #include "hearth.h"
 
@@ -195,8 +196,12 @@ static void apply_penalties(hearth_sampler *s) {
 int32_t hearth_sampler_sample(hearth_sampler *s, const float *logits) {
     const hearth_sampler_params *p = &s->p;
     int32_t n = s->n_vocab;
+    /* A NaN logit (a damaged model: NaN or huge weights) counts as -inf:
+     * compared as is it would win greedy at id 0 forever, and make the sort
+     * order (and so the candidate set) undefined. */
     for (int32_t i = 0; i < n; i++) {
-        s->c[i].logit = logits[i];
+        float l = logits[i];
+        s->c[i].logit = isnan(l) ? -INFINITY : l;
         s->c[i].id = i;
     }
     apply_penalties(s);
@@ -213,6 +218,9 @@ int32_t hearth_sampler_sample(hearth_sampler *s, const float *logits) {
     qsort(s->c, (size_t)k, sizeof *s->c, cand_cmp);
     /* probabilities at temperature 1 for top-p and min-p */
     float mx = s->c[0].logit;
+    /* +inf (or every logit -inf): no distribution to draw from; the best
+     * candidate it is, as greedy would pick. */
+    if (isinf(mx)) return s->c[0].id;
     double sum = 0;
     for (int32_t i = 0; i < k; i++) sum += exp((double)s->c[i].logit - mx);
     if (p->top_p < 1.0f) {

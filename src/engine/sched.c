@@ -358,6 +358,13 @@ hearth_status hearth_sched_generate(hearth_sched *s, const int32_t *prompt, int3
                                     hearth_gen_result *res, hearth_error *err) {
     if (!s || !prompt || n_prompt < 1 || !p)
         return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_sched_generate: no prompt");
+    /* Checked here, not left to decode: a bad id in a shared batch would
+     * fail the decode, and with it every job in the batch. */
+    for (int32_t i = 0; i < n_prompt; i++)
+        if (prompt[i] < 0 || prompt[i] >= s->n_vocab)
+            return HEARTH_FAIL(err, HEARTH_E_ARG,
+                               "hearth_sched_generate: prompt token %d at %d outside [0, %d)",
+                               prompt[i], i, s->n_vocab);
     sched_job j;
     memset(&j, 0, sizeof j);
     j.prompt = prompt;

@@ -169,6 +169,16 @@ hearth_status hearth_gguf_get_str(const hearth_gguf *g, const char *key, const c
     const gguf_kv *kv = lookup(g, key, err, &st);
     if (!kv) return st;
     if (kv->v.type != HEARTH_GGUF_STRING) return mismatch(kv, "str", err);
+    /* GGUF strings may hold NUL bytes, but every caller of this getter uses
+     * the value as a C string and would read a prefix of it ("llama\0..."
+     * as "llama"): refuse the value instead. The raw bytes stay readable
+     * through hearth_gguf_kv_value. */
+    const char *nul = kv->v.n ? memchr(kv->v.data, 0, (size_t)kv->v.n) : NULL;
+    if (nul)
+        return HEARTH_FAIL(err, HEARTH_E_FORMAT,
+                           "gguf: key '%.128s': string value contains a NUL byte at byte %zu of %"
+                           PRIu64 " (at offset %" PRIu64 ")",
+                           kv->key, (size_t)(nul - (const char *)kv->v.data), kv->v.n, kv->off);
     if (out) *out = kv->str;
     if (len) *len = (size_t)kv->v.n;
     return HEARTH_OK;

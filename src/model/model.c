@@ -6,7 +6,9 @@
  * Invariants after a successful open: every hearth_mat has a dot kernel and
  * rows of exactly the expected length; every float vector has its expected
  * length; hyper-parameters are positive and consistent (n_head % n_head_kv
- * == 0, n_rot even and <= head_dim).
+ * == 0, n_rot even and <= head_dim); hp.n_vocab == output.nrows ==
+ * tok_embd.nrows is the number of token ids (the tokenizer's count when the
+ * file has a tokenizer, which may be fewer than the embedding's rows).
  */
 #include "model/model_int.h"
 
@@ -246,7 +248,36 @@ static hearth_status load_tensors(hearth_model *m, hearth_error *err) {
     return HEARTH_OK;
 }
 
+/* Converters pad the embedding of some models past the tokenizer's last
+ * token (Qwen2.5: 151936 rows, 151665 tokens); the pad rows are no token, so
+ * nothing may produce or consume them. Narrowing the output to the
+ * tokenizer's rows makes the logits exactly one per token: no sampler, no
+ * caller of hearth_ctx_logits and no perplexity can see a pad row, and the
+ * pad rows cost no work. Decode then also refuses pad ids as input. The
+ * opposite (fewer rows than tokens) was refused when the tokenizer loaded. */
+static void narrow_vocab(hearth_model *m) {
+    int32_t nt = m->tok ? hearth_tokenizer_n_vocab(m->tok) : m->hp.n_vocab;
+    if (nt >= m->hp.n_vocab) return;
+    m->weight_bytes -= (uint64_t)m->output.row_size * (uint64_t)(m->hp.n_vocab - nt);
+    m->hp.n_vocab = nt;
+    m->output.nrows = nt;
+    m->tok_embd.nrows = nt;
+}
+
 /* ---- open / free --------------------------------------------------------------- */
+
+/* An optional string key: *out NULL when absent; an error naming the key
+ * when it is not a string or holds a NUL byte. */
+static hearth_status get_opt_str(hearth_model *m, const char *key, const char **out,
+                                 hearth_error *err) {
+    *out = NULL;
+    hearth_status st = hearth_gguf_get_str(m->gguf, key, out, NULL, err);
+    if (st == HEARTH_E_NOTFOUND) {
+        hearth_error_clear(err);
+        return HEARTH_OK;
+    }
+    return st;
+}
 
 static hearth_status read_whole_file(const char *path, void **out, size_t *len, hearth_error *err) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -325,13 +356,17 @@ hearth_status hearth_model_open(const char *path, const hearth_model_params *p, 
         goto fail;
     }
     m->ai = hearth_arch_get(m->arch);
-    if (hearth_gguf_get_str(m->gguf, "general.name", &m->name, NULL, NULL)) m->name = "";
-    if (hearth_gguf_get_str(m->gguf, "tokenizer.chat_template", &m->chat_template, NULL, NULL))
-        m->chat_template = NULL;
+    /* Optional, but when present they must be proper strings: a mistyped
+     * or NUL-cut template silently dropped would change every prompt. */
+    if ((st = get_opt_str(m, "general.name", &m->name, err)) ||
+        (st = get_opt_str(m, "tokenizer.chat_template", &m->chat_template, err)))
+        goto fail;
+    if (!m->name) m->name = "";
     if ((st = load_hparams(m, err)) || (st = load_tensors(m, err)) || (st = m->ai->load(m, err)))
         goto fail;
     load_eog(m);
     if ((st = hearth_model_load_tokenizer(m, err))) goto fail;
+    narrow_vocab(m);
     m->n_threads = p->n_threads > 0 ? p->n_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (m->n_threads < 1) m->n_threads = 1;
     *out = m;

@@ -25,7 +25,8 @@ typedef enum { HEARTH_ARCH_LLAMA, HEARTH_ARCH_QWEN2, HEARTH_ARCH_COUNT } hearth_
 typedef enum { HEARTH_ROPE_NORMAL, HEARTH_ROPE_NEOX } hearth_rope_type;
 
 typedef struct {
-    int32_t n_vocab;
+    int32_t n_vocab;   /* token ids, = logits per token (the tokenizer's count
+                          when there is one: pad rows past it are cut off) */
     int32_t n_ctx_train;
     int32_t n_embd;
     int32_t n_layer;

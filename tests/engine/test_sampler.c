@@ -1,7 +1,8 @@
 /*
  * test_sampler.c: the sampler chain behaves as defined (hearth.h):
  * greedy, seeded determinism, top-k / top-p / min-p supports, temperature,
- * repetition / frequency / presence penalties, reset.
+ * repetition / frequency / presence penalties, reset, NaN and infinite
+ * logits.
  */
 #include "test.h"
 
@@ -202,6 +203,38 @@ int main(void) {
 
     /* logits are not modified */
     CHECK(l[3] == 2.0f);
+
+    /* NaN logits (a damaged model) are never picked while another is
+     * finite; +inf and all-NaN give greedy's pick; ids stay in range. */
+    float ln[NV];
+    for (int i = 0; i < NV; i++) ln[i] = (float)(i % 5);
+    ln[0] = NAN;
+    ln[9] = NAN;
+    p = open_params();
+    p.temp = 0;
+    s = mk(p);
+    CHECK_EQ_INT(hearth_sampler_sample(s, ln), 4); /* first 4.0, not the NaN at 0 */
+    hearth_sampler_free(s);
+    p = open_params();
+    s = mk(p);
+    int hn[NV];
+    histogram(s, ln, hn);
+    CHECKF(hn[0] == 0 && hn[9] == 0, "NaN logits drawn %d and %d times", hn[0], hn[9]);
+    CHECK(hn[4] > 0 && hn[14] > 0);
+    hearth_sampler_free(s);
+    p.top_k = 3;
+    s = mk(p);
+    histogram(s, ln, hn);
+    CHECKF(hn[0] == 0 && hn[9] == 0 && hn[4] + hn[14] + hn[3] == DRAWS, "top-k 3 with NaNs: %d %d %d",
+           hn[4], hn[14], hn[3]);
+    ln[7] = INFINITY;
+    CHECK_EQ_INT(hearth_sampler_sample(s, ln), 7);
+    hearth_sampler_free(s);
+    for (int i = 0; i < NV; i++) ln[i] = NAN;
+    p = open_params();
+    s = mk(p);
+    CHECK_EQ_INT(hearth_sampler_sample(s, ln), 0);
+    hearth_sampler_free(s);
 
     /* bad parameters */
     hearth_sampler *bad = NULL;

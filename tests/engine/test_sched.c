@@ -2,7 +2,8 @@
  * running at once through the scheduler give exactly the tokens that each
  * gives alone on a plain context (greedy), also when there are fewer slots
  * than clients; stop strings, max_tokens, cancellation and an oversized
- * prompt behave as documented. */
+ * prompt behave as documented; a prompt with a bad token id fails alone,
+ * not the generations it would share a batch with. */
 #include "test.h"
 
 #include "hearth.h"
@@ -116,6 +117,107 @@ static int cancel_after_3(void *user, int32_t token, const char *text, size_t le
     return *n >= 3;
 }
 
+/* A bad prompt fails alone. Client A generates; once its first token is out, client B submits a prompt
+ * with a token id outside the vocabulary. B fails with HEARTH_E_ARG; A, whose
+ * next token would share a batch with B's prompt, must finish normally. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool a_started, b_entering;
+    int a_tokens;
+} handshake;
+
+static int a_cb(void *user, int32_t token, const char *text, size_t len) {
+    (void)text;
+    (void)len;
+    handshake *h = user;
+    if (token < 0) return 0;
+    pthread_mutex_lock(&h->mu);
+    if (h->a_tokens++ == 0) {
+        h->a_started = true;
+        pthread_cond_broadcast(&h->cv);
+        while (!h->b_entering) pthread_cond_wait(&h->cv, &h->mu);
+    }
+    pthread_mutex_unlock(&h->mu);
+    return 0;
+}
+
+typedef struct {
+    hearth_sched *s;
+    const int32_t *prompt;
+    int n, max_tokens;
+    handshake *h;
+    hearth_status st;
+    hearth_gen_result r;
+    hearth_error e;
+} runner;
+
+static void *run_a(void *arg) {
+    runner *a = arg;
+    hearth_gen_params p = greedy(a->max_tokens);
+    a->st = hearth_sched_generate(a->s, a->prompt, a->n, &p, a_cb, a->h, &a->r, &a->e);
+    return NULL;
+}
+
+static void check_bad_prompt_alone(const hearth_model *m) {
+    /* A prompt whose greedy answer runs max_tokens without an EOG, so that A
+     * is still generating when B arrives. */
+    enum { A_TOKENS = 48 };
+    int32_t prompt[32];
+    int n = 0;
+    hearth_error e;
+    hearth_ctx_params cp = hearth_ctx_default_params();
+    cp.n_ctx = 128;
+    cp.n_threads = 1;
+    hearth_ctx *c;
+    REQUIRE(hearth_ctx_new(m, &cp, &c, &e) == HEARTH_OK);
+    bool found = false;
+    for (int k = 0; k < 12 && !found; k++) {
+        n = make_prompt(k, prompt);
+        REQUIRE(hearth_ctx_seq_clear(c, 0, &e) == HEARTH_OK);
+        REQUIRE(hearth_ctx_eval(c, 0, prompt, n, &e) == HEARTH_OK);
+        found = true;
+        for (int t = 0; t < A_TOKENS && found; t++) {
+            int32_t tok = argmax(hearth_ctx_logits(c, -1), hearth_model_n_vocab(m));
+            found = !hearth_model_token_is_eog(m, tok);
+            if (found && t + 1 < A_TOKENS) REQUIRE(hearth_ctx_eval(c, 0, &tok, 1, &e) == HEARTH_OK);
+        }
+    }
+    hearth_ctx_free(c);
+    REQUIRE(found);
+
+    hearth_ctx_params sp = hearth_ctx_default_params();
+    sp.n_seq = 2;
+    sp.n_ctx = 256;
+    sp.n_threads = 1;
+    hearth_sched *s;
+    REQUIRE(hearth_sched_new(m, &sp, &s, &e) == HEARTH_OK);
+    handshake h = {.a_started = false};
+    pthread_mutex_init(&h.mu, NULL);
+    pthread_cond_init(&h.cv, NULL);
+    runner a = {.s = s, .prompt = prompt, .n = n, .max_tokens = A_TOKENS, .h = &h};
+    pthread_t ta;
+    REQUIRE(pthread_create(&ta, NULL, run_a, &a) == 0);
+    pthread_mutex_lock(&h.mu);
+    while (!h.a_started) pthread_cond_wait(&h.cv, &h.mu);
+    h.b_entering = true;
+    pthread_cond_broadcast(&h.cv);
+    pthread_mutex_unlock(&h.mu);
+    int32_t bad[] = {5, 6, hearth_model_n_vocab(m) + 7, 8};
+    hearth_gen_params p = greedy(8);
+    hearth_gen_result r;
+    hearth_status st = hearth_sched_generate(s, bad, 4, &p, NULL, NULL, &r, &e);
+    CHECKF(st == HEARTH_E_ARG, "bad prompt: status %d (%s)", st, st ? e.msg : "");
+    if (st) CHECKF(strstr(e.msg, "outside"), "bad prompt: '%s'", e.msg);
+    pthread_join(ta, NULL);
+    CHECKF(a.st == HEARTH_OK, "client A failed because of client B: %s", a.e.msg);
+    CHECK_EQ_INT(a.r.finish, HEARTH_FINISH_LENGTH);
+    CHECK_EQ_INT(a.r.n_gen, A_TOKENS);
+    pthread_mutex_destroy(&h.mu);
+    pthread_cond_destroy(&h.cv);
+    hearth_sched_free(s);
+}
+
 int main(void) {
     const char *gen = getenv("HEARTH_GENMODEL");
     REQUIRE(gen);
@@ -211,6 +313,7 @@ int main(void) {
         for (int t = 0; t < one.n_got && t < n_want[0]; t++) CHECK(one.got[t] == want[0][t]);
         hearth_sched_free(s);
     }
+    check_bad_prompt_alone(m);
     hearth_model_free(m);
     unlink(path);
     rmdir(dir);

@@ -3,7 +3,8 @@
  * exactly its type (the widening _get_int and _get_float accept every
  * integer / float width), fails with HEARTH_E_FORMAT naming key, actual and
  * expected type on a mismatch, HEARTH_E_NOTFOUND on an absent key, and
- * leaves *out untouched on failure. Also: kv/tensor accessors out of range,
+ * leaves *out untouched on failure; the string getter refuses a value with
+ * a NUL byte. Also: kv/tensor accessors out of range,
  * v2 files, alignment 1 and the alignment key itself.
  */
 #include "hearth.h"
@@ -187,6 +188,28 @@ static void test_good_files(void) {
     hearth_gguf_free(g);
 }
 
+/* A string value with a NUL byte: the C-string getter refuses it naming the
+ * key (a caller would read "a" for "a\0b"); the raw value keeps all bytes. */
+static void test_str_nul(void) {
+    char path[1024];
+    hearth_gguf *g;
+    hearth_error err;
+    snprintf(path, sizeof path, "%s/tests/data/bad_str_nul_name.gguf", HEARTH_SOURCE_DIR);
+    REQUIRE(!hearth_gguf_open(path, &g, &err));
+    const char *s = "untouched";
+    size_t len = 99;
+    CHECK(hearth_gguf_get_str(g, "general.name", &s, &len, &err) == HEARTH_E_FORMAT);
+    CHECKF(strstr(err.msg, "'general.name'") && strstr(err.msg, "NUL byte at byte 1 of 3"), "%s",
+           err.msg);
+    CHECK(!strcmp(s, "untouched") && len == 99);
+    CHECK(hearth_gguf_get_str(g, "general.name", NULL, NULL, NULL) == HEARTH_E_FORMAT);
+    CHECK(!hearth_gguf_get_str(g, "general.architecture", &s, &len, &err) && !strcmp(s, "llama"));
+    hearth_gguf_value v;
+    CHECK(!hearth_gguf_kv_value(g, hearth_gguf_find_key(g, "general.name"), &v));
+    CHECK(v.type == HEARTH_GGUF_STRING && v.n == 3 && !memcmp(v.data, "a\0b", 3));
+    hearth_gguf_free(g);
+}
+
 /* Many tensors and keys: every one is found by name (hash index). */
 static void test_many(void) {
     hearth_gguf_writer *w = hearth_gguf_writer_new();
@@ -222,6 +245,7 @@ static void test_many(void) {
 int main(void) {
     test_getters();
     test_good_files();
+    test_str_nul();
     test_many();
     return test_done();
 }

@@ -37,6 +37,12 @@
 #define GM_NORM_STD 0.05f
 #define GM_BIAS_STD 0.05f
 #define GM_QK_GAIN 2.0f
+/* --pad-vocab rows (past the tokenizer's last token) are made to win: pad row
+ * k is +-GM_PAD_GAIN on dimension (k/2) % n_embd (even k +, odd k -), zero
+ * elsewhere, so with 2*n_embd pad rows one of them has the logit
+ * GM_PAD_GAIN * max|h_k| of the final hidden state h, far above any real
+ * token's (std ~1). A runtime that does not mask them samples them. */
+#define GM_PAD_GAIN 64.0f
 
 typedef enum { GM_ARCH_LLAMA, GM_ARCH_QWEN2, GM_ARCH_COUNT } gm_arch;
 
@@ -103,6 +109,8 @@ typedef struct {
     gm_arch arch;
     char name[96];           /* general.name */
     int64_t n_embd, n_layer, n_head, n_head_kv, n_ff, n_vocab, n_ctx;
+    int64_t pad_vocab;       /* --pad-vocab: extra token_embd/output rows past
+                                the tokenizer's tokens (GM_PAD_GAIN rows) */
     float rope_theta, rms_eps;
     bool tied;               /* output reuses token_embd (no output.weight) */
     bool qkv_bias;           /* attn_q/k/v have .bias tensors */
@@ -147,12 +155,14 @@ hearth_status gm_vocab_write(const gm_vocab *v, hearth_gguf_writer *w, hearth_er
 /* ---- weights ------------------------------------------------------------ */
 
 /* One tensor to fill: nrows rows of ne0 values, value = mean + std * N(0,1)
- * drawn from the stream of (seed, name, row), stored as type. */
+ * drawn from the stream of (seed, name, row), stored as type; except the
+ * last n_hot rows, which are pad rows as GM_PAD_GAIN describes. */
 typedef struct {
     const char *name;
     hearth_type type;
     int64_t ne0, nrows;
     float mean, std;
+    int64_t n_hot; /* the last n_hot rows are GM_PAD_GAIN pad rows instead */
     uint64_t seed;
     int n_threads;
 } gm_fill;

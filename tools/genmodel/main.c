@@ -57,6 +57,10 @@ static void usage(FILE *f) {
     fprintf(f,
             "  --n-embd N  --n-layer N  --n-head N  --n-head-kv N  --n-ff N\n"
             "  --n-vocab N  --n-ctx N  --rope-theta F  --rms-eps F\n"
+            "  --pad-vocab N      N more token_embd/output rows than the tokenizer has tokens\n"
+            "                     (as converters pad vocabularies; vocab_size counts them);\n"
+            "                     their logits are made to beat every real token's, so a\n"
+            "                     runtime that does not mask them picks them (default 0)\n"
             "  --tied | --untied  output reuses token_embd, or has its own output.weight\n"
             "  --qkv-bias | --no-qkv-bias\n"
             "  --type TYPE        %s\n"
@@ -181,6 +185,9 @@ int main(int argc, char **argv) {
             int64_t n;
             if (!parse_i64(val, &n) || n < 1 || n > 256) return die("--threads %s: must be in [1, 256]", val);
             cfg.n_threads = (int)n;
+        } else if (!strcmp(flag, "--pad-vocab")) {
+            if (!parse_i64(val, &cfg.pad_vocab) || cfg.pad_vocab < 0 || cfg.pad_vocab > (1 << 20))
+                return die("--pad-vocab %s: must be in [0, %d]", val, 1 << 20);
         } else if (!strncmp(flag, "--type-", 7)) {
             static const char *const ovr[GM_OVR_COUNT] = {
                 [GM_OVR_EMBD] = "--type-embd",     [GM_OVR_OUTPUT] = "--type-output",

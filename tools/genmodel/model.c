@@ -15,7 +15,9 @@
  *   blk.N.ffn_down.weight   [n_ff, n_embd]
  *   output_norm.weight      [n_embd]
  *   output.weight           [n_embd, n_vocab]       (untied only)
- * with kv_dim = n_head_kv * (n_embd / n_head).
+ * with kv_dim = n_head_kv * (n_embd / n_head). With --pad-vocab P the
+ * token_embd and output rows are n_vocab + P (the tokenizer keeps n_vocab
+ * tokens), the last P of them pad rows as GM_PAD_GAIN describes.
  *
  * Values (before quantization), chosen so activations keep unit scale
  * through any depth and the logits are spread (std ~1) rather than flat:
@@ -54,6 +56,7 @@ typedef struct {
     hearth_type type;
     bool fell_back;
     float mean, std;
+    int64_t n_hot; /* trailing pad rows (token_embd, output) */
     void *data;
     size_t nbytes;
 } tensor;
@@ -95,8 +98,11 @@ static hearth_status add(tensor_list *l, const gm_config *cfg, const char *name,
     return HEARTH_OK;
 }
 
+/* n_vocab: the tokenizer's tokens; token_embd and output get cfg->pad_vocab
+ * pad rows more. */
 static hearth_status layout(const gm_config *cfg, int64_t n_vocab, tensor_list *l,
                             hearth_error *err) {
+    int64_t rows = n_vocab + cfg->pad_vocab;
     int64_t E = cfg->n_embd, kv = cfg->n_head_kv * (cfg->n_embd / cfg->n_head), F = cfg->n_ff;
     hearth_status st;
     char nm[64];
@@ -110,7 +116,8 @@ static hearth_status layout(const gm_config *cfg, int64_t n_vocab, tensor_list *
         ADD(cls, il, ne0, ne1);                                                \
     } while (0)
     snprintf(nm, sizeof nm, "token_embd.weight");
-    ADD(GM_T_EMBD, 0, E, n_vocab);
+    ADD(GM_T_EMBD, 0, E, rows);
+    l->t[l->n - 1].n_hot = cfg->pad_vocab;
     for (int64_t il = 0; il < cfg->n_layer; il++) {
         BLK("attn_norm.weight", GM_T_COUNT, E, 1);
         BLK("attn_q.weight", GM_T_ATTN_Q, E, E);
@@ -129,7 +136,8 @@ static hearth_status layout(const gm_config *cfg, int64_t n_vocab, tensor_list *
     ADD(GM_T_COUNT, 0, E, 1);
     if (!cfg->tied) {
         snprintf(nm, sizeof nm, "output.weight");
-        ADD(GM_T_OUTPUT, 0, E, n_vocab);
+        ADD(GM_T_OUTPUT, 0, E, rows);
+        l->t[l->n - 1].n_hot = cfg->pad_vocab;
     }
 #undef BLK
 #undef ADD
@@ -154,6 +162,9 @@ static hearth_status validate(const gm_config *cfg, hearth_error *err) {
             return HEARTH_FAIL(err, HEARTH_E_ARG, "%s %lld: must be in [1, %lld]", dims[i].flag,
                                (long long)dims[i].v, (long long)dims[i].max);
     }
+    if (cfg->pad_vocab < 0 || cfg->pad_vocab > (1 << 20))
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "--pad-vocab %lld: must be in [0, %d]",
+                           (long long)cfg->pad_vocab, 1 << 20);
     if (cfg->n_embd % cfg->n_head)
         return HEARTH_FAIL(err, HEARTH_E_ARG, "--n-embd %lld is not a multiple of --n-head %lld",
                            (long long)cfg->n_embd, (long long)cfg->n_head);
@@ -198,7 +209,7 @@ static hearth_status write_meta(const gm_config *cfg, int64_t n_vocab, hearth_gg
     F32("rope.freq_base", cfg->rope_theta);
     U32("rope.dimension_count", cfg->n_embd / cfg->n_head);
     F32("attention.layer_norm_rms_epsilon", cfg->rms_eps);
-    U32("vocab_size", n_vocab);
+    U32("vocab_size", n_vocab + cfg->pad_vocab); /* as llama.cpp: the embedding's rows */
 #undef U32
 #undef F32
     return HEARTH_OK;
@@ -219,10 +230,11 @@ static void summary(const gm_config *cfg, const tensor_list *l, int64_t n_vocab,
         bytes += l->t[i].nbytes;
         fallbacks += l->t[i].fell_back;
     }
-    fprintf(stderr, "hearth-genmodel: %s: %s, n_embd %lld, %lld layers, vocab %lld, %s%s\n",
+    fprintf(stderr, "hearth-genmodel: %s: %s, n_embd %lld, %lld layers, vocab %lld",
             cfg->out_path, gm_arch_name(cfg->arch), (long long)cfg->n_embd,
-            (long long)cfg->n_layer, (long long)n_vocab, cfg->mix->name,
-            cfg->pure ? " (pure)" : "");
+            (long long)cfg->n_layer, (long long)n_vocab);
+    if (cfg->pad_vocab) fprintf(stderr, " (+%lld pad rows)", (long long)cfg->pad_vocab);
+    fprintf(stderr, ", %s%s\n", cfg->mix->name, cfg->pure ? " (pure)" : "");
     fprintf(stderr, "  %lld tensors, %.3f M parameters, %.1f MiB of tensor data, types:",
             (long long)l->n, (double)params / 1e6, (double)bytes / (1024.0 * 1024.0));
     for (int t = 0; t < HEARTH_TYPE_COUNT; t++)
@@ -248,6 +260,11 @@ hearth_status gm_model_write(const gm_config *cfg, hearth_error *err) {
                          (long long)cfg->n_vocab, cfg->vocab_path, (long long)n_vocab);
         goto done;
     }
+    if (n_vocab + cfg->pad_vocab > (1 << 24)) {
+        st = HEARTH_FAIL(err, HEARTH_E_ARG, "%lld tokens + --pad-vocab %lld: more than %d rows",
+                         (long long)n_vocab, (long long)cfg->pad_vocab, 1 << 24);
+        goto done;
+    }
     if (!(w = hearth_gguf_writer_new())) {
         st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "GGUF writer");
         goto done;
@@ -268,7 +285,7 @@ hearth_status gm_model_write(const gm_config *cfg, hearth_error *err) {
             goto done;
         }
         gm_fill f = {.name = t->name, .type = t->type, .ne0 = t->ne[0], .nrows = t->ne[1],
-                     .mean = t->mean, .std = t->std, .seed = cfg->seed,
+                     .mean = t->mean, .std = t->std, .n_hot = t->n_hot, .seed = cfg->seed,
                      .n_threads = cfg->n_threads};
         if ((st = gm_fill_tensor(&f, t->data, err)) ||
             (st = hearth_gguf_writer_add_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data,

@@ -33,9 +33,16 @@ typedef struct {
 
 static void fill_rows(job *j, float *row, int64_t r0, int64_t r1) {
     const gm_fill *f = j->f;
+    int64_t first_hot = f->nrows - f->n_hot;
     for (int64_t r = r0; r < r1; r++) {
-        gm_rng rng = {gm_row_seed(f->seed, j->name_hash, (uint64_t)r)};
-        for (int64_t i = 0; i < f->ne0; i++) row[i] = f->mean + f->std * gm_rng_normal(&rng);
+        if (r >= first_hot) {
+            int64_t k = r - first_hot;
+            memset(row, 0, (size_t)f->ne0 * sizeof *row);
+            row[(k / 2) % f->ne0] = k % 2 ? -GM_PAD_GAIN : GM_PAD_GAIN;
+        } else {
+            gm_rng rng = {gm_row_seed(f->seed, j->name_hash, (uint64_t)r)};
+            for (int64_t i = 0; i < f->ne0; i++) row[i] = f->mean + f->std * gm_rng_normal(&rng);
+        }
         j->tr->from_float_ref(row, j->dst + (size_t)r * j->row_size, f->ne0);
     }
 }
