@@ -275,6 +275,8 @@ static size_t det_phone(scan *sc, size_t i) {
     if (!plus && i > 0 && (sc->s[i - 1] == '-' || sc->s[i - 1] == '.' || sc->s[i - 1] == '/' ||
                            sc->s[i - 1] == '_'))
         return 0; /* inside a longer token */
+    if (!plus && i >= 2 && sc->s[i - 1] == ' ' && rx_digit(sc->s[i - 2]))
+        return 0; /* the tail of a longer digit sequence (an IBAN, a card) */
     if (plus && (!rx_digit(at(sc, p)) || (i > 0 && (rx_alnum(sc->s[i - 1]) || sc->s[i - 1] == ')'))))
         return 0;
     groups g;
@@ -419,7 +421,7 @@ static size_t det_ipv4(scan *sc, size_t i) {
 static size_t det_ipv6(scan *sc, size_t i) {
     if (i > 0 && (rx_alnum(sc->s[i - 1]) || sc->s[i - 1] == ':' || sc->s[i - 1] == '.')) return 0;
     size_t p = i;
-    int groups = 0;
+    int groups = 0, hexd = 0;
     bool dc = false, lead_dc = false;
     if (at(sc, p) == ':') {
         if (at(sc, p + 1) != ':') return 0;
@@ -441,6 +443,7 @@ static size_t det_ipv6(scan *sc, size_t i) {
             }
         }
         groups++;
+        hexd += (int)h;
         p += h;
         end = p;
         if (at(sc, p) == ':' && at(sc, p + 1) == ':') {
@@ -459,6 +462,7 @@ static size_t det_ipv6(scan *sc, size_t i) {
     if (!end) return 0;
     if (!dc && groups != 8) return 0;
     if (dc && (groups > 7 || (groups < 2 && !lead_dc))) return 0;
+    if (dc && !lead_dc && hexd < 4) return 0; /* a::b is code */
     if (rx_word_at(sc->s, sc->n, end) || (at(sc, end) == ':' && rx_hex(at(sc, end + 1)))) return 0;
     if (at(sc, end) == '.' && rx_digit(at(sc, end + 1))) return 0;
     return end;
