@@ -739,8 +739,10 @@ static const char *const street_first[] = {"calle", "via", "rua", "avenida", "pi
 /* Street-first at a capital letter: "Hauptstraße 5", "Calle Mayor 10",
  * "Keizersgracht 123". Returns the end. */
 static size_t det_address_word(scan *sc, size_t i, size_t wend) {
-    size_t q = 0;
-    size_t l = word_in(sc, i, street_first);
+    size_t q = 0, l = 0;
+    unsigned char f = rx_fold(sc->s[i]);
+    if (wend - i <= 7 && at(sc, wend) == ' ' && (f == 'c' || f == 'v' || f == 'r' || f == 'a' || f == 'p'))
+        l = word_in(sc, i, street_first);
     if (l) {
         q = i + l;
         int words = 0;
@@ -918,7 +920,7 @@ static size_t det_key_prefix(const scan *sc, size_t i) {
     if (!prefix_first(sc->s[i])) return 0;
     for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++) {
         const key_prefix *kp = &prefixes[k];
-        if (kp->prefix[0] != (char)sc->s[i]) continue;
+        if (kp->prefix[0] != (char)sc->s[i] || kp->prefix[1] != (char)at(sc, i + 1)) continue;
         size_t pl = strlen(kp->prefix);
         if (pl > sc->n - i || memcmp(sc->s + i, kp->prefix, pl)) continue;
         size_t b = run_of(sc, i + pl, kp->max + 1, kp->body);
@@ -935,7 +937,7 @@ static size_t det_key_prefix(const scan *sc, size_t i) {
         return e;
     }
     /* JWT: eyJ<header>.eyJ<payload>.<signature> */
-    if (i + 3 <= sc->n && !memcmp(sc->s + i, "eyJ", 3)) {
+    if (sc->s[i] == 'e' && at(sc, i + 1) == 'y' && at(sc, i + 2) == 'J') {
         size_t a = run_of(sc, i, 2000, key_ch);
         if (a >= 10 && at(sc, i + a) == '.') {
             size_t b = run_of(sc, i + a + 1, 4000, key_ch);
@@ -1184,21 +1186,37 @@ static size_t det_term(const scan *sc, size_t i) {
 
 /* ---- the pass --------------------------------------------------------------- */
 
-static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
-
 /* Detectors for a word starting with a digit. */
 static size_t digit_word(scan *sc, size_t i, size_t we) {
     size_t e = 0, r;
-    if (on(sc, REDACT_SSN) && (r = det_ssn(sc, i))) add(sc, i, r, REDACT_SSN), e = max_sz(e, r);
-    if (!e && on(sc, REDACT_CARD) && (r = det_card(sc, i))) add(sc, i, r, REDACT_CARD), e = max_sz(e, r);
-    if (!e && on(sc, REDACT_IP) && (r = det_ipv4(sc, i))) add(sc, i, r, REDACT_IP), e = max_sz(e, r);
-    if (!e && on(sc, REDACT_IP) && (r = det_ipv6(sc, i))) add(sc, i, r, REDACT_IP), e = max_sz(e, r);
-    if (!e && on(sc, REDACT_DOB) && (r = det_dob(sc, i))) add(sc, i, r, REDACT_DOB), e = max_sz(e, r);
-    if (!e && on(sc, REDACT_PHONE) && (r = det_phone(sc, i))) add(sc, i, r, REDACT_PHONE), e = max_sz(e, r);
-    if (!e && on(sc, REDACT_ADDRESS) && (r = det_address_num(sc, i)))
-        add(sc, i, r, REDACT_ADDRESS), e = max_sz(e, r);
-    if (!e && on(sc, REDACT_POSTCODE) && (r = det_postcode_num(sc, i)))
-        add(sc, i, r, REDACT_POSTCODE), e = max_sz(e, r);
+    /* Quick filters on the digit count and the byte after: most numbers in
+     * ordinary text fit no detector's shape, and skip them all. */
+    size_t k = digits_run(sc, i, 20);
+    unsigned char nx = at(sc, i + k), f = sc->s[i];
+    bool nd = rx_digit(at(sc, i + k + 1));
+    bool sep = (nx == ' ' || nx == '-' || nx == '.' || nx == '/');
+    if (on(sc, REDACT_SSN) && ((k == 3 && (nx == '-' || nx == ' ')) || k == 9) && (r = det_ssn(sc, i)))
+        add(sc, i, r, REDACT_SSN), e = r;
+    if (!e && on(sc, REDACT_CARD) && f >= '2' && f <= '6' &&
+        ((k >= 13 && k <= 19) || (k >= 3 && k <= 6 && (nx == ' ' || nx == '-') && nd)) &&
+        (r = det_card(sc, i)))
+        add(sc, i, r, REDACT_CARD), e = r;
+    if (!e && on(sc, REDACT_IP) && k <= 3 && nx == '.' && nd && (r = det_ipv4(sc, i)))
+        add(sc, i, r, REDACT_IP), e = r;
+    if (!e && on(sc, REDACT_IP) && k <= 4 && (nx == ':' || rx_hex(nx)) && (r = det_ipv6(sc, i)))
+        add(sc, i, r, REDACT_IP), e = r;
+    if (!e && on(sc, REDACT_DOB) &&
+        ((k == 4 && (nx == '-' || nx == '/' || nx == '.')) || (k <= 2 && (sep || rx_alpha(nx)))) &&
+        (r = det_dob(sc, i)))
+        add(sc, i, r, REDACT_DOB), e = r;
+    if (!e && on(sc, REDACT_PHONE) && (k >= 7 || (sep && nd) || (nx == ' ' && at(sc, i + k + 1) == '(')) &&
+        (r = det_phone(sc, i)))
+        add(sc, i, r, REDACT_PHONE), e = r;
+    if (!e && on(sc, REDACT_ADDRESS) && k <= 5 && (nx == ' ' || nx == ',' || nx == '-' || rx_alpha(nx)) &&
+        (r = det_address_num(sc, i)))
+        add(sc, i, r, REDACT_ADDRESS), e = r;
+    if (!e && on(sc, REDACT_POSTCODE) && k >= 4 && k <= 6 && (r = det_postcode_num(sc, i)))
+        add(sc, i, r, REDACT_POSTCODE), e = r;
     size_t st;
     if (!e && on(sc, REDACT_SECRET) && i >= sc->tok_end && (we - i >= 20 || tok_ch(at(sc, we))) &&
         (r = det_entropy(sc, i, &st)))
@@ -1213,18 +1231,29 @@ static bool pw_first(unsigned char c) {
     }
 }
 
-static bool month_first(unsigned char c) {
-    switch (rx_fold(c)) {
-    case 'j': case 'f': case 'm': case 'a': case 's': case 'o': case 'n': case 'd': return true;
-    default: return false;
+/* Whether the word [i, we) may be a month name: 3..9 letters starting with
+ * a month's first three (a quick filter before month_at). */
+static bool month_first(const scan *sc, size_t i, size_t we) {
+    if (we - i < 3 || we - i > 9) return false;
+    uint32_t k = (uint32_t)rx_fold(sc->s[i]) << 16 | (uint32_t)rx_fold(sc->s[i + 1]) << 8 |
+                 rx_fold(sc->s[i + 2]);
+#define M3(a, b, c) ((uint32_t)(a) << 16 | (uint32_t)(b) << 8 | (uint32_t)(c))
+    switch (k) {
+    case M3('j', 'a', 'n'): case M3('f', 'e', 'b'): case M3('m', 'a', 'r'): case M3('a', 'p', 'r'):
+    case M3('m', 'a', 'y'): case M3('j', 'u', 'n'): case M3('j', 'u', 'l'): case M3('a', 'u', 'g'):
+    case M3('s', 'e', 'p'): case M3('o', 'c', 't'): case M3('n', 'o', 'v'): case M3('d', 'e', 'c'):
+        return true;
+    default:
+        return false;
     }
+#undef M3
 }
 
 /* Detectors for a word starting with a letter; the alnum run is [i, we). */
 static size_t alpha_word(scan *sc, size_t i, size_t we) {
     size_t e = 0, r, st;
     unsigned char c = sc->s[i];
-    if (on(sc, REDACT_IBAN) && rx_digit(at(sc, i + 2)) && (r = det_iban(sc, i)))
+    if (on(sc, REDACT_IBAN) && rx_upper(c) && rx_digit(at(sc, i + 2)) && (r = det_iban(sc, i)))
         add(sc, i, r, REDACT_IBAN), e = r;
     if (!e && on(sc, REDACT_SECRET)) {
         if ((r = det_key_prefix(sc, i))) add(sc, i, r, REDACT_SECRET), e = r;
@@ -1235,7 +1264,7 @@ static size_t alpha_word(scan *sc, size_t i, size_t we) {
     }
     if (!e && on(sc, REDACT_POSTCODE) && rx_upper(c) && we - i <= 4 && (r = uk_ca_postcode(sc, i)))
         add(sc, i, r, REDACT_POSTCODE), e = r;
-    if (!e && on(sc, REDACT_DOB) && we - i <= 9 && month_first(c) &&
+    if (!e && on(sc, REDACT_DOB) && month_first(sc, i, we) &&
         (r = det_dob(sc, i)))
         add(sc, i, r, REDACT_DOB), e = r;
     if (!e && on(sc, REDACT_ADDRESS) && rx_upper(c) && (r = det_address_word(sc, i, we)))

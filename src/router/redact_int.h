@@ -25,14 +25,39 @@ struct redact_config {
     uint32_t first[257];
 };
 
-static inline bool rx_digit(unsigned char c) { return (unsigned)(c - '0') < 10u; }
-static inline bool rx_upper(unsigned char c) { return (unsigned)(c - 'A') < 26u; }
-static inline bool rx_lower(unsigned char c) { return (unsigned)(c - 'a') < 26u; }
-static inline bool rx_alpha(unsigned char c) { return rx_upper(c) || rx_lower(c); }
-static inline bool rx_alnum(unsigned char c) { return rx_alpha(c) || rx_digit(c); }
-static inline bool rx_hex(unsigned char c) {
-    return rx_digit(c) || (unsigned)((c | 0x20) - 'a') < 6u;
-}
+/* ASCII classes, one table lookup each (the scanners' inner loops). */
+enum { RX_DIGIT = 1, RX_UPPER = 2, RX_LOWER = 4, RX_HEX = 8 };
+#define RX_D RX_DIGIT | RX_HEX
+#define RX_UH RX_UPPER | RX_HEX
+#define RX_LH RX_LOWER | RX_HEX
+#define RX_U RX_UPPER
+#define RX_L RX_LOWER
+static const unsigned char rx_class[256] = {
+    ['0'] = RX_D, ['1'] = RX_D, ['2'] = RX_D, ['3'] = RX_D, ['4'] = RX_D, ['5'] = RX_D,
+    ['6'] = RX_D, ['7'] = RX_D, ['8'] = RX_D, ['9'] = RX_D,
+    ['A'] = RX_UH, ['B'] = RX_UH, ['C'] = RX_UH, ['D'] = RX_UH, ['E'] = RX_UH, ['F'] = RX_UH,
+    ['G'] = RX_U, ['H'] = RX_U, ['I'] = RX_U, ['J'] = RX_U, ['K'] = RX_U, ['L'] = RX_U,
+    ['M'] = RX_U, ['N'] = RX_U, ['O'] = RX_U, ['P'] = RX_U, ['Q'] = RX_U, ['R'] = RX_U,
+    ['S'] = RX_U, ['T'] = RX_U, ['U'] = RX_U, ['V'] = RX_U, ['W'] = RX_U, ['X'] = RX_U,
+    ['Y'] = RX_U, ['Z'] = RX_U,
+    ['a'] = RX_LH, ['b'] = RX_LH, ['c'] = RX_LH, ['d'] = RX_LH, ['e'] = RX_LH, ['f'] = RX_LH,
+    ['g'] = RX_L, ['h'] = RX_L, ['i'] = RX_L, ['j'] = RX_L, ['k'] = RX_L, ['l'] = RX_L,
+    ['m'] = RX_L, ['n'] = RX_L, ['o'] = RX_L, ['p'] = RX_L, ['q'] = RX_L, ['r'] = RX_L,
+    ['s'] = RX_L, ['t'] = RX_L, ['u'] = RX_L, ['v'] = RX_L, ['w'] = RX_L, ['x'] = RX_L,
+    ['y'] = RX_L, ['z'] = RX_L,
+};
+#undef RX_D
+#undef RX_UH
+#undef RX_LH
+#undef RX_U
+#undef RX_L
+
+static inline bool rx_digit(unsigned char c) { return rx_class[c] & RX_DIGIT; }
+static inline bool rx_upper(unsigned char c) { return rx_class[c] & RX_UPPER; }
+static inline bool rx_lower(unsigned char c) { return rx_class[c] & RX_LOWER; }
+static inline bool rx_alpha(unsigned char c) { return rx_class[c] & (RX_UPPER | RX_LOWER); }
+static inline bool rx_alnum(unsigned char c) { return rx_class[c] & (RX_UPPER | RX_LOWER | RX_DIGIT); }
+static inline bool rx_hex(unsigned char c) { return rx_class[c] & RX_HEX; }
 static inline unsigned char rx_fold(unsigned char c) {
     return rx_upper(c) ? (unsigned char)(c | 0x20) : c;
 }
