@@ -37,6 +37,7 @@ typedef struct {
     uc *s;
     size_t n;
     const redact_config *c;
+    uint32_t kinds; /* c->kinds */
     redact_span *v;
     size_t nv, cap;
     bool failed;
@@ -44,7 +45,7 @@ typedef struct {
 } scan;
 
 static void add(scan *sc, size_t start, size_t end, redact_kind k) {
-    if (start >= end || !(sc->c->kinds & (1u << k))) return;
+    if (start >= end || !(sc->kinds & (1u << k))) return;
     if (sc->nv == sc->cap) {
         size_t cap = sc->cap ? sc->cap * 2 : 32;
         redact_span *v = hearth_realloc(sc->v, cap * sizeof *v);
@@ -58,7 +59,7 @@ static void add(scan *sc, size_t start, size_t end, redact_kind k) {
     sc->v[sc->nv++] = (redact_span){start, end, k};
 }
 
-static inline bool on(const scan *sc, redact_kind k) { return (sc->c->kinds >> k) & 1u; }
+static inline bool on(const scan *sc, redact_kind k) { return (sc->kinds >> k) & 1u; }
 
 /* Byte at i or 0 past the end: lets scanners peek without bounds noise. */
 static inline unsigned char at(const scan *sc, size_t i) { return i < sc->n ? sc->s[i] : 0; }
@@ -873,7 +874,7 @@ static size_t postcode_after(scan *sc, size_t e) {
 
 /* ---- secrets ------------------------------------------------------------------- */
 
-static bool tok_ch(unsigned char c) {
+static inline bool tok_ch(unsigned char c) {
     return rx_alnum(c) || c == '_' || c == '-' || c == '+' || c == '/';
 }
 
@@ -893,14 +894,18 @@ typedef struct {
     unsigned min, max; /* body length */
 } key_prefix;
 
-/* First bytes of the prefixes below (and "eyJ"): a quick filter. */
-static bool prefix_first(unsigned char c) {
+/* First two bytes of the prefixes below (and "eyJ"): a quick filter. */
+static inline bool prefix_first(unsigned char c, unsigned char d) {
     switch (c) {
-    case 's': case 'r': case 'p': case 'g': case 'A': case 'x': case 'h': case 'n': case 'S':
-    case 'e':
-        return true;
-    default:
-        return false;
+    case 's': case 'r': case 'p': return d == 'k';
+    case 'g': return d == 'h' || d == 'l';
+    case 'A': return d == 'K' || d == 'S' || d == 'I';
+    case 'x': return d == 'o';
+    case 'h': return d == 'f';
+    case 'n': return d == 'p';
+    case 'S': return d == 'G';
+    case 'e': return d == 'y';
+    default: return false;
     }
 }
 
@@ -917,7 +922,7 @@ static const key_prefix prefixes[] = {
 
 /* Well-known key prefixes (case-sensitive) at i: returns the end. */
 static size_t det_key_prefix(const scan *sc, size_t i) {
-    if (!prefix_first(sc->s[i])) return 0;
+    if (!prefix_first(sc->s[i], at(sc, i + 1))) return 0;
     for (size_t k = 0; k < sizeof prefixes / sizeof prefixes[0]; k++) {
         const key_prefix *kp = &prefixes[k];
         if (kp->prefix[0] != (char)sc->s[i] || kp->prefix[1] != (char)at(sc, i + 1)) continue;
@@ -1285,7 +1290,7 @@ hearth_status redact_find(const redact_config *c, const char *text, size_t len,
         return HEARTH_FAIL(err, HEARTH_E_ARG, "redact_find: NULL argument");
     *out = NULL;
     *n = 0;
-    scan sc = {.s = (uc *)text, .n = len, .c = c};
+    scan sc = {.s = (uc *)text, .n = len, .c = c, .kinds = c->kinds};
     bool terms = c->n_terms && (c->kinds & (1u << REDACT_TERM));
     size_t i = 0;
     while (i < len && !sc.failed) {
