@@ -85,13 +85,17 @@ static bool num_end_ok(const scan *sc, size_t e) {
     return true;
 }
 
-/* ASCII case-insensitive: does the text at i start with lit? */
+/* ASCII case-insensitive: does the text at i, before limit, start with lit
+ * (lower case)? Returns its length, or 0. */
+static size_t match_ci(const scan *sc, size_t i, const char *lit, size_t limit) {
+    size_t k = 0;
+    for (; lit[k]; k++)
+        if (i + k >= limit || rx_fold(sc->s[i + k]) != (unsigned char)lit[k]) return 0;
+    return k;
+}
+
 static bool starts_ci(const scan *sc, size_t i, const char *lit) {
-    size_t l = strlen(lit);
-    if (l > sc->n - i) return false;
-    for (size_t k = 0; k < l; k++)
-        if (rx_fold(sc->s[i + k]) != (unsigned char)lit[k]) return false;
-    return true;
+    return match_ci(sc, i, lit, sc->n) > 0;
 }
 
 /* Whether one of kws (lower case, NULL-terminated list) occurs as a word
@@ -115,18 +119,14 @@ static bool context_before(const scan *sc, size_t i, size_t window, const char *
             }
         }
     }
-    size_t lens[24];
-    int nk = 0;
-    for (const char *const *w = kws; *w && nk < 24; w++) lens[nk++] = strlen(*w);
     for (size_t k = lo; k < i; k++) {
         unsigned char c = sc->s[k];
         if (!rx_alpha(c)) continue;
         if (k > 0 && (rx_alnum(sc->s[k - 1]) || (sc->s[k - 1] >= 0x80 && rx_word_before(sc->s, k))))
             continue;
         unsigned char f = rx_fold(c);
-        for (int j = 0; j < nk; j++)
-            if ((unsigned char)kws[j][0] == f && k + lens[j] <= i && starts_ci(sc, k, kws[j]))
-                return true;
+        for (const char *const *w = kws; *w; w++)
+            if ((unsigned char)(*w)[0] == f && match_ci(sc, k, *w, i)) return true;
     }
     return false;
 }
@@ -610,10 +610,10 @@ static size_t word_in(const scan *sc, size_t p, const char *const *list) {
     if (!l || l >= 16 || rx_word_at(sc->s, sc->n, p + l)) return 0;
     unsigned char f = rx_fold(sc->s[p]);
     for (const char *const *w = list; *w; w++) {
-        if ((unsigned char)(*w)[0] != f || strlen(*w) != l) continue;
+        if ((unsigned char)(*w)[0] != f) continue;
         size_t k = 1;
-        while (k < l && rx_fold(sc->s[p + k]) == (unsigned char)(*w)[k]) k++;
-        if (k == l) return l;
+        while (k < l && (*w)[k] && rx_fold(sc->s[p + k]) == (unsigned char)(*w)[k]) k++;
+        if (k == l && !(*w)[k]) return l;
     }
     return 0;
 }
@@ -1031,10 +1031,10 @@ static bool in_list(const scan *sc, size_t p, size_t l, const char *const *list)
     if (!l) return false;
     unsigned char f = rx_fold(sc->s[p]);
     for (const char *const *w = list; *w; w++) {
-        if ((unsigned char)(*w)[0] != f || strlen(*w) != l) continue;
-        size_t k = 0;
-        while (k < l && rx_fold(sc->s[p + k]) == (unsigned char)(*w)[k]) k++;
-        if (k == l) return true;
+        if ((unsigned char)(*w)[0] != f) continue;
+        size_t k = 1;
+        while (k < l && (*w)[k] && rx_fold(sc->s[p + k]) == (unsigned char)(*w)[k]) k++;
+        if (k == l && !(*w)[k]) return true;
     }
     return false;
 }
