@@ -47,11 +47,13 @@ static double now(void) {
 
 /* ---- the corpus ---------------------------------------------------------- */
 
+/* NEG_LATE: templates written after the detectors were tuned and never
+ * tuned against (a check on over-fitting to the other templates). */
 enum { NEG_ARITH, NEG_PRICE, NEG_VERSION, NEG_DATE, NEG_TIME, NEG_CODE, NEG_PROSE, NEG_WORDS,
-       NEG_COUNT };
+       NEG_LATE, NEG_COUNT };
 static const char *const neg_names[NEG_COUNT] = {"arithmetic", "prices", "versions",
                                                  "event dates", "times", "code",
-                                                 "prose+numbers", "prose"};
+                                                 "prose+numbers", "prose", "late (untuned)"};
 
 static const char *const common[] = {
     "the", "of", "and", "to", "a", "in", "is", "it", "you", "that", "he", "was", "for", "on",
@@ -498,6 +500,30 @@ static void neg_sample(corpus *c, int neg) {
             if (w == 0 && s[0] >= 'a' && s[0] <= 'z') s[0] = (char)(s[0] - 32);
             if (rnd(12) == 0 && w + 1 < words) n += (size_t)snprintf(s + n, sizeof s - n, ",");
         }
+        break;
+    }
+    case NEG_LATE: {
+        char h[48];
+        rand_chars(h, 40, ALNUM);
+        switch (rnd(16)) {
+        case 0: fmt(s, sizeof s, "2024-%02u-%02uT%02u:%02u:%02uZ INFO worker %u finished in %u ms", 1 + rnd(12), 1 + rnd(28), rnd(24), rnd(60), rnd(60), rnd(64), rnd(5000)); break;
+        case 1: fmt(s, sizeof s, "| %u | %u.%u | %u%% |", rnd(1000), rnd(100), rnd(10), rnd(100)); break;
+        case 2: fmt(s, sizeof s, "Download it from https://downloads.example.org/v%u.%u/setup-%u.%u.%u.exe", rnd(9), rnd(20), rnd(9), rnd(20), rnd(100)); break;
+        case 3: fmt(s, sizeof s, "The recipe needs %u g of flour, %u eggs and %u.%u l of milk.", 100 + rnd(900), 1 + rnd(6), rnd(2), rnd(10)); break;
+        case 4: fmt(s, sizeof s, "Population density: %u people per km2 (census %u).", rnd(20000), 1950 + rnd(70)); break;
+        case 5: fmt(s, sizeof s, "The Lakers won %u-%u against Boston on Sunday.", 90 + rnd(40), 90 + rnd(40)); break;
+        case 6: fmt(s, sizeof s, "Part number %u-%u-%u fits models %u and %u.", rnd(1000), rnd(1000), rnd(10000), rnd(10000), rnd(10000)); break;
+        case 7: fmt(s, sizeof s, "C6H12O6 and H2SO4 react at %u K under %u.%u bar.", 200 + rnd(400), rnd(10), rnd(10)); break;
+        case 8: fmt(s, sizeof s, "Use the formula E = mc^2 with c = 299792458 m/s."); break;
+        case 9: fmt(s, sizeof s, "Matrix A = [[%u, %u], [%u, %u]] has determinant %d.", rnd(10), rnd(10), rnd(10), rnd(10), (int)rnd(100) - 50); break;
+        case 10: fmt(s, sizeof s, "The function returns 0x%08x on error and 0 otherwise.", rnd(1u << 31)); break;
+        case 11: fmt(s, sizeof s, "Step %u of %u: set the timer to %u minutes and %u seconds.", 1 + rnd(9), 10, rnd(60), rnd(60)); break;
+        case 12: fmt(s, sizeof s, "Netflix raised prices to %u.%02u per month in %u countries.", 5 + rnd(15), rnd(100), 10 + rnd(100)); break;
+        case 13: fmt(s, sizeof s, "Add the dependency \"libfoo\": \"^%u.%u.%u\" to package.json.", rnd(10), rnd(30), rnd(30)); break;
+        case 14: fmt(s, sizeof s, "In Q%u %u, revenue grew %u.%u%% to %u.%u billion.", 1 + rnd(4), 2000 + rnd(25), rnd(30), rnd(10), rnd(200), rnd(10)); break;
+        default: fmt(s, sizeof s, "The train from Paris to Lyon takes %u h %02u and costs %u euros.", 1 + rnd(3), rnd(60), 20 + rnd(100)); break;
+        }
+        (void)h;
         break;
     }
     default:
