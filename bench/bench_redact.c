@@ -1,7 +1,8 @@
 /*
  * bench_redact.c: quality and speed of the redactor (src/router/redact.c)
  * on a corpus it generates itself with a fixed pseudo-random generator (no
- * downloaded data; the same corpus on every run).
+ * downloaded data; the same corpus on every run of one build: arguments
+ * holding several rnd() calls are evaluated in an order the compiler picks).
  *
  * Quality: sentences, each with one labelled item of a kind (e-mail, phone,
  * card, ...) in many formats and phrasings, mixed with ordinary sentences
