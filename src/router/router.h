@@ -16,7 +16,9 @@
  *   policy_work         never | ask | allow   (default never)
  *   policy_credentials  never | ask | allow   (default never)
  *   policy_general      never | ask | allow   (default allow)
- *   redact_terms        comma-separated names, places, words to redact
+ *   redact_terms        comma-separated names, places, words to redact: pass
+ *                       hearth_settings_get(s, "redact_terms") to
+ *                       redact_config_add_terms
  * router_policy_set also accepts "policy.<category>" and "policy_family".
  */
 #ifndef HEARTH_ROUTER_ROUTER_H
