@@ -33,7 +33,7 @@ Modes:
   hang          reads the request and never answers
   huge          whole answer with Content-Length: 64 MiB (sent if read)
   hugenolen     whole answer without Content-Length, 64 MiB of JSON
-  hugesse       SSE with 64 KiB deltas, forever
+  hugesse       SSE with 16 KiB deltas, 32 MiB in all
   longline      SSE with a single data line of 8 MiB
 """
 import argparse
@@ -186,7 +186,7 @@ class Handler(BaseHTTPRequestHandler):
             w.write(b"\xef\xbb\xbf: a comment first\r\nretry: 1000\r\n\r\n")
             for i, t in enumerate(TEXT):
                 s = chunk(content=t)
-                half = len(s) // 2
+                half = s.index(', "model"') + 1  # between tokens: the "\n" join stays JSON
                 w.write(b"id: %d\r\nevent: message\r\ndata: " % i + s[:half].encode() +
                         b"\r\ndata:" + s[half:].encode() + b"\r\n\r\n")
                 w.write(b": keep-alive\r\n\r\n")
@@ -282,7 +282,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         if mode == "hugesse":
             self.start_sse()
-            big = chunk(content="y" * 65536)
+            big = chunk(content="y" * 16384)
             for _ in range(2000):
                 self.ev(big)
             return
