@@ -498,7 +498,10 @@ static int run_live(void) {
     hearth_cloud_params p = hearth_cloud_default_params();
     p.url = url;
     p.model = model;
-    p.api_key = KEY;
+    /* With CLOUD_BAD_KEY the server must refuse (401), and the wrong key
+     * must not show in the message either. */
+    const char *bad = "sk-hearth-WRONG-0123456789abcdef";
+    p.api_key = getenv("CLOUD_BAD_KEY") ? bad : KEY;
     p.timeout_ms = 120000;
     hearth_cloud *c = NULL;
     hearth_error e;
@@ -511,6 +514,15 @@ static int run_live(void) {
                                   .user_data = &s};
         hearth_cloud_result res;
         hearth_status st = hearth_cloud_chat(c, &r, &res, &e);
+        if (getenv("CLOUD_BAD_KEY")) {
+            fprintf(stderr, "%s\n", e.msg);
+            CHECK(st == HEARTH_E_IO && res.kind == HEARTH_CLOUD_HTTP_STATUS && res.http_status == 401);
+            CHECK(strstr(e.msg, bad) == NULL && strstr(e.msg, "0123456789abcdef") == NULL);
+            hearth_cloud_result_clear(&res);
+            hearth_cloud_free(c);
+            test_done();
+            return 1; /* the shell checks this run fails, and why */
+        }
         CHECKF(st == HEARTH_OK, "stream %d: %s", stream, e.msg);
         CHECKF(res.text && !strcmp(res.text, want), "stream %d: got '%s', want '%s'", stream,
                res.text ? res.text : "", want);
