@@ -424,14 +424,6 @@ static void test_refused(void) {
     CHECK(strstr(e.msg, "refused") != NULL);
     CHECK(r.text && r.text[0] == '\0');
     hearth_cloud_result_clear(&r);
-    /* A name that does not resolve (.invalid is reserved, RFC 2606). */
-    p = test_params("https://hearth-test.invalid/v1");
-    p.max_retries = 1;
-    memset(&s, 0, sizeof s);
-    CHECK_EQ_INT(call(&p, false, &s, &r, &e), HEARTH_E_IO);
-    CHECK_EQ_INT(r.kind, HEARTH_CLOUD_REFUSED);
-    CHECK_EQ_INT(r.attempts, 2);
-    hearth_cloud_result_clear(&r);
 }
 
 static void test_cancel(int port) {
