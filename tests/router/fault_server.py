@@ -8,6 +8,7 @@ picks the behaviour, so one server serves every case: the client's base URL
 is http://127.0.0.1:PORT/<mode>/v1 and it POSTs to
 /<mode>/v1/chat/completions. GET /stats returns {"<mode>": requests, ...};
 GET /last returns the last request ({"body": ..., "authorization": ...}).
+It exits when the process that started it ends, or after --max-seconds.
 
 Modes:
   ok            a correct answer (streamed as SSE when "stream" is true)
@@ -38,6 +39,7 @@ Modes:
 """
 import argparse
 import json
+import os
 import re
 import select
 import socket
@@ -306,6 +308,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
+    ap.add_argument("--max-seconds", type=float, default=900)
     a = ap.parse_args()
     srv = Server(("127.0.0.1", a.port), Handler)
     if a.tls:
@@ -313,6 +316,13 @@ def main():
         ctx.load_cert_chain(a.tls[0], a.tls[1])
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     print(srv.server_address[1], flush=True)
+
+    # Never outlive the test that started it, even if that test crashed.
+    def watchdog(parent=os.getppid(), end=time.time() + a.max_seconds):
+        while os.getppid() == parent and time.time() < end:
+            time.sleep(0.5)
+        os._exit(0)
+    threading.Thread(target=watchdog, daemon=True).start()
     try:
         srv.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
