@@ -569,10 +569,12 @@ hearth_status hearth_cloud_chat(hearth_cloud *c, const hearth_cloud_request *req
     if (!c || !req || !res) return HEARTH_FAIL(err, HEARTH_E_ARG, "cloud: NULL argument");
     res->first_delta_ms = -1;
     size_t body_len = 0;
-    char *body = oa_request_json(c->model, req, c->p.stream_usage, &body_len, err);
+    hearth_error berr;
+    char *body = oa_request_json(c->model, req, c->p.stream_usage, &body_len, &berr);
     if (!body) {
         res->text = hearth_strdup("");
-        return err ? err->code : HEARTH_E_ARG;
+        if (err) *err = berr;
+        return berr.code;
     }
     xfer x;
     memset(&x, 0, sizeof x);

@@ -293,6 +293,23 @@ static void test_ok(int port) {
     CHECK_STR(s.text, want_text);
     CHECK_EQ_INT(s.n, 1);
     hearth_cloud_result_clear(&r);
+
+    /* A bad request fails before anything is sent. */
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/ok/v1", port);
+    p = test_params(url);
+    hearth_cloud *c = NULL;
+    REQUIRE(hearth_cloud_new(&p, &c, &e) == HEARTH_OK);
+    int before = count_of(port, "ok");
+    hearth_chat_message nul[1] = {{"user", NULL}};
+    hearth_cloud_request bad = {.messages = nul, .n_messages = 1};
+    CHECK_EQ_INT(hearth_cloud_chat(c, &bad, &r, &e), HEARTH_E_ARG);
+    CHECK(r.text && r.attempts == 0);
+    hearth_cloud_result_clear(&r);
+    bad.n_messages = 0;
+    CHECK_EQ_INT(hearth_cloud_chat(c, &bad, &r, NULL), HEARTH_E_ARG);
+    hearth_cloud_result_clear(&r);
+    CHECK_EQ_INT(count_of(port, "ok"), before);
+    hearth_cloud_free(c);
 }
 
 typedef struct {
