@@ -443,6 +443,38 @@ static void test_refused(void) {
     hearth_cloud_result_clear(&r);
 }
 
+/* A listener whose accept queue is full: the kernel drops new SYNs, so a
+ * connect hangs until the connect timeout. Such a timeout (nothing was
+ * sent) is retried. */
+static void test_connect_timeout(void) {
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    REQUIRE(bind(l, (struct sockaddr *)&a, sizeof a) == 0 && listen(l, 0) == 0);
+    getsockname(l, (struct sockaddr *)&a, &al);
+    int fill[4];
+    for (int i = 0; i < 4; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        connect(fill[i], (struct sockaddr *)&a, sizeof a); /* EINPROGRESS or queued */
+    }
+    usleep(200 * 1000);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1", ntohs(a.sin_port));
+    hearth_cloud_params p = test_params(url);
+    p.connect_timeout_ms = 300;
+    p.timeout_ms = 20000;
+    sink s = {0};
+    hearth_cloud_result r;
+    hearth_error e;
+    CHECK_EQ_INT(call(&p, false, &s, &r, &e), HEARTH_E_IO);
+    CHECK_EQ_INT(r.kind, HEARTH_CLOUD_TIMEOUT);
+    CHECK_EQ_INT(r.attempts, 3);
+    CHECK_EQ_INT(r.http_status, 0);
+    hearth_cloud_result_clear(&r);
+    for (int i = 0; i < 4; i++) close(fill[i]);
+    close(l);
+}
+
 static void test_cancel(int port) {
     char url[128];
     hearth_cloud_result r;
@@ -590,6 +622,7 @@ int main(int argc, char **argv) {
     if (argc > 1 && !strcmp(argv[1], "tls")) return run_tls();
     test_settings();
     test_refused();
+    test_connect_timeout();
     int rc = run_fault_tests();
     if (rc == 77) return test_failures ? 1 : 77;
     return test_done();
