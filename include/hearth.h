@@ -1361,13 +1361,29 @@ typedef struct {
      * called from the thread that opened or is using the agent. Optional. */
     void (*warn)(void *user_data, const char *msg);
     void *warn_user_data;
+    /* Hybrid processing (README "Privacy and the cloud"). An answer whose
+     * confidence is below confidence_threshold may go to the cloud, redacted,
+     * if the privacy policy lets its category leave. The policy (policy,
+     * policy_<category>) and redact_terms are read from policy_settings at
+     * open (borrowed for the call; NULL: the defaults, local-only). The
+     * strings are copied at open. No cloud_url: nothing ever leaves. */
+    const hearth_settings *policy_settings;
+    const char *cloud_url;      /* an OpenAI-compatible API, e.g. https://host/v1 */
+    const char *cloud_model;
+    const char *cloud_api_key;  /* never stored, logged or shown */
+    const char *cloud_ca_file;  /* PEM CAs trusted instead of the system's */
+    int cloud_timeout_ms;       /* the whole cloud call; 0: 60000 */
+    double confidence_threshold; /* 0.5 */
+    bool audit_content;         /* keep the redacted text sent in the audit log */
 } hearth_agent_params;
 
 HEARTH_API hearth_agent_params hearth_agent_default_params(void);
 
 /* Fills p's fields from resolved settings (model, home, max_context,
  * threads, system_prompt, temp, top_p, top_k, min_p, repeat_penalty,
- * max_tokens, seed, cache).
+ * max_tokens, seed, cache, cloud_url, cloud_model, cloud_api_key,
+ * cloud_ca_file, cloud_timeout_ms, confidence_threshold, audit_content; and
+ * policy_settings = s).
  * Strings in p are borrowed from s. Errors: HEARTH_E_ARG for a value that
  * does not parse or is out of range, naming the key. */
 HEARTH_API hearth_status hearth_agent_params_from_settings(const hearth_settings *s,
@@ -1410,6 +1426,19 @@ typedef struct {
     bool no_cache;             /* neither read nor write the response cache */
     hearth_stream_fn on_text;  /* optional */
     void *user_data;
+    /* Routing: a request can tighten the user's policy, never loosen it. */
+    bool local_only;           /* never the cloud */
+    bool prefer_cloud;         /* ask the cloud even if the local answer is
+                                  confident (only where the policy allows) */
+    bool incognito;            /* nothing stored (messages, cache, audit), nothing sent */
+    bool ask;                  /* confirm before anything leaves (allow -> ask) */
+    bool consent;              /* the user approved this request's preview (the
+                                  second request after consent_needed) */
+    /* Asks the user before anything leaves ("ask"): host and the exact
+     * redacted text; return true to send. NULL: the answer says
+     * consent_needed instead. Called on the thread inside process. */
+    bool (*consent_fn)(void *user_data, const char *host, const char *preview);
+    void *consent_user_data;
 } hearth_agent_request;
 
 /* A request with the agent's sampling defaults (built-in ones if a is NULL)
@@ -1434,6 +1463,18 @@ typedef struct {
     double confidence;
     int64_t user_message_id;   /* store ids of the stored pair (0: not stored) */
     int64_t assistant_message_id;
+    /* Routing: why the answer came from where it did ("" when the local
+     * answer was confident or nothing could leave anyway), the category of
+     * the request, the cloud host asked (or that would be), and the audit
+     * record written (0: none). With consent_needed, consent_preview is the
+     * exact redacted text that would be sent (owned; the answer is the
+     * local one). */
+    char route_reason[256];
+    char category[16];
+    char route_host[128];
+    int64_t audit_id;
+    bool consent_needed;
+    char *consent_preview;
 } hearth_agent_response;
 
 /* Answers one request. Streams the answer through on_text while it is made
@@ -1448,6 +1489,11 @@ HEARTH_API hearth_status hearth_agent_process(hearth_agent *a, const hearth_agen
                                               hearth_agent_response *resp, hearth_error *err);
 /* Frees resp's content and zeroes it. NULL is a no-op. */
 HEARTH_API void hearth_agent_response_clear(hearth_agent_response *resp);
+
+/* True if this agent can send a request to the cloud at all (a cloud is
+ * configured and the policy is hybrid); false means no socket is ever
+ * opened for it. Any thread. */
+HEARTH_API bool hearth_agent_can_use_cloud(const hearth_agent *a);
 
 /* Asks the hearth_agent_process in progress (if any) to stop soon. Any thread. */
 HEARTH_API void hearth_agent_cancel(hearth_agent *a);

@@ -183,6 +183,21 @@ hearth_status hearth_agent_open(const hearth_agent_params *p, hearth_agent **out
     if ((st = hearth_ctx_new(a->model, &cp, &a->ctx, err))) goto fail;
 
     if ((st = agent_model_hash(a->model_path, a->store, a->model_hash, err))) goto fail;
+
+    router_params rp = {.cloud_url = p->cloud_url, .cloud_model = p->cloud_model,
+                        .cloud_api_key = p->cloud_api_key, .cloud_ca_file = p->cloud_ca_file,
+                        .cloud_timeout_ms = p->cloud_timeout_ms,
+                        .threshold = p->confidence_threshold,
+                        .audit_content = p->audit_content};
+    router_policy_default(&rp.policy);
+    if (p->policy_settings) {
+        if ((st = router_policy_from_settings(p->policy_settings, &rp.policy, err))) goto fail;
+        rp.redact_terms = hearth_settings_get(p->policy_settings, "redact_terms", NULL);
+    }
+    if ((st = router_new(&rp, &a->router, err))) goto fail;
+    /* the copies are the router's; the agent keeps no cloud strings */
+    a->p.cloud_url = a->p.cloud_model = a->p.cloud_api_key = a->p.cloud_ca_file = NULL;
+    a->p.policy_settings = NULL;
     *out = a;
     return HEARTH_OK;
 fail:
@@ -192,6 +207,7 @@ fail:
 
 void hearth_agent_free(hearth_agent *a) {
     if (!a) return;
+    router_free(a->router);
     hearth_ctx_free(a->ctx);
     if (a->owns_model) hearth_model_free(a->model);
     hearth_store_free(a->store);
@@ -204,6 +220,10 @@ void hearth_agent_free(hearth_agent *a) {
 
 hearth_agent_request hearth_agent_default_request(const hearth_agent *a) {
     return hearth_agent_default_request_from(a ? &a->p : NULL);
+}
+
+bool hearth_agent_can_use_cloud(const hearth_agent *a) {
+    return a && router_may_escalate(a->router, NULL);
 }
 
 void hearth_agent_cancel(hearth_agent *a) {
@@ -654,6 +674,86 @@ static hearth_status build_conv(hearth_agent *a, const hearth_agent_request *r, 
     return st;
 }
 
+static bool agent_cancelled(void *ud) {
+    hearth_agent *a = ud;
+    return atomic_load(&a->cancel) != 0;
+}
+
+static void emit(const hearth_agent_request *r, const char *text, size_t len) {
+    if (r->on_text && len) r->on_text(r->user_data, text, len);
+}
+
+/* After a held-back local answer: keeps it (and releases it to the stream)
+ * or replaces it with the cloud's, as the router decides; writes the audit
+ * record. resp->content is the local answer on entry. */
+static hearth_status route(hearth_agent *a, const hearth_agent_request *r,
+                           const router_overrides *ov, const agent_conv *conv, int max_tokens,
+                           hearth_agent_response *resp, hearth_error *err) {
+    size_t local_len = strlen(resp->content);
+    bool escalate = resp->finish != HEARTH_FINISH_CANCELLED &&
+                    (resp->confidence < router_threshold(a->router) || r->prefer_cloud);
+    if (!escalate) {
+        emit(r, resp->content, local_len);
+        return HEARTH_OK;
+    }
+    router_request rq = {.messages = conv->v, .n_messages = conv->n, .session = r->session,
+                         .confidence = resp->confidence, .overrides = ov,
+                         .consent_given = r->consent, .consent = r->consent_fn,
+                         .consent_ud = r->consent_user_data, .on_text = r->on_text,
+                         .user_data = r->user_data, .cancelled = agent_cancelled,
+                         .cancel_ud = a, .max_tokens = max_tokens,
+                         .temperature = r->temperature};
+    router_result rr;
+    hearth_status st = router_escalate(a->router, &rq, &rr, err);
+    if (st) return st;
+    snprintf(resp->route_reason, sizeof resp->route_reason, "%s", rr.reason);
+    snprintf(resp->category, sizeof resp->category, "%s",
+             router_category_name(rr.category) ? router_category_name(rr.category) : "");
+    const char *host = router_cloud_host(a->router);
+    snprintf(resp->route_host, sizeof resp->route_host, "%s", host ? host : "");
+    if (rr.has_audit) {
+        hearth_error ae;
+        /* The request already left (or was stopped): a failed audit write
+         * must not cost the user the answer, but it must be said. */
+        if (hearth_store_audit_add(a->store, &rr.audit, &resp->audit_id, &ae))
+            agent_warn(a, "audit log: %s", ae.msg);
+    }
+    switch (rr.outcome) {
+    case ROUTER_OUT_CLOUD: {
+        if (!rr.streamed) emit(r, rr.text, strlen(rr.text));
+        hearth_free(resp->content);
+        resp->content = rr.text;
+        rr.text = NULL;
+        resp->source = HEARTH_SOURCE_CLOUD;
+        resp->finish = HEARTH_FINISH_STOP;
+        int32_t *t = NULL;
+        size_t tn = 0;
+        if (hearth_tokenize(a->tok, resp->content, strlen(resp->content), false, false, &t, &tn,
+                            NULL) == HEARTH_OK)
+            resp->completion_tokens = (int)tn;
+        hearth_free(t);
+        break;
+    }
+    case ROUTER_OUT_DEGRADED:
+        resp->source = HEARTH_SOURCE_LOCAL_DEGRADED;
+        /* a stream that broke after some text: the local answer follows it */
+        if (rr.streamed) emit(r, "\n\n", 2);
+        emit(r, resp->content, local_len);
+        break;
+    case ROUTER_OUT_CONSENT_NEEDED:
+        resp->consent_needed = true;
+        resp->consent_preview = rr.preview;
+        rr.preview = NULL;
+        emit(r, resp->content, local_len);
+        break;
+    default:
+        emit(r, resp->content, local_len);
+        break;
+    }
+    router_result_clear(&rr);
+    return HEARTH_OK;
+}
+
 hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *r,
                                    hearth_agent_response *resp, hearth_error *err) {
     if (!a || !r || !resp)
@@ -693,6 +793,18 @@ hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *
     }
 
     bool cacheable = a->p.use_cache && !r->no_cache && r->temperature <= 0.0f;
+    /* The request's tightening of the policy; with a cloud in reach, the
+     * local answer is held back until its confidence is known (it is then
+     * released in one piece, or replaced by the cloud's streamed answer). */
+    router_overrides ov;
+    router_overrides_init(&ov);
+    if (r->local_only) ov.cloud = 0;
+    else if (r->prefer_cloud) ov.cloud = 1;
+    ov.incognito = r->incognito;
+    ov.ask = r->ask;
+    bool hold = router_may_escalate(a->router, &ov);
+    double threshold = router_threshold(a->router);
+    bool cache_read = cacheable && !(hold && (r->prefer_cloud || r->consent));
     char key[80];
     if (cacheable && (st = cache_key(a, r, ids, n, max_tokens, key, err))) goto done;
 
@@ -707,8 +819,11 @@ hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *
         hearth_free(ut);
         user_tokens = (int32_t)un;
     }
-    if (cacheable && hearth_store_cache_get(a->store, key, &cached, &cached_len, NULL) == HEARTH_OK &&
-        cache_parse(cached, cached_len, &ce) && (ce.dim == 0 || ce.dim == a->n_embd)) {
+    if (cache_read && hearth_store_cache_get(a->store, key, &cached, &cached_len, NULL) == HEARTH_OK &&
+        cache_parse(cached, cached_len, &ce) && (ce.dim == 0 || ce.dim == a->n_embd) &&
+        /* an answer not confident enough is not served where the cloud
+         * could now do better */
+        !(hold && ce.confidence >= 0 && ce.confidence < threshold)) {
         /* A hit: the model does not run at all. */
         if (r->on_text && ce.content_len) r->on_text(r->user_data, ce.content, ce.content_len);
         resp->content = hearth_strndup(ce.content, ce.content_len);
@@ -721,7 +836,7 @@ hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *
         resp->finish = (hearth_finish_reason)ce.finish;
         resp->prompt_tokens = (int)n;
         resp->completion_tokens = ce.completion_tokens;
-        if (r->session) {
+        if (r->session && !r->incognito) {
             exchange x = {user, user_tokens, resp->content, ce.completion_tokens,
                           ce.dim ? ce.user_vec : NULL, ce.dim ? ce.answer_vec : NULL, ce.dim,
                           NULL, NULL, 0};
@@ -742,7 +857,8 @@ hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *
     gp.sampling.presence_penalty = r->presence_penalty;
     gp.sampling.frequency_penalty = r->frequency_penalty;
     gp.sampling.seed = r->seed >= 0 ? (uint64_t)r->seed : HEARTH_SEED_RANDOM;
-    if ((st = agent_generate(a, ids, n, &gp, r->on_text, r->user_data, &g, err))) goto done;
+    if ((st = agent_generate(a, ids, n, &gp, hold ? NULL : r->on_text, r->user_data, &g, err)))
+        goto done;
     resp->source = HEARTH_SOURCE_LOCAL;
     resp->finish = g.res.finish;
     if (g.cb_stopped || atomic_load(&a->cancel)) resp->finish = HEARTH_FINISH_CANCELLED;
@@ -754,8 +870,9 @@ hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *
     resp->content = g.text.v;
     g.text = (agent_buf){0};
     resp->confidence = conf_score(&g.conf, resp->content, strlen(resp->content)).score;
+    if (hold && (st = route(a, r, &ov, &conv, max_tokens, resp, err))) goto done;
 
-    if (r->session || cacheable) {
+    if ((r->session || cacheable) && !r->incognito) {
         bool complete = resp->finish != HEARTH_FINISH_CANCELLED;
         int dim = 0;
         /* Embeddings let later turns find this exchange (context.c). */
@@ -772,7 +889,10 @@ hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *
                 dim = 0;
             }
         }
-        bool put_cache = cacheable && complete;
+        /* Only the local model's own answers are cached: a cloud answer
+         * or a degraded one would be served later without its story. */
+        bool put_cache = cacheable && complete && resp->source == HEARTH_SOURCE_LOCAL &&
+                         !resp->consent_needed;
         if (put_cache) {
             char head[128];
             size_t cl = strlen(resp->content);
@@ -806,5 +926,6 @@ done:
 void hearth_agent_response_clear(hearth_agent_response *resp) {
     if (!resp) return;
     hearth_free(resp->content);
+    hearth_free(resp->consent_preview);
     *resp = (hearth_agent_response){0};
 }

@@ -6,6 +6,7 @@
 
 #include "hearth.h"
 #include "router/confidence.h"
+#include "router/hybrid.h"
 
 #include <stdatomic.h>
 
@@ -37,6 +38,8 @@ struct hearth_agent {
     int32_t n_ctx;         /* the context window: positions per sequence */
     int32_t n_embd;
     atomic_int cancel;
+    router *router;        /* the hybrid router (always present; local-only
+                              when no cloud is configured) */
     /* What sequence AGENT_SEQ_CHAT holds, to reuse a common prompt prefix. */
     int32_t *seq_tokens;   /* owned */
     size_t n_seq_tokens, cap_seq_tokens;

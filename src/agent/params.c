@@ -22,6 +22,7 @@ hearth_agent_params hearth_agent_default_params(void) {
         .max_tokens = 512,
         .seed = -1,
         .use_cache = true,
+        .confidence_threshold = 0.5,
     };
 }
 
@@ -103,6 +104,20 @@ hearth_status hearth_agent_params_from_settings(const hearth_settings *s, hearth
     if ((st = get_float(s, "top_p", 0.0, 1.0, &q.top_p, err))) return st;
     if ((st = get_float(s, "min_p", 0.0, 1.0, &q.min_p, err))) return st;
     if ((st = get_float(s, "repeat_penalty", 0.01, 100.0, &q.repeat_penalty, err))) return st;
+    if ((v = hearth_settings_get(s, "cloud_url", NULL)) && *v) q.cloud_url = v;
+    if ((v = hearth_settings_get(s, "cloud_model", NULL)) && *v) q.cloud_model = v;
+    if ((v = hearth_settings_get(s, "cloud_api_key", NULL)) && *v) q.cloud_api_key = v;
+    if ((v = hearth_settings_get(s, "cloud_ca_file", NULL)) && *v) q.cloud_ca_file = v;
+    i64 = q.cloud_timeout_ms;
+    if ((st = get_int(s, "cloud_timeout_ms", 0, 3600000, &i64, err))) return st;
+    q.cloud_timeout_ms = (int)i64;
+    float thr = (float)q.confidence_threshold;
+    if ((st = get_float(s, "confidence_threshold", 0.0, 1.0, &thr, err))) return st;
+    q.confidence_threshold = thr;
+    i64 = q.audit_content;
+    if ((st = get_int(s, "audit_content", 0, 1, &i64, err))) return st;
+    q.audit_content = i64 != 0;
+    q.policy_settings = s;
     *p = q;
     return HEARTH_OK;
 }

@@ -132,7 +132,9 @@ static hearth_status load_defaults(hearth_settings *s, hearth_error *err) {
         {"min_p", "0.05"},       {"repeat_penalty", "1"},
         {"cache", "1"},          {"cache_max_entries", "10000"},
         {"cache_max_bytes", "67108864"},
-        {"sandbox", "1"},
+        {"sandbox", "1"},        {"confidence_threshold", "0.5"},
+        {"audit_content", "0"},  {"cloud_timeout_ms", "60000"},
+        {"policy", "local-only"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         hearth_status st = put_str(&s->defaults, fixed[i][0], fixed[i][1], err);
