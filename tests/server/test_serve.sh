@@ -121,7 +121,7 @@ body = json.dumps({"model": model, "stream": True, "max_tokens": 8000, "temperat
                    "messages": [{"role": "user", "content": "Tell me a long story."}]}).encode()
 # A long streamed answer that we stop reading after its first chunk.
 s = socket.create_connection(("127.0.0.1", port))
-s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n" + hdr.encode() +
+s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n" + hdr.encode() +
           b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
 first = s.recv(4096)
 assert first.startswith(b"HTTP/1.1 200"), first[:100]
