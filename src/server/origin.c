@@ -75,8 +75,8 @@ static hearth_status parse_allowed_origin(const char *o, char **out, hearth_erro
     const char *sep = strstr(o, "://");
     char host[MAX_NAME];
     long port;
-    if (!sep || sep == o || (size_t)(sep - o) >= n ||
-        !split_hostport(sep + 3, n - (size_t)(sep + 3 - o), host, &port))
+    size_t at = sep ? (size_t)(sep - o) + 3 : 0; /* where the host starts */
+    if (!sep || sep == o || at >= n || !split_hostport(o + at, n - at, host, &port))
         return HEARTH_FAIL(err, HEARTH_E_ARG,
                            "CORS origin '%.100s' is not scheme://host[:port] or '*'", o);
     for (const char *p = o; p < sep; p++)
