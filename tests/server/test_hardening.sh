@@ -103,12 +103,12 @@ done
 [ "$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -H "Host: cfg.example" "$base/v1/models")" = 403 ] \
     || fail "config file's allow_host used over HEARTH_ALLOW_HOST"
 hdrs=$(curl -s -D - -o /dev/null "${auth[@]}" -H 'Origin: https://any.example' "$base/v1/models")
-echo "$hdrs" | grep -qi '^access-control-allow-origin: https://any.example' || fail "'*': $hdrs"
+grep -qi '^access-control-allow-origin: https://any.example' <<<"$hdrs" || fail "'*': $hdrs"
 hdrs=$(curl -s -D - -o /dev/null -X OPTIONS -H 'Origin: https://any.example' \
     -H 'Access-Control-Request-Method: POST' -H 'Access-Control-Request-Headers: authorization' \
     "$base/v1/chat/completions")
-echo "$hdrs" | grep -q '^HTTP/1.1 204' || fail "'*' preflight: $hdrs"
-echo "$hdrs" | grep -qi '^access-control-allow-headers:.*Authorization' || fail "'*' preflight: $hdrs"
+grep -q '^HTTP/1.1 204' <<<"$hdrs" || fail "'*' preflight: $hdrs"
+grep -qi '^access-control-allow-headers:.*Authorization' <<<"$hdrs" || fail "'*' preflight: $hdrs"
 # The key is still needed behind '*'.
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Origin: https://any.example' "$base/v1/models")" = 401 ] \
     || fail "'*' without the key"
@@ -118,7 +118,7 @@ base="http://127.0.0.1:$PORT"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Host: cfg.example" "$base/v1/models")" = 200 ] \
     || fail "config file's allow_host"
 hdrs=$(curl -s -D - -o /dev/null -H 'Origin: https://cfg.example' "$base/v1/models")
-echo "$hdrs" | grep -qi '^access-control-allow-origin: https://cfg.example' || fail "config cors_origin: $hdrs"
+grep -qi '^access-control-allow-origin: https://cfg.example' <<<"$hdrs" || fail "config cors_origin: $hdrs"
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Origin: https://other.example' "$base/v1/models")" = 403 ] \
     || fail "config: other origin allowed"
 stop_server cfg
@@ -129,10 +129,10 @@ touch "$work/blocker"
 HEARTH_HOME="$work/blocker/home" WAIT=0 start_server badstore "$demo"
 base="http://127.0.0.1:$PORT"
 for _ in $(seq 1 600); do
-    curl -s "$base/health" | grep -q '"error"' && break
+    grep -q '"error"' <<<"$(curl -s "$base/health")" && break
     sleep 0.1
 done
-curl -s "$base/health" | grep -q '"error"' || fail "bad store: load did not fail"
+grep -q '"error"' <<<"$(curl -s "$base/health")" || fail "bad store: load did not fail"
 for path in /v1/models /v1/chat/completions /v1/embeddings; do
     data=(-d '{"model":"hearth-demo","input":"x","messages":[{"role":"user","content":"x"}]}')
     [ "$path" = /v1/models ] && data=()
