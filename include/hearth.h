@@ -1576,6 +1576,19 @@ typedef struct {
     /* Resolved settings for the agents' defaults (temp, system_prompt, ...);
      * borrowed until hearth_server_stop. NULL: read them when loading. */
     const hearth_settings *settings;
+    /* DNS rebinding: bound to a loopback address, the server answers only
+     * requests whose Host is localhost, 127.0.0.1, [::1] (any port) or one
+     * of these names (403 otherwise). Copied at start. */
+    const char *const *allow_hosts;
+    size_t n_allow_hosts;
+    /* Requests that carry an Origin other than the server's own are refused
+     * (403) unless it is one of these ("https://app.example", or "*" for any,
+     * which needs api_key); those get CORS headers and preflight answers.
+     * Copied at start. */
+    const char *const *cors_origins;
+    size_t n_cors_origins;
+    int max_client_conns;     /* connections per client address, default 128 */
+    int request_timeout;      /* seconds to send a request (headers and body), default 30 */
 } hearth_server_params;
 
 /* Defaults as documented on each field (model_path NULL). Any thread. */

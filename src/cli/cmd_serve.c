@@ -15,6 +15,8 @@
 static const char usage[] =
     "usage: hearth serve [--host HOST] [--port PORT] [-m MODEL] [--api-key KEY]\n"
     "                    [--max-body BYTES] [--max-queue N] [--slots N] [-c CTX] [-t THREADS]\n"
+    "                    [--allow-host NAME]... [--cors-origin ORIGIN]...\n"
+    "                    [--max-client-conns N] [--request-timeout SECS]\n"
     "\n"
     "Serves the OpenAI API on HOST:PORT (default 127.0.0.1:8080, loopback only):\n"
     "  POST /v1/chat/completions, /v1/completions, /v1/embeddings\n"
@@ -29,6 +31,16 @@ static const char usage[] =
     "  --slots N         generations batched together (default 4)\n"
     "  -c, --ctx N       context per generation (max_context, HEARTH_MAX_CONTEXT; 4096)\n"
     "  -t, --threads N   threads (threads, HEARTH_THREADS; default: physical cores)\n"
+    "  --allow-host NAME also answer requests for this Host name when bound to loopback\n"
+    "                    (repeatable; allow_host, HEARTH_ALLOW_HOST: comma-separated).\n"
+    "                    Otherwise only localhost, 127.0.0.1 and [::1] (DNS rebinding)\n"
+    "  --cors-origin ORIGIN  let web pages from ORIGIN (https://app.example) call the API:\n"
+    "                    CORS headers and preflights (repeatable; cors_origin,\n"
+    "                    HEARTH_CORS_ORIGIN: comma-separated). '*' needs --api-key.\n"
+    "                    Requests from any other web origin are refused (403)\n"
+    "  --max-client-conns N  connections per client address (max_client_conns; 128)\n"
+    "  --request-timeout SECS  time a client has to send a request, headers and body\n"
+    "                    (request_timeout; default 30)\n"
     "\n"
     "The store is $HEARTH_HOME/hearth.db (setting home). With HEARTH_SECURITY_LOG=1\n"
     "(setting security_log), rejected requests and failed authentications, never their\n"
@@ -45,7 +57,36 @@ static const struct {
     {"--ctx", "-c", "max_context"},   {"--threads", "-t", "threads"},
     {"--max-body", NULL, "max_body"}, {"--max-queue", NULL, "max_queue"},
     {"--slots", NULL, "slots"},
+    {"--allow-host", NULL, "allow_host"},
+    {"--cors-origin", NULL, "cors_origin"},
+    {"--max-client-conns", NULL, "max_client_conns"},
+    {"--request-timeout", NULL, "request_timeout"},
 };
+
+/* Settings that hold a comma-separated list; their flags may repeat. */
+static bool is_list_key(const char *key) {
+    return !strcmp(key, "allow_host") || !strcmp(key, "cors_origin");
+}
+
+#define MAX_LIST 32
+
+/* Splits a comma-separated list (blanks around items dropped) into
+ * items[] pointing into buf (a copy of the value). False if too many. */
+static bool split_list(const char *value, char *buf, size_t cap, const char *items[MAX_LIST],
+                       size_t *n) {
+    *n = 0;
+    if (!value) return true;
+    snprintf(buf, cap, "%s", value);
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ' || *t == '\t') t++;
+        size_t len = strlen(t);
+        while (len && (t[len - 1] == ' ' || t[len - 1] == '\t')) t[--len] = '\0';
+        if (!len) continue;
+        if (*n == MAX_LIST) return false;
+        items[(*n)++] = t;
+    }
+    return true;
+}
 
 /* Reads integer setting key into *out if it has a value in [min, max]. */
 static bool get_int(const hearth_settings *s, const char *key, long min, long max, long *out) {
@@ -84,7 +125,19 @@ static int run(int argc, char **argv) {
             cli_fail("serve", NULL, "%s needs a value", argv[i]);
             goto out;
         }
-        if (hearth_settings_set(set, flag_keys[k].key, argv[++i], &err)) {
+        const char *value = argv[++i];
+        char joined[4096];
+        hearth_setting_source src;
+        const char *prev = hearth_settings_get(set, flag_keys[k].key, &src);
+        if (is_list_key(flag_keys[k].key) && prev && src == HEARTH_SETTING_FLAG) {
+            /* A repeated list flag adds to the list. */
+            if ((size_t)snprintf(joined, sizeof joined, "%s,%s", prev, value) >= sizeof joined) {
+                cli_fail("serve", NULL, "too many %s values", argv[i - 1]);
+                goto out;
+            }
+            value = joined;
+        }
+        if (hearth_settings_set(set, flag_keys[k].key, value, &err)) {
             cli_fail("serve", &err, "%s", argv[i - 1]);
             goto out;
         }
@@ -109,6 +162,23 @@ static int run(int argc, char **argv) {
     v = p.n_slots;
     if (!get_int(set, "slots", 1, 256, &v)) goto out;
     p.n_slots = (int32_t)v;
+    v = p.max_client_conns;
+    if (!get_int(set, "max_client_conns", 1, 255, &v)) goto out;
+    p.max_client_conns = (int)v;
+    v = p.request_timeout;
+    if (!get_int(set, "request_timeout", 1, 3600, &v)) goto out;
+    p.request_timeout = (int)v;
+    char hosts_buf[4096], origins_buf[4096];
+    const char *hosts[MAX_LIST], *origins[MAX_LIST];
+    if (!split_list(hearth_settings_get(set, "allow_host", NULL), hosts_buf, sizeof hosts_buf,
+                    hosts, &p.n_allow_hosts) ||
+        !split_list(hearth_settings_get(set, "cors_origin", NULL), origins_buf,
+                    sizeof origins_buf, origins, &p.n_cors_origins)) {
+        cli_fail("serve", NULL, "at most %d allowed hosts and %d CORS origins", MAX_LIST, MAX_LIST);
+        goto out;
+    }
+    p.allow_hosts = hosts;
+    p.cors_origins = origins;
     const char *host = hearth_settings_get(set, "host", NULL);
     if (host && *host) p.host = host;
     p.model_path = hearth_settings_get(set, "model", NULL);

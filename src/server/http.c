@@ -9,22 +9,35 @@
  * Untrusted input: the body is collected up to max_body bytes (a larger one
  * is drained and answered 413), parsed by openai.c, and every failure is
  * answered with the OpenAI error JSON and counted; with a security log, also
- * logged (never the content). A full queue answers 429.
+ * logged (never the content). A full queue answers 429. Host and Origin are
+ * checked first (origin.c: DNS rebinding, cross-site requests); slow and
+ * greedy clients are held off by connguard.c. Error bodies never carry
+ * server-side details such as file paths: those go to stderr.
+ *
+ * A client that hangs up stops its work: streams notice on their next
+ * write, non-streamed generations and embeddings poll the socket between
+ * tokens and between inputs.
  */
 #include "server/backend.h"
+#include "server/connguard.h"
 #include "server/metrics.h"
 #include "server/openai.h"
+#include "server/origin.h"
 #include "server/seclog.h"
 
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/strbuf.h"
+#include "util/utf8.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +52,8 @@ struct hearth_server {
     uint16_t port;
     srv_metrics *metrics;
     srv_seclog *seclog;
+    srv_origin_policy *origin;
+    srv_connguard *guard;
 
     pthread_t loader;
     bool loader_started;
@@ -59,31 +74,91 @@ typedef struct {
     strbuf body;
     size_t received;
     bool too_large;
+    bool answered;       /* answered from the headers alone (an error, a preflight) */
     bool counted_active; /* holds a slot in s->active */
 } req_state;
 
 /* ---- responses --------------------------------------------------------- */
 
-static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, char *buf, size_t len,
-                                const char *type) {
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        hearth_free(buf);
-        return MHD_NO;
-    }
-    MHD_add_response_header(r, "Content-Type", type);
+/* What went wrong on our side, for the operator: stderr, never the client. */
+static void server_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void server_log(const char *fmt, ...) {
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "hearth serve: %s\n", line);
+}
+
+/* The port the request came in on (for same-origin checks). */
+static unsigned local_port(struct MHD_Connection *c) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&ss, &len)) return 0;
+    if (ss.ss_family == AF_INET) return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    if (ss.ss_family == AF_INET6) return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    return 0;
+}
+
+static const char *origin_of(struct MHD_Connection *c) {
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+}
+
+/* CORS headers for an allowed cross-origin request; answers vary by Origin
+ * whenever CORS is on (caches must not mix them up). */
+static void add_cors(hearth_server *s, struct MHD_Connection *c, struct MHD_Response *r) {
+    if (!srv_origin_cors_on(s->origin)) return;
+    MHD_add_response_header(r, "Vary", "Origin");
+    const char *o = origin_of(c);
+    if (srv_origin_classify(s->origin, o, local_port(c)) == SRV_ORIGIN_ALLOWED)
+        MHD_add_response_header(r, "Access-Control-Allow-Origin", o);
+}
+
+static enum MHD_Result queue(hearth_server *s, struct MHD_Connection *c, unsigned status,
+                             struct MHD_Response *r) {
+    add_cors(s, c, r);
+    srv_connguard_received(c); /* answering: no request is owed any more */
     enum MHD_Result ok = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ok;
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *o) {
+/* The answer when even an error body cannot be built (no memory, text that
+ * does not encode): fixed, so the client still gets a response. */
+static const char fallback_500[] =
+    "{\"error\":{\"message\":\"internal server error\",\"type\":\"server_error\","
+    "\"param\":null,\"code\":null}}";
+
+static enum MHD_Result send_fallback(hearth_server *s, struct MHD_Connection *c) {
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        sizeof fallback_500 - 1, (void *)fallback_500, MHD_RESPMEM_PERSISTENT);
+    if (!r) return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    return queue(s, c, 500, r);
+}
+
+static enum MHD_Result send_buf(hearth_server *s, struct MHD_Connection *c, unsigned status,
+                                char *buf, size_t len, const char *type) {
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        hearth_free(buf);
+        return send_fallback(s, c);
+    }
+    MHD_add_response_header(r, "Content-Type", type);
+    return queue(s, c, status, r);
+}
+
+static enum MHD_Result send_json(hearth_server *s, struct MHD_Connection *c, unsigned status,
+                                 json_t *o) {
     /* json_dumps allocates with malloc, which is what hearth_free and MHD
      * release with. */
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
     json_decref(o);
-    if (!s) return MHD_NO;
-    return send_buf(c, status, s, strlen(s), "application/json");
+    if (!text) return send_fallback(s, c);
+    return send_buf(s, c, status, text, strlen(text), "application/json");
 }
 
 static const char *client_addr(struct MHD_Connection *c, char *buf, size_t cap) {
@@ -113,8 +188,45 @@ static enum MHD_Result send_error(hearth_server *s, struct MHD_Connection *c, co
     }
     size_t len;
     char *body = srv_error_json(message, type, code, &len);
-    if (!body) return MHD_NO;
-    return send_buf(c, status, body, len, "application/json");
+    if (!body) return send_fallback(s, c);
+    return send_buf(s, c, status, body, len, "application/json");
+}
+
+/* A failure on our side: the details (which may name files) go to the log,
+ * the client gets a generic message. */
+static enum MHD_Result send_internal(hearth_server *s, struct MHD_Connection *c,
+                                     const char *route, const char *detail) {
+    server_log("%s: %s", route, detail);
+    return send_error(s, c, route, 500, "server_error", NULL,
+                      "internal server error (details are in the server's log)");
+}
+
+/* True if the client has hung up (or half-closed: it sends nothing more
+ * and, for HTTP, waits for nothing more either). Cheap: one poll(2). Only
+ * from the connection's own thread, which is the only reader. */
+static bool client_gone(struct MHD_Connection *c) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!ci) return false;
+    struct pollfd pfd = {.fd = ci->connect_fd, .events = POLLIN | POLLRDHUP};
+    if (poll(&pfd, 1, 0) <= 0) return false;
+    if (pfd.revents & (POLLERR | POLLHUP | POLLRDHUP | POLLNVAL)) return true;
+    if (pfd.revents & POLLIN) {
+        char b;
+        ssize_t n = recv(ci->connect_fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+    }
+    return false;
+}
+
+/* "The model 'NAME' does not exist" with NAME cut to a whole character. */
+static void model_not_found_msg(char *msg, size_t cap, const char *model, const char *served) {
+    int n = (int)utf8_cut(model, strlen(model), 200);
+    if (served)
+        snprintf(msg, cap, "The model '%.*s' does not exist; this server serves '%.*s'", n, model,
+                 (int)utf8_cut(served, strlen(served), 64), served);
+    else
+        snprintf(msg, cap, "The model '%.*s' does not exist", n, model);
 }
 
 /* ---- routing ----------------------------------------------------------- */
@@ -286,13 +398,19 @@ static void *stream_worker(void *arg) {
                                     "choices", "usage", usage_json(&a)));
         srv_metrics_request(s->metrics, j->route, 200);
     } else if (st != HEARTH_E_CANCELLED) {
-        /* Headers are gone already: report the error in-band, as OpenAI does. */
-        json_t *e = json_pack("{s:{s:s, s:s}}", "error", "message", err.msg, "type",
-                              st == HEARTH_E_LIMIT ? "invalid_request_error" : "server_error");
+        /* Headers are gone already: report the error in-band, as OpenAI does.
+         * Our own failures' details stay in the log. */
+        bool ours = st != HEARTH_E_LIMIT && st != HEARTH_E_ARG;
+        if (ours) server_log("%s: %s", j->route, err.msg);
+        json_t *e = json_pack("{s:{s:s, s:s}}", "error", "message",
+                              ours ? "internal server error (details are in the server's log)"
+                                   : err.msg,
+                              "type", ours ? "server_error" : "invalid_request_error");
         push_event(j, e);
-        srv_metrics_request(s->metrics, j->route, st == HEARTH_E_LIMIT ? 400 : 500);
+        srv_metrics_request(s->metrics, j->route, ours ? 500 : 400);
         srv_metrics_error(s->metrics, st == HEARTH_E_LIMIT ? "context_length_exceeded"
-                                                           : "generation_failed");
+                                      : ours               ? "generation_failed"
+                                                           : "invalid_value");
     } else {
         srv_metrics_request(s->metrics, j->route, 499); /* client closed request */
         srv_metrics_error(s->metrics, "client_disconnected");
@@ -337,6 +455,20 @@ static void stream_free(void *cls) {
     job_free(j);
 }
 
+/* srv_text_cb for answers that are not streamed: cancel if the client left. */
+static int watch_client(void *user, const char *text, size_t len) {
+    (void)text;
+    (void)len;
+    return client_gone(user);
+}
+
+/* The client hung up before its answer: count it and drop the connection. */
+static enum MHD_Result client_left(hearth_server *s, const char *route) {
+    srv_metrics_request(s->metrics, route, 499); /* client closed request */
+    srv_metrics_error(s->metrics, "client_disconnected");
+    return MHD_NO;
+}
+
 static enum MHD_Result answer_generation(hearth_server *s, struct MHD_Connection *c,
                                          const char *route, srv_kind kind, req_state *rs) {
     gen_job *j = hearth_calloc(1, sizeof *j);
@@ -360,8 +492,7 @@ static enum MHD_Result answer_generation(hearth_server *s, struct MHD_Connection
     }
     if (strcmp(j->req.model, srv_backend_model_id(s->backend))) {
         char msg[400];
-        snprintf(msg, sizeof msg, "The model '%.200s' does not exist; this server serves '%.64s'",
-                 j->req.model, srv_backend_model_id(s->backend));
+        model_not_found_msg(msg, sizeof msg, j->req.model, srv_backend_model_id(s->backend));
         job_free(j);
         return send_error(s, c, route, 404, "invalid_request_error", "model_not_found", msg);
     }
@@ -378,18 +509,18 @@ static enum MHD_Result answer_generation(hearth_server *s, struct MHD_Connection
             j->worker_started = false;
             MHD_destroy_response(r); /* calls stream_free */
             rs->counted_active = false;
-            return send_error(s, c, route, 500, "server_error", NULL, "cannot start a thread");
+            return send_internal(s, c, route, "cannot start a thread");
         }
         j->worker_started = true;
         rs->counted_active = false; /* stream_free releases the slot now */
         MHD_add_response_header(r, "Content-Type", "text/event-stream");
         MHD_add_response_header(r, "Cache-Control", "no-cache");
-        enum MHD_Result ok = MHD_queue_response(c, 200, r);
-        MHD_destroy_response(r);
-        return ok;
+        return queue(s, c, 200, r);
     }
     srv_answer a = {0};
-    st = srv_backend_generate(s->backend, &j->req, NULL, NULL, &a, &err);
+    /* Not streamed: nothing is written until the end, so watch the socket
+     * to stop when the client hangs up. */
+    st = srv_backend_generate(s->backend, &j->req, watch_client, c, &a, &err);
     enum MHD_Result ok;
     if (st == HEARTH_OK) {
         record_answer(s, &a);
@@ -408,12 +539,14 @@ static enum MHD_Result answer_generation(hearth_server *s, struct MHD_Connection
                               "usage", usage_json(&a), "hearth_source",
                               a.source ? a.source : "local");
         srv_metrics_request(s->metrics, route, 200);
-        ok = send_json(c, 200, o);
+        ok = send_json(s, c, 200, o);
     } else if (st == HEARTH_E_LIMIT || st == HEARTH_E_ARG) {
         ok = send_error(s, c, route, 400, "invalid_request_error",
                         st == HEARTH_E_LIMIT ? "context_length_exceeded" : "invalid_value", err.msg);
+    } else if (st == HEARTH_E_CANCELLED) {
+        ok = client_left(s, route);
     } else {
-        ok = send_error(s, c, route, 500, "server_error", NULL, err.msg);
+        ok = send_internal(s, c, route, err.msg);
     }
     hearth_free(a.text);
     job_free(j);
@@ -432,18 +565,25 @@ static enum MHD_Result answer_embeddings(hearth_server *s, struct MHD_Connection
                           st == HEARTH_E_FORMAT ? "invalid_json" : "invalid_value", err.msg);
     if (strcmp(req.model, srv_backend_model_id(s->backend))) {
         char msg[400];
-        snprintf(msg, sizeof msg, "The model '%.200s' does not exist", req.model);
+        model_not_found_msg(msg, sizeof msg, req.model, NULL);
         srv_request_free(&req);
         return send_error(s, c, route, 404, "invalid_request_error", "model_not_found", msg);
     }
     json_t *data = json_array();
     int64_t tokens = 0;
     for (size_t i = 0; i < req.n_inputs && st == HEARTH_OK; i++) {
+        /* Nothing is written until every input is done: stop as soon as
+         * the client is gone rather than finish work nobody will read. */
+        if (client_gone(c)) {
+            st = HEARTH_E_CANCELLED;
+            break;
+        }
         float *v = NULL;
         int dim = 0;
         int64_t nt = 0;
         st = srv_backend_embed(s->backend, req.inputs[i], &v, &dim, &nt, &err);
         if (st) break;
+        srv_metrics_embedded(s->metrics);
         json_t *arr = json_array();
         for (int k = 0; k < dim; k++) json_array_append_new(arr, json_real(v[k]));
         hearth_free(v);
@@ -454,14 +594,15 @@ static enum MHD_Result answer_embeddings(hearth_server *s, struct MHD_Connection
     srv_request_free(&req);
     if (st) {
         json_decref(data);
-        return send_error(s, c, route, st == HEARTH_E_LIMIT || st == HEARTH_E_ARG ? 400 : 500,
-                          st == HEARTH_E_LIMIT || st == HEARTH_E_ARG ? "invalid_request_error"
-                                                                      : "server_error",
-                          st == HEARTH_E_LIMIT ? "context_length_exceeded" : NULL, err.msg);
+        if (st == HEARTH_E_CANCELLED) return client_left(s, route);
+        if (st != HEARTH_E_LIMIT && st != HEARTH_E_ARG) return send_internal(s, c, route, err.msg);
+        return send_error(s, c, route, 400, "invalid_request_error",
+                          st == HEARTH_E_LIMIT ? "context_length_exceeded" : "invalid_value",
+                          err.msg);
     }
     srv_metrics_request(s->metrics, route, 200);
     srv_metrics_answer(s->metrics, "local", tokens, 0, -1, -1);
-    return send_json(c, 200,
+    return send_json(s, c, 200,
                      json_pack("{s:s, s:o, s:s, s:{s:I, s:I}}", "object", "list", "data", data,
                                "model", srv_backend_model_id(s->backend), "usage",
                                "prompt_tokens", (json_int_t)tokens, "total_tokens",
@@ -469,6 +610,76 @@ static enum MHD_Result answer_embeddings(hearth_server *s, struct MHD_Connection
 }
 
 /* ---- the access handler ------------------------------------------------ */
+
+/* A header list a preflight may ask for: tokens, commas and spaces only. */
+static bool header_list_ok(const char *h) {
+    size_t n = strlen(h);
+    if (n == 0 || n > 512) return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = h[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_' || ch == ',' || ch == ' '))
+            return false;
+    }
+    return true;
+}
+
+/* OPTIONS on a known route: the CORS preflight (the origin was checked
+ * already), or a plain question about the methods. */
+static enum MHD_Result answer_options(hearth_server *s, struct MHD_Connection *c,
+                                      const char *route, int ri) {
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!r) return MHD_NO;
+    const char *methods = strcmp(routes[ri].method, "GET") ? "POST, OPTIONS" : "GET, OPTIONS";
+    MHD_add_response_header(r, "Allow", methods);
+    if (srv_origin_classify(s->origin, origin_of(c), local_port(c)) == SRV_ORIGIN_ALLOWED) {
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", methods);
+        char headers[600] = "Authorization, Content-Type";
+        const char *want =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Access-Control-Request-Headers");
+        /* The origin is trusted: let it send the headers its client library
+         * adds (the openai package sends x-stainless-*). */
+        if (want && header_list_ok(want))
+            snprintf(headers, sizeof headers, "Authorization, Content-Type, %s", want);
+        MHD_add_response_header(r, "Access-Control-Allow-Headers", headers);
+        MHD_add_response_header(r, "Access-Control-Max-Age", "600");
+    }
+    srv_metrics_request(s->metrics, route, 204);
+    return queue(s, c, 204, r);
+}
+
+/* Checks what the headers alone decide (Host, Origin, route, method, key,
+ * declared size) and answers if they settle it. MHD_YES with rs->answered
+ * false: go on and read the body. */
+static enum MHD_Result check_headers(hearth_server *s, struct MHD_Connection *c, int ri,
+                                     bool method_ok, const char *method, const char *route,
+                                     req_state *rs) {
+    rs->answered = true;
+    if (!srv_origin_host_ok(s->origin, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host")))
+        return send_error(s, c, route, 403, "invalid_request_error", "host_not_allowed",
+                          "this server answers only requests for localhost; start it with "
+                          "--allow-host NAME to serve another host name");
+    if (srv_origin_classify(s->origin, origin_of(c), local_port(c)) == SRV_ORIGIN_FOREIGN)
+        return send_error(s, c, route, 403, "invalid_request_error", "origin_not_allowed",
+                          "cross-origin requests from this origin are not allowed; start the "
+                          "server with --cors-origin ORIGIN to allow it");
+    if (ri < 0)
+        return send_error(s, c, route, 404, "invalid_request_error", "not_found",
+                          "no such endpoint");
+    if (!strcmp(method, "OPTIONS")) return answer_options(s, c, route, ri);
+    if (!method_ok)
+        return send_error(s, c, route, 405, "invalid_request_error", "method_not_allowed",
+                          "method not allowed on this endpoint");
+    if (routes[ri].id != R_HEALTH && !authorized(s, c))
+        return send_error(s, c, route, 401, "invalid_request_error", "invalid_api_key",
+                          "missing or wrong API key (Authorization: Bearer KEY)");
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > s->p.max_body)
+        return send_error(s, c, route, 413, "invalid_request_error", "request_too_large",
+                          "request body is over the limit");
+    rs->answered = false;
+    return MHD_YES;
+}
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
@@ -486,20 +697,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!rs) return MHD_NO;
         strbuf_init(&rs->body);
         *con_cls = rs;
-        if (ri < 0)
-            return send_error(s, c, route, 404, "invalid_request_error", "not_found",
-                              "no such endpoint");
-        if (!method_ok)
-            return send_error(s, c, route, 405, "invalid_request_error", "method_not_allowed",
-                              "method not allowed on this endpoint");
-        if (routes[ri].id != R_HEALTH && !authorized(s, c))
-            return send_error(s, c, route, 401, "invalid_request_error", "invalid_api_key",
-                              "missing or wrong API key (Authorization: Bearer KEY)");
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > s->p.max_body)
-            return send_error(s, c, route, 413, "invalid_request_error", "request_too_large",
-                              "request body is over the limit");
-        return MHD_YES;
+        return check_headers(s, c, ri, method_ok, method, route, rs);
     }
     if (*upload_size) {
         /* Keep reading an oversized body (so the client sees our answer) but
@@ -510,18 +708,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
-    if (ri < 0 || !method_ok) return MHD_YES; /* already answered */
+    if (rs->answered) return MHD_YES;
+    srv_connguard_received(c); /* the whole request is in */
     if (rs->too_large)
         return send_error(s, c, route, 413, "invalid_request_error", "request_too_large",
                           "request body is over the limit");
-    if (rs->body.failed) return send_error(s, c, route, 500, "server_error", NULL, "out of memory");
+    if (rs->body.failed) return send_internal(s, c, route, "out of memory for the request body");
 
     int state = atomic_load(&s->state);
     switch (routes[ri].id) {
     case R_HEALTH: {
         unsigned st = state == ST_READY ? 200 : 503;
         srv_metrics_request(s->metrics, route, st);
-        return send_json(c, st, json_pack("{s:s}", "status",
+        return send_json(s, c, st, json_pack("{s:s}", "status",
                                           state == ST_READY ? "ok"
                                           : state == ST_LOADING ? "loading" : "error"));
     }
@@ -529,17 +728,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         srv_metrics_request(s->metrics, route, 200);
         size_t len;
         char *text = srv_metrics_render(s->metrics, &len);
-        if (!text) return MHD_NO;
-        return send_buf(c, 200, text, len, "text/plain; version=0.0.4");
+        if (!text) return send_fallback(s, c);
+        return send_buf(s, c, 200, text, len, "text/plain; version=0.0.4");
     }
     default: break;
     }
+    /* The load error itself (it names files) is in the server's log. */
     if (state != ST_READY)
         return send_error(s, c, route, 503, "server_error", "model_not_ready",
-                          state == ST_LOADING ? "the model is still loading" : s->load_error);
+                          state == ST_LOADING
+                              ? "the model is still loading"
+                              : "the model or the store failed to load (see the server's log)");
     if (routes[ri].id == R_MODELS) {
         srv_metrics_request(s->metrics, route, 200);
-        return send_json(c, 200, json_pack("{s:s, s:[{s:s, s:s, s:i, s:s}]}", "object", "list",
+        return send_json(s, c, 200, json_pack("{s:s, s:[{s:s, s:s, s:i, s:s}]}", "object", "list",
                                            "data", "id", srv_backend_model_id(s->backend),
                                            "object", "model", "created", (json_int_t)0,
                                            "owned_by", "hearth"));
@@ -563,9 +765,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
-    (void)c;
     (void)toe;
     hearth_server *s = cls;
+    srv_connguard_waiting(c); /* keep-alive: the next request's deadline starts */
     req_state *rs = *con_cls;
     if (!rs) return;
     if (rs->counted_active) atomic_fetch_sub(&s->active, 1);
@@ -594,6 +796,7 @@ static void *loader_main(void *arg) {
         atomic_store(&s->state, ST_READY);
     } else {
         snprintf(s->load_error, sizeof s->load_error, "%s", err.msg);
+        server_log("cannot load: %s", err.msg);
         atomic_store(&s->state, ST_FAILED);
     }
     return NULL;
@@ -606,6 +809,8 @@ hearth_server_params hearth_server_default_params(void) {
         .max_body = 8u << 20,
         .max_queue = 64,
         .n_slots = 4,
+        .max_client_conns = 128,
+        .request_timeout = 30,
     };
     return p;
 }
@@ -633,12 +838,37 @@ static hearth_status resolve(const char *host, uint16_t port, struct sockaddr_st
     return HEARTH_OK;
 }
 
+/* 127.0.0.0/8, ::1 or a v4-mapped 127.x address. */
+static bool is_loopback(const struct sockaddr_storage *ss) {
+    if (ss->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+    if (ss->ss_family == AF_INET6) {
+        const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+    }
+    return false;
+}
+
+/* Connections in all; above the per-client limit so that one address can
+ * not take them all, and low enough for select(2)'s descriptor limit. */
+#define MAX_CONNECTIONS 512
+
 hearth_status hearth_server_start(const hearth_server_params *p, hearth_server **out,
                                   hearth_error *err) {
     *out = NULL;
     if (!p || !p->model_path) return HEARTH_FAIL(err, HEARTH_E_ARG, "no model given");
     if (p->max_body == 0 || p->max_queue <= 0 || p->n_slots <= 0)
         return HEARTH_FAIL(err, HEARTH_E_ARG, "max_body, max_queue and n_slots must be positive");
+    if (p->max_client_conns <= 0 || p->max_client_conns >= MAX_CONNECTIONS / 2 ||
+        p->request_timeout <= 0)
+        return HEARTH_FAIL(err, HEARTH_E_ARG,
+                           "connections per client must be in [1, %d] and the request timeout "
+                           "positive", MAX_CONNECTIONS / 2 - 1);
+    for (size_t i = 0; i < p->n_cors_origins; i++)
+        if (!strcmp(p->cors_origins[i], "*") && !(p->api_key && *p->api_key))
+            return HEARTH_FAIL(err, HEARTH_E_ARG,
+                               "CORS origin '*' needs an API key (--api-key): without one, "
+                               "any web page could use this server");
     hearth_server *s = hearth_calloc(1, sizeof *s);
     if (!s) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     s->p = *p;
@@ -654,16 +884,24 @@ hearth_status hearth_server_start(const hearth_server_params *p, hearth_server *
     if (!st && p->security_log) st = srv_seclog_open(p->security_log, &s->seclog, err);
     struct sockaddr_storage ss;
     if (!st) st = resolve(s->host, p->port, &ss, err);
+    if (!st)
+        st = srv_origin_policy_new(s->host, is_loopback(&ss), p->allow_hosts, p->n_allow_hosts,
+                                   p->cors_origins, p->n_cors_origins, &s->origin, err);
+    if (!st) st = srv_connguard_new(p->max_client_conns, p->request_timeout, s->metrics, &s->guard, err);
     if (st) {
         hearth_server_stop(s);
         return st;
     }
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_ITC | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0);
-    s->daemon = MHD_start_daemon(flags, p->port, NULL, NULL, on_request, s,
+    /* The guard is the accept policy (per-client limit) and tracks every
+     * connection (request deadline); MHD's idle timeout stays as a backstop
+     * for connections that stall while an answer is sent. */
+    s->daemon = MHD_start_daemon(flags, p->port, srv_connguard_accept, s->guard, on_request, s,
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)512,
+                                 MHD_OPTION_NOTIFY_CONNECTION, srv_connguard_notify, s->guard,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
                                  MHD_OPTION_END);
     if (!s->daemon) {
@@ -700,6 +938,8 @@ void hearth_server_stop(hearth_server *s) {
         for (int i = 0; i < 600 && atomic_load(&s->active) > 0; i++) usleep(100 * 1000);
         MHD_stop_daemon(s->daemon);
     }
+    srv_connguard_free(s->guard);
+    srv_origin_policy_free(s->origin);
     if (s->loader_started) pthread_join(s->loader, NULL);
     srv_backend_free(s->backend);
     srv_seclog_free(s->seclog);

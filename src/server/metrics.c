@@ -45,7 +45,7 @@ struct srv_metrics {
     family requests; /* endpoint, status */
     family answers;  /* source */
     family errors;   /* kind */
-    uint64_t prompt_tokens, completion_tokens, cache_hits;
+    uint64_t prompt_tokens, completion_tokens, cache_hits, embedded;
     histogram ttft, per_token;
 };
 
@@ -111,6 +111,12 @@ void srv_metrics_answer(srv_metrics *m, const char *source, int64_t prompt_token
     pthread_mutex_unlock(&m->mu);
 }
 
+void srv_metrics_embedded(srv_metrics *m) {
+    pthread_mutex_lock(&m->mu);
+    m->embedded++;
+    pthread_mutex_unlock(&m->mu);
+}
+
 void srv_metrics_error(srv_metrics *m, const char *kind) {
     pthread_mutex_lock(&m->mu);
     family_add(&m->errors, kind, 0);
@@ -149,9 +155,12 @@ char *srv_metrics_render(srv_metrics *m, size_t *len) {
                   "hearth_completion_tokens_total %llu\n"
                   "# HELP hearth_cache_hits_total Answers served from the response cache.\n"
                   "# TYPE hearth_cache_hits_total counter\n"
-                  "hearth_cache_hits_total %llu\n",
+                  "hearth_cache_hits_total %llu\n"
+                  "# HELP hearth_embedding_inputs_total Inputs embedded (one request may hold many).\n"
+                  "# TYPE hearth_embedding_inputs_total counter\n"
+                  "hearth_embedding_inputs_total %llu\n",
                   (unsigned long long)m->prompt_tokens, (unsigned long long)m->completion_tokens,
-                  (unsigned long long)m->cache_hits);
+                  (unsigned long long)m->cache_hits, (unsigned long long)m->embedded);
     strbuf_printf(&b, "# HELP hearth_answers_total Answers by source.\n"
                       "# TYPE hearth_answers_total counter\n");
     static const char *sources[] = {"cache", "local", "cloud"};

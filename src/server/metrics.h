@@ -23,6 +23,9 @@ void srv_metrics_request(srv_metrics *m, const char *endpoint, unsigned status);
  * negative means unknown and is not observed). */
 void srv_metrics_answer(srv_metrics *m, const char *source, int64_t prompt_tokens,
                         int64_t completion_tokens, double ttft_s, double per_token_s);
+/* One input of an embeddings request embedded (counted as each finishes, so
+ * the count shows how far an abandoned request went before it stopped). */
+void srv_metrics_embedded(srv_metrics *m);
 /* One error by kind ("bad_request", "auth", "too_large", "queue_full", ...). */
 void srv_metrics_error(srv_metrics *m, const char *kind);
 

@@ -7,6 +7,7 @@
 
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -80,8 +81,8 @@ static hearth_status parse_messages(json_t *root, srv_request *r, hearth_error *
         if (!strcmp(rs, "developer")) rs = "system";
         if (strcmp(rs, "system") && strcmp(rs, "user") && strcmp(rs, "assistant"))
             return HEARTH_FAIL(err, HEARTH_E_ARG,
-                               "'messages[%zu].role' must be system, user or assistant, not '%.32s'",
-                               i, rs);
+                               "'messages[%zu].role' must be system, user or assistant, not '%.*s'",
+                               i, (int)utf8_cut(rs, strlen(rs), 32), rs);
         if (!content) return HEARTH_FAIL(err, HEARTH_E_ARG, "'messages[%zu].content' is required", i);
         r->n_messages = i + 1;
         if (!(r->messages[i].role = hearth_strdup(rs)))
@@ -268,8 +269,11 @@ void srv_request_free(srv_request *r) {
 }
 
 char *srv_error_json(const char *message, const char *type, const char *code, size_t *len) {
-    json_t *o = json_pack("{s:{s:s, s:s, s:n, s:s?}}", "error", "message", message, "type", type,
-                          "param", "code", code);
+    /* Messages may quote request text (parser errors do): keep the valid
+     * UTF-8 part, which JSON can carry, rather than fail the whole answer. */
+    size_t ml = strlen(message);
+    json_t *o = json_pack("{s:{s:s%, s:s, s:n, s:s?}}", "error", "message", message,
+                          utf8_valid_prefix(message, ml), "type", type, "param", "code", code);
     if (!o) return NULL;
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);

@@ -53,6 +53,7 @@ hearth_status srv_request_parse(srv_kind kind, const char *body, size_t len, srv
 void srv_request_free(srv_request *r);
 
 /* The OpenAI error body {"error": {"message", "type", "param", "code"}}.
+ * A message that is not valid UTF-8 is cut before the first bad byte.
  * Owned: hearth_free. NULL on allocation failure. */
 char *srv_error_json(const char *message, const char *type, const char *code, size_t *len);
 

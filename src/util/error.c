@@ -3,6 +3,8 @@
  */
 #include "util/error.h"
 
+#include "util/utf8.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,8 +15,14 @@ hearth_status hearth_fail(hearth_error *err, hearth_status code, const char *fil
     if (err) {
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
+        /* A message cut short must not end inside a character: it may quote
+         * user text, and it may end up in JSON. */
+        if (n >= (int)sizeof err->msg) {
+            size_t len = sizeof err->msg - 1;
+            err->msg[utf8_trim_partial(err->msg, len)] = '\0';
+        }
         err->code = code;
         err->file = file;
         err->line = line;
@@ -42,10 +50,11 @@ void hearth_error_prefix(hearth_error *err, const char *fmt, ...) {
     memcpy(old, err->msg, sizeof old);
     size_t n = strlen(prefix);
     if (n > sizeof err->msg - 3) n = sizeof err->msg - 3;
+    n = utf8_trim_partial(prefix, n); /* either cut may have split a character */
     memcpy(err->msg, prefix, n);
     memcpy(err->msg + n, ": ", 2);
     size_t room = sizeof err->msg - n - 3, m = strnlen(old, sizeof old - 1);
-    if (m > room) m = room;
+    if (m > room) m = utf8_cut(old, m, room);
     memcpy(err->msg + n + 2, old, m);
     err->msg[n + 2 + m] = '\0';
 }

@@ -60,7 +60,9 @@ void strbuf_printf(strbuf *b, const char *fmt, ...) {
 }
 
 char *strbuf_finish(strbuf *b, size_t *len) {
-    if (!b->failed && !b->p && reserve(b, 0)) b->p[0] = '\0'; /* empty, but a string */
+    /* Nothing appended: the buffer is not allocated yet, and an empty text is
+     * still a text (a NUL-terminated one). */
+    if (!b->failed && !b->p && reserve(b, 0)) b->p[0] = '\0';
     if (b->failed) {
         strbuf_discard(b);
         return NULL;

@@ -125,6 +125,23 @@ st, doc = post("/v1/chat/completions", json.dumps(dict(base, model="gpt-17")).en
 if doc and doc["error"].get("code") != "model_not_found":
     failures.append(f"unknown model: code {doc['error'].get('code')!r}")
 
+# 4b. Text the server quotes back, cut inside a UTF-8 character at the quoting
+# limit (model names at 200 bytes, roles at 32): still a JSON answer, never a
+# connection closed without one.
+for n in range(196, 203):
+    for ch in ("\u00e9", "\u20ac", "\U0001F600"):
+        name = "a" * n + ch + "b"
+        for path, body in (("/v1/chat/completions", dict(base, model=name)),
+                           ("/v1/completions", {"model": name, "prompt": "x"}),
+                           ("/v1/embeddings", {"model": name, "input": "x"})):
+            st, doc = post(path, json.dumps(body).encode(), expect={404})
+            if doc and doc["error"].get("code") != "model_not_found":
+                failures.append(f"cut model name: {doc!r}")
+for n in range(28, 34):
+    for ch in ("\u00e9", "\U0001F600"):
+        body = dict(base, messages=[{"role": "a" * n + ch, "content": "x"}])
+        post("/v1/chat/completions", json.dumps(body).encode(), expect=BAD)
+
 # 5. A body over the 8 MiB limit: 413, before or after it is sent.
 big = b'{"model":"' + MODEL.encode() + b'","messages":[{"role":"user","content":"' + b"a" * (9 << 20) + b'"}]}'
 # The server may answer as soon as it sees Content-Length and close while the
@@ -132,7 +149,7 @@ big = b'{"model":"' + MODEL.encode() + b'","messages":[{"role":"user","content":
 for declared in (True, False):
     sent += 1
     s = socket.create_connection(("127.0.0.1", PORT), timeout=60)
-    head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+    head = b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\n"
     head += (b"Content-Length: %d\r\n\r\n" % len(big)) if declared else b"Transfer-Encoding: chunked\r\n\r\n"
     body = big if declared else b"%x\r\n" % len(big) + big + b"\r\n0\r\n\r\n"
     try:
@@ -155,9 +172,9 @@ for declared in (True, False):
 # 6. Garbage at the HTTP level: the server answers an error or closes.
 for data in [b"\r\n\r\n", b"GARBAGE\r\n\r\n", b"GET\r\n\r\n", b"POST /v1/chat/completions HTTP/9.9\r\n\r\n",
              b"POST /v1/chat/completions HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"model\":",
-             b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
-             b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n",
-             b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 200000 + b"\r\n\r\n",
+             b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -5\r\n\r\n",
+             b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nxx\r\n",
+             b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nX: " + b"a" * 200000 + b"\r\n\r\n",
              bytes(rng.randrange(256) for _ in range(5000))]:
     out = raw(data)
     if out and not out.startswith(b"HTTP/1."):

@@ -57,19 +57,21 @@ node "$here/node/client.mjs" "$base/v1" || fail "OpenAI client checks"
 
 # Metrics after real traffic.
 metrics=$(curl -s "$base/metrics")
-echo "$metrics" | grep -q '^hearth_requests_total{endpoint="/v1/chat/completions",status="200"} [1-9]' || fail "metrics: chat requests"
-echo "$metrics" | grep -q '^hearth_completion_tokens_total [1-9]' || fail "metrics: completion tokens"
-echo "$metrics" | grep -q '^hearth_time_to_first_token_seconds_count [1-9]' || fail "metrics: ttft histogram"
-echo "$metrics" | grep -q '^hearth_token_latency_seconds_bucket{le="+Inf"} [1-9]' || fail "metrics: per-token histogram"
-echo "$metrics" | grep -q '^hearth_answers_total{source="local"} [1-9]' || fail "metrics: answers by source"
+grep -q '^hearth_requests_total{endpoint="/v1/chat/completions",status="200"} [1-9]' <<<"$metrics" || fail "metrics: chat requests"
+grep -q '^hearth_completion_tokens_total [1-9]' <<<"$metrics" || fail "metrics: completion tokens"
+grep -q '^hearth_time_to_first_token_seconds_count [1-9]' <<<"$metrics" || fail "metrics: ttft histogram"
+grep -q '^hearth_token_latency_seconds_bucket{le="+Inf"} [1-9]' <<<"$metrics" || fail "metrics: per-token histogram"
+grep -q '^hearth_answers_total{source="local"} [1-9]' <<<"$metrics" || fail "metrics: answers by source"
 
 # The same greedy chat twice: the second is answered from the cache.
 req='{"model":"'$id'","messages":[{"role":"user","content":"Say hello."}],"max_tokens":6,"temperature":0}'
 a1=$(curl -s "$base/v1/chat/completions" -d "$req")
 a2=$(curl -s "$base/v1/chat/completions" -d "$req")
-echo "$a2" | grep -q '"hearth_source": *"cache"' || fail "second identical request not from the cache: $a2"
+grep -q '"hearth_source": *"cache"' <<<"$a2" || fail "second identical request not from the cache: $a2"
 [ "$(echo "$a1" | sed 's/.*"content": *"\([^"]*\)".*/\1/')" = "$(echo "$a2" | sed 's/.*"content": *"\([^"]*\)".*/\1/')" ] || fail "cached answer differs"
-curl -s "$base/metrics" | grep -q '^hearth_cache_hits_total [1-9]' || fail "metrics: cache hits"
+# (Through a variable: with pipefail, grep -q exiting early can fail the writer.)
+metrics=$(curl -s "$base/metrics")
+grep -q '^hearth_cache_hits_total [1-9]' <<<"$metrics" || fail "metrics: cache hits"
 
 # A session keeps the conversation in the store.
 for q in "First question" "Second question"; do
@@ -121,7 +123,7 @@ body = json.dumps({"model": model, "stream": True, "max_tokens": 8000, "temperat
                    "messages": [{"role": "user", "content": "Tell me a long story."}]}).encode()
 # A long streamed answer that we stop reading after its first chunk.
 s = socket.create_connection(("127.0.0.1", port))
-s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n" + hdr.encode() +
+s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n" + hdr.encode() +
           b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
 first = s.recv(4096)
 assert first.startswith(b"HTTP/1.1 200"), first[:100]

@@ -4,6 +4,7 @@
 #include "util/alloc.h"
 #include "util/cursor.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 int main(void) {
     hearth_error e;
@@ -16,6 +17,22 @@ int main(void) {
     hearth_error_prefix(&e, "model.gguf");
     CHECK_STR(e.msg, "model.gguf: tensor 'x': offset 7");
     CHECK(HEARTH_FAIL(NULL, HEARTH_E_IO, "no record") == HEARTH_E_IO);
+    /* A message cut to fit never ends inside a character (it may quote user
+     * text and go out as JSON): every alignment of 2-byte characters. */
+    for (int pad = 0; pad < 2; pad++) {
+        char text[600];
+        size_t at = 0;
+        for (int i = 0; i < pad; i++) text[at++] = 'a';
+        while (at + 2 < sizeof text) text[at++] = (char)0xc3, text[at++] = (char)0xa9;
+        text[at] = '\0';
+        HEARTH_FAIL(&e, HEARTH_E_ARG, "bad '%s'", text);
+        size_t n = strlen(e.msg);
+        CHECKF(n > 200 && utf8_valid_prefix(e.msg, n) == n, "pad %d: %zu bytes", pad, n);
+        HEARTH_FAIL(&e, HEARTH_E_ARG, "x");
+        hearth_error_prefix(&e, "%s", text);
+        n = strlen(e.msg);
+        CHECKF(n > 100 && utf8_valid_prefix(e.msg, n) == n, "prefix pad %d: %zu bytes", pad, n);
+    }
     CHECK_STR(hearth_status_str(HEARTH_E_NOMEM), "out of memory");
     CHECK(hearth_version()[0] != '\0');
 
