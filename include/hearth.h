@@ -1475,6 +1475,13 @@ typedef struct {
     int64_t audit_id;
     bool consent_needed;
     char *consent_preview;
+    /* The audit record's figures ("" / 0 / -1 when none): decision ("sent",
+     * "blocked", "consent-needed", "declined"), HTTP bytes out and in, the
+     * cloud call's latency, redactions by kind as a JSON object. */
+    char route_decision[32];
+    int64_t bytes_out, bytes_in;
+    double cloud_ms;
+    char redactions[256];
 } hearth_agent_response;
 
 /* Answers one request. Streams the answer through on_text while it is made

@@ -712,6 +712,11 @@ static hearth_status route(hearth_agent *a, const hearth_agent_request *r,
     const char *host = router_cloud_host(a->router);
     snprintf(resp->route_host, sizeof resp->route_host, "%s", host ? host : "");
     if (rr.has_audit) {
+        snprintf(resp->route_decision, sizeof resp->route_decision, "%s", rr.audit.decision);
+        resp->bytes_out = rr.audit.bytes_out;
+        resp->bytes_in = rr.audit.bytes_in;
+        resp->cloud_ms = rr.audit.latency_ms;
+        snprintf(resp->redactions, sizeof resp->redactions, "%s", rr.audit.redactions_json);
         hearth_error ae;
         /* The request already left (or was stopped): a failed audit write
          * must not cost the user the answer, but it must be said. */

@@ -13,6 +13,7 @@
 #include "util/strbuf.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -166,6 +167,11 @@ static hearth_status chat(srv_backend *b, const srv_request *r, srv_text_cb cb, 
                   &q.frequency_penalty);
     q.stop = (const char *const *)r->stop;
     q.n_stop = (size_t)r->n_stop;
+    q.local_only = r->cloud == 0;
+    q.prefer_cloud = r->cloud == 1;
+    q.incognito = r->incognito;
+    q.ask = r->ask;
+    q.consent = r->consent;
     stream_ctx sc = {cb, user, false};
     if (cb) {
         q.on_text = agent_text;
@@ -188,6 +194,19 @@ static hearth_status chat(srv_backend *b, const srv_request *r, srv_text_cb cb, 
         out->per_token_s = resp.completion_tokens > 1 && resp.source != HEARTH_SOURCE_CACHE
                                ? resp.generate_ms / 1e3 / (resp.completion_tokens - 1)
                                : -1;
+        out->confidence = resp.confidence;
+        snprintf(out->decision, sizeof out->decision, "%s", resp.route_decision);
+        snprintf(out->reason, sizeof out->reason, "%s", resp.route_reason);
+        snprintf(out->category, sizeof out->category, "%s", resp.category);
+        snprintf(out->host, sizeof out->host, "%s", resp.route_host);
+        snprintf(out->redactions, sizeof out->redactions, "%s", resp.redactions);
+        out->bytes_out = resp.bytes_out;
+        out->bytes_in = resp.bytes_in;
+        out->audit_id = resp.audit_id;
+        out->cloud_ms = resp.cloud_ms;
+        out->consent_needed = resp.consent_needed;
+        out->consent_preview = resp.consent_preview;
+        resp.consent_preview = NULL;
     }
     hearth_agent_response_clear(&resp);
     return st;
@@ -252,6 +271,7 @@ static hearth_status completion(srv_backend *b, const srv_request *r, srv_text_c
     out->completion_tokens = res.n_gen;
     out->finish_reason = hearth_finish_reason_openai(res.finish);
     out->source = "local";
+    out->confidence = -1;
     out->ttft_s = res.prompt_ms / 1e3;
     out->per_token_s = res.n_gen > 1 ? res.gen_ms / 1e3 / (res.n_gen - 1) : -1;
     return HEARTH_OK;

@@ -38,8 +38,16 @@ typedef struct {
     char *text;                 /* whole answer; owned: hearth_free */
     int64_t prompt_tokens, completion_tokens;
     const char *finish_reason;  /* "stop" or "length" (static) */
-    const char *source;         /* "cache", "local" or "cloud" (static) */
+    const char *source;         /* "cache", "local", "cloud", "local-degraded" (static) */
     double ttft_s, per_token_s; /* < 0: unknown */
+    double confidence;          /* of the local answer; < 0: unknown (raw completions) */
+    /* Routing (chat only; see hearth_agent_response): decision "" when the
+     * request was never a candidate for the cloud. */
+    char decision[32], reason[256], category[16], host[128], redactions[256];
+    int64_t bytes_out, bytes_in, audit_id;
+    double cloud_ms;
+    bool consent_needed;
+    char *consent_preview;      /* owned: hearth_free */
 } srv_answer;
 
 /* Answers a chat or completion request; cb (may be NULL) streams the text.

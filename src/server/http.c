@@ -377,6 +377,47 @@ static json_t *usage_json(const srv_answer *a) {
 static void record_answer(hearth_server *s, const srv_answer *a) {
     srv_metrics_answer(s->metrics, a->source ? a->source : "local", a->prompt_tokens,
                        a->completion_tokens, a->ttft_s, a->per_token_s);
+    if (!a->decision[0]) return;
+    const char *kinds[16];
+    uint64_t counts[16];
+    size_t nk = 0;
+    json_t *red = json_loads(a->redactions, 0, NULL);
+    const char *k;
+    json_t *v;
+    json_object_foreach(red, k, v) {
+        if (nk < 16 && json_is_integer(v) && json_integer_value(v) > 0) {
+            kinds[nk] = k;
+            counts[nk++] = (uint64_t)json_integer_value(v);
+        }
+    }
+    srv_metrics_route(s->metrics, a->decision, a->bytes_out, a->bytes_in,
+                      a->cloud_ms >= 0 ? a->cloud_ms / 1e3 : -1, kinds, counts, nk);
+    json_decref(red);
+}
+
+/* hearth's fields of an answer: where it came from, how sure the local
+ * model was, and (when the router considered the cloud) what it decided;
+ * with "ask", the consent answer: the exact redacted text that would be sent
+ * and where, to send again with "hearth": {"consent": true}. */
+static void add_hearth_fields(json_t *o, const srv_answer *a) {
+    json_object_set_new(o, "hearth_source", json_string(a->source ? a->source : "local"));
+    json_object_set_new(o, "hearth_confidence",
+                        a->confidence >= 0 ? json_real(a->confidence) : json_null());
+    if (a->decision[0]) {
+        json_t *r = json_pack("{s:s, s:s, s:s, s:I}", "decision", a->decision, "category",
+                              a->category, "host", a->host, "audit_id", (json_int_t)a->audit_id);
+        json_t *reason = json_string(a->reason);
+        if (r && reason) json_object_set_new(r, "reason", reason);
+        if (r) json_object_set_new(o, "hearth_route", r);
+    }
+    if (a->consent_needed && a->consent_preview) {
+        json_t *c = json_pack("{s:b, s:s, s:s}", "needed", 1, "host", a->host, "category",
+                              a->category);
+        json_t *pv = json_string(a->consent_preview);
+        if (c && pv) json_object_set_new(c, "preview", pv);
+        else json_decref(pv);
+        if (c) json_object_set_new(o, "hearth_consent", c);
+    }
 }
 
 static void *stream_worker(void *arg) {
@@ -389,7 +430,9 @@ static void *stream_worker(void *arg) {
     pthread_mutex_lock(&j->mu);
     if (st == HEARTH_OK) {
         record_answer(s, &a);
-        push_event(j, chunk_json(j, NULL, 0, a.finish_reason ? a.finish_reason : "stop"));
+        json_t *last = chunk_json(j, NULL, 0, a.finish_reason ? a.finish_reason : "stop");
+        if (last) add_hearth_fields(last, &a);
+        push_event(j, last);
         if (j->req.include_usage)
             push_event(j, json_pack("{s:s, s:s, s:i, s:s, s:[], s:o}", "id", j->id, "object",
                                     j->req.kind == SRV_CHAT ? "chat.completion.chunk"
@@ -420,6 +463,7 @@ static void *stream_worker(void *arg) {
     pthread_cond_signal(&j->cv);
     pthread_mutex_unlock(&j->mu);
     hearth_free(a.text);
+    hearth_free(a.consent_preview);
     return NULL;
 }
 
@@ -538,6 +582,7 @@ static enum MHD_Result answer_generation(hearth_server *s, struct MHD_Connection
                               (json_int_t)j->created, "model", j->req.model, "choices", choice,
                               "usage", usage_json(&a), "hearth_source",
                               a.source ? a.source : "local");
+        if (o) add_hearth_fields(o, &a);
         srv_metrics_request(s->metrics, route, 200);
         ok = send_json(s, c, 200, o);
     } else if (st == HEARTH_E_LIMIT || st == HEARTH_E_ARG) {
@@ -549,6 +594,7 @@ static enum MHD_Result answer_generation(hearth_server *s, struct MHD_Connection
         ok = send_internal(s, c, route, err.msg);
     }
     hearth_free(a.text);
+    hearth_free(a.consent_preview);
     job_free(j);
     return ok;
 }

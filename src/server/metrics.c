@@ -31,6 +31,8 @@ typedef struct {
 /* Upper bounds in seconds; the last bucket is +Inf. */
 static const double ttft_bounds[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 static const double tok_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1};
+static const double cloud_bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60};
+#define N_CLOUD (sizeof cloud_bounds / sizeof cloud_bounds[0])
 #define N_TTFT (sizeof ttft_bounds / sizeof ttft_bounds[0])
 #define N_TOK (sizeof tok_bounds / sizeof tok_bounds[0])
 
@@ -45,8 +47,11 @@ struct srv_metrics {
     family requests; /* endpoint, status */
     family answers;  /* source */
     family errors;   /* kind */
+    family decisions; /* router decision */
+    family redactions; /* kind */
     uint64_t prompt_tokens, completion_tokens, cache_hits, embedded;
-    histogram ttft, per_token;
+    uint64_t egress_out, egress_in;
+    histogram ttft, per_token, cloud;
 };
 
 srv_metrics *srv_metrics_new(void) {
@@ -65,11 +70,11 @@ void srv_metrics_free(srv_metrics *m) {
 /* Adds one to the row (a, code), creating it if there is room. Callers pass
  * fixed names, so the table never fills in practice; if it does, counts go to
  * the last row, renamed "other", rather than being lost. */
-static void family_add(family *f, const char *a, unsigned code) {
+static void family_addn(family *f, const char *a, unsigned code, uint64_t n) {
     if (strlen(a) >= NAME_MAX_LEN) a = "other";
     for (int i = 0; i < f->n; i++)
         if (f->rows[i].code == code && !strcmp(f->rows[i].a, a)) {
-            f->rows[i].n++;
+            f->rows[i].n += n;
             return;
         }
     series *s;
@@ -82,8 +87,10 @@ static void family_add(family *f, const char *a, unsigned code) {
     }
     snprintf(s->a, sizeof s->a, "%s", a);
     s->code = code;
-    s->n++;
+    s->n += n;
 }
+
+static void family_add(family *f, const char *a, unsigned code) { family_addn(f, a, code, 1); }
 
 static void observe(histogram *h, const double *bounds, size_t nb, double v) {
     size_t i = 0;
@@ -108,6 +115,20 @@ void srv_metrics_answer(srv_metrics *m, const char *source, int64_t prompt_token
     if (completion_tokens > 0) m->completion_tokens += (uint64_t)completion_tokens;
     if (ttft_s >= 0) observe(&m->ttft, ttft_bounds, N_TTFT, ttft_s);
     if (per_token_s >= 0) observe(&m->per_token, tok_bounds, N_TOK, per_token_s);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void srv_metrics_route(srv_metrics *m, const char *decision, int64_t bytes_out, int64_t bytes_in,
+                       double cloud_s, const char *const *kinds, const uint64_t *counts,
+                       size_t n_kinds) {
+    if (!decision || !*decision) return;
+    pthread_mutex_lock(&m->mu);
+    family_add(&m->decisions, decision, 0);
+    if (bytes_out > 0) m->egress_out += (uint64_t)bytes_out;
+    if (bytes_in > 0) m->egress_in += (uint64_t)bytes_in;
+    if (cloud_s >= 0) observe(&m->cloud, cloud_bounds, N_CLOUD, cloud_s);
+    for (size_t i = 0; i < n_kinds; i++)
+        if (counts[i]) family_addn(&m->redactions, kinds[i], 0, counts[i]);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -163,8 +184,8 @@ char *srv_metrics_render(srv_metrics *m, size_t *len) {
                   (unsigned long long)m->cache_hits, (unsigned long long)m->embedded);
     strbuf_printf(&b, "# HELP hearth_answers_total Answers by source.\n"
                       "# TYPE hearth_answers_total counter\n");
-    static const char *sources[] = {"cache", "local", "cloud"};
-    for (int s = 0; s < 3; s++) {
+    static const char *sources[] = {"cache", "local", "cloud", "local-degraded"};
+    for (int s = 0; s < 4; s++) {
         uint64_t n = 0;
         for (int i = 0; i < m->answers.n; i++)
             if (!strcmp(m->answers.rows[i].a, sources[s])) n = m->answers.rows[i].n;
@@ -176,6 +197,28 @@ char *srv_metrics_render(srv_metrics *m, size_t *len) {
     for (int i = 0; i < m->errors.n; i++)
         strbuf_printf(&b, "hearth_errors_total{kind=\"%s\"} %llu\n", m->errors.rows[i].a,
                       (unsigned long long)m->errors.rows[i].n);
+    strbuf_printf(&b, "# HELP hearth_router_decisions_total Requests the router considered for "
+                      "the cloud, by decision.\n# TYPE hearth_router_decisions_total counter\n");
+    static const char *decisions[] = {"sent", "blocked", "consent-needed", "declined"};
+    for (int d = 0; d < 4; d++) {
+        uint64_t n = 0;
+        for (int i = 0; i < m->decisions.n; i++)
+            if (!strcmp(m->decisions.rows[i].a, decisions[d])) n = m->decisions.rows[i].n;
+        strbuf_printf(&b, "hearth_router_decisions_total{decision=\"%s\"} %llu\n", decisions[d],
+                      (unsigned long long)n);
+    }
+    strbuf_printf(&b, "# HELP hearth_egress_bytes_total HTTP bytes to and from the cloud.\n"
+                      "# TYPE hearth_egress_bytes_total counter\n"
+                      "hearth_egress_bytes_total{direction=\"out\"} %llu\n"
+                      "hearth_egress_bytes_total{direction=\"in\"} %llu\n",
+                  (unsigned long long)m->egress_out, (unsigned long long)m->egress_in);
+    strbuf_printf(&b, "# HELP hearth_redactions_total Values replaced by placeholders before a "
+                      "request left, by kind.\n# TYPE hearth_redactions_total counter\n");
+    for (int i = 0; i < m->redactions.n; i++)
+        strbuf_printf(&b, "hearth_redactions_total{kind=\"%s\"} %llu\n", m->redactions.rows[i].a,
+                      (unsigned long long)m->redactions.rows[i].n);
+    render_hist(&b, "hearth_cloud_latency_seconds", "Duration of cloud calls.", &m->cloud,
+                cloud_bounds, N_CLOUD);
     render_hist(&b, "hearth_time_to_first_token_seconds", "Time from request to first token.",
                 &m->ttft, ttft_bounds, N_TTFT);
     render_hist(&b, "hearth_token_latency_seconds", "Mean time per generated token.",

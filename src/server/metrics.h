@@ -23,6 +23,13 @@ void srv_metrics_request(srv_metrics *m, const char *endpoint, unsigned status);
  * negative means unknown and is not observed). */
 void srv_metrics_answer(srv_metrics *m, const char *source, int64_t prompt_tokens,
                         int64_t completion_tokens, double ttft_s, double per_token_s);
+/* One request the router considered for the cloud: its decision ("sent",
+ * "blocked", "consent-needed", "declined"; "" or NULL: nothing to count),
+ * HTTP bytes out and in, the cloud call's duration (seconds; < 0: none), and
+ * redactions: counts[i] values of kind kinds[i] were replaced. */
+void srv_metrics_route(srv_metrics *m, const char *decision, int64_t bytes_out, int64_t bytes_in,
+                       double cloud_s, const char *const *kinds, const uint64_t *counts,
+                       size_t n_kinds);
 /* One input of an embeddings request embedded (counted as each finishes, so
  * the count shows how far an abandoned request went before it stopped). */
 void srv_metrics_embedded(srv_metrics *m);

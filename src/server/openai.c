@@ -107,6 +107,32 @@ static hearth_status get_number(json_t *root, const char *field, double lo, doub
     return HEARTH_OK;
 }
 
+/* The "hearth" block: routing wishes of this request (booleans only). */
+static hearth_status parse_hearth(json_t *root, srv_request *r, hearth_error *err) {
+    r->cloud = -1;
+    json_t *h = json_object_get(root, "hearth");
+    if (!h || json_is_null(h)) return HEARTH_OK;
+    if (!json_is_object(h)) return bad(err, "'%s' must be an object", "hearth");
+    static const char *const keys[] = {"cloud", "incognito", "ask", "consent"};
+    const char *k;
+    json_t *v;
+    json_object_foreach(h, k, v) {
+        size_t i = 0;
+        while (i < 4 && strcmp(k, keys[i])) i++;
+        if (i == 4)
+            return HEARTH_FAIL(err, HEARTH_E_ARG, "'hearth' has an unknown field (known: cloud, "
+                               "incognito, ask, consent)");
+        if (!json_is_boolean(v))
+            return HEARTH_FAIL(err, HEARTH_E_ARG, "'hearth.%s' must be true or false", keys[i]);
+        bool b = json_is_true(v);
+        if (i == 0) r->cloud = b ? 1 : 0;
+        else if (i == 1) r->incognito = b;
+        else if (i == 2) r->ask = b;
+        else r->consent = b;
+    }
+    return HEARTH_OK;
+}
+
 static hearth_status parse_sampling(json_t *root, srv_request *r, hearth_error *err) {
     hearth_status st;
     json_t *v = json_object_get(root, "stream");
@@ -172,7 +198,7 @@ static hearth_status parse_sampling(json_t *root, srv_request *r, hearth_error *
             return bad(err, "'%s' must be a string of 1 to 256 bytes", "session");
         if ((st = dup_str(v, "session", &r->session, err))) return st;
     }
-    return HEARTH_OK;
+    return parse_hearth(root, r, err);
 }
 
 static hearth_status parse_inputs(json_t *root, srv_request *r, hearth_error *err) {

@@ -42,6 +42,10 @@ typedef struct {
     char *stop[SRV_MAX_STOP];
     int n_stop;
     char *session;            /* hearth extension: keep the conversation */
+    /* hearth extension "hearth": {"cloud": bool, "incognito": bool,
+     * "ask": bool, "consent": bool}: tightens the policy, never loosens it */
+    int8_t cloud;             /* -1: not given; 0: local only; 1: prefer the cloud */
+    bool incognito, ask, consent;
 } srv_request;
 
 /* Parses body (len bytes, not necessarily NUL-terminated) as a request of the
