@@ -117,10 +117,10 @@ static int run(int argc, char **argv) {
         fputc('\n', stdout);
         if (resp.finish == HEARTH_FINISH_CANCELLED) fputs("(stopped)\n", stdout);
         fflush(stdout);
+        if (o.verbose) cli_print_route("chat", &resp);
         if (o.verbose)
-            fprintf(stderr, "[%s, confidence %.2f; prompt %d tokens, %.1f ms; answer %d tokens, "
-                    "%.1f ms]\n", hearth_source_name(resp.source), resp.confidence,
-                    resp.prompt_tokens, resp.prompt_ms,
+            fprintf(stderr, "[prompt %d tokens, %.1f ms; answer %d tokens, "
+                    "%.1f ms]\n", resp.prompt_tokens, resp.prompt_ms,
                     resp.completion_tokens, resp.generate_ms);
         hearth_agent_response_clear(&resp);
     }

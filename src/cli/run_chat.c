@@ -33,7 +33,7 @@ static const struct {
 };
 
 int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o) {
-    *o = (cli_agent_opts){.session = "default"};
+    *o = (cli_agent_opts){.session = "default", .cloud = -1};
     hearth_error err = {0};
     if (hearth_settings_load(&o->settings, &err)) return cli_fail(cmd, &err, "settings");
     o->rest = calloc((size_t)argc + 1, sizeof *o->rest);
@@ -63,6 +63,10 @@ int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o) {
         if (!strcmp(a, "--json")) { o->json = true; continue; }
         if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) { o->verbose = true; continue; }
         if (!strcmp(a, "--no-cache")) { o->no_cache = true; continue; }
+        if (!strcmp(a, "--cloud")) { o->cloud = 1; continue; }
+        if (!strcmp(a, "--local-only")) { o->cloud = 0; continue; }
+        if (!strcmp(a, "--incognito")) { o->incognito = true; continue; }
+        if (!strcmp(a, "--ask")) { o->ask = true; continue; }
         if (!strcmp(a, "--sandbox") || !strcmp(a, "--no-sandbox")) {
             if (hearth_settings_set(o->settings, "sandbox", a[2] == 'n' ? "0" : "1", &err))
                 return cli_fail(cmd, &err, "%s", a);
@@ -110,16 +114,19 @@ int cli_agent_open(const char *cmd, cli_agent_opts *o, hearth_agent **out) {
     if (!p.model_path) p.model_path = HEARTH_DEFAULT_MODEL;
     if (!o->quiet) p.warn = warn_stderr;
     if (hearth_agent_open(&p, out, &err)) return cli_fail(cmd, &err, "cannot start the agent");
-    /* Local-only: once the model is mapped and the store open, nothing this
-     * process does needs the network or another program, so a bug can not
-     * send data out either. */
+    /* Once the model is mapped and the store open, nothing this process does
+     * needs another program, and in local-only mode (no cloud configured, or
+     * --local-only / --incognito) not the network either: the filter makes
+     * sure a bug can not send data out. */
     int64_t sandbox = 1;
     if (hearth_settings_get_int(o->settings, "sandbox", &sandbox, &err) == HEARTH_E_ARG) {
         hearth_agent_free(*out);
         *out = NULL;
         return cli_fail(cmd, &err, "settings");
     }
-    if (sandbox && hearth_sandbox_apply(HEARTH_SANDBOX_NO_NET | HEARTH_SANDBOX_NO_EXEC, &err)) {
+    bool net = hearth_agent_can_use_cloud(*out) && o->cloud != 0 && !o->incognito;
+    unsigned flags = HEARTH_SANDBOX_NO_EXEC | (net ? 0u : (unsigned)HEARTH_SANDBOX_NO_NET);
+    if (sandbox && hearth_sandbox_apply(flags, &err)) {
         hearth_agent_free(*out);
         *out = NULL;
         return cli_fail(cmd, &err, "cannot apply the sandbox (--no-sandbox runs without it)");
@@ -127,11 +134,52 @@ int cli_agent_open(const char *cmd, cli_agent_opts *o, hearth_agent **out) {
     return 0;
 }
 
+/* "ask": shows the user exactly what would leave, and where, on the
+ * terminal, and sends only on "y". Without a terminal to ask on, nothing
+ * is sent. */
+static bool ask_consent(void *ud, const char *host, const char *preview) {
+    (void)ud;
+    FILE *tty = fopen("/dev/tty", "r+");
+    if (!tty) {
+        fprintf(stderr, "hearth: not sent to %s: the policy says ask, and there is no terminal "
+                "to ask on\n", host);
+        return false;
+    }
+    fprintf(tty, "\nhearth: the local answer is not confident. This would be sent to %s "
+            "(personal data replaced by placeholders):\n---\n", host);
+    cli_put_safe(tty, preview, strlen(preview), CLI_SAFE_TEXT);
+    fprintf(tty, "---\nSend it? [y/N] ");
+    fflush(tty);
+    char line[16] = "";
+    bool yes = fgets(line, sizeof line, tty) && (line[0] == 'y' || line[0] == 'Y');
+    fclose(tty);
+    return yes;
+}
+
 hearth_agent_request cli_agent_request(const hearth_agent *a, const cli_agent_opts *o) {
     hearth_agent_request r = hearth_agent_default_request(a);
     r.session = o->session;
     r.no_cache = o->no_cache;
+    r.local_only = o->cloud == 0;
+    r.prefer_cloud = o->cloud == 1;
+    r.incognito = o->incognito;
+    r.ask = o->ask;
+    r.consent_fn = ask_consent;
     return r;
+}
+
+void cli_print_route(const char *cmd, const hearth_agent_response *resp) {
+    fprintf(stderr, "hearth %s: %s answer, confidence %.2f", cmd, hearth_source_name(resp->source),
+            resp->confidence);
+    if (resp->route_reason[0]) {
+        fprintf(stderr, "; ");
+        cli_put_safe(stderr, resp->route_reason, strlen(resp->route_reason), CLI_SAFE_LINE);
+    }
+    if (resp->route_decision[0] && !strcmp(resp->route_decision, "sent"))
+        fprintf(stderr, " (%lld bytes out, %lld in, %.0f ms; audit record %lld)",
+                (long long)resp->bytes_out, (long long)resp->bytes_in, resp->cloud_ms,
+                (long long)resp->audit_id);
+    fputc('\n', stderr);
 }
 
 void cli_json_string(FILE *f, const char *s) {
@@ -244,6 +292,17 @@ int cli_run_chat(int argc, char **argv) {
         printf(",\"source\":\"%s\",", hearth_source_name(resp.source));
         if (resp.confidence >= 0) printf("\"confidence\":%.4f,", resp.confidence);
         else printf("\"confidence\":null,");
+        if (resp.route_decision[0]) {
+            printf("\"route\":{\"decision\":");
+            cli_json_string(stdout, resp.route_decision);
+            printf(",\"reason\":");
+            cli_json_string(stdout, resp.route_reason);
+            printf(",\"category\":");
+            cli_json_string(stdout, resp.category);
+            printf(",\"host\":");
+            cli_json_string(stdout, resp.route_host);
+            printf(",\"audit_id\":%lld},", (long long)resp.audit_id);
+        }
         printf("\"finish_reason\":\"%s\","
                "\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"total_tokens\":%d},"
                "\"decoded_tokens\":%d,"
@@ -257,10 +316,10 @@ int cli_run_chat(int argc, char **argv) {
         fputc('\n', stdout);
     }
     fflush(stdout);
+    if (!st && o.verbose) cli_print_route("run", &resp);
     if (!st && o.verbose)
-        fprintf(stderr, "hearth run: %s answer, confidence %.2f, finish %s; prompt %d tokens "
+        fprintf(stderr, "hearth run: finish %s; prompt %d tokens "
                 "(%.1f ms), answer %d tokens (%.1f ms), total %.1f ms\n",
-                hearth_source_name(resp.source), resp.confidence,
                 hearth_finish_reason_openai(resp.finish),
                 resp.prompt_tokens, resp.prompt_ms, resp.completion_tokens, resp.generate_ms,
                 resp.total_ms);

@@ -30,6 +30,11 @@ int cli_run_chat(int argc, char **argv);
     "      --system TEXT    system prompt (HEARTH_SYSTEM_PROMPT)\n" \
     "      --home DIR       data directory (HEARTH_HOME, ~/.local/share/hearth)\n" \
     "      --no-cache       neither use nor fill the response cache\n" \
+    "      --cloud          ask the cloud even when the local answer is confident\n" \
+    "                       (only where the privacy policy allows it)\n" \
+    "      --local-only     this request never leaves the device\n" \
+    "      --incognito      nothing is stored (messages, cache, audit) or sent\n" \
+    "      --ask            show what would be sent, and send only if you agree\n" \
     "      --no-sandbox     do not apply the seccomp sandbox (HEARTH_SANDBOX=0): by\n" \
     "                       default, once the model is loaded, internet sockets, exec\n" \
     "                       and ptrace fail for this process\n" \
@@ -53,6 +58,9 @@ typedef struct {
     bool no_cache;             /* --no-cache */
     bool quiet;                /* -q: no warnings */
     bool verbose;              /* -v: usage and timings on stderr */
+    int cloud;                 /* --cloud 1, --local-only 0, else -1 */
+    bool incognito;            /* --incognito */
+    bool ask;                  /* --ask */
     const char *prompt;        /* -p TEXT (borrowed from argv), or NULL */
     char **rest;               /* positional arguments (borrowed from argv) */
     int n_rest;
@@ -68,6 +76,9 @@ void cli_agent_opts_free(cli_agent_opts *o);
 int cli_agent_open(const char *cmd, cli_agent_opts *o, hearth_agent **out);
 /* A request with the agent's defaults and the session of o. */
 hearth_agent_request cli_agent_request(const hearth_agent *a, const cli_agent_opts *o);
+/* With -v: where the answer came from, its confidence and the router's
+ * reason, on stderr. */
+void cli_print_route(const char *cmd, const hearth_agent_response *resp);
 /* Writes s as a JSON string literal (quotes included) to f. */
 void cli_json_string(FILE *f, const char *s);
 
