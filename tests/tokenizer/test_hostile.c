@@ -8,6 +8,8 @@
  *    seeded (old_hash below); each lookup used to walk that whole cluster.
  *  - Vocabulary hash: 100k token texts colliding the same way in the token
  *    table.
+ *  - Merges: 4096 pairs of byte tokens colliding in the merge table under
+ *    its old unseeded hash.
  *  - Special tokens in the worst order for the insertion sort the build
  *    used (shortest first, all with one first byte).
  */
@@ -245,7 +247,85 @@ static void special_sort(void) {
     free(texts);
 }
 
+/* GPT-2's byte-level character of byte b, as UTF-8 (2 bytes at most). */
+static size_t byte_char(unsigned b, char *out) {
+    bool kept = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+    unsigned cp = b, k = 0;
+    if (!kept) {
+        for (unsigned x = 0; x < b; x++)
+            k += !((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || (x >= 174 && x <= 255));
+        cp = 256 + k;
+    }
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        return 1;
+    }
+    out[0] = (char)(0xC0 | (cp >> 6));
+    out[1] = (char)(0x80 | (cp & 0x3F));
+    return 2;
+}
+
+static void merge_hash(void) {
+    /* Tokens 0..255 are the bytes (token b is byte b); the merges are the
+     * pairs (l, r) whose old slot, (key * golden) >> 32 in a table of 8192,
+     * falls in the first 512; each result is a token of its own. */
+    enum { MAXM = 4096 };
+    static char bc[256][2], res[MAXM][4], mg[MAXM][6];
+    static size_t bl[256];
+    static const char *tok[256 + MAXM], *merges[MAXM];
+    static size_t tl[256 + MAXM], ml[MAXM];
+    static int32_t ty[256 + MAXM];
+    for (unsigned b = 0; b < 256; b++) {
+        bl[b] = byte_char(b, bc[b]);
+        tok[b] = bc[b];
+        tl[b] = bl[b];
+        ty[b] = HEARTH_TOKEN_NORMAL;
+    }
+    size_t nm = 0;
+    for (uint32_t l = 0; l < 256 && nm < MAXM; l++)
+        for (uint32_t r = 0; r < 256 && nm < MAXM; r++) {
+            uint64_t key = (((uint64_t)l << 32) | r) + 1;
+            if ((((uint32_t)((key * 0x9E3779B97F4A7C15ull) >> 32)) & 8191) >= 512) continue;
+            memcpy(res[nm], bc[l], bl[l]);
+            memcpy(res[nm] + bl[l], bc[r], bl[r]);
+            tok[256 + nm] = res[nm];
+            tl[256 + nm] = bl[l] + bl[r];
+            ty[256 + nm] = HEARTH_TOKEN_NORMAL;
+            memcpy(mg[nm], bc[l], bl[l]);
+            mg[nm][bl[l]] = ' ';
+            memcpy(mg[nm] + bl[l] + 1, bc[r], bl[r]);
+            merges[nm] = mg[nm];
+            ml[nm] = bl[l] + 1 + bl[r];
+            nm++;
+        }
+    REQUIRE(nm > 2048); /* so the table has 8192 slots */
+    size_t nv = 256 + nm;
+    hearth_tok_src s = {.model = "gpt2", .pre = "gpt-2", .n_vocab = nv, .tokens = tok,
+                        .token_lens = tl, .types = ty, .n_merges = nm, .merges = merges,
+                        .merge_lens = ml, .bos = -1, .eos = -1, .unk = -1, .pad = -1,
+                        .eot = -1, .eom = -1, .add_bos = -1, .add_eos = -1,
+                        .add_space_prefix = -1};
+    hearth_tokenizer *t = NULL;
+    hearth_error err = {0};
+    REQUIRE(hearth_tokenizer_build(&s, &t, &err) == HEARTH_OK);
+    fprintf(stderr, "merges: %zu tokens, %zu merges, %llu probe steps\n", nv, nm,
+            (unsigned long long)t->build_stats.probes);
+    CHECK(t->build_stats.probes <= 4 * (nv + nm));
+    /* Each merge is found, with its rank and result. */
+    size_t found = 0;
+    for (uint32_t l = 0; l < 256; l++)
+        for (uint32_t r = 0; r < 256; r++) {
+            int32_t out = -1, rank = hearth_tok_merge(t, (int32_t)l, (int32_t)r, &out);
+            if (rank < 0) continue;
+            found++;
+            CHECK(rank < (int32_t)nm && out == 256 + rank);
+        }
+    CHECK_EQ_INT(found, nm);
+    hearth_tokenizer_free(t);
+}
+
 int main(void) {
+    merge_hash();
     vocab_hash();
     special_sort();
     word_cache();
