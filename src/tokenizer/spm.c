@@ -163,7 +163,7 @@ bool hearth_spm_encode(const hearth_tokenizer *t, const uint8_t *s, size_t n, bo
         bool all = true;
         for (uint32_t j = 0; j < len[i] && all; j++) all = t->byte_id[e[start[i] + j]] >= 0;
         if (!all) {
-            if (t->unk >= 0 && !hearth_idvec_push(out, t->unk)) return false;
+            if (t->unk_fallback >= 0 && !hearth_idvec_push(out, t->unk_fallback)) return false;
             continue;
         }
         for (uint32_t j = 0; j < len[i]; j++)

@@ -73,11 +73,15 @@ struct hearth_tokenizer {
     uint32_t mmask;
     uint64_t mseed;  /* of merges */
 
-    int32_t byte_id[256]; /* BPE: token of each byte's character (unk or -1 for
-                             the few a vocabulary may lack); SPM: <0xNN> or -1 */
+    int32_t byte_id[256]; /* BPE: token of each byte's character (unk_fallback
+                             for the few a vocabulary may lack); SPM: <0xNN> or -1 */
     uint8_t bc_utf8[256][2], bc_len[256]; /* BPE: each byte's character in UTF-8 */
 
     int32_t bos, eos, unk, pad, eot;
+    /* What stands for a byte with no token of its own: unk when it is an
+     * unknown or plain token, else -1 (the byte is dropped); never a control
+     * token or a chat marker, whatever id the file names as unknown. */
+    int32_t unk_fallback;
     bool add_bos, add_eos, add_space_prefix, ignore_merges;
 
     /* Tokens matched in text before BPE (control, user-defined, unknown,

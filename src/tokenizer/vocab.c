@@ -56,7 +56,7 @@ void hearth_tokenizer_free(hearth_tokenizer *t) {
 }
 
 /* Texts of the control tokens the chat templates emit (src/agent/
- * template.c; tests/agent/test_template_tokens.c checks that every one is
+ * template.c; tests/agent/test_template_inject.c checks that every one is
  * here). A token with one of these texts is protected whatever its type: a
  * file may type <|im_start|> user-defined or even normal, and user text that
  * spells it must still not become the token the template uses to open a
@@ -554,6 +554,10 @@ hearth_status hearth_tokenizer_build(const hearth_tok_src *s, hearth_tokenizer *
     if (t->add_bos && t->bos < 0) t->add_bos = false;
     if (t->add_eos && t->eos < 0) t->add_eos = false;
 
+    t->unk_fallback = t->unk >= 0 && (t->types[t->unk] == HEARTH_TOKEN_UNKNOWN ||
+                                      (is_normal(t, t->unk) && !is_chat_marker(
+                                          t->text_blob + t->text_off[t->unk], t->text_len[t->unk])))
+                          ? t->unk : -1;
     for (int b = 0; b < 256; b++) t->byte_id[b] = -1;
     for (size_t i = 0; i < nv; i++) {
         if (t->types[i] != HEARTH_TOKEN_BYTE) continue;
@@ -593,7 +597,7 @@ hearth_status hearth_tokenizer_build(const hearth_tok_src *s, hearth_tokenizer *
                                  b, (int)t->bc_len[b], (const char *)t->bc_utf8[b]);
                 goto fail;
             }
-            t->byte_id[b] = t->unk;
+            t->byte_id[b] = t->unk_fallback;
         }
     }
     if ((st = build_protect(t, err))) goto fail;

@@ -270,6 +270,19 @@ static void missing_bytes(void) {
         hearth_tokenizer_free(u);
     }
     CHECK(rejected > 150);
+
+    /* The unknown id (0 by default for "llama") is a control token here: a
+     * byte without a token is dropped rather than becoming it. */
+    static const char *const sp[] = {"<s>", "</s>", "\xe2\x96\x81", "a"};
+    static const int32_t spt[] = {3, 3, 1, 1};
+    static const float sps[] = {0, 0, -1, -1};
+    spec s2 = {"llama", NULL, sp, 4, NULL, 0, spt, 4, sps, -1};
+    REQUIRE(load(&s2, &t, &err) == HEARTH_OK);
+    CHECK_EQ_INT(hearth_token_unk(t), 0);
+    k = tokenize(t, "a z", ids);
+    CHECK(k == 3 && ids[0] == 2 && ids[1] == 3 && ids[2] == 2);
+    for (size_t i = 0; i < k; i++) CHECK(!hearth_token_is_control(t, ids[i]));
+    hearth_tokenizer_free(t);
 }
 
 static void errors(void) {
