@@ -52,9 +52,23 @@ hearth_template hearth_template_detect(const char *tmpl, bool *known) {
     return HEARTH_TEMPLATE_CHATML;
 }
 
+/* First n-byte needle in [p, end), or NULL. memchr and memcmp read only
+ * what they are given (strstr under ASan also measures the whole rest of
+ * the haystack on every call, which is quadratic over many calls). */
+static const char *find(const char *p, const char *end, const char *needle, size_t n) {
+    while ((size_t)(end - p) >= n) {
+        const char *c = memchr(p, needle[0], (size_t)(end - p) - n + 1);
+        if (!c) return NULL;
+        if (!memcmp(c + 1, needle + 1, n - 1)) return c;
+        p = c + 1;
+    }
+    return NULL;
+}
+
 hearth_status tmpl_default_system(const char *tmpl, char **out, hearth_error *err) {
     *out = NULL;
     if (!tmpl) return HEARTH_OK;
+    const char *tend = tmpl + strlen(tmpl);
     static const char open[] = "<|im_start|>system", close[] = "<|im_end|>";
     /* One pass, however many megabytes a hostile template has: the opening
      * search starts after the last opening, the closing one only runs again
@@ -64,7 +78,8 @@ hearth_status tmpl_default_system(const char *tmpl, char **out, hearth_error *er
      * opening read the rest of the template once per opening. */
     const char *end = NULL, *bad = NULL;
     bool checked = false;
-    for (const char *p = strstr(tmpl, open); p; p = strstr(p + sizeof open - 1, open)) {
+    for (const char *p = find(tmpl, tend, open, sizeof open - 1); p;
+         p = find(p + sizeof open - 1, tend, open, sizeof open - 1)) {
         const char *q = p + sizeof open - 1;
         /* The newline is a real one or the two characters \n of a string
          * literal, depending on how the template was written. */
@@ -72,7 +87,7 @@ hearth_status tmpl_default_system(const char *tmpl, char **out, hearth_error *er
         else if (q[0] == '\\' && q[1] == 'n') q += 2;
         else continue;
         if (!end || end < q) {
-            if (!(end = strstr(q, close))) break; /* none later either */
+            if (!(end = find(q, tend, close, sizeof close - 1))) break; /* none later either */
             checked = false;
         }
         size_t len = (size_t)(end - q);
