@@ -60,7 +60,7 @@ static hearth_tokenizer *make(bool spm) {
             len[n] = 6;
             type[n++] = HEARTH_TOKEN_BYTE;
         }
-        static const char *const words[] = {"\xe2\x96\x81", "a", "b", "\xe2\x96\x81" "a", "ab"};
+        static const char *const words[] = {"\xe2\x96\x81", "a", "b", "\xe2\x96\x81\x61", "ab"};
         for (int i = 0; i < 5; i++) {
             tok[n] = words[i];
             len[n] = strlen(words[i]);
