@@ -52,23 +52,57 @@ hearth_template hearth_template_detect(const char *tmpl, bool *known) {
     return HEARTH_TEMPLATE_CHATML;
 }
 
+/* First n-byte needle in [p, end), or NULL. memchr and memcmp read only
+ * what they are given (strstr under ASan also measures the whole rest of
+ * the haystack on every call, which is quadratic over many calls). */
+static const char *find(const char *p, const char *end, const char *needle, size_t n) {
+    while ((size_t)(end - p) >= n) {
+        const char *c = memchr(p, needle[0], (size_t)(end - p) - n + 1);
+        if (!c) return NULL;
+        if (!memcmp(c + 1, needle + 1, n - 1)) return c;
+        p = c + 1;
+    }
+    return NULL;
+}
+
 hearth_status tmpl_default_system(const char *tmpl, char **out, hearth_error *err) {
     *out = NULL;
-    static const char open[] = "<|im_start|>system";
-    for (const char *p = tmpl ? strstr(tmpl, open) : NULL; p; p = strstr(p + 1, open)) {
+    if (!tmpl) return HEARTH_OK;
+    const char *tend = tmpl + strlen(tmpl);
+    static const char open[] = "<|im_start|>system", close[] = "<|im_end|>";
+    /* One pass, however many megabytes a hostile template has: the opening
+     * search starts after the last opening, the closing one only runs again
+     * once its last result is behind us, and the text before each closing
+     * marker is checked once (backwards, for its last non-literal byte), so
+     * every byte is read a bounded number of times. A closing search per
+     * opening read the rest of the template once per opening. */
+    const char *end = NULL, *bad = NULL;
+    bool checked = false;
+    for (const char *p = find(tmpl, tend, open, sizeof open - 1); p;
+         p = find(p + sizeof open - 1, tend, open, sizeof open - 1)) {
         const char *q = p + sizeof open - 1;
         /* The newline is a real one or the two characters \n of a string
          * literal, depending on how the template was written. */
         if (*q == '\n') q++;
         else if (q[0] == '\\' && q[1] == 'n') q += 2;
         else continue;
-        const char *end = strstr(q, "<|im_end|>");
-        if (!end || end == q) continue;
+        if (!end || end < q) {
+            if (!(end = find(q, tend, close, sizeof close - 1))) break; /* none later either */
+            checked = false;
+        }
         size_t len = (size_t)(end - q);
-        bool literal = len <= 4096;
-        for (size_t i = 0; literal && i < len; i++)
-            literal = !strchr("{}'\"+\\", q[i]);
-        if (!literal) continue;
+        if (len == 0 || len > 4096) continue;
+        if (!checked) {
+            /* The last byte before end that is template syntax: an opening
+             * at or before it has syntax in its text, one after it not. */
+            bad = NULL;
+            for (const char *x = end; x > q && !bad;) {
+                x--;
+                if (strchr("{}'\"+\\", *x)) bad = x;
+            }
+            checked = true;
+        }
+        if (bad && q <= bad) continue;
         *out = hearth_strndup(q, len);
         return *out ? HEARTH_OK : HEARTH_FAIL(err, HEARTH_E_NOMEM, "chat template: out of memory");
     }

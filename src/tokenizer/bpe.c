@@ -197,19 +197,27 @@ static bool bpe_word(const hearth_tokenizer *t, const uint8_t *w, size_t n, hear
 }
 
 #define CACHE_MAX_WORD 48
+/* The longest probe of the word cache. The cache is at most half full and
+ * seeded, so chains are short; text crafted to collide anyway only makes
+ * words skip the cache (it is only a cache), never a long walk. */
+#define CACHE_MAX_PROBE 16
 
 /* Cache lookup; on a hit appends the ids and returns 1; 0 on a miss; -1 on
  * allocation failure. */
 static int cache_get(hearth_tok_scratch *sc, const uint8_t *w, size_t n, uint64_t hash,
                      hearth_idvec *out) {
     if (!sc->cache) return 0;
-    for (uint32_t h = (uint32_t)hash & sc->cmask;; h = (h + 1) & sc->cmask) {
+    sc->cstats.lookups++;
+    uint32_t h = (uint32_t)hash & sc->cmask;
+    for (uint32_t k = 1; k <= CACHE_MAX_PROBE; k++, h = (h + 1) & sc->cmask) {
+        sc->cstats.probes++;
+        if (k > sc->cstats.max_probe) sc->cstats.max_probe = k;
         const struct hearth_tok_cache_ent *e = &sc->cache[h];
         if (e->hash == 0) return 0;
         if (e->hash == hash && e->len == n && !memcmp(sc->cbytes + e->off, w, n)) {
             if (out->n + e->n > out->cap) {
-                for (uint32_t k = 0; k < e->n; k++)
-                    if (!hearth_idvec_push(out, sc->cids.v[e->pos + k])) return -1;
+                for (uint32_t j = 0; j < e->n; j++)
+                    if (!hearth_idvec_push(out, sc->cids.v[e->pos + j])) return -1;
             } else {
                 memcpy(out->v + out->n, sc->cids.v + e->pos, e->n * sizeof(int32_t));
                 out->n += e->n;
@@ -217,9 +225,11 @@ static int cache_get(hearth_tok_scratch *sc, const uint8_t *w, size_t n, uint64_
             return 1;
         }
     }
+    return 0;
 }
 
-/* Remembers w -> ids; silently gives up when memory is short. */
+/* Remembers w -> ids; silently gives up when memory is short or the word's
+ * probe chain is too long. */
 static void cache_put(hearth_tok_scratch *sc, const uint8_t *w, size_t n, uint64_t hash,
                       const int32_t *ids, size_t nid) {
     if (!sc->cache) {
@@ -231,16 +241,24 @@ static void cache_put(hearth_tok_scratch *sc, const uint8_t *w, size_t n, uint64
         sc->cmask = cap - 1;
     }
     if (sc->cused * 2 >= sc->cmask) return; /* full enough: stop adding */
+    uint32_t h = (uint32_t)hash & sc->cmask, k = 1;
+    for (;; k++, h = (h + 1) & sc->cmask) {
+        sc->cstats.probes++;
+        if (k > sc->cstats.max_probe) sc->cstats.max_probe = k;
+        if (!sc->cache[h].hash) break;
+        if (k == CACHE_MAX_PROBE) {
+            sc->cstats.skipped++;
+            return;
+        }
+    }
     if (sc->ncbytes + n > UINT32_MAX || sc->cids.n + nid > UINT32_MAX) return;
     if (!grow((void **)&sc->cbytes, &sc->cap_cbytes, sc->ncbytes + n, 1)) return;
     size_t pos0 = sc->cids.n;
-    for (size_t k = 0; k < nid; k++)
-        if (!hearth_idvec_push(&sc->cids, ids[k])) {
+    for (size_t j = 0; j < nid; j++)
+        if (!hearth_idvec_push(&sc->cids, ids[j])) {
             sc->cids.n = pos0;
             return;
         }
-    uint32_t h = (uint32_t)hash & sc->cmask;
-    while (sc->cache[h].hash) h = (h + 1) & sc->cmask;
     memcpy(sc->cbytes + sc->ncbytes, w, n);
     struct hearth_tok_cache_ent *e = &sc->cache[h];
     e->hash = hash;
@@ -264,19 +282,20 @@ static bool encode_piece(const hearth_tokenizer *t, const uint8_t *w, size_t n,
                 k += t->bc_len[w[i]];
             }
             int32_t id = hearth_tok_lookup(t, buf, k);
-            if (id >= 0 && (t->types[id] == HEARTH_TOKEN_NORMAL ||
-                            t->types[id] == HEARTH_TOKEN_UNDEFINED))
+            if (id >= 0 && !t->protect[id] && (t->types[id] == HEARTH_TOKEN_NORMAL ||
+                                                t->types[id] == HEARTH_TOKEN_UNDEFINED))
                 return hearth_idvec_push(out, id);
         }
     }
     if (n > CACHE_MAX_WORD || n == 1) return bpe_word(t, w, n, sc, out);
-    uint64_t hash = hearth_tok_hash(w, n);
+    uint64_t hash = hearth_tok_hash(t->seed, w, n);
     if (!hash) hash = 1;
     int c = cache_get(sc, w, n, hash, out);
     if (c) return c > 0;
     size_t before = out->n;
     if (!bpe_word(t, w, n, sc, out)) return false;
-    cache_put(sc, w, n, hash, out->v + before, out->n - before);
+    /* out->v is NULL while nothing was pushed (every byte lacked a token). */
+    if (out->n > before) cache_put(sc, w, n, hash, out->v + before, out->n - before);
     return true;
 }
 

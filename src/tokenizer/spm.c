@@ -53,7 +53,8 @@ static bigram heap_pop(bigram *h, size_t *n) {
 
 static int32_t normal_token(const hearth_tokenizer *t, const uint8_t *s, size_t n) {
     int32_t id = hearth_tok_lookup(t, (const char *)s, n);
-    if (id >= 0 && t->types[id] != HEARTH_TOKEN_NORMAL && t->types[id] != HEARTH_TOKEN_UNDEFINED)
+    if (id >= 0 && ((t->types[id] != HEARTH_TOKEN_NORMAL &&
+                     t->types[id] != HEARTH_TOKEN_UNDEFINED) || t->protect[id]))
         return -1;
     return id;
 }
@@ -156,13 +157,17 @@ bool hearth_spm_encode(const hearth_tokenizer *t, const uint8_t *s, size_t n, bo
             if (!hearth_idvec_push(out, id)) return false;
             continue;
         }
-        for (uint32_t j = 0; j < len[i]; j++) {
-            int32_t b = t->byte_id[e[start[i] + j]];
-            if (b < 0) b = t->unk;
-            if (b >= 0 && !hearth_idvec_push(out, b)) return false;
-            /* Without byte tokens, one unk stands for the whole symbol. */
-            if (t->byte_id[e[start[i] + j]] < 0) break;
+        /* Byte fallback; a symbol with a byte the vocabulary has no <0xNN>
+         * for becomes one unknown token as a whole (dropped without one), so
+         * no byte token stands for part of a character. */
+        bool all = true;
+        for (uint32_t j = 0; j < len[i] && all; j++) all = t->byte_id[e[start[i] + j]] >= 0;
+        if (!all) {
+            if (t->unk_fallback >= 0 && !hearth_idvec_push(out, t->unk_fallback)) return false;
+            continue;
         }
+        for (uint32_t j = 0; j < len[i]; j++)
+            if (!hearth_idvec_push(out, t->byte_id[e[start[i] + j]])) return false;
     }
     return true;
 }

@@ -40,6 +40,15 @@ static bool encode_raw(const hearth_tokenizer *t, const uint8_t *s, size_t n,
 hearth_status hearth_tokenize(const hearth_tokenizer *t, const char *text, size_t len,
                               bool add_special, bool parse_special, int32_t **out_ids,
                               size_t *n_out, hearth_error *err) {
+    return hearth_tok_tokenize(t, text, len, add_special, parse_special, out_ids, n_out, NULL,
+                               err);
+}
+
+hearth_status hearth_tok_tokenize(const hearth_tokenizer *t, const char *text, size_t len,
+                                  bool add_special, bool parse_special, int32_t **out_ids,
+                                  size_t *n_out, hearth_tok_cache_stats *stats,
+                                  hearth_error *err) {
+    if (stats) memset(stats, 0, sizeof *stats);
     if (out_ids) *out_ids = NULL;
     if (n_out) *n_out = 0;
     if (!t || !out_ids || !n_out || (!text && len))
@@ -72,6 +81,7 @@ hearth_status hearth_tokenize(const hearth_tokenizer *t, const char *text, size_
     if (ok) ok = encode_raw(t, s + frag, len - frag, &sc, &out);
     if (ok && add_special && t->add_eos) ok = hearth_idvec_push(&out, t->eos);
     if (ok && !out.v) ok = (out.v = hearth_malloc(sizeof(int32_t))) != NULL;
+    if (stats) *stats = sc.cstats;
     hearth_tok_scratch_free(&sc);
     if (!ok) {
         hearth_free(out.v);

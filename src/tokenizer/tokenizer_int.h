@@ -23,6 +23,11 @@
 #define HEARTH_TOK_MAX_TOKEN_LEN 65536
 /* The longest text one hearth_tokenize call accepts (piece ends are 32-bit). */
 #define HEARTH_TOK_MAX_TEXT ((size_t)1 << 30)
+/* The longest probe chain of the vocabulary and merge tables. Both are at
+ * most half full and hashed with a random seed, so a longer chain means bad
+ * luck (or a broken hash): the build draws another seed and rebuilds, a few
+ * times, and so lookups never probe further than this. */
+#define HEARTH_TOK_MAX_PROBE 256
 
 typedef enum { HEARTH_TOK_SPM, HEARTH_TOK_BPE } hearth_tok_model;
 
@@ -57,6 +62,7 @@ struct hearth_tokenizer {
     uint8_t *types;  /* n_vocab, hearth_token_type */
     uint8_t *eog;    /* n_vocab, 0/1 */
 
+    uint64_t seed;   /* of thash and of the BPE word cache */
     int32_t *thash;  /* text -> id, open addressing, -1 empty */
     uint32_t thash_mask;
 
@@ -65,21 +71,37 @@ struct hearth_tokenizer {
         int32_t rank, res;
     } *merges;       /* open addressing; one cache line per probe */
     uint32_t mmask;
+    uint64_t mseed;  /* of merges */
 
-    int32_t byte_id[256]; /* BPE: token of each byte's character; SPM: <0xNN> */
+    int32_t byte_id[256]; /* BPE: token of each byte's character (unk_fallback
+                             for the few a vocabulary may lack); SPM: <0xNN> or -1 */
     uint8_t bc_utf8[256][2], bc_len[256]; /* BPE: each byte's character in UTF-8 */
 
     int32_t bos, eos, unk, pad, eot;
+    /* What stands for a byte with no token of its own: unk when it is an
+     * unknown or plain token, else -1 (the byte is dropped); never a control
+     * token or a chat marker, whatever id the file names as unknown. */
+    int32_t unk_fallback;
     bool add_bos, add_eos, add_space_prefix, ignore_merges;
 
-    /* Tokens matched in text before BPE (control, user-defined, unknown),
-     * grouped by first byte, longest first: spec_ids[spec_start[b] ..
-     * spec_start[b + 1]). protect[id]: never matched with parse_special off
-     * (control and unknown tokens, and user-defined ones that end a turn or
-     * are a special id). */
+    /* Tokens matched in text before BPE (control, user-defined, unknown,
+     * and protected ones of any type), grouped by first byte, longest
+     * first: spec_ids[spec_start[b] .. spec_start[b + 1]). protect[id]:
+     * never matched with parse_special off and never made by the encoders
+     * (control and unknown tokens; user-defined ones that end a turn, are a
+     * special id or look like <|...|>; any token spelled like a chat
+     * template's control token). */
     int32_t *spec_ids;
     uint32_t spec_start[257];
     uint8_t *protect;
+
+    /* Work the build did, for the tests of hostile files: probe steps of
+     * every insertion into thash and merges (rebuilds included), tables
+     * rebuilt under a new seed, comparisons of the special-token sort. */
+    struct {
+        uint64_t probes, sort_cmps;
+        uint32_t rebuilds;
+    } build_stats;
 };
 
 /* Builds a tokenizer from s (copied). On success *out owns it. Errors as
@@ -102,6 +124,21 @@ bool hearth_idvec_push(hearth_idvec *v, int32_t id);
 
 /* Scratch memory of one hearth_tokenize call. */
 typedef struct hearth_tok_scratch hearth_tok_scratch;
+
+/* Work of the BPE word cache in one call (for tests): lookups, slots probed
+ * by lookups and insertions, the longest probe, words not cached because
+ * their probe would have been too long. */
+typedef struct {
+    uint64_t lookups, probes;
+    uint32_t max_probe, skipped;
+} hearth_tok_cache_stats;
+
+/* hearth_tokenize, also reporting the word cache's work in *stats (may be
+ * NULL). Same contract otherwise. */
+hearth_status hearth_tok_tokenize(const hearth_tokenizer *t, const char *text, size_t len,
+                                  bool add_special, bool parse_special, int32_t **out_ids,
+                                  size_t *n_out, hearth_tok_cache_stats *stats,
+                                  hearth_error *err);
 
 /* Encoders for one fragment of raw text (no special tokens in it), appending
  * to out. false only on allocation failure. */
@@ -131,13 +168,31 @@ struct hearth_tok_scratch {
     hearth_idvec cids;
     uint8_t *cbytes;
     size_t ncbytes, cap_cbytes;
+    hearth_tok_cache_stats cstats;
 };
 
 void hearth_tok_scratch_free(hearth_tok_scratch *sc);
 
-static inline uint64_t hearth_tok_hash(const void *p, size_t n) {
+/* MurmurHash3's 64-bit finalizer: every output bit depends on every input
+ * bit, so a table index (the low bits) depends on the whole state. */
+static inline uint64_t hearth_tok_fmix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
+}
+
+/* The process's hash seed (seed.c): random, drawn once, then constant. Any
+ * thread. */
+uint64_t hearth_tok_seed(void);
+
+/* Hash of n bytes under seed (a tokenizer's t->seed). The seed enters the
+ * state before the first byte and the result goes through a full finalizer,
+ * so which keys share a table slot is not known without the seed. */
+static inline uint64_t hearth_tok_hash(uint64_t seed, const void *p, size_t n) {
     const uint8_t *s = (const uint8_t *)p;
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+    uint64_t h = seed ^ 0x9E3779B97F4A7C15ull ^ ((uint64_t)n * 0xc2b2ae3d27d4eb4full);
     while (n >= 8) {
         uint64_t v;
         __builtin_memcpy(&v, s, 8);
@@ -149,8 +204,7 @@ static inline uint64_t hearth_tok_hash(const void *p, size_t n) {
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++) v |= (uint64_t)s[i] << (8 * i);
     h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 29;
-    return h;
+    return hearth_tok_fmix(h ^ (h >> 29));
 }
 
 #endif

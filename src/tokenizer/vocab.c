@@ -2,6 +2,11 @@
  * vocab.c: builds a hearth_tokenizer from its metadata (hearth_tok_src),
  * checking everything a damaged file could get wrong, and the accessors of
  * the public API (special ids, types, texts, pieces).
+ *
+ * A hostile file must not make loading slow either: the text and merge
+ * tables are seeded (seed.c) and their probe chains bounded (a table that
+ * gets a long chain anyway is rebuilt under another seed), and the special
+ * tokens are put in order by a merge sort.
  */
 #include "tokenizer/tokenizer_int.h"
 
@@ -50,6 +55,18 @@ void hearth_tokenizer_free(hearth_tokenizer *t) {
     hearth_free(t);
 }
 
+/* Texts of the control tokens the chat templates emit (src/agent/
+ * template.c; tests/agent/test_template_inject.c checks that every one is
+ * here). A token with one of these texts is protected whatever its type: a
+ * file may type <|im_start|> user-defined or even normal, and user text that
+ * spells it must still not become the token the template uses to open a
+ * turn. */
+static const char *const chat_marker_texts[] = {
+    "<|im_start|>", "<|im_end|>", "<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>",
+    "<|system|>", "<|user|>", "<|assistant|>", "<|end|>", "<start_of_turn>", "<end_of_turn>",
+    "[INST]", "[/INST]",
+};
+
 static uint32_t pow2_at_least(size_t n) {
     uint32_t p = 16;
     while (p < n) p <<= 1;
@@ -61,41 +78,66 @@ static bool is_normal(const hearth_tokenizer *t, int32_t id) {
 }
 
 int32_t hearth_tok_lookup(const hearth_tokenizer *t, const char *s, size_t n) {
-    uint32_t h = (uint32_t)hearth_tok_hash(s, n) & t->thash_mask;
-    for (;; h = (h + 1) & t->thash_mask) {
+    uint32_t h = (uint32_t)hearth_tok_hash(t->seed, s, n) & t->thash_mask;
+    /* No entry sits further than HEARTH_TOK_MAX_PROBE from its slot. */
+    for (uint32_t k = 0; k < HEARTH_TOK_MAX_PROBE; k++, h = (h + 1) & t->thash_mask) {
         int32_t id = t->thash[h];
         if (id < 0) return -1;
         if (t->text_len[id] == n && !memcmp(t->text_blob + t->text_off[id], s, n)) return id;
     }
+    return -1;
 }
 
-static void thash_insert(hearth_tokenizer *t, int32_t id) {
+/* false: the probe chain would pass HEARTH_TOK_MAX_PROBE. */
+static bool thash_insert(hearth_tokenizer *t, int32_t id) {
     const char *s = t->text_blob + t->text_off[id];
     size_t n = t->text_len[id];
-    uint32_t h = (uint32_t)hearth_tok_hash(s, n) & t->thash_mask;
-    for (;; h = (h + 1) & t->thash_mask) {
+    uint32_t h = (uint32_t)hearth_tok_hash(t->seed, s, n) & t->thash_mask;
+    for (uint32_t k = 0; k < HEARTH_TOK_MAX_PROBE; k++, h = (h + 1) & t->thash_mask) {
+        t->build_stats.probes++;
         int32_t o = t->thash[h];
         if (o < 0) {
             t->thash[h] = id;
-            return;
+            return true;
         }
         if (t->text_len[o] == n && !memcmp(t->text_blob + t->text_off[o], s, n)) {
             /* A duplicate text: the first normal token wins. */
             if (!is_normal(t, o) && is_normal(t, id)) t->thash[h] = id;
-            return;
+            return true;
         }
     }
+    return false;
 }
 
-static inline uint32_t mhash(uint64_t key) {
-    key *= 0x9E3779B97F4A7C15ull;
-    return (uint32_t)(key >> 32);
+/* Another seed for a table that got a long chain under the last one. */
+static uint64_t next_seed(uint64_t seed) { return hearth_tok_fmix(seed + 0x9E3779B97F4A7C15ull); }
+
+#define MAX_REBUILDS 4
+
+static hearth_status build_thash(hearth_tokenizer *t, hearth_error *err) {
+    uint64_t seed = hearth_tok_seed();
+    for (int attempt = 0; attempt < MAX_REBUILDS; attempt++, seed = next_seed(seed)) {
+        t->seed = seed;
+        memset(t->thash, 0xff, sizeof(int32_t) * ((size_t)t->thash_mask + 1));
+        int32_t i = 0;
+        while (i < t->n_vocab && thash_insert(t, i)) i++;
+        if (i == t->n_vocab) return HEARTH_OK;
+        t->build_stats.rebuilds++;
+    }
+    return HEARTH_FAIL(err, HEARTH_E_FORMAT, "tokenizer.ggml.tokens: the texts keep a probe chain "
+                       "longer than %d in the token table under %d seeds", HEARTH_TOK_MAX_PROBE,
+                       MAX_REBUILDS);
+}
+
+static inline uint32_t mhash(uint64_t seed, uint64_t key) {
+    return (uint32_t)hearth_tok_fmix(key ^ seed);
 }
 
 int32_t hearth_tok_merge(const hearth_tokenizer *t, int32_t left, int32_t right, int32_t *res) {
     if (!t->merges) return -1;
     uint64_t key = (((uint64_t)(uint32_t)left << 32) | (uint32_t)right) + 1;
-    for (uint32_t h = mhash(key) & t->mmask;; h = (h + 1) & t->mmask) {
+    uint32_t h = mhash(t->mseed, key) & t->mmask;
+    for (uint32_t k = 0; k < HEARTH_TOK_MAX_PROBE; k++, h = (h + 1) & t->mmask) {
         const struct hearth_tok_merge_ent *e = &t->merges[h];
         if (e->key == key) {
             *res = e->res;
@@ -103,21 +145,26 @@ int32_t hearth_tok_merge(const hearth_tokenizer *t, int32_t left, int32_t right,
         }
         if (e->key == 0) return -1;
     }
+    return -1;
 }
 
-/* false if the pair is already there (the earlier, lower rank stays). */
-static bool merge_insert(hearth_tokenizer *t, int32_t left, int32_t right, int32_t rank, int32_t res) {
+/* 1: inserted; 0: the pair is already there (the earlier, lower rank
+ * stays); -1: the probe chain would pass HEARTH_TOK_MAX_PROBE. */
+static int merge_insert(hearth_tokenizer *t, int32_t left, int32_t right, int32_t rank, int32_t res) {
     uint64_t key = (((uint64_t)(uint32_t)left << 32) | (uint32_t)right) + 1;
-    for (uint32_t h = mhash(key) & t->mmask;; h = (h + 1) & t->mmask) {
+    uint32_t h = mhash(t->mseed, key) & t->mmask;
+    for (uint32_t k = 0; k < HEARTH_TOK_MAX_PROBE; k++, h = (h + 1) & t->mmask) {
+        t->build_stats.probes++;
         struct hearth_tok_merge_ent *e = &t->merges[h];
-        if (e->key == key) return false;
+        if (e->key == key) return 0;
         if (e->key == 0) {
             e->key = key;
             e->rank = rank;
             e->res = res;
-            return true;
+            return 1;
         }
     }
+    return -1;
 }
 
 /* Prints at most 40 bytes of s for an error message. */
@@ -235,6 +282,11 @@ static hearth_status build_merges(hearth_tokenizer *t, const hearth_tok_src *s, 
     if (!buf) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "tokenizer: out of memory for merges");
     hearth_status st = HEARTH_OK;
     char a[64], b[64];
+    uint64_t seed = next_seed(t->seed);
+    int attempt = 0;
+restart:
+    t->mseed = seed;
+    memset(t->merges, 0, (size_t)cap * sizeof *t->merges);
     for (size_t i = 0; i < s->n_merges; i++) {
         const char *m = s->merges[i];
         size_t n = s->merge_lens[i];
@@ -267,32 +319,105 @@ static hearth_status build_merges(hearth_tokenizer *t, const hearth_tok_src *s, 
                              "vocabulary", i, a);
             break;
         }
-        /* A merge may only make ordinary text: never a control token. */
+        /* A merge may only make ordinary text: never a control token, nor
+         * a protected one of any type (a chat marker typed normal). */
         hearth_token_type ty = (hearth_token_type)t->types[res];
-        if (ty != HEARTH_TOKEN_NORMAL && ty != HEARTH_TOKEN_UNDEFINED &&
-            ty != HEARTH_TOKEN_USER_DEFINED)
+        if ((ty != HEARTH_TOKEN_NORMAL && ty != HEARTH_TOKEN_UNDEFINED &&
+             ty != HEARTH_TOKEN_USER_DEFINED) || t->protect[res])
             continue;
-        merge_insert(t, l, r, (int32_t)i, res);
+        if (merge_insert(t, l, r, (int32_t)i, res) < 0) {
+            t->build_stats.rebuilds++;
+            if (++attempt < MAX_REBUILDS) {
+                seed = next_seed(seed);
+                goto restart;
+            }
+            st = HEARTH_FAIL(err, HEARTH_E_FORMAT, "tokenizer.ggml.merges: the merges keep a probe "
+                             "chain longer than %d under %d seeds", HEARTH_TOK_MAX_PROBE,
+                             MAX_REBUILDS);
+            break;
+        }
     }
     hearth_free(buf);
     return st;
+}
+
+static bool is_chat_marker(const char *s, size_t n) {
+    for (size_t k = 0; k < sizeof chat_marker_texts / sizeof chat_marker_texts[0]; k++)
+        if (strlen(chat_marker_texts[k]) == n && !memcmp(chat_marker_texts[k], s, n)) return true;
+    return false;
+}
+
+/* protect[id]: never matched in text with parse_special off, and never made
+ * by a merge or an SPM symbol. Control and unknown tokens; user-defined ones
+ * that end a turn, are a special id or look like a control marker <|...|>;
+ * and every token, whatever its type, spelled like a chat template's control
+ * token. Needs eog and the special ids. */
+static hearth_status build_protect(hearth_tokenizer *t, hearth_error *err) {
+    t->protect = hearth_calloc((size_t)t->n_vocab, 1);
+    if (!t->protect)
+        return HEARTH_FAIL(err, HEARTH_E_NOMEM, "tokenizer: out of memory for special tokens");
+    for (int32_t id = 0; id < t->n_vocab; id++) {
+        hearth_token_type ty = (hearth_token_type)t->types[id];
+        const char *s = t->text_blob + t->text_off[id];
+        size_t n = t->text_len[id];
+        bool special_id = id == t->bos || id == t->eos || id == t->eot || id == t->pad ||
+                          id == t->unk;
+        bool marker = n >= 4 && s[0] == '<' && s[1] == '|' && s[n - 2] == '|' && s[n - 1] == '>';
+        if (ty == HEARTH_TOKEN_CONTROL || ty == HEARTH_TOKEN_UNKNOWN ||
+            (ty == HEARTH_TOKEN_USER_DEFINED && (t->eog[id] || special_id || marker)) ||
+            (ty != HEARTH_TOKEN_UNUSED && ty != HEARTH_TOKEN_BYTE && is_chat_marker(s, n)))
+            t->protect[id] = 1;
+    }
+    return HEARTH_OK;
+}
+
+/* Tokens matched in text before the encoder runs. */
+static bool is_spec(const hearth_tokenizer *t, int32_t id) {
+    hearth_token_type ty = (hearth_token_type)t->types[id];
+    return t->text_len[id] > 0 && (ty == HEARTH_TOKEN_CONTROL || ty == HEARTH_TOKEN_USER_DEFINED ||
+                                   ty == HEARTH_TOKEN_UNKNOWN || t->protect[id]);
+}
+
+/* Longest first, then lower id. */
+static bool spec_before(hearth_tokenizer *t, int32_t a, int32_t b) {
+    t->build_stats.sort_cmps++;
+    return t->text_len[a] > t->text_len[b] || (t->text_len[a] == t->text_len[b] && a < b);
+}
+
+/* Bottom-up merge sort of v[0..n) with spec_before (tmp: n entries): n log n
+ * whatever order a file lists its tokens in. */
+static void spec_sort(hearth_tokenizer *t, int32_t *v, int32_t *tmp, size_t n) {
+    int32_t *src = v, *dst = tmp;
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) dst[k++] = spec_before(t, src[j], src[i]) ? src[j++] : src[i++];
+            while (i < mid) dst[k++] = src[i++];
+            while (j < hi) dst[k++] = src[j++];
+        }
+        int32_t *x = src;
+        src = dst;
+        dst = x;
+    }
+    if (src != v) memcpy(v, src, n * sizeof *v);
 }
 
 static hearth_status build_specials(hearth_tokenizer *t, hearth_error *err) {
     size_t count[256] = {0};
     size_t n = 0;
     for (int32_t id = 0; id < t->n_vocab; id++) {
-        hearth_token_type ty = (hearth_token_type)t->types[id];
-        if ((ty == HEARTH_TOKEN_CONTROL || ty == HEARTH_TOKEN_USER_DEFINED ||
-             ty == HEARTH_TOKEN_UNKNOWN) && t->text_len[id] > 0) {
+        if (is_spec(t, id)) {
             count[(uint8_t)t->text_blob[t->text_off[id]]]++;
             n++;
         }
     }
     t->spec_ids = hearth_malloc(sizeof(int32_t) * (n ? n : 1));
-    t->protect = hearth_calloc((size_t)t->n_vocab, 1);
-    if (!t->spec_ids || !t->protect)
+    int32_t *tmp = hearth_malloc(sizeof(int32_t) * (n ? n : 1));
+    if (!t->spec_ids || !tmp) {
+        hearth_free(tmp);
         return HEARTH_FAIL(err, HEARTH_E_NOMEM, "tokenizer: out of memory for special tokens");
+    }
     uint32_t acc = 0;
     for (int b = 0; b < 256; b++) {
         t->spec_start[b] = acc;
@@ -301,25 +426,11 @@ static hearth_status build_specials(hearth_tokenizer *t, hearth_error *err) {
     t->spec_start[256] = acc;
     uint32_t fill[256];
     for (int b = 0; b < 256; b++) fill[b] = t->spec_start[b];
-    for (int32_t id = 0; id < t->n_vocab; id++) {
-        hearth_token_type ty = (hearth_token_type)t->types[id];
-        if ((ty == HEARTH_TOKEN_CONTROL || ty == HEARTH_TOKEN_USER_DEFINED ||
-             ty == HEARTH_TOKEN_UNKNOWN) && t->text_len[id] > 0) {
-            uint8_t b = (uint8_t)t->text_blob[t->text_off[id]];
-            /* Insertion sort within the group: longest first, then lower id. */
-            uint32_t j = fill[b]++;
-            while (j > t->spec_start[b] && t->text_len[t->spec_ids[j - 1]] < t->text_len[id]) {
-                t->spec_ids[j] = t->spec_ids[j - 1];
-                j--;
-            }
-            t->spec_ids[j] = id;
-        }
-        bool special_id = id == t->bos || id == t->eos || id == t->eot || id == t->pad ||
-                          id == t->unk;
-        if (ty == HEARTH_TOKEN_CONTROL || ty == HEARTH_TOKEN_UNKNOWN ||
-            (ty == HEARTH_TOKEN_USER_DEFINED && (t->eog[id] || special_id)))
-            t->protect[id] = 1;
-    }
+    for (int32_t id = 0; id < t->n_vocab; id++)
+        if (is_spec(t, id)) t->spec_ids[fill[(uint8_t)t->text_blob[t->text_off[id]]]++] = id;
+    for (int b = 0; b < 256; b++)
+        spec_sort(t, t->spec_ids + t->spec_start[b], tmp, t->spec_start[b + 1] - t->spec_start[b]);
+    hearth_free(tmp);
     return HEARTH_OK;
 }
 
@@ -399,8 +510,7 @@ hearth_status hearth_tokenizer_build(const hearth_tok_src *s, hearth_tokenizer *
         t->types[i] = (uint8_t)ty;
         if (s->scores) t->scores[i] = s->scores[i];
     }
-    memset(t->thash, 0xff, sizeof(int32_t) * hcap);
-    for (size_t i = 0; i < nv; i++) thash_insert(t, (int32_t)i);
+    if ((st = build_thash(t, err))) goto fail;
 
     /* Special ids: the defaults of each model when the keys are absent. */
     int64_t bos = s->bos, eos = s->eos, unk = s->unk;
@@ -444,6 +554,10 @@ hearth_status hearth_tokenizer_build(const hearth_tok_src *s, hearth_tokenizer *
     if (t->add_bos && t->bos < 0) t->add_bos = false;
     if (t->add_eos && t->eos < 0) t->add_eos = false;
 
+    t->unk_fallback = t->unk >= 0 && (t->types[t->unk] == HEARTH_TOKEN_UNKNOWN ||
+                                      (is_normal(t, t->unk) && !is_chat_marker(
+                                          t->text_blob + t->text_off[t->unk], t->text_len[t->unk])))
+                          ? t->unk : -1;
     for (int b = 0; b < 256; b++) t->byte_id[b] = -1;
     for (size_t i = 0; i < nv; i++) {
         if (t->types[i] != HEARTH_TOKEN_BYTE) continue;
@@ -468,8 +582,26 @@ hearth_status hearth_tokenizer_build(const hearth_tok_src *s, hearth_tokenizer *
              * with the same text (DeepSeek adds some) means that text. */
             if (id >= 0 && is_normal(t, id)) t->byte_id[b] = id;
         }
-        if ((st = build_merges(t, s, err))) goto fail;
+        /* Every byte needs a token, or text with it would lose it. Real
+         * vocabularies lack some that text rarely or never holds (C0, C1,
+         * F5..FF can not occur in UTF-8; Falcon has no 0x03, StarCoder no
+         * F1), so those are allowed to be missing and become the unknown
+         * token (dropped if there is none); the rest must be there. */
+        for (unsigned b = 0; b < 256; b++) {
+            if (t->byte_id[b] >= 0) continue;
+            bool required = b == '\t' || b == '\n' || b == '\r' || (b >= 0x20 && b <= 0x7E) ||
+                            (b >= 0x80 && b <= 0xBF) || (b >= 0xC2 && b <= 0xF0);
+            if (required) {
+                st = HEARTH_FAIL(err, HEARTH_E_FORMAT,
+                                 "tokenizer: gpt2 vocabulary has no token for byte 0x%02X ('%.*s')",
+                                 b, (int)t->bc_len[b], (const char *)t->bc_utf8[b]);
+                goto fail;
+            }
+            t->byte_id[b] = t->unk_fallback;
+        }
     }
+    if ((st = build_protect(t, err))) goto fail;
+    if (model == HEARTH_TOK_BPE && (st = build_merges(t, s, err))) goto fail;
     if ((st = build_pieces(t, err)) || (st = build_specials(t, err))) goto fail;
     *out = t;
     return HEARTH_OK;

@@ -8,6 +8,8 @@
 #include "agent/template.h"
 #include "hearth.h"
 
+#include <stdlib.h>
+
 /* Renders pieces as text, control pieces in [[...]], BOS/EOS as [[BOS]]/[[EOS]]. */
 static void show(hearth_template t, const hearth_chat_message *m, size_t n, bool bos, char *out,
                  size_t cap) {
@@ -154,6 +156,12 @@ int main(void) {
         {"{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>'}}", NULL},
         {"{{ '<|im_start|>system\n' + system_message + '<|im_end|>\n' }}", NULL},
         {NULL, NULL},
+        /* two openings before one closing: the first has syntax, the second not */
+        {"<|im_start|>system\n{x}<|im_start|>system\nHello<|im_end|>", "Hello"},
+        {"<|im_start|>system\nA<|im_start|>system\nB<|im_end|>", "A<|im_start|>system\nB"},
+        {"<|im_start|>system\nA<|im_end|><|im_start|>system\n<|im_end|>", "A"},
+        {"<|im_start|>system\n<|im_end|><|im_start|>system\n{{x}}<|im_end|>", NULL},
+        {"<|im_start|>system\nnever closed", NULL},
     };
     for (size_t i = 0; i < sizeof sys / sizeof sys[0]; i++) {
         char *got = (char *)1;
@@ -161,6 +169,43 @@ int main(void) {
         if (sys[i].want) CHECK_STR(got, sys[i].want);
         else CHECKF(got == NULL, "case %zu: got \"%s\"", i, got);
         hearth_free(got);
+    }
+
+    /* A hostile 32 MB template: 1.7M openings, then one closing marker
+     * after template syntax, then the real default. Searching the rest of
+     * the template for a closing marker at each opening read ~10^13 bytes
+     * (hours); one pass reads it a few times. */
+    {
+        static const char unit[] = "<|im_start|>system\n";
+        const size_t n_units = (32u << 20) / (sizeof unit - 1);
+        static const char tail[] = "{x}<|im_end|><|im_start|>system\nYou are hearth.<|im_end|>";
+        size_t len = n_units * (sizeof unit - 1) + sizeof tail;
+        char *big = malloc(len);
+        REQUIRE(big != NULL);
+        for (size_t i = 0; i < n_units; i++) memcpy(big + i * (sizeof unit - 1), unit, sizeof unit - 1);
+        memcpy(big + n_units * (sizeof unit - 1), tail, sizeof tail);
+        char *got = NULL;
+        REQUIRE(tmpl_default_system(big, &got, &err) == HEARTH_OK);
+        CHECK_STR(got, "You are hearth.");
+        hearth_free(got);
+        bool known;
+        CHECK(hearth_template_detect(big, &known) == HEARTH_TEMPLATE_CHATML && known);
+        /* Blocks of 200 openings and a closing marker after syntax: the
+         * text before each closing marker is checked once, not per opening. */
+        size_t k = 0;
+        while (k + 5000 < len) {
+            for (int j = 0; j < 200; j++) {
+                memcpy(big + k, unit, sizeof unit - 1);
+                k += sizeof unit - 1;
+            }
+            memcpy(big + k, "}<|im_end|>", 11);
+            k += 11;
+        }
+        big[k] = '\0';
+        got = (char *)1;
+        REQUIRE(tmpl_default_system(big, &got, &err) == HEARTH_OK);
+        CHECK(got == NULL);
+        free(big);
     }
 
     CHECK_STR(tmpl_end_of_turn(HEARTH_TEMPLATE_CHATML), "<|im_end|>");

@@ -80,16 +80,64 @@ static size_t tokenize(const hearth_tokenizer *t, const char *s, int32_t *ids) {
     return n;
 }
 
-/* "Ġ" is the byte-level character of the space. */
-static const char *const bpe_tokens[] = {"a", "b", "c", "\xc4\xa0", "bc", "ab", "abc", "\304\240a",
+/* "Ġ" is the byte-level character of the space. The toy BPE vocabulary is
+ * these 9 tokens, then the byte-level characters of the other 252 bytes (a
+ * "gpt2" vocabulary must have a token for every byte text may hold). */
+static const char *const toy_tokens[] = {"a", "b", "c", "\xc4\xa0", "bc", "ab", "abc", "\304\240a",
                                          "<|end|>"};
-static const int32_t bpe_types[] = {1, 1, 1, 1, 1, 1, 1, 1, 3};
+#define N_BPE (9 + 252)
+static const char *bpe_tokens[N_BPE];
+static int32_t bpe_types[N_BPE];
+static char byte_chars[256][3];
+
+/* GPT-2's byte-level character of byte b, as UTF-8. */
+static void byte_char(unsigned b, char out[3]) {
+    unsigned cp = b, k = 0;
+    bool kept = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+    if (!kept) {
+        for (unsigned x = 0; x < b; x++)
+            if (!((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || (x >= 174 && x <= 255))) k++;
+        cp = 256 + k;
+    }
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        out[1] = 0;
+    } else {
+        out[0] = (char)(0xC0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3F));
+        out[2] = 0;
+    }
+}
+
+static void make_bpe_vocab(void) {
+    int n = 0;
+    for (int i = 0; i < 9; i++) {
+        bpe_tokens[n] = toy_tokens[i];
+        bpe_types[n++] = i == 8 ? 3 : 1;
+    }
+    for (unsigned b = 0; b < 256; b++) {
+        if (b == 'a' || b == 'b' || b == 'c' || b == ' ') continue;
+        byte_char(b, byte_chars[b]);
+        bpe_tokens[n] = byte_chars[b];
+        bpe_types[n++] = 1;
+    }
+    REQUIRE(n == N_BPE);
+}
+
+/* The toy vocabulary's id of byte b's token. */
+static int32_t bpe_byte(unsigned char b) {
+    if (b == 'a' || b == 'b' || b == 'c') return b - 'a';
+    if (b == ' ') return 3;
+    int32_t id = 9;
+    for (unsigned x = 0; x < b; x++) id += !(x == 'a' || x == 'b' || x == 'c' || x == ' ');
+    return id;
+}
 
 static void toy_bpe(void) {
     /* The lower rank wins: "b c" (rank 0) before "a b" (rank 1), so "abc"
      * is a + bc, and then "a bc" has no merge... unless listed. */
     const char *const merges1[] = {"b c", "a b", "ab c"};
-    spec s = {"gpt2", "gpt-2", bpe_tokens, 9, merges1, 3, bpe_types, 9, NULL, -1};
+    spec s = {"gpt2", "gpt-2", bpe_tokens, N_BPE, merges1, 3, bpe_types, N_BPE, NULL, -1};
     hearth_tokenizer *t;
     hearth_error err = {0};
     REQUIRE(load(&s, &t, &err) == HEARTH_OK);
@@ -108,9 +156,9 @@ static void toy_bpe(void) {
     CHECK(n == 3 && ids[0] == 6 && ids[1] == 3 && ids[2] == 6);
     n = tokenize(t, " a", ids);
     CHECK(n == 1 && ids[0] == 7);
-    /* Bytes without a token are dropped; control text stays text. */
+    /* A byte without a merge stays its byte token. */
     n = tokenize(t, "ad", ids);
-    CHECK(n == 1 && ids[0] == 0);
+    CHECK(n == 2 && ids[0] == 0 && ids[1] == bpe_byte('d'));
     CHECK_EQ_INT(hearth_token_bos(t), -1);
     hearth_tokenizer_free(t);
 
@@ -159,16 +207,93 @@ static void toy_spm(void) {
      * byte token either: unk. */
     n = tokenize(t, "\xc3\xa9" "AZ", ids);
     CHECK(n == 5 && ids[0] == 6 && ids[1] == 4 && ids[2] == 5 && ids[3] == 3 && ids[4] == 0);
+    /* "ñ" is C3 B1 and there is no <0xB1>: one unk for the character, not
+     * <0xC3> (half a character) and then unk. */
+    n = tokenize(t, "\xc3\xb1", ids);
+    CHECK(n == 2 && ids[0] == 6 && ids[1] == 0);
+    hearth_tokenizer_free(t);
+}
+
+/* A "gpt2" vocabulary without a token for a byte that text holds is
+ * rejected, naming the byte; one without a byte that text (nearly) never
+ * holds loads, and that byte gives no token (there is no unk), cleanly. */
+static void missing_bytes(void) {
+    const char *tokens[N_BPE];
+    int32_t types[N_BPE];
+    const char *const merges[] = {"a b"};
+    int n = 0;
+    for (int i = 0; i < N_BPE; i++) {
+        if (i == bpe_byte('\n')) continue;
+        tokens[n] = bpe_tokens[i];
+        types[n++] = bpe_types[i];
+    }
+    spec s = {"gpt2", "gpt-2", tokens, n, merges, 1, types, n, NULL, -1};
+    expect_fail(&s, HEARTH_E_FORMAT, "gpt2 vocabulary has no token for byte 0x0A ('\xc4\x8a')");
+    n = 0;
+    for (int i = 0; i < N_BPE; i++) {
+        if (i == bpe_byte(0x03) || i == bpe_byte(0xC0) || i == bpe_byte(0xFF)) continue;
+        tokens[n] = bpe_tokens[i];
+        types[n++] = bpe_types[i];
+    }
+    s.n_tokens = s.n_types = n;
+    hearth_tokenizer *t;
+    hearth_error err = {0};
+    REQUIRE(load(&s, &t, &err) == HEARTH_OK);
+    int32_t ids[16];
+    /* A word of missing bytes only gives nothing (and no cache entry:
+     * this was a null pointer offset under UBSan). */
+    size_t k = tokenize(t, "\x03\x03\x03 ab\xc0\xff", ids);
+    CHECK_EQ_INT(k, 2);
+    CHECK(ids[0] == 3 && ids[1] == 5);
+    hearth_tokenizer_free(t);
+
+    /* The same for each byte that must be there. */
+    int rejected = 0;
+    for (unsigned b = 0; b < 256; b++) {
+        n = 0;
+        for (int i = 0; i < N_BPE; i++) {
+            if (i == bpe_byte((unsigned char)b)) continue;
+            tokens[n] = bpe_tokens[i];
+            types[n++] = bpe_types[i];
+        }
+        s.n_tokens = s.n_types = n;
+        s.merges = merges;
+        s.n_merges = b == 'a' || b == 'b' ? 0 : 1;
+        if (s.n_merges == 0) continue; /* "a b" names them */
+        hearth_tokenizer *u = NULL;
+        hearth_status st = load(&s, &u, &err);
+        bool required = b == 9 || b == 10 || b == 13 || (b >= 0x20 && b <= 0x7E) ||
+                        (b >= 0x80 && b <= 0xBF) || (b >= 0xC2 && b <= 0xF0);
+        CHECKF((st == HEARTH_E_FORMAT) == required, "byte 0x%02X missing: %s (%s)", b,
+               hearth_status_str(st), err.msg);
+        rejected += st != HEARTH_OK;
+        hearth_tokenizer_free(u);
+    }
+    CHECK(rejected > 150);
+
+    /* The unknown id (0 by default for "llama") is a control token here: a
+     * byte without a token is dropped rather than becoming it. */
+    static const char *const sp[] = {"<s>", "</s>", "\xe2\x96\x81", "a"};
+    static const int32_t spt[] = {3, 3, 1, 1};
+    static const float sps[] = {0, 0, -1, -1};
+    spec s2 = {"llama", NULL, sp, 4, NULL, 0, spt, 4, sps, -1};
+    REQUIRE(load(&s2, &t, &err) == HEARTH_OK);
+    CHECK_EQ_INT(hearth_token_unk(t), 0);
+    k = tokenize(t, "a z", ids);
+    CHECK(k == 3 && ids[0] == 2 && ids[1] == 3 && ids[2] == 2);
+    for (size_t i = 0; i < k; i++) CHECK(!hearth_token_is_control(t, ids[i]));
     hearth_tokenizer_free(t);
 }
 
 static void errors(void) {
-    static const int32_t bad_types[] = {1, 1, 1, 1, 1, 1, 1, 1, 9};
+    int32_t bad_types[N_BPE];
+    memcpy(bad_types, bpe_types, sizeof bad_types);
+    bad_types[8] = 9;
     const char *const merges[] = {"a b"};
     const char *const merges_unknown[] = {"a b", "a zz"};
     const char *const merges_nospace[] = {"ab"};
     const char *const merges_result[] = {"c a"};
-    spec s = {"wordpiece-x", NULL, bpe_tokens, 9, merges, 1, bpe_types, 9, NULL, -1};
+    spec s = {"wordpiece-x", NULL, bpe_tokens, N_BPE, merges, 1, bpe_types, N_BPE, NULL, -1};
     expect_fail(&s, HEARTH_E_UNSUPPORTED, "'wordpiece-x'");
     s.model = "gpt2";
     s.pre = "mystery-pre";
@@ -188,7 +313,7 @@ static void errors(void) {
     s.merges = merges;
     s.n_types = 5;
     expect_fail(&s, HEARTH_E_FORMAT, "token_type has 5 entries");
-    s.n_types = 9;
+    s.n_types = N_BPE;
     s.types = bad_types;
     expect_fail(&s, HEARTH_E_FORMAT, "token_type[8] = 9");
     s.types = bpe_types;
@@ -292,9 +417,10 @@ static void alloc_sweep(const char *model, const char *pre, const char *const *t
 }
 
 int main(void) {
+    make_bpe_vocab();
     {
         const char *const merges[] = {"a b", "b c", "ab c", "\xc4\xa0 a"};
-        alloc_sweep("gpt2", "gpt-2", bpe_tokens, 9, merges, 4, bpe_types, NULL,
+        alloc_sweep("gpt2", "gpt-2", bpe_tokens, N_BPE, merges, 4, bpe_types, NULL,
                     "abc abc<|end|> ab ca");
         static const char *const tok[] = {"<unk>", "<s>", "</s>", "<0x41>", "\xe2\x96\x81",
                                           "a", "b", "\342\226\201a"};
@@ -304,6 +430,7 @@ int main(void) {
     }
     toy_bpe();
     toy_spm();
+    missing_bytes();
     errors();
     return test_done();
 }
