@@ -262,9 +262,23 @@ load_case("bad_str_nul_tok_pre.gguf", "tokenizer", "FORMAT", nul_msg("tokenizer.
 # Token texts are kept whole with their length (no C strings), so a NUL in one is
 # just a byte: "a\0b" stays distinct from "a" (llama.cpp reads token texts as C
 # strings, so there it would become "a" and collide). The tokenizer loads.
+def gpt2_byte_tokens():
+    # GPT-2's byte alphabet: printable bytes stand for themselves, the rest
+    # are shifted to U+0100.. (a gpt2 vocabulary must have the common bytes)
+    keep = list(range(0x21, 0x7F)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    out, n = [], 0
+    for b in range(256):
+        if b in keep:
+            out.append(chr(b).encode())
+        else:
+            out.append(chr(256 + n).encode())
+            n += 1
+    return out
+
+
 load_case("good_tok_nul_piece.gguf", "tokenizer", "OK", "",
           gguf([kv_str("tokenizer.ggml.model", "gpt2"),
-                kv_strs("tokenizer.ggml.tokens", ["a", b"a\0b", "b", b"\0", "ab"]),
+                kv_strs("tokenizer.ggml.tokens", gpt2_byte_tokens() + [b"a\0b", b"\0", b"ab"]),
                 kv_strs("tokenizer.ggml.merges", ["a b"])]))
 
 # ---- valid but unusual ----------------------------------------------------------------
