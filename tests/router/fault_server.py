@@ -12,6 +12,8 @@ It exits when the process that started it ends, or after --max-seconds.
 
 Modes:
   ok            a correct answer (streamed as SSE when "stream" is true)
+  echo          "You said: " + the last user message, streamed 3 bytes a delta
+                (so placeholders arrive split across deltas)
   nostream      a correct whole answer even when streaming was asked for
   quirky        SSE with a BOM, CRLF line ends, comments, id/retry fields,
                 event: message, and JSON split over several data: lines
@@ -165,6 +167,7 @@ class Handler(BaseHTTPRequestHandler):
                          "authorization": self.headers.get("Authorization"),
                          "content_type": self.headers.get("Content-Type")})
         stream = bool(req and req.get("stream"))
+        self.last_req = req if isinstance(req, dict) else None
         try:
             self.serve_mode(mode, seen, stream)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
@@ -180,6 +183,20 @@ class Handler(BaseHTTPRequestHandler):
             mode = "ok"
         if mode == "ok":
             return self.sse_ok() if stream else self.send_json(200, whole())
+        if mode == "echo":
+            msgs = (self.last_req or {}).get("messages") or [{}]
+            said = "You said: " + str(msgs[-1].get("content", ""))
+            if not stream:
+                return self.send_json(200, json.dumps({
+                    "id": "chatcmpl-echo", "object": "chat.completion", "created": 0,
+                    "model": "fault", "choices": [{"index": 0, "message": {
+                        "role": "assistant", "content": said}, "finish_reason": "stop"}]}).encode())
+            self.start_sse()
+            for i in range(0, len(said), 3):
+                self.ev(chunk(content=said[i:i + 3]))
+            self.ev(chunk(finish="stop"))
+            self.wfile.write(b"data: [DONE]\n\n")
+            return
         if mode == "nostream":
             return self.send_json(200, whole())
         if mode == "quirky":
