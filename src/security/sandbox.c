@@ -24,8 +24,10 @@
 #include <sys/socket.h>
 
 static int rule_family(scmp_filter_ctx f, int sysno, int family) {
-    return seccomp_rule_add(f, SCMP_ACT_ERRNO(EPERM), sysno, 1,
-                            SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)family));
+    /* spelled out: SCMP_A0() leaves datum_b to the compiler's zeroing */
+    struct scmp_arg_cmp first_is = {.arg = 0, .op = SCMP_CMP_EQ,
+                                    .datum_a = (scmp_datum_t)family, .datum_b = 0};
+    return seccomp_rule_add_array(f, SCMP_ACT_ERRNO(EPERM), sysno, 1, &first_is);
 }
 
 hearth_status hearth_sandbox_apply(unsigned flags, hearth_error *err) {
