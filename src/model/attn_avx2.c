@@ -8,6 +8,8 @@
 #include "model/attn.h"
 
 #if defined(__x86_64__)
+#include "kernels/x86/exp_avx2.h"
+
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -22,28 +24,6 @@ static inline float hsum(__m256 v) {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
-}
-
-/* exp(x) for x <= 0 (softmax arguments): 2^n * p(r), Cephes-style. */
-static inline __m256 exp8(__m256 x) {
-    const __m256 lo = _mm256_set1_ps(-87.3f);
-    x = _mm256_max_ps(x, lo);
-    __m256 fx = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f));
-    fx = _mm256_floor_ps(fx);
-    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
-    x = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), x);
-    __m256 z = _mm256_mul_ps(x, x);
-    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.3981999507e-3f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(8.3334519073e-3f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(4.1665795894e-2f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
-    y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
-    y = _mm256_fmadd_ps(y, z, x);
-    y = _mm256_add_ps(y, _mm256_set1_ps(1.0f));
-    __m256i n = _mm256_cvttps_epi32(fx);
-    n = _mm256_slli_epi32(_mm256_add_epi32(n, _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(y, _mm256_castsi256_ps(n));
 }
 
 enum { MAXG = 16, KB = 8 }; /* KB: the unrolled code below assumes 8 */
@@ -116,7 +96,7 @@ void hearth_attn_avx2(const hearth_attn_args *a) {
         __m256 vmx = _mm256_set1_ps(mx), vs = _mm256_setzero_ps();
         int32_t i = 0;
         for (; i + 8 <= a->np; i += 8) {
-            __m256 e = exp8(_mm256_sub_ps(_mm256_loadu_ps(sc + i), vmx));
+            __m256 e = hearth_exp8_avx2(_mm256_sub_ps(_mm256_loadu_ps(sc + i), vmx));
             _mm256_storeu_ps(sc + i, e);
             vs = _mm256_add_ps(vs, e);
         }
