@@ -22,7 +22,8 @@ static const char usage[] =
     "  --last N         only the newest N messages\n"
     "  --sessions       list the sessions instead, most recent first\n"
     "  --json           a JSON array of messages: id, role, content, tokens, model,\n"
-    "                   created (UTC, ISO 8601) and created_ms\n"
+    "                   source and confidence (answers), created (UTC, ISO 8601)\n"
+    "                   and created_ms\n"
     "\n"
     "Without --json, control characters in names and messages are shown as escapes\n"
     "(ESC as \\x1b, CR as \\r; newlines and tabs in messages are kept), so stored text\n"
@@ -124,6 +125,9 @@ static int run(int argc, char **argv) {
             json_object_set_new(o, "content", cli_json_str(m[i].content));
             json_object_set_new(o, "tokens", json_integer(m[i].n_tokens));
             json_object_set_new(o, "model", m[i].model ? cli_json_str(m[i].model) : json_null());
+            json_object_set_new(o, "source", m[i].source ? cli_json_str(m[i].source) : json_null());
+            json_object_set_new(o, "confidence",
+                                m[i].confidence >= 0 ? json_real(m[i].confidence) : json_null());
             json_object_set_new(o, "created", json_string(when));
             json_object_set_new(o, "created_ms", json_integer(m[i].created_ms));
             json_array_append_new(arr, o);

@@ -377,6 +377,7 @@ static json_t *usage_json(const srv_answer *a) {
 static void record_answer(hearth_server *s, const srv_answer *a) {
     srv_metrics_answer(s->metrics, a->source ? a->source : "local", a->prompt_tokens,
                        a->completion_tokens, a->ttft_s, a->per_token_s);
+    srv_metrics_confidence(s->metrics, a->confidence);
     if (!a->decision[0]) return;
     const char *kinds[16];
     uint64_t counts[16];

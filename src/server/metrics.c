@@ -32,6 +32,8 @@ typedef struct {
 static const double ttft_bounds[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 static const double tok_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1};
 static const double cloud_bounds[] = {0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60};
+static const double conf_bounds[] = {0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99};
+#define N_CONF (sizeof conf_bounds / sizeof conf_bounds[0])
 #define N_CLOUD (sizeof cloud_bounds / sizeof cloud_bounds[0])
 #define N_TTFT (sizeof ttft_bounds / sizeof ttft_bounds[0])
 #define N_TOK (sizeof tok_bounds / sizeof tok_bounds[0])
@@ -51,7 +53,7 @@ struct srv_metrics {
     family redactions; /* kind */
     uint64_t prompt_tokens, completion_tokens, cache_hits, embedded;
     uint64_t egress_out, egress_in;
-    histogram ttft, per_token, cloud;
+    histogram ttft, per_token, cloud, confidence;
 };
 
 srv_metrics *srv_metrics_new(void) {
@@ -115,6 +117,13 @@ void srv_metrics_answer(srv_metrics *m, const char *source, int64_t prompt_token
     if (completion_tokens > 0) m->completion_tokens += (uint64_t)completion_tokens;
     if (ttft_s >= 0) observe(&m->ttft, ttft_bounds, N_TTFT, ttft_s);
     if (per_token_s >= 0) observe(&m->per_token, tok_bounds, N_TOK, per_token_s);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void srv_metrics_confidence(srv_metrics *m, double confidence) {
+    if (!(confidence >= 0 && confidence <= 1)) return;
+    pthread_mutex_lock(&m->mu);
+    observe(&m->confidence, conf_bounds, N_CONF, confidence);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -219,6 +228,8 @@ char *srv_metrics_render(srv_metrics *m, size_t *len) {
                       (unsigned long long)m->redactions.rows[i].n);
     render_hist(&b, "hearth_cloud_latency_seconds", "Duration of cloud calls.", &m->cloud,
                 cloud_bounds, N_CLOUD);
+    render_hist(&b, "hearth_answer_confidence", "Confidence of the local model's answers.",
+                &m->confidence, conf_bounds, N_CONF);
     render_hist(&b, "hearth_time_to_first_token_seconds", "Time from request to first token.",
                 &m->ttft, ttft_bounds, N_TTFT);
     render_hist(&b, "hearth_token_latency_seconds", "Mean time per generated token.",

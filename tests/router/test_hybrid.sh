@@ -99,6 +99,9 @@ H history --session s2 --json | python3 -c '
 import json, sys
 m = json.load(sys.stdin)
 assert [x["role"] for x in m] == ["user", "assistant", "user", "assistant"], m
+assert m[1]["source"] == "local" and m[1]["confidence"] >= 0.5, m[1]
+assert m[3]["source"] == "cloud" and m[3]["confidence"] < 0.5, m[3]
+assert m[0]["source"] is None and m[0]["confidence"] is None, m[0]
 ' || fail "history after the cloud answer"
 H audit --explain 1 | grep -q "sent to:  127.0.0.1" || fail "audit --explain"
 
@@ -194,6 +197,7 @@ echo "$metrics" | grep -q '^hearth_router_decisions_total{decision="consent-need
 echo "$metrics" | grep -q '^hearth_egress_bytes_total{direction="out"} [1-9]' || fail "metrics: egress"
 echo "$metrics" | grep -q '^hearth_redactions_total{kind="EMAIL"} [1-9]' || fail "metrics: redactions"
 echo "$metrics" | grep -q '^hearth_cloud_latency_seconds_count [1-9]' || fail "metrics: cloud latency"
+echo "$metrics" | grep -q '^hearth_answer_confidence_bucket{le="0.05"} [1-9]' || fail "metrics: confidence"
 
 # --- ask on the CLI, answered on a terminal
 if command -v script >/dev/null; then
