@@ -876,6 +876,14 @@ hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *
     g.text = (agent_buf){0};
     resp->confidence = conf_score(&g.conf, resp->content, strlen(resp->content)).score;
     if (hold && (st = route(a, r, &ov, &conv, max_tokens, resp, err))) goto done;
+    if (!hold && resp->confidence < threshold) {
+        /* Not confident, and nothing could have left: say why (no audit
+         * record, since no request was ever a candidate). */
+        char why[200];
+        router_why_local(a->router, &ov, why, sizeof why);
+        snprintf(resp->route_reason, sizeof resp->route_reason, "confidence %.2f < %.2f; not sent: %s",
+                 resp->confidence, threshold, why);
+    }
 
     if ((r->session || cacheable) && !r->incognito) {
         bool complete = resp->finish != HEARTH_FINISH_CANCELLED;

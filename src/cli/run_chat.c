@@ -169,11 +169,13 @@ hearth_agent_request cli_agent_request(const hearth_agent *a, const cli_agent_op
 }
 
 void cli_print_route(const char *cmd, const hearth_agent_response *resp) {
-    fprintf(stderr, "hearth %s: %s answer, confidence %.2f", cmd, hearth_source_name(resp->source),
-            resp->confidence);
+    /* the router's reason starts with the confidence it judged */
+    fprintf(stderr, "hearth %s: %s answer", cmd, hearth_source_name(resp->source));
     if (resp->route_reason[0]) {
-        fprintf(stderr, "; ");
+        fprintf(stderr, ": ");
         cli_put_safe(stderr, resp->route_reason, strlen(resp->route_reason), CLI_SAFE_LINE);
+    } else {
+        fprintf(stderr, ", confidence %.2f", resp->confidence);
     }
     if (resp->route_decision[0] && !strcmp(resp->route_decision, "sent"))
         fprintf(stderr, " (%lld bytes out, %lld in, %.0f ms; audit record %lld)",
@@ -316,7 +318,8 @@ int cli_run_chat(int argc, char **argv) {
         fputc('\n', stdout);
     }
     fflush(stdout);
-    if (!st && o.verbose) cli_print_route("run", &resp);
+    if (!st && (o.verbose || (!o.quiet && resp.route_reason[0])))
+        cli_print_route("run", &resp);
     if (!st && o.verbose)
         fprintf(stderr, "hearth run: finish %s; prompt %d tokens "
                 "(%.1f ms), answer %d tokens (%.1f ms), total %.1f ms\n",

@@ -75,6 +75,14 @@ bool router_may_escalate(const router *r, const router_overrides *o) {
 
 double router_threshold(const router *r) { return r ? r->threshold : 0.0; }
 
+void router_why_local(const router *r, const router_overrides *o, char *buf, size_t cap) {
+    if (o && o->incognito) snprintf(buf, cap, "incognito: nothing leaves the device");
+    else if (!r || !r->cloud) snprintf(buf, cap, "no cloud is configured (setting cloud_url)");
+    else if (r->policy.mode != ROUTER_HYBRID) snprintf(buf, cap, "policy is local-only (setting 'policy')");
+    else if (o && o->cloud == 0) snprintf(buf, cap, "the request asked for local only");
+    else snprintf(buf, cap, "the cloud may be asked");
+}
+
 const char *router_cloud_host(const router *r) {
     return r && r->cloud ? hearth_cloud_host(r->cloud) : NULL;
 }
@@ -171,14 +179,7 @@ hearth_status router_escalate(router *r, const router_request *q, router_result 
     if (!router_may_escalate(r, q->overrides)) {
         res->outcome = ROUTER_OUT_LOCAL;
         res->action = ROUTER_LOCAL;
-        if (q->overrides && q->overrides->incognito)
-            snprintf(res->reason, sizeof res->reason, "incognito: nothing leaves the device");
-        else if (!r->cloud)
-            snprintf(res->reason, sizeof res->reason, "no cloud is configured (setting cloud_url)");
-        else if (r->policy.mode != ROUTER_HYBRID)
-            snprintf(res->reason, sizeof res->reason, "policy is local-only (setting 'policy')");
-        else
-            snprintf(res->reason, sizeof res->reason, "the request asked for local only");
+        router_why_local(r, q->overrides, res->reason, sizeof res->reason);
         return HEARTH_OK;
     }
 

@@ -44,6 +44,9 @@ void router_free(router *r);
  * (hybrid policy, a cloud configured, not tightened to local only), so
  * the agent must hold the local answer back until its confidence is known. */
 bool router_may_escalate(const router *r, const router_overrides *o);
+/* Why a request with these overrides can not reach the cloud at all, in
+ * words, into buf (cap bytes); for answers that stay local unasked. */
+void router_why_local(const router *r, const router_overrides *o, char *buf, size_t cap);
 /* The threshold (for messages). */
 double router_threshold(const router *r);
 /* The cloud's host, or NULL without a cloud. Borrowed. */

@@ -71,8 +71,9 @@ json_get() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys
 audit_count() { H audit --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'; }
 
 # --- local-only (default): stays local, nothing recorded
-out=$(H run --json --session s1 "Who wrote Hamlet?")
+out=$(H run --json --session s1 "Who wrote Hamlet?" 2>"$work/s1.err")
 [ "$(echo "$out" | json_get 'd["source"]')" = local ] || fail "local-only: $out"
+grep -q "not sent: no cloud is configured" "$work/s1.err" || fail "local-only: no reason on stderr: $(cat "$work/s1.err")"
 [ "$(audit_count)" = 0 ] || fail "local-only wrote audit records"
 
 # --- hybrid against the real second server
