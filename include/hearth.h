@@ -1009,6 +1009,14 @@ typedef struct {
  * missing or oversized field, or redactions that are not a JSON object. */
 HEARTH_API hearth_status hearth_store_audit_add(hearth_store *s, const hearth_audit_record *r,
                                                 int64_t *id, hearth_error *err);
+/* Replaces the outcome of record id once the request is done: decision,
+ * reason, bytes_out, bytes_in, latency_ms, outcome and content of r (the
+ * other fields stay as they were added). Lets a caller record a request
+ * before it leaves and complete the record after. HEARTH_E_NOTFOUND for an
+ * unknown id, HEARTH_E_ARG as for add. */
+HEARTH_API hearth_status hearth_store_audit_update(hearth_store *s, int64_t id,
+                                                   const hearth_audit_record *r,
+                                                   hearth_error *err);
 /* Records with time_ms >= since_ms (0: all), oldest first; last_n > 0 keeps
  * only the newest last_n. OUT: *out (owned block, free with hearth_free; NULL
  * when *n == 0), *n. */

@@ -701,7 +701,7 @@ static hearth_status route(hearth_agent *a, const hearth_agent_request *r,
                          .consent_given = r->consent, .consent = r->consent_fn,
                          .consent_ud = r->consent_user_data, .on_text = r->on_text,
                          .user_data = r->user_data, .cancelled = agent_cancelled,
-                         .cancel_ud = a, .max_tokens = max_tokens,
+                         .cancel_ud = a, .store = a->store, .max_tokens = max_tokens,
                          .temperature = r->temperature};
     router_result rr;
     hearth_status st = router_escalate(a->router, &rq, &rr, err);
@@ -717,11 +717,10 @@ static hearth_status route(hearth_agent *a, const hearth_agent_request *r,
         resp->bytes_in = rr.audit.bytes_in;
         resp->cloud_ms = rr.audit.latency_ms;
         snprintf(resp->redactions, sizeof resp->redactions, "%s", rr.audit.redactions_json);
-        hearth_error ae;
-        /* The request already left (or was stopped): a failed audit write
-         * must not cost the user the answer, but it must be said. */
-        if (hearth_store_audit_add(a->store, &rr.audit, &resp->audit_id, &ae))
-            agent_warn(a, "audit log: %s", ae.msg);
+        resp->audit_id = rr.audit_id;
+        /* the request already left (or was stopped): a failed write of its
+         * outcome must not cost the user the answer, but it must be said */
+        if (rr.audit_error[0]) agent_warn(a, "audit log: %s", rr.audit_error);
     }
     switch (rr.outcome) {
     case ROUTER_OUT_CLOUD: {

@@ -120,13 +120,23 @@ static void fill_audit(const router *r, const router_request *q, router_result *
     a->session = q->session;
     a->category = router_category_name(res->category);
     a->decision = res->audit_decision;
-    a->reason = res->reason;
+    snprintf(res->audit_reason, sizeof res->audit_reason, "%s", res->reason);
+    a->reason = res->audit_reason;
     a->host = host;
     a->redactions_json = res->audit_redactions;
     a->confidence = q->confidence;
     a->latency_ms = -1;
     a->outcome = res->audit_outcome[0] ? res->audit_outcome : NULL;
     a->content = r->audit_content ? sent : NULL;
+}
+
+/* Writes the record of a request that did not leave (best effort: nothing
+ * left, so a failed write hides nothing). */
+static void record_unsent(const router_request *q, router_result *res) {
+    if (!q->store) return;
+    hearth_error e;
+    if (hearth_store_audit_add(q->store, &res->audit, &res->audit_id, &e))
+        snprintf(res->audit_error, sizeof res->audit_error, "%.150s", e.msg);
 }
 
 typedef struct {
@@ -234,6 +244,7 @@ hearth_status router_escalate(router *r, const router_request *q, router_result 
         snprintf(res->reason, sizeof res->reason, "confidence %.2f < %.2f, but %s", q->confidence,
                  r->threshold, d.reason);
         fill_audit(r, q, res, "blocked", NULL, NULL);
+        record_unsent(q, res);
         goto out;
     }
     if (d.action == ROUTER_ASK_USER && !q->consent_given) {
@@ -247,6 +258,7 @@ hearth_status router_escalate(router *r, const router_request *q, router_result 
             snprintf(res->reason, sizeof res->reason,
                      "confidence %.2f < %.2f; %s", q->confidence, r->threshold, d.reason);
             fill_audit(r, q, res, "consent-needed", NULL, NULL);
+            record_unsent(q, res);
             goto out;
         }
         if (!yes) {
@@ -255,6 +267,22 @@ hearth_status router_escalate(router *r, const router_request *q, router_result 
             sent_text = NULL;
             snprintf(res->reason, sizeof res->reason, "the user declined to send it to %s", host);
             fill_audit(r, q, res, "declined", NULL, NULL);
+            record_unsent(q, res);
+            goto out;
+        }
+    }
+
+    /* Recorded before anything leaves: no record, no request. */
+    snprintf(res->reason, sizeof res->reason, "confidence %.2f < %.2f; %s", q->confidence,
+             r->threshold, d.reason);
+    fill_audit(r, q, res, "sending", host, sent_text);
+    if (q->store) {
+        hearth_error ae;
+        if (hearth_store_audit_add(q->store, &res->audit, &res->audit_id, &ae)) {
+            res->outcome = ROUTER_OUT_LOCAL;
+            res->has_audit = false;
+            snprintf(res->reason, sizeof res->reason,
+                     "not sent: the audit log could not be written (%.150s)", ae.msg);
             goto out;
         }
     }
@@ -279,8 +307,6 @@ hearth_status router_escalate(router *r, const router_request *q, router_result 
         res->outcome = ROUTER_OUT_CLOUD;
         res->text = answer;
         answer = NULL;
-        snprintf(res->reason, sizeof res->reason, "confidence %.2f < %.2f; %s", q->confidence,
-                 r->threshold, d.reason);
         snprintf(res->audit_outcome, sizeof res->audit_outcome, "ok");
     } else if (sc.stopped && !cs) {
         /* the caller stopped the answer it was reading: what came is the answer */
@@ -303,7 +329,9 @@ hearth_status router_escalate(router *r, const router_request *q, router_result 
                      hearth_cloud_kind_name(cres.kind));
     }
     hearth_free(answer);
-    fill_audit(r, q, res, "sent", host, sent_text);
+    /* the record's reason stays the decision's; the outcome says how it went */
+    snprintf(res->audit_decision, sizeof res->audit_decision, "sent");
+    res->audit.outcome = res->audit_outcome;
     res->audit.bytes_out = (int64_t)cres.bytes_sent;
     res->audit.bytes_in = (int64_t)cres.bytes_received;
     res->audit.latency_ms = cres.latency_ms;
@@ -314,6 +342,11 @@ hearth_status router_escalate(router *r, const router_request *q, router_result 
         res->audit.content = res->preview;
     }
     hearth_cloud_result_clear(&cres);
+    if (q->store && res->audit_id) {
+        hearth_error ae;
+        if (hearth_store_audit_update(q->store, res->audit_id, &res->audit, &ae))
+            snprintf(res->audit_error, sizeof res->audit_error, "%.150s", ae.msg);
+    }
 
 out:
     strbuf_discard(&sc.answer);

@@ -69,6 +69,10 @@ typedef struct {
     /* Polled during the cloud call; true aborts it (optional). */
     bool (*cancelled)(void *ud);
     void *cancel_ud;
+    /* Where the audit record goes (borrowed; NULL: nowhere, tests only).
+     * A request is recorded before it leaves; if that write fails, it does
+     * not leave. */
+    hearth_store *store;
     int max_tokens;                       /* 0: the server's default */
     float temperature;                    /* < 0: not sent */
 } router_request;
@@ -93,7 +97,9 @@ typedef struct {
     /* The audit record (has_audit): its strings point into this result. */
     bool has_audit;
     hearth_audit_record audit;
-    char audit_decision[32], audit_outcome[160], audit_redactions[512];
+    int64_t audit_id;        /* its id in the store (0: not written) */
+    char audit_error[160];   /* why completing the record failed, or "" */
+    char audit_decision[32], audit_outcome[160], audit_redactions[512], audit_reason[256];
     uint32_t redactions[REDACT_KIND_COUNT];
 } router_result;
 

@@ -88,6 +88,38 @@ hearth_status hearth_store_audit_add(hearth_store *s, const hearth_audit_record 
     return store_tx_end(s, st, err);
 }
 
+hearth_status hearth_store_audit_update(hearth_store *s, int64_t id, const hearth_audit_record *r,
+                                        hearth_error *err) {
+    if (!s || !r) return HEARTH_FAIL(err, HEARTH_E_ARG, "store or record NULL");
+    hearth_status st = check_record(r, err);
+    if (st) return st;
+    sqlite3_stmt *q;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "UPDATE audit SET decision = ?2, reason = ?3, bytes_out = ?4,"
+                                " bytes_in = ?5, latency_ms = ?6, outcome = ?7, content = ?8"
+                                " WHERE id = ?1",
+                                -1, &q, NULL);
+    if (rc != SQLITE_OK) return STORE_FAIL_SQL(s, rc, err, "preparing an audit update");
+    sqlite3_bind_int64(q, 1, id);
+    sqlite3_bind_text(q, 2, r->decision, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, r->reason, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 4, r->bytes_out);
+    sqlite3_bind_int64(q, 5, r->bytes_in);
+    if (r->latency_ms >= 0) sqlite3_bind_double(q, 6, r->latency_ms);
+    bind_opt_text(q, 7, r->outcome);
+    bind_opt_text(q, 8, r->content);
+    if ((st = store_tx_begin(s, err))) {
+        sqlite3_finalize(q);
+        return st;
+    }
+    rc = sqlite3_step(q);
+    if (rc != SQLITE_DONE) st = STORE_FAIL_SQL(s, rc, err, "updating an audit record");
+    else if (sqlite3_changes(s->db) == 0)
+        st = HEARTH_FAIL(err, HEARTH_E_NOTFOUND, "no audit record with id %lld", (long long)id);
+    sqlite3_finalize(q);
+    return store_tx_end(s, st, err);
+}
+
 #define COLS                                                                               \
     "id, time_ms, kind, session, category, decision, reason, host, bytes_out, bytes_in,"  \
     " redactions, confidence, latency_ms, outcome, content"

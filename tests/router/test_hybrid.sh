@@ -10,7 +10,8 @@
 #    no connect to the cloud's port; --local-only / "cloud": false /
 #    --incognito never leave, and incognito stores nothing;
 #  - redaction: what reaches the cloud has [EMAIL_1] instead of the address,
-#    the answer shown has it back;
+#    the answer shown has it back; a request whose audit record can not be
+#    written does not leave;
 #  - faults (refused, timeout, 500, 429, malformed, broken stream, endless,
 #    too large): the local answer, marked local-degraded, within the timeout;
 #  - ask: the API answers with the consent preview and sends nothing; with
@@ -149,10 +150,20 @@ r = json.load(sys.stdin)[-1]
 assert r["redactions"] == {"EMAIL": 1}, r
 ' || fail "redaction counts in the audit log"
 
+# --- no audit record, no request: a store whose audit log can not be written
+HEARTH_HOME="$work/home-noaudit" "$HEARTH_BIN" run --local-only "hello" >/dev/null
+sqlite3 "$work/home-noaudit/hearth.db" "DROP TABLE audit;"
+before=$(curl -s "http://127.0.0.1:$fport/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("echo",0))')
+out=$(HEARTH_HOME="$work/home-noaudit" "$HEARTH_BIN" run --json --no-cache "Who wrote Hamlet?" 2>"$work/noaudit.err")
+[ "$(echo "$out" | json_get 'd["source"]')" = local ] || fail "sent without an audit record: $out"
+grep -q "audit log could not be written" "$work/noaudit.err" || fail "no-audit reason: $(cat "$work/noaudit.err")"
+after=$(curl -s "http://127.0.0.1:$fport/stats" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("echo",0))')
+[ "$before" = "$after" ] || fail "a request left although its audit record could not be written"
+
 # --- faults: the local answer, marked local-degraded, in time
 export HEARTH_CLOUD_TIMEOUT_MS=3000
 closed=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-for mode in refused hang s500 s429 malformed broken endless hugesse; do
+for mode in refused hang s500 s429 s429ra malformed broken endless huge hugesse; do
     if [ $mode = refused ]; then url="http://127.0.0.1:$closed/v1"; else url="http://127.0.0.1:$fport/$mode/v1"; fi
     out=$(HEARTH_CLOUD_URL="$url" timeout 60 "$HEARTH_BIN" run --json --no-cache "Who wrote Hamlet?") ||
         fail "fault $mode: hearth run failed or hung"
