@@ -1557,7 +1557,8 @@ enum {
     /* internet and raw sockets (socket/socketpair for AF_INET, AF_INET6,
      * AF_PACKET) and io_uring: nothing can be sent off the device */
     HEARTH_SANDBOX_NO_NET = 1u << 0,
-    /* execve, execveat, ptrace, process_vm_writev */
+    /* execve, execveat, ptrace, process_vm_writev (ptrace stays allowed in
+     * AddressSanitizer builds: LeakSanitizer needs it at exit) */
     HEARTH_SANDBOX_NO_EXEC = 1u << 1,
 };
 

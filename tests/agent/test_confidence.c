@@ -81,5 +81,6 @@ int main(void) {
     CHECKF(fabs(c1 - c2) < 1e-5, "%f vs %f", c1, c2);
     hearth_agent_free(a);
     fx_cleanup(dir);
+    free(dir);
     return test_done();
 }

@@ -109,7 +109,8 @@ H audit --explain 1 | grep -q "sent to:  127.0.0.1" || fail "audit --explain"
 
 # --- a category set to never: stays local, recorded as blocked, no connect
 export HEARTH_POLICY_HEALTH=never
-strace -f -qq -e trace=connect -o "$work/never.strace" "$HEARTH_BIN" run --json --session s3 \
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    strace -f -qq -e trace=connect -o "$work/never.strace" "$HEARTH_BIN" run --json --session s3 \
     "Who should treat my diabetes symptoms?" >"$work/never.json"
 [ "$(json_get 'd["source"]' <"$work/never.json")" = local ] || fail "health went out: $(cat "$work/never.json")"
 [ "$(json_get 'd["route"]["decision"]' <"$work/never.json")" = blocked ] || fail "not blocked: $(cat "$work/never.json")"
