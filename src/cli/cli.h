@@ -57,4 +57,9 @@ char *cli_safe_dup(const char *s, cli_safe_mode mode);
  * json_dumps of what holds it cannot fail; NULL when out of memory. */
 struct json_t *cli_json_str(const char *s);
 
+/* ms (Unix epoch milliseconds) as "YYYY-MM-DDTHH:MM:SSZ" into buf (output.c). */
+void cli_iso_utc(int64_t ms, char *buf, size_t cap);
+/* Prints v compactly on one line of stdout and drops the reference. */
+void cli_print_json(struct json_t *v);
+
 #endif

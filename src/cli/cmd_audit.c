@@ -29,63 +29,57 @@ static const char usage[] =
     "  --explain ID   why record ID went out (or did not), in words\n"
     "  --json         JSON (an array of records, or the one record)\n";
 
-static void iso(int64_t ms, char *buf, size_t cap) {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Record fields can hold text a web page or a remote server chose (session
  * names, outcomes): shown escaped, as all user text the CLI prints. */
 static void put_safe(const char *s) {
     if (s) cli_put_safe(stdout, s, strlen(s), CLI_SAFE_LINE);
 }
 
-/* --since: a UTC date/time or an age (N followed by m, h or d). */
+/* --since: a UTC date/time (YYYY-MM-DD[THH:MM[:SS]][Z]) or an age (N
+ * followed by m, h or d). Anything after what was understood is an error. */
+static bool two_digits(const char *p, int *out) {
+    if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1])) return false;
+    *out = (p[0] - '0') * 10 + (p[1] - '0');
+    return true;
+}
+
 static bool parse_since(const char *s, int64_t *ms) {
     char *end;
     long n = strtol(s, &end, 10);
-    if (end != s && n >= 0 && end[0] && !end[1] && strchr("mhd", end[0])) {
+    if (end != s && isdigit((unsigned char)s[0]) && end[0] && !end[1] && strchr("mhd", end[0])) {
         int64_t unit = end[0] == 'm' ? 60000 : end[0] == 'h' ? 3600000 : 86400000;
         *ms = (int64_t)time(NULL) * 1000 - (int64_t)n * unit;
         return true;
     }
-    struct tm tm = {0};
-    int y, mo, d, h = 0, mi = 0, sec = 0;
-    char tail[8] = "";
-    int got = sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%7s", &y, &mo, &d, &h, &mi, &sec, tail);
-    if (got < 3) return false;
-    if (got == 5 || got == 4) {
-        /* "…T08:00Z": the seconds were not given; sscanf stopped at 'Z' */
-        const char *z = strchr(s, 'Z');
-        if (z && z[1]) return false;
-    } else if (got == 7 && strcmp(tail, "Z")) {
+    int c1, c2, mo, d, h = 0, mi = 0, sec = 0;
+    const char *p = s;
+    if (!two_digits(p, &c1) || !two_digits(p + 2, &c2) || p[4] != '-' || !two_digits(p + 5, &mo) ||
+        p[7] != '-' || !two_digits(p + 8, &d))
         return false;
+    p += 10;
+    if (*p == 'T') {
+        if (!two_digits(p + 1, &h) || p[3] != ':' || !two_digits(p + 4, &mi)) return false;
+        p += 6;
+        if (*p == ':') {
+            if (!two_digits(p + 1, &sec)) return false;
+            p += 3;
+        }
     }
-    if (got == 3 && strlen(s) != 10) return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return false;
-    tm.tm_year = y - 1900;
-    tm.tm_mon = mo - 1;
-    tm.tm_mday = d;
-    tm.tm_hour = h;
-    tm.tm_min = mi;
-    tm.tm_sec = sec;
+    if (*p == 'Z') p++;
+    if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return false;
+    struct tm tm = {.tm_year = c1 * 100 + c2 - 1900, .tm_mon = mo - 1, .tm_mday = d,
+                    .tm_hour = h, .tm_min = mi, .tm_sec = sec};
     time_t t = timegm(&tm);
     if (t == (time_t)-1) return false;
     *ms = (int64_t)t * 1000;
     return true;
 }
 
-static json_t *jstr(const char *s) {
-    if (!s) return json_null();
-    json_t *v = json_string(s);
-    return v ? v : json_stringn_nocheck(s, strlen(s));
-}
+static json_t *jstr(const char *s) { return s ? cli_json_str(s) : json_null(); }
 
 static json_t *record_json(const hearth_audit_record *r) {
     char when[32];
-    iso(r->time_ms, when, sizeof when);
+    cli_iso_utc(r->time_ms, when, sizeof when);
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(r->id));
     json_object_set_new(o, "time", json_string(when));
@@ -107,13 +101,6 @@ static json_t *record_json(const hearth_audit_record *r) {
     return o;
 }
 
-static void print_json(json_t *v) {
-    char *s = json_dumps(v, JSON_COMPACT);
-    if (s) puts(s);
-    free(s);
-    json_decref(v);
-}
-
 /* "2 EMAIL, 1 PHONE" from the redaction counts, or "nothing". */
 static void put_redactions(const char *js) {
     json_t *o = js ? json_loads(js, 0, NULL) : NULL;
@@ -132,7 +119,7 @@ static void put_redactions(const char *js) {
 
 static void explain(const hearth_audit_record *r) {
     char when[32];
-    iso(r->time_ms, when, sizeof when);
+    cli_iso_utc(r->time_ms, when, sizeof when);
     printf("Audit record %lld, %s (%s request", (long long)r->id, when, r->kind);
     if (r->session) {
         printf(", session \"");
@@ -212,7 +199,7 @@ static int run(int argc, char **argv) {
         if (hearth_store_audit_get(s, explain_id, &r, &e) != HEARTH_OK) {
             rc = cli_fail("audit", &e, "no record %ld", explain_id);
         } else if (json) {
-            print_json(record_json(r));
+            cli_print_json(record_json(r));
         } else {
             explain(r);
         }
@@ -227,7 +214,7 @@ static int run(int argc, char **argv) {
     } else if (json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) json_array_append_new(arr, record_json(&v[i]));
-        print_json(arr);
+        cli_print_json(arr);
     } else if (n == 0) {
         printf("no outbound requests%s\n", since ? " in that time" : "");
     } else {
@@ -235,7 +222,7 @@ static int run(int argc, char **argv) {
                "category", "decision", "host", "bytes out", "bytes in", "redacted");
         for (size_t i = 0; i < n; i++) {
             char when[32];
-            iso(v[i].time_ms, when, sizeof when);
+            cli_iso_utc(v[i].time_ms, when, sizeof when);
             printf("%-6lld %-20s %-6s ", (long long)v[i].id, when, v[i].kind);
             printf("%-10.10s %-15.15s ", v[i].category, v[i].decision);
             const char *h = v[i].host ? v[i].host : "-";

@@ -29,20 +29,6 @@ static const char usage[] =
     "(ESC as \\x1b, CR as \\r; newlines and tabs in messages are kept), so stored text\n"
     "cannot drive the terminal.\n";
 
-static void iso(int64_t ms, char *buf, size_t cap) {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-static void print_json(json_t *v) {
-    char *s = json_dumps(v, JSON_COMPACT);
-    if (s) puts(s);
-    free(s);
-    json_decref(v);
-}
-
 static int list_sessions(hearth_store *s, bool json) {
     hearth_session *ss = NULL;
     size_t n = 0;
@@ -52,7 +38,7 @@ static int list_sessions(hearth_store *s, bool json) {
     json_t *arr = json ? json_array() : NULL;
     for (size_t i = 0; i < n; i++) {
         char when[32];
-        iso(ss[i].updated_ms, when, sizeof when);
+        cli_iso_utc(ss[i].updated_ms, when, sizeof when);
         if (json) {
             json_t *o = json_object();
             json_object_set_new(o, "name", cli_json_str(ss[i].name));
@@ -66,7 +52,7 @@ static int list_sessions(hearth_store *s, bool json) {
             free(name);
         }
     }
-    if (json) print_json(arr);
+    if (json) cli_print_json(arr);
     hearth_free(ss);
     return 0;
 }
@@ -118,7 +104,7 @@ static int run(int argc, char **argv) {
         for (size_t i = 0; i < n; i++) {
             json_t *o = json_object();
             char when[32];
-            iso(m[i].created_ms, when, sizeof when);
+            cli_iso_utc(m[i].created_ms, when, sizeof when);
             json_object_set_new(o, "id", json_integer(m[i].id));
             json_object_set_new(o, "role", cli_json_str(m[i].role));
             /* invalid UTF-8 as U+FFFD: the message stays visible, the JSON valid */
@@ -132,7 +118,7 @@ static int run(int argc, char **argv) {
             json_object_set_new(o, "created_ms", json_integer(m[i].created_ms));
             json_array_append_new(arr, o);
         }
-        print_json(arr);
+        cli_print_json(arr);
     } else {
         /* names and text from the store may come from anyone (a web page can
          * POST a chat): nothing in them may reach the terminal as a control */

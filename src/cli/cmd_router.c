@@ -117,11 +117,9 @@ static int calibrate(int argc, char **argv) {
     char *line = NULL;
     size_t lcap = 0;
     if (!rc && !(in = fopen(file, "r"))) rc = cli_fail("router", NULL, "cannot read '%s'", file);
-    if (!rc) {
-        /* answers only, nothing to keep: no network is needed either */
-        hearth_settings_set(o.settings, "cache", "0", NULL);
-        rc = cli_agent_open("router", &o, &ag);
-    }
+    /* The local model's own answers are what is calibrated: never the cloud. */
+    o.cloud = 0;
+    if (!rc) rc = cli_agent_open("router", &o, &ag);
     for (int lineno = 1; !rc && getline(&line, &lcap, in) > 0; lineno++) {
         json_error_t je;
         json_t *j = json_loads(line, 0, &je);
@@ -140,6 +138,7 @@ static int calibrate(int argc, char **argv) {
         r.user = prompt;
         r.temperature = 0;
         r.no_cache = true;
+        r.local_only = true;
         hearth_agent_response resp;
         hearth_error e = {0};
         if (hearth_agent_process(ag, &r, &resp, &e)) {

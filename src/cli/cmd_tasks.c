@@ -137,13 +137,6 @@ static json_t *task_json(const hearth_task *t) {
     return o;
 }
 
-static void print_json(json_t *v) {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (s) puts(s);
-    free(s);
-    json_decref(v);
-}
-
 static int usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, "hearth tasks: ");
     fprintf(stderr, fmt, arg);
@@ -213,7 +206,7 @@ static int cmd_add(int argc, char **argv) {
         rc = cli_fail("tasks", &e, "cannot add the task");
     } else if (json) {
         hearth_task *got = NULL;
-        if (hearth_store_task_get(s, id, &got, &e) == HEARTH_OK) print_json(task_json(got));
+        if (hearth_store_task_get(s, id, &got, &e) == HEARTH_OK) cli_print_json(task_json(got));
         else rc = cli_fail("tasks", &e, "cannot read task %lld back", (long long)id);
         hearth_free(got);
     } else {
@@ -275,7 +268,7 @@ static int cmd_list(int argc, char **argv) {
     } else if (json) {
         json_t *arr = json_array();
         for (size_t i = 0; i < n; i++) json_array_append_new(arr, task_json(&t[i]));
-        print_json(arr);
+        cli_print_json(arr);
     } else {
         for (size_t i = 0; i < n; i++) {
             char due[32] = "-";

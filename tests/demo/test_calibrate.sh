@@ -3,7 +3,8 @@
 # labelled prompts made from the held-out arithmetic (expected answer) and
 # the out-of-domain questions (not acceptable locally): the chosen
 # threshold separates them (local accuracy >= 95%, cloud share <= 55%), the
-# JSON table is monotone, --max-cloud-share is honoured, and a malformed
+# JSON table is monotone, --max-cloud-share is honoured, a hybrid policy
+# does not make it ask the cloud, and a malformed
 # file is a clear error.
 set -euo pipefail
 : "${HEARTH_BIN:?}" "${HEARTH_SOURCE_DIR:?}"
@@ -22,8 +23,12 @@ for l in open(d + "/ood_questions.txt"):
     if l.strip():
         print(json.dumps({"prompt": l.strip(), "acceptable": False}))
 PY
-"$HEARTH_BIN" router calibrate -f "$work/labels.jsonl" | tee "$work/out"
+# a hybrid policy with a cloud configured: calibration still asks only the
+# local model (the cloud's port is closed; nothing may be tried or recorded)
+HEARTH_POLICY=hybrid HEARTH_CLOUD_URL=http://127.0.0.1:9/v1 HEARTH_CLOUD_MODEL=x \
+    "$HEARTH_BIN" router calibrate -f "$work/labels.jsonl" | tee "$work/out"
 grep -q "^confidence_threshold = " "$work/out" || fail "no threshold chosen"
+[ "$("$HEARTH_BIN" audit --json)" = "[]" ] || fail "calibration went to the cloud: $("$HEARTH_BIN" audit --json)"
 "$HEARTH_BIN" router calibrate -f "$work/labels.jsonl" --json | python3 -c '
 import json, sys
 r = json.load(sys.stdin)

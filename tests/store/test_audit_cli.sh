@@ -43,11 +43,15 @@ n=$("$HEARTH_BIN" audit --since 2024-01-01 --json | python3 -c 'import json,sys;
 [ "$n" = 1 ] || fail "--since date kept $n"
 n=$("$HEARTH_BIN" audit --since 1h --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 [ "$n" = 1 ] || fail "--since 1h kept $n"
+n=$("$HEARTH_BIN" audit --since 2023-11-14T00:00Z --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+[ "$n" = 2 ] || fail "--since datetime without seconds kept $n"
 n=$("$HEARTH_BIN" audit --since 2023-11-14T00:00:00Z --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 [ "$n" = 2 ] || fail "--since datetime kept $n"
 n=$("$HEARTH_BIN" audit --last 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 [ "$n" = 2 ] || fail "--last 1 gave id $n"
-if "$HEARTH_BIN" audit --since yesterday 2>"$work/err"; then fail "bad --since accepted"; fi
+for bad in yesterday 2026-12-01T08:00junk 2026-1-01 2026-12-01T25:00 7x; do
+    if "$HEARTH_BIN" audit --since "$bad" >/dev/null 2>"$work/err"; then fail "bad --since '$bad' accepted"; fi
+done
 grep -q "neither a date" "$work/err" || fail "bad --since message: $(cat "$work/err")"
 
 out=$("$HEARTH_BIN" audit --explain 1)
@@ -62,4 +66,13 @@ echo "$out" | grep -qF 'evil\x1b[2J' || fail "escaped session name"
 if "$HEARTH_BIN" audit --explain 99 2>"$work/err"; then fail "unknown id accepted"; fi
 grep -q "no audit record with id 99" "$work/err" || fail "unknown id message: $(cat "$work/err")"
 "$HEARTH_BIN" audit --explain 1 --json | python3 -c 'import json,sys; assert json.load(sys.stdin)["id"] == 1' || fail "explain --json"
+
+# a record with bytes that are not UTF-8 still gives valid JSON
+sqlite3 "$db" "INSERT INTO audit (time_ms, kind, category, decision, reason, outcome)
+  VALUES ($now + 1, 'cloud', 'general', 'sent', 'r', CAST(X'6F6BFF' AS TEXT));"
+"$HEARTH_BIN" audit --json | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+assert v[-1]["outcome"] == "ok\ufffd", v[-1]
+' || fail "invalid UTF-8 in a record"
 echo ok
