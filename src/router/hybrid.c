@@ -188,7 +188,6 @@ hearth_status router_escalate(router *r, const router_request *q, router_result 
     /* Nothing can leave: no classification, no audit. */
     if (!router_may_escalate(r, q->overrides)) {
         res->outcome = ROUTER_OUT_LOCAL;
-        res->action = ROUTER_LOCAL;
         router_why_local(r, q->overrides, res->reason, sizeof res->reason);
         return HEARTH_OK;
     }
@@ -237,7 +236,6 @@ hearth_status router_escalate(router *r, const router_request *q, router_result 
     router_decision d;
     router_decide(&r->policy, q->overrides, mask, &d);
     res->category = d.category;
-    res->action = d.action;
     const char *host = hearth_cloud_host(r->cloud);
     if (d.action == ROUTER_LOCAL) {
         res->outcome = ROUTER_OUT_LOCAL;

@@ -93,7 +93,6 @@ typedef struct {
                                 DECLINED, and whenever something was redacted) */
     char reason[256];        /* why, in words (never request text) */
     router_category category;
-    router_action action;
     /* The audit record (has_audit): its strings point into this result. */
     bool has_audit;
     hearth_audit_record audit;

@@ -407,8 +407,10 @@ static void add_hearth_fields(json_t *o, const srv_answer *a) {
     if (a->decision[0]) {
         json_t *r = json_pack("{s:s, s:s, s:s, s:I}", "decision", a->decision, "category",
                               a->category, "host", a->host, "audit_id", (json_int_t)a->audit_id);
-        json_t *reason = json_string(a->reason);
+        /* the reason may quote a cloud server's error text: valid UTF-8 only */
+        json_t *reason = json_stringn(a->reason, utf8_valid_prefix(a->reason, strlen(a->reason)));
         if (r && reason) json_object_set_new(r, "reason", reason);
+        else json_decref(reason);
         if (r) json_object_set_new(o, "hearth_route", r);
     }
     if (a->consent_needed && a->consent_preview) {
@@ -578,12 +580,11 @@ static enum MHD_Result answer_generation(hearth_server *s, struct MHD_Connection
             choice = json_pack("{s:i, s:s, s:n, s:s}", "index", 0, "text", a.text ? a.text : "",
                                "logprobs", "finish_reason",
                                a.finish_reason ? a.finish_reason : "stop");
-        json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:[o], s:o, s:s}", "id", j->id, "object",
+        json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:[o], s:o}", "id", j->id, "object",
                               kind == SRV_CHAT ? "chat.completion" : "text_completion", "created",
                               (json_int_t)j->created, "model", j->req.model, "choices", choice,
-                              "usage", usage_json(&a), "hearth_source",
-                              a.source ? a.source : "local");
-        if (o) add_hearth_fields(o, &a);
+                              "usage", usage_json(&a));
+        if (o) add_hearth_fields(o, &a); /* hearth_source, hearth_confidence, ... */
         srv_metrics_request(s->metrics, route, 200);
         ok = send_json(s, c, 200, o);
     } else if (st == HEARTH_E_LIMIT || st == HEARTH_E_ARG) {
