@@ -684,8 +684,9 @@ static void emit(const hearth_agent_request *r, const char *text, size_t len) {
 }
 
 /* After a held-back local answer: keeps it (and releases it to the stream)
- * or replaces it with the cloud's, as the router decides; writes the audit
- * record. resp->content is the local answer on entry. */
+ * or replaces it with the cloud's, as the router decides (the router writes
+ * the audit record; resp gets its figures). resp->content is the local
+ * answer on entry. */
 static hearth_status route(hearth_agent *a, const hearth_agent_request *r,
                            const router_overrides *ov, const agent_conv *conv, int max_tokens,
                            hearth_agent_response *resp, hearth_error *err) {

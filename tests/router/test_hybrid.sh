@@ -213,13 +213,12 @@ echo "$metrics" | grep -q '^hearth_cloud_latency_seconds_count [1-9]' || fail "m
 echo "$metrics" | grep -q '^hearth_answer_confidence_bucket{le="0.05"} [1-9]' || fail "metrics: confidence"
 
 # --- ask on the CLI, answered on a terminal
-if command -v script >/dev/null; then
-    printf 'y\n' | script -qec "'$HEARTH_BIN' run --json --no-cache --session s6 'Who wrote Hamlet?'" /dev/null >"$work/ask.out" || true
-    grep -q "This would be sent to 127.0.0.1" "$work/ask.out" || fail "CLI ask: no preview: $(cat "$work/ask.out")"
-    grep -q '"source":"cloud"' "$work/ask.out" || fail "CLI ask, yes: not sent: $(cat "$work/ask.out")"
-    printf 'n\n' | script -qec "'$HEARTH_BIN' run --json --no-cache --session s6 'Who wrote Hamlet?'" /dev/null >"$work/ask.out" || true
-    grep -q '"source":"local"' "$work/ask.out" || fail "CLI ask, no: sent anyway: $(cat "$work/ask.out")"
-fi
+# (script, from util-linux, gives the command a terminal to ask on)
+printf 'y\n' | script -qec "'$HEARTH_BIN' run --json --no-cache --session s6 'Who wrote Hamlet?'" /dev/null >"$work/ask.out" || true
+grep -q "This would be sent to 127.0.0.1" "$work/ask.out" || fail "CLI ask: no preview: $(cat "$work/ask.out")"
+grep -q '"source":"cloud"' "$work/ask.out" || fail "CLI ask, yes: not sent: $(cat "$work/ask.out")"
+printf 'n\n' | script -qec "'$HEARTH_BIN' run --json --no-cache --session s6 'Who wrote Hamlet?'" /dev/null >"$work/ask.out" || true
+grep -q '"source":"local"' "$work/ask.out" || fail "CLI ask, no: sent anyway: $(cat "$work/ask.out")"
 
 # --- the key is nowhere
 kill -TERM "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
