@@ -117,7 +117,12 @@ ok "--json output has no raw control bytes" clean "$WORK/tasks.json"
 
 # The same on a terminal (a pty from util-linux's script), when available.
 if script --version >/dev/null 2>&1; then
-    script -qec "$(printf '%q ' "$HEARTH_BIN" history --session "$name")" /dev/null >"$WORK/pty.txt" </dev/null
+    # script runs its command with $SHELL, or /bin/sh (dash) when SHELL is
+    # unset, as under CI: dash has no $'...' quoting, which printf %q uses for
+    # the session name's control bytes, so the command goes in a bash script
+    { echo '#!/bin/bash'; printf '%q ' "$HEARTH_BIN" history --session "$name"; } >"$WORK/pty-cmd.sh"
+    chmod +x "$WORK/pty-cmd.sh"
+    script -qec "$WORK/pty-cmd.sh" /dev/null >"$WORK/pty.txt" </dev/null
     # the pty turns \n into \r\n: drop those CRs, keep every other byte
     python3 -c 'import sys; d = open(sys.argv[1], "rb").read().replace(b"\r\n", b"\n"); open(sys.argv[1], "wb").write(d)' "$WORK/pty.txt"
     ok "history on a pty: no raw control bytes" clean "$WORK/pty.txt"
