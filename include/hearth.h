@@ -44,6 +44,8 @@ typedef enum {
     HEARTH_E_CANCELLED,   /* the operation was cancelled by the caller */
     HEARTH_E_LIMIT,       /* a size limit was reached (context, queue, body) */
     HEARTH_E_NOTFOUND,    /* the named thing does not exist */
+    HEARTH_E_SIGNATURE,   /* a file is unsigned, its signature is bad, by an untrusted key,
+                             or the file changed after signing */
 } hearth_status;
 
 /* Caller-owned error record. msg is always NUL-terminated. file/line name the
@@ -1547,6 +1549,60 @@ HEARTH_API hearth_status hearth_agent_reset_session(hearth_agent *a, const char 
  * them from the agent's thread only (e.g. to list a session's history). */
 HEARTH_API const hearth_model *hearth_agent_model(const hearth_agent *a);
 HEARTH_API hearth_store *hearth_agent_store(hearth_agent *a);
+
+/* ======================================================================== */
+/* Model files' integrity and signatures (src/security/verify*.c)           */
+/* ======================================================================== */
+
+/* Which signature a file carried. */
+typedef enum {
+    HEARTH_SIG_NONE,     /* no signature was found or asked for */
+    HEARTH_SIG_MINISIGN, /* minisign, Ed25519 ("ED" prehashed or legacy "Ed") */
+    HEARTH_SIG_SIGSTORE, /* OpenSSF model-signing bundle, ECDSA P-256 over SHA-256 */
+} hearth_sig_kind;
+
+typedef struct {
+    /* The signature file. NULL: PATH.minisig, else PATH.sig (a sigstore
+     * bundle), if either exists. */
+    const char *sig_path;
+    /* One trusted public key (a minisign .pub file or a PEM P-256 public
+     * key). NULL: every key in trust_dir is trusted. */
+    const char *pubkey_path;
+    /* Directory of trusted public keys (*.pub, *.pem). NULL: none. */
+    const char *trust_dir;
+    /* An unsigned file is refused (HEARTH_E_SIGNATURE) instead of reported
+     * as unsigned. */
+    bool require_signature;
+    /* File remembering verified files (path, size, mtime, inode, hash), so
+     * that reopening an unchanged file costs no re-hash. NULL: no memory. */
+    const char *state_path;
+} hearth_verify_params;
+
+typedef struct {
+    char sha256[65];          /* lowercase hex of the whole file */
+    uint64_t size;            /* bytes */
+    hearth_sig_kind sig_kind;
+    bool signature_ok;        /* a signature was checked and is good */
+    char key_name[128];       /* the key that verified it (file name or key id) */
+    char trusted_comment[512];/* minisign's trusted comment (verified), else "" */
+    bool from_state;          /* the answer came from state_path, nothing was re-hashed */
+} hearth_verify_result;
+
+/* Defaults: all NULL, require_signature false. Any thread. */
+HEARTH_API hearth_verify_params hearth_verify_default_params(void);
+
+/* Hashes the file and checks its signature as p says. HEARTH_OK when the
+ * file is acceptable under p (signed by a trusted key, or unsigned and not
+ * required); r describes it. HEARTH_E_SIGNATURE when it is refused, with a
+ * message that says which: unsigned, bad signature, untrusted key, modified
+ * after signing, malformed signature or key file. HEARTH_E_IO when the file
+ * can not be read. Any thread (p->state_path is locked while written). */
+HEARTH_API hearth_status hearth_verify_file(const char *path, const hearth_verify_params *p,
+                                            hearth_verify_result *r, hearth_error *err);
+
+/* SHA-256 of a file as 64 lowercase hex digits (OpenSSL; the CPU's SHA
+ * extensions where present). Any thread. */
+HEARTH_API hearth_status hearth_sha256_file(const char *path, char hex[65], hearth_error *err);
 
 /* ======================================================================== */
 /* Sandbox (src/security/sandbox.c)                                         */

@@ -79,6 +79,7 @@ const char *hearth_status_str(hearth_status s) {
     case HEARTH_E_CANCELLED: return "cancelled";
     case HEARTH_E_LIMIT: return "limit reached";
     case HEARTH_E_NOTFOUND: return "not found";
+    case HEARTH_E_SIGNATURE: return "signature refused";
     }
     return "unknown status";
 }
