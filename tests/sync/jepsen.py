@@ -668,7 +668,8 @@ def check_writes(run, writes, dump, leaves, where):
                 est.add(k)
                 changed = True
     # lost and resurrected values
-    for cell, effs in by_cell.items():
+    lost_seen = set()
+    for cell, effs in sorted(by_cell.items(), key=lambda kv: json.dumps(kv[0])):
         final = _final(dump, cell)
         succ = {}
         for x, p, n in effs:
@@ -685,6 +686,9 @@ def check_writes(run, writes, dump, leaves, where):
                 continue
             if not _unique(new) and (cell[1] in leaves or in_conflicts(cell[1])):
                 continue  # a delete/unset that lost a recorded conflict on this row
+            if (w["d"], w["w"]) in lost_seen:
+                continue  # one report per write, not per field
+            lost_seen.add((w["d"], w["w"]))
             run.fail("lost", "%s: %s by dev%d write %d set %r (was %r); final %r, never "
                      "overwritten by a write that saw it, in no recorded conflict" %
                      (where, "/".join(map(str, cell)), w["d"], w["w"], new, prev, final))
