@@ -59,6 +59,7 @@ class Server:
                                   str(port), "--db", self.db], stdout=subprocess.PIPE,
                                  stderr=subprocess.DEVNULL, env=self.env)
             got = []
+            found = threading.Event()
 
             def reader():
                 for line in p.stdout:
@@ -66,11 +67,11 @@ class Server:
                     if m:
                         got.append(int(m.group(1)))
                         break
+                found.set()
                 for _ in p.stdout:
                     pass
-            t = threading.Thread(target=reader, daemon=True)
-            t.start()
-            t.join(30)
+            threading.Thread(target=reader, daemon=True).start()
+            found.wait(30)
             if got:
                 self.proc, self.port = p, got[0]
                 return

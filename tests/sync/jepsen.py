@@ -104,6 +104,7 @@ class Server:
     @staticmethod
     def _read_port(p):
         result = []
+        found = threading.Event()
 
         def reader():
             for line in p.stdout:
@@ -111,12 +112,12 @@ class Server:
                 if m:
                     result.append(int(m.group(1)))
                     break
+            found.set()  # the port, or the server's end
             # keep draining so the server never blocks on a full pipe
             for _ in p.stdout:
                 pass
-        t = threading.Thread(target=reader, daemon=True)
-        t.start()
-        t.join(15)
+        threading.Thread(target=reader, daemon=True).start()
+        found.wait(15)
         return result[0] if result else 0
 
     def kill(self):
@@ -220,11 +221,16 @@ class Run:
     def __init__(self, seed, args):
         self.seed, self.args = seed, args
         self.plan = make_plan(seed, args)
+        self.t0 = time.monotonic()
         self.faults = {}
         self.failures = []
         self.stats = {"lost": 0, "divergent": 0, "duplicates": 0, "order": 0,
                       "resurrected": 0, "phantom": 0, "hangs": 0, "writes": 0,
                       "maybe_writes": 0, "syncs": 0, "conflicts": 0}
+
+    def note(self, msg):
+        if self.args.verbose:
+            print("  [%6.2f s] %s" % (time.monotonic() - self.t0, msg), flush=True)
 
     def fault(self, kind, n=1):
         self.faults[kind] = self.faults.get(kind, 0) + n
@@ -277,10 +283,14 @@ class Run:
             for d in devs:
                 d.proxy.set_upstream(self.server.port)
                 d.proxy.set_rate(self.plan["rate"])
-            for ev in self.plan["round_list"]:
+            self.note("set up: server on %d, %d devices paired" % (self.server.port, len(devs)))
+            for i, ev in enumerate(self.plan["round_list"]):
                 self.round(ev)
+                self.note("round %d" % i)
             self.heal()
+            self.note("healed")
             self.check()
+            self.note("checked")
         finally:
             for d in getattr(self, "devs", []):
                 if d.proxy:

@@ -440,7 +440,7 @@ int main(int argc, char **argv) {
     uint64_t seed = 0;
     const char *kind = NULL;
     int64_t bulk_n = 0;
-    for (int i = 2; i < argc; i++) {
+    for (int i = 2; i < argc; i += 2) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
@@ -457,7 +457,6 @@ int main(int argc, char **argv) {
             fputs(usage, stderr);
             return 2;
         }
-        i++;
     }
     hearth_error e = {0};
     hearth_store_params p = hearth_store_default_params();
