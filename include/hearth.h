@@ -833,7 +833,7 @@ typedef struct hearth_store hearth_store;
 
 /* Schema version this build writes; a database with a higher version is
  * refused (HEARTH_E_UNSUPPORTED) and left untouched. */
-#define HEARTH_STORE_SCHEMA_VERSION 3
+#define HEARTH_STORE_SCHEMA_VERSION 4
 
 typedef struct {
     const char *path;         /* database file; NULL: <data_dir>/hearth.db */
