@@ -257,6 +257,13 @@ static const char *const migrations[] = {
     DIRTY("sessions_sync_insert", "INSERT ON sessions", "NEW.gid IS NOT NULL", "sessions", "NEW.gid", "upsert")
     DIRTY("sessions_sync_update", "UPDATE OF name, gid ON sessions", "NEW.gid IS NOT NULL", "sessions", "NEW.gid", "upsert")
     DIRTY("sessions_sync_delete", "DELETE ON sessions", "OLD.gid IS NOT NULL", "sessions", "OLD.gid", "delete")
+    /* a deleted session takes the other devices' ids it answered to along */
+    "CREATE TRIGGER sessions_sync_delete_alias AFTER DELETE ON sessions BEGIN"
+    " DELETE FROM sync_dirty WHERE tbl = 'sessions' AND gid IN"
+    "  (SELECT gid FROM sync_alias WHERE session_id = OLD.id);"
+    " INSERT INTO sync_dirty (tbl, gid, op, time_ms) SELECT 'sessions', gid, 'delete', " NOW_MS
+    "  FROM sync_alias WHERE session_id = OLD.id AND NOT EXISTS (SELECT 1 FROM sync_applying);"
+    " DELETE FROM sync_alias WHERE session_id = OLD.id; END;"
     DIRTY("messages_sync_insert", "INSERT ON messages", "NEW.gid IS NOT NULL", "messages", "NEW.gid", "append")
     DIRTY("messages_sync_update", "UPDATE OF gid ON messages", "NEW.gid IS NOT NULL", "messages", "NEW.gid", "append")
     DIRTY("messages_sync_delete", "DELETE ON messages", "OLD.gid IS NOT NULL", "messages", "OLD.gid", "delete")
