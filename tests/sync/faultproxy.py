@@ -152,6 +152,7 @@ class FaultProxy:
         self.counts = {k: 0 for k in KINDS + ("partition",)}
         self.requests = 0
         self.lock = threading.Lock()
+        self.errors = []      # the last requests and failures, for diagnosis
         self.held = []        # requests held back (reorder)
         self.delivered = []   # recent requests, for replay
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -195,10 +196,17 @@ class FaultProxy:
 
     def stop(self):
         self.stopping = True
+        # shutdown first: close() alone leaves the socket listening (and
+        # accepting) for as long as the accept thread is blocked in it
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self.sock.close()
         except OSError:
             pass
+        self.thread.join(5)
         with self.lock:
             conns = list(self.conns)
         for c in conns:
@@ -212,17 +220,23 @@ class FaultProxy:
         while not self.stopping:
             try:
                 c, _ = self.sock.accept()
-            except OSError:
-                return
+            except OSError as e:
+                if self.stopping:
+                    return
+                self._event("accept failed: %s" % e)
+                time.sleep(0.01)
+                continue
             with self.lock:
                 part = self.partitioned
                 if part:
                     self.counts["partition"] += 1
+                    self.errors.append("%.3f refused (partition)" % time.monotonic())
                 else:
                     self.conns.add(c)
             if part:
                 c.close()
                 continue
+            self._event("accepted fd %d" % c.fileno())
             threading.Thread(target=self._serve, args=(c,), daemon=True).start()
 
     def _draw(self):
@@ -237,6 +251,11 @@ class FaultProxy:
             delay = self.rng.uniform(0.02, 0.3)
             replay_pick = self.rng.random()
             return kind, delay, replay_pick
+
+    def _event(self, what):
+        with self.lock:
+            self.errors.append("%.3f %s" % (time.monotonic(), what))
+            del self.errors[:-30]
 
     def _upstream(self, req):
         with self.lock:
@@ -262,9 +281,12 @@ class FaultProxy:
             while True:
                 try:
                     req, h, buf = self._read_request(c, buf)
-                except (Closed, ValueError):
+                except (Closed, ValueError) as e:
+                    self._event("request not read: %s %r" % (e, buf[:100]))
                     return
                 kind, delay, pick = self._draw()
+                self._event("%s %s" % (req.split(b"\r\n", 1)[0].decode(errors="replace"),
+                                       kind or "pass"))
                 if kind == "drop_request":
                     return
                 if kind == "reorder":
@@ -275,11 +297,14 @@ class FaultProxy:
                     time.sleep(delay)
                 try:
                     resp = self._upstream(req)
-                except (OSError, Closed, ValueError):
+                except (OSError, Closed, ValueError) as e:
+                    self._event("%s: %s" % (req.split(b"\r\n", 1)[0].decode(
+                        errors="replace"), e))
                     return  # server down: the client sees a cut connection
                 with self.lock:
-                    self.delivered.append(req)
-                    del self.delivered[:-8]
+                    if self.rate > 0:
+                        self.delivered.append(req)
+                        del self.delivered[:-8]
                     held, self.held = self.held, []
                     old = (self.delivered[int(pick * len(self.delivered))]
                            if kind == "replay" else None)
@@ -297,11 +322,14 @@ class FaultProxy:
                     c.sendall(resp[: max(1, len(resp) // 2)])
                     return
                 c.sendall(resp)
+                self._event("answered %d bytes: %r" % (len(resp), resp.split(b"\r\n\r\n", 1)[0]))
                 if h.get(b"connection", b"").lower() == b"close":
                     return
-        except OSError:
+        except OSError as e:
+            self._event("connection error: %s" % e)
             return
         finally:
+            self._event("closed fd %d" % c.fileno())
             with self.lock:
                 self.conns.discard(c)
             try:

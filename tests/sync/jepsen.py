@@ -382,9 +382,10 @@ class Run:
                 self.fault("hang_killed")
                 continue
             rc = p.returncode
-            if rc == -signal.SIGKILL:
-                self.fault("kill_device" if act["a"] == "sync" else "device_killed_in_op")
-            elif act["a"] == "op" and rc not in (0, 3):
+            if rc == -signal.SIGKILL and act["a"] == "sync":
+                self.fault("kill_device_mid_sync")
+            elif act["a"] == "op" and rc not in (0, 3) and \
+                    not (act["crash"] and rc == -signal.SIGKILL):
                 raise Infra("dev%d: hearth-sync-device rc %s: %s" %
                             (d.idx, rc, err.decode(errors="replace")[-300:]))
         for t in timers:
@@ -397,16 +398,23 @@ class Run:
         moved = False
         for d in self.devs:
             rc, out, err = d.hearth_cmd(["sync", "--json"], timeout)
-            if rc is None:
-                self.fail("hangs", "dev%d: hearth sync hung after heal" % d.idx)
-                return True
             j = last_json(out)
-            if rc != 0 or not isinstance(j, dict):
+            if rc == 3 and isinstance(j, dict):
+                j["status"] = "offline"
+            elif rc != 0 or not isinstance(j, dict):
                 self.fail("sync_error", "dev%d: hearth sync after heal: rc %s: %s %s" %
                           (d.idx, rc, out.strip()[-200:], err.strip()[-300:]))
                 return True
             if j.get("status") == "offline":
-                self.fail("sync_error", "dev%d: offline after heal: %s" % (d.idx, out.strip()))
+                srv = self.server.proc
+                srv = self.server.proc
+                diag = os.path.join(self.root, "dev%d.proxy-events" % d.idx)
+                with open(diag, "w") as f:
+                    f.write("\n".join(d.proxy.errors) + "\n")
+                self.fail("sync_error", "dev%d: offline after heal: %s (server %s; the proxy's "
+                          "last events in %s)" % (d.idx, out.strip(), "running" if
+                                                  self.server.alive() else "exited with %s" %
+                                                  (srv.returncode if srv else None), diag))
                 return True
             if j.get("pushed") or j.get("pulled") or j.get("resolved") or \
                     j.get("status") not in ("no_changes",):
@@ -414,6 +422,7 @@ class Run:
         return moved
 
     def heal(self):
+        self.note("heal at %.3f" % time.monotonic())
         for d in self.devs:
             d.proxy.heal(deliver_held=True)
         if not self.server.alive():
@@ -673,6 +682,10 @@ def check_writes(run, writes, dump, leaves, where):
             for cell, prev, new in _effects(w):
                 if _unique(new) and (_final(dump, cell) == new or in_conflicts(new) or any(
                         (x["d"], x["w"]) in est and p == new for x, p, _ in by_cell[cell])):
+                    seen = True
+                elif not _unique(new) and _final(dump, cell) == new:
+                    # a delete or unset that may have committed, and the row
+                    # or key is gone: it may be why (it can not be told apart)
                     seen = True
             if seen:
                 est.add(k)

@@ -25,7 +25,7 @@ class FakeRun:
 
 def fields(d, w):
     return {"notes": "n-d%d-w%d" % (d, w), "status": "s_%d_%d" % (d, w),
-            "priority": d * 1000000 + w, "due_ms": 1700000000000 + d * 10**9 + w}
+            "priority": (d + 1) * 1000000 + w, "due_ms": 1700000000000 + d * 10**9 + w}
 
 
 def add(d, w, done=True):
@@ -90,8 +90,8 @@ expect("create, present", run([add(0, 1)], dump({T: f0})), None)
 u = upd(1, 2, T, f0, notes="n-d1-w2")
 expect("causal overwrite by another device", run([add(0, 1), u], dump({T: u["new"]})), None)
 a = upd(1, 2, T, f0, notes="n-d1-w2")
-b = upd(2, 3, T, f0, priority=2000003)
-merged = dict(f0, notes="n-d1-w2", priority=2000003)
+b = upd(2, 3, T, f0, priority=3000003)
+merged = dict(f0, notes="n-d1-w2", priority=3000003)
 expect("field-level merge", run([add(0, 1), a, b], dump({T: merged})), None)
 a = upd(1, 2, T, f0, notes="n-d1-w2")
 b = upd(2, 3, T, f0, notes="n-d2-w3")

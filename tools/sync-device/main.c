@@ -158,7 +158,9 @@ static void value_status(const dev *d, char *buf, size_t cap) {
         if (digits[i] >= '0' && digits[i] <= '9') digits[i] = (char)('a' + (digits[i] - '0'));
     snprintf(buf, cap, "s_%s", digits);
 }
-static int32_t value_priority(const dev *d) { return (int32_t)(d->device * 1000000 + d->wid); }
+/* (D+1) million + W: never a small number that ids and versions in a
+ * conflict record could also be. */
+static int32_t value_priority(const dev *d) { return (int32_t)((d->device + 1) * 1000000 + d->wid); }
 static int64_t value_due(const dev *d) {
     return 1700000000000ll + (int64_t)d->device * 1000000000ll + d->wid;
 }
