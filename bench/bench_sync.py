@@ -12,7 +12,7 @@ figures; never run by the tests).
 Each figure is the whole `hearth sync` process as a user runs it: the
 store reads, encryption, HTTP on 127.0.0.1, the server's durable commits,
 and the pulling side's decryption and local transaction. Backends: SQLite
-(a file) and PostgreSQL (--pg-url, or bench_sync.sh starts one).
+(a file) and PostgreSQL (--pg-url; bench_sync.sh starts one with tests/sync/pg.sh).
 
   bench_sync.py [--n 100000] [--reconnect-n 1000] [--backend sqlite|postgresql|both]
                 [--pg-url URL] [--json]

@@ -118,6 +118,11 @@ expect("delete lost to a recorded delete_of_updated",
        run([add(0, 1), dele(1, 2, T, f0), upd(2, 3, T, f0, notes="n-d2-w3")],
            dump({T: dict(f0, notes="n-d2-w3")}), leaves={T}), None)
 
+u = upd(1, 2, T, f0, notes="n-d1-w2")
+expect("a delete lost to an older update revives the older fields",
+       run([add(0, 1), u, dele(1, 3, T, u["new"]), upd(2, 4, T, f0, priority=3000004)],
+           dump({T: dict(f0, priority=3000004)}), leaves={T}), None)
+
 # -- histories the checker must refuse -------------------------------------
 a = upd(1, 2, T, f0, notes="n-d1-w2")
 b = upd(2, 3, T, f0, notes="n-d2-w3")
