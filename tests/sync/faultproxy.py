@@ -149,7 +149,7 @@ class FaultProxy:
         self.rate = rate
         self.name = name
         self.partitioned = False
-        self.counts = {k: 0 for k in KINDS + ("partition",)}
+        self.counts = {k: 0 for k in KINDS + ("partition_refused",)}
         self.requests = 0
         self.lock = threading.Lock()
         self.errors = []      # the last requests and failures, for diagnosis
@@ -229,7 +229,7 @@ class FaultProxy:
             with self.lock:
                 part = self.partitioned
                 if part:
-                    self.counts["partition"] += 1
+                    self.counts["partition_refused"] += 1
                     self.errors.append("%.3f refused (partition)" % time.monotonic())
                 else:
                     self.conns.add(c)

@@ -352,6 +352,7 @@ class Run:
             for d in self.devs:
                 d.proxy.set_partition(False)
         if ev["partition"] is not None:
+            self.fault("partition")
             self.devs[ev["partition"]].proxy.set_partition(True)
         procs = []
         timers = []
