@@ -694,9 +694,13 @@ def check_writes(run, writes, dump, leaves, where):
                 if _unique(new) and (_final(dump, cell) == new or in_conflicts(new) or any(
                         (x["d"], x["w"]) in est and p == new for x, p, _ in by_cell[cell])):
                     seen = True
-                elif not _unique(new) and _final(dump, cell) == new:
-                    # a delete or unset that may have committed, and the row
-                    # or key is gone: it may be why (it can not be told apart)
+                elif not _unique(new) and (
+                        _final(dump, cell) == new or cell[1] in leaves or
+                        any((x["d"], x["w"]) in est and p == new for x, p, _ in by_cell[cell])):
+                    # a delete or unset that may have committed: the row or
+                    # key is gone, or a later write found it gone, or a
+                    # conflict on the row is recorded (the delete losing it).
+                    # Any of these may be its doing; it can not be told apart.
                     seen = True
             if seen:
                 est.add(k)

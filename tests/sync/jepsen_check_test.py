@@ -123,6 +123,17 @@ expect("a delete lost to an older update revives the older fields",
        run([add(0, 1), u, dele(1, 3, T, u["new"]), upd(2, 4, T, f0, priority=3000004)],
            dump({T: dict(f0, priority=3000004)}), leaves={T}), None)
 
+un = {"d": 0, "w": 2, "op": "setting_unset", "row": "j.k0", "prev": {"value": "v-d1-w1"},
+      "new": {"value": None}, "done": False}
+expect("an unset that may have committed, seen by a later set",
+       run([sset(1, 1, "j.k0", None, "v-d1-w1"), un, sset(1, 3, "j.k0", None, "v-d1-w3")],
+           dump(settings={"j.k0": "v-d1-w3"})), None)
+u = upd(1, 2, T, f0, due_ms=2700000000002)
+d = dele(1, 3, T, u["new"], done=False)
+expect("a delete that may have committed and lost a recorded conflict",
+       run([add(0, 1), u, d, upd(2, 4, T, f0, due_ms=3700000000004)],
+           dump({T: dict(f0, due_ms=3700000000004)}), leaves={T}), None)
+
 # -- histories the checker must refuse -------------------------------------
 a = upd(1, 2, T, f0, notes="n-d1-w2")
 b = upd(2, 3, T, f0, notes="n-d2-w3")
