@@ -20,10 +20,21 @@ import random
 import signal
 import subprocess
 import sys
+import atexit
 import threading
 
 HEARTH, DB, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 checks = 0
+servers = []
+
+
+@atexit.register
+def _kill_servers():
+    # A failed check exits early: leave no server behind.
+    for p in servers:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def check(cond, what):
@@ -41,6 +52,7 @@ class Server:
         self.p = subprocess.Popen([HEARTH, "sync-server", "--db", DB, "--port", "0", *flags],
                                   stdout=subprocess.PIPE, stderr=open(os.path.join(WORK, "server.log"), "a"),
                                   env=e, text=True)
+        servers.append(self.p)
         line = self.p.stdout.readline()
         check(line.startswith("listening on http://127.0.0.1:"), "server prints its port: %r" % line)
         self.port = int(line.strip().rsplit(":", 1)[1])
