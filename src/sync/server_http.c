@@ -566,6 +566,19 @@ hearth_status hearth_sync_admin_devices(const char *db, char **json, hearth_erro
     return HEARTH_OK;
 }
 
+hearth_status hearth_sync_admin_revoke_tokens(const char *db, const char *user, int64_t *n,
+                                              hearth_error *err) {
+    *n = 0;
+    if (!sync_id_valid(user))
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "not a user name: '%s'", user ? user : "");
+    sstore *s;
+    hearth_status st = sstore_open(db, &s, err);
+    if (st) return st;
+    st = s->ops->revoke_tokens(s, user, n, err);
+    s->ops->close(s);
+    return st;
+}
+
 hearth_status hearth_sync_admin_revoke(const char *db, const char *device, hearth_error *err) {
     if (!sync_id_valid(device))
         return HEARTH_FAIL(err, HEARTH_E_ARG, "not a device id: '%s'", device ? device : "");

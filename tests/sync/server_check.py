@@ -357,6 +357,11 @@ def main():
     check("dev-b" in human and "revoked" in human, "human device list")
     r = subprocess.run([HEARTH, "sync-server", "--db", DB, "revoke", "no-such"], capture_output=True)
     check(r.returncode != 0, "revoking an unknown device fails")
+    check(admin("revoke-tokens", "bob") == "revoked 1 enrollment token of bob", "revoke-tokens")
+    st, j, _ = s.req("POST", "/v1/register", {"token": bob, "device": "dev-c2", "name": "new"})
+    check(st == 401 and is_error(j, "unauthorized"), "a revoked enrollment token: 401")
+    st, j, _ = s.req("GET", "/v1/status", token=C)
+    check(st == 200, "devices keep their tokens when enrollment tokens are revoked")
     s.stop()
 
     # ---- tight limits: rate, quota, changes, payload ----
