@@ -171,6 +171,8 @@ static hearth_status pgerr(pg_store *s, PGconn *c, const PGresult *r, hearth_err
     snprintf(buf, sizeof buf, "%s", m);
     size_t n = strlen(buf);
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) buf[--n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == '\n' || buf[i] == '\t') buf[i] = ' ';
     return HEARTH_FAIL(err, HEARTH_E_IO, "sync store %s: %s: %s", s->where, what, buf);
 }
 
