@@ -59,6 +59,7 @@ static bool unescape(const char *s, size_t n, char *out, size_t cap) {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
+        if (c == '\0') return false; /* a path with a NUL would match its prefix */
         if (c == '%') {
             if (n - i < 3) return false;
             char h[3] = {s[i + 1], s[i + 2], 0};
