@@ -200,6 +200,33 @@ int main(void) {
     CHECK_EQ_INT(verify(&p, &r, &e), HEARTH_OK);
     CHECK(r.from_state);
 
+    /* a state line whose path is the file's plus a NUL and more is not the
+     * file's: its (wrong) hash must not be believed */
+    {
+        write_file(plain, "abc");
+        struct stat sb;
+        REQUIRE(stat(plain, &sb) == 0);
+        char *real = realpath(plain, NULL);
+        REQUIRE(real);
+        FILE *f = fopen(state, "wb");
+        REQUIRE(f);
+        fprintf(f, "hearth-verified-state 1\n%s", real);
+        fputc('\0', f);
+        fprintf(f, "x\t%llu\t%llu\t%llu\t%lld\t%lld\t%064d\t0\t-\t-\t-\n",
+                (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino,
+                (unsigned long long)sb.st_size,
+                (long long)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec,
+                (long long)sb.st_ctim.tv_sec * 1000000000 + sb.st_ctim.tv_nsec, 0);
+        fclose(f);
+        free(real);
+        u.require_signature = false;
+        CHECK_EQ_INT(hearth_verify_file(plain, &u, &r, &e), HEARTH_OK);
+        CHECKF(!r.from_state, "a line for another path (NUL inside) was taken as this file's");
+        CHECK_STR(r.sha256, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        CHECK_EQ_INT(verify(&p, &r, &e), HEARTH_OK); /* the model: its entry is gone, checked again */
+        CHECK(!r.from_state);
+    }
+
     /* two threads recording at once */
     char a[700], b[700];
     snprintf(a, sizeof a, "%s/a.bin", dir);
