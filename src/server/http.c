@@ -18,6 +18,7 @@
  * write, non-streamed generations and embeddings poll the socket between
  * tokens and between inputs.
  */
+#include "agent/power_settings.h"
 #include "server/backend.h"
 #include "server/connguard.h"
 #include "server/metrics.h"
@@ -901,6 +902,26 @@ static bool is_loopback(const struct sockaddr_storage *ss) {
  * not take them all, and low enough for select(2)'s descriptor limit. */
 #define MAX_CONNECTIONS 512
 
+/* The battery policy and the active model for /metrics' device gauges. */
+static hearth_status metrics_device(srv_metrics *m, const hearth_server_params *p, hearth_error *err) {
+    hearth_settings *own = NULL;
+    const hearth_settings *set = p->settings;
+    hearth_status st = set ? HEARTH_OK : hearth_settings_load(&own, err);
+    if (!set) set = own;
+    hearth_power_policy pol = {0};
+    if (!st) st = hearth_power_policy_from_settings(set, &pol, err);
+    int64_t th = 0;
+    if (!st && hearth_settings_get_int(set, "threads", &th, NULL)) th = 0;
+    hearth_settings_free(own);
+    if (st) return st;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int normal = p->n_threads > 0 ? p->n_threads : th > 0 ? (int)th : (ncpu > 0 ? (int)ncpu : 1);
+    const char *base = strrchr(p->model_path, '/');
+    srv_metrics_set_device(m, pol.enabled, pol.low_percent, pol.battery_threads, normal,
+                           base ? base + 1 : p->model_path);
+    return HEARTH_OK;
+}
+
 hearth_status hearth_server_start(const hearth_server_params *p, hearth_server **out,
                                   hearth_error *err) {
     *out = NULL;
@@ -929,6 +950,7 @@ hearth_status hearth_server_start(const hearth_server_params *p, hearth_server *
     s->metrics = srv_metrics_new();
     hearth_status st = HEARTH_OK;
     if (oom || !s->metrics) st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+    if (!st) st = metrics_device(s->metrics, p, err);
     if (!st && p->security_log) st = srv_seclog_open(p->security_log, &s->seclog, err);
     struct sockaddr_storage ss;
     if (!st) st = resolve(s->host, p->port, &ss, err);
