@@ -109,3 +109,45 @@ bool hearth_power_should_defer(const hearth_power_policy *p) {
     hearth_power_read(NULL, &st);
     return st.source == HEARTH_POWER_BATTERY;
 }
+
+bool hearth_energy_read(const char *root, double *uj, double *range_uj) {
+    *uj = 0;
+    *range_uj = 0;
+    if (!root) root = getenv("HEARTH_SYSFS_ROOT");
+    if (!root || !*root) root = "/sys";
+    char base[1024];
+    if ((size_t)snprintf(base, sizeof base, "%s/class/powercap", root) >= sizeof base) return false;
+    DIR *d = opendir(base);
+    if (!d) return false;
+    bool any = false;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        /* package zones "intel-rapl:0"; their subzones "intel-rapl:0:0" are
+         * parts of the package and would count twice */
+        const char *n = de->d_name;
+        if (strncmp(n, "intel-rapl:", 11) || strchr(n + 11, ':')) continue;
+        char dir[1400], v[64];
+        if ((size_t)snprintf(dir, sizeof dir, "%s/%s", base, n) >= sizeof dir) continue;
+        char *end;
+        if (!read_small(dir, "energy_uj", v, sizeof v)) continue;
+        errno = 0;
+        double e = strtod(v, &end);
+        if (errno || end == v || *end || !(e >= 0)) continue;
+        double r = 0;
+        if (read_small(dir, "max_energy_range_uj", v, sizeof v)) {
+            r = strtod(v, &end);
+            if (end == v || *end || !(r >= 0)) r = 0;
+        }
+        *uj += e;
+        *range_uj += r;
+        any = true;
+    }
+    closedir(d);
+    return any;
+}
+
+double hearth_energy_joules(double before_uj, double after_uj, double range_uj) {
+    double d = after_uj - before_uj;
+    if (d < 0 && range_uj > 0) d += range_uj;
+    return d < 0 ? 0 : d / 1e6;
+}

@@ -62,4 +62,15 @@ hearth_power_decision hearth_power_decide(const hearth_power_state *st, const he
  * call (a few small files). Any thread. */
 bool hearth_power_should_defer(const hearth_power_policy *p);
 
+/* RAPL energy counters (<root>/class/powercap/intel-rapl:N/energy_uj, the
+ * top-level package zones, summed; root as hearth_power_read). OUT: *uj the
+ * counter now, *range_uj the sum of max_energy_range_uj (for wrap-around).
+ * False when no zone is readable (no RAPL, or not permitted: since Linux
+ * 5.10 energy_uj is readable by root only). Any thread. */
+bool hearth_energy_read(const char *sysfs_root, double *uj, double *range_uj);
+
+/* Joules between two readings of hearth_energy_read, allowing for one
+ * wrap of the counter. */
+double hearth_energy_joules(double before_uj, double after_uj, double range_uj);
+
 #endif
