@@ -135,6 +135,9 @@ static hearth_status load_defaults(hearth_settings *s, hearth_error *err) {
         {"sandbox", "1"},        {"confidence_threshold", "0.5"},
         {"audit_content", "0"},  {"cloud_timeout_ms", "60000"},
         {"policy", "local-only"},
+        /* model signatures (cli/model_trust.c); trusted_keys defaults to
+         * HOME/trusted-keys there, as it follows "home" */
+        {"require_signature", "0"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         hearth_status st = put_str(&s->defaults, fixed[i][0], fixed[i][1], err);

@@ -9,6 +9,7 @@
  * Uses only the public API (hearth.h), plus POSIX for the bandwidth probe.
  */
 #include "cli.h"
+#include "model_trust.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -179,6 +180,7 @@ static int bench_model(const bench_opts *o, const char *path, double bw) {
     hearth_model_params mp = hearth_model_default_params();
     mp.n_threads = o->n_threads;
     hearth_model *m;
+    if (cli_model_gate("bench", NULL, path)) return 1;
     if (hearth_model_open(path, &mp, &m, &e)) return cli_fail("bench", &e, "cannot load %s", path);
     hearth_ctx_params cp = hearth_ctx_default_params();
     cp.n_ctx = o->n_ctx ? o->n_ctx : o->n_prompt + o->n_gen + 1;

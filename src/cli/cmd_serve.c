@@ -5,6 +5,7 @@
  * then HEARTH_* environment variables, then the config file, then defaults.
  */
 #include "cli.h"
+#include "model_trust.h"
 #include "models/resolve.h"
 
 #include <signal.h>
@@ -216,6 +217,8 @@ static int run(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* require_signature: refused before the loader thread reads it */
+    if (cli_model_gate("serve", set, p.model_path)) goto out;
     hearth_server *s;
     if (hearth_server_start(&p, &s, &err)) {
         cli_fail("serve", &err, "cannot start");

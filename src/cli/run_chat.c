@@ -7,6 +7,7 @@
 #include "run_chat.h"
 
 #include "cli.h"
+#include "model_trust.h"
 #include "models/resolve.h"
 
 #include <signal.h>
@@ -119,6 +120,9 @@ int cli_agent_open(const char *cmd, cli_agent_opts *o, hearth_agent **out) {
         return cli_fail(cmd, &err, "model");
     p.model_path = model_path;
     if (!o->quiet) p.warn = warn_stderr;
+    /* require_signature: a bad or unsigned model is refused before any of
+     * it is loaded */
+    if (cli_model_gate(cmd, o->settings, p.model_path)) return 1;
     if (hearth_agent_open(&p, out, &err)) return cli_fail(cmd, &err, "cannot start the agent");
     /* Once the model is mapped and the store open, nothing this process does
      * needs another program, and in local-only mode (no cloud configured, or
