@@ -144,6 +144,7 @@ static int run(int argc, char **argv) {
     registry_add_params ap = {.source = url, .signed_by = f.signed_by, .channel = channel,
                               .activate = true, .make_default = make_default};
     if (registry_commit_blob(r, f.path, f.sha256, &err) ||
+        (f.sig_path[0] && registry_attach_signature(r, f.sha256, f.sig_path, &err)) ||
         registry_add_version(r, norm, f.sha256, &ap, &err)) {
         cli_fail("pull", &err, "cannot store the model");
         goto out;
@@ -152,7 +153,7 @@ static int run(int argc, char **argv) {
     cli_models_bytes(f.size, sz, sizeof sz);
     cli_models_bytes(f.downloaded, dl, sizeof dl);
     printf("pulled %s (sha256 %.12s, %s; %s downloaded%s%s)%s%s\n", norm, f.sha256, sz, dl,
-           f.resumed_from ? ", resumed" : "", f.restarted ? ", restarted from zero" : "",
+           f.resumed_from && !f.restarted ? ", resumed" : "", f.restarted ? ", restarted from zero" : "",
            f.signed_by[0] ? "; signed by " : "", f.signed_by);
     rc = 0;
 out:

@@ -225,6 +225,7 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud) {
         }
         memcpy(x->mem + x->mem_len, p, len);
         x->mem_len += len;
+        x->have += len;
         x->received += len;
         return len;
     }
@@ -498,7 +499,7 @@ static hearth_status check_signature(registry *r, const models_net *net, const m
     hearth_verify_result vr;
     memset(&vr, 0, sizeof vr);
     st = hearth_verify_file(part, &vp, &vr, err);
-    if (sig[0]) unlink(sig);
+    if (sig[0] && (st || !vr.signature_ok)) unlink(sig);
     if (!st && !vr.signature_ok)
         st = HEARTH_FAIL(err, HEARTH_E_SIGNATURE, "unsigned: no signature was checked");
     if (st) {
@@ -506,6 +507,7 @@ static hearth_status check_signature(registry *r, const models_net *net, const m
         return st;
     }
     snprintf(out->signed_by, sizeof out->signed_by, "%s", vr.key_name);
+    snprintf(out->sig_path, sizeof out->sig_path, "%s", sig);
     snprintf(out->trusted_comment, sizeof out->trusted_comment, "%s", vr.trusted_comment);
     return HEARTH_OK;
 }

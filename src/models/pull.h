@@ -73,6 +73,8 @@ typedef struct {
     uint64_t resumed_from;   /* bytes kept from an earlier pull */
     bool restarted;          /* the server refused Range; downloaded from zero */
     char signed_by[128];     /* the key that verified the signature, "" none */
+    char sig_path[4300];     /* the signature file that verified it, in tmp/ ("" none):
+                                registry_attach_signature keeps it with the blob */
     char trusted_comment[512];
 } models_fetched;
 

@@ -8,6 +8,8 @@
  *                               (like ollama's blobs); written to DIR/tmp/
  *                               first, fsync'd, then renamed here, so a blob
  *                               that exists is complete and verified
+ *   DIR/blobs/sha256-<hex>.minisig (or .sig) the signature that verified
+ *                               it, when it came with one
  *   DIR/registry.json           names, versions, the active version of each
  *                               name, the default model, update channels
  *   DIR/registry.lock           flock(2)ed by every writer (released by the
@@ -153,6 +155,14 @@ typedef struct {
  * The caller states the hash; nothing here re-hashes. */
 hearth_status registry_commit_blob(registry *r, const char *tmp_path, const char *sha256,
                                    hearth_error *err);
+
+/* Keeps the signature file that verified blob sha256 beside it, as
+ * blobs/sha256-<hex>.minisig (or .sig for a sigstore bundle: by sig_path's
+ * suffix), so that hearth_verify_file (and require_signature) finds it when
+ * the blob is opened. Moves sig_path (fsync'd, renamed). Deleted with the
+ * blob. */
+hearth_status registry_attach_signature(registry *r, const char *sha256, const char *sig_path,
+                                        hearth_error *err);
 
 /* Records blob sha256 (which must exist: registry_commit_blob) as a version
  * of name. Adding a hash the name has already only updates its fields (and

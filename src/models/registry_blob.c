@@ -108,6 +108,31 @@ void reg_blob_drop_unused(registry *r, const char *sha256, uint64_t *freed) {
     struct stat sb;
     if (!registry_blob_path(r, sha256, p, sizeof p) || stat(p, &sb)) return;
     if (!unlink(p) && freed) *freed += (uint64_t)sb.st_size;
+    char q[4200];
+    snprintf(q, sizeof q, "%s.minisig", p);
+    unlink(q);
+    snprintf(q, sizeof q, "%s.sig", p);
+    unlink(q);
+}
+
+hearth_status registry_attach_signature(registry *r, const char *sha256, const char *sig_path,
+                                        hearth_error *err) {
+    if (!r || !reg_is_sha256(sha256) || !sig_path)
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "registry_attach_signature: bad argument");
+    size_t n = strlen(sig_path);
+    bool minisig = n > 8 && !strcmp(sig_path + n - 8, ".minisig");
+    char dst[4200];
+    if (!registry_blob_path(r, sha256, dst, sizeof dst - 10))
+        return HEARTH_FAIL(err, HEARTH_E_LIMIT, "blob path too long");
+    strcat(dst, minisig ? ".minisig" : ".sig");
+    int fd = open(sig_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return HEARTH_FAIL(err, HEARTH_E_IO, "%s: %s", sig_path, strerror(errno));
+    int rc = fsync(fd);
+    close(fd);
+    if (rc || rename(sig_path, dst))
+        return HEARTH_FAIL(err, HEARTH_E_IO, "keeping the signature as %s: %s", dst,
+                           strerror(errno));
+    return reg_fsync_dir(r->blobs, err);
 }
 
 bool registry_blob_path(const registry *r, const char *sha256, char *buf, size_t cap) {

@@ -163,6 +163,7 @@ static hearth_status do_update(registry *r, const registry_model *e, const model
     res->downloaded = got;
     if (st) goto out;
     if ((st = registry_commit_blob(r, f.path, f.sha256, err))) goto out;
+    if (f.sig_path[0] && (st = registry_attach_signature(r, f.sha256, f.sig_path, err))) goto out;
     char blob[4096];
     registry_blob_path(r, f.sha256, blob, sizeof blob);
     if ((st = models_smoke_test(blob, p->n_threads, &res->smoke_ppl, err))) {
