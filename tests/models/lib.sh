@@ -53,3 +53,26 @@ served() {
 blobs() { find "$HEARTH_HOME/models/blobs" -name 'sha256-*' ! -name '*.*sig' 2>/dev/null | wc -l; }
 # active NAME: the active sha256 of NAME
 active() { H models show "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['active'])"; }
+
+# manifest NAME VERSION FILE [KEY] [EXTRA_JSON]: writes $WWW/NAME.json naming
+# $WWW/FILE (relative URL) and signs it with KEY (default: the trusted key).
+manifest() {
+    local name=$1 ver=$2 file=$3 key=${4:-$TMP/test.key} extra=${5:-}
+    printf '{"name": "%s", "version": "%s", "url": "%s", "size": %s, "sha256": "%s", "min_hearth_version": "0.1.0", "notes": "test release %s"%s}\n' \
+        "$name" "$ver" "$file" "$(size "$WWW/$file")" "$(sha "$WWW/$file")" "$ver" "${extra:+, $extra}" \
+        > "$WWW/$name.json"
+    sign "$WWW/$name.json" "$key"
+}
+
+# nanify FILE: overwrites the second half of the file (tensor data) with
+# 0xFF bytes: float32 NaNs. The file still parses and loads.
+nanify() {
+    python3 - "$1" <<'PY'
+import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+h = len(b) // 2
+b[h:] = b"\xff" * (len(b) - h)
+open(p, "wb").write(bytes(b))
+PY
+}
