@@ -568,8 +568,10 @@ hearth_status models_fetch(registry *r, const models_net *net, const models_want
         }
     }
     int budget = 1 + (net && net->retries > 0 ? net->retries : 0);
-    attempt_result ar;
-    for (;;) {
+    attempt_result ar = AT_OK;
+    /* Killed after the last byte and before the check: nothing to fetch. */
+    bool complete = w->size && x.have == w->size;
+    while (!complete) {
         x.free_retry = false;
         ar = run_attempt(&x, w->url, &st, err);
         out->downloaded += x.received;

@@ -10,6 +10,7 @@ Faults are set per path in the JSON file --faults (re-read on every request):
   wrong_at N      flip the byte at file offset N
   fake_length N   announce Content-Length N (and send the real bytes, then close)
   status N        answer with this HTTP status and no body
+  rate B          send at most B body bytes per second (16 KiB pieces)
   times K         the fault applies to the next K requests of the path (default: all)
 GET /_stats answers {"PATH": {"requests": R, "body_bytes": B, "ranges": [start, ...]}}
 (body bytes actually written to the socket); GET /_reset clears the counters.
@@ -148,11 +149,15 @@ class Handler(BaseHTTPRequestHandler):
             limit = min(limit, int(f["stall_at"]))
         sent = 0
         try:
+            piece = 16384 if "rate" in f else 65536
             while sent < limit:
-                chunk = body[sent:min(limit, sent + 65536)]
+                chunk = body[sent:min(limit, sent + piece)]
                 self.wfile.write(chunk)
                 sent += len(chunk)
                 self.count(path, len(chunk))
+                if "rate" in f:
+                    self.wfile.flush()
+                    time.sleep(len(chunk) / float(f["rate"]))
             self.wfile.flush()
             if "stall_at" in f:
                 time.sleep(float(f.get("stall_s", 3600)))
@@ -162,6 +167,15 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # Clients that go away (killed, cut) are part of the tests: no tracebacks.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, BrokenPipeError)):
+            super().handle_error(request, client_address)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--root", required=True)
@@ -169,8 +183,7 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--verbose", action="store_true")
     a = ap.parse_args()
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    srv.daemon_threads = True
+    srv = Server(("127.0.0.1", 0), Handler)
     srv.root, srv.faults, srv.verbose = a.root, a.faults, a.verbose
     tmp = a.port_file + ".tmp"
     with open(tmp, "w") as f:
