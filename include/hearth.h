@@ -1576,7 +1576,22 @@ typedef struct {
     /* File remembering verified files (path, size, mtime, inode, hash), so
      * that reopening an unchanged file costs no re-hash. NULL: no memory. */
     const char *state_path;
+    /* Check the file afresh even when state_path remembers it (the result
+     * is still recorded there); `hearth verify` does. */
+    bool fresh;
 } hearth_verify_params;
+
+/* Why hearth_verify_file refused a file (HEARTH_E_SIGNATURE); the message
+ * starts with the same words: "unsigned: ...", "bad signature: ...". */
+typedef enum {
+    HEARTH_VERIFY_OK,            /* not refused */
+    HEARTH_VERIFY_UNSIGNED,      /* no signature, and one is required */
+    HEARTH_VERIFY_BAD_SIGNATURE, /* the signature was not made by the key it names */
+    HEARTH_VERIFY_UNTRUSTED_KEY, /* signed by a key that is not trusted */
+    HEARTH_VERIFY_MODIFIED,      /* an authentic signature that does not cover these bytes */
+    HEARTH_VERIFY_MALFORMED_SIGNATURE, /* the signature file can not be parsed */
+    HEARTH_VERIFY_MALFORMED_KEY, /* a trusted key file can not be parsed */
+} hearth_verify_failure;
 
 typedef struct {
     char sha256[65];          /* lowercase hex of the whole file */
@@ -1586,17 +1601,25 @@ typedef struct {
     char key_name[128];       /* the key that verified it (file name or key id) */
     char trusted_comment[512];/* minisign's trusted comment (verified), else "" */
     bool from_state;          /* the answer came from state_path, nothing was re-hashed */
+    hearth_verify_failure failure; /* why it was refused; HEARTH_VERIFY_OK otherwise */
 } hearth_verify_result;
 
-/* Defaults: all NULL, require_signature false. Any thread. */
+/* "unsigned", "bad signature", "untrusted key", "modified after signing",
+ * "malformed signature file", "malformed key file", or "ok". Static. */
+HEARTH_API const char *hearth_verify_failure_str(hearth_verify_failure f);
+
+/* Defaults: all NULL, require_signature and fresh false. Any thread. */
 HEARTH_API hearth_verify_params hearth_verify_default_params(void);
 
-/* Hashes the file and checks its signature as p says. HEARTH_OK when the
- * file is acceptable under p (signed by a trusted key, or unsigned and not
- * required); r describes it. HEARTH_E_SIGNATURE when it is refused, with a
- * message that says which: unsigned, bad signature, untrusted key, modified
- * after signing, malformed signature or key file. HEARTH_E_IO when the file
- * can not be read. Any thread (p->state_path is locked while written). */
+/* Hashes the file and checks its signature as p says (p NULL: defaults).
+ * HEARTH_OK when the file is acceptable under p (signed by a trusted key,
+ * or unsigned and not required); r describes it. A signature that is
+ * present is always checked, required or not. HEARTH_E_SIGNATURE when it is
+ * refused, with r->failure and a message that say which: unsigned, bad
+ * signature, untrusted key, modified after signing, malformed signature or
+ * key file (r->sha256 is filled when the file was hashed). HEARTH_E_IO when
+ * the file can not be read. docs/model-trust.md has the formats. Any
+ * thread (p->state_path is locked while written). */
 HEARTH_API hearth_status hearth_verify_file(const char *path, const hearth_verify_params *p,
                                             hearth_verify_result *r, hearth_error *err);
 

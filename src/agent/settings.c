@@ -141,6 +141,9 @@ static hearth_status load_defaults(hearth_settings *s, hearth_error *err) {
         {"device_probe_mb", "256"},
         /* storage quotas in MB (hearth storage --prune); 0: none */
         {"models_quota_mb", "0"},   {"cache_quota_mb", "0"},
+        /* model signatures (cli/model_trust.c); trusted_keys defaults to
+         * HOME/trusted-keys there, as it follows "home" */
+        {"require_signature", "0"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         hearth_status st = put_str(&s->defaults, fixed[i][0], fixed[i][1], err);

@@ -11,6 +11,7 @@
  * where /sys/class/powercap is readable; "energy: not available" otherwise).
  */
 #include "cli.h"
+#include "model_trust.h"
 
 #include "util/power.h"
 
@@ -183,6 +184,7 @@ static int bench_model(const bench_opts *o, const char *path, double bw) {
     hearth_model_params mp = hearth_model_default_params();
     mp.n_threads = o->n_threads;
     hearth_model *m;
+    if (cli_model_gate("bench", NULL, path)) return 1;
     if (hearth_model_open(path, &mp, &m, &e)) return cli_fail("bench", &e, "cannot load %s", path);
     hearth_ctx_params cp = hearth_ctx_default_params();
     cp.n_ctx = o->n_ctx ? o->n_ctx : o->n_prompt + o->n_gen + 1;

@@ -5,6 +5,8 @@
  * then HEARTH_* environment variables, then the config file, then defaults.
  */
 #include "cli.h"
+#include "model_trust.h"
+#include "models/resolve.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -181,10 +183,19 @@ static int run(int argc, char **argv) {
     p.cors_origins = origins;
     const char *host = hearth_settings_get(set, "host", NULL);
     if (host && *host) p.host = host;
-    p.model_path = hearth_settings_get(set, "model", NULL);
+    /* models registry: -m NAME (or none: the default model) resolves through it. */
+    char model_path[4096];
 #ifdef HEARTH_DEFAULT_MODEL
-    if (!p.model_path || !*p.model_path) p.model_path = HEARTH_DEFAULT_MODEL;
+    const char *fallback = HEARTH_DEFAULT_MODEL;
+#else
+    const char *fallback = NULL;
 #endif
+    if (models_resolve_model(set, hearth_settings_get(set, "model", NULL), fallback, model_path,
+                             sizeof model_path, &err)) {
+        cli_fail("serve", &err, "model");
+        goto out;
+    }
+    p.model_path = model_path;
     p.api_key = hearth_settings_get(set, "api_key", NULL);
     p.data_dir = hearth_settings_get(set, "home", NULL);
     p.settings = set;
@@ -206,6 +217,8 @@ static int run(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* require_signature: refused before the loader thread reads it */
+    if (cli_model_gate("serve", set, p.model_path)) goto out;
     hearth_server *s;
     if (hearth_server_start(&p, &s, &err)) {
         cli_fail("serve", &err, "cannot start");
