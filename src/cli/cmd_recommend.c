@@ -1,6 +1,6 @@
 /*
  * cmd_recommend.c: `hearth models recommend` (and `hearth recommend`): for
- * every installed model (the models directory, plus -m FILE) and every
+ * every installed model (the registry's active versions, plus -m FILE) and every
  * entry of the shipped catalog (models/catalog.json), the expected size,
  * parameters, speed on this device, RAM for the configured context and
  * accuracy; then the best model within --max-latency-ms and --max-ram.
@@ -19,6 +19,7 @@
 #include "models/catalog.h"
 #include "models/device.h"
 #include "models/estimate.h"
+#include "models/registry.h"
 #include "util/power.h"
 
 #include <dirent.h>
@@ -125,22 +126,27 @@ static bool add_file(rows *r, const char *path, const char *source, const char *
     return true;
 }
 
-/* Installed models: every *.gguf of $HEARTH_HOME/models (the registry's
- * directory; see `hearth models list`). */
-static void add_installed(rows *r, const char *home, const char *catalog) {
-    char dir[1100];
-    snprintf(dir, sizeof dir, "%s/models", home);
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        size_t n = strlen(de->d_name);
-        if (n < 6 || strcmp(de->d_name + n - 5, ".gguf")) continue;
-        char p[1400], eb[300];
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        if (!add_file(r, p, "installed", catalog, eb, sizeof eb)) fprintf(stderr, "hearth models recommend: skipping %s: %s\n", p, eb);
+/* Installed models: the active version of every name in the registry
+ * ($HEARTH_HOME/models, `hearth models list`). */
+static void add_installed(rows *r, const hearth_settings *set, const char *catalog) {
+    registry *reg;
+    hearth_error e = {0};
+    if (registry_open_settings(set, &reg, &e)) {
+        fprintf(stderr, "hearth models recommend: no installed models: %s\n", e.msg);
+        return;
     }
-    closedir(d);
+    for (size_t i = 0; i < registry_count(reg); i++) {
+        const registry_model *m = registry_model_at(reg, i);
+        char p[4096], eb[300];
+        if (!registry_blob_path(reg, m->active->sha256, p, sizeof p)) continue;
+        size_t before = r->n;
+        if (!add_file(r, p, "installed", catalog, eb, sizeof eb)) {
+            fprintf(stderr, "hearth models recommend: skipping %s: %s\n", m->name, eb);
+            continue;
+        }
+        if (r->n > before) snprintf(r->v[r->n - 1].name, sizeof r->v[r->n - 1].name, "%s", m->name);
+    }
+    registry_free(reg);
 }
 
 /* a better than b? (both fit) */
@@ -222,10 +228,12 @@ int cli_models_recommend(int argc, char **argv) {
     int nth = threads > 0 ? (int)threads : dec.threads;
     int64_t avail = mem_available_mb();
     if (max_ram < 0) max_ram = avail > 0 ? avail : 1L << 30;
-    hearth_settings_free(set);
 
     char home[1024], cache[1100], cat[1024];
-    if (hearth_store_default_dir(home, sizeof home, &e)) return cli_fail("models recommend", &e, "no home directory");
+    if (hearth_store_default_dir(home, sizeof home, &e)) {
+        hearth_settings_free(set);
+        return cli_fail("models recommend", &e, "no home directory");
+    }
     mkdir(home, 0700); /* it may exist; the cache is optional anyway */
     snprintf(cache, sizeof cache, "%s/device.json", home);
     if (!catalog) {
@@ -243,7 +251,7 @@ int cli_models_recommend(int argc, char **argv) {
             cli_fail("models recommend", NULL, "%s", eb);
             goto out;
         }
-    add_installed(&r, home, no_catalog ? NULL : catalog);
+    add_installed(&r, set, no_catalog ? NULL : catalog);
     if (!no_catalog) {
         if (hearth_catalog_load(catalog, &ce, &nce, &e)) {
             cli_fail("models recommend", &e, "cannot read the catalog");
@@ -399,6 +407,7 @@ int cli_models_recommend(int argc, char **argv) {
 out:
     free(r.v);
     hearth_free(ce);
+    hearth_settings_free(set);
     return rc;
 }
 
