@@ -49,7 +49,7 @@ static const char USAGE[] =
     "  -t, --threads N     threads (default: setting threads, else all CPUs; on\n"
     "                      battery the battery policy's count)\n"
     "  --catalog FILE      catalog to read (default: models/catalog.json of hearth)\n"
-    "  --no-catalog        installed models only\n"
+    "  --no-catalog        installed models only (the catalog still gives accuracy)\n"
     "  --remeasure         measure the device again (else $HEARTH_HOME/device.json)\n"
     "  --json              one JSON object\n";
 
@@ -247,11 +247,11 @@ int cli_models_recommend(int argc, char **argv) {
     size_t nce = 0;
     char eb[300];
     for (int i = 0; i < n_files; i++)
-        if (!add_file(&r, files[i], "file", no_catalog ? NULL : catalog, eb, sizeof eb)) {
+        if (!add_file(&r, files[i], "file", catalog, eb, sizeof eb)) {
             cli_fail("models recommend", NULL, "%s", eb);
             goto out;
         }
-    add_installed(&r, set, no_catalog ? NULL : catalog);
+    add_installed(&r, set, catalog);
     if (!no_catalog) {
         if (hearth_catalog_load(catalog, &ce, &nce, &e)) {
             cli_fail("models recommend", &e, "cannot read the catalog");
