@@ -194,15 +194,15 @@ static int run(int argc, char **argv) {
     hearth_error e;
     hearth_settings *set = NULL;
     if (hearth_settings_load(&set, &e)) return cli_fail("storage", &e, "settings");
-    int64_t mq = 0, cq = 0;
-    if ((hearth_settings_get_int(set, "models_quota_mb", &mq, &e) && e.code != HEARTH_E_NOTFOUND) ||
-        (hearth_settings_get_int(set, "cache_quota_mb", &cq, &e) && e.code != HEARTH_E_NOTFOUND) || mq < 0 ||
-        cq < 0 || mq > (INT64_C(1) << 40) || cq > (INT64_C(1) << 40)) {
+    double mqf = 0, cqf = 0;
+    if ((hearth_settings_get_float(set, "models_quota_mb", &mqf, &e) && e.code != HEARTH_E_NOTFOUND) ||
+        (hearth_settings_get_float(set, "cache_quota_mb", &cqf, &e) && e.code != HEARTH_E_NOTFOUND) ||
+        !(mqf >= 0 && mqf <= 1e9) || !(cqf >= 0 && cqf <= 1e9)) {
         hearth_settings_free(set);
-        return cli_fail("storage", NULL, "models_quota_mb and cache_quota_mb must be whole MB >= 0");
+        return cli_fail("storage", NULL, "models_quota_mb and cache_quota_mb must be MB >= 0");
     }
-    mq <<= 20;
-    cq <<= 20;
+    /* MB may be fractional (0.5 = 512 KiB); a quota under one byte is none */
+    int64_t mq = (int64_t)(mqf * 1048576.0), cq = (int64_t)(cqf * 1048576.0);
     registry *reg = NULL;
     if (registry_open_settings(set, &reg, &e)) {
         hearth_settings_free(set);
