@@ -173,6 +173,10 @@ int cli_models_recommend(int argc, char **argv) {
     long max_lat = -1, max_ram = -1, n_ctx = -1, n_prompt = 512, threads = -1;
     bool json = false, remeasure = false, no_catalog = false;
     const char *catalog = NULL;
+    if (cli_wants_help(argc, argv)) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool flag = !strcmp(a, "--json") || !strcmp(a, "--remeasure") || !strcmp(a, "--no-catalog");

@@ -271,8 +271,8 @@ static int run(int argc, char **argv) {
         json_object_set_new(o, "tables", tables);
         json_object_set_new(cache, "entries", json_integer(entries));
         json_object_set_new(cache, "bytes", json_integer(cbytes));
-        json_object_set_new(cache, "quota_bytes", cq > 0 ? json_integer(cq) : json_null());
         json_object_set_new(o, "cache", cache);
+        json_object_set_new(o, "cache_quota_bytes", cq > 0 ? json_integer(cq) : json_null());
         json_object_set_new(o, "models", models_json(reg, models_bytes(reg), mq));
         if (prune) {
             json_t *p = json_object(), *arr = json_array();

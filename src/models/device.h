@@ -42,8 +42,9 @@ typedef struct {
 } hearth_device;
 
 /* Memory read bandwidth in GB/s: best of 5 passes with n_threads threads
- * over a probe_mb MiB buffer; 0 when the buffer can not be had. The
- * measurement `hearth bench` prints. Any thread (it starts its own). */
+ * over a probe_mb MiB buffer (1 MiB chunks from a shared counter on the
+ * forward pass's thread pool); 0 when the buffer can not be had. Measured
+ * as `hearth bench` measures it. Any thread (it starts its own). */
 double hearth_device_bandwidth(int n_threads, int probe_mb);
 
 /* Measures everything (bandwidth and each runnable type) with n_threads

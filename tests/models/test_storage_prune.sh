@@ -100,7 +100,7 @@ q=$($PY -c "print($keep_bytes / 1048576)")
 echo "cache_quota_mb = $q" > "$HEARTH_CONFIG"
 out=$(H storage --prune --json)
 [ "$(J 'o["pruned"]["cache_entries_evicted"]' <<<"$out")" = 2 ] || fail "evicted: $out"
-[ "$(J 'o["cache"]["bytes"] <= o["cache"]["quota_bytes"]' <<<"$out")" = true ] || fail "over cache quota: $out"
+[ "$(J 'o["cache"]["bytes"] <= o["cache_quota_bytes"]' <<<"$out")" = true ] || fail "over cache quota: $out"
 [ "$(lru)" = "${ent[2]} ${ent[3]}" ] || fail "kept $(lru), want the two most recent ${ent[2]} ${ent[3]}"
 H run -m "$demo" --session again2 --temp 0 -n 6 --json "What is 1 plus 1?" 2>/dev/null | grep -q '"source": *"cache"' \
     || fail "the most recently used entry is not a cache hit after the prune"
