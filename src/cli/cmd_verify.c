@@ -86,6 +86,7 @@ static int run(int argc, char **argv) {
         hearth_settings_free(s);
         return 1;
     }
+    cli_trust_make_home(s);
     t.p.sig_path = sig;
     t.p.pubkey_path = pubkey;
     t.p.fresh = true;

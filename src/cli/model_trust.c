@@ -39,13 +39,17 @@ int cli_trust_from_settings(const char *cmd, const hearth_settings *s, cli_trust
         t->p.trust_dir = t->trust_dir;
     }
     if (home && *home) {
-        /* the state file lives beside the store; make its directory as the
-         * store would (0700) */
-        mkdir(home, 0700);
         snprintf(t->state_path, sizeof t->state_path, "%s/verified-state", home);
         t->p.state_path = t->state_path;
     }
     return 0;
+}
+
+void cli_trust_make_home(const hearth_settings *s) {
+    /* the state file lives beside the store: its directory made as the
+     * store makes it (0700); if that fails, nothing is remembered */
+    const char *home = hearth_settings_get(s, "home", NULL);
+    if (home && *home) mkdir(home, 0700);
 }
 
 int cli_model_gate(const char *cmd, const hearth_settings *s, const char *model_path) {
@@ -58,6 +62,7 @@ int cli_model_gate(const char *cmd, const hearth_settings *s, const char *model_
     cli_trust t;
     int rc = cli_trust_from_settings(cmd, s, &t);
     if (!rc && t.p.require_signature) {
+        cli_trust_make_home(s);
         hearth_verify_result r;
         if (hearth_verify_file(model_path, &t.p, &r, &err))
             rc = cli_fail(cmd, &err, "refusing model '%s'", model_path);

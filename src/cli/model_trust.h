@@ -23,6 +23,10 @@ typedef struct {
  * Returns 0, or prints why and returns 1 for a bad value. */
 int cli_trust_from_settings(const char *cmd, const hearth_settings *s, cli_trust *t);
 
+/* Makes the "home" directory (0700) if missing, so that the verified
+ * state can be written; only done when a check runs. */
+void cli_trust_make_home(const hearth_settings *s);
+
 /* The gate before a model is opened: when require_signature is on,
  * verifies model_path (reusing the verified state) and refuses a model that
  * is unsigned, badly signed, signed by an untrusted key or modified after

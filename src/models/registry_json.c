@@ -214,7 +214,7 @@ hearth_status reg_parse(registry *r, const char *buf, size_t len, hearth_error *
             goto out;
         }
     }
-    qsort(tmp.e, tmp.n, sizeof *tmp.e, entry_cmp);
+    if (tmp.n > 1) qsort(tmp.e, tmp.n, sizeof *tmp.e, entry_cmp);
     if (def && !json_is_null(def)) {
         const char *d = json_string_value(def);
         bool found = false;

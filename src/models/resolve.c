@@ -30,6 +30,13 @@ static bool registry_dir_of(const hearth_settings *s, char *dir, size_t cap) {
 hearth_status models_resolve_model(const hearth_settings *s, const char *model,
                                    const char *fallback, char *path, size_t cap,
                                    hearth_error *err) {
+    return models_resolve_model_name(s, model, fallback, path, cap, NULL, 0, err);
+}
+
+hearth_status models_resolve_model_name(const hearth_settings *s, const char *model,
+                                        const char *fallback, char *path, size_t cap,
+                                        char *name, size_t name_cap, hearth_error *err) {
+    if (name && name_cap) name[0] = '\0';
     if (!path || !cap) return HEARTH_FAIL(err, HEARTH_E_ARG, "models_resolve_model: no buffer");
     hearth_settings *own = NULL;
     if (!s) {
@@ -75,6 +82,7 @@ hearth_status models_resolve_model(const hearth_settings *s, const char *model,
     }
     if (!st && snprintf(path, cap, "%s", res.path) >= (int)cap)
         st = HEARTH_FAIL(err, HEARTH_E_LIMIT, "model path too long");
+    if (!st && name && name_cap) snprintf(name, name_cap, "%s", res.name);
     registry_free(r);
 out:
     hearth_settings_free(own);

@@ -19,5 +19,11 @@
 hearth_status models_resolve_model(const hearth_settings *s, const char *model,
                                    const char *fallback, char *path, size_t cap,
                                    hearth_error *err);
+/* As models_resolve_model; OUT: name (name_cap bytes): the registry name
+ * ("NAME:TAG") the model resolved through, "" for a file path or the
+ * fallback. */
+hearth_status models_resolve_model_name(const hearth_settings *s, const char *model,
+                                        const char *fallback, char *path, size_t cap,
+                                        char *name, size_t name_cap, hearth_error *err);
 
 #endif

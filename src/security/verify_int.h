@@ -24,7 +24,8 @@ typedef struct {
 } sec_digests;
 
 /* Hashes everything readable from fd (from its current offset to EOF) with
- * SHA-256 and, if want_blake2b, BLAKE2b-512 in the same pass. name is used
+ * SHA-256 and, if want_blake2b, BLAKE2b-512 (a regular file from offset 0
+ * is mapped, BLAKE2b on a second thread; else read in blocks). name is used
  * in messages only. Errors: HEARTH_E_IO (read), HEARTH_E_NOMEM,
  * HEARTH_E_UNSUPPORTED (libcrypto has no SHA-256). Any thread. */
 hearth_status sec_hash_fd(int fd, const char *name, bool want_blake2b, sec_digests *out,

@@ -50,6 +50,7 @@ struct hearth_server {
     struct MHD_Daemon *daemon;
     hearth_server_params p;
     char *host, *model_path, *api_key, *data_dir; /* owned copies of p's strings */
+    char *model_id;            /* owned copy of p->model_id, or NULL */
     uint16_t port;
     srv_metrics *metrics;
     srv_seclog *seclog;
@@ -832,6 +833,7 @@ static void *loader_main(void *arg) {
     srv_backend_params bp = {
         .settings = s->p.settings,
         .model_path = s->model_path,
+        .model_id = s->model_id,
         .data_dir = s->data_dir,
         .n_threads = s->p.n_threads,
         .n_ctx = s->p.n_ctx,
@@ -945,6 +947,7 @@ hearth_status hearth_server_start(const hearth_server_params *p, hearth_server *
     bool oom = false;
     s->host = dup_opt(p->host ? p->host : "127.0.0.1", &oom);
     s->model_path = dup_opt(p->model_path, &oom);
+    s->model_id = dup_opt(p->model_id, &oom);
     s->api_key = p->api_key && *p->api_key ? dup_opt(p->api_key, &oom) : NULL;
     s->data_dir = dup_opt(p->data_dir, &oom);
     s->metrics = srv_metrics_new();
@@ -992,6 +995,13 @@ hearth_status hearth_server_start(const hearth_server_params *p, hearth_server *
 
 uint16_t hearth_server_port(const hearth_server *s) { return s->port; }
 
+hearth_status hearth_server_reload_model(hearth_server *s, const char *path, hearth_error *err) {
+    if (!s || !path) return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_server_reload_model: NULL");
+    if (atomic_load(&s->state) != ST_READY || atomic_load(&s->stopping))
+        return HEARTH_FAIL(err, HEARTH_E_STATE, "the server's model is not loaded");
+    return srv_backend_swap(s->backend, path, err);
+}
+
 int hearth_server_state(const hearth_server *s, const char **error) {
     int st = atomic_load(&((hearth_server *)s)->state);
     if (error) *error = st == ST_FAILED ? s->load_error : NULL;
@@ -1016,6 +1026,7 @@ void hearth_server_stop(hearth_server *s) {
     srv_metrics_free(s->metrics);
     hearth_free(s->host);
     hearth_free(s->model_path);
+    hearth_free(s->model_id);
     hearth_free(s->api_key);
     hearth_free(s->data_dir);
     hearth_free(s);

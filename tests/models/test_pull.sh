@@ -137,6 +137,25 @@ H pull -q "http://127.0.0.1:1/x.gguf" 2>"$TMP/err" && fail "connect to nothing"
 grep -q "cannot connect" "$TMP/err" || fail "message: $(cat "$TMP/err")"
 ok "HTTP 404/503, stall then resume, connection refused"
 
+# ---- progress: a bar with rate and time left on a terminal, plain lines otherwise ---------
+H models rm tiny >/dev/null 2>&1 || true
+faults "{\"/tiny.gguf\": {\"rate\": $((SIZE * 2))}}"
+if command -v script >/dev/null; then
+    printf '#!/bin/bash\nexec "%s" pull "%s/tiny.gguf"\n' "$HEARTH_BIN" "$URL" > "$TMP/pull_tty.sh"
+    chmod +x "$TMP/pull_tty.sh"
+    script -qec "$TMP/pull_tty.sh" /dev/null > "$TMP/tty.out" 2>&1 || fail "pull on a terminal"
+    grep -aq $'\r\[#' "$TMP/tty.out" || fail "no progress bar on a terminal: $(head -c 300 "$TMP/tty.out")"
+    grep -aqE '[0-9]+% .*/s .* left' "$TMP/tty.out" || fail "no rate / time left on the bar"
+    H models rm tiny >/dev/null
+else
+    echo "script(1) missing: terminal bar not checked"
+fi
+H pull "$URL/tiny.gguf" 2>"$TMP/plain.err" >/dev/null || fail "plain pull"
+grep -q $'\r' "$TMP/plain.err" && fail "carriage returns without a terminal"
+grep -qE '^hearth pull: .* of .* \(100%\), .*/s' "$TMP/plain.err" || fail "no plain progress lines: $(cat "$TMP/plain.err")"
+H models rm tiny >/dev/null
+ok "progress bar on a terminal, plain lines otherwise"
+
 # ---- policy and audit ------------------------------------------------------------------
 faults '{}'
 echo "policy_pull = never" > "$HEARTH_CONFIG"

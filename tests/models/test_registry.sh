@@ -40,7 +40,7 @@ ok "-m NAME[:TAG], sha256-prefix and PATH"
 H models use b:q8 >/dev/null
 H models list | grep "b:q8" | grep -q default || fail "default not shown"
 port_file=$TMP/serve.out
-H serve --port 0 > "$port_file" 2>"$TMP/serve.err" &
+"$HEARTH_BIN" serve --port 0 > "$port_file" 2>"$TMP/serve.err" &
 spid=$!
 for _ in $(seq 100); do grep -q listening "$port_file" && break; sleep 0.1; done
 sport=$(sed -n 's/.*:\([0-9]*\)$/\1/p' "$port_file")
@@ -48,7 +48,7 @@ for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$sport/health" >/dev/null 2>
 models=$(curl -fsS "http://127.0.0.1:$sport/v1/models")
 kill $spid; wait $spid || true
 echo "serve: $models"
-[[ $models == *"sha256-$B"* ]] || fail "serve did not start on the default model"
+[[ $models == *"\"id\":\"b:q8\""* ]] || fail "serve did not start on the default model (id b:q8)"
 ok "use: the default model for run and serve"
 
 # rm: a blob another name uses stays

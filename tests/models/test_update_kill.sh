@@ -26,6 +26,7 @@ old=0 new=0
 RANDOM=4242
 for i in $(seq "$N"); do
     rm -rf "$HEARTH_HOME"; cp -a "$TMP/home0" "$HEARTH_HOME"
+    curl -fsS "$URL/_reset" >/dev/null
     delay=$(( RANDOM % span_ms ))
     "$HEARTH_BIN" models update tiny -q >/dev/null 2>&1 &
     pid=$!
@@ -41,6 +42,11 @@ for i in $(seq "$N"); do
     if [ "$a" = "$V1" ]; then old=$((old + 1)); else new=$((new + 1)); fi
     H models update tiny -q >/dev/null || fail "iteration $i: the update after the kill fails"
     [ "$(active tiny)" = "$V2" ] || fail "iteration $i: not on v2 after the follow-up update"
-    echo "iteration $i: killed at $delay ms -> $([ "$a" = "$V1" ] && echo old || echo new) version active; follow-up update ok"
+    # bytes of v2 sent twice: what the killed run received but did not keep
+    sent=$(served /v2.gguf body_bytes)
+    extra=$(( sent > S2 ? sent - S2 : 0 ))
+    [ "$a" = "$V2" ] && extra=0
+    redl=$(( ${redl:-0} + extra ))
+    echo "iteration $i: killed at $delay ms -> $([ "$a" = "$V1" ] && echo old || echo new) version active; follow-up update ok; v2 bytes sent $sent of $S2 (+$extra)"
 done
-ok "$N kills: registry opens and the model loads every time ($old left v1 active, $new had switched)"
+ok "$N kills: registry opens and the model loads every time ($old left v1 active, $new had switched); $redl bytes re-downloaded in all"

@@ -6,8 +6,9 @@
 # signature of another file, a key that is not trusted, altered signature
 # lines, malformed signature files and key files (bad base64, wrong
 # algorithm bytes, short, long lines). Then the policy: with
-# require_signature on, `hearth run -m` refuses an unsigned model (one whose
-# tensors are cut off, so loading it first would fail differently) and a
+# require_signature on, `hearth run -m` (and serve, chat, perplexity, bench)
+# refuses an unsigned model (one whose tensors are cut off, so loading it
+# first would fail differently) and a
 # model modified after it was verified even when its mtime is set back; a
 # good signed model runs.
 set -euo pipefail
@@ -206,6 +207,11 @@ printf '%s\n' "$out" | grep -q "refusing model 'cut.gguf': unsigned: " || fail "
 HEARTH_REQUIRE_SIGNATURE=false "$HEARTH_BIN" run --raw -m cut.gguf -p "hi" -n 1 >/dev/null 2>&1 &&
     fail "the cut model loads: the refusal test proves nothing"
 echo "run: unsigned model refused before loading"
+for cmd in "serve --port 0" "chat" "perplexity -f $work/k.pub" "bench -p 4 -n 2"; do
+    out=$(timeout 60 "$HEARTH_BIN" $cmd -m cut.gguf </dev/null 2>&1) && fail "$cmd of an unsigned model succeeded"
+    printf '%s\n' "$out" | grep -q "refusing model 'cut.gguf': unsigned: " || fail "$cmd: no 'unsigned' refusal: $out"
+done
+echo "serve, chat, perplexity, bench: unsigned model refused"
 # a signed model runs; then modified in place with its mtime set back
 cp base.gguf r.gguf; sign r.gguf
 "$HEARTH_BIN" run --raw -m r.gguf -p "hi" -n 1 >/dev/null 2>&1 || fail "signed model did not run"
