@@ -5,6 +5,7 @@
  */
 #include "serve_update.h"
 
+#include "agent/power_settings.h"
 #include "cli.h"
 #include "models/registry.h"
 #include "models/update.h"
@@ -30,6 +31,14 @@ struct serve_updater {
 
 static void check_once(serve_updater *u) {
     hearth_error err = {0};
+    /* The battery policy postpones background work until on AC. */
+    hearth_power_policy pp;
+    if (hearth_power_policy_from_settings(u->s, &pp, &err) == HEARTH_OK &&
+        hearth_power_should_defer(&pp)) {
+        fprintf(stderr, "hearth serve: update check postponed: on battery (battery_policy); "
+                "next try in %.0f s\n", u->interval_s);
+        return;
+    }
     registry *r = NULL;
     if (registry_open_settings(u->s, &r, &err)) {
         fprintf(stderr, "hearth serve: update check: %s\n", err.msg);

@@ -3,8 +3,15 @@
 # between requests: clients asking all the time (four in parallel, temperature
 # 0) each get either the old model's whole answer or the new one's, never a
 # request that fails or mixes them, and after the switch only the new one's.
-# With policy_update = never the background check sends nothing.
+# With policy_update = never, or on battery (battery_policy, a fake sysfs),
+# the background check sends nothing.
 source "$(dirname "$0")/lib.sh"
+# on AC (a fake power supply tree; the battery policy postpones updates on battery)
+ps=$TMP/sys/class/power_supply
+mkdir -p "$ps/AC" "$ps/BAT0"
+echo Mains > "$ps/AC/type"; echo 1 > "$ps/AC/online"
+echo Battery > "$ps/BAT0/type"; echo Charging > "$ps/BAT0/status"; echo 90 > "$ps/BAT0/capacity"
+export HEARTH_SYSFS_ROOT=$TMP/sys
 
 gen v1 1; gen v2 2
 V2=$(sha "$WWW/v2.gguf")
@@ -70,3 +77,14 @@ kill "$SERVE_PID"; wait "$SERVE_PID" || true
 grep -q "blocked by the privacy policy" "$TMP/serve.err" || { cat "$TMP/serve.err"; fail "no blocked message"; }
 H audit --json | grep -q '"kind":"update".*"decision":"blocked"\|"decision":"blocked".*"kind":"update"' || fail "no blocked update in the audit log"
 ok "policy_update = never: background checks send nothing and are audited"
+
+# on battery: postponed, nothing sent
+echo 0 > "$ps/AC/online"; echo Discharging > "$ps/BAT0/status"; echo 60 > "$ps/BAT0/capacity"
+manifest tiny 1 v1.gguf
+curl -fsS "$URL/_reset" >/dev/null
+start_serve ""
+sleep 2.5
+kill "$SERVE_PID"; wait "$SERVE_PID" || true
+grep -q "postponed: on battery" "$TMP/serve.err" || { cat "$TMP/serve.err"; fail "no postponed message"; }
+[ "$(served /tiny.json requests)" = 0 ] || fail "on battery: the channel was asked"
+ok "on battery (battery_policy on): background checks wait for AC"
