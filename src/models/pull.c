@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -525,12 +526,25 @@ hearth_status models_fetch(registry *r, const models_net *net, const models_want
     url_key(w->url, key);
     snprintf(part, sizeof part, "%s/pull-%s.partial", registry_tmp_dir(r), key);
     snprintf(meta, sizeof meta, "%s/pull-%s.partial.json", registry_tmp_dir(r), key);
-    struct stat sb;
-    if (!stat(part, &sb) && !meta_matches(meta, w)) drop_partial(part, meta);
-    hearth_status st = meta_write(meta, w, err);
-    if (st) return st;
     int fd = open(part, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) return HEARTH_FAIL(err, HEARTH_E_IO, "%s: %s", part, strerror(errno));
+    /* Two pulls of one URL would append to the same file: the second waits
+     * for nothing and says so (the kernel drops the lock if the first dies).
+     * Everything below about the partial file happens under this lock. */
+    if (flock(fd, LOCK_EX | LOCK_NB)) {
+        close(fd);
+        return HEARTH_FAIL(err, HEARTH_E_STATE, "another pull of %.200s is running", w->url);
+    }
+    /* Kept bytes of another file (another expected hash or size): start over. */
+    if (!meta_matches(meta, w) && ftruncate(fd, 0)) {
+        close(fd);
+        return HEARTH_FAIL(err, HEARTH_E_IO, "%s: %s", part, strerror(errno));
+    }
+    hearth_status st = meta_write(meta, w, err);
+    if (st) {
+        close(fd);
+        return st;
+    }
     off_t end = lseek(fd, 0, SEEK_END);
     xfer x = {.net = net, .w = w, .fd = fd, .tmp_dir = registry_tmp_dir(r)};
     x.have = end > 0 ? (uint64_t)end : 0;

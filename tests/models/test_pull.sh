@@ -150,11 +150,20 @@ if command -v script >/dev/null; then
 else
     echo "script(1) missing: terminal bar not checked"
 fi
+# a second pull of the same URL while the first runs is refused, the first completes
+"$HEARTH_BIN" pull -q "$URL/tiny.gguf" >/dev/null 2>"$TMP/first.err" &
+first=$!
+for _ in $(seq 100); do [ -n "$(ls "$HEARTH_HOME"/models/tmp/*.partial 2>/dev/null)" ] && break; sleep 0.02; done
+H pull -q "$URL/tiny.gguf" 2>"$TMP/second.err" && fail "two pulls of one URL at once"
+grep -q "another pull of .* is running" "$TMP/second.err" || fail "message: $(cat "$TMP/second.err")"
+wait "$first" || { cat "$TMP/first.err"; fail "the first pull failed"; }
+[ "$(active tiny)" = "$SHA" ] || fail "first pull's file"
+H models rm tiny >/dev/null
 H pull "$URL/tiny.gguf" 2>"$TMP/plain.err" >/dev/null || fail "plain pull"
 grep -q $'\r' "$TMP/plain.err" && fail "carriage returns without a terminal"
 grep -qE '^hearth pull: .* of .* \(100%\), .*/s' "$TMP/plain.err" || fail "no plain progress lines: $(cat "$TMP/plain.err")"
 H models rm tiny >/dev/null
-ok "progress bar on a terminal, plain lines otherwise"
+ok "progress bar on a terminal, plain lines otherwise; one pull of a URL at a time"
 
 # ---- policy and audit ------------------------------------------------------------------
 faults '{}'
