@@ -23,6 +23,7 @@ static const char usage[] =
     "       hearth models update [NAME]       check the channel(s), install a newer version\n"
     "       hearth models rollback NAME       switch back to the previous version\n"
     "       hearth models gc                  delete blobs no name uses\n"
+    "       hearth models recommend [...]     which model fits this device (hearth recommend --help)\n"
     "\n"
     "Models live in $HEARTH_HOME/models: blobs/sha256-<hex> (one file per content hash)\n"
     "and registry.json (names, versions, the default). NAME is NAME[:TAG] (no tag:\n"
@@ -113,7 +114,10 @@ static int cmd_show(registry *r, const char *name, bool json) {
     printf("name:     %s%s\n", m->name, m->is_default ? " (default)" : "");
     printf("active:   %s\n", m->active->sha256);
     printf("path:     %s\n", path);
-    printf("channel:  %s\n", m->channel[0] ? m->channel : "(none)");
+    printf("channel:  ");
+    if (m->channel[0]) cli_put_safe(stdout, m->channel, strlen(m->channel), CLI_SAFE_LINE);
+    else printf("(none)");
+    putchar('\n');
     printf("versions: (oldest first)\n");
     for (size_t i = 0; i < m->n_versions; i++) {
         const registry_version *v = &m->versions[i];
@@ -276,8 +280,11 @@ static int run(int argc, char **argv) {
     } else if (!strcmp(sub, "channel")) {
         if (registry_set_channel(r, pos[0], npos > 1 ? pos[1] : NULL, &err))
             rc = cli_fail("models", &err, "channel");
-        else if (npos > 1)
-            printf("%s: update channel %s\n", pos[0], pos[1]);
+        else if (npos > 1) {
+            printf("%s: update channel ", pos[0]);
+            cli_put_safe(stdout, pos[1], strlen(pos[1]), CLI_SAFE_LINE);
+            putchar('\n');
+        }
         else
             printf("%s: no update channel\n", pos[0]);
     } else if (!strcmp(sub, "update")) {
