@@ -1684,6 +1684,10 @@ typedef struct {
     size_t n_cors_origins;
     int max_client_conns;     /* connections per client address, default 128 */
     int request_timeout;      /* seconds to send a request (headers and body), default 30 */
+    /* The id clients name the model by (GET /v1/models, "model" in
+     * requests); NULL: the file name without ".gguf". Kept across
+     * hearth_server_reload_model. Copied at start. */
+    const char *model_id;
 } hearth_server_params;
 
 /* Defaults as documented on each field (model_path NULL). Any thread. */
@@ -1699,6 +1703,14 @@ HEARTH_API uint16_t hearth_server_port(const hearth_server *s);
 /* 0 loading, 1 ready, 2 failed (then *error, if non-NULL, is the reason,
  * borrowed until hearth_server_stop). Any thread. */
 HEARTH_API int hearth_server_state(const hearth_server *s, const char **error);
+/* Loads the model file at path and makes it the model of every request
+ * that starts afterwards (`hearth serve --update-every`); requests in flight
+ * finish on the model they started with, which is freed after the last of
+ * them. Slow (the load); while it loads the old model keeps serving. On
+ * failure nothing changes. HEARTH_E_STATE until the first model is ready.
+ * Any thread. */
+HEARTH_API hearth_status hearth_server_reload_model(hearth_server *s, const char *path,
+                                                    hearth_error *err);
 /* Graceful stop: stops accepting, lets in-flight answers finish (up to 60 s),
  * then closes the store and frees everything. NULL is a no-op. */
 HEARTH_API void hearth_server_stop(hearth_server *s);
