@@ -1,11 +1,13 @@
 /*
  * cmd_status.c: `hearth status [--json]`: the power state (util/power.h),
  * the battery policy as configured and what it decides now, and the active
- * model (the "model" setting, else the shipped default).
+ * model (the "model" setting, a file or a registry name; else the
+ * registry's default, `hearth models use`; else the shipped demo model).
  */
 #include "cli.h"
 
 #include "agent/power_settings.h"
+#include "models/registry.h"
 #include "util/power.h"
 
 #include <jansson.h>
@@ -47,10 +49,33 @@ static int run(int argc, char **argv) {
     int normal = th > 0 ? (int)th : (ncpu > 0 ? (int)ncpu : 1);
     hearth_setting_source msrc = HEARTH_SETTING_UNSET;
     const char *model = hearth_settings_get(set, "model", &msrc);
+    const char *from = NULL;
+    char name[REGISTRY_NAME_MAX + 1] = "";
+    registry_resolved res;
+    registry *reg = NULL;
     if (!model || !*model) {
-        model = HEARTH_DEFAULT_MODEL;
-        msrc = HEARTH_SETTING_DEFAULT;
+        /* the registry's default (`hearth models use NAME`), else the demo model */
+        hearth_error re;
+        if (!registry_open_settings(set, &reg, &re) && registry_default(reg) &&
+            !registry_resolve(reg, NULL, &res, &re)) {
+            model = res.path;
+            snprintf(name, sizeof name, "%s", res.name);
+            from = "registry";
+        } else {
+            model = HEARTH_DEFAULT_MODEL;
+            msrc = HEARTH_SETTING_DEFAULT;
+        }
+        registry_free(reg);
+    } else if (!strchr(model, '/') && access(model, F_OK)) {
+        /* -m NAME / model = NAME: a registry name, as run and serve resolve it */
+        hearth_error re;
+        if (!registry_open_settings(set, &reg, &re) && !registry_resolve(reg, model, &res, &re)) {
+            snprintf(name, sizeof name, "%s", res.name);
+            model = res.path;
+        }
+        registry_free(reg);
     }
+    if (!from) from = hearth_setting_source_name(msrc);
     struct stat sb;
     long long msize = stat(model, &sb) == 0 ? (long long)sb.st_size : -1;
     hearth_power_state ps;
@@ -75,7 +100,8 @@ static int run(int argc, char **argv) {
         json_object_set_new(f, "postpone_background", json_boolean(d.postpone_background));
         json_object_set_new(o, "in_force", f);
         json_object_set_new(m, "path", cli_json_str(model));
-        json_object_set_new(m, "from", json_string(hearth_setting_source_name(msrc)));
+        json_object_set_new(m, "name", name[0] ? cli_json_str(name) : json_null());
+        json_object_set_new(m, "from", json_string(from));
         json_object_set_new(m, "size_bytes", msize >= 0 ? json_integer(msize) : json_null());
         json_object_set_new(o, "model", m);
         cli_print_json(o);
@@ -103,10 +129,14 @@ static int run(int argc, char **argv) {
                    !pol.enabled ? "policy off" : ps.source == HEARTH_POWER_AC ? "on AC" : "power source unknown",
                    d.threads);
         printf("model      ");
+        if (name[0]) {
+            cli_put_safe(stdout, name, strlen(name), CLI_SAFE_LINE);
+            printf(" = ");
+        }
         cli_put_safe(stdout, model, strlen(model), CLI_SAFE_LINE);
         if (msize >= 0) printf(" (%.1f MB", msize / 1048576.0);
         else printf(" (missing");
-        printf(", from %s)\n", hearth_setting_source_name(msrc));
+        printf(", from %s)\n", from);
     }
     hearth_settings_free(set);
     return 0;

@@ -918,9 +918,10 @@ static hearth_status metrics_device(srv_metrics *m, const hearth_server_params *
     if (st) return st;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int normal = p->n_threads > 0 ? p->n_threads : th > 0 ? (int)th : (ncpu > 0 ? (int)ncpu : 1);
+    /* a registry model by its name; a file by its base name */
     const char *base = strrchr(p->model_path, '/');
-    srv_metrics_set_device(m, pol.enabled, pol.low_percent, pol.battery_threads, normal,
-                           base ? base + 1 : p->model_path);
+    const char *shown = p->model_id && *p->model_id ? p->model_id : base ? base + 1 : p->model_path;
+    srv_metrics_set_device(m, pol.enabled, pol.low_percent, pol.battery_threads, normal, shown);
     return HEARTH_OK;
 }
 

@@ -98,6 +98,16 @@ grep -q "^energy: 0.000 J per generated token (RAPL, whole package)$" "$TMP/b2.t
 [ "$(H bench -m "$model" -p 0 -n 4 -r 1 --json | J 'o["joules_per_token"]')" = 0.0 ] || fail "bench json with RAPL"
 ok "bench energy: not available / from RAPL"
 
+# the active model: the registry's default, or a registry name in the model setting
+H models add "$model" --name tiny:q8 >/dev/null
+H models use tiny:q8 >/dev/null
+[ "$(H status --json | J '[o["model"]["name"], o["model"]["from"], o["model"]["path"].split("/")[-1][:7]]')" \
+    = '["tiny:q8", "registry", "sha256-"]' ] || fail "registry default: $(H status --json)"
+H status | grep -q "^model      tiny:q8 = .*/blobs/sha256-.* from registry)$" || fail "registry default text"
+[ "$(HEARTH_MODEL=tiny:q8 H status --json | J '[o["model"]["name"], o["model"]["from"]]')" = '["tiny:q8", "env"]' ] \
+    || fail "model setting naming a registry model"
+ok "status: the active model from the registry"
+
 # /metrics of a real server
 mkdir -p "$ps/BAT0"
 echo Battery > "$ps/BAT0/type"; echo Discharging > "$ps/BAT0/status"; echo 50 > "$ps/BAT0/capacity"
