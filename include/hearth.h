@@ -1783,6 +1783,60 @@ HEARTH_API hearth_status hearth_sync_dump_json(hearth_sync *s, char **out, heart
 HEARTH_API hearth_status hearth_sync_resolve(hearth_sync *s, int64_t id, const char *keep,
                                              hearth_error *err);
 
+/* ======================================================================== */
+/* Sync server (src/sync/server*.c; docs/sync-protocol.md, docs/sync-server.md) */
+/* ======================================================================== */
+
+/* `hearth sync-server`: stores each user's change log (ciphertext and the
+ * metadata that orders it) for their devices; never decodes a payload. */
+typedef struct hearth_sync_server hearth_sync_server;
+
+typedef struct {
+    const char *host;       /* default "127.0.0.1" */
+    uint16_t port;          /* default 8780; 0 picks a free port */
+    const char *db;         /* "sqlite:PATH", PATH or "postgresql://..."; required */
+    size_t max_body;        /* largest request body, default (and at most) 8 MiB */
+    size_t max_changes;     /* changes per push / pull page, default (and at most) 5000 */
+    size_t max_payload;     /* bytes of one payload, default (and at most) 1 MiB */
+    int64_t quota_bytes;    /* payload bytes one device may have stored, default 1 GiB */
+    double rate;            /* requests per second per device, default 50; 0: no limit */
+    double burst;           /* token bucket size, default 100 */
+    int request_timeout;    /* seconds of silence before a connection is closed, default 30 */
+    /* Test hook: called after each push's transaction committed and before
+     * its answer is sent (the crash test kills the process there). */
+    void (*after_commit)(void *user);
+    void *after_commit_user;
+} hearth_sync_server_params;
+
+/* Defaults as documented on each field (db NULL). Any thread. */
+HEARTH_API hearth_sync_server_params hearth_sync_server_default_params(void);
+/* Opens the database (creating its schema), binds and serves. On success
+ * *out owns the server (hearth_sync_server_stop). Errors: HEARTH_E_ARG (bad
+ * parameter, unknown database scheme), HEARTH_E_IO (database or socket).
+ * Any thread. */
+HEARTH_API hearth_status hearth_sync_server_start(const hearth_sync_server_params *p,
+                                                  hearth_sync_server **out, hearth_error *err);
+/* The bound port (useful with port 0). Any thread. */
+HEARTH_API uint16_t hearth_sync_server_port(const hearth_sync_server *s);
+/* Graceful stop: new requests get 503, in-flight ones finish, the database
+ * is closed. NULL is a no-op. */
+HEARTH_API void hearth_sync_server_stop(hearth_sync_server *s);
+
+/* Administration of a sync database (db as above; no server needs to run).
+ * token: creates user if new and a new enrollment token for it, written
+ * NUL-terminated into out (cap >= 64); only its hash is stored. */
+HEARTH_API hearth_status hearth_sync_admin_token(const char *db, const char *user, char *out,
+                                                 size_t cap, hearth_error *err);
+/* All devices as a JSON array text (*json owned: hearth_free) of objects
+ * {id, user, name, created, last_seen, pull_position, stored_bytes, revoked}. */
+HEARTH_API hearth_status hearth_sync_admin_devices(const char *db, char **json,
+                                                   hearth_error *err);
+/* Revokes a device: its token stops working (401). HEARTH_E_NOTFOUND if
+ * there is no such device. */
+HEARTH_API hearth_status hearth_sync_admin_revoke(const char *db, const char *device,
+                                                  hearth_error *err);
+
+
 #ifdef __cplusplus
 }
 #endif
