@@ -374,13 +374,16 @@ static hearth_status set_dirty(hearth_sync *s, const char *tbl, const char *gid,
  * server's. Inside the caller's transaction, with sync_applying set. */
 static hearth_status settle(hearth_sync *s, const char *tbl, const char *gid,
                             const json_t *remote, int64_t r_version, int64_t r_hlc,
-                            const char *r_device, hearth_sync_report *rep, hearth_error *err) {
+                            const char *r_device, bool forget_base, hearth_sync_report *rep,
+                            hearth_error *err) {
     json_t *local = NULL, *base = NULL;
     hearth_status st = sync_row_content(s, tbl, gid, &local, err);
     if (st) return st;
     char *bt = sync_query_text(s, "SELECT base FROM sync_rows WHERE tbl = ?1 AND gid = ?2 AND deleted = 0",
                                2, tbl, gid);
-    if (bt) base = json_loads(bt, 0, NULL);
+    /* forget_base: the row itself is unchanged but what hangs on it (a
+     * session's new messages) is not, so it counts as changed here */
+    if (bt && !forget_base) base = json_loads(bt, 0, NULL);
     hearth_free(bt);
     int64_t l_hlc = sync_query_int(s, -1, "SELECT hlc FROM sync_outbox WHERE tbl = ?1 AND gid = ?2", 2, tbl, gid);
     if (l_hlc < 0) {
@@ -472,11 +475,22 @@ static hearth_status apply_pulled(hearth_sync *s, const sync_pulled *c, hearth_s
             st = row_seen(s, tbl, c->row, c->version, c->hlc, c->device, c->op == SYNC_OP_DELETE, remote, err);
             if (!st) st = sync_exec(s, err, "DELETE FROM sync_outbox WHERE tbl = ?1 AND gid = ?2 AND change_id = CAST(?3 AS INTEGER)", 3, tbl, c->row, cid);
         } else {
+            bool children = false;
             bool changed = strcmp(tbl, "messages") &&
                            (sync_query_int(s, 0, "SELECT 1 FROM sync_dirty WHERE tbl = ?1 AND gid = ?2", 2, tbl, c->row) ||
                             sync_query_int(s, 0, "SELECT 1 FROM sync_outbox WHERE tbl = ?1 AND gid = ?2", 2, tbl, c->row));
+            /* a session deleted elsewhere while messages were appended to it
+             * here: a delete against an update, not a silent loss */
+            if (!changed && !strcmp(tbl, "sessions") && c->op == SYNC_OP_DELETE)
+                changed = children = sync_query_int(
+                    s, 0,
+                    "SELECT 1 FROM messages m WHERE m.session_id IN (SELECT id FROM sessions WHERE"
+                    " gid = ?1 UNION SELECT session_id FROM sync_alias WHERE gid = ?1) AND"
+                    " (m.gid IN (SELECT gid FROM sync_dirty WHERE tbl = 'messages') OR"
+                    "  m.gid IN (SELECT gid FROM sync_outbox WHERE tbl = 'messages'))",
+                    1, c->row);
             if (changed) {
-                st = settle(s, tbl, c->row, remote, c->version, c->hlc, c->device, rep, err);
+                st = settle(s, tbl, c->row, remote, c->version, c->hlc, c->device, children, rep, err);
             } else {
                 st = sync_row_write(s, tbl, c->row, remote, err);
                 if (!st) st = row_seen(s, tbl, c->row, c->version, c->hlc, c->device, c->op == SYNC_OP_DELETE, remote, err);
@@ -704,7 +718,7 @@ static hearth_status push_once(hearth_sync *s, hearth_sync_report *rep, sync_rep
                 json_t *remote = NULL;
                 if (cur->op != SYNC_OP_DELETE)
                     st = open_content(s, c->collection, c->row, cur->payload, cur->payload_len, &remote, err);
-                if (!st) st = settle(s, info[i].tbl, c->row, remote, cur->version, cur->hlc, cur->device, rep, err);
+                if (!st) st = settle(s, info[i].tbl, c->row, remote, cur->version, cur->hlc, cur->device, false, rep, err);
                 json_decref(remote);
             }
         }

@@ -21,6 +21,7 @@
 #include "util/alloc.h"
 #include "util/error.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define TEXT_MAX ((size_t)1 << 20)
@@ -58,7 +59,8 @@ hearth_status sync_row_content(hearth_sync *s, const char *tbl, const char *gid,
     if (!strcmp(tbl, "tasks"))
         sql = "SELECT title, notes, status, priority, due_ms, tags, payload FROM tasks WHERE gid = ?1";
     else if (!strcmp(tbl, "sessions"))
-        sql = "SELECT name FROM sessions WHERE gid = ?1";
+        sql = "SELECT name FROM sessions WHERE gid = ?1 UNION ALL SELECT s.name FROM sync_alias a"
+              " JOIN sessions s ON s.id = a.session_id WHERE a.gid = ?1 LIMIT 1";
     else if (!strcmp(tbl, "messages"))
         sql = "SELECT m.role, m.content, m.n_tokens, m.model, m.created_ms, m.source,"
               " m.confidence, s.gid FROM messages m JOIN sessions s ON s.id = m.session_id"
@@ -214,6 +216,46 @@ static int64_t session_of(hearth_sync *s, const char *gid) {
     return id;
 }
 
+static hearth_status write_message(hearth_sync *s, const char *gid, const json_t *c,
+                                   hearth_error *err);
+
+/* Messages pulled before their session was known here (kept as content in
+ * sync_rows) are written once it is. */
+static hearth_status attach_waiting(hearth_sync *s, const char *session_gid, hearth_error *err) {
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT r.gid, r.base FROM sync_rows r WHERE r.tbl = 'messages'"
+                           " AND r.deleted = 0 AND r.base IS NOT NULL AND json_valid(r.base)"
+                           " AND json_extract(r.base, '$.session') = ?1"
+                           " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.gid = r.gid)",
+                           -1, &q, NULL) != SQLITE_OK)
+        return sqlfail(s, err, "finding waiting messages");
+    sqlite3_bind_text(q, 1, session_gid, -1, SQLITE_STATIC);
+    typedef struct { char *gid; json_t *c; } waiting;
+    waiting *w = NULL;
+    size_t n = 0, cap = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            waiting *x = realloc(w, cap * sizeof *x);
+            if (!x) break;
+            w = x;
+        }
+        w[n].gid = hearth_strdup((const char *)sqlite3_column_text(q, 0));
+        w[n].c = json_loads((const char *)sqlite3_column_text(q, 1), 0, NULL);
+        n++;
+    }
+    sqlite3_finalize(q);
+    hearth_status st = HEARTH_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (!st && w[i].gid && w[i].c) st = write_message(s, w[i].gid, w[i].c, err);
+        hearth_free(w[i].gid);
+        json_decref(w[i].c);
+    }
+    free(w);
+    return st;
+}
+
 static hearth_status write_session(hearth_sync *s, const char *gid, const json_t *c,
                                    hearth_error *err) {
     int64_t id = session_of(s, gid);
@@ -235,14 +277,16 @@ static hearth_status write_session(hearth_sync *s, const char *gid, const json_t
          * session answers to both ids */
         char ids[24];
         snprintf(ids, sizeof ids, "%lld", (long long)same);
-        return sync_exec(s, err, "INSERT OR REPLACE INTO sync_alias (gid, session_id) VALUES (?1, ?2)",
-                         2, gid, ids);
+        hearth_status st = sync_exec(s, err, "INSERT OR REPLACE INTO sync_alias (gid, session_id) VALUES (?1, ?2)",
+                                     2, gid, ids);
+        return st ? st : attach_waiting(s, gid, err);
     }
     char now[24];
     snprintf(now, sizeof now, "%lld", (long long)store_now_ms());
-    return sync_exec(s, err,
-                     "INSERT INTO sessions (gid, name, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?3)",
-                     3, gid, name, now);
+    hearth_status st = sync_exec(s, err,
+                                 "INSERT INTO sessions (gid, name, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?3)",
+                                 3, gid, name, now);
+    return st ? st : attach_waiting(s, gid, err);
 }
 
 static hearth_status write_message(hearth_sync *s, const char *gid, const json_t *c,
@@ -251,7 +295,7 @@ static hearth_status write_message(hearth_sync *s, const char *gid, const json_t
     if (sync_query_int(s, 0, "SELECT 1 FROM messages WHERE gid = ?1", 1, gid)) return HEARTH_OK;
     const char *sgid = str_field(c, "session", SYNC_MAX_ID, "");
     int64_t sid = *sgid ? session_of(s, sgid) : 0;
-    if (!sid) return HEARTH_OK; /* its conversation was deleted here: nothing to attach it to */
+    if (!sid) return HEARTH_OK; /* its session is not here (yet): kept in sync_rows, attached when it comes */
     const char *role = str_field(c, "role", 32, "");
     if (!*role) role = "user";
     const char *content = str_field(c, "content", (size_t)256 << 20, "");

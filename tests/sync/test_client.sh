@@ -9,7 +9,8 @@
 #    (device-local ones never leave);
 #  - offline edits on both: different fields merge silently, the same field
 #    goes to the later writer (lww), manual keeps both until `resolve`;
-#    delete against update;
+#    delete against update; a conversation deleted on one device while the
+#    other appends to it keeps the new message;
 #  - the server down: offline (exit 3); back: synced with 0 conflicts;
 #  - a push whose answer is lost (the server dies after its commit) is
 #    applied once when retried;
@@ -24,7 +25,7 @@ work=$(mktemp -d /tmp/hearth-sync-client-XXXXXX)
 pids=()
 cleanup() {
     for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-    rm -rf "$work"
+    [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
@@ -181,6 +182,20 @@ sync_json "$B" >/dev/null
 sync_json "$A" >/dev/null
 same_dumps "after a delete"
 [ "$(sql "$A" "SELECT count(*) FROM tasks WHERE gid = '$milk'")" = 0 ] || fail "a delete did not propagate"
+
+# ---- a conversation deleted on one device while the other appends to it ----
+sid=$(sql "$A" "SELECT id FROM sessions WHERE name = 'chat'")
+sql "$A" "DELETE FROM messages WHERE session_id = $sid; DELETE FROM sessions WHERE id = $sid;"
+bsid=$(sql "$B" "SELECT id FROM sessions WHERE name = 'chat'")
+sql "$B" "INSERT INTO messages(session_id, role, content, created_ms) VALUES ($bsid, 'user', 'appended meanwhile', 3000);"
+sync_json "$A" >/dev/null
+out=$(sync_json "$B")
+[ "$(field "$out" conflicts)" -ge 1 ] || fail "delete of a conversation against an append not detected: $out"
+sync_json "$A" >/dev/null
+sync_json "$B" >/dev/null
+same_dumps "after a conversation delete against an append"
+grep -q 'appended meanwhile' "$work/dump.a" || fail "a message appended to a conversation deleted elsewhere was lost"
+grep -q 'hello from the laptop' "$work/dump.a" && fail "the deleted conversation's old messages came back"
 
 # ---- offline, then the connection restored -------------------------------
 stop_server
