@@ -34,7 +34,7 @@
 #include <threads.h>
 #include <unistd.h>
 
-#define PULL_LIMIT 500
+#define PULL_LIMIT 2000
 #define PUSH_ROUNDS 8
 
 static once_flag curl_once = ONCE_FLAG_INIT;
@@ -128,6 +128,7 @@ hearth_status hearth_sync_open(const hearth_sync_params *p, hearth_sync **out, h
 void hearth_sync_free(hearth_sync *s) {
     if (!s) return;
     if (s->curl) curl_easy_cleanup(s->curl);
+    sync_cache_free(s);
     if (s->lock_fd >= 0) close(s->lock_fd);
     if (s->passphrase) {
         memset(s->passphrase, 0, strlen(s->passphrase));
@@ -543,11 +544,9 @@ static hearth_status build_outbox(hearth_sync *s, int64_t *n, hearth_error *err)
     hearth_status st = hearth_store_begin(s->store, err);
     if (st) return st;
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT d.tbl, d.gid, d.time_ms FROM sync_dirty d WHERE NOT EXISTS"
+    if (!(q = sync_prepare(s, "SELECT d.tbl, d.gid, d.time_ms FROM sync_dirty d WHERE NOT EXISTS"
                            " (SELECT 1 FROM sync_outbox o WHERE o.tbl = d.tbl AND o.gid = d.gid)"
-                           " ORDER BY d.tbl != 'sessions', d.time_ms, d.tbl, d.gid LIMIT 5000",
-                           -1, &q, NULL) != SQLITE_OK) {
+                           " ORDER BY d.tbl != 'sessions', d.time_ms, d.tbl, d.gid LIMIT 5000"))) {
         hearth_store_rollback(s->store, NULL);
         return HEARTH_FAIL(err, HEARTH_E_IO, "sync: %s", sqlite3_errmsg(s->db));
     }
@@ -568,7 +567,7 @@ static hearth_status build_outbox(hearth_sync *s, int64_t *n, hearth_error *err)
         snprintf(e->gid, sizeof e->gid, "%s", g && !e->bad ? g : "");
         e->t = sqlite3_column_int64(q, 2);
     }
-    sqlite3_finalize(q);
+    sync_release(s, q);
     int64_t next = sync_state_int(s, "next_change_id", 1), hlc = sync_state_int(s, "hlc", 0);
     for (size_t i = 0; !st && i < ni; i++) {
         item *e = &it[i];
@@ -633,11 +632,9 @@ typedef struct {
 static hearth_status push_once(hearth_sync *s, hearth_sync_report *rep, sync_reply *r,
                                hearth_error *err) {
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT o.change_id, o.tbl, o.gid, o.op, o.hlc, o.content,"
+    if (!(q = sync_prepare(s, "SELECT o.change_id, o.tbl, o.gid, o.op, o.hlc, o.content,"
                            " coalesce(r.version, 0) FROM sync_outbox o LEFT JOIN sync_rows r"
-                           " ON r.tbl = o.tbl AND r.gid = o.gid ORDER BY o.change_id LIMIT 5000",
-                           -1, &q, NULL) != SQLITE_OK)
+                           " ON r.tbl = o.tbl AND r.gid = o.gid ORDER BY o.change_id LIMIT 5000")))
         return HEARTH_FAIL(err, HEARTH_E_IO, "sync: %s", sqlite3_errmsg(s->db));
     sync_push m = {0};
     sent_info *info = NULL;
@@ -675,7 +672,7 @@ static hearth_status push_once(hearth_sync *s, hearth_sync_report *rep, sync_rep
                                 &c->payload, &c->payload_len, err);
         }
     }
-    sqlite3_finalize(q);
+    sync_release(s, q);
     char *body = NULL;
     size_t len = 0;
     if (!st && m.n) st = sync_push_encode(&m, &body, &len, err);
