@@ -41,7 +41,7 @@ void sync_release(hearth_sync *s, sqlite3_stmt *q) {
             sqlite3_clear_bindings(q);
             return;
         }
-    sync_release(s, q);
+    sqlite3_finalize(q);
 }
 
 void sync_cache_free(hearth_sync *s) {
