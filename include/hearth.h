@@ -1835,6 +1835,10 @@ HEARTH_API hearth_status hearth_sync_admin_devices(const char *db, char **json,
  * there is no such device. */
 HEARTH_API hearth_status hearth_sync_admin_revoke(const char *db, const char *device,
                                                   hearth_error *err);
+/* Revokes every enrollment token of user (registered devices keep their
+ * device tokens); *n says how many were active. */
+HEARTH_API hearth_status hearth_sync_admin_revoke_tokens(const char *db, const char *user,
+                                                         int64_t *n, hearth_error *err);
 
 
 #ifdef __cplusplus

@@ -138,6 +138,8 @@ typedef struct {
     hearth_status (*list_devices)(sstore *s, sstore_device **out, size_t *n, hearth_error *err);
     /* Revokes device: HEARTH_E_NOTFOUND if there is no such device. */
     hearth_status (*revoke)(sstore *s, const char *device, hearth_error *err);
+    /* Revokes every enrollment token of user; *n how many were active. */
+    hearth_status (*revoke_tokens)(sstore *s, const char *user, int64_t *n, hearth_error *err);
 } sstore_ops;
 
 struct sstore {

@@ -73,6 +73,7 @@ enum {
     Q_ADD_TOKEN,
     Q_LIST,
     Q_REVOKE,
+    Q_REVOKE_TOKENS,
     Q_N
 };
 
@@ -117,6 +118,7 @@ static const char *const sql[Q_N] = {
     [Q_LIST] = "SELECT id, owner, name, created, last_seen, pull_pos, stored_bytes, revoked"
                " FROM devices ORDER BY owner, id",
     [Q_REVOKE] = "UPDATE devices SET revoked=1 WHERE id=$1",
+    [Q_REVOKE_TOKENS] = "UPDATE enroll_tokens SET revoked=1 WHERE owner=$1 AND revoked=0",
 };
 
 typedef struct {
@@ -169,6 +171,8 @@ static hearth_status pgerr(pg_store *s, PGconn *c, const PGresult *r, hearth_err
     snprintf(buf, sizeof buf, "%s", m);
     size_t n = strlen(buf);
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) buf[--n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == '\n' || buf[i] == '\t') buf[i] = ' ';
     return HEARTH_FAIL(err, HEARTH_E_IO, "sync store %s: %s: %s", s->where, what, buf);
 }
 
@@ -1044,6 +1048,19 @@ static hearth_status pg_revoke(sstore *b, const char *device, hearth_error *err)
     return st;
 }
 
+static hearth_status pg_revoke_tokens(sstore *b, const char *user, int64_t *n,
+                                      hearth_error *err) {
+    const char *v[1] = {user};
+    PGresult *r;
+    *n = 0;
+    hearth_status st = one((pg_store *)b, Q_REVOKE_TOKENS, 1, v, false, false, &r, err,
+                           "revoke tokens");
+    if (st) return st;
+    *n = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return HEARTH_OK;
+}
+
 static const sstore_ops pg_ops = {
     .name = "postgresql",
     .close = pg_close,
@@ -1068,6 +1085,7 @@ static const sstore_ops pg_ops = {
     .add_token = pg_add_token,
     .list_devices = pg_list_devices,
     .revoke = pg_revoke,
+    .revoke_tokens = pg_revoke_tokens,
 };
 
 hearth_status sstore_pg_open(const char *conninfo, sstore **out, hearth_error *err) {
