@@ -308,20 +308,17 @@ hearth_status hearth_sync_enable(hearth_sync *s, const char *collection, bool on
         /* queue what exists, and pull the collection from the start */
         char now[24];
         snprintf(now, sizeof now, "%lld", (long long)store_now_ms());
-        const char *ins = "INSERT OR IGNORE INTO sync_dirty (tbl, gid, op, time_ms) ";
-        char sql[256];
+        /* SQL literals only: the statement cache keys on their address */
+#define QUEUE "INSERT OR IGNORE INTO sync_dirty (tbl, gid, op, time_ms) "
         if (!strcmp(collection, "tasks")) {
-            snprintf(sql, sizeof sql, "%sSELECT 'tasks', gid, 'upsert', ?1 FROM tasks WHERE gid IS NOT NULL", ins);
-            st = sync_exec(s, err, sql, 1, now);
+            st = sync_exec(s, err, QUEUE "SELECT 'tasks', gid, 'upsert', ?1 FROM tasks WHERE gid IS NOT NULL", 1, now);
         } else if (!strcmp(collection, "settings")) {
-            snprintf(sql, sizeof sql, "%sSELECT 'settings', key, 'upsert', ?1 FROM settings", ins);
-            st = sync_exec(s, err, sql, 1, now);
+            st = sync_exec(s, err, QUEUE "SELECT 'settings', key, 'upsert', ?1 FROM settings", 1, now);
         } else {
-            snprintf(sql, sizeof sql, "%sSELECT 'sessions', gid, 'upsert', ?1 FROM sessions WHERE gid IS NOT NULL", ins);
-            st = sync_exec(s, err, sql, 1, now);
-            snprintf(sql, sizeof sql, "%sSELECT 'messages', gid, 'append', ?1 FROM messages WHERE gid IS NOT NULL", ins);
-            if (!st) st = sync_exec(s, err, sql, 1, now);
+            st = sync_exec(s, err, QUEUE "SELECT 'sessions', gid, 'upsert', ?1 FROM sessions WHERE gid IS NOT NULL", 1, now);
+            if (!st) st = sync_exec(s, err, QUEUE "SELECT 'messages', gid, 'append', ?1 FROM messages WHERE gid IS NOT NULL", 1, now);
         }
+#undef QUEUE
         if (!st) st = sync_state_set(s, "cursor", "0", err);
     }
     if (st) {

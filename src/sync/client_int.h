@@ -68,7 +68,9 @@ void sync_release(hearth_sync *s, sqlite3_stmt *q);
 /* Finalizes the cached statements (hearth_sync_free). */
 void sync_cache_free(hearth_sync *s);
 
-/* Runs SQL with no result rows; binds text args ?1.. (NULL binds NULL). */
+/* Runs SQL with no result rows; binds text args ?1.. (NULL binds NULL).
+ * sql must be a string literal (or otherwise never change while the handle
+ * lives): statements are cached by its address. Same for the two below. */
 hearth_status sync_exec(hearth_sync *s, hearth_error *err, const char *sql, int n, ...);
 /* First column of the first row as an integer (dflt when no row). */
 int64_t sync_query_int(hearth_sync *s, int64_t dflt, const char *sql, int n, ...);
