@@ -5,6 +5,8 @@
  *
  *   hearth-sync-device op --device D --wid W --seed S --log FILE [--kind K]
  *   hearth-sync-device dump
+ *   hearth-sync-device bulk --device D --n N   (N tasks in one transaction,
+ *                                              for bench/bench_sync.py)
  *
  * op picks (from S, deterministically for a given store) one of task_add,
  * task_update, task_delete, session_add, message_add, setting_set,
@@ -156,7 +158,9 @@ static void value_status(const dev *d, char *buf, size_t cap) {
         if (digits[i] >= '0' && digits[i] <= '9') digits[i] = (char)('a' + (digits[i] - '0'));
     snprintf(buf, cap, "s_%s", digits);
 }
-static int32_t value_priority(const dev *d) { return (int32_t)(d->device * 1000000 + d->wid); }
+/* (D+1) million + W: never a small number that ids and versions in a
+ * conflict record could also be. */
+static int32_t value_priority(const dev *d) { return (int32_t)((d->device + 1) * 1000000 + d->wid); }
 static int64_t value_due(const dev *d) {
     return 1700000000000ll + (int64_t)d->device * 1000000000ll + d->wid;
 }
@@ -404,9 +408,29 @@ static int do_dump(dev *d) {
     return 0;
 }
 
+/* bulk: n tasks "jb-dD-I" in one transaction (the benchmark's backlog). */
+static int do_bulk(dev *d, int64_t n) {
+    begin(d);
+    for (int64_t i = 0; i < n; i++) {
+        char title[64], notes[96];
+        snprintf(title, sizeof title, "jb-d%d-%" PRId64, d->device, i);
+        snprintf(notes, sizeof notes, "benchmark task %" PRId64 " of device %d", i, d->device);
+        hearth_task t = {0};
+        t.title = title;
+        t.notes = notes;
+        t.priority = (int32_t)(i % 4);
+        hearth_error e = {0};
+        if (hearth_store_task_add(d->store, &t, NULL, &e)) die_store("task_add", &e);
+    }
+    hearth_error e = {0};
+    if (hearth_store_commit(d->store, &e)) die_store("commit", &e);
+    return 0;
+}
+
 static const char usage[] =
     "usage: hearth-sync-device op --device D --wid W --seed S --log FILE [--kind K]\n"
     "       hearth-sync-device dump\n"
+    "       hearth-sync-device bulk --device D --n N\n"
     "One random write (or a dump) on the store in $HEARTH_HOME, for tests/sync/jepsen.py.\n";
 
 int main(int argc, char **argv) {
@@ -417,7 +441,8 @@ int main(int argc, char **argv) {
     dev d = {.device = -1, .wid = -1, .log_fd = -1};
     uint64_t seed = 0;
     const char *kind = NULL;
-    for (int i = 2; i < argc; i++) {
+    int64_t bulk_n = 0;
+    for (int i = 2; i < argc; i += 2) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
@@ -429,11 +454,11 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--seed")) seed = strtoull(v, NULL, 10);
         else if (!strcmp(a, "--log")) d.log_path = v;
         else if (!strcmp(a, "--kind")) kind = v;
+        else if (!strcmp(a, "--n")) bulk_n = strtoll(v, NULL, 10);
         else {
             fputs(usage, stderr);
             return 2;
         }
-        i++;
     }
     hearth_error e = {0};
     hearth_store_params p = hearth_store_default_params();
@@ -442,6 +467,8 @@ int main(int argc, char **argv) {
     int rc;
     if (!strcmp(argv[1], "dump")) {
         rc = do_dump(&d);
+    } else if (!strcmp(argv[1], "bulk")) {
+        rc = d.device < 0 || bulk_n <= 0 ? 2 : do_bulk(&d, bulk_n);
     } else if (!strcmp(argv[1], "op")) {
         if (d.device < 0 || d.device > 9 || d.wid < 0 || d.wid >= 1000000 || !d.log_path) {
             fputs(usage, stderr);
