@@ -14,7 +14,8 @@
 #  - the server down: offline (exit 3); back: synced with 0 conflicts;
 #  - a push whose answer is lost (the server dies after its commit) is
 #    applied once when retried;
-#  - policy_sync = never: offline, and an audit record 'blocked';
+#  - policy_sync = never: offline, and an audit record 'blocked'; a revoked
+#    device gets a clear error;
 #  - every request is in the audit log without content, and no plaintext of
 #    any synced row is in the server's database.
 set -euo pipefail
@@ -237,6 +238,15 @@ set -e
 [ "$rc" = 3 ] || fail "policy_sync=never exited $rc"
 grep -q 'policy_sync' "$work/pol.json" || fail "no policy reason: $(cat "$work/pol.json")"
 [ "$(sql "$A" "SELECT count(*) FROM audit WHERE kind = 'sync' AND decision = 'blocked'")" -ge 1 ] || fail "no blocked audit record"
+
+# ---- a revoked device: a clear error (1), not offline ---------------------
+dev_d=$(HEARTH_HOME="$work/d" "$HEARTH_BIN" sync status --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["device"])')
+"$HEARTH_BIN" sync-server --db "$dbspec" revoke "$dev_d" >/dev/null
+set +e
+HEARTH_HOME="$work/d" "$HEARTH_BIN" sync >/dev/null 2>"$work/revoked.err"; rc=$?
+set -e
+[ "$rc" = 1 ] || fail "a revoked device's sync exited $rc"
+grep -q 'pair it again' "$work/revoked.err" || { cat "$work/revoked.err"; fail "no clear message for a revoked device"; }
 
 # ---- audit without content; no plaintext on the server --------------------
 [ "$(sql "$A" "SELECT count(*) FROM audit WHERE kind = 'sync' AND decision = 'sent' AND host = '127.0.0.1'")" -ge 5 ] ||
