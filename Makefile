@@ -71,3 +71,16 @@ demo-model: train-deps build
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZ)
+
+# ---- sync soak: the Jepsen-style test, long (tests/sync/jepsen.py) ------------
+# SOAK_RUNS runs per backend (SOAK_BACKENDS), seeds from SOAK_SEED; prints the
+# runs, faults injected by kind, lost writes, divergent ends and duplicates.
+SOAK_RUNS     ?= 1000
+SOAK_SEED     ?= 1
+SOAK_BACKENDS ?= sqlite postgresql
+
+.PHONY: soak
+soak: build
+	@rc=0; for b in $(SOAK_BACKENDS); do \
+	  HEARTH_BUILD_DIR=$(BUILD) bash tests/sync/jepsen.sh $$b $(SOAK_RUNS) --seed-base $(SOAK_SEED) || rc=1; \
+	done; exit $$rc

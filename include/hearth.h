@@ -833,7 +833,7 @@ typedef struct hearth_store hearth_store;
 
 /* Schema version this build writes; a database with a higher version is
  * refused (HEARTH_E_UNSUPPORTED) and left untouched. */
-#define HEARTH_STORE_SCHEMA_VERSION 3
+#define HEARTH_STORE_SCHEMA_VERSION 4
 
 typedef struct {
     const char *path;         /* database file; NULL: <data_dir>/hearth.db */
@@ -1715,6 +1715,108 @@ HEARTH_API hearth_status hearth_server_reload_model(hearth_server *s, const char
  * then closes the store and frees everything. NULL is a no-op. */
 HEARTH_API void hearth_server_stop(hearth_server *s);
 
+
+/* ======================================================================== */
+/* Sync client (src/sync/client*.c; docs/sync.md, docs/sync-protocol.md)    */
+/* ======================================================================== */
+
+/*
+ * The device side of sync: pairing with a sync server, choosing collections
+ * (tasks, conversations, settings), pushing local changes, pulling others'
+ * and merging conflicts, all end-to-end encrypted. A hearth_sync works on a
+ * store the caller opened (borrowed; it must outlive the handle). One thread
+ * per handle; two processes syncing one store take turns (a lock file).
+ *
+ * Every request leaves only after the egress gate said yes and an audit
+ * record (kind "sync", no content) was written; a gate that says no means
+ * no socket is opened.
+ */
+typedef struct hearth_sync hearth_sync;
+
+/* The egress gate: true lets a request to host go out; false refuses it,
+ * with the reason (shown to the user, kept in the audit log) in reason (cap
+ * bytes). Called on the handle's thread before every request. */
+typedef bool (*hearth_sync_gate_fn)(void *user, const char *host, char *reason, size_t cap);
+
+typedef struct {
+    hearth_store *store;         /* borrowed; required */
+    const char *server;          /* base URL; NULL: the one stored at pairing */
+    const char *passphrase;      /* NULL: the key cached at pairing (sync.key) */
+    const char *key_file;        /* NULL: <the store's directory>/sync.key */
+    hearth_sync_gate_fn gate;    /* NULL: every request is refused (offline) */
+    void *gate_user;
+    int timeout_ms;              /* per request; default 15000 */
+} hearth_sync_params;
+
+/* Any thread. */
+HEARTH_API hearth_sync_params hearth_sync_default_params(void);
+
+/* Opens the sync layer on p->store; makes the device id and secret on first
+ * use. Opens no connection. OUT: *out (hearth_sync_free). */
+HEARTH_API hearth_status hearth_sync_open(const hearth_sync_params *p, hearth_sync **out,
+                                          hearth_error *err);
+HEARTH_API void hearth_sync_free(hearth_sync *s);
+
+/* Registers this device with the server at url using an enrollment token,
+ * then sets up (first device) or checks (later devices) the key derived from
+ * passphrase. A wrong passphrase is HEARTH_E_STATE ("wrong sync
+ * passphrase") and nothing is kept. On success the server, device token and
+ * key (cached in key_file, 0600) are stored. name: the device's name (NULL:
+ * the host name). */
+HEARTH_API hearth_status hearth_sync_pair(hearth_sync *s, const char *url, const char *token,
+                                          const char *name, const char *passphrase,
+                                          hearth_error *err);
+
+/* Turns a collection ("tasks", "conversations", "settings") on or off. On:
+ * every existing row of it is queued for the next sync. */
+HEARTH_API hearth_status hearth_sync_enable(hearth_sync *s, const char *collection, bool on,
+                                            hearth_error *err);
+
+typedef enum {
+    HEARTH_SYNC_SYNCED,     /* something was pushed, pulled or merged */
+    HEARTH_SYNC_NO_CHANGES, /* reached the server; nothing to do */
+    HEARTH_SYNC_OFFLINE,    /* not reached (gate refused, no connection, 5xx) */
+} hearth_sync_state;
+
+typedef struct {
+    hearth_sync_state state;
+    int64_t pushed;         /* changes the server acknowledged */
+    int64_t pulled;         /* changes of other devices applied here */
+    int64_t conflicts;      /* rows where both sides changed one field (or delete vs update) */
+    int64_t resolved;       /* of those, settled by the collection's rule */
+    int64_t merged;         /* rows both sides changed in different fields (merged silently) */
+    char reason[256];       /* why offline */
+} hearth_sync_report;
+
+/* "synced", "no_changes", "offline". Static. */
+HEARTH_API const char *hearth_sync_state_name(hearth_sync_state st);
+
+/* One sync: pull every page, push the outbox (merging what the server
+ * reports as conflicts and pushing the result), pull again. Offline is not
+ * an error: HEARTH_OK with r->state OFFLINE and r->reason. Errors:
+ * HEARTH_E_STATE (not paired, no key, wrong key), HEARTH_E_IO (the server
+ * refused: 401, 4xx), HEARTH_E_FORMAT (a bad reply or a payload that does
+ * not open), store errors. */
+HEARTH_API hearth_status hearth_sync_run(hearth_sync *s, hearth_sync_report *r,
+                                         hearth_error *err);
+
+/* JSON texts (owned: hearth_free): status {device, name, server, paired,
+ * cursor, pending, enabled: [...], rules: {...}, last_sync_ms}; conflicts
+ * (pending ones, or all): [{id, collection, row, kind, fields, local,
+ * server, severity, resolution, time_ms}]; dump: the canonical content of
+ * the enabled collections (see docs/sync.md), byte-identical on devices that
+ * have converged. */
+HEARTH_API hearth_status hearth_sync_status_json(hearth_sync *s, char **out, hearth_error *err);
+HEARTH_API hearth_status hearth_sync_conflicts_json(hearth_sync *s, bool all, char **out,
+                                                    hearth_error *err);
+HEARTH_API hearth_status hearth_sync_dump_json(hearth_sync *s, char **out, hearth_error *err);
+
+/* Settles conflict id: keep "local" (this device's side), "server", or
+ * "FIELD=VALUE" (VALUE as JSON if it parses, else as a string). The choice
+ * becomes a local change, pushed by the next sync. HEARTH_E_NOTFOUND for an
+ * unknown id, HEARTH_E_ARG for a bad keep. */
+HEARTH_API hearth_status hearth_sync_resolve(hearth_sync *s, int64_t id, const char *keep,
+                                             hearth_error *err);
 
 /* ======================================================================== */
 /* Sync server (src/sync/server*.c; docs/sync-protocol.md, docs/sync-server.md) */

@@ -8,6 +8,7 @@
 #include "model_trust.h"
 #include "models/resolve.h"
 #include "serve_update.h"
+#include "sync_bg.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -19,7 +20,8 @@ static const char usage[] =
     "usage: hearth serve [--host HOST] [--port PORT] [-m MODEL] [--api-key KEY]\n"
     "                    [--max-body BYTES] [--max-queue N] [--slots N] [-c CTX] [-t THREADS]\n"
     "                    [--allow-host NAME]... [--cors-origin ORIGIN]...\n"
-    "                    [--max-client-conns N] [--request-timeout SECS]\n"
+    "                    [--max-client-conns N] [--request-timeout SECS] [--sync-every SECS]\n"
+    "                    [--update-every HOURS]\n"
     "\n"
     "Serves the OpenAI API on HOST:PORT (default 127.0.0.1:8080, loopback only):\n"
     "  POST /v1/chat/completions, /v1/completions, /v1/embeddings\n"
@@ -48,6 +50,10 @@ static const char usage[] =
     "  --update-every HOURS  check the model's update channel every HOURS (update_every;\n"
     "                    a registry model only; policy_pull and policy_update allowing)\n"
     "                    and switch to a new version between requests\n"
+    "  --sync-every SECS sync the enabled collections in the background every SECS\n"
+    "                    seconds (sync_every; 0: off, the default), doubling the wait\n"
+    "                    up to an hour while the sync server is not reachable; needs a\n"
+    "                    device paired with hearth sync pair\n"
     "\n"
     "The store is $HEARTH_HOME/hearth.db (setting home). With HEARTH_SECURITY_LOG=1\n"
     "(setting security_log), rejected requests and failed authentications, never their\n"
@@ -69,6 +75,7 @@ static const struct {
     {"--max-client-conns", NULL, "max_client_conns"},
     {"--request-timeout", NULL, "request_timeout"},
     {"--update-every", NULL, "update_every"},
+    {"--sync-every", NULL, "sync_every"},
 };
 
 /* Settings that hold a comma-separated list; their flags may repeat. */
@@ -187,6 +194,8 @@ static int run(int argc, char **argv) {
     }
     p.allow_hosts = hosts;
     p.cors_origins = origins;
+    long sync_every = 0;
+    if (!get_int(set, "sync_every", 0, 86400 * 7, &sync_every)) goto out;
     const char *host = hearth_settings_get(set, "host", NULL);
     if (host && *host) p.host = host;
     /* models registry: -m NAME (or none: the default model) resolves through it. */
@@ -242,8 +251,13 @@ static int run(int argc, char **argv) {
     printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", h, v6 ? "]" : "",
            hearth_server_port(s));
     fflush(stdout);
+    /* background sync: its own thread and store handle (sync_bg.c) */
+    cli_sync_bg *bg = NULL;
+    if (sync_every > 0 && cli_sync_bg_start(set, sync_every, &bg, &err))
+        cli_fail("serve", &err, "background sync not started");
     int sig = 0;
     sigwait(&sigs, &sig);
+    cli_sync_bg_stop(bg);
     fprintf(stderr, "hearth serve: %s received, finishing in-flight requests\n",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
     serve_updater_stop(upd);

@@ -8,6 +8,7 @@
 #include "store/store_int.h"
 
 #include "util/error.h"
+#include "util/uuid.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -45,7 +46,12 @@ static hearth_status insert(hearth_store *s, const hearth_message *m, int64_t no
     sqlite3_bind_text(st, 3, m->content, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 4, m->n_tokens);
     if (m->model) sqlite3_bind_text(st, 5, m->model, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 6, m->created_ms ? m->created_ms : now);
+    int64_t created = m->created_ms ? m->created_ms : now;
+    char gid[HEARTH_UUID_LEN + 1];
+    if (!hearth_uuid7(created, gid))
+        return HEARTH_FAIL(err, HEARTH_E_IO, "no random bytes for a message's global id");
+    sqlite3_bind_int64(st, 6, created);
+    sqlite3_bind_text(st, 9, gid, -1, SQLITE_TRANSIENT);
     if (m->source) {
         sqlite3_bind_text(st, 7, m->source, -1, SQLITE_STATIC);
         if (m->confidence >= 0.0 && m->confidence <= 1.0) sqlite3_bind_double(st, 8, m->confidence);

@@ -28,6 +28,28 @@
     "INSERT INTO changes(tbl, key, version, op, time_ms) VALUES ('" tbl "', " key ", " ver \
     ", '" op "', " time ");"
 
+/* A UUIDv7 (as src/util/uuid.c makes them) for the time ms, in SQL: for
+ * backfilling rows that predate global ids. */
+#define UUID7(ms)                                                                        \
+    "lower(printf('%08x-%04x-7%s-%s%s-%s', (" ms ") >> 16, (" ms ") & 65535,"            \
+    " substr(hex(randomblob(2)), 2, 3), substr('89ab', 1 + (random() & 3), 1),"           \
+    " substr(hex(randomblob(2)), 2, 3), hex(randomblob(6))))"
+
+/* Gives a row inserted without a gid (a writer that is not this build's
+ * store code) one. */
+#define GID_FILL(tbl)                                                                    \
+    "CREATE TRIGGER " tbl "_gid_fill AFTER INSERT ON " tbl " WHEN NEW.gid IS NULL BEGIN"    \
+    " UPDATE " tbl " SET gid = " UUID7("NEW.created_ms") " WHERE id = NEW.id; END;"
+
+/* Marks a row changed locally unless the sync layer is applying a pull.
+ * (DELETE + INSERT, not INSERT OR REPLACE: inside a trigger fired by an
+ * upsert, the outer statement's conflict handling would apply.) */
+#define DIRTY(name, event, cond, tbl, key, op)                                           \
+    "CREATE TRIGGER " name " AFTER " event " WHEN (" cond ") AND NOT EXISTS"              \
+    " (SELECT 1 FROM sync_applying) BEGIN DELETE FROM sync_dirty WHERE tbl = '" tbl "'"     \
+    " AND gid = " key "; INSERT INTO sync_dirty(tbl, gid, op, time_ms) VALUES ('" tbl "', "  \
+    key ", '" op "', " NOW_MS "); END;"
+
 static const char *const migrations[] = {
     /* 1: sessions, messages, tasks, settings and the change log. */
     "CREATE TABLE sessions ("
@@ -152,6 +174,102 @@ static const char *const migrations[] = {
     "  outcome TEXT,"
     "  content TEXT);"
     "CREATE INDEX audit_by_time ON audit(time_ms);",
+
+    /* 4: sync (src/sync, docs/sync.md). Global ids beside the local integer
+     * ids (a UUIDv7 made from the row's creation time; the store's C code
+     * makes one at insert, GID_FILL catches rows written without one), the
+     * device's sync state, and the triggers that mark rows changed locally
+     * in sync_dirty. A change the sync layer applies from a pull runs with a
+     * row in sync_applying (inserted and deleted inside its own
+     * transaction, so no other connection ever sees it), which the
+     * triggers check: pulled changes are never pushed back as local ones. */
+    "ALTER TABLE sessions ADD COLUMN gid TEXT;"
+    "ALTER TABLE messages ADD COLUMN gid TEXT;"
+    "ALTER TABLE tasks ADD COLUMN gid TEXT;"
+    /* the backfill is no change of content: the change-log triggers of
+     * migration 1 are set aside for it and put back as they were */
+    "DROP TRIGGER sessions_log_update; DROP TRIGGER messages_log_update;"
+    "DROP TRIGGER tasks_log_update;"
+    "UPDATE sessions SET gid = " UUID7("created_ms") ";"
+    "UPDATE messages SET gid = " UUID7("created_ms") ";"
+    "UPDATE tasks SET gid = " UUID7("created_ms") ";"
+    "CREATE TRIGGER sessions_log_update AFTER UPDATE ON sessions BEGIN "
+    CHANGE("sessions", "NEW.id", "NEW.version", "update", "NEW.updated_ms") " END;"
+    "CREATE TRIGGER messages_log_update AFTER UPDATE ON messages BEGIN "
+    CHANGE("messages", "NEW.id", "1", "update", NOW_MS) " END;"
+    "CREATE TRIGGER tasks_log_update AFTER UPDATE ON tasks BEGIN "
+    CHANGE("tasks", "NEW.id", "NEW.version", "update", "NEW.updated_ms") " END;"
+    "CREATE UNIQUE INDEX sessions_by_gid ON sessions(gid);"
+    "CREATE UNIQUE INDEX messages_by_gid ON messages(gid);"
+    "CREATE UNIQUE INDEX tasks_by_gid ON tasks(gid);"
+    GID_FILL("sessions") GID_FILL("messages") GID_FILL("tasks")
+    "CREATE TABLE sync_applying (one INTEGER PRIMARY KEY CHECK (one = 1));"
+    /* key/value: device_id, device_secret, hlc, server, token, user, cursor,
+     * next_change_id, enabled_<collection>. Never synced (not settings). */
+    "CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
+    /* rows changed locally and not yet taken into the outbox */
+    "CREATE TABLE sync_dirty ("
+    "  tbl TEXT NOT NULL,"                /* tasks, sessions, messages, settings */
+    "  gid TEXT NOT NULL,"                /* the row's gid; the key for settings */
+    "  op TEXT NOT NULL CHECK (op IN ('upsert', 'delete', 'append')),"
+    "  time_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (tbl, gid)) WITHOUT ROWID;"
+    /* changes numbered for the server (change_id), frozen once numbered:
+     * a retry sends the same change, so the server applies it once */
+    "CREATE TABLE sync_outbox ("
+    "  change_id INTEGER PRIMARY KEY,"
+    "  tbl TEXT NOT NULL,"
+    "  gid TEXT NOT NULL,"
+    "  op TEXT NOT NULL CHECK (op IN ('upsert', 'delete', 'append')),"
+    "  hlc INTEGER NOT NULL,"
+    "  content TEXT,"                     /* plaintext JSON; NULL for a delete */
+    "  UNIQUE (tbl, gid));"
+    /* per row: the server version this device last saw and that version's
+     * content (the base of three-way merges); deleted = a tombstone */
+    "CREATE TABLE sync_rows ("
+    "  tbl TEXT NOT NULL,"
+    "  gid TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  hlc INTEGER NOT NULL,"
+    "  device TEXT NOT NULL DEFAULT '',"
+    "  deleted INTEGER NOT NULL DEFAULT 0,"
+    "  base TEXT,"
+    "  PRIMARY KEY (tbl, gid)) WITHOUT ROWID;"
+    "CREATE TABLE sync_conflicts ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  time_ms INTEGER NOT NULL,"
+    "  tbl TEXT NOT NULL,"
+    "  gid TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('version', 'update_of_deleted', 'delete_of_updated')),"
+    "  fields TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(fields)),"
+    "  local TEXT,"                       /* the device's side (NULL: deleted) */
+    "  server TEXT,"                      /* the server's side (NULL: deleted) */
+    "  severity TEXT NOT NULL CHECK (severity IN ('low', 'high')),"
+    "  resolution TEXT NOT NULL,"         /* merged, lww-local, lww-server, server, device, pending, local, ... */
+    "  resolved_ms INTEGER);"
+    "CREATE INDEX sync_conflicts_pending ON sync_conflicts(resolution);"
+    /* sessions of another device whose name this device already uses: both
+     * gids name the one local session */
+    "CREATE TABLE sync_alias (gid TEXT PRIMARY KEY, session_id INTEGER NOT NULL) WITHOUT ROWID;"
+    DIRTY("tasks_sync_insert", "INSERT ON tasks", "NEW.gid IS NOT NULL", "tasks", "NEW.gid", "upsert")
+    DIRTY("tasks_sync_update", "UPDATE ON tasks", "NEW.gid IS NOT NULL", "tasks", "NEW.gid", "upsert")
+    DIRTY("tasks_sync_delete", "DELETE ON tasks", "OLD.gid IS NOT NULL", "tasks", "OLD.gid", "delete")
+    DIRTY("sessions_sync_insert", "INSERT ON sessions", "NEW.gid IS NOT NULL", "sessions", "NEW.gid", "upsert")
+    DIRTY("sessions_sync_update", "UPDATE OF name, gid ON sessions", "NEW.gid IS NOT NULL", "sessions", "NEW.gid", "upsert")
+    DIRTY("sessions_sync_delete", "DELETE ON sessions", "OLD.gid IS NOT NULL", "sessions", "OLD.gid", "delete")
+    /* a deleted session takes the other devices' ids it answered to along */
+    "CREATE TRIGGER sessions_sync_delete_alias AFTER DELETE ON sessions BEGIN"
+    " DELETE FROM sync_dirty WHERE tbl = 'sessions' AND gid IN"
+    "  (SELECT gid FROM sync_alias WHERE session_id = OLD.id);"
+    " INSERT INTO sync_dirty (tbl, gid, op, time_ms) SELECT 'sessions', gid, 'delete', " NOW_MS
+    "  FROM sync_alias WHERE session_id = OLD.id AND NOT EXISTS (SELECT 1 FROM sync_applying);"
+    " DELETE FROM sync_alias WHERE session_id = OLD.id; END;"
+    DIRTY("messages_sync_insert", "INSERT ON messages", "NEW.gid IS NOT NULL", "messages", "NEW.gid", "append")
+    DIRTY("messages_sync_update", "UPDATE OF gid ON messages", "NEW.gid IS NOT NULL", "messages", "NEW.gid", "append")
+    DIRTY("messages_sync_delete", "DELETE ON messages", "OLD.gid IS NOT NULL", "messages", "OLD.gid", "delete")
+    DIRTY("settings_sync_insert", "INSERT ON settings", "1", "settings", "NEW.key", "upsert")
+    DIRTY("settings_sync_update", "UPDATE ON settings", "1", "settings", "NEW.key", "upsert")
+    DIRTY("settings_sync_delete", "DELETE ON settings", "1", "settings", "OLD.key", "delete"),
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == HEARTH_STORE_SCHEMA_VERSION,

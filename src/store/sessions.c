@@ -7,6 +7,7 @@
 
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/uuid.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -66,9 +67,16 @@ hearth_status hearth_store_session_ensure(hearth_store *s, const char *name, int
         sqlite3_stmt *q = store_stmt(s, ST_SESSION_INSERT, err);
         st = q ? HEARTH_OK : (err ? err->code : HEARTH_E_IO);
         if (!st) {
-            sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
-            sqlite3_bind_int64(q, 2, store_now_ms());
-            st = store_step_done(s, q, err, "creating a session");
+            int64_t now = store_now_ms();
+            char gid[HEARTH_UUID_LEN + 1];
+            if (!hearth_uuid7(now, gid)) {
+                st = HEARTH_FAIL(err, HEARTH_E_IO, "no random bytes for a session's global id");
+            } else {
+                sqlite3_bind_text(q, 1, name, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(q, 2, now);
+                sqlite3_bind_text(q, 3, gid, -1, SQLITE_TRANSIENT);
+                st = store_step_done(s, q, err, "creating a session");
+            }
             if (!st) *id = sqlite3_last_insert_rowid(s->db);
         }
     }

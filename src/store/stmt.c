@@ -19,7 +19,7 @@ static const char *const sql[ST__COUNT] = {
     [ST_RELEASE] = "RELEASE hearth",
     [ST_ROLLBACK_TO] = "ROLLBACK TO hearth",
 
-    [ST_SESSION_INSERT] = "INSERT INTO sessions (name, created_ms, updated_ms) VALUES (?1, ?2, ?2)",
+    [ST_SESSION_INSERT] = "INSERT INTO sessions (name, created_ms, updated_ms, gid) VALUES (?1, ?2, ?2, ?3)",
     [ST_SESSION_FIND] = "SELECT id FROM sessions WHERE name = ?1",
     [ST_SESSION_EXISTS] = "SELECT 1 FROM sessions WHERE id = ?1",
     [ST_SESSION_LIST] =
@@ -37,12 +37,12 @@ static const char *const sql[ST__COUNT] = {
     [ST_SESSION_GET_SUMMARY] = "SELECT summary, summary_through FROM sessions WHERE id = ?1",
 
     [ST_MESSAGE_INSERT] = "INSERT INTO messages (session_id, role, content, n_tokens, model,"
-                          " created_ms, source, confidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                          " created_ms, source, confidence, gid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_MESSAGE_GET] = "SELECT id, session_id, role, content, n_tokens, model, created_ms,"
                        " source, confidence FROM messages WHERE id = ?1",
 
     [ST_TASK_INSERT] = "INSERT INTO tasks (title, notes, status, priority, due_ms, tags, payload,"
-                       " created_ms, updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+                       " created_ms, updated_ms, gid) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
     [ST_TASK_UPDATE] = "UPDATE tasks SET title = ?2, notes = ?3, status = ?4, priority = ?5,"
                        " due_ms = ?6, tags = ?7, payload = ?8, updated_ms = ?9,"
                        " version = version + 1 WHERE id = ?1 RETURNING version",

@@ -11,6 +11,7 @@
 
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/uuid.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -98,9 +99,16 @@ hearth_status hearth_store_task_add(hearth_store *s, const hearth_task *t, int64
     sqlite3_stmt *q = store_stmt(s, ST_TASK_INSERT, err);
     if (!q) st = err ? err->code : HEARTH_E_IO;
     else {
-        bind_fields(q, 1, t, t->status ? t->status : "open", tags);
-        sqlite3_bind_int64(q, 8, store_now_ms());
-        st = store_step_done(s, q, err, "inserting a task");
+        int64_t now = store_now_ms();
+        char gid[HEARTH_UUID_LEN + 1];
+        if (!hearth_uuid7(now, gid)) {
+            st = HEARTH_FAIL(err, HEARTH_E_IO, "no random bytes for a task's global id");
+        } else {
+            bind_fields(q, 1, t, t->status ? t->status : "open", tags);
+            sqlite3_bind_int64(q, 8, now);
+            sqlite3_bind_text(q, 9, gid, -1, SQLITE_TRANSIENT);
+            st = store_step_done(s, q, err, "inserting a task");
+        }
         if (!st && id) *id = sqlite3_last_insert_rowid(s->db);
     }
     st = store_tx_end(s, st, err);

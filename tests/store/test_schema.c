@@ -139,6 +139,55 @@ static void test_upgrade(void) {
     CHECK_EQ_INT(tu_sql_int(path, "PRAGMA user_version"), HEARTH_STORE_SCHEMA_VERSION);
 }
 
+/* A version-3 database (before sync) is upgraded in place to global ids:
+ * every existing session, message and task gets a distinct UUIDv7 made from
+ * its creation time, the backfill writes no change records and marks nothing
+ * for sync, and rows added afterwards get a gid from the store. */
+static void test_upgrade_gid(void) {
+    const char *path = tu_path("v3.db");
+    sqlite3 *db;
+    REQUIRE(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(store_migrate(db, path, 3, NULL) == HEARTH_OK);
+    CHECK(sqlite3_exec(db,
+                       "INSERT INTO sessions(name, created_ms, updated_ms) VALUES ('s3', 1700000000000, 1);"
+                       "INSERT INTO messages(session_id, role, content, created_ms)"
+                       " VALUES (1, 'user', 'a', 1700000000001), (1, 'assistant', 'b', 1700000000001);"
+                       "INSERT INTO tasks(title, created_ms, updated_ms) VALUES ('t3', 1700000000002, 1);",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    long long changes_before = tu_sql_int(path, "SELECT count(*) FROM changes");
+    CHECK_EQ_INT(changes_before, 4);
+
+    hearth_store *s = tu_open(path);
+    CHECK_EQ_INT(tu_sql_int(path, "PRAGMA user_version"), HEARTH_STORE_SCHEMA_VERSION);
+    CHECK_EQ_INT(tu_sql_int(path, "SELECT count(*) FROM changes"), changes_before);
+    CHECK_EQ_INT(tu_sql_int(path, "SELECT count(*) FROM sync_dirty"), 0);
+    /* every row has a well-formed, distinct UUIDv7 carrying its creation time */
+    CHECK_EQ_INT(tu_sql_int(path, "SELECT count(*) FROM (SELECT gid FROM sessions UNION ALL"
+                                  " SELECT gid FROM messages UNION ALL SELECT gid FROM tasks)"
+                                  " WHERE gid IS NULL OR length(gid) != 36 OR substr(gid, 15, 1) != '7'"
+                                  " OR substr(gid, 20, 1) NOT IN ('8', '9', 'a', 'b')"
+                                  " OR gid != lower(gid)"), 0);
+    CHECK_EQ_INT(tu_sql_int(path, "SELECT count(DISTINCT gid) FROM messages"), 2);
+    CHECK_EQ_INT(tu_sql_int(path, "SELECT count(*) FROM tasks WHERE substr(gid, 1, 8) ||"
+                                  " substr(gid, 10, 4) = printf('%012x', created_ms)"), 1);
+    /* the unique index holds */
+    CHECK(tu_sql_int(path, "UPDATE messages SET gid = (SELECT min(gid) FROM messages) RETURNING 1") == -1);
+    /* new rows get a gid from the store's code and are marked for sync */
+    hearth_task t = {.title = "after"};
+    int64_t id = 0;
+    CHECK(hearth_store_task_add(s, &t, &id, NULL) == HEARTH_OK);
+    char q[160];
+    snprintf(q, sizeof q, "SELECT count(*) FROM tasks t JOIN sync_dirty d ON d.gid = t.gid"
+                          " WHERE t.id = %lld AND d.op = 'upsert' AND length(t.gid) = 36", (long long)id);
+    CHECK_EQ_INT(tu_sql_int(path, q), 1);
+    hearth_store_free(s);
+    /* a row written by another program without a gid still gets one */
+    CHECK_EQ_INT(tu_sql_int(path, "INSERT INTO tasks(title, created_ms, updated_ms)"
+                                  " VALUES ('raw', 5, 5) RETURNING 1"), 1);
+    CHECK_EQ_INT(tu_sql_int(path, "SELECT count(*) FROM tasks WHERE title = 'raw' AND length(gid) = 36"), 1);
+}
+
 /* A database from a newer hearth: a clear error, and not one byte changes. */
 static void test_newer_refused(void) {
     const char *path = tu_path("newer.db");
@@ -389,6 +438,7 @@ int main(void) {
     test_default_dir();
     test_pragmas();
     test_upgrade();
+    test_upgrade_gid();
     test_newer_refused();
     test_newer_wal_refused();
     test_negative_version_refused();

@@ -1,0 +1,760 @@
+/*
+ * client.c: the sync client's life cycle (open, pair, enable) and one sync
+ * (hearth_sync_run): pull every page, number local changes into the outbox,
+ * push them, settle what the server reports as conflicts, pull again.
+ *
+ * Invariants (docs/sync.md):
+ *  - a pulled page is applied in one store transaction that also advances
+ *    the cursor; it runs with the sync_applying marker, so the triggers do
+ *    not take pulled rows for local changes;
+ *  - an outbox entry, once numbered, is frozen: a retry sends the same
+ *    change_id and content, so a lost acknowledgement never applies a change
+ *    twice; it leaves the outbox only on the server's answer (applied,
+ *    duplicate, or a conflict that was merged), or when a pull shows the
+ *    row changed elsewhere (then it is merged and numbered anew);
+ *  - at most one outbox entry per row, so base_version is always the
+ *    version the server last acknowledged or showed us;
+ *  - two syncs of one store never overlap (flock on <dir>/sync.lock).
+ */
+#include "sync/client_int.h"
+
+#include "store/store_int.h"
+#include "sync/hlc.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/uuid.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <threads.h>
+#include <unistd.h>
+
+#define PULL_LIMIT 2000
+#define PUSH_ROUNDS 8
+
+static once_flag curl_once = ONCE_FLAG_INIT;
+static void curl_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+hearth_sync_params hearth_sync_default_params(void) {
+    return (hearth_sync_params){.timeout_ms = 15000};
+}
+
+const char *hearth_sync_state_name(hearth_sync_state st) {
+    switch (st) {
+    case HEARTH_SYNC_SYNCED: return "synced";
+    case HEARTH_SYNC_NO_CHANGES: return "no_changes";
+    case HEARTH_SYNC_OFFLINE: return "offline";
+    }
+    return "offline";
+}
+
+static void set_server(hearth_sync *s, const char *url) {
+    snprintf(s->server, sizeof s->server, "%s", url ? url : "");
+    size_t n = strlen(s->server);
+    while (n && s->server[n - 1] == '/') s->server[--n] = '\0';
+}
+
+/* Device id and secret, made on first use (in one transaction). */
+static hearth_status ensure_device(hearth_sync *s, hearth_error *err) {
+    if (sync_state_get(s, "device_id", s->device, sizeof s->device, NULL) == HEARTH_OK &&
+        hearth_uuid7_valid(s->device))
+        return HEARTH_OK;
+    hearth_status st = hearth_store_begin(s->store, err);
+    if (st) return st;
+    if (sync_state_get(s, "device_id", s->device, sizeof s->device, NULL) != HEARTH_OK ||
+        !hearth_uuid7_valid(s->device)) {
+        uint8_t sec[32];
+        char sh[65];
+        if (!hearth_uuid7(0, s->device) || getrandom(sec, sizeof sec, 0) != (ssize_t)sizeof sec) {
+            st = HEARTH_FAIL(err, HEARTH_E_IO, "sync: no random bytes for the device id");
+        } else {
+            for (int i = 0; i < 32; i++) snprintf(sh + 2 * i, 3, "%02x", sec[i]);
+            st = sync_state_set(s, "device_id", s->device, err);
+            if (!st) st = sync_state_set(s, "device_secret", sh, err);
+            memset(sh, 0, sizeof sh);
+            memset(sec, 0, sizeof sec);
+        }
+    }
+    if (st) {
+        hearth_store_rollback(s->store, NULL);
+        return st;
+    }
+    return hearth_store_commit(s->store, err);
+}
+
+hearth_status hearth_sync_open(const hearth_sync_params *p, hearth_sync **out, hearth_error *err) {
+    if (!out) return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_sync_open: out is NULL");
+    *out = NULL;
+    if (!p || !p->store) return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_sync_open: no store");
+    call_once(&curl_once, curl_init);
+    hearth_sync *s = calloc(1, sizeof *s);
+    if (!s) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+    s->store = p->store;
+    s->db = p->store->db;
+    s->gate = p->gate;
+    s->gate_user = p->gate_user;
+    s->timeout_ms = p->timeout_ms > 0 ? p->timeout_ms : 15000;
+    s->lock_fd = -1;
+    if (p->key_file) {
+        snprintf(s->key_file, sizeof s->key_file, "%s", p->key_file);
+    } else {
+        const char *path = hearth_store_path(p->store);
+        const char *slash = strrchr(path, '/');
+        int dl = slash ? (int)(slash - path) : 1;
+        snprintf(s->key_file, sizeof s->key_file, "%.*s/sync.key", dl, slash ? path : ".");
+    }
+    if (p->passphrase && !(s->passphrase = hearth_strdup(p->passphrase))) {
+        free(s);
+        return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+    }
+    hearth_status st = ensure_device(s, err);
+    if (st) {
+        hearth_sync_free(s);
+        return st;
+    }
+    char buf[512] = "";
+    if (p->server && *p->server) set_server(s, p->server);
+    else if (sync_state_get(s, "server", buf, sizeof buf, NULL) == HEARTH_OK) set_server(s, buf);
+    sync_state_get(s, "token", s->token, sizeof s->token, NULL);
+    *out = s;
+    return HEARTH_OK;
+}
+
+void hearth_sync_free(hearth_sync *s) {
+    if (!s) return;
+    if (s->curl) curl_easy_cleanup(s->curl);
+    sync_cache_free(s);
+    if (s->lock_fd >= 0) close(s->lock_fd);
+    if (s->passphrase) {
+        memset(s->passphrase, 0, strlen(s->passphrase));
+        hearth_free(s->passphrase);
+    }
+    sync_key_wipe(&s->key);
+    free(s);
+}
+
+/* Takes the per-store sync lock (waits for another sync to finish). */
+static hearth_status lock(hearth_sync *s, hearth_error *err) {
+    if (s->lock_fd >= 0) return HEARTH_OK;
+    char path[4200];
+    snprintf(path, sizeof path, "%s", s->key_file);
+    char *slash = strrchr(path, '/');
+    if (slash) snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path), "sync.lock");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return HEARTH_FAIL(err, HEARTH_E_IO, "%s: %s", path, strerror(errno));
+    while (flock(fd, LOCK_EX) != 0)
+        if (errno != EINTR) {
+            close(fd);
+            return HEARTH_FAIL(err, HEARTH_E_IO, "%s: flock: %s", path, strerror(errno));
+        }
+    s->lock_fd = fd;
+    return HEARTH_OK;
+}
+
+static void unlock(hearth_sync *s) {
+    if (s->lock_fd >= 0) close(s->lock_fd); /* releases the flock */
+    s->lock_fd = -1;
+}
+
+/* ---- pairing ---- */
+
+static hearth_status offline_fail(const sync_reply *r, const char *what, hearth_error *err) {
+    return HEARTH_FAIL(err, HEARTH_E_IO, "%s: %s", what, r->reason);
+}
+
+/* Sets up (first device) or checks the key with the server's key info. */
+static hearth_status pair_key(hearth_sync *s, const char *pass, uint8_t salt[SYNC_SALT_BYTES],
+                              hearth_error *err) {
+    sync_reply r;
+    hearth_status st = sync_request(s, "GET", "/v1/keyinfo", NULL, 0, "keyinfo", &r, err);
+    if (st) return st;
+    if (r.offline) {
+        st = offline_fail(&r, "sync key info", err);
+        sync_reply_free(&r);
+        return st;
+    }
+    sync_keyinfo ki = {0};
+    if (r.status == 404) {
+        /* the first device: a new salt and key check */
+        sync_reply_free(&r);
+        sync_salt_new(ki.salt);
+        sync_kdf_limits(&ki.opslimit, &ki.memlimit);
+        st = sync_key_derive(pass, ki.salt, ki.opslimit, ki.memlimit, &s->key, err);
+        if (!st) st = sync_keycheck_make(&s->key, &ki.check, &ki.check_len, err);
+        char *body = NULL;
+        size_t len = 0;
+        if (!st) st = sync_keyinfo_encode(&ki, &body, &len, err);
+        if (!st) st = sync_request(s, "PUT", "/v1/keyinfo", body, len, "keyinfo (set)", &r, err);
+        free(body);
+        if (st) {
+            sync_keyinfo_free(&ki);
+            return st;
+        }
+        if (r.offline) st = offline_fail(&r, "sync key info", err);
+        else if (r.status == 409) st = HEARTH_E_NOTFOUND; /* another first device won: use its */
+        else if (r.status / 100 != 2) st = sync_reply_fail(&r, HEARTH_E_IO, "setting the key info", err);
+        if (st == HEARTH_OK) {
+            memcpy(salt, ki.salt, SYNC_SALT_BYTES);
+            sync_keyinfo_free(&ki);
+            sync_reply_free(&r);
+            return HEARTH_OK;
+        }
+        sync_keyinfo_free(&ki);
+        if (st != HEARTH_E_NOTFOUND) {
+            sync_reply_free(&r);
+            return st;
+        }
+    } else if (r.status != 200) {
+        st = sync_reply_fail(&r, HEARTH_E_IO, "sync key info", err);
+        sync_reply_free(&r);
+        return st;
+    }
+    /* a later device (or the loser of a race): derive under the server's
+     * salt and check before anything is sent */
+    st = sync_keyinfo_parse(r.body, r.len, &ki, err);
+    sync_reply_free(&r);
+    if (st) return st;
+    st = sync_key_derive(pass, ki.salt, ki.opslimit, ki.memlimit, &s->key, err);
+    if (!st) st = sync_keycheck_verify(&s->key, ki.check, ki.check_len, err);
+    if (st == HEARTH_E_STATE)
+        HEARTH_FAIL(err, HEARTH_E_STATE,
+                    "wrong sync passphrase: it does not open this account's key check (the "
+                    "passphrase of the first paired device is needed); nothing was synced");
+    memcpy(salt, ki.salt, SYNC_SALT_BYTES);
+    sync_keyinfo_free(&ki);
+    return st;
+}
+
+hearth_status hearth_sync_pair(hearth_sync *s, const char *url, const char *token,
+                               const char *name, const char *passphrase, hearth_error *err) {
+    if (!s || !url || !*url || !token || !*token)
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "sync pair: a server URL and an enrollment token are needed");
+    if (!passphrase || !*passphrase)
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "sync pair: a sync passphrase is needed");
+    if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "sync pair: '%.100s' is not an http(s) URL", url);
+    hearth_status st = lock(s, err);
+    if (st) return st;
+    char old_server[512], old_token[128];
+    memcpy(old_server, s->server, sizeof old_server);
+    memcpy(old_token, s->token, sizeof old_token);
+    set_server(s, url);
+    s->token[0] = '\0';
+    sync_register reg = {0};
+    char host[64] = "device";
+    if (!name || !*name) {
+        gethostname(host, sizeof host - 1);
+        name = host;
+    }
+    snprintf(reg.token, sizeof reg.token, "%s", token);
+    snprintf(reg.device, sizeof reg.device, "%s", s->device);
+    snprintf(reg.name, sizeof reg.name, "%s", name);
+    char *body = NULL;
+    size_t len = 0;
+    sync_reply r = {0};
+    sync_register_reply rr = {0};
+    uint8_t salt[SYNC_SALT_BYTES];
+    st = sync_register_encode(&reg, &body, &len, err);
+    memset(&reg, 0, sizeof reg);
+    if (!st) st = sync_request(s, "POST", "/v1/register", body, len, "register", &r, err);
+    free(body);
+    if (!st && r.offline) st = offline_fail(&r, "sync pair", err);
+    else if (!st && r.status != 200) st = sync_reply_fail(&r, HEARTH_E_IO, "sync pair: registering", err);
+    if (!st) st = sync_register_reply_parse(r.body, r.len, &rr, err);
+    sync_reply_free(&r);
+    if (!st) {
+        snprintf(s->token, sizeof s->token, "%s", rr.device_token);
+        st = pair_key(s, passphrase, salt, err);
+    }
+    if (!st) st = hearth_store_begin(s->store, err);
+    if (!st) {
+        st = sync_state_set(s, "server", s->server, err);
+        if (!st) st = sync_state_set(s, "token", s->token, err);
+        if (!st) st = sync_state_set(s, "user", rr.user, err);
+        if (!st) st = sync_key_save(s, salt, err);
+        if (st) hearth_store_rollback(s->store, NULL);
+        else st = hearth_store_commit(s->store, err);
+    }
+    memset(&rr, 0, sizeof rr);
+    if (st) {
+        memcpy(s->server, old_server, sizeof old_server);
+        memcpy(s->token, old_token, sizeof old_token);
+        sync_key_wipe(&s->key);
+        s->have_key = false;
+    } else {
+        s->have_key = true;
+    }
+    unlock(s);
+    return st;
+}
+
+hearth_status hearth_sync_enable(hearth_sync *s, const char *collection, bool on,
+                                 hearth_error *err) {
+    if (!s || !sync_collection_valid(collection))
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "unknown collection '%.40s' (tasks, conversations, settings)",
+                           collection ? collection : "");
+    char key[64];
+    snprintf(key, sizeof key, "enabled_%s", collection);
+    hearth_status st = hearth_store_begin(s->store, err);
+    if (st) return st;
+    bool was = sync_enabled(s, collection);
+    st = sync_state_set(s, key, on ? "1" : "0", err);
+    if (!st && on && !was) {
+        /* queue what exists, and pull the collection from the start */
+        char now[24];
+        snprintf(now, sizeof now, "%lld", (long long)store_now_ms());
+        /* SQL literals only: the statement cache keys on their address */
+#define QUEUE "INSERT OR IGNORE INTO sync_dirty (tbl, gid, op, time_ms) "
+        if (!strcmp(collection, "tasks")) {
+            st = sync_exec(s, err, QUEUE "SELECT 'tasks', gid, 'upsert', ?1 FROM tasks WHERE gid IS NOT NULL", 1, now);
+        } else if (!strcmp(collection, "settings")) {
+            st = sync_exec(s, err, QUEUE "SELECT 'settings', key, 'upsert', ?1 FROM settings", 1, now);
+        } else {
+            st = sync_exec(s, err, QUEUE "SELECT 'sessions', gid, 'upsert', ?1 FROM sessions WHERE gid IS NOT NULL", 1, now);
+            if (!st) st = sync_exec(s, err, QUEUE "SELECT 'messages', gid, 'append', ?1 FROM messages WHERE gid IS NOT NULL", 1, now);
+        }
+#undef QUEUE
+        if (!st) st = sync_state_set(s, "cursor", "0", err);
+    }
+    if (st) {
+        hearth_store_rollback(s->store, NULL);
+        return st;
+    }
+    return hearth_store_commit(s->store, err);
+}
+
+/* ---- settling a row both sides changed ---- */
+
+static char *dumps(const json_t *v) {
+    return v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+}
+
+/* sync_rows[tbl, gid] := the server's state (only forward in version). */
+static hearth_status row_seen(hearth_sync *s, const char *tbl, const char *gid, int64_t version,
+                              int64_t hlc, const char *device, bool deleted, const json_t *content,
+                              hearth_error *err) {
+    char v[24], h[24];
+    snprintf(v, sizeof v, "%lld", (long long)version);
+    snprintf(h, sizeof h, "%lld", (long long)hlc);
+    char *base = dumps(content);
+    if (content && !base) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+    hearth_status st = sync_exec(
+        s, err,
+        "INSERT INTO sync_rows (tbl, gid, version, hlc, device, deleted, base)"
+        " VALUES (?1, ?2, CAST(?3 AS INTEGER), CAST(?4 AS INTEGER), ?5, CAST(?6 AS INTEGER), ?7)"
+        " ON CONFLICT (tbl, gid) DO UPDATE SET version = excluded.version, hlc = excluded.hlc,"
+        " device = excluded.device, deleted = excluded.deleted, base = excluded.base"
+        " WHERE excluded.version > sync_rows.version",
+        7, tbl, gid, v, h, device, deleted ? "1" : "0", base);
+    free(base);
+    return st;
+}
+
+static hearth_status set_dirty(hearth_sync *s, const char *tbl, const char *gid, const char *op,
+                               hearth_error *err) {
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)store_now_ms());
+    hearth_status st = sync_exec(s, err, "DELETE FROM sync_dirty WHERE tbl = ?1 AND gid = ?2", 2, tbl, gid);
+    if (!st && op)
+        st = sync_exec(s, err, "INSERT INTO sync_dirty (tbl, gid, op, time_ms) VALUES (?1, ?2, ?3, ?4)",
+                       4, tbl, gid, op, now);
+    return st;
+}
+
+/* The server's side of a row (remote, NULL when deleted) meets this
+ * device's changed row: merge per the collection's rule, write the result
+ * here, record the conflict, and queue the result when it differs from the
+ * server's. Inside the caller's transaction, with sync_applying set. */
+static hearth_status settle(hearth_sync *s, const char *tbl, const char *gid,
+                            const json_t *remote, int64_t r_version, int64_t r_hlc,
+                            const char *r_device, bool forget_base, hearth_sync_report *rep,
+                            hearth_error *err) {
+    json_t *local = NULL, *base = NULL;
+    hearth_status st = sync_row_content(s, tbl, gid, &local, err);
+    if (st) return st;
+    char *bt = sync_query_text(s, "SELECT base FROM sync_rows WHERE tbl = ?1 AND gid = ?2 AND deleted = 0",
+                               2, tbl, gid);
+    /* forget_base: the row itself is unchanged but what hangs on it (a
+     * session's new messages) is not, so it counts as changed here */
+    if (bt && !forget_base) base = json_loads(bt, 0, NULL);
+    hearth_free(bt);
+    int64_t l_hlc = sync_query_int(s, -1, "SELECT hlc FROM sync_outbox WHERE tbl = ?1 AND gid = ?2", 2, tbl, gid);
+    if (l_hlc < 0) {
+        int64_t t = sync_query_int(s, -1, "SELECT time_ms FROM sync_dirty WHERE tbl = ?1 AND gid = ?2", 2, tbl, gid);
+        l_hlc = t >= 0 ? SYNC_HLC_MAKE(t, 0) : sync_state_int(s, "hlc", 0);
+    }
+    sync_merge_out m;
+    st = sync_merge(base, local, remote, sync_rule_of(s, sync_collection_of(tbl)), l_hlc, s->device,
+                    r_hlc, r_device, &m, err);
+    if (!st && !(local && m.merged && json_equal(local, m.merged)) && (local || m.merged))
+        st = sync_row_write(s, tbl, gid, m.merged, err);
+    if (!st) st = row_seen(s, tbl, gid, r_version, r_hlc, r_device, remote == NULL, remote, err);
+    if (!st) st = sync_exec(s, err, "DELETE FROM sync_outbox WHERE tbl = ?1 AND gid = ?2", 2, tbl, gid);
+    bool differs = !(m.merged && remote ? json_equal(m.merged, remote) : m.merged == remote);
+    if (!st) st = set_dirty(s, tbl, gid, differs ? (m.merged ? "upsert" : "delete") : NULL, err);
+    if (!st && m.kind != SYNC_CONFLICT_NONE) {
+        char *lt = dumps(local), *rt = dumps(remote), *ft = dumps(m.fields);
+        char now[24];
+        snprintf(now, sizeof now, "%lld", (long long)store_now_ms());
+        st = sync_exec(s, err,
+                       "INSERT INTO sync_conflicts (time_ms, tbl, gid, kind, fields, local, server,"
+                       " severity, resolution, resolved_ms) VALUES (CAST(?1 AS INTEGER), ?2, ?3, ?4,"
+                       " ?5, ?6, ?7, ?8, ?9, CAST(?10 AS INTEGER))",
+                       10, now, tbl, gid, sync_conflict_name(m.kind), ft ? ft : "[]", lt, rt,
+                       m.collided ? "high" : "low", m.resolution, m.pending ? NULL : now);
+        free(lt);
+        free(rt);
+        free(ft);
+        if (m.collided) {
+            rep->conflicts++;
+            if (!m.pending) rep->resolved++;
+        } else {
+            rep->merged++;
+        }
+    }
+    sync_merge_out_free(&m);
+    json_decref(local);
+    json_decref(base);
+    return st;
+}
+
+/* Opens a payload into a JSON object. */
+static hearth_status open_content(hearth_sync *s, const char *collection, const char *row,
+                                  const uint8_t *payload, size_t len, json_t **out,
+                                  hearth_error *err) {
+    *out = NULL;
+    uint8_t *plain = NULL;
+    size_t n = 0;
+    hearth_status st = sync_open(&s->key, collection, row, payload, len, &plain, &n, err);
+    if (st) {
+        hearth_error_prefix(err, "row %s of %s (a payload that does not open under this key: a wrong passphrase, or tampering)", row, collection);
+        return st;
+    }
+    *out = json_loadb((const char *)plain, n, 0, NULL);
+    memset(plain, 0, n);
+    free(plain);
+    if (!json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        return HEARTH_FAIL(err, HEARTH_E_FORMAT, "row %s of %s: its content is not a JSON object", row, collection);
+    }
+    return HEARTH_OK;
+}
+
+/* ---- pull ---- */
+
+static hearth_status apply_pulled(hearth_sync *s, const sync_pulled *c, hearth_sync_report *rep,
+                                  hearth_error *err) {
+    if (!sync_collection_valid(c->collection) || !sync_enabled(s, c->collection)) return HEARTH_OK;
+    json_t *remote = NULL;
+    hearth_status st = HEARTH_OK;
+    if (c->op != SYNC_OP_DELETE &&
+        (st = open_content(s, c->collection, c->row, c->payload, c->payload_len, &remote, err)))
+        return st;
+    const char *tbl = c->collection;
+    if (!strcmp(tbl, "conversations")) tbl = sync_conversation_table(s, c->row, remote);
+    if (!tbl) {
+        json_decref(remote);
+        return HEARTH_OK; /* a delete of something this device never had */
+    }
+    int64_t seen = sync_query_int(s, -1, "SELECT version FROM sync_rows WHERE tbl = ?1 AND gid = ?2", 2, tbl, c->row);
+    int64_t now = store_now_ms();
+    st = sync_state_set_int(s, "hlc", sync_hlc_recv(sync_state_int(s, "hlc", 0), c->hlc, now), err);
+    if (!st && c->version > seen) {
+        if (!strcmp(c->device, s->device)) {
+            /* our own change coming back (its ack may have been lost) */
+            char cid[24];
+            snprintf(cid, sizeof cid, "%lld", (long long)c->change_id);
+            st = row_seen(s, tbl, c->row, c->version, c->hlc, c->device, c->op == SYNC_OP_DELETE, remote, err);
+            if (!st) st = sync_exec(s, err, "DELETE FROM sync_outbox WHERE tbl = ?1 AND gid = ?2 AND change_id = CAST(?3 AS INTEGER)", 3, tbl, c->row, cid);
+        } else {
+            bool children = false;
+            bool changed = strcmp(tbl, "messages") &&
+                           (sync_query_int(s, 0, "SELECT 1 FROM sync_dirty WHERE tbl = ?1 AND gid = ?2", 2, tbl, c->row) ||
+                            sync_query_int(s, 0, "SELECT 1 FROM sync_outbox WHERE tbl = ?1 AND gid = ?2", 2, tbl, c->row));
+            /* a session deleted elsewhere while messages were appended to it
+             * here: a delete against an update, not a silent loss */
+            if (!changed && !strcmp(tbl, "sessions") && c->op == SYNC_OP_DELETE)
+                changed = children = sync_query_int(
+                    s, 0,
+                    "SELECT 1 FROM messages m WHERE m.session_id IN (SELECT id FROM sessions WHERE"
+                    " gid = ?1 UNION SELECT session_id FROM sync_alias WHERE gid = ?1) AND"
+                    " (m.gid IN (SELECT gid FROM sync_dirty WHERE tbl = 'messages') OR"
+                    "  m.gid IN (SELECT gid FROM sync_outbox WHERE tbl = 'messages'))",
+                    1, c->row);
+            if (changed) {
+                st = settle(s, tbl, c->row, remote, c->version, c->hlc, c->device, children, rep, err);
+            } else {
+                st = sync_row_write(s, tbl, c->row, remote, err);
+                if (!st) st = row_seen(s, tbl, c->row, c->version, c->hlc, c->device, c->op == SYNC_OP_DELETE, remote, err);
+            }
+            if (!st) rep->pulled++;
+        }
+    }
+    json_decref(remote);
+    return st;
+}
+
+/* Pulls every page after the cursor. OUT: offline in r. */
+static hearth_status pull_all(hearth_sync *s, hearth_sync_report *rep, sync_reply *r,
+                              hearth_error *err) {
+    for (int pages = 0; pages < 1000000; pages++) {
+        int64_t cursor = sync_state_int(s, "cursor", 0);
+        char path[96], what[64];
+        snprintf(path, sizeof path, "/v1/pull?after=%lld&limit=%d", (long long)cursor, PULL_LIMIT);
+        snprintf(what, sizeof what, "pull after %lld", (long long)cursor);
+        hearth_status st = sync_request(s, "GET", path, NULL, 0, what, r, err);
+        if (st || r->offline) return st;
+        if (r->status != 200) {
+            st = sync_reply_fail(r, HEARTH_E_IO, "sync pull", err);
+            sync_reply_free(r);
+            return st;
+        }
+        sync_pull_reply pr;
+        st = sync_pull_reply_parse(r->body, r->len, &pr, err);
+        sync_reply_free(r);
+        if (st) return st;
+        st = hearth_store_begin(s->store, err);
+        if (!st) st = sync_applying(s, true, err);
+        for (size_t i = 0; !st && i < pr.n; i++) st = apply_pulled(s, &pr.changes[i], rep, err);
+        if (!st && pr.next > cursor) st = sync_state_set_int(s, "cursor", pr.next, err);
+        if (!st) st = sync_applying(s, false, err);
+        if (st) hearth_store_rollback(s->store, NULL);
+        else st = hearth_store_commit(s->store, err);
+        bool more = pr.more && pr.next > cursor;
+        sync_pull_reply_free(&pr);
+        if (st || !more) return st;
+    }
+    return HEARTH_OK;
+}
+
+/* ---- push ---- */
+
+/* Numbers dirty rows of enabled collections into the outbox. OUT: *n, the
+ * outbox's size after. */
+static hearth_status build_outbox(hearth_sync *s, int64_t *n, hearth_error *err) {
+    hearth_status st = hearth_store_begin(s->store, err);
+    if (st) return st;
+    sqlite3_stmt *q;
+    if (!(q = sync_prepare(s, "SELECT d.tbl, d.gid, d.time_ms FROM sync_dirty d WHERE NOT EXISTS"
+                           " (SELECT 1 FROM sync_outbox o WHERE o.tbl = d.tbl AND o.gid = d.gid)"
+                           " ORDER BY d.tbl != 'sessions', d.time_ms, d.tbl, d.gid LIMIT 5000"))) {
+        hearth_store_rollback(s->store, NULL);
+        return HEARTH_FAIL(err, HEARTH_E_IO, "sync: %s", sqlite3_errmsg(s->db));
+    }
+    typedef struct { char tbl[16]; char gid[SYNC_MAX_ID + 1]; int64_t t; bool bad; } item;
+    item *it = NULL;
+    size_t ni = 0, cap = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        if (ni == cap) {
+            cap = cap ? cap * 2 : 64;
+            item *x = realloc(it, cap * sizeof *x);
+            if (!x) break;
+            it = x;
+        }
+        const char *t = (const char *)sqlite3_column_text(q, 0), *g = (const char *)sqlite3_column_text(q, 1);
+        item *e = &it[ni++];
+        snprintf(e->tbl, sizeof e->tbl, "%s", t ? t : "");
+        e->bad = !g || strlen(g) > SYNC_MAX_ID;
+        snprintf(e->gid, sizeof e->gid, "%s", g && !e->bad ? g : "");
+        e->t = sqlite3_column_int64(q, 2);
+    }
+    sync_release(s, q);
+    int64_t next = sync_state_int(s, "next_change_id", 1), hlc = sync_state_int(s, "hlc", 0);
+    for (size_t i = 0; !st && i < ni; i++) {
+        item *e = &it[i];
+        if (!sync_enabled(s, sync_collection_of(e->tbl))) continue;
+        if (e->bad || !sync_id_valid(e->gid) || (!strcmp(e->tbl, "settings") && !sync_setting_shared(e->gid))) {
+            st = set_dirty(s, e->tbl, e->gid, NULL, err);
+            continue;
+        }
+        json_t *c = NULL;
+        if ((st = sync_row_content(s, e->tbl, e->gid, &c, err))) break;
+        int64_t known = sync_query_int(s, -1, "SELECT deleted FROM sync_rows WHERE tbl = ?1 AND gid = ?2", 2, e->tbl, e->gid);
+        const char *op;
+        bool skip = false;
+        if (!c) {
+            op = "delete";
+            skip = known != 0; /* never on the server, or deleted there already */
+        } else if (!strcmp(e->tbl, "messages")) {
+            op = "append";
+            skip = known >= 0; /* appended already: messages never change */
+        } else {
+            op = "upsert";
+            char *b = known == 0 ? sync_query_text(s, "SELECT base FROM sync_rows WHERE tbl = ?1 AND gid = ?2", 2, e->tbl, e->gid) : NULL;
+            json_t *bj = b ? json_loads(b, 0, NULL) : NULL;
+            skip = bj && json_equal(bj, c); /* the server has exactly this */
+            json_decref(bj);
+            hearth_free(b);
+        }
+        char *text = dumps(c);
+        json_decref(c);
+        if (!skip) {
+            hlc = sync_hlc_tick(hlc, e->t);
+            char cid[24], h[24];
+            snprintf(cid, sizeof cid, "%lld", (long long)next++);
+            snprintf(h, sizeof h, "%lld", (long long)hlc);
+            st = sync_exec(s, err,
+                           "INSERT INTO sync_outbox (change_id, tbl, gid, op, hlc, content)"
+                           " VALUES (CAST(?1 AS INTEGER), ?2, ?3, ?4, CAST(?5 AS INTEGER), ?6)",
+                           6, cid, e->tbl, e->gid, op, h, text);
+        }
+        free(text);
+        if (!st) st = set_dirty(s, e->tbl, e->gid, NULL, err);
+    }
+    free(it);
+    if (!st) st = sync_state_set_int(s, "next_change_id", next, err);
+    if (!st) st = sync_state_set_int(s, "hlc", hlc, err);
+    if (st) {
+        hearth_store_rollback(s->store, NULL);
+        return st;
+    }
+    st = hearth_store_commit(s->store, err);
+    *n = sync_query_int(s, 0, "SELECT count(*) FROM sync_outbox", 0);
+    return st;
+}
+
+typedef struct {
+    int64_t change_id;
+    char tbl[16];
+    char *content;
+} sent_info;
+
+/* Pushes (up to one request's worth of) the outbox and takes the answers. */
+static hearth_status push_once(hearth_sync *s, hearth_sync_report *rep, sync_reply *r,
+                               hearth_error *err) {
+    sqlite3_stmt *q;
+    if (!(q = sync_prepare(s, "SELECT o.change_id, o.tbl, o.gid, o.op, o.hlc, o.content,"
+                           " coalesce(r.version, 0) FROM sync_outbox o LEFT JOIN sync_rows r"
+                           " ON r.tbl = o.tbl AND r.gid = o.gid ORDER BY o.change_id LIMIT 5000")))
+        return HEARTH_FAIL(err, HEARTH_E_IO, "sync: %s", sqlite3_errmsg(s->db));
+    sync_push m = {0};
+    sent_info *info = NULL;
+    size_t cap = 0;
+    hearth_status st = HEARTH_OK;
+    while (!st && sqlite3_step(q) == SQLITE_ROW) {
+        if (m.n == cap) {
+            cap = cap ? cap * 2 : 64;
+            sync_change *c = realloc(m.changes, cap * sizeof *c);
+            sent_info *in = c ? realloc(info, cap * sizeof *in) : NULL;
+            if (c) m.changes = c;
+            if (!c || !in) {
+                st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+                break;
+            }
+            info = in;
+        }
+        sync_change *c = &m.changes[m.n];
+        sent_info *in = &info[m.n];
+        *c = (sync_change){0};
+        *in = (sent_info){0};
+        m.n++;
+        c->change_id = in->change_id = sqlite3_column_int64(q, 0);
+        snprintf(in->tbl, sizeof in->tbl, "%s", (const char *)sqlite3_column_text(q, 1));
+        snprintf(c->collection, sizeof c->collection, "%s", sync_collection_of(in->tbl));
+        snprintf(c->row, sizeof c->row, "%s", (const char *)sqlite3_column_text(q, 2));
+        const char *op = (const char *)sqlite3_column_text(q, 3);
+        c->op = !strcmp(op, "delete") ? SYNC_OP_DELETE : !strcmp(op, "append") ? SYNC_OP_APPEND : SYNC_OP_UPSERT;
+        c->hlc = sqlite3_column_int64(q, 4);
+        c->base_version = sqlite3_column_int64(q, 6);
+        if (sqlite3_column_type(q, 5) != SQLITE_NULL) {
+            in->content = hearth_strdup((const char *)sqlite3_column_text(q, 5));
+            if (!in->content) st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+            else st = sync_seal(&s->key, c->collection, c->row, in->content, strlen(in->content),
+                                &c->payload, &c->payload_len, err);
+        }
+    }
+    sync_release(s, q);
+    char *body = NULL;
+    size_t len = 0;
+    if (!st && m.n) st = sync_push_encode(&m, &body, &len, err);
+    if (!st && m.n) {
+        char what[64];
+        snprintf(what, sizeof what, "push %zu changes", m.n);
+        st = sync_request(s, "POST", "/v1/push", body, len, what, r, err);
+    }
+    free(body);
+    sync_push_reply pr = {0};
+    if (!st && m.n && !r->offline) {
+        if (r->status != 200) st = sync_reply_fail(r, HEARTH_E_IO, "sync push", err);
+        else st = sync_push_reply_parse(r->body, r->len, &pr, err);
+        sync_reply_free(r);
+        if (!st && pr.n != m.n)
+            st = HEARTH_FAIL(err, HEARTH_E_FORMAT, "sync push: %zu results for %zu changes", pr.n, m.n);
+    }
+    if (!st && m.n && !r->offline) {
+        st = hearth_store_begin(s->store, err);
+        if (!st) st = sync_applying(s, true, err);
+        for (size_t i = 0; !st && i < pr.n; i++) {
+            const sync_result *res = &pr.results[i];
+            const sync_change *c = &m.changes[i];
+            if (res->change_id != c->change_id) {
+                st = HEARTH_FAIL(err, HEARTH_E_FORMAT, "sync push: result %zu is for change %lld, not %lld",
+                                 i, (long long)res->change_id, (long long)c->change_id);
+                break;
+            }
+            char cid[24];
+            snprintf(cid, sizeof cid, "%lld", (long long)c->change_id);
+            if (res->status == SYNC_APPLIED || res->status == SYNC_DUPLICATE) {
+                json_t *content = info[i].content ? json_loads(info[i].content, 0, NULL) : NULL;
+                st = row_seen(s, info[i].tbl, c->row, res->version, c->hlc, s->device,
+                              c->op == SYNC_OP_DELETE, content, err);
+                json_decref(content);
+                if (!st) st = sync_exec(s, err, "DELETE FROM sync_outbox WHERE change_id = CAST(?1 AS INTEGER)", 1, cid);
+                if (!st) rep->pushed++;
+            } else {
+                const sync_row_state *cur = &res->current;
+                json_t *remote = NULL;
+                if (cur->op != SYNC_OP_DELETE)
+                    st = open_content(s, c->collection, c->row, cur->payload, cur->payload_len, &remote, err);
+                if (!st) st = settle(s, info[i].tbl, c->row, remote, cur->version, cur->hlc, cur->device, false, rep, err);
+                json_decref(remote);
+            }
+        }
+        if (!st) st = sync_applying(s, false, err);
+        if (st) hearth_store_rollback(s->store, NULL);
+        else st = hearth_store_commit(s->store, err);
+    }
+    sync_push_reply_free(&pr);
+    for (size_t i = 0; i < m.n; i++) {
+        free(m.changes[i].payload);
+        if (info[i].content) hearth_free(info[i].content);
+    }
+    free(m.changes);
+    free(info);
+    return st;
+}
+
+hearth_status hearth_sync_run(hearth_sync *s, hearth_sync_report *rep, hearth_error *err) {
+    if (!s || !rep) return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_sync_run: NULL argument");
+    *rep = (hearth_sync_report){.state = HEARTH_SYNC_NO_CHANGES};
+    if (!s->server[0] || !s->token[0])
+        return HEARTH_FAIL(err, HEARTH_E_STATE, "this device is not paired: hearth sync pair --server URL --token T");
+    hearth_status st = lock(s, err);
+    if (st) return st;
+    sync_reply r = {0};
+    st = sync_key_load(s, &r, err);
+    if (!st && !r.offline) st = pull_all(s, rep, &r, err);
+    for (int round = 0; !st && !r.offline && round < PUSH_ROUNDS; round++) {
+        int64_t n = 0;
+        if ((st = build_outbox(s, &n, err)) || n == 0) break;
+        st = push_once(s, rep, &r, err);
+    }
+    if (!st && !r.offline && rep->pushed) st = pull_all(s, rep, &r, err);
+    if (!st && r.offline) {
+        rep->state = HEARTH_SYNC_OFFLINE;
+        snprintf(rep->reason, sizeof rep->reason, "%s", r.reason);
+    } else if (!st) {
+        rep->state = rep->pushed || rep->pulled || rep->conflicts || rep->merged ? HEARTH_SYNC_SYNCED
+                                                                                 : HEARTH_SYNC_NO_CHANGES;
+        sync_state_set_int(s, "last_sync_ms", store_now_ms(), NULL);
+    }
+    sync_reply_free(&r);
+    unlock(s);
+    return st;
+}
