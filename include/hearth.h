@@ -1576,7 +1576,22 @@ typedef struct {
     /* File remembering verified files (path, size, mtime, inode, hash), so
      * that reopening an unchanged file costs no re-hash. NULL: no memory. */
     const char *state_path;
+    /* Check the file afresh even when state_path remembers it (the result
+     * is still recorded there); `hearth verify` does. */
+    bool fresh;
 } hearth_verify_params;
+
+/* Why hearth_verify_file refused a file (HEARTH_E_SIGNATURE); the message
+ * starts with the same words: "unsigned: ...", "bad signature: ...". */
+typedef enum {
+    HEARTH_VERIFY_OK,            /* not refused */
+    HEARTH_VERIFY_UNSIGNED,      /* no signature, and one is required */
+    HEARTH_VERIFY_BAD_SIGNATURE, /* the signature was not made by the key it names */
+    HEARTH_VERIFY_UNTRUSTED_KEY, /* signed by a key that is not trusted */
+    HEARTH_VERIFY_MODIFIED,      /* an authentic signature that does not cover these bytes */
+    HEARTH_VERIFY_MALFORMED_SIGNATURE, /* the signature file can not be parsed */
+    HEARTH_VERIFY_MALFORMED_KEY, /* a trusted key file can not be parsed */
+} hearth_verify_failure;
 
 typedef struct {
     char sha256[65];          /* lowercase hex of the whole file */
@@ -1586,17 +1601,25 @@ typedef struct {
     char key_name[128];       /* the key that verified it (file name or key id) */
     char trusted_comment[512];/* minisign's trusted comment (verified), else "" */
     bool from_state;          /* the answer came from state_path, nothing was re-hashed */
+    hearth_verify_failure failure; /* why it was refused; HEARTH_VERIFY_OK otherwise */
 } hearth_verify_result;
 
-/* Defaults: all NULL, require_signature false. Any thread. */
+/* "unsigned", "bad signature", "untrusted key", "modified after signing",
+ * "malformed signature file", "malformed key file", or "ok". Static. */
+HEARTH_API const char *hearth_verify_failure_str(hearth_verify_failure f);
+
+/* Defaults: all NULL, require_signature and fresh false. Any thread. */
 HEARTH_API hearth_verify_params hearth_verify_default_params(void);
 
-/* Hashes the file and checks its signature as p says. HEARTH_OK when the
- * file is acceptable under p (signed by a trusted key, or unsigned and not
- * required); r describes it. HEARTH_E_SIGNATURE when it is refused, with a
- * message that says which: unsigned, bad signature, untrusted key, modified
- * after signing, malformed signature or key file. HEARTH_E_IO when the file
- * can not be read. Any thread (p->state_path is locked while written). */
+/* Hashes the file and checks its signature as p says (p NULL: defaults).
+ * HEARTH_OK when the file is acceptable under p (signed by a trusted key,
+ * or unsigned and not required); r describes it. A signature that is
+ * present is always checked, required or not. HEARTH_E_SIGNATURE when it is
+ * refused, with r->failure and a message that say which: unsigned, bad
+ * signature, untrusted key, modified after signing, malformed signature or
+ * key file (r->sha256 is filled when the file was hashed). HEARTH_E_IO when
+ * the file can not be read. docs/model-trust.md has the formats. Any
+ * thread (p->state_path is locked while written). */
 HEARTH_API hearth_status hearth_verify_file(const char *path, const hearth_verify_params *p,
                                             hearth_verify_result *r, hearth_error *err);
 
@@ -1661,6 +1684,10 @@ typedef struct {
     size_t n_cors_origins;
     int max_client_conns;     /* connections per client address, default 128 */
     int request_timeout;      /* seconds to send a request (headers and body), default 30 */
+    /* The id clients name the model by (GET /v1/models, "model" in
+     * requests); NULL: the file name without ".gguf". Kept across
+     * hearth_server_reload_model. Copied at start. */
+    const char *model_id;
 } hearth_server_params;
 
 /* Defaults as documented on each field (model_path NULL). Any thread. */
@@ -1676,63 +1703,18 @@ HEARTH_API uint16_t hearth_server_port(const hearth_server *s);
 /* 0 loading, 1 ready, 2 failed (then *error, if non-NULL, is the reason,
  * borrowed until hearth_server_stop). Any thread. */
 HEARTH_API int hearth_server_state(const hearth_server *s, const char **error);
+/* Loads the model file at path and makes it the model of every request
+ * that starts afterwards (`hearth serve --update-every`); requests in flight
+ * finish on the model they started with, which is freed after the last of
+ * them. Slow (the load); while it loads the old model keeps serving. On
+ * failure nothing changes. HEARTH_E_STATE until the first model is ready.
+ * Any thread. */
+HEARTH_API hearth_status hearth_server_reload_model(hearth_server *s, const char *path,
+                                                    hearth_error *err);
 /* Graceful stop: stops accepting, lets in-flight answers finish (up to 60 s),
  * then closes the store and frees everything. NULL is a no-op. */
 HEARTH_API void hearth_server_stop(hearth_server *s);
 
-
-/* ======================================================================== */
-/* Sync server (src/sync/server*.c; docs/sync-protocol.md, docs/sync-server.md) */
-/* ======================================================================== */
-
-/* `hearth sync-server`: stores each user's change log (ciphertext and the
- * metadata that orders it) for their devices; never decodes a payload. */
-typedef struct hearth_sync_server hearth_sync_server;
-
-typedef struct {
-    const char *host;       /* default "127.0.0.1" */
-    uint16_t port;          /* default 8780; 0 picks a free port */
-    const char *db;         /* "sqlite:PATH", PATH or "postgresql://..."; required */
-    size_t max_body;        /* largest request body, default (and at most) 8 MiB */
-    size_t max_changes;     /* changes per push / pull page, default (and at most) 5000 */
-    size_t max_payload;     /* bytes of one payload, default (and at most) 1 MiB */
-    int64_t quota_bytes;    /* payload bytes one device may have stored, default 1 GiB */
-    double rate;            /* requests per second per device, default 50; 0: no limit */
-    double burst;           /* token bucket size, default 100 */
-    int request_timeout;    /* seconds of silence before a connection is closed, default 30 */
-    /* Test hook: called after each push's transaction committed and before
-     * its answer is sent (the crash test kills the process there). */
-    void (*after_commit)(void *user);
-    void *after_commit_user;
-} hearth_sync_server_params;
-
-/* Defaults as documented on each field (db NULL). Any thread. */
-HEARTH_API hearth_sync_server_params hearth_sync_server_default_params(void);
-/* Opens the database (creating its schema), binds and serves. On success
- * *out owns the server (hearth_sync_server_stop). Errors: HEARTH_E_ARG (bad
- * parameter, unknown database scheme), HEARTH_E_IO (database or socket).
- * Any thread. */
-HEARTH_API hearth_status hearth_sync_server_start(const hearth_sync_server_params *p,
-                                                  hearth_sync_server **out, hearth_error *err);
-/* The bound port (useful with port 0). Any thread. */
-HEARTH_API uint16_t hearth_sync_server_port(const hearth_sync_server *s);
-/* Graceful stop: new requests get 503, in-flight ones finish, the database
- * is closed. NULL is a no-op. */
-HEARTH_API void hearth_sync_server_stop(hearth_sync_server *s);
-
-/* Administration of a sync database (db as above; no server needs to run).
- * token: creates user if new and a new enrollment token for it, written
- * NUL-terminated into out (cap >= 64); only its hash is stored. */
-HEARTH_API hearth_status hearth_sync_admin_token(const char *db, const char *user, char *out,
-                                                 size_t cap, hearth_error *err);
-/* All devices as a JSON array text (*json owned: hearth_free) of objects
- * {id, user, name, created, last_seen, pull_position, stored_bytes, revoked}. */
-HEARTH_API hearth_status hearth_sync_admin_devices(const char *db, char **json,
-                                                   hearth_error *err);
-/* Revokes a device: its token stops working (401). HEARTH_E_NOTFOUND if
- * there is no such device. */
-HEARTH_API hearth_status hearth_sync_admin_revoke(const char *db, const char *device,
-                                                  hearth_error *err);
 
 /* ======================================================================== */
 /* Sync client (src/sync/client*.c; docs/sync.md, docs/sync-protocol.md)    */
@@ -1835,6 +1817,64 @@ HEARTH_API hearth_status hearth_sync_dump_json(hearth_sync *s, char **out, heart
  * unknown id, HEARTH_E_ARG for a bad keep. */
 HEARTH_API hearth_status hearth_sync_resolve(hearth_sync *s, int64_t id, const char *keep,
                                              hearth_error *err);
+
+/* ======================================================================== */
+/* Sync server (src/sync/server*.c; docs/sync-protocol.md, docs/sync-server.md) */
+/* ======================================================================== */
+
+/* `hearth sync-server`: stores each user's change log (ciphertext and the
+ * metadata that orders it) for their devices; never decodes a payload. */
+typedef struct hearth_sync_server hearth_sync_server;
+
+typedef struct {
+    const char *host;       /* default "127.0.0.1" */
+    uint16_t port;          /* default 8780; 0 picks a free port */
+    const char *db;         /* "sqlite:PATH", PATH or "postgresql://..."; required */
+    size_t max_body;        /* largest request body, default (and at most) 8 MiB */
+    size_t max_changes;     /* changes per push / pull page, default (and at most) 5000 */
+    size_t max_payload;     /* bytes of one payload, default (and at most) 1 MiB */
+    int64_t quota_bytes;    /* payload bytes one device may have stored, default 1 GiB */
+    double rate;            /* requests per second per device, default 50; 0: no limit */
+    double burst;           /* token bucket size, default 100 */
+    int request_timeout;    /* seconds of silence before a connection is closed, default 30 */
+    /* Test hook: called after each push's transaction committed and before
+     * its answer is sent (the crash test kills the process there). */
+    void (*after_commit)(void *user);
+    void *after_commit_user;
+} hearth_sync_server_params;
+
+/* Defaults as documented on each field (db NULL). Any thread. */
+HEARTH_API hearth_sync_server_params hearth_sync_server_default_params(void);
+/* Opens the database (creating its schema), binds and serves. On success
+ * *out owns the server (hearth_sync_server_stop). Errors: HEARTH_E_ARG (bad
+ * parameter, unknown database scheme), HEARTH_E_IO (database or socket).
+ * Any thread. */
+HEARTH_API hearth_status hearth_sync_server_start(const hearth_sync_server_params *p,
+                                                  hearth_sync_server **out, hearth_error *err);
+/* The bound port (useful with port 0). Any thread. */
+HEARTH_API uint16_t hearth_sync_server_port(const hearth_sync_server *s);
+/* Graceful stop: new requests get 503, in-flight ones finish, the database
+ * is closed. NULL is a no-op. */
+HEARTH_API void hearth_sync_server_stop(hearth_sync_server *s);
+
+/* Administration of a sync database (db as above; no server needs to run).
+ * token: creates user if new and a new enrollment token for it, written
+ * NUL-terminated into out (cap >= 64); only its hash is stored. */
+HEARTH_API hearth_status hearth_sync_admin_token(const char *db, const char *user, char *out,
+                                                 size_t cap, hearth_error *err);
+/* All devices as a JSON array text (*json owned: hearth_free) of objects
+ * {id, user, name, created, last_seen, pull_position, stored_bytes, revoked}. */
+HEARTH_API hearth_status hearth_sync_admin_devices(const char *db, char **json,
+                                                   hearth_error *err);
+/* Revokes a device: its token stops working (401). HEARTH_E_NOTFOUND if
+ * there is no such device. */
+HEARTH_API hearth_status hearth_sync_admin_revoke(const char *db, const char *device,
+                                                  hearth_error *err);
+/* Revokes every enrollment token of user (registered devices keep their
+ * device tokens); *n says how many were active. */
+HEARTH_API hearth_status hearth_sync_admin_revoke_tokens(const char *db, const char *user,
+                                                         int64_t *n, hearth_error *err);
+
 
 #ifdef __cplusplus
 }

@@ -3,10 +3,13 @@
  * from resolved settings (flags > HEARTH_* > config file > defaults).
  */
 #include "agent/agent_int.h"
+#include "agent/power_settings.h"
 #include "util/error.h"
+#include "util/power.h"
 
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_MAX_CONTEXT 4096
 #define MAX_CONTEXT_LIMIT (1 << 20)
@@ -88,6 +91,19 @@ hearth_status hearth_agent_params_from_settings(const hearth_settings *s, hearth
     i64 = q.n_threads;
     if ((st = get_int(s, "threads", 0, 1024, &i64, err))) return st;
     q.n_threads = (int)i64;
+    {
+        /* battery policy: on battery, fewer threads (util/power.h) */
+        hearth_power_policy pol;
+        if ((st = hearth_power_policy_from_settings(s, &pol, err))) return st;
+        if (pol.enabled) {
+            hearth_power_state ps;
+            hearth_power_read(NULL, &ps);
+            long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+            int normal = q.n_threads > 0 ? q.n_threads : (ncpu > 0 ? (int)ncpu : 1);
+            hearth_power_decision d = hearth_power_decide(&ps, &pol, normal);
+            if (d.on_battery) q.n_threads = d.threads;
+        }
+    }
     i64 = q.top_k;
     if ((st = get_int(s, "top_k", 0, 1 << 20, &i64, err))) return st;
     q.top_k = (int)i64;

@@ -135,6 +135,15 @@ static hearth_status load_defaults(hearth_settings *s, hearth_error *err) {
         {"sandbox", "1"},        {"confidence_threshold", "0.5"},
         {"audit_content", "0"},  {"cloud_timeout_ms", "60000"},
         {"policy", "local-only"},
+        /* battery policy and model choice (util/power.h, hearth models recommend) */
+        {"battery_policy", "on"},   {"battery_low_percent", "20"},
+        {"battery_threads", "0"},   {"recommend_max_latency_ms", "250"},
+        {"device_probe_mb", "256"},
+        /* storage quotas in MB (hearth storage --prune); 0: none */
+        {"models_quota_mb", "0"},   {"cache_quota_mb", "0"},
+        /* model signatures (cli/model_trust.c); trusted_keys defaults to
+         * HOME/trusted-keys there, as it follows "home" */
+        {"require_signature", "0"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         hearth_status st = put_str(&s->defaults, fixed[i][0], fixed[i][1], err);

@@ -6,9 +6,14 @@
  * same run it measures the machine's memory read bandwidth (threads reading
  * a buffer far larger than the caches) and prints generation speed as a
  * fraction of the roofline: bandwidth / bytes of weights read per token.
- * Uses only the public API (hearth.h), plus POSIX for the bandwidth probe.
+ * Uses only the public API (hearth.h), plus POSIX for the bandwidth probe
+ * and util/power.h for the RAPL energy counters (joules per generated token
+ * where /sys/class/powercap is readable; "energy: not available" otherwise).
  */
 #include "cli.h"
+#include "model_trust.h"
+
+#include "util/power.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -179,6 +184,7 @@ static int bench_model(const bench_opts *o, const char *path, double bw) {
     hearth_model_params mp = hearth_model_default_params();
     mp.n_threads = o->n_threads;
     hearth_model *m;
+    if (cli_model_gate("bench", NULL, path)) return 1;
     if (hearth_model_open(path, &mp, &m, &e)) return cli_fail("bench", &e, "cannot load %s", path);
     hearth_ctx_params cp = hearth_ctx_default_params();
     cp.n_ctx = o->n_ctx ? o->n_ctx : o->n_prompt + o->n_gen + 1;
@@ -213,6 +219,8 @@ static int bench_model(const bench_opts *o, const char *path, double bw) {
         }
         pp[r] = o->n_prompt / (now_s() - t0);
     }
+    double e0 = 0, e1 = 0, erange = 0;
+    bool energy = o->n_gen > 0 && hearth_energy_read(NULL, &e0, &erange);
     for (int r = 0; r < o->reps && o->n_gen > 0; r++) {
         hearth_ctx_seq_clear(c, -1, NULL);
         int32_t t = toks[0];
@@ -226,6 +234,9 @@ static int bench_model(const bench_opts *o, const char *path, double bw) {
         }
         tg[r] = o->n_gen / (now_s() - t0);
     }
+    if (energy) energy = hearth_energy_read(NULL, &e1, &erange);
+    /* the whole package's energy: other processes' share is counted too */
+    double jpt = energy ? hearth_energy_joules(e0, e1, erange) / ((double)o->n_gen * o->reps) : 0;
     double ppm, pps, tgm, tgs;
     mean_sd(pp, o->n_prompt > 0 ? o->reps : 0, &ppm, &pps);
     mean_sd(tg, o->n_gen > 0 ? o->reps : 0, &tgm, &tgs);
@@ -243,9 +254,11 @@ static int bench_model(const bench_opts *o, const char *path, double bw) {
         printf("\",\"arch\":\"%s\",\"size_mb\":%.1f,\"weight_bytes\":%.0f,\"threads\":%d,"
                "\"n_prompt\":%d,\"n_gen\":%d,\"reps\":%d,\"prompt_tps\":%.2f,\"prompt_tps_sd\":%.2f,"
                "\"gen_tps\":%.2f,\"gen_tps_sd\":%.2f,\"bandwidth_gbps\":%.2f,\"roofline_tps\":%.2f,"
-               "\"roofline\":%.3f,\"rss_mb\":%.1f}\n",
+               "\"roofline\":%.3f,\"rss_mb\":%.1f,\"joules_per_token\":",
                hearth_model_arch(m), size_mb, wb, nth, o->n_prompt, o->n_gen, o->reps, ppm, pps, tgm,
                tgs, bw, roof, frac, rss_mb());
+        if (energy) printf("%.4f}\n", jpt);
+        else printf("null}\n");
     } else {
         printf("| %-40.40s | %8.1f MiB | %7s | %3d | %6s | %16s |\n", path, size_mb, hearth_model_arch(m),
                nth, "test", "t/s");
@@ -254,6 +267,8 @@ static int bench_model(const bench_opts *o, const char *path, double bw) {
         printf("memory bandwidth %.1f GB/s, weights read per token %.1f MB: roofline %.1f t/s, "
                "generation at %.0f%% of it; peak RSS %.0f MB\n",
                bw, wb / 1e6, roof, frac * 100, rss_mb());
+        if (energy) printf("energy: %.3f J per generated token (RAPL, whole package)\n", jpt);
+        else if (o->n_gen > 0) printf("energy: not available\n");
     }
     fflush(stdout);
     rc = 0;

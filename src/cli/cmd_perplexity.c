@@ -10,6 +10,7 @@
  * Uses only the public API (hearth.h).
  */
 #include "cli.h"
+#include "model_trust.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -81,6 +82,7 @@ static int run(int argc, char **argv) {
     int32_t *toks = NULL, *chunk = NULL;
     int8_t *want = NULL;
     int rc = 1;
+    if (cli_model_gate("perplexity", NULL, model)) goto out;
     if (hearth_model_open(model, &mp, &m, &e)) {
         cli_fail("perplexity", &e, "cannot load model");
         goto out;

@@ -6,6 +6,7 @@
  * Uses only the public API (hearth.h).
  */
 #include "cli.h"
+#include "model_trust.h"
 #include "run_chat.h"
 
 #include <stdio.h>
@@ -164,6 +165,7 @@ static int run_raw(const run_opts *o) {
     int32_t *prompt = NULL;
     int rc = 1;
     run_state s = {.o = o};
+    if (cli_model_gate("run", NULL, o->model)) return 1;
     if (hearth_model_open(o->model, &mp, &m, &e)) return cli_fail("run", &e, "cannot load model");
     const hearth_tokenizer *tok = hearth_model_tokenizer(m);
     if (!tok) {

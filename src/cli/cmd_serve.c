@@ -5,6 +5,10 @@
  * then HEARTH_* environment variables, then the config file, then defaults.
  */
 #include "cli.h"
+#include "model_trust.h"
+#include "models/resolve.h"
+#include "serve_update.h"
+#include "sync_bg.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -16,7 +20,8 @@ static const char usage[] =
     "usage: hearth serve [--host HOST] [--port PORT] [-m MODEL] [--api-key KEY]\n"
     "                    [--max-body BYTES] [--max-queue N] [--slots N] [-c CTX] [-t THREADS]\n"
     "                    [--allow-host NAME]... [--cors-origin ORIGIN]...\n"
-    "                    [--max-client-conns N] [--request-timeout SECS]\n"
+    "                    [--max-client-conns N] [--request-timeout SECS] [--sync-every SECS]\n"
+    "                    [--update-every HOURS]\n"
     "\n"
     "Serves the OpenAI API on HOST:PORT (default 127.0.0.1:8080, loopback only):\n"
     "  POST /v1/chat/completions, /v1/completions, /v1/embeddings\n"
@@ -24,7 +29,8 @@ static const char usage[] =
     "\n"
     "  --host HOST       address to bind (setting host, HEARTH_HOST; default 127.0.0.1)\n"
     "  --port PORT       port, 0 for any free one (port, HEARTH_PORT; default 8080)\n"
-    "  -m, --model FILE  GGUF model (model, HEARTH_MODEL; default: the bundled demo model)\n"
+    "  -m, --model MODEL GGUF file or registry name (model, HEARTH_MODEL; default: the\n"
+    "                    registry's default (hearth models use), else the demo model)\n"
     "  --api-key KEY     require 'Authorization: Bearer KEY' (api_key, HEARTH_API_KEY)\n"
     "  --max-body BYTES  largest request body (default 8388608)\n"
     "  --max-queue N     requests in flight before answering 429 (default 64)\n"
@@ -41,6 +47,13 @@ static const char usage[] =
     "  --max-client-conns N  connections per client address (max_client_conns; 128)\n"
     "  --request-timeout SECS  time a client has to send a request, headers and body\n"
     "                    (request_timeout; default 30)\n"
+    "  --update-every HOURS  check the model's update channel every HOURS (update_every;\n"
+    "                    a registry model only; policy_pull and policy_update allowing)\n"
+    "                    and switch to a new version between requests\n"
+    "  --sync-every SECS sync the enabled collections in the background every SECS\n"
+    "                    seconds (sync_every; 0: off, the default), doubling the wait\n"
+    "                    up to an hour while the sync server is not reachable; needs a\n"
+    "                    device paired with hearth sync pair\n"
     "\n"
     "The store is $HEARTH_HOME/hearth.db (setting home). With HEARTH_SECURITY_LOG=1\n"
     "(setting security_log), rejected requests and failed authentications, never their\n"
@@ -61,6 +74,8 @@ static const struct {
     {"--cors-origin", NULL, "cors_origin"},
     {"--max-client-conns", NULL, "max_client_conns"},
     {"--request-timeout", NULL, "request_timeout"},
+    {"--update-every", NULL, "update_every"},
+    {"--sync-every", NULL, "sync_every"},
 };
 
 /* Settings that hold a comma-separated list; their flags may repeat. */
@@ -179,12 +194,25 @@ static int run(int argc, char **argv) {
     }
     p.allow_hosts = hosts;
     p.cors_origins = origins;
+    long sync_every = 0;
+    if (!get_int(set, "sync_every", 0, 86400 * 7, &sync_every)) goto out;
     const char *host = hearth_settings_get(set, "host", NULL);
     if (host && *host) p.host = host;
-    p.model_path = hearth_settings_get(set, "model", NULL);
+    /* models registry: -m NAME (or none: the default model) resolves through it. */
+    char model_path[4096], model_name[256];
 #ifdef HEARTH_DEFAULT_MODEL
-    if (!p.model_path || !*p.model_path) p.model_path = HEARTH_DEFAULT_MODEL;
+    const char *fallback = HEARTH_DEFAULT_MODEL;
+#else
+    const char *fallback = NULL;
 #endif
+    if (models_resolve_model_name(set, hearth_settings_get(set, "model", NULL), fallback,
+                                  model_path, sizeof model_path, model_name, sizeof model_name,
+                                  &err)) {
+        cli_fail("serve", &err, "model");
+        goto out;
+    }
+    p.model_path = model_path;
+    if (model_name[0]) p.model_id = model_name;
     p.api_key = hearth_settings_get(set, "api_key", NULL);
     p.data_dir = hearth_settings_get(set, "home", NULL);
     p.settings = set;
@@ -206,9 +234,16 @@ static int run(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* require_signature: refused before the loader thread reads it */
+    if (cli_model_gate("serve", set, p.model_path)) goto out;
     hearth_server *s;
     if (hearth_server_start(&p, &s, &err)) {
         cli_fail("serve", &err, "cannot start");
+        goto out;
+    }
+    serve_updater *upd = NULL;
+    if (serve_updater_start(set, s, model_name, &upd)) {
+        hearth_server_stop(s);
         goto out;
     }
     const char *h = p.host ? p.host : "127.0.0.1";
@@ -216,10 +251,16 @@ static int run(int argc, char **argv) {
     printf("listening on http://%s%s%s:%u\n", v6 ? "[" : "", h, v6 ? "]" : "",
            hearth_server_port(s));
     fflush(stdout);
+    /* background sync: its own thread and store handle (sync_bg.c) */
+    cli_sync_bg *bg = NULL;
+    if (sync_every > 0 && cli_sync_bg_start(set, sync_every, &bg, &err))
+        cli_fail("serve", &err, "background sync not started");
     int sig = 0;
     sigwait(&sigs, &sig);
+    cli_sync_bg_stop(bg);
     fprintf(stderr, "hearth serve: %s received, finishing in-flight requests\n",
             sig == SIGINT ? "SIGINT" : "SIGTERM");
+    serve_updater_stop(upd);
     hearth_server_stop(s);
     rc = 0;
 out:

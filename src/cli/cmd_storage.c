@@ -1,23 +1,42 @@
 /*
- * cmd_storage.c: `hearth storage [--vacuum] [--clear-cache] [--json]`: how
- * much room the local store takes, per table, and the two ways to give
- * some back.
+ * cmd_storage.c: `hearth storage [--prune] [--vacuum] [--clear-cache]
+ * [--json]`: how much room the local store takes, per table, and the
+ * models (every version the registry keeps), against the quotas
+ * models_quota_mb and cache_quota_mb; and the ways to give some back.
+ *
+ * --prune keeps, of every model name, the active version and the previous
+ * one (what `hearth models rollback` switches to); the other versions are
+ * removed oldest first, all of them when models_quota_mb is 0, else until
+ * the models directory is under the quota. Blobs no name uses and stale
+ * temp files go too (registry_gc). The response cache loses its least
+ * recently used entries until it is under cache_quota_mb (0: no quota).
  */
 #include "cli.h"
 
+#include "models/registry.h"
+#include "util/error.h"
+
+#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage[] =
-    "usage: hearth storage [--vacuum] [--clear-cache] [--json]\n"
+    "usage: hearth storage [--prune] [--vacuum] [--clear-cache] [--json]\n"
     "\n"
     "Shows the size of the local store ($HEARTH_HOME/hearth.db, default\n"
     "~/.local/share/hearth): the file, its write-ahead log, and each table's rows and\n"
-    "bytes (indexes included).\n"
+    "bytes (indexes included); the models directory with every version of every\n"
+    "model (active, previous: the rollback target, old); and the quotas\n"
+    "(settings models_quota_mb, cache_quota_mb; 0: none).\n"
     "\n"
     "options:\n"
+    "  --prune         remove old model versions (never the active or the previous\n"
+    "                  one of a name; all old ones without a models quota, else oldest\n"
+    "                  first until under it), blobs no name uses, and least recently\n"
+    "                  used cache entries down to cache_quota_mb\n"
     "  --clear-cache   remove every response cache entry first\n"
     "  --vacuum        rebuild the file to give free pages back to the disk first\n"
     "  --json          machine-readable output\n";
@@ -30,10 +49,140 @@ static void human(int64_t b, char *buf, size_t cap) {
     else snprintf(buf, cap, "%.2f GiB", b / 1073741824.0);
 }
 
+/* Bytes of the files in dir (not recursive). */
+static int64_t dir_bytes(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int64_t sum = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        char p[4200];
+        struct stat sb;
+        if (de->d_name[0] == '.') continue;
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        if (!stat(p, &sb) && S_ISREG(sb.st_mode)) sum += sb.st_size;
+    }
+    closedir(d);
+    return sum;
+}
+
+static int64_t models_bytes(const registry *reg) {
+    char p[4200];
+    snprintf(p, sizeof p, "%s/blobs", registry_dir(reg));
+    return dir_bytes(p) + dir_bytes(registry_tmp_dir(reg));
+}
+
+static const char *role_of(const registry_model *m, const registry_version *v) {
+    if (!strcmp(v->sha256, m->active->sha256)) return "active";
+    if (m->previous && !strcmp(v->sha256, m->previous->sha256)) return "previous";
+    return "old";
+}
+
+typedef struct {
+    char name[REGISTRY_NAME_MAX + 1];
+    char sha256[65];
+    uint64_t size;
+} pruned_version;
+
+/* Old versions (neither active nor previous) of every name, oldest first,
+ * while quota is 0 or the directory is over it. OUT: *out (malloc'd), *n. */
+static hearth_status prune_models(registry *reg, int64_t quota, pruned_version **out, size_t *n,
+                                  uint64_t *freed, hearth_error *err) {
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    for (;;) {
+        if (quota > 0 && models_bytes(reg) <= quota) return HEARTH_OK;
+        /* the oldest old version over all names */
+        const registry_model *bm = NULL;
+        const registry_version *bv = NULL;
+        for (size_t i = 0; i < registry_count(reg); i++) {
+            const registry_model *m = registry_model_at(reg, i);
+            for (size_t j = 0; j < m->n_versions; j++) {
+                const registry_version *v = &m->versions[j];
+                if (strcmp(role_of(m, v), "old")) continue;
+                if (!bv || v->added_ms < bv->added_ms) {
+                    bm = m;
+                    bv = v;
+                }
+            }
+        }
+        if (!bv) return HEARTH_OK;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            pruned_version *nv = realloc(*out, cap * sizeof *nv);
+            if (!nv) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+            *out = nv;
+        }
+        pruned_version *pv = &(*out)[(*n)++];
+        snprintf(pv->name, sizeof pv->name, "%s", bm->name);
+        snprintf(pv->sha256, sizeof pv->sha256, "%s", bv->sha256);
+        pv->size = bv->size;
+        uint64_t f = 0;
+        hearth_status st = registry_remove_version(reg, pv->name, pv->sha256, &f, err);
+        if (st) return st;
+        *freed += f;
+    }
+}
+
+static json_t *models_json(const registry *reg, int64_t used, int64_t quota) {
+    json_t *o = json_object(), *names = json_array();
+    json_object_set_new(o, "dir", cli_json_str(registry_dir(reg)));
+    json_object_set_new(o, "bytes", json_integer(used));
+    json_object_set_new(o, "quota_bytes", quota > 0 ? json_integer(quota) : json_null());
+    for (size_t i = 0; i < registry_count(reg); i++) {
+        const registry_model *m = registry_model_at(reg, i);
+        json_t *e = json_object(), *vs = json_array();
+        json_object_set_new(e, "name", cli_json_str(m->name));
+        for (size_t j = 0; j < m->n_versions; j++) {
+            const registry_version *v = &m->versions[j];
+            json_t *x = json_object();
+            char when[32];
+            cli_iso_utc(v->added_ms, when, sizeof when);
+            json_object_set_new(x, "sha256", json_string(v->sha256));
+            json_object_set_new(x, "size", json_integer((json_int_t)v->size));
+            json_object_set_new(x, "version", cli_json_str(v->version));
+            json_object_set_new(x, "added", json_string(when));
+            json_object_set_new(x, "role", json_string(role_of(m, v)));
+            json_array_append_new(vs, x);
+        }
+        json_object_set_new(e, "versions", vs);
+        json_array_append_new(names, e);
+    }
+    json_object_set_new(o, "names", names);
+    return o;
+}
+
+static void models_text(const registry *reg, int64_t used, int64_t quota) {
+    char a[32], b[32];
+    human(used, a, sizeof a);
+    fputs("\nmodels     ", stdout);
+    cli_put_safe(stdout, registry_dir(reg), strlen(registry_dir(reg)), CLI_SAFE_LINE);
+    if (quota > 0) {
+        human(quota, b, sizeof b);
+        printf("\n           %s of quota %s%s\n", a, b, used > quota ? " (over: hearth storage --prune)" : "");
+    } else {
+        printf("\n           %s (no quota: models_quota_mb)\n", a);
+    }
+    for (size_t i = 0; i < registry_count(reg); i++) {
+        const registry_model *m = registry_model_at(reg, i);
+        for (size_t j = 0; j < m->n_versions; j++) {
+            const registry_version *v = &m->versions[j];
+            char when[32];
+            cli_iso_utc(v->added_ms, when, sizeof when);
+            human((int64_t)v->size, a, sizeof a);
+            printf("  %-32.32s %-9s %.12s %10s  %s  ", j == 0 ? m->name : "", role_of(m, v), v->sha256, a, when);
+            cli_put_safe(stdout, v->version, strlen(v->version), CLI_SAFE_LINE);
+            putchar('\n');
+        }
+    }
+}
+
 static int run(int argc, char **argv) {
-    bool vacuum = false, clear = false, json = false;
+    bool vacuum = false, clear = false, json = false, prune = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--vacuum")) vacuum = true;
+        else if (!strcmp(argv[i], "--prune")) prune = true;
         else if (!strcmp(argv[i], "--clear-cache")) clear = true;
         else if (!strcmp(argv[i], "--json")) json = true;
         else {
@@ -43,8 +192,32 @@ static int run(int argc, char **argv) {
     }
     hearth_store *s = NULL;
     hearth_error e;
-    if (hearth_store_open(NULL, &s, &e) != HEARTH_OK) return cli_fail("storage", &e, "cannot open the store");
+    hearth_settings *set = NULL;
+    if (hearth_settings_load(&set, &e)) return cli_fail("storage", &e, "settings");
+    double mqf = 0, cqf = 0;
+    if ((hearth_settings_get_float(set, "models_quota_mb", &mqf, &e) && e.code != HEARTH_E_NOTFOUND) ||
+        (hearth_settings_get_float(set, "cache_quota_mb", &cqf, &e) && e.code != HEARTH_E_NOTFOUND) ||
+        !(mqf >= 0 && mqf <= 1e9) || !(cqf >= 0 && cqf <= 1e9)) {
+        hearth_settings_free(set);
+        return cli_fail("storage", NULL, "models_quota_mb and cache_quota_mb must be MB >= 0");
+    }
+    /* MB may be fractional (0.5 = 512 KiB); a quota under one byte is none */
+    int64_t mq = (int64_t)(mqf * 1048576.0), cq = (int64_t)(cqf * 1048576.0);
+    registry *reg = NULL;
+    if (registry_open_settings(set, &reg, &e)) {
+        hearth_settings_free(set);
+        return cli_fail("storage", &e, "cannot open the model registry");
+    }
+    hearth_settings_free(set);
+    if (hearth_store_open(NULL, &s, &e) != HEARTH_OK) {
+        registry_free(reg);
+        return cli_fail("storage", &e, "cannot open the store");
+    }
     int rc = 0;
+    pruned_version *pv = NULL;
+    size_t npv = 0;
+    uint64_t mfreed = 0;
+    int64_t evicted = 0;
     hearth_store_stats before, st;
     int64_t entries = 0, cbytes = 0, cleared = 0;
     if (hearth_store_stats_get(s, &before, &e) != HEARTH_OK) {
@@ -57,6 +230,21 @@ static int run(int argc, char **argv) {
             rc = cli_fail("storage", &e, "cannot clear the cache");
             goto out;
         }
+    }
+    if (prune) {
+        int64_t n0 = 0, n1 = 0;
+        uint64_t g = 0;
+        if (prune_models(reg, mq, &pv, &npv, &mfreed, &e) || registry_gc(reg, 24 * 3600, &g, &e)) {
+            rc = cli_fail("storage", &e, "cannot prune the models");
+            goto out;
+        }
+        mfreed += g;
+        if (cq > 0 && (hearth_store_cache_stats(s, &n0, NULL, &e) || hearth_store_cache_set_limits(s, 0, cq, &e) ||
+                       hearth_store_cache_stats(s, &n1, NULL, &e))) {
+            rc = cli_fail("storage", &e, "cannot prune the cache");
+            goto out;
+        }
+        evicted = n0 - n1;
     }
     if (vacuum && hearth_store_vacuum(s, &e) != HEARTH_OK) {
         rc = cli_fail("storage", &e, "vacuum failed");
@@ -84,6 +272,22 @@ static int run(int argc, char **argv) {
         json_object_set_new(cache, "entries", json_integer(entries));
         json_object_set_new(cache, "bytes", json_integer(cbytes));
         json_object_set_new(o, "cache", cache);
+        json_object_set_new(o, "cache_quota_bytes", cq > 0 ? json_integer(cq) : json_null());
+        json_object_set_new(o, "models", models_json(reg, models_bytes(reg), mq));
+        if (prune) {
+            json_t *p = json_object(), *arr = json_array();
+            for (size_t i = 0; i < npv; i++) {
+                json_t *x = json_object();
+                json_object_set_new(x, "name", cli_json_str(pv[i].name));
+                json_object_set_new(x, "sha256", json_string(pv[i].sha256));
+                json_object_set_new(x, "size", json_integer((json_int_t)pv[i].size));
+                json_array_append_new(arr, x);
+            }
+            json_object_set_new(p, "versions", arr);
+            json_object_set_new(p, "model_bytes_freed", json_integer((json_int_t)mfreed));
+            json_object_set_new(p, "cache_entries_evicted", json_integer(evicted));
+            json_object_set_new(o, "pruned", p);
+        }
         if (clear) json_object_set_new(o, "cache_entries_cleared", json_integer(cleared));
         if (vacuum)
             json_object_set_new(o, "bytes_reclaimed",
@@ -108,7 +312,25 @@ static int run(int argc, char **argv) {
         printf("%-16s %10lld %12s\n", st.tables[i].name, (long long)st.tables[i].rows, a);
     }
     human(cbytes, a, sizeof a);
-    printf("\ncache      %lld entries, %s\n", (long long)entries, a);
+    printf("\ncache      %lld entries, %s", (long long)entries, a);
+    if (cq > 0) {
+        human(cq, b, sizeof b);
+        printf(" of quota %s", b);
+    }
+    putchar('\n');
+    models_text(reg, models_bytes(reg), mq);
+    if (prune) {
+        for (size_t i = 0; i < npv; i++) {
+            human((int64_t)pv[i].size, a, sizeof a);
+            printf("pruned     ");
+            cli_put_safe(stdout, pv[i].name, strlen(pv[i].name), CLI_SAFE_LINE);
+            printf(" %.12s (%s)\n", pv[i].sha256, a);
+        }
+        human((int64_t)mfreed, a, sizeof a);
+        printf("pruned     %zu old model versions, %s freed; %lld cache entries evicted\n", npv, a, (long long)evicted);
+        if (mq > 0 && models_bytes(reg) > mq)
+            printf("note       still over the models quota: active and rollback versions are kept (hearth models rm NAME)\n");
+    }
     if (clear) printf("cleared    %lld cache entries\n", (long long)cleared);
     if (vacuum) {
         human(before.file_bytes + before.wal_bytes, a, sizeof a);
@@ -116,13 +338,15 @@ static int run(int argc, char **argv) {
         printf("vacuum     %s -> %s\n", a, b);
     }
 out:
+    free(pv);
+    registry_free(reg);
     hearth_store_free(s);
     return rc;
 }
 
 const cli_command cli_cmd_storage = {
     .name = "storage",
-    .summary = "show the local store's size; vacuum it, clear the cache",
+    .summary = "show the local store's and the models' size; prune old versions and the cache to quota",
     .usage = usage,
     .run = run,
 };

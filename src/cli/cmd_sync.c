@@ -2,7 +2,7 @@
  * cmd_sync.c: `hearth sync`: the device side of sync (docs/sync.md):
  * pairing with a sync server, choosing collections, one sync, conflicts
  * and their resolution, status and the canonical dump. Every request goes
- * through the egress gate below (setting policy_sync) and the audit log.
+ * through the egress gate of sync_bg.c (setting policy_sync) and the audit log.
  *
  * Exit status: 0 synced or no_changes (and every other subcommand's
  * success), 1 an error (not paired, wrong passphrase, the server refused),
@@ -10,6 +10,7 @@
  * kept the request on the device).
  */
 #include "cli.h"
+#include "sync_bg.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -60,19 +61,6 @@ static int usage_error(const char *fmt, const char *arg) {
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\n(see hearth sync --help)\n");
     return 2;
-}
-
-/* The egress gate: the user's policy for sync (policy_sync: allow, the
- * default once a collection is enabled, or never). */
-static bool gate(void *user, const char *host, char *reason, size_t cap) {
-    (void)host;
-    const hearth_settings *set = user;
-    const char *v = set ? hearth_settings_get(set, "policy_sync", NULL) : NULL;
-    if (v && (!strcmp(v, "never") || !strcmp(v, "local-only") || !strcmp(v, "off"))) {
-        snprintf(reason, cap, "setting 'policy_sync' is '%s': sync may not leave this device", v);
-        return false;
-    }
-    return true;
 }
 
 typedef struct {
@@ -132,7 +120,7 @@ static int open_ctx(ctx *c, const char *server, bool with_pass) {
     p.store = c->store;
     p.server = server;
     p.passphrase = with_pass && c->pass[0] ? c->pass : NULL;
-    p.gate = gate;
+    p.gate = cli_sync_gate;
     p.gate_user = c->set;
     int64_t t;
     if (hearth_settings_get_int(c->set, "sync_timeout_ms", &t, NULL) == HEARTH_OK && t > 0 && t < 600000)

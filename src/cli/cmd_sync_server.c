@@ -21,6 +21,7 @@ static const char usage[] =
     "       hearth sync-server --db DB token USER\n"
     "       hearth sync-server --db DB devices [--json]\n"
     "       hearth sync-server --db DB revoke DEVICE_ID\n"
+    "       hearth sync-server --db DB revoke-tokens USER\n"
     "\n"
     "Serves the sync protocol (docs/sync-protocol.md) on HOST:PORT (default\n"
     "127.0.0.1:8780). The server stores only ciphertext and the metadata that orders it.\n"
@@ -32,6 +33,7 @@ static const char usage[] =
     "  token USER        creates USER if new and prints a new enrollment token for it\n"
     "  devices           lists the devices (--json: a JSON array)\n"
     "  revoke DEVICE_ID  the device's token stops working (401)\n"
+    "  revoke-tokens USER  USER's enrollment tokens stop working (devices keep theirs)\n"
     "\n"
     "limits (defaults in brackets; body, changes and payload can only be lowered):\n"
     "  --max-body BYTES      request body [8388608]                      -> 413\n"
@@ -174,6 +176,14 @@ static int run(int argc, char **argv) {
             if (hearth_sync_admin_revoke(p.db, pos[1], &err))
                 return cli_fail("sync-server", &err, "cannot revoke");
             printf("revoked %s\n", pos[1]);
+            return 0;
+        }
+        if (!strcmp(cmd, "revoke-tokens") && npos == 2) {
+            int64_t n;
+            if (hearth_sync_admin_revoke_tokens(p.db, pos[1], &n, &err))
+                return cli_fail("sync-server", &err, "cannot revoke tokens");
+            printf("revoked %lld enrollment token%s of %s\n", (long long)n, n == 1 ? "" : "s",
+                   pos[1]);
             return 0;
         }
         fputs(usage, stderr);

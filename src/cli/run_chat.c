@@ -7,6 +7,8 @@
 #include "run_chat.h"
 
 #include "cli.h"
+#include "model_trust.h"
+#include "models/resolve.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -111,8 +113,16 @@ int cli_agent_open(const char *cmd, cli_agent_opts *o, hearth_agent **out) {
     hearth_agent_params p = hearth_agent_default_params();
     if (hearth_agent_params_from_settings(o->settings, &p, &err))
         return cli_fail(cmd, &err, "settings");
-    if (!p.model_path) p.model_path = HEARTH_DEFAULT_MODEL;
+    /* -m NAME, or no -m: through the model registry (a file path wins). */
+    char model_path[4096];
+    if (models_resolve_model(o->settings, p.model_path, HEARTH_DEFAULT_MODEL, model_path,
+                             sizeof model_path, &err))
+        return cli_fail(cmd, &err, "model");
+    p.model_path = model_path;
     if (!o->quiet) p.warn = warn_stderr;
+    /* require_signature: a bad or unsigned model is refused before any of
+     * it is loaded */
+    if (cli_model_gate(cmd, o->settings, p.model_path)) return 1;
     if (hearth_agent_open(&p, out, &err)) return cli_fail(cmd, &err, "cannot start the agent");
     /* Once the model is mapped and the store open, nothing this process does
      * needs another program, and in local-only mode (no cloud configured, or

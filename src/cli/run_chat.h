@@ -18,7 +18,8 @@ int cli_run_chat(int argc, char **argv);
 
 /* Usage text of the options cli_agent_parse understands. */
 #define CLI_AGENT_OPTIONS_USAGE \
-    "  -m, --model FILE     GGUF model (HEARTH_MODEL; default: the bundled demo model)\n" \
+    "  -m, --model MODEL    GGUF file or registry name (HEARTH_MODEL; default: the\n" \
+    "                       registry's default model, else the bundled demo model)\n" \
     "  -s, --session NAME   conversation kept in the store (default \"default\")\n" \
     "  -c, --ctx-size N     context window in tokens (HEARTH_MAX_CONTEXT, 4096)\n" \
     "  -t, --threads N      threads (HEARTH_THREADS; default: physical cores)\n" \

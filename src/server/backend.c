@@ -4,7 +4,9 @@
  * pool of agents (one per scheduler slot, each with its own store
  * connection) lets several requests run at once, and the scheduler batches
  * their decode steps. Raw completions skip the agent (no chat template, no
- * session) and go to the scheduler directly.
+ * session) and go to the scheduler directly. The model can be reloaded
+ * while serving (srv_backend_swap, for `hearth serve --update-every`):
+ * requests in flight finish on the model they started with.
  */
 #include "server/backend.h"
 
@@ -17,17 +19,29 @@
 #include <string.h>
 #include <time.h>
 
-struct srv_backend {
+/* One loaded model with its scheduler and agent pool. Requests hold a
+ * reference for their whole duration; a reload (srv_backend_swap) puts a
+ * new engine in place for the requests that start after it, and the old
+ * one is freed when its last request ends: a switch never happens in the
+ * middle of a request. */
+typedef struct srv_engine {
     hearth_model *model;
     hearth_sched *sched;
-    char *model_id;
+    hearth_agent **agents; /* n_agents; a slot is free when busy[i] is false (under b->mu) */
+    bool *busy;
+    int n_agents;
+    int refs;              /* requests using it (under b->mu) */
+    bool retired;          /* replaced: freed when refs drops to 0 */
+} srv_engine;
+
+struct srv_backend {
+    srv_engine *cur;       /* under mu */
+    char *model_id;        /* fixed at open: clients keep their id across reloads */
     hearth_settings *own_settings; /* loaded here when the caller gave none */
+    srv_backend_params p;  /* for reloads; strings borrowed from the server */
 
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    hearth_agent **agents; /* n_agents; a slot is free when busy[i] is false */
-    bool *busy;
-    int n_agents;
 };
 
 /* The id clients use: the file name without directory and ".gguf". */
@@ -39,18 +53,71 @@ static char *model_id_from_path(const char *path) {
     return hearth_strndup(base, n);
 }
 
+static void engine_free(srv_engine *e) {
+    if (!e) return;
+    for (int i = 0; i < e->n_agents; i++) hearth_agent_free(e->agents[i]);
+    hearth_free(e->agents);
+    hearth_free(e->busy);
+    hearth_sched_free(e->sched);
+    hearth_model_free(e->model);
+    hearth_free(e);
+}
+
 void srv_backend_free(srv_backend *b) {
     if (!b) return;
-    for (int i = 0; i < b->n_agents; i++) hearth_agent_free(b->agents[i]);
-    hearth_free(b->agents);
-    hearth_free(b->busy);
-    hearth_sched_free(b->sched);
-    hearth_model_free(b->model);
+    engine_free(b->cur);
     hearth_settings_free(b->own_settings);
     hearth_free(b->model_id);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->cv);
     hearth_free(b);
+}
+
+/* Loads path into a new engine. */
+static hearth_status engine_open(const srv_backend *b, const char *path, srv_engine **out,
+                                 hearth_error *err) {
+    *out = NULL;
+    const srv_backend_params *p = &b->p;
+    srv_engine *e = hearth_calloc(1, sizeof *e);
+    if (!e) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+    const hearth_settings *set = p->settings ? p->settings : b->own_settings;
+    hearth_agent_params ap = hearth_agent_default_params();
+    hearth_status st = hearth_agent_params_from_settings(set, &ap, err);
+    hearth_model_params mp = hearth_model_default_params();
+    mp.n_threads = p->n_threads;
+    if (!st) st = hearth_model_open(path, &mp, &e->model, err);
+    if (!st) {
+        int32_t slots = p->n_slots > 0 ? p->n_slots : 4;
+        int32_t per_seq = p->n_ctx > 0 ? p->n_ctx : ap.max_context > 0 ? ap.max_context : 4096;
+        if (per_seq > hearth_model_n_ctx_train(e->model) && hearth_model_n_ctx_train(e->model) > 0)
+            per_seq = hearth_model_n_ctx_train(e->model);
+        hearth_ctx_params cp = hearth_ctx_default_params();
+        cp.n_seq = slots;
+        cp.n_ctx = per_seq * slots;
+        cp.n_threads = p->n_threads;
+        st = hearth_sched_new(e->model, &cp, &e->sched, err);
+        if (!st) {
+            ap.max_context = per_seq;
+            e->n_agents = slots;
+        }
+    }
+    if (!st) {
+        e->agents = hearth_calloc((size_t)e->n_agents, sizeof *e->agents);
+        e->busy = hearth_calloc((size_t)e->n_agents, sizeof *e->busy);
+        if (!e->agents || !e->busy) st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+    }
+    ap.model_path = path;
+    ap.model = e->model;
+    ap.sched = e->sched;
+    if (p->data_dir) ap.data_dir = p->data_dir;
+    if (p->n_threads > 0) ap.n_threads = p->n_threads;
+    for (int i = 0; !st && i < e->n_agents; i++) st = hearth_agent_open(&ap, &e->agents[i], err);
+    if (st) {
+        engine_free(e);
+        return st;
+    }
+    *out = e;
+    return HEARTH_OK;
 }
 
 hearth_status srv_backend_open(const srv_backend_params *p, srv_backend **out, hearth_error *err) {
@@ -59,42 +126,12 @@ hearth_status srv_backend_open(const srv_backend_params *p, srv_backend **out, h
     if (!b) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
-    const hearth_settings *set = p->settings;
-    hearth_status st = set ? HEARTH_OK : hearth_settings_load(&b->own_settings, err);
-    if (!set) set = b->own_settings;
-    hearth_agent_params ap = hearth_agent_default_params();
-    if (!st) st = hearth_agent_params_from_settings(set, &ap, err);
-    hearth_model_params mp = hearth_model_default_params();
-    mp.n_threads = p->n_threads;
-    if (!st) st = hearth_model_open(p->model_path, &mp, &b->model, err);
-    if (!st && !(b->model_id = model_id_from_path(p->model_path)))
+    b->p = *p;
+    hearth_status st = p->settings ? HEARTH_OK : hearth_settings_load(&b->own_settings, err);
+    if (!st && !(b->model_id = p->model_id ? hearth_strdup(p->model_id)
+                                           : model_id_from_path(p->model_path)))
         st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
-    if (!st) {
-        int32_t slots = p->n_slots > 0 ? p->n_slots : 4;
-        int32_t per_seq = p->n_ctx > 0 ? p->n_ctx : ap.max_context > 0 ? ap.max_context : 4096;
-        if (per_seq > hearth_model_n_ctx_train(b->model) && hearth_model_n_ctx_train(b->model) > 0)
-            per_seq = hearth_model_n_ctx_train(b->model);
-        hearth_ctx_params cp = hearth_ctx_default_params();
-        cp.n_seq = slots;
-        cp.n_ctx = per_seq * slots;
-        cp.n_threads = p->n_threads;
-        st = hearth_sched_new(b->model, &cp, &b->sched, err);
-        if (!st) {
-            ap.max_context = per_seq;
-            b->n_agents = slots;
-        }
-    }
-    if (!st) {
-        b->agents = hearth_calloc((size_t)b->n_agents, sizeof *b->agents);
-        b->busy = hearth_calloc((size_t)b->n_agents, sizeof *b->busy);
-        if (!b->agents || !b->busy) st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
-    }
-    ap.model_path = p->model_path;
-    ap.model = b->model;
-    ap.sched = b->sched;
-    if (p->data_dir) ap.data_dir = p->data_dir;
-    if (p->n_threads > 0) ap.n_threads = p->n_threads;
-    for (int i = 0; !st && i < b->n_agents; i++) st = hearth_agent_open(&ap, &b->agents[i], err);
+    if (!st) st = engine_open(b, p->model_path, &b->cur, err);
     if (st) {
         srv_backend_free(b);
         return st;
@@ -103,14 +140,45 @@ hearth_status srv_backend_open(const srv_backend_params *p, srv_backend **out, h
     return HEARTH_OK;
 }
 
+hearth_status srv_backend_swap(srv_backend *b, const char *model_path, hearth_error *err) {
+    srv_engine *e;
+    hearth_status st = engine_open(b, model_path, &e, err);
+    if (st) return st;
+    pthread_mutex_lock(&b->mu);
+    srv_engine *old = b->cur;
+    b->cur = e;
+    old->retired = true;
+    bool unused = old->refs == 0;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->mu);
+    if (unused) engine_free(old);
+    return HEARTH_OK;
+}
+
+/* The engine a request runs on, referenced until engine_put. */
+static srv_engine *engine_get(srv_backend *b) {
+    pthread_mutex_lock(&b->mu);
+    srv_engine *e = b->cur;
+    e->refs++;
+    pthread_mutex_unlock(&b->mu);
+    return e;
+}
+
+static void engine_put(srv_backend *b, srv_engine *e) {
+    pthread_mutex_lock(&b->mu);
+    bool last = --e->refs == 0 && e->retired;
+    pthread_mutex_unlock(&b->mu);
+    if (last) engine_free(e);
+}
+
 const char *srv_backend_model_id(const srv_backend *b) { return b->model_id; }
 
-static int acquire(srv_backend *b) {
+static int acquire(srv_backend *b, srv_engine *e) {
     pthread_mutex_lock(&b->mu);
     for (;;) {
-        for (int i = 0; i < b->n_agents; i++)
-            if (!b->busy[i]) {
-                b->busy[i] = true;
+        for (int i = 0; i < e->n_agents; i++)
+            if (!e->busy[i]) {
+                e->busy[i] = true;
                 pthread_mutex_unlock(&b->mu);
                 return i;
             }
@@ -118,10 +186,11 @@ static int acquire(srv_backend *b) {
     }
 }
 
-static void release(srv_backend *b, int i) {
+static void release(srv_backend *b, srv_engine *e, int i) {
     pthread_mutex_lock(&b->mu);
-    b->busy[i] = false;
-    pthread_cond_signal(&b->cv);
+    e->busy[i] = false;
+    /* every waiter: they may wait on different engines */
+    pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->mu);
 }
 
@@ -149,16 +218,16 @@ static void fill_sampling(const srv_request *r, float *temp, float *top_p, int *
     *frequency = r->frequency_penalty;
 }
 
-static hearth_status chat(srv_backend *b, const srv_request *r, srv_text_cb cb, void *user,
-                          srv_answer *out, hearth_error *err) {
+static hearth_status chat(srv_backend *b, srv_engine *e, const srv_request *r, srv_text_cb cb,
+                          void *user, srv_answer *out, hearth_error *err) {
     hearth_chat_message *msgs = hearth_calloc(r->n_messages, sizeof *msgs);
     if (!msgs) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     for (size_t i = 0; i < r->n_messages; i++) {
         msgs[i].role = r->messages[i].role;
         msgs[i].content = r->messages[i].content;
     }
-    int ai = acquire(b);
-    hearth_agent *a = b->agents[ai];
+    int ai = acquire(b, e);
+    hearth_agent *a = e->agents[ai];
     hearth_agent_request q = hearth_agent_default_request(a);
     q.session = r->session;
     q.messages = msgs;
@@ -179,7 +248,7 @@ static hearth_status chat(srv_backend *b, const srv_request *r, srv_text_cb cb, 
     }
     hearth_agent_response resp = {0};
     hearth_status st = hearth_agent_process(a, &q, &resp, err);
-    release(b, ai);
+    release(b, e, ai);
     hearth_free(msgs);
     if (st == HEARTH_OK && (sc.cancelled || resp.finish == HEARTH_FINISH_CANCELLED))
         st = HEARTH_FAIL(err, HEARTH_E_CANCELLED, "cancelled by the client");
@@ -228,9 +297,9 @@ static int gen_text(void *user, int32_t token, const char *text, size_t len) {
     return g->cb ? g->cb(g->user, text, len) : 0;
 }
 
-static hearth_status completion(srv_backend *b, const srv_request *r, srv_text_cb cb, void *user,
+static hearth_status completion(srv_engine *e, const srv_request *r, srv_text_cb cb, void *user,
                                 srv_answer *out, hearth_error *err) {
-    const hearth_tokenizer *tok = hearth_model_tokenizer(b->model);
+    const hearth_tokenizer *tok = hearth_model_tokenizer(e->model);
     int32_t *ids = NULL;
     size_t n = 0;
     /* parse_special off: request text never becomes a control token. */
@@ -240,7 +309,7 @@ static hearth_status completion(srv_backend *b, const srv_request *r, srv_text_c
         hearth_free(ids);
         return HEARTH_FAIL(err, HEARTH_E_ARG, "'prompt' is empty");
     }
-    hearth_agent_request defaults = hearth_agent_default_request(b->agents[0]);
+    hearth_agent_request defaults = hearth_agent_default_request(e->agents[0]);
     hearth_gen_params gp = hearth_gen_default_params();
     float temp = defaults.temperature, top_p = defaults.top_p, presence = 0, frequency = 0;
     int max_tokens = defaults.max_tokens;
@@ -257,7 +326,7 @@ static hearth_status completion(srv_backend *b, const srv_request *r, srv_text_c
     gen_ctx g = {cb, user, {0}};
     strbuf_init(&g.text);
     hearth_gen_result res = {0};
-    st = hearth_sched_generate(b->sched, ids, (int32_t)n, &gp, gen_text, &g, &res, err);
+    st = hearth_sched_generate(e->sched, ids, (int32_t)n, &gp, gen_text, &g, &res, err);
     hearth_free(ids);
     if (st == HEARTH_OK && res.finish == HEARTH_FINISH_CANCELLED)
         st = HEARTH_FAIL(err, HEARTH_E_CANCELLED, "cancelled by the client");
@@ -280,22 +349,31 @@ static hearth_status completion(srv_backend *b, const srv_request *r, srv_text_c
 hearth_status srv_backend_generate(srv_backend *b, const srv_request *r, srv_text_cb cb,
                                    void *user, srv_answer *out, hearth_error *err) {
     memset(out, 0, sizeof *out);
-    if (r->kind == SRV_CHAT) return chat(b, r, cb, user, out, err);
-    if (r->kind == SRV_COMPLETION) return completion(b, r, cb, user, out, err);
-    return HEARTH_FAIL(err, HEARTH_E_ARG, "not a generation request");
+    if (r->kind != SRV_CHAT && r->kind != SRV_COMPLETION)
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "not a generation request");
+    srv_engine *e = engine_get(b);
+    hearth_status st = r->kind == SRV_CHAT ? chat(b, e, r, cb, user, out, err)
+                                           : completion(e, r, cb, user, out, err);
+    engine_put(b, e);
+    return st;
 }
 
 hearth_status srv_backend_embed(srv_backend *b, const char *text, float **out, int *dim,
                                 int64_t *n_tokens, hearth_error *err) {
-    const hearth_tokenizer *tok = hearth_model_tokenizer(b->model);
+    srv_engine *e = engine_get(b);
+    const hearth_tokenizer *tok = hearth_model_tokenizer(e->model);
     int32_t *ids = NULL;
     size_t n = 0;
     hearth_status st = hearth_tokenize(tok, text, strlen(text), true, false, &ids, &n, err);
-    if (st) return st;
+    if (st) {
+        engine_put(b, e);
+        return st;
+    }
     hearth_free(ids);
-    int ai = acquire(b);
-    st = hearth_embed(b->agents[ai], text, strlen(text), out, dim, err);
-    release(b, ai);
+    int ai = acquire(b, e);
+    st = hearth_embed(e->agents[ai], text, strlen(text), out, dim, err);
+    release(b, e, ai);
+    engine_put(b, e);
     if (!st) *n_tokens = (int64_t)n;
     return st;
 }

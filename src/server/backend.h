@@ -16,6 +16,7 @@ typedef struct srv_backend srv_backend;
 typedef struct {
     const hearth_settings *settings; /* agent defaults; NULL: load them */
     const char *model_path;
+    const char *model_id;  /* the id clients use; NULL: the file name without .gguf */
     const char *data_dir;  /* store location; NULL: the default */
     int n_threads;         /* 0: default */
     int32_t n_ctx;         /* per-request context; 0: default */
@@ -26,6 +27,12 @@ typedef struct {
  * loader thread while /health answers "loading". */
 hearth_status srv_backend_open(const srv_backend_params *p, srv_backend **out, hearth_error *err);
 void srv_backend_free(srv_backend *b);
+
+/* Loads model_path (slow; outside any lock) and makes it the model of the
+ * requests that start from now on; requests in flight finish on the old
+ * one, which is freed after the last of them. On failure nothing changes.
+ * The model id stays as it was. Any thread. */
+hearth_status srv_backend_swap(srv_backend *b, const char *model_path, hearth_error *err);
 
 /* The id clients name the model by in requests and GET /v1/models. Borrowed. */
 const char *srv_backend_model_id(const srv_backend *b);

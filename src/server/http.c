@@ -18,6 +18,7 @@
  * write, non-streamed generations and embeddings poll the socket between
  * tokens and between inputs.
  */
+#include "agent/power_settings.h"
 #include "server/backend.h"
 #include "server/connguard.h"
 #include "server/metrics.h"
@@ -49,6 +50,7 @@ struct hearth_server {
     struct MHD_Daemon *daemon;
     hearth_server_params p;
     char *host, *model_path, *api_key, *data_dir; /* owned copies of p's strings */
+    char *model_id;            /* owned copy of p->model_id, or NULL */
     uint16_t port;
     srv_metrics *metrics;
     srv_seclog *seclog;
@@ -831,6 +833,7 @@ static void *loader_main(void *arg) {
     srv_backend_params bp = {
         .settings = s->p.settings,
         .model_path = s->model_path,
+        .model_id = s->model_id,
         .data_dir = s->data_dir,
         .n_threads = s->p.n_threads,
         .n_ctx = s->p.n_ctx,
@@ -901,6 +904,27 @@ static bool is_loopback(const struct sockaddr_storage *ss) {
  * not take them all, and low enough for select(2)'s descriptor limit. */
 #define MAX_CONNECTIONS 512
 
+/* The battery policy and the active model for /metrics' device gauges. */
+static hearth_status metrics_device(srv_metrics *m, const hearth_server_params *p, hearth_error *err) {
+    hearth_settings *own = NULL;
+    const hearth_settings *set = p->settings;
+    hearth_status st = set ? HEARTH_OK : hearth_settings_load(&own, err);
+    if (!set) set = own;
+    hearth_power_policy pol = {0};
+    if (!st) st = hearth_power_policy_from_settings(set, &pol, err);
+    int64_t th = 0;
+    if (!st && hearth_settings_get_int(set, "threads", &th, NULL)) th = 0;
+    hearth_settings_free(own);
+    if (st) return st;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int normal = p->n_threads > 0 ? p->n_threads : th > 0 ? (int)th : (ncpu > 0 ? (int)ncpu : 1);
+    /* a registry model by its name; a file by its base name */
+    const char *base = strrchr(p->model_path, '/');
+    const char *shown = p->model_id && *p->model_id ? p->model_id : base ? base + 1 : p->model_path;
+    srv_metrics_set_device(m, pol.enabled, pol.low_percent, pol.battery_threads, normal, shown);
+    return HEARTH_OK;
+}
+
 hearth_status hearth_server_start(const hearth_server_params *p, hearth_server **out,
                                   hearth_error *err) {
     *out = NULL;
@@ -924,11 +948,13 @@ hearth_status hearth_server_start(const hearth_server_params *p, hearth_server *
     bool oom = false;
     s->host = dup_opt(p->host ? p->host : "127.0.0.1", &oom);
     s->model_path = dup_opt(p->model_path, &oom);
+    s->model_id = dup_opt(p->model_id, &oom);
     s->api_key = p->api_key && *p->api_key ? dup_opt(p->api_key, &oom) : NULL;
     s->data_dir = dup_opt(p->data_dir, &oom);
     s->metrics = srv_metrics_new();
     hearth_status st = HEARTH_OK;
     if (oom || !s->metrics) st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+    if (!st) st = metrics_device(s->metrics, p, err);
     if (!st && p->security_log) st = srv_seclog_open(p->security_log, &s->seclog, err);
     struct sockaddr_storage ss;
     if (!st) st = resolve(s->host, p->port, &ss, err);
@@ -970,6 +996,13 @@ hearth_status hearth_server_start(const hearth_server_params *p, hearth_server *
 
 uint16_t hearth_server_port(const hearth_server *s) { return s->port; }
 
+hearth_status hearth_server_reload_model(hearth_server *s, const char *path, hearth_error *err) {
+    if (!s || !path) return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_server_reload_model: NULL");
+    if (atomic_load(&s->state) != ST_READY || atomic_load(&s->stopping))
+        return HEARTH_FAIL(err, HEARTH_E_STATE, "the server's model is not loaded");
+    return srv_backend_swap(s->backend, path, err);
+}
+
 int hearth_server_state(const hearth_server *s, const char **error) {
     int st = atomic_load(&((hearth_server *)s)->state);
     if (error) *error = st == ST_FAILED ? s->load_error : NULL;
@@ -994,6 +1027,7 @@ void hearth_server_stop(hearth_server *s) {
     srv_metrics_free(s->metrics);
     hearth_free(s->host);
     hearth_free(s->model_path);
+    hearth_free(s->model_id);
     hearth_free(s->api_key);
     hearth_free(s->data_dir);
     hearth_free(s);

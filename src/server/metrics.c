@@ -8,6 +8,7 @@
 #include "hearth.h"
 
 #include "util/alloc.h"
+#include "util/power.h"
 #include "util/strbuf.h"
 
 #include <pthread.h>
@@ -54,12 +55,16 @@ struct srv_metrics {
     uint64_t prompt_tokens, completion_tokens, cache_hits, embedded;
     uint64_t egress_out, egress_in;
     histogram ttft, per_token, cloud, confidence;
+    hearth_power_policy power; /* srv_metrics_set_device; disabled until set */
+    int normal_threads;
+    char model[256];
 };
 
 srv_metrics *srv_metrics_new(void) {
     srv_metrics *m = hearth_calloc(1, sizeof *m);
     if (!m) return NULL;
     pthread_mutex_init(&m->mu, NULL);
+    m->normal_threads = 1;
     return m;
 }
 
@@ -166,6 +171,53 @@ static void render_hist(strbuf *b, const char *name, const char *help, const his
                   (unsigned long long)cum, name, h->sum, name, (unsigned long long)h->count);
 }
 
+void srv_metrics_set_device(srv_metrics *m, bool policy_enabled, int low_percent, int battery_threads,
+                            int normal_threads, const char *model) {
+    pthread_mutex_lock(&m->mu);
+    m->power.enabled = policy_enabled;
+    m->power.low_percent = low_percent;
+    m->power.battery_threads = battery_threads;
+    m->normal_threads = normal_threads;
+    snprintf(m->model, sizeof m->model, "%s", model ? model : "");
+    pthread_mutex_unlock(&m->mu);
+}
+
+/* The power gauges (read from sysfs now) and the active model. */
+static void render_power(strbuf *b, const srv_metrics *m) {
+    hearth_power_state st;
+    hearth_power_read(NULL, &st);
+    hearth_power_decision d = hearth_power_decide(&st, &m->power, m->normal_threads);
+    strbuf_printf(b, "# HELP hearth_power_source Power source now (1 for the current one).\n"
+                     "# TYPE hearth_power_source gauge\n");
+    static const hearth_power_source srcs[] = {HEARTH_POWER_AC, HEARTH_POWER_BATTERY, HEARTH_POWER_UNKNOWN};
+    for (int i = 0; i < 3; i++)
+        strbuf_printf(b, "hearth_power_source{source=\"%s\"} %d\n", hearth_power_source_name(srcs[i]),
+                      st.source == srcs[i]);
+    strbuf_printf(b, "# HELP hearth_battery_percent Battery charge (-1: unknown or no battery).\n"
+                     "# TYPE hearth_battery_percent gauge\nhearth_battery_percent %d\n"
+                     "# HELP hearth_battery_policy_enabled The battery policy setting (battery_policy).\n"
+                     "# TYPE hearth_battery_policy_enabled gauge\nhearth_battery_policy_enabled %d\n"
+                     "# HELP hearth_battery_policy_active The battery policy applies now (on battery).\n"
+                     "# TYPE hearth_battery_policy_active gauge\nhearth_battery_policy_active %d\n"
+                     "# HELP hearth_battery_low On battery below battery_low_percent (smaller model preferred).\n"
+                     "# TYPE hearth_battery_low gauge\nhearth_battery_low %d\n"
+                     "# HELP hearth_background_postponed Background work (sync, updates, indexing) waits for AC.\n"
+                     "# TYPE hearth_background_postponed gauge\nhearth_background_postponed %d\n"
+                     "# HELP hearth_threads_in_force Threads a generation uses under the policy now.\n"
+                     "# TYPE hearth_threads_in_force gauge\nhearth_threads_in_force %d\n",
+                  st.percent, m->power.enabled, d.on_battery, d.low, d.postpone_background, d.threads);
+    if (m->model[0]) {
+        strbuf_printf(b, "# HELP hearth_model_info The active model (value 1).\n# TYPE hearth_model_info gauge\n"
+                         "hearth_model_info{model=\"");
+        for (const char *c = m->model; *c; c++) {
+            if (*c == '"' || *c == '\\') strbuf_printf(b, "\\%c", *c);
+            else if (*c == '\n') strbuf_puts(b, "\\n");
+            else if ((unsigned char)*c >= 0x20) strbuf_append(b, c, 1);
+        }
+        strbuf_puts(b, "\"} 1\n");
+    }
+}
+
 char *srv_metrics_render(srv_metrics *m, size_t *len) {
     strbuf b;
     strbuf_init(&b);
@@ -234,6 +286,7 @@ char *srv_metrics_render(srv_metrics *m, size_t *len) {
                 &m->ttft, ttft_bounds, N_TTFT);
     render_hist(&b, "hearth_token_latency_seconds", "Mean time per generated token.",
                 &m->per_token, tok_bounds, N_TOK);
+    render_power(&b, m);
     pthread_mutex_unlock(&m->mu);
     return strbuf_finish(&b, len);
 }

@@ -6,6 +6,7 @@
 #ifndef HEARTH_SERVER_METRICS_H
 #define HEARTH_SERVER_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,14 @@ void srv_metrics_route(srv_metrics *m, const char *decision, int64_t bytes_out, 
 void srv_metrics_embedded(srv_metrics *m);
 /* One error by kind ("bad_request", "auth", "too_large", "queue_full", ...). */
 void srv_metrics_error(srv_metrics *m, const char *kind);
+
+/* What /metrics says about the device: the battery policy in force and
+ * the threads a generation would use off battery (normal_threads), and the
+ * active model's name (copied; NULL: none). The power state itself is read
+ * from sysfs at each render (util/power.h), so the gauges follow a cable
+ * being plugged in without a restart. */
+void srv_metrics_set_device(srv_metrics *m, bool policy_enabled, int low_percent, int battery_threads,
+                            int normal_threads, const char *model);
 
 /* Renders everything. Owned: free with hearth_free. NULL on allocation failure. */
 char *srv_metrics_render(srv_metrics *m, size_t *len);

@@ -34,7 +34,7 @@
 #include <threads.h>
 #include <unistd.h>
 
-#define PULL_LIMIT 500
+#define PULL_LIMIT 2000
 #define PUSH_ROUNDS 8
 
 static once_flag curl_once = ONCE_FLAG_INIT;
@@ -128,6 +128,7 @@ hearth_status hearth_sync_open(const hearth_sync_params *p, hearth_sync **out, h
 void hearth_sync_free(hearth_sync *s) {
     if (!s) return;
     if (s->curl) curl_easy_cleanup(s->curl);
+    sync_cache_free(s);
     if (s->lock_fd >= 0) close(s->lock_fd);
     if (s->passphrase) {
         memset(s->passphrase, 0, strlen(s->passphrase));
@@ -307,20 +308,17 @@ hearth_status hearth_sync_enable(hearth_sync *s, const char *collection, bool on
         /* queue what exists, and pull the collection from the start */
         char now[24];
         snprintf(now, sizeof now, "%lld", (long long)store_now_ms());
-        const char *ins = "INSERT OR IGNORE INTO sync_dirty (tbl, gid, op, time_ms) ";
-        char sql[256];
+        /* SQL literals only: the statement cache keys on their address */
+#define QUEUE "INSERT OR IGNORE INTO sync_dirty (tbl, gid, op, time_ms) "
         if (!strcmp(collection, "tasks")) {
-            snprintf(sql, sizeof sql, "%sSELECT 'tasks', gid, 'upsert', ?1 FROM tasks WHERE gid IS NOT NULL", ins);
-            st = sync_exec(s, err, sql, 1, now);
+            st = sync_exec(s, err, QUEUE "SELECT 'tasks', gid, 'upsert', ?1 FROM tasks WHERE gid IS NOT NULL", 1, now);
         } else if (!strcmp(collection, "settings")) {
-            snprintf(sql, sizeof sql, "%sSELECT 'settings', key, 'upsert', ?1 FROM settings", ins);
-            st = sync_exec(s, err, sql, 1, now);
+            st = sync_exec(s, err, QUEUE "SELECT 'settings', key, 'upsert', ?1 FROM settings", 1, now);
         } else {
-            snprintf(sql, sizeof sql, "%sSELECT 'sessions', gid, 'upsert', ?1 FROM sessions WHERE gid IS NOT NULL", ins);
-            st = sync_exec(s, err, sql, 1, now);
-            snprintf(sql, sizeof sql, "%sSELECT 'messages', gid, 'append', ?1 FROM messages WHERE gid IS NOT NULL", ins);
-            if (!st) st = sync_exec(s, err, sql, 1, now);
+            st = sync_exec(s, err, QUEUE "SELECT 'sessions', gid, 'upsert', ?1 FROM sessions WHERE gid IS NOT NULL", 1, now);
+            if (!st) st = sync_exec(s, err, QUEUE "SELECT 'messages', gid, 'append', ?1 FROM messages WHERE gid IS NOT NULL", 1, now);
         }
+#undef QUEUE
         if (!st) st = sync_state_set(s, "cursor", "0", err);
     }
     if (st) {
@@ -374,13 +372,16 @@ static hearth_status set_dirty(hearth_sync *s, const char *tbl, const char *gid,
  * server's. Inside the caller's transaction, with sync_applying set. */
 static hearth_status settle(hearth_sync *s, const char *tbl, const char *gid,
                             const json_t *remote, int64_t r_version, int64_t r_hlc,
-                            const char *r_device, hearth_sync_report *rep, hearth_error *err) {
+                            const char *r_device, bool forget_base, hearth_sync_report *rep,
+                            hearth_error *err) {
     json_t *local = NULL, *base = NULL;
     hearth_status st = sync_row_content(s, tbl, gid, &local, err);
     if (st) return st;
     char *bt = sync_query_text(s, "SELECT base FROM sync_rows WHERE tbl = ?1 AND gid = ?2 AND deleted = 0",
                                2, tbl, gid);
-    if (bt) base = json_loads(bt, 0, NULL);
+    /* forget_base: the row itself is unchanged but what hangs on it (a
+     * session's new messages) is not, so it counts as changed here */
+    if (bt && !forget_base) base = json_loads(bt, 0, NULL);
     hearth_free(bt);
     int64_t l_hlc = sync_query_int(s, -1, "SELECT hlc FROM sync_outbox WHERE tbl = ?1 AND gid = ?2", 2, tbl, gid);
     if (l_hlc < 0) {
@@ -472,11 +473,22 @@ static hearth_status apply_pulled(hearth_sync *s, const sync_pulled *c, hearth_s
             st = row_seen(s, tbl, c->row, c->version, c->hlc, c->device, c->op == SYNC_OP_DELETE, remote, err);
             if (!st) st = sync_exec(s, err, "DELETE FROM sync_outbox WHERE tbl = ?1 AND gid = ?2 AND change_id = CAST(?3 AS INTEGER)", 3, tbl, c->row, cid);
         } else {
+            bool children = false;
             bool changed = strcmp(tbl, "messages") &&
                            (sync_query_int(s, 0, "SELECT 1 FROM sync_dirty WHERE tbl = ?1 AND gid = ?2", 2, tbl, c->row) ||
                             sync_query_int(s, 0, "SELECT 1 FROM sync_outbox WHERE tbl = ?1 AND gid = ?2", 2, tbl, c->row));
+            /* a session deleted elsewhere while messages were appended to it
+             * here: a delete against an update, not a silent loss */
+            if (!changed && !strcmp(tbl, "sessions") && c->op == SYNC_OP_DELETE)
+                changed = children = sync_query_int(
+                    s, 0,
+                    "SELECT 1 FROM messages m WHERE m.session_id IN (SELECT id FROM sessions WHERE"
+                    " gid = ?1 UNION SELECT session_id FROM sync_alias WHERE gid = ?1) AND"
+                    " (m.gid IN (SELECT gid FROM sync_dirty WHERE tbl = 'messages') OR"
+                    "  m.gid IN (SELECT gid FROM sync_outbox WHERE tbl = 'messages'))",
+                    1, c->row);
             if (changed) {
-                st = settle(s, tbl, c->row, remote, c->version, c->hlc, c->device, rep, err);
+                st = settle(s, tbl, c->row, remote, c->version, c->hlc, c->device, children, rep, err);
             } else {
                 st = sync_row_write(s, tbl, c->row, remote, err);
                 if (!st) st = row_seen(s, tbl, c->row, c->version, c->hlc, c->device, c->op == SYNC_OP_DELETE, remote, err);
@@ -529,11 +541,9 @@ static hearth_status build_outbox(hearth_sync *s, int64_t *n, hearth_error *err)
     hearth_status st = hearth_store_begin(s->store, err);
     if (st) return st;
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT d.tbl, d.gid, d.time_ms FROM sync_dirty d WHERE NOT EXISTS"
+    if (!(q = sync_prepare(s, "SELECT d.tbl, d.gid, d.time_ms FROM sync_dirty d WHERE NOT EXISTS"
                            " (SELECT 1 FROM sync_outbox o WHERE o.tbl = d.tbl AND o.gid = d.gid)"
-                           " ORDER BY d.tbl != 'sessions', d.time_ms, d.tbl, d.gid LIMIT 5000",
-                           -1, &q, NULL) != SQLITE_OK) {
+                           " ORDER BY d.tbl != 'sessions', d.time_ms, d.tbl, d.gid LIMIT 5000"))) {
         hearth_store_rollback(s->store, NULL);
         return HEARTH_FAIL(err, HEARTH_E_IO, "sync: %s", sqlite3_errmsg(s->db));
     }
@@ -554,7 +564,7 @@ static hearth_status build_outbox(hearth_sync *s, int64_t *n, hearth_error *err)
         snprintf(e->gid, sizeof e->gid, "%s", g && !e->bad ? g : "");
         e->t = sqlite3_column_int64(q, 2);
     }
-    sqlite3_finalize(q);
+    sync_release(s, q);
     int64_t next = sync_state_int(s, "next_change_id", 1), hlc = sync_state_int(s, "hlc", 0);
     for (size_t i = 0; !st && i < ni; i++) {
         item *e = &it[i];
@@ -619,11 +629,9 @@ typedef struct {
 static hearth_status push_once(hearth_sync *s, hearth_sync_report *rep, sync_reply *r,
                                hearth_error *err) {
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT o.change_id, o.tbl, o.gid, o.op, o.hlc, o.content,"
+    if (!(q = sync_prepare(s, "SELECT o.change_id, o.tbl, o.gid, o.op, o.hlc, o.content,"
                            " coalesce(r.version, 0) FROM sync_outbox o LEFT JOIN sync_rows r"
-                           " ON r.tbl = o.tbl AND r.gid = o.gid ORDER BY o.change_id LIMIT 5000",
-                           -1, &q, NULL) != SQLITE_OK)
+                           " ON r.tbl = o.tbl AND r.gid = o.gid ORDER BY o.change_id LIMIT 5000")))
         return HEARTH_FAIL(err, HEARTH_E_IO, "sync: %s", sqlite3_errmsg(s->db));
     sync_push m = {0};
     sent_info *info = NULL;
@@ -661,7 +669,7 @@ static hearth_status push_once(hearth_sync *s, hearth_sync_report *rep, sync_rep
                                 &c->payload, &c->payload_len, err);
         }
     }
-    sqlite3_finalize(q);
+    sync_release(s, q);
     char *body = NULL;
     size_t len = 0;
     if (!st && m.n) st = sync_push_encode(&m, &body, &len, err);
@@ -704,7 +712,7 @@ static hearth_status push_once(hearth_sync *s, hearth_sync_report *rep, sync_rep
                 json_t *remote = NULL;
                 if (cur->op != SYNC_OP_DELETE)
                     st = open_content(s, c->collection, c->row, cur->payload, cur->payload_len, &remote, err);
-                if (!st) st = settle(s, info[i].tbl, c->row, remote, cur->version, cur->hlc, cur->device, rep, err);
+                if (!st) st = settle(s, info[i].tbl, c->row, remote, cur->version, cur->hlc, cur->device, false, rep, err);
                 json_decref(remote);
             }
         }

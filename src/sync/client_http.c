@@ -73,19 +73,14 @@ void sync_reply_free(sync_reply *r) {
 
 hearth_status sync_reply_fail(const sync_reply *r, hearth_status code, const char *what,
                               hearth_error *err) {
-    const char *msg = NULL;
-    json_t *j = r->body ? json_loadb(r->body, r->len, 0, NULL) : NULL;
-    json_t *e = json_object_get(json_object_get(j, "error"), "message");
-    if (json_is_string(e)) msg = json_string_value(e);
-    hearth_status st;
+    sync_error_reply er = {0};
+    bool has = r->body && r->len <= SYNC_MAX_BODY &&
+               sync_error_parse(r->body, r->len, &er, NULL) == HEARTH_OK && er.message[0];
     if (r->status == 401)
-        st = HEARTH_FAIL(err, code, "%s: the server does not know this device or its token (401%s%.160s); pair it again (hearth sync pair)",
-                         what, msg ? ": " : "", msg ? msg : "");
-    else
-        st = HEARTH_FAIL(err, code, "%s: the server answered %ld%s%.160s", what, r->status,
-                         msg ? ": " : "", msg ? msg : "");
-    json_decref(j);
-    return st;
+        return HEARTH_FAIL(err, code, "%s: the server does not know this device or its token (401%s%.160s); pair it again (hearth sync pair)",
+                           what, has ? ": " : "", has ? er.message : "");
+    return HEARTH_FAIL(err, code, "%s: the server answered %ld%s%.24s%s%.160s", what, r->status,
+                       has ? " " : "", has ? er.code : "", has ? ": " : "", has ? er.message : "");
 }
 
 hearth_status sync_request(hearth_sync *s, const char *method, const char *path,

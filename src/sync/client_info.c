@@ -79,7 +79,7 @@ hearth_status hearth_sync_conflicts_json(hearth_sync *s, bool all, char **out, h
                           : "SELECT id, time_ms, tbl, gid, kind, fields, local, server, severity,"
                             " resolution, resolved_ms FROM sync_conflicts WHERE resolution = 'pending'"
                             " ORDER BY id";
-    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+    if (!(q = sync_prepare(s, sql)))
         return HEARTH_FAIL(err, HEARTH_E_IO, "sync: %s", sqlite3_errmsg(s->db));
     json_t *arr = json_array();
     while (sqlite3_step(q) == SQLITE_ROW) {
@@ -101,7 +101,7 @@ hearth_status hearth_sync_conflicts_json(hearth_sync *s, bool all, char **out, h
                                                   : json_integer(sqlite3_column_int64(q, 10)));
         json_array_append_new(arr, o);
     }
-    sqlite3_finalize(q);
+    sync_release(s, q);
     return finish(arr, out, err);
 }
 
@@ -181,7 +181,7 @@ hearth_status hearth_sync_resolve(hearth_sync *s, int64_t id, const char *keep, 
 static hearth_status dump_rows(hearth_sync *s, const char *tbl, const char *sql, json_t *arr,
                                hearth_error *err) {
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+    if (!(q = sync_prepare(s, sql)))
         return HEARTH_FAIL(err, HEARTH_E_IO, "sync: %s", sqlite3_errmsg(s->db));
     hearth_status st = HEARTH_OK;
     while (!st && sqlite3_step(q) == SQLITE_ROW) {
@@ -201,7 +201,7 @@ static hearth_status dump_rows(hearth_sync *s, const char *tbl, const char *sql,
         }
         json_array_append_new(arr, c);
     }
-    sqlite3_finalize(q);
+    sync_release(s, q);
     return st;
 }
 
@@ -224,7 +224,7 @@ hearth_status hearth_sync_dump_json(hearth_sync *s, char **out, hearth_error *er
         if (sqlite3_prepare_v2(s->db, "SELECT DISTINCT name FROM sessions ORDER BY name", -1, &q, NULL) == SQLITE_OK) {
             while (sqlite3_step(q) == SQLITE_ROW)
                 json_array_append_new(names, json_string((const char *)sqlite3_column_text(q, 0)));
-            sqlite3_finalize(q);
+            sync_release(s, q);
         }
         st = dump_rows(s, "messages",
                        "SELECT m.gid, s.name FROM messages m JOIN sessions s ON s.id = m.session_id"

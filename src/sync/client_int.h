@@ -44,6 +44,10 @@ struct hearth_sync {
     int timeout_ms;
     CURL *curl;               /* made on first request */
     int lock_fd;              /* -1 when the sync lock is not held */
+    /* prepared statements by SQL text (the callers' string literals,
+     * compared by address): a sync runs the same few statements per row */
+    struct { const char *sql; sqlite3_stmt *st; } cache[64];
+    int n_cache;
 };
 
 /* ---- state (client_state.c) ---- */
@@ -56,7 +60,17 @@ hearth_status sync_state_set(hearth_sync *s, const char *key, const char *value,
                              hearth_error *err);
 hearth_status sync_state_set_int(hearth_sync *s, const char *key, int64_t v, hearth_error *err);
 
-/* Runs SQL with no result rows; binds text args ?1.. (NULL binds NULL). */
+/* A prepared statement for sql (a string literal: cached by its address),
+ * reset and unbound; NULL when it does not prepare. Give it back with
+ * sync_release (never finalize it). */
+sqlite3_stmt *sync_prepare(hearth_sync *s, const char *sql);
+void sync_release(hearth_sync *s, sqlite3_stmt *q);
+/* Finalizes the cached statements (hearth_sync_free). */
+void sync_cache_free(hearth_sync *s);
+
+/* Runs SQL with no result rows; binds text args ?1.. (NULL binds NULL).
+ * sql must be a string literal (or otherwise never change while the handle
+ * lives): statements are cached by its address. Same for the two below. */
 hearth_status sync_exec(hearth_sync *s, hearth_error *err, const char *sql, int n, ...);
 /* First column of the first row as an integer (dflt when no row). */
 int64_t sync_query_int(hearth_sync *s, int64_t dflt, const char *sql, int n, ...);

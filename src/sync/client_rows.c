@@ -21,6 +21,7 @@
 #include "util/alloc.h"
 #include "util/error.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define TEXT_MAX ((size_t)1 << 20)
@@ -58,7 +59,8 @@ hearth_status sync_row_content(hearth_sync *s, const char *tbl, const char *gid,
     if (!strcmp(tbl, "tasks"))
         sql = "SELECT title, notes, status, priority, due_ms, tags, payload FROM tasks WHERE gid = ?1";
     else if (!strcmp(tbl, "sessions"))
-        sql = "SELECT name FROM sessions WHERE gid = ?1";
+        sql = "SELECT name FROM sessions WHERE gid = ?1 UNION ALL SELECT s.name FROM sync_alias a"
+              " JOIN sessions s ON s.id = a.session_id WHERE a.gid = ?1 LIMIT 1";
     else if (!strcmp(tbl, "messages"))
         sql = "SELECT m.role, m.content, m.n_tokens, m.model, m.created_ms, m.source,"
               " m.confidence, s.gid FROM messages m JOIN sessions s ON s.id = m.session_id"
@@ -68,7 +70,7 @@ hearth_status sync_row_content(hearth_sync *s, const char *tbl, const char *gid,
     else
         return HEARTH_FAIL(err, HEARTH_E_ARG, "sync: no table '%s'", tbl);
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK)
+    if (!(q = sync_prepare(s, sql)))
         return sqlfail(s, err, "reading a row");
     sqlite3_bind_text(q, 1, gid, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
@@ -106,7 +108,7 @@ hearth_status sync_row_content(hearth_sync *s, const char *tbl, const char *gid,
     } else if (rc != SQLITE_DONE) {
         st = sqlfail(s, err, "reading a row");
     }
-    sqlite3_finalize(q);
+    sync_release(s, q);
     return st;
 }
 
@@ -137,7 +139,7 @@ static bool status_ok(const char *st) {
 static hearth_status done(hearth_sync *s, sqlite3_stmt *q, hearth_error *err, const char *what) {
     int rc = sqlite3_step(q);
     while (rc == SQLITE_ROW) rc = sqlite3_step(q);
-    sqlite3_finalize(q);
+    sync_release(s, q);
     return rc == SQLITE_DONE ? HEARTH_OK : sqlfail(s, err, what);
 }
 
@@ -175,11 +177,9 @@ static hearth_status write_task(hearth_sync *s, const char *gid, const json_t *c
     hearth_status st = HEARTH_OK;
     if (!tags_s) st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     sqlite3_stmt *q = NULL;
-    if (!st && sqlite3_prepare_v2(s->db,
-                                  "UPDATE tasks SET title = ?2, notes = ?3, status = ?4,"
+    if (!st && !(q = sync_prepare(s, "UPDATE tasks SET title = ?2, notes = ?3, status = ?4,"
                                   " priority = ?5, due_ms = ?6, tags = ?7, payload = ?8,"
-                                  " updated_ms = ?9, version = version + 1 WHERE gid = ?1",
-                                  -1, &q, NULL) != SQLITE_OK)
+                                  " updated_ms = ?9, version = version + 1 WHERE gid = ?1")))
         st = sqlfail(s, err, "updating a task");
     for (int pass = 0; !st && pass < 2; pass++) {
         sqlite3_bind_text(q, 1, gid, -1, SQLITE_STATIC);
@@ -195,11 +195,9 @@ static hearth_status write_task(hearth_sync *s, const char *gid, const json_t *c
         q = NULL;
         if (st || pass == 1 || sqlite3_changes(s->db) > 0) break;
         /* no such row yet: insert it */
-        if (sqlite3_prepare_v2(s->db,
-                               "INSERT INTO tasks (gid, title, notes, status, priority, due_ms,"
+        if (!(q = sync_prepare(s, "INSERT INTO tasks (gid, title, notes, status, priority, due_ms,"
                                " tags, payload, updated_ms, created_ms)"
-                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-                               -1, &q, NULL) != SQLITE_OK)
+                               " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)")))
             st = sqlfail(s, err, "inserting a task");
     }
     free(tags_s);
@@ -212,6 +210,44 @@ static int64_t session_of(hearth_sync *s, const char *gid) {
     int64_t id = sync_query_int(s, 0, "SELECT id FROM sessions WHERE gid = ?1", 1, gid);
     if (!id) id = sync_query_int(s, 0, "SELECT session_id FROM sync_alias WHERE gid = ?1", 1, gid);
     return id;
+}
+
+static hearth_status write_message(hearth_sync *s, const char *gid, const json_t *c,
+                                   hearth_error *err);
+
+/* Messages pulled before their session was known here (kept as content in
+ * sync_rows) are written once it is. */
+static hearth_status attach_waiting(hearth_sync *s, const char *session_gid, hearth_error *err) {
+    sqlite3_stmt *q;
+    if (!(q = sync_prepare(s, "SELECT r.gid, r.base FROM sync_rows r WHERE r.tbl = 'messages'"
+                           " AND r.deleted = 0 AND r.base IS NOT NULL AND json_valid(r.base)"
+                           " AND json_extract(r.base, '$.session') = ?1"
+                           " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.gid = r.gid)")))
+        return sqlfail(s, err, "finding waiting messages");
+    sqlite3_bind_text(q, 1, session_gid, -1, SQLITE_STATIC);
+    typedef struct { char *gid; json_t *c; } waiting;
+    waiting *w = NULL;
+    size_t n = 0, cap = 0;
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            waiting *x = realloc(w, cap * sizeof *x);
+            if (!x) break;
+            w = x;
+        }
+        w[n].gid = hearth_strdup((const char *)sqlite3_column_text(q, 0));
+        w[n].c = json_loads((const char *)sqlite3_column_text(q, 1), 0, NULL);
+        n++;
+    }
+    sync_release(s, q);
+    hearth_status st = HEARTH_OK;
+    for (size_t i = 0; i < n; i++) {
+        if (!st && w[i].gid && w[i].c) st = write_message(s, w[i].gid, w[i].c, err);
+        hearth_free(w[i].gid);
+        json_decref(w[i].c);
+    }
+    free(w);
+    return st;
 }
 
 static hearth_status write_session(hearth_sync *s, const char *gid, const json_t *c,
@@ -235,14 +271,16 @@ static hearth_status write_session(hearth_sync *s, const char *gid, const json_t
          * session answers to both ids */
         char ids[24];
         snprintf(ids, sizeof ids, "%lld", (long long)same);
-        return sync_exec(s, err, "INSERT OR REPLACE INTO sync_alias (gid, session_id) VALUES (?1, ?2)",
-                         2, gid, ids);
+        hearth_status st = sync_exec(s, err, "INSERT OR REPLACE INTO sync_alias (gid, session_id) VALUES (?1, ?2)",
+                                     2, gid, ids);
+        return st ? st : attach_waiting(s, gid, err);
     }
     char now[24];
     snprintf(now, sizeof now, "%lld", (long long)store_now_ms());
-    return sync_exec(s, err,
-                     "INSERT INTO sessions (gid, name, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?3)",
-                     3, gid, name, now);
+    hearth_status st = sync_exec(s, err,
+                                 "INSERT INTO sessions (gid, name, created_ms, updated_ms) VALUES (?1, ?2, ?3, ?3)",
+                                 3, gid, name, now);
+    return st ? st : attach_waiting(s, gid, err);
 }
 
 static hearth_status write_message(hearth_sync *s, const char *gid, const json_t *c,
@@ -251,7 +289,7 @@ static hearth_status write_message(hearth_sync *s, const char *gid, const json_t
     if (sync_query_int(s, 0, "SELECT 1 FROM messages WHERE gid = ?1", 1, gid)) return HEARTH_OK;
     const char *sgid = str_field(c, "session", SYNC_MAX_ID, "");
     int64_t sid = *sgid ? session_of(s, sgid) : 0;
-    if (!sid) return HEARTH_OK; /* its conversation was deleted here: nothing to attach it to */
+    if (!sid) return HEARTH_OK; /* its session is not here (yet): kept in sync_rows, attached when it comes */
     const char *role = str_field(c, "role", 32, "");
     if (!*role) role = "user";
     const char *content = str_field(c, "content", (size_t)256 << 20, "");
@@ -263,10 +301,8 @@ static hearth_status write_message(hearth_sync *s, const char *gid, const json_t
     if (!int_field(c, "created_ms", &created) || created <= 0) created = store_now_ms();
     json_t *conf = json_object_get(c, "confidence");
     sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO messages (gid, session_id, role, content, n_tokens, model,"
-                           " created_ms, source, confidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                           -1, &q, NULL) != SQLITE_OK)
+    if (!(q = sync_prepare(s, "INSERT INTO messages (gid, session_id, role, content, n_tokens, model,"
+                           " created_ms, source, confidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")))
         return sqlfail(s, err, "inserting a message");
     sqlite3_bind_text(q, 1, gid, -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 2, sid);

@@ -16,10 +16,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+sqlite3_stmt *sync_prepare(hearth_sync *s, const char *sql) {
+    for (int i = 0; i < s->n_cache; i++)
+        if (s->cache[i].sql == sql) {
+            sqlite3_reset(s->cache[i].st);
+            sqlite3_clear_bindings(s->cache[i].st);
+            return s->cache[i].st;
+        }
+    sqlite3_stmt *q;
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &q, NULL) != SQLITE_OK)
+        return NULL;
+    if (s->n_cache < (int)(sizeof s->cache / sizeof s->cache[0])) {
+        s->cache[s->n_cache].sql = sql;
+        s->cache[s->n_cache++].st = q;
+    }
+    return q;
+}
+
+void sync_release(hearth_sync *s, sqlite3_stmt *q) {
+    if (!q) return;
+    for (int i = 0; i < s->n_cache; i++)
+        if (s->cache[i].st == q) {
+            sqlite3_reset(q);
+            sqlite3_clear_bindings(q);
+            return;
+        }
+    sqlite3_finalize(q);
+}
+
+void sync_cache_free(hearth_sync *s) {
+    for (int i = 0; i < s->n_cache; i++) sqlite3_finalize(s->cache[i].st);
+    s->n_cache = 0;
+}
+
 /* Prepares sql and binds n text arguments from ap. NULL on failure. */
 static sqlite3_stmt *prep(hearth_sync *s, const char *sql, int n, va_list ap) {
-    sqlite3_stmt *q;
-    if (sqlite3_prepare_v2(s->db, sql, -1, &q, NULL) != SQLITE_OK) return NULL;
+    sqlite3_stmt *q = sync_prepare(s, sql);
+    if (!q) return NULL;
     for (int i = 0; i < n; i++) {
         const char *v = va_arg(ap, const char *);
         if (v) sqlite3_bind_text(q, i + 1, v, -1, SQLITE_TRANSIENT);
@@ -40,7 +73,7 @@ hearth_status sync_exec(hearth_sync *s, hearth_error *err, const char *sql, int 
     if (rc != SQLITE_DONE)
         st = HEARTH_FAIL(err, rc == SQLITE_NOMEM ? HEARTH_E_NOMEM : HEARTH_E_IO, "sync store: %s",
                          sqlite3_errmsg(s->db));
-    sqlite3_finalize(q);
+    sync_release(s, q);
     return st;
 }
 
@@ -53,7 +86,7 @@ int64_t sync_query_int(hearth_sync *s, int64_t dflt, const char *sql, int n, ...
     int64_t v = dflt;
     if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
         v = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
+    sync_release(s, q);
     return v;
 }
 
@@ -67,7 +100,7 @@ char *sync_query_text(hearth_sync *s, const char *sql, int n, ...) {
     if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL)
         v = hearth_strndup((const char *)sqlite3_column_text(q, 0),
                            (size_t)sqlite3_column_bytes(q, 0));
-    sqlite3_finalize(q);
+    sync_release(s, q);
     return v;
 }
 

@@ -764,3 +764,97 @@ fail:
     sync_keyinfo_free(out);
     return st;
 }
+
+/* ---- status ------------------------------------------------------------------- */
+
+hearth_status sync_status_reply_encode(const sync_status_reply *m, char **out, size_t *len,
+                                       hearth_error *err) {
+    *out = NULL;
+    ARG_ID(err, "status", (size_t)0, m->user);
+    ARG_ID(err, "status", (size_t)0, m->device);
+    jb b = {0};
+    json_t *root = json_object();
+    jset(&b, root, "user", json_string_nocheck(m->user));
+    jset(&b, root, "device", json_string_nocheck(m->device));
+    jset(&b, root, "server_seq", json_integer(m->server_seq));
+    jset(&b, root, "devices", json_integer(m->devices));
+    return finish(&b, root, out, len, err);
+}
+
+hearth_status sync_status_reply_parse(const char *body, size_t len, sync_status_reply *out,
+                                      hearth_error *err) {
+    memset(out, 0, sizeof *out);
+    json_t *root;
+    place top = {0};
+    hearth_status st = load(body, len, &root, err);
+    if (st) return st;
+    if ((st = get_str(root, "user", top, true, true, out->user, sizeof out->user, err)) ||
+        (st = get_str(root, "device", top, true, true, out->device, sizeof out->device, err)) ||
+        (st = get_int(root, "server_seq", top, 0, &out->server_seq, err)) ||
+        (st = get_int(root, "devices", top, 0, &out->devices, err)))
+        memset(out, 0, sizeof *out);
+    json_decref(root);
+    return st;
+}
+
+/* ---- errors ------------------------------------------------------------------- */
+
+static bool code_valid(const char *s, size_t cap) {
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (n + 1 >= cap || !((s[n] >= 'a' && s[n] <= 'z') || s[n] == '_')) return false;
+    return n > 0;
+}
+
+hearth_status sync_error_encode(const char *code, const char *message, char **out, size_t *len,
+                                hearth_error *err) {
+    *out = NULL;
+    if (!code || !code_valid(code, sizeof ((sync_error_reply *)0)->code))
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "sync encode: invalid error code");
+    size_t n = message ? strnlen(message, 1024) : 0;
+    char *m = hearth_malloc(n + 1);
+    if (!m) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "sync message: out of memory");
+    memcpy(m, message ? message : "", n);
+    m[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)m[i] < 0x20 || (unsigned char)m[i] >= 0x7f) m[i] = '?';
+    jb b = {0};
+    json_t *root = json_object(), *e = json_object();
+    jset(&b, root, "error", e);
+    jset(&b, e, "code", json_string_nocheck(code));
+    jset(&b, e, "message", json_string_nocheck(m));
+    hearth_free(m);
+    return finish(&b, root, out, len, err);
+}
+
+hearth_status sync_error_parse(const char *body, size_t len, sync_error_reply *out,
+                               hearth_error *err) {
+    memset(out, 0, sizeof *out);
+    json_t *root;
+    hearth_status st = load(body, len, &root, err);
+    if (st) return st;
+    place top = {0};
+    json_t *e = json_object_get(root, "error");
+    const char *code = json_string_value(json_object_get(e, "code"));
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    if (!json_is_object(e)) {
+        json_decref(root);
+        BAD(err, top, "error", "missing or not an object");
+    }
+    if (!code || !code_valid(code, sizeof out->code)) {
+        json_decref(root);
+        BAD(err, top, "error.code", "missing or not a code");
+    }
+    snprintf(out->code, sizeof out->code, "%s", code);
+    if (msg) {
+        size_t n = strlen(msg);
+        if (n >= sizeof out->message) {
+            n = sizeof out->message - 1;
+            while (n && ((unsigned char)msg[n] & 0xc0) == 0x80) n--; /* a UTF-8 boundary */
+        }
+        memcpy(out->message, msg, n);
+        out->message[n] = '\0';
+    }
+    json_decref(root);
+    return HEARTH_OK;
+}

@@ -120,6 +120,21 @@ typedef struct {
     uint64_t memlimit;
 } sync_keyinfo;
 
+/* GET /v1/status. */
+typedef struct {
+    char user[SYNC_MAX_ID + 1];
+    char device[SYNC_MAX_ID + 1];
+    int64_t server_seq;
+    int64_t devices; /* active devices of the user */
+} sync_status_reply;
+
+/* An error answer {"error": {"code", "message"}}. The message is cut to
+ * fit (at a UTF-8 boundary). */
+typedef struct {
+    char code[32];
+    char message[256];
+} sync_error_reply;
+
 /* Names on the wire: "upsert"/"delete"/"append", "applied"/..., "version"/
  * "update_of_deleted"/"delete_of_updated". Static strings. */
 const char *sync_op_name(sync_op op);
@@ -139,6 +154,12 @@ hearth_status sync_register_reply_encode(const sync_register_reply *m, char **ou
                                          hearth_error *err);
 hearth_status sync_keyinfo_encode(const sync_keyinfo *m, char **out, size_t *len,
                                   hearth_error *err);
+hearth_status sync_status_reply_encode(const sync_status_reply *m, char **out, size_t *len,
+                                       hearth_error *err);
+/* message: NUL-terminated, its first 1024 bytes kept, each byte outside
+ * printable ASCII written as '?'. code: 1..31 bytes of [a-z_]. */
+hearth_status sync_error_encode(const char *code, const char *message, char **out, size_t *len,
+                                hearth_error *err);
 
 /* Parsers of untrusted bytes (need not be NUL-terminated; len <=
  * SYNC_MAX_BODY). On success the message owns its arrays (free with the
@@ -157,6 +178,10 @@ hearth_status sync_register_reply_parse(const char *body, size_t len, sync_regis
                                         hearth_error *err);
 hearth_status sync_keyinfo_parse(const char *body, size_t len, sync_keyinfo *out,
                                  hearth_error *err);
+hearth_status sync_status_reply_parse(const char *body, size_t len, sync_status_reply *out,
+                                      hearth_error *err);
+hearth_status sync_error_parse(const char *body, size_t len, sync_error_reply *out,
+                               hearth_error *err);
 
 void sync_push_free(sync_push *m);
 void sync_push_reply_free(sync_push_reply *m);

@@ -132,6 +132,7 @@ hearth_status ssrv_push(sstore *s, const sstore_device *d, const sync_push *m, i
         return r;
     }
     int64_t bytes = 0;
+    if (s->ops->prefetch) r = s->ops->prefetch(t, d->user, d->id, m, err);
     for (size_t i = 0; i < m->n && !r; i++) {
         rep.n = i + 1;
         r = apply_one(s, t, d, &m->changes[i], i, &rep.results[i], &bytes, err);

@@ -117,22 +117,13 @@ static enum MHD_Result send_buf(struct MHD_Connection *c, unsigned status, char 
     return ok;
 }
 
-/* Takes the reference to v. */
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *v) {
-    char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
-    json_decref(v);
-    return send_buf(c, status, s, s ? strlen(s) : 0, 0, NULL);
-}
-
 static enum MHD_Result send_error_ex(struct MHD_Connection *c, unsigned status, const char *code,
                                      const char *message, int retry_after, const char *allow) {
-    json_t *v = json_pack("{s:{s:s, s:s%}}", "error", "code", code, "message", message,
-                          strlen(message));
-    if (!v) /* a message that is not UTF-8: say only the code */
-        v = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message", code);
-    char *s = v ? json_dumps(v, JSON_COMPACT) : NULL;
-    json_decref(v);
-    return send_buf(c, status, s, s ? strlen(s) : 0, retry_after, allow);
+    char *s = NULL;
+    size_t n = 0;
+    hearth_error e;
+    if (sync_error_encode(code, message, &s, &n, &e)) s = NULL;
+    return send_buf(c, status, s, n, retry_after, allow);
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *code,
@@ -352,14 +343,17 @@ static enum MHD_Result answer_pull(hearth_sync_server *s, struct MHD_Connection 
 
 static enum MHD_Result answer_status(hearth_sync_server *s, struct MHD_Connection *c,
                                      req_state *rs) {
-    int64_t seq, devices;
+    sync_status_reply m = {0};
     hearth_error e;
-    hearth_status st = s->store->ops->server_seq(s->store, rs->dev.user, &seq, &e);
-    if (!st) st = s->store->ops->count_devices(s->store, rs->dev.user, &devices, &e);
+    snprintf(m.user, sizeof m.user, "%s", rs->dev.user);
+    snprintf(m.device, sizeof m.device, "%s", rs->dev.id);
+    hearth_status st = s->store->ops->server_seq(s->store, rs->dev.user, &m.server_seq, &e);
+    if (!st) st = s->store->ops->count_devices(s->store, rs->dev.user, &m.devices, &e);
     if (st) return send_status(c, st, &e);
-    return send_json(c, 200, json_pack("{s:s, s:s, s:I, s:I}", "user", rs->dev.user, "device",
-                                       rs->dev.id, "server_seq", (json_int_t)seq, "devices",
-                                       (json_int_t)devices));
+    char *txt;
+    size_t n;
+    st = sync_status_reply_encode(&m, &txt, &n, &e);
+    return send_encoded(c, st, txt, n, &e);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -570,6 +564,19 @@ hearth_status hearth_sync_admin_devices(const char *db, char **json, hearth_erro
     free(txt);
     if (!*json) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     return HEARTH_OK;
+}
+
+hearth_status hearth_sync_admin_revoke_tokens(const char *db, const char *user, int64_t *n,
+                                              hearth_error *err) {
+    *n = 0;
+    if (!sync_id_valid(user))
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "not a user name: '%s'", user ? user : "");
+    sstore *s;
+    hearth_status st = sstore_open(db, &s, err);
+    if (st) return st;
+    st = s->ops->revoke_tokens(s, user, n, err);
+    s->ops->close(s);
+    return st;
 }
 
 hearth_status hearth_sync_admin_revoke(const char *db, const char *device, hearth_error *err) {

@@ -89,6 +89,14 @@ typedef struct {
                              const char *row, const sstore_row *r, hearth_error *err);
     hearth_status (*add_stored)(sstore_tx *t, const char *device, int64_t bytes,
                                 hearth_error *err);
+    /* Optional (NULL: none). Called once after tx_begin with the whole push
+     * of device: the backend may load what find_applied / get_row will ask
+     * for in a few round trips, and defer insert / put_row to tx_commit,
+     * as long as every primitive answers as if each call went to the
+     * database in order. m (borrowed) stays valid until the transaction
+     * ends. */
+    hearth_status (*prefetch)(sstore_tx *t, const char *user, const char *device,
+                              const sync_push *m, hearth_error *err);
 
     /* ---- reads and small updates (each its own transaction) ---- */
     /* Log entries of user with seq > after that are not compacted, in seq
@@ -130,6 +138,8 @@ typedef struct {
     hearth_status (*list_devices)(sstore *s, sstore_device **out, size_t *n, hearth_error *err);
     /* Revokes device: HEARTH_E_NOTFOUND if there is no such device. */
     hearth_status (*revoke)(sstore *s, const char *device, hearth_error *err);
+    /* Revokes every enrollment token of user; *n how many were active. */
+    hearth_status (*revoke_tokens)(sstore *s, const char *user, int64_t *n, hearth_error *err);
 } sstore_ops;
 
 struct sstore {

@@ -73,6 +73,7 @@ enum {
     Q_ADD_TOKEN,
     Q_LIST,
     Q_REVOKE,
+    Q_REVOKE_TOKENS,
     Q_N
 };
 
@@ -117,6 +118,7 @@ static const char *const sql[Q_N] = {
     [Q_LIST] = "SELECT id, owner, name, created, last_seen, pull_pos, stored_bytes, revoked"
                " FROM devices ORDER BY owner, id",
     [Q_REVOKE] = "UPDATE devices SET revoked=1 WHERE id=$1",
+    [Q_REVOKE_TOKENS] = "UPDATE enroll_tokens SET revoked=1 WHERE owner=$1 AND revoked=0",
 };
 
 typedef struct {
@@ -133,9 +135,32 @@ typedef struct {
     char where[160]; /* host/port/db for messages, never the password */
 } pg_store;
 
+/* The state of one push that prefetch loaded (see pg_prefetch). */
+typedef struct {
+    int64_t change_id, seq, version;
+    bool used;
+} amap_slot;
+
+typedef struct {
+    char coll[SYNC_MAX_ID + 1], row[SYNC_MAX_ID + 1];
+    sstore_row r;
+    bool used, present, dirty;
+} rmap_slot;
+
 struct sstore_tx {
     pg_store *s;
     pg_conn *pc;
+    bool pre; /* prefetched: the maps below answer, writes are queued */
+    char user[SYNC_MAX_ID + 1], device[SYNC_MAX_ID + 1];
+    amap_slot *am; /* (device, change_id) results, by change_id */
+    size_t acap;
+    rmap_slot *rm; /* current rows of the push's keys */
+    size_t rcap;
+    int64_t *seqs; /* seqs reserved for the push's inserts, ascending */
+    size_t nseq, seq_next;
+    sstore_entry *q; /* queued log inserts; q[i] has seq qseq[i] */
+    int64_t *qseq;
+    size_t nq;
 };
 
 static hearth_status pgerr(pg_store *s, PGconn *c, const PGresult *r, hearth_error *err,
@@ -146,6 +171,8 @@ static hearth_status pgerr(pg_store *s, PGconn *c, const PGresult *r, hearth_err
     snprintf(buf, sizeof buf, "%s", m);
     size_t n = strlen(buf);
     while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) buf[--n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == '\n' || buf[i] == '\t') buf[i] = ' ';
     return HEARTH_FAIL(err, HEARTH_E_IO, "sync store %s: %s: %s", s->where, what, buf);
 }
 
@@ -284,7 +311,27 @@ static hearth_status pg_tx_begin(sstore *b, const char *user, sstore_tx **out,
     return HEARTH_OK;
 }
 
+static void tx_free(sstore_tx *t) {
+    hearth_free(t->am);
+    hearth_free(t->rm);
+    hearth_free(t->seqs);
+    hearth_free(t->q);
+    hearth_free(t->qseq);
+    hearth_free(t);
+}
+
+static hearth_status flush(sstore_tx *t, hearth_error *err);
+
 static hearth_status pg_tx_commit(sstore_tx *t, hearth_error *err) {
+    if (t->pre) {
+        hearth_status st = flush(t, err);
+        if (st) {
+            simple(t->s, t->pc->c, "ROLLBACK", NULL);
+            release(t->s, t->pc);
+            tx_free(t);
+            return st;
+        }
+    }
     PGresult *r = PQexec(t->pc->c, "COMMIT");
     /* COMMIT of a failed transaction answers ROLLBACK: not committed. */
     hearth_status st = ok_cmd(r) && !strcmp(PQcmdStatus(r), "COMMIT")
@@ -292,7 +339,7 @@ static hearth_status pg_tx_commit(sstore_tx *t, hearth_error *err) {
                            : pgerr(t->s, t->pc->c, r, err, "commit");
     PQclear(r);
     release(t->s, t->pc);
-    hearth_free(t);
+    tx_free(t);
     return st;
 }
 
@@ -300,12 +347,277 @@ static void pg_tx_rollback(sstore_tx *t) {
     if (!t) return;
     simple(t->s, t->pc->c, "ROLLBACK", NULL);
     release(t->s, t->pc);
-    hearth_free(t);
+    tx_free(t);
+}
+
+/* ---- prefetch: a push in a few round trips ------------------------------------ */
+
+static uint64_t hash_str2(const char *a, const char *b) {
+    uint64_t h = 1469598103934665603ull;
+    for (; *a; a++) h = (h ^ (unsigned char)*a) * 1099511628211ull;
+    h = (h ^ 0xff) * 1099511628211ull;
+    for (; *b; b++) h = (h ^ (unsigned char)*b) * 1099511628211ull;
+    return h;
+}
+
+static amap_slot *aslot(sstore_tx *t, int64_t change_id) {
+    uint64_t h = (uint64_t)change_id * 0x9e3779b97f4a7c15ull;
+    for (size_t i = h & (t->acap - 1);; i = (i + 1) & (t->acap - 1))
+        if (!t->am[i].used || t->am[i].change_id == change_id) return &t->am[i];
+}
+
+static rmap_slot *rslot(sstore_tx *t, const char *coll, const char *row) {
+    for (size_t i = hash_str2(coll, row) & (t->rcap - 1);; i = (i + 1) & (t->rcap - 1))
+        if (!t->rm[i].used || (!strcmp(t->rm[i].coll, coll) && !strcmp(t->rm[i].row, row)))
+            return &t->rm[i];
+}
+
+static size_t pow2_above(size_t n) {
+    size_t c = 16;
+    while (c < 2 * n) c *= 2;
+    return c;
+}
+
+/* Appends to a growing text buffer; false when out of memory. */
+typedef struct {
+    char *p;
+    size_t len, cap;
+    bool oom;
+} tbuf;
+
+static void tput(tbuf *b, const char *s, size_t n) {
+    if (b->oom) return;
+    if (b->len + n + 1 > b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 1024;
+        while (nc < b->len + n + 1) nc *= 2;
+        char *g = hearth_realloc(b->p, nc);
+        if (!g) {
+            b->oom = true;
+            return;
+        }
+        b->p = g;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void tputs(tbuf *b, const char *s) { tput(b, s, strlen(s)); }
+
+static hearth_status pg_prefetch(sstore_tx *t, const char *user, const char *device,
+                                 const sync_push *m, hearth_error *err) {
+    pg_store *s = t->s;
+    PGconn *c = t->pc->c;
+    if (m->n == 0) return HEARTH_OK;
+    t->acap = pow2_above(m->n);
+    t->rcap = pow2_above(m->n);
+    t->am = hearth_calloc(t->acap, sizeof *t->am);
+    t->rm = hearth_calloc(t->rcap, sizeof *t->rm);
+    t->seqs = hearth_calloc(m->n, sizeof *t->seqs);
+    t->q = hearth_calloc(m->n, sizeof *t->q);
+    t->qseq = hearth_calloc(m->n, sizeof *t->qseq);
+    tbuf ids = {0}, colls = {0}, rows = {0};
+    hearth_status st = HEARTH_OK;
+    if (!t->am || !t->rm || !t->seqs || !t->q || !t->qseq) goto oom;
+    snprintf(t->user, sizeof t->user, "%s", user);
+    snprintf(t->device, sizeof t->device, "%s", device);
+    /* Ids are [A-Za-z0-9._:-]: quoted, they need no escapes in an array. */
+    tputs(&ids, "{");
+    tputs(&colls, "{");
+    tputs(&rows, "{");
+    for (size_t i = 0; i < m->n; i++) {
+        const sync_change *ch = &m->changes[i];
+        char num[24];
+        snprintf(num, sizeof num, "%s%lld", i ? "," : "", (long long)ch->change_id);
+        tputs(&ids, num);
+        tputs(&colls, i ? ",\"" : "\"");
+        tputs(&colls, ch->collection);
+        tputs(&colls, "\"");
+        tputs(&rows, i ? ",\"" : "\"");
+        tputs(&rows, ch->row);
+        tputs(&rows, "\"");
+        rmap_slot *sl = rslot(t, ch->collection, ch->row);
+        if (!sl->used) {
+            sl->used = true;
+            snprintf(sl->coll, sizeof sl->coll, "%s", ch->collection);
+            snprintf(sl->row, sizeof sl->row, "%s", ch->row);
+        }
+    }
+    tputs(&ids, "}");
+    tputs(&colls, "}");
+    tputs(&rows, "}");
+    if (ids.oom || colls.oom || rows.oom) goto oom;
+
+    const char *av[2] = {device, ids.p};
+    PGresult *r = PQexecParams(c, "SELECT change_id, seq, version FROM log"
+                                  " WHERE device=$1 AND change_id = ANY($2::bigint[])",
+                               2, NULL, av, NULL, NULL, 0);
+    if (!ok_rows(r)) st = pgerr(s, c, r, err, "prefetch applied");
+    for (int i = 0; !st && i < PQntuples(r); i++) {
+        amap_slot *a = aslot(t, col_i64(r, i, 0));
+        a->used = true;
+        a->change_id = col_i64(r, i, 0);
+        a->seq = col_i64(r, i, 1);
+        a->version = col_i64(r, i, 2);
+    }
+    PQclear(r);
+    if (st) goto out;
+    const char *rv[3] = {user, colls.p, rows.p};
+    r = PQexecParams(c, "SELECT r.collection, r.row_id, r.version, r.op, r.hlc, r.device, r.seq"
+                        " FROM row_state r JOIN unnest($2::text[], $3::text[]) AS k(c, i)"
+                        " ON r.collection = k.c AND r.row_id = k.i WHERE r.owner = $1",
+                     3, NULL, rv, NULL, NULL, 0);
+    if (!ok_rows(r)) st = pgerr(s, c, r, err, "prefetch rows");
+    for (int i = 0; !st && i < PQntuples(r); i++) {
+        char coll[SYNC_MAX_ID + 1], row[SYNC_MAX_ID + 1];
+        col_str(r, i, 0, coll, sizeof coll);
+        col_str(r, i, 1, row, sizeof row);
+        rmap_slot *sl = rslot(t, coll, row);
+        if (!sl->used) continue; /* cannot happen: every key was entered */
+        sl->present = true;
+        sl->r.version = col_i64(r, i, 2);
+        sl->r.op = (sync_op)col_i64(r, i, 3);
+        sl->r.hlc = col_i64(r, i, 4);
+        col_str(r, i, 5, sl->r.device, sizeof sl->r.device);
+        sl->r.seq = col_i64(r, i, 6);
+    }
+    PQclear(r);
+    if (st) goto out;
+    /* Seqs for the inserts, reserved now in ascending order; the user lock
+     * makes them greater than any seq of this user committed before. */
+    char nb[24];
+    const char *sv[1] = {I64(nb, (int64_t)m->n)};
+    r = PQexecParams(c, "SELECT nextval('log_seq_seq') AS s FROM generate_series(1, $1::int)"
+                        " ORDER BY s", 1, NULL, sv, NULL, NULL, 0);
+    if (!ok_rows(r) || PQntuples(r) != (int)m->n) st = pgerr(s, c, r, err, "reserve seqs");
+    for (int i = 0; !st && i < PQntuples(r); i++) t->seqs[i] = col_i64(r, i, 0);
+    PQclear(r);
+    if (st) goto out;
+    t->nseq = m->n;
+    t->pre = true;
+    goto out;
+oom:
+    st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+out:
+    hearth_free(ids.p);
+    hearth_free(colls.p);
+    hearth_free(rows.p);
+    return st;
+}
+
+#define FLUSH_ROWS 1000
+
+/* Writes the queued log entries and the changed rows, in multi-row
+ * statements of FLUSH_ROWS rows. */
+static hearth_status flush(sstore_tx *t, hearth_error *err) {
+    pg_store *s = t->s;
+    PGconn *c = t->pc->c;
+    hearth_status st = HEARTH_OK;
+    const char **vals = hearth_calloc(FLUSH_ROWS * 10, sizeof *vals);
+    int *lens = hearth_calloc(FLUSH_ROWS * 10, sizeof *lens);
+    int *fmts = hearth_calloc(FLUSH_ROWS * 10, sizeof *fmts);
+    char (*num)[24] = hearth_calloc(FLUSH_ROWS * 5, sizeof *num);
+    rmap_slot **dirty = hearth_calloc(t->rcap ? t->rcap : 1, sizeof *dirty);
+    tbuf q = {0};
+    if (!vals || !lens || !fmts || !num || !dirty) {
+        st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t at = 0; !st && at < t->nq; at += FLUSH_ROWS) {
+        size_t k = t->nq - at < FLUSH_ROWS ? t->nq - at : FLUSH_ROWS;
+        q.len = 0;
+        tputs(&q, "INSERT INTO log(seq, owner, device, change_id, collection, row_id, op,"
+                  " version, hlc, payload) VALUES ");
+        for (size_t i = 0; i < k; i++) {
+            const sstore_entry *e = &t->q[at + i];
+            char ph[128];
+            int b = (int)(i * 10);
+            snprintf(ph, sizeof ph, "%s($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", i ? "," : "",
+                     b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10);
+            tputs(&q, ph);
+            const char **v = &vals[b];
+            v[0] = I64(num[i * 5], t->qseq[at + i]);
+            v[1] = e->user;
+            v[2] = e->device;
+            v[3] = I64(num[i * 5 + 1], e->change_id);
+            v[4] = e->collection;
+            v[5] = e->row;
+            v[6] = I64(num[i * 5 + 2], (int)e->op);
+            v[7] = I64(num[i * 5 + 3], e->version);
+            v[8] = I64(num[i * 5 + 4], e->hlc);
+            v[9] = (const char *)e->payload;
+            lens[b + 9] = (int)e->payload_len;
+            fmts[b + 9] = 1;
+        }
+        if (q.oom) {
+            st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+            break;
+        }
+        PGresult *r = PQexecParams(c, q.p, (int)(k * 10), NULL, vals, lens, fmts, 0);
+        if (!ok_cmd(r)) st = pgerr(s, c, r, err, "insert changes");
+        PQclear(r);
+        memset(fmts, 0, FLUSH_ROWS * 10 * sizeof *fmts);
+        memset(lens, 0, FLUSH_ROWS * 10 * sizeof *lens);
+    }
+    size_t nd = 0;
+    for (size_t i = 0; i < t->rcap; i++)
+        if (t->rm[i].used && t->rm[i].dirty) dirty[nd++] = &t->rm[i];
+    for (size_t at = 0; !st && at < nd; at += FLUSH_ROWS) {
+        size_t k = nd - at < FLUSH_ROWS ? nd - at : FLUSH_ROWS;
+        q.len = 0;
+        tputs(&q, "INSERT INTO row_state(owner, collection, row_id, version, op, hlc, device,"
+                  " seq) VALUES ");
+        for (size_t i = 0; i < k; i++) {
+            const rmap_slot *sl = dirty[at + i];
+            char ph[128];
+            int b = (int)(i * 8);
+            snprintf(ph, sizeof ph, "%s($%d,$%d,$%d,$%d,$%d,$%d,$%d,$%d)", i ? "," : "", b + 1,
+                     b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8);
+            tputs(&q, ph);
+            const char **v = &vals[b];
+            v[0] = t->user;
+            v[1] = sl->coll;
+            v[2] = sl->row;
+            v[3] = I64(num[i * 5], sl->r.version);
+            v[4] = I64(num[i * 5 + 1], (int)sl->r.op);
+            v[5] = I64(num[i * 5 + 2], sl->r.hlc);
+            v[6] = sl->r.device;
+            v[7] = I64(num[i * 5 + 3], sl->r.seq);
+        }
+        tputs(&q, " ON CONFLICT(owner, collection, row_id) DO UPDATE SET"
+                  " version=EXCLUDED.version, op=EXCLUDED.op, hlc=EXCLUDED.hlc,"
+                  " device=EXCLUDED.device, seq=EXCLUDED.seq");
+        if (q.oom) {
+            st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+            break;
+        }
+        PGresult *r = PQexecParams(c, q.p, (int)(k * 8), NULL, vals, NULL, NULL, 0);
+        if (!ok_cmd(r)) st = pgerr(s, c, r, err, "put rows");
+        PQclear(r);
+    }
+out:
+    hearth_free(q.p);
+    hearth_free(vals);
+    hearth_free(lens);
+    hearth_free(fmts);
+    hearth_free(num);
+    hearth_free(dirty);
+    return st;
 }
 
 static hearth_status pg_find_applied(sstore_tx *t, const char *device, int64_t change_id,
                                      bool *found, int64_t *seq, int64_t *version,
                                      hearth_error *err) {
+    if (t->pre && !strcmp(device, t->device)) {
+        amap_slot *sl = aslot(t, change_id);
+        *found = sl->used;
+        if (sl->used) {
+            *seq = sl->seq;
+            *version = sl->version;
+        }
+        return HEARTH_OK;
+    }
     char a[24];
     const char *v[2] = {device, I64(a, change_id)};
     PGresult *r = run(t->pc->c, Q_FIND_APPLIED, 2, v, NULL, NULL, 0);
@@ -326,6 +638,14 @@ static hearth_status pg_find_applied(sstore_tx *t, const char *device, int64_t c
 static hearth_status pg_get_row(sstore_tx *t, const char *user, const char *collection,
                                 const char *row, bool *found, sstore_row *out,
                                 hearth_error *err) {
+    if (t->pre && !strcmp(user, t->user)) {
+        rmap_slot *sl = rslot(t, collection, row);
+        if (sl->used) {
+            *found = sl->present;
+            if (sl->present) *out = sl->r;
+            return HEARTH_OK;
+        }
+    }
     const char *v[3] = {user, collection, row};
     PGresult *r = run(t->pc->c, Q_GET_ROW, 3, v, NULL, NULL, 0);
     if (!ok_rows(r)) {
@@ -361,10 +681,19 @@ static hearth_status col_blob(const PGresult *r, int row, int col, uint8_t **out
 
 static hearth_status pg_get_payload(sstore_tx *t, int64_t seq, uint8_t **out, size_t *len,
                                     hearth_error *err) {
-    char a[24];
-    const char *v[1] = {I64(a, seq)};
     *out = NULL;
     *len = 0;
+    for (size_t i = 0; t->pre && i < t->nq; i++)
+        if (t->qseq[i] == seq) {
+            if (!t->q[i].payload) return HEARTH_OK;
+            if (!(*out = hearth_malloc(t->q[i].payload_len)))
+                return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+            memcpy(*out, t->q[i].payload, t->q[i].payload_len);
+            *len = t->q[i].payload_len;
+            return HEARTH_OK;
+        }
+    char a[24];
+    const char *v[1] = {I64(a, seq)};
     PGresult *r = run(t->pc->c, Q_GET_PAYLOAD, 1, v, NULL, NULL, 1);
     hearth_status st = HEARTH_OK;
     if (!ok_rows(r))
@@ -377,6 +706,18 @@ static hearth_status pg_get_payload(sstore_tx *t, int64_t seq, uint8_t **out, si
 
 static hearth_status pg_insert(sstore_tx *t, const sstore_entry *e, int64_t *seq,
                                hearth_error *err) {
+    if (t->pre && t->seq_next < t->nseq && !strcmp(e->device, t->device)) {
+        /* Queued for tx_commit; e's strings and payload are the push's. */
+        *seq = t->seqs[t->seq_next++];
+        t->q[t->nq] = *e;
+        t->qseq[t->nq++] = *seq;
+        amap_slot *a = aslot(t, e->change_id);
+        a->used = true;
+        a->change_id = e->change_id;
+        a->seq = *seq;
+        a->version = e->version;
+        return HEARTH_OK;
+    }
     char a[24], b[24], c[24], d[24];
     const char *v[9] = {e->user, e->device, I64(a, e->change_id), e->collection, e->row,
                         I64(b, (int)e->op), I64(c, e->version), I64(d, e->hlc),
@@ -395,6 +736,14 @@ static hearth_status pg_insert(sstore_tx *t, const sstore_entry *e, int64_t *seq
 
 static hearth_status pg_put_row(sstore_tx *t, const char *user, const char *collection,
                                 const char *row, const sstore_row *x, hearth_error *err) {
+    if (t->pre && !strcmp(user, t->user)) {
+        rmap_slot *sl = rslot(t, collection, row);
+        if (sl->used) {
+            sl->r = *x;
+            sl->present = sl->dirty = true;
+            return HEARTH_OK;
+        }
+    }
     char a[24], b[24], c[24], d[24];
     const char *v[8] = {user, collection, row, I64(a, x->version), I64(b, (int)x->op),
                         I64(c, x->hlc), x->device, I64(d, x->seq)};
@@ -699,6 +1048,19 @@ static hearth_status pg_revoke(sstore *b, const char *device, hearth_error *err)
     return st;
 }
 
+static hearth_status pg_revoke_tokens(sstore *b, const char *user, int64_t *n,
+                                      hearth_error *err) {
+    const char *v[1] = {user};
+    PGresult *r;
+    *n = 0;
+    hearth_status st = one((pg_store *)b, Q_REVOKE_TOKENS, 1, v, false, false, &r, err,
+                           "revoke tokens");
+    if (st) return st;
+    *n = strtoll(PQcmdTuples(r), NULL, 10);
+    PQclear(r);
+    return HEARTH_OK;
+}
+
 static const sstore_ops pg_ops = {
     .name = "postgresql",
     .close = pg_close,
@@ -711,6 +1073,7 @@ static const sstore_ops pg_ops = {
     .insert = pg_insert,
     .put_row = pg_put_row,
     .add_stored = pg_add_stored,
+    .prefetch = pg_prefetch,
     .pull = pg_pull,
     .pulled = pg_pulled,
     .server_seq = pg_server_seq,
@@ -722,6 +1085,7 @@ static const sstore_ops pg_ops = {
     .add_token = pg_add_token,
     .list_devices = pg_list_devices,
     .revoke = pg_revoke,
+    .revoke_tokens = pg_revoke_tokens,
 };
 
 hearth_status sstore_pg_open(const char *conninfo, sstore **out, hearth_error *err) {

@@ -712,6 +712,18 @@ static hearth_status sq_revoke(sstore *b, const char *device, hearth_error *err)
     return r;
 }
 
+static hearth_status sq_revoke_tokens(sstore *b, const char *user, int64_t *n,
+                                      hearth_error *err) {
+    sq_store *s = (sq_store *)b;
+    pthread_mutex_lock(&s->mu);
+    int rc = run_text(s, "UPDATE enroll_tokens SET revoked=1 WHERE owner=?1 AND revoked=0", NULL,
+                      user, (const char *)NULL);
+    hearth_status r = rc == SQLITE_DONE ? HEARTH_OK : dberr(s, err, "revoke tokens");
+    *n = r ? 0 : sqlite3_changes(s->db);
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
 static const sstore_ops sq_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -735,6 +747,7 @@ static const sstore_ops sq_ops = {
     .add_token = sq_add_token,
     .list_devices = sq_list_devices,
     .revoke = sq_revoke,
+    .revoke_tokens = sq_revoke_tokens,
 };
 
 hearth_status sstore_sqlite_open(const char *path, sstore **out, hearth_error *err) {

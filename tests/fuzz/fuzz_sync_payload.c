@@ -1,8 +1,8 @@
 /* fuzz_sync_payload.c: libFuzzer target over the sync protocol's parsers
  * (src/sync/proto.c). The first byte picks the message kind (push, push
- * reply, pull reply, register, register reply, keyinfo); whatever parses is
- * encoded again and must parse back to the same encoding (the encoder accepts
- * everything the parser does). */
+ * reply, pull reply, register, register reply, keyinfo, status, error);
+ * whatever parses is encoded again and must parse back to the same encoding
+ * (the encoder accepts everything the parser does). */
 #include "sync/proto.h"
 
 #include <stddef.h>
@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *body = (const char *)data + 1;
     size_t len = size - 1;
     hearth_error e;
-    switch (data[0] % 6) {
+    switch (data[0] % 8) {
     case 0: ROUND(sync_push, sync_push_parse, sync_push_encode, sync_push_free); break;
     case 1:
         ROUND(sync_push_reply, sync_push_reply_parse, sync_push_reply_encode,
@@ -49,6 +49,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
               nofree);
         break;
     case 5: ROUND(sync_keyinfo, sync_keyinfo_parse, sync_keyinfo_encode, sync_keyinfo_free); break;
+    case 6:
+        ROUND(sync_status_reply, sync_status_reply_parse, sync_status_reply_encode, nofree);
+        break;
+    case 7: {
+        /* Messages are rewritten to printable ASCII, so only the second
+         * round trip is exact. */
+        sync_error_reply m, m2;
+        if (sync_error_parse(body, len, &m, &e) != HEARTH_OK) break;
+        char *s = NULL;
+        size_t n = 0;
+        if (sync_error_encode(m.code, m.message, &s, &n, &e) != HEARTH_OK) abort();
+        if (sync_error_parse(s, n, &m2, &e) != HEARTH_OK) abort();
+        if (strcmp(m.code, m2.code)) abort();
+        free(s);
+        break;
+    }
     }
     return 0;
 }

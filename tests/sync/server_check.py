@@ -20,10 +20,21 @@ import random
 import signal
 import subprocess
 import sys
+import atexit
 import threading
 
 HEARTH, DB, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 checks = 0
+servers = []
+
+
+@atexit.register
+def _kill_servers():
+    # A failed check exits early: leave no server behind.
+    for p in servers:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 
 
 def check(cond, what):
@@ -41,6 +52,7 @@ class Server:
         self.p = subprocess.Popen([HEARTH, "sync-server", "--db", DB, "--port", "0", *flags],
                                   stdout=subprocess.PIPE, stderr=open(os.path.join(WORK, "server.log"), "a"),
                                   env=e, text=True)
+        servers.append(self.p)
         line = self.p.stdout.readline()
         check(line.startswith("listening on http://127.0.0.1:"), "server prints its port: %r" % line)
         self.port = int(line.strip().rsplit(":", 1)[1])
@@ -211,6 +223,9 @@ def main():
     # In one push: create then update the same row.
     st, j, _ = s.req("POST", "/v1/push", {"changes": [ch(5, "r3"), ch(6, "r3", base=1), ch(7, "r3", base=1)]}, token=A)
     check([r["status"] for r in j["results"]] == ["applied", "applied", "conflict"], "in-push order: %s" % j)
+    st, j, _ = s.req("POST", "/v1/push", {"changes": [ch(600, "twice"), ch(600, "twice")]}, token=A)
+    check([r["status"] for r in j["results"]] == ["applied", "duplicate"] and
+          j["results"][0]["seq"] == j["results"][1]["seq"], "one change twice in a push: applied once")
 
     # ---- appends ----
     st, j, _ = s.req("POST", "/v1/push", {"changes": [ch(8, "m1", op="append", coll="conversations")]}, token=A)
@@ -309,6 +324,40 @@ def main():
     s2 = [c["seq"] for c in full2]
     check(s2 == sorted(set(s2)), "log in seq order after concurrent pushes")
 
+    # ---- two server processes on one database, racing on one row ----
+    s_b = Server()
+    hot_versions, hot_err = [], []
+
+    def hot(srv, tok, base_id):
+        v, cid = 0, base_id
+        try:
+            while len([1 for _ in hot_versions]) < 40 and cid < base_id + 400:
+                cid += 1
+                st, j, _ = srv.req("POST", "/v1/push", {"changes": [ch(cid, "hot", base=v, payload=b"%d" % cid)]},
+                                   token=tok)
+                if st != 200:
+                    hot_err.append((st, j))
+                    return
+                r = j["results"][0]
+                if r["status"] == "applied":
+                    hot_versions.append(r["version"])
+                    v = r["version"]
+                else:
+                    v = r["current"]["version"]
+        except Exception as e:  # noqa: BLE001 - reported below
+            hot_err.append(repr(e))
+    th = [threading.Thread(target=hot, args=(srv, regs[i], 100000 * (i + 1)))
+          for i, srv in enumerate([s, s_b, s, s_b])]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    check(not hot_err, "racing pushes through two servers answered: %s" % hot_err[:3])
+    check(sorted(hot_versions) == list(range(1, len(hot_versions) + 1)),
+          "each version of the hot row applied exactly once: %s" % sorted(hot_versions)[:20])
+    check(len(hot_versions) >= 40, "the race made progress: %d" % len(hot_versions))
+    s_b.stop()
+
     # ---- 413 ----
     big = os.path.join(WORK, "big.json")
     with open(big, "wb") as f:
@@ -345,6 +394,11 @@ def main():
     check("dev-b" in human and "revoked" in human, "human device list")
     r = subprocess.run([HEARTH, "sync-server", "--db", DB, "revoke", "no-such"], capture_output=True)
     check(r.returncode != 0, "revoking an unknown device fails")
+    check(admin("revoke-tokens", "bob") == "revoked 1 enrollment token of bob", "revoke-tokens")
+    st, j, _ = s.req("POST", "/v1/register", {"token": bob, "device": "dev-c2", "name": "new"})
+    check(st == 401 and is_error(j, "unauthorized"), "a revoked enrollment token: 401")
+    st, j, _ = s.req("GET", "/v1/status", token=C)
+    check(st == 200, "devices keep their tokens when enrollment tokens are revoked")
     s.stop()
 
     # ---- tight limits: rate, quota, changes, payload ----

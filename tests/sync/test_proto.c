@@ -397,7 +397,44 @@ static void test_register_keyinfo(void) {
     CHECKF(st == HEARTH_E_LIMIT || st == HEARTH_E_FORMAT, "%d %s", st, e.msg);
 }
 
+static void test_status_error(void) {
+    sync_status_reply m = {.user = "alice", .device = "dev-a", .server_seq = 950, .devices = 2};
+    char *s;
+    size_t n;
+    hearth_error e;
+    REQUIRE(sync_status_reply_encode(&m, &s, &n, &e) == HEARTH_OK);
+    sync_status_reply q;
+    REQUIRE(sync_status_reply_parse(s, n, &q, &e) == HEARTH_OK);
+    free(s);
+    CHECK_STR(q.user, "alice");
+    CHECK_STR(q.device, "dev-a");
+    CHECK_EQ_INT(q.server_seq, 950);
+    CHECK_EQ_INT(q.devices, 2);
+    const char *sb = "{\"user\":\"alice\",\"device\":\"dev-a\",\"server_seq\":-1,\"devices\":2}";
+    CHECK(sync_status_reply_parse(sb, strlen(sb), &q, &e) == HEARTH_E_FORMAT && strstr(e.msg, "server_seq"));
+
+    REQUIRE(sync_error_encode("quota_exceeded", "over \x01 quota \xc3\xa9", &s, &n, &e) == HEARTH_OK);
+    sync_error_reply er;
+    REQUIRE(sync_error_parse(s, n, &er, &e) == HEARTH_OK);
+    free(s);
+    CHECK_STR(er.code, "quota_exceeded");
+    CHECK_STR(er.message, "over ? quota ??");
+    CHECK(sync_error_encode("Bad-Code", "x", &s, &n, &e) == HEARTH_E_ARG);
+    /* A long message is cut at a UTF-8 boundary. */
+    char big[600];
+    size_t o = (size_t)snprintf(big, sizeof big, "{\"error\":{\"code\":\"storage\",\"message\":\"");
+    for (int i = 0; i < 150; i++) o += (size_t)snprintf(big + o, sizeof big - o, "\xc3\xa9");
+    o += (size_t)snprintf(big + o, sizeof big - o, "\"}}");
+    REQUIRE(sync_error_parse(big, o, &er, &e) == HEARTH_OK);
+    CHECK_EQ_INT(strlen(er.message), 254);
+    const char *eb[] = {"{}", "{\"error\":\"x\"}", "{\"error\":{\"message\":\"m\"}}",
+                        "{\"error\":{\"code\":\"A B\"}}"};
+    for (size_t i = 0; i < sizeof eb / sizeof *eb; i++)
+        CHECKF(sync_error_parse(eb[i], strlen(eb[i]), &er, &e) == HEARTH_E_FORMAT, "%s", eb[i]);
+}
+
 int main(void) {
+    test_status_error();
     test_base64();
     test_ids();
     test_push_roundtrip();

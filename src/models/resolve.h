@@ -1,0 +1,29 @@
+/*
+ * resolve.h: what "-m MODEL" (the setting "model") means for run, chat and
+ * serve: a path to a file if one exists there, else a name in the registry
+ * (NAME[:TAG][@VERSION] or sha256-<hex>); no model given: the registry's
+ * default model, else the caller's fallback (the bundled demo model).
+ */
+#ifndef HEARTH_MODELS_RESOLVE_H
+#define HEARTH_MODELS_RESOLVE_H
+
+#include "hearth.h"
+
+#include <stddef.h>
+
+/* Resolves model (NULL or "": none given) into path (cap bytes). s gives
+ * "home" (NULL: load the settings). The registry is only read, never
+ * created. Errors: HEARTH_E_NOTFOUND when model is neither a file nor a
+ * registered name (the message says both), HEARTH_E_ARG when nothing is
+ * given and fallback is NULL, other codes from the registry. Any thread. */
+hearth_status models_resolve_model(const hearth_settings *s, const char *model,
+                                   const char *fallback, char *path, size_t cap,
+                                   hearth_error *err);
+/* As models_resolve_model; OUT: name (name_cap bytes): the registry name
+ * ("NAME:TAG") the model resolved through, "" for a file path or the
+ * fallback. */
+hearth_status models_resolve_model_name(const hearth_settings *s, const char *model,
+                                        const char *fallback, char *path, size_t cap,
+                                        char *name, size_t name_cap, hearth_error *err);
+
+#endif
