@@ -185,8 +185,8 @@ def make_plan(seed, args):
     plan["rate"] = rng.uniform(0.1, 0.45)
     # how same-field conflicts are settled, per collection (the same on every
     # device); None: the default (lww)
-    plan["rules"] = {c: rng.choice((None, None, "lww", "server", "device", "manual"))
-                     for c in ("tasks", "conversations", "settings")}
+    choices = (None, None) + tuple(args.rules.split(",")) if args.rules else (None,)
+    plan["rules"] = {c: rng.choice(choices) for c in ("tasks", "conversations", "settings")}
     plan["proxy_seeds"] = [rng.randrange(1 << 30) for _ in range(plan["n_dev"])]
     # crash hook for each successive server start (None: not armed)
     plan["server_hooks"] = [rng.randint(1, 6) if rng.random() < 0.45 else None
@@ -807,6 +807,10 @@ def main():
     ap.add_argument("--device-tool", default=os.path.join(bdir, "hearth-sync-device"))
     ap.add_argument("--devices", type=int, default=0, help="3..5; 0: from the seed")
     ap.add_argument("--rounds", type=int, default=0, help="0: from the seed (8..16)")
+    ap.add_argument("--rules", default=os.environ.get("HEARTH_JEPSEN_RULES",
+                                                     "lww,server,device,manual"),
+                    help="conflict rules a run may draw per collection, besides the "
+                         "default (comma-separated; HEARTH_JEPSEN_RULES)")
     ap.add_argument("--short", action="store_true",
                     help="3-4 devices, 5-9 rounds (the ctest run)")
     ap.add_argument("--op-timeout", type=float, default=30)
@@ -852,8 +856,10 @@ def main():
                    getattr(r, "root", "?")))
             for f in r.failures:
                 print("  " + f)
-            print("  replay: python3 %s --seed %d%s --backend %s%s" %
-                  (os.path.relpath(__file__), s, " --short" if a.short else "", a.backend,
+            print("  replay: python3 %s --seed %d%s%s --backend %s%s" %
+                  (os.path.relpath(__file__), s, " --short" if a.short else "",
+                   " --rules %s" % a.rules if a.rules != ap.get_default("rules") else "",
+                   a.backend,
                    " --pg-url '%s'" % a.pg_url if a.backend != "sqlite" else ""))
             sys.stdout.flush()
         elif a.verbose:

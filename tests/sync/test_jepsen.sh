@@ -6,6 +6,8 @@
 # checks (identical ends, nothing lost, nothing twice, order kept).
 # The seeds start at HEARTH_JEPSEN_SEED (default: random, printed); a
 # failure prints its seed and the command that replays it.
+# Each run draws each collection's conflict rule from the default and
+# HEARTH_JEPSEN_RULES (default lww,server,device,manual).
 # `make soak` runs the long version (1,000 runs).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
