@@ -711,7 +711,11 @@ def check_writes(run, writes, dump, leaves, where):
     revived = {w["row"] for w in writes if w["op"] == "task_delete" and
                (w["d"], w["w"]) in est and w["row"] in dump["tasks"]}
     # lost and resurrected values
-    lost_seen = set()
+    # one report per write (and per resurrected cell) in a run, whichever
+    # device shows it first
+    if not hasattr(run, "seen_reports"):
+        run.seen_reports = set()
+    lost_seen = run.seen_reports
     for cell, effs in sorted(by_cell.items(), key=lambda kv: json.dumps(kv[0])):
         final = _final(dump, cell)
         succ = {}
@@ -739,7 +743,9 @@ def check_writes(run, writes, dump, leaves, where):
             continue  # restored from a device that never saw the later values
         if _unique(final) and json.dumps(final) in succ:
             over = [(x, n) for x, n in succ[json.dumps(final)] if n != DELETED]
-            if over and not all(in_conflicts(n) for x, n in over if _unique(n)):
+            if over and not all(in_conflicts(n) for x, n in over if _unique(n)) and \
+                    ("resurrected", cell) not in lost_seen:
+                lost_seen.add(("resurrected", cell))
                 x, n = over[0]
                 run.fail("resurrected", "%s: %s is %r, which dev%d write %d had overwritten with %r" %
                          (where, "/".join(map(str, cell)), final, x["d"], x["w"], n))
