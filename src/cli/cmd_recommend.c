@@ -216,7 +216,7 @@ int cli_models_recommend(int argc, char **argv) {
     int64_t x;
     if (max_lat < 0) max_lat = !hearth_settings_get_int(set, "recommend_max_latency_ms", &x, NULL) && x > 0 ? x : 250;
     if (n_ctx < 0) n_ctx = !hearth_settings_get_int(set, "max_context", &x, NULL) && x > 0 ? x : 4096;
-    int probe_mb = !hearth_settings_get_int(set, "device_probe_mb", &x, NULL) && x >= 16 && x <= 65536 ? (int)x : 256;
+    int probe_mb = !hearth_settings_get_int(set, "device_probe_mb", &x, NULL) && x >= 4 && x <= 65536 ? (int)x : 256;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int normal = threads > 0 ? (int)threads
                  : !hearth_settings_get_int(set, "threads", &x, NULL) && x > 0 ? (int)x

@@ -306,7 +306,7 @@ static hearth_status measure_type(hearth_threadpool *pool, int t, uint8_t *buf, 
 }
 
 hearth_status hearth_device_measure(int n_threads, int probe_mb, hearth_device *d, hearth_error *err) {
-    if (!d || n_threads < 1 || n_threads > 1024 || probe_mb < 16 || probe_mb > 65536)
+    if (!d || n_threads < 1 || n_threads > 1024 || probe_mb < 4 || probe_mb > 65536)
         return HEARTH_FAIL(err, HEARTH_E_ARG, "device probe: bad threads %d or size %d MiB", n_threads,
                            probe_mb);
     memset(d, 0, sizeof *d);

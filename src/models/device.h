@@ -48,7 +48,8 @@ typedef struct {
 double hearth_device_bandwidth(int n_threads, int probe_mb);
 
 /* Measures everything (bandwidth and each runnable type) with n_threads
- * threads and probe_mb MiB buffers (>= 16). OUT: *d. Errors: HEARTH_E_NOMEM,
+ * threads and probe_mb MiB buffers (>= 4: every row type still fills the
+ * GEMM_ROWS rows its probe needs). OUT: *d. Errors: HEARTH_E_NOMEM,
  * HEARTH_E_ARG. Takes a few seconds at the default 256 MiB. Any thread. */
 hearth_status hearth_device_measure(int n_threads, int probe_mb, hearth_device *d,
                                     hearth_error *err);
