@@ -4,7 +4,7 @@
 #  - `hearth run` with two installed variants of one shape (Q8_0 the
 #    default, Q4_0) answers with the smaller one and says so on stderr and
 #    in --json; on AC, with battery_pick = off, or with an explicit -m PATH
-#    it keeps the model asked for;
+#    it keeps the model asked for; `hearth status` names the pick;
 #  - `hearth serve --sync-every 1` on a paired device does not sync (a
 #    second device never sees the task, serve logs "postponed" once) until
 #    the fake tree says AC online, then it syncs.
@@ -53,6 +53,8 @@ grep -q "^hearth run: using tiny:q4 instead of tiny:q8: on battery at 10%, below
     || fail "run --json battery_pick: $out"
 R -m tiny:q8 -p hi >/dev/null 2>"$TMP/e" || fail "run -m NAME: $(cat "$TMP/e")"
 grep -q "using tiny:q4 instead of tiny:q8" "$TMP/e" || fail "-m NAME not swapped: $(cat "$TMP/e")"
+[ "$(H status --json | J 'o["model"]["battery_pick"]')" = '"tiny:q4"' ] || fail "status battery_pick: $(H status --json)"
+H status | grep -q "^battery    run, chat and serve load tiny:q4 instead" || fail "status text: $(H status)"
 ok "run on battery at 10% answers with the Q4_0 variant"
 
 out=$(R --json -m "$q8" -p hi 2>"$TMP/e") || fail "run -m PATH: $(cat "$TMP/e")"
@@ -65,8 +67,8 @@ set +e
 HEARTH_BATTERY_PICK=maybe R -p hi >/dev/null 2>"$TMP/e"; rc=$?
 set -e
 [ $rc = 1 ] && grep -q battery_pick "$TMP/e" || fail "bad battery_pick accepted ($rc): $(cat "$TMP/e")"
-HEARTH_BATTERY_PICK=off H status --json | J 'o["in_force"]["prefer_smaller_model"]' | grep -qx false \
-    || fail "status with battery_pick off"
+[ "$(HEARTH_BATTERY_PICK=off H status --json | J '[o["in_force"]["prefer_smaller_model"], o["model"]["battery_pick"]]')" \
+    = '[false, null]' ] || fail "status with battery_pick off"
 on_ac
 out=$(R --json -p hi 2>"$TMP/e") || fail "run on AC: $(cat "$TMP/e")"
 grep -q "instead of" "$TMP/e" && fail "swapped on AC: $(cat "$TMP/e")"
