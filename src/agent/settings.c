@@ -138,7 +138,7 @@ static hearth_status load_defaults(hearth_settings *s, hearth_error *err) {
         /* battery policy and model choice (util/power.h, hearth models recommend) */
         {"battery_policy", "on"},   {"battery_low_percent", "20"},
         {"battery_threads", "0"},   {"recommend_max_latency_ms", "250"},
-        {"device_probe_mb", "256"},
+        {"device_probe_mb", "256"}, {"battery_pick", "on"},
         /* storage quotas in MB (hearth storage --prune); 0: none */
         {"models_quota_mb", "0"},   {"cache_quota_mb", "0"},
         /* model signatures (cli/model_trust.c); trusted_keys defaults to

@@ -20,6 +20,7 @@
 #include "models/device.h"
 #include "models/estimate.h"
 #include "models/registry.h"
+#include "models/variant.h"
 #include "util/power.h"
 
 #include <dirent.h>
@@ -155,11 +156,6 @@ static bool better(const row *a, const row *b) {
     double da = a->has_ppl ? a->ppl_delta : 1e9, db = b->has_ppl ? b->ppl_delta : 1e9;
     if (da != db) return da < db;
     return a->est.decode_ms < b->est.decode_ms;
-}
-
-static bool same_shape(const hearth_shape *a, const hearth_shape *b) {
-    return !strcmp(a->arch, b->arch) && a->n_layer == b->n_layer && a->n_embd == b->n_embd && a->n_ff == b->n_ff &&
-           a->n_head == b->n_head && a->n_head_kv == b->n_head_kv && a->n_vocab == b->n_vocab;
 }
 
 static void human_params(int64_t p, char *buf, size_t cap) {
@@ -304,15 +300,19 @@ int cli_models_recommend(int argc, char **argv) {
         if (strcmp(y->source, "catalog") && (!best_inst || better(y, best_inst))) best_inst = y;
     }
     /* on battery below the level: the smallest installed variant (same
-     * shape, another quantization) of the best installed model */
+     * shape, another quantization) of the best installed model: the one
+     * run, chat and serve switch to (models/variant.h) */
     const row *battery_pick = NULL;
     if (dec.prefer_smaller && best_inst) {
-        for (size_t i = 0; i < r.n; i++) {
-            const row *y = &r.v[i];
-            if (!y->fits || !strcmp(y->source, "catalog") || !same_shape(&y->desc.shape, &best_inst->desc.shape))
-                continue;
-            if (!battery_pick || y->desc.file_bytes < battery_pick->desc.file_bytes) battery_pick = y;
-        }
+        battery_pick = best_inst;
+        registry *reg = NULL;
+        hearth_error ve;
+        char vn[REGISTRY_NAME_MAX + 1], vp[4096];
+        if (!registry_open_settings(set, &reg, &ve) &&
+            !models_smaller_variant(reg, &best_inst->desc, vn, sizeof vn, vp, sizeof vp, NULL, &ve))
+            for (size_t i = 0; i < r.n; i++)
+                if (!strcmp(r.v[i].source, "installed") && !strcmp(r.v[i].path, vp)) battery_pick = &r.v[i];
+        registry_free(reg);
     }
 
     char when[32];

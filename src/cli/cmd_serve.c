@@ -5,6 +5,7 @@
  * then HEARTH_* environment variables, then the config file, then defaults.
  */
 #include "cli.h"
+#include "model_pick.h"
 #include "model_trust.h"
 #include "models/resolve.h"
 #include "serve_update.h"
@@ -53,7 +54,8 @@ static const char usage[] =
     "  --sync-every SECS sync the enabled collections in the background every SECS\n"
     "                    seconds (sync_every; 0: off, the default), doubling the wait\n"
     "                    up to an hour while the sync server is not reachable; needs a\n"
-    "                    device paired with hearth sync pair\n"
+    "                    device paired with hearth sync pair; on battery (battery_policy)\n"
+    "                    it waits for AC\n"
     "\n"
     "The store is $HEARTH_HOME/hearth.db (setting home). With HEARTH_SECURITY_LOG=1\n"
     "(setting security_log), rejected requests and failed authentications, never their\n"
@@ -199,19 +201,21 @@ static int run(int argc, char **argv) {
     const char *host = hearth_settings_get(set, "host", NULL);
     if (host && *host) p.host = host;
     /* models registry: -m NAME (or none: the default model) resolves through it. */
-    char model_path[4096], model_name[256];
+    /* on battery below the level, maybe a smaller installed variant (model_pick.h) */
+    models_pick pick;
+    char pick_why[128];
 #ifdef HEARTH_DEFAULT_MODEL
     const char *fallback = HEARTH_DEFAULT_MODEL;
 #else
     const char *fallback = NULL;
 #endif
-    if (models_resolve_model_name(set, hearth_settings_get(set, "model", NULL), fallback,
-                                  model_path, sizeof model_path, model_name, sizeof model_name,
-                                  &err)) {
-        cli_fail("serve", &err, "model");
+    if (cli_pick_model("serve", set, hearth_settings_get(set, "model", NULL), fallback, &pick, pick_why,
+                       sizeof pick_why))
         goto out;
-    }
-    p.model_path = model_path;
+    /* clients keep the id of the model asked for (and update checks follow
+     * it); the stderr line above says which file answers */
+    const char *model_name = pick.swapped ? pick.asked : pick.name;
+    p.model_path = pick.path;
     if (model_name[0]) p.model_id = model_name;
     p.api_key = hearth_settings_get(set, "api_key", NULL);
     p.data_dir = hearth_settings_get(set, "home", NULL);

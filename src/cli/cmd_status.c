@@ -8,6 +8,7 @@
 
 #include "agent/power_settings.h"
 #include "models/registry.h"
+#include "models/resolve.h"
 #include "util/power.h"
 
 #include <jansson.h>
@@ -81,6 +82,13 @@ static int run(int argc, char **argv) {
     hearth_power_state ps;
     hearth_power_read(NULL, &ps);
     hearth_power_decision d = hearth_power_decide(&ps, &pol, normal);
+    /* what run, chat and serve load instead on low battery (model_pick.h) */
+    models_pick pk;
+    hearth_error pe;
+    bool swapped = d.prefer_smaller &&
+                   !models_resolve_pick(set, hearth_settings_get(set, "model", NULL), HEARTH_DEFAULT_MODEL, true,
+                                        &pk, &pe) &&
+                   pk.swapped;
     if (json) {
         json_t *o = json_object(), *p = json_object(), *po = json_object(), *f = json_object(), *m = json_object();
         json_object_set_new(p, "source", json_string(hearth_power_source_name(ps.source)));
@@ -103,6 +111,7 @@ static int run(int argc, char **argv) {
         json_object_set_new(m, "name", name[0] ? cli_json_str(name) : json_null());
         json_object_set_new(m, "from", json_string(from));
         json_object_set_new(m, "size_bytes", msize >= 0 ? json_integer(msize) : json_null());
+        json_object_set_new(m, "battery_pick", swapped ? cli_json_str(pk.name) : json_null());
         json_object_set_new(o, "model", m);
         cli_print_json(o);
     } else {
@@ -121,8 +130,8 @@ static int run(int argc, char **argv) {
                pol.enabled ? "on" : "off", pol.low_percent, pol.battery_threads,
                pol.battery_threads ? "" : " (half)");
         if (d.on_battery)
-            printf("in force   on battery: %d threads (%d on AC)%s, background work (sync, updates, indexing) "
-                   "waits for AC\n",
+            printf("in force   on battery: %d threads (%d on AC)%s, background work (serve --sync-every, "
+                   "--update-every) waits for AC\n",
                    d.threads, normal, d.prefer_smaller ? ", a smaller installed variant of the model preferred" : "");
         else
             printf("in force   none (%s): %d threads\n",
@@ -137,6 +146,11 @@ static int run(int argc, char **argv) {
         if (msize >= 0) printf(" (%.1f MB", msize / 1048576.0);
         else printf(" (missing");
         printf(", from %s)\n", from);
+        if (swapped) {
+            printf("battery    run, chat and serve load ");
+            cli_put_safe(stdout, pk.name, strlen(pk.name), CLI_SAFE_LINE);
+            printf(" instead (its smallest installed variant; battery_pick = off keeps the model)\n");
+        }
     }
     hearth_settings_free(set);
     return 0;

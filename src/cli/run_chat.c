@@ -7,6 +7,7 @@
 #include "run_chat.h"
 
 #include "cli.h"
+#include "model_pick.h"
 #include "model_trust.h"
 #include "models/resolve.h"
 
@@ -114,11 +115,17 @@ int cli_agent_open(const char *cmd, cli_agent_opts *o, hearth_agent **out) {
     if (hearth_agent_params_from_settings(o->settings, &p, &err))
         return cli_fail(cmd, &err, "settings");
     /* -m NAME, or no -m: through the model registry (a file path wins). */
-    char model_path[4096];
-    if (models_resolve_model(o->settings, p.model_path, HEARTH_DEFAULT_MODEL, model_path,
-                             sizeof model_path, &err))
-        return cli_fail(cmd, &err, "model");
-    p.model_path = model_path;
+    /* On battery below the level: maybe a smaller installed variant
+     * (model_pick.h); o->picked says so for --json. */
+    models_pick pick;
+    if (cli_pick_model(cmd, o->settings, p.model_path, HEARTH_DEFAULT_MODEL, &pick, o->pick_why,
+                       sizeof o->pick_why))
+        return 1;
+    if (pick.swapped) {
+        snprintf(o->picked, sizeof o->picked, "%s", pick.name);
+        snprintf(o->picked_instead_of, sizeof o->picked_instead_of, "%s", pick.asked);
+    }
+    p.model_path = pick.path;
     if (!o->quiet) p.warn = warn_stderr;
     /* require_signature: a bad or unsigned model is refused before any of
      * it is loaded */
@@ -314,6 +321,15 @@ int cli_run_chat(int argc, char **argv) {
             printf(",\"host\":");
             cli_json_string(stdout, resp.route_host);
             printf(",\"audit_id\":%lld},", (long long)resp.audit_id);
+        }
+        if (o.picked[0]) {
+            printf("\"battery_pick\":{\"model\":");
+            cli_json_string(stdout, o.picked);
+            printf(",\"instead_of\":");
+            cli_json_string(stdout, o.picked_instead_of);
+            printf(",\"reason\":");
+            cli_json_string(stdout, o.pick_why);
+            printf("},");
         }
         printf("\"finish_reason\":\"%s\","
                "\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"total_tokens\":%d},"

@@ -65,6 +65,11 @@ typedef struct {
     const char *prompt;        /* -p TEXT (borrowed from argv), or NULL */
     char **rest;               /* positional arguments (borrowed from argv) */
     int n_rest;
+    /* set by cli_agent_open when the battery policy swapped the model
+     * (model_pick.h): the variant used, the model asked for, and why */
+    char picked[201];
+    char picked_instead_of[201];
+    char pick_why[128];
 } cli_agent_opts;
 
 /* Parses the common options of argv[1..] into o (flags go into o->settings,

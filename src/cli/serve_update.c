@@ -5,11 +5,11 @@
  */
 #include "serve_update.h"
 
-#include "agent/power_settings.h"
 #include "cli.h"
 #include "models/registry.h"
 #include "models/update.h"
 #include "models_cli.h"
+#include "power_defer.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -27,22 +27,23 @@ struct serve_updater {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool stop;
+    cli_power_defer defer; /* the loop's thread only */
 };
 
-static void check_once(serve_updater *u) {
+/* While postponed on battery, the power is looked at this often (seconds;
+ * the interval itself when shorter), so that the check runs soon after AC
+ * comes back rather than an interval later. */
+#define DEFER_POLL_S 60.0
+
+/* One check. false: postponed (on battery), nothing done. */
+static bool check_once(serve_updater *u) {
     hearth_error err = {0};
     /* The battery policy postpones background work until on AC. */
-    hearth_power_policy pp;
-    if (hearth_power_policy_from_settings(u->s, &pp, &err) == HEARTH_OK &&
-        hearth_power_should_defer(&pp)) {
-        fprintf(stderr, "hearth serve: update check postponed: on battery (battery_policy); "
-                "next try in %.0f s\n", u->interval_s);
-        return;
-    }
+    if (cli_power_defer_now(&u->defer, u->s, "update check")) return false;
     registry *r = NULL;
     if (registry_open_settings(u->s, &r, &err)) {
         fprintf(stderr, "hearth serve: update check: %s\n", err.msg);
-        return;
+        return true;
     }
     char tdir[4096];
     cli_models_trust_dir(u->s, tdir, sizeof tdir);
@@ -69,17 +70,19 @@ static void check_once(serve_updater *u) {
                     res.old_sha256);
     }
     registry_free(r);
+    return true;
 }
 
 static void *loop(void *arg) {
     serve_updater *u = arg;
+    double wait_s = u->interval_s;
     pthread_mutex_lock(&u->mu);
     while (!u->stop) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
-        double whole = floor(u->interval_s);
+        double whole = floor(wait_s);
         ts.tv_sec += (time_t)whole;
-        ts.tv_nsec += (long)((u->interval_s - whole) * 1e9);
+        ts.tv_nsec += (long)((wait_s - whole) * 1e9);
         if (ts.tv_nsec >= 1000000000L) {
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000L;
@@ -88,7 +91,8 @@ static void *loop(void *arg) {
         }
         if (u->stop) break;
         pthread_mutex_unlock(&u->mu);
-        check_once(u);
+        bool done = check_once(u);
+        wait_s = done || u->interval_s < DEFER_POLL_S ? u->interval_s : DEFER_POLL_S;
         pthread_mutex_lock(&u->mu);
     }
     pthread_mutex_unlock(&u->mu);

@@ -3,7 +3,8 @@
  * that checks the served model's update channel every HOURS (models_update,
  * as a background check: policy_pull and policy_update must allow it; an
  * unreachable channel counts as offline and is tried again next time; on
- * battery with battery_policy on, the check waits for AC) and,
+ * battery with battery_policy on, the check waits for AC: power_defer.h,
+ * looked at again every minute) and,
  * when a new version was installed, has the server switch to it between
  * requests (hearth_server_reload_model).
  */

@@ -4,6 +4,8 @@
  */
 #include "sync_bg.h"
 
+#include "power_defer.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +69,7 @@ static void *loop(void *arg) {
     long wait_s = 0, max_s = b->every > 3600 ? b->every : 3600;
     bool was_ok = true;
     char msg[512];
+    cli_power_defer pd = {0};
     pthread_mutex_lock(&b->mu);
     while (!b->stop) {
         struct timespec until;
@@ -77,6 +80,12 @@ static void *loop(void *arg) {
         }
         if (b->stop) break;
         pthread_mutex_unlock(&b->mu);
+        /* on battery (battery_policy): look again each period, sync once on AC */
+        if (cli_power_defer_now(&pd, b->set, "sync")) {
+            wait_s = b->every;
+            pthread_mutex_lock(&b->mu);
+            continue;
+        }
         bool ok = sync_once(b, msg, sizeof msg);
         if (!ok) {
             wait_s = wait_s < b->every ? b->every : wait_s * 2;

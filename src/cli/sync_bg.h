@@ -21,7 +21,9 @@ typedef struct cli_sync_bg cli_sync_bg;
 /* Starts syncing every `every` seconds (> 0) in a background thread: the
  * first sync right away, then after each success `every` seconds; while the
  * server is offline or a sync fails, the wait doubles up to max(every, 3600)
- * seconds. Uses the key cached by `hearth sync pair` (no prompt). Reports
+ * seconds. While the battery policy postpones background work (on
+ * battery: power_defer.h) no sync is tried; the power is looked at again
+ * every `every` seconds and the sync runs as soon as it is on AC. Uses the key cached by `hearth sync pair` (no prompt). Reports
  * state changes on stderr. settings is borrowed (must outlive the thread).
  * OUT: *out (cli_sync_bg_stop). */
 hearth_status cli_sync_bg_start(const hearth_settings *settings, long every, cli_sync_bg **out,

@@ -5,6 +5,7 @@
 #include "models/resolve.h"
 
 #include "models/registry.h"
+#include "models/variant.h"
 #include "util/error.h"
 
 #include <stdio.h>
@@ -87,4 +88,28 @@ hearth_status models_resolve_model_name(const hearth_settings *s, const char *mo
 out:
     hearth_settings_free(own);
     return st;
+}
+
+hearth_status models_resolve_pick(const hearth_settings *s, const char *model, const char *fallback,
+                                  bool prefer_smaller, models_pick *out, hearth_error *err) {
+    memset(out, 0, sizeof *out);
+    hearth_status st = models_resolve_model_name(s, model, fallback, out->path, sizeof out->path, out->name,
+                                                 sizeof out->name, err);
+    if (st || !prefer_smaller || !out->name[0]) return st;
+    /* only through the registry: a file path given is never swapped */
+    hearth_model_desc cur;
+    hearth_error e;
+    if (hearth_model_desc_from_file(out->path, &cur, &e)) return HEARTH_OK;
+    registry *r = NULL;
+    if (registry_open_settings(s, &r, &e)) return HEARTH_OK;
+    char name[sizeof out->name], path[sizeof out->path];
+    if (!models_smaller_variant(r, &cur, name, sizeof name, path, sizeof path, NULL, &e)) {
+        memcpy(out->asked, out->name, sizeof out->asked);
+        memcpy(out->asked_path, out->path, sizeof out->asked_path);
+        memcpy(out->name, name, sizeof out->name);
+        memcpy(out->path, path, sizeof out->path);
+        out->swapped = true;
+    }
+    registry_free(r);
+    return HEARTH_OK;
 }

@@ -99,7 +99,7 @@ hearth_power_decision hearth_power_decide(const hearth_power_state *st, const he
     if (t < d.threads) d.threads = t;
     /* unknown charge on battery: err on the side of saving it */
     d.low = st->percent < 0 || st->percent < p->low_percent;
-    d.prefer_smaller = d.low;
+    d.prefer_smaller = d.low && !p->keep_model;
     return d;
 }
 

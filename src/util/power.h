@@ -37,18 +37,19 @@ void hearth_power_read(const char *sysfs_root, hearth_power_state *out);
 const char *hearth_power_source_name(hearth_power_source s);
 
 /* The battery policy (settings battery_policy, battery_low_percent,
- * battery_threads; filled by the caller from hearth_settings). */
+ * battery_threads, battery_pick; filled by the caller from hearth_settings). */
 typedef struct {
     bool enabled;        /* battery_policy = on */
     int low_percent;     /* below this charge the model is swapped for a smaller one */
     int battery_threads; /* threads on battery; 0: half of the normal count */
+    bool keep_model;     /* battery_pick = off: never swap the model (zero: swap) */
 } hearth_power_policy;
 
 typedef struct {
     bool on_battery;          /* the policy applies (enabled and on battery) */
     bool low;                 /* ... and the charge is below low_percent (or unknown) */
     int threads;              /* threads to use (normal_threads when the policy does not apply) */
-    bool prefer_smaller;      /* pick a smaller installed variant of the model */
+    bool prefer_smaller;      /* pick a smaller installed variant of the model (low, unless keep_model) */
     bool postpone_background; /* sync, updates, indexing: wait for AC */
 } hearth_power_decision;
 

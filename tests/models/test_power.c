@@ -96,6 +96,10 @@ int main(void) {
     hearth_power_read(root, &st);
     d = hearth_power_decide(&st, &pol, 8);
     CHECK(d.on_battery && d.low && d.prefer_smaller);
+    pol.keep_model = true; /* battery_pick = off: low, but the model stays */
+    d = hearth_power_decide(&st, &pol, 8);
+    CHECK(d.on_battery && d.low && !d.prefer_smaller && d.postpone_background);
+    pol.keep_model = false;
     supply("BAT0", "capacity", "20\n");
     hearth_power_read(root, &st);
     CHECK(!hearth_power_decide(&st, &pol, 8).low);

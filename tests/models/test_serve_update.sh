@@ -84,7 +84,14 @@ manifest tiny 1 v1.gguf
 curl -fsS "$URL/_reset" >/dev/null
 start_serve ""
 sleep 2.5
-kill "$SERVE_PID"; wait "$SERVE_PID" || true
 grep -q "postponed: on battery" "$TMP/serve.err" || { cat "$TMP/serve.err"; fail "no postponed message"; }
 [ "$(served /tiny.json requests)" = 0 ] || fail "on battery: the channel was asked"
-ok "on battery (battery_policy on): background checks wait for AC"
+# two intervals on battery, one line (not one per check)
+[ "$(grep -c 'postponed' "$TMP/serve.err")" = 1 ] || { cat "$TMP/serve.err"; fail "postponed logged at every check"; }
+# AC again: the check runs (and says it resumed once)
+echo 1 > "$ps/AC/online"; echo Charging > "$ps/BAT0/status"
+for _ in $(seq 300); do [ "$(served /tiny.json requests)" != 0 ] && break; sleep 0.1; done
+[ "$(served /tiny.json requests)" != 0 ] || { cat "$TMP/serve.err"; fail "no check after AC came back"; }
+kill "$SERVE_PID"; wait "$SERVE_PID" || true
+[ "$(grep -c 'update check resumed' "$TMP/serve.err")" = 1 ] || { cat "$TMP/serve.err"; fail "no resumed line"; }
+ok "on battery (battery_policy on): background checks wait for AC, then run"
