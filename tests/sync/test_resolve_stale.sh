@@ -12,7 +12,10 @@
 #     --keep server keeps c (the server's current side), not the delete;
 #  4. --keep local while C writes d that B has not pulled: B's next sync
 #     meets d as a new pending conflict (d stays, b is recorded), nothing
-#     is overwritten unseen.
+#     is overwritten unseen;
+#  5. B deletes the key while A updates it (delete of an updated row: A's
+#     value stays), C overwrites it with c; B pulls c, then --keep server
+#     keeps c, not A's older value.
 # Every scenario ends with identical dumps on the three devices.
 set -uo pipefail
 : "${HEARTH_BIN:?}"
@@ -124,5 +127,18 @@ s b
 [ -n "$(pending_id)" ] || fail "b's kept value met c's newer write without a pending conflict"
 converged v-d2-w3
 recorded v-d1-w2 || fail "b (v-d1-w2) is in no conflict record"
+
+# 5. delete of an updated row, then the server moved on: --keep server keeps c
+setup delete-of-updated
+setk a 0 1; s a
+s b
+setk b 1 2 unset
+setk a 0 3; s a
+s b
+[ -n "$(pending_id)" ] || fail "no pending conflict on b"
+s c; setk c 2 4; s c
+s b
+h b sync resolve "$(pending_id)" --keep server >/dev/null || fail "resolve"
+converged v-d2-w4
 
 [ $failed = 0 ] && echo "ok" || exit 1
