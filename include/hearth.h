@@ -1811,7 +1811,8 @@ HEARTH_API hearth_status hearth_sync_conflicts_json(hearth_sync *s, bool all, ch
                                                     hearth_error *err);
 HEARTH_API hearth_status hearth_sync_dump_json(hearth_sync *s, char **out, hearth_error *err);
 
-/* Settles conflict id: keep "local" (this device's side), "server", or
+/* Settles conflict id: keep "local" (this device's side), "server" (the
+ * server's current side: the newest version seen from another device), or
  * "FIELD=VALUE" (VALUE as JSON if it parses, else as a string). The choice
  * becomes a local change, pushed by the next sync. HEARTH_E_NOTFOUND for an
  * unknown id, HEARTH_E_ARG for a bad keep. */

@@ -351,6 +351,10 @@ static hearth_status row_seen(hearth_sync *s, const char *tbl, const char *gid, 
         " device = excluded.device, deleted = excluded.deleted, base = excluded.base"
         " WHERE excluded.version > sync_rows.version",
         7, tbl, gid, v, h, device, deleted ? "1" : "0", base);
+    /* a newer version from another device: pending conflicts on the row
+     * show it as their server side (what --keep server takes) */
+    if (!st && sqlite3_changes(s->db) > 0 && device && strcmp(device, s->device))
+        st = sync_conflicts_follow(s, tbl, gid, base, err);
     free(base);
     return st;
 }

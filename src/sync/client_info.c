@@ -115,6 +115,27 @@ static bool field_ok(const char *tbl, const char *f) {
     return false;
 }
 
+hearth_status sync_conflicts_follow(hearth_sync *s, const char *tbl, const char *gid,
+                                    const char *content, hearth_error *err) {
+    return sync_exec(s, err,
+                     "UPDATE sync_conflicts SET server = ?3 WHERE resolution = 'pending'"
+                     " AND tbl = ?1 AND gid = ?2",
+                     3, tbl, gid, content);
+}
+
+/* The server's current side of conflict ids on row (tbl, gid), owned text
+ * (NULL: deleted): the newest version seen (sync_rows) when another device
+ * wrote it, else the conflict's record (which follows other devices'
+ * versions: sync_conflicts_follow), so that resolving never brings back a
+ * server version that a later one replaced. */
+static char *server_now(hearth_sync *s, const char *ids, const char *tbl, const char *gid) {
+    if (sync_query_int(s, 0, "SELECT 1 FROM sync_rows WHERE tbl = ?1 AND gid = ?2 AND device IS NOT ?3",
+                       3, tbl, gid, s->device))
+        return sync_query_text(s, "SELECT CASE WHEN deleted THEN NULL ELSE base END FROM sync_rows"
+                                  " WHERE tbl = ?1 AND gid = ?2", 2, tbl, gid);
+    return sync_query_text(s, "SELECT server FROM sync_conflicts WHERE id = CAST(?1 AS INTEGER)", 1, ids);
+}
+
 hearth_status hearth_sync_resolve(hearth_sync *s, int64_t id, const char *keep, hearth_error *err) {
     if (!s || !keep) return HEARTH_FAIL(err, HEARTH_E_ARG, "NULL argument");
     char ids[24];
@@ -126,12 +147,14 @@ hearth_status hearth_sync_resolve(hearth_sync *s, int64_t id, const char *keep, 
     char resolution[96];
     hearth_status st = HEARTH_OK;
     const char *eq = strchr(keep, '=');
+    /* the server's side as it is now; the record keeps it beside the choice */
+    char *server = gid ? server_now(s, ids, tbl, gid) : NULL;
     if (!strcmp(keep, "local") || !strcmp(keep, "server")) {
-        char *t = sync_query_text(s, !strcmp(keep, "local")
-                                         ? "SELECT local FROM sync_conflicts WHERE id = CAST(?1 AS INTEGER)"
-                                         : "SELECT server FROM sync_conflicts WHERE id = CAST(?1 AS INTEGER)",
-                                  1, ids);
-        content = t ? json_loads(t, 0, NULL) : NULL;
+        char *t = !strcmp(keep, "local")
+                      ? sync_query_text(s, "SELECT local FROM sync_conflicts WHERE id = CAST(?1 AS INTEGER)", 1, ids)
+                      : NULL;
+        const char *pick = t ? t : !strcmp(keep, "server") ? server : NULL;
+        content = pick ? json_loads(pick, 0, NULL) : NULL;
         hearth_free(t);
         snprintf(resolution, sizeof resolution, "kept-%s", keep);
     } else if (eq && eq > keep) {
@@ -144,11 +167,7 @@ hearth_status hearth_sync_resolve(hearth_sync *s, int64_t id, const char *keep, 
             st = HEARTH_FAIL(err, HEARTH_E_ARG, "'%s' is not a field of a synced %s row", field, tbl);
         } else {
             st = sync_row_content(s, tbl, gid, &content, err);
-            if (!st && !content) {
-                char *t = sync_query_text(s, "SELECT server FROM sync_conflicts WHERE id = CAST(?1 AS INTEGER)", 1, ids);
-                content = t ? json_loads(t, 0, NULL) : NULL;
-                hearth_free(t);
-            }
+            if (!st && !content && server) content = json_loads(server, 0, NULL);
             if (!st && !content) content = json_object();
             json_t *v = json_loads(eq + 1, JSON_DECODE_ANY, NULL);
             if (!v) v = json_string(eq + 1);
@@ -166,12 +185,14 @@ hearth_status hearth_sync_resolve(hearth_sync *s, int64_t id, const char *keep, 
         char now[24];
         snprintf(now, sizeof now, "%lld", (long long)store_now_ms());
         if (!st)
-            st = sync_exec(s, err, "UPDATE sync_conflicts SET resolution = ?2, resolved_ms = CAST(?3 AS INTEGER)"
-                                   " WHERE id = CAST(?1 AS INTEGER)", 3, ids, resolution, now);
+            st = sync_exec(s, err, "UPDATE sync_conflicts SET resolution = ?2, resolved_ms = CAST(?3 AS INTEGER),"
+                                   " server = CASE WHEN resolution = 'pending' THEN ?4 ELSE server END"
+                                   " WHERE id = CAST(?1 AS INTEGER)", 4, ids, resolution, now, server);
         if (st) hearth_store_rollback(s->store, NULL);
         else st = hearth_store_commit(s->store, err);
     }
     json_decref(content);
+    hearth_free(server);
     hearth_free(tbl);
     hearth_free(gid);
     return st;

@@ -107,6 +107,16 @@ hearth_status sync_row_write(hearth_sync *s, const char *tbl, const char *gid,
  * (sync_rows, the local tables, aliases); NULL when unknown. */
 const char *sync_conversation_table(hearth_sync *s, const char *gid, const json_t *content);
 
+/* ---- conflicts (client_info.c) ---- */
+
+/* The server moved row (tbl, gid) to a version another device wrote, with
+ * content (compact JSON text; NULL: deleted): every pending conflict on the
+ * row takes it as its server side, so a later --keep server adopts the
+ * server's current version, never a stale snapshot. Inside the caller's
+ * transaction. */
+hearth_status sync_conflicts_follow(hearth_sync *s, const char *tbl, const char *gid,
+                                    const char *content, hearth_error *err);
+
 /* ---- requests (client_http.c) ---- */
 
 typedef struct {
