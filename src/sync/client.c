@@ -464,16 +464,64 @@ typedef struct {
     bool on[3]; /* tasks, conversations, settings */
     int64_t hlc;
     bool local;
+    bool refetch; /* a bare change this device cannot place: fetch the page whole */
 } page_ctx;
 
 static int coll_index(const char *c) {
     return !strcmp(c, "tasks") ? 0 : !strcmp(c, "conversations") ? 1 : 2;
 }
 
+/* This device's own change, pulled bare (without its payload): the outbox
+ * entry of its change_id holds exactly the content that was sealed, so it
+ * acts as the acknowledgement as a whole echo would; without that entry a
+ * change that is not newer than sync_rows is a no-op, and anything else
+ * asks for the page with payloads (pc->refetch). */
+static hearth_status apply_bare(hearth_sync *s, page_ctx *pc, const sync_pulled *c,
+                                hearth_error *err) {
+    if (strcmp(c->device, s->device))
+        return HEARTH_FAIL(err, HEARTH_E_FORMAT,
+                           "sync pull: row %s of %s came without its payload, but it is another device's change",
+                           c->row, c->collection);
+    char cid[24], tbl[16] = "";
+    snprintf(cid, sizeof cid, "%lld", (long long)c->change_id);
+    sqlite3_stmt *q = sync_prepare(s, "SELECT tbl, content FROM sync_outbox"
+                                      " WHERE change_id = CAST(?1 AS INTEGER) AND gid = ?2");
+    if (!q) return HEARTH_FAIL(err, HEARTH_E_IO, "sync: %s", sqlite3_errmsg(s->db));
+    sqlite3_bind_text(q, 1, cid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, c->row, -1, SQLITE_STATIC);
+    char *content = NULL;
+    bool found = false, oom = false;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(q, 0);
+        found = t && strlen(t) < sizeof tbl;
+        if (found) snprintf(tbl, sizeof tbl, "%s", t);
+        if (found && sqlite3_column_type(q, 1) != SQLITE_NULL)
+            oom = !(content = hearth_strdup((const char *)sqlite3_column_text(q, 1)));
+    }
+    sync_release(s, q);
+    if (oom) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+    hearth_status st = HEARTH_OK;
+    if (found) {
+        int64_t seen = sync_query_int(s, -1, "SELECT version FROM sync_rows WHERE tbl = ?1 AND gid = ?2", 2, tbl, c->row);
+        if (c->version > seen) {
+            st = row_seen_text(s, tbl, c->row, c->version, c->hlc, c->device, c->op == SYNC_OP_DELETE, content, err);
+            if (!st) st = sync_exec(s, err, "DELETE FROM sync_outbox WHERE tbl = ?1 AND gid = ?2 AND change_id = CAST(?3 AS INTEGER)", 3, tbl, c->row, cid);
+        }
+    } else {
+        const char *t = strcmp(c->collection, "conversations") ? c->collection
+                                                               : sync_conversation_table(s, c->row, NULL);
+        if (!t || c->version > sync_query_int(s, -1, "SELECT version FROM sync_rows WHERE tbl = ?1 AND gid = ?2", 2, t, c->row))
+            pc->refetch = true;
+    }
+    if (content) hearth_free(content);
+    return st;
+}
+
 static hearth_status apply_pulled(hearth_sync *s, page_ctx *pc, const sync_pulled *c,
                                   hearth_sync_report *rep, hearth_error *err) {
     if (!sync_collection_valid(c->collection) || !pc->on[coll_index(c->collection)]) return HEARTH_OK;
     pc->hlc = sync_hlc_recv(pc->hlc, c->hlc, store_now_ms());
+    if (c->bare) return apply_bare(s, pc, c, err);
     json_t *remote = NULL;
     hearth_status st = HEARTH_OK;
     const char *tbl = strcmp(c->collection, "conversations") ? c->collection : NULL;
@@ -543,10 +591,12 @@ static hearth_status apply_pulled(hearth_sync *s, page_ctx *pc, const sync_pulle
 /* Pulls every page after the cursor. OUT: offline in r. */
 static hearth_status pull_all(hearth_sync *s, hearth_sync_report *rep, sync_reply *r,
                               hearth_error *err) {
+    bool whole = false; /* this page with the payloads of our own changes too */
     for (int pages = 0; pages < 1000000; pages++) {
         int64_t cursor = sync_state_int(s, "cursor", 0);
         char path[96], what[64];
-        snprintf(path, sizeof path, "/v1/pull?after=%lld&limit=%d", (long long)cursor, PULL_LIMIT);
+        snprintf(path, sizeof path, "/v1/pull?after=%lld&limit=%d%s", (long long)cursor, PULL_LIMIT,
+                 whole ? "" : "&own=meta");
         snprintf(what, sizeof what, "pull after %lld", (long long)cursor);
         hearth_status st = sync_request(s, "GET", path, NULL, 0, what, r, err);
         if (st || r->offline) return st;
@@ -566,7 +616,19 @@ static hearth_status pull_all(hearth_sync *s, hearth_sync_report *rep, sync_repl
                        .hlc = sync_state_int(s, "hlc", 0),
                        .local = sync_query_int(s, 0, "SELECT EXISTS (SELECT 1 FROM sync_dirty) OR"
                                                " EXISTS (SELECT 1 FROM sync_outbox)", 0) != 0};
-        for (size_t i = 0; !st && i < pr.n; i++) st = apply_pulled(s, &pc, &pr.changes[i], rep, err);
+        for (size_t i = 0; !st && !pc.refetch && i < pr.n; i++)
+            st = apply_pulled(s, &pc, &pr.changes[i], rep, err);
+        if (!st && pc.refetch) {
+            /* undo the page and take it again, whole (rare: a lost ack of
+             * a change whose outbox entry was renumbered since) */
+            hearth_store_rollback(s->store, NULL);
+            sync_pull_reply_free(&pr);
+            if (whole)
+                return HEARTH_FAIL(err, HEARTH_E_FORMAT, "sync pull: the server sent bare changes when asked for payloads");
+            whole = true;
+            continue;
+        }
+        whole = false;
         if (!st && pr.n) st = sync_state_set_int(s, "hlc", pc.hlc, err);
         if (!st && pr.next > cursor) st = sync_state_set_int(s, "cursor", pr.next, err);
         if (!st) st = sync_applying(s, false, err);
