@@ -335,14 +335,12 @@ static char *dumps(const json_t *v) {
 }
 
 /* sync_rows[tbl, gid] := the server's state (only forward in version). */
-static hearth_status row_seen(hearth_sync *s, const char *tbl, const char *gid, int64_t version,
-                              int64_t hlc, const char *device, bool deleted, const json_t *content,
-                              hearth_error *err) {
+static hearth_status row_seen_text(hearth_sync *s, const char *tbl, const char *gid,
+                                   int64_t version, int64_t hlc, const char *device, bool deleted,
+                                   const char *base, hearth_error *err) {
     char v[24], h[24];
     snprintf(v, sizeof v, "%lld", (long long)version);
     snprintf(h, sizeof h, "%lld", (long long)hlc);
-    char *base = dumps(content);
-    if (content && !base) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     hearth_status st = sync_exec(
         s, err,
         "INSERT INTO sync_rows (tbl, gid, version, hlc, device, deleted, base)"
@@ -355,6 +353,16 @@ static hearth_status row_seen(hearth_sync *s, const char *tbl, const char *gid, 
      * show it as their server side (what --keep server takes) */
     if (!st && sqlite3_changes(s->db) > 0 && device && strcmp(device, s->device))
         st = sync_conflicts_follow(s, tbl, gid, base, err);
+    return st;
+}
+
+/* row_seen_text with the content as JSON (its canonical text is the base). */
+static hearth_status row_seen(hearth_sync *s, const char *tbl, const char *gid, int64_t version,
+                              int64_t hlc, const char *device, bool deleted, const json_t *content,
+                              hearth_error *err) {
+    char *base = dumps(content);
+    if (content && !base) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+    hearth_status st = row_seen_text(s, tbl, gid, version, hlc, device, deleted, base, err);
     free(base);
     return st;
 }
@@ -452,23 +460,102 @@ static hearth_status open_content(hearth_sync *s, const char *collection, const 
 
 /* ---- pull ---- */
 
-static hearth_status apply_pulled(hearth_sync *s, const sync_pulled *c, hearth_sync_report *rep,
-                                  hearth_error *err) {
-    if (!sync_collection_valid(c->collection) || !sync_enabled(s, c->collection)) return HEARTH_OK;
+/* What a page's changes share, read once per page (all inside the page's
+ * transaction): which collections are on, the HLC (written back before a
+ * settle reads it and at the page's end), and whether this device has any
+ * local change at all (when it has none, no pulled row can collide with
+ * one; a settle queues one, so it sets the flag). */
+typedef struct {
+    bool on[3]; /* tasks, conversations, settings */
+    int64_t hlc;
+    bool local;
+    bool refetch; /* a bare change this device cannot place: fetch the page whole */
+} page_ctx;
+
+static int coll_index(const char *c) {
+    return !strcmp(c, "tasks") ? 0 : !strcmp(c, "conversations") ? 1 : 2;
+}
+
+/* This device's own change, pulled bare (without its payload): the outbox
+ * entry of its change_id holds exactly the content that was sealed, so it
+ * acts as the acknowledgement as a whole echo would; without that entry a
+ * change that is not newer than sync_rows is a no-op, and anything else
+ * asks for the page with payloads (pc->refetch). */
+static hearth_status apply_bare(hearth_sync *s, page_ctx *pc, const sync_pulled *c,
+                                hearth_error *err) {
+    if (strcmp(c->device, s->device))
+        return HEARTH_FAIL(err, HEARTH_E_FORMAT,
+                           "sync pull: row %s of %s came without its payload, but it is another device's change",
+                           c->row, c->collection);
+    char cid[24], tbl[16] = "";
+    snprintf(cid, sizeof cid, "%lld", (long long)c->change_id);
+    sqlite3_stmt *q = sync_prepare(s, "SELECT tbl, content FROM sync_outbox"
+                                      " WHERE change_id = CAST(?1 AS INTEGER) AND gid = ?2");
+    if (!q) return HEARTH_FAIL(err, HEARTH_E_IO, "sync: %s", sqlite3_errmsg(s->db));
+    sqlite3_bind_text(q, 1, cid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, c->row, -1, SQLITE_STATIC);
+    char *content = NULL;
+    bool found = false, oom = false;
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(q, 0);
+        found = t && strlen(t) < sizeof tbl;
+        if (found) snprintf(tbl, sizeof tbl, "%s", t);
+        if (found && sqlite3_column_type(q, 1) != SQLITE_NULL)
+            oom = !(content = hearth_strdup((const char *)sqlite3_column_text(q, 1)));
+    }
+    sync_release(s, q);
+    if (oom) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+    hearth_status st = HEARTH_OK;
+    if (found) {
+        int64_t seen = sync_query_int(s, -1, "SELECT version FROM sync_rows WHERE tbl = ?1 AND gid = ?2", 2, tbl, c->row);
+        if (c->version > seen) {
+            st = row_seen_text(s, tbl, c->row, c->version, c->hlc, c->device, c->op == SYNC_OP_DELETE, content, err);
+            if (!st) st = sync_exec(s, err, "DELETE FROM sync_outbox WHERE tbl = ?1 AND gid = ?2 AND change_id = CAST(?3 AS INTEGER)", 3, tbl, c->row, cid);
+        }
+    } else {
+        const char *t = strcmp(c->collection, "conversations") ? c->collection
+                                                               : sync_conversation_table(s, c->row, NULL);
+        if (!t || c->version > sync_query_int(s, -1, "SELECT version FROM sync_rows WHERE tbl = ?1 AND gid = ?2", 2, t, c->row))
+            pc->refetch = true;
+    }
+    if (content) hearth_free(content);
+    return st;
+}
+
+static hearth_status apply_pulled(hearth_sync *s, page_ctx *pc, const sync_pulled *c,
+                                  hearth_sync_report *rep, hearth_error *err) {
+    if (!sync_collection_valid(c->collection) || !pc->on[coll_index(c->collection)]) return HEARTH_OK;
+    pc->hlc = sync_hlc_recv(pc->hlc, c->hlc, store_now_ms());
+    if (c->bare) return apply_bare(s, pc, c, err);
     json_t *remote = NULL;
     hearth_status st = HEARTH_OK;
+    const char *tbl = strcmp(c->collection, "conversations") ? c->collection : NULL;
+    int64_t seen = -1;
+    if (tbl) {
+        seen = sync_query_int(s, -1, "SELECT version FROM sync_rows WHERE tbl = ?1 AND gid = ?2", 2, tbl, c->row);
+        if (c->version <= seen && c->op != SYNC_OP_DELETE) {
+            /* nothing to write (e.g. our own change coming back after its
+             * ack): the payload is still authenticated, not parsed */
+            uint8_t *plain = NULL;
+            size_t n = 0;
+            st = sync_open(&s->key, c->collection, c->row, c->payload, c->payload_len, &plain, &n, err);
+            if (st) hearth_error_prefix(err, "row %s of %s (a payload that does not open under this key: a wrong passphrase, or tampering)", c->row, c->collection);
+            if (plain) memset(plain, 0, n);
+            free(plain);
+            return st;
+        }
+    }
     if (c->op != SYNC_OP_DELETE &&
         (st = open_content(s, c->collection, c->row, c->payload, c->payload_len, &remote, err)))
         return st;
-    const char *tbl = c->collection;
-    if (!strcmp(tbl, "conversations")) tbl = sync_conversation_table(s, c->row, remote);
     if (!tbl) {
-        json_decref(remote);
-        return HEARTH_OK; /* a delete of something this device never had */
+        tbl = sync_conversation_table(s, c->row, remote);
+        if (!tbl) {
+            json_decref(remote);
+            return HEARTH_OK; /* a delete of something this device never had */
+        }
+        seen = sync_query_int(s, -1, "SELECT version FROM sync_rows WHERE tbl = ?1 AND gid = ?2", 2, tbl, c->row);
     }
-    int64_t seen = sync_query_int(s, -1, "SELECT version FROM sync_rows WHERE tbl = ?1 AND gid = ?2", 2, tbl, c->row);
-    int64_t now = store_now_ms();
-    st = sync_state_set_int(s, "hlc", sync_hlc_recv(sync_state_int(s, "hlc", 0), c->hlc, now), err);
     if (!st && c->version > seen) {
         if (!strcmp(c->device, s->device)) {
             /* our own change coming back (its ack may have been lost) */
@@ -478,12 +565,12 @@ static hearth_status apply_pulled(hearth_sync *s, const sync_pulled *c, hearth_s
             if (!st) st = sync_exec(s, err, "DELETE FROM sync_outbox WHERE tbl = ?1 AND gid = ?2 AND change_id = CAST(?3 AS INTEGER)", 3, tbl, c->row, cid);
         } else {
             bool children = false;
-            bool changed = strcmp(tbl, "messages") &&
+            bool changed = pc->local && strcmp(tbl, "messages") &&
                            (sync_query_int(s, 0, "SELECT 1 FROM sync_dirty WHERE tbl = ?1 AND gid = ?2", 2, tbl, c->row) ||
                             sync_query_int(s, 0, "SELECT 1 FROM sync_outbox WHERE tbl = ?1 AND gid = ?2", 2, tbl, c->row));
             /* a session deleted elsewhere while messages were appended to it
              * here: a delete against an update, not a silent loss */
-            if (!changed && !strcmp(tbl, "sessions") && c->op == SYNC_OP_DELETE)
+            if (!changed && pc->local && !strcmp(tbl, "sessions") && c->op == SYNC_OP_DELETE)
                 changed = children = sync_query_int(
                     s, 0,
                     "SELECT 1 FROM messages m WHERE m.session_id IN (SELECT id FROM sessions WHERE"
@@ -492,7 +579,9 @@ static hearth_status apply_pulled(hearth_sync *s, const sync_pulled *c, hearth_s
                     "  m.gid IN (SELECT gid FROM sync_outbox WHERE tbl = 'messages'))",
                     1, c->row);
             if (changed) {
-                st = settle(s, tbl, c->row, remote, c->version, c->hlc, c->device, children, rep, err);
+                st = sync_state_set_int(s, "hlc", pc->hlc, err);
+                if (!st) st = settle(s, tbl, c->row, remote, c->version, c->hlc, c->device, children, rep, err);
+                pc->local = true;
             } else {
                 st = sync_row_write(s, tbl, c->row, remote, err);
                 if (!st) st = row_seen(s, tbl, c->row, c->version, c->hlc, c->device, c->op == SYNC_OP_DELETE, remote, err);
@@ -507,10 +596,12 @@ static hearth_status apply_pulled(hearth_sync *s, const sync_pulled *c, hearth_s
 /* Pulls every page after the cursor. OUT: offline in r. */
 static hearth_status pull_all(hearth_sync *s, hearth_sync_report *rep, sync_reply *r,
                               hearth_error *err) {
+    bool whole = false; /* this page with the payloads of our own changes too */
     for (int pages = 0; pages < 1000000; pages++) {
         int64_t cursor = sync_state_int(s, "cursor", 0);
         char path[96], what[64];
-        snprintf(path, sizeof path, "/v1/pull?after=%lld&limit=%d", (long long)cursor, PULL_LIMIT);
+        snprintf(path, sizeof path, "/v1/pull?after=%lld&limit=%d%s", (long long)cursor, PULL_LIMIT,
+                 whole ? "" : "&own=meta");
         snprintf(what, sizeof what, "pull after %lld", (long long)cursor);
         hearth_status st = sync_request(s, "GET", path, NULL, 0, what, r, err);
         if (st || r->offline) return st;
@@ -525,7 +616,25 @@ static hearth_status pull_all(hearth_sync *s, hearth_sync_report *rep, sync_repl
         if (st) return st;
         st = hearth_store_begin(s->store, err);
         if (!st) st = sync_applying(s, true, err);
-        for (size_t i = 0; !st && i < pr.n; i++) st = apply_pulled(s, &pr.changes[i], rep, err);
+        page_ctx pc = {.on = {sync_enabled(s, "tasks"), sync_enabled(s, "conversations"),
+                              sync_enabled(s, "settings")},
+                       .hlc = sync_state_int(s, "hlc", 0),
+                       .local = sync_query_int(s, 0, "SELECT EXISTS (SELECT 1 FROM sync_dirty) OR"
+                                               " EXISTS (SELECT 1 FROM sync_outbox)", 0) != 0};
+        for (size_t i = 0; !st && !pc.refetch && i < pr.n; i++)
+            st = apply_pulled(s, &pc, &pr.changes[i], rep, err);
+        if (!st && pc.refetch) {
+            /* undo the page and take it again, whole (rare: a lost ack of
+             * a change whose outbox entry was renumbered since) */
+            hearth_store_rollback(s->store, NULL);
+            sync_pull_reply_free(&pr);
+            if (whole)
+                return HEARTH_FAIL(err, HEARTH_E_FORMAT, "sync pull: the server sent bare changes when asked for payloads");
+            whole = true;
+            continue;
+        }
+        whole = false;
+        if (!st && pr.n) st = sync_state_set_int(s, "hlc", pc.hlc, err);
         if (!st && pr.next > cursor) st = sync_state_set_int(s, "cursor", pr.next, err);
         if (!st) st = sync_applying(s, false, err);
         if (st) hearth_store_rollback(s->store, NULL);
@@ -570,9 +679,11 @@ static hearth_status build_outbox(hearth_sync *s, int64_t *n, hearth_error *err)
     }
     sync_release(s, q);
     int64_t next = sync_state_int(s, "next_change_id", 1), hlc = sync_state_int(s, "hlc", 0);
+    const bool on[3] = {sync_enabled(s, "tasks"), sync_enabled(s, "conversations"),
+                        sync_enabled(s, "settings")};
     for (size_t i = 0; !st && i < ni; i++) {
         item *e = &it[i];
-        if (!sync_enabled(s, sync_collection_of(e->tbl))) continue;
+        if (!on[coll_index(sync_collection_of(e->tbl))]) continue;
         if (e->bad || !sync_id_valid(e->gid) || (!strcmp(e->tbl, "settings") && !sync_setting_shared(e->gid))) {
             st = set_dirty(s, e->tbl, e->gid, NULL, err);
             continue;
@@ -705,10 +816,9 @@ static hearth_status push_once(hearth_sync *s, hearth_sync_report *rep, sync_rep
             char cid[24];
             snprintf(cid, sizeof cid, "%lld", (long long)c->change_id);
             if (res->status == SYNC_APPLIED || res->status == SYNC_DUPLICATE) {
-                json_t *content = info[i].content ? json_loads(info[i].content, 0, NULL) : NULL;
-                st = row_seen(s, info[i].tbl, c->row, res->version, c->hlc, s->device,
-                              c->op == SYNC_OP_DELETE, content, err);
-                json_decref(content);
+                /* the outbox content is dumps() text already: the base as is */
+                st = row_seen_text(s, info[i].tbl, c->row, res->version, c->hlc, s->device,
+                                   c->op == SYNC_OP_DELETE, info[i].content, err);
                 if (!st) st = sync_exec(s, err, "DELETE FROM sync_outbox WHERE change_id = CAST(?1 AS INTEGER)", 1, cid);
                 if (!st) rep->pushed++;
             } else {
@@ -744,10 +854,15 @@ hearth_status hearth_sync_run(hearth_sync *s, hearth_sync_report *rep, hearth_er
     sync_reply r = {0};
     st = sync_key_load(s, &r, err);
     if (!st && !r.offline) st = pull_all(s, rep, &r, err);
-    for (int round = 0; !st && !r.offline && round < PUSH_ROUNDS; round++) {
-        int64_t n = 0;
+    /* rounds until the outbox is empty: one that the server acknowledged
+     * something in is progress (the dirty rows it came from are gone); only
+     * rounds that settle conflicts and nothing else are bounded, so two
+     * devices re-queueing merges against each other cannot loop forever */
+    for (int idle = 0; !st && !r.offline && idle < PUSH_ROUNDS;) {
+        int64_t n = 0, before = rep->pushed;
         if ((st = build_outbox(s, &n, err)) || n == 0) break;
         st = push_once(s, rep, &r, err);
+        if (rep->pushed == before) idle++;
     }
     if (!st && !r.offline && rep->pushed) st = pull_all(s, rep, &r, err);
     if (!st && r.offline) {

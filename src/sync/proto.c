@@ -537,7 +537,8 @@ hearth_status sync_pull_reply_encode(const sync_pull_reply *m, char **out, size_
         jset(&b, o, "op", json_string_nocheck(sync_op_name(c->op)));
         jset(&b, o, "version", json_integer(c->version));
         jset(&b, o, "hlc", json_integer(c->hlc));
-        jset(&b, o, "payload", jb64(&b, c->payload, c->payload_len));
+        if (c->bare) jset(&b, o, "bare", json_true());
+        else jset(&b, o, "payload", jb64(&b, c->payload, c->payload_len));
     }
     jset(&b, root, "next", json_integer(m->next));
     jset(&b, root, "more", json_boolean(m->more));
@@ -596,7 +597,21 @@ hearth_status sync_pull_reply_parse(const char *body, size_t len, sync_pull_repl
         }
         prev = c->seq;
         out->n = i + 1;
-        if ((st = get_payload(o, pl, c->op, &c->payload, &c->payload_len, err))) goto fail;
+        const json_t *bare = json_object_get(o, "bare");
+        if (bare && !json_is_boolean(bare)) {
+            st = HEARTH_FAIL(err, HEARTH_E_FORMAT, "sync message: changes[%zu].bare: not a boolean", i);
+            goto fail;
+        }
+        c->bare = json_is_true(bare);
+        if (c->bare) {
+            const json_t *v = json_object_get(o, "payload");
+            if (v && !json_is_null(v)) {
+                st = HEARTH_FAIL(err, HEARTH_E_FORMAT, "sync message: changes[%zu].payload: a bare change carries no payload", i);
+                goto fail;
+            }
+        } else if ((st = get_payload(o, pl, c->op, &c->payload, &c->payload_len, err))) {
+            goto fail;
+        }
     }
     if (n && out->next < prev) {
         st = HEARTH_FAIL(err, HEARTH_E_FORMAT,

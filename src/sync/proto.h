@@ -90,6 +90,10 @@ typedef struct {
     int64_t hlc;
     uint8_t *payload;
     size_t payload_len;
+    /* the requesting device's own change sent without its payload (pull
+     * with own=meta; "bare": true on the wire): the device holds the
+     * content in its outbox, or has seen the change acknowledged */
+    bool bare;
 } sync_pulled;
 
 typedef struct {

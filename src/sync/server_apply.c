@@ -163,10 +163,18 @@ hearth_status ssrv_push(sstore *s, const sstore_device *d, const sync_push *m, i
     return HEARTH_OK;
 }
 
-hearth_status ssrv_pull(sstore *s, const sstore_device *d, int64_t after, size_t limit,
+hearth_status ssrv_pull(sstore *s, const sstore_device *d, int64_t after, size_t limit, bool own_bare,
                         sync_pull_reply *out, hearth_error *err) {
     hearth_status r = s->ops->pull(s, d->user, after, limit, out, err);
     if (r) return r;
+    for (size_t i = 0; own_bare && i < out->n; i++) {
+        sync_pulled *c = &out->changes[i];
+        if (strcmp(c->device, d->id)) continue;
+        hearth_free(c->payload);
+        c->payload = NULL;
+        c->payload_len = 0;
+        c->bare = true;
+    }
     if ((r = s->ops->pulled(s, d->user, d->id, after, err))) sync_pull_reply_free(out);
     return r;
 }

@@ -29,8 +29,9 @@ hearth_status ssrv_push(sstore *s, const sstore_device *d, const sync_push *m, i
                         hearth_error *err);
 
 /* The page of d's user after `after` (at most limit), and records `after`
- * as d's position (compacting what every device has passed). */
-hearth_status ssrv_pull(sstore *s, const sstore_device *d, int64_t after, size_t limit,
+ * as d's position (compacting what every device has passed). own_bare: d's
+ * own changes come without their payload (bare). */
+hearth_status ssrv_pull(sstore *s, const sstore_device *d, int64_t after, size_t limit, bool own_bare,
                         sync_pull_reply *out, hearth_error *err);
 
 /* Registers device under the enrollment token: a fresh device token into

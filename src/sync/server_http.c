@@ -332,7 +332,9 @@ static enum MHD_Result answer_pull(hearth_sync_server *s, struct MHD_Connection 
     }
     sync_pull_reply out;
     hearth_error e;
-    hearth_status st = ssrv_pull(s->store, &rs->dev, after, (size_t)limit, &out, &e);
+    const char *own = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "own");
+    bool own_bare = own && !strcmp(own, "meta"); /* the caller's own changes without payload */
+    hearth_status st = ssrv_pull(s->store, &rs->dev, after, (size_t)limit, own_bare, &out, &e);
     if (st) return send_status(c, st, &e);
     char *txt;
     size_t n;

@@ -314,6 +314,19 @@ static void test_pull_reply(void) {
         CHECK_EQ_INT(q.changes[i].payload_len, c[i].payload_len);
     }
     CHECK(!memcmp(q.changes[0].payload, pl, 3));
+    CHECK(!q.changes[0].bare && !q.changes[1].bare);
+    sync_pull_reply_free(&q);
+
+    /* a bare change (the puller's own, pulled with own=meta): no payload on
+     * the wire, "bare": true, and it parses back bare */
+    c[0].bare = true;
+    REQUIRE(sync_pull_reply_encode(&m, &s, &n, &e) == HEARTH_OK);
+    c[0].bare = false;
+    CHECK(strstr(s, "\"bare\":true") != NULL);
+    REQUIRE(sync_pull_reply_parse(s, n, &q, &e) == HEARTH_OK);
+    free(s);
+    CHECK(q.changes[0].bare && q.changes[0].payload == NULL && q.changes[0].payload_len == 0);
+    CHECK(!q.changes[1].bare);
     sync_pull_reply_free(&q);
 
 #define PC(seq, extra) "{\"seq\":" #seq ",\"device\":\"d\",\"change_id\":1,\"collection\":\"tasks\",\"row\":\"r\",\"op\":\"upsert\",\"version\":1,\"hlc\":1,\"payload\":\"AA==\"" extra "}"
@@ -323,6 +336,8 @@ static void test_pull_reply(void) {
         {"{\"changes\":[" PC(5, "") "," PC(5, "") "],\"next\":5,\"more\":false,\"server_seq\":5}", "changes[1].seq"},
         {"{\"changes\":[" PC(5, "") "],\"next\":4,\"more\":false,\"server_seq\":5}", "next"},
         {"{\"changes\":[" PC(5, "") "," PC(6, ",\"version\":0") "],\"next\":6,\"more\":false,\"server_seq\":6}", "JSON"},
+        {"{\"changes\":[" PC(5, ",\"bare\":true") "],\"next\":5,\"more\":false,\"server_seq\":5}", "bare change carries no payload"},
+        {"{\"changes\":[" PC(5, ",\"bare\":1") "],\"next\":5,\"more\":false,\"server_seq\":5}", "bare: not a boolean"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         hearth_status st = sync_pull_reply_parse(bad[i][0], strlen(bad[i][0]), &q, &e);
