@@ -36,6 +36,10 @@
 
 #define PULL_LIMIT 2000
 #define PUSH_ROUNDS 8
+/* Bytes of one push's payloads (as base64) plus PUSH_CHANGE_META per change:
+ * half the server's default body limit, so the JSON around them fits. */
+#define PUSH_BODY_BYTES (SYNC_MAX_BODY / 2)
+#define PUSH_CHANGE_META 400
 
 static once_flag curl_once = ONCE_FLAG_INIT;
 static void curl_init(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -752,7 +756,15 @@ static hearth_status push_once(hearth_sync *s, hearth_sync_report *rep, sync_rep
     sent_info *info = NULL;
     size_t cap = 0;
     hearth_status st = HEARTH_OK;
+    size_t bytes = 0;
     while (!st && sqlite3_step(q) == SQLITE_ROW) {
+        /* the request must stay under the server's body limit: stop where
+         * the sealed payloads as base64 plus each change's fields pass
+         * PUSH_BODY_BYTES (a row is at most SYNC_MAX_PAYLOAD, far below);
+         * the rest goes in the next round */
+        size_t est = 4 * (((size_t)sqlite3_column_bytes(q, 5) + SYNC_SEAL_OVERHEAD + 2) / 3) + PUSH_CHANGE_META;
+        if (m.n && bytes + est > PUSH_BODY_BYTES) break;
+        bytes += est;
         if (m.n == cap) {
             cap = cap ? cap * 2 : 64;
             sync_change *c = realloc(m.changes, cap * sizeof *c);

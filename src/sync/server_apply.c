@@ -163,6 +163,11 @@ hearth_status ssrv_push(sstore *s, const sstore_device *d, const sync_push *m, i
     return HEARTH_OK;
 }
 
+/* Bytes of a pull page's payloads (as base64) plus PULL_CHANGE_META for the
+ * fields of each change: half the body limit, so the JSON around them fits. */
+#define PULL_PAGE_BYTES (SYNC_MAX_BODY / 2)
+#define PULL_CHANGE_META 400
+
 hearth_status ssrv_pull(sstore *s, const sstore_device *d, int64_t after, size_t limit, bool own_bare,
                         sync_pull_reply *out, hearth_error *err) {
     hearth_status r = s->ops->pull(s, d->user, after, limit, out, err);
@@ -174,6 +179,24 @@ hearth_status ssrv_pull(sstore *s, const sstore_device *d, int64_t after, size_t
         c->payload = NULL;
         c->payload_len = 0;
         c->bare = true;
+    }
+    /* A page must fit in a device's reply limit (SYNC_MAX_BODY): cut it
+     * where the payloads' base64 and the metadata pass PULL_PAGE_BYTES
+     * (always at least one change; a payload is at most SYNC_MAX_PAYLOAD,
+     * far below), and let the device ask again for the rest. */
+    size_t bytes = 0, keep = out->n;
+    for (size_t i = 0; i < out->n; i++) {
+        bytes += 4 * ((out->changes[i].payload_len + 2) / 3) + PULL_CHANGE_META;
+        if (i > 0 && bytes > PULL_PAGE_BYTES) {
+            keep = i;
+            break;
+        }
+    }
+    if (keep < out->n) {
+        for (size_t i = keep; i < out->n; i++) hearth_free(out->changes[i].payload);
+        out->n = keep;
+        out->more = true;
+        out->next = out->changes[keep - 1].seq;
     }
     if ((r = s->ops->pulled(s, d->user, d->id, after, err))) sync_pull_reply_free(out);
     return r;
