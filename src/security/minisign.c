@@ -166,11 +166,17 @@ bool sec_minisign_file_ok(const sec_minisign_sig *s, const sec_minisign_key *k,
 }
 
 void sec_minisign_key_id_str(const uint8_t id[8], char out[17]) {
-    /* minisign prints the id as a little-endian 64-bit number */
+    /* minisign prints the id as a little-endian 64-bit number in hex
+     * without leading zeros (printf's PRIX64), in its key files' comments
+     * too: the same digits here, so a user can compare them */
     static const char hx[] = "0123456789ABCDEF";
+    char full[16];
     for (int i = 0; i < 8; i++) {
-        out[2 * i] = hx[id[7 - i] >> 4];
-        out[2 * i + 1] = hx[id[7 - i] & 15];
+        full[2 * i] = hx[id[7 - i] >> 4];
+        full[2 * i + 1] = hx[id[7 - i] & 15];
     }
-    out[16] = '\0';
+    int skip = 0;
+    while (skip < 15 && full[skip] == '0') skip++;
+    memcpy(out, full + skip, (size_t)(16 - skip));
+    out[16 - skip] = '\0';
 }

@@ -121,7 +121,14 @@ int main(void) {
     CHECK(!memcmp(k.key_id, key_id, 8) && !memcmp(k.pk, pk, 32));
     char id[17];
     sec_minisign_key_id_str(k.key_id, id);
-    CHECK_STR(id, "0807060504030201");
+    CHECK_STR(id, "807060504030201"); /* as minisign prints it: no leading zero */
+    {
+        uint8_t zero[8] = {0}, one[8] = {1};
+        sec_minisign_key_id_str(zero, id);
+        CHECK_STR(id, "0");
+        sec_minisign_key_id_str(one, id);
+        CHECK_STR(id, "1");
+    }
     key_text(text, sizeof text, "Ed", 0, false);
     CHECK_EQ_INT(sec_minisign_key_parse(text, strlen(text), &k, &e), HEARTH_OK);
     key_rejects("", "empty key file");
