@@ -111,7 +111,9 @@ ok "status: the active model from the registry"
 # /metrics of a real server
 mkdir -p "$ps/BAT0"
 echo Battery > "$ps/BAT0/type"; echo Discharging > "$ps/BAT0/status"; echo 50 > "$ps/BAT0/capacity"
-H serve --port 0 -m "$model" > "$TMP/serve.out" 2> "$TMP/serve.err" &
+# (not through H: a backgrounded function is a subshell, and $! would be it, not
+# the server, which then outlived the test)
+"$HEARTH_BIN" serve --port 0 -m "$model" > "$TMP/serve.out" 2> "$TMP/serve.err" &
 PID=$!
 PORT=
 for _ in $(seq 1 600); do
