@@ -6,12 +6,13 @@
  * same run it measures the machine's memory read bandwidth (threads reading
  * a buffer far larger than the caches) and prints generation speed as a
  * fraction of the roofline: bandwidth / bytes of weights read per token.
- * Uses only the public API (hearth.h), plus POSIX for the bandwidth probe
- * and util/power.h for the RAPL energy counters (joules per generated token
+ * Uses the public API (hearth.h), the device probe's bandwidth measurement
+ * (models/device.h, run in a child process) and util/power.h for the RAPL energy counters (joules per generated token
  * where /sys/class/powercap is readable; "energy: not available" otherwise).
  */
 #include "cli.h"
 #include "model_trust.h"
+#include "models/device.h"
 
 #include "util/power.h"
 
@@ -46,89 +47,11 @@ static double now_s(void) {
 
 /* ---- memory bandwidth -------------------------------------------------------- */
 
-typedef struct {
-    const uint64_t *p;
-    size_t n;
-    uint64_t sum;
-} bw_part;
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-__attribute__((target("avx2"))) static uint64_t read_avx2(const uint64_t *p, size_t n) {
-    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        a0 = _mm256_xor_si256(a0, _mm256_load_si256((const __m256i *)(p + i)));
-        a1 = _mm256_xor_si256(a1, _mm256_load_si256((const __m256i *)(p + i + 4)));
-        a2 = _mm256_xor_si256(a2, _mm256_load_si256((const __m256i *)(p + i + 8)));
-        a3 = _mm256_xor_si256(a3, _mm256_load_si256((const __m256i *)(p + i + 12)));
-    }
-    a0 = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));
-    uint64_t r[4];
-    _mm256_storeu_si256((__m256i *)r, a0);
-    uint64_t s = r[0] ^ r[1] ^ r[2] ^ r[3];
-    for (; i < n; i++) s ^= p[i];
-    return s;
-}
-#endif
-
-static uint64_t read_plain(const uint64_t *p, size_t n) {
-    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    size_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        s0 ^= p[i];
-        s1 ^= p[i + 1];
-        s2 ^= p[i + 2];
-        s3 ^= p[i + 3];
-    }
-    for (; i < n; i++) s0 ^= p[i];
-    return s0 ^ s1 ^ s2 ^ s3;
-}
-
-static void *bw_thread(void *arg) {
-    bw_part *b = arg;
-#if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx2")) {
-        b->sum = read_avx2(b->p, b->n);
-        return NULL;
-    }
-#endif
-    b->sum = read_plain(b->p, b->n);
-    return NULL;
-}
-
 /* Best of several passes over a 256 MiB buffer (8x the largest L3 here)
- * with nth threads, in GB/s; 0 if the buffer cannot be had. */
-static double measure_bandwidth_here(int nth) {
-    size_t bytes = (size_t)256 << 20, n = bytes / 8;
-    uint64_t *buf = NULL;
-    if (posix_memalign((void **)&buf, 64, bytes)) return 0;
-    for (size_t i = 0; i < n; i++) buf[i] = i * 0x9e3779b97f4a7c15ull; /* fault every page in */
-    pthread_t *tid = calloc((size_t)nth, sizeof *tid);
-    bw_part *parts = calloc((size_t)nth, sizeof *parts);
-    double best = 0;
-    uint64_t sink = 0;
-    for (int pass = 0; pass < 5 && tid && parts; pass++) {
-        size_t per = (n / (size_t)nth) & ~(size_t)15;
-        double t0 = now_s();
-        for (int i = 0; i < nth; i++) {
-            parts[i].p = buf + (size_t)i * per;
-            parts[i].n = i == nth - 1 ? n - (size_t)i * per : per;
-            pthread_create(&tid[i], NULL, bw_thread, &parts[i]);
-        }
-        for (int i = 0; i < nth; i++) {
-            pthread_join(tid[i], NULL);
-            sink ^= parts[i].sum;
-        }
-        double gbps = (double)bytes / (now_s() - t0) / 1e9;
-        if (gbps > best) best = gbps;
-    }
-    if (sink == 42) fputc(' ', stderr); /* keep the reads */
-    free(tid);
-    free(parts);
-    free(buf);
-    return best;
-}
+ * with nth threads, in GB/s; 0 if the buffer cannot be had. The device
+ * probe's measurement (models/device.c), so that `models recommend`
+ * predicts from the same figure this command reports. */
+static double measure_bandwidth_here(int nth) { return hearth_device_bandwidth(nth, 256); }
 
 /* The probe runs in a child process so that its buffer does not count in
  * the peak RSS reported for the models. */
