@@ -744,6 +744,16 @@ typedef struct {
     hearth_logprob_cb on_logprob;
     void *logprob_user;
     int32_t n_top_logprobs;      /* alternatives wanted (2..20; default 2) */
+    /* Optional constrained decoding (NULL: unconstrained): only tokens that
+     * keep the generated text a prefix of a string the grammar accepts are
+     * sampled, and EOG is allowed only once the text is complete. Borrowed
+     * for the call; one grammar may serve many generations at once. */
+    const struct hearth_grammar *grammar;
+    /* With a grammar: NULL constrains from the first token. Otherwise the
+     * output is free until this string appears in it; from then on the text
+     * after the trigger must match the grammar (tool calls in "auto" mode:
+     * trigger "<tool_call>"). */
+    const char *grammar_trigger;
 } hearth_gen_params;
 
 typedef struct {
@@ -754,6 +764,42 @@ typedef struct {
     double prompt_ms;  /* prefill time */
     double gen_ms;     /* time of the generation steps */
 } hearth_gen_result;
+
+/* ---- Constrained decoding (src/engine/grammar*.c) ------------------------ */
+
+/* A compiled grammar: immutable once made, shareable between threads and
+ * generations (each generation keeps its own parse state). It knows nothing
+ * of a vocabulary; hearth_generate binds it to the model's tokenizer (the
+ * per-token byte strings are computed once per tokenizer and cached). */
+typedef struct hearth_grammar hearth_grammar;
+
+/* Compiles a grammar in llama.cpp's GBNF notation (rules `name ::= ...`,
+ * literals, character classes, grouping, | * + ? and {m,n}); root names the
+ * start rule (NULL: "root"). Errors: HEARTH_E_FORMAT with the line and
+ * column, HEARTH_E_ARG for an undefined rule or left recursion. Owned:
+ * hearth_grammar_free. Any thread. */
+HEARTH_API hearth_status hearth_grammar_from_gbnf(const char *text, size_t len, const char *root,
+                                                  hearth_grammar **out, hearth_error *err);
+/* Compiles a JSON Schema (the subset in docs/grammar.md: object with
+ * properties/required/additionalProperties, enum, const, array with items,
+ * minItems/maxItems, string with minLength/maxLength/pattern-free formats
+ * date, time, date-time, uuid, email, number, integer with bounds, boolean,
+ * null, anyOf/oneOf, $ref to #/$defs or #/definitions) into a grammar whose
+ * strings are exactly the JSON texts that validate. "{}" or "true": any
+ * JSON value (response_format json_object). Errors: HEARTH_E_FORMAT (not
+ * JSON), HEARTH_E_UNSUPPORTED naming the keyword, HEARTH_E_ARG (a bad
+ * $ref). Any thread. */
+HEARTH_API hearth_status hearth_grammar_from_json_schema(const char *schema, size_t len,
+                                                         hearth_grammar **out,
+                                                         hearth_error *err);
+/* The GBNF text of a JSON Schema, its start rule named root_name (NULL:
+ * "root") and every other rule prefixed with it, so callers can compose
+ * several schemas and literal text into one grammar (tool calls wrapped in a
+ * template's markers). *out is malloc'd: hearth_free. Same errors. */
+HEARTH_API hearth_status hearth_json_schema_to_gbnf(const char *schema, size_t len,
+                                                    const char *root_name, char **out,
+                                                    hearth_error *err);
+HEARTH_API void hearth_grammar_free(hearth_grammar *g);
 
 HEARTH_API hearth_gen_params hearth_gen_default_params(void);
 

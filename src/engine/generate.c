@@ -21,7 +21,8 @@
 hearth_gen_params hearth_gen_default_params(void) {
     hearth_gen_params p = {.max_tokens = 0, .stop = NULL, .n_stop = 0, .seq = 0,
                            .sampling = hearth_sampler_default_params(),
-                           .on_logprob = NULL, .logprob_user = NULL, .n_top_logprobs = 2};
+                           .on_logprob = NULL, .logprob_user = NULL, .n_top_logprobs = 2,
+                           .grammar = NULL, .grammar_trigger = NULL};
     return p;
 }
 
