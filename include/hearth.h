@@ -850,6 +850,86 @@ HEARTH_API hearth_status hearth_sched_generate(hearth_sched *s, const int32_t *p
                                                hearth_gen_result *res, hearth_error *err);
 
 /* ======================================================================== */
+/* Evaluation: perplexity, KL divergence, top-1 agreement (src/eval)        */
+/* ======================================================================== */
+
+/*
+ * What a quantization costs in quality, measured as llama-perplexity
+ * measures it (so the figures are comparable): the token sequence is cut
+ * into non-overlapping windows of n_ctx tokens, each window is evaluated
+ * from an empty context (its first token replaced by BOS when the base
+ * model's tokenizer adds one), and only the second half is scored: the
+ * next-token distribution at position j (j in [n_ctx/2, n_ctx-1)) against
+ * the sequence's token j+1. With a test model beside the base, both run over
+ * the same windows and the scored positions also give the KL divergence
+ * KL(base || test) of the two next-token distributions (as llama.cpp's
+ * --kl-divergence), whether both pick the same most likely token (top-1
+ * agreement) and the ratio of the perplexities. The base logits are
+ * computed on the fly (no saved logits file). All sums are in double.
+ */
+typedef struct hearth_eval hearth_eval;
+
+typedef struct {
+    int32_t n_ctx;      /* window length in tokens (>= 4); default 512 */
+    int32_t max_chunks; /* hearth_eval_tokens: at most this many windows; <= 0: all */
+    int n_threads;      /* 0: each model's default */
+} hearth_eval_params;
+
+/* Defaults as documented on each field. Any thread. */
+HEARTH_API hearth_eval_params hearth_eval_default_params(void);
+
+/* One model's perplexity over the scored positions: PPL = exp(nll), nll the
+ * mean negative log-likelihood (nats), nll_se its standard error, ppl_err =
+ * ppl * nll_se (llama-perplexity's "+/-"). */
+typedef struct {
+    double nll, nll_se, ppl, ppl_err;
+} hearth_eval_ppl;
+
+typedef struct {
+    int32_t n_chunks;     /* windows evaluated */
+    int64_t n_scored;     /* positions scored */
+    hearth_eval_ppl base; /* the base model */
+    bool has_test;        /* false: single-model evaluation, the fields below are 0 */
+    hearth_eval_ppl test;
+    double ppl_ratio;     /* test.ppl / base.ppl = exp(mean(nll_test - nll_base)) */
+    double ppl_ratio_err; /* ppl_ratio * standard error of that mean */
+    double kld_mean, kld_err; /* mean KL(base || test) in nats, its standard error */
+    double kld_median, kld_p90, kld_p95, kld_p99, kld_max; /* over the scored positions;
+                             percentiles interpolated linearly between ranks */
+    double top1, top1_err; /* share of positions where both argmaxes agree, its std. error */
+} hearth_eval_result;
+
+/* Makes an evaluator of base (and, if test is non-NULL, of test against
+ * base). Both models must outlive it. With a test model the vocabularies
+ * must be the same (the same token count and the same text for every token
+ * id; both with or both without a tokenizer), else HEARTH_E_ARG naming the
+ * first difference. p may be NULL (defaults). Makes one context per model of
+ * p->n_ctx positions. On success *out owns it (hearth_eval_free). Any thread. */
+HEARTH_API hearth_status hearth_eval_new(const hearth_model *base, const hearth_model *test,
+                                         const hearth_eval_params *p, hearth_eval **out,
+                                         hearth_error *err);
+/* NULL is a no-op. */
+HEARTH_API void hearth_eval_free(hearth_eval *ev);
+/* Evaluates one window: tokens[0..n_ctx) (exactly the evaluator's n_ctx
+ * tokens, ids in [0, n_vocab)) and adds its scored positions to the totals.
+ * Errors: HEARTH_E_ARG (a bad id), HEARTH_E_NOMEM, and what decode reports;
+ * on error the totals are as before the call. One thread per evaluator. */
+HEARTH_API hearth_status hearth_eval_window(hearth_eval *ev, const int32_t *tokens,
+                                            hearth_error *err);
+/* The figures over every window so far (zeros before the first). Error:
+ * HEARTH_E_NOMEM (sorting for the percentiles). One thread per evaluator. */
+HEARTH_API hearth_status hearth_eval_get(const hearth_eval *ev, hearth_eval_result *out,
+                                         hearth_error *err);
+/* Convenience: hearth_eval_new, then every whole window of tokens[0..n)
+ * (at most p->max_chunks), then hearth_eval_get into *out. Fewer than n_ctx
+ * tokens is HEARTH_E_ARG. test may be NULL (perplexity of base only). Any
+ * thread. */
+HEARTH_API hearth_status hearth_eval_tokens(const hearth_model *base, const hearth_model *test,
+                                            const int32_t *tokens, size_t n,
+                                            const hearth_eval_params *p, hearth_eval_result *out,
+                                            hearth_error *err);
+
+/* ======================================================================== */
 /* Local store (src/store)                                                  */
 /* ======================================================================== */
 
