@@ -959,7 +959,7 @@ typedef struct hearth_store hearth_store;
 
 /* Schema version this build writes; a database with a higher version is
  * refused (HEARTH_E_UNSUPPORTED) and left untouched. */
-#define HEARTH_STORE_SCHEMA_VERSION 4
+#define HEARTH_STORE_SCHEMA_VERSION 5
 
 typedef struct {
     const char *path;         /* database file; NULL: <data_dir>/hearth.db */
@@ -1336,6 +1336,63 @@ HEARTH_API hearth_status hearth_store_stats_get(hearth_store *s, hearth_store_st
  * HEARTH_E_STATE inside a transaction. */
 HEARTH_API hearth_status hearth_store_vacuum(hearth_store *s, hearth_error *err);
 
+
+/* ---- A/B records (src/store/ab.c) ---------------------------------------- */
+
+/* One answer of `hearth serve`, kept for A/B comparisons of model variants
+ * (schema migration 5, table ab_responses): which variant answered, how
+ * fast, where from, how sure, and the user's rating once given. No content:
+ * the store stays model-agnostic, a variant is only a name. */
+#define HEARTH_AB_NAME_MAX 64
+typedef struct {
+    char response_id[HEARTH_AB_NAME_MAX]; /* the id the API answered with; unique */
+    char variant[HEARTH_AB_NAME_MAX];     /* "" when the server had no variants */
+    char kind[16];                        /* "chat" or "completion" */
+    char source[16];                      /* "local", "cloud", "cache", "local-degraded" */
+    int64_t time_ms;                      /* 0 on add: now */
+    double latency_ms;                    /* the whole request; < 0: unknown */
+    double ttft_ms;                       /* time to the first token; < 0: unknown */
+    double tokens_per_s;                  /* generation speed; < 0: unknown */
+    int64_t prompt_tokens, completion_tokens;
+    double confidence;                    /* the router's, in [0, 1]; < 0: not recorded */
+    bool has_rating;                      /* read back: feedback was given */
+    double rating;                        /* in [-1, 1] */
+    int64_t rated_ms;
+} hearth_ab_record;
+
+/* Adds r (its has_rating/rating/rated_ms are ignored). Strings must be
+ * non-empty except variant; a response id already stored is HEARTH_E_ARG. */
+HEARTH_API hearth_status hearth_store_ab_add(hearth_store *s, const hearth_ab_record *r,
+                                             hearth_error *err);
+/* Records the user's rating (in [-1, 1]: -1 bad, 1 good) of a stored
+ * response; a second rating replaces the first. OUT: variant (optional,
+ * cap bytes): the variant that answered. HEARTH_E_NOTFOUND: no such
+ * response; HEARTH_E_ARG: rating out of range or not finite. */
+HEARTH_API hearth_status hearth_store_ab_feedback(hearth_store *s, const char *response_id,
+                                                  double rating, char *variant, size_t cap,
+                                                  hearth_error *err);
+/* The records since since_ms (0: all), oldest first. OUT: *out (owned:
+ * hearth_free; NULL when *n is 0), *n. */
+HEARTH_API hearth_status hearth_store_ab_list(hearth_store *s, int64_t since_ms,
+                                              hearth_ab_record **out, size_t *n,
+                                              hearth_error *err);
+
+/* The A/B report over the records since since_ms, as JSON (owned:
+ * hearth_free): {"since_ms", "baseline", "variants": [{"variant", "n",
+ * "latency_ms", "tokens_per_s", "confidence", "rating": {"n", "mean", "lo",
+ * "hi"}, "cloud_share", "positive_share": {"k", "n", "p", "lo", "hi"}}],
+ * "comparisons": [{"variant", "baseline", "metric", "diff", "lo", "hi",
+ * "verdict"}]}. Intervals are 95%: Welch's t for means, Wilson's score
+ * interval for shares; a comparison of each variant with the baseline
+ * (baseline NULL: the variant with the most records, ties by name) is a
+ * Welch interval of the difference of means, or Newcombe's interval of the
+ * difference of shares, and its verdict is "no difference yet" when the
+ * interval holds 0 or either side has fewer than 2 records (for shares:
+ * none), else "higher" or "lower" (the variant against the baseline).
+ * HEARTH_E_NOTFOUND: baseline named but without records. src/ab. */
+HEARTH_API hearth_status hearth_ab_report_json(hearth_store *s, int64_t since_ms,
+                                               const char *baseline, char **json,
+                                               hearth_error *err);
 
 /* ======================================================================== */
 /* Agent (src/agent)                                                        */

@@ -270,6 +270,27 @@ static const char *const migrations[] = {
     DIRTY("settings_sync_insert", "INSERT ON settings", "1", "settings", "NEW.key", "upsert")
     DIRTY("settings_sync_update", "UPDATE ON settings", "1", "settings", "NEW.key", "upsert")
     DIRTY("settings_sync_delete", "DELETE ON settings", "1", "settings", "OLD.key", "delete"),
+
+    /* 5: A/B records of `hearth serve` (src/store/ab.c): one row per answer,
+     * the variant that gave it and how it went, and the user's rating. No
+     * content, no change records: the device's own measurements, never
+     * synced. */
+    "CREATE TABLE ab_responses ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  response_id TEXT NOT NULL UNIQUE,"
+    "  time_ms INTEGER NOT NULL,"
+    "  variant TEXT NOT NULL DEFAULT '',"
+    "  kind TEXT NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  latency_ms REAL,"
+    "  ttft_ms REAL,"
+    "  tokens_per_s REAL,"
+    "  prompt_tokens INTEGER NOT NULL DEFAULT 0,"
+    "  completion_tokens INTEGER NOT NULL DEFAULT 0,"
+    "  confidence REAL,"
+    "  rating REAL CHECK (rating IS NULL OR (rating >= -1 AND rating <= 1)),"
+    "  rated_ms INTEGER);"
+    "CREATE INDEX ab_responses_by_time ON ab_responses(time_ms);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == HEARTH_STORE_SCHEMA_VERSION,
