@@ -1871,6 +1871,17 @@ typedef struct {
      * requests); NULL: the file name without ".gguf". Kept across
      * hearth_server_reload_model. Copied at start. */
     const char *model_id;
+    /* A/B tests of model variants: n_variants > 1 serves these files side
+     * by side under the one model id (model_path is then ignored); each
+     * request goes to variant ab_assign(session, or the response id without
+     * one) under variant_weights (NULL: equal), its answer carries
+     * "hearth_variant" and is recorded in the store with it (POST
+     * /v1/feedback rates it; `hearth ab report` compares). Names: at most
+     * 63 bytes of [A-Za-z0-9._-]. Borrowed until hearth_server_stop. */
+    const char *const *variant_names;
+    const char *const *variant_paths;
+    const unsigned *variant_weights;
+    size_t n_variants;
 } hearth_server_params;
 
 /* Defaults as documented on each field (model_path NULL). Any thread. */

@@ -99,7 +99,6 @@ static void print_kl_json(const char *model, const char *base, long n_ctx,
     json_object_set_new(o, "top1", json_real(r->top1));
     json_object_set_new(o, "top1_err", json_real(r->top1_err));
     cli_print_json(o);
-    json_decref(o);
 }
 
 static int run(int argc, char **argv) {

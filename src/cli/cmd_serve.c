@@ -8,6 +8,7 @@
 #include "model_pick.h"
 #include "model_trust.h"
 #include "models/resolve.h"
+#include "serve_ab.h"
 #include "serve_update.h"
 #include "sync_bg.h"
 
@@ -22,7 +23,7 @@ static const char usage[] =
     "                    [--max-body BYTES] [--max-queue N] [--slots N] [-c CTX] [-t THREADS]\n"
     "                    [--allow-host NAME]... [--cors-origin ORIGIN]...\n"
     "                    [--max-client-conns N] [--request-timeout SECS] [--sync-every SECS]\n"
-    "                    [--update-every HOURS]\n"
+    "                    [--update-every HOURS] [--variant NAME=FILE]... [--split W,W,...]\n"
     "\n"
     "Serves the OpenAI API on HOST:PORT (default 127.0.0.1:8080, loopback only):\n"
     "  POST /v1/chat/completions, /v1/completions, /v1/embeddings\n"
@@ -56,6 +57,12 @@ static const char usage[] =
     "                    up to an hour while the sync server is not reachable; needs a\n"
     "                    device paired with hearth sync pair; on battery (battery_policy)\n"
     "                    it waits for AC\n"
+    "  --variant NAME=FILE  A/B test: serve FILE as variant NAME beside the others\n"
+    "                    (repeat; two or more; -m is then not used). Each session (each\n"
+    "                    request without one) is assigned one by a stable hash of its\n"
+    "                    name; answers carry hearth_variant and are recorded for\n"
+    "                    hearth ab report; POST /v1/feedback rates one\n"
+    "  --split W,W,...   the variants' shares, in --variant order (default: equal)\n"
     "\n"
     "The store is $HEARTH_HOME/hearth.db (setting home). With HEARTH_SECURITY_LOG=1\n"
     "(setting security_log), rejected requests and failed authentications, never their\n"
@@ -129,7 +136,11 @@ static int run(int argc, char **argv) {
     hearth_settings *set;
     if (hearth_settings_load(&set, &err)) return cli_fail("serve", &err, "settings");
     int rc = 1;
+    serve_ab ab = {0};
     for (int i = 1; i < argc; i++) {
+        int abr = serve_ab_arg(&ab, argc, argv, &i);
+        if (abr < 0) goto out;
+        if (abr > 0) continue;
         size_t k = 0, n = sizeof flag_keys / sizeof flag_keys[0];
         while (k < n && strcmp(argv[i], flag_keys[k].flag) &&
                !(flag_keys[k].alias && !strcmp(argv[i], flag_keys[k].alias)))
@@ -238,6 +249,7 @@ static int run(int argc, char **argv) {
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (serve_ab_finish(&ab, set, &p)) goto out;
     /* require_signature: refused before the loader thread reads it */
     if (cli_model_gate("serve", set, p.model_path)) goto out;
     hearth_server *s;

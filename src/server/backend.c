@@ -7,9 +7,15 @@
  * session) and go to the scheduler directly. The model can be reloaded
  * while serving (srv_backend_swap, for `hearth serve --update-every`):
  * requests in flight finish on the model they started with.
+ * A/B (hearth serve --variant): one engine per variant, each request
+ * assigned to one by src/ab/assign.c, and every answer recorded with its
+ * variant in the store's A/B records (one store handle of the backend's
+ * own, under ab_mu) so that `hearth ab report` and POST /v1/feedback can
+ * find it.
  */
 #include "server/backend.h"
 
+#include "ab/assign.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/strbuf.h"
@@ -35,7 +41,12 @@ typedef struct srv_engine {
 } srv_engine;
 
 struct srv_backend {
-    srv_engine *cur;       /* under mu */
+    srv_engine *cur[AB_MAX_VARIANTS]; /* one per variant, under mu */
+    size_t n_var;          /* 1 without variants */
+    char *vname[AB_MAX_VARIANTS]; /* owned; "" without variants */
+    unsigned weight[AB_MAX_VARIANTS];
+    hearth_store *ab_store; /* the A/B records, under ab_mu */
+    pthread_mutex_t ab_mu;
     char *model_id;        /* fixed at open: clients keep their id across reloads */
     hearth_settings *own_settings; /* loaded here when the caller gave none */
     srv_backend_params p;  /* for reloads; strings borrowed from the server */
@@ -65,7 +76,12 @@ static void engine_free(srv_engine *e) {
 
 void srv_backend_free(srv_backend *b) {
     if (!b) return;
-    engine_free(b->cur);
+    for (size_t i = 0; i < AB_MAX_VARIANTS; i++) {
+        engine_free(b->cur[i]);
+        hearth_free(b->vname[i]);
+    }
+    hearth_store_free(b->ab_store);
+    pthread_mutex_destroy(&b->ab_mu);
     hearth_settings_free(b->own_settings);
     hearth_free(b->model_id);
     pthread_mutex_destroy(&b->mu);
@@ -126,12 +142,34 @@ hearth_status srv_backend_open(const srv_backend_params *p, srv_backend **out, h
     if (!b) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
+    pthread_mutex_init(&b->ab_mu, NULL);
     b->p = *p;
     hearth_status st = p->settings ? HEARTH_OK : hearth_settings_load(&b->own_settings, err);
-    if (!st && !(b->model_id = p->model_id ? hearth_strdup(p->model_id)
-                                           : model_id_from_path(p->model_path)))
+    bool ab = p->n_variants > 1;
+    b->n_var = ab ? p->n_variants : 1;
+    if (!st && b->n_var > AB_MAX_VARIANTS)
+        st = HEARTH_FAIL(err, HEARTH_E_ARG, "%zu variants (at most %d)", b->n_var, AB_MAX_VARIANTS);
+    for (size_t i = 0; !st && i < b->n_var; i++) {
+        const char *name = ab ? p->variant_names[i] : "";
+        if (strlen(name) >= HEARTH_AB_NAME_MAX)
+            st = HEARTH_FAIL(err, HEARTH_E_ARG, "variant name '%.40s...' is too long", name);
+        else if (!(b->vname[i] = hearth_strdup(name)))
+            st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+        b->weight[i] = ab && p->variant_weights ? p->variant_weights[i] : 1;
+    }
+    const char *first = ab ? p->variant_paths[0] : p->model_path;
+    if (!st && !(b->model_id = p->model_id ? hearth_strdup(p->model_id) : model_id_from_path(first)))
         st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
-    if (!st) st = engine_open(b, p->model_path, &b->cur, err);
+    for (size_t i = 0; !st && i < b->n_var; i++) {
+        st = engine_open(b, ab ? p->variant_paths[i] : p->model_path, &b->cur[i], err);
+        if (st && ab) hearth_error_prefix(err, "variant %s", b->vname[i]);
+    }
+    if (!st) {
+        /* the agents' own database, through a handle of the backend's */
+        hearth_store_params sp = hearth_store_default_params();
+        sp.path = hearth_store_path(hearth_agent_store(b->cur[0]->agents[0]));
+        st = hearth_store_open(&sp, &b->ab_store, err);
+    }
     if (st) {
         srv_backend_free(b);
         return st;
@@ -141,12 +179,14 @@ hearth_status srv_backend_open(const srv_backend_params *p, srv_backend **out, h
 }
 
 hearth_status srv_backend_swap(srv_backend *b, const char *model_path, hearth_error *err) {
+    if (b->n_var > 1)
+        return HEARTH_FAIL(err, HEARTH_E_STATE, "a server with A/B variants does not reload models");
     srv_engine *e;
     hearth_status st = engine_open(b, model_path, &e, err);
     if (st) return st;
     pthread_mutex_lock(&b->mu);
-    srv_engine *old = b->cur;
-    b->cur = e;
+    srv_engine *old = b->cur[0];
+    b->cur[0] = e;
     old->retired = true;
     bool unused = old->refs == 0;
     pthread_cond_broadcast(&b->cv);
@@ -155,10 +195,10 @@ hearth_status srv_backend_swap(srv_backend *b, const char *model_path, hearth_er
     return HEARTH_OK;
 }
 
-/* The engine a request runs on, referenced until engine_put. */
-static srv_engine *engine_get(srv_backend *b) {
+/* The engine of variant vi a request runs on, referenced until engine_put. */
+static srv_engine *engine_get(srv_backend *b, size_t vi) {
     pthread_mutex_lock(&b->mu);
-    srv_engine *e = b->cur;
+    srv_engine *e = b->cur[vi];
     e->refs++;
     pthread_mutex_unlock(&b->mu);
     return e;
@@ -346,21 +386,72 @@ static hearth_status completion(srv_engine *e, const srv_request *r, srv_text_cb
     return HEARTH_OK;
 }
 
-hearth_status srv_backend_generate(srv_backend *b, const srv_request *r, srv_text_cb cb,
-                                   void *user, srv_answer *out, hearth_error *err) {
+static double mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Keeps the answer's A/B record; a failure is only logged. */
+static void record(srv_backend *b, const char *id, const srv_request *r, const srv_answer *a) {
+    hearth_ab_record rec = {0};
+    snprintf(rec.response_id, sizeof rec.response_id, "%s", id);
+    snprintf(rec.variant, sizeof rec.variant, "%s", a->variant);
+    snprintf(rec.kind, sizeof rec.kind, "%s", r->kind == SRV_CHAT ? "chat" : "completion");
+    snprintf(rec.source, sizeof rec.source, "%s", a->source ? a->source : "local");
+    rec.latency_ms = a->latency_ms;
+    rec.ttft_ms = a->ttft_s >= 0 ? a->ttft_s * 1e3 : -1;
+    rec.tokens_per_s = a->per_token_s > 0 ? 1 / a->per_token_s : -1;
+    rec.prompt_tokens = a->prompt_tokens;
+    rec.completion_tokens = a->completion_tokens;
+    rec.confidence = a->confidence >= 0 && a->confidence <= 1 ? a->confidence : -1;
+    hearth_error e;
+    pthread_mutex_lock(&b->ab_mu);
+    hearth_status st = hearth_store_ab_add(b->ab_store, &rec, &e);
+    pthread_mutex_unlock(&b->ab_mu);
+    if (st) fprintf(stderr, "hearth serve: cannot record answer %s: %s\n", id, e.msg);
+}
+
+hearth_status srv_backend_answer(srv_backend *b, const char *id, const srv_request *r,
+                                 srv_text_cb cb, void *user, srv_answer *out, hearth_error *err) {
     memset(out, 0, sizeof *out);
     if (r->kind != SRV_CHAT && r->kind != SRV_COMPLETION)
         return HEARTH_FAIL(err, HEARTH_E_ARG, "not a generation request");
-    srv_engine *e = engine_get(b);
+    const char *key = r->session ? r->session : id ? id : "";
+    size_t vi = b->n_var > 1 ? ab_assign(key, b->weight, b->n_var) : 0;
+    double t0 = mono_ms();
+    srv_engine *e = engine_get(b, vi);
     hearth_status st = r->kind == SRV_CHAT ? chat(b, e, r, cb, user, out, err)
                                            : completion(e, r, cb, user, out, err);
     engine_put(b, e);
+    out->latency_ms = mono_ms() - t0;
+    snprintf(out->variant, sizeof out->variant, "%s", b->vname[vi]);
+    if (!st && id && !r->incognito) record(b, id, r, out);
     return st;
+}
+
+hearth_status srv_backend_generate(srv_backend *b, const srv_request *r, srv_text_cb cb,
+                                   void *user, srv_answer *out, hearth_error *err) {
+    return srv_backend_answer(b, NULL, r, cb, user, out, err);
+}
+
+hearth_status srv_backend_feedback(srv_backend *b, const char *id, double rating, char *variant,
+                                   size_t cap, hearth_error *err) {
+    pthread_mutex_lock(&b->ab_mu);
+    hearth_status st = hearth_store_ab_feedback(b->ab_store, id, rating, variant, cap, err);
+    pthread_mutex_unlock(&b->ab_mu);
+    return st;
+}
+
+size_t srv_backend_n_variants(const srv_backend *b) { return b->n_var; }
+
+const char *srv_backend_variant_name(const srv_backend *b, size_t i) {
+    return i < b->n_var ? b->vname[i] : NULL;
 }
 
 hearth_status srv_backend_embed(srv_backend *b, const char *text, float **out, int *dim,
                                 int64_t *n_tokens, hearth_error *err) {
-    srv_engine *e = engine_get(b);
+    srv_engine *e = engine_get(b, 0);
     const hearth_tokenizer *tok = hearth_model_tokenizer(e->model);
     int32_t *ids = NULL;
     size_t n = 0;

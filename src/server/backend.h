@@ -21,6 +21,15 @@ typedef struct {
     int n_threads;         /* 0: default */
     int32_t n_ctx;         /* per-request context; 0: default */
     int32_t n_slots;       /* concurrent generations batched together */
+    /* A/B (hearth serve --variant): n_variants > 1 serves these files side
+     * by side (model_path is then ignored), each with its own model,
+     * scheduler and agents; srv_backend_answer assigns each request to one
+     * (src/ab/assign.h) under weights (NULL: equal). Names are at most
+     * HEARTH_AB_NAME_MAX - 1 bytes. Borrowed for the backend's life. */
+    const char *const *variant_names;
+    const char *const *variant_paths;
+    const unsigned *variant_weights;
+    size_t n_variants;
 } srv_backend_params;
 
 /* Loads the model and opens the store. Slow (seconds): http.c calls it on a
@@ -31,7 +40,7 @@ void srv_backend_free(srv_backend *b);
 /* Loads model_path (slow; outside any lock) and makes it the model of the
  * requests that start from now on; requests in flight finish on the old
  * one, which is freed after the last of them. On failure nothing changes.
- * The model id stays as it was. Any thread. */
+ * The model id stays as it was. With variants: HEARTH_E_STATE. Any thread. */
 hearth_status srv_backend_swap(srv_backend *b, const char *model_path, hearth_error *err);
 
 /* The id clients name the model by in requests and GET /v1/models. Borrowed. */
@@ -55,6 +64,8 @@ typedef struct {
     double cloud_ms;
     bool consent_needed;
     char *consent_preview;      /* owned: hearth_free */
+    char variant[HEARTH_AB_NAME_MAX]; /* the A/B variant that answered ("" without variants) */
+    double latency_ms;          /* the whole answer, in the backend */
 } srv_answer;
 
 /* Answers a chat or completion request; cb (may be NULL) streams the text.
@@ -63,6 +74,24 @@ typedef struct {
  * batched together by the engine. */
 hearth_status srv_backend_generate(srv_backend *b, const srv_request *r, srv_text_cb cb,
                                    void *user, srv_answer *out, hearth_error *err);
+
+/* As srv_backend_generate, as the answer with response id `id`: with
+ * variants, the request's session (or, without one, id) picks the variant;
+ * out->variant names it. A successful answer that is not incognito is
+ * recorded in the store's A/B records under id (a failure to record is
+ * only logged: the answer stands). Any thread. */
+hearth_status srv_backend_answer(srv_backend *b, const char *id, const srv_request *r,
+                                 srv_text_cb cb, void *user, srv_answer *out, hearth_error *err);
+
+/* Stores the user's rating (in [-1, 1]) of answer id (hearth_store_ab_feedback).
+ * OUT: variant (cap bytes), the variant that gave it. HEARTH_E_NOTFOUND: no
+ * such answer recorded. Any thread. */
+hearth_status srv_backend_feedback(srv_backend *b, const char *id, double rating, char *variant,
+                                   size_t cap, hearth_error *err);
+
+/* The number of variants (1 without --variant) and the name of variant i. */
+size_t srv_backend_n_variants(const srv_backend *b);
+const char *srv_backend_variant_name(const srv_backend *b, size_t i);
 
 /* Embeds text into out (owned: hearth_free), *dim floats; *n_tokens tokens
  * were read. Any thread. */

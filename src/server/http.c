@@ -21,6 +21,7 @@
 #include "agent/power_settings.h"
 #include "server/backend.h"
 #include "server/connguard.h"
+#include "server/feedback.h"
 #include "server/metrics.h"
 #include "server/openai.h"
 #include "server/origin.h"
@@ -240,7 +241,8 @@ typedef enum {
     R_EMBEDDINGS,
     R_MODELS,
     R_HEALTH,
-    R_METRICS
+    R_METRICS,
+    R_FEEDBACK
 } route_id;
 
 static const struct {
@@ -258,6 +260,7 @@ static const struct {
     {"/models", "GET", R_MODELS},
     {"/health", "GET", R_HEALTH},
     {"/metrics", "GET", R_METRICS},
+    {"/v1/feedback", "POST", R_FEEDBACK},
 };
 
 /* Route by path; *method_ok false if the path exists with another method. */
@@ -380,6 +383,8 @@ static void record_answer(hearth_server *s, const srv_answer *a) {
     srv_metrics_answer(s->metrics, a->source ? a->source : "local", a->prompt_tokens,
                        a->completion_tokens, a->ttft_s, a->per_token_s);
     srv_metrics_confidence(s->metrics, a->confidence);
+    srv_metrics_variant(s->metrics, a->variant, a->source, a->completion_tokens,
+                        a->latency_ms / 1e3, a->per_token_s > 0 ? 1 / a->per_token_s : -1);
     if (!a->decision[0]) return;
     const char *kinds[16];
     uint64_t counts[16];
@@ -406,6 +411,7 @@ static void add_hearth_fields(json_t *o, const srv_answer *a) {
     json_object_set_new(o, "hearth_source", json_string(a->source ? a->source : "local"));
     json_object_set_new(o, "hearth_confidence",
                         a->confidence >= 0 ? json_real(a->confidence) : json_null());
+    if (a->variant[0]) json_object_set_new(o, "hearth_variant", json_string(a->variant));
     if (a->decision[0]) {
         json_t *r = json_pack("{s:s, s:s, s:s, s:I}", "decision", a->decision, "category",
                               a->category, "host", a->host, "audit_id", (json_int_t)a->audit_id);
@@ -431,7 +437,7 @@ static void *stream_worker(void *arg) {
     srv_answer a = {0};
     hearth_error err;
     hearth_error_clear(&err);
-    hearth_status st = srv_backend_generate(s->backend, &j->req, on_stream_text, j, &a, &err);
+    hearth_status st = srv_backend_answer(s->backend, j->id, &j->req, on_stream_text, j, &a, &err);
     pthread_mutex_lock(&j->mu);
     if (st == HEARTH_OK) {
         record_answer(s, &a);
@@ -569,7 +575,7 @@ static enum MHD_Result answer_generation(hearth_server *s, struct MHD_Connection
     srv_answer a = {0};
     /* Not streamed: nothing is written until the end, so watch the socket
      * to stop when the client hangs up. */
-    st = srv_backend_generate(s->backend, &j->req, watch_client, c, &a, &err);
+    st = srv_backend_answer(s->backend, j->id, &j->req, watch_client, c, &a, &err);
     enum MHD_Result ok;
     if (st == HEARTH_OK) {
         record_answer(s, &a);
@@ -601,6 +607,20 @@ static enum MHD_Result answer_generation(hearth_server *s, struct MHD_Connection
     hearth_free(a.consent_preview);
     job_free(j);
     return ok;
+}
+
+/* POST /v1/feedback: the rating of one recorded answer (server/feedback.c). */
+static enum MHD_Result answer_feedback(hearth_server *s, struct MHD_Connection *c,
+                                       const char *route, req_state *rs) {
+    srv_feedback_result fr;
+    srv_feedback_handle(s->backend, rs->body.p ? rs->body.p : "", rs->body.len, &fr);
+    if (fr.status != 200)
+        return send_error(s, c, route, fr.status,
+                          fr.status >= 500 ? "server_error" : "invalid_request_error", fr.code,
+                          fr.msg);
+    srv_metrics_feedback(s->metrics, fr.variant, fr.rating);
+    srv_metrics_request(s->metrics, route, 200);
+    return send_json(s, c, 200, fr.reply);
 }
 
 static enum MHD_Result answer_embeddings(hearth_server *s, struct MHD_Connection *c,
@@ -809,6 +829,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     case R_CHAT: return answer_generation(s, c, route, SRV_CHAT, rs);
     case R_COMPLETIONS: return answer_generation(s, c, route, SRV_COMPLETION, rs);
     case R_EMBEDDINGS: return answer_embeddings(s, c, route, rs);
+    case R_FEEDBACK: return answer_feedback(s, c, route, rs);
     default: return MHD_NO;
     }
 }
@@ -838,6 +859,10 @@ static void *loader_main(void *arg) {
         .n_threads = s->p.n_threads,
         .n_ctx = s->p.n_ctx,
         .n_slots = s->p.n_slots,
+        .variant_names = s->p.variant_names,
+        .variant_paths = s->p.variant_paths,
+        .variant_weights = s->p.variant_weights,
+        .n_variants = s->p.n_variants,
     };
     hearth_error err;
     hearth_error_clear(&err);

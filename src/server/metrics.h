@@ -39,6 +39,15 @@ void srv_metrics_embedded(srv_metrics *m);
 /* One error by kind ("bad_request", "auth", "too_large", "queue_full", ...). */
 void srv_metrics_error(srv_metrics *m, const char *kind);
 
+/* A/B (hearth serve --variant): one answer of variant (NULL or "": not
+ * counted), where it came from, tokens generated, the request's duration and
+ * the generation speed (tokens/s; < 0: unknown). At most 16 variants get
+ * series. */
+void srv_metrics_variant(srv_metrics *m, const char *variant, const char *source,
+                         int64_t completion_tokens, double latency_s, double gen_tps);
+/* A/B: a user rating (POST /v1/feedback) of an answer of variant. */
+void srv_metrics_feedback(srv_metrics *m, const char *variant, double rating);
+
 /* What /metrics says about the device: the battery policy in force and
  * the threads a generation would use off battery (normal_threads), and the
  * active model's name (copied; NULL: none). The power state itself is read
