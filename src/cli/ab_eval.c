@@ -168,7 +168,9 @@ static int eval_tokens(const hearth_model *m, const char *text, size_t len, cons
     if (!tok) return snprintf(err, cap, "the model has no tokenizer"), 1;
     if (!qa) {
         int32_t *ids;
-        if (hearth_tokenize(tok, text, len, true, false, &ids, n, &e))
+        /* control-token text counts as the token (chat transcripts), as in
+         * hearth quantize's evaluation and perplexity --special */
+        if (hearth_tokenize(tok, text, len, true, true, &ids, n, &e))
             return snprintf(err, cap, "cannot tokenize: %s", e.msg), 1;
         *out = malloc((*n ? *n : 1) * sizeof **out);
         if (*out) memcpy(*out, ids, *n * sizeof *ids);

@@ -25,7 +25,7 @@
 
 static const char USAGE[] =
     "usage: hearth perplexity -m MODEL -f TEXT [--kl-base BASE] [-c 512] [-t THREADS]\n"
-    "                         [--chunks N] [--json]\n\n"
+    "                         [--chunks N] [--special] [--json]\n\n"
     "Perplexity of MODEL on the text file, over non-overlapping chunks of -c tokens,\n"
     "scored on the second half of each chunk (as llama-perplexity).\n"
     "--kl-base BASE also runs BASE (e.g. the F16 source of a quantized MODEL) over\n"
@@ -33,7 +33,9 @@ static const char USAGE[] =
     "KL(BASE || MODEL) of the next-token distributions (mean, median, 90/95/99th\n"
     "percentile, maximum) and how often both pick the same top token, as\n"
     "llama-perplexity --kl-divergence does. The base logits are computed on the fly\n"
-    "(both models are loaded at once; no logits file is written).\n";
+    "(both models are loaded at once; no logits file is written).\n"
+    "--special: text such as <|im_start|> becomes the control token (for chat\n"
+    "transcripts; hearth quantize and hearth ab eval tokenize their texts so).\n";
 
 static char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -104,11 +106,15 @@ static void print_kl_json(const char *model, const char *base, long n_ctx,
 static int run(int argc, char **argv) {
     const char *model = NULL, *file = NULL, *base = NULL;
     long n_ctx = 512, nth = 0, max_chunks = -1;
-    bool json = false;
+    bool json = false, special = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--json")) {
             json = true;
+            continue;
+        }
+        if (!strcmp(a, "--special")) {
+            special = true;
             continue;
         }
         if (!v) return cli_fail("perplexity", NULL, "%s needs a value", a);
@@ -155,7 +161,7 @@ static int run(int argc, char **argv) {
         goto out;
     }
     size_t nt;
-    if (hearth_tokenize(tok, text, tlen, true, false, &toks, &nt, &e)) {
+    if (hearth_tokenize(tok, text, tlen, true, special, &toks, &nt, &e)) {
         cli_fail("perplexity", &e, "cannot tokenize %s", file);
         goto out;
     }
