@@ -944,8 +944,9 @@ static hearth_status metrics_device(srv_metrics *m, const hearth_server_params *
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int normal = p->n_threads > 0 ? p->n_threads : th > 0 ? (int)th : (ncpu > 0 ? (int)ncpu : 1);
     /* a registry model by its name; a file by its base name */
-    const char *base = strrchr(p->model_path, '/');
-    const char *shown = p->model_id && *p->model_id ? p->model_id : base ? base + 1 : p->model_path;
+    const char *path = p->n_variants > 1 ? p->variant_paths[0] : p->model_path;
+    const char *base = strrchr(path, '/');
+    const char *shown = p->model_id && *p->model_id ? p->model_id : base ? base + 1 : path;
     srv_metrics_set_device(m, pol.enabled, pol.low_percent, pol.battery_threads, normal, shown);
     return HEARTH_OK;
 }
@@ -953,7 +954,8 @@ static hearth_status metrics_device(srv_metrics *m, const hearth_server_params *
 hearth_status hearth_server_start(const hearth_server_params *p, hearth_server **out,
                                   hearth_error *err) {
     *out = NULL;
-    if (!p || !p->model_path) return HEARTH_FAIL(err, HEARTH_E_ARG, "no model given");
+    if (!p || (!p->model_path && p->n_variants < 2))
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "no model given");
     if (p->max_body == 0 || p->max_queue <= 0 || p->n_slots <= 0)
         return HEARTH_FAIL(err, HEARTH_E_ARG, "max_body, max_queue and n_slots must be positive");
     if (p->max_client_conns <= 0 || p->max_client_conns >= MAX_CONNECTIONS / 2 ||
