@@ -20,6 +20,7 @@
 #include "hearth.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <sqlite3.h>
 
@@ -126,6 +127,40 @@ typedef struct {
     bool offline;             /* gate refused or no connection: reason says why */
     char reason[256];
 } sync_reply;
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    bool over;
+} sync_sink;
+
+/* One request in flight (sync_call_start .. sync_call_finish): libcurl runs
+ * it on a thread of its own, which touches neither the store nor the
+ * handle's other fields, so the caller may use the store meanwhile. At most
+ * one call per handle at a time (they share the curl handle). */
+typedef struct {
+    bool started, threaded, refused;
+    pthread_t thread;
+    CURL *h;
+    struct curl_slist *hdr;
+    char host[256], method[8], what[64];
+    char refusal[256];
+    char errbuf[CURL_ERROR_SIZE];
+    int64_t audit_id, bytes_out;
+    CURLcode cc;
+    double dt;
+    sync_sink sink;
+} sync_call;
+
+/* sync_request in two halves: the gate and the audit record, then the
+ * request starts on its thread (body must stay valid until finish);
+ * finish waits for it, completes the audit record and gives the reply. */
+hearth_status sync_call_start(hearth_sync *s, const char *method, const char *path,
+                              const char *body, size_t len, const char *what, sync_call *c,
+                              hearth_error *err);
+hearth_status sync_call_finish(hearth_sync *s, sync_call *c, sync_reply *r, hearth_error *err);
+/* Waits for a started call and drops its reply (an error path). */
+void sync_call_abandon(hearth_sync *s, sync_call *c);
 
 /* One request: the gate, an audit record before it leaves (completed after),
  * then libcurl. body NULL for GET. what names the request in the audit

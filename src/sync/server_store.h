@@ -87,6 +87,10 @@ typedef struct {
     /* Sets the row's current state (insert or replace). */
     hearth_status (*put_row)(sstore_tx *t, const char *user, const char *collection,
                              const char *row, const sstore_row *r, hearth_error *err);
+    /* The greatest seq of user's log as this transaction sees it, before
+     * its own inserts (0 when empty): with the user's lock held, every
+     * entry of the user above it is the transaction's own. */
+    hearth_status (*tx_head)(sstore_tx *t, const char *user, int64_t *out, hearth_error *err);
     hearth_status (*add_stored)(sstore_tx *t, const char *device, int64_t bytes,
                                 hearth_error *err);
     /* Optional (NULL: none). Called once after tx_begin with the whole push

@@ -753,6 +753,17 @@ static hearth_status pg_put_row(sstore_tx *t, const char *user, const char *coll
     return st;
 }
 
+static hearth_status pg_tx_head(sstore_tx *t, const char *user, int64_t *out,
+                                hearth_error *err) {
+    const char *v[1] = {user};
+    PGresult *r = run(t->pc->c, Q_SERVER_SEQ, 1, v, NULL, NULL, 0);
+    hearth_status st = ok_rows(r) && PQntuples(r) == 1 ? HEARTH_OK
+                                                       : pgerr(t->s, t->pc->c, r, err, "server seq");
+    if (!st) *out = col_i64(r, 0, 0);
+    PQclear(r);
+    return st;
+}
+
 static hearth_status pg_add_stored(sstore_tx *t, const char *device, int64_t bytes,
                                    hearth_error *err) {
     char a[24], b[24];
@@ -1073,6 +1084,7 @@ static const sstore_ops pg_ops = {
     .insert = pg_insert,
     .put_row = pg_put_row,
     .add_stored = pg_add_stored,
+    .tx_head = pg_tx_head,
     .prefetch = pg_prefetch,
     .pull = pg_pull,
     .pulled = pg_pulled,

@@ -445,6 +445,13 @@ out:
     return r;
 }
 
+static hearth_status sq_tx_head(sstore_tx *t, const char *user, int64_t *out,
+                                hearth_error *err) {
+    bool ok;
+    *out = one_int(t->s, Q_SERVER_SEQ, user, &ok);
+    return ok ? HEARTH_OK : dberr(t->s, err, "server seq");
+}
+
 static hearth_status sq_server_seq(sstore *b, const char *user, int64_t *out,
                                    hearth_error *err) {
     sq_store *s = (sq_store *)b;
@@ -736,6 +743,7 @@ static const sstore_ops sq_ops = {
     .insert = sq_insert,
     .put_row = sq_put_row,
     .add_stored = sq_add_stored,
+    .tx_head = sq_tx_head,
     .pull = sq_pull,
     .pulled = sq_pulled,
     .server_seq = sq_server_seq,
