@@ -131,7 +131,7 @@ hearth_status ssrv_push(sstore *s, const sstore_device *d, const sync_push *m, i
         hearth_free(rep.results);
         return r;
     }
-    int64_t bytes = 0, head = 0;
+    int64_t bytes = 0, head = 0, total = 0;
     r = s->ops->tx_head(t, d->user, &head, err);
     if (!r && s->ops->prefetch) r = s->ops->prefetch(t, d->user, d->id, m, err);
     for (size_t i = 0; i < m->n && !r; i++) {
@@ -144,7 +144,13 @@ hearth_status ssrv_push(sstore *s, const sstore_device *d, const sync_push *m, i
                             "storage quota: %lld bytes stored, %lld more would pass %lld",
                             (long long)d->stored_bytes, (long long)bytes, (long long)quota);
         else
-            r = s->ops->add_stored(t, d->id, bytes, err);
+            r = s->ops->add_stored(t, d->id, bytes, &total, err);
+        /* d->stored_bytes was read before this transaction: a push of the
+         * same device may have committed since */
+        if (!r && total > quota)
+            r = HEARTH_FAIL(err, HEARTH_E_LIMIT,
+                            "storage quota: %lld bytes stored with this push, over %lld",
+                            (long long)total, (long long)quota);
     }
     if (r) {
         s->ops->tx_rollback(t);
