@@ -597,15 +597,26 @@ static hearth_status apply_pulled(hearth_sync *s, page_ctx *pc, const sync_pulle
     return st;
 }
 
+static hearth_status parse_pull(const char *body, size_t len, void *out, hearth_error *err) {
+    return sync_pull_reply_parse(body, len, out, err);
+}
+
 /* Starts the request for the page after cursor (whole: with the payloads
- * of this device's own changes too). */
+ * of this device's own changes too); a 200 is parsed into *pr on the
+ * request's thread. */
 static hearth_status pull_start(hearth_sync *s, int64_t cursor, bool whole, sync_call *call,
-                                hearth_error *err) {
+                                sync_pull_reply *pr, hearth_error *err) {
     char path[96], what[64];
     snprintf(path, sizeof path, "/v1/pull?after=%lld&limit=%d%s", (long long)cursor, PULL_LIMIT,
              whole ? "" : "&own=meta");
     snprintf(what, sizeof what, "pull after %lld", (long long)cursor);
-    return sync_call_start(s, "GET", path, NULL, 0, what, call, err);
+    return sync_call_start_parsed(s, "GET", path, NULL, 0, what, parse_pull, pr, call, err);
+}
+
+/* Drops a page asked for that is not wanted after all. */
+static void pull_abandon(hearth_sync *s, sync_call *call, sync_pull_reply *pr) {
+    sync_call_abandon(s, call);
+    if (call->parsed && !call->parse_st) sync_pull_reply_free(pr);
 }
 
 /* Pulls every page after the cursor. OUT: offline in r. The next page is
@@ -617,22 +628,32 @@ static hearth_status pull_all(hearth_sync *s, hearth_sync_report *rep, sync_repl
     bool whole = false; /* this page with the payloads of our own changes too */
     int64_t cursor = sync_state_int(s, "cursor", 0);
     sync_call call;
-    hearth_status st = pull_start(s, cursor, whole, &call, err);
+    sync_pull_reply got[2]; /* the page being applied and the one asked for */
+    int slot = 0;
+    hearth_status st = pull_start(s, cursor, whole, &call, &got[slot], err);
     for (int pages = 0; !st && pages < 1000000; pages++) {
         st = sync_call_finish(s, &call, r, err);
-        if (st || r->offline) return st;
+        bool parsed = call.parsed;
+        if (!st && parsed && call.parse_st) {
+            st = call.parse_st;
+            if (err) *err = call.parse_err;
+        }
+        if (st || r->offline) {
+            if (!st && parsed) sync_pull_reply_free(&got[slot]);
+            sync_reply_free(r);
+            return st;
+        }
         if (r->status != 200) {
             st = sync_reply_fail(r, HEARTH_E_IO, "sync pull", err);
             sync_reply_free(r);
             return st;
         }
-        sync_pull_reply pr;
-        st = sync_pull_reply_parse(r->body, r->len, &pr, err);
         sync_reply_free(r);
-        if (st) return st;
+        sync_pull_reply pr = got[slot];
+        slot ^= 1;
         bool more = pr.more && pr.next > cursor, ahead = false;
         if (more) {
-            if ((st = pull_start(s, pr.next, false, &call, err))) {
+            if ((st = pull_start(s, pr.next, false, &call, &got[slot], err))) {
                 sync_pull_reply_free(&pr);
                 return st;
             }
@@ -652,11 +673,11 @@ static hearth_status pull_all(hearth_sync *s, hearth_sync_report *rep, sync_repl
              * a change whose outbox entry was renumbered since) */
             hearth_store_rollback(s->store, NULL);
             sync_pull_reply_free(&pr);
-            if (ahead) sync_call_abandon(s, &call);
+            if (ahead) pull_abandon(s, &call, &got[slot]);
             if (whole)
                 return HEARTH_FAIL(err, HEARTH_E_FORMAT, "sync pull: the server sent bare changes when asked for payloads");
             whole = true;
-            st = pull_start(s, cursor, whole, &call, err);
+            st = pull_start(s, cursor, whole, &call, &got[slot], err);
             continue;
         }
         whole = false;
@@ -668,7 +689,7 @@ static hearth_status pull_all(hearth_sync *s, hearth_sync_report *rep, sync_repl
         if (!st && pr.next > cursor) cursor = pr.next;
         sync_pull_reply_free(&pr);
         if (st || !more) {
-            if (ahead) sync_call_abandon(s, &call);
+            if (ahead) pull_abandon(s, &call, &got[slot]);
             return st;
         }
     }

@@ -86,13 +86,23 @@ static void *perform_thread(void *arg) {
     double t0 = now_ms();
     c->cc = curl_easy_perform(c->h);
     c->dt = now_ms() - t0;
+    long status = 0;
+    if (c->parse && c->cc == CURLE_OK &&
+        curl_easy_getinfo(c->h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK && status == 200) {
+        c->parse_st = c->parse(c->sink.buf ? c->sink.buf : "", c->sink.len, c->parse_out,
+                               &c->parse_err);
+        c->parsed = true;
+    }
     return NULL;
 }
 
-hearth_status sync_call_start(hearth_sync *s, const char *method, const char *path,
-                              const char *body, size_t len, const char *what, sync_call *c,
-                              hearth_error *err) {
+static hearth_status call_start(hearth_sync *s, const char *method, const char *path,
+                                const char *body, size_t len, const char *what,
+                                hearth_status (*parse)(const char *, size_t, void *, hearth_error *),
+                                void *out, sync_call *c, hearth_error *err) {
     memset(c, 0, sizeof *c);
+    c->parse = parse;
+    c->parse_out = out;
     if (!s->server[0]) return HEARTH_FAIL(err, HEARTH_E_STATE, "no sync server: pair first (hearth sync pair --server URL --token T) or give --server");
     char url[1024];
     snprintf(url, sizeof url, "%s%s", s->server, path);
@@ -203,6 +213,20 @@ hearth_status sync_call_finish(hearth_sync *s, sync_call *c, sync_reply *r, hear
                              .bytes_in = (int64_t)r->len, .latency_ms = c->dt, .outcome = outcome};
     hearth_store_audit_update(s->store, c->audit_id, &a, NULL);
     return st;
+}
+
+hearth_status sync_call_start(hearth_sync *s, const char *method, const char *path,
+                              const char *body, size_t len, const char *what, sync_call *c,
+                              hearth_error *err) {
+    return call_start(s, method, path, body, len, what, NULL, NULL, c, err);
+}
+
+hearth_status sync_call_start_parsed(hearth_sync *s, const char *method, const char *path,
+                                     const char *body, size_t len, const char *what,
+                                     hearth_status (*parse)(const char *, size_t, void *,
+                                                            hearth_error *),
+                                     void *out, sync_call *c, hearth_error *err) {
+    return call_start(s, method, path, body, len, what, parse, out, c, err);
 }
 
 void sync_call_abandon(hearth_sync *s, sync_call *c) {

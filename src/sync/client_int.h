@@ -150,6 +150,15 @@ typedef struct {
     CURLcode cc;
     double dt;
     sync_sink sink;
+    /* Optional: parses a 200 reply on the request's thread (pure: touches
+     * only body and out), so the caller gets it ready-made (parsed; parse_st
+     * and parse_err its outcome). Set after sync_call_start's memset, i.e.
+     * through sync_call_start_parsed. */
+    hearth_status (*parse)(const char *body, size_t len, void *out, hearth_error *err);
+    void *parse_out;
+    bool parsed;
+    hearth_status parse_st;
+    hearth_error parse_err;
 } sync_call;
 
 /* sync_request in two halves: the gate and the audit record, then the
@@ -159,6 +168,13 @@ hearth_status sync_call_start(hearth_sync *s, const char *method, const char *pa
                               const char *body, size_t len, const char *what, sync_call *c,
                               hearth_error *err);
 hearth_status sync_call_finish(hearth_sync *s, sync_call *c, sync_reply *r, hearth_error *err);
+/* sync_call_start with parse(body, len, out) run on the request's thread
+ * when the answer is a 200. */
+hearth_status sync_call_start_parsed(hearth_sync *s, const char *method, const char *path,
+                                     const char *body, size_t len, const char *what,
+                                     hearth_status (*parse)(const char *, size_t, void *,
+                                                            hearth_error *),
+                                     void *out, sync_call *c, hearth_error *err);
 /* Waits for a started call and drops its reply (an error path). */
 void sync_call_abandon(hearth_sync *s, sync_call *c);
 
