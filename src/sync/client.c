@@ -597,27 +597,68 @@ static hearth_status apply_pulled(hearth_sync *s, page_ctx *pc, const sync_pulle
     return st;
 }
 
-/* Pulls every page after the cursor. OUT: offline in r. */
+static hearth_status parse_pull(const char *body, size_t len, void *out, hearth_error *err) {
+    return sync_pull_reply_parse(body, len, out, err);
+}
+
+/* Starts the request for the page after cursor (whole: with the payloads
+ * of this device's own changes too); a 200 is parsed into *pr on the
+ * request's thread. */
+static hearth_status pull_start(hearth_sync *s, int64_t cursor, bool whole, sync_call *call,
+                                sync_pull_reply *pr, hearth_error *err) {
+    char path[96], what[64];
+    snprintf(path, sizeof path, "/v1/pull?after=%lld&limit=%d%s", (long long)cursor, PULL_LIMIT,
+             whole ? "" : "&own=meta");
+    snprintf(what, sizeof what, "pull after %lld", (long long)cursor);
+    return sync_call_start_parsed(s, "GET", path, NULL, 0, what, parse_pull, pr, call, err);
+}
+
+/* Drops a page asked for that is not wanted after all. */
+static void pull_abandon(hearth_sync *s, sync_call *call, sync_pull_reply *pr) {
+    sync_call_abandon(s, call);
+    if (call->parsed && !call->parse_st) sync_pull_reply_free(pr);
+}
+
+/* Pulls every page after the cursor. OUT: offline in r. The next page is
+ * asked for while this one is applied (a GET changes nothing: a page that
+ * comes for nothing is dropped), so the server reads while this device
+ * writes. */
 static hearth_status pull_all(hearth_sync *s, hearth_sync_report *rep, sync_reply *r,
                               hearth_error *err) {
     bool whole = false; /* this page with the payloads of our own changes too */
-    for (int pages = 0; pages < 1000000; pages++) {
-        int64_t cursor = sync_state_int(s, "cursor", 0);
-        char path[96], what[64];
-        snprintf(path, sizeof path, "/v1/pull?after=%lld&limit=%d%s", (long long)cursor, PULL_LIMIT,
-                 whole ? "" : "&own=meta");
-        snprintf(what, sizeof what, "pull after %lld", (long long)cursor);
-        hearth_status st = sync_request(s, "GET", path, NULL, 0, what, r, err);
-        if (st || r->offline) return st;
+    int64_t cursor = sync_state_int(s, "cursor", 0);
+    sync_call call;
+    sync_pull_reply got[2]; /* the page being applied and the one asked for */
+    int slot = 0;
+    hearth_status st = pull_start(s, cursor, whole, &call, &got[slot], err);
+    for (int pages = 0; !st && pages < 1000000; pages++) {
+        st = sync_call_finish(s, &call, r, err);
+        bool parsed = call.parsed;
+        if (!st && parsed && call.parse_st) {
+            st = call.parse_st;
+            if (err) *err = call.parse_err;
+        }
+        if (st || r->offline) {
+            if (!st && parsed) sync_pull_reply_free(&got[slot]);
+            sync_reply_free(r);
+            return st;
+        }
         if (r->status != 200) {
             st = sync_reply_fail(r, HEARTH_E_IO, "sync pull", err);
             sync_reply_free(r);
             return st;
         }
-        sync_pull_reply pr;
-        st = sync_pull_reply_parse(r->body, r->len, &pr, err);
         sync_reply_free(r);
-        if (st) return st;
+        sync_pull_reply pr = got[slot];
+        slot ^= 1;
+        bool more = pr.more && pr.next > cursor, ahead = false;
+        if (more) {
+            if ((st = pull_start(s, pr.next, false, &call, &got[slot], err))) {
+                sync_pull_reply_free(&pr);
+                return st;
+            }
+            ahead = true;
+        }
         st = hearth_store_begin(s->store, err);
         if (!st) st = sync_applying(s, true, err);
         page_ctx pc = {.on = {sync_enabled(s, "tasks"), sync_enabled(s, "conversations"),
@@ -632,9 +673,11 @@ static hearth_status pull_all(hearth_sync *s, hearth_sync_report *rep, sync_repl
              * a change whose outbox entry was renumbered since) */
             hearth_store_rollback(s->store, NULL);
             sync_pull_reply_free(&pr);
+            if (ahead) pull_abandon(s, &call, &got[slot]);
             if (whole)
                 return HEARTH_FAIL(err, HEARTH_E_FORMAT, "sync pull: the server sent bare changes when asked for payloads");
             whole = true;
+            st = pull_start(s, cursor, whole, &call, &got[slot], err);
             continue;
         }
         whole = false;
@@ -643,11 +686,14 @@ static hearth_status pull_all(hearth_sync *s, hearth_sync_report *rep, sync_repl
         if (!st) st = sync_applying(s, false, err);
         if (st) hearth_store_rollback(s->store, NULL);
         else st = hearth_store_commit(s->store, err);
-        bool more = pr.more && pr.next > cursor;
+        if (!st && pr.next > cursor) cursor = pr.next;
         sync_pull_reply_free(&pr);
-        if (st || !more) return st;
+        if (st || !more) {
+            if (ahead) pull_abandon(s, &call, &got[slot]);
+            return st;
+        }
     }
-    return HEARTH_OK;
+    return st;
 }
 
 /* ---- push ---- */
@@ -744,16 +790,39 @@ typedef struct {
     char *content;
 } sent_info;
 
-/* Pushes (up to one request's worth of) the outbox and takes the answers. */
-static hearth_status push_once(hearth_sync *s, hearth_sync_report *rep, sync_reply *r,
-                               hearth_error *err) {
+/* One push request: the changes, what the ack needs of each, the body. */
+typedef struct {
+    sync_push m;
+    sent_info *info;
+    char *body;
+    size_t len;
+    int64_t last_id; /* the highest change id in it */
+} push_batch;
+
+static void push_batch_free(push_batch *b) {
+    for (size_t i = 0; i < b->m.n; i++) {
+        free(b->m.changes[i].payload);
+        if (b->info[i].content) hearth_free(b->info[i].content);
+    }
+    free(b->m.changes);
+    free(b->info);
+    free(b->body);
+    *b = (push_batch){0};
+}
+
+/* Reads (up to one request's worth of) the outbox after change id after,
+ * seals each change and encodes the request. b->m.n == 0: nothing to send. */
+static hearth_status push_prepare(hearth_sync *s, int64_t after, push_batch *b,
+                                  hearth_error *err) {
+    *b = (push_batch){0};
     sqlite3_stmt *q;
     if (!(q = sync_prepare(s, "SELECT o.change_id, o.tbl, o.gid, o.op, o.hlc, o.content,"
                            " coalesce(r.version, 0) FROM sync_outbox o LEFT JOIN sync_rows r"
-                           " ON r.tbl = o.tbl AND r.gid = o.gid ORDER BY o.change_id LIMIT 5000")))
+                           " ON r.tbl = o.tbl AND r.gid = o.gid WHERE o.change_id > ?1"
+                           " ORDER BY o.change_id LIMIT 5000")))
         return HEARTH_FAIL(err, HEARTH_E_IO, "sync: %s", sqlite3_errmsg(s->db));
-    sync_push m = {0};
-    sent_info *info = NULL;
+    sqlite3_bind_int64(q, 1, after);
+    sync_push *m = &b->m;
     size_t cap = 0;
     hearth_status st = HEARTH_OK;
     size_t bytes = 0;
@@ -763,25 +832,25 @@ static hearth_status push_once(hearth_sync *s, hearth_sync_report *rep, sync_rep
          * PUSH_BODY_BYTES (a row is at most SYNC_MAX_PAYLOAD, far below);
          * the rest goes in the next round */
         size_t est = 4 * (((size_t)sqlite3_column_bytes(q, 5) + SYNC_SEAL_OVERHEAD + 2) / 3) + PUSH_CHANGE_META;
-        if (m.n && bytes + est > PUSH_BODY_BYTES) break;
+        if (m->n && bytes + est > PUSH_BODY_BYTES) break;
         bytes += est;
-        if (m.n == cap) {
+        if (m->n == cap) {
             cap = cap ? cap * 2 : 64;
-            sync_change *c = realloc(m.changes, cap * sizeof *c);
-            sent_info *in = c ? realloc(info, cap * sizeof *in) : NULL;
-            if (c) m.changes = c;
+            sync_change *c = realloc(m->changes, cap * sizeof *c);
+            sent_info *in = c ? realloc(b->info, cap * sizeof *in) : NULL;
+            if (c) m->changes = c;
             if (!c || !in) {
                 st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
                 break;
             }
-            info = in;
+            b->info = in;
         }
-        sync_change *c = &m.changes[m.n];
-        sent_info *in = &info[m.n];
+        sync_change *c = &m->changes[m->n];
+        sent_info *in = &b->info[m->n];
         *c = (sync_change){0};
         *in = (sent_info){0};
-        m.n++;
-        c->change_id = in->change_id = sqlite3_column_int64(q, 0);
+        m->n++;
+        c->change_id = in->change_id = b->last_id = sqlite3_column_int64(q, 0);
         snprintf(in->tbl, sizeof in->tbl, "%s", (const char *)sqlite3_column_text(q, 1));
         snprintf(c->collection, sizeof c->collection, "%s", sync_collection_of(in->tbl));
         snprintf(c->row, sizeof c->row, "%s", (const char *)sqlite3_column_text(q, 2));
@@ -797,62 +866,127 @@ static hearth_status push_once(hearth_sync *s, hearth_sync_report *rep, sync_rep
         }
     }
     sync_release(s, q);
-    char *body = NULL;
-    size_t len = 0;
-    if (!st && m.n) st = sync_push_encode(&m, &body, &len, err);
-    if (!st && m.n) {
-        char what[64];
-        snprintf(what, sizeof what, "push %zu changes", m.n);
-        st = sync_request(s, "POST", "/v1/push", body, len, what, r, err);
-    }
-    free(body);
+    if (!st && m->n) st = sync_push_encode(m, &b->body, &b->len, err);
+    if (st) push_batch_free(b);
+    return st;
+}
+
+/* Takes the server's answers to batch b (reply r, consumed) in one local
+ * transaction: acknowledged changes leave the outbox, conflicts settle. */
+static hearth_status push_apply(hearth_sync *s, push_batch *b, sync_reply *r,
+                                hearth_sync_report *rep, hearth_error *err) {
+    const sync_push *m = &b->m;
     sync_push_reply pr = {0};
-    if (!st && m.n && !r->offline) {
-        if (r->status != 200) st = sync_reply_fail(r, HEARTH_E_IO, "sync push", err);
-        else st = sync_push_reply_parse(r->body, r->len, &pr, err);
-        sync_reply_free(r);
-        if (!st && pr.n != m.n)
-            st = HEARTH_FAIL(err, HEARTH_E_FORMAT, "sync push: %zu results for %zu changes", pr.n, m.n);
+    hearth_status st;
+    if (r->status != 200) st = sync_reply_fail(r, HEARTH_E_IO, "sync push", err);
+    else st = sync_push_reply_parse(r->body, r->len, &pr, err);
+    sync_reply_free(r);
+    if (!st && pr.n != m->n)
+        st = HEARTH_FAIL(err, HEARTH_E_FORMAT, "sync push: %zu results for %zu changes", pr.n, m->n);
+    if (!st) st = hearth_store_begin(s->store, err);
+    else {
+        sync_push_reply_free(&pr);
+        return st;
     }
-    if (!st && m.n && !r->offline) {
-        st = hearth_store_begin(s->store, err);
-        if (!st) st = sync_applying(s, true, err);
-        for (size_t i = 0; !st && i < pr.n; i++) {
-            const sync_result *res = &pr.results[i];
-            const sync_change *c = &m.changes[i];
-            if (res->change_id != c->change_id) {
-                st = HEARTH_FAIL(err, HEARTH_E_FORMAT, "sync push: result %zu is for change %lld, not %lld",
-                                 i, (long long)res->change_id, (long long)c->change_id);
+    if (!st) st = sync_applying(s, true, err);
+    for (size_t i = 0; !st && i < pr.n; i++) {
+        const sync_result *res = &pr.results[i];
+        const sync_change *c = &m->changes[i];
+        if (res->change_id != c->change_id) {
+            st = HEARTH_FAIL(err, HEARTH_E_FORMAT, "sync push: result %zu is for change %lld, not %lld",
+                             i, (long long)res->change_id, (long long)c->change_id);
+            break;
+        }
+        char cid[24];
+        snprintf(cid, sizeof cid, "%lld", (long long)c->change_id);
+        if (res->status == SYNC_APPLIED || res->status == SYNC_DUPLICATE) {
+            /* the outbox content is dumps() text already: the base as is */
+            st = row_seen_text(s, b->info[i].tbl, c->row, res->version, c->hlc, s->device,
+                               c->op == SYNC_OP_DELETE, b->info[i].content, err);
+            if (!st) st = sync_exec(s, err, "DELETE FROM sync_outbox WHERE change_id = CAST(?1 AS INTEGER)", 1, cid);
+            if (!st) rep->pushed++;
+        } else {
+            const sync_row_state *cur = &res->current;
+            json_t *remote = NULL;
+            if (cur->op != SYNC_OP_DELETE)
+                st = open_content(s, c->collection, c->row, cur->payload, cur->payload_len, &remote, err);
+            if (!st) st = settle(s, b->info[i].tbl, c->row, remote, cur->version, cur->hlc, cur->device, false, rep, err);
+            json_decref(remote);
+        }
+    }
+    /* nothing but this push landed in the user's log since our cursor:
+     * step over our own changes instead of pulling them back (same
+     * transaction as the acks, so the two cannot part) */
+    if (!st && pr.has_own && pr.own_last > pr.own_after &&
+        sync_state_int(s, "cursor", 0) == pr.own_after)
+        st = sync_state_set_int(s, "cursor", pr.own_last, err);
+    if (!st) st = sync_applying(s, false, err);
+    if (st) hearth_store_rollback(s->store, NULL);
+    else st = hearth_store_commit(s->store, err);
+    sync_push_reply_free(&pr);
+    return st;
+}
+
+static hearth_status push_start(hearth_sync *s, const push_batch *b, sync_call *call,
+                                hearth_error *err) {
+    char what[64];
+    snprintf(what, sizeof what, "push %zu changes", b->m.n);
+    return sync_call_start(s, "POST", "/v1/push", b->body, b->len, what, call, err);
+}
+
+/* Pushes the outbox, pipelined: while the server takes one request, this
+ * device numbers more dirty rows and seals the next one, and sends it as
+ * soon as the first is acknowledged, before writing that ack down (the
+ * next request's changes come after the first's, and a row is in the
+ * outbox once, so the first's acks cannot touch them). Requests still go
+ * one at a time and in order, and the next only after a 200 for the one
+ * before, so the server never holds a later change of this device without
+ * the earlier ones. Rounds that the server acknowledged something in are
+ * progress (the dirty rows they came from are gone); only rounds that
+ * settle conflicts and nothing else are bounded, so two devices
+ * re-queueing merges against each other cannot loop forever. */
+static hearth_status push_all(hearth_sync *s, hearth_sync_report *rep, sync_reply *r,
+                              hearth_error *err) {
+    push_batch cur = {0}, next = {0};
+    sync_call call;
+    bool flying = false; /* cur is on the wire (call) */
+    hearth_status st = HEARTH_OK;
+    for (int idle = 0; !st && !r->offline && idle < PUSH_ROUNDS;) {
+        int64_t n = 0, before = rep->pushed;
+        if (!flying) {
+            push_batch_free(&cur);
+            if ((st = build_outbox(s, &n, err)) || n == 0) break;
+            if ((st = push_prepare(s, 0, &cur, err)) || !cur.m.n) break;
+            if ((st = push_start(s, &cur, &call, err))) break;
+            flying = true;
+        }
+        st = build_outbox(s, &n, err);
+        if (!st) st = push_prepare(s, cur.last_id, &next, err);
+        if (!st) st = sync_call_finish(s, &call, r, err);
+        else sync_call_abandon(s, &call);
+        flying = false;
+        if (st || r->offline) break;
+        if (r->status == 200 && next.m.n) {
+            if ((st = push_start(s, &next, &call, err))) {
+                sync_reply_free(r);
                 break;
             }
-            char cid[24];
-            snprintf(cid, sizeof cid, "%lld", (long long)c->change_id);
-            if (res->status == SYNC_APPLIED || res->status == SYNC_DUPLICATE) {
-                /* the outbox content is dumps() text already: the base as is */
-                st = row_seen_text(s, info[i].tbl, c->row, res->version, c->hlc, s->device,
-                                   c->op == SYNC_OP_DELETE, info[i].content, err);
-                if (!st) st = sync_exec(s, err, "DELETE FROM sync_outbox WHERE change_id = CAST(?1 AS INTEGER)", 1, cid);
-                if (!st) rep->pushed++;
-            } else {
-                const sync_row_state *cur = &res->current;
-                json_t *remote = NULL;
-                if (cur->op != SYNC_OP_DELETE)
-                    st = open_content(s, c->collection, c->row, cur->payload, cur->payload_len, &remote, err);
-                if (!st) st = settle(s, info[i].tbl, c->row, remote, cur->version, cur->hlc, cur->device, false, rep, err);
-                json_decref(remote);
-            }
+            flying = true;
         }
-        if (!st) st = sync_applying(s, false, err);
-        if (st) hearth_store_rollback(s->store, NULL);
-        else st = hearth_store_commit(s->store, err);
+        st = push_apply(s, &cur, r, rep, err);
+        if (rep->pushed == before) idle++;
+        push_batch_free(&cur);
+        cur = next;
+        next = (push_batch){0};
     }
-    sync_push_reply_free(&pr);
-    for (size_t i = 0; i < m.n; i++) {
-        free(m.changes[i].payload);
-        if (info[i].content) hearth_free(info[i].content);
+    if (flying && !st) { /* the idle bound came with a request on the wire */
+        st = sync_call_finish(s, &call, r, err);
+        if (!st && !r->offline) st = push_apply(s, &cur, r, rep, err);
+    } else if (flying) {
+        sync_call_abandon(s, &call); /* its changes go again next time */
     }
-    free(m.changes);
-    free(info);
+    push_batch_free(&cur);
+    push_batch_free(&next);
     return st;
 }
 
@@ -866,16 +1000,7 @@ hearth_status hearth_sync_run(hearth_sync *s, hearth_sync_report *rep, hearth_er
     sync_reply r = {0};
     st = sync_key_load(s, &r, err);
     if (!st && !r.offline) st = pull_all(s, rep, &r, err);
-    /* rounds until the outbox is empty: one that the server acknowledged
-     * something in is progress (the dirty rows it came from are gone); only
-     * rounds that settle conflicts and nothing else are bounded, so two
-     * devices re-queueing merges against each other cannot loop forever */
-    for (int idle = 0; !st && !r.offline && idle < PUSH_ROUNDS;) {
-        int64_t n = 0, before = rep->pushed;
-        if ((st = build_outbox(s, &n, err)) || n == 0) break;
-        st = push_once(s, rep, &r, err);
-        if (rep->pushed == before) idle++;
-    }
+    if (!st && !r.offline) st = push_all(s, rep, &r, err);
     if (!st && !r.offline && rep->pushed) st = pull_all(s, rep, &r, err);
     if (!st && r.offline) {
         rep->state = HEARTH_SYNC_OFFLINE;

@@ -123,16 +123,40 @@ hearth_status sync_conflicts_follow(hearth_sync *s, const char *tbl, const char 
                      3, tbl, gid, content);
 }
 
+/* True when the JSON texts a and b (either NULL) hold the same value. */
+static bool same_json(const char *a, const char *b) {
+    if (!a || !b) return a == b;
+    json_t *x = json_loads(a, 0, NULL), *y = json_loads(b, 0, NULL);
+    bool eq = x && y && json_equal(x, y);
+    json_decref(x);
+    json_decref(y);
+    return eq;
+}
+
 /* The server's current side of conflict ids on row (tbl, gid), owned text
- * (NULL: deleted): the newest version seen (sync_rows) when another device
- * wrote it, else the conflict's record (which follows other devices'
- * versions: sync_conflicts_follow), so that resolving never brings back a
- * server version that a later one replaced. */
+ * (NULL: deleted), so that resolving never brings back a server version
+ * that a later one replaced:
+ *  - the newest version seen (sync_rows) when another device wrote it;
+ *  - when this device wrote it and it is the conflict's own local side (a
+ *    manual update of a deleted row keeps the row and pushes it), the
+ *    conflict's record of the other side (which follows other devices'
+ *    versions: sync_conflicts_follow);
+ *  - when this device wrote it and it is something else, it is a newer
+ *    local write made while the conflict waited (manual gives the row the
+ *    server's value; anything pushed since is the user's own edit): that
+ *    is what the server holds now. */
 static char *server_now(hearth_sync *s, const char *ids, const char *tbl, const char *gid) {
+    char *seen = sync_query_text(s, "SELECT CASE WHEN deleted THEN NULL ELSE base END FROM sync_rows"
+                                    " WHERE tbl = ?1 AND gid = ?2", 2, tbl, gid);
     if (sync_query_int(s, 0, "SELECT 1 FROM sync_rows WHERE tbl = ?1 AND gid = ?2 AND device IS NOT ?3",
                        3, tbl, gid, s->device))
-        return sync_query_text(s, "SELECT CASE WHEN deleted THEN NULL ELSE base END FROM sync_rows"
-                                  " WHERE tbl = ?1 AND gid = ?2", 2, tbl, gid);
+        return seen;
+    bool ours = sync_query_int(s, 0, "SELECT 1 FROM sync_rows WHERE tbl = ?1 AND gid = ?2", 2, tbl, gid);
+    char *local = sync_query_text(s, "SELECT local FROM sync_conflicts WHERE id = CAST(?1 AS INTEGER)", 1, ids);
+    bool newer_write = ours && !same_json(seen, local);
+    hearth_free(local);
+    if (newer_write) return seen;
+    hearth_free(seen);
     return sync_query_text(s, "SELECT server FROM sync_conflicts WHERE id = CAST(?1 AS INTEGER)", 1, ids);
 }
 

@@ -20,6 +20,7 @@
 #include "hearth.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <sqlite3.h>
 
@@ -126,6 +127,56 @@ typedef struct {
     bool offline;             /* gate refused or no connection: reason says why */
     char reason[256];
 } sync_reply;
+
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    bool over;
+} sync_sink;
+
+/* One request in flight (sync_call_start .. sync_call_finish): libcurl runs
+ * it on a thread of its own, which touches neither the store nor the
+ * handle's other fields, so the caller may use the store meanwhile. At most
+ * one call per handle at a time (they share the curl handle). */
+typedef struct {
+    bool started, threaded, refused;
+    pthread_t thread;
+    CURL *h;
+    struct curl_slist *hdr;
+    char host[256], method[8], what[64];
+    char refusal[256];
+    char errbuf[CURL_ERROR_SIZE];
+    int64_t audit_id, bytes_out;
+    CURLcode cc;
+    double dt;
+    sync_sink sink;
+    /* Optional: parses a 200 reply on the request's thread (pure: touches
+     * only body and out), so the caller gets it ready-made (parsed; parse_st
+     * and parse_err its outcome). Set after sync_call_start's memset, i.e.
+     * through sync_call_start_parsed. */
+    hearth_status (*parse)(const char *body, size_t len, void *out, hearth_error *err);
+    void *parse_out;
+    bool parsed;
+    hearth_status parse_st;
+    hearth_error parse_err;
+} sync_call;
+
+/* sync_request in two halves: the gate and the audit record, then the
+ * request starts on its thread (body must stay valid until finish);
+ * finish waits for it, completes the audit record and gives the reply. */
+hearth_status sync_call_start(hearth_sync *s, const char *method, const char *path,
+                              const char *body, size_t len, const char *what, sync_call *c,
+                              hearth_error *err);
+hearth_status sync_call_finish(hearth_sync *s, sync_call *c, sync_reply *r, hearth_error *err);
+/* sync_call_start with parse(body, len, out) run on the request's thread
+ * when the answer is a 200. */
+hearth_status sync_call_start_parsed(hearth_sync *s, const char *method, const char *path,
+                                     const char *body, size_t len, const char *what,
+                                     hearth_status (*parse)(const char *, size_t, void *,
+                                                            hearth_error *),
+                                     void *out, sync_call *c, hearth_error *err);
+/* Waits for a started call and drops its reply (an error path). */
+void sync_call_abandon(hearth_sync *s, sync_call *c);
 
 /* One request: the gate, an audit record before it leaves (completed after),
  * then libcurl. body NULL for GET. what names the request in the audit

@@ -427,6 +427,10 @@ hearth_status sync_push_reply_encode(const sync_push_reply *m, char **out, size_
         }
     }
     jset(&b, root, "server_seq", json_integer(m->server_seq));
+    if (m->has_own) {
+        jset(&b, root, "own_after", json_integer(m->own_after));
+        jset(&b, root, "own_last", json_integer(m->own_last));
+    }
     return finish(&b, root, out, len, err);
 }
 
@@ -487,6 +491,13 @@ hearth_status sync_push_reply_parse(const char *body, size_t len, sync_push_repl
     if ((st = get_array(root, "results", SYNC_MAX_CHANGES, &arr, err)) ||
         (st = get_int(root, "server_seq", top, 0, &out->server_seq, err)))
         goto fail;
+    /* optional (servers before it say nothing): both or neither, in order */
+    if (json_object_get(root, "own_after") || json_object_get(root, "own_last")) {
+        if ((st = get_int(root, "own_after", top, 0, &out->own_after, err)) ||
+            (st = get_int(root, "own_last", top, out->own_after, &out->own_last, err)))
+            goto fail;
+        out->has_own = true;
+    }
     size_t n = json_array_size(arr);
     out->results = hearth_calloc(n ? n : 1, sizeof *out->results);
     if (!out->results) {

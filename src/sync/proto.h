@@ -76,6 +76,12 @@ typedef struct {
     sync_result *results;
     size_t n;
     int64_t server_seq;
+    /* has_own: every entry of the user's log with seq in (own_after,
+     * own_last] came from this push (optional on the wire: "own_after",
+     * "own_last"), so a device whose cursor is own_after may move it to
+     * own_last without pulling its own changes back */
+    bool has_own;
+    int64_t own_after, own_last;
 } sync_push_reply;
 
 /* One change as the server hands it out on pull. */

@@ -131,8 +131,9 @@ hearth_status ssrv_push(sstore *s, const sstore_device *d, const sync_push *m, i
         hearth_free(rep.results);
         return r;
     }
-    int64_t bytes = 0;
-    if (s->ops->prefetch) r = s->ops->prefetch(t, d->user, d->id, m, err);
+    int64_t bytes = 0, head = 0, total = 0;
+    r = s->ops->tx_head(t, d->user, &head, err);
+    if (!r && s->ops->prefetch) r = s->ops->prefetch(t, d->user, d->id, m, err);
     for (size_t i = 0; i < m->n && !r; i++) {
         rep.n = i + 1;
         r = apply_one(s, t, d, &m->changes[i], i, &rep.results[i], &bytes, err);
@@ -143,7 +144,13 @@ hearth_status ssrv_push(sstore *s, const sstore_device *d, const sync_push *m, i
                             "storage quota: %lld bytes stored, %lld more would pass %lld",
                             (long long)d->stored_bytes, (long long)bytes, (long long)quota);
         else
-            r = s->ops->add_stored(t, d->id, bytes, err);
+            r = s->ops->add_stored(t, d->id, bytes, &total, err);
+        /* d->stored_bytes was read before this transaction: a push of the
+         * same device may have committed since */
+        if (!r && total > quota)
+            r = HEARTH_FAIL(err, HEARTH_E_LIMIT,
+                            "storage quota: %lld bytes stored with this push, over %lld",
+                            (long long)total, (long long)quota);
     }
     if (r) {
         s->ops->tx_rollback(t);
@@ -155,6 +162,13 @@ hearth_status ssrv_push(sstore *s, const sstore_device *d, const sync_push *m, i
         return r;
     }
     if (hook) hook(hook_user);
+    /* the user's log entries in (head, last applied] are this push's own:
+     * a device whose cursor is at head may skip past them */
+    rep.own_after = rep.own_last = head;
+    for (size_t i = 0; i < rep.n; i++)
+        if (rep.results[i].status == SYNC_APPLIED && rep.results[i].seq > rep.own_last)
+            rep.own_last = rep.results[i].seq;
+    rep.has_own = true;
     if ((r = s->ops->server_seq(s, d->user, &rep.server_seq, err))) {
         sync_push_reply_free(&rep);
         return r;

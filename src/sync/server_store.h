@@ -87,8 +87,16 @@ typedef struct {
     /* Sets the row's current state (insert or replace). */
     hearth_status (*put_row)(sstore_tx *t, const char *user, const char *collection,
                              const char *row, const sstore_row *r, hearth_error *err);
+    /* The greatest seq of user's log as this transaction sees it, before
+     * its own inserts (0 when empty): with the user's lock held, every
+     * entry of the user above it is the transaction's own. */
+    hearth_status (*tx_head)(sstore_tx *t, const char *user, int64_t *out, hearth_error *err);
+    /* Adds bytes to device's stored bytes; *total: the sum after, as this
+     * transaction sees it (the quota is checked on it: the figure read at
+     * authentication may be stale by a push of the same device that
+     * committed since). */
     hearth_status (*add_stored)(sstore_tx *t, const char *device, int64_t bytes,
-                                hearth_error *err);
+                                int64_t *total, hearth_error *err);
     /* Optional (NULL: none). Called once after tx_begin with the whole push
      * of device: the backend may load what find_applied / get_row will ask
      * for in a few round trips, and defer insert / put_row to tx_commit,

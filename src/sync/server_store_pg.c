@@ -89,7 +89,8 @@ static const char *const sql[Q_N] = {
                   " seq) VALUES($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT(owner, collection, row_id)"
                   " DO UPDATE SET version=EXCLUDED.version, op=EXCLUDED.op, hlc=EXCLUDED.hlc,"
                   " device=EXCLUDED.device, seq=EXCLUDED.seq",
-    [Q_ADD_STORED] = "UPDATE devices SET stored_bytes=stored_bytes+$2, last_seen=$3 WHERE id=$1",
+    [Q_ADD_STORED] = "UPDATE devices SET stored_bytes=stored_bytes+$2, last_seen=$3 WHERE id=$1"
+                     " RETURNING stored_bytes",
     [Q_PULL] = "SELECT seq, device, change_id, collection, row_id, op, version, hlc, payload"
                " FROM log WHERE owner=$1 AND seq>$2 AND compacted=0 ORDER BY seq LIMIT $3",
     [Q_SET_POS] = "UPDATE devices SET pull_pos=$2, last_seen=$3 WHERE id=$1",
@@ -753,12 +754,26 @@ static hearth_status pg_put_row(sstore_tx *t, const char *user, const char *coll
     return st;
 }
 
+static hearth_status pg_tx_head(sstore_tx *t, const char *user, int64_t *out,
+                                hearth_error *err) {
+    const char *v[1] = {user};
+    PGresult *r = run(t->pc->c, Q_SERVER_SEQ, 1, v, NULL, NULL, 0);
+    hearth_status st = ok_rows(r) && PQntuples(r) == 1 ? HEARTH_OK
+                                                       : pgerr(t->s, t->pc->c, r, err, "server seq");
+    if (!st) *out = col_i64(r, 0, 0);
+    PQclear(r);
+    return st;
+}
+
 static hearth_status pg_add_stored(sstore_tx *t, const char *device, int64_t bytes,
-                                   hearth_error *err) {
+                                   int64_t *total, hearth_error *err) {
     char a[24], b[24];
     const char *v[3] = {device, I64(a, bytes), I64(b, (int64_t)time(NULL))};
     PGresult *r = run(t->pc->c, Q_ADD_STORED, 3, v, NULL, NULL, 0);
-    hearth_status st = ok_cmd(r) ? HEARTH_OK : pgerr(t->s, t->pc->c, r, err, "count stored bytes");
+    hearth_status st = ok_rows(r) && PQntuples(r) == 1
+                           ? HEARTH_OK
+                           : pgerr(t->s, t->pc->c, r, err, "count stored bytes");
+    if (!st) *total = col_i64(r, 0, 0);
     PQclear(r);
     return st;
 }
@@ -1073,6 +1088,7 @@ static const sstore_ops pg_ops = {
     .insert = pg_insert,
     .put_row = pg_put_row,
     .add_stored = pg_add_stored,
+    .tx_head = pg_tx_head,
     .prefetch = pg_prefetch,
     .pull = pg_pull,
     .pulled = pg_pulled,

@@ -71,7 +71,8 @@ static const char *const sql[Q_N] = {
                  " hlc, payload) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
     [Q_PUT_ROW] = "INSERT OR REPLACE INTO row_state(owner, collection, row_id, version, op,"
                   " hlc, device, seq) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
-    [Q_ADD_STORED] = "UPDATE devices SET stored_bytes=stored_bytes+?2, last_seen=?3 WHERE id=?1",
+    [Q_ADD_STORED] = "UPDATE devices SET stored_bytes=stored_bytes+?2, last_seen=?3 WHERE id=?1"
+                     " RETURNING stored_bytes",
     [Q_PULL] = "SELECT seq, device, change_id, collection, row_id, op, version, hlc, payload"
                " FROM log WHERE owner=?1 AND seq>?2 AND compacted=0 ORDER BY seq LIMIT ?3",
     [Q_SET_POS] = "UPDATE devices SET pull_pos=?2, last_seen=?3 WHERE id=?1",
@@ -286,12 +287,14 @@ static hearth_status sq_put_row(sstore_tx *t, const char *user, const char *coll
 }
 
 static hearth_status sq_add_stored(sstore_tx *t, const char *device, int64_t bytes,
-                                   hearth_error *err) {
+                                   int64_t *total, hearth_error *err) {
     sq_store *s = t->s;
     sqlite3_stmt *q = st(s, Q_ADD_STORED);
     bind_text(q, 1, device);
     sqlite3_bind_int64(q, 2, bytes);
     sqlite3_bind_int64(q, 3, (int64_t)time(NULL));
+    if (sqlite3_step(q) != SQLITE_ROW) return dberr(s, err, "count stored bytes");
+    *total = sqlite3_column_int64(q, 0);
     if (sqlite3_step(q) != SQLITE_DONE) return dberr(s, err, "count stored bytes");
     sqlite3_reset(q);
     return HEARTH_OK;
@@ -443,6 +446,13 @@ rollback:
 out:
     pthread_mutex_unlock(&s->mu);
     return r;
+}
+
+static hearth_status sq_tx_head(sstore_tx *t, const char *user, int64_t *out,
+                                hearth_error *err) {
+    bool ok;
+    *out = one_int(t->s, Q_SERVER_SEQ, user, &ok);
+    return ok ? HEARTH_OK : dberr(t->s, err, "server seq");
 }
 
 static hearth_status sq_server_seq(sstore *b, const char *user, int64_t *out,
@@ -736,6 +746,7 @@ static const sstore_ops sq_ops = {
     .insert = sq_insert,
     .put_row = sq_put_row,
     .add_stored = sq_add_stored,
+    .tx_head = sq_tx_head,
     .pull = sq_pull,
     .pulled = sq_pulled,
     .server_seq = sq_server_seq,

@@ -239,7 +239,8 @@ static void test_push_reply(void) {
         {.change_id = 20, .status = SYNC_CONFLICT, .kind = SYNC_CONFLICT_UPDATE_OF_DELETED,
          .current = {.version = 7, .hlc = 100, .op = SYNC_OP_DELETE, .device = "dev-c"}},
     };
-    sync_push_reply m = {r, 4, 901};
+    sync_push_reply m = {.results = r, .n = 4, .server_seq = 901, .has_own = true,
+                         .own_after = 880, .own_last = 901};
     char *s;
     size_t n;
     hearth_error e;
@@ -249,6 +250,9 @@ static void test_push_reply(void) {
     free(s);
     CHECK_EQ_INT(q.n, 4);
     CHECK_EQ_INT(q.server_seq, 901);
+    CHECK(q.has_own);
+    CHECK_EQ_INT(q.own_after, 880);
+    CHECK_EQ_INT(q.own_last, 901);
     for (size_t i = 0; i < 4; i++) {
         CHECK_EQ_INT(q.results[i].change_id, r[i].change_id);
         CHECK_EQ_INT(q.results[i].status, r[i].status);
@@ -269,6 +273,9 @@ static void test_push_reply(void) {
 
     const char *bad[][2] = {
         {"{\"results\":[]}", "server_seq"},
+        {"{\"results\":[],\"server_seq\":5,\"own_after\":4}", "own_last"},
+        {"{\"results\":[],\"server_seq\":5,\"own_after\":4,\"own_last\":3}", "own_last"},
+        {"{\"results\":[],\"server_seq\":5,\"own_last\":3}", "own_after"},
         {"{\"results\":[{\"change_id\":1,\"status\":\"applied\",\"seq\":0,\"version\":1}],\"server_seq\":1}", "results[0].seq"},
         {"{\"results\":[{\"change_id\":1,\"status\":\"ok\"}],\"server_seq\":1}", "results[0].status"},
         {"{\"results\":[{\"change_id\":1,\"status\":\"conflict\",\"kind\":\"x\"}],\"server_seq\":1}", "results[0].kind"},

@@ -15,7 +15,9 @@
 #     is overwritten unseen;
 #  5. B deletes the key while A updates it (delete of an updated row: A's
 #     value stays), C overwrites it with c; B pulls c, then --keep server
-#     keeps c, not A's older value.
+#     keeps c, not A's older value;
+#  6. B writes the key again while its conflict waits and pushes it; --keep
+#     server then keeps B's newer write (the server's current side), not A's.
 # Every scenario ends with identical dumps on the three devices.
 set -uo pipefail
 : "${HEARTH_BIN:?}"
@@ -140,5 +142,17 @@ s c; setk c 2 4; s c
 s b
 h b sync resolve "$(pending_id)" --keep server >/dev/null || fail "resolve"
 converged v-d2-w4
+
+# 6. b writes again while its conflict waits (manual: b holds a's value),
+#    and pushes it; --keep server later keeps that newer write, which is
+#    what the server holds, instead of bringing a's value back (Jepsen seed
+#    4258: dev0's later write was reverted by the resolve at heal)
+setup newer-local
+setk a 0 1; s a
+setk b 1 2; s b
+[ -n "$(pending_id)" ] || fail "no pending conflict on b"
+setk b 1 3; s b
+h b sync resolve "$(pending_id)" --keep server >/dev/null || fail "resolve"
+converged v-d1-w3
 
 [ $failed = 0 ] && echo "ok" || exit 1
