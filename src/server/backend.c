@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* One loaded model with its scheduler and agent pool. Requests hold a
@@ -32,6 +33,11 @@ typedef struct srv_engine {
     int n_agents;
     int refs;              /* requests using it (under b->mu) */
     bool retired;          /* replaced: freed when refs drops to 0 */
+    /* for srv_backend_model_info, read once at open */
+    int32_t per_seq;
+    uint64_t n_params;
+    char quant[16];
+    int64_t modified;
 } srv_engine;
 
 struct srv_backend {
@@ -73,6 +79,29 @@ void srv_backend_free(srv_backend *b) {
     hearth_free(b);
 }
 
+/* Parameter count, the most common matrix type and the file's mtime, for
+ * the ollama API's model details (a second, read-only mapping: cheap). */
+static void describe(srv_engine *e, const char *path) {
+    struct stat sb;
+    if (!stat(path, &sb)) e->modified = (int64_t)sb.st_mtime;
+    hearth_gguf *g = NULL;
+    if (hearth_gguf_open(path, &g, NULL)) return;
+    uint64_t bytes_by_type[64] = {0};
+    for (int64_t i = 0; i < hearth_gguf_n_tensors(g); i++) {
+        const hearth_gguf_tensor *t = hearth_gguf_tensor_at(g, i);
+        uint64_t n = 1;
+        for (uint32_t d = 0; d < t->n_dims && d < 4; d++) n *= (uint64_t)t->ne[d];
+        e->n_params += n;
+        if (t->n_dims >= 2 && (unsigned)t->type < 64) bytes_by_type[t->type] += t->nbytes;
+    }
+    int best = -1;
+    for (int i = 0; i < 64; i++)
+        if (bytes_by_type[i] && (best < 0 || bytes_by_type[i] > bytes_by_type[best])) best = i;
+    const char *name = best >= 0 ? hearth_type_name(best) : NULL;
+    snprintf(e->quant, sizeof e->quant, "%s", name ? name : "unknown");
+    hearth_gguf_free(g);
+}
+
 /* Loads path into a new engine. */
 static hearth_status engine_open(const srv_backend *b, const char *path, srv_engine **out,
                                  hearth_error *err) {
@@ -99,6 +128,7 @@ static hearth_status engine_open(const srv_backend *b, const char *path, srv_eng
         if (!st) {
             ap.max_context = per_seq;
             e->n_agents = slots;
+            e->per_seq = per_seq;
         }
     }
     if (!st) {
@@ -116,6 +146,7 @@ static hearth_status engine_open(const srv_backend *b, const char *path, srv_eng
         engine_free(e);
         return st;
     }
+    describe(e, path);
     *out = e;
     return HEARTH_OK;
 }
@@ -234,6 +265,9 @@ static hearth_status chat(srv_backend *b, srv_engine *e, const srv_request *r, s
     q.n_messages = r->n_messages;
     fill_sampling(r, &q.temperature, &q.top_p, &q.max_tokens, &q.seed, &q.presence_penalty,
                   &q.frequency_penalty);
+    if (r->has_top_k) q.top_k = r->top_k;
+    if (r->has_min_p) q.min_p = r->min_p;
+    if (r->has_repeat_penalty) q.repeat_penalty = r->repeat_penalty;
     q.stop = (const char *const *)r->stop;
     q.n_stop = (size_t)r->n_stop;
     q.local_only = r->cloud == 0;
@@ -264,6 +298,8 @@ static hearth_status chat(srv_backend *b, srv_engine *e, const srv_request *r, s
                                ? resp.generate_ms / 1e3 / (resp.completion_tokens - 1)
                                : -1;
         out->confidence = resp.confidence;
+        out->prompt_ms = resp.source == HEARTH_SOURCE_CACHE ? 0 : resp.prompt_ms;
+        out->gen_ms = resp.source == HEARTH_SOURCE_CACHE ? 0 : resp.generate_ms;
         snprintf(out->decision, sizeof out->decision, "%s", resp.route_decision);
         snprintf(out->reason, sizeof out->reason, "%s", resp.route_reason);
         snprintf(out->category, sizeof out->category, "%s", resp.category);
@@ -321,6 +357,10 @@ static hearth_status completion(srv_engine *e, const srv_request *r, srv_text_cb
     gp.sampling.presence_penalty = presence;
     gp.sampling.frequency_penalty = frequency;
     gp.sampling.seed = seed < 0 ? HEARTH_SEED_RANDOM : (uint64_t)seed;
+    if (r->has_top_k) gp.sampling.top_k = r->top_k;
+    if (r->has_min_p) gp.sampling.min_p = r->min_p;
+    if (r->has_repeat_penalty) gp.sampling.repeat_penalty = r->repeat_penalty;
+    if (r->has_repeat_last_n) gp.sampling.repeat_last_n = r->repeat_last_n;
     gp.stop = (const char *const *)r->stop;
     gp.n_stop = r->n_stop;
     gen_ctx g = {cb, user, {0}};
@@ -342,6 +382,8 @@ static hearth_status completion(srv_engine *e, const srv_request *r, srv_text_cb
     out->source = "local";
     out->confidence = -1;
     out->ttft_s = res.prompt_ms / 1e3;
+    out->prompt_ms = res.prompt_ms;
+    out->gen_ms = res.gen_ms;
     out->per_token_s = res.n_gen > 1 ? res.gen_ms / 1e3 / (res.n_gen - 1) : -1;
     return HEARTH_OK;
 }
@@ -376,4 +418,32 @@ hearth_status srv_backend_embed(srv_backend *b, const char *text, float **out, i
     engine_put(b, e);
     if (!st) *n_tokens = (int64_t)n;
     return st;
+}
+
+/* ---- what the ollama API shows ------------------------------------------- */
+
+void srv_backend_model_info(srv_backend *b, srv_model_info *out) {
+    memset(out, 0, sizeof *out);
+    srv_engine *e = engine_get(b);
+    const hearth_model *m = e->model;
+    snprintf(out->arch, sizeof out->arch, "%s", hearth_model_arch(m));
+    snprintf(out->digest, sizeof out->digest, "%s", hearth_agent_model_hash(e->agents[0]));
+    out->file_size = hearth_model_file_size(m);
+    out->n_ctx_train = hearth_model_n_ctx_train(m);
+    out->n_ctx = e->per_seq;
+    out->n_embd = hearth_model_n_embd(m);
+    out->n_layer = hearth_model_n_layer(m);
+    out->n_vocab = hearth_model_n_vocab(m);
+    out->n_params = e->n_params;
+    snprintf(out->quant, sizeof out->quant, "%s", e->quant);
+    out->modified = e->modified;
+    engine_put(b, e);
+}
+
+char *srv_backend_chat_template(srv_backend *b) {
+    srv_engine *e = engine_get(b);
+    const char *t = hearth_model_chat_template(e->model);
+    char *s = t ? hearth_strdup(t) : NULL;
+    engine_put(b, e);
+    return s;
 }

@@ -47,6 +47,7 @@ typedef struct {
     const char *finish_reason;  /* "stop" or "length" (static) */
     const char *source;         /* "cache", "local", "cloud", "local-degraded" (static) */
     double ttft_s, per_token_s; /* < 0: unknown */
+    double prompt_ms, gen_ms;   /* prompt evaluation; generation after it (0 on a cache hit) */
     double confidence;          /* of the local answer; < 0: unknown (raw completions) */
     /* Routing (chat only; see hearth_agent_response): decision "" when the
      * request was never a candidate for the cloud. */
@@ -68,5 +69,24 @@ hearth_status srv_backend_generate(srv_backend *b, const srv_request *r, srv_tex
  * were read. Any thread. */
 hearth_status srv_backend_embed(srv_backend *b, const char *text, float **out, int *dim,
                                 int64_t *n_tokens, hearth_error *err);
+
+/* What the ollama API shows of the served model (/api/tags, /api/show,
+ * /api/ps). Nothing here names a file path. */
+typedef struct {
+    char arch[32];             /* general.architecture */
+    char quant[16];            /* the most common matrix type, e.g. "Q8_0" */
+    char digest[65];           /* SHA-256 of the file, hex */
+    uint64_t file_size, n_params;
+    int64_t modified;          /* the file's mtime, seconds since the epoch */
+    int32_t n_ctx_train, n_ctx, n_embd, n_layer, n_head, n_vocab;
+    bool embedding_only;       /* an encoder (BERT): no chat, no generation */
+} srv_model_info;
+
+/* Fills *out for the model now served. Any thread. */
+void srv_backend_model_info(srv_backend *b, srv_model_info *out);
+
+/* The model's chat template (NULL: none), copied into an owned string
+ * (hearth_free); NULL also on allocation failure. Any thread. */
+char *srv_backend_chat_template(srv_backend *b);
 
 #endif
