@@ -530,6 +530,10 @@ HEARTH_API const char *hearth_model_path(const hearth_model *m);
 HEARTH_API uint64_t hearth_model_file_size(const hearth_model *m);    /* bytes */
 HEARTH_API int32_t hearth_model_n_ctx_train(const hearth_model *m);
 HEARTH_API int32_t hearth_model_n_embd(const hearth_model *m);
+/* True for an encoder (embedding) model, architecture "bert": it has no
+ * logits, hearth_ctx_decode refuses it (HEARTH_E_UNSUPPORTED) and
+ * hearth_ctx_embed is its one use. Any thread. */
+HEARTH_API bool hearth_model_is_encoder(const hearth_model *m);
 HEARTH_API int32_t hearth_model_n_layer(const hearth_model *m);
 /* Token ids are [0, n_vocab), and each logit vector has n_vocab floats. With
  * a tokenizer, n_vocab is its token count (hearth_tokenizer_n_vocab): rows
@@ -630,7 +634,11 @@ HEARTH_API const float *hearth_ctx_logits(const hearth_ctx *c, int32_t i);
 
 /* Embedding of a text: runs tokens through sequence seq (cleared before and
  * after), mean-pools the final (normed) hidden states and L2-normalizes.
- * out receives hearth_model_n_embd floats. */
+ * out receives hearth_model_n_embd floats.
+ * For an encoder (hearth_model_is_encoder: BERT family), the whole text goes
+ * through the encoder at once and is pooled as the file's metadata says
+ * (bert.pooling_type: mean, CLS or last), then L2-normalized; tokens should
+ * then be tokenized with add_special (BERT's [CLS] text [SEP]). */
 HEARTH_API hearth_status hearth_ctx_embed(hearth_ctx *c, int32_t seq, const int32_t *tokens,
                                           int32_t n, float *out, hearth_error *err);
 
