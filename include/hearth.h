@@ -1421,6 +1421,13 @@ typedef struct {
      * are decoded together (borrowed). Both NULL by default. */
     const hearth_model *model;
     hearth_sched *sched;
+    /* The embedding model (setting "embed_model": a file or a registry
+     * name, e.g. a BERT-family encoder): hearth_embed, the recall of older
+     * turns and the search use it instead of the chat model. NULL: the chat
+     * model embeds (mean-pooled). embed_model: an open one to share instead
+     * (borrowed; the server opens it once for all its agents). */
+    const char *embed_model_path;
+    const hearth_model *embed_model;
     /* Warnings (an unknown chat template, ...), never printed by hearth:
      * called from the thread that opened or is using the agent. Optional. */
     void (*warn)(void *user_data, const char *msg);
@@ -1569,9 +1576,9 @@ HEARTH_API bool hearth_agent_can_use_cloud(const hearth_agent *a);
 /* Asks the hearth_agent_process in progress (if any) to stop soon. Any thread. */
 HEARTH_API void hearth_agent_cancel(hearth_agent *a);
 
-/* Embedding of text with the agent's model: the mean over tokens of the
- * final hidden state, L2-normalized. OUT: *vec (owned: hearth_free), *dim.
- * One thread per agent. */
+/* Embedding of text with the agent's embedding model (embed_model; else
+ * the chat model: the mean over tokens of the final hidden state),
+ * L2-normalized. OUT: *vec (owned: hearth_free), *dim. One thread per agent. */
 HEARTH_API hearth_status hearth_embed(hearth_agent *a, const char *text, size_t len,
                                       float **vec, int *dim, hearth_error *err);
 
@@ -1602,6 +1609,8 @@ HEARTH_API hearth_status hearth_agent_reset_session(hearth_agent *a, const char 
 /* The agent's model and store, borrowed: valid until hearth_agent_free. Use
  * them from the agent's thread only (e.g. to list a session's history). */
 HEARTH_API const hearth_model *hearth_agent_model(const hearth_agent *a);
+/* The model hearth_embed uses: the embed_model, else the chat model. */
+HEARTH_API const hearth_model *hearth_agent_embed_model(const hearth_agent *a);
 HEARTH_API hearth_store *hearth_agent_store(hearth_agent *a);
 
 /* ======================================================================== */

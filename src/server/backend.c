@@ -10,6 +10,8 @@
  */
 #include "server/backend.h"
 
+#include "models/resolve.h"
+
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/strbuf.h"
@@ -35,14 +37,18 @@ typedef struct srv_engine {
     bool retired;          /* replaced: freed when refs drops to 0 */
     /* for srv_backend_model_info, read once at open */
     int32_t per_seq;
-    uint64_t n_params;
-    char quant[16];
-    int64_t modified;
+    struct model_desc {
+        uint64_t n_params;
+        char quant[16];
+        int64_t modified;
+    } desc, embed_desc;
+    hearth_model *embed_model; /* the "embed_model" setting's, shared by the agents; or NULL */
 } srv_engine;
 
 struct srv_backend {
     srv_engine *cur;       /* under mu */
     char *model_id;        /* fixed at open: clients keep their id across reloads */
+    char *embed_id;        /* the embedding model's id (as model_id), or NULL */
     hearth_settings *own_settings; /* loaded here when the caller gave none */
     srv_backend_params p;  /* for reloads; strings borrowed from the server */
 
@@ -62,6 +68,7 @@ static char *model_id_from_path(const char *path) {
 static void engine_free(srv_engine *e) {
     if (!e) return;
     for (int i = 0; i < e->n_agents; i++) hearth_agent_free(e->agents[i]);
+    hearth_model_free(e->embed_model);
     hearth_free(e->agents);
     hearth_free(e->busy);
     hearth_sched_free(e->sched);
@@ -74,6 +81,7 @@ void srv_backend_free(srv_backend *b) {
     engine_free(b->cur);
     hearth_settings_free(b->own_settings);
     hearth_free(b->model_id);
+    hearth_free(b->embed_id);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->cv);
     hearth_free(b);
@@ -81,7 +89,7 @@ void srv_backend_free(srv_backend *b) {
 
 /* Parameter count, the most common matrix type and the file's mtime, for
  * the ollama API's model details (a second, read-only mapping: cheap). */
-static void describe(srv_engine *e, const char *path) {
+static void describe(struct model_desc *e, const char *path) {
     struct stat sb;
     if (!stat(path, &sb)) e->modified = (int64_t)sb.st_mtime;
     hearth_gguf *g = NULL;
@@ -136,6 +144,17 @@ static hearth_status engine_open(const srv_backend *b, const char *path, srv_eng
         e->busy = hearth_calloc((size_t)e->n_agents, sizeof *e->busy);
         if (!e->agents || !e->busy) st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     }
+    if (!st && ap.embed_model_path) {
+        /* opened once here and shared: each agent would otherwise load it */
+        char resolved[4096];
+        hearth_model_params emp = hearth_model_default_params();
+        emp.n_threads = p->n_threads;
+        st = models_resolve_model(set, ap.embed_model_path, NULL, resolved, sizeof resolved, err);
+        if (st) hearth_error_prefix(err, "embed_model");
+        if (!st) st = hearth_model_open(resolved, &emp, &e->embed_model, err);
+        if (!st) describe(&e->embed_desc, resolved);
+        ap.embed_model = e->embed_model;
+    }
     ap.model_path = path;
     ap.model = e->model;
     ap.sched = e->sched;
@@ -146,7 +165,7 @@ static hearth_status engine_open(const srv_backend *b, const char *path, srv_eng
         engine_free(e);
         return st;
     }
-    describe(e, path);
+    describe(&e->desc, path);
     *out = e;
     return HEARTH_OK;
 }
@@ -163,6 +182,11 @@ hearth_status srv_backend_open(const srv_backend_params *p, srv_backend **out, h
                                            : model_id_from_path(p->model_path)))
         st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     if (!st) st = engine_open(b, p->model_path, &b->cur, err);
+    const char *em = st ? NULL
+                        : hearth_settings_get(p->settings ? p->settings : b->own_settings,
+                                              "embed_model", NULL);
+    if (!st && em && *em && !(b->embed_id = model_id_from_path(em)))
+        st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     if (st) {
         srv_backend_free(b);
         return st;
@@ -394,6 +418,12 @@ hearth_status srv_backend_generate(srv_backend *b, const srv_request *r, srv_tex
     if (r->kind != SRV_CHAT && r->kind != SRV_COMPLETION)
         return HEARTH_FAIL(err, HEARTH_E_ARG, "not a generation request");
     srv_engine *e = engine_get(b);
+    if (hearth_model_is_encoder(e->model)) {
+        engine_put(b, e);
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "'%s' is an embedding model: it embeds text "
+                           "(/v1/embeddings, /api/embed) but cannot generate it; serve a chat "
+                           "model with -m and set embed_model to this one", b->model_id);
+    }
     hearth_status st = r->kind == SRV_CHAT ? chat(b, e, r, cb, user, out, err)
                                            : completion(e, r, cb, user, out, err);
     engine_put(b, e);
@@ -403,7 +433,9 @@ hearth_status srv_backend_generate(srv_backend *b, const srv_request *r, srv_tex
 hearth_status srv_backend_embed(srv_backend *b, const char *text, float **out, int *dim,
                                 int64_t *n_tokens, hearth_error *err) {
     srv_engine *e = engine_get(b);
-    const hearth_tokenizer *tok = hearth_model_tokenizer(e->model);
+    /* the tokens of the model that embeds (embed_model when set) */
+    const hearth_tokenizer *tok =
+        hearth_model_tokenizer(e->embed_model ? e->embed_model : e->model);
     int32_t *ids = NULL;
     size_t n = 0;
     hearth_status st = hearth_tokenize(tok, text, strlen(text), true, false, &ids, &n, err);
@@ -434,10 +466,37 @@ void srv_backend_model_info(srv_backend *b, srv_model_info *out) {
     out->n_embd = hearth_model_n_embd(m);
     out->n_layer = hearth_model_n_layer(m);
     out->n_vocab = hearth_model_n_vocab(m);
-    out->n_params = e->n_params;
-    snprintf(out->quant, sizeof out->quant, "%s", e->quant);
-    out->modified = e->modified;
+    out->n_params = e->desc.n_params;
+    snprintf(out->quant, sizeof out->quant, "%s", e->desc.quant);
+    out->modified = e->desc.modified;
+    out->embedding_only = hearth_model_is_encoder(m);
     engine_put(b, e);
+}
+
+bool srv_backend_embed_model_info(srv_backend *b, srv_model_info *out) {
+    memset(out, 0, sizeof *out);
+    srv_engine *e = engine_get(b);
+    const hearth_model *m = e->embed_model;
+    if (m) {
+        snprintf(out->arch, sizeof out->arch, "%s", hearth_model_arch(m));
+        out->file_size = hearth_model_file_size(m);
+        out->n_ctx_train = out->n_ctx = hearth_model_n_ctx_train(m);
+        out->n_embd = hearth_model_n_embd(m);
+        out->n_layer = hearth_model_n_layer(m);
+        out->n_vocab = hearth_model_n_vocab(m);
+        out->n_params = e->embed_desc.n_params;
+        snprintf(out->quant, sizeof out->quant, "%s", e->embed_desc.quant);
+        out->modified = e->embed_desc.modified;
+        out->embedding_only = hearth_model_is_encoder(m);
+    }
+    engine_put(b, e);
+    return m != NULL;
+}
+
+const char *srv_backend_embed_id(const srv_backend *b) { return b->embed_id; }
+
+bool srv_backend_embed_model_ok(const srv_backend *b, const char *name) {
+    return !strcmp(name, b->model_id) || (b->embed_id && !strcmp(name, b->embed_id));
 }
 
 char *srv_backend_chat_template(srv_backend *b) {

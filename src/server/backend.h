@@ -66,7 +66,8 @@ hearth_status srv_backend_generate(srv_backend *b, const srv_request *r, srv_tex
                                    void *user, srv_answer *out, hearth_error *err);
 
 /* Embeds text into out (owned: hearth_free), *dim floats; *n_tokens tokens
- * were read. Any thread. */
+ * were read. With an embed_model setting that model embeds, else the chat
+ * model. Any thread. */
 hearth_status srv_backend_embed(srv_backend *b, const char *text, float **out, int *dim,
                                 int64_t *n_tokens, hearth_error *err);
 
@@ -84,6 +85,15 @@ typedef struct {
 
 /* Fills *out for the model now served. Any thread. */
 void srv_backend_model_info(srv_backend *b, srv_model_info *out);
+/* The same for the embedding model (setting "embed_model"); false (and *out
+ * zeroed) when there is none. Any thread. */
+bool srv_backend_embed_model_info(srv_backend *b, srv_model_info *out);
+/* The id of the embedding model (its file name without .gguf, or the
+ * registry name as set), or NULL when the chat model embeds. Borrowed. */
+const char *srv_backend_embed_id(const srv_backend *b);
+/* True if an embeddings request may name the model name: the served
+ * model's id or the embedding model's. */
+bool srv_backend_embed_model_ok(const srv_backend *b, const char *name);
 
 /* The model's chat template (NULL: none), copied into an owned string
  * (hearth_free); NULL also on allocation failure. Any thread. */

@@ -634,7 +634,7 @@ static enum MHD_Result answer_embeddings(hearth_server *s, struct MHD_Connection
     if (st)
         return send_error(s, c, route, st == HEARTH_E_NOMEM ? 500 : 400, "invalid_request_error",
                           st == HEARTH_E_FORMAT ? "invalid_json" : "invalid_value", err.msg);
-    if (strcmp(req.model, srv_backend_model_id(s->backend))) {
+    if (!srv_backend_embed_model_ok(s->backend, req.model)) {
         char msg[400];
         model_not_found_msg(msg, sizeof msg, req.model, NULL);
         srv_request_free(&req);

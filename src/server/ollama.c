@@ -117,18 +117,31 @@ static int64_t mono_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The name clients see: ollama names always carry a tag. */
-static void shown_name(const srv_ollama_env *env, char *buf, size_t cap) {
-    const char *id = srv_backend_model_id(env->backend);
+/* The name clients see for id: ollama names always carry a tag. */
+static void tagged(const char *id, char *buf, size_t cap) {
     snprintf(buf, cap, strchr(id, ':') ? "%s" : "%s:latest", id);
 }
 
-/* The served model under its id, or its id with ":latest". */
-static bool model_matches(const srv_ollama_env *env, const char *name) {
-    const char *id = srv_backend_model_id(env->backend);
+static void shown_name(const srv_ollama_env *env, char *buf, size_t cap) {
+    tagged(srv_backend_model_id(env->backend), buf, cap);
+}
+
+/* name is id, or id with ":latest". */
+static bool id_matches(const char *id, const char *name) {
     size_t n = strlen(id);
     if (!strcmp(name, id)) return true;
     return !strchr(id, ':') && !strncmp(name, id, n) && !strcmp(name + n, ":latest");
+}
+
+/* The served (chat) model. */
+static bool model_matches(const srv_ollama_env *env, const char *name) {
+    return id_matches(srv_backend_model_id(env->backend), name);
+}
+
+/* What embeds: the served model or the embedding model (embed_model). */
+static bool embed_matches(const srv_ollama_env *env, const char *name) {
+    const char *eid = srv_backend_embed_id(env->backend);
+    return model_matches(env, name) || (eid && id_matches(eid, name));
 }
 
 static enum MHD_Result model_not_found(const srv_ollama_env *env, const char *name) {
@@ -724,7 +737,7 @@ static enum MHD_Result answer_embed(const srv_ollama_env *env, bool legacy, cons
     }
     char name[300];
     snprintf(name, sizeof name, "%.*s", (int)utf8_cut(model, strlen(model), 256), model);
-    if (!model_matches(env, model)) {
+    if (!embed_matches(env, model)) {
         json_decref(root);
         return model_not_found(env, name);
     }
@@ -786,9 +799,11 @@ static enum MHD_Result answer_embed(const srv_ollama_env *env, bool legacy, cons
 
 /* ---- models ------------------------------------------------------------------- */
 
-static json_t *model_entry(const srv_ollama_env *env, const srv_model_info *mi) {
+/* id: the chat model's (NULL) or the embedding model's. */
+static json_t *model_entry(const srv_ollama_env *env, const srv_model_info *mi, const char *id) {
     char name[300], mod[32];
-    shown_name(env, name, sizeof name);
+    if (id) tagged(id, name, sizeof name);
+    else shown_name(env, name, sizeof name);
     time_rfc3339(mi->modified, mod, sizeof mod);
     return json_pack("{s:s, s:s, s:s, s:I, s:s, s:o}", "name", name, "model", name, "modified_at",
                      mod, "size", (json_int_t)mi->file_size, "digest", mi->digest, "details",
@@ -796,15 +811,19 @@ static json_t *model_entry(const srv_ollama_env *env, const srv_model_info *mi) 
 }
 
 static enum MHD_Result answer_tags(const srv_ollama_env *env) {
-    srv_model_info mi;
+    srv_model_info mi, emi;
     srv_backend_model_info(env->backend, &mi);
-    return send_json(env, 200, json_pack("{s:[o]}", "models", model_entry(env, &mi)));
+    json_t *list = json_pack("[o]", model_entry(env, &mi, NULL));
+    /* the embedding model too: apps pick their embedding model from here */
+    if (list && srv_backend_embed_model_info(env->backend, &emi))
+        json_array_append_new(list, model_entry(env, &emi, srv_backend_embed_id(env->backend)));
+    return send_json(env, 200, json_pack("{s:o}", "models", list));
 }
 
 static enum MHD_Result answer_ps(const srv_ollama_env *env) {
     srv_model_info mi;
     srv_backend_model_info(env->backend, &mi);
-    json_t *e = model_entry(env, &mi);
+    json_t *e = model_entry(env, &mi, NULL);
     if (e) {
         json_object_del(e, "modified_at");
         /* loaded for as long as the server runs (keep_alive has no effect) */

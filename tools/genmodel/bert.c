@@ -6,7 +6,7 @@
  *       [--type F32|F16|BF16|Q8_0|Q4_0|...] [--pooling mean|cls]
  *       [--vocab FILE.gguf] [--seed N] [-q] -o FILE.gguf
  *
- * Presets: bert-tiny (64 wide, 2 layers, 4 heads, ff 128, 128 positions,
+ * Presets: bert-tiny (32 wide, 2 layers, 4 heads, ff 64, 128 positions,
  * mean pooling); minilm, shaped like all-MiniLM-L6-v2 (384, 6 layers, 12
  * heads, ff 1536, 512 positions, mean); bge-small, like bge-small-en-v1.5
  * (384, 12 layers, 12 heads, ff 1536, 512 positions, CLS pooling).
@@ -46,7 +46,7 @@ typedef struct {
 } bert_preset;
 
 static const bert_preset presets[] = {
-    {"bert-tiny", 64, 2, 4, 128, 128, 512, 1},
+    {"bert-tiny", 32, 2, 4, 64, 128, 512, 1},
     {"minilm", 384, 6, 12, 1536, 512, 30522, 1},
     {"bge-small", 384, 12, 12, 1536, 512, 30522, 2},
 };
