@@ -126,4 +126,43 @@ base="http://127.0.0.1:$PORT"
 [ "$(status "$work/b" "$base/")" = 200 ] || fail "/ without key"
 [ "$(status "$work/b" "$base/api/version")" = 200 ] || fail "version without key"
 kill "$PID"; wait "$PID" 2>/dev/null || true
+
+# embed_model: /v1/embeddings and /api/embed use the BERT model when it is
+# set (dimension = its n_embd, 32), the chat model when not (64, checked by
+# the client above); either name is accepted; /api/tags lists both.
+bert="$work/bert-tiny.gguf"
+"$HEARTH_GENMODEL" --arch bert --preset bert-tiny --type F32 --seed 2 -q -o "$bert"
+dim_of() { /usr/bin/python3 -c 'import json,sys; o=json.load(open(sys.argv[1])); print(len(o["data"][0]["embedding"]) if "data" in o else len(o["embeddings"][0]))' "$1"; }
+start_server chat -m "$model" -c 256 --slots 1
+base="http://127.0.0.1:$PORT"
+[ "$(status "$work/b" "$base/v1/embeddings" -d "{\"model\":\"$id\",\"input\":\"notes about cats\"}")" = 200 ] || fail "v1 embeddings (chat model)"
+[ "$(dim_of "$work/b")" = 64 ] || fail "without embed_model the chat model embeds: $(dim_of "$work/b")"
+kill "$PID"; wait "$PID" 2>/dev/null || true
+start_server embed -m "$model" --embed-model "$bert" -c 256 --slots 1
+base="http://127.0.0.1:$PORT"
+[ "$(status "$work/b" "$base/v1/embeddings" -d "{\"model\":\"$id\",\"input\":\"notes about cats\"}")" = 200 ] || fail "v1 embeddings: $(cat "$work/b")"
+[ "$(dim_of "$work/b")" = 32 ] || fail "v1 embeddings use the BERT model: $(dim_of "$work/b")"
+[ "$(status "$work/b" "$base/v1/embeddings" -d '{"model":"bert-tiny","input":["a","b c"]}')" = 200 ] || fail "v1 embeddings by the embed model's name"
+[ "$(dim_of "$work/b")" = 32 ] || fail "by name: dimension"
+[ "$(status "$work/b" "$base/api/embed" -d '{"model":"bert-tiny:latest","input":"notes about cats"}')" = 200 ] || fail "api/embed: $(cat "$work/b")"
+[ "$(dim_of "$work/b")" = 32 ] || fail "api/embed uses the BERT model"
+[ "$(status "$work/b" "$base/api/embeddings" -d "{\"model\":\"$id\",\"prompt\":\"cats\"}")" = 200 ] || fail "api/embeddings"
+/usr/bin/python3 -c 'import json,sys; assert len(json.load(open(sys.argv[1]))["embedding"]) == 32' "$work/b" || fail "api/embeddings dimension"
+curl -s "$base/api/tags" >"$work/tags"
+/usr/bin/python3 -c 'import json,sys; m=json.load(open(sys.argv[1]))["models"]; assert [x["name"] for x in m]==["tiny-chat:latest","bert-tiny:latest"] and m[1]["details"]["family"]=="bert", m' "$work/tags" \
+    || fail "api/tags with embed_model: $(cat "$work/tags")"
+# chat still goes to the chat model
+[ "$(status "$work/b" "$base/api/chat" -d "{\"model\":\"$id\",\"stream\":false,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"options\":{\"num_predict\":2}}")" = 200 ] || fail "chat with embed_model"
+kill "$PID"; wait "$PID" 2>/dev/null || true
+
+# a BERT model served alone embeds, and refuses to chat with a clear 400
+start_server bertonly -m "$bert" -c 128 --slots 1
+base="http://127.0.0.1:$PORT"
+[ "$(status "$work/b" "$base/api/embed" -d '{"model":"bert-tiny","input":"x"}')" = 200 ] || fail "bert alone: embed"
+[ "$(status "$work/b" "$base/api/chat" -d '{"model":"bert-tiny","messages":[{"role":"user","content":"hi"}]}')" = 400 ] || fail "bert alone: chat status $(cat "$work/b")"
+grep -q "embedding model" "$work/b" || fail "bert alone: chat message: $(cat "$work/b")"
+[ "$(status "$work/b" "$base/v1/chat/completions" -d '{"model":"bert-tiny","messages":[{"role":"user","content":"hi"}]}')" = 400 ] || fail "bert alone: v1 chat"
+grep -q "embedding model" "$work/b" || fail "bert alone: v1 chat message"
+curl -s "$base/api/show" -d '{"model":"bert-tiny"}' | grep -q '"capabilities":\["embedding"\]' || fail "show: embedding capability"
+kill "$PID"; wait "$PID" 2>/dev/null || true
 echo "ok"
