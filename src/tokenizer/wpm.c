@@ -10,7 +10,10 @@
  * a word; punctuation, ASCII symbols and CJK ideographs are words of their
  * own. Each word then becomes the longest vocabulary matches from its start
  * ("▁" + word), greedily; a word with any part that matches nothing becomes
- * the one unknown token.
+ * the one unknown token, and so does a word of more than WPM_MAX_WORD code
+ * points (BERT's max_input_chars_per_word; llama.cpp has no such limit, but
+ * it keeps the work per word bounded: at most (word bytes) x (longest token)
+ * lookups, whatever the vocabulary holds).
  */
 #include "tokenizer/tokenizer_int.h"
 #include "tokenizer/unicode.h"
@@ -44,6 +47,8 @@ static bool is_cjk(uint32_t c) {
            (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x2F800 && c <= 0x2FA1F);
 }
 
+enum { WPM_MAX_WORD = 100 };
+
 /* A growable byte buffer for the normalized words. */
 typedef struct {
     char *p;
@@ -67,7 +72,8 @@ static bool put(bytes *b, const void *s, size_t n) {
 /* One word (its normalized bytes w[0..n)), as the greedy longest matches of
  * "▁" + word; the unknown token if any part matches nothing. */
 static bool encode_word(const hearth_tokenizer *t, bytes *tmp, const char *w, size_t n,
-                        hearth_idvec *out) {
+                        size_t n_cps, hearth_idvec *out) {
+    if (n_cps > WPM_MAX_WORD) return t->unk < 0 || hearth_idvec_push(out, t->unk);
     tmp->n = 0;
     if (!put(tmp, "\xe2\x96\x81", 3) || !put(tmp, w, n)) return false;
     const char *s = tmp->p;
@@ -90,6 +96,7 @@ static bool encode_word(const hearth_tokenizer *t, bytes *tmp, const char *w, si
 
 bool hearth_wpm_encode(const hearth_tokenizer *t, const uint8_t *s, size_t n, hearth_idvec *out) {
     bytes word = {0}, tmp = {0};
+    size_t cps = 0; /* code points in word */
     bool ok = true;
     for (size_t i = 0; ok && i < n;) {
         uint32_t cp;
@@ -98,8 +105,8 @@ bool hearth_wpm_encode(const hearth_tokenizer *t, const uint8_t *s, size_t n, he
         cp = map_cp(hearth_wpm_nfd, hearth_wpm_n_nfd, cp);
         unsigned fl = hearth_uc_flags(cp);
         if (fl & HEARTH_UC_WS) {
-            if (word.n) ok = encode_word(t, &tmp, word.p, word.n, out);
-            word.n = 0;
+            if (word.n) ok = encode_word(t, &tmp, word.p, word.n, cps, out);
+            word.n = cps = 0;
             continue;
         }
         if (cp == 0 || cp == 0xFFFD || find_run(hearth_wpm_control, hearth_wpm_n_control, cp))
@@ -107,14 +114,15 @@ bool hearth_wpm_encode(const hearth_tokenizer *t, const uint8_t *s, size_t n, he
         char u[4];
         size_t ul = hearth_utf8_encode(map_cp(hearth_wpm_lower, hearth_wpm_n_lower, cp), u);
         if ((fl & HEARTH_UC_P) || (cp < 0x7F && (fl & HEARTH_UC_S)) || is_cjk(cp)) {
-            if (word.n) ok = encode_word(t, &tmp, word.p, word.n, out);
-            word.n = 0;
-            if (ok) ok = encode_word(t, &tmp, u, ul, out);
+            if (word.n) ok = encode_word(t, &tmp, word.p, word.n, cps, out);
+            word.n = cps = 0;
+            if (ok) ok = encode_word(t, &tmp, u, ul, 1, out);
         } else {
             ok = put(&word, u, ul);
+            cps++;
         }
     }
-    if (ok && word.n) ok = encode_word(t, &tmp, word.p, word.n, out);
+    if (ok && word.n) ok = encode_word(t, &tmp, word.p, word.n, cps, out);
     hearth_free(word.p);
     hearth_free(tmp.p);
     return ok;

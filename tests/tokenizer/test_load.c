@@ -349,6 +349,23 @@ static void errors(void) {
             CHECK(hearth_tokenize(t, "Hello world", 11, true, false, &ids, &n, &err) == HEARTH_OK);
             CHECK(n == 4 && ids[0] == 101 && ids[1] == 7592 && ids[2] == 2088 && ids[3] == 102);
             hearth_free(ids);
+            /* BERT's word limit: more than 100 characters is one [UNK] */
+            char w[160];
+            memset(w, 'a', sizeof w);
+            CHECK(hearth_tokenize(t, w, 101, false, false, &ids, &n, &err) == HEARTH_OK);
+            CHECK(n == 1 && ids[0] == 100);
+            hearth_free(ids);
+            CHECK(hearth_tokenize(t, w, 100, false, false, &ids, &n, &err) == HEARTH_OK);
+            CHECK(n > 1 && ids[0] != 100);
+            hearth_free(ids);
+            /* accents go, case folds, punctuation splits: "Ünïcode," = "unicode" "," */
+            int32_t *ids2 = NULL;
+            size_t n2 = 0;
+            CHECK(hearth_tokenize(t, "\xc3\x9c" "n\xc3\xaf" "code,", 10, false, false, &ids, &n, &err) == HEARTH_OK);
+            CHECK(hearth_tokenize(t, "unicode ,", 9, false, false, &ids2, &n2, &err) == HEARTH_OK);
+            CHECK(n == n2 && n > 0 && !memcmp(ids, ids2, n * sizeof *ids));
+            hearth_free(ids);
+            hearth_free(ids2);
             hearth_tokenizer_free(t);
         }
         hearth_gguf_free(g);
