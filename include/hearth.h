@@ -530,6 +530,10 @@ HEARTH_API const char *hearth_model_path(const hearth_model *m);
 HEARTH_API uint64_t hearth_model_file_size(const hearth_model *m);    /* bytes */
 HEARTH_API int32_t hearth_model_n_ctx_train(const hearth_model *m);
 HEARTH_API int32_t hearth_model_n_embd(const hearth_model *m);
+/* True for an encoder (embedding) model, architecture "bert": it has no
+ * logits, hearth_ctx_decode refuses it (HEARTH_E_UNSUPPORTED) and
+ * hearth_ctx_embed is its one use. Any thread. */
+HEARTH_API bool hearth_model_is_encoder(const hearth_model *m);
 HEARTH_API int32_t hearth_model_n_layer(const hearth_model *m);
 /* Token ids are [0, n_vocab), and each logit vector has n_vocab floats. With
  * a tokenizer, n_vocab is its token count (hearth_tokenizer_n_vocab): rows
@@ -630,7 +634,11 @@ HEARTH_API const float *hearth_ctx_logits(const hearth_ctx *c, int32_t i);
 
 /* Embedding of a text: runs tokens through sequence seq (cleared before and
  * after), mean-pools the final (normed) hidden states and L2-normalizes.
- * out receives hearth_model_n_embd floats. */
+ * out receives hearth_model_n_embd floats.
+ * For an encoder (hearth_model_is_encoder: BERT family), the whole text goes
+ * through the encoder at once and is pooled as the file's metadata says
+ * (bert.pooling_type: mean, CLS or last), then L2-normalized; tokens should
+ * then be tokenized with add_special (BERT's [CLS] text [SEP]). */
 HEARTH_API hearth_status hearth_ctx_embed(hearth_ctx *c, int32_t seq, const int32_t *tokens,
                                           int32_t n, float *out, hearth_error *err);
 
@@ -1550,6 +1558,13 @@ typedef struct {
      * are decoded together (borrowed). Both NULL by default. */
     const hearth_model *model;
     hearth_sched *sched;
+    /* The embedding model (setting "embed_model": a file or a registry
+     * name, e.g. a BERT-family encoder): hearth_embed, the recall of older
+     * turns and the search use it instead of the chat model. NULL: the chat
+     * model embeds (mean-pooled). embed_model: an open one to share instead
+     * (borrowed; the server opens it once for all its agents). */
+    const char *embed_model_path;
+    const hearth_model *embed_model;
     /* Warnings (an unknown chat template, ...), never printed by hearth:
      * called from the thread that opened or is using the agent. Optional. */
     void (*warn)(void *user_data, const char *msg);
@@ -1698,9 +1713,9 @@ HEARTH_API bool hearth_agent_can_use_cloud(const hearth_agent *a);
 /* Asks the hearth_agent_process in progress (if any) to stop soon. Any thread. */
 HEARTH_API void hearth_agent_cancel(hearth_agent *a);
 
-/* Embedding of text with the agent's model: the mean over tokens of the
- * final hidden state, L2-normalized. OUT: *vec (owned: hearth_free), *dim.
- * One thread per agent. */
+/* Embedding of text with the agent's embedding model (embed_model; else
+ * the chat model: the mean over tokens of the final hidden state),
+ * L2-normalized. OUT: *vec (owned: hearth_free), *dim. One thread per agent. */
 HEARTH_API hearth_status hearth_embed(hearth_agent *a, const char *text, size_t len,
                                       float **vec, int *dim, hearth_error *err);
 
@@ -1731,6 +1746,8 @@ HEARTH_API hearth_status hearth_agent_reset_session(hearth_agent *a, const char 
 /* The agent's model and store, borrowed: valid until hearth_agent_free. Use
  * them from the agent's thread only (e.g. to list a session's history). */
 HEARTH_API const hearth_model *hearth_agent_model(const hearth_agent *a);
+/* The model hearth_embed uses: the embed_model, else the chat model. */
+HEARTH_API const hearth_model *hearth_agent_embed_model(const hearth_agent *a);
 HEARTH_API hearth_store *hearth_agent_store(hearth_agent *a);
 
 /* ======================================================================== */

@@ -17,6 +17,7 @@
  */
 #include "agent/agent_int.h"
 #include "agent/template.h"
+#include "models/resolve.h"
 
 #include "util/alloc.h"
 #include "util/error.h"
@@ -111,6 +112,43 @@ static double now_ms(void) {
 
 /* ---- open / free ---------------------------------------------------------- */
 
+/* The embedding model, when one is set: shared (p->embed_model) or opened
+ * from p->embed_model_path (a file or a registry name), with a context of
+ * one sequence as long as the model reads. */
+static hearth_status open_embed_model(hearth_agent *a, const hearth_agent_params *p,
+                                      hearth_error *err) {
+    hearth_status st;
+    const char *path = NULL;
+    char resolved[4096];
+    if (p->embed_model) {
+        a->embed_model = (hearth_model *)p->embed_model;
+        path = hearth_model_path(p->embed_model);
+    } else if (p->embed_model_path && *p->embed_model_path) {
+        if ((st = models_resolve_model(p->policy_settings, p->embed_model_path, NULL, resolved,
+                                       sizeof resolved, err))) {
+            hearth_error_prefix(err, "embed_model");
+            return st;
+        }
+        path = resolved;
+        hearth_model_params mp = hearth_model_default_params();
+        mp.n_threads = p->n_threads;
+        if ((st = hearth_model_open(path, &mp, &a->embed_model, err))) return st;
+        a->owns_embed_model = true;
+    } else {
+        return HEARTH_OK;
+    }
+    if (!hearth_model_tokenizer(a->embed_model))
+        return HEARTH_FAIL(err, HEARTH_E_FORMAT, "embed_model '%s' has no tokenizer", path);
+    hearth_ctx_params cp = hearth_ctx_default_params();
+    int32_t train = hearth_model_n_ctx_train(a->embed_model);
+    cp.n_ctx = train > 0 && train < 4096 ? train : 4096;
+    cp.n_seq = 1;
+    cp.n_threads = p->n_threads;
+    if ((st = hearth_ctx_new(a->embed_model, &cp, &a->embed_ctx, err))) return st;
+    a->n_embd = hearth_model_n_embd(a->embed_model);
+    return agent_model_hash(path, a->store, a->embed_hash, err);
+}
+
 hearth_status hearth_agent_open(const hearth_agent_params *p, hearth_agent **out,
                                 hearth_error *err) {
     if (!out) return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_agent_open: out is NULL");
@@ -183,6 +221,8 @@ hearth_status hearth_agent_open(const hearth_agent_params *p, hearth_agent **out
     if ((st = hearth_ctx_new(a->model, &cp, &a->ctx, err))) goto fail;
 
     if ((st = agent_model_hash(a->model_path, a->store, a->model_hash, err))) goto fail;
+    memcpy(a->embed_hash, a->model_hash, sizeof a->embed_hash);
+    if ((st = open_embed_model(a, p, err))) goto fail;
 
     router_params rp = {.cloud_url = p->cloud_url, .cloud_model = p->cloud_model,
                         .cloud_api_key = p->cloud_api_key, .cloud_ca_file = p->cloud_ca_file,
@@ -208,6 +248,8 @@ fail:
 void hearth_agent_free(hearth_agent *a) {
     if (!a) return;
     router_free(a->router);
+    hearth_ctx_free(a->embed_ctx);
+    if (a->owns_embed_model) hearth_model_free(a->embed_model);
     hearth_ctx_free(a->ctx);
     if (a->owns_model) hearth_model_free(a->model);
     hearth_store_free(a->store);
@@ -233,6 +275,9 @@ void hearth_agent_cancel(hearth_agent *a) {
 hearth_template hearth_agent_template(const hearth_agent *a) { return a->tmpl; }
 const char *hearth_agent_model_hash(const hearth_agent *a) { return a->model_hash; }
 const hearth_model *hearth_agent_model(const hearth_agent *a) { return a->model; }
+const hearth_model *hearth_agent_embed_model(const hearth_agent *a) {
+    return a->embed_model ? a->embed_model : a->model;
+}
 hearth_store *hearth_agent_store(hearth_agent *a) { return a->store; }
 
 hearth_status hearth_agent_reset_session(hearth_agent *a, const char *session,
@@ -423,22 +468,30 @@ hearth_status hearth_embed(hearth_agent *a, const char *text, size_t len, float 
     *dim = 0;
     int32_t *ids = NULL;
     size_t n = 0;
-    hearth_status st = hearth_tokenize(a->tok, text, len, true, false, &ids, &n, err);
+    /* the embedding model when one is set, with its own tokenizer */
+    const hearth_tokenizer *tok = a->embed_model ? hearth_model_tokenizer(a->embed_model) : a->tok;
+    hearth_ctx *ctx = a->embed_ctx ? a->embed_ctx : a->ctx;
+    int32_t seq = a->embed_ctx ? 0 : AGENT_SEQ_EMBED;
+    hearth_status st = hearth_tokenize(tok, text, len, true, false, &ids, &n, err);
     if (st) return st;
     if (n == 0) {
         /* An empty text still gets a vector: that of the BOS or EOS token. */
-        int32_t t = hearth_token_bos(a->tok);
-        if (t < 0) t = hearth_token_eos(a->tok);
+        int32_t t = hearth_token_bos(tok);
+        if (t < 0) t = hearth_token_eos(tok);
         if (t < 0) t = 0;
         ids[0] = t;
         n = 1;
     }
-    /* A text longer than the sequence's room is embedded by its beginning. */
-    int32_t room = hearth_ctx_seq_capacity(a->ctx);
-    if (room > 0 && n > (size_t)room) n = (size_t)room;
+    /* A text longer than the sequence's room is embedded by its beginning
+     * (an encoder's closing [SEP] kept). */
+    int32_t room = hearth_ctx_seq_capacity(ctx);
+    if (room > 0 && n > (size_t)room) {
+        n = (size_t)room;
+        if (a->embed_model && hearth_tokenizer_add_eos(tok) && n > 1) ids[n - 1] = hearth_token_eos(tok);
+    }
     float *v = hearth_malloc((size_t)a->n_embd * sizeof *v);
     if (!v) st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "embed: out of memory");
-    if (!st) st = hearth_ctx_embed(a->ctx, AGENT_SEQ_EMBED, ids, (int32_t)n, v, err);
+    if (!st) st = hearth_ctx_embed(ctx, seq, ids, (int32_t)n, v, err);
     hearth_free(ids);
     if (st) {
         hearth_free(v);
@@ -547,7 +600,7 @@ static hearth_status put_vec(hearth_agent *a, int64_t owner, int64_t group, cons
     if (!tmp) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "embedding: out of memory");
     memcpy(tmp, v, (size_t)dim * sizeof *tmp); /* v may be unaligned */
     hearth_status st = hearth_store_embedding_put(a->store, AGENT_EMBED_KIND, owner, group,
-                                                  a->model_hash, tmp, dim, NULL, err);
+                                                  a->embed_hash, tmp, dim, NULL, err);
     hearth_free(tmp);
     return st;
 }

@@ -35,6 +35,12 @@ struct hearth_agent {
     hearth_store *store;
     hearth_template tmpl;
     char model_hash[65];   /* SHA-256 of the model file */
+    /* Embeddings: the embedding model when one is set (its own context and
+     * hash, under which vectors are stored), else the chat model's. */
+    hearth_model *embed_model;
+    bool owns_embed_model;
+    hearth_ctx *embed_ctx;
+    char embed_hash[65];
     int32_t n_ctx;         /* the context window: positions per sequence */
     int32_t n_embd;
     atomic_int cancel;

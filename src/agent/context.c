@@ -222,7 +222,7 @@ static hearth_status recall_candidates(hearth_agent *a, int64_t sid, const heart
     }
     hearth_embedding_hit hits[RECALL_K * 2];
     size_t nh = 0;
-    st = hearth_store_embedding_search(a->store, hearth_agent_model_hash(a), AGENT_EMBED_KIND,
+    st = hearth_store_embedding_search(a->store, a->embed_hash, AGENT_EMBED_KIND,
                                        sid, q, dim, RECALL_K * 2, hits, &nh, &e);
     hearth_free(q);
     if (st) {

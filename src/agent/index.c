@@ -29,7 +29,7 @@ hearth_status hearth_agent_index_task(hearth_agent *a, int64_t task_id, hearth_e
     st = hearth_embed(a, b.v, b.n, &v, &dim, err);
     agent_buf_free(&b);
     if (st) return st;
-    st = hearth_store_embedding_put(a->store, "task", task_id, 0, a->model_hash, v, dim, NULL,
+    st = hearth_store_embedding_put(a->store, "task", task_id, 0, a->embed_hash, v, dim, NULL,
                                     err);
     hearth_free(v);
     return st;
@@ -46,7 +46,7 @@ hearth_status hearth_agent_search(hearth_agent *a, const char *text, const char 
     int dim = 0;
     hearth_status st = hearth_embed(a, text, strlen(text), &q, &dim, err);
     if (st) return st;
-    st = hearth_store_embedding_search(a->store, a->model_hash, owner_kind, group_id, q, dim, k,
+    st = hearth_store_embedding_search(a->store, a->embed_hash, owner_kind, group_id, q, dim, k,
                                        out, n_out, err);
     hearth_free(q);
     return st;

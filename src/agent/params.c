@@ -82,6 +82,7 @@ hearth_status hearth_agent_params_from_settings(const hearth_settings *s, hearth
     const char *v;
     if ((v = hearth_settings_get(s, "model", NULL)) && *v) q.model_path = v;
     if ((v = hearth_settings_get(s, "home", NULL)) && *v) q.data_dir = v;
+    if ((v = hearth_settings_get(s, "embed_model", NULL))) q.embed_model_path = *v ? v : NULL;
     if ((v = hearth_settings_get(s, "system_prompt", NULL))) q.system_prompt = *v ? v : NULL;
     int64_t i64;
     hearth_status st;

@@ -33,6 +33,9 @@ static const char usage[] =
     "  --port PORT       port, 0 for any free one (port, HEARTH_PORT; default 8080)\n"
     "  -m, --model MODEL GGUF file or registry name (model, HEARTH_MODEL; default: the\n"
     "                    registry's default (hearth models use), else the demo model)\n"
+    "  --embed-model M   embedding model (GGUF file or registry name, e.g. a BERT\n"
+    "                    encoder) for /v1/embeddings, /api/embed and recall (embed_model,\n"
+    "                    HEARTH_EMBED_MODEL; default: the chat model embeds)\n"
     "  --api-key KEY     require 'Authorization: Bearer KEY' (api_key, HEARTH_API_KEY)\n"
     "  --max-body BYTES  largest request body (default 8388608)\n"
     "  --max-queue N     requests in flight before answering 429 (default 64)\n"
@@ -85,6 +88,7 @@ static const struct {
     {"--request-timeout", NULL, "request_timeout"},
     {"--update-every", NULL, "update_every"},
     {"--sync-every", NULL, "sync_every"},
+    {"--embed-model", NULL, "embed_model"},
 };
 
 /* Settings that hold a comma-separated list; their flags may repeat. */

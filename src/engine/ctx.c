@@ -6,6 +6,7 @@
  * context as it was.
  */
 #include "engine/ctx_int.h"
+#include "model/encoder.h"
 
 #include "util/alloc.h"
 #include "util/error.h"
@@ -50,6 +51,20 @@ hearth_status hearth_ctx_new(const hearth_model *m, const hearth_ctx_params *p, 
     c->n_batch = p->n_batch < c->cap * p->n_seq ? p->n_batch : c->cap * p->n_seq;
     int nth = p->n_threads > 0 ? p->n_threads : m->n_threads;
     hearth_status st;
+    if (hearth_model_is_encoder(m)) {
+        /* An encoder embeds whole texts: no cache, no decode scratch, and a
+         * sequence holds what the model reads at most. */
+        if (c->cap > m->hp.n_ctx_train) c->cap = m->hp.n_ctx_train;
+        st = hearth_threadpool_new(nth, &c->pool, err);
+        if (st) goto fail;
+        c->kv.len = hearth_calloc((size_t)c->n_seq, sizeof *c->kv.len);
+        if (!c->kv.len) {
+            st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "ctx: out of memory");
+            goto fail;
+        }
+        *out = c;
+        return HEARTH_OK;
+    }
     if ((st = hearth_kv_init(&c->kv, &m->hp, p->kv_type, c->n_seq, c->cap, err)) ||
         (st = hearth_threadpool_new(nth, &c->pool, err)) ||
         (st = hearth_fwd_buf_new(m, c->n_batch, c->cap, nth, &c->buf, err)))
@@ -137,6 +152,11 @@ hearth_status hearth_ctx_decode_ex(hearth_ctx *c, const hearth_batch *b, float *
                                    hearth_error *err) {
     c->n_logit_idx = 0;
     c->last_logit = -1;
+    if (hearth_model_is_encoder(c->m))
+        return HEARTH_FAIL(err, HEARTH_E_UNSUPPORTED,
+                           "'%s' is an embedding model (architecture %s): it embeds text but "
+                           "cannot generate it; use a chat model", c->m->name[0] ? c->m->name : "the model",
+                           c->m->ai->name);
     if (!b || b->n_tokens < 1 || !b->tokens)
         return HEARTH_FAIL(err, HEARTH_E_ARG, "decode: empty batch");
     int32_t n = b->n_tokens, nv = c->m->hp.n_vocab;
@@ -252,6 +272,7 @@ hearth_status hearth_ctx_embed(hearth_ctx *c, int32_t seq, const int32_t *tokens
         return HEARTH_FAIL(err, n < 1 ? HEARTH_E_ARG : HEARTH_E_LIMIT,
                            "embed: %d tokens (sequence capacity %d)", n, c->cap);
     if (!out || !tokens) return HEARTH_FAIL(err, HEARTH_E_ARG, "embed: NULL buffer");
+    if (hearth_model_is_encoder(c->m)) return hearth_encoder_embed(c->m, c->pool, tokens, n, out, err);
     size_t d = (size_t)c->m->hp.n_embd;
     float *hidden = hearth_malloc((size_t)n * d * sizeof(float));
     int32_t *seqs = hearth_malloc((size_t)n * sizeof *seqs);

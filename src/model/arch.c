@@ -9,12 +9,14 @@
 
 hearth_status hearth_arch_llama_load(struct hearth_model *m, hearth_error *err);
 hearth_status hearth_arch_qwen2_load(struct hearth_model *m, hearth_error *err);
+hearth_status hearth_arch_bert_load(struct hearth_model *m, hearth_error *err);
 
 static const hearth_arch_info archs[HEARTH_ARCH_COUNT] = {
     [HEARTH_ARCH_LLAMA] = {.name = "llama", .rope_type = HEARTH_ROPE_NORMAL,
                            .load = hearth_arch_llama_load},
     [HEARTH_ARCH_QWEN2] = {.name = "qwen2", .rope_type = HEARTH_ROPE_NEOX,
                            .load = hearth_arch_qwen2_load},
+    [HEARTH_ARCH_BERT] = {.name = "bert", .load = hearth_arch_bert_load, .encoder = true},
 };
 
 const hearth_arch_info *hearth_arch_get(hearth_arch arch) {

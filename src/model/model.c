@@ -10,6 +10,7 @@
  * tok_embd.nrows is the number of token ids (the tokenizer's count when the
  * file has a tokenizer, which may be fewer than the embedding's rows).
  */
+#include "model/encoder.h"
 #include "model/model_int.h"
 
 #include "kernels/types.h"
@@ -352,7 +353,7 @@ hearth_status hearth_model_open(const char *path, const hearth_model_params *p, 
     }
     if (!hearth_arch_find(arch, &m->arch)) {
         st = HEARTH_FAIL(err, HEARTH_E_UNSUPPORTED,
-                         "metadata key 'general.architecture' = '%s' (supported: llama, qwen2)", arch);
+                         "metadata key 'general.architecture' = '%s' (supported: llama, qwen2, bert)", arch);
         goto fail;
     }
     m->ai = hearth_arch_get(m->arch);
@@ -362,8 +363,12 @@ hearth_status hearth_model_open(const char *path, const hearth_model_params *p, 
         (st = get_opt_str(m, "tokenizer.chat_template", &m->chat_template, err)))
         goto fail;
     if (!m->name) m->name = "";
-    if ((st = load_hparams(m, err)) || (st = load_tensors(m, err)) || (st = m->ai->load(m, err)))
+    if (m->ai->encoder) {
+        if ((st = m->ai->load(m, err))) goto fail;
+    } else if ((st = load_hparams(m, err)) || (st = load_tensors(m, err)) ||
+               (st = m->ai->load(m, err))) {
         goto fail;
+    }
     load_eog(m);
     if ((st = hearth_model_load_tokenizer(m, err))) goto fail;
     narrow_vocab(m);
@@ -386,6 +391,7 @@ void hearth_model_free(hearth_model *m) {
         m->vecs = n;
     }
     hearth_free(m->layers);
+    hearth_bert_free(m->bert);
     hearth_gguf_free(m->gguf);
     hearth_free(m->file_buf);
     hearth_free(m->path);

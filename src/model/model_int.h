@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { HEARTH_ARCH_LLAMA, HEARTH_ARCH_QWEN2, HEARTH_ARCH_COUNT } hearth_arch;
+typedef enum { HEARTH_ARCH_LLAMA, HEARTH_ARCH_QWEN2, HEARTH_ARCH_BERT, HEARTH_ARCH_COUNT } hearth_arch;
 
 /* How RoPE pairs dimensions: NORMAL rotates (2i, 2i+1) (llama, whose GGUF
  * converter permutes Q/K rows for it), NEOX rotates (i, i + rot/2). */
@@ -67,6 +67,10 @@ typedef struct {
     /* Reads what is particular to this architecture (after the shared
      * hyper-parameters and tensors are loaded). */
     hearth_status (*load)(struct hearth_model *m, hearth_error *err);
+    /* An encoder (bert): load reads everything itself (hyper-parameters and
+     * tensors; the decoder's shared loaders are skipped), and the model only
+     * embeds (model/encoder.h). */
+    bool encoder;
 } hearth_arch_info;
 
 /* Row for arch, or NULL. Table lookup by general.architecture string. */
@@ -95,6 +99,7 @@ struct hearth_model {
     int n_eog;
     uint64_t weight_bytes;
     struct hearth_vec_node *vecs; /* owned float vectors (list) */
+    struct hearth_bert *bert;     /* encoder weights (arch_bert.c), or NULL */
 };
 
 /* Shared loaders used by the arch hooks. The name is formatted with layer il

@@ -16,6 +16,8 @@
 #include "server/backend.h"
 
 #include "ab/assign.h"
+#include "models/resolve.h"
+
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/strbuf.h"
@@ -23,6 +25,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* One loaded model with its scheduler and agent pool. Requests hold a
@@ -38,6 +41,14 @@ typedef struct srv_engine {
     int n_agents;
     int refs;              /* requests using it (under b->mu) */
     bool retired;          /* replaced: freed when refs drops to 0 */
+    /* for srv_backend_model_info, read once at open */
+    int32_t per_seq;
+    struct model_desc {
+        uint64_t n_params;
+        char quant[16];
+        int64_t modified;
+    } desc, embed_desc;
+    hearth_model *embed_model; /* the "embed_model" setting's, shared by the agents; or NULL */
 } srv_engine;
 
 struct srv_backend {
@@ -48,6 +59,7 @@ struct srv_backend {
     hearth_store *ab_store; /* the A/B records, under ab_mu */
     pthread_mutex_t ab_mu;
     char *model_id;        /* fixed at open: clients keep their id across reloads */
+    char *embed_id;        /* the embedding model's id (as model_id), or NULL */
     hearth_settings *own_settings; /* loaded here when the caller gave none */
     srv_backend_params p;  /* for reloads; strings borrowed from the server */
 
@@ -67,6 +79,7 @@ static char *model_id_from_path(const char *path) {
 static void engine_free(srv_engine *e) {
     if (!e) return;
     for (int i = 0; i < e->n_agents; i++) hearth_agent_free(e->agents[i]);
+    hearth_model_free(e->embed_model);
     hearth_free(e->agents);
     hearth_free(e->busy);
     hearth_sched_free(e->sched);
@@ -84,9 +97,33 @@ void srv_backend_free(srv_backend *b) {
     pthread_mutex_destroy(&b->ab_mu);
     hearth_settings_free(b->own_settings);
     hearth_free(b->model_id);
+    hearth_free(b->embed_id);
     pthread_mutex_destroy(&b->mu);
     pthread_cond_destroy(&b->cv);
     hearth_free(b);
+}
+
+/* Parameter count, the most common matrix type and the file's mtime, for
+ * the ollama API's model details (a second, read-only mapping: cheap). */
+static void describe(struct model_desc *e, const char *path) {
+    struct stat sb;
+    if (!stat(path, &sb)) e->modified = (int64_t)sb.st_mtime;
+    hearth_gguf *g = NULL;
+    if (hearth_gguf_open(path, &g, NULL)) return;
+    uint64_t bytes_by_type[64] = {0};
+    for (int64_t i = 0; i < hearth_gguf_n_tensors(g); i++) {
+        const hearth_gguf_tensor *t = hearth_gguf_tensor_at(g, i);
+        uint64_t n = 1;
+        for (uint32_t d = 0; d < t->n_dims && d < 4; d++) n *= (uint64_t)t->ne[d];
+        e->n_params += n;
+        if (t->n_dims >= 2 && (unsigned)t->type < 64) bytes_by_type[t->type] += t->nbytes;
+    }
+    int best = -1;
+    for (int i = 0; i < 64; i++)
+        if (bytes_by_type[i] && (best < 0 || bytes_by_type[i] > bytes_by_type[best])) best = i;
+    const char *name = best >= 0 ? hearth_type_name(best) : NULL;
+    snprintf(e->quant, sizeof e->quant, "%s", name ? name : "unknown");
+    hearth_gguf_free(g);
 }
 
 /* Loads path into a new engine. */
@@ -115,12 +152,24 @@ static hearth_status engine_open(const srv_backend *b, const char *path, srv_eng
         if (!st) {
             ap.max_context = per_seq;
             e->n_agents = slots;
+            e->per_seq = per_seq;
         }
     }
     if (!st) {
         e->agents = hearth_calloc((size_t)e->n_agents, sizeof *e->agents);
         e->busy = hearth_calloc((size_t)e->n_agents, sizeof *e->busy);
         if (!e->agents || !e->busy) st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+    }
+    if (!st && ap.embed_model_path) {
+        /* opened once here and shared: each agent would otherwise load it */
+        char resolved[4096];
+        hearth_model_params emp = hearth_model_default_params();
+        emp.n_threads = p->n_threads;
+        st = models_resolve_model(set, ap.embed_model_path, NULL, resolved, sizeof resolved, err);
+        if (st) hearth_error_prefix(err, "embed_model");
+        if (!st) st = hearth_model_open(resolved, &emp, &e->embed_model, err);
+        if (!st) describe(&e->embed_desc, resolved);
+        ap.embed_model = e->embed_model;
     }
     ap.model_path = path;
     ap.model = e->model;
@@ -132,6 +181,7 @@ static hearth_status engine_open(const srv_backend *b, const char *path, srv_eng
         engine_free(e);
         return st;
     }
+    describe(&e->desc, path);
     *out = e;
     return HEARTH_OK;
 }
@@ -170,6 +220,11 @@ hearth_status srv_backend_open(const srv_backend_params *p, srv_backend **out, h
         sp.path = hearth_store_path(hearth_agent_store(b->cur[0]->agents[0]));
         st = hearth_store_open(&sp, &b->ab_store, err);
     }
+    const char *em = st ? NULL
+                        : hearth_settings_get(p->settings ? p->settings : b->own_settings,
+                                              "embed_model", NULL);
+    if (!st && em && *em && !(b->embed_id = model_id_from_path(em)))
+        st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     if (st) {
         srv_backend_free(b);
         return st;
@@ -274,6 +329,9 @@ static hearth_status chat(srv_backend *b, srv_engine *e, const srv_request *r, s
     q.n_messages = r->n_messages;
     fill_sampling(r, &q.temperature, &q.top_p, &q.max_tokens, &q.seed, &q.presence_penalty,
                   &q.frequency_penalty);
+    if (r->has_top_k) q.top_k = r->top_k;
+    if (r->has_min_p) q.min_p = r->min_p;
+    if (r->has_repeat_penalty) q.repeat_penalty = r->repeat_penalty;
     q.stop = (const char *const *)r->stop;
     q.n_stop = (size_t)r->n_stop;
     q.local_only = r->cloud == 0;
@@ -304,6 +362,8 @@ static hearth_status chat(srv_backend *b, srv_engine *e, const srv_request *r, s
                                ? resp.generate_ms / 1e3 / (resp.completion_tokens - 1)
                                : -1;
         out->confidence = resp.confidence;
+        out->prompt_ms = resp.source == HEARTH_SOURCE_CACHE ? 0 : resp.prompt_ms;
+        out->gen_ms = resp.source == HEARTH_SOURCE_CACHE ? 0 : resp.generate_ms;
         snprintf(out->decision, sizeof out->decision, "%s", resp.route_decision);
         snprintf(out->reason, sizeof out->reason, "%s", resp.route_reason);
         snprintf(out->category, sizeof out->category, "%s", resp.category);
@@ -361,6 +421,10 @@ static hearth_status completion(srv_engine *e, const srv_request *r, srv_text_cb
     gp.sampling.presence_penalty = presence;
     gp.sampling.frequency_penalty = frequency;
     gp.sampling.seed = seed < 0 ? HEARTH_SEED_RANDOM : (uint64_t)seed;
+    if (r->has_top_k) gp.sampling.top_k = r->top_k;
+    if (r->has_min_p) gp.sampling.min_p = r->min_p;
+    if (r->has_repeat_penalty) gp.sampling.repeat_penalty = r->repeat_penalty;
+    if (r->has_repeat_last_n) gp.sampling.repeat_last_n = r->repeat_last_n;
     gp.stop = (const char *const *)r->stop;
     gp.n_stop = r->n_stop;
     gen_ctx g = {cb, user, {0}};
@@ -382,6 +446,8 @@ static hearth_status completion(srv_engine *e, const srv_request *r, srv_text_cb
     out->source = "local";
     out->confidence = -1;
     out->ttft_s = res.prompt_ms / 1e3;
+    out->prompt_ms = res.prompt_ms;
+    out->gen_ms = res.gen_ms;
     out->per_token_s = res.n_gen > 1 ? res.gen_ms / 1e3 / (res.n_gen - 1) : -1;
     return HEARTH_OK;
 }
@@ -421,6 +487,12 @@ hearth_status srv_backend_answer(srv_backend *b, const char *id, const srv_reque
     size_t vi = b->n_var > 1 ? ab_assign(key, b->weight, b->n_var) : 0;
     double t0 = mono_ms();
     srv_engine *e = engine_get(b, vi);
+    if (hearth_model_is_encoder(e->model)) {
+        engine_put(b, e);
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "'%s' is an embedding model: it embeds text "
+                           "(/v1/embeddings, /api/embed) but cannot generate it; serve a chat "
+                           "model with -m and set embed_model to this one", b->model_id);
+    }
     hearth_status st = r->kind == SRV_CHAT ? chat(b, e, r, cb, user, out, err)
                                            : completion(e, r, cb, user, out, err);
     engine_put(b, e);
@@ -452,7 +524,9 @@ const char *srv_backend_variant_name(const srv_backend *b, size_t i) {
 hearth_status srv_backend_embed(srv_backend *b, const char *text, float **out, int *dim,
                                 int64_t *n_tokens, hearth_error *err) {
     srv_engine *e = engine_get(b, 0);
-    const hearth_tokenizer *tok = hearth_model_tokenizer(e->model);
+    /* the tokens of the model that embeds (embed_model when set) */
+    const hearth_tokenizer *tok =
+        hearth_model_tokenizer(e->embed_model ? e->embed_model : e->model);
     int32_t *ids = NULL;
     size_t n = 0;
     hearth_status st = hearth_tokenize(tok, text, strlen(text), true, false, &ids, &n, err);
@@ -467,4 +541,59 @@ hearth_status srv_backend_embed(srv_backend *b, const char *text, float **out, i
     engine_put(b, e);
     if (!st) *n_tokens = (int64_t)n;
     return st;
+}
+
+/* ---- what the ollama API shows ------------------------------------------- */
+
+void srv_backend_model_info(srv_backend *b, srv_model_info *out) {
+    memset(out, 0, sizeof *out);
+    srv_engine *e = engine_get(b, 0);
+    const hearth_model *m = e->model;
+    snprintf(out->arch, sizeof out->arch, "%s", hearth_model_arch(m));
+    snprintf(out->digest, sizeof out->digest, "%s", hearth_agent_model_hash(e->agents[0]));
+    out->file_size = hearth_model_file_size(m);
+    out->n_ctx_train = hearth_model_n_ctx_train(m);
+    out->n_ctx = e->per_seq;
+    out->n_embd = hearth_model_n_embd(m);
+    out->n_layer = hearth_model_n_layer(m);
+    out->n_vocab = hearth_model_n_vocab(m);
+    out->n_params = e->desc.n_params;
+    snprintf(out->quant, sizeof out->quant, "%s", e->desc.quant);
+    out->modified = e->desc.modified;
+    out->embedding_only = hearth_model_is_encoder(m);
+    engine_put(b, e);
+}
+
+bool srv_backend_embed_model_info(srv_backend *b, srv_model_info *out) {
+    memset(out, 0, sizeof *out);
+    srv_engine *e = engine_get(b, 0);
+    const hearth_model *m = e->embed_model;
+    if (m) {
+        snprintf(out->arch, sizeof out->arch, "%s", hearth_model_arch(m));
+        out->file_size = hearth_model_file_size(m);
+        out->n_ctx_train = out->n_ctx = hearth_model_n_ctx_train(m);
+        out->n_embd = hearth_model_n_embd(m);
+        out->n_layer = hearth_model_n_layer(m);
+        out->n_vocab = hearth_model_n_vocab(m);
+        out->n_params = e->embed_desc.n_params;
+        snprintf(out->quant, sizeof out->quant, "%s", e->embed_desc.quant);
+        out->modified = e->embed_desc.modified;
+        out->embedding_only = hearth_model_is_encoder(m);
+    }
+    engine_put(b, e);
+    return m != NULL;
+}
+
+const char *srv_backend_embed_id(const srv_backend *b) { return b->embed_id; }
+
+bool srv_backend_embed_model_ok(const srv_backend *b, const char *name) {
+    return !strcmp(name, b->model_id) || (b->embed_id && !strcmp(name, b->embed_id));
+}
+
+char *srv_backend_chat_template(srv_backend *b) {
+    srv_engine *e = engine_get(b, 0);
+    const char *t = hearth_model_chat_template(e->model);
+    char *s = t ? hearth_strdup(t) : NULL;
+    engine_put(b, e);
+    return s;
 }

@@ -56,6 +56,7 @@ typedef struct {
     const char *finish_reason;  /* "stop" or "length" (static) */
     const char *source;         /* "cache", "local", "cloud", "local-degraded" (static) */
     double ttft_s, per_token_s; /* < 0: unknown */
+    double prompt_ms, gen_ms;   /* prompt evaluation; generation after it (0 on a cache hit) */
     double confidence;          /* of the local answer; < 0: unknown (raw completions) */
     /* Routing (chat only; see hearth_agent_response): decision "" when the
      * request was never a candidate for the cloud. */
@@ -94,8 +95,37 @@ size_t srv_backend_n_variants(const srv_backend *b);
 const char *srv_backend_variant_name(const srv_backend *b, size_t i);
 
 /* Embeds text into out (owned: hearth_free), *dim floats; *n_tokens tokens
- * were read. Any thread. */
+ * were read. With an embed_model setting that model embeds, else the chat
+ * model. Any thread. */
 hearth_status srv_backend_embed(srv_backend *b, const char *text, float **out, int *dim,
                                 int64_t *n_tokens, hearth_error *err);
+
+/* What the ollama API shows of the served model (/api/tags, /api/show,
+ * /api/ps). Nothing here names a file path. */
+typedef struct {
+    char arch[32];             /* general.architecture */
+    char quant[16];            /* the most common matrix type, e.g. "Q8_0" */
+    char digest[65];           /* SHA-256 of the file, hex */
+    uint64_t file_size, n_params;
+    int64_t modified;          /* the file's mtime, seconds since the epoch */
+    int32_t n_ctx_train, n_ctx, n_embd, n_layer, n_head, n_vocab;
+    bool embedding_only;       /* an encoder (BERT): no chat, no generation */
+} srv_model_info;
+
+/* Fills *out for the model now served. Any thread. */
+void srv_backend_model_info(srv_backend *b, srv_model_info *out);
+/* The same for the embedding model (setting "embed_model"); false (and *out
+ * zeroed) when there is none. Any thread. */
+bool srv_backend_embed_model_info(srv_backend *b, srv_model_info *out);
+/* The id of the embedding model (its file name without .gguf, or the
+ * registry name as set), or NULL when the chat model embeds. Borrowed. */
+const char *srv_backend_embed_id(const srv_backend *b);
+/* True if an embeddings request may name the model name: the served
+ * model's id or the embedding model's. */
+bool srv_backend_embed_model_ok(const srv_backend *b, const char *name);
+
+/* The model's chat template (NULL: none), copied into an owned string
+ * (hearth_free); NULL also on allocation failure. Any thread. */
+char *srv_backend_chat_template(srv_backend *b);
 
 #endif

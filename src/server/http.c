@@ -23,6 +23,7 @@
 #include "server/connguard.h"
 #include "server/feedback.h"
 #include "server/metrics.h"
+#include "server/ollama.h"
 #include "server/openai.h"
 #include "server/origin.h"
 #include "server/seclog.h"
@@ -190,7 +191,8 @@ static enum MHD_Result send_error(hearth_server *s, struct MHD_Connection *c, co
                          code ? code : type);
     }
     size_t len;
-    char *body = srv_error_json(message, type, code, &len);
+    char *body = srv_ollama_path(route) ? srv_ollama_error_json(message, &len)
+                                        : srv_error_json(message, type, code, &len);
     if (!body) return send_fallback(s, c);
     return send_buf(s, c, status, body, len, "application/json");
 }
@@ -242,7 +244,9 @@ typedef enum {
     R_MODELS,
     R_HEALTH,
     R_METRICS,
-    R_FEEDBACK
+    R_FEEDBACK,
+    R_OLLAMA_PLAIN, /* ollama.c, no model needed */
+    R_OLLAMA        /* ollama.c */
 } route_id;
 
 static const struct {
@@ -261,6 +265,21 @@ static const struct {
     {"/health", "GET", R_HEALTH},
     {"/metrics", "GET", R_METRICS},
     {"/v1/feedback", "POST", R_FEEDBACK},
+    /* ollama's API (ollama.c) */
+    {"/", "GET", R_OLLAMA_PLAIN},
+    {"/api/version", "GET", R_OLLAMA_PLAIN},
+    {"/api/tags", "GET", R_OLLAMA},
+    {"/api/ps", "GET", R_OLLAMA},
+    {"/api/show", "POST", R_OLLAMA},
+    {"/api/chat", "POST", R_OLLAMA},
+    {"/api/generate", "POST", R_OLLAMA},
+    {"/api/embed", "POST", R_OLLAMA},
+    {"/api/embeddings", "POST", R_OLLAMA},
+    {"/api/pull", "POST", R_OLLAMA},
+    {"/api/push", "POST", R_OLLAMA},
+    {"/api/create", "POST", R_OLLAMA},
+    {"/api/copy", "POST", R_OLLAMA},
+    {"/api/delete", "DELETE", R_OLLAMA},
 };
 
 /* Route by path; *method_ok false if the path exists with another method. */
@@ -268,7 +287,9 @@ static int find_route(const char *url, const char *method, bool *method_ok) {
     *method_ok = false;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         if (strcmp(url, routes[i].path)) continue;
-        if (!strcmp(method, routes[i].method)) {
+        /* HEAD is GET without the body (MHD leaves the body out) */
+        if (!strcmp(method, routes[i].method) ||
+            (!strcmp(method, "HEAD") && !strcmp(routes[i].method, "GET"))) {
             *method_ok = true;
             return (int)i;
         }
@@ -633,7 +654,7 @@ static enum MHD_Result answer_embeddings(hearth_server *s, struct MHD_Connection
     if (st)
         return send_error(s, c, route, st == HEARTH_E_NOMEM ? 500 : 400, "invalid_request_error",
                           st == HEARTH_E_FORMAT ? "invalid_json" : "invalid_value", err.msg);
-    if (strcmp(req.model, srv_backend_model_id(s->backend))) {
+    if (!srv_backend_embed_model_ok(s->backend, req.model)) {
         char msg[400];
         model_not_found_msg(msg, sizeof msg, req.model, NULL);
         srv_request_free(&req);
@@ -740,7 +761,7 @@ static enum MHD_Result check_headers(hearth_server *s, struct MHD_Connection *c,
     if (!method_ok)
         return send_error(s, c, route, 405, "invalid_request_error", "method_not_allowed",
                           "method not allowed on this endpoint");
-    if (routes[ri].id != R_HEALTH && !authorized(s, c))
+    if (routes[ri].id != R_HEALTH && routes[ri].id != R_OLLAMA_PLAIN && !authorized(s, c))
         return send_error(s, c, route, 401, "invalid_request_error", "invalid_api_key",
                           "missing or wrong API key (Authorization: Bearer KEY)");
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
@@ -751,6 +772,23 @@ static enum MHD_Result check_headers(hearth_server *s, struct MHD_Connection *c,
     return MHD_YES;
 }
 
+/* ---- ollama's API (ollama.c) ------------------------------------------- */
+
+static enum MHD_Result ollama_queue(void *server, struct MHD_Connection *c, unsigned status,
+                                    struct MHD_Response *r) {
+    return queue(server, c, status, r);
+}
+
+static srv_ollama_env ollama_env(hearth_server *s, struct MHD_Connection *c, const char *route,
+                                 req_state *rs) {
+    srv_ollama_env env = {
+        .backend = s->backend, .metrics = s->metrics, .c = c, .route = route, .server = s,
+        .queue = ollama_queue, .client_gone = client_gone, .active = &s->active,
+        .counted_active = &rs->counted_active,
+    };
+    return env;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_size, void **con_cls) {
@@ -758,7 +796,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     hearth_server *s = cls;
     bool method_ok;
     int ri = find_route(url, method, &method_ok);
-    const char *route = ri >= 0 ? routes[ri].path : "other";
+    const char *route = ri >= 0 ? routes[ri].path : !strncmp(url, "/api/", 5) ? "/api/other" : "other";
 
     req_state *rs = *con_cls;
     if (!rs) {
@@ -801,6 +839,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!text) return send_fallback(s, c);
         return send_buf(s, c, 200, text, len, "text/plain; version=0.0.4");
     }
+    case R_OLLAMA_PLAIN: {
+        srv_ollama_env env = ollama_env(s, c, route, rs);
+        return srv_ollama_answer_plain(&env, routes[ri].path);
+    }
     default: break;
     }
     /* The load error itself (it names files) is in the server's log. */
@@ -830,6 +872,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     case R_COMPLETIONS: return answer_generation(s, c, route, SRV_COMPLETION, rs);
     case R_EMBEDDINGS: return answer_embeddings(s, c, route, rs);
     case R_FEEDBACK: return answer_feedback(s, c, route, rs);
+    case R_OLLAMA: {
+        srv_ollama_env env = ollama_env(s, c, route, rs);
+        return srv_ollama_answer(&env, routes[ri].path, rs->body.p ? rs->body.p : "", rs->body.len);
+    }
     default: return MHD_NO;
     }
 }

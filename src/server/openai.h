@@ -46,6 +46,10 @@ typedef struct {
      * "ask": bool, "consent": bool}: tightens the policy, never loosens it */
     int8_t cloud;             /* -1: not given; 0: local only; 1: prefer the cloud */
     bool incognito, ask, consent;
+    /* Sampling that only ollama's "options" can set (ollama.c). */
+    bool has_top_k, has_min_p, has_repeat_penalty, has_repeat_last_n;
+    int32_t top_k, repeat_last_n;
+    float min_p, repeat_penalty;
 } srv_request;
 
 /* Parses body (len bytes, not necessarily NUL-terminated) as a request of the

@@ -145,6 +145,9 @@ hearth_status hearth_tokenizer_load(const hearth_gguf *g, hearth_tokenizer **out
         (st = get_id(g, "tokenizer.ggml.padding_token_id", &s.pad, err)) ||
         (st = get_id(g, "tokenizer.ggml.eot_token_id", &s.eot, err)) ||
         (st = get_id(g, "tokenizer.ggml.eom_token_id", &s.eom, err)) ||
+        (st = get_id(g, "tokenizer.ggml.cls_token_id", &s.cls, err)) ||
+        /* sic: the key as llama.cpp's converter spells it */
+        (st = get_id(g, "tokenizer.ggml.seperator_token_id", &s.sep, err)) ||
         (st = get_flag(g, "tokenizer.ggml.add_bos_token", &s.add_bos, err)) ||
         (st = get_flag(g, "tokenizer.ggml.add_eos_token", &s.add_eos, err)) ||
         (st = get_flag(g, "tokenizer.ggml.add_space_prefix", &s.add_space_prefix, err)))

@@ -34,6 +34,7 @@ static bool encode_raw(const hearth_tokenizer *t, const uint8_t *s, size_t n,
     if (n == 0) return true;
     if (t->model == HEARTH_TOK_SPM)
         return hearth_spm_encode(t, s, n, t->add_space_prefix, sc, out);
+    if (t->model == HEARTH_TOK_WPM) return hearth_wpm_encode(t, s, n, out);
     return hearth_bpe_encode(t, s, n, sc, out);
 }
 

@@ -29,7 +29,7 @@
  * times, and so lookups never probe further than this. */
 #define HEARTH_TOK_MAX_PROBE 256
 
-typedef enum { HEARTH_TOK_SPM, HEARTH_TOK_BPE } hearth_tok_model;
+typedef enum { HEARTH_TOK_SPM, HEARTH_TOK_BPE, HEARTH_TOK_WPM } hearth_tok_model;
 
 /* What a tokenizer is built from: the tokenizer.ggml.* metadata, borrowed.
  * Absent optional values: NULL arrays, -1 ids / flags. */
@@ -45,6 +45,7 @@ typedef struct {
     const char *const *merges;      /* "left right" */
     const size_t *merge_lens;
     int64_t bos, eos, unk, pad, eot, eom; /* -1: absent */
+    int64_t cls, sep;               /* BERT's; bos / eos when those are absent */
     int add_bos, add_eos, add_space_prefix; /* -1: absent, else 0/1 */
 } hearth_tok_src;
 
@@ -83,6 +84,7 @@ struct hearth_tokenizer {
      * token or a chat marker, whatever id the file names as unknown. */
     int32_t unk_fallback;
     bool add_bos, add_eos, add_space_prefix, ignore_merges;
+    uint32_t max_tok_len; /* WPM: the longest token text, in bytes */
 
     /* Tokens matched in text before BPE (control, user-defined, unknown,
      * and protected ones of any type), grouped by first byte, longest
@@ -146,6 +148,7 @@ bool hearth_bpe_encode(const hearth_tokenizer *t, const uint8_t *s, size_t n,
                        hearth_tok_scratch *sc, hearth_idvec *out);
 bool hearth_spm_encode(const hearth_tokenizer *t, const uint8_t *s, size_t n, bool prefix_space,
                        hearth_tok_scratch *sc, hearth_idvec *out);
+bool hearth_wpm_encode(const hearth_tokenizer *t, const uint8_t *s, size_t n, hearth_idvec *out);
 
 struct hearth_tok_scratch {
     uint32_t *cps, *offs, *ends, *tmp; /* code points, their byte offsets, piece ends */

@@ -231,7 +231,7 @@ static hearth_status build_pieces(hearth_tokenizer *t, hearth_error *err) {
         if (ty == HEARTH_TOKEN_UNUSED) {
             /* nothing */
         } else if (ty == HEARTH_TOKEN_NORMAL || ty == HEARTH_TOKEN_UNDEFINED) {
-            if (t->model == HEARTH_TOK_SPM) {
+            if (t->model != HEARTH_TOK_BPE) { /* SPM and WPM: "▁" is a space */
                 for (size_t i = 0; i < n;) {
                     if (n - i >= 3 && !memcmp(s + i, "\xe2\x96\x81", 3)) {
                         o[k++] = ' ';
@@ -442,10 +442,11 @@ hearth_status hearth_tokenizer_build(const hearth_tok_src *s, hearth_tokenizer *
         return HEARTH_FAIL(err, HEARTH_E_FORMAT, "tokenizer.ggml.model is missing");
     if (!strcmp(s->model, "llama")) model = HEARTH_TOK_SPM;
     else if (!strcmp(s->model, "gpt2")) model = HEARTH_TOK_BPE;
+    else if (!strcmp(s->model, "bert")) model = HEARTH_TOK_WPM;
     else
         return HEARTH_FAIL(err, HEARTH_E_UNSUPPORTED,
                            "unknown tokenizer model '%s' (tokenizer.ggml.model; hearth knows "
-                           "'llama' and 'gpt2')", s->model);
+                           "'llama', 'gpt2' and 'bert')", s->model);
     hearth_pre_kind pre = HEARTH_PRE_GPT2;
     const char *pre_name = s->pre ? s->pre : "default";
     if (model == HEARTH_TOK_BPE && !hearth_pre_find(pre_name, &pre))
@@ -464,6 +465,7 @@ hearth_status hearth_tokenizer_build(const hearth_tok_src *s, hearth_tokenizer *
     t->model = model;
     t->pre = pre;
     snprintf(t->pre_name, sizeof t->pre_name, "%s", model == HEARTH_TOK_SPM ? "" : pre_name);
+    if (model == HEARTH_TOK_WPM) snprintf(t->pre_name, sizeof t->pre_name, "%s", s->pre ? s->pre : "");
     t->n_vocab = (int32_t)s->n_vocab;
     size_t nv = s->n_vocab;
 
@@ -519,6 +521,11 @@ hearth_status hearth_tokenizer_build(const hearth_tok_src *s, hearth_tokenizer *
         if (eos == -1 && nv > 2) eos = 2;
         if (unk == -1) unk = 0;
     }
+    if (model == HEARTH_TOK_WPM) {
+        /* [CLS] text [SEP] */
+        if (bos == -1) bos = s->cls;
+        if (eos == -1) eos = s->sep;
+    }
     if ((st = check_id(bos, "bos", t->n_vocab, &t->bos, err)) ||
         (st = check_id(eos, "eos", t->n_vocab, &t->eos, err)) ||
         (st = check_id(unk, "unknown", t->n_vocab, &t->unk, err)) ||
@@ -545,9 +552,11 @@ hearth_status hearth_tokenizer_build(const hearth_tok_src *s, hearth_tokenizer *
             t->eog[id] = 1;
     }
 
-    t->add_bos = s->add_bos >= 0 ? s->add_bos : (model == HEARTH_TOK_SPM ||
-                                                 pre == HEARTH_PRE_LLAMA3);
-    t->add_eos = s->add_eos >= 0 ? s->add_eos : false;
+    t->add_bos = s->add_bos >= 0 ? s->add_bos : (model == HEARTH_TOK_SPM || model == HEARTH_TOK_WPM ||
+                                                 (model == HEARTH_TOK_BPE && pre == HEARTH_PRE_LLAMA3));
+    t->add_eos = s->add_eos >= 0 ? s->add_eos : model == HEARTH_TOK_WPM;
+    for (size_t i = 0; i < nv; i++)
+        if (t->text_len[i] > t->max_tok_len) t->max_tok_len = t->text_len[i];
     t->add_space_prefix = model == HEARTH_TOK_SPM &&
                           (s->add_space_prefix >= 0 ? s->add_space_prefix : true);
     t->ignore_merges = model == HEARTH_TOK_BPE && hearth_pre_ignore_merges(pre);
@@ -611,7 +620,7 @@ fail:
 }
 
 const char *hearth_tokenizer_model(const hearth_tokenizer *t) {
-    return t->model == HEARTH_TOK_SPM ? "llama" : "gpt2";
+    return t->model == HEARTH_TOK_SPM ? "llama" : t->model == HEARTH_TOK_WPM ? "bert" : "gpt2";
 }
 const char *hearth_tokenizer_pre(const hearth_tokenizer *t) { return t->pre_name; }
 int32_t hearth_tokenizer_n_vocab(const hearth_tokenizer *t) { return t->n_vocab; }

@@ -328,15 +328,46 @@ static void errors(void) {
     spec s2 = {"llama", NULL, sp, 2, NULL, 0, spt, 2, NULL, -1};
     expect_fail(&s2, HEARTH_E_FORMAT, "<0xZZ>");
 
-    /* A real WordPiece vocabulary: named as unknown. */
+    /* An unknown model is named. */
+    spec s3 = {"t5", NULL, sp, 2, NULL, 0, spt, 2, NULL, -1};
+    expect_fail(&s3, HEARTH_E_UNSUPPORTED, "'t5'");
+
+    /* A real WordPiece vocabulary loads as "bert", [CLS] text [SEP]. */
     char path[16384];
     snprintf(path, sizeof path, "%s/ggml-vocab-bert-bge.gguf", tok_vocab_dir());
     hearth_gguf *g;
     if (hearth_gguf_open(path, &g, NULL) == HEARTH_OK) {
-        hearth_tokenizer *t;
+        hearth_tokenizer *t = NULL;
         hearth_error err = {0};
-        CHECK(hearth_tokenizer_load(g, &t, &err) == HEARTH_E_UNSUPPORTED);
-        CHECK(strstr(err.msg, "'bert'") != NULL);
+        CHECK(hearth_tokenizer_load(g, &t, &err) == HEARTH_OK);
+        if (t) {
+            CHECK(!strcmp(hearth_tokenizer_model(t), "bert"));
+            CHECK(hearth_token_bos(t) == 101 && hearth_token_eos(t) == 102);
+            CHECK(hearth_token_unk(t) == 100);
+            int32_t *ids = NULL;
+            size_t n = 0;
+            CHECK(hearth_tokenize(t, "Hello world", 11, true, false, &ids, &n, &err) == HEARTH_OK);
+            CHECK(n == 4 && ids[0] == 101 && ids[1] == 7592 && ids[2] == 2088 && ids[3] == 102);
+            hearth_free(ids);
+            /* BERT's word limit: more than 100 characters is one [UNK] */
+            char w[160];
+            memset(w, 'a', sizeof w);
+            CHECK(hearth_tokenize(t, w, 101, false, false, &ids, &n, &err) == HEARTH_OK);
+            CHECK(n == 1 && ids[0] == 100);
+            hearth_free(ids);
+            CHECK(hearth_tokenize(t, w, 100, false, false, &ids, &n, &err) == HEARTH_OK);
+            CHECK(n > 1 && ids[0] != 100);
+            hearth_free(ids);
+            /* accents go, case folds, punctuation splits: "Ünïcode," = "unicode" "," */
+            int32_t *ids2 = NULL;
+            size_t n2 = 0;
+            CHECK(hearth_tokenize(t, "\xc3\x9c" "n\xc3\xaf" "code,", 10, false, false, &ids, &n, &err) == HEARTH_OK);
+            CHECK(hearth_tokenize(t, "unicode ,", 9, false, false, &ids2, &n2, &err) == HEARTH_OK);
+            CHECK(n == n2 && n > 0 && !memcmp(ids, ids2, n * sizeof *ids));
+            hearth_free(ids);
+            hearth_free(ids2);
+            hearth_tokenizer_free(t);
+        }
         hearth_gguf_free(g);
     }
 }

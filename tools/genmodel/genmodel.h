@@ -179,4 +179,10 @@ hearth_status gm_fill_tensor(const gm_fill *f, void *dst, hearth_error *err);
  * to stderr unless cfg->quiet. */
 hearth_status gm_model_write(const gm_config *cfg, hearth_error *err);
 
+/* ---- bert (bert.c) -------------------------------------------------------- */
+
+/* The whole command line of `hearth-genmodel --arch bert ...`: writes a
+ * random-weight BERT encoder; returns the exit status. */
+int gm_bert_main(int argc, char **argv);
+
 #endif

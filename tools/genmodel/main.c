@@ -130,6 +130,9 @@ static bool parse_f32(const char *s, float *out) {
 }
 
 int main(int argc, char **argv) {
+    /* BERT encoders have a writer of their own (bert.c). */
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--arch") && !strcmp(argv[i + 1], "bert")) return gm_bert_main(argc, argv);
     /* Flags that take a value, collected first so the preset and the arch can
      * be applied before the shape flags regardless of their order. */
     const char *arch = NULL, *pname = NULL, *type = NULL, *name = NULL;
