@@ -194,7 +194,8 @@ static hearth_status load_hparams(hearth_model *m, hearth_error *err) {
     if (stype && strcmp(stype, "none") && strcmp(stype, "linear") && strcmp(stype, "longrope"))
         return HEARTH_FAIL(err, HEARTH_E_UNSUPPORTED,
                            "metadata key '%s' = '%s': rope scaling type '%s' not supported "
-                           "(supported: none, linear, longrope, llama3 as rope_freqs)",
+                           "(supported: none, linear, longrope; Llama 3.x scaling comes as "
+                           "the rope_freqs tensor)",
                            key, stype, stype);
     if (stype && !strcmp(stype, "linear")) {
         float factor;
