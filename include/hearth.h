@@ -1489,6 +1489,9 @@ typedef enum {
     HEARTH_TEMPLATE_PHI3,       /* <|user|>\n...<|end|>\n<|assistant|> */
     HEARTH_TEMPLATE_GEMMA,      /* <start_of_turn>user ... <end_of_turn> */
     HEARTH_TEMPLATE_ZEPHYR,     /* <|user|>\n...</s>\n<|assistant|> */
+    HEARTH_TEMPLATE_QWEN3,      /* ChatML whose assistant turns may open with a
+                                   <think>...</think> block; earlier turns are
+                                   rendered without it */
     HEARTH_TEMPLATE_COUNT
 } hearth_template;
 

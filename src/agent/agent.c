@@ -197,7 +197,7 @@ hearth_status hearth_agent_open(const hearth_agent_params *p, hearth_agent **out
     if (!known)
         agent_warn(a, "model '%s': %s chat template; using ChatML", a->model_path,
                    tmpl ? "unrecognized" : "no");
-    if (a->tmpl == HEARTH_TEMPLATE_CHATML &&
+    if ((a->tmpl == HEARTH_TEMPLATE_CHATML || a->tmpl == HEARTH_TEMPLATE_QWEN3) &&
         (st = tmpl_default_system(tmpl, &a->template_system, err)))
         goto fail;
 

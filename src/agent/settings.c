@@ -144,6 +144,9 @@ static hearth_status load_defaults(hearth_settings *s, hearth_error *err) {
         /* model signatures (cli/model_trust.c); trusted_keys defaults to
          * HOME/trusted-keys there, as it follows "home" */
         {"require_signature", "0"},
+        /* reasoning blocks (<think>...</think>) in answers: hide or show
+         * (agent/think.h); never fed back as history either way */
+        {"think", "hide"},
     };
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         hearth_status st = put_str(&s->defaults, fixed[i][0], fixed[i][1], err);

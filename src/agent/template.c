@@ -10,6 +10,8 @@
  */
 #include "agent/template.h"
 
+#include "agent/think.h"
+
 #include "util/alloc.h"
 #include "util/error.h"
 
@@ -19,7 +21,7 @@ static const char *const names[HEARTH_TEMPLATE_COUNT] = {
     [HEARTH_TEMPLATE_CHATML] = "chatml", [HEARTH_TEMPLATE_LLAMA2] = "llama2",
     [HEARTH_TEMPLATE_LLAMA3] = "llama3", [HEARTH_TEMPLATE_MISTRAL] = "mistral",
     [HEARTH_TEMPLATE_PHI3] = "phi3",     [HEARTH_TEMPLATE_GEMMA] = "gemma",
-    [HEARTH_TEMPLATE_ZEPHYR] = "zephyr",
+    [HEARTH_TEMPLATE_ZEPHYR] = "zephyr", [HEARTH_TEMPLATE_QWEN3] = "qwen3",
 };
 
 const char *hearth_template_name(hearth_template t) {
@@ -33,6 +35,7 @@ hearth_template hearth_template_detect(const char *tmpl, bool *known) {
         const char *a, *b; /* both must occur (b may be NULL) */
         hearth_template t;
     } rules[] = {
+        {"<|im_start|>", "<think>", HEARTH_TEMPLATE_QWEN3},
         {"<|im_start|>", NULL, HEARTH_TEMPLATE_CHATML},
         {"<|start_header_id|>", "<|end_header_id|>", HEARTH_TEMPLATE_LLAMA3},
         {"<start_of_turn>", NULL, HEARTH_TEMPLATE_GEMMA},
@@ -111,7 +114,8 @@ hearth_status tmpl_default_system(const char *tmpl, char **out, hearth_error *er
 
 const char *tmpl_end_of_turn(hearth_template t) {
     switch (t) {
-    case HEARTH_TEMPLATE_CHATML: return "<|im_end|>";
+    case HEARTH_TEMPLATE_CHATML:
+    case HEARTH_TEMPLATE_QWEN3: return "<|im_end|>";
     case HEARTH_TEMPLATE_LLAMA3: return "<|eot_id|>";
     case HEARTH_TEMPLATE_PHI3: return "<|end|>";
     case HEARTH_TEMPLATE_GEMMA: return "<end_of_turn>";
@@ -159,6 +163,21 @@ static bool render_chatml(const hearth_chat_message *m, size_t n, tmpl_pieces *p
     for (size_t i = 0; i < n && ok; i++) {
         ok = CTRL(p, "<|im_start|>") && CONTENT(p, m[i].role) && LIT(p, "\n") &&
              CONTENT(p, m[i].content) && CTRL(p, "<|im_end|>") && LIT(p, "\n");
+    }
+    return ok && CTRL(p, "<|im_start|>") && LIT(p, "assistant\n");
+}
+
+/* ChatML, with each assistant turn's reasoning block (up to its last
+ * </think> and the newlines after it) left out, as Qwen3's template does:
+ * the model's reasoning is never fed back as history. */
+static bool render_qwen3(const hearth_chat_message *m, size_t n, tmpl_pieces *p) {
+    bool ok = true;
+    for (size_t i = 0; i < n && ok; i++) {
+        const char *c = m[i].content;
+        size_t len = strlen(c), at = 0;
+        if (role_of(m[i].role) == R_ASSISTANT) at = think_answer_start(c, len);
+        ok = CTRL(p, "<|im_start|>") && CONTENT(p, m[i].role) && LIT(p, "\n") &&
+             put(p, TP_TEXT, c + at, len - at) && CTRL(p, "<|im_end|>") && LIT(p, "\n");
     }
     return ok && CTRL(p, "<|im_start|>") && LIT(p, "assistant\n");
 }
@@ -277,6 +296,7 @@ hearth_status tmpl_pieces_render(hearth_template t, const hearth_chat_message *m
     if (ok) {
         switch (t) {
         case HEARTH_TEMPLATE_CHATML: ok = render_chatml(msgs, n_msgs, out); break;
+        case HEARTH_TEMPLATE_QWEN3: ok = render_qwen3(msgs, n_msgs, out); break;
         case HEARTH_TEMPLATE_LLAMA3: ok = render_llama3(msgs, n_msgs, out); break;
         case HEARTH_TEMPLATE_PHI3: ok = render_phi3(msgs, n_msgs, out); break;
         case HEARTH_TEMPLATE_ZEPHYR: ok = render_zephyr(msgs, n_msgs, out); break;

@@ -25,13 +25,6 @@ static void on_sigint(int sig) {
     _exit(130);
 }
 
-static bool stream_stdout(void *ud, const char *text, size_t len) {
-    (void)ud;
-    fwrite(text, 1, len, stdout);
-    fflush(stdout);
-    return true;
-}
-
 static void show_history(hearth_agent *a, const char *session) {
     hearth_store *s = hearth_agent_store(a);
     hearth_error err = {0};
@@ -104,7 +97,10 @@ static int run(int argc, char **argv) {
         }
         hearth_agent_request r = cli_agent_request(a, &o);
         r.user = line;
-        r.on_text = stream_stdout;
+        think_filter tf;
+        think_filter_init(&tf, o.show_think);
+        r.on_text = cli_think_stream;
+        r.user_data = &tf;
         hearth_agent_response resp;
         hearth_error err = {0};
         generating = 1;
@@ -114,6 +110,7 @@ static int run(int argc, char **argv) {
             cli_fail("chat", &err, "no answer");
             continue;
         }
+        cli_think_end(&tf);
         fputc('\n', stdout);
         if (resp.finish == HEARTH_FINISH_CANCELLED) fputs("(stopped)\n", stdout);
         fflush(stdout);

@@ -33,6 +33,7 @@ static const struct {
     {NULL, "--top-p", "top_p"},       {NULL, "--seed", "seed"},
     {NULL, "--min-p", "min_p"},       {NULL, "--repeat-penalty", "repeat_penalty"},
     {NULL, "--system", "system_prompt"}, {NULL, "--home", "home"},
+    {NULL, "--think", "think"},
 };
 
 int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o) {
@@ -95,7 +96,27 @@ int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o) {
         }
         if (!found) return cli_fail(cmd, NULL, "unknown option '%s' (see hearth %s --help)", a, cmd);
     }
+    const char *think = hearth_settings_get(o->settings, "think", NULL);
+    if (think && strcmp(think, "show") && strcmp(think, "hide"))
+        return cli_fail(cmd, NULL, "think = '%s': expected show or hide", think);
+    o->show_think = think && !strcmp(think, "show");
     return 0;
+}
+
+bool cli_think_stream(void *ud, const char *text, size_t len) {
+    think_filter *f = ud;
+    char buf[512 + 8];
+    for (size_t at = 0; at < len; at += 512) {
+        size_t n = len - at < 512 ? len - at : 512;
+        fwrite(buf, 1, think_filter_feed(f, text + at, n, buf), stdout);
+    }
+    fflush(stdout);
+    return true;
+}
+
+void cli_think_end(think_filter *f) {
+    char buf[8];
+    fwrite(buf, 1, think_filter_flush(f, buf), stdout);
 }
 
 void cli_agent_opts_free(cli_agent_opts *o) {
@@ -218,13 +239,6 @@ void cli_json_string(FILE *f, const char *s) {
     fputc('"', f);
 }
 
-static bool stream_stdout(void *ud, const char *text, size_t len) {
-    (void)ud;
-    fwrite(text, 1, len, stdout);
-    fflush(stdout);
-    return true;
-}
-
 /* The prompt: -p, else the positional arguments joined by spaces, else stdin. */
 static char *read_prompt(const cli_agent_opts *o) {
     if (o->prompt) return strdup(o->prompt);
@@ -293,7 +307,12 @@ int cli_run_chat(int argc, char **argv) {
     if ((rc = cli_agent_open("run", &o, &a))) goto out;
     hearth_agent_request r = cli_agent_request(a, &o);
     r.user = prompt;
-    if (!o.json) r.on_text = stream_stdout;
+    think_filter tf;
+    think_filter_init(&tf, o.show_think);
+    if (!o.json) {
+        r.on_text = cli_think_stream;
+        r.user_data = &tf;
+    }
     sigint_agent = a;
     signal(SIGINT, on_sigint);
     hearth_agent_response resp;
@@ -305,7 +324,8 @@ int cli_run_chat(int argc, char **argv) {
         rc = cli_fail("run", &err, "no answer");
     } else if (o.json) {
         printf("{\"content\":");
-        cli_json_string(stdout, resp.content);
+        size_t skip = o.show_think ? 0 : think_answer_start(resp.content, strlen(resp.content));
+        cli_json_string(stdout, resp.content + skip);
         printf(",\"session\":");
         cli_json_string(stdout, o.session);
         printf(",\"source\":\"%s\",", hearth_source_name(resp.source));
@@ -341,6 +361,7 @@ int cli_run_chat(int argc, char **argv) {
                resp.prompt_ms, resp.generate_ms, resp.total_ms);
     } else {
         /* A cached answer was streamed in one piece like any other. */
+        cli_think_end(&tf);
         fputc('\n', stdout);
     }
     fflush(stdout);

@@ -7,6 +7,7 @@
 #define HEARTH_CLI_RUN_CHAT_H
 
 #include "hearth.h"
+#include "agent/think.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,6 +40,9 @@ int cli_run_chat(int argc, char **argv);
     "      --no-sandbox     do not apply the seccomp sandbox (HEARTH_SANDBOX=0): by\n" \
     "                       default, once the model is loaded, internet sockets, exec\n" \
     "                       and ptrace fail for this process\n" \
+    "      --think show|hide  reasoning blocks (<think>...</think>, Qwen3) shown or\n" \
+    "                       hidden in the answer (setting think; default hide); never\n" \
+    "                       fed back into the history\n" \
     "      --json           (run) print one JSON object: answer, usage, timings, source\n" \
     "  -q, --quiet          no warnings on stderr\n" \
     "  -v, --verbose        token counts, timings and the answer's source on stderr\n"
@@ -62,6 +66,7 @@ typedef struct {
     int cloud;                 /* --cloud 1, --local-only 0, else -1 */
     bool incognito;            /* --incognito */
     bool ask;                  /* --ask */
+    bool show_think;           /* setting "think" (--think) is "show" */
     const char *prompt;        /* -p TEXT (borrowed from argv), or NULL */
     char **rest;               /* positional arguments (borrowed from argv) */
     int n_rest;
@@ -75,6 +80,11 @@ typedef struct {
 /* Parses the common options of argv[1..] into o (flags go into o->settings,
  * which is loaded here). Returns 0, or the exit status after printing why. */
 int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o);
+
+/* A hearth_stream_fn writing to stdout what a think_filter (user_data)
+ * shows; cli_think_end writes what it held back at the end. */
+bool cli_think_stream(void *ud, const char *text, size_t len);
+void cli_think_end(think_filter *f);
 /* Frees what cli_agent_parse made. */
 void cli_agent_opts_free(cli_agent_opts *o);
 /* Opens the agent o describes (model: -m, HEARTH_MODEL, config file, else

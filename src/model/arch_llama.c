@@ -2,7 +2,9 @@
  * arch_llama.c: what is particular to "llama" (Llama 2/3, SmolLM, TinyLlama,
  * Mistral without sliding window): no attention biases, normal RoPE (the
  * converter permuted Q/K for it), and an optional rope_freqs tensor (Llama
- * 3.1 frequency scaling). Everything else is the shared decoder block.
+ * 3.x frequency scaling: llama.cpp's converter turns the "llama3" rope type,
+ * its low/high frequency factors and original context into this tensor of
+ * per-frequency divisors). Everything else is the shared decoder block.
  */
 #include "model/model_int.h"
 

@@ -1,7 +1,16 @@
 /*
  * forward.c: the decoder forward pass (RMSNorm, RoPE, grouped-query causal
- * attention over the KV cache, SwiGLU feed-forward, tied or separate output)
+ * attention over the KV cache, gated feed-forward, tied or separate output)
  * for a batch of tokens that may belong to several sequences.
+ *
+ * The block is made of parts that architectures choose between through
+ * hearth_hparams and the optional tensors of hearth_layer (model_int.h),
+ * never by testing the architecture: embedding scale, biases on q/k/v,
+ * RMSNorm of each q and k head, RoPE pairing and one of two frequency sets
+ * per layer, full or sliding-window attention per layer, the attention
+ * scale, norms after attention and feed-forward (before their residual
+ * add), the gate activation, and final logit soft-capping. Fused tensors are
+ * split into row ranges at load, so this file never sees them.
  *
  * Matrix products run straight from the mapped weights through the kernels
  * of kernels/dot.h: activations are quantized once per step into the format
@@ -35,8 +44,8 @@ struct hearth_fwd_buf {
     float *gate;  /* (n_batch, n_ff) */
     float *up;    /* (n_batch, n_ff) */
     float *tmp;   /* (n_batch, max(n_embd, ...)) product before a residual add */
-    float *cs;    /* (n_batch, n_rot) cos, sin interleaved per pair */
-    float *inv_freq; /* (n_rot/2) */
+    float *cs[HEARTH_ROPE_SETS];       /* (n_batch, n_rot) cos, sin interleaved per pair */
+    float *inv_freq[HEARTH_ROPE_SETS]; /* (n_rot/2) */
     uint8_t *act[3]; /* (n_batch, act_row) quantized activations */
     size_t act_row;  /* bytes per quantized row, enough for any matrix */
     float *scores;   /* (nth, group, cap) attention weights */
@@ -121,13 +130,16 @@ hearth_status hearth_fwd_buf_new(const hearth_model *m, int32_t n_batch, int32_t
     b->gate = hearth_malloc(nb * ff * sizeof(float));
     b->up = hearth_malloc(nb * ff * sizeof(float));
     b->tmp = hearth_malloc(nb * wide * sizeof(float));
-    b->cs = hearth_malloc(nb * (size_t)hp->n_rot * sizeof(float));
-    b->inv_freq = hearth_malloc((size_t)hp->n_rot / 2 * sizeof(float) + sizeof(float));
+    for (int r = 0; r < hp->n_rope_sets; r++) {
+        b->cs[r] = hearth_malloc(nb * (size_t)hp->n_rot * sizeof(float));
+        b->inv_freq[r] = hearth_malloc((size_t)hp->n_rot / 2 * sizeof(float) + sizeof(float));
+    }
     b->scores = hearth_malloc((size_t)nth * group * (size_t)cap * sizeof(float));
     b->rowbuf = hearth_malloc((size_t)nth * 2 * (size_t)hp->head_dim * sizeof(float));
     b->lx = hearth_malloc(nb * d * sizeof(float));
     bool ok = b->x && b->xn && b->q && b->k && b->v && b->att && b->gate && b->up && b->tmp &&
-              b->cs && b->inv_freq && b->scores && b->rowbuf && b->lx;
+              b->scores && b->rowbuf && b->lx;
+    for (int r = 0; r < hp->n_rope_sets; r++) ok = ok && b->cs[r] && b->inv_freq[r];
     for (int i = 0; i < 3 && ok; i++) ok = (b->act[i] = hearth_malloc(nb * act)) != NULL;
     if (!ok) {
         hearth_fwd_buf_free(b);
@@ -135,19 +147,25 @@ hearth_status hearth_fwd_buf_new(const hearth_model *m, int32_t n_batch, int32_t
                            n_batch);
     }
     b->attn = hearth_attn_pick(hp->head_dim);
-    for (int i = 0; i < hp->n_rot / 2; i++) {
-        double f = pow((double)hp->rope_freq_base, -2.0 * i / hp->n_rot) * hp->rope_freq_scale;
-        if (m->rope_freqs) f /= m->rope_freqs[i];
-        b->inv_freq[i] = (float)f;
-    }
+    /* Per-frequency divisors: Llama 3.x's rope_freqs, or LongRoPE's long
+     * factors when this context is longer than the original one. */
+    const float *div = m->rope_freqs;
+    if (m->rope_long) div = cap > hp->n_ctx_orig ? m->rope_long : m->rope_short;
+    for (int r = 0; r < hp->n_rope_sets; r++)
+        for (int i = 0; i < hp->n_rot / 2; i++) {
+            double f = pow((double)hp->rope_base[r], -2.0 * i / hp->n_rot) * hp->rope_scale[r];
+            if (div) f /= div[i];
+            b->inv_freq[r][i] = (float)f;
+        }
     *out = b;
     return HEARTH_OK;
 }
 
 void hearth_fwd_buf_free(hearth_fwd_buf *b) {
     if (!b) return;
-    float *fs[] = {b->x, b->xn, b->q, b->k, b->v, b->att, b->gate, b->up, b->tmp, b->cs,
-                   b->inv_freq, b->scores, b->rowbuf, b->lx};
+    float *fs[] = {b->x,   b->xn,     b->q,         b->k,         b->v,      b->att,
+                   b->gate, b->up,    b->tmp,       b->cs[0],     b->cs[1],  b->inv_freq[0],
+                   b->inv_freq[1], b->scores, b->rowbuf, b->lx};
     for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++) hearth_free(fs[i]);
     for (int i = 0; i < 3; i++) hearth_free(b->act[i]);
     hearth_free(b);
@@ -229,6 +247,7 @@ static void mm_task(void *arg, int ith, int nth) {
     }
 }
 
+/* Every weight matrix product of the forward pass goes through here. */
 static void mm_run(hearth_threadpool *pool, mm_job *j) {
     j->col_tile = j->ncols < COL_TILE ? j->ncols : COL_TILE;
     /* gemv: about 16 chunks per thread (a shared counter costs a cache-line
@@ -332,14 +351,17 @@ static void rope_store_task(void *arg, int ith, int nth) {
     hearth_kv_cache *kv = s->kv;
     (void)ith;
     (void)nth;
+    const hearth_layer *L = &s->m->layers[s->il];
     int hd = hp->head_dim, half = hp->n_rot / 2, kvd = kv->kv_dim;
     for (int64_t t; (t = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed)) < s->n;) {
-        const float *cs = b->cs + t * hp->n_rot;
+        const float *cs = b->cs[L->rope_set] + t * hp->n_rot;
         for (int which = 0; which < 2; which++) {
             float *base = which == 0 ? b->q + t * hp->n_head * hd : b->k + t * kvd;
             int nh = which == 0 ? hp->n_head : hp->n_head_kv;
+            const float *hnorm = which == 0 ? L->q_norm : L->k_norm;
             for (int h = 0; h < nh; h++) {
                 float *x = base + h * hd;
+                if (hnorm) rmsnorm(x, x, hnorm, hd, hp->rms_eps);
                 for (int i = 0; i < half; i++) {
                     int i0 = hp->rope_type == HEARTH_ROPE_NEOX ? i : 2 * i;
                     int i1 = hp->rope_type == HEARTH_ROPE_NEOX ? i + half : 2 * i + 1;
@@ -376,8 +398,9 @@ static void attn_task(void *arg, int ith, int nth) {
     const hearth_kv_cache *kv = s->kv;
     int hd = hp->head_dim, kvd = kv->kv_dim, group = hp->n_head / hp->n_head_kv;
     size_t es = kv->type == HEARTH_TYPE_F16 ? 2 : 4;
+    int32_t n_swa = s->m->layers[s->il].n_swa;
     hearth_attn_args a = {.kv_stride = (size_t)kvd, .type = kv->type, .hd = hd, .group = group,
-                          .scale = 1.0f / sqrtf((float)hd),
+                          .scale = hp->attn_scale,
                           .scores = b->scores + (size_t)ith * group * b->cap,
                           .score_stride = (size_t)b->cap,
                           .rowbuf = b->rowbuf + (size_t)ith * 2 * hd};
@@ -389,16 +412,24 @@ static void attn_task(void *arg, int ith, int nth) {
         int h = (int)(task % hp->n_head_kv);
         size_t base = (((size_t)s->il * kv->n_seq + (size_t)s->seq[t]) * kv->cap * (size_t)kvd +
                        (size_t)h * hd) * es;
+        /* a sliding window starts n_swa - 1 positions back */
+        int32_t p0 = n_swa && s->pos[t] >= n_swa ? s->pos[t] + 1 - n_swa : 0;
+        base += (size_t)p0 * (size_t)kvd * es;
         a.q = b->q + t * (int64_t)hp->n_head * hd + (int64_t)h * group * hd;
         a.k = (const uint8_t *)kv->k + base;
         a.v = (const uint8_t *)kv->v + base;
-        a.np = s->pos[t] + 1;
+        a.np = s->pos[t] + 1 - p0;
         a.out = b->att + t * (int64_t)hp->n_head * hd + (int64_t)h * group * hd;
         b->attn(&a);
     }
 }
 
 static inline float silu(float x) { return x / (1.0f + expf(-x)); }
+
+/* GELU, tanh approximation (Gemma's gelu_pytorch_tanh) */
+static inline float gelu_tanh(float x) {
+    return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+}
 
 static void swiglu_task(void *arg, int ith, int nth) {
     (void)ith;
@@ -409,8 +440,26 @@ static void swiglu_task(void *arg, int ith, int nth) {
     for (int64_t r; (r = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed)) < s->n;) {
         float *g = b->gate + r * ff;
         const float *u = b->up + r * ff;
-        for (int64_t i = 0; i < ff; i++) g[i] = silu(g[i]) * u[i];
+        if (s->m->hp.act == HEARTH_ACT_GELU_TANH)
+            for (int64_t i = 0; i < ff; i++) g[i] = gelu_tanh(g[i]) * u[i];
+        else
+            for (int64_t i = 0; i < ff; i++) g[i] = silu(g[i]) * u[i];
         s->qw[0]->k->quantize_act(g, b->act[0] + (size_t)r * b->act_row, ff);
+    }
+}
+
+/* x += rmsnorm(tmp) * norm_w, row by row (a post-norm before the residual
+ * add). */
+static void post_norm_task(void *arg, int ith, int nth) {
+    (void)ith;
+    (void)nth;
+    step *s = arg;
+    hearth_fwd_buf *b = s->b;
+    int64_t d = s->m->hp.n_embd;
+    for (int64_t r; (r = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed)) < s->n;) {
+        float *y = b->tmp + r * d, *x = b->x + r * d;
+        rmsnorm(y, y, s->norm_w, d, s->m->hp.rms_eps);
+        for (int64_t i = 0; i < d; i++) x[i] += y[i];
     }
 }
 
@@ -427,18 +476,24 @@ void hearth_forward(const hearth_model *m, hearth_kv_cache *kv, hearth_threadpoo
     int64_t d = hp->n_embd, qd = (int64_t)hp->n_head * hp->head_dim;
     step s = {.m = m, .kv = kv, .b = b, .n = n, .tokens = tokens, .pos = pos, .seq = seq};
 
-    /* embeddings: one row of token_embd each, dequantized */
+    /* embeddings: one row of token_embd each, dequantized (and scaled) */
     const hearth_type_traits *tr = hearth_type_traits_get(m->tok_embd.type);
-    for (int32_t t = 0; t < n; t++)
+    for (int32_t t = 0; t < n; t++) {
+        float *x = b->x + t * d;
         tr->to_float((const uint8_t *)m->tok_embd.data + (size_t)tokens[t] * m->tok_embd.row_size,
-                     b->x + t * d, d);
-    /* RoPE angles depend only on the position: once per step, not per layer */
-    for (int32_t t = 0; t < n; t++)
-        for (int i = 0; i < hp->n_rot / 2; i++) {
-            float th = (float)pos[t] * b->inv_freq[i];
-            b->cs[t * hp->n_rot + 2 * i] = cosf(th);
-            b->cs[t * hp->n_rot + 2 * i + 1] = sinf(th);
-        }
+                     x, d);
+        if (hp->embd_scale != 1.0f)
+            for (int64_t i = 0; i < d; i++) x[i] *= hp->embd_scale;
+    }
+    /* RoPE angles depend only on the position: once per step and set, not
+     * per layer */
+    for (int r = 0; r < hp->n_rope_sets; r++)
+        for (int32_t t = 0; t < n; t++)
+            for (int i = 0; i < hp->n_rot / 2; i++) {
+                float th = (float)pos[t] * b->inv_freq[r][i];
+                b->cs[r][t * hp->n_rot + 2 * i] = cosf(th) * hp->rope_mscale;
+                b->cs[r][t * hp->n_rot + 2 * i + 1] = sinf(th) * hp->rope_mscale;
+            }
 
     int64_t attn_work = 0; /* multiply-adds of one layer's attention */
     for (int32_t t = 0; t < n; t++) attn_work += 2 * (int64_t)(pos[t] + 1) * qd;
@@ -458,8 +513,12 @@ void hearth_forward(const hearth_model *m, hearth_kv_cache *kv, hearth_threadpoo
         else hearth_threadpool_run(pool, attn_task, &s);
         quantize_rows(pool, &s, b->att, qd, NULL, &L->wo, NULL, NULL);
         mm_job jo = {.n_items = 1, .ncols = n, .act_stride = b->act_row};
-        jo.it[0] = item(&s, 0, &L->wo, b->tmp, NULL, b->x);
+        jo.it[0] = item(&s, 0, &L->wo, b->tmp, NULL, L->post_attn_norm ? NULL : b->x);
         mm_run(pool, &jo);
+        if (L->post_attn_norm) {
+            s.norm_w = L->post_attn_norm;
+            run_or_inline(pool, &s, post_norm_task, d);
+        }
         /* feed-forward */
         quantize_rows(pool, &s, b->x, d, L->ffn_norm, &L->w_gate, &L->w_up, NULL);
         mm_job jf = {.n_items = 2, .ncols = n, .act_stride = b->act_row};
@@ -470,8 +529,12 @@ void hearth_forward(const hearth_model *m, hearth_kv_cache *kv, hearth_threadpoo
         s.n_qw = 1;
         run_or_inline(pool, &s, swiglu_task, hp->n_ff);
         mm_job jd = {.n_items = 1, .ncols = n, .act_stride = b->act_row};
-        jd.it[0] = item(&s, 0, &L->w_down, b->tmp, NULL, b->x);
+        jd.it[0] = item(&s, 0, &L->w_down, b->tmp, NULL, L->post_ffn_norm ? NULL : b->x);
         mm_run(pool, &jd);
+        if (L->post_ffn_norm) {
+            s.norm_w = L->post_ffn_norm;
+            run_or_inline(pool, &s, post_norm_task, d);
+        }
     }
     for (int32_t t = 0; t < n; t++) {
         int32_t sq = seq[t];
@@ -495,4 +558,8 @@ void hearth_forward(const hearth_model *m, hearth_kv_cache *kv, hearth_threadpoo
     mm_job jl = {.n_items = 1, .ncols = nl, .act_stride = b->act_row};
     jl.it[0] = item(&s, 0, &m->output, logits, NULL, NULL);
     mm_run(pool, &jl);
+    if (hp->final_softcap > 0) {
+        float c = hp->final_softcap;
+        for (int64_t i = 0; i < (int64_t)nl * hp->n_vocab; i++) logits[i] = c * tanhf(logits[i] / c);
+    }
 }

@@ -18,6 +18,7 @@
 #include "util/error.h"
 
 #include <errno.h>
+#include <math.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -187,21 +188,65 @@ static hearth_status load_hparams(hearth_model *m, hearth_error *err) {
     const char *stype = NULL;
     st = hearth_gguf_get_str(m->gguf, key, &stype, NULL, err);
     if (st && st != HEARTH_E_NOTFOUND) return st;
-    if (stype && strcmp(stype, "none") && strcmp(stype, "linear"))
-        return HEARTH_FAIL(err, HEARTH_E_UNSUPPORTED, "metadata key '%s' = '%s' (supported: none, linear)",
-                           key, stype);
+    hearth_error_clear(err);
+    /* "longrope" (Phi-3) is the rope_factors_long/short tensors the arch
+     * hook reads; Llama 3.x's scaling is the rope_freqs tensor (its
+     * converter writes no type). Others (yarn, ...) are refused by name. */
+    if (stype && strcmp(stype, "none") && strcmp(stype, "linear") && strcmp(stype, "longrope"))
+        return HEARTH_FAIL(err, HEARTH_E_UNSUPPORTED,
+                           "metadata key '%s' = '%s': rope scaling type '%s' not supported "
+                           "(supported: none, linear, longrope; Llama 3.x scaling comes as "
+                           "the rope_freqs tensor)",
+                           key, stype, stype);
     if (stype && !strcmp(stype, "linear")) {
         float factor;
         if ((st = get_f(m, "rope.scaling.factor", &factor, true, 1.0f, err))) return st;
         hp->rope_freq_scale = 1.0f / factor;
     }
     hp->rope_type = m->ai->rope_type;
+    hp->act = m->ai->act;
+    hp->embd_scale = m->ai->embd_scale ? sqrtf((float)hp->n_embd) : 1.0f;
+    hp->attn_scale = 1.0f / sqrtf((float)hp->head_dim);
+    hp->final_softcap = 0.0f;
+    hp->rope_mscale = 1.0f;
+    hp->n_rope_sets = 1;
+    hp->rope_base[0] = hp->rope_base[1] = hp->rope_freq_base;
+    hp->rope_scale[0] = hp->rope_scale[1] = hp->rope_freq_scale;
+    hp->n_ctx_orig = hp->n_ctx_train;
     return HEARTH_OK;
+}
+
+hearth_status hearth_model_opt_f32(hearth_model *m, const char *suffix, float *out,
+                                   hearth_error *err) {
+    return get_f(m, suffix, out, false, *out, err);
+}
+
+hearth_status hearth_model_opt_i32(hearth_model *m, const char *suffix, int32_t *out, int64_t lo,
+                                   int64_t hi, hearth_error *err) {
+    return get_i(m, suffix, out, false, *out, lo, hi, err);
 }
 
 /* ---- tensors ----------------------------------------------------------------- */
 
 static uint64_t mat_bytes(const hearth_mat *w) { return (uint64_t)w->row_size * (uint64_t)w->nrows; }
+
+/* Rows [r0, r0 + nr) of a loaded matrix, as a matrix of its own. */
+static hearth_mat mat_rows(const hearth_mat *w, int64_t r0, int64_t nr) {
+    hearth_mat v = *w;
+    v.data = (const uint8_t *)w->data + (size_t)r0 * w->row_size;
+    v.nrows = nr;
+    return v;
+}
+
+typedef struct {
+    char s[96];
+} layer_name;
+
+static layer_name fmt_layer(const char *fmt, int il) {
+    layer_name n;
+    fmt_name(n.s, sizeof n.s, fmt, il);
+    return n;
+}
 
 static hearth_status load_tensors(hearth_model *m, hearth_error *err) {
     hearth_hparams *hp = &m->hp;
@@ -227,20 +272,52 @@ static hearth_status load_tensors(hearth_model *m, hearth_error *err) {
     m->layers = hearth_calloc((size_t)hp->n_layer, sizeof *m->layers);
     if (!m->layers) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "model: out of memory for layers");
     uint64_t wb = mat_bytes(&m->output);
+    const hearth_arch_info *ai = m->ai;
+    int64_t hd = hp->head_dim;
     for (int il = 0; il < hp->n_layer; il++) {
         hearth_layer *L = &m->layers[il];
+        hearth_mat fused = {0};
+        if (ai->fused_qkv &&
+            (st = hearth_model_get_mat(m, &fused, "blk.%d.attn_qkv.weight", il, d,
+                                       q_dim + 2 * kv_dim, false, err)))
+            return st;
+        if (fused.data) { /* rows: q, then k, then v */
+            L->wq = mat_rows(&fused, 0, q_dim);
+            L->wk = mat_rows(&fused, q_dim, kv_dim);
+            L->wv = mat_rows(&fused, q_dim + kv_dim, kv_dim);
+        } else if ((st = hearth_model_get_mat(m, &L->wq, "blk.%d.attn_q.weight", il, d, q_dim, true, err)) ||
+                   (st = hearth_model_get_mat(m, &L->wk, "blk.%d.attn_k.weight", il, d, kv_dim, true, err)) ||
+                   (st = hearth_model_get_mat(m, &L->wv, "blk.%d.attn_v.weight", il, d, kv_dim, true, err))) {
+            return st;
+        }
+        bool fused_ffn = ai->fused_gate_up &&
+                         !hearth_gguf_find_tensor(m->gguf, fmt_layer("blk.%d.ffn_gate.weight", il).s);
+        if (fused_ffn) { /* rows: gate, then up */
+            if ((st = hearth_model_get_mat(m, &fused, "blk.%d.ffn_up.weight", il, d, 2 * ff, true, err)))
+                return st;
+            L->w_gate = mat_rows(&fused, 0, ff);
+            L->w_up = mat_rows(&fused, ff, ff);
+        } else if ((st = hearth_model_get_mat(m, &L->w_gate, "blk.%d.ffn_gate.weight", il, d, ff, true, err)) ||
+                   (st = hearth_model_get_mat(m, &L->w_up, "blk.%d.ffn_up.weight", il, d, ff, true, err))) {
+            return st;
+        }
         if ((st = hearth_model_get_vec(m, &L->attn_norm, "blk.%d.attn_norm.weight", il, d, true, err)) ||
-            (st = hearth_model_get_mat(m, &L->wq, "blk.%d.attn_q.weight", il, d, q_dim, true, err)) ||
-            (st = hearth_model_get_mat(m, &L->wk, "blk.%d.attn_k.weight", il, d, kv_dim, true, err)) ||
-            (st = hearth_model_get_mat(m, &L->wv, "blk.%d.attn_v.weight", il, d, kv_dim, true, err)) ||
             (st = hearth_model_get_mat(m, &L->wo, "blk.%d.attn_output.weight", il, q_dim, d, true, err)) ||
-            (st = hearth_model_get_vec(m, &L->bq, "blk.%d.attn_q.bias", il, q_dim, false, err)) ||
-            (st = hearth_model_get_vec(m, &L->bk, "blk.%d.attn_k.bias", il, kv_dim, false, err)) ||
-            (st = hearth_model_get_vec(m, &L->bv, "blk.%d.attn_v.bias", il, kv_dim, false, err)) ||
+            (st = hearth_model_get_vec(m, &L->bq, "blk.%d.attn_q.bias", il, q_dim, ai->qkv_bias, err)) ||
+            (st = hearth_model_get_vec(m, &L->bk, "blk.%d.attn_k.bias", il, kv_dim, ai->qkv_bias, err)) ||
+            (st = hearth_model_get_vec(m, &L->bv, "blk.%d.attn_v.bias", il, kv_dim, ai->qkv_bias, err)) ||
             (st = hearth_model_get_vec(m, &L->ffn_norm, "blk.%d.ffn_norm.weight", il, d, true, err)) ||
-            (st = hearth_model_get_mat(m, &L->w_gate, "blk.%d.ffn_gate.weight", il, d, ff, true, err)) ||
-            (st = hearth_model_get_mat(m, &L->w_up, "blk.%d.ffn_up.weight", il, d, ff, true, err)) ||
             (st = hearth_model_get_mat(m, &L->w_down, "blk.%d.ffn_down.weight", il, ff, d, true, err)))
+            return st;
+        if (ai->qk_norm &&
+            ((st = hearth_model_get_vec(m, &L->q_norm, "blk.%d.attn_q_norm.weight", il, hd, true, err)) ||
+             (st = hearth_model_get_vec(m, &L->k_norm, "blk.%d.attn_k_norm.weight", il, hd, true, err))))
+            return st;
+        if (ai->post_norms &&
+            ((st = hearth_model_get_vec(m, &L->post_attn_norm, "blk.%d.post_attention_norm.weight", il, d,
+                                        true, err)) ||
+             (st = hearth_model_get_vec(m, &L->post_ffn_norm, "blk.%d.post_ffw_norm.weight", il, d, true,
+                                        err))))
             return st;
         wb += mat_bytes(&L->wq) + mat_bytes(&L->wk) + mat_bytes(&L->wv) + mat_bytes(&L->wo) +
               mat_bytes(&L->w_gate) + mat_bytes(&L->w_up) + mat_bytes(&L->w_down);
@@ -353,7 +430,8 @@ hearth_status hearth_model_open(const char *path, const hearth_model_params *p, 
     }
     if (!hearth_arch_find(arch, &m->arch)) {
         st = HEARTH_FAIL(err, HEARTH_E_UNSUPPORTED,
-                         "metadata key 'general.architecture' = '%s' (supported: llama, qwen2, bert)", arch);
+                         "metadata key 'general.architecture' = '%s' (supported: %s)", arch,
+                         hearth_arch_list());
         goto fail;
     }
     m->ai = hearth_arch_get(m->arch);
@@ -366,7 +444,7 @@ hearth_status hearth_model_open(const char *path, const hearth_model_params *p, 
     if (m->ai->encoder) {
         if ((st = m->ai->load(m, err))) goto fail;
     } else if ((st = load_hparams(m, err)) || (st = load_tensors(m, err)) ||
-               (st = m->ai->load(m, err))) {
+               (m->ai->load && (st = m->ai->load(m, err)))) {
         goto fail;
     }
     load_eog(m);

@@ -54,9 +54,14 @@ hearth_status hearth_model_desc_from_file(const char *path, hearth_model_desc *d
     if (st) return st;
     const char *arch = NULL;
     hearth_shape *s = &d->shape;
+    /* the decoder architectures the engine runs (model/arch.c); the bytes
+     * read per token come from the tensors themselves, so fused or extra
+     * per-layer tensors count as they are */
     if (hearth_gguf_get_str(g, "general.architecture", &arch, NULL, NULL) ||
-        (strcmp(arch, "llama") && strcmp(arch, "qwen2"))) {
-        st = HEARTH_FAIL(err, HEARTH_E_UNSUPPORTED, "%s: architecture '%s' is not llama or qwen2", path,
+        (strcmp(arch, "llama") && strcmp(arch, "qwen2") && strcmp(arch, "qwen3") &&
+         strcmp(arch, "gemma3") && strcmp(arch, "phi3"))) {
+        st = HEARTH_FAIL(err, HEARTH_E_UNSUPPORTED,
+                         "%s: architecture '%s' is not llama, qwen2, qwen3, gemma3 or phi3", path,
                          arch ? arch : "(none)");
         goto out;
     }

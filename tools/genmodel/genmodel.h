@@ -1,6 +1,6 @@
 /*
  * genmodel.h: internal interface of hearth-genmodel, the tool that writes
- * random-weight GGUF models (llama or qwen2 architecture, any shape, any
+ * random-weight GGUF models (llama, qwen2, qwen3, gemma3 or phi3 architecture, any shape, any
  * supported tensor type or llama.cpp-like mix) for tests and benchmarks.
  *
  * Pieces, one file each:
@@ -44,9 +44,16 @@
  * token's (std ~1). A runtime that does not mask them samples them. */
 #define GM_PAD_GAIN 64.0f
 
-typedef enum { GM_ARCH_LLAMA, GM_ARCH_QWEN2, GM_ARCH_COUNT } gm_arch;
+typedef enum {
+    GM_ARCH_LLAMA,
+    GM_ARCH_QWEN2,
+    GM_ARCH_QWEN3,
+    GM_ARCH_GEMMA3,
+    GM_ARCH_PHI3,
+    GM_ARCH_COUNT
+} gm_arch;
 
-/* Architecture name as in general.architecture ("llama", "qwen2"). */
+/* Architecture name as in general.architecture ("llama", "qwen2", ...). */
 const char *gm_arch_name(gm_arch a);
 
 /* Classes of 2D tensors; the mix rules and the --type-* overrides work on
@@ -97,6 +104,17 @@ typedef struct {
     uint32_t ftype;    /* general.file_type (llama.cpp's llama_ftype number) */
 } gm_mix;
 
+/* The chat flavour of a generated vocabulary: its control tokens, special
+ * ids, pre-tokenizer and chat template (vocab.c). */
+typedef enum {
+    GM_CHAT_CHATML, /* <|endoftext|> <|im_start|> <|im_end|> (llama, qwen2) */
+    GM_CHAT_QWEN3,  /* ChatML plus <think> </think>, Qwen3's template */
+    GM_CHAT_GEMMA,  /* <bos> <eos> <start_of_turn> <end_of_turn> */
+    GM_CHAT_PHI3,   /* <|endoftext|> <|system|> <|user|> <|assistant|> <|end|> */
+    GM_CHAT_LLAMA3, /* <|begin_of_text|> ... <|eot_id|>, pre llama-bpe */
+    GM_CHAT_COUNT
+} gm_chat;
+
 /* Finds a mix by --type name (case-insensitive); NULL if unknown. */
 const gm_mix *gm_mix_find(const char *name);
 /* Writes the accepted --type names, comma separated, to buf. */
@@ -111,6 +129,19 @@ typedef struct {
     int64_t n_embd, n_layer, n_head, n_head_kv, n_ff, n_vocab, n_ctx;
     int64_t pad_vocab;       /* --pad-vocab: extra token_embd/output rows past
                                 the tokenizer's tokens (GM_PAD_GAIN rows) */
+    int64_t head_dim;        /* per head (attention.key_length); n_embd / n_head by default */
+    int64_t n_rot;           /* rope.dimension_count (partial rotary when < head_dim) */
+    int64_t n_swa;           /* gemma3.attention.sliding_window / phi3's (0: none written) */
+    float softcap;           /* final_logit_softcapping (gemma3), 0: none */
+    /* Llama 3.x rope scaling, written as rope_freqs.weight as llama.cpp's
+     * converter does: factor, low/high frequency factors, original context */
+    bool rope_llama3;
+    float l3_factor, l3_low, l3_high;
+    int64_t l3_orig_ctx;
+    /* Phi-3 LongRoPE: rope_factors_long/short.weight and their keys */
+    bool longrope;
+    int64_t lr_orig_ctx;
+    gm_chat chat;
     float rope_theta, rms_eps;
     bool tied;               /* output reuses token_embd (no output.weight) */
     bool qkv_bias;           /* attn_q/k/v have .bias tensors */

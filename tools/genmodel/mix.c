@@ -36,6 +36,9 @@
 static const char *const arch_names[GM_ARCH_COUNT] = {
     [GM_ARCH_LLAMA] = "llama",
     [GM_ARCH_QWEN2] = "qwen2",
+    [GM_ARCH_QWEN3] = "qwen3",
+    [GM_ARCH_GEMMA3] = "gemma3",
+    [GM_ARCH_PHI3] = "phi3",
 };
 
 const char *gm_arch_name(gm_arch a) {

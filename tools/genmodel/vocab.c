@@ -74,7 +74,56 @@ static const char chatml_template[] =
     "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt "
     "%}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
-static const char *const control_tokens[3] = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"};
+/* Hand-written templates in each family's layout (hearth never runs them:
+ * it recognizes the family by marker strings, agent/template.c). */
+static const char qwen3_template[] =
+    "{%- for message in messages %}{%- set content = message['content'] %}"
+    "{%- if message['role'] == 'assistant' and '</think>' in content %}"
+    "{%- set content = content.split('</think>')[-1].lstrip('\\n') %}{%- endif %}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' + content + '<|im_end|>\\n' }}{%- endfor %}"
+    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}"
+    "{%- if enable_thinking is defined and enable_thinking is false %}"
+    "{{- '<think>\\n\\n</think>\\n\\n' }}{%- endif %}{%- endif %}";
+static const char gemma_template[] =
+    "{{ bos_token }}{% for message in messages %}{% set role = message['role'] %}"
+    "{% if role == 'assistant' %}{% set role = 'model' %}{% endif %}"
+    "{{ '<start_of_turn>' + role + '\\n' + message['content'] | trim + '<end_of_turn>\\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<start_of_turn>model\\n' }}{% endif %}";
+static const char phi3_template[] =
+    "{% for message in messages %}{{ '<|' + message['role'] + '|>\\n' + message['content'] + "
+    "'<|end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}"
+    "{% endif %}";
+static const char llama3_template[] =
+    "{{ bos_token }}{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + "
+    "'<|end_header_id|>\\n\\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}"
+    "{% endif %}";
+
+/* A flavour's special tokens (appended after the normal ones, type 3
+ * control unless user[i]), which of them are bos/eos/eot (index), and its
+ * tokenizer keys. */
+typedef struct {
+    const char *tok[6];
+    bool user[6]; /* type 4, user-defined: shown in output (Qwen3's think tags) */
+    int n, bos, eos, eot; /* eot -1: none */
+    const char *pre;      /* NULL: "qwen2" for qwen2, else "default" */
+    int add_bos;          /* -1: true for llama */
+    const char *tmpl;
+} flavour;
+
+static const flavour flavours[GM_CHAT_COUNT] = {
+    [GM_CHAT_CHATML] = {{"<|endoftext|>", "<|im_start|>", "<|im_end|>"}, {0}, 3, 0, 2, -1, NULL, -1,
+                        chatml_template},
+    [GM_CHAT_QWEN3] = {{"<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>"},
+                       {0, 0, 0, 1, 1}, 5, 0, 2, -1, "qwen2", 0, qwen3_template},
+    [GM_CHAT_GEMMA] = {{"<bos>", "<eos>", "<start_of_turn>", "<end_of_turn>"}, {0}, 4, 0, 1, 3,
+                       "default", 1, gemma_template},
+    [GM_CHAT_PHI3] = {{"<|endoftext|>", "<|assistant|>", "<|end|>", "<|system|>", "<|user|>"}, {0}, 5,
+                      0, 0, 2, "default", 0, phi3_template},
+    [GM_CHAT_LLAMA3] = {{"<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>",
+                         "<|end_header_id|>", "<|eot_id|>"},
+                        {0}, 5, 0, 4, 4, "llama-bpe", 1, llama3_template},
+};
 
 /* Letters in English frequency order, for the synthetic merges. */
 static const char synth_letters[] = "etaoinsrhldcumfpgwybvkxjqz";
@@ -85,6 +134,7 @@ struct gm_vocab {
     hearth_gguf *src;
     /* generated */
     gm_arch arch;
+    const flavour *fl;
     char **tok;       /* (n_tok) spellings, NUL-terminated */
     int64_t n_tok;    /* slots in tok (n once complete) */
     int32_t *type;    /* (n) */
@@ -406,12 +456,13 @@ static hearth_status synth_merges(builder *b, int64_t n_normal, hearth_error *er
 }
 
 static hearth_status generate(gm_vocab *v, int64_t n_vocab, hearth_error *err) {
-    int64_t n_normal = n_vocab - 3;
+    int nc = v->fl->n;
+    int64_t n_normal = n_vocab - nc;
     if (n_normal < 256)
         return HEARTH_FAIL(err, HEARTH_E_ARG,
-                           "n_vocab %lld: a generated vocabulary needs at least 259 tokens "
-                           "(256 bytes and 3 control tokens)",
-                           (long long)n_vocab);
+                           "n_vocab %lld: a generated vocabulary needs at least %d tokens "
+                           "(256 bytes and %d control tokens)",
+                           (long long)n_vocab, 256 + nc, nc);
     builder b = {.v = v};
     hearth_status st = HEARTH_OK;
     b.set.cap = n_normal;
@@ -448,9 +499,9 @@ static hearth_status generate(gm_vocab *v, int64_t n_vocab, hearth_error *err) {
             goto done;
         }
     }
-    for (int k = 0; k < 3; k++) {
-        v->tok[n_normal + k] = hearth_strdup(control_tokens[k]);
-        v->type[n_normal + k] = 3;
+    for (int k = 0; k < nc; k++) {
+        v->tok[n_normal + k] = hearth_strdup(v->fl->tok[k]);
+        v->type[n_normal + k] = v->fl->user[k] ? 4 : 3;
         if (!v->tok[n_normal + k]) {
             st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "vocabulary: token spelling");
             goto done;
@@ -471,6 +522,7 @@ hearth_status gm_vocab_new(const gm_config *cfg, gm_vocab **out, hearth_error *e
     gm_vocab *v = hearth_calloc(1, sizeof *v);
     if (!v) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "vocabulary");
     v->arch = cfg->arch;
+    v->fl = &flavours[cfg->chat];
     hearth_status st;
     if (cfg->vocab_path) {
         st = hearth_gguf_open(cfg->vocab_path, &v->src, err);
@@ -560,11 +612,17 @@ hearth_status gm_vocab_write(const gm_vocab *v, hearth_gguf_writer *w, hearth_er
         }
         return HEARTH_OK;
     }
-    int64_t n_normal = v->n - 3;
-    uint32_t bos = (uint32_t)n_normal, eos = (uint32_t)(n_normal + 2);
+    const flavour *fl = v->fl;
+    int64_t n_normal = v->n - fl->n;
+    uint32_t bos = (uint32_t)(n_normal + fl->bos), eos = (uint32_t)(n_normal + fl->eos);
+    const char *pre = fl->pre ? fl->pre : v->arch == GM_ARCH_QWEN2 ? "qwen2" : "default";
+    bool add_bos = fl->add_bos >= 0 ? fl->add_bos : v->arch == GM_ARCH_LLAMA;
+    if (fl->eot >= 0 &&
+        (st = hearth_gguf_writer_set_u32(w, "tokenizer.ggml.eot_token_id", (uint32_t)(n_normal + fl->eot),
+                                         err)))
+        return st;
     if ((st = hearth_gguf_writer_set_str(w, "tokenizer.ggml.model", "gpt2", err)) ||
-        (st = hearth_gguf_writer_set_str(w, "tokenizer.ggml.pre",
-                                         v->arch == GM_ARCH_QWEN2 ? "qwen2" : "default", err)) ||
+        (st = hearth_gguf_writer_set_str(w, "tokenizer.ggml.pre", pre, err)) ||
         (st = hearth_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens",
                                              (const char *const *)v->tok, NULL, (uint64_t)v->n,
                                              err)) ||
@@ -576,9 +634,8 @@ hearth_status gm_vocab_write(const gm_vocab *v, hearth_gguf_writer *w, hearth_er
         (st = hearth_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", bos, err)) ||
         (st = hearth_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", eos, err)) ||
         (st = hearth_gguf_writer_set_u32(w, "tokenizer.ggml.padding_token_id", bos, err)) ||
-        (st = hearth_gguf_writer_set_bool(w, "tokenizer.ggml.add_bos_token",
-                                          v->arch == GM_ARCH_LLAMA, err)) ||
-        (st = hearth_gguf_writer_set_str(w, "tokenizer.chat_template", chatml_template, err)))
+        (st = hearth_gguf_writer_set_bool(w, "tokenizer.ggml.add_bos_token", add_bos, err)) ||
+        (st = hearth_gguf_writer_set_str(w, "tokenizer.chat_template", fl->tmpl, err)))
         return st;
     return HEARTH_OK;
 }
