@@ -59,7 +59,7 @@ fuzz: deps $(FUZZ)/Makefile
 
 test: build asan fuzz
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	cd $(BUILD) && HEARTH_FORCE_SCALAR=1 ctest --output-on-failure -j $(JOBS) -L 'kernels|model|engine'
+	cd $(BUILD) && HEARTH_FORCE_SCALAR=1 ctest --output-on-failure -j $(JOBS) -L '^(kernels|model|engine)$$'
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 	cd $(FUZZ) && ctest --output-on-failure -L fuzz
 
