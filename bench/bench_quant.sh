@@ -14,7 +14,8 @@
 #  2. The time to quantize a generated Qwen2.5-0.5B-shaped F16 model
 #     (hearth-genmodel --preset qwen2.5-0.5b) to Q4_K_M with THREADS (2).
 # usage: bench/bench_quant.sh [BUILD_DIR] [MODEL]   (env: THREADS, LLAMA_CPP_DIR,
-#        BENCH_DIR, SKIP_05B=1)
+#        BENCH_DIR, SKIP_05B=1, EVAL_CHUNKS=N and IMATRIX_CHUNKS=N: at most N windows
+#        of the eval / calibration text, for a busy machine)
 set -euo pipefail
 build=${1:-build}
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,6 +26,9 @@ threads=${THREADS:-2}
 dir=${BENCH_DIR:-${TMPDIR:-/tmp}/hearth-bench-quant}
 mkdir -p "$dir"
 evalf=$src/models/quant-eval.txt
+ec=(); [ -n "${EVAL_CHUNKS:-}" ] && ec=(--eval-chunks "$EVAL_CHUNKS")
+ic=(); [ -n "${IMATRIX_CHUNKS:-}" ] && ic=(--chunk "$IMATRIX_CHUNKS")
+pc=(); [ -n "${EVAL_CHUNKS:-}" ] && pc=(--chunks "$EVAL_CHUNKS")
 calib=$src/models/quant-calib.txt
 lq=""
 if [ -n "${LLAMA_CPP_DIR:-}" ]; then
@@ -48,7 +52,7 @@ print("%.6f %.6f %.5f %.2f%%" % (d["kld_mean"], d["kld_p99"], d["ppl_ratio"], 10
 
 echo "== quality: $(basename "$model") ($(stat -c %s "$model") bytes), eval $(basename "$evalf"), $threads threads"
 t0=$(date +%s.%N)
-"$hearth" imatrix -m "$model" -f "$calib" -o "$dir/imatrix.dat" -t "$threads" > "$dir/imatrix.log" 2>&1
+"$hearth" imatrix -m "$model" -f "$calib" -o "$dir/imatrix.dat" -t "$threads" "${ic[@]}" > "$dir/imatrix.log" 2>&1
 t1=$(date +%s.%N)
 echo "imatrix: $(tail -1 "$dir/imatrix.log") in $(printf %.1f "$(echo "$t1 - $t0" | bc)") s"
 printf "%-7s %-8s %-7s %10s %10s %10s %9s %10s\n" tool type imatrix KLD_mean KLD_p99 PPL_ratio top-1 bytes
@@ -57,7 +61,7 @@ for t in Q8_0 Q6_K Q5_K_M Q4_K_M Q4_0 Q3_K_M; do
     out=$dir/hearth-$t-$im.gguf
     args=()
     [ $im = yes ] && args=(--imatrix "$dir/imatrix.dat")
-    "$hearth" quantize "$model" "$out" "$t" "${args[@]}" --eval "$evalf" -t "$threads" > "$dir/q.log" 2>&1 \
+    "$hearth" quantize "$model" "$out" "$t" "${args[@]}" --eval "$evalf" "${ec[@]}" -t "$threads" > "$dir/q.log" 2>&1 \
       || { cat "$dir/q.log"; exit 1; }
     read -r m p r top < <(figs "$dir/q.log")
     printf "%-7s %-8s %-7s %10s %10s %10s %9s %10s\n" hearth "$t" "$im" "$m" "$p" "$r" "$top" "$(stat -c %s "$out")"
@@ -67,7 +71,7 @@ for t in Q8_0 Q6_K Q5_K_M Q4_K_M Q4_0 Q3_K_M; do
       [ $im = yes ] && largs=(--imatrix "$dir/imatrix.dat")
       "$lq" "${largs[@]}" "$model" "$lout" "$t" "$threads" > "$dir/lq.log" 2>&1 || { tail "$dir/lq.log"; exit 1; }
       for f in "$out" "$lout"; do
-        "$hearth" perplexity -m "$f" --kl-base "$model" -f "$evalf" -t "$threads" --json > "$dir/kl.json" 2>/dev/null
+        "$hearth" perplexity -m "$f" --kl-base "$model" -f "$evalf" "${pc[@]}" -t "$threads" --json > "$dir/kl.json" 2>/dev/null
         tool=hearth*; [ "$f" = "$lout" ] && tool=llama*
         read -r m p r top < <(figs_json "$dir/kl.json")
         printf "%-7s %-8s %-7s %10s %10s %10s %9s %10s\n" "$tool" "$t" "$im" "$m" "$p" "$r" "$top" "$(stat -c %s "$f")"
