@@ -48,7 +48,7 @@ static float *rows_of(const hearth_gguf_tensor *t, int64_t *n) {
 }
 
 static void test_every_type(void) {
-    const char *src = genmodel("f32.gguf", "--arch llama --preset tiny256 --n-layer 1 --n-ff 512 --type F32");
+    const char *src = genmodel("f32.gguf", "--arch llama --preset tiny256 --n-layer 1 --n-ff 512 --n-vocab 300 --type F32");
     REQUIRE(src);
     hearth_error e = {0};
     hearth_gguf *g;
@@ -178,7 +178,7 @@ static void test_mix_rules(void) {
 
 /* The job on a real file applies those rules tensor by tensor. */
 static void test_mix_job(void) {
-    const char *src = genmodel("mix.gguf", "--arch llama --preset tiny256 --n-layer 8 --n-ff 512 --type F16");
+    const char *src = genmodel("mix.gguf", "--arch llama --preset tiny256 --n-layer 8 --n-ff 256 --n-vocab 300 --type F16");
     REQUIRE(src);
     hearth_error e = {0};
     hearth_quant_params p = hearth_quant_default_params();
