@@ -19,7 +19,7 @@ DEPS := build-essential cmake pkg-config clang libclang-rt-14-dev \
 # Only for `make demo-model` (retraining the bundled model).
 TRAIN_DEPS := python3 python3-torch python3-numpy libopenblas0-pthread
 
-.PHONY: all run test build deps train-deps asan fuzz bench demo-model clean
+.PHONY: all run test build deps train-deps asan fuzz bench demo-model demo-model-256 clean
 
 all: build
 
@@ -68,6 +68,10 @@ bench: build
 
 demo-model: train-deps build
 	$(MAKE) -C tools/demo-model
+
+# models/hearth-demo-256.gguf (the 256-wide partner; same tokenizer as hearth-demo.gguf).
+demo-model-256: train-deps build
+	$(MAKE) -C tools/demo-model model256
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZ)

@@ -191,4 +191,38 @@ void hearth_q5_K_from_float_ref(const float *src, void *dst, int64_t n);
 void hearth_q6_K_from_float_ref(const float *src, void *dst, int64_t n);
 void hearth_q8_K_from_float_ref(const float *src, void *dst, int64_t n);
 
+/* ---- importance-weighted quantization (hearth quantize --imatrix) ---------- */
+
+/* Quantize n elements (one row, a multiple of the block size) minimising the
+ * squared error weighted per element by imp[i] (an importance matrix column,
+ * mean squared activation; imp has n entries), times sqrt(sigma2 + x^2) with
+ * sigma2 the row's mean square, as each block's scale search. imp NULL is
+ * exactly the reference quantizer. Q8_0 (and the float types) ignore imp.
+ * Deterministic. */
+void hearth_q4_0_quantize_imp(const float *src, void *dst, int64_t n, const float *imp);
+void hearth_q4_1_quantize_imp(const float *src, void *dst, int64_t n, const float *imp);
+void hearth_q5_0_quantize_imp(const float *src, void *dst, int64_t n, const float *imp);
+void hearth_q5_1_quantize_imp(const float *src, void *dst, int64_t n, const float *imp);
+void hearth_q2_K_quantize_imp(const float *src, void *dst, int64_t n, const float *imp);
+void hearth_q3_K_quantize_imp(const float *src, void *dst, int64_t n, const float *imp);
+void hearth_q4_K_quantize_imp(const float *src, void *dst, int64_t n, const float *imp);
+void hearth_q5_K_quantize_imp(const float *src, void *dst, int64_t n, const float *imp);
+void hearth_q6_K_quantize_imp(const float *src, void *dst, int64_t n, const float *imp);
+
+/* Shared scale searches (quants_fit_ref.c).
+ * Symmetric: codes L[i] in [0, 2*nmax) for x[i] ~ scale*(L[i]-nmax),
+ * minimising sum w[i]*err^2 (w NULL: w = x^2, favouring the large values).
+ * Returns the scale (0 if x is all 0). */
+float hearth_fit_symmetric(int n, int nmax, const float *x, const float *w, uint8_t *L);
+/* Asymmetric: codes L[i] in [0, nmax] for x[i] ~ scale*L[i] - min, min >= 0
+ * (the range always includes 0); n <= 32. Tries nstep+1 candidate scales
+ * (rmin + rdelta*is + nmax)/(max-min), refits scale and min by weighted least
+ * squares for each, keeps the best. Returns scale; *min_out = min. */
+float hearth_fit_asymmetric(int n, int nmax, const float *x, const float *w, uint8_t *L,
+                            float *min_out, float rmin, float rdelta, int nstep);
+/* w[i] = imp[i] * sqrt(sigma2 + x[i]^2), i < n. */
+void hearth_quant_weights(const float *x, const float *imp, int64_t n, float sigma2, float *w);
+/* Mean of x^2 over n elements (0 for n 0). */
+float hearth_quant_sigma2(const float *x, int64_t n);
+
 #endif

@@ -52,7 +52,14 @@ struct hearth_fwd_buf {
     float *rowbuf;   /* (nth, 2*head_dim) a K/V row converted to float */
     float *lx;       /* (n_batch, n_embd) rows that want logits, normed */
     hearth_attn_fn attn; /* chosen for this CPU once per context */
+    hearth_fwd_observer observe; /* optional (hearth_fwd_buf_set_observer) */
+    void *observe_ud;
 };
+
+void hearth_fwd_buf_set_observer(hearth_fwd_buf *b, hearth_fwd_observer fn, void *ud) {
+    b->observe = fn;
+    b->observe_ud = ud;
+}
 
 /* ---- KV cache --------------------------------------------------------------- */
 
@@ -321,6 +328,13 @@ static void quant_task(void *arg, int ith, int nth) {
     }
 }
 
+/* The observer hook: matrices qw[0..n_qw) are about to multiply the float
+ * rows x (s->n of them). */
+static void observe(const step *s, const float *x) {
+    if (s->b->observe)
+        for (int i = 0; i < s->n_qw; i++) s->b->observe(s->b->observe_ud, s->qw[i], x, s->n);
+}
+
 static void quantize_rows(hearth_threadpool *pool, step *s, const float *src, int64_t n_cols,
                           const float *norm_w, const hearth_mat *w0, const hearth_mat *w1,
                           const hearth_mat *w2) {
@@ -334,6 +348,7 @@ static void quantize_rows(hearth_threadpool *pool, step *s, const float *src, in
     atomic_store_explicit(&s->next, 0, memory_order_relaxed);
     if ((int64_t)s->n * n_cols < SMALL_ROWS) quant_task(s, 0, 1);
     else hearth_threadpool_run(pool, quant_task, s);
+    observe(s, norm_w ? s->b->xn : src);
 }
 
 static mm_item item(const step *s, int slot_of, const hearth_mat *w, float *out, const float *bias,
@@ -528,6 +543,7 @@ void hearth_forward(const hearth_model *m, hearth_kv_cache *kv, hearth_threadpoo
         s.qw[0] = &L->w_down;
         s.n_qw = 1;
         run_or_inline(pool, &s, swiglu_task, hp->n_ff);
+        observe(&s, b->gate);
         mm_job jd = {.n_items = 1, .ncols = n, .act_stride = b->act_row};
         jd.it[0] = item(&s, 0, &L->w_down, b->tmp, NULL, L->post_ffn_norm ? NULL : b->x);
         mm_run(pool, &jd);

@@ -31,6 +31,13 @@ hearth_status hearth_fwd_buf_new(const hearth_model *m, int32_t n_batch, int32_t
                                  hearth_fwd_buf **out, hearth_error *err);
 void hearth_fwd_buf_free(hearth_fwd_buf *b);
 
+/* Optional observer of the matrix products (hearth imatrix): called on the
+ * forward pass's thread with each weight matrix and the n rows of w->n float
+ * activations it is about to multiply (after any norm), for every product
+ * of a layer and the output. fn NULL turns it off. */
+typedef void (*hearth_fwd_observer)(void *ud, const hearth_mat *w, const float *x, int32_t n);
+void hearth_fwd_buf_set_observer(hearth_fwd_buf *b, hearth_fwd_observer fn, void *ud);
+
 /* One batch through the model. Caller has checked: 1 <= n <= n_batch, token
  * ids in range, seq[i] in range, pos[i] == the next free position of seq[i]
  * in batch order, and room in the cache. Appends keys/values, updates

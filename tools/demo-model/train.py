@@ -75,6 +75,8 @@ def main():
     ap.add_argument("--n-ff", type=int, default=384)
     ap.add_argument("--n-ctx", type=int, default=256)
     ap.add_argument("--save-every", type=int, default=100)
+    ap.add_argument("--stop-after", type=int, default=0,
+                    help="stop (and save) after this many steps, keeping --steps' schedule")
     ap.add_argument("--init", help="start from this checkpoint's weights (a second phase)")
     args = ap.parse_args()
 
@@ -112,7 +114,8 @@ def main():
         torch.save({"config": cfg.to_dict(), "state": model.state_dict(), "step": step,
                     "loss": loss, "params": n_params, "args": vars(args), "log": log}, args.out)
 
-    for step in range(1, args.steps + 1):
+    last = args.stop_after if 0 < args.stop_after < args.steps else args.steps
+    for step in range(1, last + 1):
         if step <= args.warmup:
             lr = args.lr * step / args.warmup
         else:
@@ -143,8 +146,9 @@ def main():
                 step, lv, ema, lr, step / el, el), flush=True)
         if step % args.save_every == 0:
             save(step, ema)
-    save(args.steps, ema)
-    print("done: %d steps, final loss (ema) %.4f, %.0f s" % (args.steps, ema, time.time() - t0))
+    save(last, ema)
+    print("done: %d steps (of a %d-step schedule), final loss (ema) %.4f, %.0f s" % (
+        last, args.steps, ema, time.time() - t0))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@
  * ChatML.
  */
 #include "genmodel.h"
+#include "quant/quantize.h"
 #include "rng.h"
 
 #include "util/alloc.h"
@@ -567,48 +568,13 @@ void gm_vocab_free(gm_vocab *v) {
 
 int64_t gm_vocab_n(const gm_vocab *v) { return v->n; }
 
-/* Copies entry i of src (a tokenizer.* key) into w. */
-static hearth_status copy_kv(const hearth_gguf *src, int64_t i, hearth_gguf_writer *w,
-                             hearth_error *err) {
-    const char *key = hearth_gguf_kv_key(src, i);
-    hearth_gguf_value val;
-    hearth_status st = hearth_gguf_kv_value(src, i, &val);
-    if (st) return HEARTH_FAIL(err, st, "vocab key '%s': no value", key);
-    if (val.type == HEARTH_GGUF_STRING) {
-        const char *s;
-        size_t len;
-        if ((st = hearth_gguf_get_str(src, key, &s, &len, err))) return st;
-        if (strlen(s) != len)
-            return HEARTH_FAIL(err, HEARTH_E_UNSUPPORTED,
-                               "vocab key '%s': string holds a NUL byte", key);
-        return hearth_gguf_writer_set_str(w, key, s, err);
-    }
-    if (val.type != HEARTH_GGUF_ARRAY) return hearth_gguf_writer_set_scalar(w, key, val.type, val.data, err);
-    if (val.elem_type == HEARTH_GGUF_ARRAY)
-        return HEARTH_FAIL(err, HEARTH_E_UNSUPPORTED, "vocab key '%s': array of arrays", key);
-    if (val.elem_type != HEARTH_GGUF_STRING)
-        return hearth_gguf_writer_set_arr(w, key, val.elem_type, val.data, val.n, err);
-    const char **strs = hearth_calloc(val.n ? val.n : 1, sizeof *strs);
-    size_t *lens = hearth_calloc(val.n ? val.n : 1, sizeof *lens);
-    if (!strs || !lens) {
-        st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "vocab key '%s': %llu strings", key,
-                         (unsigned long long)val.n);
-    } else {
-        for (uint64_t j = 0; j < val.n; j++) strs[j] = hearth_gguf_arr_str(src, i, j, &lens[j]);
-        st = hearth_gguf_writer_set_arr_str(w, key, strs, lens, val.n, err);
-    }
-    hearth_free(strs);
-    hearth_free(lens);
-    return st;
-}
-
 hearth_status gm_vocab_write(const gm_vocab *v, hearth_gguf_writer *w, hearth_error *err) {
     hearth_status st;
     if (v->src) {
         for (int64_t i = 0; i < hearth_gguf_n_kv(v->src); i++) {
             const char *key = hearth_gguf_kv_key(v->src, i);
             if (strncmp(key, "tokenizer.", 10)) continue;
-            if ((st = copy_kv(v->src, i, w, err))) return st;
+            if ((st = hearth_quant_copy_kv(v->src, i, w, err))) return st;
         }
         return HEARTH_OK;
     }

@@ -10,6 +10,9 @@
  * reference does; then quantizes the sub-block scales, and finally
  * re-quantizes the values against the scales as they are stored, so that
  * what the file holds is the best code for its own scales. Deterministic.
+ * The _quantize_imp variants weigh each element by an importance matrix
+ * column in the sub-block searches (the scale searches are in
+ * quants_fit_ref.c); with imp NULL they are the reference.
  */
 #include "kernels/quants.h"
 
@@ -17,99 +20,6 @@
 #include <string.h>
 
 static int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
-
-/* Symmetric fit: codes L[i] in [0, 2*nmax) for values x[i] ~ scale*(L[i]-nmax).
- * Weights x^2 favour the large values. Returns the scale (0 if x is all 0). */
-static float fit_symmetric(int n, int nmax, const float *x, uint8_t *L) {
-    float amax = 0.f, max = 0.f;
-    for (int i = 0; i < n; i++)
-        if (fabsf(x[i]) > amax) amax = fabsf(x[i]), max = x[i];
-    if (amax < 1e-30f) {
-        memset(L, nmax, (size_t)n);
-        return 0.f;
-    }
-    float best_scale = 0.f, best = -1.f;
-    for (int is = -9; is <= 9; is++) {
-        float iscale = -((float)nmax + 0.1f * (float)is) / max;
-        float sumlx = 0.f, suml2 = 0.f;
-        for (int i = 0; i < n; i++) {
-            int l = clampi(hearth_nearest_int(iscale * x[i]), -nmax, nmax - 1);
-            float w = x[i] * x[i];
-            sumlx += w * x[i] * (float)l;
-            suml2 += w * (float)l * (float)l;
-        }
-        if (suml2 > 0.f && sumlx * sumlx > best * suml2) {
-            best = sumlx * sumlx / suml2;
-            best_scale = sumlx / suml2;
-        }
-    }
-    float iscale = best_scale != 0.f ? 1.f / best_scale : 0.f;
-    for (int i = 0; i < n; i++)
-        L[i] = (uint8_t)(clampi(hearth_nearest_int(iscale * x[i]), -nmax, nmax - 1) + nmax);
-    return best_scale;
-}
-
-/* Asymmetric fit: codes L[i] in [0, nmax] for x[i] ~ scale*L[i] - min, with
- * min >= 0 (the range always includes 0). Tries nstep+1 candidate scales
- * around nmax/(max-min), refits scale and min by weighted least squares for
- * each, keeps the best. Returns scale; *min_out = min. */
-static float fit_asymmetric(int n, int nmax, const float *x, const float *w, uint8_t *L,
-                            float *min_out, float rmin, float rdelta, int nstep) {
-    float min = x[0], max = x[0], sum_w = 0.f, sum_x = 0.f;
-    for (int i = 0; i < n; i++) {
-        if (x[i] < min) min = x[i];
-        if (x[i] > max) max = x[i];
-        sum_w += w[i];
-        sum_x += w[i] * x[i];
-    }
-    if (min > 0.f) min = 0.f;
-    if (max <= min) {
-        memset(L, 0, (size_t)n);
-        *min_out = -min;
-        return 0.f;
-    }
-    float iscale = (float)nmax / (max - min), scale = 1.f / iscale;
-    float best_err = 0.f;
-    for (int i = 0; i < n; i++) {
-        int l = clampi(hearth_nearest_int(iscale * (x[i] - min)), 0, nmax);
-        L[i] = (uint8_t)l;
-        float diff = scale * (float)l + min - x[i];
-        best_err += w[i] * diff * diff;
-    }
-    uint8_t Laux[32];
-    for (int is = 0; is <= nstep; is++) {
-        float cand = (rmin + rdelta * (float)is + (float)nmax) / (max - min);
-        float sum_l = 0.f, sum_l2 = 0.f, sum_xl = 0.f;
-        for (int i = 0; i < n; i++) {
-            int l = clampi(hearth_nearest_int(cand * (x[i] - min)), 0, nmax);
-            Laux[i] = (uint8_t)l;
-            sum_l += w[i] * (float)l;
-            sum_l2 += w[i] * (float)l * (float)l;
-            sum_xl += w[i] * (float)l * x[i];
-        }
-        float D = sum_w * sum_l2 - sum_l * sum_l;
-        if (D <= 0.f) continue;
-        float this_scale = (sum_w * sum_xl - sum_x * sum_l) / D;
-        float this_min = (sum_l2 * sum_x - sum_l * sum_xl) / D;
-        if (this_min > 0.f) { /* the range must include 0: pin min there */
-            this_min = 0.f;
-            this_scale = sum_xl / sum_l2;
-        }
-        float err = 0.f;
-        for (int i = 0; i < n; i++) {
-            float diff = this_scale * (float)Laux[i] + this_min - x[i];
-            err += w[i] * diff * diff;
-        }
-        if (err < best_err) {
-            memcpy(L, Laux, (size_t)n);
-            best_err = err;
-            scale = this_scale;
-            min = this_min;
-        }
-    }
-    *min_out = -min;
-    return scale;
-}
 
 /* ---- Q2_K ------------------------------------------------------------------ */
 
@@ -127,14 +37,21 @@ void hearth_q2_K_to_float(const void *src, float *dst, int64_t n) {
 }
 
 void hearth_q2_K_from_float_ref(const float *src, void *dst, int64_t n) {
+    hearth_q2_K_quantize_imp(src, dst, n, NULL);
+}
+
+void hearth_q2_K_quantize_imp(const float *src, void *dst, int64_t n, const float *imp) {
     hearth_block_q2_K *b = dst;
     uint8_t L[QK_K];
     float w[16], scales[16], mins[16];
-    for (int64_t i = 0; i < n / QK_K; i++, src += QK_K) {
+    float sigma2 = imp ? hearth_quant_sigma2(src, n) : 0.f;
+    for (int64_t i = 0; i < n / QK_K; i++, src += QK_K, imp = imp ? imp + QK_K : NULL) {
         float max_scale = 0.f, max_min = 0.f;
         for (int j = 0; j < 16; j++) {
-            for (int l = 0; l < 16; l++) w[l] = fabsf(src[16 * j + l]);
-            scales[j] = fit_asymmetric(16, 3, src + 16 * j, w, L + 16 * j, &mins[j], -0.5f, 0.1f, 15);
+            if (imp) hearth_quant_weights(src + 16 * j, imp + 16 * j, 16, sigma2, w);
+            else for (int l = 0; l < 16; l++) w[l] = fabsf(src[16 * j + l]);
+            scales[j] = hearth_fit_asymmetric(16, 3, src + 16 * j, w, L + 16 * j, &mins[j], -0.5f,
+                                              0.1f, 15);
             if (scales[j] > max_scale) max_scale = scales[j];
             if (mins[j] > max_min) max_min = mins[j];
         }
@@ -180,13 +97,19 @@ void hearth_q3_K_to_float(const void *src, float *dst, int64_t n) {
 }
 
 void hearth_q3_K_from_float_ref(const float *src, void *dst, int64_t n) {
+    hearth_q3_K_quantize_imp(src, dst, n, NULL);
+}
+
+void hearth_q3_K_quantize_imp(const float *src, void *dst, int64_t n, const float *imp) {
     hearth_block_q3_K *b = dst;
     uint8_t L[QK_K];
-    float scales[16];
-    for (int64_t i = 0; i < n / QK_K; i++, src += QK_K) {
+    float scales[16], w[16];
+    float sigma2 = imp ? hearth_quant_sigma2(src, n) : 0.f;
+    for (int64_t i = 0; i < n / QK_K; i++, src += QK_K, imp = imp ? imp + QK_K : NULL) {
         float max_scale = 0.f, amax = 0.f;
         for (int j = 0; j < 16; j++) {
-            scales[j] = fit_symmetric(16, 4, src + 16 * j, L + 16 * j);
+            if (imp) hearth_quant_weights(src + 16 * j, imp + 16 * j, 16, sigma2, w);
+            scales[j] = hearth_fit_symmetric(16, 4, src + 16 * j, imp ? w : NULL, L + 16 * j);
             if (fabsf(scales[j]) > amax) amax = fabsf(scales[j]), max_scale = scales[j];
         }
         memset(&b[i], 0, sizeof b[i]);
@@ -240,17 +163,22 @@ static void pack_scale_min_k4(const uint8_t ls[8], const uint8_t lm[8], uint8_t 
 
 /* Shared by Q4_K (nmax 15) and Q5_K (nmax 31): fits 8 sub-blocks of 32,
  * fills d, dmin, scales[12] and the final codes L[256]. */
-static void quantize_k4_scales(const float *x, int nmax, hearth_f16 *d_out, hearth_f16 *dmin_out,
-                               uint8_t scales_out[12], uint8_t L[QK_K]) {
+static void quantize_k4_scales(const float *x, const float *imp, float sigma2, int nmax,
+                               hearth_f16 *d_out, hearth_f16 *dmin_out, uint8_t scales_out[12],
+                               uint8_t L[QK_K]) {
     float scales[8], mins[8], w[32];
     float max_scale = 0.f, max_min = 0.f;
     for (int j = 0; j < 8; j++) {
         const float *xs = x + 32 * j;
-        float sum_x2 = 0.f;
-        for (int l = 0; l < 32; l++) sum_x2 += xs[l] * xs[l];
-        float av_x = sqrtf(sum_x2 / 32.f);
-        for (int l = 0; l < 32; l++) w[l] = av_x + fabsf(xs[l]);
-        scales[j] = fit_asymmetric(32, nmax, xs, w, L + 32 * j, &mins[j], -1.f, 0.1f, 20);
+        if (imp) {
+            hearth_quant_weights(xs, imp + 32 * j, 32, sigma2, w);
+        } else {
+            float sum_x2 = 0.f;
+            for (int l = 0; l < 32; l++) sum_x2 += xs[l] * xs[l];
+            float av_x = sqrtf(sum_x2 / 32.f);
+            for (int l = 0; l < 32; l++) w[l] = av_x + fabsf(xs[l]);
+        }
+        scales[j] = hearth_fit_asymmetric(32, nmax, xs, w, L + 32 * j, &mins[j], -1.f, 0.1f, 20);
         if (scales[j] > max_scale) max_scale = scales[j];
         if (mins[j] > max_min) max_min = mins[j];
     }
@@ -293,10 +221,15 @@ void hearth_q4_K_to_float(const void *src, float *dst, int64_t n) {
 }
 
 void hearth_q4_K_from_float_ref(const float *src, void *dst, int64_t n) {
+    hearth_q4_K_quantize_imp(src, dst, n, NULL);
+}
+
+void hearth_q4_K_quantize_imp(const float *src, void *dst, int64_t n, const float *imp) {
     hearth_block_q4_K *b = dst;
     uint8_t L[QK_K];
-    for (int64_t i = 0; i < n / QK_K; i++, src += QK_K) {
-        quantize_k4_scales(src, 15, &b[i].d, &b[i].dmin, b[i].scales, L);
+    float sigma2 = imp ? hearth_quant_sigma2(src, n) : 0.f;
+    for (int64_t i = 0; i < n / QK_K; i++, src += QK_K, imp = imp ? imp + QK_K : NULL) {
+        quantize_k4_scales(src, imp, sigma2, 15, &b[i].d, &b[i].dmin, b[i].scales, L);
         for (int j = 0; j < QK_K; j += 64)
             for (int l = 0; l < 32; l++)
                 b[i].qs[j / 2 + l] = (uint8_t)(L[j + l] | (L[j + l + 32] << 4));
@@ -321,10 +254,15 @@ void hearth_q5_K_to_float(const void *src, float *dst, int64_t n) {
 }
 
 void hearth_q5_K_from_float_ref(const float *src, void *dst, int64_t n) {
+    hearth_q5_K_quantize_imp(src, dst, n, NULL);
+}
+
+void hearth_q5_K_quantize_imp(const float *src, void *dst, int64_t n, const float *imp) {
     hearth_block_q5_K *b = dst;
     uint8_t L[QK_K];
-    for (int64_t i = 0; i < n / QK_K; i++, src += QK_K) {
-        quantize_k4_scales(src, 31, &b[i].d, &b[i].dmin, b[i].scales, L);
+    float sigma2 = imp ? hearth_quant_sigma2(src, n) : 0.f;
+    for (int64_t i = 0; i < n / QK_K; i++, src += QK_K, imp = imp ? imp + QK_K : NULL) {
+        quantize_k4_scales(src, imp, sigma2, 31, &b[i].d, &b[i].dmin, b[i].scales, L);
         memset(b[i].qh, 0, sizeof b[i].qh);
         for (int j = 0; j < 8; j++)
             for (int l = 0; l < 32; l++) b[i].qh[l] |= (uint8_t)((L[32 * j + l] >> 4) << j);
@@ -353,13 +291,19 @@ void hearth_q6_K_to_float(const void *src, float *dst, int64_t n) {
 }
 
 void hearth_q6_K_from_float_ref(const float *src, void *dst, int64_t n) {
+    hearth_q6_K_quantize_imp(src, dst, n, NULL);
+}
+
+void hearth_q6_K_quantize_imp(const float *src, void *dst, int64_t n, const float *imp) {
     hearth_block_q6_K *b = dst;
     uint8_t L[QK_K];
-    float scales[16];
-    for (int64_t i = 0; i < n / QK_K; i++, src += QK_K) {
+    float scales[16], w[16];
+    float sigma2 = imp ? hearth_quant_sigma2(src, n) : 0.f;
+    for (int64_t i = 0; i < n / QK_K; i++, src += QK_K, imp = imp ? imp + QK_K : NULL) {
         float max_scale = 0.f, amax = 0.f;
         for (int j = 0; j < 16; j++) {
-            scales[j] = fit_symmetric(16, 32, src + 16 * j, L + 16 * j);
+            if (imp) hearth_quant_weights(src + 16 * j, imp + 16 * j, 16, sigma2, w);
+            scales[j] = hearth_fit_symmetric(16, 32, src + 16 * j, imp ? w : NULL, L + 16 * j);
             if (fabsf(scales[j]) > amax) amax = fabsf(scales[j]), max_scale = scales[j];
         }
         memset(&b[i], 0, sizeof b[i]);

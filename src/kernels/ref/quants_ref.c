@@ -3,6 +3,8 @@
  * (F32, F16, BF16) and the 32-element block formats (Q4_0, Q4_1, Q5_0, Q5_1,
  * Q8_0, Q8_1). This is the specification the SIMD kernels are tested
  * against; it favors clarity over speed. See quants.h for the layouts.
+ * The _quantize_imp variants (end of file) weigh the elements of each block
+ * by an importance matrix column in a scale search (quants_fit_ref.c).
  */
 #include "kernels/quants.h"
 
@@ -236,5 +238,110 @@ void hearth_q8_1_from_float_ref(const float *src, void *dst, int64_t n) {
         }
         /* s uses the fp16-rounded d, as the dot products see it. */
         b[i].s = hearth_f32_to_f16(hearth_f16_to_f32(b[i].d) * (float)sum);
+    }
+}
+
+/* ---- importance-weighted Q4_0 / Q4_1 / Q5_0 / Q5_1 ------------------------------- */
+
+/* Codes of one 32-block against the stored (fp16-rounded) d and m:
+ * q = clamp(round((x - m) / d) + off, 0, qmax). */
+static void block_codes(const float *x, float d, float m, int off, int qmax, int q[32]) {
+    float id = d != 0.f ? 1.f / d : 0.f;
+    for (int j = 0; j < 32; j++) {
+        int v = hearth_nearest_int((x[j] - m) * id) + off;
+        q[j] = v < 0 ? 0 : v > qmax ? qmax : v;
+    }
+}
+
+/* One block of a symmetric type (Q4_0: nmax 8, Q5_0: nmax 16): the weighted
+ * scale search, then codes against the stored d. */
+static hearth_f16 sym_block(const float *x, const float *imp, float sigma2, int nmax, int q[32]) {
+    float w[32];
+    uint8_t L[32];
+    hearth_quant_weights(x, imp, 32, sigma2, w);
+    hearth_f16 d = hearth_f32_to_f16(hearth_fit_symmetric(32, nmax, x, w, L));
+    block_codes(x, hearth_f16_to_f32(d), 0.f, nmax, 2 * nmax - 1, q);
+    return d;
+}
+
+/* One block of an asymmetric type (Q4_1: nmax 15, Q5_1: 31). */
+static void asym_block(const float *x, const float *imp, float sigma2, int nmax, hearth_f16 *d,
+                       hearth_f16 *m, int q[32]) {
+    float w[32], mn;
+    uint8_t L[32];
+    hearth_quant_weights(x, imp, 32, sigma2, w);
+    float scale = hearth_fit_asymmetric(32, nmax, x, w, L, &mn, -1.f, 0.1f, 20);
+    *d = hearth_f32_to_f16(scale);
+    *m = hearth_f32_to_f16(-mn);
+    block_codes(x, hearth_f16_to_f32(*d), hearth_f16_to_f32(*m), 0, nmax, q);
+}
+
+static void pack4(uint8_t qs[16], const int q[32]) {
+    for (int j = 0; j < 16; j++) qs[j] = (uint8_t)(q[j] | (q[j + 16] << 4));
+}
+
+static void pack5(uint8_t qs[16], uint8_t qhb[4], const int q[32]) {
+    uint32_t qh = 0;
+    for (int j = 0; j < 16; j++) {
+        qs[j] = (uint8_t)((q[j] & 0xF) | ((q[j + 16] & 0xF) << 4));
+        qh |= (uint32_t)(q[j] >> 4) << j;
+        qh |= (uint32_t)(q[j + 16] >> 4) << (j + 16);
+    }
+    store_qh(qhb, qh);
+}
+
+void hearth_q4_0_quantize_imp(const float *src, void *dst, int64_t n, const float *imp) {
+    if (!imp) {
+        hearth_q4_0_from_float_ref(src, dst, n);
+        return;
+    }
+    hearth_block_q4_0 *b = dst;
+    float sigma2 = hearth_quant_sigma2(src, n);
+    int q[32];
+    for (int64_t i = 0; i < n / QK4_0; i++, src += QK4_0, imp += QK4_0) {
+        b[i].d = sym_block(src, imp, sigma2, 8, q);
+        pack4(b[i].qs, q);
+    }
+}
+
+void hearth_q5_0_quantize_imp(const float *src, void *dst, int64_t n, const float *imp) {
+    if (!imp) {
+        hearth_q5_0_from_float_ref(src, dst, n);
+        return;
+    }
+    hearth_block_q5_0 *b = dst;
+    float sigma2 = hearth_quant_sigma2(src, n);
+    int q[32];
+    for (int64_t i = 0; i < n / QK5_0; i++, src += QK5_0, imp += QK5_0) {
+        b[i].d = sym_block(src, imp, sigma2, 16, q);
+        pack5(b[i].qs, b[i].qh, q);
+    }
+}
+
+void hearth_q4_1_quantize_imp(const float *src, void *dst, int64_t n, const float *imp) {
+    if (!imp) {
+        hearth_q4_1_from_float_ref(src, dst, n);
+        return;
+    }
+    hearth_block_q4_1 *b = dst;
+    float sigma2 = hearth_quant_sigma2(src, n);
+    int q[32];
+    for (int64_t i = 0; i < n / QK4_1; i++, src += QK4_1, imp += QK4_1) {
+        asym_block(src, imp, sigma2, 15, &b[i].d, &b[i].m, q);
+        pack4(b[i].qs, q);
+    }
+}
+
+void hearth_q5_1_quantize_imp(const float *src, void *dst, int64_t n, const float *imp) {
+    if (!imp) {
+        hearth_q5_1_from_float_ref(src, dst, n);
+        return;
+    }
+    hearth_block_q5_1 *b = dst;
+    float sigma2 = hearth_quant_sigma2(src, n);
+    int q[32];
+    for (int64_t i = 0; i < n / QK5_1; i++, src += QK5_1, imp += QK5_1) {
+        asym_block(src, imp, sigma2, 31, &b[i].d, &b[i].m, q);
+        pack5(b[i].qs, b[i].qh, q);
     }
 }

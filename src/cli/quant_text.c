@@ -1,0 +1,52 @@
+/*
+ * quant_text.c: helpers shared by `hearth imatrix` and `hearth quantize`:
+ * reading a text file whole and tokenizing it for a model (special tokens
+ * such as <|im_start|> parsed, so ChatML text means what the model saw in
+ * training; BOS as the model's metadata says).
+ */
+#include "quant_text.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+char *quant_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    for (size_t r; buf && (r = fread(buf + n, 1, cap - n, f)) > 0;) {
+        n += r;
+        if (n == cap) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+            } else {
+                buf = nb;
+            }
+        }
+    }
+    fclose(f);
+    if (buf) *len = n;
+    return buf;
+}
+
+hearth_status quant_tokenize_file(const hearth_model *m, const char *path, int32_t **toks, size_t *n,
+                                  hearth_error *err) {
+    *toks = NULL;
+    *n = 0;
+    const hearth_tokenizer *tok = hearth_model_tokenizer(m);
+    if (!tok) {
+        if (err) snprintf(err->msg, sizeof err->msg, "the model has no tokenizer");
+        return HEARTH_E_ARG;
+    }
+    size_t len;
+    char *text = quant_read_file(path, &len);
+    if (!text) {
+        if (err) snprintf(err->msg, sizeof err->msg, "cannot read %s", path);
+        return HEARTH_E_IO;
+    }
+    hearth_status st = hearth_tokenize(tok, text, len, true, true, toks, n, err);
+    free(text);
+    return st;
+}
