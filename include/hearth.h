@@ -1500,6 +1500,16 @@ typedef struct {
      * consent_needed instead. Called on the thread inside process. */
     bool (*consent_fn)(void *user_data, const char *host, const char *preview);
     void *consent_user_data;
+    /* Constrained decoding and log-probabilities, passed to the generation
+     * as in hearth_gen_params (NULL: none). A request with either is
+     * answered by the local model, never the cloud, and skips the response
+     * cache (a cached answer has no log-probabilities and was not made
+     * under the grammar). on_logprob runs on the generating thread. */
+    const struct hearth_grammar *grammar;
+    const char *grammar_trigger;
+    hearth_logprob_cb on_logprob;
+    void *logprob_user;
+    int32_t n_top_logprobs;
 } hearth_agent_request;
 
 /* A request with the agent's sampling defaults (built-in ones if a is NULL)
