@@ -9,7 +9,7 @@
  * vector registers (16 lanes per group of 16 elements: the bias of Q4_0,
  * Q5_0, Q3_K and Q6_K already subtracted), with an integer scale per group
  * (K-quants) and a min per group (Q2_K, Q4_K, Q5_K), then dotted with C
- * activation columns (gemv: 1; gemm: up to 4, or 2 x 2 with i8mm) so the
+ * activation columns (gemv: 1; gemm: up to 4, or 2 rows x 4 with i8mm) so the
  * unpacking is paid once per block and tile. The integer sums are exact
  * (int8 x int8 products widened to int16 then accumulated in int32, or
  * sdot/smmla into int32); per block they are scaled in float in the
@@ -287,23 +287,30 @@ INLINE void idot2x2(int KIND, const wblk *u0, const wblk *u1, const uint8_t *a0,
     vst1q_s32(out, acc);
 }
 
+/* Two weight rows x 2*NP activation columns (NP pairs, 1 or 2): each pair
+ * of unpacked rows serves every column pair. */
 #define QUANT_TILE2(name, KIND, BSZ, ABSZ)                                                         \
-    static void tile2_##name(int64_t nb, const uint8_t *w, size_t ws, const uint8_t *a, size_t as, \
-                             float *out, int64_t os) {                                             \
-        float acc[4] = {0};                                                                        \
+    INLINE void tile2_##name(int64_t nb, int NP, const uint8_t *w, size_t ws, const uint8_t *a,    \
+                             size_t as, float *out, int64_t os) {                                  \
+        float acc[2][4] = {{0}};                                                                   \
         for (int64_t b = 0; b < nb; b++) {                                                         \
             wblk u0, u1;                                                                           \
             unpack_##name(w + b * BSZ, &u0);                                                       \
             unpack_##name(w + ws + b * BSZ, &u1);                                                  \
-            const uint8_t *a0 = a + b * ABSZ, *a1 = a + as + b * ABSZ;                             \
-            int32_t is[4];                                                                         \
-            idot2x2(KIND, &u0, &u1, a0, a1, is);                                                   \
-            acc[0] += combine(KIND, &u0, is[0], a0);                                               \
-            acc[1] += combine(KIND, &u0, is[1], a1);                                               \
-            acc[2] += combine(KIND, &u1, is[2], a0);                                               \
-            acc[3] += combine(KIND, &u1, is[3], a1);                                               \
+            for (int p = 0; p < NP; p++) {                                                         \
+                const uint8_t *a0 = a + 2 * p * as + b * ABSZ, *a1 = a0 + as;                      \
+                int32_t is[4];                                                                     \
+                idot2x2(KIND, &u0, &u1, a0, a1, is);                                               \
+                acc[p][0] += combine(KIND, &u0, is[0], a0);                                        \
+                acc[p][1] += combine(KIND, &u0, is[1], a1);                                        \
+                acc[p][2] += combine(KIND, &u1, is[2], a0);                                        \
+                acc[p][3] += combine(KIND, &u1, is[3], a1);                                        \
+            }                                                                                      \
         }                                                                                          \
-        out[0] = acc[0], out[os] = acc[1], out[1] = acc[2], out[os + 1] = acc[3];                  \
+        for (int p = 0; p < NP; p++) {                                                             \
+            float *o = out + 2 * p * os;                                                           \
+            o[0] = acc[p][0], o[os] = acc[p][1], o[1] = acc[p][2], o[os + 1] = acc[p][3];          \
+        }                                                                                          \
     }
 #else
 #define QUANT_TILE2(name, KIND, BSZ, ABSZ)
@@ -393,10 +400,12 @@ FLOAT_TILE(bf16, 2, ld4_bf16, ld1_bf16)
         int64_t nr2 = nrows & ~(int64_t)1, nc2 = ncols & ~(int64_t)1;                              \
         for (int64_t r0 = 0; r0 < nr2; r0 += GEMM_ROW_CHUNK) {                                     \
             int64_t r1 = r0 + GEMM_ROW_CHUNK < nr2 ? r0 + GEMM_ROW_CHUNK : nr2;                    \
-            for (int64_t c = 0; c < nc2; c += 2)                                                   \
-                for (int64_t r = r0; r < r1; r += 2)                                               \
-                    tile2_##name(nb, wb + (size_t)r * ws, ws, ab + (size_t)c * as, as,             \
-                                 out + c * os + r, os);                                            \
+            for (int64_t c = 0; c < nc2; c += 4)                                                   \
+                for (int64_t r = r0; r < r1; r += 2) {                                             \
+                    const uint8_t *wr = wb + (size_t)r * ws, *ac = ab + (size_t)c * as;            \
+                    if (c + 4 <= nc2) tile2_##name(nb, 2, wr, ws, ac, as, out + c * os + r, os);   \
+                    else tile2_##name(nb, 1, wr, ws, ac, as, out + c * os + r, os);                \
+                }                                                                                  \
         }                                                                                          \
         if (nc2 < ncols) /* last column, every row */                                              \
             gemv_##name(n, nrows, out + nc2 * os, w, ws, ab + (size_t)nc2 * as);                   \
