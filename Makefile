@@ -1,7 +1,8 @@
 # hearth: the README's two commands.
 #   make run   install what is missing, build, answer a question offline
 #   make test  install what is missing, build, run every test (normal build,
-#              ASan+UBSan build with clang, short libFuzzer runs)
+#              ASan+UBSan build with clang, short libFuzzer runs, the arm64
+#              cross build's kernels/model/engine tests under qemu-aarch64)
 # Other targets: make build, make deps, make bench, make demo-model, make clean.
 
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
@@ -58,7 +59,7 @@ $(FUZZ)/Makefile:
 fuzz: deps $(FUZZ)/Makefile
 	cmake --build $(FUZZ) -j $(JOBS)
 
-test: build asan fuzz
+test: build asan fuzz arm64-test
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(BUILD) && HEARTH_FORCE_SCALAR=1 ctest --output-on-failure -j $(JOBS) -L '^(kernels|model|engine)$$'
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
@@ -75,7 +76,7 @@ demo-model-256: train-deps build
 	$(MAKE) -C tools/demo-model model256
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(FUZZ)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ) $(ARM64)
 
 # ---- sync soak: the Jepsen-style test, long (tests/sync/jepsen.py) ------------
 # SOAK_RUNS runs per backend (SOAK_BACKENDS), seeds from SOAK_SEED; prints the
@@ -89,3 +90,41 @@ soak: build
 	@rc=0; for b in $(SOAK_BACKENDS); do \
 	  HEARTH_BUILD_DIR=$(BUILD) bash tests/sync/jepsen.sh $$b $(SOAK_RUNS) --seed-base $(SOAK_SEED) || rc=1; \
 	done; exit $$rc
+
+# ---- arm64: cross build, tests under qemu-aarch64 (issue 18) --------------------
+# deps-arm64 enables Debian's arm64 architecture and installs the cross
+# compiler, qemu-user-static and the arm64 libraries (libpq5 only: libpq-dev
+# is not multiarch, the host's headers serve). arm64-test runs the kernels,
+# model and engine C tests once per kernel level, each on a qemu CPU that has
+# exactly that level (the detection from the hwcaps is what is tested):
+# scalar (HEARTH_FORCE_SCALAR), neon (cortex-a72), dotprod (neoverse-n1),
+# i8mm (max). ARM64_TEST_SCALE shrinks the longest tests under emulation.
+ARM64     ?= build-arm64
+ARM64_DEPS := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static libc6:arm64 \
+        libsqlite3-dev:arm64 libjansson-dev:arm64 libmicrohttpd-dev:arm64 \
+        libcurl4-openssl-dev:arm64 libssl-dev:arm64 libseccomp-dev:arm64 \
+        libsodium-dev:arm64 libpq5:arm64
+ARM64_CTEST = ctest --output-on-failure -j $(JOBS) -L '^(kernels|model|engine)$$' -E '_sh$$'
+
+.PHONY: deps-arm64 arm64 arm64-test
+deps-arm64:
+	@dpkg --print-foreign-architectures | grep -qx arm64 || $(SUDO) dpkg --add-architecture arm64
+	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(ARM64_DEPS)"
+
+$(ARM64)/Makefile:
+	cmake -S . -B $(ARM64) -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEARTH_HOST_GENMODEL=$(abspath $(BUILD))/hearth-genmodel
+
+arm64: deps-arm64 build $(ARM64)/Makefile
+	cmake --build $(ARM64) -j $(JOBS) --target emulated_tests
+
+ifeq ($(shell uname -m),aarch64)
+arm64-test: # natively on arm64 the normal build's tests already ran these kernels
+	@echo "arm64 host: no emulated pass (build/ is the arm64 build)"
+else
+arm64-test: arm64
+	cd $(ARM64) && HEARTH_FORCE_SCALAR=1 HEARTH_KERNEL_LEVEL=scalar $(ARM64_CTEST)
+	cd $(ARM64) && QEMU_CPU=cortex-a72 HEARTH_KERNEL_LEVEL=neon $(ARM64_CTEST)
+	cd $(ARM64) && QEMU_CPU=neoverse-n1 HEARTH_KERNEL_LEVEL=dotprod $(ARM64_CTEST)
+	cd $(ARM64) && QEMU_CPU=max HEARTH_KERNEL_LEVEL=i8mm $(ARM64_CTEST)
+endif

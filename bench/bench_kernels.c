@@ -21,7 +21,11 @@
 #include "kernels/dot_int.h"
 #include "kernels/quants.h"
 
+#if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +53,7 @@ static int cmp_d(const void *a, const void *b) {
 /* Sums the buffer as 4 interleaved streams (one per quarter): a single
  * sequential stream is held back by the prefetcher, and gemv itself reads
  * several rows at once. */
+#if defined(__x86_64__) || defined(__i386__)
 __attribute__((target("avx2"))) static long long read_sum(const uint8_t *p, size_t n) {
     __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
     size_t q = n / 4;
@@ -68,6 +73,27 @@ __attribute__((target("avx2"))) static long long read_sum(const uint8_t *p, size
     memcpy(o, &s, sizeof o);
     return o[0] + o[1] + o[2] + o[3];
 }
+#elif defined(__aarch64__)
+static long long read_sum(const uint8_t *p, size_t n) {
+    uint64x2_t a0 = vdupq_n_u64(0), a1 = a0, a2 = a0, a3 = a0;
+    size_t q = n / 4;
+    const uint8_t *p0 = p, *p1 = p + q, *p2 = p + 2 * q, *p3 = p + 3 * q;
+    for (size_t i = 0; i + 32 <= q; i += 32) {
+        a0 = vaddq_u64(a0, vaddq_u64(vld1q_u64((const uint64_t *)(p0 + i)), vld1q_u64((const uint64_t *)(p0 + i + 16))));
+        a1 = vaddq_u64(a1, vaddq_u64(vld1q_u64((const uint64_t *)(p1 + i)), vld1q_u64((const uint64_t *)(p1 + i + 16))));
+        a2 = vaddq_u64(a2, vaddq_u64(vld1q_u64((const uint64_t *)(p2 + i)), vld1q_u64((const uint64_t *)(p2 + i + 16))));
+        a3 = vaddq_u64(a3, vaddq_u64(vld1q_u64((const uint64_t *)(p3 + i)), vld1q_u64((const uint64_t *)(p3 + i + 16))));
+    }
+    uint64x2_t s = vaddq_u64(vaddq_u64(a0, a1), vaddq_u64(a2, a3));
+    return (long long)(vgetq_lane_u64(s, 0) + vgetq_lane_u64(s, 1));
+}
+#else
+static long long read_sum(const uint8_t *p, size_t n) {
+    uint64_t s = 0, w;
+    for (size_t i = 0; i + 8 <= n; i += 8) memcpy(&w, p + i, 8), s += w;
+    return (long long)s;
+}
+#endif
 
 static double measure_bandwidth(int reps) {
     size_t n = (size_t)256 << 20;

@@ -9,9 +9,18 @@
 # as skipped, never as passed.
 # Every test sees these environment variables: HEARTH_BIN (the hearth binary),
 # HEARTH_GENMODEL, HEARTH_SOURCE_DIR, HEARTH_SHARED_DIR, HEARTH_BUILD_DIR.
+# Cross builds (tests run under an emulator) take a host build's
+# hearth-genmodel: GGUF files are the same on every architecture, and the
+# tests start it through /bin/sh, which is the host's.
+set(HEARTH_HOST_GENMODEL "" CACHE FILEPATH "hearth-genmodel of a host build, for cross-compiled tests")
+if(HEARTH_HOST_GENMODEL)
+  set(hearth_genmodel ${HEARTH_HOST_GENMODEL})
+else()
+  set(hearth_genmodel ${CMAKE_BINARY_DIR}/hearth-genmodel)
+endif()
 set(HEARTH_TEST_ENV
   "HEARTH_BIN=$<TARGET_FILE:hearth>"
-  "HEARTH_GENMODEL=${CMAKE_BINARY_DIR}/hearth-genmodel"
+  "HEARTH_GENMODEL=${hearth_genmodel}"
   "HEARTH_SOURCE_DIR=${CMAKE_SOURCE_DIR}"
   "HEARTH_SHARED_DIR=${HEARTH_SHARED_DIR}"
   "HEARTH_BUILD_DIR=${CMAKE_BINARY_DIR}")

@@ -9,10 +9,42 @@
 #include <string.h>
 #include <threads.h>
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMD
+#define HWCAP_ASIMD (1UL << 1)
+#endif
+#ifndef HWCAP_ASIMDDP
+#define HWCAP_ASIMDDP (1UL << 20)
+#endif
+#ifndef HWCAP2_I8MM
+#define HWCAP2_I8MM (1UL << 13)
+#endif
+#endif
+
 static hearth_dot_kernel tables[HEARTH_DOT_IMPL_COUNT][HEARTH_TYPE_COUNT];
 static bool available[HEARTH_DOT_IMPL_COUNT];
 static hearth_dot_impl chosen;
 static once_flag once = ONCE_FLAG_INIT;
+
+/* Rank of an implementation within its family (x86 or ARM): the level
+ * HEARTH_KERNEL_LEVEL caps. */
+static int rank(hearth_dot_impl impl) {
+    switch (impl) {
+    case HEARTH_DOT_AVX2: case HEARTH_DOT_NEON: return 1;
+    case HEARTH_DOT_AVX512: case HEARTH_DOT_DOTPROD: return 2;
+    case HEARTH_DOT_I8MM: return 3;
+    default: return 0;
+    }
+}
+
+/* Adds impl (filled over a copy of base) to the available sets. */
+static void add(hearth_dot_impl impl, hearth_dot_impl base, void (*fill)(hearth_dot_kernel *)) {
+    memcpy(tables[impl], tables[base], sizeof tables[0]);
+    fill(tables[impl]);
+    available[impl] = true;
+    chosen = impl;
+}
 
 static void init(void) {
     hearth_dot_fill_ref(tables[HEARTH_DOT_SCALAR]);
@@ -23,21 +55,40 @@ static void init(void) {
     bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     /* F16C has no name in clang 14's __builtin_cpu_supports; every CPU with
      * AVX2+FMA has it. */
-    if (avx2) {
-        memcpy(tables[HEARTH_DOT_AVX2], tables[HEARTH_DOT_SCALAR], sizeof tables[0]);
-        hearth_dot_fill_avx2(tables[HEARTH_DOT_AVX2]);
-        available[HEARTH_DOT_AVX2] = true;
-        chosen = HEARTH_DOT_AVX2;
-    }
+    if (avx2) add(HEARTH_DOT_AVX2, HEARTH_DOT_SCALAR, hearth_dot_fill_avx2);
     if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vnni")) {
-        memcpy(tables[HEARTH_DOT_AVX512], tables[HEARTH_DOT_AVX2], sizeof tables[0]);
-        hearth_dot_fill_avx512(tables[HEARTH_DOT_AVX512]);
-        available[HEARTH_DOT_AVX512] = true;
-        chosen = HEARTH_DOT_AVX512;
-    }
+        __builtin_cpu_supports("avx512vnni"))
+        add(HEARTH_DOT_AVX512, HEARTH_DOT_AVX2, hearth_dot_fill_avx512);
+#elif defined(__aarch64__)
+    /* Advanced SIMD is part of every AArch64 CPU Linux runs on; the two
+     * extensions are announced in the hwcaps. Elsewhere (no getauxval) only
+     * the base level is used. */
+    bool neon = true, dotprod = false, i8mm = false;
+#if defined(__linux__)
+    unsigned long hw = getauxval(AT_HWCAP), hw2 = getauxval(AT_HWCAP2);
+    neon = (hw & HWCAP_ASIMD) != 0;
+    dotprod = neon && (hw & HWCAP_ASIMDDP);
+    i8mm = dotprod && (hw2 & HWCAP2_I8MM);
 #endif
+    if (neon) add(HEARTH_DOT_NEON, HEARTH_DOT_SCALAR, hearth_dot_fill_neon);
+    if (dotprod) add(HEARTH_DOT_DOTPROD, HEARTH_DOT_NEON, hearth_dot_fill_dotprod);
+    if (i8mm) add(HEARTH_DOT_I8MM, HEARTH_DOT_DOTPROD, hearth_dot_fill_i8mm);
+#endif
+    /* HEARTH_KERNEL_LEVEL=<name>: nothing above that level is offered. An
+     * unknown name changes nothing. */
+    const char *cap = getenv("HEARTH_KERNEL_LEVEL");
+    if (cap && *cap) {
+        for (int i = 0; i < HEARTH_DOT_IMPL_COUNT; i++) {
+            if (strcmp(cap, hearth_dot_impl_str((hearth_dot_impl)i))) continue;
+            int lim = rank((hearth_dot_impl)i);
+            chosen = HEARTH_DOT_SCALAR;
+            for (int j = 1; j < HEARTH_DOT_IMPL_COUNT; j++) {
+                if (rank((hearth_dot_impl)j) > lim) available[j] = false;
+                if (available[j]) chosen = (hearth_dot_impl)j;
+            }
+        }
+    }
     const char *force = getenv("HEARTH_FORCE_SCALAR");
     if (force && *force && strcmp(force, "0") != 0) chosen = HEARTH_DOT_SCALAR;
 }
@@ -61,6 +112,9 @@ const char *hearth_dot_impl_str(hearth_dot_impl impl) {
     case HEARTH_DOT_SCALAR: return "scalar";
     case HEARTH_DOT_AVX2: return "avx2";
     case HEARTH_DOT_AVX512: return "avx512";
+    case HEARTH_DOT_NEON: return "neon";
+    case HEARTH_DOT_DOTPROD: return "dotprod";
+    case HEARTH_DOT_I8MM: return "i8mm";
     default: return "?";
     }
 }

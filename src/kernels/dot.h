@@ -5,9 +5,14 @@
  * For each weight type the table gives the activation format its dot product
  * wants (e.g. Q8_0 activations for Q4_0 weights, Q8_K for the K-quants) and
  * the kernels. An implementation set is chosen once per process (call_once)
- * from the CPU's features: AVX-512/VNNI, AVX2/FMA, else the scalar reference
- * in kernels/ref/ (also forced by HEARTH_FORCE_SCALAR=1). Every SIMD kernel
- * has a reference twin and a test comparing them.
+ * from the CPU's features: AVX-512/VNNI, AVX2/FMA on x86 (cpuid); NEON with
+ * i8mm, with dotprod, or plain NEON on AArch64 (getauxval's hwcaps); else the
+ * scalar reference in kernels/ref/ (also forced by HEARTH_FORCE_SCALAR=1).
+ * HEARTH_KERNEL_LEVEL=<name> caps the choice at that implementation (e.g.
+ * "neon" on a CPU with dotprod, "avx2" on one with AVX-512; "scalar" is
+ * HEARTH_FORCE_SCALAR): higher ones are neither chosen nor offered, so each
+ * path can be run on one machine. Every SIMD kernel has a reference twin and
+ * a test comparing them.
  *
  * Layouts: a weight matrix is nrows rows of n elements, each row
  * hearth_type_row_size(wtype, n) bytes, rows w_stride bytes apart (the
@@ -58,7 +63,8 @@ typedef struct {
  * The returned table is immutable and lives for the whole process. Any thread. */
 const hearth_dot_kernel *hearth_dot_kernel_get(hearth_type wtype);
 
-/* Name of the implementation chosen ("avx512", "avx2", "scalar"). Any thread. */
+/* Name of the implementation chosen ("avx512", "avx2", "i8mm", "dotprod",
+ * "neon", "scalar"). Any thread. */
 const char *hearth_dot_impl_name(void);
 
 #endif

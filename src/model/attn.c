@@ -53,6 +53,10 @@ hearth_attn_fn hearth_attn_pick(int hd) {
     /* Follow the kernels' one CPU-feature decision (it also honours
      * HEARTH_FORCE_SCALAR): AVX2 or better there means AVX2+FMA+F16C here. */
     if (hd % 8 == 0 && strcmp(hearth_dot_impl_name(), "scalar")) return hearth_attn_avx2;
+#elif defined(__aarch64__)
+    /* Every NEON level of the kernels (and HEARTH_FORCE_SCALAR, which makes
+     * them "scalar") decides here too. */
+    if (hd % 4 == 0 && hd <= 256 && strcmp(hearth_dot_impl_name(), "scalar")) return hearth_attn_neon;
 #endif
     (void)hd;
     return hearth_attn_ref;

@@ -52,8 +52,11 @@ void hearth_device_cpu_name(char *buf, size_t cap) {
     FILE *f = fopen("/proc/cpuinfo", "r");
     if (!f) return;
     char line[512];
+    /* x86: "model name"; ARM boards (Raspberry Pi): "Model", the board,
+     * taken only if no "model name" comes. */
     while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10)) continue;
+        bool x86 = !strncmp(line, "model name", 10);
+        if (!x86 && strncmp(line, "Model\t", 6) && strncmp(line, "Model:", 6)) continue;
         const char *c = strchr(line, ':');
         if (!c) break;
         c++;
@@ -62,7 +65,7 @@ void hearth_device_cpu_name(char *buf, size_t cap) {
         if (n >= cap) n = cap - 1;
         memcpy(buf, c, n);
         buf[n] = '\0';
-        break;
+        if (x86) break;
     }
     fclose(f);
 }

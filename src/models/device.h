@@ -63,8 +63,9 @@ hearth_status hearth_device_measure(int n_threads, int probe_mb, hearth_device *
 hearth_status hearth_device_get(const char *cache_path, int n_threads, int probe_mb, bool remeasure,
                                 hearth_device *d, hearth_error *err);
 
-/* The CPU's model name into buf (cap bytes): /proc/cpuinfo's "model name"
- * (or "unknown"). Any thread. */
+/* The CPU's model name into buf (cap bytes): /proc/cpuinfo's "model name",
+ * else its "Model" (ARM boards name the board there), else "unknown". Any
+ * thread. */
 void hearth_device_cpu_name(char *buf, size_t cap);
 
 #endif

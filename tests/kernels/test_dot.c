@@ -1,6 +1,6 @@
 /*
- * test_dot.c: every SIMD kernel set of dot.h (AVX2, AVX-512 where the CPU has
- * them) against the scalar reference, on random inputs: lengths of one block
+ * test_dot.c: every SIMD kernel set of dot.h (AVX2, AVX-512; NEON, dotprod,
+ * i8mm on AArch64, where the CPU has them) against the scalar reference, on random inputs: lengths of one block
  * up to many, with tails that are not a multiple of the vector width (float
  * types) and row counts that are not a multiple of the tiles; weights both
  * quantized from random floats and raw random bytes (all codes, e.g. -128
@@ -151,6 +151,9 @@ static void check_ref_semantics(const hearth_type_traits *tt, const hearth_type_
     free(xa);
 }
 
+/* The reference's own semantics are checked once, with the first SIMD set. */
+static hearth_dot_impl first_impl = HEARTH_DOT_IMPL_COUNT;
+
 static void run_case(const dot_case *dc, hearth_dot_impl impl) {
     const hearth_type_traits *tt = hearth_type_traits_get(dc->t);
     const hearth_dot_kernel *ref = hearth_dot_kernel_get_impl(dc->t, HEARTH_DOT_SCALAR);
@@ -193,8 +196,8 @@ static void run_case(const dot_case *dc, hearth_dot_impl impl) {
             snprintf(what, sizeof what, "%s/%s gemv n=%lld%s", tt->name, hearth_dot_impl_str(impl),
                      (long long)n, raw ? " raw" : "");
             compare(what, o_got, o_ref, nrows * ncols, dc->atol, dc->rtol, &st);
-            if (!raw && impl == HEARTH_DOT_AVX2 && at) check_ref_semantics(tt, at, &p, o_ref);
-            if (!raw && impl == HEARTH_DOT_AVX2 && !at && ref->act_type == HEARTH_TYPE_Q8_1) {
+            if (!raw && impl == first_impl && at) check_ref_semantics(tt, at, &p, o_ref);
+            if (!raw && impl == first_impl && !at && ref->act_type == HEARTH_TYPE_Q8_1) {
                 /* Q8_1 activations: dequantize by hand */
                 float *xa = malloc((size_t)n * sizeof(float));
                 hearth_q8_1_to_float(p.act, xa, n);
@@ -285,12 +288,23 @@ int main(void) {
     }
     CHECK(hearth_dot_kernel_get((hearth_type)-1) == NULL);
     CHECK(hearth_dot_kernel_get(HEARTH_TYPE_COUNT) == NULL);
+    /* HEARTH_KERNEL_LEVEL=<name> (the per-level runs under emulation): that
+     * level must be the one chosen (the CPU has it: the cap never raises
+     * the level), and only it is compared, the lower ones having their own
+     * runs. */
+    const char *level = getenv("HEARTH_KERNEL_LEVEL");
+    if (level && *level && !(force && !strcmp(force, "1"))) CHECK_STR(hearth_dot_impl_name(), level);
     int impls = 0;
     for (int impl = HEARTH_DOT_AVX2; impl < HEARTH_DOT_IMPL_COUNT; impl++) {
         if (!hearth_dot_impl_available((hearth_dot_impl)impl)) {
             fprintf(stderr, "%s: not available on this CPU, skipped\n", hearth_dot_impl_str((hearth_dot_impl)impl));
             continue;
         }
+        if (level && *level && strcmp(level, hearth_dot_impl_str((hearth_dot_impl)impl))) {
+            fprintf(stderr, "%s: below HEARTH_KERNEL_LEVEL=%s, skipped\n", hearth_dot_impl_str((hearth_dot_impl)impl), level);
+            continue;
+        }
+        if (first_impl == HEARTH_DOT_IMPL_COUNT) first_impl = (hearth_dot_impl)impl;
         impls++;
         check_quantize_edges((hearth_dot_impl)impl);
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) run_case(&cases[c], (hearth_dot_impl)impl);

@@ -12,8 +12,6 @@
 #include "kernels/quants.h"
 #include "test.h"
 
-#include <cpuid.h>
-#include <immintrin.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -33,6 +31,12 @@ static float rnd_gauss(void) { /* Irwin-Hall: close enough to normal, determinis
 
 /* ---- fp16 / bf16 ---------------------------------------------------------- */
 
+/* The CPU's own float -> fp16 conversion, where there is one to compare
+ * with: F16C on x86 (when CPUID says so), fcvt on every AArch64 CPU. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define HW_F16_NAME "F16C"
 __attribute__((target("f16c"))) static uint16_t hw_f32_to_f16(float f) {
     return (uint16_t)_cvtss_sh(f, _MM_FROUND_TO_NEAREST_INT);
 }
@@ -41,6 +45,18 @@ static bool have_f16c(void) { /* CPUID.1:ECX bit 29 (clang 14 lacks the builtin'
     unsigned a, b, c, d;
     return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 29));
 }
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#define HW_F16_NAME "fcvt"
+static uint16_t hw_f32_to_f16(float f) {
+    return vget_lane_u16(vreinterpret_u16_f16(vcvt_f16_f32(vdupq_n_f32(f))), 0);
+}
+static bool have_f16c(void) { return true; }
+#else
+#define HW_F16_NAME "none"
+static uint16_t hw_f32_to_f16(float f) { return hearth_f32_to_f16(f); }
+static bool have_f16c(void) { return false; }
+#endif
 
 static void test_fp16(void) {
     int bad = 0;
@@ -82,7 +98,7 @@ static void test_fp16(void) {
             if (isnan(f)) continue;
             if (hearth_f32_to_f16(f) != hw_f32_to_f16(f)) mism++;
         }
-        fprintf(stderr, "fp16: 200000 random floats vs F16C: %d mismatches\n", mism);
+        fprintf(stderr, "fp16: 200000 random floats vs " HW_F16_NAME ": %d mismatches\n", mism);
         CHECK_EQ_INT(mism, 0);
     }
     /* bf16 */
