@@ -128,6 +128,7 @@ static int run(int argc, char **argv) {
     hearth_error err;
     hearth_settings *set;
     if (hearth_settings_load(&set, &err)) return cli_fail("serve", &err, "settings");
+    cli_settings_warn(set);
     int rc = 1;
     for (int i = 1; i < argc; i++) {
         size_t k = 0, n = sizeof flag_keys / sizeof flag_keys[0];
@@ -135,7 +136,7 @@ static int run(int argc, char **argv) {
                !(flag_keys[k].alias && !strcmp(argv[i], flag_keys[k].alias)))
             k++;
         if (k == n) {
-            cli_fail("serve", NULL, "unknown option '%s' (see hearth serve --help)", argv[i]);
+            cli_unknown_option("serve", argv[i]);
             goto out;
         }
         if (i + 1 >= argc) {

@@ -114,7 +114,7 @@ static int run(int argc, char **argv) {
             }
             break;
         } else if (a[0] == '-' && a[1]) {
-            return cli_fail("tokenize", NULL, "unknown option '%s' (see hearth tokenize --help)", a);
+            return cli_unknown_option("tokenize", a);
         } else {
             if (text) return cli_fail("tokenize", NULL, "give one TEXT (quote it)");
             text = a;

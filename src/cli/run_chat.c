@@ -56,6 +56,7 @@ int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o) {
             if (i + 1 >= argc) return cli_fail(cmd, NULL, "%s needs a value", a);
             o->session = argv[++i];
             if (!*o->session) return cli_fail(cmd, NULL, "empty session name");
+            o->session_given = true;
             continue;
         }
         if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) {
@@ -93,8 +94,9 @@ int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o) {
             found = true;
             break;
         }
-        if (!found) return cli_fail(cmd, NULL, "unknown option '%s' (see hearth %s --help)", a, cmd);
+        if (!found) return cli_unknown_option(cmd, a);
     }
+    if (!o->quiet) cli_settings_warn(o->settings);
     return 0;
 }
 
@@ -289,10 +291,27 @@ int cli_run_chat(int argc, char **argv) {
         rc = cli_fail("run", NULL, "out of memory");
         goto out;
     }
+    if (!prompt[strspn(prompt, " \t\r\n\f\v")]) {
+        /* nothing to answer: refused before the model is loaded, so nothing
+         * is stored */
+        rc = cli_fail("run", NULL, "the prompt is empty (give a question as arguments, with -p, "
+                      "or on stdin)");
+        goto out;
+    }
     hearth_agent *a = NULL;
     if ((rc = cli_agent_open("run", &o, &a))) goto out;
     hearth_agent_request r = cli_agent_request(a, &o);
-    r.user = prompt;
+    /* One-shot (no --session): the question alone is the conversation, so
+     * unrelated questions do not become each other's context and a repeated
+     * greedy one hits the cache; it is still recorded in session "default".
+     * --session NAME: the session's history is the context. */
+    hearth_chat_message one = {.role = "user", .content = prompt};
+    if (o.session_given) {
+        r.user = prompt;
+    } else {
+        r.messages = &one;
+        r.n_messages = 1;
+    }
     if (!o.json) r.on_text = stream_stdout;
     sigint_agent = a;
     signal(SIGINT, on_sigint);
@@ -340,8 +359,11 @@ int cli_run_chat(int argc, char **argv) {
                resp.prompt_tokens + resp.completion_tokens, resp.decoded_tokens,
                resp.prompt_ms, resp.generate_ms, resp.total_ms);
     } else {
-        /* A cached answer was streamed in one piece like any other. */
+        /* A cached answer was streamed in one piece like any other; on a
+         * terminal a dim note says where it came from. */
         fputc('\n', stdout);
+        if (resp.source == HEARTH_SOURCE_CACHE && isatty(STDOUT_FILENO))
+            printf("%s(cached)%s\n", cli_color() ? "\033[2m" : "", cli_color() ? "\033[0m" : "");
     }
     fflush(stdout);
     if (!st && (o.verbose || (!o.quiet && resp.route_reason[0])))
