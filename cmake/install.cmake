@@ -32,17 +32,20 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/gen/hearthConfigVersion.cma
 install(FILES ${CMAKE_BINARY_DIR}/gen/hearthConfig.cmake
   ${CMAKE_BINARY_DIR}/gen/hearthConfigVersion.cmake DESTINATION ${HEARTH_CONFIG_DEST})
 
-# Shell completions, generated from the command table by the binary itself.
-set(HEARTH_COMPLETION_DIR ${CMAKE_BINARY_DIR}/share/completions)
-add_custom_command(TARGET hearth POST_BUILD
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${HEARTH_COMPLETION_DIR}
-  COMMAND sh -c "\"$1\" completion bash > \"$2/hearth.bash\" && \"$1\" completion zsh > \"$2/_hearth\""
-          sh $<TARGET_FILE:hearth> ${HEARTH_COMPLETION_DIR}
-  VERBATIM)
-install(FILES ${HEARTH_COMPLETION_DIR}/hearth.bash
-  DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME hearth)
-install(FILES ${HEARTH_COMPLETION_DIR}/_hearth
-  DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/site-functions)
+# Shell completions, generated from the command table by the binary itself
+# (not when cross-compiling: the binary does not run here).
+if(NOT CMAKE_CROSSCOMPILING)
+  set(HEARTH_COMPLETION_DIR ${CMAKE_BINARY_DIR}/share/completions)
+  add_custom_command(TARGET hearth POST_BUILD
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${HEARTH_COMPLETION_DIR}
+    COMMAND sh -c "\"$1\" completion bash > \"$2/hearth.bash\" && \"$1\" completion zsh > \"$2/_hearth\""
+            sh $<TARGET_FILE:hearth> ${HEARTH_COMPLETION_DIR}
+    VERBATIM)
+  install(FILES ${HEARTH_COMPLETION_DIR}/hearth.bash
+    DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME hearth)
+  install(FILES ${HEARTH_COMPLETION_DIR}/_hearth
+    DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/site-functions)
+endif()
 
 # hearth --version names the commit (at configure time) and the build type.
 execute_process(COMMAND git -C ${CMAKE_SOURCE_DIR} rev-parse --short=12 HEAD

@@ -1339,7 +1339,7 @@ HEARTH_API bool hearth_setting_is_known(const char *key);
 HEARTH_API const char *hearth_setting_nearest(const char *key);
 /* Of words[0..n), the one nearest to word by edit distance (insertions,
  * deletions, substitutions, swaps of neighbours) when close enough to be a
- * likely typo (1 edit for words under 6 bytes, 2 from 4, len/3 from 6);
+ * likely typo (1 edit for words under 4 bytes, 2 up to 8, len/3 beyond);
  * NULL otherwise. Borrowed from words. Any thread. */
 HEARTH_API const char *hearth_nearest_word(const char *word, const char *const *words, size_t n);
 /* The i-th warning hearth_settings_load found (a config file key that is

@@ -115,10 +115,10 @@ const char *hearth_nearest_word(const char *word, const char *const *words, size
         int d = distance(word, words[i]);
         if (d < bd) bd = d, best = words[i];
     }
-    /* a guess only when it is close: at most a third of the word, at least 1 */
+    /* a guess only when it is close: 1 edit under 4 bytes, 2 up to 8, a
+     * third of the word beyond */
     size_t len = strlen(word);
-    int limit = len >= 6 ? (int)(len / 3) : 1;
-    if (limit < 2 && len >= 4) limit = 2;
+    int limit = len < 4 ? 1 : len <= 8 ? 2 : (int)(len / 3);
     return best && bd <= limit ? best : NULL;
 }
 

@@ -42,6 +42,11 @@ size_t cli_usage_flags(const char *usage, char flags[][CLI_FLAG_MAX], size_t max
  * the nearest flag of CMD's usage (its first word names the command);
  * returns 2, the exit status for a usage error. */
 int cli_unknown_option(const char *cmd, const char *opt);
+/* On a terminal (stderr), for a model file of 256 MiB or more: reads it
+ * once with a progress line ("hearth CMD: loading NAME [###...] 42% of 4.1
+ * GiB") that is erased when done. Nothing on a pipe, when quiet, or for a
+ * smaller or missing file (load_progress.c). */
+void cli_load_progress(const char *cmd, const char *path, bool quiet);
 /* hearth --version: version, commit, build type and the kernels in use. */
 void cli_print_version(FILE *f);
 

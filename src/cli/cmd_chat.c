@@ -91,8 +91,8 @@ static int run(int argc, char **argv) {
     const char *line;
     while ((line = cli_line_read(in))) {
         if (!line[strspn(line, " \t")]) continue;
-        cli_line_remember(in, line);
         if (!strcmp(line, "/quit") || !strcmp(line, "/exit")) break;
+        cli_line_remember(in, line); /* (not /quit: Up would end the next chat) */
         if (!strcmp(line, "/history")) {
             show_history(a, o.session);
             continue;

@@ -132,6 +132,7 @@ int cli_agent_open(const char *cmd, cli_agent_opts *o, hearth_agent **out) {
     /* require_signature: a bad or unsigned model is refused before any of
      * it is loaded */
     if (cli_model_gate(cmd, o->settings, p.model_path)) return 1;
+    cli_load_progress(cmd, p.model_path, o->quiet);
     if (hearth_agent_open(&p, out, &err)) return cli_fail(cmd, &err, "cannot start the agent");
     /* Once the model is mapped and the store open, nothing this process does
      * needs another program, and in local-only mode (no cloud configured, or
