@@ -54,7 +54,9 @@ void cli_print_version(FILE *f);
 bool cli_wants_help(int argc, char **argv);
 
 /* Prints "hearth NAME: msg" (and the error's message if err is non-NULL) to
- * stderr; returns 1, the exit status for a failed command. */
+ * stderr; returns 1, the exit status for a failed command. When msg ends
+ * with the word (a file name, quoted or not) that the error's message starts
+ * with ("FILE: ..."), that word is left out of msg: the file is named once. */
 int cli_fail(const char *cmd, const hearth_error *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

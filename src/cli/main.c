@@ -109,11 +109,20 @@ bool cli_wants_help(int argc, char **argv) {
 }
 
 int cli_fail(const char *cmd, const hearth_error *err, const char *fmt, ...) {
-    fprintf(stderr, "hearth %s: ", cmd);
+    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* "cannot add FILE" + "FILE: No such file": name the file once */
+    char *sp = strrchr(msg, ' ');
+    if (err && err->msg[0] && sp) {
+        char *w = sp + 1;
+        size_t wl = strlen(w);
+        if (wl > 2 && w[0] == '\'' && w[wl - 1] == '\'') w++, wl -= 2;
+        if (wl && !strncmp(err->msg, w, wl) && err->msg[wl] == ':') *sp = '\0';
+    }
+    fprintf(stderr, "hearth %s: %s", cmd, msg);
     if (err && err->msg[0]) fprintf(stderr, ": %s", err->msg);
     fputc('\n', stderr);
     return 1;

@@ -85,11 +85,21 @@ rc=0; "$HEARTH_BIN" run -m "$work/missing.gguf" "hi" 2>"$work/err" || rc=$?
 [ "$rc" -ne 0 ] || fail "missing model accepted"
 cat "$work/err"
 [ "$(grep -o "$work/missing.gguf" "$work/err" | wc -l)" = 1 ] || fail "missing model: path not named exactly once"
-grep -Eq 'hearth_[a-z_]+|[a-z_]+\(\)' "$work/err" && fail "internal names in: $(cat "$work/err")"
+! grep -Eq 'hearth_[a-z_]+|[a-z_]+\(\)' "$work/err" || fail "internal names in: $(cat "$work/err")"
 printf 'not a gguf file at all' >"$work/bad.gguf"
-rc=0; "$HEARTH_BIN" run -m "$work/bad.gguf" "hi" 2>"$work/err" || rc=$?
-[ "$rc" -ne 0 ] || fail "bad model accepted"
-cat "$work/err"
-[ "$(grep -o "$work/bad.gguf" "$work/err" | wc -l)" = 1 ] || fail "bad model: path not named exactly once"
-grep -Eq 'hearth_[a-z_]+|[a-z_]+\(\)' "$work/err" && fail "internal names in: $(cat "$work/err")"
+once() { # FILE CMD...: CMD fails, naming FILE exactly once and no internal function
+    local f=$1; shift
+    rc=0; "$HEARTH_BIN" "$@" </dev/null >/dev/null 2>"$work/err" || rc=$?
+    [ "$rc" -ne 0 ] || fail "$*: accepted"
+    cat "$work/err"
+    [ "$(grep -o "$f" "$work/err" | wc -l)" = 1 ] || fail "$*: $f not named exactly once"
+    ! grep -Eq 'hearth_[a-z_]+|[a-z_]+\(\)' "$work/err" || fail "internal names in: $(cat "$work/err")"
+}
+once "$work/bad.gguf" run -m "$work/bad.gguf" "hi"
+once "$work/bad.gguf" run --raw -m "$work/bad.gguf" -p "hi"
+once "$work/bad.gguf" tokenize -m "$work/bad.gguf" "hi"
+once "$work/bad.gguf" bench -m "$work/bad.gguf"
+once "$work/bad.gguf" inspect "$work/bad.gguf"
+once "$work/missing.gguf" models add "$work/missing.gguf"
+once "$work/missing.gguf" run --raw -m "$work/missing.gguf" -p "hi"
 echo ok
