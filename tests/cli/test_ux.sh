@@ -78,7 +78,12 @@ COMP_WORDS=(hearth completion ""); COMP_CWORD=2; _hearth
 "$HEARTH_BIN" completion zsh >"$work/_hearth"
 grep -q '^#compdef hearth' "$work/_hearth" || fail "zsh script"
 grep -q "'run:" "$work/_hearth" || fail "zsh script lacks run"
-if command -v zsh >/dev/null 2>&1; then zsh -n "$work/_hearth" || fail "zsh syntax"; fi
+if command -v zsh >/dev/null 2>&1; then
+    zsh -n "$work/_hearth" || fail "zsh syntax"
+    mkdir "$work/zfunc" && cp "$work/_hearth" "$work/zfunc/"
+    [ "$(zsh -fc 'fpath=("$1" $fpath); autoload -Uz compinit; compinit -u -d "$2"; print -r -- ${_comps[hearth]}' \
+         zsh "$work/zfunc" "$work/zcompdump")" = _hearth ] || fail "zsh compinit does not register _hearth"
+fi
 
 # Errors name a file once and no internal function.
 rc=0; "$HEARTH_BIN" run -m "$work/missing.gguf" "hi" 2>"$work/err" || rc=$?
