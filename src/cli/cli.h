@@ -40,7 +40,7 @@ const cli_command *cli_find_command(const char *name);
 size_t cli_usage_flags(const char *usage, char flags[][CLI_FLAG_MAX], size_t max);
 /* Prints "hearth CMD: unknown option 'OPT' (did you mean '--X'? ...)" with
  * the nearest flag of CMD's usage (its first word names the command);
- * returns 2, the exit status for a usage error. */
+ * returns 1, as cli_fail. */
 int cli_unknown_option(const char *cmd, const char *opt);
 /* On a terminal (stderr), for a model file of 256 MiB or more: reads it
  * once with a progress line ("hearth CMD: loading NAME [###...] 42% of 4.1

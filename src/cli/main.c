@@ -85,7 +85,7 @@ int cli_unknown_option(const char *cmd, const char *opt) {
     cli_put_safe(stderr, opt, strlen(opt), CLI_SAFE_LINE);
     if (near) fprintf(stderr, "' (did you mean '%s'? see hearth %s --help)\n", near, cmd);
     else fprintf(stderr, "' (see hearth %s --help)\n", cmd);
-    return 2;
+    return 1;
 }
 
 static void print_help(FILE *f) {
