@@ -1,15 +1,21 @@
 # hearth: the README's two commands.
 #   make run   install what is missing, build, answer a question offline
 #   make test  install what is missing, build, run every test (normal build,
-#              ASan+UBSan build with clang, short libFuzzer runs, the arm64
-#              cross build's kernels/model/engine tests under qemu-aarch64)
-# Other targets: make build, make deps, make bench, make demo-model, make clean.
+#              ASan+UBSan build with clang, short libFuzzer runs, a gcc
+#              Release build of the library and CLI, the arm64 cross build's
+#              kernels/model/engine tests under qemu-aarch64), warnings as errors
+# Other targets: make build, make deps, make bench, make demo-model, make clean,
+#                make install PREFIX=DIR (default /usr/local).
 
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD     ?= build
 ASAN      ?= build-asan
 FUZZ      ?= build-fuzz
 FUZZ_SECONDS ?= 30
+RELEASE   ?= build-release
+PREFIX    ?= /usr/local
+# -Werror (HEARTH_WERROR): off for users' builds, on in make test's (below).
+WERROR    ?= OFF
 SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Debian packages the build and the tests need.
@@ -17,11 +23,11 @@ DEPS := build-essential cmake pkg-config clang libclang-rt-14-dev \
         libsqlite3-dev sqlite3 libjansson-dev libmicrohttpd-dev \
         libcurl4-openssl-dev libssl-dev openssl curl python3 libseccomp-dev strace \
         libsodium-dev libpq-dev postgresql minisign python3-cryptography util-linux \
-        python3-jsonschema
+        python3-jsonschema libedit-dev zsh
 # Only for `make demo-model` (retraining the bundled model).
 TRAIN_DEPS := python3 python3-torch python3-numpy libopenblas0-pthread
 
-.PHONY: all run test build deps train-deps asan fuzz bench demo-model demo-model-256 clean
+.PHONY: all run test build deps train-deps asan fuzz release install bench demo-model demo-model-256 clean
 
 all: build
 
@@ -38,28 +44,49 @@ deps:
 train-deps:
 	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(TRAIN_DEPS)"
 
+# with WERROR=ON, turns HEARTH_WERROR on in build dir $(1) if it is not yet
+# (never back off: that would rebuild everything for nothing)
+werror = @[ "$(WERROR)" != ON ] || grep -q '^HEARTH_WERROR:BOOL=ON$$' $(1)/CMakeCache.txt || cmake -B $(1) -DHEARTH_WERROR=ON >/dev/null
+
 $(BUILD)/Makefile:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEARTH_WERROR=$(WERROR)
 
 build: deps $(BUILD)/Makefile
+	$(call werror,$(BUILD))
 	cmake --build $(BUILD) -j $(JOBS)
 
 run: build
 	$(BUILD)/hearth run "What is 2+2?"
 
 $(ASAN)/Makefile:
-	CC=clang cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DHEARTH_SANITIZE=ON
+	CC=clang cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DHEARTH_SANITIZE=ON -DHEARTH_WERROR=$(WERROR)
 
 asan: deps $(ASAN)/Makefile
+	$(call werror,$(ASAN))
 	cmake --build $(ASAN) -j $(JOBS)
 
 $(FUZZ)/Makefile:
-	CC=clang cmake -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEARTH_FUZZ=ON -DHEARTH_FUZZ_SECONDS=$(FUZZ_SECONDS)
+	CC=clang cmake -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEARTH_FUZZ=ON -DHEARTH_FUZZ_SECONDS=$(FUZZ_SECONDS) -DHEARTH_WERROR=$(WERROR)
 
 fuzz: deps $(FUZZ)/Makefile
+	$(call werror,$(FUZZ))
 	cmake --build $(FUZZ) -j $(JOBS)
 
-test: build asan fuzz arm64-test
+# gcc Release (-O3): its flow analysis warns where -O2 does not; the library
+# and the CLI only (the tests run in the other builds).
+$(RELEASE)/Makefile:
+	cmake -S . -B $(RELEASE) -DCMAKE_BUILD_TYPE=Release -DHEARTH_WERROR=$(WERROR)
+
+release: deps $(RELEASE)/Makefile
+	$(call werror,$(RELEASE))
+	cmake --build $(RELEASE) -j $(JOBS) --target hearth hearth_shared
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# make test's builds treat warnings as errors (prerequisites inherit this).
+test: WERROR = ON
+test: build asan fuzz release arm64-test
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(BUILD) && HEARTH_FORCE_SCALAR=1 ctest --output-on-failure -j $(JOBS) -L '^(kernels|model|engine)$$'
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
@@ -76,7 +103,7 @@ demo-model-256: train-deps build
 	$(MAKE) -C tools/demo-model model256
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(FUZZ) $(ARM64)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ) $(RELEASE) $(ARM64)
 
 # ---- sync soak: the Jepsen-style test, long (tests/sync/jepsen.py) ------------
 # SOAK_RUNS runs per backend (SOAK_BACKENDS), seeds from SOAK_SEED; prints the

@@ -1472,6 +1472,34 @@ HEARTH_API const char *hearth_settings_config_path(const hearth_settings *s);
 /* "flag", "env", "file", "default", "unset". Static. Any thread. */
 HEARTH_API const char *hearth_setting_source_name(hearth_setting_source src);
 
+/* -- known keys, warnings and where values came from (settings_keys.c) -- */
+
+/* One setting hearth knows: its key, an example value (its default where
+ * it has one; NULL: none) and one line of help. */
+typedef struct {
+    const char *key, *example, *help;
+} hearth_setting_info;
+/* The i-th known setting (a fixed order, grouped by subject), NULL past the
+ * end. Static. Any thread. */
+HEARTH_API const hearth_setting_info *hearth_setting_known(size_t i);
+/* True if key (normalized: lower case, no "hearth_" prefix) is known. */
+HEARTH_API bool hearth_setting_is_known(const char *key);
+/* The known key nearest to key by edit distance, if it is close enough to
+ * be a likely typo; NULL otherwise. Static. */
+HEARTH_API const char *hearth_setting_nearest(const char *key);
+/* Of words[0..n), the one nearest to word by edit distance (insertions,
+ * deletions, substitutions, swaps of neighbours) when close enough to be a
+ * likely typo (1 edit for words under 4 bytes, 2 up to 8, len/3 beyond);
+ * NULL otherwise. Borrowed from words. Any thread. */
+HEARTH_API const char *hearth_nearest_word(const char *word, const char *const *words, size_t n);
+/* The i-th warning hearth_settings_load found (a config file key that is
+ * not known: "config file 'PATH' line N: unknown key 'modle' (did you mean
+ * 'model'?)"), NULL past the end. The key is still kept. Borrowed. */
+HEARTH_API const char *hearth_settings_warning(const hearth_settings *s, size_t i);
+/* The config file line key's file value came from; 0 if the file sets no
+ * value for key. */
+HEARTH_API long hearth_settings_file_line(const hearth_settings *s, const char *key);
+
 /* ---- Chat messages and templates (src/agent/template.c) ----------------- */
 
 /* (repeated from the tokenizer section, which C11 allows, so this section

@@ -8,6 +8,7 @@
  * The environment and the file are read once, at load; after that the handle
  * depends on nothing outside itself.
  */
+#include "hearth.h"
 #include "util/alloc.h"
 #include "util/error.h"
 
@@ -26,6 +27,7 @@ extern char **environ;
 typedef struct {
     char key[MAX_KEY];
     char *value; /* owned */
+    long line;   /* config file line (file table only), else 0 */
 } entry;
 
 typedef struct {
@@ -36,6 +38,8 @@ typedef struct {
 struct hearth_settings {
     table flags, env, file, defaults;
     char *config_path; /* owned */
+    char **warnings;   /* owned, n_warnings of them */
+    size_t n_warnings;
 };
 
 static void table_clear(table *t) {
@@ -100,6 +104,7 @@ static hearth_status table_put(table *t, const char *key, const char *value, siz
     e = &t->v[t->n++];
     memcpy(e->key, key, strlen(key) + 1);
     e->value = copy;
+    e->line = 0;
     return HEARTH_OK;
 }
 
@@ -225,6 +230,22 @@ static hearth_status load_file(hearth_settings *s, hearth_error *err) {
         }
         st = table_put(&s->file, key, v, vl, err);
         if (st) break;
+        table_find(&s->file, key)->line = lineno;
+        if (!hearth_setting_is_known(key)) {
+            const char *near = hearth_setting_nearest(key);
+            char msg[MAX_KEY * 2 + 320];
+            snprintf(msg, sizeof msg, "config file '%.200s' line %ld: unknown key '%s'%s%s%s",
+                     s->config_path, lineno, key, near ? " (did you mean '" : "",
+                     near ? near : "", near ? "'?)" : "");
+            char **w = hearth_realloc(s->warnings, (s->n_warnings + 1) * sizeof *w);
+            if (!w || !(w[s->n_warnings] = hearth_strdup(msg))) {
+                if (w) s->warnings = w;
+                st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "settings: out of memory");
+                break;
+            }
+            s->warnings = w;
+            s->n_warnings++;
+        }
     }
     if (!st && ferror(f))
         st = HEARTH_FAIL(err, HEARTH_E_IO, "config file '%s': read error", s->config_path);
@@ -262,7 +283,20 @@ void hearth_settings_free(hearth_settings *s) {
     table_clear(&s->file);
     table_clear(&s->defaults);
     hearth_free(s->config_path);
+    for (size_t i = 0; i < s->n_warnings; i++) hearth_free(s->warnings[i]);
+    hearth_free(s->warnings);
     hearth_free(s);
+}
+
+const char *hearth_settings_warning(const hearth_settings *s, size_t i) {
+    return s && i < s->n_warnings ? s->warnings[i] : NULL;
+}
+
+long hearth_settings_file_line(const hearth_settings *s, const char *key) {
+    char k[MAX_KEY];
+    if (!s || !key || !norm_key(key, strlen(key), k)) return 0;
+    const entry *e = table_find(&s->file, k);
+    return e ? e->line : 0;
 }
 
 hearth_status hearth_settings_set(hearth_settings *s, const char *key, const char *value,

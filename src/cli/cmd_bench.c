@@ -108,7 +108,7 @@ static int bench_model(const bench_opts *o, const char *path, double bw) {
     mp.n_threads = o->n_threads;
     hearth_model *m;
     if (cli_model_gate("bench", NULL, path)) return 1;
-    if (hearth_model_open(path, &mp, &m, &e)) return cli_fail("bench", &e, "cannot load %s", path);
+    if (hearth_model_open(path, &mp, &m, &e)) return cli_fail("bench", &e, "cannot load model"); /* e names the file */
     hearth_ctx_params cp = hearth_ctx_default_params();
     cp.n_ctx = o->n_ctx ? o->n_ctx : o->n_prompt + o->n_gen + 1;
     cp.n_threads = o->n_threads;

@@ -3,8 +3,10 @@
  * answers streamed as they are made, kept in a session of the store.
  * Commands: /reset (forget the session), /history, /quit (or end of input).
  * Ctrl-C stops the answer being written; at the prompt it ends the chat.
+ * On a terminal the line is edited with libedit (line_input.c).
  */
 #include "cli.h"
+#include "line_input.h"
 #include "run_chat.h"
 
 #include <signal.h>
@@ -64,23 +66,26 @@ static int run(int argc, char **argv) {
         cli_agent_opts_free(&o);
         return rc;
     }
-    bool tty = isatty(STDIN_FILENO);
+    /* history in HOME/chat_history; in incognito mode never on disk */
+    char hist[4096] = "";
+    const char *home = hearth_settings_get(o.settings, "home", NULL);
+    if (!o.incognito && home && *home) snprintf(hist, sizeof hist, "%s/chat_history", home);
+    cli_line_input *in = cli_line_open("> ", hist[0] ? hist : NULL);
+    if (!in) {
+        hearth_agent_free(a);
+        cli_agent_opts_free(&o);
+        return cli_fail("chat", NULL, "out of memory");
+    }
+    bool tty = cli_line_is_tty(in);
     chat_agent = a;
     signal(SIGINT, on_sigint);
     if (tty)
         fprintf(stderr, "hearth chat: session '%s' (/history, /reset, /quit)\n", o.session);
-    char *line = NULL;
-    size_t cap = 0;
-    for (;;) {
-        if (tty) {
-            fputs("> ", stdout);
-            fflush(stdout);
-        }
-        ssize_t len = getline(&line, &cap, stdin);
-        if (len < 0) break;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
-        if (len == 0) continue;
+    const char *line;
+    while ((line = cli_line_read(in))) {
+        if (!line[strspn(line, " \t")]) continue;
         if (!strcmp(line, "/quit") || !strcmp(line, "/exit")) break;
+        cli_line_remember(in, line); /* (not /quit: Up would end the next chat) */
         if (!strcmp(line, "/history")) {
             show_history(a, o.session);
             continue;
@@ -121,7 +126,7 @@ static int run(int argc, char **argv) {
                     resp.completion_tokens, resp.generate_ms);
         hearth_agent_response_clear(&resp);
     }
-    free(line);
+    cli_line_close(in);
     signal(SIGINT, SIG_DFL);
     chat_agent = NULL;
     hearth_agent_free(a);

@@ -84,7 +84,7 @@ static int run(int argc, char **argv) {
     char *text = NULL;
     size_t len = 0;
     if (hearth_gguf_open(model, &g, &err)) {
-        rc = cli_fail("detokenize", &err, "can not open model '%s'", model);
+        rc = cli_fail("detokenize", &err, "cannot open model"); /* err names the file */
     } else if (hearth_tokenizer_load(g, &tok, &err)) {
         rc = cli_fail("detokenize", &err, "model '%s'", model);
     } else if (hearth_detokenize(tok, ids, n, special, &text, &len, &err)) {

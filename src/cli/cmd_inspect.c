@@ -275,7 +275,7 @@ static int run(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json")) json = true;
         else if (!strcmp(argv[i], "--full")) full = true;
-        else if (argv[i][0] == '-' && argv[i][1]) return cli_fail("inspect", NULL, "unknown option '%s'", argv[i]);
+        else if (argv[i][0] == '-' && argv[i][1]) return cli_unknown_option("inspect", argv[i]);
         else if (path) return cli_fail("inspect", NULL, "one FILE only (got '%s' and '%s')", path, argv[i]);
         else path = argv[i];
     }

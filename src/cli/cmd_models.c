@@ -215,7 +215,7 @@ static int run(int argc, char **argv) {
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             quiet = true;
         } else if (a[0] == '-' && a[1]) {
-            return cli_fail("models", NULL, "unknown option '%s' (see hearth models --help)", a);
+            return cli_unknown_option("models", a);
         } else {
             if (npos == 3) return cli_fail("models", NULL, "too many arguments");
             pos[npos++] = a;

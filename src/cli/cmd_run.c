@@ -104,7 +104,7 @@ static bool parse_opts(int argc, char **argv, run_opts *o) {
         else if (!strcmp(a, "--json")) o->json = true;
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) o->verbose = true;
         else if (a[0] == '-' && a[1]) {
-            cli_fail("run", NULL, "unknown option '%s' (see hearth run --help)", a);
+            cli_unknown_option("run", a);
             return false;
         } else if (!o->prompt) o->prompt = a;
         else {
@@ -239,6 +239,7 @@ static int run(int argc, char **argv) {
     run_opts o;
     if (!parse_opts(argc, argv, &o)) return 2;
     if (!o.prompt) return cli_fail("run", NULL, "no prompt (use -p PROMPT)");
+    if (!*o.prompt) return cli_fail("run", NULL, "the prompt is empty");
     return run_raw(&o);
 }
 

@@ -139,6 +139,7 @@ static int run(int argc, char **argv) {
     hearth_error err;
     hearth_settings *set;
     if (hearth_settings_load(&set, &err)) return cli_fail("serve", &err, "settings");
+    cli_settings_warn(set);
     int rc = 1;
     serve_ab ab = {0};
     for (int i = 1; i < argc; i++) {
@@ -150,7 +151,7 @@ static int run(int argc, char **argv) {
                !(flag_keys[k].alias && !strcmp(argv[i], flag_keys[k].alias)))
             k++;
         if (k == n) {
-            cli_fail("serve", NULL, "unknown option '%s' (see hearth serve --help)", argv[i]);
+            cli_unknown_option("serve", argv[i]);
             goto out;
         }
         if (i + 1 >= argc) {

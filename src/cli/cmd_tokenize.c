@@ -114,7 +114,7 @@ static int run(int argc, char **argv) {
             }
             break;
         } else if (a[0] == '-' && a[1]) {
-            return cli_fail("tokenize", NULL, "unknown option '%s' (see hearth tokenize --help)", a);
+            return cli_unknown_option("tokenize", a);
         } else {
             if (text) return cli_fail("tokenize", NULL, "give one TEXT (quote it)");
             text = a;
@@ -142,7 +142,7 @@ static int run(int argc, char **argv) {
     size_t n = 0;
     int rc = 0;
     if (hearth_gguf_open(model, &g, &err)) {
-        rc = cli_fail("tokenize", &err, "can not open model '%s'", model);
+        rc = cli_fail("tokenize", &err, "cannot open model"); /* err names the file */
         goto done;
     }
     if (hearth_tokenizer_load(g, &tok, &err)) {

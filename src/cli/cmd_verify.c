@@ -62,7 +62,7 @@ static int run(int argc, char **argv) {
         } else if (!strcmp(a, "--json")) json = true;
         else if (!strcmp(a, "--require-signature")) require = true;
         else if (a[0] == '-' && a[1]) {
-            cli_fail("verify", NULL, "unknown option '%s' (see hearth verify --help)", a);
+            cli_unknown_option("verify", a);
             return 2;
         } else if (!model) model = a;
         else {

@@ -8,13 +8,13 @@
 static int run(int argc, char **argv) {
     (void)argv;
     if (argc > 1) return cli_fail("version", NULL, "takes no arguments");
-    printf("hearth %s\n", hearth_version());
+    cli_print_version(stdout);
     return 0;
 }
 
 const cli_command cli_cmd_version = {
     .name = "version",
     .summary = "print the version",
-    .usage = "usage: hearth version\n\nPrints hearth's version (also: hearth --version).\n",
+    .usage = "usage: hearth version\n\nPrints hearth's version, the commit it was built from, the build type and the\nkernels chosen on this CPU (also: hearth --version).\n",
     .run = run,
 };

@@ -57,6 +57,7 @@ int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o) {
             if (i + 1 >= argc) return cli_fail(cmd, NULL, "%s needs a value", a);
             o->session = argv[++i];
             if (!*o->session) return cli_fail(cmd, NULL, "empty session name");
+            o->session_given = true;
             continue;
         }
         if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) {
@@ -94,12 +95,13 @@ int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o) {
             found = true;
             break;
         }
-        if (!found) return cli_fail(cmd, NULL, "unknown option '%s' (see hearth %s --help)", a, cmd);
+        if (!found) return cli_unknown_option(cmd, a);
     }
     const char *think = hearth_settings_get(o->settings, "think", NULL);
     if (think && strcmp(think, "show") && strcmp(think, "hide"))
         return cli_fail(cmd, NULL, "think = '%s': expected show or hide", think);
     o->show_think = think && !strcmp(think, "show");
+    if (!o->quiet) cli_settings_warn(o->settings);
     return 0;
 }
 
@@ -151,6 +153,7 @@ int cli_agent_open(const char *cmd, cli_agent_opts *o, hearth_agent **out) {
     /* require_signature: a bad or unsigned model is refused before any of
      * it is loaded */
     if (cli_model_gate(cmd, o->settings, p.model_path)) return 1;
+    cli_load_progress(cmd, p.model_path, o->quiet);
     if (hearth_agent_open(&p, out, &err)) return cli_fail(cmd, &err, "cannot start the agent");
     /* Once the model is mapped and the store open, nothing this process does
      * needs another program, and in local-only mode (no cloud configured, or
@@ -303,10 +306,27 @@ int cli_run_chat(int argc, char **argv) {
         rc = cli_fail("run", NULL, "out of memory");
         goto out;
     }
+    if (!prompt[strspn(prompt, " \t\r\n\f\v")]) {
+        /* nothing to answer: refused before the model is loaded, so nothing
+         * is stored */
+        rc = cli_fail("run", NULL, "the prompt is empty (give a question as arguments, with -p, "
+                      "or on stdin)");
+        goto out;
+    }
     hearth_agent *a = NULL;
     if ((rc = cli_agent_open("run", &o, &a))) goto out;
     hearth_agent_request r = cli_agent_request(a, &o);
-    r.user = prompt;
+    /* One-shot (no --session): the question alone is the conversation, so
+     * unrelated questions do not become each other's context and a repeated
+     * greedy one hits the cache; it is still recorded in session "default".
+     * --session NAME: the session's history is the context. */
+    hearth_chat_message one = {.role = "user", .content = prompt};
+    if (o.session_given) {
+        r.user = prompt;
+    } else {
+        r.messages = &one;
+        r.n_messages = 1;
+    }
     think_filter tf;
     think_filter_init(&tf, o.show_think);
     if (!o.json) {
@@ -360,9 +380,12 @@ int cli_run_chat(int argc, char **argv) {
                resp.prompt_tokens + resp.completion_tokens, resp.decoded_tokens,
                resp.prompt_ms, resp.generate_ms, resp.total_ms);
     } else {
-        /* A cached answer was streamed in one piece like any other. */
+        /* A cached answer was streamed in one piece like any other; on a
+         * terminal a dim note says where it came from. */
         cli_think_end(&tf);
         fputc('\n', stdout);
+        if (resp.source == HEARTH_SOURCE_CACHE && isatty(STDOUT_FILENO))
+            printf("%s(cached)%s\n", cli_color() ? "\033[2m" : "", cli_color() ? "\033[0m" : "");
     }
     fflush(stdout);
     if (!st && (o.verbose || (!o.quiet && resp.route_reason[0])))

@@ -51,14 +51,17 @@ int cli_run_chat(int argc, char **argv);
 /* Usage of `hearth run` in chat mode, for cmd_run.c's --help. */
 #define CLI_RUN_CHAT_USAGE \
     "usage: hearth run [-m MODEL] [--session NAME] [options] (PROMPT... | -p PROMPT)\n\n" \
-    "One answer through the agent: the model's chat template is applied, the\n" \
-    "session's history is the context, and the exchange is kept in the session\n" \
-    "(default \"default\"). Without a prompt, it is read from standard input.\n\n" \
+    "One answer through the agent: the model's chat template is applied and the\n" \
+    "exchange is kept in the session (default \"default\"). Without --session the\n" \
+    "question stands alone (earlier ones are not its context, so asking it again\n" \
+    "with --temp 0 is answered from the cache); with --session NAME the session's\n" \
+    "history is the context. Without a prompt, it is read from standard input.\n\n" \
     "options:\n" CLI_AGENT_OPTIONS_USAGE
 
 typedef struct {
     hearth_settings *settings; /* owned */
     const char *session;       /* --session (borrowed from argv), default "default" */
+    bool session_given;        /* --session was given */
     bool json;                 /* --json */
     bool no_cache;             /* --no-cache */
     bool quiet;                /* -q: no warnings */

@@ -138,8 +138,8 @@ static hearth_status read_str(parser *ps, const char *field, uint64_t max, const
  * could never be looked up, and would defeat duplicate detection). */
 static hearth_status read_name(parser *ps, const char *field, uint64_t max, const char **out,
                                size_t *n_out) {
-    uint64_t off = here(ps), n;
-    const uint8_t *s;
+    uint64_t off = here(ps), n = 0;
+    const uint8_t *s = NULL;
     hearth_status st = read_str(ps, field, max, &s, &n);
     if (st) return st;
     if (memchr(s, 0, (size_t)n)) return PFAIL(ps, HEARTH_E_FORMAT, off, "%s contains a NUL byte", field);
@@ -156,8 +156,8 @@ static hearth_status read_name(parser *ps, const char *field, uint64_t max, cons
  * is validated and skipped, not exposed). depth is 1 for a top-level array. */
 static hearth_status parse_array(parser *ps, gguf_kv *kv, int depth) {
     hearth_status st;
-    uint64_t toff = here(ps), noff, n;
-    uint32_t et;
+    uint64_t toff = here(ps), noff, n = 0;
+    uint32_t et = 0;
     if ((st = read_u32(ps, "array element type", &et))) return st;
     if (et >= HEARTH_GGUF_TYPE_COUNT)
         return PFAIL(ps, HEARTH_E_FORMAT, toff, "array element type %" PRIu32 " out of range 0..%d",
@@ -186,8 +186,8 @@ static hearth_status parse_array(parser *ps, gguf_kv *kv, int depth) {
             if (!kv->elem_off) return NOMEM(ps);
         }
         for (uint64_t j = 0; j < n; j++) {
-            const uint8_t *s;
-            uint64_t len;
+            const uint8_t *s = NULL;
+            uint64_t len = 0;
             rd save = ps->r;
             if (kv) kv->elem_off[j] = here(ps);
             /* Fast path for vocabularies of 100k+ tokens; on any problem,
@@ -233,7 +233,7 @@ static hearth_status parse_kv(parser *ps, int64_t i) {
                      g->kvs[dup].off);
 
     uint64_t toff = here(ps);
-    uint32_t type;
+    uint32_t type = 0;
     if ((st = read_u32(ps, "value type", &type))) return st;
     if (type >= HEARTH_GGUF_TYPE_COUNT)
         return PFAIL(ps, HEARTH_E_FORMAT, toff, "value type %" PRIu32 " out of range 0..%d", type,
@@ -241,8 +241,8 @@ static hearth_status parse_kv(parser *ps, int64_t i) {
     kv->v.type = (hearth_gguf_type)type;
     if (type == HEARTH_GGUF_ARRAY) return parse_array(ps, kv, 1);
     if (type == HEARTH_GGUF_STRING) {
-        const uint8_t *s;
-        uint64_t n;
+        const uint8_t *s = NULL;
+        uint64_t n = 0;
         if ((st = read_str(ps, "string value", GGUF_MAX_STRING_LEN, &s, &n))) return st;
         kv->v.n = n;
         kv->v.data = s;
@@ -305,7 +305,7 @@ static hearth_status parse_tensor(parser *ps, int64_t i, tspan *spans) {
                      "duplicate tensor name (first at offset %" PRIu64 ")", spans[dup].info_off);
 
     uint64_t doff = here(ps);
-    uint32_t n_dims;
+    uint32_t n_dims = 0;
     if ((st = read_u32(ps, "n_dims", &n_dims))) return st;
     if (n_dims < 1 || n_dims > GGUF_MAX_DIMS)
         return PFAIL(ps, HEARTH_E_FORMAT, doff, "n_dims %" PRIu32 " outside 1..%d", n_dims,
@@ -324,7 +324,7 @@ static hearth_status parse_tensor(parser *ps, int64_t i, tspan *spans) {
     }
 
     uint64_t toff = here(ps);
-    uint32_t type;
+    uint32_t type = 0;
     if ((st = read_u32(ps, "type", &type))) return st;
     const hearth_type_traits *tt = hearth_type_traits_get((int)type);
     if (!tt)
@@ -429,7 +429,7 @@ static hearth_status parse_header(parser *ps, uint64_t *n_tensors, uint64_t *n_k
         return PFAIL(ps, HEARTH_E_FORMAT, 0,
                      "not a GGUF file: magic %02x %02x %02x %02x, expected \"GGUF\"", magic[0],
                      magic[1], magic[2], magic[3]);
-    uint32_t v;
+    uint32_t v = 0;
     if ((st = read_u32(ps, "version", &v))) return st;
     if (v != 2 && v != 3) {
         uint32_t sw = __builtin_bswap32(v);
@@ -460,7 +460,7 @@ static hearth_status parse_header(parser *ps, uint64_t *n_tensors, uint64_t *n_k
 hearth_status gguf_parse(hearth_gguf *g, hearth_error *err) {
     parser ps = {.g = g, .r = rd_init(g->base, g->len), .err = err};
     hearth_status st;
-    uint64_t n_tensors, n_kv;
+    uint64_t n_tensors = 0, n_kv = 0;
     g->alignment = GGUF_DEFAULT_ALIGNMENT;
 
     if ((st = parse_header(&ps, &n_tensors, &n_kv))) return st;

@@ -455,7 +455,8 @@ hearth_status hearth_model_open(const char *path, const hearth_model_params *p, 
     *out = m;
     return HEARTH_OK;
 fail:
-    hearth_error_prefix(err, "%s", path);
+    /* the file's own errors (gguf_open.c) name it already: never twice */
+    if (err && strncmp(err->msg, path, strlen(path)) != 0) hearth_error_prefix(err, "%s", path);
     hearth_model_free(m);
     return st;
 }

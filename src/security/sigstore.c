@@ -133,7 +133,7 @@ hearth_status sec_bundle_parse(const void *buf, size_t len, sec_bundle **out, he
         st = HEARTH_FAIL(err, HEARTH_E_FORMAT, "no dsseEnvelope object");
         goto out;
     }
-    size_t tl, pl;
+    size_t tl = 0, pl = 0;
     const char *type = get_str(env, "payloadType", &tl);
     const char *payload = get_str(env, "payload", &pl);
     if (!type || !payload) {
@@ -291,7 +291,7 @@ static hearth_status find_v1(json_t *st, const char *sha_hex, char *name, size_t
     for (size_t i = 0; i < json_array_size(res); i++) {
         json_t *r = json_array_get(res, i);
         const char *alg = get_str(r, "algorithm", NULL);
-        size_t dn;
+        size_t dn = 0;
         const char *d = get_str(r, "digest", &dn);
         const char *nm = get_str(r, "name", NULL);
         if (!alg || strcmp(alg, "sha256") || !d || dn != 64 || !is_hex(d, 64) || !nm) {

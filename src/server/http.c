@@ -38,6 +38,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
+#include <openssl/evp.h>
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
@@ -243,6 +244,7 @@ typedef enum {
     R_COMPLETIONS,
     R_EMBEDDINGS,
     R_MODELS,
+    R_MODEL,
     R_HEALTH,
     R_METRICS,
     R_FEEDBACK,
@@ -263,6 +265,9 @@ static const struct {
     {"/embeddings", "POST", R_EMBEDDINGS},
     {"/v1/models", "GET", R_MODELS},
     {"/models", "GET", R_MODELS},
+    /* a path ending in '/' matches what starts with it: /v1/models/{id} */
+    {"/v1/models/", "GET", R_MODEL},
+    {"/models/", "GET", R_MODEL},
     {"/health", "GET", R_HEALTH},
     {"/metrics", "GET", R_METRICS},
     {"/v1/feedback", "POST", R_FEEDBACK},
@@ -287,7 +292,10 @@ static const struct {
 static int find_route(const char *url, const char *method, bool *method_ok) {
     *method_ok = false;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-        if (strcmp(url, routes[i].path)) continue;
+        size_t n = strlen(routes[i].path);
+        if (routes[i].path[n - 1] == '/' ? strncmp(url, routes[i].path, n) || !url[n]
+                                         : strcmp(url, routes[i].path))
+            continue;
         /* HEAD is GET without the body (MHD leaves the body out) */
         if (!strcmp(method, routes[i].method) ||
             (!strcmp(method, "HEAD") && !strcmp(routes[i].method, "GET"))) {
@@ -665,6 +673,27 @@ static enum MHD_Result answer_feedback(hearth_server *s, struct MHD_Connection *
     return send_json(s, c, 200, fr.reply);
 }
 
+/* v[0..dim) as OpenAI's encoding_format "base64": the little-endian float32
+ * bytes in standard base64, as a JSON string; NULL when out of memory. */
+static json_t *embedding_base64(const float *v, int dim) {
+    size_t nb = (size_t)dim * 4;
+    unsigned char *raw = hearth_malloc(nb ? nb : 1);
+    char *b64 = hearth_malloc(4 * ((nb + 2) / 3) + 1);
+    json_t *out = NULL;
+    if (raw && b64) {
+        for (int k = 0; k < dim; k++) {
+            uint32_t u;
+            memcpy(&u, &v[k], 4);
+            for (int b = 0; b < 4; b++) raw[(size_t)k * 4 + (size_t)b] = (unsigned char)(u >> (8 * b));
+        }
+        int n = EVP_EncodeBlock((unsigned char *)b64, raw, (int)nb);
+        out = json_stringn(b64, (size_t)n);
+    }
+    hearth_free(raw);
+    hearth_free(b64);
+    return out;
+}
+
 static enum MHD_Result answer_embeddings(hearth_server *s, struct MHD_Connection *c,
                                          const char *route, req_state *rs) {
     srv_request req;
@@ -695,10 +724,24 @@ static enum MHD_Result answer_embeddings(hearth_server *s, struct MHD_Connection
         int64_t nt = 0;
         st = srv_backend_embed(s->backend, req.inputs[i], &v, &dim, &nt, &err);
         if (st) break;
+        /* The model's embeddings are not trained to be cut short (no
+         * Matryoshka training): only their own size is honoured. */
+        if (req.dimensions && req.dimensions != dim) {
+            hearth_free(v);
+            st = HEARTH_FAIL(&err, HEARTH_E_ARG,
+                             "'dimensions' must be %d for this model (its embeddings cannot be "
+                             "shortened)", dim);
+            break;
+        }
         srv_metrics_embedded(s->metrics);
-        json_t *arr = json_array();
-        for (int k = 0; k < dim; k++) json_array_append_new(arr, json_real(v[k]));
+        json_t *arr = req.base64 ? embedding_base64(v, dim) : json_array();
+        if (!req.base64)
+            for (int k = 0; k < dim; k++) json_array_append_new(arr, json_real(v[k]));
         hearth_free(v);
+        if (!arr) {
+            st = HEARTH_FAIL(&err, HEARTH_E_NOMEM, "out of memory");
+            break;
+        }
         json_array_append_new(data, json_pack("{s:s, s:I, s:o}", "object", "embedding", "index",
                                               (json_int_t)i, "embedding", arr));
         tokens += nt;
@@ -878,6 +921,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                            "data", "id", srv_backend_model_id(s->backend),
                                            "object", "model", "created", (json_int_t)0,
                                            "owned_by", "hearth"));
+    }
+    if (routes[ri].id == R_MODEL) {
+        /* models.retrieve: the one model served, or OpenAI's 404 */
+        const char *id = url + strlen(routes[ri].path);
+        if (strcmp(id, srv_backend_model_id(s->backend))) {
+            char msg[400];
+            model_not_found_msg(msg, sizeof msg, id, srv_backend_model_id(s->backend));
+            return send_error(s, c, route, 404, "invalid_request_error", "model_not_found", msg);
+        }
+        srv_metrics_request(s->metrics, route, 200);
+        return send_json(s, c, 200, json_pack("{s:s, s:s, s:i, s:s}", "id",
+                                           srv_backend_model_id(s->backend), "object", "model",
+                                           "created", (json_int_t)0, "owned_by", "hearth"));
     }
     if (atomic_load(&s->stopping))
         return send_error(s, c, route, 503, "server_error", "shutting_down",

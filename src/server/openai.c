@@ -203,9 +203,23 @@ static hearth_status parse_sampling(json_t *root, srv_request *r, hearth_error *
 }
 
 static hearth_status parse_inputs(json_t *root, srv_request *r, hearth_error *err) {
+    /* As OpenAI: "float" when absent; "base64" is the little-endian
+     * float32 array in base64 (what the official clients ask for by default). */
     json_t *v = json_object_get(root, "encoding_format");
-    if (v && (!json_is_string(v) || strcmp(json_string_value(v), "float")))
-        return bad(err, "'%s' must be \"float\"", "encoding_format");
+    if (v && !json_is_null(v)) {
+        if (!json_is_string(v) || (strcmp(json_string_value(v), "float") &&
+                                   strcmp(json_string_value(v), "base64")))
+            return bad(err, "'%s' must be \"float\" or \"base64\"", "encoding_format");
+        r->base64 = !strcmp(json_string_value(v), "base64");
+    }
+    /* 'dimensions' is checked against the model once its size is known
+     * (http.c): only its own size is honoured. */
+    v = json_object_get(root, "dimensions");
+    if (v && !json_is_null(v)) {
+        if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1 << 20)
+            return bad(err, "'%s' must be a positive integer", "dimensions");
+        r->dimensions = (int32_t)json_integer_value(v);
+    }
     v = json_object_get(root, "input");
     if (!v) return bad(err, "'%s' is required", "input");
     hearth_status st;

@@ -32,6 +32,8 @@ typedef struct {
     char *prompt;             /* completion */
     char **inputs;            /* embeddings */
     size_t n_inputs;
+    bool base64;              /* embeddings: encoding_format "base64" (else "float") */
+    int32_t dimensions;       /* embeddings: 'dimensions' asked for; 0: not given */
     bool stream;
     bool include_usage;       /* stream_options.include_usage */
     int32_t max_tokens;       /* -1: not given */

@@ -45,7 +45,7 @@ static hearth_status totals(hearth_store *s, int64_t *entries, int64_t *bytes, h
  * transaction). */
 static hearth_status evict(hearth_store *s, hearth_error *err) {
     for (;;) {
-        int64_t entries, bytes, n = 0;
+        int64_t entries = 0, bytes = 0, n = 0;
         hearth_status st = totals(s, &entries, &bytes, err);
         if (st) return st;
         if (s->cache_max_entries > 0 && entries > s->cache_max_entries)

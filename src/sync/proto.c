@@ -365,7 +365,7 @@ hearth_status sync_push_parse(const char *body, size_t len, sync_push *out, hear
     for (size_t i = 0; i < n; i++) {
         place pl = {"changes", i};
         sync_change *c = &out->changes[i];
-        json_t *o;
+        json_t *o = NULL;
         if ((st = elem_object(arr, i, pl, &o, err)) ||
             (st = get_int(o, "change_id", pl, 1, &c->change_id, err)) ||
             (st = get_str(o, "collection", pl, true, true, c->collection, sizeof c->collection,
@@ -506,7 +506,7 @@ hearth_status sync_push_reply_parse(const char *body, size_t len, sync_push_repl
     }
     for (size_t i = 0; i < n; i++) {
         place pl = {"results", i};
-        json_t *o;
+        json_t *o = NULL;
         out->n = i + 1; /* so a failure frees what this result holds */
         if ((st = elem_object(arr, i, pl, &o, err)) ||
             (st = parse_result(o, pl, &out->results[i], err)))
@@ -586,7 +586,7 @@ hearth_status sync_pull_reply_parse(const char *body, size_t len, sync_pull_repl
     for (size_t i = 0; i < n; i++) {
         place pl = {"changes", i};
         sync_pulled *c = &out->changes[i];
-        json_t *o;
+        json_t *o = NULL;
         if ((st = elem_object(arr, i, pl, &o, err)) ||
             (st = get_int(o, "seq", pl, 1, &c->seq, err)) ||
             (st = get_str(o, "device", pl, true, true, c->device, sizeof c->device, err)) ||

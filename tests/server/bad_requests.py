@@ -112,7 +112,8 @@ for body in [[], "x", 1, None, {"prompt": "x"}, {"model": MODEL}, {"model": MODE
              {"model": MODEL, "prompt": ["a", "b"]}]:
     post("/v1/completions", json.dumps(body).encode(), expect=BAD)
 for body in [{"model": MODEL}, {"model": MODEL, "input": []}, {"model": MODEL, "input": [1, 2]},
-             {"model": MODEL, "input": 5}, {"model": MODEL, "input": "x", "encoding_format": "base64"}]:
+             {"model": MODEL, "input": 5}, {"model": MODEL, "input": "x", "encoding_format": "int8"},
+             {"model": MODEL, "input": "x", "dimensions": 3}]:
     post("/v1/embeddings", json.dumps(body).encode(), expect=BAD)
 # Deep nesting, a NUL escape, duplicate keys, invalid UTF-8.
 post("/v1/chat/completions", b"[" * 100000 + b"]" * 100000, expect=BAD)

@@ -101,7 +101,23 @@ int main(void) {
     reject(SRV_EMBEDDINGS, "{\"model\":\"m\"}", "input");
     reject(SRV_EMBEDDINGS, "{\"model\":\"m\",\"input\":[]}", "input");
     reject(SRV_EMBEDDINGS, "{\"model\":\"m\",\"input\":[[1,2]]}", "input");
-    reject(SRV_EMBEDDINGS, "{\"model\":\"m\",\"input\":\"a\",\"encoding_format\":\"base64\"}", "encoding_format");
+    reject(SRV_EMBEDDINGS, "{\"model\":\"m\",\"input\":\"a\",\"encoding_format\":\"int8\"}", "encoding_format");
+    reject(SRV_EMBEDDINGS, "{\"model\":\"m\",\"input\":\"a\",\"encoding_format\":1}", "encoding_format");
+    reject(SRV_EMBEDDINGS, "{\"model\":\"m\",\"input\":\"a\",\"dimensions\":0}", "dimensions");
+    reject(SRV_EMBEDDINGS, "{\"model\":\"m\",\"input\":\"a\",\"dimensions\":\"8\"}", "dimensions");
+    /* base64 and float (OpenAI's default when absent), and dimensions, are accepted */
+    REQUIRE(parse(SRV_EMBEDDINGS, "{\"model\":\"m\",\"input\":\"a\",\"encoding_format\":\"base64\","
+                                  "\"dimensions\":64}", &r, &e) == 0);
+    CHECK(r.base64);
+    CHECK_EQ_INT(r.dimensions, 64);
+    srv_request_free(&r);
+    REQUIRE(parse(SRV_EMBEDDINGS, "{\"model\":\"m\",\"input\":\"a\",\"encoding_format\":\"float\"}", &r, &e) == 0);
+    CHECK(!r.base64);
+    CHECK_EQ_INT(r.dimensions, 0);
+    srv_request_free(&r);
+    REQUIRE(parse(SRV_EMBEDDINGS, "{\"model\":\"m\",\"input\":\"a\"}", &r, &e) == 0);
+    CHECK(!r.base64);
+    srv_request_free(&r);
 
     /* Every allocation failure is a clean error, never a crash or a leak. */
     long n = 0;
