@@ -292,9 +292,10 @@ static const struct {
 static int find_route(const char *url, const char *method, bool *method_ok) {
     *method_ok = false;
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        /* a path ending in '/' (not "/" itself) matches what starts with it */
         size_t n = strlen(routes[i].path);
-        if (routes[i].path[n - 1] == '/' ? strncmp(url, routes[i].path, n) || !url[n]
-                                         : strcmp(url, routes[i].path))
+        bool prefix = n > 1 && routes[i].path[n - 1] == '/';
+        if (prefix ? strncmp(url, routes[i].path, n) || !url[n] : strcmp(url, routes[i].path))
             continue;
         /* HEAD is GET without the body (MHD leaves the body out) */
         if (!strcmp(method, routes[i].method) ||
