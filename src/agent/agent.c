@@ -794,7 +794,8 @@ hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *
 
 static hearth_status agent_process(hearth_agent *a, const hearth_agent_request *r,
                                    hearth_agent_response *resp, hearth_error *err) {
-    if (r->tools_json || r->builtin_tools) return agent_tools_process(a, r, resp, err);
+    if (r->tools_json || r->builtin_tools || r->tool_info)
+        return agent_tools_process(a, r, resp, err);
     double t0 = now_ms();
     if (r->max_tokens < 0 || r->n_stop > 64 || (r->n_stop && !r->stop))
         return HEARTH_FAIL(err, HEARTH_E_ARG, "request: bad max_tokens or stop list");

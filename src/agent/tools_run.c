@@ -236,9 +236,13 @@ hearth_status agent_tools_process(hearth_agent *a, const hearth_agent_request *r
 
     json_t *defs = NULL;
     const char *dt = r->builtin_tools ? tools_builtin_defs() : r->tools_json;
-    hearth_status st = tools_defs_parse(dt, strlen(dt), &defs, err);
+    hearth_status st = dt ? tools_defs_parse(dt, strlen(dt), &defs, err) : HEARTH_OK;
     if (st) return st;
-    if (r->tool_choice == HEARTH_TOOL_CHOICE_NAMED && !tools_defs_find(defs, r->tool_name)) {
+    /* tool messages in the history but no tools: nothing to call now */
+    if (!defs && r->tool_choice != HEARTH_TOOL_CHOICE_AUTO &&
+        r->tool_choice != HEARTH_TOOL_CHOICE_NONE)
+        return HEARTH_FAIL(err, HEARTH_E_ARG, "tool_choice needs tools");
+    if (defs && r->tool_choice == HEARTH_TOOL_CHOICE_NAMED && !tools_defs_find(defs, r->tool_name)) {
         json_decref(defs);
         return HEARTH_FAIL(err, HEARTH_E_ARG, "tool_choice names '%s', which is not a tool",
                            r->tool_name);
@@ -262,7 +266,7 @@ hearth_status agent_tools_process(hearth_agent *a, const hearth_agent_request *r
             if (!tconv_add(&conv, conv.own.v[i].role, conv.own.v[i].content, NULL, NULL))
                 st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "request: out of memory");
     }
-    hearth_tool_choice choice = r->tool_choice;
+    hearth_tool_choice choice = defs ? r->tool_choice : HEARTH_TOOL_CHOICE_NONE;
     int completion = 0, decoded = 0;
     double prompt_ms = 0, gen_ms = 0;
     for (int step = 0; !st && step < steps; step++) {

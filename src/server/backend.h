@@ -55,6 +55,8 @@ typedef struct {
     double cloud_ms;
     bool consent_needed;
     char *consent_preview;      /* owned: hearth_free */
+    char *tool_calls;           /* the answer's tool calls, a JSON array text (owned:
+                                   hearth_free), or NULL; finish_reason "tool_calls" */
 } srv_answer;
 
 /* Answers a chat or completion request; cb (may be NULL) streams the text.
