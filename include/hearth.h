@@ -782,21 +782,26 @@ typedef struct {
 typedef struct hearth_grammar hearth_grammar;
 
 /* Compiles a grammar in llama.cpp's GBNF notation (rules `name ::= ...`,
- * literals, character classes, grouping, | * + ? and {m,n}); root names the
- * start rule (NULL: "root"). Errors: HEARTH_E_FORMAT with the line and
- * column, HEARTH_E_ARG for an undefined rule or left recursion. Owned:
- * hearth_grammar_free. Any thread. */
+ * literals, character classes, grouping, | * + ? and {m,n} up to 10000);
+ * terminals are code points, matched as their UTF-8 bytes. root names the
+ * start rule (NULL: "root"). Errors: HEARTH_E_FORMAT "grammar: line L
+ * column C: ...", HEARTH_E_ARG for an undefined rule, a missing start rule
+ * or left recursion. Owned: hearth_grammar_free. Any thread. */
 HEARTH_API hearth_status hearth_grammar_from_gbnf(const char *text, size_t len, const char *root,
                                                   hearth_grammar **out, hearth_error *err);
 /* Compiles a JSON Schema (the subset in docs/grammar.md: object with
  * properties/required/additionalProperties, enum, const, array with items,
- * minItems/maxItems, string with minLength/maxLength/pattern-free formats
- * date, time, date-time, uuid, email, number, integer with bounds, boolean,
- * null, anyOf/oneOf, $ref to #/$defs or #/definitions) into a grammar whose
- * strings are exactly the JSON texts that validate. "{}" or "true": any
- * JSON value (response_format json_object). Errors: HEARTH_E_FORMAT (not
- * JSON), HEARTH_E_UNSUPPORTED naming the keyword, HEARTH_E_ARG (a bad
- * $ref). Any thread. */
+ * minItems/maxItems, string with minLength/maxLength or the formats date,
+ * time, date-time, uuid, email, number, integer with bounds, boolean, null,
+ * anyOf/oneOf, $ref to #, #/$defs or #/definitions) into a grammar every
+ * string of which is a JSON text that validates. The grammar picks one
+ * canonical shape: properties in the schema's order, properties not listed
+ * never generated, at most 16 blanks between tokens, at most 15 digits per
+ * number part; oneOf is taken as anyOf (its alternatives should not
+ * overlap). "{}" or "true": any JSON value (response_format json_object).
+ * Errors: HEARTH_E_FORMAT (not JSON), HEARTH_E_UNSUPPORTED naming the
+ * keyword (e.g. 'pattern'), HEARTH_E_ARG (a bad $ref, impossible bounds).
+ * Any thread. */
 HEARTH_API hearth_status hearth_grammar_from_json_schema(const char *schema, size_t len,
                                                          hearth_grammar **out,
                                                          hearth_error *err);

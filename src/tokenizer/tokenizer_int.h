@@ -95,6 +95,11 @@ struct hearth_tokenizer {
     uint32_t spec_start[257];
     uint8_t *protect;
 
+    /* Byte trie of the token pieces for constrained decoding (vtrie.c):
+     * built on first use by any thread, published once, freed with the
+     * tokenizer. The only field written after the build. */
+    _Atomic(struct hearth_vtrie *) vtrie;
+
     /* Work the build did, for the tests of hostile files: probe steps of
      * every insertion into thash and merges (rebuilds included), tables
      * rebuilt under a new seed, comparisons of the special-token sort. */

@@ -11,9 +11,11 @@
 #include "tokenizer/tokenizer_int.h"
 
 #include "tokenizer/unicode.h"
+#include "tokenizer/vtrie.h"
 #include "util/alloc.h"
 #include "util/error.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,6 +54,7 @@ void hearth_tokenizer_free(hearth_tokenizer *t) {
     hearth_free(t->merges);
     hearth_free(t->spec_ids);
     hearth_free(t->protect);
+    hearth_vtrie_free(atomic_load(&t->vtrie));
     hearth_free(t);
 }
 
