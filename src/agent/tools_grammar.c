@@ -20,9 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Until the grammar engine is linked in, tool calls run unconstrained
- * (the symbol resolves to NULL and no grammar is made). */
-#pragma weak hearth_json_schema_to_gbnf
 
 typedef enum { SYN_TAGGED, SYN_LLAMA3, SYN_MISTRAL } syntax;
 
@@ -40,7 +37,7 @@ hearth_status tools_grammar(hearth_template t, json_t *defs, hearth_tool_choice 
     *gbnf = NULL;
     *trigger = NULL;
     syntax syn = syntax_of(t);
-    if (choice == HEARTH_TOOL_CHOICE_NONE || !hearth_json_schema_to_gbnf) return HEARTH_OK;
+    if (choice == HEARTH_TOOL_CHOICE_NONE) return HEARTH_OK;
     if (choice == HEARTH_TOOL_CHOICE_AUTO && syn == SYN_LLAMA3) return HEARTH_OK;
     agent_buf g = {0};
     hearth_status st = HEARTH_OK;

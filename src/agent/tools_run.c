@@ -29,10 +29,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Until the grammar engine is linked in, tool calls run unconstrained
- * (the symbols resolve to NULL). */
-#pragma weak hearth_grammar_from_gbnf
-#pragma weak hearth_grammar_free
 
 #define DEFAULT_STEPS 4
 #define MAX_STEPS 16
@@ -287,7 +283,7 @@ hearth_status agent_tools_process(hearth_agent *a, const hearth_agent_request *r
         if (!st)
             st = tools_grammar(a->tmpl, defs, choice, r->tool_name, r->parallel_tool_calls,
                                &gbnf, &trigger, err);
-        if (!st && gbnf && hearth_grammar_from_gbnf)
+        if (!st && gbnf)
             st = hearth_grammar_from_gbnf(gbnf, strlen(gbnf), "root", &g, err);
         if (st) break;
         hearth_gen_params gp = hearth_gen_default_params();
