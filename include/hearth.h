@@ -1693,10 +1693,11 @@ HEARTH_API hearth_store *hearth_agent_store(hearth_agent *a);
  *   or ERROR  on_error (borrowed for the call);
  * and exactly one of RESULT or ERROR ends every job that was submitted,
  * cancelled or not (a cancelled job ends with ERROR, HEARTH_E_CANCELLED,
- * never with a partial RESULT). Callbacks other than on_init run on the
- * job's worker thread, one job's callbacks never concurrently with each
- * other; they must not call hearth_job_free or hearth_jobs_free on their
- * own job or runner. The request is copied at submit (its strings and
+ * never with a partial RESULT). Callbacks other than on_init run on a
+ * worker thread (the job's worker, or the scheduler's thread for PREFILL
+ * and tokens when the agents share a hearth_sched), one job's callbacks
+ * never concurrently with each other; they may call hearth_job_cancel but
+ * not hearth_job_wait, hearth_job_free or hearth_jobs_free. The request is copied at submit (its strings and
  * messages too): nothing of it needs to outlive the call. Its on_text,
  * should_stop, on_prefill, on_tool, consent_fn and user_data are the job's
  * own and are replaced.
