@@ -15,7 +15,8 @@ SUDO      := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEPS := build-essential cmake pkg-config clang libclang-rt-14-dev \
         libsqlite3-dev sqlite3 libjansson-dev libmicrohttpd-dev \
         libcurl4-openssl-dev libssl-dev openssl curl python3 libseccomp-dev strace \
-        libsodium-dev libpq-dev postgresql minisign python3-cryptography util-linux
+        libsodium-dev libpq-dev postgresql minisign python3-cryptography util-linux \
+        python3-jsonschema
 # Only for `make demo-model` (retraining the bundled model).
 TRAIN_DEPS := python3 python3-torch python3-numpy libopenblas0-pthread
 

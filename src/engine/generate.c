@@ -10,6 +10,7 @@
  * appears, the text before it is released and the rest dropped. A stop
  * string therefore never reaches the callback, even split across tokens.
  */
+#include "engine/constrain.h"
 #include "engine/ctx_int.h"
 #include "engine/stop_text.h"
 
@@ -64,10 +65,13 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
 
     hearth_sampler *smp = NULL;
     hearth_detok *dt = NULL;
+    gcons gc;
+    bool grammar_end = false;
     stop_text pend;
     strbuf_init(&pend);
-    hearth_status st = hearth_sampler_new(&p->sampling, c->m->hp.n_vocab, &smp, err);
+    hearth_status st = gcons_init(&gc, p, tok, c->m->hp.n_vocab, err);
     if (st) return st;
+    if ((st = hearth_sampler_new(&p->sampling, c->m->hp.n_vocab, &smp, err))) goto out;
     if (tok && (st = hearth_detok_new(tok, false, false, &dt, err))) goto out;
     for (int32_t i = 0; i < n_prompt; i++) hearth_sampler_accept(smp, prompt[i]);
 
@@ -97,8 +101,16 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
 
     for (;;) {
         const float *logits = hearth_ctx_logits(c, -1);
-        int32_t t = hearth_sampler_sample(smp, logits);
+        int32_t t;
+        gcons_pick_result pr = gcons_pick(&gc, smp, logits, &t);
+        if (pr != GC_TOKEN) {
+            /* the grammar's text is complete (as EOG) or cannot go on */
+            r.finish = pr == GC_DONE ? HEARTH_FINISH_EOG : HEARTH_FINISH_STOP;
+            grammar_end = true;
+            break;
+        }
         hearth_sampler_accept(smp, t);
+        gcons_accept(&gc, t);
         r.n_gen++;
         if (p->on_logprob) {
             hearth_token_logprob lp;
@@ -146,7 +158,8 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
     }
     r.gen_ms = hearth_now_ms() - t1;
     /* flush what the detokenizer and the stop-string hold back */
-    if (dt && r.finish != HEARTH_FINISH_CANCELLED && r.finish != HEARTH_FINISH_STOP) {
+    if (dt && r.finish != HEARTH_FINISH_CANCELLED &&
+        (r.finish != HEARTH_FINISH_STOP || grammar_end)) {
         const char *txt;
         size_t tl;
         if ((st = hearth_detok_flush(dt, &txt, &tl, err))) goto out;
@@ -159,6 +172,7 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
     if (res) *res = r;
 out:
     strbuf_discard(&pend);
+    gcons_free(&gc);
     hearth_detok_free(dt);
     hearth_sampler_free(smp);
     return st;

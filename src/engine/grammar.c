@@ -285,37 +285,33 @@ typedef struct {
     const gnode *parent, *existing;
 } work;
 
-typedef struct {
-    work *v;
-    size_t n, cap;
-    arena *a;
-} worklist;
-
-static bool wpush(worklist *w, work x) {
-    if (w->n == w->cap) {
-        size_t nc = w->cap ? w->cap * 2 : 64;
-        work *nv = arena_alloc(w->a, nc * sizeof *nv);
+/* The work list lives in m (reused by every expansion; expand is never
+ * re-entered). */
+static bool wpush(gmatch *m, size_t *n, work x) {
+    if (*n == m->work_cap) {
+        size_t nc = m->work_cap ? m->work_cap * 2 : 256;
+        work *nv = hearth_realloc(m->work, nc * sizeof *nv);
         if (!nv) return false;
-        if (w->n) memcpy(nv, w->v, w->n * sizeof *nv);
-        w->v = nv;
-        w->cap = nc;
+        m->work = nv;
+        m->work_cap = nc;
     }
-    w->v[w->n++] = x;
+    ((work *)m->work)[(*n)++] = x;
     return true;
 }
 
-static bool expand(const hearth_grammar *g, arena *a, uint32_t pos, const gnode *parent,
-                   const gnode *existing, gbuild *b) {
-    worklist w = {.a = a};
-    if (!wpush(&w, (work){pos, parent, existing})) return false;
+static bool expand(gmatch *m, arena *a, uint32_t pos, const gnode *parent, const gnode *existing,
+                   gbuild *b) {
+    const hearth_grammar *g = m->g;
+    size_t n = 0;
+    if (!wpush(m, &n, (work){pos, parent, existing})) return false;
     size_t steps = 0;
-    while (w.n) {
-        work x = w.v[--w.n];
+    while (n) {
+        work x = ((work *)m->work)[--n];
         if (++steps > (size_t)1 << 20) return b->overflow = true, true;
         const gelem *e = &g->el[x.pos];
         if (e->kind == GE_END) {
             if (!x.parent) b->accept = true;
-            else if (!wpush(&w, (work){x.parent->pos, x.parent->parent, x.parent})) return false;
+            else if (!wpush(m, &n, (work){x.parent->pos, x.parent->parent, x.parent})) return false;
         } else if (e->kind == GE_SET) {
             const gnode *s = x.existing ? x.existing : mk(a, x.pos, x.parent);
             if (!s) return false;
@@ -326,7 +322,7 @@ static bool expand(const hearth_grammar *g, arena *a, uint32_t pos, const gnode 
             uint32_t a0 = g->rule_alt[e->arg], a1 = g->rule_alt[e->arg + 1];
             /* pushed in reverse so alternatives come out in order */
             for (uint32_t k = a1; k > a0; k--)
-                if (!wpush(&w, (work){g->alt_start[k - 1], cont, NULL})) return false;
+                if (!wpush(m, &n, (work){g->alt_start[k - 1], cont, NULL})) return false;
         }
     }
     return true;
@@ -338,16 +334,18 @@ static bool set_has(const hearth_grammar *g, uint32_t pos, uint8_t byte) {
 }
 
 /* The state after byte c from in, allocated in a. false: out of memory. */
-static bool step(const hearth_grammar *g, arena *a, const gset *in, uint8_t c, gset *out) {
-    const gnode **v = arena_alloc(a, GSET_MAX * sizeof *v);
-    if (!v) return false;
-    gbuild b = {.v = v};
+static bool step(gmatch *m, arena *a, const gset *in, uint8_t c, gset *out) {
+    const hearth_grammar *g = m->g;
+    gbuild b = {.v = m->tmpv};
     for (uint32_t i = 0; i < in->n; i++) {
         const gnode *s = in->v[i];
         if (!set_has(g, s->pos, c)) continue;
-        if (!expand(g, a, s->pos + 1, s->parent, NULL, &b)) return false;
+        if (!expand(m, a, s->pos + 1, s->parent, NULL, &b)) return false;
     }
     if (b.overflow) b.n = 0, b.accept = false; /* too ambiguous: refuse the byte */
+    const gnode **v = arena_alloc(a, (b.n ? b.n : 1) * sizeof *v);
+    if (!v) return false;
+    memcpy(v, b.v, b.n * sizeof *v);
     *out = (gset){v, b.n, b.accept};
     return true;
 }
@@ -378,16 +376,19 @@ hearth_status gmatch_reset(gmatch *m, hearth_error *err) {
     arena_reset(&m->scratch);
     int nx = 1 - m->cur;
     arena_reset(&m->a[nx]);
-    const gnode **v = arena_alloc(&m->a[nx], GSET_MAX * sizeof *v);
-    gbuild b = {.v = v};
+    if (!m->tmpv && !(m->tmpv = hearth_malloc(GSET_MAX * sizeof *m->tmpv)))
+        return HEARTH_FAIL(err, HEARTH_E_NOMEM, "grammar: out of memory");
+    gbuild b = {.v = m->tmpv};
     /* the root as a reference from an empty stack: (root, no parent) is
      * expanded through a one-off REF element would need a slot in el, so
      * expand its alternatives directly */
     const hearth_grammar *g = m->g;
-    bool ok = v != NULL;
+    bool ok = true;
     for (uint32_t k = g->rule_alt[g->root]; ok && k < g->rule_alt[g->root + 1]; k++)
-        ok = expand(g, &m->a[nx], g->alt_start[k], NULL, NULL, &b);
-    if (!ok) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "grammar: out of memory");
+        ok = expand(m, &m->a[nx], g->alt_start[k], NULL, NULL, &b);
+    const gnode **v = ok ? arena_alloc(&m->a[nx], (b.n ? b.n : 1) * sizeof *v) : NULL;
+    if (!v) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "grammar: out of memory");
+    memcpy(v, b.v, b.n * sizeof *v);
     if (b.overflow) return HEARTH_FAIL(err, HEARTH_E_ARG, "grammar: too ambiguous at its start");
     arena_reset(&m->a[m->cur]);
     m->cur = nx;
@@ -408,6 +409,13 @@ void gmatch_free(gmatch *m) {
     arena_free(&m->a[0]);
     arena_free(&m->a[1]);
     arena_free(&m->scratch);
+    arena_free(&m->dfa);
+    hearth_free(m->tmpv);
+    hearth_free(m->work);
+    hearth_free(m->ds);
+    hearth_free(m->shash);
+    hearth_free(m->tkey);
+    hearth_free(m->tval);
     memset(m, 0, sizeof *m);
 }
 
@@ -417,7 +425,7 @@ static bool run(gmatch *m, const uint8_t *s, size_t n, gset *out) {
     for (size_t i = 0; i < n; i++) {
         if (!cur.n) return false;
         gset nx;
-        if (!step(m->g, &m->scratch, &cur, s[i], &nx)) return false;
+        if (!step(m, &m->scratch, &cur, s[i], &nx)) return false;
         cur = nx;
     }
     *out = cur;
@@ -453,26 +461,181 @@ bool gmatch_accept(gmatch *m, const void *s, size_t n) {
     return true;
 }
 
-/* Depth-first over the trie below node ni, with the grammar state st. */
-static void walk(gmatch *m, const hearth_vtrie *t, uint32_t ni, const gset *st, int32_t *out,
-                 size_t *n_out) {
+/* ---- the full mask: a DFA of the states met, built as the walk goes ---- */
+
+#define DFA_MAX_BYTES ((size_t)64 << 20) /* then the cache is flushed */
+
+static void dfa_flush(gmatch *m) {
+    arena_reset(&m->dfa);
+    m->dfa_bytes = 0;
+    m->n_ds = 0;
+    m->n_t = 0;
+    if (m->shash) memset(m->shash, 0xff, m->shash_cap * sizeof *m->shash);
+    if (m->tkey) memset(m->tkey, 0, m->t_cap * sizeof *m->tkey);
+}
+
+static uint64_t set_hash(const gset *s) {
+    uint64_t h = s->accept ? 0x51ed27ull : 0x2545f491ull;
+    for (uint32_t i = 0; i < s->n; i++) h += s->v[i]->h * 0x9e3779b97f4a7c15ull; /* order-free */
+    return h ^ (h >> 29);
+}
+
+static bool set_eq(const gset *a, const gset *b) {
+    if (a->n != b->n || a->accept != b->accept) return false;
+    for (uint32_t i = 0; i < a->n; i++) {
+        uint32_t j = 0;
+        while (j < b->n && !(b->v[j]->h == a->v[i]->h && stack_eq(b->v[j], a->v[i]))) j++;
+        if (j == b->n) return false;
+    }
+    return true;
+}
+
+/* Grows the tables so one more state and transition fit. */
+static bool dfa_room(gmatch *m) {
+    if (m->n_ds == m->cap_ds) {
+        uint32_t cap = m->cap_ds ? m->cap_ds * 2 : 64;
+        dstate *d = hearth_realloc(m->ds, cap * sizeof *d);
+        if (!d) return false;
+        m->ds = d;
+        m->cap_ds = cap;
+    }
+    if (2 * (m->n_ds + 1) > m->shash_cap) {
+        uint32_t cap = m->shash_cap ? m->shash_cap * 2 : 128;
+        int32_t *t = hearth_malloc(cap * sizeof *t);
+        if (!t) return false;
+        memset(t, 0xff, cap * sizeof *t);
+        for (uint32_t i = 0; i < m->n_ds; i++) {
+            uint32_t k = (uint32_t)m->ds[i].h & (cap - 1);
+            while (t[k] >= 0) k = (k + 1) & (cap - 1);
+            t[k] = (int32_t)i;
+        }
+        hearth_free(m->shash);
+        m->shash = t;
+        m->shash_cap = cap;
+    }
+    if (2 * (m->n_t + 1) > m->t_cap) {
+        uint32_t cap = m->t_cap ? m->t_cap * 2 : 1024;
+        uint64_t *k2 = hearth_calloc(cap, sizeof *k2);
+        int32_t *v2 = hearth_malloc(cap * sizeof *v2);
+        if (!k2 || !v2) {
+            hearth_free(k2);
+            hearth_free(v2);
+            return false;
+        }
+        for (uint32_t i = 0; i < m->t_cap; i++) {
+            if (!m->tkey[i]) continue;
+            uint32_t k = (uint32_t)(m->tkey[i] * 0x9e3779b97f4a7c15ull >> 32) & (cap - 1);
+            while (k2[k]) k = (k + 1) & (cap - 1);
+            k2[k] = m->tkey[i];
+            v2[k] = m->tval[i];
+        }
+        hearth_free(m->tkey);
+        hearth_free(m->tval);
+        m->tkey = k2;
+        m->tval = v2;
+        m->t_cap = cap;
+    }
+    return true;
+}
+
+/* The id of state s (copied into the cache if new), or -3 when the cache
+ * cannot take it. */
+static int32_t intern(gmatch *m, const gset *s) {
+    if (!dfa_room(m)) return -3;
+    uint64_t h = set_hash(s);
+    uint32_t k = (uint32_t)h & (m->shash_cap - 1);
+    for (; m->shash[k] >= 0; k = (k + 1) & (m->shash_cap - 1)) {
+        const dstate *d = &m->ds[m->shash[k]];
+        if (d->h == h && set_eq(&d->set, s)) return m->shash[k];
+    }
+    if (m->dfa_bytes > DFA_MAX_BYTES) return -3;
+    gset c;
+    arena_mark mk0 = arena_get_mark(&m->dfa);
+    if (!copy_set(&m->dfa, s, &c)) {
+        arena_rewind(&m->dfa, mk0);
+        return -3;
+    }
+    size_t bytes = (s->n + 1) * (sizeof(gnode *) + 2 * sizeof(gnode));
+    m->dfa_bytes += bytes;
+    m->ds[m->n_ds] = (dstate){c, h};
+    m->shash[k] = (int32_t)m->n_ds;
+    return (int32_t)m->n_ds++;
+}
+
+/* The state after byte c from state id: an id, -1 (refused) or -3 (not
+ * cached: out of room). */
+static int32_t trans(gmatch *m, int32_t id, uint8_t c) {
+    uint64_t key = ((uint64_t)(uint32_t)id << 8 | c) + 1;
+    if (m->t_cap) {
+        uint32_t k = (uint32_t)(key * 0x9e3779b97f4a7c15ull >> 32) & (m->t_cap - 1);
+        for (; m->tkey[k]; k = (k + 1) & (m->t_cap - 1))
+            if (m->tkey[k] == key) return m->tval[k];
+    }
+    arena_mark mk0 = arena_get_mark(&m->scratch);
+    gset nx;
+    int32_t r;
+    if (!step(m, &m->scratch, &m->ds[id].set, c, &nx)) r = -3;
+    else if (!nx.n && !nx.accept) r = -1;
+    else r = intern(m, &nx);
+    arena_rewind(&m->scratch, mk0);
+    if (r == -3 || !dfa_room(m)) return -3;
+    uint32_t k = (uint32_t)(key * 0x9e3779b97f4a7c15ull >> 32) & (m->t_cap - 1);
+    while (m->tkey[k]) k = (k + 1) & (m->t_cap - 1);
+    m->tkey[k] = key;
+    m->tval[k] = r;
+    m->n_t++;
+    return r;
+}
+
+/* Depth-first over the trie below node ni, with the grammar state st
+ * (uncached: the fallback when the cache is out of room). */
+static void walk_plain(gmatch *m, const hearth_vtrie *t, uint32_t ni, const gset *st, int32_t *out,
+                       size_t *n_out) {
     const vtrie_node *nd = &t->nodes[ni];
     for (uint32_t k = 0; k < nd->n_child; k++) {
         const vtrie_node *ch = &t->nodes[nd->first_child + k];
         arena_mark mk0 = arena_get_mark(&m->scratch);
         gset nx;
-        if (step(m->g, &m->scratch, st, (uint8_t)ch->byte, &nx) && (nx.n || nx.accept)) {
+        if (step(m, &m->scratch, st, (uint8_t)ch->byte, &nx) && (nx.n || nx.accept)) {
             for (uint32_t j = 0; j < ch->n_tok; j++) out[(*n_out)++] = t->ids[ch->tok_first + j];
-            if (nx.n && ch->n_child) walk(m, t, nd->first_child + k, &nx, out, n_out);
+            if (nx.n && ch->n_child) walk_plain(m, t, nd->first_child + k, &nx, out, n_out);
         }
         arena_rewind(&m->scratch, mk0);
+    }
+}
+
+/* The same with the state as a cached id. */
+static void walk(gmatch *m, const hearth_vtrie *t, uint32_t ni, int32_t id, int32_t *out,
+                 size_t *n_out) {
+    const vtrie_node *nd = &t->nodes[ni];
+    for (uint32_t k = 0; k < nd->n_child; k++) {
+        const vtrie_node *ch = &t->nodes[nd->first_child + k];
+        int32_t nx = trans(m, id, (uint8_t)ch->byte);
+        if (nx == -1) continue;
+        if (nx == -3) {
+            /* out of room: this subtree the slow way */
+            arena_mark mk0 = arena_get_mark(&m->scratch);
+            gset st;
+            if (step(m, &m->scratch, &m->ds[id].set, (uint8_t)ch->byte, &st) && (st.n || st.accept)) {
+                for (uint32_t j = 0; j < ch->n_tok; j++) out[(*n_out)++] = t->ids[ch->tok_first + j];
+                if (st.n && ch->n_child) walk_plain(m, t, nd->first_child + k, &st, out, n_out);
+            }
+            arena_rewind(&m->scratch, mk0);
+            continue;
+        }
+        for (uint32_t j = 0; j < ch->n_tok; j++) out[(*n_out)++] = t->ids[ch->tok_first + j];
+        if (m->ds[nx].set.n && ch->n_child) walk(m, t, nd->first_child + k, nx, out, n_out);
     }
 }
 
 size_t gmatch_allowed(gmatch *m, const hearth_vtrie *t, int32_t *out) {
     size_t n = 0;
     arena_reset(&m->scratch);
-    if (m->state.n) walk(m, t, 0, &m->state, out, &n);
+    if (!m->state.n) return 0;
+    if (m->dfa_bytes > DFA_MAX_BYTES / 2) dfa_flush(m);
+    int32_t id = intern(m, &m->state);
+    if (id >= 0) walk(m, t, 0, id, out, &n);
+    else walk_plain(m, t, 0, &m->state, out, &n);
     arena_reset(&m->scratch);
     return n;
 }

@@ -99,12 +99,34 @@ typedef struct {
 
 #define GSET_MAX 1024 /* more stacks than this: the byte is refused */
 
+/* A state interned by the full-mask walk (a lazily built DFA over the
+ * states it meets: inside a JSON string almost every byte leads back to the
+ * same few states, so a walk over the vocabulary is table lookups). */
+typedef struct {
+    gset set;
+    uint64_t h;
+} dstate;
+
 typedef struct {
     const hearth_grammar *g;
     arena a[2];  /* the committed state lives in a[cur] */
     int cur;
     arena scratch;
     gset state;
+    /* scratch of one step: the set being built, the expansion work list */
+    const gnode **tmpv;  /* (GSET_MAX) */
+    void *work;
+    size_t work_cap;
+    /* the DFA cache (dfa.c part of grammar.c); flushed when too large */
+    arena dfa;
+    size_t dfa_bytes;
+    dstate *ds;
+    uint32_t n_ds, cap_ds;
+    int32_t *shash;      /* state hash -> id, open addressing (-1 empty) */
+    uint32_t shash_cap;
+    uint64_t *tkey;      /* transitions: key (id << 8 | byte) + 1; 0 empty */
+    int32_t *tval;       /* next id, or -1 dead */
+    uint32_t t_cap, n_t;
 } gmatch;
 
 /* Starts a match at the grammar's root. Errors: HEARTH_E_NOMEM. */

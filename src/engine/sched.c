@@ -13,6 +13,7 @@
  */
 #include "hearth.h"
 
+#include "engine/constrain.h"
 #include "engine/stop_text.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -42,7 +43,9 @@ typedef struct sched_job {
     int32_t n_fed;           /* prompt tokens already decoded */
     int32_t next;            /* sampled token to feed next step */
     int32_t batch_idx;       /* its logits row in the current batch, or -1 */
+    bool grammar_end;        /* the grammar ended it (its text is flushed) */
     hearth_sampler *sampler;
+    gcons gc;                /* constrained decoding (gc.g NULL: none) */
     hearth_detok *detok;
     stop_text held;          /* text held back: it may begin a stop string */
     double t_start, t_first;
@@ -91,7 +94,7 @@ static void finish_job(hearth_sched *s, int32_t slot, hearth_finish_reason why) 
          * and held-back text, unless a stop string ended the answer. */
         const char *t;
         size_t n = 0;
-        if (why != HEARTH_FINISH_STOP) {
+        if (why != HEARTH_FINISH_STOP || j->grammar_end) {
             if (j->detok && hearth_detok_flush(j->detok, &t, &n, NULL) == HEARTH_OK)
                 stop_text_add(&j->held, t, n);
             if (j->held.len && !j->held.failed) emit(j, -1, j->held.p, j->held.len);
@@ -131,8 +134,16 @@ static void step_job(hearth_sched *s, int32_t slot) {
         fail_job(s, slot, HEARTH_E_STATE, &e);
         return;
     }
-    int32_t tok = hearth_sampler_sample(j->sampler, logits);
+    int32_t tok;
+    gcons_pick_result pr = gcons_pick(&j->gc, j->sampler, logits, &tok);
+    if (pr != GC_TOKEN) {
+        /* the grammar's text is complete (as EOG) or cannot go on */
+        j->grammar_end = true;
+        finish_job(s, slot, pr == GC_DONE ? HEARTH_FINISH_EOG : HEARTH_FINISH_STOP);
+        return;
+    }
     hearth_sampler_accept(j->sampler, tok);
+    gcons_accept(&j->gc, tok);
     if (j->p->on_logprob) {
         hearth_token_logprob lp;
         hearth_logprob_compute(logits, s->n_vocab, tok, j->p->n_top_logprobs, &lp);
@@ -185,7 +196,7 @@ static void start_job(hearth_sched *s, int32_t slot, sched_job *j) {
                          "the prompt (%d tokens) does not fit the context (%d tokens)",
                          j->n_prompt, hearth_ctx_seq_capacity(s->ctx));
     } else if (!(st = hearth_sampler_new(&j->p->sampling, s->n_vocab, &j->sampler, &e)) &&
-               s->tok) {
+               !(st = gcons_init(&j->gc, j->p, s->tok, s->n_vocab, &e)) && s->tok) {
         /* Without a tokenizer the tokens still come, with no text. */
         st = hearth_detok_new(s->tok, false, false, &j->detok, &e);
     }
@@ -396,6 +407,7 @@ hearth_status hearth_sched_generate(hearth_sched *s, const int32_t *prompt, int3
     pthread_mutex_unlock(&s->mu);
     pthread_cond_destroy(&j.done_cv);
     hearth_sampler_free(j.sampler);
+    gcons_free(&j.gc);
     hearth_detok_free(j.detok);
     strbuf_discard(&j.held);
     if (res) *res = j.res;

@@ -1,0 +1,165 @@
+/*
+ * bench_grammar.c: what constrained decoding costs a generation. Decodes
+ * with the Qwen2.5-0.5B-shaped generated model (151,936-token vocabulary,
+ * random weights) plainly and constrained by a typical tool-call schema, and
+ * prints the time per generated token of each and the ratio (the figure:
+ * constrained / plain - 1 should stay under 10%). Also the cost of the two
+ * grammar paths on their own: checking one token, and the full mask (walking
+ * the vocabulary trie) inside a JSON string, the worst place for it.
+ *
+ *   bench_grammar [MODEL.gguf] [tokens] [threads]
+ * Without a model, one is made with hearth-genmodel (Q4_0) in $TMPDIR.
+ */
+#include "engine/constrain.h"
+#include "hearth.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const schema =
+    "{\"type\":\"object\",\"properties\":{\"name\":{\"const\":\"get_weather\"},"
+    "\"arguments\":{\"type\":\"object\",\"properties\":{\"location\":{\"type\":\"string\"},"
+    "\"unit\":{\"enum\":[\"celsius\",\"fahrenheit\"]},\"days\":{\"type\":\"integer\","
+    "\"minimum\":1,\"maximum\":14}},\"required\":[\"location\",\"unit\"]}},"
+    "\"required\":[\"name\",\"arguments\"]}";
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct {
+    char buf[16384];
+    size_t len;
+} text;
+
+static int collect(void *user, int32_t tok, const char *s, size_t n) {
+    (void)tok;
+    text *t = user;
+    if (t->len + n < sizeof t->buf) memcpy(t->buf + t->len, s, n), t->len += n;
+    return 0;
+}
+
+/* Generates until `want` tokens in all (several runs); returns seconds per
+ * generated token of the generation steps. */
+static double per_token(hearth_ctx *c, const hearth_grammar *g, int want, int *runs,
+                        text *last) {
+    int32_t prompt[8] = {9707, 11, 1879, 0, 3555, 374, 279, 9104};
+    double ms = 0;
+    int n = 0;
+    *runs = 0;
+    for (uint64_t seed = 1; n < want; seed++) {
+        hearth_gen_params p = hearth_gen_default_params();
+        p.max_tokens = want - n < 8 ? 8 : want - n;
+        p.sampling.seed = seed;
+        p.grammar = g;
+        hearth_gen_result r;
+        hearth_error e;
+        last->len = 0;
+        hearth_ctx_seq_clear(c, 0, NULL);
+        if (hearth_generate(c, prompt, 8, &p, collect, last, &r, &e)) {
+            fprintf(stderr, "generate: %s\n", e.msg);
+            exit(1);
+        }
+        ms += r.gen_ms;
+        /* gen_ms covers the steps after the first token */
+        n += r.n_gen > 1 ? r.n_gen - 1 : 0;
+        (*runs)++;
+    }
+    return ms / 1e3 / n;
+}
+
+int main(int argc, char **argv) {
+    const char *model = argc > 1 && strcmp(argv[1], "-") ? argv[1] : NULL;
+    int want = argc > 2 ? atoi(argv[2]) : 96;
+    int threads = argc > 3 ? atoi(argv[3]) : 0;
+    char made[512] = "";
+    if (!model) {
+        const char *gen = getenv("HEARTH_GENMODEL");
+        char here[512];
+        if (!gen) {
+            ssize_t k = readlink("/proc/self/exe", here, sizeof here - 32);
+            if (k <= 0) return 1;
+            here[k] = 0;
+            char *slash = strrchr(here, '/');
+            strcpy(slash + 1, "hearth-genmodel");
+            gen = here;
+        }
+        const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+        snprintf(made, sizeof made, "%s/bench_grammar_qwen05b.gguf", tmp);
+        if (access(made, R_OK)) {
+            char cmd[1400];
+            snprintf(cmd, sizeof cmd, "%s --arch qwen2 --preset qwen2.5-0.5b --type Q4_0 --seed 1 -o %s",
+                     gen, made);
+            fprintf(stderr, "making %s\n", made);
+            if (system(cmd)) return 1;
+        }
+        model = made;
+    }
+    hearth_error e;
+    hearth_model *m;
+    if (hearth_model_open(model, NULL, &m, &e)) {
+        fprintf(stderr, "%s: %s\n", model, e.msg);
+        return 1;
+    }
+    hearth_ctx_params cp = hearth_ctx_default_params();
+    cp.n_ctx = 1024;
+    cp.n_threads = threads;
+    hearth_ctx *c;
+    if (hearth_ctx_new(m, &cp, &c, &e)) return fprintf(stderr, "%s\n", e.msg), 1;
+    hearth_grammar *g;
+    if (hearth_grammar_from_json_schema(schema, strlen(schema), &g, &e))
+        return fprintf(stderr, "%s\n", e.msg), 1;
+
+    /* warm-up (also builds the vocabulary trie, once per tokenizer) */
+    double t0 = now_s();
+    const hearth_vtrie *vt = hearth_vtrie_get(hearth_model_tokenizer(m), &e);
+    double trie_s = now_s() - t0;
+    text t;
+    int runs;
+    per_token(c, NULL, 8, &runs, &t);
+
+    double plain = per_token(c, NULL, want, &runs, &t);
+    int plain_runs = runs;
+    double cons = per_token(c, g, want, &runs, &t);
+    printf("model %s, vocabulary %d, %d tokens each\n", model, hearth_model_n_vocab(m), want);
+    printf("plain decode:        %8.2f ms/token (%d runs)\n", plain * 1e3, plain_runs);
+    printf("tool-call schema:    %8.2f ms/token (%d runs; last output %.*s)\n", cons * 1e3, runs,
+           (int)(t.len > 160 ? 160 : t.len), t.buf);
+    printf("overhead:            %+8.1f %%  (constrained / plain - 1)\n", (cons / plain - 1) * 100);
+
+    /* the two paths alone, inside a JSON string (after '{"name":"get_weather","arguments":{"location":"') */
+    gcons gc;
+    hearth_gen_params p = hearth_gen_default_params();
+    p.grammar = g;
+    if (gcons_init(&gc, &p, hearth_model_tokenizer(m), hearth_model_n_vocab(m), &e)) return 1;
+    const char *pre = "{\"name\":\"get_weather\",\"arguments\":{\"location\":\"Par";
+    gmatch_accept(&gc.gm, pre, strlen(pre));
+    int iters = 20;
+    t0 = now_s();
+    size_t n_allowed = 0;
+    for (int i = 0; i < iters; i++) n_allowed = gmatch_allowed(&gc.gm, vt, gc.allowed);
+    double mask_s = (now_s() - t0) / iters;
+    t0 = now_s();
+    int checks = 20000, ok = 0;
+    for (int i = 0; i < checks; i++) {
+        size_t n;
+        const char *s = hearth_token_to_piece(hearth_model_tokenizer(m), 1000 + i % 5000, &n);
+        ok += s && n && gmatch_try(&gc.gm, s, n);
+    }
+    double check_s = (now_s() - t0) / checks;
+    printf("vocabulary trie:     %8.1f ms once per tokenizer (%u nodes)\n", trie_s * 1e3,
+           vt->n_nodes);
+    printf("one token check:     %8.2f us (in a string)\n", check_s * 1e6);
+    printf("full mask:           %8.2f ms (in a string: %zu of %d tokens allowed)\n", mask_s * 1e3,
+           n_allowed, hearth_model_n_vocab(m));
+    gcons_free(&gc);
+    hearth_grammar_free(g);
+    hearth_ctx_free(c);
+    hearth_model_free(m);
+    return 0;
+}
