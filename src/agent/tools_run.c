@@ -175,7 +175,7 @@ static hearth_status run_calls(hearth_agent *a, const hearth_agent_request *r,
 static hearth_status store_all(hearth_agent *a, const char *session, const char *user,
                                const stored_list *keep, hearth_agent_response *resp,
                                hearth_error *err) {
-    size_t n = keep->n + 2;
+    size_t n = keep->n + 3; /* user, the steps, the last calls, the answer */
     hearth_message *m = hearth_calloc(n, sizeof *m);
     int64_t *ids = hearth_calloc(n, sizeof *ids);
     hearth_status st = HEARTH_OK;
