@@ -342,8 +342,9 @@ static void remember_seq(hearth_agent *a, const int32_t *x, size_t nx, const int
         a->cap_seq_tokens = want;
     }
     size_t from_x = want < nx ? want : nx;
-    memcpy(a->seq_tokens, x, from_x * sizeof *x);
-    memcpy(a->seq_tokens + from_x, y, (want - from_x) * sizeof *y);
+    /* y is NULL when nothing was generated (a prefill that was cancelled) */
+    if (from_x) memcpy(a->seq_tokens, x, from_x * sizeof *x);
+    if (want > from_x) memcpy(a->seq_tokens + from_x, y, (want - from_x) * sizeof *y);
     a->n_seq_tokens = want;
     /* Positions we can not name are dropped so the prefix stays exact. */
     if ((size_t)len > want) hearth_ctx_seq_truncate(a->ctx, AGENT_SEQ_CHAT, (int32_t)want, NULL);

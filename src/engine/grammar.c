@@ -154,7 +154,8 @@ hearth_status grammar_build(grule *rules, size_t n_rules, uint8_t (*sets)[32], u
         g->rule_alt[r] = (uint32_t)ai;
         for (size_t a = 0; a < rules[r].n; a++) {
             g->alt_start[ai++] = (uint32_t)ei;
-            memcpy(g->el + ei, rules[r].alts[a].v, rules[r].alts[a].n * sizeof *g->el);
+            if (rules[r].alts[a].n) /* an empty alternative has no array */
+                memcpy(g->el + ei, rules[r].alts[a].v, rules[r].alts[a].n * sizeof *g->el);
             ei += rules[r].alts[a].n;
             g->el[ei++] = (gelem){GE_END, 0};
         }
