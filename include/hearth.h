@@ -1559,6 +1559,16 @@ typedef struct {
     /* Prompt progress: tokens of the prompt evaluated so far of total.
      * Optional; called on the thread inside process. */
     void (*on_prefill)(void *user_data, int32_t done, int32_t total);
+    /* Constrained decoding and log-probabilities, passed to the generation
+     * as in hearth_gen_params (NULL: none). A request with either is
+     * answered by the local model, never the cloud, and skips the response
+     * cache (a cached answer has no log-probabilities and was not made
+     * under the grammar). on_logprob runs on the generating thread. */
+    const struct hearth_grammar *grammar;
+    const char *grammar_trigger;
+    hearth_logprob_cb on_logprob;
+    void *logprob_user;
+    int32_t n_top_logprobs;
 } hearth_agent_request;
 
 /* Checks an OpenAI tools array (tools_json, len bytes) as a request's

@@ -371,13 +371,24 @@ static hearth_status agent_generate_sched(hearth_agent *a, const int32_t *prompt
     return HEARTH_OK;
 }
 
-/* Feeds each sampled token's log-probability to the answer's confidence. */
+/* The confidence accumulator and, when the request wants them too, its own
+ * log-probability callback. */
+typedef struct {
+    conf_acc *conf;
+    hearth_logprob_cb cb;
+    void *user;
+} lp_fan;
+
+/* Feeds each sampled token's log-probability to the answer's confidence
+ * (and to the request's callback). */
 static void on_logprob(void *user, const hearth_token_logprob *lp) {
+    lp_fan *f = user;
+    if (f->cb) f->cb(f->user, lp);
     float margin = lp->n_top >= 2 ? expf(lp->top_logprobs[0]) - expf(lp->top_logprobs[1])
                    : lp->n_top == 1 ? 1.0f : 0.0f;
     /* The margin is the model's own certainty at this step, whatever the
      * sampler drew: a drawn runner-up still had the same margin. */
-    conf_add(user, lp->logprob, margin);
+    conf_add(f->conf, lp->logprob, margin);
 }
 
 hearth_status agent_generate(hearth_agent *a, const int32_t *prompt, size_t n,
@@ -386,8 +397,9 @@ hearth_status agent_generate(hearth_agent *a, const int32_t *prompt, size_t n,
     *g = (agent_gen){0};
     conf_init(&g->conf);
     hearth_gen_params lp_params = *gp_in;
+    lp_fan fan = {&g->conf, gp_in->on_logprob, gp_in->logprob_user};
     lp_params.on_logprob = on_logprob;
-    lp_params.logprob_user = &g->conf;
+    lp_params.logprob_user = &fan;
     if (!lp_params.on_progress) {
         lp_params.on_progress = on_progress;
         lp_params.progress_user = a;
@@ -829,13 +841,15 @@ static hearth_status agent_process(hearth_agent *a, const hearth_agent_request *
         goto done;
     }
 
-    bool cacheable = a->p.use_cache && !r->no_cache && r->temperature <= 0.0f;
+    bool cacheable = a->p.use_cache && !r->no_cache && r->temperature <= 0.0f && !r->grammar &&
+                     !r->on_logprob;
     /* The request's tightening of the policy; with a cloud in reach, the
      * local answer is held back until its confidence is known (it is then
      * released in one piece, or replaced by the cloud's streamed answer). */
     router_overrides ov;
     router_overrides_init(&ov);
-    if (r->local_only) ov.cloud = 0;
+    /* a grammar or log-probabilities: only the local model can honour them */
+    if (r->local_only || r->grammar || r->on_logprob) ov.cloud = 0;
     else if (r->prefer_cloud) ov.cloud = 1;
     ov.incognito = r->incognito;
     ov.ask = r->ask;
@@ -894,6 +908,11 @@ static hearth_status agent_process(hearth_agent *a, const hearth_agent_request *
     gp.sampling.presence_penalty = r->presence_penalty;
     gp.sampling.frequency_penalty = r->frequency_penalty;
     gp.sampling.seed = r->seed >= 0 ? (uint64_t)r->seed : HEARTH_SEED_RANDOM;
+    gp.grammar = r->grammar;
+    gp.grammar_trigger = r->grammar_trigger;
+    gp.on_logprob = r->on_logprob;
+    gp.logprob_user = r->logprob_user;
+    if (r->on_logprob && r->n_top_logprobs > 0) gp.n_top_logprobs = r->n_top_logprobs;
     if ((st = agent_generate(a, ids, n, &gp, hold ? NULL : r->on_text, r->user_data, &g, err)))
         goto done;
     resp->source = HEARTH_SOURCE_LOCAL;

@@ -400,6 +400,7 @@ hearth_status gmatch_reset(gmatch *m, hearth_error *err) {
 hearth_status gmatch_init(gmatch *m, const hearth_grammar *g, hearth_error *err) {
     memset(m, 0, sizeof *m);
     m->g = g;
+    m->mask_id = -1;
     hearth_status st = gmatch_reset(m, err);
     if (st) gmatch_free(m);
     return st;
@@ -417,6 +418,7 @@ void gmatch_free(gmatch *m) {
     hearth_free(m->shash);
     hearth_free(m->tkey);
     hearth_free(m->tval);
+    hearth_free(m->mask);
     memset(m, 0, sizeof *m);
 }
 
@@ -467,6 +469,7 @@ bool gmatch_accept(gmatch *m, const void *s, size_t n) {
 #define DFA_MAX_BYTES ((size_t)64 << 20) /* then the cache is flushed */
 
 static void dfa_flush(gmatch *m) {
+    m->mask_id = -1;
     arena_reset(&m->dfa);
     m->dfa_bytes = 0;
     m->n_ds = 0;
@@ -635,8 +638,24 @@ size_t gmatch_allowed(gmatch *m, const hearth_vtrie *t, int32_t *out) {
     if (!m->state.n) return 0;
     if (m->dfa_bytes > DFA_MAX_BYTES / 2) dfa_flush(m);
     int32_t id = intern(m, &m->state);
+    if (id >= 0 && id == m->mask_id) {
+        memcpy(out, m->mask, m->mask_n * sizeof *out);
+        return m->mask_n;
+    }
     if (id >= 0) walk(m, t, 0, id, out, &n);
     else walk_plain(m, t, 0, &m->state, out, &n);
     arena_reset(&m->scratch);
+    if (id >= 0) {
+        /* keep it for the next mask in the same state */
+        if (n > m->mask_cap) {
+            int32_t *k = hearth_realloc(m->mask, n * sizeof *k);
+            if (k) m->mask = k, m->mask_cap = n;
+        }
+        if (n <= m->mask_cap) {
+            if (n) memcpy(m->mask, out, n * sizeof *out);
+            m->mask_n = n;
+            m->mask_id = id;
+        }
+    }
     return n;
 }

@@ -127,6 +127,11 @@ typedef struct {
     uint64_t *tkey;      /* transitions: key (id << 8 | byte) + 1; 0 empty */
     int32_t *tval;       /* next id, or -1 dead */
     uint32_t t_cap, n_t;
+    /* the last full mask, by DFA state: inside an unbounded JSON string the
+     * state is the same at every character, so the mask is too */
+    int32_t mask_id;     /* -1: none */
+    int32_t *mask;
+    size_t mask_n, mask_cap;
 } gmatch;
 
 /* Starts a match at the grammar's root. Errors: HEARTH_E_NOMEM. */

@@ -194,6 +194,33 @@ static void release(srv_backend *b, srv_engine *e, int i) {
     pthread_mutex_unlock(&b->mu);
 }
 
+/* ---- log-probabilities as text ------------------------------------------ */
+
+/* Turns the engine's token ids into the pieces the client sees; the token
+ * that ends the answer (and control tokens, which show no text) are left
+ * out, as OpenAI leaves out its stop token. */
+typedef struct {
+    const srv_request *r;
+    const hearth_tokenizer *tok;
+} lp_bridge;
+
+static void lp_to_text(void *user, const hearth_token_logprob *lp) {
+    lp_bridge *b = user;
+    if (hearth_token_is_eog(b->tok, lp->token) || hearth_token_is_control(b->tok, lp->token)) return;
+    size_t n = 0;
+    const char *s = hearth_token_to_piece(b->tok, lp->token, &n);
+    const char *alt[HEARTH_MAX_TOP_LOGPROBS];
+    size_t alt_len[HEARTH_MAX_TOP_LOGPROBS];
+    float alt_lp[HEARTH_MAX_TOP_LOGPROBS];
+    int k = 0;
+    for (int i = 0; i < lp->n_top && k < b->r->top_logprobs; i++) {
+        alt[k] = hearth_token_to_piece(b->tok, lp->top_ids[i], &alt_len[k]);
+        if (!alt[k]) alt[k] = "", alt_len[k] = 0;
+        alt_lp[k++] = lp->top_logprobs[i];
+    }
+    b->r->on_logprob(b->r->logprob_user, s ? s : "", n, lp->logprob, alt, alt_len, alt_lp, k);
+}
+
 /* ---- chat, through an agent --------------------------------------------- */
 
 typedef struct {
@@ -258,6 +285,13 @@ static hearth_status chat(srv_backend *b, srv_engine *e, const srv_request *r, s
     q.tool_choice = (hearth_tool_choice)r->tool_choice;
     q.tool_name = r->tool_name;
     q.parallel_tool_calls = r->parallel_tool_calls;
+    q.grammar = r->grammar; /* response_format json_object / json_schema */
+    lp_bridge lb = {r, hearth_model_tokenizer(e->model)};
+    if (r->logprobs && r->on_logprob) {
+        q.on_logprob = lp_to_text;
+        q.logprob_user = &lb;
+        q.n_top_logprobs = r->top_logprobs > 2 ? r->top_logprobs : 2;
+    }
     stream_ctx sc = {cb, user, false};
     if (cb) {
         q.on_text = agent_text;
@@ -343,6 +377,13 @@ static hearth_status completion(srv_engine *e, const srv_request *r, srv_text_cb
     gp.sampling.seed = seed < 0 ? HEARTH_SEED_RANDOM : (uint64_t)seed;
     gp.stop = (const char *const *)r->stop;
     gp.n_stop = r->n_stop;
+    gp.grammar = r->grammar;
+    lp_bridge lb = {r, tok};
+    if (r->logprobs && r->on_logprob) {
+        gp.on_logprob = lp_to_text;
+        gp.logprob_user = &lb;
+        gp.n_top_logprobs = r->top_logprobs > 2 ? r->top_logprobs : 2;
+    }
     gen_ctx g = {cb, user, {0}};
     strbuf_init(&g.text);
     hearth_gen_result res = {0};

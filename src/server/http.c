@@ -20,6 +20,7 @@
  */
 #include "agent/power_settings.h"
 #include "server/backend.h"
+#include "server/lp_json.h"
 #include "server/connguard.h"
 #include "server/metrics.h"
 #include "server/openai.h"
@@ -310,11 +311,13 @@ typedef struct {
     bool done;         /* the worker finished and queued its last chunk */
     atomic_bool cancel;
     bool sent_role;
+    srv_lp_acc lp;     /* log-probabilities not yet sent (lp_json.c) */
 } gen_job;
 
 static void job_free(gen_job *j) {
     if (!j) return;
     srv_request_free(&j->req);
+    srv_lp_free(&j->lp);
     strbuf_discard(&j->out);
     pthread_mutex_destroy(&j->mu);
     pthread_cond_destroy(&j->cv);
@@ -332,11 +335,13 @@ static json_t *chunk_json(gen_job *j, const char *text, size_t len, const char *
             j->sent_role = true;
         }
         if (text) json_object_set_new(delta, "content", json_stringn(text, len));
-        choice = json_pack("{s:i, s:o, s:o}", "index", 0, "delta", delta, "finish_reason",
+        choice = json_pack("{s:i, s:o, s:o, s:o}", "index", 0, "delta", delta, "logprobs",
+                           j->req.logprobs ? srv_lp_take(&j->lp) : json_null(), "finish_reason",
                            finish ? json_string(finish) : json_null());
     } else {
-        choice = json_pack("{s:i, s:o, s:n, s:o}", "index", 0, "text",
+        choice = json_pack("{s:i, s:o, s:o, s:o}", "index", 0, "text",
                            json_stringn(text ? text : "", text ? len : 0), "logprobs",
+                           j->req.logprobs ? srv_lp_take(&j->lp) : json_null(),
                            "finish_reason", finish ? json_string(finish) : json_null());
     }
     return json_pack("{s:s, s:s, s:i, s:s, s:[o]}", "id", j->id, "object",
@@ -358,6 +363,16 @@ static void push_event(gen_job *j, json_t *o) {
     strbuf_puts(&j->out, "\n\n");
     free(s);
     pthread_cond_signal(&j->cv);
+}
+
+/* Each generated token's log-probabilities (on the generating thread). */
+static void on_token_logprob(void *user, const char *tok, size_t len, float lp,
+                             const char *const *alt, const size_t *alt_len, const float *alt_lp,
+                             int n_alt) {
+    gen_job *j = user;
+    pthread_mutex_lock(&j->mu);
+    srv_lp_add(&j->lp, tok, len, lp, alt, alt_len, alt_lp, n_alt);
+    pthread_mutex_unlock(&j->mu);
 }
 
 static int on_stream_text(void *user, const char *text, size_t len) {
@@ -555,6 +570,11 @@ static enum MHD_Result answer_generation(hearth_server *s, struct MHD_Connection
         return send_error(s, c, route, st == HEARTH_E_NOMEM ? 500 : 400, "invalid_request_error",
                           st == HEARTH_E_FORMAT ? "invalid_json" : "invalid_value", err.msg);
     }
+    srv_lp_init(&j->lp, kind == SRV_CHAT);
+    if (j->req.logprobs) {
+        j->req.on_logprob = on_token_logprob;
+        j->req.logprob_user = j;
+    }
     if (strcmp(j->req.model, srv_backend_model_id(s->backend))) {
         char msg[400];
         model_not_found_msg(msg, sizeof msg, j->req.model, srv_backend_model_id(s->backend));
@@ -590,21 +610,22 @@ static enum MHD_Result answer_generation(hearth_server *s, struct MHD_Connection
     if (st == HEARTH_OK) {
         record_answer(s, &a);
         json_t *choice;
+        json_t *lps = j->req.logprobs ? srv_lp_take(&j->lp) : json_null();
         if (kind == SRV_CHAT && a.tool_calls) {
             /* OpenAI's shape: content null when the answer is only calls */
             json_t *calls = srv_tools_message_json(a.tool_calls);
-            choice = json_pack("{s:i, s:{s:s, s:o, s:o}, s:s}", "index", 0, "message", "role",
-                               "assistant", "content",
+            choice = json_pack("{s:i, s:{s:s, s:o, s:o}, s:o, s:s}", "index", 0, "message",
+                               "role", "assistant", "content",
                                a.text && *a.text ? json_string(a.text) : json_null(),
-                               "tool_calls", calls ? calls : json_array(), "finish_reason",
-                               a.finish_reason ? a.finish_reason : "tool_calls");
+                               "tool_calls", calls ? calls : json_array(), "logprobs", lps,
+                               "finish_reason", a.finish_reason ? a.finish_reason : "tool_calls");
         } else if (kind == SRV_CHAT)
-            choice = json_pack("{s:i, s:{s:s, s:s}, s:s}", "index", 0, "message", "role",
-                               "assistant", "content", a.text ? a.text : "", "finish_reason",
-                               a.finish_reason ? a.finish_reason : "stop");
+            choice = json_pack("{s:i, s:{s:s, s:s}, s:o, s:s}", "index", 0, "message", "role",
+                               "assistant", "content", a.text ? a.text : "", "logprobs", lps,
+                               "finish_reason", a.finish_reason ? a.finish_reason : "stop");
         else
-            choice = json_pack("{s:i, s:s, s:n, s:s}", "index", 0, "text", a.text ? a.text : "",
-                               "logprobs", "finish_reason",
+            choice = json_pack("{s:i, s:s, s:o, s:s}", "index", 0, "text", a.text ? a.text : "",
+                               "logprobs", lps, "finish_reason",
                                a.finish_reason ? a.finish_reason : "stop");
         json_t *o = json_pack("{s:s, s:s, s:i, s:s, s:[o], s:o}", "id", j->id, "object",
                               kind == SRV_CHAT ? "chat.completion" : "text_completion", "created",

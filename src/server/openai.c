@@ -1,7 +1,8 @@
 /*
  * openai.c: parsing and validation of OpenAI API request bodies (see
  * openai.h). Unknown fields are ignored, as OpenAI-compatible servers do;
- * known fields must have the documented type and range.
+ * known fields must have the documented type and range, and OpenAI fields
+ * hearth cannot honour are refused by name (openai_format.c).
  */
 #include "server/openai.h"
 
@@ -272,9 +273,11 @@ hearth_status srv_request_parse(srv_kind kind, const char *body, size_t len, srv
         case SRV_CHAT:
             if (!(st = parse_messages(root, out, err))) st = parse_sampling(root, out, err);
             if (!st) st = srv_tools_parse_request(root, out, err);
+            if (!st) st = srv_parse_format(root, out, err); /* openai_format.c */
             break;
         case SRV_COMPLETION:
             if (!(st = parse_prompt(root, out, err))) st = parse_sampling(root, out, err);
+            if (!st) st = srv_parse_format(root, out, err); /* openai_format.c */
             break;
         case SRV_EMBEDDINGS: st = parse_inputs(root, out, err); break;
         }
@@ -301,6 +304,7 @@ void srv_request_free(srv_request *r) {
     hearth_free(r->inputs);
     for (int i = 0; i < r->n_stop; i++) hearth_free(r->stop[i]);
     hearth_free(r->session);
+    hearth_grammar_free(r->grammar);
     srv_kind kind = r->kind;
     memset(r, 0, sizeof *r);
     r->kind = kind;

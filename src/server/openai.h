@@ -56,6 +56,16 @@ typedef struct {
     int tool_choice;
     char *tool_name;
     bool parallel_tool_calls;
+    /* Structured output and log-probabilities (openai_format.c). */
+    hearth_grammar *grammar;  /* response_format json_object / json_schema; owned */
+    bool logprobs;            /* chat: logprobs true; completion: logprobs given */
+    int32_t top_logprobs;     /* alternatives per token (0..20) */
+    /* Set by http.c before generating, not parsed: where the backend sends
+     * each generated token's log-probabilities (piece text, not ids). */
+    void (*on_logprob)(void *user, const char *tok, size_t len, float logprob,
+                       const char *const *alt, const size_t *alt_len, const float *alt_lp,
+                       int n_alt);
+    void *logprob_user;
 } srv_request;
 
 /* openai_tools.c: the tool-calling fields of a chat request. */
@@ -72,6 +82,14 @@ void *srv_tools_message_json(const char *calls);
  * function.arguments fragments. emit gets each delta object (a json_t *,
  * stolen). */
 void srv_tools_stream(const char *calls, void (*emit)(void *user, void *delta), void *user);
+
+/* Parses response_format, logprobs and top_logprobs of root into r, and
+ * refuses the fields hearth does not support (n > 1, audio, modalities other
+ * than text, prediction, logit_bias, web_search_options; best_of > 1, echo,
+ * suffix for completions) with a 400 naming the field. An invalid schema is
+ * HEARTH_E_ARG naming the problem. Any thread. */
+struct json_t;
+hearth_status srv_parse_format(struct json_t *root, srv_request *r, hearth_error *err);
 
 /* Parses body (len bytes, not necessarily NUL-terminated) as a request of the
  * given kind into *out. On failure *out is zeroed and err->msg says which

@@ -10,7 +10,9 @@
  */
 #include "test.h"
 
+#include "engine/grammar_int.h"
 #include "genutil.h"
+#include "tokenizer/vtrie.h"
 #include "hearth.h"
 
 #include <stdio.h>
@@ -87,6 +89,44 @@ static hearth_gen_params params(const hearth_grammar *g, uint64_t seed) {
     return p;
 }
 
+/* The full mask (trie walk over the cached DFA) equals testing every token
+ * alone, at every prefix of text. */
+static void check_mask(const hearth_grammar *g, const hearth_tokenizer *tok, const char *text,
+                       size_t len) {
+    const hearth_vtrie *vt = hearth_vtrie_get(tok, NULL);
+    REQUIRE(vt);
+    int32_t nv = hearth_tokenizer_n_vocab(tok);
+    int32_t *got = malloc((size_t)nv * sizeof *got);
+    char *want = calloc((size_t)nv, 1), *seen = calloc((size_t)nv, 1);
+    REQUIRE(got && want && seen);
+    gmatch m;
+    REQUIRE(gmatch_init(&m, g, NULL) == HEARTH_OK);
+    for (size_t at = 0; at <= len; at++) {
+        size_t n = gmatch_allowed(&m, vt, got);
+        memset(want, 0, (size_t)nv);
+        memset(seen, 0, (size_t)nv);
+        size_t n_want = 0;
+        for (int32_t t = 0; t < nv; t++) {
+            size_t pl;
+            const char *pc = hearth_token_to_piece(tok, t, &pl);
+            if (hearth_token_is_control(tok, t) || hearth_token_is_eog(tok, t) || !pl) continue;
+            if (gmatch_try(&m, pc, pl)) want[t] = 1, n_want++;
+        }
+        bool same = n == n_want;
+        for (size_t i = 0; i < n && same; i++) {
+            same = want[got[i]] && !seen[got[i]];
+            seen[got[i]] = 1;
+        }
+        CHECKF(same, "mask at byte %zu of '%.*s': %zu tokens, brute force %zu", at, (int)len, text,
+               n, n_want);
+        if (at < len) REQUIRE(gmatch_accept(&m, text + at, 1));
+    }
+    gmatch_free(&m);
+    free(got);
+    free(want);
+    free(seen);
+}
+
 static void json_escape(FILE *f, const char *s, size_t n) {
     fputc('"', f);
     for (size_t i = 0; i < n; i++) {
@@ -141,6 +181,8 @@ int main(void) {
             CHECKF(r.finish == HEARTH_FINISH_EOG, "schema %zu seed %d (%s): finish %s after %d "
                    "tokens: %.*s", k, (int)seed, use_sched ? "sched" : "generate",
                    hearth_finish_reason_str(r.finish), r.n_gen, (int)t.len, t.buf);
+            if (seed == 1 && r.finish == HEARTH_FINISH_EOG)
+                check_mask(g, hearth_model_tokenizer(m), t.buf, t.len);
             fprintf(f, "{\"schema\": %s, \"output\": ", schemas[k]);
             json_escape(f, t.buf, t.len);
             fprintf(f, "}\n");
