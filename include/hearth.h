@@ -796,7 +796,7 @@ HEARTH_API hearth_status hearth_grammar_from_gbnf(const char *text, size_t len, 
  * anyOf/oneOf, $ref to #, #/$defs or #/definitions) into a grammar every
  * string of which is a JSON text that validates. The grammar picks one
  * canonical shape: properties in the schema's order, properties not listed
- * never generated, at most 16 blanks between tokens, at most 15 digits per
+ * never generated, between tokens a space or a newline and an indent, 15 digits per
  * number part; oneOf is taken as anyOf (its alternatives should not
  * overlap). "{}" or "true": any JSON value (response_format json_object).
  * Errors: HEARTH_E_FORMAT (not JSON), HEARTH_E_UNSUPPORTED naming the

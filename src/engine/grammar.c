@@ -154,7 +154,7 @@ hearth_status grammar_build(grule *rules, size_t n_rules, uint8_t (*sets)[32], u
         g->rule_alt[r] = (uint32_t)ai;
         for (size_t a = 0; a < rules[r].n; a++) {
             g->alt_start[ai++] = (uint32_t)ei;
-            if (rules[r].alts[a].n) /* an empty alternative has no array */
+            if (rules[r].alts[a].n)
                 memcpy(g->el + ei, rules[r].alts[a].v, rules[r].alts[a].n * sizeof *g->el);
             ei += rules[r].alts[a].n;
             g->el[ei++] = (gelem){GE_END, 0};
@@ -400,7 +400,7 @@ hearth_status gmatch_reset(gmatch *m, hearth_error *err) {
 hearth_status gmatch_init(gmatch *m, const hearth_grammar *g, hearth_error *err) {
     memset(m, 0, sizeof *m);
     m->g = g;
-    m->mask_id = -1;
+    for (int i = 0; i < GMASK_CACHE; i++) m->mask[i].id = -1;
     hearth_status st = gmatch_reset(m, err);
     if (st) gmatch_free(m);
     return st;
@@ -418,7 +418,7 @@ void gmatch_free(gmatch *m) {
     hearth_free(m->shash);
     hearth_free(m->tkey);
     hearth_free(m->tval);
-    hearth_free(m->mask);
+    for (int i = 0; i < GMASK_CACHE; i++) hearth_free(m->mask[i].ids);
     memset(m, 0, sizeof *m);
 }
 
@@ -469,7 +469,7 @@ bool gmatch_accept(gmatch *m, const void *s, size_t n) {
 #define DFA_MAX_BYTES ((size_t)64 << 20) /* then the cache is flushed */
 
 static void dfa_flush(gmatch *m) {
-    m->mask_id = -1;
+    for (int i = 0; i < GMASK_CACHE; i++) m->mask[i].id = -1;
     arena_reset(&m->dfa);
     m->dfa_bytes = 0;
     m->n_ds = 0;
@@ -638,23 +638,30 @@ size_t gmatch_allowed(gmatch *m, const hearth_vtrie *t, int32_t *out) {
     if (!m->state.n) return 0;
     if (m->dfa_bytes > DFA_MAX_BYTES / 2) dfa_flush(m);
     int32_t id = intern(m, &m->state);
-    if (id >= 0 && id == m->mask_id) {
-        memcpy(out, m->mask, m->mask_n * sizeof *out);
-        return m->mask_n;
-    }
+    for (int i = 0; id >= 0 && i < GMASK_CACHE; i++)
+        if (m->mask[i].id == id) {
+            m->mask[i].used = ++m->mask_clock;
+            if (m->mask[i].n) memcpy(out, m->mask[i].ids, m->mask[i].n * sizeof *out);
+            return m->mask[i].n;
+        }
     if (id >= 0) walk(m, t, 0, id, out, &n);
     else walk_plain(m, t, 0, &m->state, out, &n);
     arena_reset(&m->scratch);
     if (id >= 0) {
-        /* keep it for the next mask in the same state */
-        if (n > m->mask_cap) {
-            int32_t *k = hearth_realloc(m->mask, n * sizeof *k);
-            if (k) m->mask = k, m->mask_cap = n;
+        /* keep it in the least recently used slot */
+        int w = 0;
+        for (int i = 1; i < GMASK_CACHE; i++)
+            if (m->mask[i].used < m->mask[w].used) w = i;
+        if (n > m->mask[w].cap) {
+            int32_t *k = hearth_realloc(m->mask[w].ids, n * sizeof *k);
+            if (k) m->mask[w].ids = k, m->mask[w].cap = n;
         }
-        if (n <= m->mask_cap) {
-            if (n) memcpy(m->mask, out, n * sizeof *out);
-            m->mask_n = n;
-            m->mask_id = id;
+        m->mask[w].id = -1;
+        if (n <= m->mask[w].cap) {
+            if (n) memcpy(m->mask[w].ids, out, n * sizeof *out);
+            m->mask[w].n = n;
+            m->mask[w].id = id;
+            m->mask[w].used = ++m->mask_clock;
         }
     }
     return n;

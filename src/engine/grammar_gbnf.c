@@ -272,7 +272,7 @@ static int cp_cmp(const void *a, const void *b) {
 /* Sorts and merges; with negate, the complement in [0, 0x10FFFF]. Removes
  * the surrogates either way. Result in out. */
 static bool cp_normalize(gp *p, cpset *s, bool negate, cpset *out) {
-    qsort(s->v, s->n, sizeof *s->v, cp_cmp);
+    if (s->n) qsort(s->v, s->n, sizeof *s->v, cp_cmp);
     cpset m = {0};
     for (size_t i = 0; i < s->n; i++) {
         if (m.n && s->v[i].lo <= m.v[m.n - 1].hi + 1) {

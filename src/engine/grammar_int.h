@@ -127,11 +127,17 @@ typedef struct {
     uint64_t *tkey;      /* transitions: key (id << 8 | byte) + 1; 0 empty */
     int32_t *tval;       /* next id, or -1 dead */
     uint32_t t_cap, n_t;
-    /* the last full mask, by DFA state: inside an unbounded JSON string the
-     * state is the same at every character, so the mask is too */
-    int32_t mask_id;     /* -1: none */
-    int32_t *mask;
-    size_t mask_n, mask_cap;
+    /* the last few full masks, by DFA state: inside an unbounded JSON string
+     * the state is the same at every character (or one of a few, after part
+     * of a multi-byte character), so the mask is too */
+#define GMASK_CACHE 4
+    struct {
+        int32_t id;      /* DFA state; -1: empty slot */
+        int32_t *ids;
+        size_t n, cap;
+        uint64_t used;   /* for least-recently-used replacement */
+    } mask[GMASK_CACHE];
+    uint64_t mask_clock;
 } gmatch;
 
 /* Starts a match at the grammar's root. Errors: HEARTH_E_NOMEM. */

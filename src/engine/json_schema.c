@@ -3,8 +3,8 @@
  * for hearth_grammar_from_json_schema and for callers composing grammars
  * (tool calls). Every string the grammar produces is a JSON text that
  * validates against the schema; the grammar picks one canonical shape:
- * properties in the schema's order, whitespace only between tokens (at most
- * 16 blanks), numbers without leading zeros and with at most 15 digits in
+ * properties in the schema's order, whitespace only between tokens (a space,
+ * or a newline and up to 20 spaces or tabs), numbers without leading zeros and with at most 15 digits in
  * their integer and fraction parts.
  *
  * Every schema node becomes a rule "<root>-<n>"; the shared pieces (a JSON
@@ -756,7 +756,9 @@ static void emit_shared(jc *c) {
                       "%s-char ::= [^\"\\\\\\x00-\\x1F] | \"\\\\\" ([\"\\\\/bfnrt] | \"u\" "
                       "([0-9a-cA-CeEfF] [0-9a-fA-F] | [dD] [0-7]) [0-9a-fA-F]{2})\n",
                       p);
-    if (c->need_ws) strbuf_printf(&c->out, "%s-ws ::= [ \\t\\n]{0,16}\n", p);
+    /* one space, or one newline and an indent: room for pretty-printing,
+     * none for a model to fill with blank lines */
+    if (c->need_ws) strbuf_printf(&c->out, "%s-ws ::= \"\" | \" \" | \"\\n\" [ \\t]{0,20}\n", p);
 }
 
 hearth_status hearth_json_schema_to_gbnf(const char *schema, size_t len, const char *root_name,
