@@ -704,6 +704,7 @@ typedef enum {
     HEARTH_FINISH_LENGTH,    /* max_tokens reached */
     HEARTH_FINISH_CTX,       /* the sequence is full (clean stop) */
     HEARTH_FINISH_CANCELLED, /* the callback asked to stop */
+    HEARTH_FINISH_TOOL_CALLS, /* (agent answers only) the answer is one or more tool calls */
 } hearth_finish_reason;
 
 /* Static name: "eog", "stop", "length", "ctx", "cancelled", "none". */
@@ -762,6 +763,13 @@ typedef struct {
      * after the trigger must match the grammar (tool calls in "auto" mode:
      * trigger "<tool_call>"). */
     const char *grammar_trigger;
+    /* Optional prompt progress (NULL: none): called after each piece of
+     * the prompt is evaluated with the positions done so far and the
+     * prompt's length (done == total once, when prefill ends). Return
+     * non-zero to cancel (finish = HEARTH_FINISH_CANCELLED, nothing
+     * sampled). Runs where cb runs. */
+    int (*on_progress)(void *user, int32_t done, int32_t total);
+    void *progress_user;
 } hearth_gen_params;
 
 typedef struct {
@@ -1506,7 +1514,8 @@ HEARTH_API long hearth_settings_file_line(const hearth_settings *s, const char *
  * stands on its own) */
 typedef struct hearth_tokenizer hearth_tokenizer;
 
-/* One chat message. role is "system", "user" or "assistant". */
+/* One chat message. role is "system", "user" or "assistant" (and "tool",
+ * the result of a tool call, in requests with tools). */
 typedef struct {
     const char *role;
     const char *content;
@@ -1641,6 +1650,21 @@ HEARTH_API hearth_status hearth_agent_open(const hearth_agent_params *p, hearth_
 /* NULL is a no-op. */
 HEARTH_API void hearth_agent_free(hearth_agent *a);
 
+/* What a message of a tool conversation carries besides role and content
+ * (hearth_agent_request.tool_info). */
+typedef struct {
+    const char *tool_calls;   /* assistant: JSON array of calls, or NULL */
+    const char *tool_call_id; /* tool: the call it answers, or NULL */
+} hearth_chat_tool_info;
+
+/* Which tool calls a request allows (OpenAI's tool_choice). */
+typedef enum {
+    HEARTH_TOOL_CHOICE_AUTO = 0, /* the model decides: text or calls */
+    HEARTH_TOOL_CHOICE_NONE,     /* no calls; the tools are not shown to the model */
+    HEARTH_TOOL_CHOICE_REQUIRED, /* at least one call, of any tool */
+    HEARTH_TOOL_CHOICE_NAMED,    /* a call of tool_name */
+} hearth_tool_choice;
+
 /* Streaming callback: text is the next piece of the answer (valid UTF-8,
  * borrowed for the call). Return false to stop generation (finish
  * "cancelled"). Called on the thread inside hearth_agent_process. */
@@ -1683,6 +1707,41 @@ typedef struct {
      * consent_needed instead. Called on the thread inside process. */
     bool (*consent_fn)(void *user_data, const char *host, const char *preview);
     void *consent_user_data;
+    /* ---- Tool calling (src/agent/tools*.c; README "Tool calling") ----
+     * tools_json: the functions the model may call, a JSON array in
+     * OpenAI's shape ([{"type": "function", "function": {"name",
+     * "description", "parameters": JSON Schema}}]); NULL: none. The
+     * template presents them as the model's family expects; the output
+     * that carries a call is constrained by the parameters' schemas. Calls
+     * come back in resp->tool_calls_json (finish HEARTH_FINISH_TOOL_CALLS);
+     * the caller runs them and sends the results as "tool" messages.
+     * builtin_tools: the agent's own local tools instead (tasks, search of
+     * the user's history, date and time, calculator; they touch only the
+     * store): the agent runs them itself and loops model -> tool -> model
+     * up to max_tool_steps model calls, storing every call and result with
+     * the session. Requests with tools never use the cache or the cloud. */
+    const char *tools_json;
+    /* Per message (n_messages entries, or NULL): an assistant message's
+     * tool calls, a JSON array in OpenAI's shape ([{"id", "type":
+     * "function", "function": {"name", "arguments"}}], arguments a JSON
+     * text in a string), and a tool message's tool_call_id; NULL fields
+     * where a message has none. */
+    const hearth_chat_tool_info *tool_info;
+    bool builtin_tools;
+    hearth_tool_choice tool_choice; /* default AUTO */
+    const char *tool_name;          /* HEARTH_TOOL_CHOICE_NAMED: the function */
+    bool parallel_tool_calls;       /* more than one call per answer (default true) */
+    int max_tool_steps;             /* builtin_tools: model calls at most (0: 4) */
+    /* builtin_tools: told of each call and its result (JSON texts,
+     * borrowed for the call); for `-v`. Optional. */
+    void (*on_tool)(void *user_data, const char *name, const char *arguments,
+                    const char *result);
+    /* Polled while the answer is made (prefill and each token); true
+     * stops it as hearth_agent_cancel does. Optional. */
+    bool (*should_stop)(void *user_data);
+    /* Prompt progress: tokens of the prompt evaluated so far of total.
+     * Optional; called on the thread inside process. */
+    void (*on_prefill)(void *user_data, int32_t done, int32_t total);
     /* Constrained decoding and log-probabilities, passed to the generation
      * as in hearth_gen_params (NULL: none). A request with either is
      * answered by the local model, never the cloud, and skips the response
@@ -1694,6 +1753,15 @@ typedef struct {
     void *logprob_user;
     int32_t n_top_logprobs;
 } hearth_agent_request;
+
+/* Checks an OpenAI tools array (tools_json, len bytes) as a request's
+ * tools_json is checked: type "function", a name of 1..64 [A-Za-z0-9_-],
+ * no name twice, description a string, parameters a JSON Schema object
+ * that compiles into a grammar (hearth_json_schema_to_gbnf). Errors:
+ * HEARTH_E_FORMAT (not JSON), HEARTH_E_ARG / HEARTH_E_UNSUPPORTED naming
+ * the entry and field. Any thread. */
+HEARTH_API hearth_status hearth_tools_check(const char *tools_json, size_t len,
+                                            hearth_error *err);
 
 /* A request with the agent's sampling defaults (built-in ones if a is NULL)
  * and nothing else set. Any thread. */
@@ -1736,6 +1804,12 @@ typedef struct {
     int64_t bytes_out, bytes_in;
     double cloud_ms;
     char redactions[256];
+    /* Tool calls the answer made (request tools_json): a JSON array
+     * [{"id", "type": "function", "function": {"name", "arguments"}}]
+     * (arguments a JSON text), owned; NULL when there are none. content is
+     * then the text outside the calls (often ""). */
+    char *tool_calls_json;
+    int tool_steps;            /* builtin_tools: model calls made */
 } hearth_agent_response;
 
 /* Answers one request. Streams the answer through on_text while it is made
@@ -1795,6 +1869,98 @@ HEARTH_API const hearth_model *hearth_agent_model(const hearth_agent *a);
 /* The model hearth_embed uses: the embed_model, else the chat model. */
 HEARTH_API const hearth_model *hearth_agent_embed_model(const hearth_agent *a);
 HEARTH_API hearth_store *hearth_agent_store(hearth_agent *a);
+
+/* ---- Asynchronous jobs (src/agent/job.c) ------------------------------- */
+
+/*
+ * A job is one hearth_agent_request answered on a worker thread while the
+ * caller goes on. A runner (hearth_jobs) has one worker per agent it is
+ * given: one agent answers jobs one after another; several agents sharing
+ * one hearth_sched (hearth_agent_params.sched, as the HTTP server's pool
+ * does) answer several at once, their decode steps batched together.
+ * Messages, in the browser worker's vocabulary, in this order per job:
+ *   INIT      on_init, on the caller's thread inside hearth_job_submit;
+ *   PROGRESS  on_progress: LOADING (the job started on a worker), PREFILL
+ *             (done of total prompt tokens evaluated, one or more times),
+ *             GENERATING (the first token), and on_token for each piece of
+ *             the answer (valid UTF-8);
+ *   RESULT    on_result with the whole response (borrowed for the call)
+ *   or ERROR  on_error (borrowed for the call);
+ * and exactly one of RESULT or ERROR ends every job that was submitted,
+ * cancelled or not (a cancelled job ends with ERROR, HEARTH_E_CANCELLED,
+ * never with a partial RESULT). Callbacks other than on_init run on a
+ * worker thread (the job's worker, or the scheduler's thread for PREFILL
+ * and tokens when the agents share a hearth_sched), one job's callbacks
+ * never concurrently with each other; they may call hearth_job_cancel but
+ * not hearth_job_wait, hearth_job_free or hearth_jobs_free. The request is copied at submit (its strings and
+ * messages too): nothing of it needs to outlive the call. Its on_text,
+ * should_stop, on_prefill, on_tool, consent_fn and user_data are the job's
+ * own and are replaced.
+ */
+typedef struct hearth_jobs hearth_jobs;
+typedef struct hearth_job hearth_job;
+
+typedef enum {
+    HEARTH_JOB_INIT = 0,
+    HEARTH_JOB_PROGRESS,
+    HEARTH_JOB_RESULT,
+    HEARTH_JOB_ERROR,
+} hearth_job_msg;
+
+typedef enum {
+    HEARTH_JOB_LOADING = 0,   /* taken by a worker; preparing the prompt */
+    HEARTH_JOB_PREFILL,       /* evaluating the prompt: done of total tokens */
+    HEARTH_JOB_GENERATING,    /* producing the answer */
+} hearth_job_phase;
+
+/* "INIT", "PROGRESS", "RESULT", "ERROR" / "loading", "prefill",
+ * "generating"; static; NULL out of range. Any thread. */
+HEARTH_API const char *hearth_job_msg_name(hearth_job_msg m);
+HEARTH_API const char *hearth_job_phase_name(hearth_job_phase p);
+
+typedef struct {
+    void (*on_init)(void *user_data, hearth_job *job);
+    void (*on_progress)(void *user_data, hearth_job *job, hearth_job_phase phase,
+                        int64_t done, int64_t total);
+    void (*on_token)(void *user_data, hearth_job *job, const char *text, size_t len);
+    void (*on_result)(void *user_data, hearth_job *job, const hearth_agent_response *resp);
+    void (*on_error)(void *user_data, hearth_job *job, const hearth_error *err);
+    void *user_data;
+} hearth_job_callbacks;
+
+/* A runner over agents[0..n) (1..256, borrowed: they must outlive it and
+ * must not be used by anyone else meanwhile), with one worker thread each.
+ * OUT: *out (hearth_jobs_free). Errors: HEARTH_E_ARG, HEARTH_E_NOMEM. Any
+ * thread. */
+HEARTH_API hearth_status hearth_jobs_new(hearth_agent *const *agents, size_t n,
+                                         hearth_jobs **out, hearth_error *err);
+/* Cancels every job not yet ended (each still gets its ERROR callback),
+ * waits for the workers and frees the runner. Job handles stay valid until
+ * their own hearth_job_free. Not concurrently with hearth_job_submit on
+ * the same runner. NULL is a no-op. */
+HEARTH_API void hearth_jobs_free(hearth_jobs *q);
+
+/* Queues req and returns at once. cb (optional; copied) receives the
+ * job's messages. OUT: *out, the job (hearth_job_free). Errors (no callback
+ * is then called): HEARTH_E_ARG, HEARTH_E_NOMEM, HEARTH_E_STATE (the
+ * runner is being freed). Any thread. */
+HEARTH_API hearth_status hearth_job_submit(hearth_jobs *q, const hearth_agent_request *req,
+                                           const hearth_job_callbacks *cb, hearth_job **out,
+                                           hearth_error *err);
+/* Asks the job to stop: a waiting job never starts, a running one stops at
+ * its next prefill piece or token; either way it ends with ERROR
+ * (HEARTH_E_CANCELLED). A job that already ended is not changed. Any
+ * thread, any number of times, until hearth_job_free. */
+HEARTH_API void hearth_job_cancel(hearth_job *job);
+/* Blocks until the job has ended (its RESULT or ERROR callback returned).
+ * Returns HEARTH_OK for a result, else the error's code. Any thread. */
+HEARTH_API hearth_status hearth_job_wait(hearth_job *job);
+/* true once the job has ended. Any thread. */
+HEARTH_API bool hearth_job_done(hearth_job *job);
+/* Cancels the job if it still runs, waits for its end and frees it; the
+ * handle is invalid afterwards. Once per job, by its owner, not from the
+ * job's own callbacks. NULL is a no-op. */
+HEARTH_API void hearth_job_free(hearth_job *job);
 
 /* ======================================================================== */
 /* Model files' integrity and signatures (src/security/verify*.c)           */

@@ -18,6 +18,7 @@
 #include "agent/agent_int.h"
 #include "agent/template.h"
 #include "models/resolve.h"
+#include "agent/tools_int.h"
 
 #include "util/alloc.h"
 #include "util/error.h"
@@ -351,7 +352,20 @@ static int on_token(void *user, int32_t token, const char *text, size_t len) {
             return 1;
         }
     }
-    return atomic_load(&s->a->cancel) ? 1 : 0;
+    return agent_should_stop(s->a) ? 1 : 0;
+}
+
+bool agent_should_stop(hearth_agent *a) {
+    const hearth_agent_request *r = a->cur;
+    return atomic_load(&a->cancel) || (r && r->should_stop && r->should_stop(r->user_data));
+}
+
+/* Prompt progress: the request's callback, and a chance to stop. */
+static int on_progress(void *user, int32_t done, int32_t total) {
+    hearth_agent *a = user;
+    const hearth_agent_request *r = a->cur;
+    if (r && r->on_prefill) r->on_prefill(r->user_data, done, total);
+    return agent_should_stop(a) ? 1 : 0;
 }
 
 /* Remembers that the chat sequence holds a[0..na) ++ b[0..nb), as far as the
@@ -373,8 +387,9 @@ static void remember_seq(hearth_agent *a, const int32_t *x, size_t nx, const int
         a->cap_seq_tokens = want;
     }
     size_t from_x = want < nx ? want : nx;
-    memcpy(a->seq_tokens, x, from_x * sizeof *x);
-    memcpy(a->seq_tokens + from_x, y, (want - from_x) * sizeof *y);
+    /* y is NULL when nothing was generated (a prefill that was cancelled) */
+    if (from_x) memcpy(a->seq_tokens, x, from_x * sizeof *x);
+    if (want > from_x) memcpy(a->seq_tokens + from_x, y, (want - from_x) * sizeof *y);
     a->n_seq_tokens = want;
     /* Positions we can not name are dropped so the prefix stays exact. */
     if ((size_t)len > want) hearth_ctx_seq_truncate(a->ctx, AGENT_SEQ_CHAT, (int32_t)want, NULL);
@@ -430,6 +445,10 @@ hearth_status agent_generate(hearth_agent *a, const int32_t *prompt, size_t n,
     lp_fan fan = {&g->conf, gp_in->on_logprob, gp_in->logprob_user};
     lp_params.on_logprob = on_logprob;
     lp_params.logprob_user = &fan;
+    if (!lp_params.on_progress) {
+        lp_params.on_progress = on_progress;
+        lp_params.progress_user = a;
+    }
     const hearth_gen_params *gp = &lp_params;
     if (n == 0) return HEARTH_FAIL(err, HEARTH_E_ARG, "generate: empty prompt");
     if (n >= (size_t)a->n_ctx)
@@ -668,13 +687,13 @@ static bool valid_role(const char *r) {
 
 /* The system text of a conversation that brings none: the agent's system
  * prompt, else the one the chat template writes by default, else NULL. */
-static const char *default_system(const hearth_agent *a) {
+const char *agent_default_system(const hearth_agent *a) {
     return a->system_prompt ? a->system_prompt : a->template_system;
 }
 
 /* Builds the conversation of a request. OUT: *conv, *user (the new user
  * message: borrowed), *hist (owned by caller: hearth_free) for session mode. */
-static hearth_status build_conv(hearth_agent *a, const hearth_agent_request *r, size_t budget,
+hearth_status agent_build_conv(hearth_agent *a, const hearth_agent_request *r, size_t budget,
                                 agent_conv *conv, const char **user, int64_t *sid,
                                 hearth_error *err) {
     *user = NULL;
@@ -693,8 +712,8 @@ static hearth_status build_conv(hearth_agent *a, const hearth_agent_request *r, 
             if (!strcmp(r->messages[i].role, "user")) *user = r->messages[i].content;
         }
         if (!*user) return HEARTH_FAIL(err, HEARTH_E_ARG, "request: no user message");
-        if (!has_system && default_system(a) &&
-            !agent_conv_add(conv, "system", (char *)default_system(a), false))
+        if (!has_system && agent_default_system(a) &&
+            !agent_conv_add(conv, "system", (char *)agent_default_system(a), false))
             return HEARTH_FAIL(err, HEARTH_E_NOMEM, "request: out of memory");
         for (size_t i = 0; i < r->n_messages; i++)
             if (!agent_conv_add(conv, r->messages[i].role, (char *)r->messages[i].content, false))
@@ -732,7 +751,7 @@ static hearth_status build_conv(hearth_agent *a, const hearth_agent_request *r, 
     for (size_t i = 0; i < n_hist; i++)
         if (!strcmp(hist[i].role, "user") || !strcmp(hist[i].role, "assistant"))
             hist[k++] = hist[i];
-    st = agent_fit(a, *sid, default_system(a), hist, k, r->user, budget, conv, err);
+    st = agent_fit(a, *sid, agent_default_system(a), hist, k, r->user, budget, conv, err);
     /* conv borrows hist's strings: the conv frees the block. */
     if (hist && !agent_conv_own(conv, hist) && !st)
         st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "request: out of memory");
@@ -824,12 +843,25 @@ static hearth_status route(hearth_agent *a, const hearth_agent_request *r,
     return HEARTH_OK;
 }
 
+static hearth_status agent_process(hearth_agent *a, const hearth_agent_request *r,
+                                   hearth_agent_response *resp, hearth_error *err);
+
 hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *r,
                                    hearth_agent_response *resp, hearth_error *err) {
     if (!a || !r || !resp)
         return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_agent_process: NULL argument");
     *resp = (hearth_agent_response){0};
     atomic_store(&a->cancel, 0);
+    a->cur = r;
+    hearth_status tst = agent_process(a, r, resp, err);
+    a->cur = NULL;
+    return tst;
+}
+
+static hearth_status agent_process(hearth_agent *a, const hearth_agent_request *r,
+                                   hearth_agent_response *resp, hearth_error *err) {
+    if (r->tools_json || r->builtin_tools || r->tool_info)
+        return agent_tools_process(a, r, resp, err);
     double t0 = now_ms();
     if (r->max_tokens < 0 || r->n_stop > 64 || (r->n_stop && !r->stop))
         return HEARTH_FAIL(err, HEARTH_E_ARG, "request: bad max_tokens or stop list");
@@ -852,7 +884,7 @@ hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *
     char *cached = NULL;
     float *uvec = NULL, *avec = NULL;
     agent_buf entry = {0};
-    hearth_status st = build_conv(a, r, budget, &conv, &user, &sid, err);
+    hearth_status st = agent_build_conv(a, r, budget, &conv, &user, &sid, err);
     if (!st) st = hearth_template_render(a->tmpl, a->tok, conv.v, conv.n, &ids, &n, err);
     if (st) goto done;
     if (n > budget) {
@@ -1012,5 +1044,6 @@ void hearth_agent_response_clear(hearth_agent_response *resp) {
     if (!resp) return;
     hearth_free(resp->content);
     hearth_free(resp->consent_preview);
+    hearth_free(resp->tool_calls_json);
     *resp = (hearth_agent_response){0};
 }

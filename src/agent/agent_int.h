@@ -49,7 +49,19 @@ struct hearth_agent {
     /* What sequence AGENT_SEQ_CHAT holds, to reuse a common prompt prefix. */
     int32_t *seq_tokens;   /* owned */
     size_t n_seq_tokens, cap_seq_tokens;
+    /* The request hearth_agent_process is answering (its should_stop and
+     * on_prefill hooks), NULL between requests. */
+    const hearth_agent_request *cur;
 };
+
+/* True when the answer in progress should stop: hearth_agent_cancel or
+ * the request's should_stop. */
+bool agent_should_stop(hearth_agent *a);
+
+/* The system text of a conversation that brings none: the agent's system
+ * prompt, else the template's default, else NULL. Borrowed. */
+const char *agent_default_system(const hearth_agent *a);
+
 
 /* Result of one run of the model. */
 typedef struct {
@@ -87,6 +99,13 @@ bool agent_conv_add(agent_conv *c, const char *role, char *content, bool take);
  * allocation failure (p is then freed). */
 bool agent_conv_own(agent_conv *c, void *p);
 void agent_conv_free(agent_conv *c);
+
+/* Builds the conversation of a request (messages, or the session's history
+ * fitted with the new user message) within budget tokens. OUT: *conv,
+ * *user (borrowed), *sid (the session's id, 0: none yet). */
+hearth_status agent_build_conv(hearth_agent *a, const hearth_agent_request *r, size_t budget,
+                               agent_conv *conv, const char **user, int64_t *sid,
+                               hearth_error *err);
 
 /* Fits a session's conversation (system text sys, may be NULL; stored
  * history hist oldest first; the new user message) into budget tokens:

@@ -44,6 +44,7 @@ const char *hearth_finish_reason_openai(hearth_finish_reason r) {
     case HEARTH_FINISH_LENGTH:
     case HEARTH_FINISH_CTX: return "length";
     case HEARTH_FINISH_CANCELLED: return "cancelled";
+    case HEARTH_FINISH_TOOL_CALLS: return "tool_calls";
     default: return "stop";
     }
 }
@@ -150,5 +151,6 @@ hearth_agent_request hearth_agent_default_request_from(const hearth_agent_params
         .max_tokens = p->max_tokens,
         .seed = p->seed,
         .repeat_penalty = p->repeat_penalty > 0 ? p->repeat_penalty : 1.0f,
+        .parallel_tool_calls = true,
     };
 }

@@ -285,7 +285,9 @@ hearth_status tmpl_pieces_render(hearth_template t, const hearth_chat_message *m
     if ((unsigned)t >= HEARTH_TEMPLATE_COUNT)
         return HEARTH_FAIL(err, HEARTH_E_ARG, "chat template %d: no such family", (int)t);
     for (size_t i = 0; i < n_msgs; i++) {
-        if (role_of(msgs[i].role) < 0)
+        /* "ipython": Llama 3's role of tool results (template_tools.c) */
+        if (role_of(msgs[i].role) < 0 &&
+            !(t == HEARTH_TEMPLATE_LLAMA3 && msgs[i].role && !strcmp(msgs[i].role, "ipython")))
             return HEARTH_FAIL(err, HEARTH_E_ARG,
                                "message %zu: role '%s' is not system, user or assistant", i,
                                msgs[i].role ? msgs[i].role : "(null)");

@@ -34,6 +34,7 @@ static const struct {
     {NULL, "--min-p", "min_p"},       {NULL, "--repeat-penalty", "repeat_penalty"},
     {NULL, "--system", "system_prompt"}, {NULL, "--home", "home"},
     {NULL, "--think", "think"},
+    {NULL, "--tool-steps", "tool_steps"},
 };
 
 int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o) {
@@ -72,6 +73,13 @@ int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o) {
         if (!strcmp(a, "--local-only")) { o->cloud = 0; continue; }
         if (!strcmp(a, "--incognito")) { o->incognito = true; continue; }
         if (!strcmp(a, "--ask")) { o->ask = true; continue; }
+        if (!strcmp(a, "--tools")) { o->tools = true; continue; }
+        if (!strcmp(a, "--tool-choice")) {
+            if (i + 1 >= argc) return cli_fail(cmd, NULL, "%s needs a value", a);
+            o->tool_choice = argv[++i];
+            o->tools = true;
+            continue;
+        }
         if (!strcmp(a, "--sandbox") || !strcmp(a, "--no-sandbox")) {
             if (hearth_settings_set(o->settings, "sandbox", a[2] == 'n' ? "0" : "1", &err))
                 return cli_fail(cmd, &err, "%s", a);
@@ -206,7 +214,35 @@ hearth_agent_request cli_agent_request(const hearth_agent *a, const cli_agent_op
     r.incognito = o->incognito;
     r.ask = o->ask;
     r.consent_fn = ask_consent;
+    if (o->tools) {
+        r.builtin_tools = true;
+        const char *c = o->tool_choice;
+        if (!c || !strcmp(c, "auto")) r.tool_choice = HEARTH_TOOL_CHOICE_AUTO;
+        else if (!strcmp(c, "none")) r.tool_choice = HEARTH_TOOL_CHOICE_NONE;
+        else if (!strcmp(c, "required")) r.tool_choice = HEARTH_TOOL_CHOICE_REQUIRED;
+        else {
+            r.tool_choice = HEARTH_TOOL_CHOICE_NAMED;
+            r.tool_name = c;
+        }
+        int64_t steps = 0;
+        if (hearth_settings_get_int(o->settings, "tool_steps", &steps, NULL) == HEARTH_OK &&
+            steps > 0 && steps <= 16)
+            r.max_tool_steps = (int)steps;
+        if (o->verbose) r.on_tool = cli_print_tool;
+    }
     return r;
+}
+
+void cli_print_tool(void *ud, const char *name, const char *arguments, const char *result) {
+    (void)ud;
+    /* model-made text: shown through the terminal-safe printer */
+    fprintf(stderr, "hearth: tool ");
+    cli_put_safe(stderr, name, strlen(name), CLI_SAFE_LINE);
+    fputc('(', stderr);
+    cli_put_safe(stderr, arguments, strlen(arguments), CLI_SAFE_LINE);
+    fprintf(stderr, ") -> ");
+    cli_put_safe(stderr, result, strlen(result), CLI_SAFE_LINE);
+    fputc('\n', stderr);
 }
 
 void cli_print_route(const char *cmd, const hearth_agent_response *resp) {
@@ -371,6 +407,8 @@ int cli_run_chat(int argc, char **argv) {
             cli_json_string(stdout, o.pick_why);
             printf("},");
         }
+        if (resp.tool_calls_json) printf("\"tool_calls\":%s,", resp.tool_calls_json);
+        printf("\"tool_steps\":%d,", resp.tool_steps);
         printf("\"finish_reason\":\"%s\","
                "\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"total_tokens\":%d},"
                "\"decoded_tokens\":%d,"

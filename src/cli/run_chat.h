@@ -45,7 +45,13 @@ int cli_run_chat(int argc, char **argv);
     "                       fed back into the history\n" \
     "      --json           (run) print one JSON object: answer, usage, timings, source\n" \
     "  -q, --quiet          no warnings on stderr\n" \
-    "  -v, --verbose        token counts, timings and the answer's source on stderr\n"
+    "  -v, --verbose        token counts, timings and the answer's source on stderr\n" \
+    "                       (with --tools: every tool call and its result too)\n" \
+    "      --tools          let the model use the built-in local tools: tasks (add,\n" \
+    "                       list, complete), search of your history and tasks, date\n" \
+    "                       and time, calculator (they touch only the store)\n" \
+    "      --tool-choice C  auto (default), required, none, or a tool's name\n" \
+    "      --tool-steps N   model runs per answer at most (HEARTH_TOOL_STEPS, 4)\n"
 
 
 /* Usage of `hearth run` in chat mode, for cmd_run.c's --help. */
@@ -70,6 +76,8 @@ typedef struct {
     bool incognito;            /* --incognito */
     bool ask;                  /* --ask */
     bool show_think;           /* setting "think" (--think) is "show" */
+    bool tools;                /* --tools: the built-in local tools */
+    const char *tool_choice;   /* --tool-choice (borrowed from argv), or NULL */
     const char *prompt;        /* -p TEXT (borrowed from argv), or NULL */
     char **rest;               /* positional arguments (borrowed from argv) */
     int n_rest;
@@ -79,6 +87,9 @@ typedef struct {
     char picked_instead_of[201];
     char pick_why[128];
 } cli_agent_opts;
+
+/* Prints one built-in tool call and its result on stderr (-v). */
+void cli_print_tool(void *ud, const char *name, const char *arguments, const char *result);
 
 /* Parses the common options of argv[1..] into o (flags go into o->settings,
  * which is loaded here). Returns 0, or the exit status after printing why. */

@@ -23,7 +23,8 @@ hearth_gen_params hearth_gen_default_params(void) {
     hearth_gen_params p = {.max_tokens = 0, .stop = NULL, .n_stop = 0, .seq = 0,
                            .sampling = hearth_sampler_default_params(),
                            .on_logprob = NULL, .logprob_user = NULL, .n_top_logprobs = 2,
-                           .grammar = NULL, .grammar_trigger = NULL};
+                           .grammar = NULL, .grammar_trigger = NULL,
+                           .on_progress = NULL, .progress_user = NULL};
     return p;
 }
 
@@ -34,6 +35,7 @@ const char *hearth_finish_reason_str(hearth_finish_reason r) {
     case HEARTH_FINISH_LENGTH: return "length";
     case HEARTH_FINISH_CTX: return "ctx";
     case HEARTH_FINISH_CANCELLED: return "cancelled";
+    case HEARTH_FINISH_TOOL_CALLS: return "tool_calls";
     default: return "none";
     }
 }
@@ -74,7 +76,25 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
     for (int32_t i = 0; i < n_prompt; i++) hearth_sampler_accept(smp, prompt[i]);
 
     double t0 = hearth_now_ms();
-    if ((st = hearth_ctx_eval(c, p->seq, prompt, n_prompt, err))) goto out;
+    if (p->on_progress) {
+        /* In pieces of one batch, so the caller sees progress and can stop
+         * a long prefill between pieces. */
+        int32_t step = c->n_batch > 0 ? c->n_batch : 512;
+        for (int32_t done = 0; done < n_prompt;) {
+            int32_t k = n_prompt - done < step ? n_prompt - done : step;
+            if ((st = hearth_ctx_eval(c, p->seq, prompt + done, k, err))) goto out;
+            done += k;
+            if (p->on_progress(p->progress_user, done, n_prompt)) {
+                r.n_prompt = done;
+                r.finish = HEARTH_FINISH_CANCELLED;
+                r.prompt_ms = hearth_now_ms() - t0;
+                if (res) *res = r;
+                goto out;
+            }
+        }
+    } else if ((st = hearth_ctx_eval(c, p->seq, prompt, n_prompt, err))) {
+        goto out;
+    }
     r.n_prompt = n_prompt;
     double t1 = hearth_now_ms();
     r.prompt_ms = t1 - t0;

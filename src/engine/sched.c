@@ -284,8 +284,16 @@ static void *sched_main(void *arg) {
             bool in_batch = false;
             for (int32_t k = 0; k < n && !in_batch; k++) in_batch = s->b_seq[k] == i;
             if (!in_batch) continue;
-            if (st) fail_job(s, i, st, &e);
-            else if (j->batch_idx >= 0) step_job(s, i);
+            if (st) {
+                fail_job(s, i, st, &e);
+                continue;
+            }
+            if (j->state == JOB_PREFILL && j->p->on_progress &&
+                j->p->on_progress(j->p->progress_user, j->n_fed, j->n_prompt)) {
+                finish_job(s, i, HEARTH_FINISH_CANCELLED);
+                continue;
+            }
+            if (j->batch_idx >= 0) step_job(s, i);
         }
     }
     /* Stopping: end whatever is left. */

@@ -344,9 +344,19 @@ static hearth_status chat(srv_backend *b, srv_engine *e, const srv_request *r, s
                           void *user, srv_answer *out, hearth_error *err) {
     hearth_chat_message *msgs = hearth_calloc(r->n_messages, sizeof *msgs);
     if (!msgs) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+    hearth_chat_tool_info *info = NULL;
     for (size_t i = 0; i < r->n_messages; i++) {
         msgs[i].role = r->messages[i].role;
         msgs[i].content = r->messages[i].content;
+        if ((r->messages[i].tool_calls || r->messages[i].tool_call_id) && !info &&
+            !(info = hearth_calloc(r->n_messages, sizeof *info))) {
+            hearth_free(msgs);
+            return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+        }
+    }
+    for (size_t i = 0; info && i < r->n_messages; i++) {
+        info[i].tool_calls = r->messages[i].tool_calls;
+        info[i].tool_call_id = r->messages[i].tool_call_id;
     }
     int ai = acquire(b, e);
     hearth_agent *a = e->agents[ai];
@@ -366,6 +376,13 @@ static hearth_status chat(srv_backend *b, srv_engine *e, const srv_request *r, s
     q.incognito = r->incognito;
     q.ask = r->ask;
     q.consent = r->consent;
+    /* tools (README "Tool calling"): the agent presents them, constrains
+     * and parses the calls */
+    q.tools_json = r->tools_json;
+    q.tool_info = info;
+    q.tool_choice = (hearth_tool_choice)r->tool_choice;
+    q.tool_name = r->tool_name;
+    q.parallel_tool_calls = r->parallel_tool_calls;
     q.grammar = r->grammar; /* response_format json_object / json_schema */
     lp_bridge lb = {r, hearth_model_tokenizer(e->model)};
     if (r->logprobs && r->on_logprob) {
@@ -382,6 +399,7 @@ static hearth_status chat(srv_backend *b, srv_engine *e, const srv_request *r, s
     hearth_status st = hearth_agent_process(a, &q, &resp, err);
     release(b, e, ai);
     hearth_free(msgs);
+    hearth_free(info);
     if (st == HEARTH_OK && (sc.cancelled || resp.finish == HEARTH_FINISH_CANCELLED))
         st = HEARTH_FAIL(err, HEARTH_E_CANCELLED, "cancelled by the client");
     if (st == HEARTH_OK) {
@@ -410,6 +428,8 @@ static hearth_status chat(srv_backend *b, srv_engine *e, const srv_request *r, s
         out->consent_needed = resp.consent_needed;
         out->consent_preview = resp.consent_preview;
         resp.consent_preview = NULL;
+        out->tool_calls = resp.tool_calls_json;
+        resp.tool_calls_json = NULL;
     }
     hearth_agent_response_clear(&resp);
     return st;

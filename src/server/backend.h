@@ -67,6 +67,8 @@ typedef struct {
     char *consent_preview;      /* owned: hearth_free */
     char variant[HEARTH_AB_NAME_MAX]; /* the A/B variant that answered ("" without variants) */
     double latency_ms;          /* the whole answer, in the backend */
+    char *tool_calls;           /* the answer's tool calls, a JSON array text (owned:
+                                   hearth_free), or NULL; finish_reason "tool_calls" */
 } srv_answer;
 
 /* Answers a chat or completion request; cb (may be NULL) streams the text.

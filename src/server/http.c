@@ -476,6 +476,20 @@ static void add_hearth_fields(json_t *o, const srv_answer *a) {
     }
 }
 
+/* A chunk carrying one tool-call delta (srv_tools_stream); j->mu held. */
+static void push_tool_delta(void *user, void *delta) {
+    gen_job *j = user;
+    json_t *d = delta;
+    if (!j->sent_role) {
+        json_object_set_new(d, "role", json_string("assistant"));
+        j->sent_role = true;
+    }
+    json_t *choice = json_pack("{s:i, s:o, s:n}", "index", 0, "delta", d, "finish_reason");
+    push_event(j, json_pack("{s:s, s:s, s:i, s:s, s:[o]}", "id", j->id, "object",
+                            "chat.completion.chunk", "created", (json_int_t)j->created, "model",
+                            j->req.model, "choices", choice));
+}
+
 static void *stream_worker(void *arg) {
     gen_job *j = arg;
     hearth_server *s = j->s;
@@ -486,6 +500,7 @@ static void *stream_worker(void *arg) {
     pthread_mutex_lock(&j->mu);
     if (st == HEARTH_OK) {
         record_answer(s, &a);
+        if (a.tool_calls) srv_tools_stream(a.tool_calls, push_tool_delta, j);
         json_t *last = chunk_json(j, NULL, 0, a.finish_reason ? a.finish_reason : "stop");
         if (last) add_hearth_fields(last, &a);
         push_event(j, last);
@@ -520,6 +535,7 @@ static void *stream_worker(void *arg) {
     pthread_mutex_unlock(&j->mu);
     hearth_free(a.text);
     hearth_free(a.consent_preview);
+    hearth_free(a.tool_calls);
     return NULL;
 }
 
@@ -631,7 +647,15 @@ static enum MHD_Result answer_generation(hearth_server *s, struct MHD_Connection
         record_answer(s, &a);
         json_t *choice;
         json_t *lps = j->req.logprobs ? srv_lp_take(&j->lp) : json_null();
-        if (kind == SRV_CHAT)
+        if (kind == SRV_CHAT && a.tool_calls) {
+            /* OpenAI's shape: content null when the answer is only calls */
+            json_t *calls = srv_tools_message_json(a.tool_calls);
+            choice = json_pack("{s:i, s:{s:s, s:o, s:o}, s:o, s:s}", "index", 0, "message",
+                               "role", "assistant", "content",
+                               a.text && *a.text ? json_string(a.text) : json_null(),
+                               "tool_calls", calls ? calls : json_array(), "logprobs", lps,
+                               "finish_reason", a.finish_reason ? a.finish_reason : "tool_calls");
+        } else if (kind == SRV_CHAT)
             choice = json_pack("{s:i, s:{s:s, s:s}, s:o, s:s}", "index", 0, "message", "role",
                                "assistant", "content", a.text ? a.text : "", "logprobs", lps,
                                "finish_reason", a.finish_reason ? a.finish_reason : "stop");
@@ -656,6 +680,7 @@ static enum MHD_Result answer_generation(hearth_server *s, struct MHD_Connection
     }
     hearth_free(a.text);
     hearth_free(a.consent_preview);
+    hearth_free(a.tool_calls);
     job_free(j);
     return ok;
 }

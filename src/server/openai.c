@@ -78,11 +78,18 @@ static hearth_status parse_messages(json_t *root, srv_request *r, hearth_error *
         json_t *role = json_object_get(m, "role"), *content = json_object_get(m, "content");
         if (!json_is_string(role)) return bad(err, "'%s' must be a string", "messages[].role");
         const char *rs = json_string_value(role);
+        if (!strcmp(rs, "tool") || (!strcmp(rs, "assistant") && json_object_get(m, "tool_calls") &&
+                                    !json_is_null(json_object_get(m, "tool_calls")))) {
+            r->n_messages = i + 1;
+            hearth_status st = srv_tools_parse_message(m, i, &r->messages[i], err);
+            if (st) return st;
+            continue;
+        }
         /* "developer" is OpenAI's newer name for the system role. */
         if (!strcmp(rs, "developer")) rs = "system";
         if (strcmp(rs, "system") && strcmp(rs, "user") && strcmp(rs, "assistant"))
             return HEARTH_FAIL(err, HEARTH_E_ARG,
-                               "'messages[%zu].role' must be system, user or assistant, not '%.*s'",
+                               "'messages[%zu].role' must be system, user, assistant or tool, not '%.*s'",
                                i, (int)utf8_cut(rs, strlen(rs), 32), rs);
         if (!content) return HEARTH_FAIL(err, HEARTH_E_ARG, "'messages[%zu].content' is required", i);
         r->n_messages = i + 1;
@@ -279,6 +286,7 @@ hearth_status srv_request_parse(srv_kind kind, const char *body, size_t len, srv
         switch (kind) {
         case SRV_CHAT:
             if (!(st = parse_messages(root, out, err))) st = parse_sampling(root, out, err);
+            if (!st) st = srv_tools_parse_request(root, out, err);
             if (!st) st = srv_parse_format(root, out, err); /* openai_format.c */
             break;
         case SRV_COMPLETION:
@@ -299,7 +307,11 @@ void srv_request_free(srv_request *r) {
     for (size_t i = 0; i < r->n_messages; i++) {
         hearth_free(r->messages[i].role);
         hearth_free(r->messages[i].content);
+        hearth_free(r->messages[i].tool_calls);
+        hearth_free(r->messages[i].tool_call_id);
     }
+    hearth_free(r->tools_json);
+    hearth_free(r->tool_name);
     hearth_free(r->messages);
     hearth_free(r->prompt);
     for (size_t i = 0; i < r->n_inputs; i++) hearth_free(r->inputs[i]);

@@ -20,8 +20,11 @@ typedef enum { SRV_CHAT, SRV_COMPLETION, SRV_EMBEDDINGS } srv_kind;
 #define SRV_MAX_INPUTS 2048
 
 typedef struct {
-    char *role;    /* "system", "user" or "assistant" */
-    char *content; /* text; arrays of text parts are joined */
+    char *role;    /* "system", "user", "assistant" or "tool" */
+    char *content; /* text; arrays of text parts are joined ("" for an
+                      assistant message that only calls tools) */
+    char *tool_calls;   /* assistant: its tool_calls as a JSON array text, or NULL */
+    char *tool_call_id; /* tool: the call it answers, or NULL */
 } srv_message;
 
 typedef struct {
@@ -52,6 +55,13 @@ typedef struct {
     bool has_top_k, has_min_p, has_repeat_penalty, has_repeat_last_n;
     int32_t top_k, repeat_last_n;
     float min_p, repeat_penalty;
+    /* Tool calling (openai_tools.c): the tools array as JSON text (checked
+     * with hearth_tools_check), tool_choice (hearth_tool_choice) and the
+     * named function, parallel_tool_calls (default true). */
+    char *tools_json;
+    int tool_choice;
+    char *tool_name;
+    bool parallel_tool_calls;
     /* Structured output and log-probabilities (openai_format.c). */
     hearth_grammar *grammar;  /* response_format json_object / json_schema; owned */
     bool logprobs;            /* chat: logprobs true; completion: logprobs given */
@@ -63,6 +73,21 @@ typedef struct {
                        int n_alt);
     void *logprob_user;
 } srv_request;
+
+/* openai_tools.c: the tool-calling fields of a chat request. */
+/* A "tool" message, or an "assistant" one with "tool_calls" (m is its JSON
+ * object, i its index), into *out. HEARTH_E_ARG naming the field. */
+hearth_status srv_tools_parse_message(void *m, size_t i, srv_message *out, hearth_error *err);
+/* tools, tool_choice, parallel_tool_calls of the request object root. */
+hearth_status srv_tools_parse_request(void *root, srv_request *r, hearth_error *err);
+/* Calls (a JSON array text from the agent) as the message's tool_calls
+ * value (a jansson json_t *, new reference), or NULL. */
+void *srv_tools_message_json(const char *calls);
+/* The streamed deltas of calls, as OpenAI sends them: per call, one delta
+ * with index, id, type and function.name (arguments ""), then deltas of
+ * function.arguments fragments. emit gets each delta object (a json_t *,
+ * stolen). */
+void srv_tools_stream(const char *calls, void (*emit)(void *user, void *delta), void *user);
 
 /* Parses response_format, logprobs and top_logprobs of root into r, and
  * refuses the fields hearth does not support (n > 1, audio, modalities other

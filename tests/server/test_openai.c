@@ -69,7 +69,9 @@ int main(void) {
     reject(SRV_CHAT, "{\"model\":\"m\",\"messages\":[]}", "messages");
     reject(SRV_CHAT, "{\"model\":\"m\",\"messages\":{}}", "messages");
     reject(SRV_CHAT, "{\"model\":\"m\",\"messages\":[1]}", "messages");
-    reject(SRV_CHAT, "{\"model\":\"m\",\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "role");
+    reject(SRV_CHAT, "{\"model\":\"m\",\"messages\":[{\"role\":\"function\",\"content\":\"x\"}]}", "role");
+    /* tool results are messages now (tool calling), with the call they answer */
+    reject(SRV_CHAT, "{\"model\":\"m\",\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "tool_call_id");
     reject(SRV_CHAT, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\"}]}", "content");
     reject(SRV_CHAT, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":7}]}", "content");
     reject(SRV_CHAT, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\"}]}]}", "content");
