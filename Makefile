@@ -11,7 +11,7 @@ JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD     ?= build
 ASAN      ?= build-asan
 FUZZ      ?= build-fuzz
-FUZZ_SECONDS ?= 30
+FUZZ_SECONDS ?= 20
 RELEASE   ?= build-release
 PREFIX    ?= /usr/local
 # -Werror (HEARTH_WERROR): off for users' builds, on in make test's (below).

@@ -27,6 +27,8 @@ static const hearth_setting_info keys[] = {
     {"min_p", "0.05", "min-p sampling"},
     {"repeat_penalty", "1", "repeat penalty (1: off)"},
     {"seed", "-1", "sampling seed (-1: random)"},
+    {"think", "hide", "show or hide a model's <think> blocks (Qwen3) in answers"},
+    {"tool_steps", "4", "most model -> tool -> model rounds of one answer with --tools"},
     /* the response cache */
     {"cache", "1", "use the response cache for greedy answers (0: off)"},
     {"cache_max_entries", "10000", "most cached answers"},
