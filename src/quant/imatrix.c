@@ -219,9 +219,8 @@ hearth_status hearth_imatrix_parse_dat(const void *data, size_t len, int32_t chu
         /* stored: mean * ncall; back to sums over ncall * chunk_size rows */
         int64_t rows = (int64_t)(ncall > 0 ? ncall : 1) * chunk_size;
         for (int32_t i = 0; i < nval; i++) {
-            float v;
-            (void)rd_f32(&r, &v);
-            if (!isfinite(v) || v < 0.f) {
+            float v = 0.f;
+            if (!rd_f32(&r, &v) || !isfinite(v) || v < 0.f) {
                 st = HEARTH_FAIL(err, HEARTH_E_FORMAT, "imatrix entry '%s': value %d is %g",
                                  e->name, i, (double)v);
                 goto fail;
