@@ -130,7 +130,7 @@ ARM64     ?= build-arm64
 ARM64_DEPS := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static libc6:arm64 \
         libsqlite3-dev:arm64 libjansson-dev:arm64 libmicrohttpd-dev:arm64 \
         libcurl4-openssl-dev:arm64 libssl-dev:arm64 libseccomp-dev:arm64 \
-        libsodium-dev:arm64 libpq5:arm64
+        libsodium-dev:arm64 libpq5:arm64 libedit-dev:arm64
 ARM64_CTEST = ctest --output-on-failure -j $(JOBS) -L '^(kernels|model|engine)$$' -E '_sh$$'
 
 .PHONY: deps-arm64 arm64 arm64-test
