@@ -24,12 +24,13 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
     -keyout "$work/key.pem" -out "$work/cert.pem" 2>"$work/openssl.err" ||
     fail "openssl req: $(cat "$work/openssl.err")"
 
+: >"$work/port" # the background redirect below may open it only later
 python3 "$HEARTH_SOURCE_DIR/tests/router/fault_server.py" --tls "$work/cert.pem" "$work/key.pem" \
     >"$work/port" 2>"$work/server.err" &
 pid=$!
 port=
 for _ in $(seq 1 100); do
-    port=$(head -n1 "$work/port")
+    port=$(head -n1 "$work/port" 2>/dev/null || true)
     [ -n "$port" ] && break
     kill -0 "$pid" 2>/dev/null || fail "fault server exited: $(cat "$work/server.err")"
     sleep 0.1
