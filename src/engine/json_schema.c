@@ -794,6 +794,20 @@ hearth_status hearth_json_schema_to_gbnf(const char *schema, size_t len, const c
         hearth_free(text);
         return c.st;
     }
+    /* A $ref that comes back to itself before any text ({"$ref": "#"}) is a
+     * left-recursive grammar no string satisfies: refuse the schema here,
+     * naming the cause, rather than hand out a grammar that does not compile
+     * (found by fuzz_json_schema). */
+    hearth_grammar *check = NULL;
+    hearth_error ce;
+    hearth_status cs = hearth_grammar_from_gbnf(text, strlen(text), root_name, &check, &ce);
+    hearth_grammar_free(check);
+    if (cs == HEARTH_E_ARG && strstr(ce.msg, "left recursion")) {
+        hearth_free(text);
+        return HEARTH_FAIL(err, HEARTH_E_UNSUPPORTED,
+                           "json schema: a $ref that refers back to itself before any value "
+                           "text (%.200s)", ce.msg);
+    }
     *out = text;
     return HEARTH_OK;
 }

@@ -211,6 +211,8 @@ int main(void) {
     check_schema_bad("false", HEARTH_E_ARG, "accepts nothing");
     check_schema_bad("{\"type\":\"array\",\"minItems\":3,\"maxItems\":1}", HEARTH_E_ARG, "below");
     check_schema_bad("{\"allOf\":[{},{}]}", HEARTH_E_UNSUPPORTED, "allOf");
+    /* fuzz_json_schema: a root that refers to itself before any text */
+    check_schema_bad("{\"$defs\":{\"n\":{\"type\":\"object\"}},\"$ref\":\"#\"}", HEARTH_E_UNSUPPORTED, "refers back to itself");
 
     /* composition: rules prefixed with the root name */
     {
