@@ -86,6 +86,8 @@ else()
     add_test(NAME ${n} COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1
       sh -c "mkdir -p ${CMAKE_BINARY_DIR}/fuzz-${corpus} && exec $<TARGET_FILE:${n}> -max_total_time=${HEARTH_FUZZ_SECONDS} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 ${CMAKE_BINARY_DIR}/fuzz-${corpus} ${cdir}"
       WORKING_DIRECTORY ${CMAKE_BINARY_DIR})
-    set_tests_properties(${n} PROPERTIES LABELS fuzz TIMEOUT 900)
+    # the environment names ../shared (the test data): __FILE__ is relative
+    # to the source tree in these builds (-fmacro-prefix-map)
+    set_tests_properties(${n} PROPERTIES LABELS fuzz TIMEOUT 900 ENVIRONMENT "${HEARTH_TEST_ENV}")
   endforeach()
 endif()
