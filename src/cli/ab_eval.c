@@ -12,6 +12,7 @@
  * pipe; the parent prints one table (or JSON) and, with --plot, an SVG.
  * Uses only the public API (hearth.h).
  */
+#include "quant_text.h"
 #include "ab_cli.h"
 #include "cli.h"
 #include "model_trust.h"
@@ -56,26 +57,6 @@ typedef struct {
     char *q[MAX_QA], *a[MAX_QA];
     int n;
 } qa_set;
-
-static char *read_all(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap + 1);
-    for (size_t r; buf && (r = fread(buf + n, 1, cap - n, f)) > 0;) {
-        n += r;
-        if (n == cap) {
-            char *nb = realloc(buf, (cap *= 2) + 1);
-            if (!nb) free(buf);
-            buf = nb;
-        }
-    }
-    fclose(f);
-    if (!buf) return NULL;
-    buf[n] = '\0';
-    *len = n;
-    return buf;
-}
 
 /* A question/answer file: every non-empty line is QUESTION<TAB>ANSWER.
  * Splits text in place; false (text untouched) if any line is not. */
@@ -575,7 +556,7 @@ int ab_eval_main(int argc, char **argv) {
     for (int i = 0; i < o.n; i++)
         if (cli_model_gate("ab eval", NULL, o.path[i])) return 1;
     size_t tlen;
-    char *text = read_all(o.eval, &tlen);
+    char *text = quant_read_file(o.eval, &tlen);
     if (!text) return cli_fail("ab eval", NULL, "cannot read %s", o.eval);
     char *qtext = strdup(text);
     qa_set qa;

@@ -14,6 +14,7 @@
  * The arithmetic is the library's evaluation module (hearth_eval_*).
  * Uses only the public API (hearth.h).
  */
+#include "quant_text.h"
 #include "cli.h"
 #include "model_trust.h"
 
@@ -36,28 +37,6 @@ static const char USAGE[] =
     "(both models are loaded at once; no logits file is written).\n"
     "--special: text such as <|im_start|> becomes the control token (for chat\n"
     "transcripts; hearth quantize and hearth ab eval tokenize their texts so).\n";
-
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    for (size_t r; buf && (r = fread(buf + n, 1, cap - n, f)) > 0;) {
-        n += r;
-        if (n == cap) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-            } else {
-                buf = nb;
-            }
-        }
-    }
-    fclose(f);
-    if (buf) *len = n;
-    return buf;
-}
 
 static void print_kl_summary(const hearth_eval_result *r) {
     printf("\n====== Perplexity statistics ======\n");
@@ -135,7 +114,7 @@ static int run(int argc, char **argv) {
     }
     if (!model || !file) return cli_fail("perplexity", NULL, "need -m MODEL and -f TEXT");
     size_t tlen;
-    char *text = read_file(file, &tlen);
+    char *text = quant_read_file(file, &tlen);
     if (!text) return cli_fail("perplexity", NULL, "cannot read %s", file);
 
     hearth_error e = {0};

@@ -1,5 +1,5 @@
 /*
- * quant_text.h: text files for `hearth imatrix` and `hearth quantize`.
+ * quant_text.h: text files for `hearth imatrix`, `hearth quantize`, `hearth perplexity` and `hearth ab eval`.
  */
 #ifndef HEARTH_CLI_QUANT_TEXT_H
 #define HEARTH_CLI_QUANT_TEXT_H
@@ -8,7 +8,8 @@
 
 #include <stddef.h>
 
-/* The whole file, malloc'd (free), *len its size; NULL if unreadable. */
+/* The whole file, malloc'd (free) and NUL-terminated, *len its size; NULL if
+ * unreadable. */
 char *quant_read_file(const char *path, size_t *len);
 /* Tokens of the text file for m (add_special, parse_special); *toks owned
  * (hearth_free). */
