@@ -846,6 +846,22 @@ static hearth_status route(hearth_agent *a, const hearth_agent_request *r,
 static hearth_status agent_process(hearth_agent *a, const hearth_agent_request *r,
                                    hearth_agent_response *resp, hearth_error *err);
 
+hearth_gen_params agent_gen_params(const hearth_agent_request *r, int32_t max_tokens) {
+    hearth_gen_params gp = hearth_gen_default_params();
+    gp.max_tokens = max_tokens;
+    gp.stop = r->stop;
+    gp.n_stop = (int32_t)r->n_stop;
+    gp.sampling.temp = r->temperature;
+    gp.sampling.top_k = r->top_k;
+    gp.sampling.top_p = r->top_p > 0 ? r->top_p : 1.0f;
+    gp.sampling.min_p = r->min_p;
+    gp.sampling.repeat_penalty = r->repeat_penalty > 0 ? r->repeat_penalty : 1.0f;
+    gp.sampling.presence_penalty = r->presence_penalty;
+    gp.sampling.frequency_penalty = r->frequency_penalty;
+    gp.sampling.seed = r->seed >= 0 ? (uint64_t)r->seed : HEARTH_SEED_RANDOM;
+    return gp;
+}
+
 hearth_status hearth_agent_process(hearth_agent *a, const hearth_agent_request *r,
                                    hearth_agent_response *resp, hearth_error *err) {
     if (!a || !r || !resp)
@@ -949,18 +965,7 @@ static hearth_status agent_process(hearth_agent *a, const hearth_agent_request *
         goto done;
     }
 
-    hearth_gen_params gp = hearth_gen_default_params();
-    gp.max_tokens = max_tokens;
-    gp.stop = r->stop;
-    gp.n_stop = (int32_t)r->n_stop;
-    gp.sampling.temp = r->temperature;
-    gp.sampling.top_k = r->top_k;
-    gp.sampling.top_p = r->top_p > 0 ? r->top_p : 1.0f;
-    gp.sampling.min_p = r->min_p;
-    gp.sampling.repeat_penalty = r->repeat_penalty > 0 ? r->repeat_penalty : 1.0f;
-    gp.sampling.presence_penalty = r->presence_penalty;
-    gp.sampling.frequency_penalty = r->frequency_penalty;
-    gp.sampling.seed = r->seed >= 0 ? (uint64_t)r->seed : HEARTH_SEED_RANDOM;
+    hearth_gen_params gp = agent_gen_params(r, max_tokens);
     gp.grammar = r->grammar;
     gp.grammar_trigger = r->grammar_trigger;
     gp.on_logprob = r->on_logprob;

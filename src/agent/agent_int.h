@@ -135,4 +135,8 @@ hearth_status agent_sha256_hex(const void *data, size_t len, char out[65], heart
 hearth_status agent_model_hash(const char *path, hearth_store *store, char out[65],
                                hearth_error *err);
 
+/* The generation parameters a request asks for (length, stop strings,
+ * sampling); the caller adds its grammar. agent.c; tools_run.c uses it too. */
+hearth_gen_params agent_gen_params(const hearth_agent_request *r, int32_t max_tokens);
+
 #endif

@@ -286,18 +286,7 @@ hearth_status agent_tools_process(hearth_agent *a, const hearth_agent_request *r
         if (!st && gbnf)
             st = hearth_grammar_from_gbnf(gbnf, strlen(gbnf), "root", &g, err);
         if (st) break;
-        hearth_gen_params gp = hearth_gen_default_params();
-        gp.max_tokens = max_tokens;
-        gp.stop = r->stop;
-        gp.n_stop = (int32_t)r->n_stop;
-        gp.sampling.temp = r->temperature;
-        gp.sampling.top_k = r->top_k;
-        gp.sampling.top_p = r->top_p > 0 ? r->top_p : 1.0f;
-        gp.sampling.min_p = r->min_p;
-        gp.sampling.repeat_penalty = r->repeat_penalty > 0 ? r->repeat_penalty : 1.0f;
-        gp.sampling.presence_penalty = r->presence_penalty;
-        gp.sampling.frequency_penalty = r->frequency_penalty;
-        gp.sampling.seed = r->seed >= 0 ? (uint64_t)r->seed : HEARTH_SEED_RANDOM;
+        hearth_gen_params gp = agent_gen_params(r, max_tokens);
         gp.grammar = g;
         gp.grammar_trigger = g ? trigger : NULL;
         st = agent_generate(a, ids, n, &gp, NULL, NULL, &gen, err);
