@@ -70,7 +70,7 @@ $(FUZZ)/Makefile:
 
 fuzz: deps $(FUZZ)/Makefile
 	$(call werror,$(FUZZ))
-	cmake --build $(FUZZ) -j $(JOBS)
+	cmake --build $(FUZZ) -j $(JOBS) --target fuzzers
 
 # gcc Release (-O3): its flow analysis warns where -O2 does not; the library
 # and the CLI only (the tests run in the other builds).
@@ -90,7 +90,7 @@ test: build asan fuzz release arm64-test
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	cd $(BUILD) && HEARTH_FORCE_SCALAR=1 ctest --output-on-failure -j $(JOBS) -L '^(kernels|model|engine)$$'
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
-	cd $(FUZZ) && ctest --output-on-failure -L fuzz
+	cd $(FUZZ) && ctest --output-on-failure -j $(JOBS) -L fuzz
 
 bench: build
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b || exit 1; done
@@ -124,14 +124,18 @@ soak: build
 # is not multiarch, the host's headers serve). arm64-test runs the kernels,
 # model and engine C tests once per kernel level, each on a qemu CPU that has
 # exactly that level (the detection from the hwcaps is what is tested):
-# scalar (HEARTH_FORCE_SCALAR), neon (cortex-a72), dotprod (neoverse-n1),
-# i8mm (max). ARM64_TEST_SCALE shrinks the longest tests under emulation.
+# scalar (HEARTH_FORCE_SCALAR; kernels only), neon (cortex-a72), dotprod
+# (neoverse-n1), i8mm (max).
 ARM64     ?= build-arm64
 ARM64_DEPS := gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static libc6:arm64 \
         libsqlite3-dev:arm64 libjansson-dev:arm64 libmicrohttpd-dev:arm64 \
         libcurl4-openssl-dev:arm64 libssl-dev:arm64 libseccomp-dev:arm64 \
         libsodium-dev:arm64 libpq5:arm64 libedit-dev:arm64
 ARM64_CTEST = ctest --output-on-failure -j $(JOBS) -L '^(kernels|model|engine)$$' -E '_sh$$'
+# The scalar level runs the kernel tests only: every arm64 CPU has NEON, the
+# scalar code is the host's (tested in its scalar pass), and the emulated
+# model and engine tests are the slowest part of make test.
+ARM64_CTEST_KERNELS = ctest --output-on-failure -j $(JOBS) -L '^kernels$$'
 
 .PHONY: deps-arm64 arm64 arm64-test
 deps-arm64:
@@ -150,7 +154,7 @@ arm64-test: # natively on arm64 the normal build's tests already ran these kerne
 	@echo "arm64 host: no emulated pass (build/ is the arm64 build)"
 else
 arm64-test: arm64
-	cd $(ARM64) && HEARTH_FORCE_SCALAR=1 HEARTH_KERNEL_LEVEL=scalar $(ARM64_CTEST)
+	cd $(ARM64) && HEARTH_FORCE_SCALAR=1 HEARTH_KERNEL_LEVEL=scalar $(ARM64_CTEST_KERNELS)
 	cd $(ARM64) && QEMU_CPU=cortex-a72 HEARTH_KERNEL_LEVEL=neon $(ARM64_CTEST)
 	cd $(ARM64) && QEMU_CPU=neoverse-n1 HEARTH_KERNEL_LEVEL=dotprod $(ARM64_CTEST)
 	cd $(ARM64) && QEMU_CPU=max HEARTH_KERNEL_LEVEL=i8mm $(ARM64_CTEST)
