@@ -53,7 +53,9 @@ static const char USAGE[] =
     "  --catalog FILE      catalog to read (default: models/catalog.json of hearth)\n"
     "  --no-catalog        installed models only (the catalog still gives accuracy)\n"
     "  --remeasure         measure the device again (else $HEARTH_HOME/device.json)\n"
-    "  --json              one JSON object\n";
+    "  --json              one JSON object\n"
+    "A file made by hearth quantize also shows the ppl ratio and KLD quantize stated\n"
+    "in its metadata (hearth.quantize.*); they do not change the ranking.\n";
 
 typedef struct {
     char name[128];
