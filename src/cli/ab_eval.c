@@ -496,6 +496,21 @@ static void print_table(const opts *o, const result *r, bool qa) {
     }
 }
 
+/* Under the table: what hearth quantize measured when it wrote each file
+ * (its own eval text), beside what this run measured. Nothing for a file
+ * without hearth.quantize.*. */
+static void print_stated(const opts *o) {
+    for (int i = 0; i < o->n; i++) {
+        quant_stated q;
+        quant_stated_read(o->path[i], &q);
+        if (!q.present) continue;
+        printf("stated by hearth quantize at write time: %s: ppl ratio %.4f, KLD %.6f (p99 %.5f), "
+               "top-1 %.1f%% over %lld tokens of %s\n",
+               base_name(o->path[i]), q.ppl_ratio, q.kld_mean, q.kld_p99, 100 * q.top1,
+               (long long)q.eval_tokens, q.eval_file[0] ? q.eval_file : "(unnamed)");
+    }
+}
+
 static void print_json(const opts *o, const result *r, bool qa) {
     json_t *root = json_object(), *arr = json_array();
     for (int i = 0; i < o->n; i++) {
@@ -519,6 +534,20 @@ static void print_json(const opts *o, const result *r, bool qa) {
             json_object_set_new(v, "accuracy", json_real(r[i].acc_n ? (double)r[i].acc_k / r[i].acc_n : 0));
             json_object_set_new(v, "answered", json_integer(r[i].acc_n));
             json_object_set_new(v, "right", json_integer(r[i].acc_k));
+        }
+        quant_stated q;
+        quant_stated_read(o->path[i], &q);
+        if (q.present) {
+            json_t *st = json_object();
+            json_object_set_new(st, "ppl_ratio", json_real(q.ppl_ratio));
+            json_object_set_new(st, "kld_mean", json_real(q.kld_mean));
+            json_object_set_new(st, "kld_p99", json_real(q.kld_p99));
+            json_object_set_new(st, "ppl_base", json_real(q.ppl_base));
+            json_object_set_new(st, "ppl", json_real(q.ppl));
+            json_object_set_new(st, "top1", json_real(q.top1));
+            json_object_set_new(st, "eval_tokens", json_integer(q.eval_tokens));
+            json_object_set_new(st, "eval_file", cli_json_str(q.eval_file));
+            json_object_set_new(v, "stated_by_quantize", st);
         }
         json_array_append_new(arr, v);
     }
@@ -591,6 +620,7 @@ int ab_eval_main(int argc, char **argv) {
                    is_qa ? "question/answer pairs through the chat template" : "text", r[0].n_ctx,
                    (long long)r[0].n_scored, base_name(o.path[base]));
             print_table(&o, r, is_qa);
+            print_stated(&o);
         }
         if (o.plot) rc = write_plot(o.plot, &o, r);
     }

@@ -20,6 +20,8 @@ static const char USAGE[] =
     "lines, task accuracy (greedy answer through the chat template contains the answer;\n"
     "the perplexity is then over the question/answer turns rendered by the template).\n"
     "--plot FILE.svg draws quality (KLD, or PPL) against speed and against size.\n"
+    "A file made by hearth quantize also shows the figures quantize stated in its\n"
+    "metadata (hearth.quantize.*: measured at write time, over quantize's eval text).\n"
     "\n"
     "ab report: per-variant latency, tokens/s, router confidence, cloud share and user\n"
     "feedback of the answers `hearth serve --variant` recorded, with 95% intervals, and\n"

@@ -13,6 +13,7 @@
  * smaller one at 8 bits on every published comparison.
  */
 #include "cli.h"
+#include "quant_text.h"
 #include "recommend.h"
 
 #include "agent/power_settings.h"
@@ -52,7 +53,9 @@ static const char USAGE[] =
     "  --catalog FILE      catalog to read (default: models/catalog.json of hearth)\n"
     "  --no-catalog        installed models only (the catalog still gives accuracy)\n"
     "  --remeasure         measure the device again (else $HEARTH_HOME/device.json)\n"
-    "  --json              one JSON object\n";
+    "  --json              one JSON object\n"
+    "A file made by hearth quantize also shows the ppl ratio and KLD quantize stated\n"
+    "in its metadata (hearth.quantize.*); they do not change the ranking.\n";
 
 typedef struct {
     char name[128];
@@ -63,6 +66,7 @@ typedef struct {
     bool has_ppl;
     double ppl_delta;
     char ppl_source[96];
+    quant_stated stated; /* files: what hearth quantize measured at write time */
     hearth_estimate est;
     bool fits;
     char why[96]; /* why it does not fit */
@@ -120,6 +124,7 @@ static bool add_file(rows *r, const char *path, const char *source, const char *
     const char *base = strrchr(path, '/');
     snprintf(x->name, sizeof x->name, "%s", base ? base + 1 : path);
     snprintf(x->path, sizeof x->path, "%s", path);
+    quant_stated_read(path, &x->stated);
     x->source = source;
     if (catalog)
         x->has_ppl = hearth_catalog_ppl_delta(catalog, x->desc.quant, &x->ppl_delta, x->ppl_source,
@@ -357,6 +362,14 @@ int cli_models_recommend(int argc, char **argv) {
             json_object_set_new(m, "accuracy_source", y->has_ppl ? cli_json_str(y->ppl_source) : json_null());
             json_object_set_new(m, "fits", json_boolean(y->fits));
             if (!y->fits) json_object_set_new(m, "why", json_string(y->why));
+            if (y->stated.present) {
+                json_t *st = json_object();
+                json_object_set_new(st, "ppl_ratio", json_real(y->stated.ppl_ratio));
+                json_object_set_new(st, "kld_mean", json_real(y->stated.kld_mean));
+                json_object_set_new(st, "top1", json_real(y->stated.top1));
+                json_object_set_new(st, "eval_tokens", json_integer(y->stated.eval_tokens));
+                json_object_set_new(m, "stated_by_quantize", st);
+            }
             json_array_append_new(arr, m);
         }
         json_object_set_new(o, "models", arr);
@@ -393,6 +406,14 @@ int cli_models_recommend(int argc, char **argv) {
                    (double)y->desc.file_bytes / 1048576.0, pp, y->est.decode_ms, y->est.tokens_per_s,
                    y->est.prompt_ms / 1e3, (unsigned long long)(y->est.ram_bytes >> 20), ppl,
                    y->fits ? "yes" : y->why);
+        }
+        for (size_t i = 0; i < r.n; i++) {
+            const row *y = &r.v[i];
+            if (!y->stated.present) continue;
+            char *safe = cli_safe_dup(y->name, CLI_SAFE_LINE);
+            printf("stated by hearth quantize at write time: %s: ppl ratio %.4f, KLD %.6f over %lld tokens\n",
+                   safe ? safe : "?", y->stated.ppl_ratio, y->stated.kld_mean, (long long)y->stated.eval_tokens);
+            free(safe);
         }
         putchar('\n');
         if (!best) {

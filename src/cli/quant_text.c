@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 char *quant_read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -47,4 +48,27 @@ hearth_status quant_tokenize_file(const hearth_model *m, const char *path, int32
     hearth_status st = hearth_tokenize(tok, text, len, true, true, toks, n, err);
     free(text);
     return st;
+}
+
+void quant_stated_read(const char *path, quant_stated *out) {
+    memset(out, 0, sizeof *out);
+    hearth_gguf *g;
+    if (hearth_gguf_open(path, &g, NULL)) return;
+    /* Both headline figures or nothing: a half-written set would print
+     * zeros that look like measurements. */
+    if (!hearth_gguf_get_float(g, "hearth.quantize.ppl_ratio", &out->ppl_ratio, NULL) &&
+        !hearth_gguf_get_float(g, "hearth.quantize.kld_mean", &out->kld_mean, NULL)) {
+        out->present = true;
+        hearth_gguf_get_float(g, "hearth.quantize.kld_p99", &out->kld_p99, NULL);
+        hearth_gguf_get_float(g, "hearth.quantize.ppl_base", &out->ppl_base, NULL);
+        hearth_gguf_get_float(g, "hearth.quantize.ppl", &out->ppl, NULL);
+        hearth_gguf_get_float(g, "hearth.quantize.top1", &out->top1, NULL);
+        hearth_gguf_get_int(g, "hearth.quantize.eval_tokens", &out->eval_tokens, NULL);
+        const char *f;
+        if (!hearth_gguf_get_str(g, "hearth.quantize.eval_file", &f, NULL, NULL))
+            snprintf(out->eval_file, sizeof out->eval_file, "%s", f);
+    } else {
+        out->ppl_ratio = out->kld_mean = 0;
+    }
+    hearth_gguf_free(g);
 }

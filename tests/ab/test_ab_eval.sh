@@ -57,6 +57,7 @@ assert f16["size_mb"] > q8["size_mb"] > q4["size_mb"] > 0
 for x in v.values():
     assert x["rss_mb"] > 0 and x["prompt_tps"] > 0 and x["gen_tps"] > 0 and x["ppl"] > 1
     assert x["tokens_scored"] == 4 * 31
+    assert "stated_by_quantize" not in x  # generated files carry no hearth.quantize.*
 print("ok: ab eval figures", {k: round(x["kld_mean"], 6) for k, x in v.items()})
 PY
 [ "$(grep -c '<circle' "$work/plot.svg")" = 6 ] || fail "plot: $(grep -c '<circle' "$work/plot.svg") points"
@@ -76,3 +77,23 @@ if "$H" ab eval -m "$work/m-F16.gguf" -m "$work/v300.gguf" -f "$text" -c 64 --ch
 fi
 grep -q "vocabularies differ" "$work/err.txt" || fail "ab eval vocab error: $(cat "$work/err.txt")"
 echo ok
+
+# a file written by hearth quantize: its stated figures (what quantize
+# measured at write time) appear under the table and in the JSON; the
+# generated F16 (no hearth.quantize.*) shows none
+head -c 6000 "$HEARTH_SOURCE_DIR/models/quant-eval.txt" >"$work/qeval.txt"
+"$H" quantize "$work/m-F16.gguf" "$work/hq.gguf" Q4_0 --eval "$work/qeval.txt" -c 64 --eval-chunks 2 -t 2 \
+    >"$work/hq.txt" 2>&1 || { cat "$work/hq.txt"; fail "quantize"; }
+"$H" ab eval -m "$work/m-F16.gguf" -m "$work/hq.gguf" -f "$text" -c 64 --chunks 2 -p 16 -n 4 -t 2 >"$work/st.txt"
+cat "$work/st.txt"
+grep -q "^stated by hearth quantize at write time: hq.gguf: ppl ratio [0-9]" "$work/st.txt" || fail "no stated line"
+grep -q "stated by hearth quantize.*m-F16" "$work/st.txt" && fail "stated line for a file without the keys"
+"$H" ab eval -m "$work/m-F16.gguf" -m "$work/hq.gguf" -f "$text" -c 64 --chunks 2 -p 16 -n 4 -t 2 --json >"$work/st.json"
+/usr/bin/python3 - "$work/st.json" "$work/hq.gguf" <<'PY' || fail "stated JSON: $(cat "$work/st.json")"
+import json, sys
+v = {x["model"]: x for x in json.load(open(sys.argv[1]))["variants"]}
+s = v[sys.argv[2]]["stated_by_quantize"]
+assert s["ppl_ratio"] > 0 and s["kld_mean"] > 0 and s["eval_tokens"] > 0 and s["eval_file"].endswith("qeval.txt"), s
+assert all("stated_by_quantize" not in x for k, x in v.items() if k != sys.argv[2])
+print("ok: stated", s)
+PY

@@ -212,3 +212,24 @@ set -e
 grep -q "missing.gguf" "$TMP/e.txt" || fail "missing file message: $(cat "$TMP/e.txt")"
 grep -q "catalog" "$TMP/e2.txt" || fail "bad catalog message"
 ok "bad arguments"
+
+# a file written by hearth quantize: its stated accuracy (hearth.quantize.*)
+# in the JSON and under the table; a generated file (no keys) shows none
+"$HEARTH_GENMODEL" --arch llama --preset tiny --type F16 --seed 9 -q -o "$TMP/f16.gguf"
+head -c 6000 "$HEARTH_SOURCE_DIR/models/quant-eval.txt" > "$TMP/qeval.txt"
+H quantize "$TMP/f16.gguf" "$TMP/hq.gguf" Q4_0 --eval "$TMP/qeval.txt" -c 64 --eval-chunks 2 -t 1 > "$TMP/hq.txt" 2>&1 \
+    || { cat "$TMP/hq.txt"; fail "quantize"; }
+H models recommend -m "$TMP/hq.gguf" -m "$TMP/f16.gguf" --no-catalog --max-latency-ms 100000000 --max-ram 1000000 \
+    -t 1 --json > "$TMP/st.json" || fail "recommend (stated)"
+$PY - "$TMP/st.json" "$TMP/hq.gguf" <<'PY' || fail "stated JSON: $(cat "$TMP/st.json")"
+import json, sys
+m = {x["path"]: x for x in json.load(open(sys.argv[1]))["models"]}
+s = m[sys.argv[2]]["stated_by_quantize"]
+assert s["ppl_ratio"] > 0 and s["kld_mean"] > 0 and s["eval_tokens"] > 0, s
+assert all("stated_by_quantize" not in x for k, x in m.items() if k != sys.argv[2])
+PY
+H models recommend -m "$TMP/hq.gguf" -m "$TMP/f16.gguf" --no-catalog --max-latency-ms 100000000 --max-ram 1000000 \
+    -t 1 > "$TMP/st.txt" || fail "recommend text (stated)"
+grep -q "^stated by hearth quantize at write time: hq.gguf: ppl ratio [0-9]" "$TMP/st.txt" || fail "no stated line: $(cat "$TMP/st.txt")"
+grep -q "stated by hearth quantize.*f16.gguf" "$TMP/st.txt" && fail "stated line for a file without the keys"
+ok "stated quantize figures"
