@@ -91,4 +91,11 @@ if [ "${SKIP_05B:-0}" != 1 ]; then
   echo "$(head -1 "$dir/q05.log")"
   echo "time: $(printf %.1f "$(echo "$t1 - $t0" | bc)") s wall ($(stat -c %s "$f16") -> $(stat -c %s "$dir/qwen2.5-0.5b-Q4_K_M.gguf") bytes)"
   rm -f "$dir/qwen2.5-0.5b-Q4_K_M.gguf"
+  if [ -n "$lq" ]; then
+    t0=$(date +%s.%N)
+    "$lq" "$f16" "$dir/llama-qwen2.5-0.5b-Q4_K_M.gguf" Q4_K_M "$threads" > "$dir/lq05.log" 2>&1 || { tail "$dir/lq05.log"; exit 1; }
+    t1=$(date +%s.%N)
+    echo "llama-quantize, same file and threads: $(printf %.1f "$(echo "$t1 - $t0" | bc)") s wall"
+    rm -f "$dir/llama-qwen2.5-0.5b-Q4_K_M.gguf"
+  fi
 fi
