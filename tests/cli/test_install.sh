@@ -18,7 +18,7 @@ unset HEARTH_MODEL || true
 cmake --install "$HEARTH_BUILD_DIR" --prefix "$work/first" >"$work/install.log" || fail "cmake --install: $(cat "$work/install.log")"
 mv "$work/first" "$work/moved"
 p="$work/moved"
-for f in bin/hearth include/hearth.h share/hearth/hearth-demo.gguf share/hearth/catalog.json \
+for f in bin/hearth include/hearth.h share/hearth/hearth-demo.gguf share/hearth/catalog.json share/hearth/quant-eval.txt \
          share/man/man1/hearth.1 share/bash-completion/completions/hearth share/zsh/site-functions/_hearth; do
     [ -f "$p/$f" ] || fail "not installed: $f"
 done

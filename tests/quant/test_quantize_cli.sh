@@ -17,6 +17,12 @@ head -c 12000 "$HEARTH_SOURCE_DIR/models/quant-eval.txt" > "$T/eval.txt"
 head -c 12000 "$HEARTH_SOURCE_DIR/models/quant-calib.txt" > "$T/calib.txt"
 E=(--eval "$T/eval.txt" -c 64 --eval-chunks 4 -t 2)
 
+# no --eval: the shipped text beside the demo model (BUILD/share/hearth, or
+# PREFIX/share/hearth when installed) is the default
+"$H" quantize "$T/f16.gguf" "$T/def.gguf" Q8_0 -c 64 --eval-chunks 2 -t 2 > "$T/o0" 2>&1 \
+  || { cat "$T/o0"; fail "quantize with the default eval text"; }
+grep -q "eval: .*quant-eval.txt" "$T/o0" || { cat "$T/o0"; fail "default eval text not named"; }
+
 # over budget
 "$H" quantize "$T/f16.gguf" "$T/out.gguf" Q4_0 "${E[@]}" --max-kld 1e-9 > "$T/o1" 2> "$T/e1"
 rc=$?
