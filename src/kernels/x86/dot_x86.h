@@ -1164,9 +1164,11 @@ DRIVERS_F(f16)
 DRIVERS_F(bf16)
 DRIVERS(q4_1, 32, GEMV_R)
 DRIVERS(q5_1, 32, GEMV_R)
-DRIVERS(q4_K, QK_K, 1)
-DRIVERS(q5_K, QK_K, 1)
-DRIVERS(q6_K, QK_K, 1)
+/* Q4_K, Q5_K and Q6_K multiply matrices with gemmk_* (above): the tiled
+ * gemm would never be called, so only their gemv is made here. */
+GEMV_TILED(q4_K, QK_K, 1)
+GEMV_TILED(q5_K, QK_K, 1)
+GEMV_TILED(q6_K, QK_K, 1)
 DRIVERS(q2_K, QK_K, 1)
 DRIVERS(q3_K, QK_K, 1)
 
@@ -1182,15 +1184,16 @@ void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     SET(Q8_0, q8_0);
     SET(Q4_1, q4_1);
     SET(Q5_1, q5_1);
-    SET(Q4_K, q4_K);
-    SET(Q5_K, q5_K);
-    SET(Q6_K, q6_K);
     SET(Q2_K, q2_K);
     SET(Q3_K, q3_K);
 #undef SET
-    tab[HEARTH_TYPE_Q4_K].gemm = gemmk_q4_K;
-    tab[HEARTH_TYPE_Q6_K].gemm = gemmk_q6_K;
-    tab[HEARTH_TYPE_Q5_K].gemm = gemmk_q5_K;
+#define SET_K(T, name)                       \
+    tab[HEARTH_TYPE_##T].gemv = gemv_##name; \
+    tab[HEARTH_TYPE_##T].gemm = gemmk_##name
+    SET_K(Q4_K, q4_K);
+    SET_K(Q5_K, q5_K);
+    SET_K(Q6_K, q6_K);
+#undef SET_K
     for (int t = 0; t < HEARTH_TYPE_COUNT; t++) {
         if (!tab[t].gemv) continue;
         if (tab[t].act_type == HEARTH_TYPE_Q8_0) tab[t].quantize_act = quant_q8_0;
