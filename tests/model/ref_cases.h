@@ -26,6 +26,9 @@ extern const size_t ref_n_cases;
  * the reference, and CHECKs the agreement; qscale multiplies the
  * tolerances of the quantized cases (1 for llama/qwen2). Returns the number of failed
  * checks (test.h's counters are per file: the caller adds them to its own). */
+/* Checks made by ref_run_case so far (test.h's counters are per source
+ * file: the caller adds these to its own before test_done). */
+int ref_cases_checks(void);
 int ref_run_case(const char *label, const char *model_args, int n_ctx, double qscale,
                  const type_case *tc);
 

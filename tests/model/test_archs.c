@@ -62,5 +62,6 @@ int main(void) {
             test_failures += ref_run_case(models[m].label, models[m].args, models[m].n_ctx,
                                           models[m].qscale, &ref_cases[i]);
     tmpdir_cleanup();
+    test_checks += ref_cases_checks();
     return test_done();
 }

@@ -22,5 +22,6 @@ int main(void) {
         for (size_t i = 0; i < ref_n_cases; i++) test_failures += ref_run_case(archs[a], args, 64, 1.0, &ref_cases[i]);
     }
     tmpdir_cleanup();
+    test_checks += ref_cases_checks();
     return test_done();
 }
