@@ -22,6 +22,12 @@ static float frand(uint32_t *s) {
 
 /* softmax(scale q_g . k_p) v_p over positions p, for each query head g, in
  * double from the cache's own values (F16 rows widened) */
+static double cache_at(const hearth_attn_args *a, const void *rows, int p, int i) {
+    size_t at = (size_t)p * a->kv_stride + (size_t)i;
+    return a->type == HEARTH_TYPE_F16 ? hearth_h2f(((const uint16_t *)rows)[at])
+                                      : ((const float *)rows)[at];
+}
+
 static void attn_double(const hearth_attn_args *a, double *out) {
     double sc[100];
     for (int g = 0; g < a->group; g++) {
@@ -29,24 +35,14 @@ static void attn_double(const hearth_attn_args *a, double *out) {
         double mx = -1e300, sum = 0;
         for (int p = 0; p < a->np; p++) {
             double dot = 0;
-            for (int i = 0; i < a->hd; i++) {
-                size_t at = (size_t)p * a->kv_stride + (size_t)i;
-                double k = a->type == HEARTH_TYPE_F16 ? hearth_h2f(((const uint16_t *)a->k)[at])
-                                                      : ((const float *)a->k)[at];
-                dot += (double)q[i] * k;
-            }
+            for (int i = 0; i < a->hd; i++) dot += (double)q[i] * cache_at(a, a->k, p, i);
             sc[p] = dot * a->scale;
             if (sc[p] > mx) mx = sc[p];
         }
         for (int p = 0; p < a->np; p++) sum += sc[p] = exp(sc[p] - mx);
         for (int i = 0; i < a->hd; i++) {
             double o = 0;
-            for (int p = 0; p < a->np; p++) {
-                size_t at = (size_t)p * a->kv_stride + (size_t)i;
-                double v = a->type == HEARTH_TYPE_F16 ? hearth_h2f(((const uint16_t *)a->v)[at])
-                                                      : ((const float *)a->v)[at];
-                o += sc[p] * v;
-            }
+            for (int p = 0; p < a->np; p++) o += sc[p] * cache_at(a, a->v, p, i);
             out[(size_t)g * a->hd + (size_t)i] = o / sum;
         }
     }

@@ -1173,9 +1173,10 @@ DRIVERS(q2_K, QK_K, 1)
 DRIVERS(q3_K, QK_K, 1)
 
 void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
-#define SET(T, name)                     \
-    tab[HEARTH_TYPE_##T].gemv = gemv_##name; \
-    tab[HEARTH_TYPE_##T].gemm = gemm_##name
+#define SET_FNS(T, gv, gm)          \
+    tab[HEARTH_TYPE_##T].gemv = gv; \
+    tab[HEARTH_TYPE_##T].gemm = gm
+#define SET(T, name) SET_FNS(T, gemv_##name, gemm_##name)
     SET(F32, f32);
     SET(F16, f16);
     SET(BF16, bf16);
@@ -1186,14 +1187,11 @@ void HEARTH_DOT_FILL(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     SET(Q5_1, q5_1);
     SET(Q2_K, q2_K);
     SET(Q3_K, q3_K);
+    SET_FNS(Q4_K, gemv_q4_K, gemmk_q4_K);
+    SET_FNS(Q5_K, gemv_q5_K, gemmk_q5_K);
+    SET_FNS(Q6_K, gemv_q6_K, gemmk_q6_K);
 #undef SET
-#define SET_K(T, name)                       \
-    tab[HEARTH_TYPE_##T].gemv = gemv_##name; \
-    tab[HEARTH_TYPE_##T].gemm = gemmk_##name
-    SET_K(Q4_K, q4_K);
-    SET_K(Q5_K, q5_K);
-    SET_K(Q6_K, q6_K);
-#undef SET_K
+#undef SET_FNS
     for (int t = 0; t < HEARTH_TYPE_COUNT; t++) {
         if (!tab[t].gemv) continue;
         if (tab[t].act_type == HEARTH_TYPE_Q8_0) tab[t].quantize_act = quant_q8_0;
