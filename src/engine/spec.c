@@ -191,6 +191,9 @@ hearth_status spec_begin(hearth_spec *s, const hearth_ctx *c, int32_t seq, int32
     }
     s->ctx = c;
     s->seq = seq;
+    /* the draft's tokens are known equal to the history only up to what
+     * of the history was kept */
+    if (s->n_dkv_ok > s->n_hist) s->n_dkv_ok = s->n_hist;
     if (!hist_reserve(s, s->n_hist + n_prompt + 1))
         return HEARTH_FAIL(err, HEARTH_E_NOMEM, "speculative decoding: out of memory");
     memcpy(s->hist + s->n_hist, prompt, (size_t)n_prompt * sizeof *prompt);
@@ -223,7 +226,6 @@ hearth_status spec_begin(hearth_spec *s, const hearth_ctx *c, int32_t seq, int32
     hearth_status st = hearth_sampler_new(&dp, hearth_model_n_vocab(s->p.draft), &s->dsmp, err);
     if (st) return st;
     for (int32_t i = 0; i < s->n_dkv; i++) hearth_sampler_accept(s->dsmp, s->dkv[i]);
-    if (s->n_dkv_ok > s->n_hist) s->n_dkv_ok = s->n_hist;
     return HEARTH_OK;
 }
 

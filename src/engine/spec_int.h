@@ -43,6 +43,11 @@ typedef struct {
     int32_t n_vocab;
     double *qd;       /* (n_vocab) a draft distribution, dense; 0 between calls */
     sampler_prob *rw; /* (n_vocab) residual weights */
+    /* Tests only: after a rejection draw from p itself instead of the
+     * residual (a plausible mistake that biases the output toward the
+     * draft's rejected tokens' complement; the distribution test must
+     * catch it). */
+    bool wrong_rule;
 } spec_verifier;
 
 hearth_status spec_verifier_init(spec_verifier *v, int32_t n_vocab, hearth_error *err);

@@ -52,6 +52,7 @@ static double q_of(const spec_draft *d, int32_t i, int32_t x) {
 /* Draws from max(0, p - q_i) normalized, p = pd[0..pn) / ptot. */
 static int32_t draw_residual(spec_verifier *v, hearth_sampler *smp, const spec_draft *d, int32_t i,
                              const sampler_prob *pd, int32_t pn, double ptot) {
+    if (v->wrong_rule) return sampler_draw(smp, pd, pn, ptot);
     int32_t a = d->q_off[i], b = d->q_off[i + 1];
     if (a == b) {
         if (d->tok[i] >= 0 && d->tok[i] < v->n_vocab) v->qd[d->tok[i]] = 1.0;
