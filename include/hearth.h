@@ -1672,6 +1672,15 @@ typedef struct {
      * (borrowed; the server opens it once for all its agents). */
     const char *embed_model_path;
     const hearth_model *embed_model;
+    /* Speculative decoding (settings "draft_model", "lookup", "draft_max";
+     * see hearth_spec_new): a draft model with the chat model's vocabulary
+     * (a file or a registry name; draft_model: an open one to share,
+     * borrowed), prompt lookup, the most tokens drafted per step (0: 16).
+     * Same answers, sooner. */
+    const char *draft_model_path;
+    const hearth_model *draft_model;
+    bool lookup;
+    int draft_max;
     /* Warnings (an unknown chat template, ...), never printed by hearth:
      * called from the thread that opened or is using the agent. Optional. */
     void (*warn)(void *user_data, const char *msg);
@@ -1872,6 +1881,8 @@ typedef struct {
      * then the text outside the calls (often ""). */
     char *tool_calls_json;
     int tool_steps;            /* builtin_tools: model calls made */
+    /* Speculative decoding (0 without): as hearth_gen_result's. */
+    int n_drafted, n_accepted, n_spec_steps;
 } hearth_agent_response;
 
 /* Answers one request. Streams the answer through on_text while it is made
