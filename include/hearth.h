@@ -932,6 +932,14 @@ HEARTH_API hearth_status hearth_sched_generate(hearth_sched *s, const int32_t *p
                                                hearth_gen_cb cb, void *user,
                                                hearth_gen_result *res, hearth_error *err);
 
+/* Speculative decoding for every generation of the scheduler (except
+ * those with a grammar): each slot gets its own hearth_spec made from p
+ * (its draft context runs on the scheduler's thread). Call once, before
+ * the first generation (HEARTH_E_STATE otherwise); errors as
+ * hearth_spec_new's. hearth_gen_params.spec is ignored by the scheduler. */
+HEARTH_API hearth_status hearth_sched_enable_spec(hearth_sched *s, const hearth_spec_params *p,
+                                                  hearth_error *err);
+
 /* ======================================================================== */
 /* Evaluation: perplexity, KL divergence, top-1 agreement (src/eval)        */
 /* ======================================================================== */

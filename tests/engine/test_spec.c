@@ -24,6 +24,7 @@
 #include "hearth.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -526,6 +527,100 @@ static void rule_suite(void) {
     }
 }
 
+/* ---- the scheduler: speculation per slot, with continuous batching ---- */
+
+enum { SCHED_PROMPTS = 9, SCHED_THREADS = 3 };
+
+typedef struct {
+    hearth_sched *sched;
+    const int32_t (*prompts)[64];
+    const int32_t *lens;
+    int first;
+    sink out[SCHED_PROMPTS];
+    hearth_gen_result res[SCHED_PROMPTS];
+    hearth_status st[SCHED_PROMPTS];
+} sched_work;
+
+static void *sched_worker(void *arg) {
+    sched_work *w = arg;
+    for (int i = w->first; i < SCHED_PROMPTS; i += SCHED_THREADS) {
+        hearth_gen_params gp = hearth_gen_default_params();
+        gp.sampling.temp = 0;
+        gp.max_tokens = 20 + i;
+        if (i % 3 == 1) gp.sampling.repeat_penalty = 1.4f;
+        hearth_error e = {0};
+        memset(&w->out[i], 0, sizeof w->out[i]);
+        w->st[i] = hearth_sched_generate(w->sched, w->prompts[i], w->lens[i], &gp, on_tok, &w->out[i],
+                                         &w->res[i], &e);
+    }
+    return NULL;
+}
+
+static void sched_suite(const char *target_path, const char *draft_path) {
+    hearth_model *t = open_model(target_path), *d = open_model(draft_path);
+    int32_t nv = hearth_model_n_vocab(t);
+    static int32_t prompts[SCHED_PROMPTS][64];
+    int32_t lens[SCHED_PROMPTS];
+    uint64_t rng = 777;
+    for (int i = 0; i < SCHED_PROMPTS; i++) lens[i] = make_prompt(&rng, nv, i % 2, prompts[i]);
+    /* what plain decoding says */
+    static sink want[SCHED_PROMPTS];
+    hearth_ctx *c = new_ctx(t, 256);
+    for (int i = 0; i < SCHED_PROMPTS; i++) {
+        hearth_gen_params gp = hearth_gen_default_params();
+        gp.sampling.temp = 0;
+        gp.max_tokens = 20 + i;
+        if (i % 3 == 1) gp.sampling.repeat_penalty = 1.4f;
+        gen(c, true, prompts[i], lens[i], &gp, &want[i]);
+    }
+    hearth_ctx_free(c);
+    for (int mode = 0; mode < 2; mode++) {
+        hearth_ctx_params cp = hearth_ctx_default_params();
+        cp.n_ctx = 3 * 256;
+        cp.n_seq = 3;
+        cp.n_threads = 2;
+        hearth_sched *sc = NULL;
+        hearth_error e = {0};
+        REQUIRE(hearth_sched_new(t, &cp, &sc, &e) == HEARTH_OK);
+        hearth_spec_params sp = hearth_spec_default_params();
+        sp.draft = mode == 0 ? d : NULL;
+        sp.lookup = mode == 1;
+        sp.lookup_ngram_min = 1;
+        sp.adaptive = false;
+        sp.n_draft_max = 4;
+        CHECKF(hearth_sched_enable_spec(sc, &sp, &e) == HEARTH_OK, "%s", e.msg);
+        static sched_work w[SCHED_THREADS];
+        pthread_t th[SCHED_THREADS];
+        for (int k = 0; k < SCHED_THREADS; k++) {
+            w[k].sched = sc;
+            w[k].prompts = (const int32_t(*)[64])prompts;
+            w[k].lens = lens;
+            w[k].first = k;
+            REQUIRE(pthread_create(&th[k], NULL, sched_worker, &w[k]) == 0);
+        }
+        for (int k = 0; k < SCHED_THREADS; k++) pthread_join(th[k], NULL);
+        int64_t dr = 0, ac = 0;
+        for (int i = 0; i < SCHED_PROMPTS; i++) {
+            sched_work *wk = &w[i % SCHED_THREADS];
+            CHECK_EQ_INT(wk->st[i], HEARTH_OK);
+            const sink *got = &wk->out[i];
+            CHECKF(got->n_ids == want[i].n_ids &&
+                       !memcmp(got->ids, want[i].ids, (size_t)got->n_ids * sizeof *got->ids),
+                   "scheduler (%s) prompt %d: %d tokens vs %d plain", mode ? "lookup" : "draft", i,
+                   got->n_ids, want[i].n_ids);
+            dr += wk->res[i].n_drafted;
+            ac += wk->res[i].n_accepted;
+        }
+        fprintf(stderr, "scheduler, %s: drafted %lld, accepted %lld\n", mode ? "lookup" : "draft model",
+                (long long)dr, (long long)ac);
+        CHECK(dr > 0);
+        CHECK_EQ_INT(hearth_sched_enable_spec(sc, &sp, &e), HEARTH_E_STATE); /* only once */
+        hearth_sched_free(sc);
+    }
+    hearth_model_free(d);
+    hearth_model_free(t);
+}
+
 static void errors(const char *a_path, const char *other_vocab_path) {
     hearth_model *a = open_model(a_path), *b = open_model(other_vocab_path);
     hearth_spec_params sp = hearth_spec_default_params();
@@ -559,6 +654,8 @@ int main(void) {
     const char *llama_q = genmodel("target_q4.gguf", "--arch llama --type Q4_0 --seed 1");
     REQUIRE(llama_q);
     rule_suite();
+    sched_suite(gemma, gemma_d);
+    sched_suite(llama, llama);
     sampling_suite(llama, llama_d, llama_q);
     errors(llama, other);
     tmpdir_cleanup();
