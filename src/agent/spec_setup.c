@@ -10,7 +10,8 @@
 
 hearth_status agent_open_spec(hearth_agent *a, const hearth_agent_params *p, hearth_error *err) {
     bool want_draft = p->draft_model || (p->draft_model_path && *p->draft_model_path);
-    if (!want_draft && !p->lookup) return HEARTH_OK;
+    /* with a scheduler, speculation is the scheduler's (hearth_sched_enable_spec) */
+    if ((!want_draft && !p->lookup) || p->sched) return HEARTH_OK;
     hearth_status st;
     if (p->draft_model) {
         a->draft_model = (hearth_model *)p->draft_model;
