@@ -5,7 +5,8 @@
  * For each weight type the table gives the activation format its dot product
  * wants (e.g. Q8_0 activations for Q4_0 weights, Q8_K for the K-quants) and
  * the kernels. An implementation set is chosen once per process (call_once)
- * from the CPU's features: AVX-512/VNNI, AVX2/FMA on x86 (cpuid); NEON with
+ * from the CPU's features: AVX-512/VNNI, AVX2/FMA on x86 (cpuid, and only if
+ * the OS saves the AVX or AVX-512 registers: XCR0); NEON with
  * i8mm, with dotprod, or plain NEON on AArch64 (getauxval's hwcaps); else the
  * scalar reference in kernels/ref/ (also forced by HEARTH_FORCE_SCALAR=1).
  * HEARTH_KERNEL_LEVEL=<name> caps the choice at that implementation (e.g.
