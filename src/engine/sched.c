@@ -81,6 +81,13 @@ struct hearth_sched {
      * once enabled). */
     hearth_spec **specs;
     double last_decode_ms;
+    /* While hold_done is set (a verification step, which may end its job
+     * mid-way), finish_job leaves the ended job in done_held instead of
+     * waking its caller, so the step can still record its statistics in
+     * the job: once woken, the caller returns and the job (on its stack)
+     * is gone. Scheduler thread only. */
+    bool hold_done;
+    sched_job *done_held;
 
     /* Batch scratch, n_batch entries each; used by the scheduler thread only. */
     int32_t *b_tok, *b_pos, *b_seq;
@@ -101,6 +108,15 @@ static bool emit(sched_job *j, int32_t token, const char *s, size_t n) {
 }
 
 /* ---- job lifecycle (scheduler thread) ---------------------------------- */
+
+/* The job is over: its caller returns from hearth_sched_generate, and j
+ * must not be touched after this. */
+static void wake_caller(hearth_sched *s, sched_job *j) {
+    pthread_mutex_lock(&s->mu);
+    j->state = JOB_DONE;
+    pthread_cond_signal(&j->done_cv);
+    pthread_mutex_unlock(&s->mu);
+}
 
 static void finish_job(hearth_sched *s, int32_t slot, hearth_finish_reason why) {
     sched_job *j = s->slots[slot];
@@ -125,10 +141,8 @@ static void finish_job(hearth_sched *s, int32_t slot, hearth_finish_reason why) 
     }
     hearth_ctx_seq_clear(s->ctx, slot, NULL);
     s->slots[slot] = NULL;
-    pthread_mutex_lock(&s->mu);
-    j->state = JOB_DONE;
-    pthread_cond_signal(&j->done_cv);
-    pthread_mutex_unlock(&s->mu);
+    if (s->hold_done) s->done_held = j;
+    else wake_caller(s, j);
 }
 
 static void fail_job(hearth_sched *s, int32_t slot, hearth_status st, const hearth_error *e) {
@@ -244,6 +258,10 @@ static void spec_step_job(hearth_sched *s, int32_t slot, int32_t len) {
     spec_draft *d = spec_draft_buf(sp);
     spec_job_ctx x = {s, slot, j->batch_idx, len + 1, true};
     int32_t n_emitted = 0;
+    /* the step may end the job (EOG, a stop string, max_tokens): j stays
+     * valid until its caller is woken below */
+    s->hold_done = true;
+    s->done_held = NULL;
     int32_t acc = spec_verify(spec_verifier_of(sp), j->sampler, d, spec_row, &x, spec_take, &x,
                               &n_emitted);
     spec_observe(sp, d, acc, 0, s->last_decode_ms);
@@ -252,8 +270,11 @@ static void spec_step_job(hearth_sched *s, int32_t slot, int32_t len) {
         j->res.n_accepted += acc;
         j->res.n_spec_steps++;
     }
+    s->hold_done = false;
     /* a job that ended has its sequence cleared already */
     if (x.alive) hearth_ctx_seq_truncate(s->ctx, slot, len + n_emitted, NULL);
+    if (s->done_held) wake_caller(s, s->done_held);
+    s->done_held = NULL;
 }
 
 static void start_job(hearth_sched *s, int32_t slot, sched_job *j) {
