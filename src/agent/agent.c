@@ -416,22 +416,36 @@ static void remember_seq(hearth_agent *a, const int32_t *x, size_t nx, const int
 /* After an answer in a session: the next request's prompt starts with this
  * conversation plus the answer as the template renders it, which is not
  * always the tokens that were generated (a text can tokenize in more than
- * one way) and adds the turn's closing tokens. Evaluating that rendering
- * now, after the answer is out, takes it off the next turn's time to first
- * token, and the saved state holds it. A failure only costs that work. */
+ * one way), then the turn's closing tokens and the opening of the next user
+ * message. Evaluating those now, after the answer is out, takes them off
+ * the next turn's time to first token, and the saved state holds them: the
+ * next turn evaluates only its own text. What comes before the next user
+ * text is the common prefix of the renderings with two different user
+ * texts. A failure only costs that work. */
 static void warm_next_turn(hearth_agent *a, agent_conv *conv, const char *answer) {
     if (a->p.sched || !answer) return;
     size_t n_conv = conv->n;
-    int32_t *ids = NULL;
-    size_t n = 0;
+    int32_t *ids = NULL, *alt = NULL;
+    size_t n = 0, n_alt = 0;
     bool ok = agent_conv_add(conv, "assistant", (char *)answer, false) &&
+              agent_conv_add(conv, "user", "", false) &&
               hearth_template_render(a->tmpl, a->tok, conv->v, conv->n, &ids, &n, NULL) == HEARTH_OK;
+    if (ok) {
+        conv->v[conv->n - 1].content = "x";
+        ok = hearth_template_render(a->tmpl, a->tok, conv->v, conv->n, &alt, &n_alt, NULL) == HEARTH_OK;
+    }
     conv->n = n_conv;
+    size_t keep = 0;
+    while (ok && keep < n && keep < n_alt && ids[keep] == alt[keep]) keep++;
+    hearth_free(alt);
     int32_t held = hearth_ctx_seq_len(a->ctx, AGENT_SEQ_CHAT);
-    if (!ok || held < 0 || n > (size_t)hearth_ctx_seq_capacity(a->ctx) || n > (size_t)a->n_ctx) {
+    /* keep < n_alt: the next prompt has at least one more token to evaluate */
+    if (!ok || held < 0 || keep == 0 || keep >= n_alt || keep > (size_t)hearth_ctx_seq_capacity(a->ctx) ||
+        keep >= (size_t)a->n_ctx) {
         hearth_free(ids);
         return;
     }
+    n = keep;
     size_t common = 0, lim = a->n_seq_tokens < (size_t)held ? a->n_seq_tokens : (size_t)held;
     while (common < lim && common < n && a->seq_tokens[common] == ids[common]) common++;
     if (common < n) {
@@ -446,7 +460,8 @@ static void warm_next_turn(hearth_agent *a, agent_conv *conv, const char *answer
     }
     hearth_free(a->seq_tokens);
     a->seq_tokens = ids;
-    a->n_seq_tokens = a->cap_seq_tokens = n;
+    a->n_seq_tokens = n;
+    a->cap_seq_tokens = n; /* ids holds more; n is what is known to be there */
 }
 
 /* Generation through a shared batch scheduler: the whole prompt each time
