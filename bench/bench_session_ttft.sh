@@ -70,6 +70,7 @@ for mode in on off; do
   done
   p=$(field "$last" "usage['prompt_tokens']")
   c=$(field "$last" "usage['prompt_tokens_details']['cached_tokens']")
+  [ "$mode" = on ] && evaluated_on=$((p - c))
   rs=$(field "$last" "timings['restore_ms']")
   printf '%-4s prompt %5d tokens  evaluated %5d  restore %7.1f ms  ttft_ms %7.1f  process_ms %6d  (median of %d)\n' \
     "$mode" "$p" $((p - c)) "$rs" "$(median < "$dir/ttft.$mode")" "$(median < "$dir/proc.$mode")" "$reps"
@@ -77,5 +78,5 @@ done
 du -sh "$home/kv" | awk '{print "saved state: " $1}'
 # the machine's prefill speed for that many tokens right now (other load
 # shows here too)
-"$hearth" bench -m "$model" -p $((p - c)) -n 1 -t "$threads" 2>&1 | grep -E "pp[0-9]"
+"$hearth" bench -m "$model" -p "$evaluated_on" -n 1 -t "$threads" 2>&1 | grep -E "pp[0-9]|roofline"
 rm -rf "$dir/run"

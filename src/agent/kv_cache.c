@@ -82,9 +82,25 @@ static bool name_stem(const hearth_agent *a, const char *session, char out[40]) 
     return true;
 }
 
-/* Reads a file's head. OUT: *tokens (owned), *n. The FILE is left at the
- * engine state. False when the file is not one of ours for this model. */
-static bool read_head(const hearth_agent *a, FILE *f, int32_t **tokens, uint32_t *n) {
+/* The prefix hash of a state: the first 16 hex digits of SHA-256 over the
+ * model file's hash and the token ids (out: 17 bytes). */
+static bool prefix_hash(const hearth_agent *a, const int32_t *t, size_t n, char out[17]) {
+    agent_buf key = {0};
+    char ph[65];
+    bool ok = agent_buf_put(&key, a->model_hash, 64) &&
+              agent_buf_put(&key, (const char *)t, n * sizeof *t) &&
+              agent_sha256_hex(key.v, key.n, ph, NULL) == HEARTH_OK;
+    agent_buf_free(&key);
+    if (ok) snprintf(out, 17, "%.16s", ph);
+    return ok;
+}
+
+/* Reads the head of the file called name. OUT: *tokens (owned), *n. The
+ * FILE is left at the engine state. False when the file is not one of ours
+ * for this model, or its token ids do not hash to the name (damage: the
+ * engine's checksum covers only the state). */
+static bool read_head(const hearth_agent *a, FILE *f, const char *name, int32_t **tokens,
+                      uint32_t *n) {
     char magic[4], hash[64];
     uint32_t version;
     *tokens = NULL;
@@ -95,7 +111,10 @@ static bool read_head(const hearth_agent *a, FILE *f, int32_t **tokens, uint32_t
         return false;
     int32_t *t = hearth_malloc((size_t)*n * sizeof *t);
     if (!t) return false;
-    if (fread(t, sizeof *t, *n, f) != *n) {
+    char ph[17];
+    size_t nl = strlen(name);
+    if (fread(t, sizeof *t, *n, f) != *n || nl != 53 || !prefix_hash(a, t, *n, ph) ||
+        memcmp(name + 34, ph, 16)) {
         hearth_free(t);
         return false;
     }
@@ -173,7 +192,7 @@ hearth_status agent_kv_restore(hearth_agent *a, const char *session, const int32
     if (!name_stem(a, session, stem) || !list_files(a->kv_dir, stem, &files, &nf)) return HEARTH_OK;
     size_t best_common = have;
     int32_t *best_tokens = NULL;
-    char best_path[4096] = "";
+    char best_path[4096] = "", best_name[256] = "";
     for (size_t i = 0; i < nf; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/%s", a->kv_dir, files[i].name);
@@ -181,7 +200,7 @@ hearth_status agent_kv_restore(hearth_agent *a, const char *session, const int32
         if (!f) continue;
         int32_t *t;
         uint32_t tn;
-        if (read_head(a, f, &t, &tn)) {
+        if (read_head(a, f, files[i].name, &t, &tn)) {
             size_t c = 0;
             while (c < tn && c < n && t[c] == prompt[c]) c++;
             if (c > best_common) {
@@ -190,6 +209,7 @@ hearth_status agent_kv_restore(hearth_agent *a, const char *session, const int32
                 best_tokens = t;
                 t = NULL;
                 snprintf(best_path, sizeof best_path, "%s", path);
+                snprintf(best_name, sizeof best_name, "%s", files[i].name);
             }
             hearth_free(t);
         }
@@ -203,7 +223,7 @@ hearth_status agent_kv_restore(hearth_agent *a, const char *session, const int32
     int32_t *t = NULL;
     uint32_t tn = 0;
     hearth_error e = {0};
-    if (!f || !read_head(a, f, &t, &tn)) {
+    if (!f || !read_head(a, f, best_name, &t, &tn)) {
         st = HEARTH_E_IO;
         snprintf(e.msg, sizeof e.msg, "'%s' changed while read", best_path);
     }
@@ -286,14 +306,10 @@ void agent_kv_save(hearth_agent *a, const char *session) {
     size_t state = hearth_ctx_seq_state_size(a->ctx, (int32_t)n);
     int64_t bytes = (int64_t)(76 + n * sizeof(int32_t) + state);
     if (state == 0 || bytes > a->kv_max_bytes) return; /* would not fit the bound at all */
-    char stem[40], ph[65], name[128], path[4096], tmp[4096];
-    agent_buf key = {0};
-    bool ok = name_stem(a, session, stem) && agent_buf_put(&key, a->model_hash, 64) &&
-              agent_buf_put(&key, (const char *)a->seq_tokens, n * sizeof(int32_t)) &&
-              agent_sha256_hex(key.v, key.n, ph, NULL) == HEARTH_OK;
-    agent_buf_free(&key);
+    char stem[40], ph[17], name[128], path[4096], tmp[4096];
+    bool ok = name_stem(a, session, stem) && prefix_hash(a, a->seq_tokens, n, ph);
     if (!ok) return;
-    snprintf(name, sizeof name, "%s%.16s.kv", stem, ph);
+    snprintf(name, sizeof name, "%s%s.kv", stem, ph);
     snprintf(path, sizeof path, "%s/%s", a->kv_dir, name);
     snprintf(tmp, sizeof tmp, "%s/.%s.%ld.tmp", a->kv_dir, name, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);

@@ -4,7 +4,7 @@
 # the first turn's keys and values from HEARTH_HOME/kv and evaluates only the
 # new tokens, with the same greedy answer as a run with the states off;
 # a damaged state is rejected (a warning, the history evaluated, the file
-# removed); an incognito turn saves nothing; chat's /reset removes the
+# removed), and so is a file whose token ids were damaged; an incognito turn saves nothing; chat's /reset removes the
 # session's states and only its.
 set -euo pipefail
 : "${HEARTH_BIN:?}" "${HEARTH_GENMODEL:?}"
@@ -72,6 +72,13 @@ o3=$(HEARTH_KV_CACHE_MB=0 "$HEARTH_BIN" run --json --session off "And of Spain?"
 [ ! -e "$f" ]
 j4=$("$HEARTH_BIN" run --json --session s "Thanks." 2> /dev/null)
 [ "$(field "$j4" restored_tokens)" -gt 0 ]
+# a damaged token id in a file's head: the file does not match its name's
+# hash and is not used (its rows would stand for other tokens)
+f=$(find "$HEARTH_HOME/kv" -name '*.kv')
+printf '\x01' | dd of="$f" bs=1 seek=80 conv=notrunc status=none
+jd=$("$HEARTH_BIN" run --json --session s "Bye." 2> /dev/null)
+[ "$(field "$jd" restored_tokens)" = 0 ]
+[ ! -e "$f" ] && [ "$(kvfiles)" = 1 ]
 
 # incognito: restores, saves nothing
 before=$(find "$HEARTH_HOME/kv" -name '*.kv' -printf '%f %s\n')
