@@ -9,7 +9,8 @@
 #   env: MODEL (default: hearth-genmodel --preset qwen2.5-0.5b --type Q4_0,
 #        made once in $DIR), THREADS (2), TURNS (10), ANSWER (max_tokens of
 #        each answer, 24), REPS (5), DIR (/tmp/hearth-bench-ttft), NEXT (the
-#        new turn's question: "And a dog?")
+#        new turn's question: "And a dog?"), OFF_REPS (REPS: runs without
+#        the states, which are slow)
 #
 # A conversation of TURNS turns is made in one session, each turn its own
 # `hearth run` (as a user would). Then REPS times, from a copy of that
@@ -57,7 +58,8 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 for mode in on off; do
   : > "$dir/ttft.$mode"
   : > "$dir/proc.$mode"
-  for ((r = 0; r < reps; r++)); do
+  n_reps=$reps; [ "$mode" = off ] && n_reps=${OFF_REPS:-$reps}
+  for ((r = 0; r < n_reps; r++)); do
     rm -rf "$dir/run"
     cp -a "$home" "$dir/run"
     kv=(); [ "$mode" = off ] && kv=(env HEARTH_KV_CACHE_MB=0)
@@ -73,7 +75,7 @@ for mode in on off; do
   [ "$mode" = on ] && evaluated_on=$((p - c))
   rs=$(field "$last" "timings['restore_ms']")
   printf '%-4s prompt %5d tokens  evaluated %5d  restore %7.1f ms  ttft_ms %7.1f  process_ms %6d  (median of %d)\n' \
-    "$mode" "$p" $((p - c)) "$rs" "$(median < "$dir/ttft.$mode")" "$(median < "$dir/proc.$mode")" "$reps"
+    "$mode" "$p" $((p - c)) "$rs" "$(median < "$dir/ttft.$mode")" "$(median < "$dir/proc.$mode")" "$n_reps"
 done
 du -sh "$home/kv" | awk '{print "saved state: " $1}'
 # the machine's prefill speed for that many tokens right now (other load
