@@ -10,7 +10,10 @@
 #        made once in $DIR), THREADS (2), TURNS (10), ANSWER (max_tokens of
 #        each answer, 24), REPS (5), DIR (/tmp/hearth-bench-ttft), NEXT (the
 #        new turn's question: "And a dog?"), OFF_REPS (REPS: runs without
-#        the states, which are slow)
+#        the states, which are slow), FIFO (1: run the measured processes
+#        and the prefill check under SCHED_FIFO with chrt, as root, so that
+#        other jobs on a shared machine do not take their CPUs; memory
+#        bandwidth stays shared)
 #
 # A conversation of TURNS turns is made in one session, each turn its own
 # `hearth run` (as a user would). Then REPS times, from a copy of that
@@ -52,6 +55,7 @@ for ((i = 0; i < turns; i++)); do
 done
 next=${NEXT:-"And a dog?"}
 
+prio=(); [ "${FIFO:-0}" = 1 ] && prio=(chrt -f 10)
 field() { /usr/bin/python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval(sys.argv[2], {}, d))' "$1" "$2"; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
@@ -64,7 +68,7 @@ for mode in on off; do
     cp -a "$home" "$dir/run"
     kv=(); [ "$mode" = off ] && kv=(env HEARTH_KV_CACHE_MB=0)
     t0=$(date +%s%N)
-    j=$(HEARTH_HOME=$dir/run "${kv[@]}" "$hearth" run --json --session bench -n 1 "$next" 2> /dev/null)
+    j=$(HEARTH_HOME=$dir/run "${kv[@]}" "${prio[@]}" "$hearth" run --json --session bench -n 1 "$next" 2> /dev/null)
     t1=$(date +%s%N)
     field "$j" timings[\'ttft_ms\'] >> "$dir/ttft.$mode"
     echo $(((t1 - t0) / 1000000)) >> "$dir/proc.$mode"
@@ -78,7 +82,7 @@ for mode in on off; do
     "$mode" "$p" $((p - c)) "$rs" "$(median < "$dir/ttft.$mode")" "$(median < "$dir/proc.$mode")" "$n_reps"
 done
 du -sh "$home/kv" | awk '{print "saved state: " $1}'
-# the machine's prefill speed for that many tokens right now (other load
-# shows here too)
-"$hearth" bench -m "$model" -p "$evaluated_on" -n 1 -t "$threads" 2>&1 | grep -E "pp[0-9]|roofline"
+# the machine's prefill speed for that many tokens right now, in a warm
+# process (other load shows here too), and its decode roofline
+"${prio[@]}" "$hearth" bench -m "$model" -p "$evaluated_on" -n 1 -t "$threads" 2>&1 | grep -E "pp[0-9]|roofline"
 rm -rf "$dir/run"
