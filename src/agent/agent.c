@@ -1067,7 +1067,10 @@ static hearth_status agent_process(hearth_agent *a, const hearth_agent_request *
     resp->confidence = conf_score(&g.conf, resp->content, strlen(resp->content)).score;
     if (hold && (st = route(a, r, &ov, &conv, max_tokens, resp, err))) goto done;
     if (r->session && !r->incognito) {
-        if (resp->finish != HEARTH_FINISH_CANCELLED) warm_next_turn(a, &conv, resp->content);
+        /* only where the next request builds on this one: the session's
+         * history (a request that brings its messages stands alone) */
+        if (resp->finish != HEARTH_FINISH_CANCELLED && !r->n_messages)
+            warm_next_turn(a, &conv, resp->content);
         agent_kv_save(a, r->session);
     }
     if (!hold && resp->confidence < threshold) {
