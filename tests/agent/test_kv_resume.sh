@@ -92,6 +92,10 @@ printf '/reset\n/quit\n' | "$HEARTH_BIN" chat --session s > /dev/null
 [ "$(kvfiles)" = 1 ]
 j5=$("$HEARTH_BIN" run --json --session t "Again." 2> /dev/null)
 [ "$(field "$j5" restored_tokens)" -gt 0 ]
+# hearth storage counts them
+sj=$("$HEARTH_BIN" storage --json)
+[ "$(field "$sj" session_states_bytes)" -gt 0 ]
+[ "$(field "$sj" session_states_bound_bytes)" = $((1024 << 20)) ]
 # and no temporary file is left behind
 [ -z "$(find "$HEARTH_HOME/kv" -name '*.tmp')" ]
 echo "ok"
