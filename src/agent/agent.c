@@ -227,6 +227,7 @@ hearth_status hearth_agent_open(const hearth_agent_params *p, hearth_agent **out
     if ((st = agent_model_hash(a->model_path, a->store, a->model_hash, err))) goto fail;
     memcpy(a->embed_hash, a->model_hash, sizeof a->embed_hash);
     if ((st = open_embed_model(a, p, err))) goto fail;
+    if ((st = agent_open_spec(a, p, err))) goto fail;
     if ((st = agent_kv_open(a, p->kv_cache_bytes, err))) goto fail;
 
     router_params rp = {.cloud_url = p->cloud_url, .cloud_model = p->cloud_model,
@@ -253,6 +254,7 @@ fail:
 void hearth_agent_free(hearth_agent *a) {
     if (!a) return;
     router_free(a->router);
+    agent_free_spec(a);
     hearth_ctx_free(a->embed_ctx);
     if (a->owns_embed_model) hearth_model_free(a->embed_model);
     hearth_ctx_free(a->ctx);
@@ -453,6 +455,9 @@ static void warm_next_turn(hearth_agent *a, agent_conv *conv, const char *answer
     while (common < lim && common < n && a->seq_tokens[common] == ids[common]) common++;
     if (common < n) {
         hearth_error e;
+        /* tokens the speculation saw are rewritten: it must not take them
+         * for the sequence's (appending alone keeps them a prefix) */
+        if (common < (size_t)held) hearth_spec_reset(a->spec);
         if (hearth_ctx_seq_truncate(a->ctx, AGENT_SEQ_CHAT, (int32_t)common, &e) ||
             hearth_ctx_eval(a->ctx, AGENT_SEQ_CHAT, ids + common, (int32_t)(n - common), &e)) {
             hearth_ctx_seq_clear(a->ctx, AGENT_SEQ_CHAT, NULL);
@@ -544,6 +549,7 @@ hearth_status agent_generate(hearth_agent *a, const int32_t *prompt, size_t n,
 
     hearth_gen_params p = *gp;
     p.seq = AGENT_SEQ_CHAT;
+    if (!p.spec) p.spec = a->spec;
     gen_state s = {.a = a, .g = g, .fn = fn, .ud = ud};
     st = hearth_generate(a->ctx, prompt + common, (int32_t)(n - common), &p, on_token, &s,
                          &g->res, err);
@@ -1062,6 +1068,9 @@ static hearth_status agent_process(hearth_agent *a, const hearth_agent_request *
     resp->ttft_ms = g.first_token_ms > 0 ? g.first_token_ms - t0 : -1;
     resp->prompt_ms = g.res.prompt_ms;
     resp->generate_ms = g.res.gen_ms;
+    resp->n_drafted = g.res.n_drafted;
+    resp->n_accepted = g.res.n_accepted;
+    resp->n_spec_steps = g.res.n_spec_steps;
     resp->content = g.text.v;
     g.text = (agent_buf){0};
     resp->confidence = conf_score(&g.conf, resp->content, strlen(resp->content)).score;

@@ -247,6 +247,8 @@ hearth_status agent_kv_restore(hearth_agent *a, const char *session, const int32
         memcpy(a->seq_tokens, t, best_common * sizeof *t);
         a->n_seq_tokens = best_common;
         hearth_ctx_seq_truncate(a->ctx, AGENT_SEQ_CHAT, (int32_t)best_common, NULL);
+        /* the chat sequence was rewritten outside a generation */
+        hearth_spec_reset(a->spec);
         utimensat(AT_FDCWD, best_path, NULL, 0); /* recently used */
         *restored = (int32_t)best_common;
     } else {
