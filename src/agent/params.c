@@ -26,6 +26,7 @@ hearth_agent_params hearth_agent_default_params(void) {
         .seed = -1,
         .use_cache = true,
         .confidence_threshold = 0.5,
+        .kv_cache_bytes = (int64_t)1 << 30,
     };
 }
 
@@ -142,6 +143,9 @@ hearth_status hearth_agent_params_from_settings(const hearth_settings *s, hearth
     i64 = q.audit_content;
     if ((st = get_int(s, "audit_content", 0, 1, &i64, err))) return st;
     q.audit_content = i64 != 0;
+    i64 = q.kv_cache_bytes >> 20;
+    if ((st = get_int(s, "kv_cache_mb", 0, (int64_t)1 << 30, &i64, err))) return st;
+    q.kv_cache_bytes = i64 << 20;
     q.policy_settings = s;
     *p = q;
     return HEARTH_OK;

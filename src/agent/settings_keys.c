@@ -36,6 +36,7 @@ static const hearth_setting_info keys[] = {
     {"cache", "1", "use the response cache for greedy answers (0: off)"},
     {"cache_max_entries", "10000", "most cached answers"},
     {"cache_max_bytes", "67108864", "most bytes of cached answers"},
+    {"kv_cache_mb", "1024", "most MB of saved session states in HOME/kv (0: off)"},
     /* hearth serve */
     {"host", "127.0.0.1", "address hearth serve listens on"},
     {"port", "8080", "port hearth serve listens on"},

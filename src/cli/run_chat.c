@@ -427,13 +427,16 @@ int cli_run_chat(int argc, char **argv) {
         if (resp.tool_calls_json) printf("\"tool_calls\":%s,", resp.tool_calls_json);
         printf("\"tool_steps\":%d,", resp.tool_steps);
         printf("\"finish_reason\":\"%s\","
-               "\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"total_tokens\":%d},"
-               "\"decoded_tokens\":%d,"
-               "\"timings\":{\"prompt_ms\":%.3f,\"generate_ms\":%.3f,\"total_ms\":%.3f}",
+               "\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"total_tokens\":%d,"
+               "\"prompt_tokens_details\":{\"cached_tokens\":%d}},"
+               "\"decoded_tokens\":%d,\"restored_tokens\":%d,"
+               "\"timings\":{\"restore_ms\":%.3f,\"prompt_ms\":%.3f,\"ttft_ms\":%.3f,"
+               "\"generate_ms\":%.3f,\"total_ms\":%.3f}",
                hearth_finish_reason_openai(resp.finish),
                resp.prompt_tokens, resp.completion_tokens,
-               resp.prompt_tokens + resp.completion_tokens, resp.decoded_tokens,
-               resp.prompt_ms, resp.generate_ms, resp.total_ms);
+               resp.prompt_tokens + resp.completion_tokens, resp.cached_tokens,
+               resp.decoded_tokens, resp.restored_tokens, resp.restore_ms, resp.prompt_ms,
+               resp.ttft_ms, resp.generate_ms, resp.total_ms);
         if (spec_on(&o)) {
             hearth_gen_result gr = spec_figures(&resp);
             cli_print_spec_json(stdout, &gr);
@@ -452,10 +455,11 @@ int cli_run_chat(int argc, char **argv) {
         cli_print_route("run", &resp);
     if (!st && o.verbose)
         fprintf(stderr, "hearth run: finish %s; prompt %d tokens "
-                "(%.1f ms), answer %d tokens (%.1f ms), total %.1f ms\n",
-                hearth_finish_reason_openai(resp.finish),
-                resp.prompt_tokens, resp.prompt_ms, resp.completion_tokens, resp.generate_ms,
-                resp.total_ms);
+                "(%d reused, %d of them restored in %.1f ms; the rest %.1f ms), first token "
+                "at %.1f ms, answer %d tokens (%.1f ms), total %.1f ms\n",
+                hearth_finish_reason_openai(resp.finish), resp.prompt_tokens, resp.cached_tokens,
+                resp.restored_tokens, resp.restore_ms, resp.prompt_ms, resp.ttft_ms,
+                resp.completion_tokens, resp.generate_ms, resp.total_ms);
     if (!st && o.verbose && spec_on(&o)) {
         hearth_gen_result gr = spec_figures(&resp);
         cli_print_spec_line(stderr, "hearth run", &gr);
