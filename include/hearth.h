@@ -947,6 +947,11 @@ HEARTH_API void hearth_spec_free(hearth_spec *s);
 /* Forgets the tokens it holds (the draft context's too): call when the
  * target sequence was rewritten by other means. */
 HEARTH_API void hearth_spec_reset(hearth_spec *s);
+/* Tells s that sequence seq of c now holds tokens[0..n) (evaluated, or
+ * restored, outside hearth_generate), so drafts continue them. NULL s is a
+ * no-op; on allocation failure s forgets its history (as reset). */
+HEARTH_API void hearth_spec_set_history(hearth_spec *s, const hearth_ctx *c, int32_t seq,
+                                        const int32_t *tokens, int32_t n);
 
 /* ---- Continuous batching (src/engine/sched.c) ---------------------------- */
 

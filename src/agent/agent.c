@@ -455,9 +455,6 @@ static void warm_next_turn(hearth_agent *a, agent_conv *conv, const char *answer
     while (common < lim && common < n && a->seq_tokens[common] == ids[common]) common++;
     if (common < n) {
         hearth_error e;
-        /* tokens the speculation saw are rewritten: it must not take them
-         * for the sequence's (appending alone keeps them a prefix) */
-        if (common < (size_t)held) hearth_spec_reset(a->spec);
         if (hearth_ctx_seq_truncate(a->ctx, AGENT_SEQ_CHAT, (int32_t)common, &e) ||
             hearth_ctx_eval(a->ctx, AGENT_SEQ_CHAT, ids + common, (int32_t)(n - common), &e)) {
             hearth_ctx_seq_clear(a->ctx, AGENT_SEQ_CHAT, NULL);
@@ -470,6 +467,9 @@ static void warm_next_turn(hearth_agent *a, agent_conv *conv, const char *answer
     a->seq_tokens = ids;
     a->n_seq_tokens = n;
     a->cap_seq_tokens = n; /* ids holds more; n is what is known to be there */
+    /* the sequence was extended outside a generation: speculation's drafts
+     * continue what it holds now */
+    hearth_spec_set_history(a->spec, a->ctx, AGENT_SEQ_CHAT, a->seq_tokens, (int32_t)n);
 }
 
 /* Generation through a shared batch scheduler: the whole prompt each time

@@ -248,7 +248,7 @@ hearth_status agent_kv_restore(hearth_agent *a, const char *session, const int32
         a->n_seq_tokens = best_common;
         hearth_ctx_seq_truncate(a->ctx, AGENT_SEQ_CHAT, (int32_t)best_common, NULL);
         /* the chat sequence was rewritten outside a generation */
-        hearth_spec_reset(a->spec);
+        hearth_spec_set_history(a->spec, a->ctx, AGENT_SEQ_CHAT, a->seq_tokens, (int32_t)best_common);
         utimensat(AT_FDCWD, best_path, NULL, 0); /* recently used */
         *restored = (int32_t)best_common;
     } else {

@@ -154,6 +154,23 @@ void hearth_spec_reset(hearth_spec *s) {
     if (s->dctx) hearth_ctx_seq_clear(s->dctx, 0, NULL);
 }
 
+static bool hist_reserve(hearth_spec *s, int32_t n);
+
+void hearth_spec_set_history(hearth_spec *s, const hearth_ctx *c, int32_t seq, const int32_t *tokens,
+                             int32_t n) {
+    if (!s) return;
+    if (n < 0 || (n && !tokens) || !hist_reserve(s, n)) {
+        hearth_spec_reset(s);
+        return;
+    }
+    s->ctx = c;
+    s->seq = seq;
+    s->broken = false;
+    memcpy(s->hist, tokens, (size_t)n * sizeof *tokens);
+    s->n_hist = n;
+    s->n_dkv_ok = 0; /* compared again at the next draft */
+}
+
 spec_draft *spec_draft_buf(hearth_spec *s) { return &s->draft; }
 spec_verifier *spec_verifier_of(hearth_spec *s) { return &s->ver; }
 
