@@ -4,7 +4,7 @@
 #              ASan+UBSan build with clang, short libFuzzer runs, a gcc
 #              Release build of the library and CLI, the arm64 cross build's
 #              kernels/model/engine tests under qemu-aarch64), warnings as errors
-# Other targets: make build, make deps, make bench, make demo-model, make clean,
+# Other targets: make build, make deps, make bench, make demo-model, make web, make clean,
 #                make install PREFIX=DIR (default /usr/local).
 
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
@@ -103,7 +103,7 @@ demo-model-256: train-deps build
 	$(MAKE) -C tools/demo-model model256
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(FUZZ) $(RELEASE) $(ARM64)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ) $(RELEASE) $(ARM64) $(WEB)
 
 # ---- sync soak: the Jepsen-style test, long (tests/sync/jepsen.py) ------------
 # SOAK_RUNS runs per backend (SOAK_BACKENDS), seeds from SOAK_SEED; prints the
@@ -159,3 +159,23 @@ arm64-test: arm64
 	cd $(ARM64) && QEMU_CPU=neoverse-n1 HEARTH_KERNEL_LEVEL=dotprod $(ARM64_CTEST)
 	cd $(ARM64) && QEMU_CPU=max HEARTH_KERNEL_LEVEL=i8mm $(ARM64_CTEST)
 endif
+
+# ---- the browser build (issue 19): web/ compiled by emscripten ---------------
+# make web builds $(WEB)/ (the engine as hearth-wasm.wasm/.js, the worker, the
+# page, the demo model): serve it with `hearth serve --web $(WEB)` and open
+# http://127.0.0.1:8080/web/. emscripten's JS tools need node-acorn, found
+# through NODE_PATH (Debian's node modules). The tests (tests/web, label web)
+# drive Debian's chromium with playwright-core from npm.
+WEB       ?= build-web
+WEB_DEPS  := emscripten node-acorn chromium
+export NODE_PATH := $(if $(NODE_PATH),$(NODE_PATH):,)/usr/share/nodejs
+
+.PHONY: deps-web web web-test
+deps-web:
+	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(WEB_DEPS)"
+
+$(WEB)/Makefile:
+	emcmake cmake -S web -B $(WEB) -DCMAKE_BUILD_TYPE=Release
+
+web: deps-web $(WEB)/Makefile
+	cmake --build $(WEB) -j $(JOBS)
