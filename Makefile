@@ -3,7 +3,8 @@
 #   make test  install what is missing, build, run every test (normal build,
 #              ASan+UBSan build with clang, short libFuzzer runs, a gcc
 #              Release build of the library and CLI, the arm64 cross build's
-#              kernels/model/engine tests under qemu-aarch64), warnings as errors
+#              kernels/model/engine tests under qemu-aarch64, the browser build's
+#              tests in headless chromium), warnings as errors
 # Other targets: make build, make deps, make bench, make demo-model, make web, make clean,
 #                make install PREFIX=DIR (default /usr/local).
 
@@ -86,8 +87,8 @@ install: build
 
 # make test's builds treat warnings as errors (prerequisites inherit this).
 test: WERROR = ON
-test: build asan fuzz release arm64-test
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+test: build asan fuzz release arm64-test web-test
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE '^web$$'
 	cd $(BUILD) && HEARTH_FORCE_SCALAR=1 ctest --output-on-failure -j $(JOBS) -L '^(kernels|model|engine)$$'
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 	cd $(FUZZ) && ctest --output-on-failure -j $(JOBS) -L fuzz
@@ -179,3 +180,7 @@ $(WEB)/Makefile:
 
 web: deps-web $(WEB)/Makefile
 	cmake --build $(WEB) -j $(JOBS)
+
+# the browser tests (label web) of the normal build, against $(WEB)
+web-test: web build
+	cd $(BUILD) && HEARTH_WEB_BUILD=$(abspath $(WEB)) ctest --output-on-failure -L '^web$$'
