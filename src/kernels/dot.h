@@ -6,7 +6,8 @@
  * wants (e.g. Q8_0 activations for Q4_0 weights, Q8_K for the K-quants) and
  * the kernels. An implementation set is chosen once per process (call_once)
  * from the CPU's features: AVX-512/VNNI, AVX2/FMA on x86 (cpuid); NEON with
- * i8mm, with dotprod, or plain NEON on AArch64 (getauxval's hwcaps); else the
+ * i8mm, with dotprod, or plain NEON on AArch64 (getauxval's hwcaps); SIMD128
+ * in the browser build (WebAssembly, chosen at build time); else the
  * scalar reference in kernels/ref/ (also forced by HEARTH_FORCE_SCALAR=1).
  * HEARTH_KERNEL_LEVEL=<name> caps the choice at that implementation (e.g.
  * "neon" on a CPU with dotprod, "avx2" on one with AVX-512; "scalar" is
@@ -64,7 +65,7 @@ typedef struct {
 const hearth_dot_kernel *hearth_dot_kernel_get(hearth_type wtype);
 
 /* Name of the implementation chosen ("avx512", "avx2", "i8mm", "dotprod",
- * "neon", "scalar"). Any thread. */
+ * "neon", "wasm128", "scalar"). Any thread. */
 const char *hearth_dot_impl_name(void);
 
 #endif

@@ -1,12 +1,12 @@
 // browser.mjs: the checks of test_browser.sh, in Debian's headless chromium
 // (playwright-core, launched with /usr/bin/chromium; no browser is
 // downloaded). Environment: WEB_URL (the app, served by hearth serve --web),
-// PROMPT, NATIVE_DEMO / NATIVE_GEN (the native engine's greedy ids for PROMPT
-// on models/hearth-demo.gguf and models/gen-q4k.gguf), SCREENSHOT, PROFILE (a
+// PROMPT, NATIVE_DEMO / NATIVE_GEN / NATIVE_GEN8 (the native engine's greedy
+// ids for PROMPT on models/hearth-demo.gguf, gen-q4k.gguf and gen-q8.gguf), SCREENSHOT, PROFILE (a
 // fresh browser profile directory).
 import {chromium} from "playwright-core";
 
-const {WEB_URL, PROMPT, NATIVE_DEMO, NATIVE_GEN, SCREENSHOT, PROFILE} = process.env;
+const {WEB_URL, PROMPT, NATIVE_DEMO, NATIVE_GEN, NATIVE_GEN8, SCREENSHOT, PROFILE} = process.env;
 let checks = 0, failed = 0;
 function check(ok, what, detail) {
   checks++;
@@ -126,6 +126,10 @@ try {
     w.postMessage({type: "CANCEL", id: 2});
     out.cancelled = await cancelled;
     out.tokensBeforeCancel = log.filter((m) => m.id === 2 && m.type === "TOKEN").length;
+    const g8 = next((m) => m.id === 6 && (m.type === "RESULT" || m.type === "ERROR"));
+    w.postMessage({type: "GENERATE", id: 6, prompt: "Once upon a time", raw: true, maxTokens: 24,
+                   temperature: 0});
+    out.gen8 = await g8;
     // still working: the demo model again, and an answer
     out.ready2 = await init("models/hearth-demo.gguf");
     const res = next((m) => m.id === 3 && (m.type === "RESULT" || m.type === "ERROR"));
@@ -160,6 +164,8 @@ try {
   check(code(proto.bad) === "BAD_REQUEST" && proto.bad.id === 4, "GENERATE without a prompt", proto.bad);
   check(proto.gen.type === "RESULT" && JSON.stringify(proto.gen.tokens) === NATIVE_GEN,
         "wasm ids = native ids (generated Q4_K model)", [proto.gen.tokens, NATIVE_GEN]);
+  check(proto.gen8.type === "RESULT" && JSON.stringify(proto.gen8.tokens) === NATIVE_GEN8,
+        "wasm ids = native ids (generated Q8_0 model, after a cancel)", [proto.gen8.tokens, NATIVE_GEN8]);
 
   // reload: history and the task are still there
   await page.reload();

@@ -10,9 +10,6 @@
 set -euo pipefail
 : "${HEARTH_BIN:?}" "${HEARTH_GENMODEL:?}" "${HEARTH_SOURCE_DIR:?}" "${HEARTH_BUILD_DIR:?}"
 here="$HEARTH_SOURCE_DIR/tests/web"
-web="${HEARTH_WEB_BUILD:-$HEARTH_SOURCE_DIR/build-web}"
-command -v emcc >/dev/null && [ -x /usr/bin/chromium ] || {
-    echo "SKIP: emscripten or chromium not installed (make deps-web)"; exit 77; }
 work=$(mktemp -d /tmp/hearth-web-XXXXXX)
 pids=()
 cleanup() {
@@ -22,15 +19,8 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 export HEARTH_HOME="$work/home" HEARTH_CONFIG="$work/no-config"
-export NODE_PATH="${NODE_PATH:+$NODE_PATH:}/usr/share/nodejs" # emscripten's tools: acorn
 unset HEARTH_MODEL HEARTH_API_KEY HEARTH_SECURITY_LOG HEARTH_WEB_DIR
-
-# the wasm build (incremental: nothing to do when make web ran)
-if [ ! -f "$web/Makefile" ]; then
-    emcmake cmake -S "$HEARTH_SOURCE_DIR/web" -B "$web" -DCMAKE_BUILD_TYPE=Release >/dev/null ||
-        fail "emcmake cmake"
-fi
-cmake --build "$web" -j 2 >"$work/web-build.log" 2>&1 || { cat "$work/web-build.log"; fail "web build"; }
+. "$here/webbuild.sh"
 if [ ! -d "$here/node_modules/playwright-core" ]; then
     (cd "$here" && npm ci --no-audit --no-fund --silent) || fail "npm ci"
 fi
@@ -54,10 +44,12 @@ native() {
     "$HEARTH_BIN" run --raw --json --temp 0 -n 24 -t 1 -m "$1" "$prompt" |
         sed -n 's/.*"ids":\[\([0-9,]*\)\].*/[\1]/p'
 }
-export NATIVE_DEMO NATIVE_GEN
+export NATIVE_DEMO NATIVE_GEN NATIVE_GEN8
 NATIVE_DEMO=$(native "$app/models/hearth-demo.gguf")
 NATIVE_GEN=$(native "$app/models/gen-q4k.gguf")
-[ -n "$NATIVE_DEMO" ] && [ -n "$NATIVE_GEN" ] || fail "native ids: '$NATIVE_DEMO' '$NATIVE_GEN'"
+NATIVE_GEN8=$(native "$app/models/gen-q8.gguf")
+[ -n "$NATIVE_DEMO" ] && [ -n "$NATIVE_GEN" ] && [ -n "$NATIVE_GEN8" ] ||
+    fail "native ids: '$NATIVE_DEMO' '$NATIVE_GEN' '$NATIVE_GEN8'"
 
 "$HEARTH_BIN" serve --port 0 -m "$app/models/hearth-demo.gguf" --web "$app" \
     >"$work/serve.out" 2>"$work/serve.err" &
