@@ -23,6 +23,11 @@
  * an ERROR the worker keeps working: a failed INIT leaves the previous model
  * (if any) loaded; INIT again to load another.
  *
+ * Threads: with config.threads > 1 in a cross-origin isolated page (hearth
+ * serve --web sends COOP/COEP) the worker loads hearth-wasm-mt.js, whose
+ * pthreads (up to 4) split each matrix's rows; otherwise hearth-wasm.js, one
+ * thread. READY.threads says which.
+ *
  * Generation runs one token per call into the engine and returns to the
  * event loop between tokens, so TOKENs stream and a CANCEL is seen at the
  * next token. GENERATEs are run one at a time, in order.
@@ -57,10 +62,24 @@ function postError(id, e) {
   post("ERROR", msg);
 }
 
-function loadModule() {
+const MAX_THREADS = 4; // the threaded module's pthread pool (web/CMakeLists.txt)
+let threaded = false;   // the module loaded is hearth-wasm-mt
+
+/* The threaded module where it can run (threads > 1 asked, the page
+ * cross-origin isolated: SharedArrayBuffer), else the one-thread module.
+ * The first INIT decides for the worker's lifetime. */
+function loadModule(threads) {
   if (!modulePromise) {
-    importScripts("hearth-wasm.js");
-    modulePromise = createHearthModule({print: () => {}, printErr: () => {}});
+    const opts = {print: () => {}, printErr: () => {}};
+    threaded = threads > 1 && self.crossOriginIsolated && typeof SharedArrayBuffer === "function";
+    if (threaded) {
+      const url = new URL("hearth-wasm-mt.js", self.location.href).href;
+      importScripts(url);
+      modulePromise = createHearthModuleMT({...opts, mainScriptUrlOrBlob: url});
+    } else {
+      importScripts("hearth-wasm.js");
+      modulePromise = createHearthModule(opts);
+    }
   }
   return modulePromise;
 }
@@ -153,7 +172,7 @@ async function init(config) {
   const t0 = performance.now();
   if (!config || typeof config.modelUrl !== "string")
     throw new HearthError("BAD_REQUEST", "INIT needs config.modelUrl");
-  await loadModule().then((m) => { M = m; });
+  await loadModule(config.threads | 0).then((m) => { M = m; });
   const progress = (phase, loaded, total) => post("PROGRESS", {phase, loaded, total});
   const f = await fetchModel(config.modelUrl, progress);
   if (config.sha256) {
@@ -168,9 +187,8 @@ async function init(config) {
   }
   progress("load", 0, 1);
   const p = cstr(MODEL_PATH), codep = M._malloc(4), msgp = M._malloc(512);
-  // threads only where the module has them (a pthreads build, loaded in a
-  // cross-origin isolated page); one otherwise
-  const threads = M.PThread && self.crossOriginIsolated ? Math.max(1, config.threads | 0) : 1;
+  // threads only where the module has them (loadModule); one otherwise
+  const threads = threaded ? Math.min(MAX_THREADS, Math.max(1, config.threads | 0)) : 1;
   const s = M._hw_open(p, config.contextSize | 0, threads, codep, msgp, 512);
   const code = M.HEAP32[codep >> 2], msg = M.UTF8ToString(msgp);
   M._free(p); M._free(codep); M._free(msgp);

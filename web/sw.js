@@ -8,7 +8,8 @@
 const APP_CACHE = "hearth-app-v1";
 const MODEL_CACHE = "hearth-models";
 const APP = ["./", "index.html", "hearth.js", "hearth-worker.js", "hearth-wasm.js",
-             "hearth-wasm.wasm"];
+             "hearth-wasm.wasm", "hearth-wasm-mt.js", "hearth-wasm-mt.wasm",
+             "hearth-wasm-mt.worker.js"];
 
 self.addEventListener("install", (ev) => {
   ev.waitUntil(caches.open(APP_CACHE).then((c) => c.addAll(APP)).then(() => self.skipWaiting()));

@@ -167,6 +167,28 @@ try {
   check(proto.gen8.type === "RESULT" && JSON.stringify(proto.gen8.tokens) === NATIVE_GEN8,
         "wasm ids = native ids (generated Q8_0 model, after a cancel)", [proto.gen8.tokens, NATIVE_GEN8]);
 
+  // threads: the page is cross-origin isolated (hearth serve --web sends
+  // COOP/COEP), so the threaded module runs; rows split over 2 threads give
+  // the same ids
+  const mt = await page.evaluate(async (prompt) => {
+    const w = new Worker("hearth-worker.js");
+    const wait = (pred) => new Promise((resolve) => {
+      w.onmessage = (ev) => { if (pred(ev.data)) resolve(ev.data); };
+    });
+    let p = wait((m) => m.type === "READY" || m.type === "ERROR");
+    w.postMessage({type: "INIT", config: {modelUrl: "models/gen-q8.gguf", threads: 2}});
+    const ready = await p;
+    p = wait((m) => m.id === 1 && (m.type === "RESULT" || m.type === "ERROR"));
+    w.postMessage({type: "GENERATE", id: 1, prompt, raw: true, maxTokens: 24, temperature: 0});
+    const res = await p;
+    w.terminate();
+    return {ready, res, isolated: self.crossOriginIsolated};
+  }, PROMPT);
+  check(mt.isolated && mt.ready.type === "READY" && mt.ready.threads === 2, "threaded module, 2 threads",
+        mt.ready);
+  check(mt.res.type === "RESULT" && JSON.stringify(mt.res.tokens) === NATIVE_GEN8,
+        "wasm ids on 2 threads = native ids (generated Q8_0 model)", [mt.res.tokens, NATIVE_GEN8]);
+
   // reload: history and the task are still there
   await page.reload();
   const again = await loaded(page);

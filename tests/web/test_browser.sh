@@ -28,8 +28,9 @@ fi
 # The app in a directory of its own, with the test's models beside it.
 app="$work/app"
 mkdir -p "$app/models"
-cp "$web"/index.html "$web"/hearth.js "$web"/hearth-worker.js "$web"/sw.js \
-   "$web"/hearth-wasm.js "$web"/hearth-wasm.wasm "$app/"
+cp "$web"/index.html "$web"/hearth.js "$web"/hearth-worker.js "$web"/sw.js "$web"/hearth-wasm.js \
+   "$web"/hearth-wasm.wasm "$web"/hearth-wasm-mt.js "$web"/hearth-wasm-mt.wasm \
+   "$web"/hearth-wasm-mt.worker.js "$app/"
 cp "$HEARTH_SOURCE_DIR/models/hearth-demo.gguf" "$app/models/"
 "$HEARTH_GENMODEL" --arch qwen2 --preset tiny256 --type Q4_K --n-ctx 1024 --seed 7 \
     -o "$app/models/gen-q4k.gguf" >/dev/null
