@@ -6,10 +6,11 @@
  *
  * Weight types here: F32, F16, BF16 (f32x4 multiply-adds, the tail in
  * scalar code; F16/BF16 widened in the vector registers), Q8_0 and Q4_0
- * (int8 codes widened to int16, i32x4.dot_i16x8_s, exact per block). The
+ * (int8 codes widened to int16, i32x4.dot_i16x8_s, exact per block), Q6_K
+ * (codes rebuilt in int8 lanes, the group scales applied in int32). The
  * other types keep their reference kernels (dot.c starts from the
  * reference table). Quantized blocks are scaled and summed in the
- * reference's order, so Q8_0/Q4_0 results equal kernels/ref/ bit for bit;
+ * reference's order, so Q8_0/Q4_0/Q6_K results equal kernels/ref/ bit for bit;
  * the float types differ only by the order of float additions. gemm is
  * gemv per activation column (no weight reuse across columns yet).
  */
@@ -132,6 +133,123 @@ static float dot_q4_0(int64_t n, const void *w, const void *a) {
     return s;
 }
 
+/* The exact integer dot product of 16 int8 codes, in 4 int32 lanes. */
+INLINE v128_t dot16_i8(v128_t w, v128_t a) {
+    v128_t acc = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w), wasm_i16x8_extend_low_i8x16(a));
+    return wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w),
+                                                    wasm_i16x8_extend_high_i8x16(a)));
+}
+
+/* Q6_K: per group of 16 the 6-bit codes are rebuilt from ql (low nibbles)
+ * and qh (2 bits), biased by -32, dotted with the Q8_K codes and weighted by
+ * the group's int8 scale, all in int32 (exact: |sum| < 2^31); the block's
+ * float scaling is the reference's. */
+static float dot_q6_K(int64_t n, const void *w, const void *a) {
+    const hearth_block_q6_K *x = w;
+    const hearth_block_q8_K *y = a;
+    const v128_t m4 = wasm_i8x16_splat(0x0F), m3 = wasm_i8x16_splat(3), b32 = wasm_i8x16_splat(32);
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        v128_t acc = wasm_i32x4_splat(0);
+        for (int h = 0; h < 2; h++) {
+            for (int l0 = 0; l0 < 32; l0 += 16) {
+                v128_t ql0 = wasm_v128_load(x[b].ql + 64 * h + l0);
+                v128_t ql1 = wasm_v128_load(x[b].ql + 64 * h + 32 + l0);
+                v128_t qh = wasm_v128_load(x[b].qh + 32 * h + l0);
+                for (int k = 0; k < 4; k++) {
+                    v128_t ql = (k & 1) ? ql1 : ql0;
+                    v128_t lo = k < 2 ? wasm_v128_and(ql, m4) : wasm_u8x16_shr(ql, 4);
+                    v128_t hi = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(qh, 2 * k), m3), 4);
+                    v128_t q = wasm_i8x16_sub(wasm_v128_or(lo, hi), b32);
+                    int e = 128 * h + 32 * k + l0;
+                    v128_t d = dot16_i8(q, wasm_v128_load(y[b].qs + e));
+                    acc = wasm_i32x4_add(acc, wasm_i32x4_mul(d, wasm_i32x4_splat(x[b].scales[e / 16])));
+                }
+            }
+        }
+        s += y[b].d * hearth_f16_to_f32(x[b].d) * (float)hsum_i32(acc);
+    }
+    return s;
+}
+
+/* Sums of 4 vectors' lanes: {sum(a), sum(b), sum(c), sum(d)}. */
+INLINE v128_t hsum4_i32(v128_t a, v128_t b, v128_t c, v128_t d) {
+    v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 1, 4, 5), wasm_i32x4_shuffle(a, b, 2, 3, 6, 7));
+    v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 1, 4, 5), wasm_i32x4_shuffle(c, d, 2, 3, 6, 7));
+    return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 2, 4, 6), wasm_i32x4_shuffle(ab, cd, 1, 3, 5, 7));
+}
+
+/* The 32 codes of a Q8_0 / Q4_0 (bias removed) weight block as int8. */
+INLINE void codes_q8_0(const void *blk, v128_t *w0, v128_t *w1) {
+    const hearth_block_q8_0 *x = blk;
+    *w0 = wasm_v128_load(x->qs);
+    *w1 = wasm_v128_load(x->qs + 16);
+}
+INLINE void codes_q4_0(const void *blk, v128_t *w0, v128_t *w1) {
+    const hearth_block_q4_0 *x = blk;
+    v128_t q = wasm_v128_load(x->qs);
+    *w0 = wasm_i8x16_sub(wasm_v128_and(q, wasm_i8x16_splat(0x0F)), wasm_i8x16_splat(8));
+    *w1 = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), wasm_i8x16_splat(8));
+}
+
+/* gemv over Q8_0 activations, 4 weight rows at a time: each activation
+ * block is loaded and widened once for the 4 rows. Per row, the blocks are
+ * scaled and summed in the reference's order (bit-identical results). */
+INLINE void gemv_blocks32(int64_t n, int64_t nrows, float *out, const uint8_t *w, size_t ws,
+                          const hearth_block_q8_0 *y, size_t bsize,
+                          void (*codes)(const void *, v128_t *, v128_t *)) {
+    int64_t nb = n / 32, r = 0;
+    for (; r + 4 <= nrows; r += 4) {
+        float s[4] = {0.f, 0.f, 0.f, 0.f};
+        for (int64_t b = 0; b < nb; b++) {
+            v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16);
+            v128_t al0 = wasm_i16x8_extend_low_i8x16(a0), ah0 = wasm_i16x8_extend_high_i8x16(a0);
+            v128_t al1 = wasm_i16x8_extend_low_i8x16(a1), ah1 = wasm_i16x8_extend_high_i8x16(a1);
+            v128_t acc[4];
+            for (int i = 0; i < 4; i++) {
+                v128_t w0, w1;
+                codes(w + (size_t)(r + i) * ws + (size_t)b * bsize, &w0, &w1);
+                v128_t t = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w0), al0);
+                t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w0), ah0));
+                t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w1), al1));
+                acc[i] = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w1), ah1));
+            }
+            v128_t sum = hsum4_i32(acc[0], acc[1], acc[2], acc[3]);
+            float da = hearth_f16_to_f32(y[b].d);
+            hearth_f16 d[4];
+            for (int i = 0; i < 4; i++)
+                memcpy(&d[i], w + (size_t)(r + i) * ws + (size_t)b * bsize, sizeof d[i]);
+            s[0] += hearth_f16_to_f32(d[0]) * da * (float)wasm_i32x4_extract_lane(sum, 0);
+            s[1] += hearth_f16_to_f32(d[1]) * da * (float)wasm_i32x4_extract_lane(sum, 1);
+            s[2] += hearth_f16_to_f32(d[2]) * da * (float)wasm_i32x4_extract_lane(sum, 2);
+            s[3] += hearth_f16_to_f32(d[3]) * da * (float)wasm_i32x4_extract_lane(sum, 3);
+        }
+        memcpy(out + r, s, sizeof s);
+    }
+    for (; r < nrows; r++)
+        out[r] = (bsize == sizeof(hearth_block_q8_0) ? dot_q8_0 : dot_q4_0)(n, w + (size_t)r * ws, y);
+}
+
+static void gemv_q8_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                      const void *act) {
+    gemv_blocks32(n, nrows, out, w, ws, act, sizeof(hearth_block_q8_0), codes_q8_0);
+}
+static void gemv_q4_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                      const void *act) {
+    gemv_blocks32(n, nrows, out, w, ws, act, sizeof(hearth_block_q4_0), codes_q4_0);
+}
+
+/* gemm as gemv per activation column (gemv_NAME defined before) */
+#define WASM_GEMM(name)                                                                      \
+    static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out,             \
+                            int64_t out_stride, const void *w, size_t w_stride,              \
+                            const void *act, size_t act_stride) {                            \
+        const uint8_t *ab = act;                                                             \
+        for (int64_t c = 0; c < ncols; c++)                                                  \
+            gemv_##name(n, nrows, out + c * out_stride, w, w_stride,                         \
+                        ab + (size_t)c * act_stride);                                        \
+    }
+
 #define WASM_KERNELS(name, fn)                                                               \
     static void gemv_##name(int64_t n, int64_t nrows, float *out, const void *w,             \
                             size_t w_stride, const void *act) {                              \
@@ -150,8 +268,9 @@ static float dot_q4_0(int64_t n, const void *w, const void *a) {
 WASM_KERNELS(f32, dot_f32)
 WASM_KERNELS(f16, dot_f16)
 WASM_KERNELS(bf16, dot_bf16)
-WASM_KERNELS(q8_0, dot_q8_0)
-WASM_KERNELS(q4_0, dot_q4_0)
+WASM_GEMM(q8_0)
+WASM_GEMM(q4_0)
+WASM_KERNELS(q6_K, dot_q6_K)
 
 void hearth_dot_fill_wasm128(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
 #define SET(T, name)                             \
@@ -164,6 +283,7 @@ void hearth_dot_fill_wasm128(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     SET(BF16, bf16);
     SET(Q8_0, q8_0);
     SET(Q4_0, q4_0);
+    SET(Q6_K, q6_K);
 #undef SET
 }
 #else
