@@ -169,18 +169,23 @@ endif
 # drive Debian's chromium with playwright-core from npm.
 WEB       ?= build-web
 WEB_DEPS  := emscripten node-acorn chromium
-export NODE_PATH := $(if $(NODE_PATH),$(NODE_PATH):,)/usr/share/nodejs
+WEB_ENV   := NODE_PATH=$(if $(NODE_PATH),$(NODE_PATH):,)/usr/share/nodejs
 
-.PHONY: deps-web web web-test
+.PHONY: deps-web web web-test web-bench
 deps-web:
 	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(WEB_DEPS)"
 
 $(WEB)/Makefile:
-	emcmake cmake -S web -B $(WEB) -DCMAKE_BUILD_TYPE=Release
+	$(WEB_ENV) emcmake cmake -S web -B $(WEB) -DCMAKE_BUILD_TYPE=Release
 
 web: deps-web $(WEB)/Makefile
-	cmake --build $(WEB) -j $(JOBS)
+	$(WEB_ENV) cmake --build $(WEB) -j $(JOBS)
 
 # the browser tests (label web) of the normal build, against $(WEB)
 web-test: web build
 	cd $(BUILD) && HEARTH_WEB_BUILD=$(abspath $(WEB)) ctest --output-on-failure -L '^web$$'
+
+# tokens/s in headless chromium vs native, sizes, INIT -> READY (bench/bench_web.sh)
+web-bench: web build
+	@[ -d tests/web/node_modules/playwright-core ] || (cd tests/web && npm ci --no-audit --no-fund --silent)
+	bench/bench_web.sh $(BUILD) $(WEB)
