@@ -2,11 +2,13 @@
 // (playwright-core, launched with /usr/bin/chromium; no browser is
 // downloaded). Environment: WEB_URL (the app, served by hearth serve --web),
 // PROMPT, NATIVE_DEMO / NATIVE_GEN / NATIVE_GEN8 (the native engine's greedy
-// ids for PROMPT on models/hearth-demo.gguf, gen-q4k.gguf and gen-q8.gguf), SCREENSHOT, PROFILE (a
-// fresh browser profile directory).
+// ids for PROMPT on models/hearth-demo.gguf, gen-q4k.gguf and gen-q8.gguf),
+// SCREENSHOT, PROFILE (a fresh browser profile directory), DEMO_SHA256 (of
+// models/hearth-demo.gguf).
 import {chromium} from "playwright-core";
 
-const {WEB_URL, PROMPT, NATIVE_DEMO, NATIVE_GEN, NATIVE_GEN8, SCREENSHOT, PROFILE} = process.env;
+const {WEB_URL, PROMPT, NATIVE_DEMO, NATIVE_GEN, NATIVE_GEN8, SCREENSHOT, PROFILE, DEMO_SHA256} =
+  process.env;
 let checks = 0, failed = 0;
 function check(ok, what, detail) {
   checks++;
@@ -91,7 +93,7 @@ try {
 
   // The worker's protocol, errors included, on a worker of its own: after
   // each ERROR it keeps working.
-  const proto = await page.evaluate(async () => {
+  const proto = await page.evaluate(async (demoSha) => {
     const w = new Worker("hearth-worker.js");
     const log = [];
     let waiters = [];
@@ -130,8 +132,10 @@ try {
     w.postMessage({type: "GENERATE", id: 6, prompt: "Once upon a time", raw: true, maxTokens: 24,
                    temperature: 0});
     out.gen8 = await g8;
-    // still working: the demo model again, and an answer
-    out.ready2 = await init("models/hearth-demo.gguf");
+    // still working: the demo model again (its sha256 checked), and an answer
+    const from = log.length;
+    out.ready2 = await init("models/hearth-demo.gguf", {sha256: demoSha});
+    out.verify = log.slice(from).filter((m) => m.type === "PROGRESS" && m.phase === "verify");
     const res = next((m) => m.id === 3 && (m.type === "RESULT" || m.type === "ERROR"));
     w.postMessage({type: "GENERATE", id: 3, prompt: "What is 2+2?", temperature: 0, maxTokens: 32});
     out.after = await res;
@@ -148,7 +152,7 @@ try {
     out.gen = await g;
     w.terminate();
     return out;
-  });
+  }, DEMO_SHA256);
   const code = (m) => m && m.type === "ERROR" && m.error.code;
   check(code(proto.notReady) === "NOT_READY" && proto.notReady.id === 1, "GENERATE before READY", proto.notReady);
   check(code(proto.badUrl) === "BAD_URL", "bad URL", proto.badUrl);
@@ -159,6 +163,8 @@ try {
   check(code(proto.cancelled) === "CANCELLED" && proto.cancelled.id === 2, "cancelled generation", proto.cancelled);
   check(proto.tokensBeforeCancel >= 3 && proto.tokensBeforeCancel < 900, "cancel stops early",
         proto.tokensBeforeCancel);
+  check(proto.verify.length === 2 && proto.verify[1].loaded === proto.verify[1].total,
+        "PROGRESS verify with a sha256", proto.verify);
   check(proto.ready2.type === "READY" && proto.after.type === "RESULT" && /\b4\b/.test(proto.after.response),
         "answers after a cancel", proto.after);
   check(code(proto.bad) === "BAD_REQUEST" && proto.bad.id === 4, "GENERATE without a prompt", proto.bad);

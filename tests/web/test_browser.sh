@@ -65,6 +65,7 @@ done
 [ -n "$PORT" ] || fail "hearth serve did not start"
 
 mkdir -p "$HEARTH_BUILD_DIR/web-test"
+export DEMO_SHA256=$(sha256sum "$app/models/hearth-demo.gguf" | cut -d' ' -f1)
 export WEB_URL="http://127.0.0.1:$PORT/web/" PROMPT="$prompt"
 export SCREENSHOT="$HEARTH_BUILD_DIR/web-test/chat.png" PROFILE="$work/profile"
 node "$here/browser.mjs" || fail "browser checks"
