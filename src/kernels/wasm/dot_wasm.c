@@ -6,11 +6,12 @@
  *
  * Weight types here: F32, F16, BF16 (f32x4 multiply-adds, the tail in
  * scalar code; F16/BF16 widened in the vector registers), Q8_0 and Q4_0
- * (int8 codes widened to int16, i32x4.dot_i16x8_s, exact per block), Q6_K
- * (codes rebuilt in int8 lanes, the group scales applied in int32). The
- * other types keep their reference kernels (dot.c starts from the
- * reference table). Quantized blocks are scaled and summed in the
- * reference's order, so Q8_0/Q4_0/Q6_K results equal kernels/ref/ bit for bit;
+ * (int8 codes widened to int16, i32x4.dot_i16x8_s, exact per block), Q4_K,
+ * Q5_K and Q6_K (codes rebuilt in int8 lanes, the group scales applied in
+ * int32). The other types (Q4_1, Q5_0, Q5_1, Q2_K, Q3_K) keep their
+ * reference kernels (dot.c starts from the reference table). Quantized
+ * blocks are scaled and summed in the reference's order, so the quantized
+ * results equal kernels/ref/ bit for bit;
  * the float types differ only by the order of float additions. gemm is
  * gemv per activation column (no weight reuse across columns yet).
  */
@@ -172,6 +173,61 @@ static float dot_q6_K(int64_t n, const void *w, const void *a) {
     return s;
 }
 
+/* Q4_K / Q5_K: per sub-block of 32 the 4-bit codes (with Q5_K's 5th bit
+ * from qh) dotted with the Q8_K codes and weighted by the 6-bit scale in
+ * int32, the mins through the activation's group sums, as the reference. */
+INLINE float dot_k4(const hearth_f16 *dd, const uint8_t *scales, const uint8_t *qs,
+                    const uint8_t *qh, const hearth_block_q8_K *y) {
+    const v128_t m4 = wasm_i8x16_splat(0x0F), one = wasm_i8x16_splat(1);
+    v128_t acc = wasm_i32x4_splat(0);
+    v128_t h0 = qh ? wasm_v128_load(qh) : acc, h1 = qh ? wasm_v128_load(qh + 16) : acc;
+    int summ = 0;
+    for (int j = 0; j < 8; j++) {
+        uint8_t sc, m;
+        hearth_get_scale_min_k4(j, scales, &sc, &m);
+        v128_t q0 = wasm_v128_load(qs + 32 * (j / 2)), q1 = wasm_v128_load(qs + 32 * (j / 2) + 16);
+        if (j & 1) {
+            q0 = wasm_u8x16_shr(q0, 4);
+            q1 = wasm_u8x16_shr(q1, 4);
+        } else {
+            q0 = wasm_v128_and(q0, m4);
+            q1 = wasm_v128_and(q1, m4);
+        }
+        if (qh) {
+            q0 = wasm_v128_or(q0, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, j), one), 4));
+            q1 = wasm_v128_or(q1, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, j), one), 4));
+        }
+        v128_t d = wasm_i32x4_add(dot16_i8(q0, wasm_v128_load(y->qs + 32 * j)),
+                                  dot16_i8(q1, wasm_v128_load(y->qs + 32 * j + 16)));
+        acc = wasm_i32x4_add(acc, wasm_i32x4_mul(d, wasm_i32x4_splat(sc)));
+        summ += m * (y->bsums[2 * j] + y->bsums[2 * j + 1]);
+    }
+    return y->d * (hearth_f16_to_f32(dd[0]) * (float)hsum_i32(acc) -
+                   hearth_f16_to_f32(dd[1]) * (float)summ);
+}
+
+static float dot_q4_K(int64_t n, const void *w, const void *a) {
+    const hearth_block_q4_K *x = w;
+    const hearth_block_q8_K *y = a;
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        const hearth_f16 dd[2] = {x[b].d, x[b].dmin};
+        s += dot_k4(dd, x[b].scales, x[b].qs, NULL, &y[b]);
+    }
+    return s;
+}
+
+static float dot_q5_K(int64_t n, const void *w, const void *a) {
+    const hearth_block_q5_K *x = w;
+    const hearth_block_q8_K *y = a;
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        const hearth_f16 dd[2] = {x[b].d, x[b].dmin};
+        s += dot_k4(dd, x[b].scales, x[b].qs, x[b].qh, &y[b]);
+    }
+    return s;
+}
+
 /* Sums of 4 vectors' lanes: {sum(a), sum(b), sum(c), sum(d)}. */
 INLINE v128_t hsum4_i32(v128_t a, v128_t b, v128_t c, v128_t d) {
     v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 1, 4, 5), wasm_i32x4_shuffle(a, b, 2, 3, 6, 7));
@@ -270,6 +326,8 @@ WASM_KERNELS(f16, dot_f16)
 WASM_KERNELS(bf16, dot_bf16)
 WASM_GEMM(q8_0)
 WASM_GEMM(q4_0)
+WASM_KERNELS(q4_K, dot_q4_K)
+WASM_KERNELS(q5_K, dot_q5_K)
 WASM_KERNELS(q6_K, dot_q6_K)
 
 void hearth_dot_fill_wasm128(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
@@ -283,6 +341,8 @@ void hearth_dot_fill_wasm128(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     SET(BF16, bf16);
     SET(Q8_0, q8_0);
     SET(Q4_0, q4_0);
+    SET(Q4_K, q4_K);
+    SET(Q5_K, q5_K);
     SET(Q6_K, q6_K);
 #undef SET
 }
