@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # test_kernels.sh (issue 19): the WebAssembly SIMD128 kernels
-# (src/kernels/wasm/) against the reference, as x86/ and arm/ are: the
-# kernel tests (tests/kernels/test_dot.c, test_quants.c) built by the browser
-# build for node (build-web/test-kernels-*.js) and run there. Skips (77)
+# (src/kernels/wasm/) and attention (src/model/attn_wasm.c) against the
+# reference, as x86/ and arm/ are: the tests tests/kernels/test_dot.c,
+# test_quants.c and tests/model/test_attn.c built by the browser build for
+# node (build-web/test-*.js) and run there. Skips (77)
 # only without emscripten or chromium (make deps-web).
 set -euo pipefail
 : "${HEARTH_SOURCE_DIR:?}"
@@ -10,9 +11,10 @@ work=$(mktemp -d /tmp/hearth-webk-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 . "$HEARTH_SOURCE_DIR/tests/web/webbuild.sh"
-for t in dot quants; do
-    node "$web/test-kernels-$t.js" >"$work/$t.log" 2>&1 || { cat "$work/$t.log"; fail "kernels $t"; }
+for t in kernels-dot kernels-quants model-attn; do
+    node "$web/test-$t.js" >"$work/$t.log" 2>&1 || { cat "$work/$t.log"; fail "$t"; }
     tail -n 1 "$work/$t.log"
 done
-grep -q '^chosen implementation: wasm128$' "$work/dot.log" || fail "wasm128 kernels not chosen"
-grep -q 'Q8_0  wasm128 max' "$work/dot.log" || fail "wasm128 not compared with the reference"
+grep -q '^chosen implementation: wasm128$' "$work/kernels-dot.log" || fail "wasm128 kernels not chosen"
+grep -q 'Q8_0  wasm128 max' "$work/kernels-dot.log" || fail "wasm128 not compared with the reference"
+! grep -q 'no SIMD attention kernel' "$work/model-attn.log" || fail "no SIMD128 attention kernel"

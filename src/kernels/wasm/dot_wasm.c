@@ -20,6 +20,7 @@
 #if defined(__wasm_simd128__)
 #include "kernels/fp16.h"
 #include "kernels/quants.h"
+#include "kernels/wasm/f16_wasm.h"
 
 #include <string.h>
 #include <wasm_simd128.h>
@@ -34,18 +35,6 @@ INLINE float hsum_f32(v128_t v) {
 INLINE int32_t hsum_i32(v128_t v) {
     return wasm_i32x4_extract_lane(v, 0) + wasm_i32x4_extract_lane(v, 1) +
            wasm_i32x4_extract_lane(v, 2) + wasm_i32x4_extract_lane(v, 3);
-}
-
-/* Four binary16 values (in the low 16 bits of each u32 lane) as f32:
- * exponent and mantissa moved into place and rebiased by a multiply by
- * 2^112 (exact for normals and subnormals), inf/NaN patched, sign or'ed. */
-INLINE v128_t f16x4_to_f32(v128_t h) {
-    v128_t em = wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x7fff)), 13);
-    v128_t f = wasm_f32x4_mul(em, wasm_f32x4_splat(0x1p112f));
-    v128_t infnan = wasm_i32x4_eq(wasm_v128_and(h, wasm_i32x4_splat(0x7c00)),
-                                  wasm_i32x4_splat(0x7c00));
-    f = wasm_v128_bitselect(wasm_v128_or(em, wasm_i32x4_splat(0x7f800000)), f, infnan);
-    return wasm_v128_or(f, wasm_i32x4_shl(wasm_v128_and(h, wasm_i32x4_splat(0x8000)), 16));
 }
 
 static float dot_f32(int64_t n, const void *w, const void *a) {
@@ -68,8 +57,8 @@ static float dot_f16(int64_t n, const void *w, const void *a) {
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         v128_t h = wasm_v128_load(x + i);
-        v128_t lo = f16x4_to_f32(wasm_u32x4_extend_low_u16x8(h));
-        v128_t hi = f16x4_to_f32(wasm_u32x4_extend_high_u16x8(h));
+        v128_t lo = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_low_u16x8(h));
+        v128_t hi = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_high_u16x8(h));
         s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(lo, wasm_v128_load(y + i)));
         s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(hi, wasm_v128_load(y + i + 4)));
     }
