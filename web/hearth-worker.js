@@ -15,6 +15,7 @@
  *                                                          total_tokens},
  *                                                  timings: {prompt_ms, gen_ms, prompt_tps, gen_tps}}
  *   CANCEL {id}                            ERROR {id?, error: {code, message}, partial?}
+ *   EMBED {id, text}                       RESULT {id, embedding}   (n_embd floats, L2-normalized)
  *
  * Error codes: BAD_URL (not a URL), NETWORK (fetch failed), HTTP (status not
  * 2xx), NOT_GGUF (no GGUF magic), CHECKSUM (sha256 differs), NOMEM,
@@ -297,6 +298,21 @@ async function generate(msg) {
   });
 }
 
+async function embed(msg) {
+  if (!session) throw new HearthError("NOT_READY", "no model loaded: INIT first");
+  if (typeof msg.text !== "string") throw new HearthError("BAD_REQUEST", "EMBED needs text");
+  const n = M._hw_n_embd(session), out = M._malloc(4 * n), p = cstr(msg.text);
+  try {
+    const rc = M._hw_embed(session, p, out);
+    if (rc) throw new HearthError(rc === 1 ? "NOMEM" : "ENGINE", M.UTF8ToString(M._hw_error(session)));
+    const embedding = Array.from(new Float32Array(M.HEAPU8.buffer, out, n));
+    post("RESULT", {id: msg.id, embedding});
+  } finally {
+    M._free(out);
+    M._free(p);
+  }
+}
+
 self.onmessage = (ev) => {
   const msg = ev.data || {};
   if (msg.type === "CANCEL") {
@@ -308,9 +324,10 @@ self.onmessage = (ev) => {
     try {
       if (msg.type === "INIT") await init(msg.config);
       else if (msg.type === "GENERATE") await generate(msg);
+      else if (msg.type === "EMBED") await embed(msg);
       else throw new HearthError("BAD_REQUEST", `unknown message type ${msg.type}`);
     } catch (e) {
-      postError(msg.type === "GENERATE" ? msg.id : undefined, e);
+      postError(msg.type === "GENERATE" || msg.type === "EMBED" ? msg.id : undefined, e);
     }
   });
 };

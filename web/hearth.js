@@ -7,6 +7,8 @@
  *   await agent.chat("default", "Hello");   // history kept in IndexedDB
  *   await agent.history("default");          // [{role, content, ts}, ...]
  *   await agent.tasks.save({title: "buy milk"}); await agent.tasks.query({status: "open"});
+ *   const v = await agent.embed("text"); await agent.embeddings.save("doc1", v, {title: "..."});
+ *   await agent.embeddings.search(v, 5);      // [{id, score, meta}], cosine, best first
  *
  * Storage is the browser's own (IndexedDB database "hearth", or
  * options.dbName): object stores "tasks" (keyed by id), "messages"
@@ -119,6 +121,28 @@ class Store {
     return filters.limit ? rows.slice(0, filters.limit) : rows;
   }
 
+  /* Keeps vector (an array of floats) under id with meta (any value). */
+  async saveEmbedding(id, vector, meta = null) {
+    const tx = this.db.transaction("embeddings", "readwrite");
+    tx.objectStore("embeddings").put({id, vector: Array.from(vector), meta, ts: Date.now()});
+    await committed(tx);
+  }
+
+  /* The k stored embeddings most similar to vector (cosine), best first:
+   * [{id, score, meta}]. */
+  async searchEmbeddings(vector, k = 5) {
+    const tx = this.db.transaction("embeddings");
+    const rows = await done(tx.objectStore("embeddings").getAll());
+    const norm = (v) => Math.sqrt(v.reduce((a, x) => a + x * x, 0)) || 1;
+    const nq = norm(vector);
+    return rows
+      .filter((r) => r.vector.length === vector.length)
+      .map((r) => ({id: r.id, meta: r.meta,
+                    score: r.vector.reduce((a, x, i) => a + x * vector[i], 0) / (nq * norm(r.vector))}))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, k);
+  }
+
   async deleteTask(id) {
     const tx = this.db.transaction("tasks", "readwrite");
     tx.objectStore("tasks").delete(id);
@@ -137,6 +161,10 @@ export class Hearth {
       save: (t) => store.saveTask(t),
       query: (f) => store.queryTasks(f),
       delete: (id) => store.deleteTask(id),
+    };
+    this.embeddings = {
+      save: (id, vector, meta) => store.saveEmbedding(id, vector, meta),
+      search: (vector, k) => store.searchEmbeddings(vector, k),
     };
     worker.onmessage = (ev) => this._onMessage(ev.data);
   }
@@ -198,6 +226,16 @@ export class Hearth {
   generate(prompt, opts = {}) {
     const {onToken, ...rest} = opts;
     return this._send({prompt, ...rest}, onToken);
+  }
+
+  /* The model's embedding of text (L2-normalized floats). */
+  async embed(text) {
+    const id = this.nextId++;
+    const r = await new Promise((resolve, reject) => {
+      this.pending.set(id, {resolve, reject});
+      this.worker.postMessage({type: "EMBED", id, text});
+    });
+    return r.embedding;
   }
 
   /* Cancels generation id (the promise rejects with code CANCELLED). */

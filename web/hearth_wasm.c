@@ -238,6 +238,29 @@ EMSCRIPTEN_KEEPALIVE int hw_step(hw_session *s) {
     return id;
 }
 
+/* The embedding of text (tokenized with the tokenizer's special tokens, no
+ * special-token parsing): hearth_ctx_embed's mean-pooled, L2-normalized
+ * hidden state. OUT: out, hw_n_embd floats. Ends any generation in flight
+ * (the sequence is shared). Returns a hearth_status (hw_error says why). */
+EMSCRIPTEN_KEEPALIVE int hw_embed(hw_session *s, const char *text, float *out) {
+    int32_t *ids = NULL;
+    size_t n = 0;
+    s->err.msg[0] = 0;
+    s->done = true;
+    hearth_status st = hearth_tokenize(s->tok, text, strlen(text), true, false, &ids, &n, &s->err);
+    if (st) return fail(s, st, "tokenize");
+    if (n == 0) {
+        hearth_free(ids);
+        snprintf(s->err.msg, sizeof s->err.msg, "the text gives no tokens");
+        return fail(s, HEARTH_E_ARG, "embed");
+    }
+    st = hearth_ctx_embed(s->ctx, 0, ids, (int32_t)n, out, &s->err);
+    hearth_free(ids);
+    return fail(s, st, "embed");
+}
+
+EMSCRIPTEN_KEEPALIVE int hw_n_embd(hw_session *s) { return hearth_model_n_embd(s->model); }
+
 /* Marks the generation cancelled (the next hw_step returns -1). */
 EMSCRIPTEN_KEEPALIVE void hw_cancel(hw_session *s) {
     s->done = true;

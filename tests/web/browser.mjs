@@ -87,6 +87,19 @@ try {
         [gen.raw.tokens, NATIVE_DEMO]);
   console.log(`demo greedy: wasm ${gen.raw.timings.gen_tps.toFixed(1)} tokens/s, ids ${JSON.stringify(gen.raw.tokens)}`);
 
+  // embeddings: the engine's, kept in IndexedDB, searched by cosine
+  const emb = await page.evaluate(async () => {
+    const a = window.agent;
+    const v1 = await a.embed("What is 2+2?"), v2 = await a.embed("hello there");
+    await a.embeddings.save("arith", v1, {text: "What is 2+2?"});
+    await a.embeddings.save("greet", v2, {text: "hello there"});
+    const q = await a.embed("What is 2+2?");
+    return {n: v1.length, norm: Math.hypot(...v1), hits: await a.embeddings.search(q, 2)};
+  });
+  check(emb.n === 128 && Math.abs(emb.norm - 1) < 1e-4, "EMBED: 128 floats, unit length", emb);
+  check(emb.hits.length === 2 && emb.hits[0].id === "arith" && emb.hits[0].score > 0.9999,
+        "embeddings search finds the same text first", emb.hits);
+
   // a saved task
   const saved = await page.evaluate(() => window.agent.tasks.save({title: "buy milk", tags: ["home"]}));
   check(saved.id && saved.version === 1 && saved.status === "open", "task saved", saved);
@@ -202,12 +215,14 @@ try {
   const kept = await page.evaluate(async () => ({
     history: await window.agent.history("default"),
     tasks: await window.agent.tasks.query({status: "open", tag: "home"}),
+    emb: (await window.agent.embeddings.search(await window.agent.embed("hello there"), 1))[0],
     shown: document.getElementById("log").textContent,
   }));
   check(kept.history.length === 2 && kept.history[0].content === "What is 2+2?" &&
         /\b4\b/.test(kept.history[1].content), "history survives a reload", kept.history);
   check(kept.tasks.length === 1 && kept.tasks[0].title === "buy milk", "task survives a reload", kept.tasks);
   check(kept.shown.includes("What is 2+2?"), "page shows the history", kept.shown);
+  check(kept.emb && kept.emb.id === "greet", "embeddings survive a reload", kept.emb);
 
   // a browser restart, then offline: the app, the engine and the model come
   // from the caches, the history from IndexedDB
