@@ -114,13 +114,18 @@ async function fetchModel(url, onProgress) {
     }
     if (!resp.ok) throw new HearthError("HTTP", `${u.href}: HTTP ${resp.status}`);
   }
-  const total = Number(resp.headers.get("content-length")) || 0;
+  // the length on the wire is the file's only without a content encoding
+  const total = resp.headers.get("content-encoding") ? 0 :
+    Number(resp.headers.get("content-length")) || 0;
   // the cache's copy is written from a tee of the same stream
   let cacheDone = Promise.resolve();
   if (cache && !fromCache) cacheDone = cache.put(u.href, resp.clone()).catch(() => {});
   const reader = resp.body.getReader();
   try { M.FS.unlink(MODEL_PATH); } catch (e) { /* not there */ }
   const stream = M.FS.open(MODEL_PATH, "w");
+  // the file's storage in one allocation when the length is known (MEMFS
+  // would otherwise grow it by doubling, copying each time)
+  if (total) M.FS.ftruncate(stream.fd, total);
   let loaded = 0, head = new Uint8Array(0), lastPost = 0;
   try {
     for (;;) {
@@ -136,7 +141,9 @@ async function fetchModel(url, onProgress) {
           throw new HearthError("NOT_GGUF", `${u.href} is not a GGUF file`);
         }
       }
-      M.FS.write(stream, value, 0, value.length);
+      if (total && loaded + value.length > total)
+        throw new HearthError("NETWORK", `${u.href}: more bytes than its Content-Length`);
+      M.FS.write(stream, value, 0, value.length, loaded);
       loaded += value.length;
       if (loaded - lastPost >= (1 << 20) || loaded === total) {
         onProgress("download", loaded, total);
@@ -151,6 +158,11 @@ async function fetchModel(url, onProgress) {
     throw new HearthError(e.name === "RangeError" ? "NOMEM" : "NETWORK", `${u.href}: ${e.message}`);
   }
   M.FS.close(stream);
+  if (total && loaded !== total) {
+    M.FS.unlink(MODEL_PATH);
+    if (cache && !fromCache) { await cacheDone; await cache.delete(u.href); }
+    throw new HearthError("NETWORK", `${u.href}: ${loaded} of ${total} bytes`);
+  }
   if (loaded < 4) {
     M.FS.unlink(MODEL_PATH);
     if (cache && !fromCache) { await cacheDone; await cache.delete(u.href); }

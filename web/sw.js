@@ -1,9 +1,9 @@
 /*
  * sw.js: hearth's service worker (issue 19). The app's files are cached at
- * install; every same-origin GET is answered from the caches first (the app
- * cache, then "hearth-models", which hearth-worker.js fills with the models
- * it downloaded), else from the network (and kept). So after one visit the
- * page, the engine and the model load with no network at all.
+ * install and kept fresh from the network while online; offline they come
+ * from the cache, and models from "hearth-models", which hearth-worker.js
+ * fills with the models it downloaded. So after one visit the page, the
+ * engine and the model load with no network at all.
  */
 const APP_CACHE = "hearth-app-v1";
 const MODEL_CACHE = "hearth-models";
@@ -19,18 +19,30 @@ self.addEventListener("activate", (ev) => {
   ev.waitUntil(self.clients.claim());
 });
 
+// The app's files: the network first (a rebuilt app is seen at once), the
+// cache when offline. Models (.gguf, large, immutable by name): the cache
+// first.
 self.addEventListener("fetch", (ev) => {
   const req = ev.request;
-  if (req.method !== "GET" || new URL(req.url).origin !== self.location.origin) return;
+  const url = new URL(req.url);
+  if (req.method !== "GET" || url.origin !== self.location.origin) return;
+  const cached = () => caches.match(req, {ignoreSearch: url.pathname.endsWith("/")});
+  if (url.pathname.endsWith(".gguf")) {
+    ev.respondWith(cached().then((hit) => hit || fetch(req)));
+    return;
+  }
   ev.respondWith((async () => {
-    const hit = await caches.match(req, {ignoreSearch: new URL(req.url).pathname.endsWith("/")});
-    if (hit) return hit;
-    const resp = await fetch(req);
-    const path = new URL(req.url).pathname;
-    if (resp.ok && !path.endsWith(".gguf")) {
-      const c = await caches.open(APP_CACHE);
-      c.put(req, resp.clone());
+    try {
+      const resp = await fetch(req);
+      if (resp.ok) {
+        const c = await caches.open(APP_CACHE);
+        await c.put(req, resp.clone());
+      }
+      return resp;
+    } catch (e) {
+      const hit = await cached();
+      if (hit) return hit;
+      throw e;
     }
-    return resp;
   })());
 });
