@@ -5,11 +5,11 @@
  * stub dot.c never calls.
  *
  * Weight types here: F32, F16, BF16 (f32x4 multiply-adds, the tail in
- * scalar code; F16/BF16 widened in the vector registers), Q8_0 and Q4_0
- * (int8 codes widened to int16, i32x4.dot_i16x8_s, exact per block), Q4_K,
- * Q5_K and Q6_K (codes rebuilt in int8 lanes, the group scales applied in
- * int32). The other types (Q4_1, Q5_0, Q5_1, Q2_K, Q3_K) keep their
- * reference kernels (dot.c starts from the reference table). Quantized
+ * scalar code; F16/BF16 widened in the vector registers), Q8_0, Q4_0, Q4_1,
+ * Q5_0 and Q5_1 (int8 codes widened to int16, i32x4.dot_i16x8_s, exact per
+ * block; Q8_0, Q4_0 and Q5_0 4 rows at a time), Q4_K, Q5_K and Q6_K (codes
+ * rebuilt in int8 lanes, the group scales applied in int32). Q2_K and Q3_K
+ * keep their reference kernels (dot.c starts from the reference table). Quantized
  * blocks are scaled and summed in the reference's order, so the quantized
  * results equal kernels/ref/ bit for bit;
  * the float types differ only by the order of float additions. gemm is
@@ -237,6 +237,70 @@ INLINE void codes_q4_0(const void *blk, v128_t *w0, v128_t *w1) {
     *w1 = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), wasm_i8x16_splat(8));
 }
 
+/* Lane j (0..15): 0x10 if bit j of the little-endian u16 at p is set. */
+INLINE v128_t bits_0x10(const uint8_t *p) {
+    const v128_t sel = wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+    v128_t b = wasm_u8x16_make(p[0], p[0], p[0], p[0], p[0], p[0], p[0], p[0],
+                               p[1], p[1], p[1], p[1], p[1], p[1], p[1], p[1]);
+    return wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b, sel), sel), wasm_i8x16_splat(0x10));
+}
+
+/* Q5_0 / Q5_1 codes: the nibbles with their 5th bit (bias not removed). */
+INLINE void codes5(const uint8_t *qs, const uint8_t *qh, v128_t *w0, v128_t *w1) {
+    v128_t q = wasm_v128_load(qs);
+    *w0 = wasm_v128_or(wasm_v128_and(q, wasm_i8x16_splat(0x0F)), bits_0x10(qh));
+    *w1 = wasm_v128_or(wasm_u8x16_shr(q, 4), bits_0x10(qh + 2));
+}
+INLINE void codes_q5_0(const void *blk, v128_t *w0, v128_t *w1) {
+    const hearth_block_q5_0 *x = blk;
+    codes5(x->qs, x->qh, w0, w1);
+    *w0 = wasm_i8x16_sub(*w0, wasm_i8x16_splat(16));
+    *w1 = wasm_i8x16_sub(*w1, wasm_i8x16_splat(16));
+}
+
+static float dot_q5_0(int64_t n, const void *w, const void *a) {
+    const hearth_block_q5_0 *x = w;
+    const hearth_block_q8_0 *y = a;
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK5_0; b++) {
+        v128_t w0, w1;
+        codes_q5_0(&x[b], &w0, &w1);
+        int32_t sumi = dot32_i8(w0, w1, wasm_v128_load(y[b].qs), wasm_v128_load(y[b].qs + 16));
+        s += hearth_f16_to_f32(x[b].d) * hearth_f16_to_f32(y[b].d) * (float)sumi;
+    }
+    return s;
+}
+
+/* Q4_1 / Q5_1 against Q8_1: unsigned codes, the min through s = d*sum(qs). */
+static float dot_q4_1(int64_t n, const void *w, const void *a) {
+    const hearth_block_q4_1 *x = w;
+    const hearth_block_q8_1 *y = a;
+    const v128_t m4 = wasm_i8x16_splat(0x0F);
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK4_1; b++) {
+        v128_t q = wasm_v128_load(x[b].qs);
+        int32_t sumi = dot32_i8(wasm_v128_and(q, m4), wasm_u8x16_shr(q, 4), wasm_v128_load(y[b].qs),
+                                wasm_v128_load(y[b].qs + 16));
+        s += hearth_f16_to_f32(x[b].d) * hearth_f16_to_f32(y[b].d) * (float)sumi +
+             hearth_f16_to_f32(x[b].m) * hearth_f16_to_f32(y[b].s);
+    }
+    return s;
+}
+
+static float dot_q5_1(int64_t n, const void *w, const void *a) {
+    const hearth_block_q5_1 *x = w;
+    const hearth_block_q8_1 *y = a;
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK5_1; b++) {
+        v128_t w0, w1;
+        codes5(x[b].qs, x[b].qh, &w0, &w1);
+        int32_t sumi = dot32_i8(w0, w1, wasm_v128_load(y[b].qs), wasm_v128_load(y[b].qs + 16));
+        s += hearth_f16_to_f32(x[b].d) * hearth_f16_to_f32(y[b].d) * (float)sumi +
+             hearth_f16_to_f32(x[b].m) * hearth_f16_to_f32(y[b].s);
+    }
+    return s;
+}
+
 /* gemv over Q8_0 activations, 4 weight rows at a time: each activation
  * block is loaded and widened once for the 4 rows. Per row, the blocks are
  * scaled and summed in the reference's order (bit-identical results). */
@@ -271,8 +335,10 @@ INLINE void gemv_blocks32(int64_t n, int64_t nrows, float *out, const uint8_t *w
         }
         memcpy(out + r, s, sizeof s);
     }
-    for (; r < nrows; r++)
-        out[r] = (bsize == sizeof(hearth_block_q8_0) ? dot_q8_0 : dot_q4_0)(n, w + (size_t)r * ws, y);
+    float (*dot1)(int64_t, const void *, const void *) =
+        bsize == sizeof(hearth_block_q8_0) ? dot_q8_0 :
+        bsize == sizeof(hearth_block_q5_0) ? dot_q5_0 : dot_q4_0;
+    for (; r < nrows; r++) out[r] = dot1(n, w + (size_t)r * ws, y);
 }
 
 static void gemv_q8_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
@@ -282,6 +348,11 @@ static void gemv_q8_0(int64_t n, int64_t nrows, float *out, const void *w, size_
 static void gemv_q4_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
                       const void *act) {
     gemv_blocks32(n, nrows, out, w, ws, act, sizeof(hearth_block_q4_0), codes_q4_0);
+}
+
+static void gemv_q5_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                      const void *act) {
+    gemv_blocks32(n, nrows, out, w, ws, act, sizeof(hearth_block_q5_0), codes_q5_0);
 }
 
 /* gemm as gemv per activation column (gemv_NAME defined before) */
@@ -315,6 +386,9 @@ WASM_KERNELS(f16, dot_f16)
 WASM_KERNELS(bf16, dot_bf16)
 WASM_GEMM(q8_0)
 WASM_GEMM(q4_0)
+WASM_GEMM(q5_0)
+WASM_KERNELS(q4_1, dot_q4_1)
+WASM_KERNELS(q5_1, dot_q5_1)
 WASM_KERNELS(q4_K, dot_q4_K)
 WASM_KERNELS(q5_K, dot_q5_K)
 WASM_KERNELS(q6_K, dot_q6_K)
@@ -330,6 +404,9 @@ void hearth_dot_fill_wasm128(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     SET(BF16, bf16);
     SET(Q8_0, q8_0);
     SET(Q4_0, q4_0);
+    SET(Q4_1, q4_1);
+    SET(Q5_0, q5_0);
+    SET(Q5_1, q5_1);
     SET(Q4_K, q4_K);
     SET(Q5_K, q5_K);
     SET(Q6_K, q6_K);
