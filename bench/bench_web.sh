@@ -26,6 +26,8 @@ cp "$src/models/hearth-demo.gguf" "$src/models/hearth-demo-256.gguf" "$app/model
 models="hearth-demo hearth-demo-256 small-q8_0 small-q4_0"
 prompt="Once upon a time"
 
+# the file exists before the server starts: sed reads it at once
+: >"$work/serve.out"
 "$build/hearth" serve --port 0 -m "$app/models/hearth-demo.gguf" --web "$app" >"$work/serve.out" 2>&1 &
 pid=$!
 port=

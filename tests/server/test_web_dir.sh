@@ -23,6 +23,8 @@ echo 'secret' >"$work/secret.txt"
 echo 'hidden' >"$app/.hidden/x.txt"
 ln -s "$work/secret.txt" "$app/link.txt"
 
+# the file exists before the server starts: sed reads it at once
+: >"$work/out"
 HEARTH_API_KEY=k "$HEARTH_BIN" serve --port 0 -m "$HEARTH_SOURCE_DIR/models/hearth-demo.gguf" \
     --web "$app" >"$work/out" 2>"$work/err" &
 pid=$!

@@ -52,6 +52,8 @@ NATIVE_GEN8=$(native "$app/models/gen-q8.gguf")
 [ -n "$NATIVE_DEMO" ] && [ -n "$NATIVE_GEN" ] && [ -n "$NATIVE_GEN8" ] ||
     fail "native ids: '$NATIVE_DEMO' '$NATIVE_GEN' '$NATIVE_GEN8'"
 
+# the files exist before the server starts: sed reads serve.out at once
+: >"$work/serve.out"
 "$HEARTH_BIN" serve --port 0 -m "$app/models/hearth-demo.gguf" --web "$app" \
     >"$work/serve.out" 2>"$work/serve.err" &
 pids+=("$!")
