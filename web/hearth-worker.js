@@ -12,7 +12,7 @@
  *   GENERATE {id, prompt | messages,       TOKEN {id, text, token}   one per generated token
  *             maxTokens, temperature,      RESULT {id, response, tokens, finish,
  *             topP, seed, raw}                     usage: {prompt_tokens, completion_tokens,
- *                                                          total_tokens},
+ *                                                          total_tokens, cached_tokens},
  *                                                  timings: {prompt_ms, gen_ms, prompt_tps, gen_tps}}
  *   CANCEL {id}                            ERROR {id?, error: {code, message}, partial?}
  *   EMBED {id, text}                       RESULT {id, embedding}   (n_embd floats, L2-normalized)
@@ -28,6 +28,10 @@
  * serve --web sends COOP/COEP) the worker loads hearth-wasm-mt.js, whose
  * pthreads (up to 4) split each matrix's rows; otherwise hearth-wasm.js, one
  * thread. READY.threads says which.
+ *
+ * The KV cache keeps the last generation's tokens: a prompt that starts
+ * with them (a chat's next turn, which re-sends the history) is evaluated
+ * from where they end; usage.cached_tokens says how many were found.
  *
  * Generation runs one token per call into the engine and returns to the
  * event loop between tokens, so TOKENs stream and a CANCEL is seen at the
@@ -301,7 +305,8 @@ async function generate(msg) {
   const steps = Math.max(0, tokens.length - 1); // steps that ran the model
   post("RESULT", {
     id, response, tokens, finish,
-    usage: {prompt_tokens: nPrompt, completion_tokens: nGen, total_tokens: nPrompt + nGen},
+    usage: {prompt_tokens: nPrompt, completion_tokens: nGen, total_tokens: nPrompt + nGen,
+            cached_tokens: M._hw_n_reused(session)},
     timings: {
       prompt_ms: promptMs, gen_ms: genMs,
       prompt_tps: promptMs > 0 ? nPrompt / (promptMs / 1e3) : 0,

@@ -40,7 +40,32 @@ typedef struct {
     const char *finish;
     char *text;        /* the text the last step released, NUL-terminated */
     size_t text_cap;
+    /* the tokens sequence 0 holds (its KV cache): a prompt that starts
+     * with them is evaluated from where they end (a chat's next turn
+     * re-sends the whole history) */
+    int32_t *kv;
+    size_t n_kv, kv_cap;
+    int32_t n_reused;  /* prompt tokens of the generation in flight found there */
 } hw_session;
+
+/* Records id as evaluated into sequence 0. False when out of memory (the
+ * record is then dropped: nothing will be reused). */
+static bool kv_push(hw_session *s, const int32_t *ids, size_t n) {
+    if (s->n_kv + n > s->kv_cap) {
+        size_t cap = s->kv_cap ? s->kv_cap : 256;
+        while (cap < s->n_kv + n) cap *= 2;
+        int32_t *p = realloc(s->kv, cap * sizeof *p);
+        if (!p) {
+            s->n_kv = 0;
+            return false;
+        }
+        s->kv = p;
+        s->kv_cap = cap;
+    }
+    memcpy(s->kv + s->n_kv, ids, n * sizeof *ids);
+    s->n_kv += n;
+    return true;
+}
 
 static int fail(hw_session *s, hearth_status st, const char *what) {
     if (st != HEARTH_OK && !s->err.msg[0])
@@ -92,6 +117,7 @@ EMSCRIPTEN_KEEPALIVE void hw_close(hw_session *s) {
     hearth_ctx_free(s->ctx);
     hearth_model_free(s->model);
     free(s->text);
+    free(s->kv);
     free(s);
 }
 
@@ -102,9 +128,11 @@ EMSCRIPTEN_KEEPALIVE const char *hw_template_name(hw_session *s) {
     return hearth_template_name(s->tmpl);
 }
 
-/* Starts a generation from prompt ids (owned by the caller): the sequence
- * is cleared (every generation stands alone; a chat renders its whole
- * history), the prompt evaluated, the sampler made. */
+/* Starts a generation from prompt ids (owned by the caller): the sampler
+ * made, and the prompt evaluated after the longest prefix of it that
+ * sequence 0 already holds (at least its last token is evaluated: its
+ * logits start the generation). Every generation stands alone otherwise: a
+ * chat renders its whole history, and finds most of it here. */
 static int begin(hw_session *s, const int32_t *prompt, size_t n, int max_tokens, float temp,
                  float top_p, double seed) {
     hearth_status st;
@@ -129,14 +157,28 @@ static int begin(hw_session *s, const int32_t *prompt, size_t n, int max_tokens,
     hearth_detok_free(s->detok);
     s->detok = NULL;
     if ((st = hearth_sampler_new(&sp, hearth_model_n_vocab(s->model), &s->sampler, &s->err)) ||
-        (st = hearth_detok_new(s->tok, false, false, &s->detok, &s->err)) ||
-        (st = hearth_ctx_seq_clear(s->ctx, 0, &s->err)))
+        (st = hearth_detok_new(s->tok, false, false, &s->detok, &s->err)))
         return fail(s, st, "begin");
+    size_t keep = 0;
+    while (keep < s->n_kv && keep + 1 < n && s->kv[keep] == prompt[keep]) keep++;
+    if ((st = hearth_ctx_seq_truncate(s->ctx, 0, (int32_t)keep, &s->err))) {
+        s->n_kv = 0;
+        hearth_ctx_seq_clear(s->ctx, 0, NULL);
+        return fail(s, st, "begin");
+    }
+    s->n_kv = keep;
+    s->n_reused = (int32_t)keep;
     for (size_t i = 0; i < n; i++) hearth_sampler_accept(s->sampler, prompt[i]);
     double t0 = emscripten_get_now();
-    st = hearth_ctx_eval(s->ctx, 0, prompt, (int32_t)n, &s->err);
+    st = hearth_ctx_eval(s->ctx, 0, prompt + keep, (int32_t)(n - keep), &s->err);
     s->prompt_ms = emscripten_get_now() - t0;
-    return fail(s, st, "prompt");
+    if (st) {
+        s->n_kv = 0;
+        hearth_ctx_seq_clear(s->ctx, 0, NULL);
+        return fail(s, st, "prompt");
+    }
+    kv_push(s, prompt + keep, n - keep);
+    return HEARTH_OK;
 }
 
 /* A raw prompt (no chat template; special tokens parsed, BOS as the
@@ -217,7 +259,12 @@ EMSCRIPTEN_KEEPALIVE int hw_step(hw_session *s) {
         double t0 = emscripten_get_now();
         st = hearth_ctx_eval(s->ctx, 0, &id, 1, &s->err);
         s->gen_ms += emscripten_get_now() - t0;
-        if (st) return fail(s, st, "decode"), -2;
+        if (st) {
+            s->n_kv = 0;
+            hearth_ctx_seq_clear(s->ctx, 0, NULL);
+            return fail(s, st, "decode"), -2;
+        }
+        kv_push(s, &id, 1);
     }
     if (s->done) {
         /* the last token's text and whatever the decoder still held */
@@ -254,6 +301,7 @@ EMSCRIPTEN_KEEPALIVE int hw_embed(hw_session *s, const char *text, float *out) {
         snprintf(s->err.msg, sizeof s->err.msg, "the text gives no tokens");
         return fail(s, HEARTH_E_ARG, "embed");
     }
+    s->n_kv = 0; /* the embedding clears sequence 0 */
     st = hearth_ctx_embed(s->ctx, 0, ids, (int32_t)n, out, &s->err);
     hearth_free(ids);
     return fail(s, st, "embed");
@@ -272,6 +320,7 @@ EMSCRIPTEN_KEEPALIVE const char *hw_text(hw_session *s) { return s->text ? s->te
 EMSCRIPTEN_KEEPALIVE const char *hw_finish(hw_session *s) { return s->finish; }
 EMSCRIPTEN_KEEPALIVE int hw_n_prompt(hw_session *s) { return s->n_prompt; }
 EMSCRIPTEN_KEEPALIVE int hw_n_gen(hw_session *s) { return s->n_gen; }
+EMSCRIPTEN_KEEPALIVE int hw_n_reused(hw_session *s) { return s->n_reused; }
 EMSCRIPTEN_KEEPALIVE double hw_prompt_ms(hw_session *s) { return s->prompt_ms; }
 EMSCRIPTEN_KEEPALIVE double hw_gen_ms(hw_session *s) { return s->gen_ms; }
 /* The kernel implementation the dot products run on ("scalar", "wasm128"). */

@@ -83,6 +83,10 @@ try {
   check(gen.seen.map((s) => s.t).join("") === gen.r.response, "TOKEN texts make the RESULT", gen.r.response);
   check(gen.r.finish === "eog" && gen.r.usage.completion_tokens === ids.length + 1, "RESULT usage", gen.r);
   check(gen.r.timings.gen_ms >= 0 && gen.r.usage.prompt_tokens > 0, "RESULT timings", gen.r.timings);
+  // the same prompt as the page's chat turn: all of it but its last token
+  // found in the KV cache, and the same answer
+  check(gen.r.usage.cached_tokens === gen.r.usage.prompt_tokens - 1, "prompt prefix reused", gen.r.usage);
+  check(gen.r.response === answer, "same answer from the reused prefix", [gen.r.response, answer]);
   check(JSON.stringify(gen.raw.tokens) === NATIVE_DEMO, "wasm ids = native ids (demo model)",
         [gen.raw.tokens, NATIVE_DEMO]);
   console.log(`demo greedy: wasm ${gen.raw.timings.gen_tps.toFixed(1)} tokens/s, ids ${JSON.stringify(gen.raw.tokens)}`);
