@@ -7,9 +7,9 @@
  * Weight types here: F32, F16, BF16 (f32x4 multiply-adds, the tail in
  * scalar code; F16/BF16 widened in the vector registers), Q8_0, Q4_0, Q4_1,
  * Q5_0 and Q5_1 (int8 codes widened to int16, i32x4.dot_i16x8_s, exact per
- * block; Q8_0, Q4_0 and Q5_0 4 rows at a time), Q4_K, Q5_K and Q6_K (codes
- * rebuilt in int8 lanes, the group scales applied in int32). Q2_K and Q3_K
- * keep their reference kernels (dot.c starts from the reference table). Quantized
+ * block; Q8_0, Q4_0 and Q5_0 4 rows at a time), and every K-quant, Q2_K to
+ * Q6_K (codes rebuilt in int8 lanes, the group scales applied in int32): the
+ * whole table of dot.h (dot.c starts from the reference table all the same). Quantized
  * blocks are scaled and summed in the reference's order, so the quantized
  * results equal kernels/ref/ bit for bit;
  * the float types differ only by the order of float additions. gemm is
@@ -158,6 +158,59 @@ static float dot_q6_K(int64_t n, const void *w, const void *a) {
             }
         }
         s += y[b].d * hearth_f16_to_f32(x[b].d) * (float)hsum_i32(acc);
+    }
+    return s;
+}
+
+/* Q2_K / Q3_K: 2-bit codes (Q3_K: with the high bit from hmask, minus 4)
+ * per group of 16, dotted with the Q8_K codes and weighted by the group's
+ * scale in int32; Q2_K's mins through the group sums, as the reference. */
+INLINE v128_t dot_k23(const uint8_t *qs, const uint8_t *hmask, const int8_t *sc,
+                      const uint8_t *sc2, const hearth_block_q8_K *y) {
+    const v128_t m3 = wasm_i8x16_splat(3), one = wasm_i8x16_splat(1), b4 = wasm_i8x16_splat(4);
+    v128_t acc = wasm_i32x4_splat(0);
+    for (int h = 0; h < 2; h++) {
+        for (int l0 = 0; l0 < 32; l0 += 16) {
+            v128_t q2 = wasm_v128_load(qs + 32 * h + l0);
+            v128_t hm = hmask ? wasm_v128_load(hmask + l0) : acc;
+            for (int k = 0; k < 4; k++) {
+                v128_t q = wasm_v128_and(wasm_u8x16_shr(q2, 2 * k), m3);
+                if (hmask) {
+                    v128_t hi = wasm_v128_and(wasm_u8x16_shr(hm, 4 * h + k), one);
+                    q = wasm_i8x16_sub(wasm_v128_or(q, wasm_i8x16_shl(hi, 2)), b4);
+                }
+                int e = 128 * h + 32 * k + l0;
+                int scale = sc ? sc[e / 16] : (sc2[e / 16] & 0xF);
+                v128_t d = dot16_i8(q, wasm_v128_load(y->qs + e));
+                acc = wasm_i32x4_add(acc, wasm_i32x4_mul(d, wasm_i32x4_splat(scale)));
+            }
+        }
+    }
+    return acc;
+}
+
+static float dot_q2_K(int64_t n, const void *w, const void *a) {
+    const hearth_block_q2_K *x = w;
+    const hearth_block_q8_K *y = a;
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        int32_t sumi = hsum_i32(dot_k23(x[b].qs, NULL, NULL, x[b].scales, &y[b]));
+        int summ = 0;
+        for (int j = 0; j < 16; j++) summ += (x[b].scales[j] >> 4) * y[b].bsums[j];
+        s += y[b].d * (hearth_f16_to_f32(x[b].d) * (float)sumi - hearth_f16_to_f32(x[b].dmin) * (float)summ);
+    }
+    return s;
+}
+
+static float dot_q3_K(int64_t n, const void *w, const void *a) {
+    const hearth_block_q3_K *x = w;
+    const hearth_block_q8_K *y = a;
+    float s = 0.f;
+    int8_t sc[16];
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        hearth_q3_K_scales(x[b].scales, sc);
+        int32_t sumi = hsum_i32(dot_k23(x[b].qs, x[b].hmask, sc, NULL, &y[b]));
+        s += y[b].d * hearth_f16_to_f32(x[b].d) * (float)sumi;
     }
     return s;
 }
@@ -389,6 +442,8 @@ WASM_GEMM(q4_0)
 WASM_GEMM(q5_0)
 WASM_KERNELS(q4_1, dot_q4_1)
 WASM_KERNELS(q5_1, dot_q5_1)
+WASM_KERNELS(q2_K, dot_q2_K)
+WASM_KERNELS(q3_K, dot_q3_K)
 WASM_KERNELS(q4_K, dot_q4_K)
 WASM_KERNELS(q5_K, dot_q5_K)
 WASM_KERNELS(q6_K, dot_q6_K)
@@ -407,6 +462,8 @@ void hearth_dot_fill_wasm128(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     SET(Q4_1, q4_1);
     SET(Q5_0, q5_0);
     SET(Q5_1, q5_1);
+    SET(Q2_K, q2_K);
+    SET(Q3_K, q3_K);
     SET(Q4_K, q4_K);
     SET(Q5_K, q5_K);
     SET(Q6_K, q6_K);
