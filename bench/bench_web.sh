@@ -23,7 +23,8 @@ rm -f "$app"/test-*.js
 cp "$src/models/hearth-demo.gguf" "$src/models/hearth-demo-256.gguf" "$app/models/"
 "$build/hearth-genmodel" --arch llama --preset small --type Q8_0 --seed 1 -o "$app/models/small-q8_0.gguf" >/dev/null 2>&1
 "$build/hearth-genmodel" --arch llama --preset small --type Q4_0 --seed 1 -o "$app/models/small-q4_0.gguf" >/dev/null 2>&1
-models="hearth-demo hearth-demo-256 small-q8_0 small-q4_0"
+"$build/hearth-genmodel" --arch llama --preset small --type Q4_K --seed 1 -o "$app/models/small-q4_k.gguf" >/dev/null 2>&1
+models="hearth-demo hearth-demo-256 small-q8_0 small-q4_0 small-q4_k"
 prompt="Once upon a time"
 
 # the file exists before the server starts: sed reads it at once
