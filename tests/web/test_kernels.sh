@@ -2,7 +2,8 @@
 # test_kernels.sh (issue 19): the WebAssembly SIMD128 kernels
 # (src/kernels/wasm/) and attention (src/model/attn_wasm.c) against the
 # reference, as x86/ and arm/ are: the tests tests/kernels/test_dot.c,
-# test_quants.c and tests/model/test_attn.c built by the browser build for
+# test_quants.c, tests/model/test_attn.c and tests/web/wasm/test_f16.c (the
+# SIMD128 f16 conversions, all 65,536 values) built by the browser build for
 # node (build-web/test-*.js) and run there. Skips (77)
 # only without emscripten or chromium (make deps-web).
 set -euo pipefail
@@ -11,7 +12,7 @@ work=$(mktemp -d /tmp/hearth-webk-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 . "$HEARTH_SOURCE_DIR/tests/web/webbuild.sh"
-for t in kernels-dot kernels-quants model-attn; do
+for t in kernels-dot kernels-quants model-attn web-wasm-f16; do
     node "$web/test-$t.js" >"$work/$t.log" 2>&1 || { cat "$work/$t.log"; fail "$t"; }
     tail -n 1 "$work/$t.log"
 done

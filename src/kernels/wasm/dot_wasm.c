@@ -56,9 +56,14 @@ static float dot_f16(int64_t n, const void *w, const void *a) {
     v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0;
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
-        v128_t h = wasm_v128_load(x + i);
-        v128_t lo = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_low_u16x8(h));
-        v128_t hi = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_high_u16x8(h));
+        v128_t h = wasm_v128_load(x + i), lo, hi;
+        if (__builtin_expect(hearth_wasm_f16x8_any_infnan(h), 0)) {
+            lo = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_low_u16x8(h));
+            hi = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_high_u16x8(h));
+        } else {
+            lo = hearth_wasm_f16x8_lo_finite(h);
+            hi = hearth_wasm_f16x8_hi_finite(h);
+        }
         s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(lo, wasm_v128_load(y + i)));
         s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(hi, wasm_v128_load(y + i + 4)));
     }
