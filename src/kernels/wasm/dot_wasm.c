@@ -367,7 +367,8 @@ INLINE void gemv_blocks32(int64_t n, int64_t nrows, float *out, const uint8_t *w
                           void (*codes)(const void *, v128_t *, v128_t *)) {
     int64_t nb = n / 32, r = 0;
     for (; r + 4 <= nrows; r += 4) {
-        float s[4] = {0.f, 0.f, 0.f, 0.f};
+        /* lane i accumulates row r+i, block after block as the reference */
+        v128_t s4 = wasm_f32x4_splat(0.f);
         for (int64_t b = 0; b < nb; b++) {
             v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16);
             v128_t al0 = wasm_i16x8_extend_low_i8x16(a0), ah0 = wasm_i16x8_extend_high_i8x16(a0);
@@ -382,16 +383,15 @@ INLINE void gemv_blocks32(int64_t n, int64_t nrows, float *out, const uint8_t *w
                 acc[i] = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w1), ah1));
             }
             v128_t sum = hsum4_i32(acc[0], acc[1], acc[2], acc[3]);
-            float da = hearth_f16_to_f32(y[b].d);
             hearth_f16 d[4];
             for (int i = 0; i < 4; i++)
                 memcpy(&d[i], w + (size_t)(r + i) * ws + (size_t)b * bsize, sizeof d[i]);
-            s[0] += hearth_f16_to_f32(d[0]) * da * (float)wasm_i32x4_extract_lane(sum, 0);
-            s[1] += hearth_f16_to_f32(d[1]) * da * (float)wasm_i32x4_extract_lane(sum, 1);
-            s[2] += hearth_f16_to_f32(d[2]) * da * (float)wasm_i32x4_extract_lane(sum, 2);
-            s[3] += hearth_f16_to_f32(d[3]) * da * (float)wasm_i32x4_extract_lane(sum, 3);
+            /* the 4 rows' scales at once (exact); (dw * da) * sumi as the reference */
+            v128_t dw = hearth_wasm_f16x4_to_f32(wasm_u32x4_make(d[0], d[1], d[2], d[3]));
+            v128_t t = wasm_f32x4_mul(dw, wasm_f32x4_splat(hearth_f16_to_f32(y[b].d)));
+            s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(t, wasm_f32x4_convert_i32x4(sum)));
         }
-        memcpy(out + r, s, sizeof s);
+        wasm_v128_store(out + r, s4);
     }
     float (*dot1)(int64_t, const void *, const void *) =
         bsize == sizeof(hearth_block_q8_0) ? dot_q8_0 :
