@@ -209,8 +209,7 @@ export class Hearth {
     }
   }
 
-  _send(body, onToken) {
-    const id = this.nextId++;
+  _send(body, onToken, id = this.nextId++) {
     const promise = new Promise((resolve, reject) => {
       this.pending.set(id, {resolve, reject, onToken});
     });
@@ -242,16 +241,22 @@ export class Hearth {
   cancel(id) { this.worker.postMessage({type: "CANCEL", id}); }
 
   /* The next turn of session: its history from the store, then text; the
-   * exchange is stored once the answer is complete. */
-  async chat(session, text, opts = {}) {
-    const past = await this.store.history(session);
-    const messages = past.map(({role, content}) => ({role, content}));
-    messages.push({role: "user", content: text});
+   * exchange is stored once the answer is complete (a failed or cancelled
+   * turn stores nothing). The promise's .id is what cancel takes. */
+  chat(session, text, opts = {}) {
+    const id = this.nextId++;
     const {onToken, ...rest} = opts;
-    const r = await this._send({messages, ...rest}, onToken);
-    await this.store.addMessages(session, [
-      {role: "user", content: text}, {role: "assistant", content: r.response}]);
-    return r;
+    const promise = (async () => {
+      const past = await this.store.history(session);
+      const messages = past.map(({role, content}) => ({role, content}));
+      messages.push({role: "user", content: text});
+      const r = await this._send({messages, ...rest}, onToken, id);
+      await this.store.addMessages(session, [
+        {role: "user", content: text}, {role: "assistant", content: r.response}]);
+      return r;
+    })();
+    promise.id = id;
+    return promise;
   }
 
   history(session) { return this.store.history(session); }

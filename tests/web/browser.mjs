@@ -104,6 +104,16 @@ try {
   check(emb.hits.length === 2 && emb.hits[0].id === "arith" && emb.hits[0].score > 0.9999,
         "embeddings search finds the same text first", emb.hits);
 
+  // a chat turn cancelled at once (as the page's Stop button does) rejects
+  // with CANCELLED and stores nothing
+  const stop = await page.evaluate(async () => {
+    const p = window.agent.chat("stopped", "Tell me a long story", {maxTokens: 500});
+    window.agent.cancel(p.id);
+    const code = await p.then(() => "resolved", (e) => e.code);
+    return {code, history: await window.agent.history("stopped")};
+  });
+  check(stop.code === "CANCELLED" && stop.history.length === 0, "chat cancelled by id", stop);
+
   // a saved task
   const saved = await page.evaluate(() => window.agent.tasks.save({title: "buy milk", tags: ["home"]}));
   check(saved.id && saved.version === 1 && saved.status === "open", "task saved", saved);
