@@ -742,6 +742,8 @@ typedef void (*hearth_logprob_cb)(void *user, const hearth_token_logprob *lp);
 HEARTH_API void hearth_logprob_compute(const float *logits, int32_t n_vocab, int32_t token,
                                        int32_t n_top, hearth_token_logprob *out);
 
+typedef struct hearth_spec hearth_spec; /* speculative decoding (below) */
+
 typedef struct {
     int32_t max_tokens;          /* <= 0: until EOG or the context is full */
     const char *const *stop;     /* n_stop stop strings (not emitted) */
@@ -770,6 +772,13 @@ typedef struct {
      * sampled). Runs where cb runs. */
     int (*on_progress)(void *user, int32_t done, int32_t total);
     void *progress_user;
+    /* Optional speculative decoding (NULL: none; see hearth_spec_new):
+     * tokens drafted by a small model or by prompt lookup are verified
+     * several at a time. The output is the same as without: at temp <= 0
+     * the target's greedy tokens, at temp > 0 the same distribution (not
+     * the same draws for a seed). With a grammar, generation runs without
+     * speculation. Borrowed; one generation at a time per hearth_spec. */
+    hearth_spec *spec;
 } hearth_gen_params;
 
 typedef struct {
@@ -778,7 +787,14 @@ typedef struct {
     int32_t n_gen;     /* tokens sampled, including an EOG token or one that
                           completed a stop string */
     double prompt_ms;  /* prefill time */
-    double gen_ms;     /* time of the generation steps */
+    double gen_ms;     /* time of the generation steps (drafting included) */
+    /* Speculative decoding (all 0 without): tokens drafted, drafted tokens
+     * the target accepted, and verification steps that had drafts
+     * (acceptance rate = n_accepted / n_drafted; mean accepted length =
+     * n_accepted / n_spec_steps). */
+    int32_t n_drafted;
+    int32_t n_accepted;
+    int32_t n_spec_steps;
 } hearth_gen_result;
 
 /* ---- Constrained decoding (src/engine/grammar*.c) ------------------------ */
@@ -840,6 +856,52 @@ HEARTH_API hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, i
                                          hearth_error *err);
 
 
+/* ---- Speculative decoding (src/engine/spec*.c) -------------------------- */
+
+/* On a CPU a decode step costs reading the weights once, so verifying k
+ * drafted tokens in one batch costs little more than one token, and every
+ * drafted token the target model accepts is nearly free. Drafts come from a
+ * small model with the same vocabulary, from prompt lookup (the tokens that
+ * followed the latest earlier occurrence of the sequence's last n-gram:
+ * pays off when answers quote their input) or both, chosen per step by
+ * their measured acceptance. A drafted token is accepted with probability
+ * min(1, p_target / p_draft) and a rejection is redrawn from the normalized
+ * max(0, p_target - p_draft), both distributions after the full sampler
+ * chain (penalties, top-k, top-p, min-p, temperature), so the output
+ * distribution is exactly the target's; at temp <= 0 a draft is accepted
+ * iff it is the target's greedy token. The draft length adapts (the
+ * expected accepted length against the measured costs of drafting and of
+ * verifying), and drafting pauses while it does not pay, so speculation is
+ * never much slower than plain decoding.
+ * A hearth_spec keeps the draft model's context and the target sequence's
+ * tokens between generations (a chat continues where it stopped). */
+typedef struct {
+    const hearth_model *draft; /* draft model (same tokenizer vocabulary as
+                                  the target's), or NULL */
+    bool lookup;               /* prompt lookup drafts (default false) */
+    int32_t n_draft_max;       /* most tokens drafted per step (default 16, 1..64) */
+    int32_t lookup_ngram_min;  /* n-gram lengths lookup matches (default 2..4) */
+    int32_t lookup_ngram_max;
+    bool adaptive;             /* default true; false: always n_draft_max */
+    int n_threads;             /* the draft context's threads (0: the draft model's) */
+} hearth_spec_params;
+
+/* Defaults as documented on each field. Any thread. */
+HEARTH_API hearth_spec_params hearth_spec_default_params(void);
+/* Prepares speculation for generations on target (which, with p->draft,
+ * must outlive it). Errors: HEARTH_E_ARG (neither a draft model nor
+ * lookup, n_draft_max out of range, a draft that is an embedding model),
+ * HEARTH_E_UNSUPPORTED "draft model's vocabulary differs from the
+ * target's: ..." (token count or a token's text, naming the first that
+ * differs). Owned: hearth_spec_free. Any thread. */
+HEARTH_API hearth_status hearth_spec_new(const hearth_model *target, const hearth_spec_params *p,
+                                         hearth_spec **out, hearth_error *err);
+/* NULL is a no-op. */
+HEARTH_API void hearth_spec_free(hearth_spec *s);
+/* Forgets the tokens it holds (the draft context's too): call when the
+ * target sequence was rewritten by other means. */
+HEARTH_API void hearth_spec_reset(hearth_spec *s);
+
 /* ---- Continuous batching (src/engine/sched.c) ---------------------------- */
 
 /* A scheduler runs generations from many threads at once on one context with
@@ -869,6 +931,14 @@ HEARTH_API hearth_status hearth_sched_generate(hearth_sched *s, const int32_t *p
                                                int32_t n_prompt, const hearth_gen_params *p,
                                                hearth_gen_cb cb, void *user,
                                                hearth_gen_result *res, hearth_error *err);
+
+/* Speculative decoding for every generation of the scheduler (except
+ * those with a grammar): each slot gets its own hearth_spec made from p
+ * (its draft context runs on the scheduler's thread). Call once, before
+ * the first generation (HEARTH_E_STATE otherwise); errors as
+ * hearth_spec_new's. hearth_gen_params.spec is ignored by the scheduler. */
+HEARTH_API hearth_status hearth_sched_enable_spec(hearth_sched *s, const hearth_spec_params *p,
+                                                  hearth_error *err);
 
 /* ======================================================================== */
 /* Evaluation: perplexity, KL divergence, top-1 agreement (src/eval)        */
@@ -1610,6 +1680,15 @@ typedef struct {
      * (borrowed; the server opens it once for all its agents). */
     const char *embed_model_path;
     const hearth_model *embed_model;
+    /* Speculative decoding (settings "draft_model", "lookup", "draft_max";
+     * see hearth_spec_new): a draft model with the chat model's vocabulary
+     * (a file or a registry name; draft_model: an open one to share,
+     * borrowed), prompt lookup, the most tokens drafted per step (0: 16).
+     * Same answers, sooner. */
+    const char *draft_model_path;
+    const hearth_model *draft_model;
+    bool lookup;
+    int draft_max;
     /* Warnings (an unknown chat template, ...), never printed by hearth:
      * called from the thread that opened or is using the agent. Optional. */
     void (*warn)(void *user_data, const char *msg);
@@ -1810,6 +1889,8 @@ typedef struct {
      * then the text outside the calls (often ""). */
     char *tool_calls_json;
     int tool_steps;            /* builtin_tools: model calls made */
+    /* Speculative decoding (0 without): as hearth_gen_result's. */
+    int n_drafted, n_accepted, n_spec_steps;
 } hearth_agent_response;
 
 /* Answers one request. Streams the answer through on_text while it is made

@@ -224,6 +224,7 @@ hearth_status hearth_agent_open(const hearth_agent_params *p, hearth_agent **out
     if ((st = agent_model_hash(a->model_path, a->store, a->model_hash, err))) goto fail;
     memcpy(a->embed_hash, a->model_hash, sizeof a->embed_hash);
     if ((st = open_embed_model(a, p, err))) goto fail;
+    if ((st = agent_open_spec(a, p, err))) goto fail;
 
     router_params rp = {.cloud_url = p->cloud_url, .cloud_model = p->cloud_model,
                         .cloud_api_key = p->cloud_api_key, .cloud_ca_file = p->cloud_ca_file,
@@ -249,6 +250,7 @@ fail:
 void hearth_agent_free(hearth_agent *a) {
     if (!a) return;
     router_free(a->router);
+    agent_free_spec(a);
     hearth_ctx_free(a->embed_ctx);
     if (a->owns_embed_model) hearth_model_free(a->embed_model);
     hearth_ctx_free(a->ctx);
@@ -471,6 +473,7 @@ hearth_status agent_generate(hearth_agent *a, const int32_t *prompt, size_t n,
 
     hearth_gen_params p = *gp;
     p.seq = AGENT_SEQ_CHAT;
+    if (!p.spec) p.spec = a->spec;
     gen_state s = {.a = a, .g = g, .fn = fn, .ud = ud};
     st = hearth_generate(a->ctx, prompt + common, (int32_t)(n - common), &p, on_token, &s,
                          &g->res, err);
@@ -981,6 +984,9 @@ static hearth_status agent_process(hearth_agent *a, const hearth_agent_request *
     resp->decoded_tokens = g.res.n_prompt + g.res.n_gen;
     resp->prompt_ms = g.res.prompt_ms;
     resp->generate_ms = g.res.gen_ms;
+    resp->n_drafted = g.res.n_drafted;
+    resp->n_accepted = g.res.n_accepted;
+    resp->n_spec_steps = g.res.n_spec_steps;
     resp->content = g.text.v;
     g.text = (agent_buf){0};
     resp->confidence = conf_score(&g.conf, resp->content, strlen(resp->content)).score;

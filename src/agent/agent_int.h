@@ -41,6 +41,10 @@ struct hearth_agent {
     bool owns_embed_model;
     hearth_ctx *embed_ctx;
     char embed_hash[65];
+    /* Speculative decoding (draft_model / lookup), NULL: off. */
+    hearth_model *draft_model;
+    bool owns_draft_model;
+    hearth_spec *spec;
     int32_t n_ctx;         /* the context window: positions per sequence */
     int32_t n_embd;
     atomic_int cancel;
@@ -53,6 +57,11 @@ struct hearth_agent {
      * on_prefill hooks), NULL between requests. */
     const hearth_agent_request *cur;
 };
+
+/* Opens the draft model and the hearth_spec when p asks for speculative
+ * decoding (spec_setup.c); a->spec stays NULL otherwise. */
+hearth_status agent_open_spec(hearth_agent *a, const hearth_agent_params *p, hearth_error *err);
+void agent_free_spec(hearth_agent *a);
 
 /* True when the answer in progress should stop: hearth_agent_cancel or
  * the request's should_stop. */
