@@ -1,7 +1,8 @@
 /*
  * hearth_wasm.c: the C side of the browser worker (web/hearth-worker.js),
  * compiled by emscripten with the engine's layers of libhearth (web/
- * CMakeLists.txt). It uses include/hearth.h (and, as the CLI, kernels/dot.h for the kernel name).
+ * CMakeLists.txt). It uses include/hearth.h (and, as the CLI, kernels/dot.h
+ * for the kernel's name).
  *
  * Generation is driven one token per call (hw_begin, then hw_step until it
  * says done) rather than through hearth_generate's callback: the worker
@@ -11,6 +12,9 @@
  * sampler's history, a token is sampled from the last logits, an
  * end-of-generation token ends without being reported, and the token that
  * ends generation (EOG, max_tokens, a full sequence) is not evaluated.
+ * Sequence 0's KV cache is kept between generations, and the part of a new
+ * prompt it already holds is not evaluated again (begin). hw_embed gives the
+ * model's embedding of a text (it reuses sequence 0).
  *
  * Every function takes the hw_session the worker got from hw_open (no global
  * state). Strings returned are borrowed from the session until its next
@@ -121,6 +125,8 @@ EMSCRIPTEN_KEEPALIVE void hw_close(hw_session *s) {
     free(s);
 }
 
+/* Accessors, all borrowed from the session: the last error (message, status),
+ * the model's general.name, its chat template family. */
 EMSCRIPTEN_KEEPALIVE const char *hw_error(hw_session *s) { return s->err.msg; }
 EMSCRIPTEN_KEEPALIVE int hw_error_code(hw_session *s) { return (int)s->err.code; }
 EMSCRIPTEN_KEEPALIVE const char *hw_model_name(hw_session *s) { return hearth_model_name(s->model); }
@@ -315,6 +321,10 @@ EMSCRIPTEN_KEEPALIVE void hw_cancel(hw_session *s) {
     s->finish = "cancelled";
 }
 
+/* The generation in flight (or the last one): ended?, the text the last
+ * step released, why it ended ("eog", "length", "ctx", "cancelled",
+ * "none"), prompt tokens, tokens sampled (with the EOG one), prompt tokens
+ * found in the KV cache, prefill and decode milliseconds. */
 EMSCRIPTEN_KEEPALIVE int hw_done(hw_session *s) { return s->done; }
 EMSCRIPTEN_KEEPALIVE const char *hw_text(hw_session *s) { return s->text ? s->text : ""; }
 EMSCRIPTEN_KEEPALIVE const char *hw_finish(hw_session *s) { return s->finish; }
