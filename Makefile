@@ -4,8 +4,9 @@
 #              ASan+UBSan build with clang, a ThreadSanitizer build's engine,
 #              server and util tests, short libFuzzer runs, a gcc
 #              Release build of the library and CLI, the arm64 cross build's
-#              kernels/model/engine tests under qemu-aarch64), warnings as errors
-# Other targets: make build, make deps, make bench, make demo-model, make clean,
+#              kernels/model/engine tests under qemu-aarch64, the browser build's
+#              tests in headless chromium), warnings as errors
+# Other targets: make build, make deps, make bench, make demo-model, make web, make clean,
 #                make install PREFIX=DIR (default /usr/local).
 
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
@@ -113,8 +114,8 @@ install: build
 
 # make test's builds treat warnings as errors (prerequisites inherit this).
 test: WERROR = ON
-test: build asan tsan fuzz release arm64-test
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+test: build asan tsan fuzz release arm64-test web-test
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE '^web$$'
 	cd $(BUILD) && HEARTH_FORCE_SCALAR=1 ctest --output-on-failure -j $(JOBS) -L '^(kernels|model|engine)$$'
 	cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 	$(TSAN_CTEST)
@@ -131,7 +132,7 @@ demo-model-256: train-deps build
 	$(MAKE) -C tools/demo-model model256
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(TSAN) $(FUZZ) $(RELEASE) $(ARM64)
+	rm -rf $(BUILD) $(ASAN) $(TSAN) $(FUZZ) $(RELEASE) $(ARM64) $(WEB)
 
 # ---- sync soak: the Jepsen-style test, long (tests/sync/jepsen.py) ------------
 # SOAK_RUNS runs per backend (SOAK_BACKENDS), seeds from SOAK_SEED; prints the
@@ -187,3 +188,32 @@ arm64-test: arm64
 	cd $(ARM64) && QEMU_CPU=neoverse-n1 HEARTH_KERNEL_LEVEL=dotprod $(ARM64_CTEST)
 	cd $(ARM64) && QEMU_CPU=max HEARTH_KERNEL_LEVEL=i8mm $(ARM64_CTEST)
 endif
+
+# ---- the browser build (issue 19): web/ compiled by emscripten ---------------
+# make web builds $(WEB)/ (the engine as hearth-wasm.wasm/.js, the worker, the
+# page, the demo model): serve it with `hearth serve --web $(WEB)` and open
+# http://127.0.0.1:8080/web/. emscripten's JS tools need node-acorn, found
+# through NODE_PATH (Debian's node modules). The tests (tests/web, label web)
+# drive Debian's chromium with playwright-core from npm.
+WEB       ?= build-web
+WEB_DEPS  := emscripten node-acorn chromium
+WEB_ENV   := NODE_PATH=$(if $(NODE_PATH),$(NODE_PATH):,)/usr/share/nodejs
+
+.PHONY: deps-web web web-test web-bench
+deps-web:
+	@$(MAKE) --no-print-directory deps EXTRA_DEPS="$(WEB_DEPS)"
+
+$(WEB)/Makefile:
+	$(WEB_ENV) emcmake cmake -S web -B $(WEB) -DCMAKE_BUILD_TYPE=Release
+
+web: deps-web $(WEB)/Makefile
+	$(WEB_ENV) cmake --build $(WEB) -j $(JOBS)
+
+# the browser tests (label web) of the normal build, against $(WEB)
+web-test: web build
+	cd $(BUILD) && HEARTH_WEB_BUILD=$(abspath $(WEB)) ctest --output-on-failure -L '^web$$'
+
+# tokens/s in headless chromium vs native, sizes, INIT -> READY (bench/bench_web.sh)
+web-bench: web build
+	@[ -d tests/web/node_modules/playwright-core ] || (cd tests/web && npm ci --no-audit --no-fund --silent)
+	bench/bench_web.sh $(BUILD) $(WEB)

@@ -2264,6 +2264,11 @@ typedef struct {
     const char *const *variant_paths;
     const unsigned *variant_weights;
     size_t n_variants;
+    /* The browser build (web/, `make web`: build-web/) to serve under /web/
+     * beside the API, read with GET without the API key, every answer with
+     * the COOP/COEP headers that make the page cross-origin isolated. NULL
+     * (default): no /web/. Copied at start. */
+    const char *web_dir;
 } hearth_server_params;
 
 /* Defaults as documented on each field (model_path NULL). Any thread. */

@@ -43,6 +43,7 @@ static const hearth_setting_info keys[] = {
     {"api_key", NULL, "key clients must send (Authorization: Bearer KEY)"},
     {"allow_host", NULL, "extra Host names hearth serve answers (comma-separated)"},
     {"cors_origin", NULL, "origins allowed to call hearth serve from a browser"},
+    {"web_dir", NULL, "the browser build hearth serve serves under /web/"},
     {"max_body", NULL, "largest request body in bytes"},
     {"max_queue", NULL, "most requests in flight"},
     {"slots", NULL, "generations batched together"},

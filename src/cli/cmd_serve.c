@@ -24,7 +24,7 @@ static const char usage[] =
     "                    [--allow-host NAME]... [--cors-origin ORIGIN]...\n"
     "                    [--max-client-conns N] [--request-timeout SECS] [--sync-every SECS]\n"
     "                    [--update-every HOURS] [--variant NAME=FILE]... [--split W,W,...]\n"
-    "                    [--draft MODEL] [--draft-max N] [--lookup]\n"
+    "                    [--draft MODEL] [--draft-max N] [--lookup] [--web DIR]\n"
     "\n"
     "Serves the OpenAI API on HOST:PORT (default 127.0.0.1:8080, loopback only):\n"
     "  POST /v1/chat/completions, /v1/completions, /v1/embeddings\n"
@@ -72,6 +72,9 @@ static const char usage[] =
     "                    name; answers carry hearth_variant and are recorded for\n"
     "                    hearth ab report; POST /v1/feedback rates one\n"
     "  --split W,W,...   the variants' shares, in --variant order (default: equal)\n"
+    "  --web DIR         serve the browser build DIR (make web: build-web) under /web/\n"
+    "                    with the COOP/COEP headers (web_dir, HEARTH_WEB_DIR): the chat\n"
+    "                    page is then http://HOST:PORT/web/\n"
     "\n"
     "The store is $HEARTH_HOME/hearth.db (setting home). With HEARTH_SECURITY_LOG=1\n"
     "(setting security_log), rejected requests and failed authentications, never their\n"
@@ -97,6 +100,7 @@ static const struct {
     {"--embed-model", NULL, "embed_model"},
     {"--draft", NULL, "draft_model"},
     {"--draft-max", NULL, "draft_max"},
+    {"--web", NULL, "web_dir"},
 };
 
 /* Settings that hold a comma-separated list; their flags may repeat. */
@@ -250,6 +254,8 @@ static int run(int argc, char **argv) {
     if (model_name[0]) p.model_id = model_name;
     p.api_key = hearth_settings_get(set, "api_key", NULL);
     p.data_dir = hearth_settings_get(set, "home", NULL);
+    const char *web_dir = hearth_settings_get(set, "web_dir", NULL);
+    if (web_dir && *web_dir) p.web_dir = web_dir;
     p.settings = set;
     char logpath[4096];
     const char *seclog = hearth_settings_get(set, "security_log", NULL);

@@ -27,11 +27,11 @@ static bool available[HEARTH_DOT_IMPL_COUNT];
 static hearth_dot_impl chosen;
 static once_flag once = ONCE_FLAG_INIT;
 
-/* Rank of an implementation within its family (x86 or ARM): the level
+/* Rank of an implementation within its family (x86, ARM or wasm): the level
  * HEARTH_KERNEL_LEVEL caps. */
 static int rank(hearth_dot_impl impl) {
     switch (impl) {
-    case HEARTH_DOT_AVX2: case HEARTH_DOT_NEON: return 1;
+    case HEARTH_DOT_AVX2: case HEARTH_DOT_NEON: case HEARTH_DOT_WASM128: return 1;
     case HEARTH_DOT_AVX512: case HEARTH_DOT_DOTPROD: return 2;
     case HEARTH_DOT_I8MM: return 3;
     default: return 0;
@@ -73,6 +73,10 @@ static void init(void) {
     if (neon) add(HEARTH_DOT_NEON, HEARTH_DOT_SCALAR, hearth_dot_fill_neon);
     if (dotprod) add(HEARTH_DOT_DOTPROD, HEARTH_DOT_NEON, hearth_dot_fill_dotprod);
     if (i8mm) add(HEARTH_DOT_I8MM, HEARTH_DOT_DOTPROD, hearth_dot_fill_i8mm);
+#elif defined(__wasm_simd128__)
+    /* compiled with -msimd128: a browser without SIMD128 refuses the whole
+     * module, so the level is known at build time */
+    add(HEARTH_DOT_WASM128, HEARTH_DOT_SCALAR, hearth_dot_fill_wasm128);
 #endif
     /* HEARTH_KERNEL_LEVEL=<name>: nothing above that level is offered. An
      * unknown name changes nothing. */
@@ -114,6 +118,7 @@ const char *hearth_dot_impl_str(hearth_dot_impl impl) {
     case HEARTH_DOT_NEON: return "neon";
     case HEARTH_DOT_DOTPROD: return "dotprod";
     case HEARTH_DOT_I8MM: return "i8mm";
+    case HEARTH_DOT_WASM128: return "wasm128";
     default: return "?";
     }
 }

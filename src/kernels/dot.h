@@ -7,7 +7,8 @@
  * the kernels. An implementation set is chosen once per process (call_once)
  * from the CPU's features: AVX-512/VNNI, AVX2/FMA on x86 (cpuid, and only if
  * the OS saves the AVX or AVX-512 registers: XCR0); NEON with
- * i8mm, with dotprod, or plain NEON on AArch64 (getauxval's hwcaps); else the
+ * i8mm, with dotprod, or plain NEON on AArch64 (getauxval's hwcaps); SIMD128
+ * in the browser build (WebAssembly, chosen at build time); else the
  * scalar reference in kernels/ref/ (also forced by HEARTH_FORCE_SCALAR=1).
  * HEARTH_KERNEL_LEVEL=<name> caps the choice at that implementation (e.g.
  * "neon" on a CPU with dotprod, "avx2" on one with AVX-512; "scalar" is
@@ -69,7 +70,7 @@ typedef struct {
 const hearth_dot_kernel *hearth_dot_kernel_get(hearth_type wtype);
 
 /* Name of the implementation chosen ("avx512", "avx2", "i8mm", "dotprod",
- * "neon", "scalar"). Any thread. */
+ * "neon", "wasm128", "scalar"). Any thread. */
 const char *hearth_dot_impl_name(void);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * dot_int.h: private to kernels/: the implementation sets behind dot.h.
  * Each set (scalar reference; AVX2, AVX-512 on x86; NEON, NEON+dotprod,
- * NEON+dotprod+i8mm on AArch64, kernels/arm/) fills a table indexed by weight
+ * NEON+dotprod+i8mm on AArch64, kernels/arm/; SIMD128 in WebAssembly,
+ * kernels/wasm/) fills a table indexed by weight
  * type; dot.c builds the tables once (call_once), starting from the reference
  * and letting each SIMD set override the entries it implements, so a type
  * without a SIMD kernel still runs (on its reference kernel).
@@ -21,6 +22,7 @@ typedef enum {
     HEARTH_DOT_NEON,    /* AArch64 Advanced SIMD (ARMv8.0) */
     HEARTH_DOT_DOTPROD, /* + sdot/udot (ARMv8.2 dotprod) */
     HEARTH_DOT_I8MM,    /* + smmla (ARMv8.6 i8mm) in gemm */
+    HEARTH_DOT_WASM128, /* WebAssembly SIMD128 (kernels/wasm/; the browser build) */
     HEARTH_DOT_IMPL_COUNT
 } hearth_dot_impl;
 
@@ -34,6 +36,7 @@ void hearth_dot_fill_avx512(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_neon(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_dotprod(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_i8mm(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
+void hearth_dot_fill_wasm128(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 
 /* x86 CPU features as cpuid and xgetbv report them, the input of the
  * level decision (read once at start; tests make up their own). */
@@ -68,7 +71,7 @@ const hearth_dot_kernel *hearth_dot_kernel_get_impl(hearth_type wtype, hearth_do
 /* Whether this CPU (and build) can run impl, and HEARTH_KERNEL_LEVEL does
  * not exclude it. Any thread. */
 bool hearth_dot_impl_available(hearth_dot_impl impl);
-/* "scalar", "avx2", "avx512", "neon", "dotprod", "i8mm". */
+/* "scalar", "avx2", "avx512", "neon", "dotprod", "i8mm", "wasm128". */
 const char *hearth_dot_impl_str(hearth_dot_impl impl);
 
 #endif

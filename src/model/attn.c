@@ -56,6 +56,9 @@ hearth_attn_fn hearth_attn_pick(int hd) {
     /* Every NEON level of the kernels (and HEARTH_FORCE_SCALAR, which makes
      * them "scalar") decides here too. */
     if (hd % 4 == 0 && hd <= 256 && strcmp(hearth_dot_impl_name(), "scalar")) return hearth_attn_neon;
+#elif defined(__wasm_simd128__)
+    /* the browser build's SIMD128 level (wasm128) */
+    if (hd % 4 == 0 && hd <= 256 && strcmp(hearth_dot_impl_name(), "scalar")) return hearth_attn_wasm;
 #endif
     (void)hd;
     return hearth_attn_ref;

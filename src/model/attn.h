@@ -2,9 +2,9 @@
  * attn.h: the attention kernel for one (query token, KV head) pair: the
  * group of query heads that share the KV head attend over positions
  * [0, np) of the cache: scores, softmax, weighted sum of values. A portable
- * version (attn.c), an AVX2/FMA/F16C one (attn_avx2.c) and an AArch64 NEON
- * one (attn_neon.c) with the same contract; the choice is made once per
- * context.
+ * version (attn.c), an AVX2/FMA/F16C one (attn_avx2.c), an AArch64 NEON
+ * one (attn_neon.c) and a WebAssembly SIMD128 one (attn_wasm.c) with the
+ * same contract; the choice is made once per context.
  */
 #ifndef HEARTH_MODEL_ATTN_H
 #define HEARTH_MODEL_ATTN_H
@@ -34,6 +34,7 @@ typedef void (*hearth_attn_fn)(const hearth_attn_args *a);
 void hearth_attn_ref(const hearth_attn_args *a);
 void hearth_attn_avx2(const hearth_attn_args *a);
 void hearth_attn_neon(const hearth_attn_args *a);
+void hearth_attn_wasm(const hearth_attn_args *a);
 
 /* The best kernel this CPU runs for head size hd (the portable one under
  * HEARTH_FORCE_SCALAR=1). Any thread. */

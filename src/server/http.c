@@ -28,6 +28,7 @@
 #include "server/openai.h"
 #include "server/origin.h"
 #include "server/seclog.h"
+#include "server/webdir.h"
 
 #include "util/alloc.h"
 #include "util/error.h"
@@ -55,6 +56,7 @@ struct hearth_server {
     hearth_server_params p;
     char *host, *model_path, *api_key, *data_dir; /* owned copies of p's strings */
     char *model_id;            /* owned copy of p->model_id, or NULL */
+    char *web_dir;             /* owned copy of p->web_dir, or NULL: no /web/ */
     uint16_t port;
     srv_metrics *metrics;
     srv_seclog *seclog;
@@ -839,9 +841,21 @@ static enum MHD_Result answer_options(hearth_server *s, struct MHD_Connection *c
 /* Checks what the headers alone decide (Host, Origin, route, method, key,
  * declared size) and answers if they settle it. MHD_YES with rs->answered
  * false: go on and read the body. */
+/* GET/HEAD under /web/ with --web DIR: the web app's files (webdir.c). */
+static enum MHD_Result answer_web(hearth_server *s, struct MHD_Connection *c, const char *url,
+                                  const char *method) {
+    if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+        return send_error(s, c, "/web/", 405, "invalid_request_error", "method_not_allowed",
+                          "the web app's files are read with GET");
+    unsigned status = 500;
+    struct MHD_Response *r = srv_web_answer(s->web_dir, url, &status);
+    if (!r) return send_fallback(s, c);
+    return queue(s, c, status, r);
+}
+
 static enum MHD_Result check_headers(hearth_server *s, struct MHD_Connection *c, int ri,
                                      bool method_ok, const char *method, const char *route,
-                                     req_state *rs) {
+                                     const char *url, req_state *rs) {
     rs->answered = true;
     if (!srv_origin_host_ok(s->origin, MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host")))
         return send_error(s, c, route, 403, "invalid_request_error", "host_not_allowed",
@@ -851,6 +865,7 @@ static enum MHD_Result check_headers(hearth_server *s, struct MHD_Connection *c,
         return send_error(s, c, route, 403, "invalid_request_error", "origin_not_allowed",
                           "cross-origin requests from this origin are not allowed; start the "
                           "server with --cors-origin ORIGIN to allow it");
+    if (s->web_dir && srv_web_path(url)) return answer_web(s, c, url, method);
     if (ri < 0)
         return send_error(s, c, route, 404, "invalid_request_error", "not_found",
                           "no such endpoint");
@@ -902,7 +917,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (!rs) return MHD_NO;
         strbuf_init(&rs->body);
         *con_cls = rs;
-        return check_headers(s, c, ri, method_ok, method, route, rs);
+        return check_headers(s, c, ri, method_ok, method, route, url, rs);
     }
     if (*upload_size) {
         /* Keep reading an oversized body (so the client sees our answer) but
@@ -1132,6 +1147,7 @@ hearth_status hearth_server_start(const hearth_server_params *p, hearth_server *
     s->host = dup_opt(p->host ? p->host : "127.0.0.1", &oom);
     s->model_path = dup_opt(p->model_path, &oom);
     s->model_id = dup_opt(p->model_id, &oom);
+    s->web_dir = dup_opt(p->web_dir, &oom);
     s->api_key = p->api_key && *p->api_key ? dup_opt(p->api_key, &oom) : NULL;
     s->data_dir = dup_opt(p->data_dir, &oom);
     s->metrics = srv_metrics_new();
@@ -1211,6 +1227,7 @@ void hearth_server_stop(hearth_server *s) {
     hearth_free(s->host);
     hearth_free(s->model_path);
     hearth_free(s->model_id);
+    hearth_free(s->web_dir);
     hearth_free(s->api_key);
     hearth_free(s->data_dir);
     hearth_free(s);

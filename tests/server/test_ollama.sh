@@ -29,6 +29,7 @@ id=tiny-chat
 
 start_server() {
     local name=$1; shift
+    : >"$work/$name.out" # exists before sed reads it (set -e)
     "$HEARTH_BIN" serve --port 0 "$@" >"$work/$name.out" 2>"$work/$name.err" &
     PID=$!
     pids+=("$PID")

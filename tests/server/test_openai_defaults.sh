@@ -23,6 +23,7 @@ fi
 
 model="$work/tiny-chat.gguf"
 "$HEARTH_GENMODEL" --arch qwen2 --preset tiny --type Q8_0 --n-ctx 512 --seed 3 -o "$model" >/dev/null
+: >"$work/out" # exists before sed reads it (set -e)
 "$HEARTH_BIN" serve --port 0 -m "$model" -c 256 >"$work/out" 2>"$work/err" &
 pid=$!
 port=

@@ -25,6 +25,7 @@ unset HEARTH_MODEL HEARTH_API_KEY HEARTH_SECURITY_LOG
 model="$work/tiny-chat.gguf"
 "$HEARTH_GENMODEL" --arch qwen2 --preset tiny --type Q8_0 --n-ctx 4096 --seed 3 -o "$model" >/dev/null
 id=tiny-chat
+: >"$work/out" # exists before sed reads it (set -e)
 "$HEARTH_BIN" serve --port 0 -m "$model" -c 2048 --slots 2 >"$work/out" 2>"$work/err" &
 pid=$!
 for _ in $(seq 1 600); do

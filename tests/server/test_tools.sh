@@ -25,6 +25,7 @@ fi
 
 model="$work/tiny-chat.gguf"
 "$HEARTH_GENMODEL" --arch qwen2 --preset tiny --type Q8_0 --n-ctx 4096 --seed 3 -o "$model" >/dev/null
+: >"$work/out" # exists before sed reads it (set -e)
 "$HEARTH_BIN" serve --port 0 -m "$model" -c 2048 --slots 2 >"$work/out" 2>"$work/err" &
 pid=$!
 port=

@@ -1,0 +1,479 @@
+/*
+ * dot_wasm.c: the WebAssembly SIMD128 kernels of dot.h (issue 19), the third
+ * kernel family beside x86/ and arm/, built only by the browser build
+ * (web/CMakeLists.txt, -msimd128). Elsewhere the fill function is an empty
+ * stub dot.c never calls.
+ *
+ * Weight types here: F32, F16, BF16 (f32x4 multiply-adds, the tail in
+ * scalar code; F16/BF16 widened in the vector registers), Q8_0, Q4_0, Q4_1,
+ * Q5_0 and Q5_1 (int8 codes widened to int16, i32x4.dot_i16x8_s, exact per
+ * block; Q8_0, Q4_0 and Q5_0 4 rows at a time), and every K-quant, Q2_K to
+ * Q6_K (codes rebuilt in int8 lanes, the group scales applied in int32): the
+ * whole table of dot.h (dot.c starts from the reference table all the same). Quantized
+ * blocks are scaled and summed in the reference's order, so the quantized
+ * results equal kernels/ref/ bit for bit;
+ * the float types differ only by the order of float additions. gemm is
+ * gemv per activation column (no weight reuse across columns yet).
+ */
+#include "kernels/dot_int.h"
+
+#if defined(__wasm_simd128__)
+#include "kernels/fp16.h"
+#include "kernels/quants.h"
+#include "kernels/wasm/f16_wasm.h"
+
+#include <string.h>
+#include <wasm_simd128.h>
+
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE float hsum_f32(v128_t v) {
+    return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
+           (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+INLINE int32_t hsum_i32(v128_t v) {
+    return wasm_i32x4_extract_lane(v, 0) + wasm_i32x4_extract_lane(v, 1) +
+           wasm_i32x4_extract_lane(v, 2) + wasm_i32x4_extract_lane(v, 3);
+}
+
+static float dot_f32(int64_t n, const void *w, const void *a) {
+    const float *x = w, *y = a;
+    v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(wasm_v128_load(x + i), wasm_v128_load(y + i)));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(wasm_v128_load(x + i + 4), wasm_v128_load(y + i + 4)));
+    }
+    float s = hsum_f32(wasm_f32x4_add(s0, s1));
+    for (; i < n; i++) s += x[i] * y[i];
+    return s;
+}
+
+static float dot_f16(int64_t n, const void *w, const void *a) {
+    const hearth_f16 *x = w;
+    const float *y = a;
+    v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v128_t h = wasm_v128_load(x + i), lo, hi;
+        if (__builtin_expect(hearth_wasm_f16x8_any_infnan(h), 0)) {
+            lo = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_low_u16x8(h));
+            hi = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_high_u16x8(h));
+        } else {
+            lo = hearth_wasm_f16x8_lo_finite(h);
+            hi = hearth_wasm_f16x8_hi_finite(h);
+        }
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(lo, wasm_v128_load(y + i)));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(hi, wasm_v128_load(y + i + 4)));
+    }
+    float s = hsum_f32(wasm_f32x4_add(s0, s1));
+    for (; i < n; i++) s += hearth_f16_to_f32(x[i]) * y[i];
+    return s;
+}
+
+static float dot_bf16(int64_t n, const void *w, const void *a) {
+    const hearth_bf16 *x = w;
+    const float *y = a;
+    v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0;
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        v128_t h = wasm_v128_load(x + i);
+        v128_t lo = wasm_i32x4_shl(wasm_u32x4_extend_low_u16x8(h), 16);
+        v128_t hi = wasm_i32x4_shl(wasm_u32x4_extend_high_u16x8(h), 16);
+        s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(lo, wasm_v128_load(y + i)));
+        s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(hi, wasm_v128_load(y + i + 4)));
+    }
+    float s = hsum_f32(wasm_f32x4_add(s0, s1));
+    for (; i < n; i++) s += hearth_bf16_to_f32(x[i]) * y[i];
+    return s;
+}
+
+/* The exact integer dot product of 32 int8 codes (two vectors each). */
+INLINE int32_t dot32_i8(v128_t w0, v128_t w1, v128_t a0, v128_t a1) {
+    v128_t acc = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w0), wasm_i16x8_extend_low_i8x16(a0));
+    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w0),
+                                                   wasm_i16x8_extend_high_i8x16(a0)));
+    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w1),
+                                                   wasm_i16x8_extend_low_i8x16(a1)));
+    acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w1),
+                                                   wasm_i16x8_extend_high_i8x16(a1)));
+    return hsum_i32(acc);
+}
+
+static float dot_q8_0(int64_t n, const void *w, const void *a) {
+    const hearth_block_q8_0 *x = w;
+    const hearth_block_q8_0 *y = a;
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK8_0; b++) {
+        int32_t sumi = dot32_i8(wasm_v128_load(x[b].qs), wasm_v128_load(x[b].qs + 16),
+                                wasm_v128_load(y[b].qs), wasm_v128_load(y[b].qs + 16));
+        s += hearth_f16_to_f32(x[b].d) * hearth_f16_to_f32(y[b].d) * (float)sumi;
+    }
+    return s;
+}
+
+static float dot_q4_0(int64_t n, const void *w, const void *a) {
+    const hearth_block_q4_0 *x = w;
+    const hearth_block_q8_0 *y = a;
+    const v128_t m4 = wasm_i8x16_splat(0x0F), b8 = wasm_i8x16_splat(8);
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK4_0; b++) {
+        v128_t q = wasm_v128_load(x[b].qs);
+        v128_t lo = wasm_i8x16_sub(wasm_v128_and(q, m4), b8);   /* elements 0..15 */
+        v128_t hi = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), b8);  /* elements 16..31 */
+        int32_t sumi = dot32_i8(lo, hi, wasm_v128_load(y[b].qs), wasm_v128_load(y[b].qs + 16));
+        s += hearth_f16_to_f32(x[b].d) * hearth_f16_to_f32(y[b].d) * (float)sumi;
+    }
+    return s;
+}
+
+/* The exact integer dot product of 16 int8 codes, in 4 int32 lanes. */
+INLINE v128_t dot16_i8(v128_t w, v128_t a) {
+    v128_t acc = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w), wasm_i16x8_extend_low_i8x16(a));
+    return wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w),
+                                                    wasm_i16x8_extend_high_i8x16(a)));
+}
+
+/* Q6_K: per group of 16 the 6-bit codes are rebuilt from ql (low nibbles)
+ * and qh (2 bits), biased by -32, dotted with the Q8_K codes and weighted by
+ * the group's int8 scale, all in int32 (exact: |sum| < 2^31); the block's
+ * float scaling is the reference's. */
+static float dot_q6_K(int64_t n, const void *w, const void *a) {
+    const hearth_block_q6_K *x = w;
+    const hearth_block_q8_K *y = a;
+    const v128_t m4 = wasm_i8x16_splat(0x0F), m3 = wasm_i8x16_splat(3), b32 = wasm_i8x16_splat(32);
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        v128_t acc = wasm_i32x4_splat(0);
+        for (int h = 0; h < 2; h++) {
+            for (int l0 = 0; l0 < 32; l0 += 16) {
+                v128_t ql0 = wasm_v128_load(x[b].ql + 64 * h + l0);
+                v128_t ql1 = wasm_v128_load(x[b].ql + 64 * h + 32 + l0);
+                v128_t qh = wasm_v128_load(x[b].qh + 32 * h + l0);
+                for (int k = 0; k < 4; k++) {
+                    v128_t ql = (k & 1) ? ql1 : ql0;
+                    v128_t lo = k < 2 ? wasm_v128_and(ql, m4) : wasm_u8x16_shr(ql, 4);
+                    v128_t hi = wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(qh, 2 * k), m3), 4);
+                    v128_t q = wasm_i8x16_sub(wasm_v128_or(lo, hi), b32);
+                    int e = 128 * h + 32 * k + l0;
+                    v128_t d = dot16_i8(q, wasm_v128_load(y[b].qs + e));
+                    acc = wasm_i32x4_add(acc, wasm_i32x4_mul(d, wasm_i32x4_splat(x[b].scales[e / 16])));
+                }
+            }
+        }
+        s += y[b].d * hearth_f16_to_f32(x[b].d) * (float)hsum_i32(acc);
+    }
+    return s;
+}
+
+/* Q2_K / Q3_K: 2-bit codes (Q3_K: with the high bit from hmask, minus 4)
+ * per group of 16, dotted with the Q8_K codes and weighted by the group's
+ * scale in int32; Q2_K's mins through the group sums, as the reference. */
+INLINE v128_t dot_k23(const uint8_t *qs, const uint8_t *hmask, const int8_t *sc,
+                      const uint8_t *sc2, const hearth_block_q8_K *y) {
+    const v128_t m3 = wasm_i8x16_splat(3), one = wasm_i8x16_splat(1), b4 = wasm_i8x16_splat(4);
+    v128_t acc = wasm_i32x4_splat(0);
+    for (int h = 0; h < 2; h++) {
+        for (int l0 = 0; l0 < 32; l0 += 16) {
+            v128_t q2 = wasm_v128_load(qs + 32 * h + l0);
+            v128_t hm = hmask ? wasm_v128_load(hmask + l0) : acc;
+            for (int k = 0; k < 4; k++) {
+                v128_t q = wasm_v128_and(wasm_u8x16_shr(q2, 2 * k), m3);
+                if (hmask) {
+                    v128_t hi = wasm_v128_and(wasm_u8x16_shr(hm, 4 * h + k), one);
+                    q = wasm_i8x16_sub(wasm_v128_or(q, wasm_i8x16_shl(hi, 2)), b4);
+                }
+                int e = 128 * h + 32 * k + l0;
+                int scale = sc ? sc[e / 16] : (sc2[e / 16] & 0xF);
+                v128_t d = dot16_i8(q, wasm_v128_load(y->qs + e));
+                acc = wasm_i32x4_add(acc, wasm_i32x4_mul(d, wasm_i32x4_splat(scale)));
+            }
+        }
+    }
+    return acc;
+}
+
+static float dot_q2_K(int64_t n, const void *w, const void *a) {
+    const hearth_block_q2_K *x = w;
+    const hearth_block_q8_K *y = a;
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        int32_t sumi = hsum_i32(dot_k23(x[b].qs, NULL, NULL, x[b].scales, &y[b]));
+        int summ = 0;
+        for (int j = 0; j < 16; j++) summ += (x[b].scales[j] >> 4) * y[b].bsums[j];
+        s += y[b].d * (hearth_f16_to_f32(x[b].d) * (float)sumi - hearth_f16_to_f32(x[b].dmin) * (float)summ);
+    }
+    return s;
+}
+
+static float dot_q3_K(int64_t n, const void *w, const void *a) {
+    const hearth_block_q3_K *x = w;
+    const hearth_block_q8_K *y = a;
+    float s = 0.f;
+    int8_t sc[16];
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        hearth_q3_K_scales(x[b].scales, sc);
+        int32_t sumi = hsum_i32(dot_k23(x[b].qs, x[b].hmask, sc, NULL, &y[b]));
+        s += y[b].d * hearth_f16_to_f32(x[b].d) * (float)sumi;
+    }
+    return s;
+}
+
+/* Q4_K / Q5_K: per sub-block of 32 the 4-bit codes (with Q5_K's 5th bit
+ * from qh) dotted with the Q8_K codes and weighted by the 6-bit scale in
+ * int32, the mins through the activation's group sums, as the reference. */
+INLINE float dot_k4(const hearth_f16 *dd, const uint8_t *scales, const uint8_t *qs,
+                    const uint8_t *qh, const hearth_block_q8_K *y) {
+    const v128_t m4 = wasm_i8x16_splat(0x0F), one = wasm_i8x16_splat(1);
+    v128_t acc = wasm_i32x4_splat(0);
+    v128_t h0 = qh ? wasm_v128_load(qh) : acc, h1 = qh ? wasm_v128_load(qh + 16) : acc;
+    int summ = 0;
+    for (int j = 0; j < 8; j++) {
+        uint8_t sc, m;
+        hearth_get_scale_min_k4(j, scales, &sc, &m);
+        v128_t q0 = wasm_v128_load(qs + 32 * (j / 2)), q1 = wasm_v128_load(qs + 32 * (j / 2) + 16);
+        if (j & 1) {
+            q0 = wasm_u8x16_shr(q0, 4);
+            q1 = wasm_u8x16_shr(q1, 4);
+        } else {
+            q0 = wasm_v128_and(q0, m4);
+            q1 = wasm_v128_and(q1, m4);
+        }
+        if (qh) {
+            q0 = wasm_v128_or(q0, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, j), one), 4));
+            q1 = wasm_v128_or(q1, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, j), one), 4));
+        }
+        v128_t d = wasm_i32x4_add(dot16_i8(q0, wasm_v128_load(y->qs + 32 * j)),
+                                  dot16_i8(q1, wasm_v128_load(y->qs + 32 * j + 16)));
+        acc = wasm_i32x4_add(acc, wasm_i32x4_mul(d, wasm_i32x4_splat(sc)));
+        summ += m * (y->bsums[2 * j] + y->bsums[2 * j + 1]);
+    }
+    return y->d * (hearth_f16_to_f32(dd[0]) * (float)hsum_i32(acc) -
+                   hearth_f16_to_f32(dd[1]) * (float)summ);
+}
+
+static float dot_q4_K(int64_t n, const void *w, const void *a) {
+    const hearth_block_q4_K *x = w;
+    const hearth_block_q8_K *y = a;
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        const hearth_f16 dd[2] = {x[b].d, x[b].dmin};
+        s += dot_k4(dd, x[b].scales, x[b].qs, NULL, &y[b]);
+    }
+    return s;
+}
+
+static float dot_q5_K(int64_t n, const void *w, const void *a) {
+    const hearth_block_q5_K *x = w;
+    const hearth_block_q8_K *y = a;
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        const hearth_f16 dd[2] = {x[b].d, x[b].dmin};
+        s += dot_k4(dd, x[b].scales, x[b].qs, x[b].qh, &y[b]);
+    }
+    return s;
+}
+
+/* Sums of 4 vectors' lanes: {sum(a), sum(b), sum(c), sum(d)}. */
+INLINE v128_t hsum4_i32(v128_t a, v128_t b, v128_t c, v128_t d) {
+    v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 1, 4, 5), wasm_i32x4_shuffle(a, b, 2, 3, 6, 7));
+    v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 1, 4, 5), wasm_i32x4_shuffle(c, d, 2, 3, 6, 7));
+    return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 2, 4, 6), wasm_i32x4_shuffle(ab, cd, 1, 3, 5, 7));
+}
+
+/* The 32 codes of a Q8_0 / Q4_0 (bias removed) weight block as int8. */
+INLINE void codes_q8_0(const void *blk, v128_t *w0, v128_t *w1) {
+    const hearth_block_q8_0 *x = blk;
+    *w0 = wasm_v128_load(x->qs);
+    *w1 = wasm_v128_load(x->qs + 16);
+}
+INLINE void codes_q4_0(const void *blk, v128_t *w0, v128_t *w1) {
+    const hearth_block_q4_0 *x = blk;
+    v128_t q = wasm_v128_load(x->qs);
+    *w0 = wasm_i8x16_sub(wasm_v128_and(q, wasm_i8x16_splat(0x0F)), wasm_i8x16_splat(8));
+    *w1 = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), wasm_i8x16_splat(8));
+}
+
+/* Lane j (0..15): 0x10 if bit j of the little-endian u16 at p is set. */
+INLINE v128_t bits_0x10(const uint8_t *p) {
+    const v128_t sel = wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+    v128_t b = wasm_u8x16_make(p[0], p[0], p[0], p[0], p[0], p[0], p[0], p[0],
+                               p[1], p[1], p[1], p[1], p[1], p[1], p[1], p[1]);
+    return wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b, sel), sel), wasm_i8x16_splat(0x10));
+}
+
+/* Q5_0 / Q5_1 codes: the nibbles with their 5th bit (bias not removed). */
+INLINE void codes5(const uint8_t *qs, const uint8_t *qh, v128_t *w0, v128_t *w1) {
+    v128_t q = wasm_v128_load(qs);
+    *w0 = wasm_v128_or(wasm_v128_and(q, wasm_i8x16_splat(0x0F)), bits_0x10(qh));
+    *w1 = wasm_v128_or(wasm_u8x16_shr(q, 4), bits_0x10(qh + 2));
+}
+INLINE void codes_q5_0(const void *blk, v128_t *w0, v128_t *w1) {
+    const hearth_block_q5_0 *x = blk;
+    codes5(x->qs, x->qh, w0, w1);
+    *w0 = wasm_i8x16_sub(*w0, wasm_i8x16_splat(16));
+    *w1 = wasm_i8x16_sub(*w1, wasm_i8x16_splat(16));
+}
+
+static float dot_q5_0(int64_t n, const void *w, const void *a) {
+    const hearth_block_q5_0 *x = w;
+    const hearth_block_q8_0 *y = a;
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK5_0; b++) {
+        v128_t w0, w1;
+        codes_q5_0(&x[b], &w0, &w1);
+        int32_t sumi = dot32_i8(w0, w1, wasm_v128_load(y[b].qs), wasm_v128_load(y[b].qs + 16));
+        s += hearth_f16_to_f32(x[b].d) * hearth_f16_to_f32(y[b].d) * (float)sumi;
+    }
+    return s;
+}
+
+/* Q4_1 / Q5_1 against Q8_1: unsigned codes, the min through s = d*sum(qs). */
+static float dot_q4_1(int64_t n, const void *w, const void *a) {
+    const hearth_block_q4_1 *x = w;
+    const hearth_block_q8_1 *y = a;
+    const v128_t m4 = wasm_i8x16_splat(0x0F);
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK4_1; b++) {
+        v128_t q = wasm_v128_load(x[b].qs);
+        int32_t sumi = dot32_i8(wasm_v128_and(q, m4), wasm_u8x16_shr(q, 4), wasm_v128_load(y[b].qs),
+                                wasm_v128_load(y[b].qs + 16));
+        s += hearth_f16_to_f32(x[b].d) * hearth_f16_to_f32(y[b].d) * (float)sumi +
+             hearth_f16_to_f32(x[b].m) * hearth_f16_to_f32(y[b].s);
+    }
+    return s;
+}
+
+static float dot_q5_1(int64_t n, const void *w, const void *a) {
+    const hearth_block_q5_1 *x = w;
+    const hearth_block_q8_1 *y = a;
+    float s = 0.f;
+    for (int64_t b = 0; b < n / QK5_1; b++) {
+        v128_t w0, w1;
+        codes5(x[b].qs, x[b].qh, &w0, &w1);
+        int32_t sumi = dot32_i8(w0, w1, wasm_v128_load(y[b].qs), wasm_v128_load(y[b].qs + 16));
+        s += hearth_f16_to_f32(x[b].d) * hearth_f16_to_f32(y[b].d) * (float)sumi +
+             hearth_f16_to_f32(x[b].m) * hearth_f16_to_f32(y[b].s);
+    }
+    return s;
+}
+
+/* gemv over Q8_0 activations, 4 weight rows at a time: each activation
+ * block is loaded and widened once for the 4 rows. Per row, the blocks are
+ * scaled and summed in the reference's order (bit-identical results). */
+INLINE void gemv_blocks32(int64_t n, int64_t nrows, float *out, const uint8_t *w, size_t ws,
+                          const hearth_block_q8_0 *y, size_t bsize,
+                          void (*codes)(const void *, v128_t *, v128_t *)) {
+    int64_t nb = n / 32, r = 0;
+    for (; r + 4 <= nrows; r += 4) {
+        /* lane i accumulates row r+i, block after block as the reference */
+        v128_t s4 = wasm_f32x4_splat(0.f);
+        for (int64_t b = 0; b < nb; b++) {
+            v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16);
+            v128_t al0 = wasm_i16x8_extend_low_i8x16(a0), ah0 = wasm_i16x8_extend_high_i8x16(a0);
+            v128_t al1 = wasm_i16x8_extend_low_i8x16(a1), ah1 = wasm_i16x8_extend_high_i8x16(a1);
+            v128_t acc[4];
+            for (int i = 0; i < 4; i++) {
+                v128_t w0, w1;
+                codes(w + (size_t)(r + i) * ws + (size_t)b * bsize, &w0, &w1);
+                v128_t t = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w0), al0);
+                t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w0), ah0));
+                t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w1), al1));
+                acc[i] = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w1), ah1));
+            }
+            v128_t sum = hsum4_i32(acc[0], acc[1], acc[2], acc[3]);
+            hearth_f16 d[4];
+            for (int i = 0; i < 4; i++)
+                memcpy(&d[i], w + (size_t)(r + i) * ws + (size_t)b * bsize, sizeof d[i]);
+            /* the 4 rows' scales at once (exact); (dw * da) * sumi as the reference */
+            v128_t dw = hearth_wasm_f16x4_to_f32(wasm_u32x4_make(d[0], d[1], d[2], d[3]));
+            v128_t t = wasm_f32x4_mul(dw, wasm_f32x4_splat(hearth_f16_to_f32(y[b].d)));
+            s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(t, wasm_f32x4_convert_i32x4(sum)));
+        }
+        wasm_v128_store(out + r, s4);
+    }
+    float (*dot1)(int64_t, const void *, const void *) =
+        bsize == sizeof(hearth_block_q8_0) ? dot_q8_0 :
+        bsize == sizeof(hearth_block_q5_0) ? dot_q5_0 : dot_q4_0;
+    for (; r < nrows; r++) out[r] = dot1(n, w + (size_t)r * ws, y);
+}
+
+static void gemv_q8_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                      const void *act) {
+    gemv_blocks32(n, nrows, out, w, ws, act, sizeof(hearth_block_q8_0), codes_q8_0);
+}
+static void gemv_q4_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                      const void *act) {
+    gemv_blocks32(n, nrows, out, w, ws, act, sizeof(hearth_block_q4_0), codes_q4_0);
+}
+
+static void gemv_q5_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                      const void *act) {
+    gemv_blocks32(n, nrows, out, w, ws, act, sizeof(hearth_block_q5_0), codes_q5_0);
+}
+
+/* gemm as gemv per activation column (gemv_NAME defined before) */
+#define WASM_GEMM(name)                                                                      \
+    static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out,             \
+                            int64_t out_stride, const void *w, size_t w_stride,              \
+                            const void *act, size_t act_stride) {                            \
+        const uint8_t *ab = act;                                                             \
+        for (int64_t c = 0; c < ncols; c++)                                                  \
+            gemv_##name(n, nrows, out + c * out_stride, w, w_stride,                         \
+                        ab + (size_t)c * act_stride);                                        \
+    }
+
+#define WASM_KERNELS(name, fn)                                                               \
+    static void gemv_##name(int64_t n, int64_t nrows, float *out, const void *w,             \
+                            size_t w_stride, const void *act) {                              \
+        const uint8_t *wb = w;                                                               \
+        for (int64_t r = 0; r < nrows; r++) out[r] = fn(n, wb + (size_t)r * w_stride, act);  \
+    }                                                                                        \
+    static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out,             \
+                            int64_t out_stride, const void *w, size_t w_stride,              \
+                            const void *act, size_t act_stride) {                            \
+        const uint8_t *ab = act;                                                             \
+        for (int64_t c = 0; c < ncols; c++)                                                  \
+            gemv_##name(n, nrows, out + c * out_stride, w, w_stride,                         \
+                        ab + (size_t)c * act_stride);                                        \
+    }
+
+WASM_KERNELS(f32, dot_f32)
+WASM_KERNELS(f16, dot_f16)
+WASM_KERNELS(bf16, dot_bf16)
+WASM_GEMM(q8_0)
+WASM_GEMM(q4_0)
+WASM_GEMM(q5_0)
+WASM_KERNELS(q4_1, dot_q4_1)
+WASM_KERNELS(q5_1, dot_q5_1)
+WASM_KERNELS(q2_K, dot_q2_K)
+WASM_KERNELS(q3_K, dot_q3_K)
+WASM_KERNELS(q4_K, dot_q4_K)
+WASM_KERNELS(q5_K, dot_q5_K)
+WASM_KERNELS(q6_K, dot_q6_K)
+
+void hearth_dot_fill_wasm128(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
+#define SET(T, name)                             \
+    do {                                         \
+        tab[HEARTH_TYPE_##T].gemv = gemv_##name; \
+        tab[HEARTH_TYPE_##T].gemm = gemm_##name; \
+    } while (0)
+    SET(F32, f32);
+    SET(F16, f16);
+    SET(BF16, bf16);
+    SET(Q8_0, q8_0);
+    SET(Q4_0, q4_0);
+    SET(Q4_1, q4_1);
+    SET(Q5_0, q5_0);
+    SET(Q5_1, q5_1);
+    SET(Q2_K, q2_K);
+    SET(Q3_K, q3_K);
+    SET(Q4_K, q4_K);
+    SET(Q5_K, q5_K);
+    SET(Q6_K, q6_K);
+#undef SET
+}
+#else
+void hearth_dot_fill_wasm128(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) { (void)tab; }
+#endif

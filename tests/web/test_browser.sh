@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# test_browser.sh (issue 19): the browser build in Debian's headless chromium,
+# driven by playwright-core (npm), the page served by a real `hearth serve
+# --web` on 127.0.0.1: INIT's PROGRESS and READY, an answer, streamed tokens,
+# history and tasks across a reload, offline use, the worker's errors and
+# cancellation, and the wasm engine's greedy token ids against the native
+# engine's (browser.mjs has the checks). The emscripten build is the one in
+# build-web/ (`make web`), rebuilt here if a source changed (cached).
+# Skips (77) only when emcc or chromium is not installed (make deps-web).
+set -euo pipefail
+: "${HEARTH_BIN:?}" "${HEARTH_GENMODEL:?}" "${HEARTH_SOURCE_DIR:?}" "${HEARTH_BUILD_DIR:?}"
+here="$HEARTH_SOURCE_DIR/tests/web"
+work=$(mktemp -d /tmp/hearth-web-XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+export HEARTH_HOME="$work/home" HEARTH_CONFIG="$work/no-config"
+unset HEARTH_MODEL HEARTH_API_KEY HEARTH_SECURITY_LOG HEARTH_WEB_DIR
+. "$here/webbuild.sh"
+if [ ! -d "$here/node_modules/playwright-core" ]; then
+    (cd "$here" && npm ci --no-audit --no-fund --silent) || fail "npm ci"
+fi
+
+# The app in a directory of its own, with the test's models beside it.
+app="$work/app"
+mkdir -p "$app/models"
+cp "$web"/index.html "$web"/hearth.js "$web"/hearth-worker.js "$web"/sw.js "$web"/hearth-wasm.js \
+   "$web"/hearth-wasm.wasm "$web"/hearth-wasm-mt.js "$web"/hearth-wasm-mt.wasm \
+   "$web"/hearth-wasm-mt.worker.js "$app/"
+cp "$HEARTH_SOURCE_DIR/models/hearth-demo.gguf" "$app/models/"
+"$HEARTH_GENMODEL" --arch qwen2 --preset tiny256 --type Q4_K --n-ctx 1024 --seed 7 \
+    -o "$app/models/gen-q4k.gguf" >/dev/null
+"$HEARTH_GENMODEL" --arch llama --preset small --type Q8_0 --n-ctx 1024 --seed 5 \
+    -o "$app/models/gen-q8.gguf" >/dev/null
+printf 'this is not a GGUF file, only text\n' >"$app/models/not-a-model.gguf"
+
+# Native greedy ids for the fixed prompt, one thread (the reference the wasm
+# engine must equal).
+prompt="Once upon a time"
+native() {
+    "$HEARTH_BIN" run --raw --json --temp 0 -n 24 -t 1 -m "$1" "$prompt" |
+        sed -n 's/.*"ids":\[\([0-9,]*\)\].*/[\1]/p'
+}
+export NATIVE_DEMO NATIVE_GEN NATIVE_GEN8
+NATIVE_DEMO=$(native "$app/models/hearth-demo.gguf")
+NATIVE_GEN=$(native "$app/models/gen-q4k.gguf")
+NATIVE_GEN8=$(native "$app/models/gen-q8.gguf")
+[ -n "$NATIVE_DEMO" ] && [ -n "$NATIVE_GEN" ] && [ -n "$NATIVE_GEN8" ] ||
+    fail "native ids: '$NATIVE_DEMO' '$NATIVE_GEN' '$NATIVE_GEN8'"
+
+# the files exist before the server starts: sed reads serve.out at once
+: >"$work/serve.out"
+"$HEARTH_BIN" serve --port 0 -m "$app/models/hearth-demo.gguf" --web "$app" \
+    >"$work/serve.out" 2>"$work/serve.err" &
+pids+=("$!")
+PORT=
+for _ in $(seq 1 600); do
+    PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out")
+    [ -n "$PORT" ] && break
+    kill -0 "${pids[0]}" 2>/dev/null || fail "hearth serve exited: $(cat "$work/serve.err")"
+    sleep 0.05
+done
+[ -n "$PORT" ] || fail "hearth serve did not start"
+
+mkdir -p "$HEARTH_BUILD_DIR/web-test"
+export DEMO_SHA256=$(sha256sum "$app/models/hearth-demo.gguf" | cut -d' ' -f1)
+export WEB_URL="http://127.0.0.1:$PORT/web/" PROMPT="$prompt"
+export SCREENSHOT="$HEARTH_BUILD_DIR/web-test/chat.png" PROFILE="$work/profile"
+node "$here/browser.mjs" || fail "browser checks"
+echo "screenshot: $SCREENSHOT"
