@@ -36,6 +36,10 @@ void hearth_attn_ref(const hearth_attn_args *a) {
         for (int32_t j = 0; j < a->np; j++) sum += (sc[j] = expf(sc[j] - mx));
         float inv = 1.0f / sum;
         for (int32_t j = 0; j < a->np; j++) sc[j] *= inv;
+        if (a->ml) {
+            a->ml[2 * g] = mx;
+            a->ml[2 * g + 1] = sum;
+        }
     }
     memset(a->out, 0, (size_t)group * hd * sizeof(float));
     for (int32_t j = 0; j < a->np; j++) {
@@ -45,6 +49,45 @@ void hearth_attn_ref(const hearth_attn_args *a) {
             float *og = a->out + g * hd;
             for (int i = 0; i < hd; i++) og[i] += p * vr[i];
         }
+    }
+}
+
+void hearth_attn_merge(int nq, int hd, float *out, float *ml, const float *out2, const float *ml2) {
+    for (int r = 0; r < nq; r++) {
+        float m1 = ml[2 * r], m2 = ml2[2 * r];
+        float mx = m1 > m2 ? m1 : m2;
+        /* both weights <= their sums: the larger maximum's exp is 1 */
+        float w1 = ml[2 * r + 1] * expf(m1 - mx), w2 = ml2[2 * r + 1] * expf(m2 - mx);
+        float inv = 1.0f / (w1 + w2), a1 = w1 * inv, a2 = w2 * inv;
+        float *o = out + (size_t)r * hd;
+        const float *o2 = out2 + (size_t)r * hd;
+        for (int i = 0; i < hd; i++) o[i] = o[i] * a1 + o2[i] * a2;
+        ml[2 * r] = mx;
+        ml[2 * r + 1] = w1 + w2;
+    }
+}
+
+void hearth_attn_chunked(hearth_attn_fn fn, const hearth_attn_args *a, int32_t chunk, float *tmp,
+                         float *ml_tmp) {
+    if (a->np <= chunk) {
+        fn(a);
+        return;
+    }
+    hearth_attn_args c = *a;
+    if (!c.ml) c.ml = ml_tmp;
+    float *ml = c.ml;
+    c.np = chunk;
+    fn(&c);
+    size_t es = a->type == HEARTH_TYPE_F16 ? 2 : 4;
+    c.out = tmp;
+    c.ml = tmp + (size_t)a->group * a->hd;
+    for (int32_t j0 = chunk; j0 < a->np; j0 += chunk) {
+        size_t off = (size_t)j0 * a->kv_stride * es;
+        c.k = (const uint8_t *)a->k + off;
+        c.v = (const uint8_t *)a->v + off;
+        c.np = a->np - j0 < chunk ? a->np - j0 : chunk;
+        fn(&c);
+        hearth_attn_merge(a->group, a->hd, a->out, ml, c.out, c.ml);
     }
 }
 

@@ -26,7 +26,7 @@ static inline float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-enum { MAXG = 16, KB = 8 }; /* KB: the unrolled code below assumes 8 */
+enum { MAXG = 128, KB = 8 }; /* KB: the unrolled code below assumes 8 */
 
 /* Sums each of 8 vectors: lane k of the result is the sum of a[k]. */
 static inline __m256 hsum8(const __m256 *a) {
@@ -105,6 +105,10 @@ void hearth_attn_avx2(const hearth_attn_args *a) {
         __m256 inv = _mm256_set1_ps(1.0f / sum);
         for (i = 0; i + 8 <= a->np; i += 8) _mm256_storeu_ps(sc + i, _mm256_mul_ps(_mm256_loadu_ps(sc + i), inv));
         for (; i < a->np; i++) sc[i] *= 1.0f / sum;
+        if (a->ml) {
+            a->ml[2 * g] = mx;
+            a->ml[2 * g + 1] = sum;
+        }
     }
     /* weighted values: KB rows converted once; each output vector is loaded
      * and stored once per block instead of once per row */

@@ -7,6 +7,13 @@
  * Both kernels are also checked against softmax(scale q.k) v computed here in
  * double, so the test checks something on every CPU, with HEARTH_FORCE_SCALAR
  * too (it used to report 0 checks there and pass).
+ * Then hearth_attn_chunked (the forward pass's pieces of positions, merged
+ * through each piece's maxima and sums) against one call of the same
+ * kernel at long lengths (300, 1000, 1531 positions) with pieces of 1, 7,
+ * 37, 256 and 1531 positions, so the last piece is short or the whole
+ * range: outputs within |d| <= 1e-6 + 1e-4*|ref| (measured max printed), and
+ * the merged maxima within 1e-6, the merged sums within 1e-5 relative; and a merge
+ * of two halves split at an odd point.
  */
 #include "test.h"
 
@@ -46,6 +53,80 @@ static void attn_double(const hearth_attn_args *a, double *out) {
             out[(size_t)g * a->hd + (size_t)i] = o / sum;
         }
     }
+}
+
+/* chunked vs one call of fn, at long lengths; returns the worst error as a
+ * fraction of the tolerance */
+static double check_chunked(hearth_attn_fn fn, const char *fname) {
+    enum { NPMAX = 1531, HD = 64, G = 7 };
+    static float kf[NPMAX * 136], vf[NPMAX * 136], sc[G * NPMAX];
+    static uint16_t kh[NPMAX * 136], vh[NPMAX * 136];
+    float q[G * HD], o1[G * HD], o2[G * HD], ml1[2 * G], ml2[2 * G], tmp[G * HD + 2 * G], mlt[2 * G],
+        rb[2 * HD];
+    size_t stride = 136;
+    uint32_t seed = 5;
+    for (size_t i = 0; i < (size_t)NPMAX * stride; i++) {
+        kf[i] = frand(&seed) * 2;
+        vf[i] = frand(&seed);
+        kh[i] = hearth_f2h(kf[i]);
+        vh[i] = hearth_f2h(vf[i]);
+    }
+    double worst = 0;
+    const int nps[] = {300, 1000, NPMAX}, chunks[] = {1, 7, 37, 256, NPMAX};
+    for (int pi = 0; pi < 3; pi++)
+        for (int ty = 0; ty < 2; ty++) {
+            int np = nps[pi];
+            for (int i = 0; i < G * HD; i++) q[i] = frand(&seed) * 2;
+            hearth_attn_args a = {.q = q, .k = ty ? (const void *)kh : kf, .v = ty ? (const void *)vh : vf,
+                                  .kv_stride = stride, .type = ty ? HEARTH_TYPE_F16 : HEARTH_TYPE_F32,
+                                  .np = np, .hd = HD, .group = G, .scale = 0.125f, .scores = sc,
+                                  .score_stride = NPMAX, .rowbuf = rb, .out = o1, .ml = ml1};
+            fn(&a);
+            for (int ci = 0; ci < 5; ci++) {
+                hearth_attn_args c = a;
+                c.out = o2;
+                c.ml = ml2;
+                c.score_stride = (size_t)chunks[ci]; /* what the pieces need */
+                hearth_attn_chunked(fn, &c, chunks[ci], tmp, mlt);
+                for (int i = 0; i < G * HD; i++) {
+                    double d = fabs((double)o2[i] - o1[i]), lim = 1e-6 + 1e-4 * fabs(o1[i]);
+                    worst = d / lim > worst ? d / lim : worst;
+                    CHECKF(d <= lim, "%s chunked: np %d pieces of %d %s: [%d] %g vs %g", fname, np,
+                           chunks[ci], ty ? "F16" : "F32", i, o2[i], o1[i]);
+                }
+                for (int g = 0; g < G; g++) {
+                    /* the same score sums in another order where a piece
+                     * moves the 8-key blocks */
+                    CHECKF(fabs(ml2[2 * g] - ml1[2 * g]) <= 1e-6 * (1 + fabs(ml1[2 * g])),
+                           "%s chunked: max %g vs %g", fname, ml2[2 * g], ml1[2 * g]);
+                    CHECKF(fabs(ml2[2 * g + 1] - ml1[2 * g + 1]) <= 1e-5 * ml1[2 * g + 1],
+                           "%s chunked: sum %g vs %g", fname, ml2[2 * g + 1], ml1[2 * g + 1]);
+                }
+            }
+            /* two ranges split at an odd point, merged by hand */
+            int cut = np / 3 + 1;
+            size_t es = ty ? 2 : 4;
+            hearth_attn_args h1 = a, h2 = a;
+            float oa[G * HD], ob[G * HD], mla[2 * G], mlb[2 * G];
+            h1.np = cut;
+            h1.out = oa;
+            h1.ml = mla;
+            h2.k = (const uint8_t *)a.k + (size_t)cut * stride * es;
+            h2.v = (const uint8_t *)a.v + (size_t)cut * stride * es;
+            h2.np = np - cut;
+            h2.out = ob;
+            h2.ml = mlb;
+            fn(&h1);
+            fn(&h2);
+            hearth_attn_merge(G, HD, oa, mla, ob, mlb);
+            for (int i = 0; i < G * HD; i++) {
+                double d = fabs((double)oa[i] - o1[i]), lim = 1e-6 + 1e-4 * fabs(o1[i]);
+                worst = d / lim > worst ? d / lim : worst;
+                CHECKF(d <= lim, "%s merge at %d of %d: [%d] %g vs %g", fname, cut, np, i, oa[i], o1[i]);
+            }
+        }
+    fprintf(stderr, "attention %s, chunked vs one call: max error %.2f of tolerance\n", fname, worst);
+    return worst;
 }
 
 int main(void) {
@@ -100,5 +181,7 @@ int main(void) {
                 }
     fprintf(stderr, "attention reference vs double: max error %.3f of tolerance\n", worst_ref);
     if (simd) fprintf(stderr, "attention SIMD vs reference: max error %.2f of tolerance\n", worst);
+    check_chunked(hearth_attn_ref, "reference");
+    if (simd) check_chunked(hearth_attn_pick(64), "SIMD");
     return test_done();
 }
