@@ -220,7 +220,7 @@ static int bench_model(const bench_opts *o, const char *path, double bw) {
     double size_mb = (double)hearth_model_file_size(m) / 1048576.0;
     int nth = o->n_threads;
     if (!o->json)
-        printf("| %-40.40s | %8.1f MiB | %7s | %3d | %-12s | %16s |\n", path, size_mb,
+        printf("| %-40.40s | %8.1f MiB | %7s | %3d | %-14s | %16s |\n", path, size_mb,
                hearth_model_arch(m), nth, "test", "t/s");
     depth_result res0 = {0};
     for (int di = 0; di < o->n_depth; di++) {
@@ -249,12 +249,12 @@ static int bench_model(const bench_opts *o, const char *path, double bw) {
             char name[40];
             if (o->n_prompt > 0) {
                 snprintf(name, sizeof name, "pp%d%s", o->n_prompt, at);
-                printf("| %-40s | %12s | %7s | %3s | %-12s | %8.2f ± %5.2f |\n", "", "", "", "", name,
+                printf("| %-40s | %12s | %7s | %3s | %-14s | %8.2f ± %5.2f |\n", "", "", "", "", name,
                        res.ppm, res.pps);
             }
             if (o->n_gen > 0) {
                 snprintf(name, sizeof name, "tg%d%s", o->n_gen, at);
-                printf("| %-40s | %12s | %7s | %3s | %-12s | %8.2f ± %5.2f |\n", "", "", "", "", name,
+                printf("| %-40s | %12s | %7s | %3s | %-14s | %8.2f ± %5.2f |\n", "", "", "", "", name,
                        res.tgm, res.tgs);
             }
         }
