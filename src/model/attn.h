@@ -3,8 +3,9 @@
  * (the query heads of a group, for one token or for a block of tokens)
  * attend over positions [0, np) of the cache: scores, softmax, weighted sum
  * of values. A portable version (attn.c), an AVX2/FMA/F16C one
- * (attn_avx2.c) and an AArch64 NEON one (attn_neon.c) with the same
- * contract; the choice is made once per context.
+ * (attn_avx2.c), an AVX-512 one (attn_avx512.c) and an AArch64 NEON one
+ * (attn_neon.c) with the same contract; the choice is made once per
+ * context.
  *
  * Results over disjoint position ranges merge exactly (up to rounding):
  * each carries its rows' score maximum m and sum l of exp(score - m), and
@@ -41,6 +42,7 @@ typedef void (*hearth_attn_fn)(const hearth_attn_args *a);
 
 void hearth_attn_ref(const hearth_attn_args *a);
 void hearth_attn_avx2(const hearth_attn_args *a);
+void hearth_attn_avx512(const hearth_attn_args *a);
 void hearth_attn_neon(const hearth_attn_args *a);
 
 /* Merges a result over other positions (out2, ml2) into (out, ml), both

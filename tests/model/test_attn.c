@@ -1,8 +1,10 @@
 /*
- * test_attn.c: the SIMD attention kernel (attn_avx2.c) against the portable
- * one (attn.c) on random queries, keys and values: head sizes 64 and 128,
- * group sizes 1..7, position counts that are and are not multiples of the
- * vector width, F16 and F32 caches. Tolerance |got-ref| <= 1e-5 + 1e-4*|ref|
+ * test_attn.c: the SIMD attention kernels (attn_avx512.c, attn_avx2.c,
+ * attn_neon.c: the one chosen here and, under AVX-512, the AVX2 one too)
+ * against the portable one (attn.c) on random queries, keys and values:
+ * head sizes 64, 128, 80 and 72, group sizes 1..7, position counts that are
+ * and are not multiples of the vector widths and key blocks (8, 16), F16
+ * and F32 caches; outputs and each row's maximum and exp-sum. Tolerance |got-ref| <= 1e-5 + 1e-4*|ref|
  * (summation order and the polynomial exp differ); the max error is printed.
  * Both kernels are also checked against softmax(scale q.k) v computed here in
  * double, so the test checks something on every CPU, with HEARTH_FORCE_SCALAR
@@ -136,10 +138,10 @@ int main(void) {
                         "the reference kernel against double only\n");
     uint32_t seed = 1;
     double worst = 0, worst_ref = 0;
-    const int hds[] = {64, 128}, nps[] = {1, 7, 8, 9, 33, 100};
-    for (int hi = 0; hi < 2; hi++)
+    const int hds[] = {64, 128, 80, 72}, nps[] = {1, 7, 8, 9, 15, 16, 17, 33, 100};
+    for (int hi = 0; hi < 4; hi++)
         for (int group = 1; group <= 7; group += 3)
-            for (int pi = 0; pi < 6; pi++)
+            for (int pi = 0; pi < 9; pi++)
                 for (int ty = 0; ty < 2; ty++) {
                     int hd = hds[hi], np = nps[pi];
                     size_t stride = (size_t)hd * 2 + 8; /* another head's data between rows */
@@ -158,6 +160,8 @@ int main(void) {
                                           .type = ty ? HEARTH_TYPE_F16 : HEARTH_TYPE_F32, .np = np,
                                           .hd = hd, .group = group, .scale = 0.125f, .scores = sc,
                                           .score_stride = 128, .rowbuf = rb, .out = out_ref};
+                    float ml_ref[14], ml_simd[14];
+                    a.ml = ml_ref;
                     hearth_attn_ref(&a);
                     static double exact[7 * 128];
                     attn_double(&a, exact);
@@ -169,19 +173,37 @@ int main(void) {
                                hd, group, np, ty ? "F16" : "F32", i, out_ref[i], exact[i]);
                     }
                     if (!simd) continue;
-                    a.out = out_simd;
-                    hearth_attn_pick(hd)(&a);
-                    for (int i = 0; i < group * hd; i++) {
-                        double d = fabs((double)out_simd[i] - out_ref[i]);
-                        double lim = 1e-5 + 1e-4 * fabs(out_ref[i]);
-                        if (d / lim > worst) worst = d / lim;
-                        CHECKF(d <= lim, "hd %d group %d np %d %s: [%d] %g vs %g", hd, group, np,
-                               ty ? "F16" : "F32", i, out_simd[i], out_ref[i]);
+                    /* the kernel chosen for hd and, where that is the
+                     * AVX-512 one, the AVX2 one it replaces */
+                    hearth_attn_fn fns[2] = {hearth_attn_pick(hd), NULL};
+                    if (fns[0] == hearth_attn_avx512) fns[1] = hearth_attn_avx2;
+                    for (int fi = 0; fi < 2 && fns[fi]; fi++) {
+                        const char *fname = fns[fi] == hearth_attn_avx512 ? "avx512"
+                                            : fns[fi] == hearth_attn_avx2   ? "avx2"
+                                                                            : "neon";
+                        a.out = out_simd;
+                        a.ml = ml_simd;
+                        fns[fi](&a);
+                        for (int i = 0; i < group * hd; i++) {
+                            double d = fabs((double)out_simd[i] - out_ref[i]);
+                            double lim = 1e-5 + 1e-4 * fabs(out_ref[i]);
+                            if (d / lim > worst) worst = d / lim;
+                            CHECKF(d <= lim, "%s hd %d group %d np %d %s: [%d] %g vs %g", fname, hd, group,
+                                   np, ty ? "F16" : "F32", i, out_simd[i], out_ref[i]);
+                        }
+                        for (int g = 0; g < group; g++) {
+                            CHECKF(fabs(ml_simd[2 * g] - ml_ref[2 * g]) <= 1e-5 * (1 + fabs(ml_ref[2 * g])),
+                                   "%s hd %d np %d: max %g vs %g", fname, hd, np, ml_simd[2 * g], ml_ref[2 * g]);
+                            CHECKF(fabs(ml_simd[2 * g + 1] - ml_ref[2 * g + 1]) <= 1e-5 * ml_ref[2 * g + 1],
+                                   "%s hd %d np %d: sum %g vs %g", fname, hd, np, ml_simd[2 * g + 1],
+                                   ml_ref[2 * g + 1]);
+                        }
                     }
                 }
     fprintf(stderr, "attention reference vs double: max error %.3f of tolerance\n", worst_ref);
     if (simd) fprintf(stderr, "attention SIMD vs reference: max error %.2f of tolerance\n", worst);
     check_chunked(hearth_attn_ref, "reference");
     if (simd) check_chunked(hearth_attn_pick(64), "SIMD");
+    if (hearth_attn_pick(64) == hearth_attn_avx512) check_chunked(hearth_attn_avx2, "avx2");
     return test_done();
 }
