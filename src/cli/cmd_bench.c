@@ -199,7 +199,9 @@ static int bench_model(const bench_opts *o, const char *path, double bw) {
         return cli_fail("bench", &e, "cannot make a context");
     }
     int32_t nv = hearth_model_n_vocab(m);
-    int32_t np = max_depth + (o->n_prompt > 0 ? o->n_prompt : 1);
+    /* depth tokens, then the prompt (tg's first token: toks[depth]); one
+     * more for the warm-up's single-token step */
+    int32_t np = max_depth + (o->n_prompt > 0 ? o->n_prompt : 1) + 1;
     int32_t *toks = malloc((size_t)np * sizeof *toks);
     int rc = 1;
     if (!toks) {
@@ -209,7 +211,7 @@ static int bench_model(const bench_opts *o, const char *path, double bw) {
     uint32_t x = 1;
     for (int32_t i = 0; i < np; i++) toks[i] = (int32_t)((x = x * 1664525u + 1013904223u) >> 8) % nv;
     /* warm-up: pages of the weights in, threads started */
-    int32_t nw = np < 16 ? np : 16;
+    int32_t nw = np - 1 < 16 ? np - 1 : 16;
     if (hearth_ctx_eval(c, 0, toks, nw, &e) || hearth_ctx_eval(c, 0, toks + nw, 1, &e) ||
         hearth_ctx_seq_clear(c, -1, &e)) {
         cli_fail("bench", &e, "warm-up failed");
