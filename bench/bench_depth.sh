@@ -8,7 +8,10 @@
 # With LLAMA_CPP_DIR and/or IK_LLAMA_CPP_DIR naming a build with llama-bench
 # (in it, its bin/ or its build/bin/), the same tests run there on the same
 # file and threads (extra flags from LLAMA_BENCH_ARGS, e.g. "-fa 1") and
-# hearth/peer ratios are printed per test. Nothing is downloaded.
+# hearth/peer ratios are printed per test. Last, BUILD/bench_depth measures
+# hearth's two ratios again with the short and long tests interleaved in
+# one process (medians; robust to a busy machine, where the sequential
+# runs above can swing by 2x). Nothing is downloaded.
 # usage: bench/bench_depth.sh [BUILD_DIR]   (env: THREADS, REPS (3), DEPTH,
 #        N_GEN (64), BENCH_DIR, LLAMA_CPP_DIR, IK_LLAMA_CPP_DIR, LLAMA_BENCH_ARGS)
 set -euo pipefail
@@ -83,4 +86,8 @@ EOF
 }
 [ -n "${LLAMA_CPP_DIR:-}" ] && peer llama.cpp "$LLAMA_CPP_DIR"
 [ -n "${IK_LLAMA_CPP_DIR:-}" ] && peer ik_llama.cpp "$IK_LLAMA_CPP_DIR"
+if [ -x "$build/bench_depth" ]; then
+  echo "== interleaved (bench_depth)"
+  "$build/bench_depth" "$model" "$depth" "$threads" | tail -2
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -19,6 +19,15 @@
  * that was descheduled does not hold the others up. Biases and residual adds
  * are fused into the chunk that produced the rows.
  *
+ * Attention runs in units taken from a shared counter too (attn_plan):
+ * consecutive prefill tokens of one sequence are gathered into blocks of up
+ * to 64 query rows per KV head, so each key and value row is converted and
+ * read once per block; a lone token's KV head (decode) is split over
+ * positions when there are too few units for the threads, each piece with
+ * its rows' score maxima and exp-sums, merged after (flash-decoding). Every
+ * kernel call covers at most 256 positions, so the scores scratch does not
+ * grow with the context.
+ *
  * Buffer shapes are given as (rows, columns), row-major; a "row" is one
  * token unless said otherwise.
  */
