@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -504,9 +505,13 @@ typedef struct hearth_model hearth_model;
 typedef struct {
     int n_threads; /* default threads for contexts; 0 = number of CPUs */
     bool use_mmap; /* true (default): map the file; false: read it into memory */
+    bool prefault; /* with use_mmap: map every page of the file at open
+                      (MADV_POPULATE_READ where the kernel has it), so the
+                      first forward pass takes no page faults; open takes
+                      that time instead, in one cheaper pass (false) */
 } hearth_model_params;
 
-/* Defaults: n_threads 0, use_mmap true. Any thread. */
+/* Defaults: n_threads 0, use_mmap true, prefault false. Any thread. */
 HEARTH_API hearth_model_params hearth_model_default_params(void);
 
 /* Opens a GGUF model. The architecture comes from general.architecture
@@ -596,6 +601,47 @@ HEARTH_API hearth_status hearth_ctx_seq_clear(hearth_ctx *c, int32_t seq, hearth
  * shared prompt prefix). n_keep > seq_len is HEARTH_E_ARG. */
 HEARTH_API hearth_status hearth_ctx_seq_truncate(hearth_ctx *c, int32_t seq, int32_t n_keep,
                                                  hearth_error *err);
+
+/* Saved sequence state (src/engine/kv_state.c): the keys and values of a
+ * sequence's positions [0, n), so that a later context (another process)
+ * continues from them without evaluating those tokens again. The bytes are
+ * a header (format version, a fingerprint of the model's shape and
+ * weights, the KV type, layers, row size, n), the rows and a checksum; they
+ * are only meaningful to a context of the same model file with the same KV
+ * type. The engine does not know which tokens they stand for: the caller
+ * keeps that beside them. Saving reads the context only (one thread per
+ * handle). */
+
+/* Bytes hearth_ctx_seq_state_save writes for n positions; 0 if n is
+ * negative or the context has no KV cache (an embedding model). */
+HEARTH_API size_t hearth_ctx_seq_state_size(const hearth_ctx *c, int32_t n);
+/* Writes positions [0, n) of seq into buf (cap bytes, at least
+ * hearth_ctx_seq_state_size(c, n)). OUT: *written (optional). Errors:
+ * HEARTH_E_ARG (seq out of range, n outside [0, seq_len]), HEARTH_E_LIMIT
+ * (cap too small), HEARTH_E_UNSUPPORTED (an embedding model). */
+HEARTH_API hearth_status hearth_ctx_seq_state_save(const hearth_ctx *c, int32_t seq, int32_t n,
+                                                   void *buf, size_t cap, size_t *written,
+                                                   hearth_error *err);
+/* The same bytes written to f at its current position (HEARTH_E_IO when a
+ * write fails; f is not flushed or closed). */
+HEARTH_API hearth_status hearth_ctx_seq_state_save_file(const hearth_ctx *c, int32_t seq,
+                                                        int32_t n, FILE *f, hearth_error *err);
+/* Restores a saved state (exactly len bytes) into the empty sequence seq:
+ * afterwards seq holds n positions (OUT: *n_out, optional) as if their
+ * tokens had been decoded there, and no logits (decode at least one token
+ * next). Errors: HEARTH_E_ARG (seq out of range), HEARTH_E_STATE (seq is
+ * not empty), HEARTH_E_FORMAT (not a state, another version, truncated,
+ * checksum mismatch, or made for another model, KV type or shape: the
+ * message says which), HEARTH_E_LIMIT (n above the sequence's capacity).
+ * On any error the sequence stays empty. */
+HEARTH_API hearth_status hearth_ctx_seq_state_load(hearth_ctx *c, int32_t seq, const void *buf,
+                                                   size_t len, int32_t *n_out,
+                                                   hearth_error *err);
+/* The same read from f at its current position; reads exactly the state's
+ * bytes (a state may be embedded in a larger file). HEARTH_E_IO for a read
+ * error; a file that ends early is HEARTH_E_FORMAT. */
+HEARTH_API hearth_status hearth_ctx_seq_state_load_file(hearth_ctx *c, int32_t seq, FILE *f,
+                                                        int32_t *n_out, hearth_error *err);
 
 /* A batch of tokens for hearth_ctx_decode, as llama_batch: token i goes to
  * sequence seq[i] at position pos[i]. Positions of one sequence must follow
@@ -742,6 +788,8 @@ typedef void (*hearth_logprob_cb)(void *user, const hearth_token_logprob *lp);
 HEARTH_API void hearth_logprob_compute(const float *logits, int32_t n_vocab, int32_t token,
                                        int32_t n_top, hearth_token_logprob *out);
 
+typedef struct hearth_spec hearth_spec; /* speculative decoding (below) */
+
 typedef struct {
     int32_t max_tokens;          /* <= 0: until EOG or the context is full */
     const char *const *stop;     /* n_stop stop strings (not emitted) */
@@ -770,6 +818,13 @@ typedef struct {
      * sampled). Runs where cb runs. */
     int (*on_progress)(void *user, int32_t done, int32_t total);
     void *progress_user;
+    /* Optional speculative decoding (NULL: none; see hearth_spec_new):
+     * tokens drafted by a small model or by prompt lookup are verified
+     * several at a time. The output is the same as without: at temp <= 0
+     * the target's greedy tokens, at temp > 0 the same distribution (not
+     * the same draws for a seed). With a grammar, generation runs without
+     * speculation. Borrowed; one generation at a time per hearth_spec. */
+    hearth_spec *spec;
 } hearth_gen_params;
 
 typedef struct {
@@ -778,7 +833,14 @@ typedef struct {
     int32_t n_gen;     /* tokens sampled, including an EOG token or one that
                           completed a stop string */
     double prompt_ms;  /* prefill time */
-    double gen_ms;     /* time of the generation steps */
+    double gen_ms;     /* time of the generation steps (drafting included) */
+    /* Speculative decoding (all 0 without): tokens drafted, drafted tokens
+     * the target accepted, and verification steps that had drafts
+     * (acceptance rate = n_accepted / n_drafted; mean accepted length =
+     * n_accepted / n_spec_steps). */
+    int32_t n_drafted;
+    int32_t n_accepted;
+    int32_t n_spec_steps;
 } hearth_gen_result;
 
 /* ---- Constrained decoding (src/engine/grammar*.c) ------------------------ */
@@ -840,6 +902,52 @@ HEARTH_API hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, i
                                          hearth_error *err);
 
 
+/* ---- Speculative decoding (src/engine/spec*.c) -------------------------- */
+
+/* On a CPU a decode step costs reading the weights once, so verifying k
+ * drafted tokens in one batch costs little more than one token, and every
+ * drafted token the target model accepts is nearly free. Drafts come from a
+ * small model with the same vocabulary, from prompt lookup (the tokens that
+ * followed the latest earlier occurrence of the sequence's last n-gram:
+ * pays off when answers quote their input) or both, chosen per step by
+ * their measured acceptance. A drafted token is accepted with probability
+ * min(1, p_target / p_draft) and a rejection is redrawn from the normalized
+ * max(0, p_target - p_draft), both distributions after the full sampler
+ * chain (penalties, top-k, top-p, min-p, temperature), so the output
+ * distribution is exactly the target's; at temp <= 0 a draft is accepted
+ * iff it is the target's greedy token. The draft length adapts (the
+ * expected accepted length against the measured costs of drafting and of
+ * verifying), and drafting pauses while it does not pay, so speculation is
+ * never much slower than plain decoding.
+ * A hearth_spec keeps the draft model's context and the target sequence's
+ * tokens between generations (a chat continues where it stopped). */
+typedef struct {
+    const hearth_model *draft; /* draft model (same tokenizer vocabulary as
+                                  the target's), or NULL */
+    bool lookup;               /* prompt lookup drafts (default false) */
+    int32_t n_draft_max;       /* most tokens drafted per step (default 16, 1..64) */
+    int32_t lookup_ngram_min;  /* n-gram lengths lookup matches (default 2..4) */
+    int32_t lookup_ngram_max;
+    bool adaptive;             /* default true; false: always n_draft_max */
+    int n_threads;             /* the draft context's threads (0: the draft model's) */
+} hearth_spec_params;
+
+/* Defaults as documented on each field. Any thread. */
+HEARTH_API hearth_spec_params hearth_spec_default_params(void);
+/* Prepares speculation for generations on target (which, with p->draft,
+ * must outlive it). Errors: HEARTH_E_ARG (neither a draft model nor
+ * lookup, n_draft_max out of range, a draft that is an embedding model),
+ * HEARTH_E_UNSUPPORTED "draft model's vocabulary differs from the
+ * target's: ..." (token count or a token's text, naming the first that
+ * differs). Owned: hearth_spec_free. Any thread. */
+HEARTH_API hearth_status hearth_spec_new(const hearth_model *target, const hearth_spec_params *p,
+                                         hearth_spec **out, hearth_error *err);
+/* NULL is a no-op. */
+HEARTH_API void hearth_spec_free(hearth_spec *s);
+/* Forgets the tokens it holds (the draft context's too): call when the
+ * target sequence was rewritten by other means. */
+HEARTH_API void hearth_spec_reset(hearth_spec *s);
+
 /* ---- Continuous batching (src/engine/sched.c) ---------------------------- */
 
 /* A scheduler runs generations from many threads at once on one context with
@@ -869,6 +977,14 @@ HEARTH_API hearth_status hearth_sched_generate(hearth_sched *s, const int32_t *p
                                                int32_t n_prompt, const hearth_gen_params *p,
                                                hearth_gen_cb cb, void *user,
                                                hearth_gen_result *res, hearth_error *err);
+
+/* Speculative decoding for every generation of the scheduler (except
+ * those with a grammar): each slot gets its own hearth_spec made from p
+ * (its draft context runs on the scheduler's thread). Call once, before
+ * the first generation (HEARTH_E_STATE otherwise); errors as
+ * hearth_spec_new's. hearth_gen_params.spec is ignored by the scheduler. */
+HEARTH_API hearth_status hearth_sched_enable_spec(hearth_sched *s, const hearth_spec_params *p,
+                                                  hearth_error *err);
 
 /* ======================================================================== */
 /* Evaluation: perplexity, KL divergence, top-1 agreement (src/eval)        */
@@ -1610,6 +1726,15 @@ typedef struct {
      * (borrowed; the server opens it once for all its agents). */
     const char *embed_model_path;
     const hearth_model *embed_model;
+    /* Speculative decoding (settings "draft_model", "lookup", "draft_max";
+     * see hearth_spec_new): a draft model with the chat model's vocabulary
+     * (a file or a registry name; draft_model: an open one to share,
+     * borrowed), prompt lookup, the most tokens drafted per step (0: 16).
+     * Same answers, sooner. */
+    const char *draft_model_path;
+    const hearth_model *draft_model;
+    bool lookup;
+    int draft_max;
     /* Warnings (an unknown chat template, ...), never printed by hearth:
      * called from the thread that opened or is using the agent. Optional. */
     void (*warn)(void *user_data, const char *msg);
@@ -1628,6 +1753,14 @@ typedef struct {
     int cloud_timeout_ms;       /* the whole cloud call; 0: 60000 */
     double confidence_threshold; /* 0.5 */
     bool audit_content;         /* keep the redacted text sent in the audit log */
+    /* Saved session states (README "Sessions resume without re-reading
+     * them"): after each answer in a session, the chat sequence's keys and
+     * values are written to <data_dir>/kv/, and a later agent (another
+     * process) restores the longest saved prefix of a session's prompt
+     * instead of evaluating it. The files of all sessions together stay
+     * under this many bytes (least recently used removed first); 0: off.
+     * Default 1 GiB (setting kv_cache_mb). */
+    int64_t kv_cache_bytes;
 } hearth_agent_params;
 
 HEARTH_API hearth_agent_params hearth_agent_default_params(void);
@@ -1635,7 +1768,8 @@ HEARTH_API hearth_agent_params hearth_agent_default_params(void);
 /* Fills p's fields from resolved settings (model, home, max_context,
  * threads, system_prompt, temp, top_p, top_k, min_p, repeat_penalty,
  * max_tokens, seed, cache, cloud_url, cloud_model, cloud_api_key,
- * cloud_ca_file, cloud_timeout_ms, confidence_threshold, audit_content; and
+ * cloud_ca_file, cloud_timeout_ms, confidence_threshold, audit_content,
+ * kv_cache_mb; and
  * policy_settings = s).
  * Strings in p are borrowed from s. Errors: HEARTH_E_ARG for a value that
  * does not parse or is out of range, naming the key. */
@@ -1772,6 +1906,12 @@ typedef struct {
     int prompt_tokens;
     int completion_tokens;
     int decoded_tokens;        /* tokens the model actually evaluated (0 on a cache hit) */
+    int cached_tokens;         /* prompt tokens not evaluated: their keys and values were
+                                  held from the previous request or restored */
+    int restored_tokens;       /* of those, read from a saved session state */
+    double restore_ms;         /* looking for and loading a saved state */
+    double ttft_ms;            /* from the call to the first answer token (a cache hit:
+                                  total_ms) */
     double prompt_ms;          /* prompt evaluation */
     double generate_ms;        /* generation after the first token */
     double total_ms;
@@ -1810,6 +1950,8 @@ typedef struct {
      * then the text outside the calls (often ""). */
     char *tool_calls_json;
     int tool_steps;            /* builtin_tools: model calls made */
+    /* Speculative decoding (0 without): as hearth_gen_result's. */
+    int n_drafted, n_accepted, n_spec_steps;
 } hearth_agent_response;
 
 /* Answers one request. Streams the answer through on_text while it is made
@@ -1824,6 +1966,12 @@ HEARTH_API hearth_status hearth_agent_process(hearth_agent *a, const hearth_agen
                                               hearth_agent_response *resp, hearth_error *err);
 /* Frees resp's content and zeroes it. NULL is a no-op. */
 HEARTH_API void hearth_agent_response_clear(hearth_agent_response *resp);
+
+/* Deletes the session called name: its messages and summary from the
+ * store, and its saved states (kv_cache_bytes) for every model. An unknown
+ * name is not an error. One thread per agent. */
+HEARTH_API hearth_status hearth_agent_delete_session(hearth_agent *a, const char *name,
+                                                     hearth_error *err);
 
 /* True if this agent can send a request to the cloud at all (a cloud is
  * configured and the policy is hybrid); false means no socket is ever
@@ -1859,8 +2007,8 @@ HEARTH_API hearth_status hearth_agent_search(hearth_agent *a, const char *text,
 HEARTH_API hearth_template hearth_agent_template(const hearth_agent *a);
 /* SHA-256 of the model file, 64 hex digits; borrowed from a. */
 HEARTH_API const char *hearth_agent_model_hash(const hearth_agent *a);
-/* Deletes a session's stored messages and summary (chat /reset); no error
- * for a session that does not exist. */
+/* Deletes a session's stored messages and summary (chat /reset) and its
+ * saved states; no error for a session that does not exist. */
 HEARTH_API hearth_status hearth_agent_reset_session(hearth_agent *a, const char *session,
                                                     hearth_error *err);
 /* The agent's model and store, borrowed: valid until hearth_agent_free. Use

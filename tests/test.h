@@ -1,7 +1,11 @@
 /*
  * test.h: the tiny harness every C test uses. CHECK records a failure and
  * goes on (so one run shows every broken assertion); REQUIRE stops the test.
- * A test's main returns test_done(), non-zero if anything failed.
+ * A test's main returns test_done(): 1 if anything failed, 77 (ctest's
+ * SKIP_RETURN_CODE: shown as skipped) if no check was made at all, since a
+ * test that checked nothing has not passed, else 0.
+ * The counters are one pair per test program (tests/test.c, linked into
+ * every test), so checks made in a directory's helper files count too.
  */
 #ifndef HEARTH_TEST_H
 #define HEARTH_TEST_H
@@ -11,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int test_failures;
-static int test_checks;
+extern int test_failures;
+extern int test_checks;
 
 #define CHECK(cond)                                                                   \
     do {                                                                              \
@@ -58,7 +62,13 @@ static int test_checks;
 
 static inline int test_done(void) {
     fprintf(stderr, "%d checks, %d failures\n", test_checks, test_failures);
-    return test_failures ? 1 : 0;
+    if (test_failures) return 1;
+    if (!test_checks) {
+        fprintf(stderr, "no check was made: this test checked nothing, reported as skipped "
+                        "(exit 77), never as passed\n");
+        return 77;
+    }
+    return 0;
 }
 
 #endif

@@ -182,6 +182,9 @@ hearth_status hearth_agent_open(const hearth_agent_params *p, hearth_agent **out
     } else {
         hearth_model_params mp = hearth_model_default_params();
         mp.n_threads = p->n_threads;
+        /* the weights are read in full by the first answer anyway; mapping
+         * them at open keeps the page faults out of its time to first token */
+        mp.prefault = true;
         if ((st = hearth_model_open(a->model_path, &mp, &a->model, err))) goto fail;
         a->owns_model = true;
     }
@@ -224,6 +227,8 @@ hearth_status hearth_agent_open(const hearth_agent_params *p, hearth_agent **out
     if ((st = agent_model_hash(a->model_path, a->store, a->model_hash, err))) goto fail;
     memcpy(a->embed_hash, a->model_hash, sizeof a->embed_hash);
     if ((st = open_embed_model(a, p, err))) goto fail;
+    if ((st = agent_open_spec(a, p, err))) goto fail;
+    if ((st = agent_kv_open(a, p->kv_cache_bytes, err))) goto fail;
 
     router_params rp = {.cloud_url = p->cloud_url, .cloud_model = p->cloud_model,
                         .cloud_api_key = p->cloud_api_key, .cloud_ca_file = p->cloud_ca_file,
@@ -249,12 +254,14 @@ fail:
 void hearth_agent_free(hearth_agent *a) {
     if (!a) return;
     router_free(a->router);
+    agent_free_spec(a);
     hearth_ctx_free(a->embed_ctx);
     if (a->owns_embed_model) hearth_model_free(a->embed_model);
     hearth_ctx_free(a->ctx);
     if (a->owns_model) hearth_model_free(a->model);
     hearth_store_free(a->store);
     hearth_free(a->seq_tokens);
+    agent_kv_close(a);
     hearth_free(a->model_path);
     hearth_free(a->system_prompt);
     hearth_free(a->template_system);
@@ -284,6 +291,7 @@ hearth_store *hearth_agent_store(hearth_agent *a) { return a->store; }
 hearth_status hearth_agent_reset_session(hearth_agent *a, const char *session,
                                          hearth_error *err) {
     if (!a || !session) return HEARTH_FAIL(err, HEARTH_E_ARG, "reset: NULL argument");
+    agent_kv_forget(a, session);
     int64_t id;
     hearth_error e2;
     hearth_status st = hearth_store_session_find(a->store, session, &id, &e2);
@@ -293,6 +301,20 @@ hearth_status hearth_agent_reset_session(hearth_agent *a, const char *session,
         return st;
     }
     return hearth_store_session_clear(a->store, id, err);
+}
+
+hearth_status hearth_agent_delete_session(hearth_agent *a, const char *name, hearth_error *err) {
+    if (!a || !name) return HEARTH_FAIL(err, HEARTH_E_ARG, "delete session: NULL argument");
+    agent_kv_forget(a, name);
+    int64_t id;
+    hearth_error e2;
+    hearth_status st = hearth_store_session_find(a->store, name, &id, &e2);
+    if (st == HEARTH_E_NOTFOUND) return HEARTH_OK;
+    if (st) {
+        if (err) *err = e2;
+        return st;
+    }
+    return hearth_store_session_delete(a->store, id, err);
 }
 
 /* ---- model runs ------------------------------------------------------------ */
@@ -320,6 +342,7 @@ typedef struct {
 static int on_token(void *user, int32_t token, const char *text, size_t len) {
     gen_state *s = user;
     if (token >= 0) {
+        if (s->n_gen == 0) s->g->first_token_ms = now_ms();
         if (s->n_gen == s->cap_gen) {
             size_t cap = s->cap_gen ? s->cap_gen * 2 : 64;
             int32_t *v = hearth_realloc(s->gen, cap * sizeof *v);
@@ -395,6 +418,60 @@ static void remember_seq(hearth_agent *a, const int32_t *x, size_t nx, const int
     if ((size_t)len > want) hearth_ctx_seq_truncate(a->ctx, AGENT_SEQ_CHAT, (int32_t)want, NULL);
 }
 
+/* After an answer in a session: the next request's prompt starts with this
+ * conversation plus the answer as the template renders it, which is not
+ * always the tokens that were generated (a text can tokenize in more than
+ * one way), then the turn's closing tokens and the opening of the next user
+ * message. Evaluating those now, after the answer is out, takes them off
+ * the next turn's time to first token, and the saved state holds them: the
+ * next turn evaluates only its own text. What comes before the next user
+ * text is the common prefix of the renderings with two different user
+ * texts. A failure only costs that work. */
+static void warm_next_turn(hearth_agent *a, agent_conv *conv, const char *answer) {
+    if (a->p.sched || !answer) return;
+    size_t n_conv = conv->n;
+    int32_t *ids = NULL, *alt = NULL;
+    size_t n = 0, n_alt = 0;
+    bool ok = agent_conv_add(conv, "assistant", (char *)answer, false) &&
+              agent_conv_add(conv, "user", "", false) &&
+              hearth_template_render(a->tmpl, a->tok, conv->v, conv->n, &ids, &n, NULL) == HEARTH_OK;
+    if (ok) {
+        conv->v[conv->n - 1].content = "x";
+        ok = hearth_template_render(a->tmpl, a->tok, conv->v, conv->n, &alt, &n_alt, NULL) == HEARTH_OK;
+    }
+    conv->n = n_conv;
+    size_t keep = 0;
+    while (ok && keep < n && keep < n_alt && ids[keep] == alt[keep]) keep++;
+    hearth_free(alt);
+    int32_t held = hearth_ctx_seq_len(a->ctx, AGENT_SEQ_CHAT);
+    /* keep < n_alt: the next prompt has at least one more token to evaluate */
+    if (!ok || held < 0 || keep == 0 || keep >= n_alt || keep > (size_t)hearth_ctx_seq_capacity(a->ctx) ||
+        keep >= (size_t)a->n_ctx) {
+        hearth_free(ids);
+        return;
+    }
+    n = keep;
+    size_t common = 0, lim = a->n_seq_tokens < (size_t)held ? a->n_seq_tokens : (size_t)held;
+    while (common < lim && common < n && a->seq_tokens[common] == ids[common]) common++;
+    if (common < n) {
+        hearth_error e;
+        /* tokens the speculation saw are rewritten: it must not take them
+         * for the sequence's (appending alone keeps them a prefix) */
+        if (common < (size_t)held) hearth_spec_reset(a->spec);
+        if (hearth_ctx_seq_truncate(a->ctx, AGENT_SEQ_CHAT, (int32_t)common, &e) ||
+            hearth_ctx_eval(a->ctx, AGENT_SEQ_CHAT, ids + common, (int32_t)(n - common), &e)) {
+            hearth_ctx_seq_clear(a->ctx, AGENT_SEQ_CHAT, NULL);
+            a->n_seq_tokens = 0;
+            hearth_free(ids);
+            return;
+        }
+    }
+    hearth_free(a->seq_tokens);
+    a->seq_tokens = ids;
+    a->n_seq_tokens = n;
+    a->cap_seq_tokens = n; /* ids holds more; n is what is known to be there */
+}
+
 /* Generation through a shared batch scheduler: the whole prompt each time
  * (the slot is not kept between requests), decoded together with other
  * agents' generations. */
@@ -468,9 +545,11 @@ hearth_status agent_generate(hearth_agent *a, const int32_t *prompt, size_t n,
         return st;
     }
     a->n_seq_tokens = common;
+    g->n_cached = common;
 
     hearth_gen_params p = *gp;
     p.seq = AGENT_SEQ_CHAT;
+    if (!p.spec) p.spec = a->spec;
     gen_state s = {.a = a, .g = g, .fn = fn, .ud = ud};
     st = hearth_generate(a->ctx, prompt + common, (int32_t)(n - common), &p, on_token, &s,
                          &g->res, err);
@@ -971,20 +1050,38 @@ static hearth_status agent_process(hearth_agent *a, const hearth_agent_request *
     gp.on_logprob = r->on_logprob;
     gp.logprob_user = r->logprob_user;
     if (r->on_logprob && r->n_top_logprobs > 0) gp.n_top_logprobs = r->n_top_logprobs;
+    /* A session's saved state spares evaluating its history again (a new
+     * process, or another session in between). */
+    if (r->session)
+        agent_kv_restore(a, r->session, ids, n, &resp->restored_tokens, &resp->restore_ms);
     if ((st = agent_generate(a, ids, n, &gp, hold ? NULL : r->on_text, r->user_data, &g, err)))
         goto done;
+
     resp->source = HEARTH_SOURCE_LOCAL;
     resp->finish = g.res.finish;
     if (g.cb_stopped || atomic_load(&a->cancel)) resp->finish = HEARTH_FINISH_CANCELLED;
     resp->prompt_tokens = (int)n;
     resp->completion_tokens = g.res.n_gen;
-    resp->decoded_tokens = g.res.n_prompt + g.res.n_gen;
+    resp->cached_tokens = (int)g.n_cached;
+    if (resp->restored_tokens > resp->cached_tokens) resp->restored_tokens = resp->cached_tokens;
+    resp->decoded_tokens = (int)(n - g.n_cached) + g.res.n_gen;
+    resp->ttft_ms = g.first_token_ms > 0 ? g.first_token_ms - t0 : -1;
     resp->prompt_ms = g.res.prompt_ms;
     resp->generate_ms = g.res.gen_ms;
+    resp->n_drafted = g.res.n_drafted;
+    resp->n_accepted = g.res.n_accepted;
+    resp->n_spec_steps = g.res.n_spec_steps;
     resp->content = g.text.v;
     g.text = (agent_buf){0};
     resp->confidence = conf_score(&g.conf, resp->content, strlen(resp->content)).score;
     if (hold && (st = route(a, r, &ov, &conv, max_tokens, resp, err))) goto done;
+    if (r->session && !r->incognito) {
+        /* only where the next request builds on this one: the session's
+         * history (a request that brings its messages stands alone) */
+        if (resp->finish != HEARTH_FINISH_CANCELLED && !r->n_messages)
+            warm_next_turn(a, &conv, resp->content);
+        agent_kv_save(a, r->session);
+    }
     if (!hold && resp->confidence < threshold) {
         /* Not confident, and nothing could have left: say why (no audit
          * record, since no request was ever a candidate). */
@@ -1034,6 +1131,7 @@ static hearth_status agent_process(hearth_agent *a, const hearth_agent_request *
 
 done:
     resp->total_ms = now_ms() - t0;
+    if (resp->source == HEARTH_SOURCE_CACHE) resp->ttft_ms = resp->total_ms;
     agent_buf_free(&entry);
     hearth_free(uvec);
     hearth_free(avec);

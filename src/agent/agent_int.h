@@ -41,6 +41,10 @@ struct hearth_agent {
     bool owns_embed_model;
     hearth_ctx *embed_ctx;
     char embed_hash[65];
+    /* Speculative decoding (draft_model / lookup), NULL: off. */
+    hearth_model *draft_model;
+    bool owns_draft_model;
+    hearth_spec *spec;
     int32_t n_ctx;         /* the context window: positions per sequence */
     int32_t n_embd;
     atomic_int cancel;
@@ -49,10 +53,18 @@ struct hearth_agent {
     /* What sequence AGENT_SEQ_CHAT holds, to reuse a common prompt prefix. */
     int32_t *seq_tokens;   /* owned */
     size_t n_seq_tokens, cap_seq_tokens;
+    /* Saved chat-sequence states (kv_cache.c): <home>/kv, NULL when off. */
+    char *kv_dir;          /* owned */
+    int64_t kv_max_bytes;
     /* The request hearth_agent_process is answering (its should_stop and
      * on_prefill hooks), NULL between requests. */
     const hearth_agent_request *cur;
 };
+
+/* Opens the draft model and the hearth_spec when p asks for speculative
+ * decoding (spec_setup.c); a->spec stays NULL otherwise. */
+hearth_status agent_open_spec(hearth_agent *a, const hearth_agent_params *p, hearth_error *err);
+void agent_free_spec(hearth_agent *a);
 
 /* True when the answer in progress should stop: hearth_agent_cancel or
  * the request's should_stop. */
@@ -69,6 +81,8 @@ typedef struct {
     hearth_gen_result res;
     bool cb_stopped;      /* the stream callback asked to stop */
     conf_acc conf;        /* the generated tokens' log-probabilities */
+    size_t n_cached;      /* prompt tokens whose keys and values were reused */
+    double first_token_ms;/* clock (now_ms) at the first generated token; 0: none */
 } agent_gen;
 
 /* Runs prompt[0..n) through the chat sequence (reusing the prefix it already
@@ -134,6 +148,27 @@ hearth_status agent_sha256_hex(const void *data, size_t len, char out[65], heart
  * store's settings (optional) so an unchanged file is hashed once. */
 hearth_status agent_model_hash(const char *path, hearth_store *store, char out[65],
                                hearth_error *err);
+
+/* Saved session states (kv_cache.c). None of these fail the request: a
+ * state that can not be read or written only costs evaluating the history
+ * again (and a warning through agent_warn).
+ * open: <home>/kv for states of up to max_bytes in all (<= 0: off; also off
+ * with a scheduler, which keeps no chat sequence). */
+hearth_status agent_kv_open(hearth_agent *a, int64_t max_bytes, hearth_error *err);
+void agent_kv_close(hearth_agent *a);
+/* Before evaluating prompt[0..n) of session: if a saved state of this
+ * model and session shares a longer prefix with it than the chat sequence
+ * holds, loads it into the chat sequence, cut to that prefix. OUT:
+ * *restored (positions restored; 0: none), *ms (time spent looking and
+ * loading). Always HEARTH_OK. */
+hearth_status agent_kv_restore(hearth_agent *a, const char *session, const int32_t *prompt,
+                               size_t n, int32_t *restored, double *ms);
+/* After an answer: saves what the chat sequence holds as session's state
+ * (replacing its older ones), then keeps the directory under the bound by
+ * removing the least recently used states. */
+void agent_kv_save(hearth_agent *a, const char *session);
+/* Removes every saved state of session (any model). */
+void agent_kv_forget(hearth_agent *a, const char *session);
 
 /* The generation parameters a request asks for (length, stop strings,
  * sampling); the caller adds its grammar. agent.c; tools_run.c uses it too. */

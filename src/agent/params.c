@@ -26,6 +26,7 @@ hearth_agent_params hearth_agent_default_params(void) {
         .seed = -1,
         .use_cache = true,
         .confidence_threshold = 0.5,
+        .kv_cache_bytes = (int64_t)1 << 30,
     };
 }
 
@@ -85,8 +86,15 @@ hearth_status hearth_agent_params_from_settings(const hearth_settings *s, hearth
     if ((v = hearth_settings_get(s, "home", NULL)) && *v) q.data_dir = v;
     if ((v = hearth_settings_get(s, "embed_model", NULL))) q.embed_model_path = *v ? v : NULL;
     if ((v = hearth_settings_get(s, "system_prompt", NULL))) q.system_prompt = *v ? v : NULL;
+    if ((v = hearth_settings_get(s, "draft_model", NULL))) q.draft_model_path = *v ? v : NULL;
     int64_t i64;
     hearth_status st;
+    i64 = q.lookup;
+    if ((st = get_int(s, "lookup", 0, 1, &i64, err))) return st;
+    q.lookup = i64 != 0;
+    i64 = q.draft_max;
+    if ((st = get_int(s, "draft_max", 0, 64, &i64, err))) return st;
+    q.draft_max = (int)i64;
     i64 = q.max_context;
     if ((st = get_int(s, "max_context", 64, MAX_CONTEXT_LIMIT, &i64, err))) return st;
     q.max_context = (int)i64;
@@ -135,6 +143,9 @@ hearth_status hearth_agent_params_from_settings(const hearth_settings *s, hearth
     i64 = q.audit_content;
     if ((st = get_int(s, "audit_content", 0, 1, &i64, err))) return st;
     q.audit_content = i64 != 0;
+    i64 = q.kv_cache_bytes >> 20;
+    if ((st = get_int(s, "kv_cache_mb", 0, (int64_t)1 << 30, &i64, err))) return st;
+    q.kv_cache_bytes = i64 << 20;
     q.policy_settings = s;
     *p = q;
     return HEARTH_OK;

@@ -17,6 +17,9 @@ static const hearth_setting_info keys[] = {
     {"embed_model", NULL, "GGUF file or registry name for embeddings (default: the chat model)"},
     {"home", NULL, "data directory: store, cache, models (default ~/.local/share/hearth)"},
     {"system_prompt", NULL, "system prompt for hearth run and hearth chat"},
+    {"draft_model", NULL, "GGUF file or registry name of a draft model (same vocabulary): speculative decoding"},
+    {"lookup", "0", "1: speculative decoding with drafts from the conversation's own n-grams"},
+    {"draft_max", "16", "most tokens drafted per speculative step"},
     /* generation */
     {"max_context", "4096", "context window in tokens"},
     {"threads", "0", "threads (0: physical cores)"},
@@ -33,6 +36,7 @@ static const hearth_setting_info keys[] = {
     {"cache", "1", "use the response cache for greedy answers (0: off)"},
     {"cache_max_entries", "10000", "most cached answers"},
     {"cache_max_bytes", "67108864", "most bytes of cached answers"},
+    {"kv_cache_mb", "1024", "most MB of saved session states in HOME/kv (0: off)"},
     /* hearth serve */
     {"host", "127.0.0.1", "address hearth serve listens on"},
     {"port", "8080", "port hearth serve listens on"},

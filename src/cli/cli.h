@@ -98,5 +98,9 @@ void cli_settings_warn(const hearth_settings *s);
 /* True if output may use color: stdout and stderr are terminals, NO_COLOR is
  * unset or empty (no-color.org) and TERM is not "dumb". */
 bool cli_color(void);
+/* Speculative decoding's figures of one generation (spec_text.c): as
+ * `,"speculative":{...}` inside a JSON object, or as one "CMD: ..." line. */
+void cli_print_spec_json(FILE *f, const hearth_gen_result *r);
+void cli_print_spec_line(FILE *f, const char *cmd, const hearth_gen_result *r);
 
 #endif

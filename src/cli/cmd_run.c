@@ -21,6 +21,9 @@ typedef struct {
     int32_t n_ctx;
     bool raw, json, verbose;
     hearth_sampler_params sp;
+    const char *draft; /* --draft MODEL */
+    bool lookup;       /* --lookup */
+    int32_t draft_max; /* --draft-max N (0: the default) */
 } run_opts;
 
 #define RAW_USAGE \
@@ -36,6 +39,10 @@ typedef struct {
     "  --top-k K           (default 40)    --top-p P   (default 0.95)\n" \
     "  --min-p P           (default 0.05)  --repeat-penalty X (default 1)\n" \
     "  --seed S            random seed (default: random)\n" \
+    "  --draft MODEL       speculative decoding: MODEL (same vocabulary) drafts tokens\n" \
+    "                      the model verifies several at a time; same output, faster\n" \
+    "  --lookup            speculative decoding with drafts from the prompt's own n-grams\n" \
+    "  --draft-max N       most tokens drafted per step (default 16)\n" \
     "  --raw               no chat template (required for now)\n" \
     "  --json              print one JSON object: prompt_ids, ids, text, timings\n" \
     "  -v, --verbose       print timings to stderr\n"
@@ -100,6 +107,10 @@ static bool parse_opts(int argc, char **argv, run_opts *o) {
             unsigned long long s = strtoull(v, &end, 10);
             if (!*v || *end || *v == '-') BAD();
             o->sp.seed = s;
+        } else if (!strcmp(a, "--draft")) { NEED(); o->draft = v; }
+        else if (!strcmp(a, "--lookup")) o->lookup = true;
+        else if (!strcmp(a, "--draft-max")) {
+            NEED(); if (!cli_parse_long(v, 1, 64, &l)) BAD(); o->draft_max = (int32_t)l;
         } else if (!strcmp(a, "--raw")) o->raw = true;
         else if (!strcmp(a, "--json")) o->json = true;
         else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) o->verbose = true;
@@ -160,8 +171,9 @@ static int run_raw(const run_opts *o) {
     hearth_error e = {0};
     hearth_model_params mp = hearth_model_default_params();
     mp.n_threads = o->n_threads;
-    hearth_model *m = NULL;
+    hearth_model *m = NULL, *dm = NULL;
     hearth_ctx *c = NULL;
+    hearth_spec *spec = NULL;
     int32_t *prompt = NULL;
     int rc = 1;
     run_state s = {.o = o};
@@ -188,9 +200,28 @@ static int run_raw(const run_opts *o) {
         cli_fail("run", NULL, "the prompt gives no tokens");
         goto out;
     }
+    if (o->draft || o->lookup) {
+        hearth_spec_params sp = hearth_spec_default_params();
+        if (o->draft) {
+            if (cli_model_gate("run", NULL, o->draft)) goto out;
+            if (hearth_model_open(o->draft, &mp, &dm, &e)) {
+                cli_fail("run", &e, "cannot load the draft model");
+                goto out;
+            }
+            sp.draft = dm;
+        }
+        sp.lookup = o->lookup;
+        sp.n_threads = o->n_threads;
+        if (o->draft_max) sp.n_draft_max = o->draft_max;
+        if (hearth_spec_new(m, &sp, &spec, &e)) {
+            cli_fail("run", &e, "cannot use speculative decoding");
+            goto out;
+        }
+    }
     hearth_gen_params gp = hearth_gen_default_params();
     gp.max_tokens = o->n_predict < 0 ? 0 : o->n_predict;
     gp.sampling = o->sp;
+    gp.spec = spec;
     hearth_gen_result r;
     if (o->n_predict == 0) {
         memset(&r, 0, sizeof r);
@@ -213,21 +244,26 @@ static int run_raw(const run_opts *o) {
         printf("],\"text\":");
         json_str(stdout, s.text ? s.text : "", s.text_len);
         printf(",\"finish\":\"%s\",\"timings\":{\"prompt_tokens\":%d,\"prompt_ms\":%.3f,"
-               "\"prompt_tps\":%.2f,\"gen_tokens\":%d,\"gen_ms\":%.3f,\"gen_tps\":%.2f}}\n",
+               "\"prompt_tps\":%.2f,\"gen_tokens\":%d,\"gen_ms\":%.3f,\"gen_tps\":%.2f}",
                hearth_finish_reason_str(r.finish), r.n_prompt, r.prompt_ms, ptps, r.n_gen,
                r.gen_ms, gtps);
+        if (spec) cli_print_spec_json(stdout, &r);
+        printf("}\n");
     } else {
         printf("\n");
     }
     if (o->verbose)
         fprintf(stderr, "hearth run: prompt %d tokens, %.1f t/s; generated %d tokens, %.1f t/s; finish: %s\n",
                 r.n_prompt, ptps, r.n_gen, gtps, hearth_finish_reason_str(r.finish));
+    if (o->verbose && spec) cli_print_spec_line(stderr, "hearth run", &r);
     rc = 0;
 out:
     free(s.ids);
     free(s.text);
     hearth_free(prompt);
     hearth_ctx_free(c);
+    hearth_spec_free(spec);
+    hearth_model_free(dm);
     hearth_model_free(m);
     return rc;
 }

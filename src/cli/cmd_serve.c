@@ -24,6 +24,7 @@ static const char usage[] =
     "                    [--allow-host NAME]... [--cors-origin ORIGIN]...\n"
     "                    [--max-client-conns N] [--request-timeout SECS] [--sync-every SECS]\n"
     "                    [--update-every HOURS] [--variant NAME=FILE]... [--split W,W,...]\n"
+    "                    [--draft MODEL] [--draft-max N] [--lookup]\n"
     "\n"
     "Serves the OpenAI API on HOST:PORT (default 127.0.0.1:8080, loopback only):\n"
     "  POST /v1/chat/completions, /v1/completions, /v1/embeddings\n"
@@ -36,6 +37,11 @@ static const char usage[] =
     "  --embed-model M   embedding model (GGUF file or registry name, e.g. a BERT\n"
     "                    encoder) for /v1/embeddings, /api/embed and recall (embed_model,\n"
     "                    HEARTH_EMBED_MODEL; default: the chat model embeds)\n"
+    "  --draft MODEL     speculative decoding in every slot: MODEL (same vocabulary,\n"
+    "                    smaller) drafts, the model verifies several tokens per step;\n"
+    "                    same answers, sooner (draft_model; --draft-max N, default 16)\n"
+    "  --lookup          speculative decoding with drafts from each conversation's\n"
+    "                    own text (lookup)\n"
     "  --api-key KEY     require 'Authorization: Bearer KEY' (api_key, HEARTH_API_KEY)\n"
     "  --max-body BYTES  largest request body (default 8388608)\n"
     "  --max-queue N     requests in flight before answering 429 (default 64)\n"
@@ -89,6 +95,8 @@ static const struct {
     {"--update-every", NULL, "update_every"},
     {"--sync-every", NULL, "sync_every"},
     {"--embed-model", NULL, "embed_model"},
+    {"--draft", NULL, "draft_model"},
+    {"--draft-max", NULL, "draft_max"},
 };
 
 /* Settings that hold a comma-separated list; their flags may repeat. */
@@ -146,6 +154,13 @@ static int run(int argc, char **argv) {
         int abr = serve_ab_arg(&ab, argc, argv, &i);
         if (abr < 0) goto out;
         if (abr > 0) continue;
+        if (!strcmp(argv[i], "--lookup")) {
+            if (hearth_settings_set(set, "lookup", "1", &err)) {
+                cli_fail("serve", &err, "--lookup");
+                goto out;
+            }
+            continue;
+        }
         size_t k = 0, n = sizeof flag_keys / sizeof flag_keys[0];
         while (k < n && strcmp(argv[i], flag_keys[k].flag) &&
                !(flag_keys[k].alias && !strcmp(argv[i], flag_keys[k].alias)))

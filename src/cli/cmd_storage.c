@@ -10,6 +10,8 @@
  * the models directory is under the quota. Blobs no name uses and stale
  * temp files go too (registry_gc). The response cache loses its least
  * recently used entries until it is under cache_quota_mb (0: no quota).
+ * Saved session states (HOME/kv, kept under kv_cache_mb by the agent) are
+ * shown beside them.
  */
 #include "cli.h"
 
@@ -30,7 +32,8 @@ static const char usage[] =
     "~/.local/share/hearth): the file, its write-ahead log, and each table's rows and\n"
     "bytes (indexes included); the models directory with every version of every\n"
     "model (active, previous: the rollback target, old); and the quotas\n"
-    "(settings models_quota_mb, cache_quota_mb; 0: none).\n"
+    "(settings models_quota_mb, cache_quota_mb; 0: none); and the saved session\n"
+    "states in $HEARTH_HOME/kv against their bound (kv_cache_mb).\n"
     "\n"
     "options:\n"
     "  --prune         remove old model versions (never the active or the previous\n"
@@ -203,6 +206,14 @@ static int run(int argc, char **argv) {
     }
     /* MB may be fractional (0.5 = 512 KiB); a quota under one byte is none */
     int64_t mq = (int64_t)(mqf * 1048576.0), cq = (int64_t)(cqf * 1048576.0);
+    /* saved session states (HOME/kv): shown against their bound, which
+     * the agent keeps after every answer */
+    int64_t kvq = 1024;
+    if (hearth_settings_get_int(set, "kv_cache_mb", &kvq, &e) && e.code != HEARTH_E_NOTFOUND) {
+        hearth_settings_free(set);
+        return cli_fail("storage", &e, "kv_cache_mb");
+    }
+    kvq = kvq > 0 && kvq < ((int64_t)1 << 40) ? kvq << 20 : 0;
     registry *reg = NULL;
     if (registry_open_settings(set, &reg, &e)) {
         hearth_settings_free(set);
@@ -255,6 +266,10 @@ static int run(int argc, char **argv) {
         rc = cli_fail("storage", &e, "cannot read sizes");
         goto out;
     }
+    char kvdir[4200];
+    const char *dbp = hearth_store_path(s), *slash = strrchr(dbp, '/');
+    snprintf(kvdir, sizeof kvdir, "%.*s/kv", slash ? (int)(slash - dbp) : 1, slash ? dbp : ".");
+    int64_t kvbytes = dir_bytes(kvdir);
     if (json) {
         json_t *o = json_object(), *tables = json_object(), *cache = json_object();
         json_object_set_new(o, "path", cli_json_str(hearth_store_path(s)));
@@ -273,6 +288,8 @@ static int run(int argc, char **argv) {
         json_object_set_new(cache, "bytes", json_integer(cbytes));
         json_object_set_new(o, "cache", cache);
         json_object_set_new(o, "cache_quota_bytes", cq > 0 ? json_integer(cq) : json_null());
+        json_object_set_new(o, "session_states_bytes", json_integer(kvbytes));
+        json_object_set_new(o, "session_states_bound_bytes", kvq > 0 ? json_integer(kvq) : json_null());
         json_object_set_new(o, "models", models_json(reg, models_bytes(reg), mq));
         if (prune) {
             json_t *p = json_object(), *arr = json_array();
@@ -318,6 +335,13 @@ static int run(int argc, char **argv) {
         printf(" of quota %s", b);
     }
     putchar('\n');
+    human(kvbytes, a, sizeof a);
+    if (kvq > 0) {
+        human(kvq, b, sizeof b);
+        printf("sessions   %s of saved states (kv_cache_mb: %s)\n", a, b);
+    } else {
+        printf("sessions   %s of saved states (kv_cache_mb 0: off)\n", a);
+    }
     models_text(reg, models_bytes(reg), mq);
     if (prune) {
         for (size_t i = 0; i < npv; i++) {

@@ -35,6 +35,7 @@ static const struct {
     {NULL, "--system", "system_prompt"}, {NULL, "--home", "home"},
     {NULL, "--think", "think"},
     {NULL, "--tool-steps", "tool_steps"},
+    {NULL, "--draft", "draft_model"}, {NULL, "--draft-max", "draft_max"},
 };
 
 int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o) {
@@ -86,6 +87,10 @@ int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o) {
             continue;
         }
         if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { o->quiet = true; continue; }
+        if (!strcmp(a, "--lookup")) {
+            if (hearth_settings_set(o->settings, "lookup", "1", &err)) return cli_fail(cmd, &err, "%s", a);
+            continue;
+        }
         bool found = false;
         for (size_t f = 0; f < sizeof value_flags / sizeof value_flags[0]; f++) {
             const char *val = NULL;
@@ -133,6 +138,18 @@ void cli_agent_opts_free(cli_agent_opts *o) {
     hearth_settings_free(o->settings);
     free(o->rest);
     *o = (cli_agent_opts){0};
+}
+
+bool spec_on(const cli_agent_opts *o) {
+    const char *d = hearth_settings_get(o->settings, "draft_model", NULL);
+    const char *l = hearth_settings_get(o->settings, "lookup", NULL);
+    return (d && *d) || (l && strcmp(l, "0") && *l);
+}
+
+hearth_gen_result spec_figures(const hearth_agent_response *r) {
+    hearth_gen_result g = {.n_drafted = r->n_drafted, .n_accepted = r->n_accepted,
+                           .n_spec_steps = r->n_spec_steps};
+    return g;
 }
 
 static void warn_stderr(void *ud, const char *msg) {
@@ -410,13 +427,21 @@ int cli_run_chat(int argc, char **argv) {
         if (resp.tool_calls_json) printf("\"tool_calls\":%s,", resp.tool_calls_json);
         printf("\"tool_steps\":%d,", resp.tool_steps);
         printf("\"finish_reason\":\"%s\","
-               "\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"total_tokens\":%d},"
-               "\"decoded_tokens\":%d,"
-               "\"timings\":{\"prompt_ms\":%.3f,\"generate_ms\":%.3f,\"total_ms\":%.3f}}\n",
+               "\"usage\":{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"total_tokens\":%d,"
+               "\"prompt_tokens_details\":{\"cached_tokens\":%d}},"
+               "\"decoded_tokens\":%d,\"restored_tokens\":%d,"
+               "\"timings\":{\"restore_ms\":%.3f,\"prompt_ms\":%.3f,\"ttft_ms\":%.3f,"
+               "\"generate_ms\":%.3f,\"total_ms\":%.3f}",
                hearth_finish_reason_openai(resp.finish),
                resp.prompt_tokens, resp.completion_tokens,
-               resp.prompt_tokens + resp.completion_tokens, resp.decoded_tokens,
-               resp.prompt_ms, resp.generate_ms, resp.total_ms);
+               resp.prompt_tokens + resp.completion_tokens, resp.cached_tokens,
+               resp.decoded_tokens, resp.restored_tokens, resp.restore_ms, resp.prompt_ms,
+               resp.ttft_ms, resp.generate_ms, resp.total_ms);
+        if (spec_on(&o)) {
+            hearth_gen_result gr = spec_figures(&resp);
+            cli_print_spec_json(stdout, &gr);
+        }
+        printf("}\n");
     } else {
         /* A cached answer was streamed in one piece like any other; on a
          * terminal a dim note says where it came from. */
@@ -430,10 +455,15 @@ int cli_run_chat(int argc, char **argv) {
         cli_print_route("run", &resp);
     if (!st && o.verbose)
         fprintf(stderr, "hearth run: finish %s; prompt %d tokens "
-                "(%.1f ms), answer %d tokens (%.1f ms), total %.1f ms\n",
-                hearth_finish_reason_openai(resp.finish),
-                resp.prompt_tokens, resp.prompt_ms, resp.completion_tokens, resp.generate_ms,
-                resp.total_ms);
+                "(%d reused, %d of them restored in %.1f ms; the rest %.1f ms), first token "
+                "at %.1f ms, answer %d tokens (%.1f ms), total %.1f ms\n",
+                hearth_finish_reason_openai(resp.finish), resp.prompt_tokens, resp.cached_tokens,
+                resp.restored_tokens, resp.restore_ms, resp.prompt_ms, resp.ttft_ms,
+                resp.completion_tokens, resp.generate_ms, resp.total_ms);
+    if (!st && o.verbose && spec_on(&o)) {
+        hearth_gen_result gr = spec_figures(&resp);
+        cli_print_spec_line(stderr, "hearth run", &gr);
+    }
     hearth_agent_response_clear(&resp);
     hearth_agent_free(a);
 out:

@@ -31,6 +31,12 @@ int cli_run_chat(int argc, char **argv);
     "      --seed N         sampling seed (-1: random)\n" \
     "      --system TEXT    system prompt (HEARTH_SYSTEM_PROMPT)\n" \
     "      --home DIR       data directory (HEARTH_HOME, ~/.local/share/hearth)\n" \
+    "      --draft MODEL    speculative decoding: MODEL (same vocabulary, smaller)\n" \
+    "                       drafts, the model verifies several tokens at once; the\n" \
+    "                       same answer, sooner (setting draft_model)\n" \
+    "      --lookup         speculative decoding with drafts copied from the\n" \
+    "                       conversation's own text (setting lookup)\n" \
+    "      --draft-max N    most tokens drafted per step (draft_max, 16)\n" \
     "      --no-cache       neither use nor fill the response cache\n" \
     "      --cloud          ask the cloud even when the local answer is confident\n" \
     "                       (only where the privacy policy allows it)\n" \
@@ -87,6 +93,11 @@ typedef struct {
     char picked_instead_of[201];
     char pick_why[128];
 } cli_agent_opts;
+
+/* Speculative decoding is set (draft_model or lookup), and an answer's
+ * figures of it as a hearth_gen_result for cli_print_spec_*. */
+bool spec_on(const cli_agent_opts *o);
+hearth_gen_result spec_figures(const hearth_agent_response *r);
 
 /* Prints one built-in tool call and its result on stderr (-v). */
 void cli_print_tool(void *ud, const char *name, const char *arguments, const char *result);

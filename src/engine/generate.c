@@ -9,9 +9,16 @@
  * tail that could still be the start of a stop string; when a stop string
  * appears, the text before it is released and the rest dropped. A stop
  * string therefore never reaches the callback, even split across tokens.
+ *
+ * With speculative decoding (p->spec), a step decodes the last token and
+ * the drafted ones in one batch and emits every token spec_verify keeps, one
+ * by one through the same path as plain tokens (sampler, stop strings,
+ * limits), then truncates the KV cache to what plain decoding would hold:
+ * every emitted token but the last. A step without drafts is a plain step.
  */
 #include "engine/constrain.h"
 #include "engine/ctx_int.h"
+#include "engine/spec_int.h"
 #include "engine/stop_text.h"
 
 #include "util/alloc.h"
@@ -24,7 +31,7 @@ hearth_gen_params hearth_gen_default_params(void) {
                            .sampling = hearth_sampler_default_params(),
                            .on_logprob = NULL, .logprob_user = NULL, .n_top_logprobs = 2,
                            .grammar = NULL, .grammar_trigger = NULL,
-                           .on_progress = NULL, .progress_user = NULL};
+                           .on_progress = NULL, .progress_user = NULL, .spec = NULL};
     return p;
 }
 
@@ -40,13 +47,147 @@ const char *hearth_finish_reason_str(hearth_finish_reason r) {
     }
 }
 
+/* One generation's state, shared by the plain and the speculative step. */
+typedef struct {
+    hearth_ctx *c;
+    const hearth_gen_params *p;
+    hearth_gen_cb cb;
+    void *user;
+    hearth_sampler *smp;
+    hearth_detok *dt;
+    gcons gc;
+    stop_text pend;
+    hearth_spec *spec; /* NULL: plain decoding */
+    bool draft_off;    /* the draft source failed: plain steps from then on */
+    hearth_gen_result r;
+    hearth_status st;
+    hearth_error *err;
+    int32_t vlen; /* positions the sequence holds before the emitted token is evaluated */
+    int32_t last; /* the newest emitted token (evaluated by the next step) */
+} gen_state;
+
+/* Everything that follows choosing token t (already accepted by the
+ * sampler) from logits: grammar, log-probabilities, EOG, text and stop
+ * strings, the callback, max_tokens and capacity. false: generation ends
+ * (g->r.finish set, or g->st on error). */
+static bool emit(void *user, int32_t t, const float *logits) {
+    gen_state *g = user;
+    const hearth_gen_params *p = g->p;
+    g->last = t;
+    gcons_accept(&g->gc, t);
+    if (g->spec) spec_push(g->spec, t);
+    g->r.n_gen++;
+    if (p->on_logprob) {
+        hearth_token_logprob lp;
+        hearth_logprob_compute(logits, g->c->m->hp.n_vocab, t, p->n_top_logprobs, &lp);
+        p->on_logprob(p->logprob_user, &lp);
+    }
+    if (hearth_model_token_is_eog(g->c->m, t)) {
+        g->r.finish = HEARTH_FINISH_EOG;
+        return false;
+    }
+    bool stop = false;
+    if (g->dt) {
+        const char *txt;
+        size_t tl;
+        if ((g->st = hearth_detok_push(g->dt, t, &txt, &tl, g->err))) return false;
+        if (!stop_text_add(&g->pend, txt, tl)) {
+            g->st = HEARTH_FAIL(g->err, HEARTH_E_NOMEM, "generate: out of memory");
+            return false;
+        }
+        size_t release = stop_text_ready(&g->pend, p, &stop);
+        int cancel = g->cb ? g->cb(g->user, t, g->pend.p, release) : 0;
+        if (stop) g->pend.len = 0;
+        else stop_text_consume(&g->pend, release);
+        if (cancel) {
+            g->r.finish = HEARTH_FINISH_CANCELLED;
+            return false;
+        }
+    } else if (g->cb && g->cb(g->user, t, "", 0)) {
+        g->r.finish = HEARTH_FINISH_CANCELLED;
+        return false;
+    }
+    if (stop) {
+        g->r.finish = HEARTH_FINISH_STOP;
+        return false;
+    }
+    if (p->max_tokens > 0 && g->r.n_gen >= p->max_tokens) {
+        g->r.finish = HEARTH_FINISH_LENGTH;
+        return false;
+    }
+    if (g->vlen >= g->c->cap) {
+        g->r.finish = HEARTH_FINISH_CTX;
+        return false;
+    }
+    g->vlen++;
+    return true;
+}
+
+typedef struct {
+    hearth_ctx *c;
+} rows_of;
+
+static const float *row_at(void *user, int32_t i) {
+    rows_of *ro = user;
+    return hearth_ctx_logits(ro->c, i);
+}
+
+/* One speculative step after g->last was emitted: draft, decode
+ * [last, drafts], verify, keep what was accepted. false: generation ended
+ * (or g->st). */
+static bool spec_step(gen_state *g) {
+    hearth_ctx *c = g->c;
+    int32_t last = g->last;
+    const hearth_gen_params *p = g->p;
+    int32_t seq = p->seq, len = c->kv.len[seq];
+    /* room for the batch, and no more drafts than tokens still wanted */
+    int32_t limit = c->cap - len - 1;
+    if (p->max_tokens > 0 && p->max_tokens - g->r.n_gen - 1 < limit) limit = p->max_tokens - g->r.n_gen - 1;
+    if (limit > c->n_batch - 1) limit = c->n_batch - 1;
+    spec_draft *d = spec_draft_buf(g->spec);
+    double draft_ms = 0;
+    hearth_error derr;
+    if (g->draft_off || spec_make_draft(g->spec, limit, d, &draft_ms, &derr)) {
+        /* a failing draft source must not fail the answer: go on plainly */
+        g->draft_off = true;
+        d->n = 0;
+    }
+    int32_t toks[SPEC_MAX_DRAFT + 1];
+    int8_t want[SPEC_MAX_DRAFT + 1];
+    int32_t seqs[SPEC_MAX_DRAFT + 1];
+    toks[0] = last;
+    for (int32_t i = 0; i < d->n; i++) toks[i + 1] = d->tok[i];
+    for (int32_t i = 0; i <= d->n; i++) {
+        want[i] = 1;
+        seqs[i] = seq;
+    }
+    hearth_batch b = {.n_tokens = d->n + 1, .tokens = toks, .seq = seqs, .logits = want};
+    double t0 = hearth_now_ms();
+    if ((g->st = hearth_ctx_decode(c, &b, g->err))) return false;
+    double dec_ms = hearth_now_ms() - t0;
+    rows_of ro = {c};
+    int32_t n_emitted = 0;
+    g->vlen = len + 1; /* last is in the cache now */
+    int32_t acc = spec_verify(spec_verifier_of(g->spec), g->smp, d, row_at, &ro, emit, g, &n_emitted);
+    if (!g->draft_off) spec_observe(g->spec, d, acc, draft_ms, dec_ms);
+    if (d->n) {
+        g->r.n_drafted += d->n;
+        g->r.n_accepted += acc;
+        g->r.n_spec_steps++;
+    }
+    /* keep last and the accepted drafts: every emitted token but the
+     * newest, as plain decoding would */
+    hearth_error terr;
+    hearth_ctx_seq_truncate(c, seq, len + n_emitted, &terr);
+    return !g->st && g->r.finish == HEARTH_FINISH_NONE;
+}
+
 hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_prompt,
                               const hearth_gen_params *p, hearth_gen_cb cb, void *user,
                               hearth_gen_result *res, hearth_error *err) {
     hearth_gen_params dp = hearth_gen_default_params();
     if (!p) p = &dp;
-    hearth_gen_result r = {0};
-    if (res) *res = r;
+    if (res) *res = (hearth_gen_result){0};
     if (!prompt || n_prompt < 1) return HEARTH_FAIL(err, HEARTH_E_ARG, "generate: empty prompt");
     if (p->seq < 0 || p->seq >= c->n_seq)
         return HEARTH_FAIL(err, HEARTH_E_ARG, "generate: sequence %d outside [0, %d)", p->seq, c->n_seq);
@@ -63,17 +204,22 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
                            "context full: prompt of %d tokens, sequence %d holds %d of %d positions",
                            n_prompt, p->seq, len0, c->cap);
 
-    hearth_sampler *smp = NULL;
-    hearth_detok *dt = NULL;
-    gcons gc;
+    gen_state g = {.c = c, .p = p, .cb = cb, .user = user, .err = err};
+    strbuf_init(&g.pend);
     bool grammar_end = false;
-    stop_text pend;
-    strbuf_init(&pend);
-    hearth_status st = gcons_init(&gc, p, tok, c->m->hp.n_vocab, err);
+    hearth_status st = gcons_init(&g.gc, p, tok, c->m->hp.n_vocab, err);
     if (st) return st;
-    if ((st = hearth_sampler_new(&p->sampling, c->m->hp.n_vocab, &smp, err))) goto out;
-    if (tok && (st = hearth_detok_new(tok, false, false, &dt, err))) goto out;
-    for (int32_t i = 0; i < n_prompt; i++) hearth_sampler_accept(smp, prompt[i]);
+    if ((st = hearth_sampler_new(&p->sampling, c->m->hp.n_vocab, &g.smp, err))) goto out;
+    if (tok && (st = hearth_detok_new(tok, false, false, &g.dt, err))) goto out;
+    for (int32_t i = 0; i < n_prompt; i++) hearth_sampler_accept(g.smp, prompt[i]);
+    if (p->spec && !p->grammar) {
+        if (spec_verifier_of(p->spec)->n_vocab != c->m->hp.n_vocab) {
+            st = HEARTH_FAIL(err, HEARTH_E_ARG, "generate: the hearth_spec was made for another model");
+            goto out;
+        }
+        if ((st = spec_begin(p->spec, c, p->seq, len0, prompt, n_prompt, &p->sampling, err))) goto out;
+        g.spec = p->spec;
+    }
 
     double t0 = hearth_now_ms();
     if (p->on_progress) {
@@ -85,95 +231,62 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
             if ((st = hearth_ctx_eval(c, p->seq, prompt + done, k, err))) goto out;
             done += k;
             if (p->on_progress(p->progress_user, done, n_prompt)) {
-                r.n_prompt = done;
-                r.finish = HEARTH_FINISH_CANCELLED;
-                r.prompt_ms = hearth_now_ms() - t0;
-                if (res) *res = r;
+                g.r.n_prompt = done;
+                g.r.finish = HEARTH_FINISH_CANCELLED;
+                g.r.prompt_ms = hearth_now_ms() - t0;
+                if (res) *res = g.r;
                 goto out;
             }
         }
     } else if ((st = hearth_ctx_eval(c, p->seq, prompt, n_prompt, err))) {
         goto out;
     }
-    r.n_prompt = n_prompt;
+    g.r.n_prompt = n_prompt;
     double t1 = hearth_now_ms();
-    r.prompt_ms = t1 - t0;
+    g.r.prompt_ms = t1 - t0;
 
+    /* the first token comes from the prompt's logits */
+    const float *logits = hearth_ctx_logits(c, -1);
     for (;;) {
-        const float *logits = hearth_ctx_logits(c, -1);
         int32_t t;
-        gcons_pick_result pr = gcons_pick(&gc, smp, logits, &t);
+        gcons_pick_result pr = gcons_pick(&g.gc, g.smp, logits, &t);
         if (pr != GC_TOKEN) {
             /* the grammar's text is complete (as EOG) or cannot go on */
-            r.finish = pr == GC_DONE ? HEARTH_FINISH_EOG : HEARTH_FINISH_STOP;
+            g.r.finish = pr == GC_DONE ? HEARTH_FINISH_EOG : HEARTH_FINISH_STOP;
             grammar_end = true;
             break;
         }
-        hearth_sampler_accept(smp, t);
-        gcons_accept(&gc, t);
-        r.n_gen++;
-        if (p->on_logprob) {
-            hearth_token_logprob lp;
-            hearth_logprob_compute(logits, c->m->hp.n_vocab, t, p->n_top_logprobs, &lp);
-            p->on_logprob(p->logprob_user, &lp);
-        }
-        if (hearth_model_token_is_eog(c->m, t)) {
-            r.finish = HEARTH_FINISH_EOG;
-            break;
-        }
-        bool stop = false;
-        if (dt) {
-            const char *txt;
-            size_t tl;
-            if ((st = hearth_detok_push(dt, t, &txt, &tl, err))) goto out;
-            if (!stop_text_add(&pend, txt, tl)) {
-                st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "generate: out of memory");
-                goto out;
+        hearth_sampler_accept(g.smp, t);
+        g.vlen = c->kv.len[p->seq];
+        if (!emit(&g, t, logits)) break;
+        if (g.spec) {
+            /* from here on every step (with or without drafts) is spec_step's */
+            while (spec_step(&g)) {
             }
-            size_t release = stop_text_ready(&pend, p, &stop);
-            int cancel = cb ? cb(user, t, pend.p, release) : 0;
-            if (stop) pend.len = 0;
-            else stop_text_consume(&pend, release);
-            if (cancel) {
-                r.finish = HEARTH_FINISH_CANCELLED;
-                break;
-            }
-        } else if (cb && cb(user, t, "", 0)) {
-            r.finish = HEARTH_FINISH_CANCELLED;
-            break;
-        }
-        if (stop) {
-            r.finish = HEARTH_FINISH_STOP;
-            break;
-        }
-        if (p->max_tokens > 0 && r.n_gen >= p->max_tokens) {
-            r.finish = HEARTH_FINISH_LENGTH;
-            break;
-        }
-        if (c->kv.len[p->seq] >= c->cap) {
-            r.finish = HEARTH_FINISH_CTX;
             break;
         }
         if ((st = hearth_ctx_eval(c, p->seq, &t, 1, err))) goto out;
+        logits = hearth_ctx_logits(c, -1);
     }
-    r.gen_ms = hearth_now_ms() - t1;
+    if ((st = g.st)) goto out;
+    g.r.gen_ms = hearth_now_ms() - t1;
     /* flush what the detokenizer and the stop-string hold back */
-    if (dt && r.finish != HEARTH_FINISH_CANCELLED &&
-        (r.finish != HEARTH_FINISH_STOP || grammar_end)) {
+    if (g.dt && g.r.finish != HEARTH_FINISH_CANCELLED &&
+        (g.r.finish != HEARTH_FINISH_STOP || grammar_end)) {
         const char *txt;
         size_t tl;
-        if ((st = hearth_detok_flush(dt, &txt, &tl, err))) goto out;
-        if (!stop_text_add(&pend, txt, tl)) {
+        if ((st = hearth_detok_flush(g.dt, &txt, &tl, err))) goto out;
+        if (!stop_text_add(&g.pend, txt, tl)) {
             st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "generate: out of memory");
             goto out;
         }
-        if (pend.len && cb) cb(user, -1, pend.p, pend.len);
+        if (g.pend.len && cb) cb(user, -1, g.pend.p, g.pend.len);
     }
-    if (res) *res = r;
+    if (res) *res = g.r;
 out:
-    strbuf_discard(&pend);
-    gcons_free(&gc);
-    hearth_detok_free(dt);
-    hearth_sampler_free(smp);
+    strbuf_discard(&g.pend);
+    gcons_free(&g.gc);
+    hearth_detok_free(g.dt);
+    hearth_sampler_free(g.smp);
     return st;
 }

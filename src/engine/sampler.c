@@ -7,7 +7,7 @@
  * history. Ties in greedy and in sorting go to the lower token id. NaN
  * logits count as -inf; an infinite best logit is picked as greedy would.
  */
-#include "hearth.h"
+#include "engine/sampler_int.h"
 
 #include "util/alloc.h"
 #include "util/error.h"
@@ -31,6 +31,8 @@ struct hearth_sampler {
     size_t n_hist, hist_cap;
     int32_t *counts; /* (n_vocab) scratch, all zero between calls */
     cand *c;         /* (n_vocab) scratch */
+    sampler_prob *d; /* (n_vocab) the last distribution (sampler_dist) */
+    bool point;      /* it was a point mass picked without a draw (greedy, inf) */
 };
 
 hearth_sampler_params hearth_sampler_default_params(void) {
@@ -88,7 +90,8 @@ hearth_status hearth_sampler_new(const hearth_sampler_params *p, int32_t n_vocab
     s->n_vocab = n_vocab;
     s->counts = hearth_calloc((size_t)n_vocab, sizeof *s->counts);
     s->c = hearth_malloc((size_t)n_vocab * sizeof *s->c);
-    if (!s->counts || !s->c) {
+    s->d = hearth_malloc((size_t)n_vocab * sizeof *s->d);
+    if (!s->counts || !s->c || !s->d) {
         hearth_sampler_free(s);
         return HEARTH_FAIL(err, HEARTH_E_NOMEM, "sampler: out of memory");
     }
@@ -109,6 +112,7 @@ void hearth_sampler_free(hearth_sampler *s) {
     hearth_free(s->hist);
     hearth_free(s->counts);
     hearth_free(s->c);
+    hearth_free(s->d);
     hearth_free(s);
 }
 
@@ -193,9 +197,15 @@ static void apply_penalties(hearth_sampler *s) {
     }
 }
 
-int32_t hearth_sampler_sample(hearth_sampler *s, const float *logits) {
+void sampler_dist(hearth_sampler *s, const float *logits, const sampler_prob **out, int32_t *n_out,
+                  double *tot_out) {
     const hearth_sampler_params *p = &s->p;
     int32_t n = s->n_vocab;
+    sampler_prob *d = s->d;
+    *out = d;
+    *n_out = 1;
+    *tot_out = 1.0;
+    s->point = true;
     /* A NaN logit (a damaged model: NaN or huge weights) counts as -inf:
      * compared as is it would win greedy at id 0 forever, and make the sort
      * order (and so the candidate set) undefined. */
@@ -209,7 +219,8 @@ int32_t hearth_sampler_sample(hearth_sampler *s, const float *logits) {
         int32_t best = 0;
         for (int32_t i = 1; i < n; i++)
             if (s->c[i].logit > s->c[best].logit) best = i;
-        return best;
+        d[0] = (sampler_prob){best, 1.0};
+        return;
     }
     /* top-k: keep the k largest, sorted. Selection first so that sorting
      * costs O(k log k), not O(n log n). */
@@ -220,7 +231,10 @@ int32_t hearth_sampler_sample(hearth_sampler *s, const float *logits) {
     float mx = s->c[0].logit;
     /* +inf (or every logit -inf): no distribution to draw from; the best
      * candidate it is, as greedy would pick. */
-    if (isinf(mx)) return s->c[0].id;
+    if (isinf(mx)) {
+        d[0] = (sampler_prob){s->c[0].id, 1.0};
+        return;
+    }
     double sum = 0;
     for (int32_t i = 0; i < k; i++) sum += exp((double)s->c[i].logit - mx);
     if (p->top_p < 1.0f) {
@@ -242,13 +256,45 @@ int32_t hearth_sampler_sample(hearth_sampler *s, const float *logits) {
         while (keep < k && s->c[keep].logit >= floor_l) keep++;
         k = keep;
     }
-    /* temperature and the draw */
+    /* temperature */
     double tot = 0;
-    for (int32_t i = 0; i < k; i++) tot += exp(((double)s->c[i].logit - mx) / p->temp);
-    double r = next_unit(s) * tot, acc = 0;
     for (int32_t i = 0; i < k; i++) {
-        acc += exp(((double)s->c[i].logit - mx) / p->temp);
-        if (r < acc) return s->c[i].id;
+        d[i].id = s->c[i].id;
+        d[i].w = exp(((double)s->c[i].logit - mx) / p->temp);
+        tot += d[i].w;
     }
-    return s->c[k - 1].id;
+    *n_out = k;
+    *tot_out = tot;
+    s->point = false;
+}
+
+int32_t sampler_draw(hearth_sampler *s, const sampler_prob *d, int32_t n, double tot) {
+    double r = next_unit(s) * tot, acc = 0;
+    for (int32_t i = 0; i < n; i++) {
+        acc += d[i].w;
+        if (r < acc) return d[i].id;
+    }
+    return d[n - 1].id;
+}
+
+int32_t hearth_sampler_sample(hearth_sampler *s, const float *logits) {
+    const sampler_prob *d;
+    int32_t n;
+    double tot;
+    sampler_dist(s, logits, &d, &n, &tot);
+    return sampler_pick(s, d, n, tot);
+}
+
+int32_t sampler_pick(hearth_sampler *s, const sampler_prob *d, int32_t n, double tot) {
+    /* greedy, or nothing to draw from: no draw (the generator stays put) */
+    if (s->point) return d[0].id;
+    return sampler_draw(s, d, n, tot);
+}
+
+double sampler_unit(hearth_sampler *s) { return next_unit(s); }
+bool sampler_is_greedy(const hearth_sampler *s) { return s->p.temp <= 0; }
+const hearth_sampler_params *sampler_params(const hearth_sampler *s) { return &s->p; }
+size_t sampler_hist_len(const hearth_sampler *s) { return s->n_hist; }
+void sampler_hist_truncate(hearth_sampler *s, size_t n) {
+    if (n < s->n_hist) s->n_hist = n;
 }

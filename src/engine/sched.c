@@ -10,10 +10,18 @@
  * sequence is cleared when its job ends; callbacks run on the scheduler
  * thread; a failing job never disturbs the others (capacity is checked per
  * job before a batch is built, so decode never hits the limit).
+ *
+ * Speculative decoding (hearth_sched_enable_spec): each slot has its own
+ * hearth_spec (lookup, and a draft context on one thread). A generating
+ * job's entry in the batch is then its next token and its drafts, all with
+ * logits; after the decode spec_verify hands the kept tokens one by one to
+ * the same path a plain token takes, and the slot's sequence is cut back
+ * to what plain decoding would hold.
  */
 #include "hearth.h"
 
 #include "engine/constrain.h"
+#include "engine/spec_int.h"
 #include "engine/stop_text.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -43,6 +51,8 @@ typedef struct sched_job {
     int32_t n_fed;           /* prompt tokens already decoded */
     int32_t next;            /* sampled token to feed next step */
     int32_t batch_idx;       /* its logits row in the current batch, or -1 */
+    int32_t n_draft;         /* drafts after it in the batch (speculation) */
+    bool spec;               /* speculation on for this job (a slot spec, no grammar) */
     bool grammar_end;        /* the grammar ended it (its text is flushed) */
     hearth_sampler *sampler;
     gcons gc;                /* constrained decoding (gc.g NULL: none) */
@@ -67,6 +77,18 @@ struct hearth_sched {
     bool stopping;
     bool started;                           /* the thread runs (join it when freeing) */
 
+    /* Speculative decoding: per slot, NULL when off (scheduler thread only
+     * once enabled). */
+    hearth_spec **specs;
+    double last_decode_ms;
+    /* While hold_done is set (a verification step, which may end its job
+     * mid-way), finish_job leaves the ended job in done_held instead of
+     * waking its caller, so the step can still record its statistics in
+     * the job: once woken, the caller returns and the job (on its stack)
+     * is gone. Scheduler thread only. */
+    bool hold_done;
+    sched_job *done_held;
+
     /* Batch scratch, n_batch entries each; used by the scheduler thread only. */
     int32_t *b_tok, *b_pos, *b_seq;
     int8_t *b_logits;
@@ -86,6 +108,15 @@ static bool emit(sched_job *j, int32_t token, const char *s, size_t n) {
 }
 
 /* ---- job lifecycle (scheduler thread) ---------------------------------- */
+
+/* The job is over: its caller returns from hearth_sched_generate, and j
+ * must not be touched after this. */
+static void wake_caller(hearth_sched *s, sched_job *j) {
+    pthread_mutex_lock(&s->mu);
+    j->state = JOB_DONE;
+    pthread_cond_signal(&j->done_cv);
+    pthread_mutex_unlock(&s->mu);
+}
 
 static void finish_job(hearth_sched *s, int32_t slot, hearth_finish_reason why) {
     sched_job *j = s->slots[slot];
@@ -110,10 +141,8 @@ static void finish_job(hearth_sched *s, int32_t slot, hearth_finish_reason why) 
     }
     hearth_ctx_seq_clear(s->ctx, slot, NULL);
     s->slots[slot] = NULL;
-    pthread_mutex_lock(&s->mu);
-    j->state = JOB_DONE;
-    pthread_cond_signal(&j->done_cv);
-    pthread_mutex_unlock(&s->mu);
+    if (s->hold_done) s->done_held = j;
+    else wake_caller(s, j);
 }
 
 static void fail_job(hearth_sched *s, int32_t slot, hearth_status st, const hearth_error *e) {
@@ -123,8 +152,61 @@ static void fail_job(hearth_sched *s, int32_t slot, hearth_status st, const hear
     finish_job(s, slot, HEARTH_FINISH_NONE);
 }
 
-/* After the token's logits are known: sample, check the end conditions,
- * stream its text. */
+/* Everything after token tok was chosen from logits and accepted by the
+ * sampler: grammar, log-probabilities, EOG, text and stop strings,
+ * max_tokens, and (vlen: positions the sequence holds before tok is
+ * evaluated) capacity. Returns false when the job ended. */
+static bool take_token(hearth_sched *s, int32_t slot, int32_t tok, const float *logits, int32_t vlen) {
+    sched_job *j = s->slots[slot];
+    gcons_accept(&j->gc, tok);
+    if (j->spec) spec_push(s->specs[slot], tok);
+    if (j->p->on_logprob) {
+        hearth_token_logprob lp;
+        hearth_logprob_compute(logits, s->n_vocab, tok, j->p->n_top_logprobs, &lp);
+        j->p->on_logprob(j->p->logprob_user, &lp);
+    }
+    if (j->t_first == 0) j->t_first = now_ms();
+    j->state = JOB_GEN;
+    j->res.n_gen++; /* counted as hearth_generate counts: the EOG token too */
+    if (hearth_model_token_is_eog(s->model, tok)) {
+        finish_job(s, slot, HEARTH_FINISH_EOG);
+        return false;
+    }
+    const char *text = "";
+    size_t n = 0;
+    hearth_error e;
+    hearth_status st = j->detok ? hearth_detok_push(j->detok, tok, &text, &n, &e) : HEARTH_OK;
+    if (st) {
+        fail_job(s, slot, st, &e);
+        return false;
+    }
+    if (!stop_text_add(&j->held, text, n)) {
+        HEARTH_FAIL(&e, HEARTH_E_NOMEM, "out of memory");
+        fail_job(s, slot, HEARTH_E_NOMEM, &e);
+        return false;
+    }
+    bool stopped;
+    size_t ready = stop_text_ready(&j->held, j->p, &stopped);
+    bool cancelled = emit(j, tok, j->held.p ? j->held.p : "", ready);
+    if (stopped) j->held.len = 0;
+    else stop_text_consume(&j->held, ready);
+    if (cancelled || stopped) {
+        finish_job(s, slot, cancelled ? HEARTH_FINISH_CANCELLED : HEARTH_FINISH_STOP);
+        return false;
+    }
+    if (j->p->max_tokens > 0 && j->res.n_gen >= j->p->max_tokens) {
+        finish_job(s, slot, HEARTH_FINISH_LENGTH);
+        return false;
+    }
+    if (vlen >= hearth_ctx_seq_capacity(s->ctx)) {
+        finish_job(s, slot, HEARTH_FINISH_CTX);
+        return false;
+    }
+    j->next = tok;
+    return true;
+}
+
+/* After the token's logits are known: sample, then take_token. */
 static void step_job(hearth_sched *s, int32_t slot) {
     sched_job *j = s->slots[slot];
     const float *logits = hearth_ctx_logits(s->ctx, j->batch_idx);
@@ -143,46 +225,56 @@ static void step_job(hearth_sched *s, int32_t slot) {
         return;
     }
     hearth_sampler_accept(j->sampler, tok);
-    gcons_accept(&j->gc, tok);
-    if (j->p->on_logprob) {
-        hearth_token_logprob lp;
-        hearth_logprob_compute(logits, s->n_vocab, tok, j->p->n_top_logprobs, &lp);
-        j->p->on_logprob(j->p->logprob_user, &lp);
+    take_token(s, slot, tok, logits, hearth_ctx_seq_len(s->ctx, slot));
+}
+
+/* ---- speculation (scheduler thread) ---- */
+
+typedef struct {
+    hearth_sched *s;
+    int32_t slot;
+    int32_t row0;  /* the job's first row in the batch */
+    int32_t vlen;  /* positions held before the next emitted token is evaluated */
+    bool alive;
+} spec_job_ctx;
+
+static const float *spec_row(void *user, int32_t i) {
+    spec_job_ctx *x = user;
+    return hearth_ctx_logits(x->s->ctx, x->row0 + i);
+}
+
+static bool spec_take(void *user, int32_t tok, const float *logits) {
+    spec_job_ctx *x = user;
+    x->alive = take_token(x->s, x->slot, tok, logits, x->vlen);
+    x->vlen++;
+    return x->alive;
+}
+
+/* After a batch with drafts: verify job slot's rows, keep what was
+ * accepted. len: the sequence's length before this batch. */
+static void spec_step_job(hearth_sched *s, int32_t slot, int32_t len) {
+    sched_job *j = s->slots[slot];
+    hearth_spec *sp = s->specs[slot];
+    spec_draft *d = spec_draft_buf(sp);
+    spec_job_ctx x = {s, slot, j->batch_idx, len + 1, true};
+    int32_t n_emitted = 0;
+    /* the step may end the job (EOG, a stop string, max_tokens): j stays
+     * valid until its caller is woken below */
+    s->hold_done = true;
+    s->done_held = NULL;
+    int32_t acc = spec_verify(spec_verifier_of(sp), j->sampler, d, spec_row, &x, spec_take, &x,
+                              &n_emitted);
+    spec_observe(sp, d, acc, 0, s->last_decode_ms);
+    if (d->n) {
+        j->res.n_drafted += d->n;
+        j->res.n_accepted += acc;
+        j->res.n_spec_steps++;
     }
-    if (j->t_first == 0) j->t_first = now_ms();
-    j->state = JOB_GEN;
-    j->res.n_gen++; /* counted as hearth_generate counts: the EOG token too */
-    if (hearth_model_token_is_eog(s->model, tok)) {
-        finish_job(s, slot, HEARTH_FINISH_EOG);
-        return;
-    }
-    const char *text = "";
-    size_t n = 0;
-    hearth_error e;
-    hearth_status st = j->detok ? hearth_detok_push(j->detok, tok, &text, &n, &e) : HEARTH_OK;
-    if (st) {
-        fail_job(s, slot, st, &e);
-        return;
-    }
-    if (!stop_text_add(&j->held, text, n)) {
-        HEARTH_FAIL(&e, HEARTH_E_NOMEM, "out of memory");
-        fail_job(s, slot, HEARTH_E_NOMEM, &e);
-        return;
-    }
-    bool stopped;
-    size_t ready = stop_text_ready(&j->held, j->p, &stopped);
-    bool cancelled = emit(j, tok, j->held.p ? j->held.p : "", ready);
-    if (stopped) j->held.len = 0;
-    else stop_text_consume(&j->held, ready);
-    if (cancelled || stopped) {
-        finish_job(s, slot, cancelled ? HEARTH_FINISH_CANCELLED : HEARTH_FINISH_STOP);
-        return;
-    }
-    if (j->p->max_tokens > 0 && j->res.n_gen >= j->p->max_tokens) {
-        finish_job(s, slot, HEARTH_FINISH_LENGTH);
-        return;
-    }
-    j->next = tok;
+    s->hold_done = false;
+    /* a job that ended has its sequence cleared already */
+    if (x.alive) hearth_ctx_seq_truncate(s->ctx, slot, len + n_emitted, NULL);
+    if (s->done_held) wake_caller(s, s->done_held);
+    s->done_held = NULL;
 }
 
 static void start_job(hearth_sched *s, int32_t slot, sched_job *j) {
@@ -206,6 +298,10 @@ static void start_job(hearth_sched *s, int32_t slot, sched_job *j) {
     }
     for (int32_t i = 0; i < j->n_prompt; i++) hearth_sampler_accept(j->sampler, j->prompt[i]);
     j->res.n_prompt = j->n_prompt;
+    if (s->specs && s->specs[slot] && !j->p->grammar &&
+        spec_begin(s->specs[slot], s->ctx, slot, 0, j->prompt, j->n_prompt, &j->p->sampling, &e) ==
+            HEARTH_OK)
+        j->spec = true; /* (a failing draft setup just means no speculation) */
 }
 
 static void *sched_main(void *arg) {
@@ -241,20 +337,46 @@ static void *sched_main(void *arg) {
          * are what clients are waiting on), then prompt pieces. */
         int32_t n = 0;
         int32_t cap = hearth_ctx_seq_capacity(s->ctx);
+        int32_t n_gen_left = 0; /* generating jobs not yet in the batch: one row each is kept */
+        for (int32_t i = 0; i < s->n_slots; i++)
+            n_gen_left += s->slots[i] && s->slots[i]->state == JOB_GEN;
         for (int32_t i = 0; i < s->n_slots; i++) {
             sched_job *j = s->slots[i];
             if (!j) continue;
             j->batch_idx = -1;
+            j->n_draft = 0;
             if (j->state != JOB_GEN) continue;
-            if (hearth_ctx_seq_len(s->ctx, i) + 1 > cap) {
+            n_gen_left--;
+            int32_t len = hearth_ctx_seq_len(s->ctx, i);
+            if (len + 1 > cap) {
                 finish_job(s, i, HEARTH_FINISH_CTX);
                 continue;
             }
             s->b_tok[n] = j->next;
-            s->b_pos[n] = hearth_ctx_seq_len(s->ctx, i);
+            s->b_pos[n] = len;
             s->b_seq[n] = i;
             s->b_logits[n] = 1;
             j->batch_idx = n++;
+            if (!j->spec) continue;
+            int32_t limit = cap - len - 1;
+            if (j->p->max_tokens > 0 && j->p->max_tokens - j->res.n_gen - 1 < limit)
+                limit = j->p->max_tokens - j->res.n_gen - 1;
+            if (s->n_batch - n - n_gen_left < limit) limit = s->n_batch - n - n_gen_left;
+            spec_draft *d = spec_draft_buf(s->specs[i]);
+            double draft_ms;
+            hearth_error de;
+            if (spec_make_draft(s->specs[i], limit, d, &draft_ms, &de)) {
+                j->spec = false; /* a failing draft source: plain decoding from here */
+                d->n = 0;
+            }
+            for (int32_t k = 0; k < d->n; k++) {
+                s->b_tok[n] = d->tok[k];
+                s->b_pos[n] = len + 1 + k;
+                s->b_seq[n] = i;
+                s->b_logits[n] = 1;
+                n++;
+            }
+            j->n_draft = d->n;
         }
         for (int32_t i = 0; i < s->n_slots && n < s->n_batch; i++) {
             sched_job *j = s->slots[i];
@@ -277,7 +399,9 @@ static void *sched_main(void *arg) {
         hearth_batch b = {.n_tokens = n, .tokens = s->b_tok, .pos = s->b_pos,
                           .seq = s->b_seq, .logits = s->b_logits};
         hearth_error e;
+        double t_dec = now_ms();
         hearth_status st = hearth_ctx_decode(s->ctx, &b, &e);
+        s->last_decode_ms = now_ms() - t_dec;
         for (int32_t i = 0; i < s->n_slots; i++) {
             sched_job *j = s->slots[i];
             if (!j) continue;
@@ -293,7 +417,9 @@ static void *sched_main(void *arg) {
                 finish_job(s, i, HEARTH_FINISH_CANCELLED);
                 continue;
             }
-            if (j->batch_idx >= 0) step_job(s, i);
+            if (j->batch_idx < 0) continue;
+            if (j->spec && j->state == JOB_GEN) spec_step_job(s, i, s->b_pos[j->batch_idx]);
+            else step_job(s, i);
         }
     }
     /* Stopping: end whatever is left. */
@@ -359,6 +485,9 @@ void hearth_sched_free(hearth_sched *s) {
         pthread_mutex_unlock(&s->mu);
         pthread_join(s->thread, NULL);
     }
+    if (s->specs)
+        for (int32_t i = 0; i < s->n_slots; i++) hearth_spec_free(s->specs[i]);
+    hearth_free(s->specs);
     hearth_ctx_free(s->ctx);
     hearth_free(s->slots);
     hearth_free(s->b_tok);
@@ -371,6 +500,33 @@ void hearth_sched_free(hearth_sched *s) {
 }
 
 int32_t hearth_sched_n_slots(const hearth_sched *s) { return s->n_slots; }
+
+hearth_status hearth_sched_enable_spec(hearth_sched *s, const hearth_spec_params *p, hearth_error *err) {
+    if (!s || !p) return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_sched_enable_spec: NULL argument");
+    pthread_mutex_lock(&s->mu);
+    bool busy = s->specs || s->waiting_head;
+    for (int32_t i = 0; i < s->n_slots && !busy; i++) busy = s->slots[i] != NULL;
+    pthread_mutex_unlock(&s->mu);
+    if (busy)
+        return HEARTH_FAIL(err, HEARTH_E_STATE,
+                           "hearth_sched_enable_spec: only once, before the first generation");
+    hearth_spec **specs = hearth_calloc((size_t)s->n_slots, sizeof *specs);
+    if (!specs) return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
+    hearth_spec_params sp = *p;
+    sp.n_threads = 1; /* each slot drafts on the scheduler's thread */
+    for (int32_t i = 0; i < s->n_slots; i++) {
+        hearth_status st = hearth_spec_new(s->model, &sp, &specs[i], err);
+        if (st) {
+            for (int32_t k = 0; k < i; k++) hearth_spec_free(specs[k]);
+            hearth_free(specs);
+            return st;
+        }
+    }
+    pthread_mutex_lock(&s->mu);
+    s->specs = specs;
+    pthread_mutex_unlock(&s->mu);
+    return HEARTH_OK;
+}
 
 hearth_status hearth_sched_generate(hearth_sched *s, const int32_t *prompt, int32_t n_prompt,
                                     const hearth_gen_params *p, hearth_gen_cb cb, void *user,

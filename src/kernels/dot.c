@@ -51,15 +51,14 @@ static void init(void) {
     available[HEARTH_DOT_SCALAR] = true;
     chosen = HEARTH_DOT_SCALAR;
 #if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    /* F16C has no name in clang 14's __builtin_cpu_supports; every CPU with
-     * AVX2+FMA has it. */
-    if (avx2) add(HEARTH_DOT_AVX2, HEARTH_DOT_SCALAR, hearth_dot_fill_avx2);
-    if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vnni"))
-        add(HEARTH_DOT_AVX512, HEARTH_DOT_AVX2, hearth_dot_fill_avx512);
+    /* cpuid's features and the OS's enabled register state (XCR0): see
+     * cpu_x86.c */
+    hearth_x86_cpu cpu;
+    hearth_x86_cpu_read(&cpu);
+    hearth_dot_impl x86 = hearth_dot_x86_level(&cpu);
+    if (x86 == HEARTH_DOT_AVX2 || x86 == HEARTH_DOT_AVX512)
+        add(HEARTH_DOT_AVX2, HEARTH_DOT_SCALAR, hearth_dot_fill_avx2);
+    if (x86 == HEARTH_DOT_AVX512) add(HEARTH_DOT_AVX512, HEARTH_DOT_AVX2, hearth_dot_fill_avx512);
 #elif defined(__aarch64__)
     /* Advanced SIMD is part of every AArch64 CPU Linux runs on; the two
      * extensions are announced in the hwcaps. Elsewhere (no getauxval) only

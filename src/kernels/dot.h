@@ -5,7 +5,8 @@
  * For each weight type the table gives the activation format its dot product
  * wants (e.g. Q8_0 activations for Q4_0 weights, Q8_K for the K-quants) and
  * the kernels. An implementation set is chosen once per process (call_once)
- * from the CPU's features: AVX-512/VNNI, AVX2/FMA on x86 (cpuid); NEON with
+ * from the CPU's features: AVX-512/VNNI, AVX2/FMA on x86 (cpuid, and only if
+ * the OS saves the AVX or AVX-512 registers: XCR0); NEON with
  * i8mm, with dotprod, or plain NEON on AArch64 (getauxval's hwcaps); else the
  * scalar reference in kernels/ref/ (also forced by HEARTH_FORCE_SCALAR=1).
  * HEARTH_KERNEL_LEVEL=<name> caps the choice at that implementation (e.g.
@@ -26,9 +27,13 @@
  * block at its natural alignment (4 bytes for F32 and Q8_K, 2 for the other
  * types), as GGUF's data section (aligned, rows back to back) always does.
  *
- * Results: the per-block integer dot products are exact everywhere;
- * implementations (and gemv vs gemm of one implementation) differ only in
- * the order of float additions, i.e. agree to float rounding (~1e-6
+ * Results: the per-block integer dot products are exact in every
+ * implementation except one: the x86 gemv of Q4_0 and Q5_0 (AVX2 and
+ * AVX-512) multiplies the unsigned codes and subtracts the offset (8 or 16
+ * times the block's activation sum, times d_act) in float, so each block's
+ * value is rounded once before the subtraction. Otherwise implementations
+ * (and gemv vs gemm of one implementation) differ only in the order of
+ * float additions. Either way they agree to float rounding (~1e-6
  * relative; test_dot states the tolerances). All functions are pure and may run
  * concurrently on disjoint outputs (e.g. threads splitting the rows).
  */

@@ -12,6 +12,7 @@
 #include "kernels/dot.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef enum {
     HEARTH_DOT_SCALAR = 0,
@@ -33,6 +34,32 @@ void hearth_dot_fill_avx512(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_neon(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_dotprod(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_i8mm(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
+
+/* x86 CPU features as cpuid and xgetbv report them, the input of the
+ * level decision (read once at start; tests make up their own). */
+typedef struct {
+    uint32_t max_leaf; /* cpuid leaf 0 EAX: the highest standard leaf */
+    uint32_t l1_ecx;   /* leaf 1 ECX: FMA (bit 12), OSXSAVE (27), AVX (28), F16C (29) */
+    uint32_t l7_ebx;   /* leaf 7 subleaf 0 EBX: AVX2 (5), AVX512F (16), AVX512DQ (17),
+                          AVX512BW (30), AVX512VL (31); 0 if max_leaf < 7 */
+    uint32_t l7_ecx;   /* leaf 7 subleaf 0 ECX: AVX512_VNNI (11) */
+    uint64_t xcr0;     /* XCR0 (xgetbv 0) if OSXSAVE is set, else 0: the register
+                          state the OS saves: SSE (bit 1), AVX (2), AVX-512's
+                          opmask (5), ZMM_Hi256 (6), Hi16_ZMM (7) */
+} hearth_x86_cpu;
+
+/* The highest x86 implementation a CPU with these features can run, the OS
+ * permitting: HEARTH_DOT_AVX512 needs AVX-512 F, BW, VL, DQ and VNNI, the
+ * AVX2 level's features, and XCR0 bits 1, 2, 5, 6, 7; HEARTH_DOT_AVX2 needs
+ * AVX, AVX2, FMA, F16C, OSXSAVE and XCR0 bits 1 and 2; else
+ * HEARTH_DOT_SCALAR. An instruction set the CPU has but whose registers the
+ * OS does not save (XCR0 clear) would fault or corrupt state, so it is
+ * never chosen. Pure: any thread, any architecture (tests run it on made-up
+ * values). */
+hearth_dot_impl hearth_dot_x86_level(const hearth_x86_cpu *c);
+/* Fills *c from this CPU (cpuid, xgetbv). Returns false, with *c zeroed,
+ * on other architectures. Any thread. */
+bool hearth_x86_cpu_read(hearth_x86_cpu *c);
 
 /* The kernel set of one implementation (tests and benchmarks compare them),
  * or NULL if wtype is not runnable or this CPU lacks the instruction set.

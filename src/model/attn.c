@@ -5,8 +5,7 @@
 #include "model/attn.h"
 
 #include "kernels/dot.h"
-
-#include "model/fp16.h"
+#include "kernels/fp16.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -15,7 +14,7 @@
 static inline const float *row(const hearth_attn_args *a, const void *base, int32_t j, float *buf) {
     if (a->type == HEARTH_TYPE_F32) return (const float *)base + (size_t)j * a->kv_stride;
     const uint16_t *h = (const uint16_t *)base + (size_t)j * a->kv_stride;
-    for (int i = 0; i < a->hd; i++) buf[i] = hearth_h2f(h[i]);
+    for (int i = 0; i < a->hd; i++) buf[i] = hearth_f16_to_f32(h[i]);
     return buf;
 }
 

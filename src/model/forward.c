@@ -33,9 +33,9 @@
  */
 #include "model/forward.h"
 
+#include "kernels/fp16.h"
 #include "kernels/types.h"
 #include "model/attn.h"
-#include "model/fp16.h"
 #include "util/alloc.h"
 #include "util/error.h"
 
@@ -440,8 +440,8 @@ static void rope_store_task(void *arg, int ith, int nth) {
         if (kv->type == HEARTH_TYPE_F16) {
             uint16_t *kd = (uint16_t *)kv->k + off, *vd = (uint16_t *)kv->v + off;
             for (int i = 0; i < kvd; i++) {
-                kd[i] = hearth_f2h(kr[i]);
-                vd[i] = hearth_f2h(vr[i]);
+                kd[i] = hearth_f32_to_f16(kr[i]);
+                vd[i] = hearth_f32_to_f16(vr[i]);
             }
         } else {
             memcpy((float *)kv->k + off, kr, (size_t)kvd * sizeof(float));

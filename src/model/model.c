@@ -12,6 +12,7 @@
  */
 #include "model/encoder.h"
 #include "model/model_int.h"
+#include "gguf/gguf_int.h"
 
 #include "kernels/types.h"
 #include "util/alloc.h"
@@ -22,6 +23,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -452,6 +454,12 @@ hearth_status hearth_model_open(const char *path, const hearth_model_params *p, 
     narrow_vocab(m);
     m->n_threads = p->n_threads > 0 ? p->n_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (m->n_threads < 1) m->n_threads = 1;
+#ifdef MADV_POPULATE_READ
+    /* A hint: on an older kernel (EINVAL) the pages fault in as they are
+     * first read, as without it. */
+    if (p->use_mmap && p->prefault && m->gguf->map)
+        (void)madvise(m->gguf->map, m->gguf->map_len, MADV_POPULATE_READ);
+#endif
     *out = m;
     return HEARTH_OK;
 fail:

@@ -49,6 +49,7 @@ typedef struct srv_engine {
         int64_t modified;
     } desc, embed_desc;
     hearth_model *embed_model; /* the "embed_model" setting's, shared by the agents; or NULL */
+    hearth_model *draft_model; /* the "draft_model" setting's (speculation in the scheduler), or NULL */
 } srv_engine;
 
 struct srv_backend {
@@ -80,6 +81,7 @@ static void engine_free(srv_engine *e) {
     if (!e) return;
     for (int i = 0; i < e->n_agents; i++) hearth_agent_free(e->agents[i]);
     hearth_model_free(e->embed_model);
+    hearth_model_free(e->draft_model);
     hearth_free(e->agents);
     hearth_free(e->busy);
     hearth_sched_free(e->sched);
@@ -170,6 +172,24 @@ static hearth_status engine_open(const srv_backend *b, const char *path, srv_eng
         if (!st) st = hearth_model_open(resolved, &emp, &e->embed_model, err);
         if (!st) describe(&e->embed_desc, resolved);
         ap.embed_model = e->embed_model;
+    }
+    if (!st && (ap.draft_model_path || ap.lookup)) {
+        /* speculative decoding runs in the scheduler, per slot */
+        hearth_spec_params sp = hearth_spec_default_params();
+        if (ap.draft_model_path) {
+            char resolved[4096];
+            hearth_model_params dmp = hearth_model_default_params();
+            dmp.n_threads = p->n_threads;
+            st = models_resolve_model(set, ap.draft_model_path, NULL, resolved, sizeof resolved, err);
+            if (!st) st = hearth_model_open(resolved, &dmp, &e->draft_model, err);
+            if (st) hearth_error_prefix(err, "draft_model");
+            sp.draft = e->draft_model;
+        }
+        sp.lookup = ap.lookup;
+        if (ap.draft_max > 0) sp.n_draft_max = ap.draft_max;
+        if (!st && (st = hearth_sched_enable_spec(e->sched, &sp, err))) hearth_error_prefix(err, "draft_model");
+        ap.draft_model_path = NULL;
+        ap.lookup = false;
     }
     ap.model_path = path;
     ap.model = e->model;
@@ -416,6 +436,9 @@ static hearth_status chat(srv_backend *b, srv_engine *e, const srv_request *r, s
         out->confidence = resp.confidence;
         out->prompt_ms = resp.source == HEARTH_SOURCE_CACHE ? 0 : resp.prompt_ms;
         out->gen_ms = resp.source == HEARTH_SOURCE_CACHE ? 0 : resp.generate_ms;
+        out->drafted = resp.n_drafted;
+        out->accepted = resp.n_accepted;
+        out->spec_steps = resp.n_spec_steps;
         snprintf(out->decision, sizeof out->decision, "%s", resp.route_decision);
         snprintf(out->reason, sizeof out->reason, "%s", resp.route_reason);
         snprintf(out->category, sizeof out->category, "%s", resp.category);
@@ -503,6 +526,9 @@ static hearth_status completion(srv_engine *e, const srv_request *r, srv_text_cb
         return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     out->prompt_tokens = res.n_prompt;
     out->completion_tokens = res.n_gen;
+    out->drafted = res.n_drafted;
+    out->accepted = res.n_accepted;
+    out->spec_steps = res.n_spec_steps;
     out->finish_reason = hearth_finish_reason_openai(res.finish);
     out->source = "local";
     out->confidence = -1;

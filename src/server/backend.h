@@ -58,6 +58,7 @@ typedef struct {
     double ttft_s, per_token_s; /* < 0: unknown */
     double prompt_ms, gen_ms;   /* prompt evaluation; generation after it (0 on a cache hit) */
     double confidence;          /* of the local answer; < 0: unknown (raw completions) */
+    int64_t drafted, accepted, spec_steps; /* speculative decoding (0 without) */
     /* Routing (chat only; see hearth_agent_response): decision "" when the
      * request was never a candidate for the cloud. */
     char decision[32], reason[256], category[16], host[128], redactions[256];

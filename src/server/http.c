@@ -428,6 +428,7 @@ static void record_answer(hearth_server *s, const srv_answer *a) {
     srv_metrics_answer(s->metrics, a->source ? a->source : "local", a->prompt_tokens,
                        a->completion_tokens, a->ttft_s, a->per_token_s);
     srv_metrics_confidence(s->metrics, a->confidence);
+    srv_metrics_spec(s->metrics, a->drafted, a->accepted, a->spec_steps);
     srv_metrics_variant(s->metrics, a->variant, a->source, a->completion_tokens,
                         a->latency_ms / 1e3, a->per_token_s > 0 ? 1 / a->per_token_s : -1);
     if (!a->decision[0]) return;
@@ -457,6 +458,12 @@ static void add_hearth_fields(json_t *o, const srv_answer *a) {
     json_object_set_new(o, "hearth_confidence",
                         a->confidence >= 0 ? json_real(a->confidence) : json_null());
     if (a->variant[0]) json_object_set_new(o, "hearth_variant", json_string(a->variant));
+    /* llama.cpp server's timings object, draft_n and draft_n_accepted included */
+    json_t *t = json_pack("{s:I, s:f, s:I, s:f, s:I, s:I}", "prompt_n", (json_int_t)a->prompt_tokens,
+                          "prompt_ms", a->prompt_ms, "predicted_n", (json_int_t)a->completion_tokens,
+                          "predicted_ms", a->gen_ms, "draft_n", (json_int_t)a->drafted,
+                          "draft_n_accepted", (json_int_t)a->accepted);
+    if (t) json_object_set_new(o, "timings", t);
     if (a->decision[0]) {
         json_t *r = json_pack("{s:s, s:s, s:s, s:I}", "decision", a->decision, "category",
                               a->category, "host", a->host, "audit_id", (json_int_t)a->audit_id);

@@ -62,6 +62,7 @@ struct srv_metrics {
     family decisions; /* router decision */
     family redactions; /* kind */
     uint64_t prompt_tokens, completion_tokens, cache_hits, embedded;
+    uint64_t spec_drafted, spec_accepted, spec_steps;
     uint64_t egress_out, egress_in;
     histogram ttft, per_token, cloud, confidence;
     srv_variant_series variants[SRV_METRICS_MAX_VARIANTS]; /* A/B: per --variant */
@@ -133,6 +134,15 @@ void srv_metrics_answer(srv_metrics *m, const char *source, int64_t prompt_token
     if (completion_tokens > 0) m->completion_tokens += (uint64_t)completion_tokens;
     if (ttft_s >= 0) observe(&m->ttft, ttft_bounds, N_TTFT, ttft_s);
     if (per_token_s >= 0) observe(&m->per_token, tok_bounds, N_TOK, per_token_s);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void srv_metrics_spec(srv_metrics *m, int64_t drafted, int64_t accepted, int64_t steps) {
+    if (drafted <= 0 && steps <= 0) return;
+    pthread_mutex_lock(&m->mu);
+    m->spec_drafted += (uint64_t)(drafted > 0 ? drafted : 0);
+    m->spec_accepted += (uint64_t)(accepted > 0 ? accepted : 0);
+    m->spec_steps += (uint64_t)(steps > 0 ? steps : 0);
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -327,6 +337,18 @@ char *srv_metrics_render(srv_metrics *m, size_t *len) {
                   "hearth_embedding_inputs_total %llu\n",
                   (unsigned long long)m->prompt_tokens, (unsigned long long)m->completion_tokens,
                   (unsigned long long)m->cache_hits, (unsigned long long)m->embedded);
+    strbuf_printf(&b,
+                  "# HELP hearth_spec_drafted_tokens_total Tokens drafted by speculative decoding.\n"
+                  "# TYPE hearth_spec_drafted_tokens_total counter\n"
+                  "hearth_spec_drafted_tokens_total %llu\n"
+                  "# HELP hearth_spec_accepted_tokens_total Drafted tokens the model accepted.\n"
+                  "# TYPE hearth_spec_accepted_tokens_total counter\n"
+                  "hearth_spec_accepted_tokens_total %llu\n"
+                  "# HELP hearth_spec_steps_total Verification steps that had drafts.\n"
+                  "# TYPE hearth_spec_steps_total counter\n"
+                  "hearth_spec_steps_total %llu\n",
+                  (unsigned long long)m->spec_drafted, (unsigned long long)m->spec_accepted,
+                  (unsigned long long)m->spec_steps);
     strbuf_printf(&b, "# HELP hearth_answers_total Answers by source.\n"
                       "# TYPE hearth_answers_total counter\n");
     static const char *sources[] = {"cache", "local", "cloud", "local-degraded"};

@@ -3,7 +3,9 @@
  * gives alone on a plain context (greedy), also when there are fewer slots
  * than clients; stop strings, max_tokens, cancellation and an oversized
  * prompt behave as documented; a prompt with a bad token id fails alone,
- * not the generations it would share a batch with. */
+ * not the generations it would share a batch with. The batched part runs
+ * with 1 thread on the tiny model and with 3 and 8 threads on a tiny256 one
+ * (whose products split: see engine_threads). */
 #include "test.h"
 
 #include "hearth.h"
@@ -218,21 +220,12 @@ static void check_bad_prompt_alone(const hearth_model *m) {
     hearth_sched_free(s);
 }
 
-int main(void) {
-    const char *gen = getenv("HEARTH_GENMODEL");
-    REQUIRE(gen);
-    char dir[] = "/tmp/hearth-sched-XXXXXX";
-    REQUIRE(mkdtemp(dir));
-    char path[256], cmd[1024];
-    snprintf(path, sizeof path, "%s/m.gguf", dir);
-    snprintf(cmd, sizeof cmd, "%s --arch qwen2 --preset tiny --type F32 --seed 7 -o %s", gen, path);
-    REQUIRE(system(cmd) == 0);
+/* The clients batched through a scheduler with nth threads give the tokens
+ * each gives alone on a 1-thread context; then stop strings, cancellation,
+ * an oversized prompt and max_tokens on the same scheduler. */
+static void batched(const hearth_model *m, int nth) {
     hearth_error e;
-    hearth_model *m;
-    REQUIRE(hearth_model_open(path, NULL, &m, &e) == HEARTH_OK);
-    model = m;
     int nv = hearth_model_n_vocab(m);
-
     /* Reference: each prompt alone, greedy, on a one-sequence context. */
     int32_t want[N_CLIENTS][N_GEN];
     int n_want[N_CLIENTS];
@@ -255,13 +248,17 @@ int main(void) {
         }
     }
     hearth_ctx_free(c);
+    int total = 0;
+    for (int k = 0; k < N_CLIENTS; k++) total += n_want[k];
+    fprintf(stderr, "%d threads: %d tokens to match over %d clients\n", nth, total, N_CLIENTS);
+    CHECK(total > N_CLIENTS); /* something to compare */
 
     /* Batched: all clients at once, with enough slots and with too few. */
     for (int slots = N_CLIENTS; slots >= 2; slots -= 3) {
         hearth_ctx_params sp = hearth_ctx_default_params();
         sp.n_seq = slots;
         sp.n_ctx = 128 * slots;
-        sp.n_threads = 1;
+        sp.n_threads = nth;
         hearth_sched *s;
         REQUIRE(hearth_sched_new(m, &sp, &s, &e) == HEARTH_OK);
         CHECK_EQ_INT(hearth_sched_n_slots(s), slots);
@@ -276,11 +273,12 @@ int main(void) {
         for (int k = 0; k < N_CLIENTS; k++) pthread_join(th[k], NULL);
         for (int k = 0; k < N_CLIENTS; k++) {
             CHECK_EQ_INT(cl[k].st, HEARTH_OK);
-            CHECKF(cl[k].n_got == n_want[k], "slots %d client %d: %d tokens, want %d", slots, k,
-                   cl[k].n_got, n_want[k]);
+            CHECKF(cl[k].n_got == n_want[k], "%d threads, slots %d client %d: %d tokens, want %d", nth,
+                   slots, k, cl[k].n_got, n_want[k]);
             int same = cl[k].n_got == n_want[k];
             for (int t = 0; same && t < n_want[k]; t++) same = cl[k].got[t] == want[k][t];
-            CHECKF(same, "slots %d client %d: tokens differ from the unbatched run", slots, k);
+            CHECKF(same, "%d threads, slots %d client %d: tokens differ from the unbatched run", nth,
+                   slots, k);
             /* n_gen counts an EOG token too, as hearth_generate does */
             CHECK_EQ_INT(cl[k].res.n_gen, n_want[k] + (n_want[k] < N_GEN));
             CHECK_EQ_INT(cl[k].res.finish, n_want[k] == N_GEN ? HEARTH_FINISH_LENGTH : HEARTH_FINISH_EOG);
@@ -313,6 +311,34 @@ int main(void) {
         for (int t = 0; t < one.n_got && t < n_want[0]; t++) CHECK(one.got[t] == want[0][t]);
         hearth_sched_free(s);
     }
+}
+
+int main(void) {
+    const char *gen = getenv("HEARTH_GENMODEL");
+    REQUIRE(gen);
+    char dir[] = "/tmp/hearth-sched-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    char path[256], cmd[1024];
+    snprintf(path, sizeof path, "%s/m.gguf", dir);
+    snprintf(cmd, sizeof cmd, "%s --arch qwen2 --preset tiny --type F32 --seed 7 -o %s", gen, path);
+    REQUIRE(system(cmd) == 0);
+    hearth_error e;
+    hearth_model *m;
+    REQUIRE(hearth_model_open(path, NULL, &m, &e) == HEARTH_OK);
+    model = m;
+    batched(m, 1);
+    /* 3 and 8 threads (more than the cores) on a model wide enough that the
+     * matrix products split (see engine_threads): the same tokens */
+    char wpath[256];
+    snprintf(wpath, sizeof wpath, "%s/w.gguf", dir);
+    snprintf(cmd, sizeof cmd, "%s --arch qwen2 --preset tiny256 --type F32 --seed 7 -o %s", gen, wpath);
+    REQUIRE(system(cmd) == 0);
+    hearth_model *w;
+    REQUIRE(hearth_model_open(wpath, NULL, &w, &e) == HEARTH_OK);
+    batched(w, 3);
+    batched(w, 8);
+    hearth_model_free(w);
+    unlink(wpath);
     check_bad_prompt_alone(m);
     hearth_model_free(m);
     unlink(path);

@@ -121,5 +121,3 @@ int ref_run_case(const char *label, const char *model_args, int n_ctx, double qs
     ref_free(ref);
     return test_failures - f0;
 }
-
-int ref_cases_checks(void) { return test_checks; }

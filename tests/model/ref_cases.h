@@ -25,10 +25,8 @@ extern const size_t ref_n_cases;
  * the file and the log lines), runs the engine with an n_ctx context and
  * the reference, and CHECKs the agreement; qscale multiplies the
  * tolerances of the quantized cases (1 for llama/qwen2). Returns the number of failed
- * checks (test.h's counters are per file: the caller adds them to its own). */
-/* Checks made by ref_run_case so far (test.h's counters are per source
- * file: the caller adds these to its own before test_done). */
-int ref_cases_checks(void);
+ * checks of this case (already counted in test.h's counters, which the whole
+ * test program shares). */
 int ref_run_case(const char *label, const char *model_args, int n_ctx, double qscale,
                  const type_case *tc);
 

@@ -19,8 +19,8 @@
  */
 #include "test.h"
 
+#include "kernels/fp16.h"
 #include "model/attn.h"
-#include "model/fp16.h"
 
 #include <stdint.h>
 
@@ -33,7 +33,7 @@ static float frand(uint32_t *s) {
  * double from the cache's own values (F16 rows widened) */
 static double cache_at(const hearth_attn_args *a, const void *rows, int p, int i) {
     size_t at = (size_t)p * a->kv_stride + (size_t)i;
-    return a->type == HEARTH_TYPE_F16 ? hearth_h2f(((const uint16_t *)rows)[at])
+    return a->type == HEARTH_TYPE_F16 ? hearth_f16_to_f32(((const uint16_t *)rows)[at])
                                       : ((const float *)rows)[at];
 }
 
@@ -152,8 +152,8 @@ int main(void) {
                     for (size_t i = 0; i < (size_t)np * stride; i++) {
                         kf[i] = frand(&seed) * 2;
                         vf[i] = frand(&seed);
-                        kh[i] = hearth_f2h(kf[i]);
-                        vh[i] = hearth_f2h(vf[i]);
+                        kh[i] = hearth_f32_to_f16(kf[i]);
+                        vh[i] = hearth_f32_to_f16(vf[i]);
                     }
                     hearth_attn_args a = {.q = q, .k = ty ? (const void *)kh : kf,
                                           .v = ty ? (const void *)vh : vf, .kv_stride = stride,

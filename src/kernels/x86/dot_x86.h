@@ -11,7 +11,9 @@
  * for all R rows (gemv, decode). Integer sums per block are exact (no
  * int16 saturation for any input the formats allow: the unsigned operand
  * of maddubs is at most 63, or 128 with the sign trick), so results differ
- * from the reference only in the order of float additions.
+ * from the reference only in the order of float additions, with one
+ * exception: the Q4_0/Q5_0 gemv (GEMV8) subtracts the codes' offset in
+ * float (see there).
  *
  * Prefill gemm for Q4_0, Q5_0, Q8_0, Q4_K and Q6_K uses a transposed layout
  * instead (see tr8): the dwords of 8 blocks (or sub-blocks) are transposed
@@ -45,12 +47,6 @@
 
 INLINE float hsum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
-INLINE float hsum4(__m128 s) {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
@@ -147,93 +143,6 @@ INLINE float ld1_bf16(const void *p) {
 FLOAT_TILE(f32, 4, ld8_f32, ld1_f32)
 FLOAT_TILE(f16, 2, ld8_f16, ld_f16)
 FLOAT_TILE(bf16, 2, ld8_bf16, ld1_bf16)
-
-/* ---- Q4_0 / Q5_0 / Q8_0 with Q8_0 activations ------------------------------------ */
-
-/* Unpacked weight block: 32 unsigned codes, the offset they carry (0 for the
- * sign trick), and the fp16 scale. */
-INLINE __m256i unpack_q4_0(const uint8_t *blk) { return nibbles32(blk + 2); }
-INLINE __m256i unpack_q5_0(const uint8_t *blk) {
-    return _mm256_or_si256(nibbles32(blk + 6), bits_to_0x10(blk + 2));
-}
-
-/* Q4_0 (bias 8) and Q5_0 (bias 16): sum (u - bias) * a = dot(u, a) - bias*sum(a);
- * bias*sum(a) is computed once per activation block and reused by all rows. */
-#define QX_0_TILE(name, BSZ, UNPACK, BIAS)                                                    \
-    INLINE void tile_##name(int64_t nb, int R, int C, const uint8_t *w, size_t ws,            \
-                            const uint8_t *a, size_t as, float *out, int64_t os) {            \
-        __m256 acc[4][4];                                                                     \
-        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] =     \
-            _mm256_setzero_ps();                                                              \
-        const __m256i bias = _mm256_set1_epi8(BIAS);                                          \
-        for (int64_t b = 0; b < nb; b++) {                                                    \
-            __m256i av[4], sa[4];                                                             \
-            float da[4];                                                                      \
-            UNROLL for (int c = 0; c < C; c++) {                                              \
-                const uint8_t *ab = a + c * as + b * 34;                                      \
-                da[c] = ld_f16(ab);                                                           \
-                av[c] = ld256(ab + 2);                                                        \
-                sa[c] = dot_us(_mm256_setzero_si256(), bias, av[c]);                          \
-            }                                                                                 \
-            UNROLL for (int r = 0; r < R; r++) {                                              \
-                const uint8_t *wb = w + r * ws + b * BSZ;                                     \
-                __m256i u = UNPACK(wb);                                                       \
-                float dw = ld_f16(wb);                                                        \
-                UNROLL for (int c = 0; c < C; c++) {                                          \
-                    __m256i p = _mm256_sub_epi32(dot_us(_mm256_setzero_si256(), u, av[c]), sa[c]); \
-                    acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * da[c]), \
-                                                acc[r][c]);                                   \
-                }                                                                             \
-            }                                                                                 \
-        }                                                                                     \
-        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++)                 \
-            out[c * os + r] = hsum8(acc[r][c]);                                               \
-    }
-
-QX_0_TILE(q4_0, 18, unpack_q4_0, 8)
-QX_0_TILE(q5_0, 22, unpack_q5_0, 16)
-
-INLINE void tile_q8_0(int64_t nb, int R, int C, const uint8_t *w, size_t ws, const uint8_t *a,
-                      size_t as, float *out, int64_t os) {
-    __m256 acc[4][4];
-    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) {
-        __m256i av[4];
-        float da[4];
-#ifdef HEARTH_X86_VNNI
-        /* (w + 128) is unsigned: dot(w ^ 0x80, a) - 128*sum(a) */
-        __m256i sa[4];
-        const __m256i k80 = _mm256_set1_epi8((char)0x80);
-#endif
-        UNROLL for (int c = 0; c < C; c++) {
-            const uint8_t *ab = a + c * as + b * 34;
-            da[c] = ld_f16(ab);
-            av[c] = ld256(ab + 2);
-#ifdef HEARTH_X86_VNNI
-            sa[c] = _mm256_dpbusd_epi32(_mm256_setzero_si256(), k80, av[c]);
-#endif
-        }
-        UNROLL for (int r = 0; r < R; r++) {
-            const uint8_t *wb = w + r * ws + b * 34;
-            __m256i x = ld256(wb + 2);
-            float dw = ld_f16(wb);
-#ifdef HEARTH_X86_VNNI
-            __m256i u = _mm256_xor_si256(x, k80);
-#else
-            __m256i u = _mm256_sign_epi8(x, x); /* |x|; the sign moves to a */
-#endif
-            UNROLL for (int c = 0; c < C; c++) {
-#ifdef HEARTH_X86_VNNI
-                __m256i p = _mm256_sub_epi32(_mm256_dpbusd_epi32(_mm256_setzero_si256(), u, av[c]), sa[c]);
-#else
-                __m256i p = dot_us(_mm256_setzero_si256(), u, _mm256_sign_epi8(av[c], x));
-#endif
-                acc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dw * da[c]), acc[r][c]);
-            }
-        }
-    }
-    UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++) out[c * os + r] = hsum8(acc[r][c]);
-}
 
 /* ---- Q4_1 / Q5_1 with Q8_1 activations ----------------------------------------------- */
 
@@ -519,6 +428,12 @@ INLINE void tile_q3_K(int64_t nb, int R, int C, const uint8_t *w, size_t ws, con
  * of those 8 blocks are applied with one convert and two FMAs. The
  * activation side (its scales, and bias * its block sums) is prepared once
  * per call.
+ * Not exact per block for Q4_0 and Q5_0: the integer product is of the
+ * unsigned codes (u = q + BIAS), and BIAS * d_act * sum(a) is subtracted in
+ * float (fmsub), so each block's value is rounded before the offset is
+ * taken off: an error of float rounding relative to |u . a| * d_act, which
+ * can exceed the block's own value. (The gemm, GEMM8, subtracts it in
+ * integers; Q8_0 has no offset.)
  */
 
 /* 8 fp16 scales at p, p+stride, ... as floats */

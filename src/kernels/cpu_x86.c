@@ -1,0 +1,69 @@
+/*
+ * cpu_x86.c: which x86 kernel level this CPU and OS allow (dot_int.h):
+ * the feature bits from cpuid and, before any AVX level, the register state
+ * the OS has enabled in XCR0 (a CPU can report AVX-512 under a kernel or
+ * hypervisor that does not save the ZMM registers; running it there faults
+ * or corrupts other threads' registers). The decision is a pure function so
+ * that tests can feed it made-up registers on any machine.
+ */
+#include "kernels/dot_int.h"
+
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+enum {
+    L1_FMA = 1u << 12,
+    L1_OSXSAVE = 1u << 27,
+    L1_AVX = 1u << 28,
+    L1_F16C = 1u << 29,
+    L7B_AVX2 = 1u << 5,
+    L7B_AVX512F = 1u << 16,
+    L7B_AVX512DQ = 1u << 17,
+    L7B_AVX512BW = 1u << 30,
+    L7B_AVX512VL = 1u << 31,
+    L7C_AVX512VNNI = 1u << 11,
+};
+/* XCR0: SSE and AVX (YMM upper halves) state; AVX-512 opmask, ZMM0-15
+ * upper halves, ZMM16-31. */
+#define XCR0_AVX ((uint64_t)0x6)
+#define XCR0_AVX512 ((uint64_t)0xe6)
+
+static bool all(uint32_t reg, uint32_t bits) { return (reg & bits) == bits; }
+
+hearth_dot_impl hearth_dot_x86_level(const hearth_x86_cpu *c) {
+    if (c->max_leaf < 7) return HEARTH_DOT_SCALAR; /* no leaf 7: no AVX2 */
+    bool avx2 = all(c->l1_ecx, L1_OSXSAVE | L1_AVX | L1_FMA | L1_F16C) &&
+                (c->xcr0 & XCR0_AVX) == XCR0_AVX && all(c->l7_ebx, L7B_AVX2);
+    if (!avx2) return HEARTH_DOT_SCALAR;
+    bool avx512 = all(c->l7_ebx, L7B_AVX512F | L7B_AVX512DQ | L7B_AVX512BW | L7B_AVX512VL) &&
+                  all(c->l7_ecx, L7C_AVX512VNNI) && (c->xcr0 & XCR0_AVX512) == XCR0_AVX512;
+    return avx512 ? HEARTH_DOT_AVX512 : HEARTH_DOT_AVX2;
+}
+
+bool hearth_x86_cpu_read(hearth_x86_cpu *c) {
+    memset(c, 0, sizeof *c);
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, cx, d;
+    if (!__get_cpuid(0, &a, &b, &cx, &d)) return true; /* no cpuid: all zero, scalar */
+    c->max_leaf = a;
+    if (__get_cpuid(1, &a, &b, &cx, &d)) c->l1_ecx = cx;
+    if (c->max_leaf >= 7) {
+        __cpuid_count(7, 0, a, b, cx, d);
+        c->l7_ebx = b;
+        c->l7_ecx = cx;
+    }
+    if (c->l1_ecx & L1_OSXSAVE) {
+        /* xgetbv with ECX = 0 (the instruction, not the intrinsic: that one
+         * needs -mxsave) */
+        uint32_t lo, hi;
+        __asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        c->xcr0 = ((uint64_t)hi << 32) | lo;
+    }
+    return true;
+#else
+    return false;
+#endif
+}

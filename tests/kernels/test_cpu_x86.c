@@ -1,0 +1,132 @@
+/*
+ * test_cpu_x86.c: the x86 kernel level decision (kernels/cpu_x86.c) on
+ * made-up cpuid and XCR0 values, on every architecture: each feature and
+ * each XCR0 bit the AVX2 and AVX-512 levels need, taken away one at a time,
+ * lowers the level; an OS that saves only the SSE/AVX state (XCR0 0x7) keeps
+ * a CPU with AVX-512 at AVX2, one that saves no AVX state keeps it scalar.
+ * On x86 also: this CPU's registers give the level dot.c offers (unless
+ * HEARTH_KERNEL_LEVEL caps it), and it agrees with the
+ * compiler runtime's own detection.
+ */
+#include "test.h"
+
+#include "kernels/dot_int.h"
+
+/* A Zen 4-like CPU under an OS that saves everything. */
+static hearth_x86_cpu full(void) {
+    hearth_x86_cpu c = {
+        .max_leaf = 0x10,
+        .l1_ecx = (1u << 12) | (1u << 27) | (1u << 28) | (1u << 29),
+        .l7_ebx = (1u << 5) | (1u << 16) | (1u << 17) | (1u << 30) | (1u << 31),
+        .l7_ecx = 1u << 11,
+        .xcr0 = 0xe7,
+    };
+    return c;
+}
+
+static const char *name(hearth_dot_impl i) { return hearth_dot_impl_str(i); }
+
+#define CHECK_LEVEL(c, want)                                                              \
+    do {                                                                                  \
+        hearth_dot_impl got_ = hearth_dot_x86_level(&(c));                                \
+        CHECKF(got_ == (want), "%s: got %s, want %s", what, name(got_), name(want));      \
+    } while (0)
+
+int main(void) {
+    const char *what = "full";
+    hearth_x86_cpu c = full();
+    CHECK_LEVEL(c, HEARTH_DOT_AVX512);
+
+    /* every AVX2-level requirement: without it, scalar */
+    struct { const char *what; int reg; uint32_t bit; } avx2_needs[] = {
+        {"no FMA", 1, 1u << 12},     {"no OSXSAVE", 1, 1u << 27}, {"no AVX", 1, 1u << 28},
+        {"no F16C", 1, 1u << 29},    {"no AVX2", 7, 1u << 5},
+    };
+    for (size_t i = 0; i < sizeof avx2_needs / sizeof avx2_needs[0]; i++) {
+        c = full();
+        if (avx2_needs[i].reg == 1) c.l1_ecx &= ~avx2_needs[i].bit;
+        else c.l7_ebx &= ~avx2_needs[i].bit;
+        what = avx2_needs[i].what;
+        CHECK_LEVEL(c, HEARTH_DOT_SCALAR);
+    }
+    /* every AVX-512-level feature: without it, AVX2 */
+    struct { const char *what; int ecx; uint32_t bit; } avx512_needs[] = {
+        {"no AVX512F", 0, 1u << 16},  {"no AVX512DQ", 0, 1u << 17}, {"no AVX512BW", 0, 1u << 30},
+        {"no AVX512VL", 0, 1u << 31}, {"no AVX512_VNNI", 1, 1u << 11},
+    };
+    for (size_t i = 0; i < sizeof avx512_needs / sizeof avx512_needs[0]; i++) {
+        c = full();
+        if (avx512_needs[i].ecx) c.l7_ecx &= ~avx512_needs[i].bit;
+        else c.l7_ebx &= ~avx512_needs[i].bit;
+        what = avx512_needs[i].what;
+        CHECK_LEVEL(c, HEARTH_DOT_AVX2);
+    }
+    /* the OS's register state: each XCR0 bit taken away */
+    for (int bit = 0; bit < 8; bit++) {
+        c = full();
+        c.xcr0 &= ~((uint64_t)1 << bit);
+        char buf[32];
+        snprintf(buf, sizeof buf, "XCR0 without bit %d", bit);
+        what = buf;
+        hearth_dot_impl want = bit == 1 || bit == 2   ? HEARTH_DOT_SCALAR
+                               : bit >= 5              ? HEARTH_DOT_AVX2
+                                                       : HEARTH_DOT_AVX512;
+        CHECK_LEVEL(c, want);
+    }
+    what = "AVX-512 CPU, OS saves SSE/AVX only (XCR0 7)";
+    c = full();
+    c.xcr0 = 0x7;
+    CHECK_LEVEL(c, HEARTH_DOT_AVX2);
+    what = "AVX-512 CPU, OS saves x87/SSE only (XCR0 3)";
+    c.xcr0 = 0x3;
+    CHECK_LEVEL(c, HEARTH_DOT_SCALAR);
+    what = "OSXSAVE clear (xcr0 not read: 0)";
+    c = full();
+    c.l1_ecx &= ~(1u << 27);
+    c.xcr0 = 0;
+    CHECK_LEVEL(c, HEARTH_DOT_SCALAR);
+    what = "XCR0 with higher bits (AMX, PKRU) too";
+    c = full();
+    c.xcr0 = 0x602e7;
+    CHECK_LEVEL(c, HEARTH_DOT_AVX512);
+    what = "max leaf 6 (leaf 7 not there)";
+    c = full();
+    c.max_leaf = 6;
+    CHECK_LEVEL(c, HEARTH_DOT_SCALAR);
+    what = "AVX2 CPU without AVX-512 (Zen 3)";
+    c = full();
+    c.l7_ebx = 1u << 5;
+    c.l7_ecx = 0;
+    c.xcr0 = 0x7;
+    CHECK_LEVEL(c, HEARTH_DOT_AVX2);
+    what = "all zero";
+    hearth_x86_cpu z = {0};
+    CHECK_LEVEL(z, HEARTH_DOT_SCALAR);
+
+    /* this machine */
+    hearth_x86_cpu me;
+    bool x86 = hearth_x86_cpu_read(&me);
+#if defined(__x86_64__) || defined(__i386__)
+    CHECK(x86);
+    hearth_dot_impl lvl = hearth_dot_x86_level(&me);
+    fprintf(stderr, "this CPU: max leaf %#x, leaf 1 ecx %#x, leaf 7 ebx %#x ecx %#x, XCR0 %#llx -> %s\n",
+            me.max_leaf, me.l1_ecx, me.l7_ebx, me.l7_ecx, (unsigned long long)me.xcr0, name(lvl));
+    /* the compiler runtime checks the same bits its own way */
+    __builtin_cpu_init();
+    bool rt_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    bool rt_avx512 = rt_avx2 && __builtin_cpu_supports("avx512f") &&
+                     __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+                     __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
+    CHECK(rt_avx2 == (lvl != HEARTH_DOT_SCALAR));
+    CHECK(rt_avx512 == (lvl == HEARTH_DOT_AVX512));
+    const char *cap = getenv("HEARTH_KERNEL_LEVEL");
+    if (!cap || !*cap) {
+        CHECK(hearth_dot_impl_available(HEARTH_DOT_AVX2) == (lvl != HEARTH_DOT_SCALAR));
+        CHECK(hearth_dot_impl_available(HEARTH_DOT_AVX512) == (lvl == HEARTH_DOT_AVX512));
+    }
+#else
+    CHECK(!x86);
+    CHECK(me.max_leaf == 0 && me.xcr0 == 0);
+#endif
+    return test_done();
+}
