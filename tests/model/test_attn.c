@@ -70,8 +70,8 @@ static double check_chunked(hearth_attn_fn fn, const char *fname) {
     for (size_t i = 0; i < (size_t)NPMAX * stride; i++) {
         kf[i] = frand(&seed) * 2;
         vf[i] = frand(&seed);
-        kh[i] = hearth_f2h(kf[i]);
-        vh[i] = hearth_f2h(vf[i]);
+        kh[i] = hearth_f32_to_f16(kf[i]);
+        vh[i] = hearth_f32_to_f16(vf[i]);
     }
     double worst = 0;
     const int nps[] = {300, 1000, NPMAX}, chunks[] = {1, 7, 37, 256, NPMAX};
