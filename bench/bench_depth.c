@@ -10,9 +10,10 @@
  *  - prefill: a DEPTH-token prompt is fed in 512-token pieces, each piece
  *    followed by a pp512 into an empty context; the ratio of the prompt's
  *    tokens/s to the median pp512's is prefill(DEPTH) / pp512 (goal >= 0.8).
- * Prefill is measured ROUNDS (3) times, the median round printed.
+ * Prefill is measured ROUNDS times, the median round printed (0: decode
+ * only).
  *
- *   bench_depth [MODEL.gguf|-] [DEPTH (4096)] [THREADS (2)]
+ *   bench_depth [MODEL.gguf|-] [DEPTH (4096)] [THREADS (2)] [ROUNDS (3)]
  * Without a model, bench_grammar's one is made with hearth-genmodel (the
  * Qwen2.5-0.5B-shaped Q4_0 model) in $TMPDIR.
  */
@@ -24,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { PIECE = 512, STEPS = 64, ROUNDS = 3 };
+enum { PIECE = 512, STEPS = 64, MAX_ROUNDS = 16 };
 
 static double now_s(void) {
     struct timespec ts;
@@ -76,8 +77,10 @@ int main(int argc, char **argv) {
     const char *model = argc > 1 && strcmp(argv[1], "-") ? argv[1] : NULL;
     int32_t depth = argc > 2 ? atoi(argv[2]) : 4096;
     int threads = argc > 3 ? atoi(argv[3]) : 2;
-    if (depth < PIECE || threads < 1) {
-        fprintf(stderr, "usage: bench_depth [MODEL.gguf|-] [DEPTH >= %d] [THREADS]\n", PIECE);
+    int n_rounds = argc > 4 ? atoi(argv[4]) : 3;
+    if (depth < PIECE || threads < 1 || n_rounds < 0 || n_rounds > MAX_ROUNDS) {
+        fprintf(stderr, "usage: bench_depth [MODEL.gguf|-] [DEPTH >= %d] [THREADS] [ROUNDS 0..%d]\n", PIECE,
+                MAX_ROUNDS);
         return 2;
     }
     char made[512] = "";
@@ -113,7 +116,7 @@ int main(int argc, char **argv) {
     int32_t nv = hearth_model_n_vocab(m), ntok = depth + STEPS + PIECE;
     int32_t *toks = malloc((size_t)ntok * sizeof *toks);
     double *ta = malloc(((size_t)depth / PIECE + 1 + STEPS) * sizeof(double));
-    double *tb = malloc((size_t)STEPS * sizeof(double)), rounds[ROUNDS];
+    double *tb = malloc((size_t)STEPS * sizeof(double)), rounds[MAX_ROUNDS];
     if (!toks || !ta || !tb) return 1;
     uint32_t x = 1;
     for (int32_t i = 0; i < ntok; i++) toks[i] = (int32_t)((x = x * 1664525u + 1013904223u) >> 8) % nv;
@@ -122,7 +125,12 @@ int main(int argc, char **argv) {
     eval(b, toks, 16);
     printf("== %s, depth %d, %d threads\n", model, depth, threads);
 
-    for (int r = 0; r < ROUNDS; r++) {
+    if (!n_rounds) {
+        truncate_to(b, 0);
+        for (int32_t done = 0; done < depth; done += PIECE)
+            eval(b, toks + done, depth - done < PIECE ? depth - done : PIECE);
+    }
+    for (int r = 0; r < n_rounds; r++) {
         truncate_to(b, 0);
         double sum_b = 0;
         int na = 0;
@@ -157,8 +165,11 @@ int main(int argc, char **argv) {
     double d0 = median(ta, STEPS), dd = median(tb, STEPS);
     printf("decode: depth 0 %.2f ms (%.1f t/s), depth %d %.2f ms (%.1f t/s), medians of %d steps\n",
            d0 * 1e3, 1 / d0, depth, dd * 1e3, 1 / dd, STEPS);
-    printf("ratios: decode d%d/d0 %.3f (goal >= 0.8), prefill %d/pp%d %.3f (median of %d rounds; goal >= 0.8)\n",
-           depth, d0 / dd, depth, PIECE, median(rounds, ROUNDS), ROUNDS);
+    printf("ratios: decode d%d/d0 %.3f (goal >= 0.8)", depth, d0 / dd);
+    if (n_rounds)
+        printf(", prefill %d/pp%d %.3f (median of %d rounds; goal >= 0.8)", depth, PIECE,
+               median(rounds, n_rounds), n_rounds);
+    printf("\n");
     hearth_ctx_free(a);
     hearth_ctx_free(b);
     hearth_model_free(m);
