@@ -79,7 +79,10 @@ typedef struct attn_unit {
     int32_t t0, nt, h, p0, p1, slot;
 } attn_unit;
 
-enum { ATTN_CHUNK = 256, ATTN_ROWS = 64, ATTN_SPLIT_MIN = 128 };
+/* ATTN_UNITS: the fewest units a step's attention should have before lone
+ * tokens are split; fixed, not taken from the thread count, so that the
+ * result of a step does not depend on how many threads ran it. */
+enum { ATTN_CHUNK = 256, ATTN_ROWS = 64, ATTN_SPLIT_MIN = 128, ATTN_UNITS = 32 };
 
 void hearth_fwd_buf_set_attn_tiles(hearth_fwd_buf *b, int32_t chunk, int32_t rows, int32_t split_min) {
     if (chunk > 0) b->a_chunk = chunk < ATTN_CHUNK ? chunk : ATTN_CHUNK; /* scores hold ATTN_CHUNK */
@@ -178,7 +181,7 @@ hearth_status hearth_fwd_buf_new(const hearth_model *m, int32_t n_batch, int32_t
     b->a_chunk = ATTN_CHUNK;
     b->a_rows = b->a_rows_cap = (int32_t)rows;
     b->a_split_min = ATTN_SPLIT_MIN;
-    b->n_slots = 16 * nth;
+    b->n_slots = 2 * ATTN_UNITS;
     /* queries, outputs, maxima/sums of the block; a piece's output and
      * maxima/sums (hearth_attn_chunked's tmp); one token's extra range */
     b->ascr_n = rows * hd * 2 + rows * 2 + (rows * hd + rows * 2) + (group * hd + group * 2);
@@ -472,9 +475,10 @@ static inline void kv_at(const step *s, hearth_attn_args *a, int64_t t, int h, i
 /* The units of this layer's attention: tokens of one sequence in blocks of
  * up to a_rows query rows (their queries read each key and value once), one
  * unit per block and KV head; then, when that is too few units to keep the
- * threads busy (decode: n_head_kv units), single-token units split over
- * positions into pieces of at least a_split_min, each into its own partial
- * slot (merged by attn_merge_splits). Returns the unit count. */
+ * threads busy (fewer than ATTN_UNITS; decode: n_head_kv units),
+ * single-token units split over positions into pieces of at least
+ * a_split_min, each into its own partial slot (merged by
+ * attn_merge_splits). Returns the unit count. */
 static int32_t attn_plan(const step *s) {
     hearth_fwd_buf *b = s->b;
     const hearth_hparams *hp = &s->m->hp;
@@ -489,7 +493,7 @@ static int32_t attn_plan(const step *s) {
         for (int h = 0; h < hp->n_head_kv; h++) u[nu++] = (attn_unit){t, nt, h, 0, 0, -1};
         t += nt;
     }
-    int32_t target = 8 * b->nth; /* <= n_slots / 2 */
+    int32_t target = ATTN_UNITS; /* <= n_slots / 2 */
     if (nu >= target) return nu;
     /* the units move to the end of the array; the pieces, written from the
      * start, stay behind the unit being read: they add at most n_slots */
