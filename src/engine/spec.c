@@ -5,7 +5,7 @@
  * controller that chooses source and draft length.
  *
  * The controller: with a per-token acceptance estimate a (decayed counts of
- * accepted drafts and of rejections, from a neutral prior), k drafts yield
+ * accepted drafts and of rejections, from a hopeful prior), k drafts yield
  * E(k) = (1 - a^(k+1)) / (1 - a) tokens per step (the accepted run plus the
  * target's own token). A step costs t_plain * (1 + beta * k) to verify plus
  * k * t_draft to draft, all measured as generation goes (t_plain from steps
@@ -27,14 +27,23 @@
 
 #include <string.h>
 
-/* Decay of the acceptance counts per step, and their prior (a = 0.5). */
+/* Decay of the acceptance counts per verification step, and their prior:
+ * a = 0.7 from two pseudo-observations, hopeful enough that a source is
+ * tried. While drafting pauses, and at each new generation, the counts fade
+ * toward the prior, so a source that did badly once is tried again. */
 #define ACC_DECAY 0.85
-#define ACC_PRIOR 1.0
+#define ACC_PRIOR_ACC 1.4
+#define ACC_PRIOR_REJ 0.6
+#define PAUSE_FADE 0.95
+#define GEN_FADE 0.5
 /* Initial guesses until measured. */
 #define BETA_INIT 0.05
 #define DRAFT_RATIO_INIT 0.25
 #define PAUSE_MIN 4
 #define PAUSE_MAX 64
+
+typedef struct hearth_spec spec_t;
+static void fade(spec_t *s, double f);
 
 struct hearth_spec {
     hearth_spec_params p;
@@ -217,6 +226,7 @@ hearth_status spec_begin(hearth_spec *s, const hearth_ctx *c, int32_t seq, int32
     s->n_hist += n_prompt;
     s->pause_left = 0;
     s->probe = false;
+    fade(s, GEN_FADE);
     if (!s->p.draft) return HEARTH_OK;
 
     int32_t cap = hearth_ctx_seq_capacity(c);
@@ -249,7 +259,14 @@ hearth_status spec_begin(hearth_spec *s, const hearth_ctx *c, int32_t seq, int32
 /* ---- the controller ---- */
 
 static double acceptance(const hearth_spec *s, spec_src src) {
-    return (s->acc[src] + ACC_PRIOR) / (s->acc[src] + s->rej[src] + 2 * ACC_PRIOR);
+    return (s->acc[src] + ACC_PRIOR_ACC) / (s->acc[src] + s->rej[src] + ACC_PRIOR_ACC + ACC_PRIOR_REJ);
+}
+
+static void fade(spec_t *s, double f) {
+    for (int i = 0; i < 3; i++) {
+        s->acc[i] *= f;
+        s->rej[i] *= f;
+    }
 }
 
 /* Expected speedup over plain decoding of k drafts at acceptance a, when
@@ -392,6 +409,7 @@ hearth_status spec_make_draft(hearth_spec *s, int32_t limit, spec_draft *d, doub
     int32_t k_cap = limit < s->p.n_draft_max ? limit : s->p.n_draft_max;
     if (s->p.adaptive && !s->have_plain) return HEARTH_OK; /* measure a plain step first */
     if (s->pause_left > 0) {
+        fade(s, PAUSE_FADE);
         if (--s->pause_left == 0) s->probe = true;
         return HEARTH_OK;
     }
