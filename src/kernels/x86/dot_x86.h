@@ -829,8 +829,11 @@ GEMM8_QCOL(q8_0, SGN_q8_0)
             int64_t cb = nb - b0 < GEMM8_CB ? nb - b0 : GEMM8_CB;                              \
             for (int64_t r0 = 0; r0 < nrows; r0 += GEMM8_ROWS) {                               \
                 int64_t r1 = r0 + GEMM8_ROWS < nrows ? r0 + GEMM8_ROWS : nrows;                \
-                for (int64_t c0 = 0; c0 < ncols; c0 += GEMM8_QC) {                              \
-                    int C = ncols - c0 < GEMM8_QC ? (int)(ncols - c0) : GEMM8_QC;                \
+                /* as few tiles as GEMM8_QC allows, of even widths (17: 9 + 8, not      \
+                 * 16 + 1: a narrow tile unpacks the weights for little work) */       \
+                int64_t ng = (ncols + GEMM8_QC - 1) / GEMM8_QC, C;                          \
+                for (int64_t c0 = 0, g = 0; g < ng; g++, c0 += C) {                            \
+                    C = (ncols - c0 + (ng - g) - 1) / (ng - g);                                \
                     for (int c = 0; c < C; c++)                                                \
                         gemm8_prep(&s, c, ab0 + (size_t)(c0 + c) * as + b0 * 34, cb, BIAS_##name); \
                     for (int64_t r = r0; r < r1; r++) {                                        \
