@@ -763,7 +763,7 @@ INLINE void gemm8_store(const __m256 *acc, int C, float *out, int64_t os) {
 
 /* One column's part of a tile: acc + (sum_k dot(x[k], a[k]) - BIAS * sum(a))
  * * d_act * d_w, lane = block. NK 8: the tr8 layout; 4: the tr4 layout. */
-#define GEMM8_QCOL(name, SGN)                                                                   \
+#define GEMM8_COL(name, SGN)                                                                   \
     INLINE __m256 gemm8_col_##name(__m256 acc, const __m256i x[8], const uint8_t *aq, const int32_t *nb, \
                                    const float *da, __m256 dw, int NK) {                      \
         __m256i i0 = _mm256_load_si256((const __m256i *)nb), i1 = _mm256_setzero_si256();       \
@@ -783,9 +783,9 @@ INLINE void gemm8_store(const __m256 *acc, int C, float *out, int64_t os) {
         __m256 t = _mm256_mul_ps(_mm256_cvtepi32_ps(isum), _mm256_load_ps(da));                \
         return _mm256_fmadd_ps(t, dw, acc);                                                    \
     }
-GEMM8_QCOL(q4_0, SGN_q4_0)
-GEMM8_QCOL(q5_0, SGN_q5_0)
-GEMM8_QCOL(q8_0, SGN_q8_0)
+GEMM8_COL(q4_0, SGN_q4_0)
+GEMM8_COL(q5_0, SGN_q5_0)
+GEMM8_COL(q8_0, SGN_q8_0)
 
 #define GEMM8_TILE(name, BSZ, UNPACK)                                                          \
     INLINE void tile8_##name(int64_t cb, int C, const uint8_t *wb, const gemm8_scratch *s,    \
@@ -841,7 +841,7 @@ GEMM8_QCOL(q8_0, SGN_q8_0)
                         if (r + GEMM8_PF < r1) gemm8_prefetch(wb + GEMM8_PF * ws, cb * BSZ);   \
                         float *o = out + c0 * os + r;                                          \
                         switch (C) {                                                           \
-                        GEMM8_QCASES(name)                                                      \
+                        GEMM8_CASES(name)                                                      \
                         default: tile8_##name(cb, 1, wb, &s, o, os); break;                    \
                         }                                                                      \
                     }                                                                          \
@@ -851,7 +851,7 @@ GEMM8_QCOL(q8_0, SGN_q8_0)
     }
 
 #if GEMM8_QC == 16
-#define GEMM8_QCASES(name)                              \
+#define GEMM8_CASES(name)                              \
     case 16: tile8_##name(cb, 16, wb, &s, o, os); break;\
     case 15: tile8_##name(cb, 15, wb, &s, o, os); break;\
     case 14: tile8_##name(cb, 14, wb, &s, o, os); break;\
@@ -868,7 +868,7 @@ GEMM8_QCOL(q8_0, SGN_q8_0)
     case 3: tile8_##name(cb, 3, wb, &s, o, os); break;  \
     case 2: tile8_##name(cb, 2, wb, &s, o, os); break;  
 #elif GEMM8_QC == 8
-#define GEMM8_QCASES(name)                              \
+#define GEMM8_CASES(name)                              \
     case 8: tile8_##name(cb, 8, wb, &s, o, os); break;  \
     case 7: tile8_##name(cb, 7, wb, &s, o, os); break;  \
     case 6: tile8_##name(cb, 6, wb, &s, o, os); break;  \
@@ -877,7 +877,7 @@ GEMM8_QCOL(q8_0, SGN_q8_0)
     case 3: tile8_##name(cb, 3, wb, &s, o, os); break;  \
     case 2: tile8_##name(cb, 2, wb, &s, o, os); break;  
 #else
-#define GEMM8_QCASES(name)                              \
+#define GEMM8_CASES(name)                              \
     case 4: tile8_##name(cb, 4, wb, &s, o, os); break;  \
     case 3: tile8_##name(cb, 3, wb, &s, o, os); break;  \
     case 2: tile8_##name(cb, 2, wb, &s, o, os); break;  
