@@ -35,6 +35,10 @@ void hearth_attn_ref(const hearth_attn_args *a) {
         for (int32_t j = 0; j < a->np; j++) sum += (sc[j] = expf(sc[j] - mx));
         float inv = 1.0f / sum;
         for (int32_t j = 0; j < a->np; j++) sc[j] *= inv;
+        if (a->ml) {
+            a->ml[2 * g] = mx;
+            a->ml[2 * g + 1] = sum;
+        }
     }
     memset(a->out, 0, (size_t)group * hd * sizeof(float));
     for (int32_t j = 0; j < a->np; j++) {
@@ -47,11 +51,54 @@ void hearth_attn_ref(const hearth_attn_args *a) {
     }
 }
 
+void hearth_attn_merge(int nq, int hd, float *out, float *ml, const float *out2, const float *ml2) {
+    for (int r = 0; r < nq; r++) {
+        float m1 = ml[2 * r], m2 = ml2[2 * r];
+        float mx = m1 > m2 ? m1 : m2;
+        /* both weights <= their sums: the larger maximum's exp is 1 */
+        float w1 = ml[2 * r + 1] * expf(m1 - mx), w2 = ml2[2 * r + 1] * expf(m2 - mx);
+        float inv = 1.0f / (w1 + w2), a1 = w1 * inv, a2 = w2 * inv;
+        float *o = out + (size_t)r * hd;
+        const float *o2 = out2 + (size_t)r * hd;
+        for (int i = 0; i < hd; i++) o[i] = o[i] * a1 + o2[i] * a2;
+        ml[2 * r] = mx;
+        ml[2 * r + 1] = w1 + w2;
+    }
+}
+
+void hearth_attn_chunked(hearth_attn_fn fn, const hearth_attn_args *a, int32_t chunk, float *tmp,
+                         float *ml_tmp) {
+    if (a->np <= chunk) {
+        fn(a);
+        return;
+    }
+    hearth_attn_args c = *a;
+    if (!c.ml) c.ml = ml_tmp;
+    float *ml = c.ml;
+    c.np = chunk;
+    fn(&c);
+    size_t es = a->type == HEARTH_TYPE_F16 ? 2 : 4;
+    c.out = tmp;
+    c.ml = tmp + (size_t)a->group * a->hd;
+    for (int32_t j0 = chunk; j0 < a->np; j0 += chunk) {
+        size_t off = (size_t)j0 * a->kv_stride * es;
+        c.k = (const uint8_t *)a->k + off;
+        c.v = (const uint8_t *)a->v + off;
+        c.np = a->np - j0 < chunk ? a->np - j0 : chunk;
+        fn(&c);
+        hearth_attn_merge(a->group, a->hd, a->out, ml, c.out, c.ml);
+    }
+}
+
 hearth_attn_fn hearth_attn_pick(int hd) {
 #if defined(__x86_64__)
     /* Follow the kernels' one CPU-feature decision (it also honours
-     * HEARTH_FORCE_SCALAR): AVX2 or better there means AVX2+FMA+F16C here. */
-    if (hd % 8 == 0 && strcmp(hearth_dot_impl_name(), "scalar")) return hearth_attn_avx2;
+     * HEARTH_FORCE_SCALAR and HEARTH_KERNEL_LEVEL): its avx512 level
+     * (F, BW, VL, DQ, VNNI) means the AVX-512 kernel here, AVX2 or better
+     * AVX2+FMA+F16C. */
+    const char *level = hearth_dot_impl_name();
+    if (hd % 16 == 0 && hd <= 256 && !strcmp(level, "avx512")) return hearth_attn_avx512;
+    if (hd % 8 == 0 && strcmp(level, "scalar")) return hearth_attn_avx2;
 #elif defined(__aarch64__)
     /* Every NEON level of the kernels (and HEARTH_FORCE_SCALAR, which makes
      * them "scalar") decides here too. */

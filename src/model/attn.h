@@ -1,10 +1,17 @@
 /*
- * attn.h: the attention kernel for one (query token, KV head) pair: the
- * group of query heads that share the KV head attend over positions
- * [0, np) of the cache: scores, softmax, weighted sum of values. A portable
- * version (attn.c), an AVX2/FMA/F16C one (attn_avx2.c), an AArch64 NEON
- * one (attn_neon.c) and a WebAssembly SIMD128 one (attn_wasm.c) with the
- * same contract; the choice is made once per context.
+ * attn.h: the attention kernel: `group` query rows that share one KV head
+ * (the query heads of a group, for one token or for a block of tokens)
+ * attend over positions [0, np) of the cache: scores, softmax, weighted sum
+ * of values. A portable version (attn.c), an AVX2/FMA/F16C one
+ * (attn_avx2.c), an AVX-512 one (attn_avx512.c), an AArch64 NEON one
+ * (attn_neon.c) and a WebAssembly SIMD128 one (attn_wasm.c) with the same
+ * contract; the choice is made once per context.
+ *
+ * Results over disjoint position ranges merge exactly (up to rounding):
+ * each carries its rows' score maximum m and sum l of exp(score - m), and
+ * hearth_attn_merge weighs the two normalized outputs by l * exp(m - M).
+ * That is how decode splits one head's positions over threads
+ * (flash-decoding) and how hearth_attn_chunked bounds the scores scratch.
  */
 #ifndef HEARTH_MODEL_ATTN_H
 #define HEARTH_MODEL_ATTN_H
@@ -27,14 +34,30 @@ typedef struct {
     size_t score_stride;
     float *rowbuf;     /* (2*hd) scratch */
     float *out;        /* (group, hd) result */
+    float *ml;         /* OUT, optional: (group, 2) each row's score maximum and
+                          sum of exp(score - maximum) over [0, np) */
 } hearth_attn_args;
 
 typedef void (*hearth_attn_fn)(const hearth_attn_args *a);
 
 void hearth_attn_ref(const hearth_attn_args *a);
 void hearth_attn_avx2(const hearth_attn_args *a);
+void hearth_attn_avx512(const hearth_attn_args *a);
 void hearth_attn_neon(const hearth_attn_args *a);
 void hearth_attn_wasm(const hearth_attn_args *a);
+
+/* Merges a result over other positions (out2, ml2) into (out, ml), both
+ * (nq, hd) outputs normalized over their own ranges with their (nq, 2)
+ * maxima and sums; out and ml then cover the union. Any thread. */
+void hearth_attn_merge(int nq, int hd, float *out, float *ml, const float *out2, const float *ml2);
+
+/* fn over positions [0, a->np) in pieces of at most `chunk` positions, so
+ * a->scores need hold only min(chunk, np) per row; the pieces are merged in
+ * order. Same result as fn(a) up to rounding; a->ml is filled if set.
+ * tmp: (group * hd + 2 * group) floats of scratch; ml_tmp: (group, 2) used
+ * when a->ml is NULL. a->np >= 1. Any thread (on its own buffers). */
+void hearth_attn_chunked(hearth_attn_fn fn, const hearth_attn_args *a, int32_t chunk, float *tmp,
+                         float *ml_tmp);
 
 /* The best kernel this CPU runs for head size hd (the portable one under
  * HEARTH_FORCE_SCALAR=1). Any thread. */

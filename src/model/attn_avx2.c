@@ -26,7 +26,7 @@ static inline float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-enum { MAXG = 16, KB = 8 }; /* KB: the unrolled code below assumes 8 */
+enum { MAXG = 128, KB = 8 }; /* KB: the unrolled code below assumes 8 */
 
 /* Sums each of 8 vectors: lane k of the result is the sum of a[k]. */
 static inline __m256 hsum8(const __m256 *a) {
@@ -91,10 +91,19 @@ void hearth_attn_avx2(const hearth_attn_args *a) {
     /* softmax per query head */
     for (int g = 0; g < group; g++) {
         float *sc = a->scores + (size_t)g * a->score_stride;
-        float mx = -INFINITY;
-        for (int32_t i = 0; i < a->np; i++) mx = sc[i] > mx ? sc[i] : mx;
-        __m256 vmx = _mm256_set1_ps(mx), vs = _mm256_setzero_ps();
+        /* the maximum in vectors: a scalar loop's compare chain cost a
+         * fifth of the kernel; max_ps(x, m) keeps m where x is NaN, as the
+         * reference's x > m ? x : m */
+        __m256 vm = _mm256_set1_ps(-INFINITY);
         int32_t i = 0;
+        for (; i + 8 <= a->np; i += 8) vm = _mm256_max_ps(_mm256_loadu_ps(sc + i), vm);
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vm), _mm256_extractf128_ps(vm, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        float mx = _mm_cvtss_f32(m4);
+        for (; i < a->np; i++) mx = sc[i] > mx ? sc[i] : mx;
+        __m256 vmx = _mm256_set1_ps(mx), vs = _mm256_setzero_ps();
+        i = 0;
         for (; i + 8 <= a->np; i += 8) {
             __m256 e = hearth_exp8_avx2(_mm256_sub_ps(_mm256_loadu_ps(sc + i), vmx));
             _mm256_storeu_ps(sc + i, e);
@@ -105,6 +114,10 @@ void hearth_attn_avx2(const hearth_attn_args *a) {
         __m256 inv = _mm256_set1_ps(1.0f / sum);
         for (i = 0; i + 8 <= a->np; i += 8) _mm256_storeu_ps(sc + i, _mm256_mul_ps(_mm256_loadu_ps(sc + i), inv));
         for (; i < a->np; i++) sc[i] *= 1.0f / sum;
+        if (a->ml) {
+            a->ml[2 * g] = mx;
+            a->ml[2 * g + 1] = sum;
+        }
     }
     /* weighted values: KB rows converted once; each output vector is loaded
      * and stored once per block instead of once per row */

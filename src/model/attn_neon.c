@@ -18,7 +18,7 @@ static inline float32x4_t load4(const void *base, hearth_type type, size_t off) 
     return vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16((const uint16_t *)base + off)));
 }
 
-enum { MAXG = 16, KB = 4, MAXHD = 256 };
+enum { MAXG = 128, KB = 4, MAXHD = 256 };
 
 /* Converts rows [j0, j0+KB) of base (hd each, kv_stride apart) to floats. */
 static inline void load_block(const hearth_attn_args *a, const void *base, int32_t j0, float *dst) {
@@ -74,6 +74,10 @@ void hearth_attn_neon(const hearth_attn_args *a) {
         int32_t i = 0;
         for (; i + 4 <= a->np; i += 4) vst1q_f32(sc + i, vmulq_n_f32(vld1q_f32(sc + i), inv));
         for (; i < a->np; i++) sc[i] *= inv;
+        if (a->ml) {
+            a->ml[2 * g] = mx;
+            a->ml[2 * g + 1] = sum;
+        }
     }
     /* weighted values: KB rows converted once; each output vector is loaded
      * and stored once per block instead of once per row */

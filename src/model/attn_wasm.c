@@ -89,6 +89,10 @@ void hearth_attn_wasm(const hearth_attn_args *a) {
         float *sc = a->scores + (size_t)g * a->score_stride, mx = -INFINITY, sum = 0;
         for (int32_t i = 0; i < a->np; i++) mx = sc[i] > mx ? sc[i] : mx;
         for (int32_t i = 0; i < a->np; i++) sum += (sc[i] = expf(sc[i] - mx));
+        if (a->ml) { /* for merging with other position ranges (attn.h) */
+            a->ml[2 * g] = mx;
+            a->ml[2 * g + 1] = sum;
+        }
         float inv = 1.0f / sum;
         int32_t i = 0;
         for (; i + 4 <= a->np; i += 4)

@@ -19,6 +19,15 @@
  * that was descheduled does not hold the others up. Biases and residual adds
  * are fused into the chunk that produced the rows.
  *
+ * Attention runs in units taken from a shared counter too (attn_plan):
+ * consecutive prefill tokens of one sequence are gathered into blocks of up
+ * to 64 query rows per KV head, so each key and value row is converted and
+ * read once per block; a lone token's KV head (decode) is split over
+ * positions when there are too few units for the threads, each piece with
+ * its rows' score maxima and exp-sums, merged after (flash-decoding). Every
+ * kernel call covers at most 256 positions, so the scores scratch does not
+ * grow with the context.
+ *
  * Buffer shapes are given as (rows, columns), row-major; a "row" is one
  * token unless said otherwise.
  */
@@ -48,13 +57,38 @@ struct hearth_fwd_buf {
     float *inv_freq[HEARTH_ROPE_SETS]; /* (n_rot/2) */
     uint8_t *act[3]; /* (n_batch, act_row) quantized activations */
     size_t act_row;  /* bytes per quantized row, enough for any matrix */
-    float *scores;   /* (nth, group, cap) attention weights */
+    /* attention (attn_step): tiles, per-thread scratch, units of work */
+    int32_t a_chunk, a_rows, a_rows_cap, a_split_min;
+    float *scores;   /* (nth, a_rows_cap, a_chunk) attention weights of one piece */
     float *rowbuf;   /* (nth, 2*head_dim) a K/V row converted to float */
+    float *ascr;     /* (nth, ascr_n) gathered queries, outputs, maxima/sums */
+    size_t ascr_n;
+    float *part;     /* (n_slots, group*hd + 2*group) decode split pieces */
+    int32_t n_slots;
+    struct attn_unit *units; /* (n_batch * n_head_kv + n_slots) */
     float *lx;       /* (n_batch, n_embd) rows that want logits, normed */
     hearth_attn_fn attn; /* chosen for this CPU once per context */
     hearth_fwd_observer observe; /* optional (hearth_fwd_buf_set_observer) */
     void *observe_ud;
 };
+
+/* One unit of attention work: tokens [t0, t0+nt) of one sequence (their
+ * positions consecutive) against KV head h; with slot >= 0 (nt == 1) only
+ * positions [p0, p1) of the token's range, into partial slot `slot`. */
+typedef struct attn_unit {
+    int32_t t0, nt, h, p0, p1, slot;
+} attn_unit;
+
+/* ATTN_UNITS: the fewest units a step's attention should have before lone
+ * tokens are split; fixed, not taken from the thread count, so that the
+ * result of a step does not depend on how many threads ran it. */
+enum { ATTN_CHUNK = 256, ATTN_ROWS = 64, ATTN_SPLIT_MIN = 128, ATTN_UNITS = 32 };
+
+void hearth_fwd_buf_set_attn_tiles(hearth_fwd_buf *b, int32_t chunk, int32_t rows, int32_t split_min) {
+    if (chunk > 0) b->a_chunk = chunk < ATTN_CHUNK ? chunk : ATTN_CHUNK; /* scores hold ATTN_CHUNK */
+    if (rows > 0) b->a_rows = rows < b->a_rows_cap ? rows : b->a_rows_cap;
+    if (split_min > 0) b->a_split_min = split_min;
+}
 
 void hearth_fwd_buf_set_observer(hearth_fwd_buf *b, hearth_fwd_observer fn, void *ud) {
     b->observe = fn;
@@ -141,11 +175,25 @@ hearth_status hearth_fwd_buf_new(const hearth_model *m, int32_t n_batch, int32_t
         b->cs[r] = hearth_malloc(nb * (size_t)hp->n_rot * sizeof(float));
         b->inv_freq[r] = hearth_malloc((size_t)hp->n_rot / 2 * sizeof(float) + sizeof(float));
     }
-    b->scores = hearth_malloc((size_t)nth * group * (size_t)cap * sizeof(float));
-    b->rowbuf = hearth_malloc((size_t)nth * 2 * (size_t)hp->head_dim * sizeof(float));
+    /* a block of prefill tokens: whole groups of query rows, at least one */
+    size_t hd = (size_t)hp->head_dim;
+    size_t rows = group > ATTN_ROWS ? group : ATTN_ROWS / group * group;
+    b->a_chunk = ATTN_CHUNK;
+    b->a_rows = b->a_rows_cap = (int32_t)rows;
+    b->a_split_min = ATTN_SPLIT_MIN;
+    b->n_slots = 2 * ATTN_UNITS;
+    /* queries, outputs, maxima/sums of the block; a piece's output and
+     * maxima/sums (hearth_attn_chunked's tmp); one token's extra range */
+    b->ascr_n = rows * hd * 2 + rows * 2 + (rows * hd + rows * 2) + (group * hd + group * 2);
+    b->scores = hearth_malloc((size_t)nth * rows * ATTN_CHUNK * sizeof(float));
+    b->rowbuf = hearth_malloc((size_t)nth * 2 * hd * sizeof(float));
+    b->ascr = hearth_malloc((size_t)nth * b->ascr_n * sizeof(float));
+    b->part = hearth_malloc((size_t)b->n_slots * (group * hd + group * 2) * sizeof(float));
+    b->units = hearth_malloc(((size_t)n_batch * (size_t)hp->n_head_kv + (size_t)b->n_slots) *
+                             sizeof *b->units);
     b->lx = hearth_malloc(nb * d * sizeof(float));
     bool ok = b->x && b->xn && b->q && b->k && b->v && b->att && b->gate && b->up && b->tmp &&
-              b->scores && b->rowbuf && b->lx;
+              b->scores && b->rowbuf && b->ascr && b->part && b->units && b->lx;
     for (int r = 0; r < hp->n_rope_sets; r++) ok = ok && b->cs[r] && b->inv_freq[r];
     for (int i = 0; i < 3 && ok; i++) ok = (b->act[i] = hearth_malloc(nb * act)) != NULL;
     if (!ok) {
@@ -172,9 +220,10 @@ void hearth_fwd_buf_free(hearth_fwd_buf *b) {
     if (!b) return;
     float *fs[] = {b->x,   b->xn,     b->q,         b->k,         b->v,      b->att,
                    b->gate, b->up,    b->tmp,       b->cs[0],     b->cs[1],  b->inv_freq[0],
-                   b->inv_freq[1], b->scores, b->rowbuf, b->lx};
+                   b->inv_freq[1], b->scores, b->rowbuf, b->ascr, b->part, b->lx};
     for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++) hearth_free(fs[i]);
     for (int i = 0; i < 3; i++) hearth_free(b->act[i]);
+    hearth_free(b->units);
     hearth_free(b);
 }
 
@@ -299,6 +348,7 @@ typedef struct {
     const hearth_mat *qw[3];
     int n_qw;
     const float *norm_w; /* if set, qsrc is first normed into xn */
+    int32_t n_units;     /* attention: b->units[0..n_units) (attn_plan) */
     atomic_llong next;
 } step;
 
@@ -403,39 +453,191 @@ static void rope_store_task(void *arg, int ith, int nth) {
     }
 }
 
-/* Task (token t, kv head h): the group of query heads sharing kv head h
- * attends over positions [0, pos[t]] of seq[t]. */
+/* ---- attention ------------------------------------------------------------------ */
+
+/* Positions token t attends in this layer: [range_lo, pos[t] + 1); a
+ * sliding window starts n_swa - 1 positions back. */
+static inline int32_t range_lo(const step *s, int64_t t) {
+    int32_t n_swa = s->m->layers[s->il].n_swa;
+    return n_swa && s->pos[t] >= n_swa ? s->pos[t] + 1 - n_swa : 0;
+}
+
+/* Points a->k and a->v at position p of KV head h in token t's sequence. */
+static inline void kv_at(const step *s, hearth_attn_args *a, int64_t t, int h, int32_t p) {
+    const hearth_kv_cache *kv = s->kv;
+    size_t es = kv->type == HEARTH_TYPE_F16 ? 2 : 4, kvd = (size_t)kv->kv_dim;
+    size_t off = ((((size_t)s->il * kv->n_seq + (size_t)s->seq[t]) * kv->cap + (size_t)p) * kvd +
+                  (size_t)h * (size_t)a->hd) * es;
+    a->k = (const uint8_t *)kv->k + off;
+    a->v = (const uint8_t *)kv->v + off;
+}
+
+/* The units of this layer's attention: tokens of one sequence in blocks of
+ * up to a_rows query rows (their queries read each key and value once), one
+ * unit per block and KV head; then, when that is too few units to keep the
+ * threads busy (fewer than ATTN_UNITS; decode: n_head_kv units),
+ * single-token units split over positions into pieces of at least
+ * a_split_min, each into its own partial slot (merged by
+ * attn_merge_splits). Returns the unit count. */
+static int32_t attn_plan(const step *s) {
+    hearth_fwd_buf *b = s->b;
+    const hearth_hparams *hp = &s->m->hp;
+    int group = hp->n_head / hp->n_head_kv;
+    int32_t per_block = b->a_rows / group > 1 ? b->a_rows / group : 1, nu = 0;
+    attn_unit *u = b->units;
+    for (int32_t t = 0; t < s->n;) {
+        int32_t nt = 1;
+        while (nt < per_block && t + nt < s->n && s->seq[t + nt] == s->seq[t] &&
+               s->pos[t + nt] == s->pos[t + nt - 1] + 1)
+            nt++;
+        for (int h = 0; h < hp->n_head_kv; h++) u[nu++] = (attn_unit){t, nt, h, 0, 0, -1};
+        t += nt;
+    }
+    int32_t target = ATTN_UNITS; /* <= n_slots / 2 */
+    if (nu >= target) return nu;
+    /* the units move to the end of the array; the pieces, written from the
+     * start, stay behind the unit being read: they add at most n_slots */
+    int32_t n_in = nu;
+    attn_unit *in = b->units + (size_t)b->n_batch * hp->n_head_kv + b->n_slots - n_in;
+    memcpy(in, u, (size_t)n_in * sizeof *u);
+    int32_t want = (target + n_in - 1) / n_in, slots = 0;
+    nu = 0;
+    for (int32_t i = 0; i < n_in; i++) {
+        attn_unit x = in[i];
+        int32_t lo = range_lo(s, x.t0), len = s->pos[x.t0] + 1 - lo;
+        int32_t pieces = len / b->a_split_min < want ? len / b->a_split_min : want;
+        if (x.nt != 1 || pieces < 2 || slots + pieces > b->n_slots) {
+            u[nu++] = x;
+            continue;
+        }
+        for (int32_t k = 0; k < pieces; k++) {
+            int32_t p0 = lo + (int32_t)((int64_t)len * k / pieces);
+            int32_t p1 = lo + (int32_t)((int64_t)len * (k + 1) / pieces);
+            u[nu++] = (attn_unit){x.t0, 1, x.h, p0, p1, slots++};
+        }
+    }
+    return nu;
+}
+
+/* Task: units taken from a shared counter. A single token's unit (or split
+ * piece) is the group of query heads of one KV head over its positions; a
+ * block gathers its tokens' query rows, attends over the positions every
+ * token of the block sees in one pass, then each token over what only it
+ * sees (the causal triangle at the end, a sliding window's start), merged. */
 static void attn_task(void *arg, int ith, int nth) {
     (void)nth;
     step *s = arg;
     const hearth_hparams *hp = &s->m->hp;
     hearth_fwd_buf *b = s->b;
-    const hearth_kv_cache *kv = s->kv;
-    int hd = hp->head_dim, kvd = kv->kv_dim, group = hp->n_head / hp->n_head_kv;
-    size_t es = kv->type == HEARTH_TYPE_F16 ? 2 : 4;
-    int32_t n_swa = s->m->layers[s->il].n_swa;
-    hearth_attn_args a = {.kv_stride = (size_t)kvd, .type = kv->type, .hd = hd, .group = group,
+    size_t hd = (size_t)hp->head_dim, group = (size_t)(hp->n_head / hp->n_head_kv);
+    size_t rows = (size_t)b->a_rows_cap, qrow = (size_t)hp->n_head * hd, gsz = group * hd;
+    float *qb = b->ascr + (size_t)ith * b->ascr_n; /* (rows, hd) gathered queries */
+    float *ob = qb + rows * hd;                    /* (rows, hd) their outputs */
+    float *mlb = ob + rows * hd;                   /* (rows, 2) maxima and sums */
+    float *tmp = mlb + rows * 2;                   /* hearth_attn_chunked's */
+    float *ex = tmp + rows * hd + rows * 2;        /* (group, hd) + (group, 2): one token's extra */
+    float *exml = ex + gsz;
+    hearth_attn_args a = {.kv_stride = (size_t)s->kv->kv_dim, .type = s->kv->type, .hd = (int)hd,
                           .scale = hp->attn_scale,
-                          .scores = b->scores + (size_t)ith * group * b->cap,
-                          .score_stride = (size_t)b->cap,
+                          .scores = b->scores + (size_t)ith * rows * ATTN_CHUNK,
+                          .score_stride = (size_t)b->a_chunk,
                           .rowbuf = b->rowbuf + (size_t)ith * 2 * hd};
-    int64_t n_tasks = (int64_t)s->n * hp->n_head_kv;
+    int32_t chunk = b->a_chunk;
     for (;;) {
         int64_t task = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed);
-        if (task >= n_tasks) return;
-        int64_t t = task / hp->n_head_kv;
-        int h = (int)(task % hp->n_head_kv);
-        size_t base = (((size_t)s->il * kv->n_seq + (size_t)s->seq[t]) * kv->cap * (size_t)kvd +
-                       (size_t)h * hd) * es;
-        /* a sliding window starts n_swa - 1 positions back */
-        int32_t p0 = n_swa && s->pos[t] >= n_swa ? s->pos[t] + 1 - n_swa : 0;
-        base += (size_t)p0 * (size_t)kvd * es;
-        a.q = b->q + t * (int64_t)hp->n_head * hd + (int64_t)h * group * hd;
-        a.k = (const uint8_t *)kv->k + base;
-        a.v = (const uint8_t *)kv->v + base;
-        a.np = s->pos[t] + 1 - p0;
-        a.out = b->att + t * (int64_t)hp->n_head * hd + (int64_t)h * group * hd;
-        b->attn(&a);
+        if (task >= s->n_units) return;
+        const attn_unit *u = &b->units[task];
+        int64_t t0 = u->t0;
+        int h = u->h;
+        size_t head_off = (size_t)h * gsz;
+        if (u->nt == 1) {
+            int32_t lo = u->slot >= 0 ? u->p0 : range_lo(s, t0);
+            int32_t hi = u->slot >= 0 ? u->p1 : s->pos[t0] + 1;
+            a.group = (int)group;
+            a.q = b->q + (size_t)t0 * qrow + head_off;
+            kv_at(s, &a, t0, h, lo);
+            a.np = hi - lo;
+            if (u->slot >= 0) {
+                a.out = b->part + (size_t)u->slot * (gsz + 2 * group);
+                a.ml = a.out + gsz;
+            } else {
+                a.out = b->att + (size_t)t0 * qrow + head_off;
+                a.ml = NULL;
+            }
+            hearth_attn_chunked(b->attn, &a, chunk, tmp, mlb);
+            continue;
+        }
+        int32_t nt = u->nt;
+        for (int32_t i = 0; i < nt; i++)
+            memcpy(qb + (size_t)i * gsz, b->q + (size_t)(t0 + i) * qrow + head_off, gsz * sizeof(float));
+        /* range starts never decrease along the block and ends grow by one:
+         * every token sees [L, H) */
+        int32_t L = range_lo(s, t0 + nt - 1), H = s->pos[t0] + 1;
+        if (L >= H) { /* windows shorter than the block: token by token */
+            for (int32_t i = 0; i < nt; i++) {
+                int32_t lo = range_lo(s, t0 + i);
+                a.group = (int)group;
+                a.q = qb + (size_t)i * gsz;
+                a.out = b->att + (size_t)(t0 + i) * qrow + head_off;
+                a.ml = NULL;
+                kv_at(s, &a, t0, h, lo);
+                a.np = s->pos[t0 + i] + 1 - lo;
+                hearth_attn_chunked(b->attn, &a, chunk, tmp, mlb);
+            }
+            continue;
+        }
+        a.group = (int)(nt * group);
+        a.q = qb;
+        a.out = ob;
+        a.ml = mlb;
+        kv_at(s, &a, t0, h, L);
+        a.np = H - L;
+        hearth_attn_chunked(b->attn, &a, chunk, tmp, NULL);
+        a.group = (int)group;
+        a.out = ex;
+        a.ml = exml;
+        for (int32_t i = 0; i < nt; i++) {
+            int32_t lo = range_lo(s, t0 + i), hi = s->pos[t0 + i] + 1;
+            a.q = qb + (size_t)i * gsz;
+            float *oi = ob + (size_t)i * gsz, *mli = mlb + (size_t)i * 2 * group;
+            if (lo < L) {
+                kv_at(s, &a, t0, h, lo);
+                a.np = L - lo;
+                hearth_attn_chunked(b->attn, &a, chunk, tmp, NULL);
+                hearth_attn_merge((int)group, (int)hd, oi, mli, ex, exml);
+            }
+            if (H < hi) {
+                kv_at(s, &a, t0, h, H);
+                a.np = hi - H;
+                hearth_attn_chunked(b->attn, &a, chunk, tmp, NULL);
+                hearth_attn_merge((int)group, (int)hd, oi, mli, ex, exml);
+            }
+            memcpy(b->att + (size_t)(t0 + i) * qrow + head_off, oi, gsz * sizeof(float));
+        }
+    }
+}
+
+/* The split pieces of each (token, head), consecutive units, merged in
+ * order into the attention output. */
+static void attn_merge_splits(const step *s) {
+    hearth_fwd_buf *b = s->b;
+    const hearth_hparams *hp = &s->m->hp;
+    size_t hd = (size_t)hp->head_dim, group = (size_t)(hp->n_head / hp->n_head_kv), gsz = group * hd;
+    size_t slot_n = gsz + 2 * group;
+    for (int32_t i = 0; i < s->n_units;) {
+        const attn_unit *u = &b->units[i];
+        if (u->slot < 0) {
+            i++;
+            continue;
+        }
+        float *p0 = b->part + (size_t)u->slot * slot_n;
+        int32_t j = i + 1;
+        for (; j < s->n_units && b->units[j].slot >= 0 && b->units[j].t0 == u->t0 && b->units[j].h == u->h; j++) {
+            const float *pj = b->part + (size_t)b->units[j].slot * slot_n;
+            hearth_attn_merge((int)group, (int)hd, p0, p0 + gsz, pj, pj + gsz);
+        }
+        memcpy(b->att + (size_t)u->t0 * hp->n_head * hd + (size_t)u->h * gsz, p0, gsz * sizeof(float));
+        i = j;
     }
 }
 
@@ -523,9 +725,11 @@ void hearth_forward(const hearth_model *m, hearth_kv_cache *kv, hearth_threadpoo
         j.it[2] = item(&s, 2, &L->wv, b->v, L->bv, NULL);
         mm_run(pool, &j);
         run_or_inline(pool, &s, rope_store_task, qd);
+        s.n_units = attn_plan(&s);
         atomic_init(&s.next, 0);
         if (attn_work < SMALL_WORK) attn_task(&s, 0, 1);
         else hearth_threadpool_run(pool, attn_task, &s);
+        attn_merge_splits(&s);
         quantize_rows(pool, &s, b->att, qd, NULL, &L->wo, NULL, NULL);
         mm_job jo = {.n_items = 1, .ncols = n, .act_stride = b->act_row};
         jo.it[0] = item(&s, 0, &L->wo, b->tmp, NULL, L->post_attn_norm ? NULL : b->x);

@@ -38,6 +38,15 @@ void hearth_fwd_buf_free(hearth_fwd_buf *b);
 typedef void (*hearth_fwd_observer)(void *ud, const hearth_mat *w, const float *x, int32_t n);
 void hearth_fwd_buf_set_observer(hearth_fwd_buf *b, hearth_fwd_observer fn, void *ud);
 
+/* Attention tiling (defaults: 256, 64, 128): positions per piece of one
+ * kernel call (bounds the scores scratch), most query rows a block of
+ * prefill tokens gathers (tokens of one sequence sharing each key and value
+ * read), and fewest positions a decode split piece gets (flash-decoding: a
+ * token's head split over threads). Each <= 0 keeps its value; rows is cut
+ * to what the buffers were made for. Results agree with any tiling up to
+ * rounding; tests set odd sizes to reach every boundary. */
+void hearth_fwd_buf_set_attn_tiles(hearth_fwd_buf *b, int32_t chunk, int32_t rows, int32_t split_min);
+
 /* One batch through the model. Caller has checked: 1 <= n <= n_batch, token
  * ids in range, seq[i] in range, pos[i] == the next free position of seq[i]
  * in batch order, and room in the cache. Appends keys/values, updates

@@ -32,6 +32,22 @@
 
 enum { MAX_IDS = 256 };
 
+/* Under the sanitizers (a -O0 build several times slower) the loops are cut
+ * to a quarter; the checks stay the same (the wrong rule's chi-square still
+ * sits far above the critical value at a quarter of the draws). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SLOW_BUILD 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SLOW_BUILD 1
+#endif
+#endif
+#ifdef SLOW_BUILD
+static int scaled(int n) { return n / 4 > 1 ? n / 4 : 1; }
+#else
+static int scaled(int n) { return n; }
+#endif
+
 typedef struct {
     int32_t ids[MAX_IDS];
     int n_ids;
@@ -198,8 +214,8 @@ static void greedy_suite(const char *target_path, const char *draft_path, int n_
     }
     fprintf(stderr, "%s: greedy over %d prompts x 4 sources: drafted %lld, accepted %lld\n", name,
             n_prompts, (long long)tot_drafted, (long long)tot_accepted);
-    CHECK(tot_drafted > 200);
-    CHECK(tot_accepted > 50);
+    CHECK(tot_drafted > 10 * n_prompts);
+    CHECK(tot_accepted > 2 * n_prompts);
     CHECK(tot_accepted < tot_drafted); /* rejections were exercised too */
 
     /* stop strings and a context that fills up (capacity inside a step) */
@@ -417,7 +433,7 @@ static void sampling_suite(const char *target_path, const char *draft_path,
     hearth_model *t = open_model(target_path), *d = open_model(draft_path);
     int32_t prompt[64] = {10, 17, 24, 31, 38, 45, 52, 59};
     hearth_spec *sd = new_spec(t, d, false, 3, false);
-    sampling_case(t, sd, prompt, 8, &sp, 3000, false, "random draft model");
+    sampling_case(t, sd, prompt, 8, &sp, scaled(3000), false, "random draft model");
     hearth_spec_free(sd);
     hearth_model_free(d);
     hearth_model_free(t);
@@ -427,12 +443,12 @@ static void sampling_suite(const char *target_path, const char *draft_path,
     t = open_model(target_path);
     d = open_model(close_draft_path);
     sd = new_spec(t, d, false, 3, false);
-    sampling_case(t, sd, prompt, 8, &sp, 3000, true, "quantized self-draft");
+    sampling_case(t, sd, prompt, 8, &sp, scaled(3000), true, "quantized self-draft");
     hearth_spec_free(sd);
     hearth_spec *sl = new_spec(t, NULL, true, 3, false);
     int32_t rep[64];
     for (int i = 0; i < 24; i++) rep[i] = prompt[i % 8];
-    sampling_case(t, sl, rep, 24, &sp, 3000, false, "lookup");
+    sampling_case(t, sl, rep, 24, &sp, scaled(3000), false, "lookup");
     hearth_spec_free(sl);
     hearth_model_free(d);
     hearth_model_free(t);
@@ -511,19 +527,19 @@ static void rule_suite(void) {
     /* a draft that puts its mass elsewhere than the target */
     const double q[RV] = {0.05, 0.05, 0.1, 0.1, 0.2, 0.3, 0.1, 0.1};
     int df;
-    double x = rule_run(q, 0, false, 40000, &df);
+    double x = rule_run(q, 0, false, scaled(40000), &df);
     fprintf(stderr, "rule, draft distribution: chi-square %.1f, df %d, critical %.1f\n", x, df,
             chi2_critical(df, 3.72));
     CHECK(x < chi2_critical(df, 3.72));
-    x = rule_run(q, 0, true, 40000, &df);
+    x = rule_run(q, 0, true, scaled(40000), &df);
     fprintf(stderr, "rule, draft distribution, wrong rule: chi-square %.1f\n", x);
     CHECK(x > chi2_critical(df, 3.72));
     /* point masses (lookup): on a likely token and on an unlikely one */
     for (int32_t pt = 0; pt < RV; pt += 5) {
-        x = rule_run(NULL, pt, false, 40000, &df);
+        x = rule_run(NULL, pt, false, scaled(40000), &df);
         fprintf(stderr, "rule, point mass on %d: chi-square %.1f\n", pt, x);
         CHECK(x < chi2_critical(df, 3.72));
-        x = rule_run(NULL, pt, true, 40000, &df);
+        x = rule_run(NULL, pt, true, scaled(40000), &df);
         fprintf(stderr, "rule, point mass on %d, wrong rule: chi-square %.1f\n", pt, x);
         CHECK(x > chi2_critical(df, 3.72));
     }
@@ -658,11 +674,11 @@ int main(void) {
         tmpdir_cleanup();
         return test_done();
     }
-    greedy_suite(llama, llama_d, 24, "llama");
-    greedy_suite(gemma, gemma_d, 12, "gemma3");
+    greedy_suite(llama, llama_d, scaled(24), "llama");
+    greedy_suite(gemma, gemma_d, scaled(12), "gemma3");
     /* the trained pair: real text, high acceptance */
     greedy_suite(HEARTH_SOURCE_DIR "/models/hearth-demo-256.gguf", HEARTH_SOURCE_DIR "/models/hearth-demo.gguf",
-                 8, "demo pair");
+                 scaled(8), "demo pair");
     const char *llama_q = genmodel("target_q4.gguf", "--arch llama --type Q4_0 --seed 1");
     REQUIRE(llama_q);
     rule_suite();

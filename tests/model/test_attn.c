@@ -1,12 +1,21 @@
 /*
- * test_attn.c: the SIMD attention kernel (attn_avx2.c) against the portable
- * one (attn.c) on random queries, keys and values: head sizes 64 and 128,
- * group sizes 1..7, position counts that are and are not multiples of the
- * vector width, F16 and F32 caches. Tolerance |got-ref| <= 1e-5 + 1e-4*|ref|
+ * test_attn.c: the SIMD attention kernels (attn_avx512.c, attn_avx2.c,
+ * attn_neon.c: the one chosen here and, under AVX-512, the AVX2 one too)
+ * against the portable one (attn.c) on random queries, keys and values:
+ * head sizes 64, 128, 80 and 72, group sizes 1..7, position counts that are
+ * and are not multiples of the vector widths and key blocks (8, 16), F16
+ * and F32 caches; outputs and each row's maximum and exp-sum. Tolerance |got-ref| <= 1e-5 + 1e-4*|ref|
  * (summation order and the polynomial exp differ); the max error is printed.
  * Both kernels are also checked against softmax(scale q.k) v computed here in
  * double, so the test checks something on every CPU, with HEARTH_FORCE_SCALAR
  * too (it used to report 0 checks there and pass).
+ * Then hearth_attn_chunked (the forward pass's pieces of positions, merged
+ * through each piece's maxima and sums) against one call of the same
+ * kernel at long lengths (300, 1000, 1531 positions) with pieces of 1, 7,
+ * 37, 256 and 1531 positions, so the last piece is short or the whole
+ * range: outputs within |d| <= 1e-6 + 1e-4*|ref| (measured max printed), and
+ * the merged maxima within 1e-6, the merged sums within 1e-5 relative; and a merge
+ * of two halves split at an odd point.
  */
 #include "test.h"
 
@@ -48,6 +57,80 @@ static void attn_double(const hearth_attn_args *a, double *out) {
     }
 }
 
+/* chunked vs one call of fn, at long lengths; returns the worst error as a
+ * fraction of the tolerance */
+static double check_chunked(hearth_attn_fn fn, const char *fname) {
+    enum { NPMAX = 1531, HD = 64, G = 7 };
+    static float kf[NPMAX * 136], vf[NPMAX * 136], sc[G * NPMAX];
+    static uint16_t kh[NPMAX * 136], vh[NPMAX * 136];
+    float q[G * HD], o1[G * HD], o2[G * HD], ml1[2 * G], ml2[2 * G], tmp[G * HD + 2 * G], mlt[2 * G],
+        rb[2 * HD];
+    size_t stride = 136;
+    uint32_t seed = 5;
+    for (size_t i = 0; i < (size_t)NPMAX * stride; i++) {
+        kf[i] = frand(&seed) * 2;
+        vf[i] = frand(&seed);
+        kh[i] = hearth_f32_to_f16(kf[i]);
+        vh[i] = hearth_f32_to_f16(vf[i]);
+    }
+    double worst = 0;
+    const int nps[] = {300, 1000, NPMAX}, chunks[] = {1, 7, 37, 256, NPMAX};
+    for (int pi = 0; pi < 3; pi++)
+        for (int ty = 0; ty < 2; ty++) {
+            int np = nps[pi];
+            for (int i = 0; i < G * HD; i++) q[i] = frand(&seed) * 2;
+            hearth_attn_args a = {.q = q, .k = ty ? (const void *)kh : kf, .v = ty ? (const void *)vh : vf,
+                                  .kv_stride = stride, .type = ty ? HEARTH_TYPE_F16 : HEARTH_TYPE_F32,
+                                  .np = np, .hd = HD, .group = G, .scale = 0.125f, .scores = sc,
+                                  .score_stride = NPMAX, .rowbuf = rb, .out = o1, .ml = ml1};
+            fn(&a);
+            for (int ci = 0; ci < 5; ci++) {
+                hearth_attn_args c = a;
+                c.out = o2;
+                c.ml = ml2;
+                c.score_stride = (size_t)chunks[ci]; /* what the pieces need */
+                hearth_attn_chunked(fn, &c, chunks[ci], tmp, mlt);
+                for (int i = 0; i < G * HD; i++) {
+                    double d = fabs((double)o2[i] - o1[i]), lim = 1e-6 + 1e-4 * fabs(o1[i]);
+                    worst = d / lim > worst ? d / lim : worst;
+                    CHECKF(d <= lim, "%s chunked: np %d pieces of %d %s: [%d] %g vs %g", fname, np,
+                           chunks[ci], ty ? "F16" : "F32", i, o2[i], o1[i]);
+                }
+                for (int g = 0; g < G; g++) {
+                    /* the same score sums in another order where a piece
+                     * moves the 8-key blocks */
+                    CHECKF(fabs(ml2[2 * g] - ml1[2 * g]) <= 1e-6 * (1 + fabs(ml1[2 * g])),
+                           "%s chunked: max %g vs %g", fname, ml2[2 * g], ml1[2 * g]);
+                    CHECKF(fabs(ml2[2 * g + 1] - ml1[2 * g + 1]) <= 1e-5 * ml1[2 * g + 1],
+                           "%s chunked: sum %g vs %g", fname, ml2[2 * g + 1], ml1[2 * g + 1]);
+                }
+            }
+            /* two ranges split at an odd point, merged by hand */
+            int cut = np / 3 + 1;
+            size_t es = ty ? 2 : 4;
+            hearth_attn_args h1 = a, h2 = a;
+            float oa[G * HD], ob[G * HD], mla[2 * G], mlb[2 * G];
+            h1.np = cut;
+            h1.out = oa;
+            h1.ml = mla;
+            h2.k = (const uint8_t *)a.k + (size_t)cut * stride * es;
+            h2.v = (const uint8_t *)a.v + (size_t)cut * stride * es;
+            h2.np = np - cut;
+            h2.out = ob;
+            h2.ml = mlb;
+            fn(&h1);
+            fn(&h2);
+            hearth_attn_merge(G, HD, oa, mla, ob, mlb);
+            for (int i = 0; i < G * HD; i++) {
+                double d = fabs((double)oa[i] - o1[i]), lim = 1e-6 + 1e-4 * fabs(o1[i]);
+                worst = d / lim > worst ? d / lim : worst;
+                CHECKF(d <= lim, "%s merge at %d of %d: [%d] %g vs %g", fname, cut, np, i, oa[i], o1[i]);
+            }
+        }
+    fprintf(stderr, "attention %s, chunked vs one call: max error %.2f of tolerance\n", fname, worst);
+    return worst;
+}
+
 int main(void) {
     int simd = hearth_attn_pick(64) != hearth_attn_ref;
     if (!simd)
@@ -55,10 +138,10 @@ int main(void) {
                         "the reference kernel against double only\n");
     uint32_t seed = 1;
     double worst = 0, worst_ref = 0;
-    const int hds[] = {64, 128}, nps[] = {1, 7, 8, 9, 33, 100};
-    for (int hi = 0; hi < 2; hi++)
+    const int hds[] = {64, 128, 80, 72}, nps[] = {1, 7, 8, 9, 15, 16, 17, 33, 100};
+    for (int hi = 0; hi < 4; hi++)
         for (int group = 1; group <= 7; group += 3)
-            for (int pi = 0; pi < 6; pi++)
+            for (int pi = 0; pi < 9; pi++)
                 for (int ty = 0; ty < 2; ty++) {
                     int hd = hds[hi], np = nps[pi];
                     size_t stride = (size_t)hd * 2 + 8; /* another head's data between rows */
@@ -77,6 +160,8 @@ int main(void) {
                                           .type = ty ? HEARTH_TYPE_F16 : HEARTH_TYPE_F32, .np = np,
                                           .hd = hd, .group = group, .scale = 0.125f, .scores = sc,
                                           .score_stride = 128, .rowbuf = rb, .out = out_ref};
+                    float ml_ref[14], ml_simd[14];
+                    a.ml = ml_ref;
                     hearth_attn_ref(&a);
                     static double exact[7 * 128];
                     attn_double(&a, exact);
@@ -88,17 +173,37 @@ int main(void) {
                                hd, group, np, ty ? "F16" : "F32", i, out_ref[i], exact[i]);
                     }
                     if (!simd) continue;
-                    a.out = out_simd;
-                    hearth_attn_pick(hd)(&a);
-                    for (int i = 0; i < group * hd; i++) {
-                        double d = fabs((double)out_simd[i] - out_ref[i]);
-                        double lim = 1e-5 + 1e-4 * fabs(out_ref[i]);
-                        if (d / lim > worst) worst = d / lim;
-                        CHECKF(d <= lim, "hd %d group %d np %d %s: [%d] %g vs %g", hd, group, np,
-                               ty ? "F16" : "F32", i, out_simd[i], out_ref[i]);
+                    /* the kernel chosen for hd and, where that is the
+                     * AVX-512 one, the AVX2 one it replaces */
+                    hearth_attn_fn fns[2] = {hearth_attn_pick(hd), NULL};
+                    if (fns[0] == hearth_attn_avx512) fns[1] = hearth_attn_avx2;
+                    for (int fi = 0; fi < 2 && fns[fi]; fi++) {
+                        const char *fname = fns[fi] == hearth_attn_avx512 ? "avx512"
+                                            : fns[fi] == hearth_attn_avx2   ? "avx2"
+                                                                            : "neon";
+                        a.out = out_simd;
+                        a.ml = ml_simd;
+                        fns[fi](&a);
+                        for (int i = 0; i < group * hd; i++) {
+                            double d = fabs((double)out_simd[i] - out_ref[i]);
+                            double lim = 1e-5 + 1e-4 * fabs(out_ref[i]);
+                            if (d / lim > worst) worst = d / lim;
+                            CHECKF(d <= lim, "%s hd %d group %d np %d %s: [%d] %g vs %g", fname, hd, group,
+                                   np, ty ? "F16" : "F32", i, out_simd[i], out_ref[i]);
+                        }
+                        for (int g = 0; g < group; g++) {
+                            CHECKF(fabs(ml_simd[2 * g] - ml_ref[2 * g]) <= 1e-5 * (1 + fabs(ml_ref[2 * g])),
+                                   "%s hd %d np %d: max %g vs %g", fname, hd, np, ml_simd[2 * g], ml_ref[2 * g]);
+                            CHECKF(fabs(ml_simd[2 * g + 1] - ml_ref[2 * g + 1]) <= 1e-5 * ml_ref[2 * g + 1],
+                                   "%s hd %d np %d: sum %g vs %g", fname, hd, np, ml_simd[2 * g + 1],
+                                   ml_ref[2 * g + 1]);
+                        }
                     }
                 }
     fprintf(stderr, "attention reference vs double: max error %.3f of tolerance\n", worst_ref);
     if (simd) fprintf(stderr, "attention SIMD vs reference: max error %.2f of tolerance\n", worst);
+    check_chunked(hearth_attn_ref, "reference");
+    if (simd) check_chunked(hearth_attn_pick(64), "SIMD");
+    if (hearth_attn_pick(64) == hearth_attn_avx512) check_chunked(hearth_attn_avx2, "avx2");
     return test_done();
 }
