@@ -175,7 +175,9 @@ static void run_case(const dot_case *dc, hearth_dot_impl impl) {
             int64_t n = lens[li];
             /* 70 crosses the 64-row gemm chunk, 300 the 256-row one (Q4_0/Q5_0/Q8_0) */
             int64_t nrows = li == 1 ? 300 : (li % 2 && n < 4096) ? 70 : 9;
-            int64_t ncols = n >= 4096 ? 5 : 11; /* tiles of 4 and some left over */
+            /* tiles of 4 and some left over; 19 (some lengths): a 16-column
+             * tile (AVX-512 Q4_0/Q5_0/Q8_0) and 3 left over */
+            int64_t ncols = n >= 4096 ? 5 : li % 3 == 2 ? 19 : 11;
             problem p;
             make_problem(&p, tt, dc, ref, n, nrows, ncols, raw);
             /* quantize_act: same bytes as the reference */

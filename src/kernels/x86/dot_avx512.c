@@ -3,7 +3,9 @@
  * vpdpbusd for the int8 dot products, mask registers for Q5's high bits, and
  * 32 vector registers, so gemm tiles are larger: 2 rows x 4 columns (the
  * K-quants' generic tiles), 4 x 4 (float weights), 1 row x 8 columns (the
- * transposed Q4_0/Q5_0/Q8_0/Q4_K/Q6_K tiles). dot.c calls
+ * transposed Q4_K/Q6_K tiles), 1 row x 16 columns (the transposed
+ * Q4_0/Q5_0/Q8_0 tiles: a speculative verify batch of up to 16 tokens
+ * unpacks each weight block once). dot.c calls
  * hearth_dot_fill_avx512 only on CPUs that have these extensions.
  */
 #if defined(__x86_64__)
@@ -13,6 +15,7 @@
 #define GEMM_R 2
 #define GEMM_C 4
 #define GEMM8_C 8
+#define GEMM8_QC 16
 #define GEMM_RF 4
 #include "kernels/x86/dot_x86.h"
 #else

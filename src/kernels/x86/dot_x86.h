@@ -26,7 +26,9 @@
  *
  * The including file defines HEARTH_DOT_FILL (the fill function's name),
  * GEMV_R (rows per gemv tile), GEMM_R, GEMM_C (gemm tile), GEMM_RF (gemm tile
- * rows for float weights) and GEMM8_C (columns per transposed gemm tile).
+ * rows for float weights) and GEMM8_C (columns per transposed gemm tile),
+ * optionally GEMM8_QC (columns per Q4_0/Q5_0/Q8_0 transposed tile, default
+ * GEMM8_C) and GEMM8_PF (rows prefetched ahead in those gemms).
  */
 #include "kernels/dot_int.h"
 #include "kernels/quants.h"
@@ -683,16 +685,32 @@ INLINE void ut8_q5_0(const uint8_t *wb, __m256i x[8]) {
         tr8(x);                                                              \
     } while (0)
 
-/* Blocks per gemm chunk (scratch: GEMM8_C columns of this many blocks) and
+/* Columns per Q4_0/Q5_0/Q8_0 gemm tile (the including file may raise it above
+ * GEMM8_C: these tiles hold only 8 weight vectors besides the accumulators). */
+#ifndef GEMM8_QC
+#define GEMM8_QC GEMM8_C
+#endif
+
+/* Blocks per gemm chunk (scratch: GEMM8_QC columns of this many blocks) and
  * rows per chunk (their weight blocks stay in L2 while every column group
  * passes over them: 256 rows x 64 blocks x 34 B = 557 KB at most). */
 #define GEMM8_CB 64
 #define GEMM8_ROWS 256
 
+/* Weight rows ahead of the one being multiplied that are prefetched: with
+ * many columns per row the loads of the next rows come too late for the
+ * hardware prefetcher to overlap them with the arithmetic. */
+#ifndef GEMM8_PF
+#define GEMM8_PF 2
+#endif
+INLINE void gemm8_prefetch(const uint8_t *p, int64_t len) {
+    for (int64_t o = 0; o < len; o += 64) _mm_prefetch((const char *)(p + o), _MM_HINT_T0);
+}
+
 typedef struct {
-    _Alignas(32) uint8_t q[GEMM8_C][GEMM8_CB * 32]; /* (column, block, 32) transposed per 8 blocks */
-    _Alignas(32) int32_t nbias[GEMM8_C][GEMM8_CB];  /* -BIAS * sum(a) per block (the sums' start) */
-    _Alignas(32) float d[GEMM8_C][GEMM8_CB];        /* d_act per block */
+    _Alignas(32) uint8_t q[GEMM8_QC][GEMM8_CB * 32]; /* (column, block, 32) transposed per 8 blocks */
+    _Alignas(32) int32_t nbias[GEMM8_QC][GEMM8_CB];  /* -BIAS * sum(a) per block (the sums' start) */
+    _Alignas(32) float d[GEMM8_QC][GEMM8_CB];        /* d_act per block */
 } gemm8_scratch;
 
 /* Fills scratch column c from cb activation blocks at ab, 8 blocks at a
@@ -726,23 +744,21 @@ INLINE void gemm8_prep(gemm8_scratch *s, int c, const uint8_t *ab, int64_t cb, i
     }
 }
 
-/* out[c * os] += sum of acc[c]'s lanes, c < C. A full 8-column tile reduces
+/* out[c * os] += sum of acc[c]'s lanes, c < C. Each group of 8 columns reduces
  * its 8 accumulators together (as reduce8), not one horizontal sum each. */
-INLINE void gemm8_store(const __m256 acc[GEMM8_C], int C, float *out, int64_t os) {
-#if GEMM8_C == 8
-    if (C == 8) {
-        __m256 h01 = _mm256_hadd_ps(acc[0], acc[1]), h23 = _mm256_hadd_ps(acc[2], acc[3]);
-        __m256 h45 = _mm256_hadd_ps(acc[4], acc[5]), h67 = _mm256_hadd_ps(acc[6], acc[7]);
+INLINE void gemm8_store(const __m256 *acc, int C, float *out, int64_t os) {
+    int c = 0;
+    for (; c + 8 <= C; c += 8) {
+        __m256 h01 = _mm256_hadd_ps(acc[c + 0], acc[c + 1]), h23 = _mm256_hadd_ps(acc[c + 2], acc[c + 3]);
+        __m256 h45 = _mm256_hadd_ps(acc[c + 4], acc[c + 5]), h67 = _mm256_hadd_ps(acc[c + 6], acc[c + 7]);
         __m256 h0123 = _mm256_hadd_ps(h01, h23), h4567 = _mm256_hadd_ps(h45, h67);
         __m256 r = _mm256_add_ps(_mm256_permute2f128_ps(h0123, h4567, 0x20),
                                  _mm256_permute2f128_ps(h0123, h4567, 0x31));
         float t[8];
         _mm256_storeu_ps(t, r);
-        UNROLL for (int c = 0; c < 8; c++) out[c * os] += t[c];
-        return;
+        UNROLL for (int j = 0; j < 8; j++) out[(c + j) * os] += t[j];
     }
-#endif
-    UNROLL for (int c = 0; c < C; c++) out[c * os] += hsum8(acc[c]);
+    for (; c < C; c++) out[c * os] += hsum8(acc[c]);
 }
 
 /* One column's part of a tile: acc + (sum_k dot(x[k], a[k]) - BIAS * sum(a))
@@ -774,7 +790,7 @@ GEMM8_COL(q8_0, SGN_q8_0)
 #define GEMM8_TILE(name, BSZ, UNPACK)                                                          \
     INLINE void tile8_##name(int64_t cb, int C, const uint8_t *wb, const gemm8_scratch *s,    \
                              float *out, int64_t os) {                                         \
-        __m256 acc[GEMM8_C];                                                                   \
+        __m256 acc[GEMM8_QC];                                                                   \
         UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();                       \
         int64_t b = 0;                                                                         \
         for (; b + 8 <= cb; b += 8) {                                                          \
@@ -813,12 +829,16 @@ GEMM8_COL(q8_0, SGN_q8_0)
             int64_t cb = nb - b0 < GEMM8_CB ? nb - b0 : GEMM8_CB;                              \
             for (int64_t r0 = 0; r0 < nrows; r0 += GEMM8_ROWS) {                               \
                 int64_t r1 = r0 + GEMM8_ROWS < nrows ? r0 + GEMM8_ROWS : nrows;                \
-                for (int64_t c0 = 0; c0 < ncols; c0 += GEMM8_C) {                              \
-                    int C = ncols - c0 < GEMM8_C ? (int)(ncols - c0) : GEMM8_C;                \
+                /* as few tiles as GEMM8_QC allows, of even widths (17: 9 + 8, not      \
+                 * 16 + 1: a narrow tile unpacks the weights for little work) */       \
+                int64_t ng = (ncols + GEMM8_QC - 1) / GEMM8_QC, C;                          \
+                for (int64_t c0 = 0, g = 0; g < ng; g++, c0 += C) {                            \
+                    C = (ncols - c0 + (ng - g) - 1) / (ng - g);                                \
                     for (int c = 0; c < C; c++)                                                \
                         gemm8_prep(&s, c, ab0 + (size_t)(c0 + c) * as + b0 * 34, cb, BIAS_##name); \
                     for (int64_t r = r0; r < r1; r++) {                                        \
                         const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                   \
+                        if (r + GEMM8_PF < r1) gemm8_prefetch(wb + GEMM8_PF * ws, cb * BSZ);   \
                         float *o = out + c0 * os + r;                                          \
                         switch (C) {                                                           \
                         GEMM8_CASES(name)                                                      \
@@ -830,20 +850,37 @@ GEMM8_COL(q8_0, SGN_q8_0)
         }                                                                                      \
     }
 
-#if GEMM8_C == 8
-#define GEMM8_CASES(name)                                   \
-    case 8: tile8_##name(cb, 8, wb, &s, o, os); break;      \
-    case 7: tile8_##name(cb, 7, wb, &s, o, os); break;      \
-    case 6: tile8_##name(cb, 6, wb, &s, o, os); break;      \
-    case 5: tile8_##name(cb, 5, wb, &s, o, os); break;      \
-    case 4: tile8_##name(cb, 4, wb, &s, o, os); break;      \
-    case 3: tile8_##name(cb, 3, wb, &s, o, os); break;      \
-    case 2: tile8_##name(cb, 2, wb, &s, o, os); break;
+#if GEMM8_QC == 16
+#define GEMM8_CASES(name)                              \
+    case 16: tile8_##name(cb, 16, wb, &s, o, os); break;\
+    case 15: tile8_##name(cb, 15, wb, &s, o, os); break;\
+    case 14: tile8_##name(cb, 14, wb, &s, o, os); break;\
+    case 13: tile8_##name(cb, 13, wb, &s, o, os); break;\
+    case 12: tile8_##name(cb, 12, wb, &s, o, os); break;\
+    case 11: tile8_##name(cb, 11, wb, &s, o, os); break;\
+    case 10: tile8_##name(cb, 10, wb, &s, o, os); break;\
+    case 9: tile8_##name(cb, 9, wb, &s, o, os); break;  \
+    case 8: tile8_##name(cb, 8, wb, &s, o, os); break;  \
+    case 7: tile8_##name(cb, 7, wb, &s, o, os); break;  \
+    case 6: tile8_##name(cb, 6, wb, &s, o, os); break;  \
+    case 5: tile8_##name(cb, 5, wb, &s, o, os); break;  \
+    case 4: tile8_##name(cb, 4, wb, &s, o, os); break;  \
+    case 3: tile8_##name(cb, 3, wb, &s, o, os); break;  \
+    case 2: tile8_##name(cb, 2, wb, &s, o, os); break;  
+#elif GEMM8_QC == 8
+#define GEMM8_CASES(name)                              \
+    case 8: tile8_##name(cb, 8, wb, &s, o, os); break;  \
+    case 7: tile8_##name(cb, 7, wb, &s, o, os); break;  \
+    case 6: tile8_##name(cb, 6, wb, &s, o, os); break;  \
+    case 5: tile8_##name(cb, 5, wb, &s, o, os); break;  \
+    case 4: tile8_##name(cb, 4, wb, &s, o, os); break;  \
+    case 3: tile8_##name(cb, 3, wb, &s, o, os); break;  \
+    case 2: tile8_##name(cb, 2, wb, &s, o, os); break;  
 #else
-#define GEMM8_CASES(name)                                   \
-    case 4: tile8_##name(cb, 4, wb, &s, o, os); break;      \
-    case 3: tile8_##name(cb, 3, wb, &s, o, os); break;      \
-    case 2: tile8_##name(cb, 2, wb, &s, o, os); break;
+#define GEMM8_CASES(name)                              \
+    case 4: tile8_##name(cb, 4, wb, &s, o, os); break;  \
+    case 3: tile8_##name(cb, 3, wb, &s, o, os); break;  \
+    case 2: tile8_##name(cb, 2, wb, &s, o, os); break;  
 #endif
 
 GEMM8_TILE(q4_0, 18, u_q4_0)
