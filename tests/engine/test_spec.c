@@ -42,11 +42,20 @@ enum { MAX_IDS = 256 };
 #define SLOW_BUILD 1
 #endif
 #endif
+/* HEARTH_TEST_QUICK (make test's arm64 runs under qemu, ~50x slower):
+ * an eighth of the loops, and no chi-square over a model (the rule's own
+ * distribution test still runs). */
+static bool quick(void) {
+    const char *q = getenv("HEARTH_TEST_QUICK");
+    return q && *q && strcmp(q, "0");
+}
+static int scaled(int n) {
 #ifdef SLOW_BUILD
-static int scaled(int n) { return n / 4 > 1 ? n / 4 : 1; }
-#else
-static int scaled(int n) { return n; }
+    n /= 4;
 #endif
+    if (quick()) n /= 8;
+    return n > 1 ? n : 1;
+}
 
 typedef struct {
     int32_t ids[MAX_IDS];
@@ -216,7 +225,7 @@ static void greedy_suite(const char *target_path, const char *draft_path, int n_
             n_prompts, (long long)tot_drafted, (long long)tot_accepted);
     CHECK(tot_drafted > 10 * n_prompts);
     CHECK(tot_accepted > 2 * n_prompts);
-    CHECK(tot_accepted < tot_drafted); /* rejections were exercised too */
+    if (n_prompts >= 3) CHECK(tot_accepted < tot_drafted); /* rejections were exercised too */
 
     /* stop strings and a context that fills up (capacity inside a step) */
     int32_t prompt[64];
@@ -684,7 +693,7 @@ int main(void) {
     rule_suite();
     sched_suite(gemma, gemma_d);
     sched_suite(llama, llama);
-    sampling_suite(llama, llama_d, llama_q);
+    if (!quick()) sampling_suite(llama, llama_d, llama_q);
     errors(llama, other);
     tmpdir_cleanup();
     return test_done();
