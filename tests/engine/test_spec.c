@@ -43,8 +43,8 @@ enum { MAX_IDS = 256 };
 #endif
 #endif
 /* HEARTH_TEST_QUICK (make test's arm64 runs under qemu, ~50x slower):
- * an eighth of the loops, and no chi-square over a model (the rule's own
- * distribution test still runs). */
+ * an eighth of the loops; no chi-square over a model (the rule's own
+ * distribution test still runs), no demo pair, one scheduler pair. */
 static bool quick(void) {
     const char *q = getenv("HEARTH_TEST_QUICK");
     return q && *q && strcmp(q, "0");
@@ -686,13 +686,14 @@ int main(void) {
     greedy_suite(llama, llama_d, scaled(24), "llama");
     greedy_suite(gemma, gemma_d, scaled(12), "gemma3");
     /* the trained pair: real text, high acceptance */
-    greedy_suite(HEARTH_SOURCE_DIR "/models/hearth-demo-256.gguf", HEARTH_SOURCE_DIR "/models/hearth-demo.gguf",
-                 scaled(8), "demo pair");
+    if (!quick())
+        greedy_suite(HEARTH_SOURCE_DIR "/models/hearth-demo-256.gguf",
+                     HEARTH_SOURCE_DIR "/models/hearth-demo.gguf", scaled(8), "demo pair");
     const char *llama_q = genmodel("target_q4.gguf", "--arch llama --type Q4_0 --seed 1");
     REQUIRE(llama_q);
     rule_suite();
     sched_suite(gemma, gemma_d);
-    sched_suite(llama, llama);
+    if (!quick()) sched_suite(llama, llama);
     if (!quick()) sampling_suite(llama, llama_d, llama_q);
     errors(llama, other);
     tmpdir_cleanup();
