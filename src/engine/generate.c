@@ -123,14 +123,7 @@ static bool emit(void *user, int32_t t, const float *logits) {
     return true;
 }
 
-typedef struct {
-    hearth_ctx *c;
-} rows_of;
-
-static const float *row_at(void *user, int32_t i) {
-    rows_of *ro = user;
-    return hearth_ctx_logits(ro->c, i);
-}
+static const float *row_at(void *user, int32_t i) { return hearth_ctx_logits(user, i); }
 
 /* One speculative step after g->last was emitted: draft, decode
  * [last, drafts], verify, keep what was accepted. false: generation ended
@@ -165,10 +158,9 @@ static bool spec_step(gen_state *g) {
     double t0 = hearth_now_ms();
     if ((g->st = hearth_ctx_decode(c, &b, g->err))) return false;
     double dec_ms = hearth_now_ms() - t0;
-    rows_of ro = {c};
     int32_t n_emitted = 0;
     g->vlen = len + 1; /* last is in the cache now */
-    int32_t acc = spec_verify(spec_verifier_of(g->spec), g->smp, d, row_at, &ro, emit, g, &n_emitted);
+    int32_t acc = spec_verify(spec_verifier_of(g->spec), g->smp, d, row_at, c, emit, g, &n_emitted);
     if (!g->draft_off) spec_observe(g->spec, d, acc, draft_ms, dec_ms);
     if (d->n) {
         g->r.n_drafted += d->n;

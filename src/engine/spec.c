@@ -42,9 +42,6 @@
 #define PAUSE_MIN 4
 #define PAUSE_MAX 64
 
-typedef struct hearth_spec spec_t;
-static void fade(spec_t *s, double f);
-
 struct hearth_spec {
     hearth_spec_params p;
     const hearth_model *target;
@@ -74,6 +71,14 @@ struct hearth_spec {
     spec_draft draft;
     spec_verifier ver;
 };
+
+/* Moves the acceptance counts toward the prior (see ACC_PRIOR_*). */
+static void fade(hearth_spec *s, double f) {
+    for (int i = 0; i < 3; i++) {
+        s->acc[i] *= f;
+        s->rej[i] *= f;
+    }
+}
 
 hearth_spec_params hearth_spec_default_params(void) {
     hearth_spec_params p = {.draft = NULL, .lookup = false, .n_draft_max = 16,
@@ -262,12 +267,6 @@ static double acceptance(const hearth_spec *s, spec_src src) {
     return (s->acc[src] + ACC_PRIOR_ACC) / (s->acc[src] + s->rej[src] + ACC_PRIOR_ACC + ACC_PRIOR_REJ);
 }
 
-static void fade(spec_t *s, double f) {
-    for (int i = 0; i < 3; i++) {
-        s->acc[i] *= f;
-        s->rej[i] *= f;
-    }
-}
 
 /* Expected speedup over plain decoding of k drafts at acceptance a, when
  * drafting costs draft_ratio plain steps per token. */
