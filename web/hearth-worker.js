@@ -6,9 +6,10 @@
  *
  *   page -> worker                         worker -> page
  *   INIT {config: {modelUrl, workerId,     PROGRESS {phase: "download" | "verify" | "load",
- *         threads, contextSize, sha256}}             loaded, total}   (bytes; load: 0/1, 1/1)
- *                                          READY {workerId, model, template, kernels, fromCache,
- *                                                 loadMs, bytes}
+ *         threads, contextSize, sha256,              loaded, total}   (bytes; load: 0/1, 1/1)
+ *         publicKey, signatureUrl}}        READY {workerId, model, template, kernels, fromCache,
+ *                                                 loadMs, bytes, signature?: {keyId,
+ *                                                 trustedComment, prehashed}}
  *   GENERATE {id, prompt | messages,       TOKEN {id, text, token}   one per generated token
  *             maxTokens, temperature,      RESULT {id, response, tokens, finish,
  *             topP, seed, raw}                     usage: {prompt_tokens, completion_tokens,
@@ -18,11 +19,31 @@
  *   EMBED {id, text}                       RESULT {id, embedding}   (n_embd floats, L2-normalized)
  *
  * Error codes: BAD_URL (not a URL), NETWORK (fetch failed), HTTP (status not
- * 2xx), NOT_GGUF (no GGUF magic), CHECKSUM (sha256 differs), NOMEM,
+ * 2xx), NOT_GGUF (no GGUF magic), CHECKSUM (sha256 differs), the signature's
+ * (below: UNSIGNED, BAD_SIGNATURE, UNTRUSTED_KEY, MODIFIED,
+ * MALFORMED_SIGNATURE, MALFORMED_KEY, NO_ED25519), NOMEM,
  * BAD_MODEL (the engine refused the file), NOT_READY (GENERATE before
  * READY), BAD_REQUEST, CANCELLED (partial: the text so far), ENGINE. After
  * an ERROR the worker keeps working: a failed INIT leaves the previous model
  * (if any) loaded; INIT again to load another.
+ *
+ * Signatures (minisign, as `hearth verify`: docs/model-trust.md): with
+ * config.publicKey (one minisign public key, or an array of them: the
+ * trusted keys; each the base64 key line, "RWQ...", or the whole .pub file)
+ * the model must carry a minisign signature by one of them, fetched from
+ * config.signatureUrl (default modelUrl + ".minisig") and kept in the model
+ * cache beside it. The signature's global signature (over the signature and
+ * its trusted comment) is checked before the model is downloaded, the file
+ * signature after: over the BLAKE2b-512 of the file for minisign's default
+ * "ED" form (hashed by the module, web/hearth_wasm.c, while the bytes
+ * arrive), over the file itself for the legacy "Ed" form. Ed25519 is
+ * WebCrypto's. Refusals, as the native kinds: UNSIGNED (no signature file:
+ * HTTP 404/410), BAD_SIGNATURE (the global signature fails: the signature or
+ * its trusted comment was altered), UNTRUSTED_KEY (signed by a key not in
+ * config.publicKey), MODIFIED (an authentic signature that does not cover
+ * these bytes), MALFORMED_SIGNATURE, MALFORMED_KEY; NO_ED25519 where the
+ * browser's WebCrypto has no Ed25519. A refused model is dropped from the
+ * cache. Without config.publicKey no signature is looked for.
  *
  * Threads: with config.threads > 1 in a cross-origin isolated page (hearth
  * serve --web sends COOP/COEP) the worker loads hearth-wasm-mt.js, whose
@@ -100,14 +121,194 @@ function cstr(s) {
 const CODES = {1: "NOMEM", 2: "BAD_MODEL", 3: "BAD_MODEL", 4: "BAD_MODEL", 8: "NOMEM"};
 // hearth_status: 1 NOMEM, 2 IO, 3 FORMAT, 4 UNSUPPORTED, 5 ARG, 6 STATE, 7 CANCELLED, 8 LIMIT
 
-/* Streams the model at url into the file system at MODEL_PATH. */
-async function fetchModel(url, onProgress) {
+/* ---- minisign signatures (see the header) ---------------------------------- */
+
+const UNTRUSTED = "untrusted comment: ", TRUSTED = "trusted comment: ";
+const COMMENT_MAX = 8192, LINE_MAX = COMMENT_MAX + 64, SIG_FILE_MAX = 64 << 10;
+const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/* Strict base64 (padding required, nothing else, zero trailing bits, as
+ * src/security/base64.c): the bytes, or null. */
+function b64decode(s) {
+  if (!B64.test(s)) return null;
+  const bin = atob(s);
+  if (btoa(bin) !== s) return null; // non-zero trailing bits
+  return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+}
+
+/* The lines of a minisign file ("\n" or "\r\n"): the first n, and whether
+ * only empty lines follow them. */
+function lines(text, n, kind) {
+  const all = text.split("\n").map((l) => (l.endsWith("\r") ? l.slice(0, -1) : l));
+  if (text.endsWith("\n")) all.pop();
+  for (const [i, l] of all.entries()) {
+    if (l.length > LINE_MAX) throw new HearthError(kind, `line ${i + 1}: too long`);
+    if (l.includes("\0")) throw new HearthError(kind, `line ${i + 1}: NUL byte`);
+  }
+  return {head: all.slice(0, n), restEmpty: all.slice(n).every((l) => l === "")};
+}
+
+/* minisign's key id as it prints it: the 8 bytes as a little-endian number
+ * in upper-case hex without leading zeros (src/security/minisign.c). */
+function keyIdStr(id) {
+  let h = "";
+  for (let i = 7; i >= 0; i--) h += id[i].toString(16).toUpperCase().padStart(2, "0");
+  return h.replace(/^0+(?=.)/, "");
+}
+const sameId = (a, b) => a.every((x, i) => x === b[i]);
+
+/* A minisign public key: an optional untrusted comment line, then the
+ * base64 of "Ed", the 8-byte key id, the 32-byte Ed25519 key. */
+function parseKey(text) {
+  const K = "MALFORMED_KEY";
+  if (typeof text !== "string" || !text.trim()) throw new HearthError(K, "config.publicKey: not a key");
+  const t = text.trim(); // a pasted key may come with white space around it
+  const {head} = lines(t, 2, K), all = t.split("\n").length;
+  const commented = head[0].startsWith(UNTRUSTED), at = commented ? 2 : 1;
+  const line = head[at - 1];
+  if (line === undefined) throw new HearthError(K, "config.publicKey: no key line after the comment");
+  if (all > at) throw new HearthError(K, "config.publicKey: unexpected text after the key line");
+  const raw = b64decode(line);
+  if (!raw) throw new HearthError(K, `config.publicKey: line ${at}: not base64`);
+  if (raw.length !== 42) throw new HearthError(K, `config.publicKey: ${raw.length} bytes, a minisign key has 42`);
+  if (raw[0] !== 0x45 || raw[1] !== 0x64) throw new HearthError(K, "config.publicKey: not an Ed25519 (\"Ed\") key");
+  return {id: raw.slice(2, 10), pk: raw.slice(10, 42)};
+}
+
+/* A .minisig: untrusted comment; base64 of "ED"/"Ed", key id, signature;
+ * trusted comment; base64 of the global signature. */
+function parseSig(text) {
+  const S = "MALFORMED_SIGNATURE";
+  const {head, restEmpty} = lines(text, 4, S);
+  if (head.length < 4) throw new HearthError(S, `${head.length} lines, a minisign signature has 4`);
+  if (!head[0].startsWith(UNTRUSTED)) throw new HearthError(S, `line 1: expected "${UNTRUSTED}..."`);
+  const raw = b64decode(head[1]);
+  if (!raw) throw new HearthError(S, "line 2: not base64");
+  if (raw.length !== 74) throw new HearthError(S, `line 2: ${raw.length} bytes, a signature has 74`);
+  if (raw[0] !== 0x45 || (raw[1] !== 0x44 && raw[1] !== 0x64))
+    throw new HearthError(S, "line 2: algorithm not \"ED\" or \"Ed\"");
+  if (!head[2].startsWith(TRUSTED)) throw new HearthError(S, `line 3: expected "${TRUSTED}..."`);
+  const comment = new TextEncoder().encode(head[2].slice(TRUSTED.length));
+  if (comment.length > COMMENT_MAX) throw new HearthError(S, `line 3: trusted comment longer than ${COMMENT_MAX} bytes`);
+  const global = b64decode(head[3]);
+  if (!global) throw new HearthError(S, "line 4: not base64");
+  if (global.length !== 64) throw new HearthError(S, `line 4: ${global.length} bytes, a global signature has 64`);
+  if (!restEmpty) throw new HearthError(S, "unexpected text after line 4");
+  return {prehashed: raw[1] === 0x44, id: raw.slice(2, 10), sig: raw.slice(10, 74), comment,
+          trustedComment: head[2].slice(TRUSTED.length), global};
+}
+
+async function ed25519Verify(pk, sig, msg) {
+  let key;
+  try {
+    key = await crypto.subtle.importKey("raw", pk, {name: "Ed25519"}, false, ["verify"]);
+  } catch (e) {
+    if (e.name === "NotSupportedError" || !crypto.subtle)
+      throw new HearthError("NO_ED25519", `this browser's WebCrypto has no Ed25519: ${e.message}`);
+    return false; // a key WebCrypto refuses (not a curve point) verifies nothing
+  }
+  try { return await crypto.subtle.verify({name: "Ed25519"}, key, sig, msg); } catch (e) { return false; }
+}
+
+/* The text of the signature file for the model at modelHref: from the
+ * model cache, else fetched (init caches it once the model passed). */
+async function fetchSignature(url, modelHref) {
+  let cache = null;
+  try { cache = await caches.open(MODEL_CACHE); } catch (e) { cache = null; }
+  let u;
+  // config.signatureUrl is relative to the worker, as config.modelUrl
+  try { u = url ? new URL(url, self.location.href) : new URL(modelHref + ".minisig"); } catch (e) {
+    throw new HearthError("BAD_URL", `not a URL: ${url}`);
+  }
+  let resp = cache ? await cache.match(u.href) : undefined;
+  const fromCache = !!resp;
+  if (!resp) {
+    try { resp = await fetch(u.href); } catch (e) {
+      throw new HearthError("NETWORK", `cannot fetch ${u.href}: ${e.message}`);
+    }
+    if (resp.status === 404 || resp.status === 410)
+      throw new HearthError("UNSIGNED", `${modelHref}: no signature (${u.href}: HTTP ${resp.status}), and config.publicKey asks for one`);
+    if (!resp.ok) throw new HearthError("HTTP", `${u.href}: HTTP ${resp.status}`);
+  }
+  const buf = await resp.arrayBuffer();
+  if (buf.byteLength > SIG_FILE_MAX)
+    throw new HearthError("MALFORMED_SIGNATURE", `${u.href}: ${buf.byteLength} bytes, too long for a signature`);
+  let text;
+  try { text = new TextDecoder("utf-8", {fatal: true}).decode(buf); } catch (e) {
+    throw new HearthError("MALFORMED_SIGNATURE", `${u.href}: not UTF-8 text`);
+  }
+  return {href: u.href, text, cache, fromCache};
+}
+
+/* Checks what can be checked before the model's bytes: the keys parse, the
+ * signature parses, its key is trusted, its global signature holds.
+ * Returns {key, sig, href, text}. */
+async function checkSignature(config, modelHref) {
+  const keys = (Array.isArray(config.publicKey) ? config.publicKey : [config.publicKey]).map(parseKey);
+  const f = await fetchSignature(config.signatureUrl, modelHref);
+  let sig;
+  try { sig = parseSig(f.text); } catch (e) {
+    e.message = `${f.href}: ${e.message}`;
+    throw e;
+  }
+  const key = keys.find((k) => sameId(k.id, sig.id));
+  if (!key)
+    throw new HearthError("UNTRUSTED_KEY", `${f.href}: signed by key ${keyIdStr(sig.id)}, which config.publicKey does not trust (${keys.map((k) => keyIdStr(k.id)).join(", ")})`);
+  const msg = new Uint8Array(64 + sig.comment.length);
+  msg.set(sig.sig);
+  msg.set(sig.comment, 64);
+  if (!await ed25519Verify(key.pk, sig.global, msg))
+    throw new HearthError("BAD_SIGNATURE", `${f.href}: the global signature (over the signature and its trusted comment) does not verify under key ${keyIdStr(key.id)}: the signature file was altered`);
+  return {key, sig, file: f};
+}
+
+/* BLAKE2b-512 in the module, fed from JS arrays through one buffer. */
+const HASH_BUF = 1 << 20;
+class Blake2b {
+  constructor() {
+    this.s = M._hw_blake2b_new();
+    this.buf = M._malloc(HASH_BUF);
+    if (!this.s || !this.buf) {
+      this.free();
+      throw new HearthError("NOMEM", "out of memory");
+    }
+  }
+  update(bytes) {
+    for (let i = 0; i < bytes.length; i += HASH_BUF) {
+      const part = bytes.subarray(i, Math.min(bytes.length, i + HASH_BUF));
+      M.HEAPU8.set(part, this.buf); // M.HEAPU8 read anew: memory may have grown
+      M._hw_blake2b_update(this.s, this.buf, part.length);
+    }
+  }
+  digest() {
+    M._hw_blake2b_final(this.s, this.buf);
+    this.s = 0;
+    const d = M.HEAPU8.slice(this.buf, this.buf + 64);
+    this.free();
+    return d;
+  }
+  free() {
+    if (this.s) M._free(this.s); // a state never finalized
+    if (this.buf) M._free(this.buf);
+    this.s = this.buf = 0;
+  }
+}
+
+/* The model's URL, absolute; BAD_URL if it is none or not http(s). */
+function modelUrl(url) {
   let u;
   try { u = new URL(url, self.location.href); } catch (e) {
     throw new HearthError("BAD_URL", `not a URL: ${url}`);
   }
   if (u.protocol !== "http:" && u.protocol !== "https:")
     throw new HearthError("BAD_URL", `not an http(s) URL: ${url}`);
+  return u;
+}
+
+/* Streams the model at url into the file system at MODEL_PATH; onBytes (if
+ * given) sees every piece as it arrives. */
+async function fetchModel(url, onProgress, onBytes) {
+  const u = modelUrl(url);
   let cache = null;
   try { cache = await caches.open(MODEL_CACHE); } catch (e) { cache = null; }
   let resp = cache ? await cache.match(u.href) : undefined;
@@ -148,6 +349,7 @@ async function fetchModel(url, onProgress) {
       if (total && loaded + value.length > total)
         throw new HearthError("NETWORK", `${u.href}: more bytes than its Content-Length`);
       M.FS.write(stream, value, 0, value.length, loaded);
+      if (onBytes) onBytes(value);
       loaded += value.length;
       if (loaded - lastPost >= (1 << 20) || loaded === total) {
         onProgress("download", loaded, total);
@@ -191,7 +393,37 @@ async function init(config) {
     throw new HearthError("BAD_REQUEST", "INIT needs config.modelUrl");
   await loadModule(config.threads | 0).then((m) => { M = m; });
   const progress = (phase, loaded, total) => post("PROGRESS", {phase, loaded, total});
-  const f = await fetchModel(config.modelUrl, progress);
+  // a signature asked for: all but the file's own check before downloading
+  const signed = config.publicKey !== undefined && config.publicKey !== null ?
+    await checkSignature(config, modelUrl(config.modelUrl).href) : null;
+  const hasher = signed && signed.sig.prehashed ? new Blake2b() : null;
+  let f;
+  try {
+    f = await fetchModel(config.modelUrl, progress, hasher && ((b) => hasher.update(b)));
+  } catch (e) {
+    if (hasher) hasher.free();
+    throw e;
+  }
+  if (signed) {
+    progress("verify", 0, f.bytes);
+    const {sig, key, file} = signed;
+    let msg;
+    if (hasher) {
+      msg = hasher.digest();
+    } else { // legacy "Ed": the file itself is signed (a view of MEMFS's array)
+      const node = M.FS.lookupPath(MODEL_PATH).node;
+      msg = node.contents.subarray(0, node.usedBytes);
+    }
+    if (!await ed25519Verify(key.pk, sig.sig, msg)) {
+      M.FS.unlink(MODEL_PATH);
+      if (f.cache) await f.cache.delete(f.href);
+      if (file.cache) await file.cache.delete(file.href);
+      throw new HearthError("MODIFIED", `${f.href}: the signature ${file.href} (key ${keyIdStr(key.id)}, "${sig.trustedComment}") is authentic but does not cover these bytes: the file changed after it was signed, or the signature is another file's`);
+    }
+    if (file.cache && !file.fromCache)
+      await file.cache.put(file.href, new Response(file.text)).catch(() => {});
+    progress("verify", f.bytes, f.bytes);
+  }
   if (config.sha256) {
     progress("verify", 0, f.bytes);
     const got = await sha256Hex(MODEL_PATH);
@@ -222,6 +454,9 @@ async function init(config) {
     template: M.UTF8ToString(M._hw_template_name(s)), kernels: M.UTF8ToString(M._hw_kernels()),
     fromCache: f.fromCache, bytes: f.bytes, threads, loadMs: performance.now() - t0,
   };
+  if (signed)
+    ready.signature = {keyId: keyIdStr(signed.key.id), trustedComment: signed.sig.trustedComment,
+                       prehashed: signed.sig.prehashed};
   post("READY", ready);
 }
 

@@ -171,7 +171,8 @@ export class Hearth {
 
   /* Starts the worker and loads the model at url. options: onProgress
    * ({phase, loaded, total}), workerUrl, threads, contextSize, sha256,
-   * dbName. Resolves with the agent once READY; rejects on ERROR. */
+   * publicKey and signatureUrl (a minisign signature required: see
+   * hearth-worker.js), dbName. Resolves with the agent once READY; rejects on ERROR. */
   static async load(url, options = {}) {
     const workerUrl = options.workerUrl || new URL("./hearth-worker.js", import.meta.url);
     const worker = new Worker(workerUrl);
@@ -190,6 +191,7 @@ export class Hearth {
       worker.postMessage({type: "INIT", config: {
         modelUrl: String(url), workerId: options.workerId || "hearth-0", threads,
         contextSize: options.contextSize || 0, sha256: options.sha256,
+        publicKey: options.publicKey, signatureUrl: options.signatureUrl,
       }});
     });
     return new Hearth(worker, ready, store);

@@ -22,6 +22,7 @@
  */
 #include "hearth.h"
 #include "kernels/dot.h" /* hearth_dot_impl_name, as src/cli/main.c */
+#include "security/blake2b.h" /* minisign's prehash (WebCrypto has no BLAKE2b) */
 
 #include <emscripten.h>
 #include <stdio.h>
@@ -335,3 +336,21 @@ EMSCRIPTEN_KEEPALIVE double hw_prompt_ms(hw_session *s) { return s->prompt_ms; }
 EMSCRIPTEN_KEEPALIVE double hw_gen_ms(hw_session *s) { return s->gen_ms; }
 /* The kernel implementation the dot products run on ("scalar", "wasm128"). */
 EMSCRIPTEN_KEEPALIVE const char *hw_kernels(void) { return hearth_dot_impl_name(); }
+
+/* BLAKE2b-512 of a file fed in pieces, for minisign's prehashed ("ED")
+ * signatures, which the worker checks with WebCrypto's Ed25519 over this
+ * digest: hw_blake2b_new (NULL when out of memory), hw_blake2b_update for
+ * each piece (n bytes at p, in the module's memory), hw_blake2b_final
+ * (writes 64 bytes to out and frees the state). */
+EMSCRIPTEN_KEEPALIVE sec_blake2b *hw_blake2b_new(void) {
+    sec_blake2b *s = malloc(sizeof *s);
+    if (s) sec_blake2b_init(s, 64);
+    return s;
+}
+EMSCRIPTEN_KEEPALIVE void hw_blake2b_update(sec_blake2b *s, const void *p, int n) {
+    sec_blake2b_update(s, p, (size_t)n);
+}
+EMSCRIPTEN_KEEPALIVE void hw_blake2b_final(sec_blake2b *s, uint8_t *out) {
+    sec_blake2b_final(s, out);
+    free(s);
+}

@@ -344,6 +344,70 @@ static void narrow_vocab(hearth_model *m) {
     m->tok_embd.nrows = nt;
 }
 
+#ifdef __EMSCRIPTEN__
+/* The browser build (web/): F16 and BF16 weight matrices are widened to F32
+ * once at open when all of them fit HEARTH_WASM_WIDEN_MAX bytes as floats.
+ * WebAssembly has no half-precision conversion instruction, so the SIMD128
+ * F16 kernel spends more on widening than on multiplying (4.8 against 11
+ * GMAC/s for F32 in node); a small model's weights sit in the cache either
+ * way, so twice the bytes cost little there, while a large one keeps its
+ * F16 (bandwidth wins). The widening is exact and the wasm F32 kernel adds
+ * in the order of the F16 one, so the logits do not change. The floats are
+ * the model's own vectors (freed with it); the file's copy stays. */
+enum { HEARTH_WASM_WIDEN_MAX = 256 << 20 };
+
+static bool widens(const hearth_mat *w) {
+    return w->data && (w->type == HEARTH_TYPE_F16 || w->type == HEARTH_TYPE_BF16);
+}
+
+/* counted: whether w is part of weight_bytes (the output matrix and the
+ * layers' are, an untied embedding is not: a step reads one row of it) */
+static bool widen_mat(hearth_model *m, hearth_mat *w, bool counted) {
+    if (!widens(w)) return true;
+    const hearth_type_traits *tr = hearth_type_traits_get(w->type);
+    const hearth_dot_kernel *k = hearth_dot_kernel_get(HEARTH_TYPE_F32);
+    float *f = k ? own_vec(m, w->n * w->nrows) : NULL;
+    if (!f) return false;
+    for (int64_t r = 0; r < w->nrows; r++)
+        tr->to_float((const uint8_t *)w->data + (size_t)r * w->row_size, f + r * w->n, w->n);
+    if (counted)
+        m->weight_bytes += (uint64_t)w->nrows * ((uint64_t)w->n * sizeof(float) - w->row_size);
+    w->data = f;
+    w->type = HEARTH_TYPE_F32;
+    w->row_size = (size_t)w->n * sizeof(float);
+    w->k = k;
+    return true;
+}
+
+/* The layer's matrices, in order. */
+static hearth_mat *layer_mat(hearth_layer *L, int i) {
+    hearth_mat *lm[] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+    return lm[i];
+}
+
+/* Widens what fits (see above). Out of memory: the matrices not yet widened
+ * stay F16 (still correct), so it never fails. */
+static void widen_f16(hearth_model *m) {
+    if (m->ai->encoder) return;
+    bool tied = m->output.data == m->tok_embd.data;
+    uint64_t bytes = 0;
+    hearth_mat *top[2] = {&m->tok_embd, tied ? NULL : &m->output};
+    for (int i = 0; i < 2; i++)
+        if (top[i] && widens(top[i])) bytes += (uint64_t)top[i]->n * (uint64_t)top[i]->nrows * 4;
+    for (int il = 0; il < m->hp.n_layer; il++)
+        for (int i = 0; i < 7; i++) {
+            hearth_mat *w = layer_mat(&m->layers[il], i);
+            if (widens(w)) bytes += (uint64_t)w->n * (uint64_t)w->nrows * 4;
+        }
+    if (bytes == 0 || bytes > HEARTH_WASM_WIDEN_MAX) return;
+    bool ok = widen_mat(m, &m->tok_embd, tied);
+    if (tied) m->output = m->tok_embd;
+    else ok = ok && widen_mat(m, &m->output, true);
+    for (int il = 0; ok && il < m->hp.n_layer; il++)
+        for (int i = 0; ok && i < 7; i++) ok = widen_mat(m, layer_mat(&m->layers[il], i), true);
+}
+#endif
+
 /* ---- open / free --------------------------------------------------------------- */
 
 /* An optional string key: *out NULL when absent; an error naming the key
@@ -452,6 +516,9 @@ hearth_status hearth_model_open(const char *path, const hearth_model_params *p, 
     load_eog(m);
     if ((st = hearth_model_load_tokenizer(m, err))) goto fail;
     narrow_vocab(m);
+#ifdef __EMSCRIPTEN__
+    widen_f16(m);
+#endif
     m->n_threads = p->n_threads > 0 ? p->n_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (m->n_threads < 1) m->n_threads = 1;
 #ifdef MADV_POPULATE_READ

@@ -4,11 +4,12 @@
 // PROMPT, NATIVE_DEMO / NATIVE_GEN / NATIVE_GEN8 (the native engine's greedy
 // ids for PROMPT on models/hearth-demo.gguf, gen-q4k.gguf and gen-q8.gguf),
 // SCREENSHOT, PROFILE (a fresh browser profile directory), DEMO_SHA256 (of
-// models/hearth-demo.gguf).
+// models/hearth-demo.gguf), PUBKEY (the minisign key that signed
+// hearth-demo.gguf and gen-q8.gguf), OTHER_PUB (a .pub file of another key).
 import {chromium} from "playwright-core";
 
-const {WEB_URL, PROMPT, NATIVE_DEMO, NATIVE_GEN, NATIVE_GEN8, SCREENSHOT, PROFILE, DEMO_SHA256} =
-  process.env;
+const {WEB_URL, PROMPT, NATIVE_DEMO, NATIVE_GEN, NATIVE_GEN8, SCREENSHOT, PROFILE, DEMO_SHA256,
+       PUBKEY, OTHER_PUB} = process.env;
 let checks = 0, failed = 0;
 function check(ok, what, detail) {
   checks++;
@@ -120,7 +121,7 @@ try {
 
   // The worker's protocol, errors included, on a worker of its own: after
   // each ERROR it keeps working.
-  const proto = await page.evaluate(async (demoSha) => {
+  const proto = await page.evaluate(async ([demoSha, keys]) => {
     const w = new Worker("hearth-worker.js");
     const log = [];
     let waiters = [];
@@ -159,6 +160,23 @@ try {
     w.postMessage({type: "GENERATE", id: 6, prompt: "Once upon a time", raw: true, maxTokens: 24,
                    temperature: 0});
     out.gen8 = await g8;
+    // signatures: good ones load (prehashed, legacy), each refusal has its
+    // code; the worker goes on working after them (below)
+    const {pub, other} = keys;
+    out.signed = await init("models/hearth-demo.gguf", {publicKey: pub});
+    out.signedLegacy = await init("models/gen-q8.gguf", {publicKey: [other, pub]});
+    out.signedCached = await init("models/hearth-demo.gguf", {publicKey: pub});
+    out.tampered = await init("models/hearth-demo.gguf",
+                              {publicKey: pub, signatureUrl: "models/tampered.minisig"});
+    out.comment = await init("models/hearth-demo.gguf",
+                             {publicKey: pub, signatureUrl: "models/comment.minisig"});
+    out.wrongKey = await init("models/hearth-demo.gguf", {publicKey: other});
+    out.unsigned = await init("models/gen-q4k.gguf", {publicKey: pub});
+    out.modified = await init("models/gen-q4k.gguf",
+                              {publicKey: pub, signatureUrl: "models/hearth-demo.gguf.minisig"});
+    out.badKey = await init("models/hearth-demo.gguf", {publicKey: "RWQnot a key"});
+    out.badSig = await init("models/hearth-demo.gguf",
+                            {publicKey: pub, signatureUrl: "models/not-a-model.gguf"});
     // still working: the demo model again (its sha256 checked), and an answer
     const from = log.length;
     out.ready2 = await init("models/hearth-demo.gguf", {sha256: demoSha});
@@ -179,7 +197,7 @@ try {
     out.gen = await g;
     w.terminate();
     return out;
-  }, DEMO_SHA256);
+  }, [DEMO_SHA256, {pub: PUBKEY, other: OTHER_PUB}]);
   const code = (m) => m && m.type === "ERROR" && m.error.code;
   check(code(proto.notReady) === "NOT_READY" && proto.notReady.id === 1, "GENERATE before READY", proto.notReady);
   check(code(proto.badUrl) === "BAD_URL", "bad URL", proto.badUrl);
@@ -195,6 +213,22 @@ try {
   check(proto.ready2.type === "READY" && proto.after.type === "RESULT" && /\b4\b/.test(proto.after.response),
         "answers after a cancel", proto.after);
   check(code(proto.bad) === "BAD_REQUEST" && proto.bad.id === 4, "GENERATE without a prompt", proto.bad);
+  const sig = (m) => m && m.type === "READY" && m.signature;
+  check(sig(proto.signed) && proto.signed.signature.prehashed === true &&
+        proto.signed.signature.trustedComment === "hearth-demo, web test",
+        "minisign-signed model loads (prehashed: BLAKE2b in wasm, Ed25519 in WebCrypto)", proto.signed);
+  check(sig(proto.signedLegacy) && proto.signedLegacy.signature.prehashed === false &&
+        proto.signedLegacy.signature.keyId === proto.signed.signature.keyId,
+        "legacy minisign signature loads, one of two trusted keys", proto.signedLegacy);
+  check(sig(proto.signedCached) && proto.signedCached.fromCache === true,
+        "signed model from the cache is checked again", proto.signedCached);
+  check(code(proto.tampered) === "BAD_SIGNATURE", "tampered signature", proto.tampered);
+  check(code(proto.comment) === "BAD_SIGNATURE", "tampered trusted comment", proto.comment);
+  check(code(proto.wrongKey) === "UNTRUSTED_KEY", "signed by a key not trusted", proto.wrongKey);
+  check(code(proto.unsigned) === "UNSIGNED", "no signature with a key configured", proto.unsigned);
+  check(code(proto.modified) === "MODIFIED", "another file's signature", proto.modified);
+  check(code(proto.badKey) === "MALFORMED_KEY", "malformed public key", proto.badKey);
+  check(code(proto.badSig) === "MALFORMED_SIGNATURE", "malformed signature file", proto.badSig);
   check(proto.gen.type === "RESULT" && JSON.stringify(proto.gen.tokens) === NATIVE_GEN,
         "wasm ids = native ids (generated Q4_K model)", [proto.gen.tokens, NATIVE_GEN]);
   check(proto.gen8.type === "RESULT" && JSON.stringify(proto.gen8.tokens) === NATIVE_GEN8,

@@ -38,6 +38,26 @@ cp "$HEARTH_SOURCE_DIR/models/hearth-demo.gguf" "$app/models/"
     -o "$app/models/gen-q8.gguf" >/dev/null
 printf 'this is not a GGUF file, only text\n' >"$app/models/not-a-model.gguf"
 
+# Signatures by the real minisign (Makefile DEPS): the demo model signed in
+# minisign's default prehashed form, gen-q8 in the legacy form, a copy of the
+# demo's signature with one byte of the signature changed and one with its
+# trusted comment changed, and a second key that signed nothing here.
+command -v minisign >/dev/null || fail "minisign not installed (make deps)"
+minisign -G -W -p "$work/pub" -s "$work/sec" >/dev/null </dev/null || fail "minisign -G"
+minisign -G -W -p "$work/other.pub" -s "$work/other.sec" >/dev/null </dev/null || fail "minisign -G"
+minisign -S -s "$work/sec" -m "$app/models/hearth-demo.gguf" -t "hearth-demo, web test" >/dev/null ||
+    fail "minisign -S"
+minisign -S -l -s "$work/sec" -m "$app/models/gen-q8.gguf" -t "gen-q8, legacy" >/dev/null ||
+    fail "minisign -S -l"
+"$HEARTH_BIN" verify "$app/models/hearth-demo.gguf" --pubkey "$work/pub" >/dev/null ||
+    fail "native verify of the demo model's signature"
+awk 'NR == 2 { c = substr($0, 41, 1); $0 = substr($0, 1, 40) (c == "A" ? "B" : "A") substr($0, 42) } 1' \
+    "$app/models/hearth-demo.gguf.minisig" >"$app/models/tampered.minisig"
+sed '3s/web test/web TEST/' "$app/models/hearth-demo.gguf.minisig" >"$app/models/comment.minisig"
+export PUBKEY OTHER_PUB
+PUBKEY=$(sed -n 2p "$work/pub")   # the key line alone
+OTHER_PUB=$(cat "$work/other.pub") # the whole .pub file, comment line and all
+
 # Native greedy ids for the fixed prompt, one thread (the reference the wasm
 # engine must equal).
 prompt="Once upon a time"

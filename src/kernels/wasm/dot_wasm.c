@@ -89,6 +89,94 @@ static float dot_bf16(int64_t n, const void *w, const void *a) {
     return s;
 }
 
+/* 8 binary16 values as two f32x4 (lanes 0-3, 4-7); exact. */
+INLINE void f16x8_to_f32(v128_t h, v128_t *lo, v128_t *hi) {
+    if (__builtin_expect(hearth_wasm_f16x8_any_infnan(h), 0)) {
+        *lo = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_low_u16x8(h));
+        *hi = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_high_u16x8(h));
+    } else {
+        *lo = hearth_wasm_f16x8_lo_finite(h);
+        *hi = hearth_wasm_f16x8_hi_finite(h);
+    }
+}
+
+/* gemv over float activations, 4 weight rows at a time: each row keeps the
+ * two accumulators and the order of dot_f32 / dot_f16 / dot_bf16 (so the
+ * results are bit-identical to them), but the 4 rows' 8 independent chains
+ * hide the add latency (SIMD128 has no fused multiply-add, so one chain
+ * waits on every add) and each activation vector is loaded once for 4 rows.
+ * load8 widens 8 weights of a row to two f32x4. */
+INLINE void gemv_float4(int64_t n, int64_t nrows, float *out, const uint8_t *w, size_t ws,
+                        const float *y, void (*load8)(const uint8_t *, int64_t, v128_t *, v128_t *),
+                        float (*dot1)(int64_t, const void *, const void *),
+                        float (*elem)(const uint8_t *, int64_t)) {
+    int64_t r = 0, n8 = n & ~(int64_t)7;
+    for (; r + 4 <= nrows; r += 4) {
+        const uint8_t *w0 = w + (size_t)r * ws, *w1 = w0 + ws, *w2 = w1 + ws, *w3 = w2 + ws;
+        v128_t a0 = wasm_f32x4_splat(0.f), b0 = a0, a1 = a0, b1 = a0, a2 = a0, b2 = a0, a3 = a0,
+               b3 = a0;
+        for (int64_t i = 0; i < n8; i += 8) {
+            v128_t ylo = wasm_v128_load(y + i), yhi = wasm_v128_load(y + i + 4), lo, hi;
+            load8(w0, i, &lo, &hi);
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(lo, ylo));
+            b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(hi, yhi));
+            load8(w1, i, &lo, &hi);
+            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(lo, ylo));
+            b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(hi, yhi));
+            load8(w2, i, &lo, &hi);
+            a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(lo, ylo));
+            b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(hi, yhi));
+            load8(w3, i, &lo, &hi);
+            a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(lo, ylo));
+            b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(hi, yhi));
+        }
+        float s[4] = {hsum_f32(wasm_f32x4_add(a0, b0)), hsum_f32(wasm_f32x4_add(a1, b1)),
+                      hsum_f32(wasm_f32x4_add(a2, b2)), hsum_f32(wasm_f32x4_add(a3, b3))};
+        for (int64_t i = n8; i < n; i++) {
+            s[0] += elem(w0, i) * y[i];
+            s[1] += elem(w1, i) * y[i];
+            s[2] += elem(w2, i) * y[i];
+            s[3] += elem(w3, i) * y[i];
+        }
+        memcpy(out + r, s, sizeof s);
+    }
+    for (; r < nrows; r++) out[r] = dot1(n, w + (size_t)r * ws, y);
+}
+
+INLINE void load8_f32(const uint8_t *row, int64_t i, v128_t *lo, v128_t *hi) {
+    const float *x = (const float *)row + i;
+    *lo = wasm_v128_load(x);
+    *hi = wasm_v128_load(x + 4);
+}
+INLINE void load8_f16(const uint8_t *row, int64_t i, v128_t *lo, v128_t *hi) {
+    f16x8_to_f32(wasm_v128_load((const hearth_f16 *)row + i), lo, hi);
+}
+INLINE void load8_bf16(const uint8_t *row, int64_t i, v128_t *lo, v128_t *hi) {
+    v128_t h = wasm_v128_load((const hearth_bf16 *)row + i);
+    *lo = wasm_i32x4_shl(wasm_u32x4_extend_low_u16x8(h), 16);
+    *hi = wasm_i32x4_shl(wasm_u32x4_extend_high_u16x8(h), 16);
+}
+INLINE float elem_f32(const uint8_t *row, int64_t i) { return ((const float *)row)[i]; }
+INLINE float elem_f16(const uint8_t *row, int64_t i) {
+    return hearth_f16_to_f32(((const hearth_f16 *)row)[i]);
+}
+INLINE float elem_bf16(const uint8_t *row, int64_t i) {
+    return hearth_bf16_to_f32(((const hearth_bf16 *)row)[i]);
+}
+
+static void gemv_f32(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                     const void *act) {
+    gemv_float4(n, nrows, out, w, ws, act, load8_f32, dot_f32, elem_f32);
+}
+static void gemv_f16(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                     const void *act) {
+    gemv_float4(n, nrows, out, w, ws, act, load8_f16, dot_f16, elem_f16);
+}
+static void gemv_bf16(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                      const void *act) {
+    gemv_float4(n, nrows, out, w, ws, act, load8_bf16, dot_bf16, elem_bf16);
+}
+
 /* The exact integer dot product of 32 int8 codes (two vectors each). */
 INLINE int32_t dot32_i8(v128_t w0, v128_t w1, v128_t a0, v128_t a1) {
     v128_t acc = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w0), wasm_i16x8_extend_low_i8x16(a0));
@@ -439,9 +527,9 @@ static void gemv_q5_0(int64_t n, int64_t nrows, float *out, const void *w, size_
                         ab + (size_t)c * act_stride);                                        \
     }
 
-WASM_KERNELS(f32, dot_f32)
-WASM_KERNELS(f16, dot_f16)
-WASM_KERNELS(bf16, dot_bf16)
+WASM_GEMM(f32)
+WASM_GEMM(f16)
+WASM_GEMM(bf16)
 WASM_GEMM(q8_0)
 WASM_GEMM(q4_0)
 WASM_GEMM(q5_0)
