@@ -1,23 +1,24 @@
-// bench_web.mjs URL MODEL PROMPT N: prints "tps_1thread tps_2threads init_ready_ms"
-// for MODEL in the page at URL (bench_web.sh). Best of 3 runs each; the
+// bench_web.mjs URL MODEL PROMPT N [REPS]: prints "tps_1thread tps_2threads
+// init_ready_ms" for MODEL in the page at URL (bench_web.sh). Best of REPS
+// (3) runs each; the
 // INIT -> READY time is with the model already in the Cache API.
 // playwright-core is tests/web's (npm ci there): resolved from the cwd
 import {createRequire} from "node:module";
 const {chromium} = createRequire(process.cwd() + "/")("playwright-core");
 
-const [url, model, prompt, n] = process.argv.slice(2);
+const [url, model, prompt, n, reps = "3"] = process.argv.slice(2);
 const b = await chromium.launch({executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox"]});
 try {
   const page = await b.newPage();
   await page.goto(url + "?sw=0&model=none");
-  const r = await page.evaluate(async ({model, prompt, n}) => {
+  const r = await page.evaluate(async ({model, prompt, n, reps}) => {
     const {Hearth} = await import("./hearth.js");
     const out = {};
     for (const threads of [1, 2]) {
       const a = await Hearth.load(model, {threads, dbName: "bench"});
       out.ready = a.ready.loadMs;
       let best = 0;
-      for (let i = 0; i < 3; i++) {
+      for (let i = 0; i < reps; i++) {
         const r = await a.generate(prompt, {raw: true, temperature: 0, maxTokens: n});
         best = Math.max(best, r.timings.gen_tps);
       }
@@ -25,7 +26,7 @@ try {
       a.terminate();
     }
     return out;
-  }, {model, prompt, n: Number(n)});
+  }, {model, prompt, n: Number(n), reps: Number(reps)});
   console.log(`${r[1]} ${r[2]} ${r.ready}`);
 } finally {
   await b.close();

@@ -4,12 +4,14 @@
 # engine on 1 thread, same model, same prompt, greedy; the .wasm/.js sizes;
 # INIT -> READY time. Usage: bench/bench_web.sh [BUILD] [WEB_BUILD]
 # (defaults build, build-web; `make web-bench`). Models: the demo models and
-# generated ones (hearth-genmodel). BENCH_WEB_TOKENS tokens per run (128).
+# generated ones (hearth-genmodel). BENCH_WEB_TOKENS tokens per run (128),
+# best of BENCH_WEB_REPS runs (3; more on a busy machine).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
 web=$(cd "${2:-$src/build-web}" && pwd)
 n=${BENCH_WEB_TOKENS:-128}
+reps=${BENCH_WEB_REPS:-3}
 work=$(mktemp -d /tmp/hearth-webbench-XXXXXX)
 pid=
 cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; rm -rf "$work"; }
@@ -44,10 +46,10 @@ printf 'sizes: hearth-wasm.wasm %d B, hearth-wasm.js %d B; hearth-wasm-mt.wasm %
     "$(stat -c %s "$web/hearth-wasm-mt.wasm")" "$(stat -c %s "$web/hearth-wasm-mt.js")" \
     "$(stat -c %s "$web/hearth-wasm-mt.worker.js")"
 printf '%-16s %10s %10s %10s %10s %8s %8s %10s\n' model native-1t scalar-1t wasm-1t wasm-2t ratio-1t gain-2t init-ready
-# native_tps MODEL [ENV...]: best of 3 (one thread, decode steps only)
+# native_tps MODEL [ENV...]: best of $reps (one thread, decode steps only)
 native_tps() {
     local f=$1 best=0 t; shift
-    for _ in 1 2 3; do
+    for _ in $(seq 1 "$reps"); do
         t=$(env "$@" "$build/hearth" run --raw --json --temp 0 -n "$n" -t 1 -m "$f" "$prompt" |
             sed -n 's/.*"gen_tps":\([0-9.]*\).*/\1/p')
         best=$(awk -v a="$best" -v b="$t" 'BEGIN { print (b > a ? b : a) }')
@@ -59,10 +61,10 @@ for m in $models; do
     nat=$(native_tps "$f")
     sca=$(native_tps "$f" HEARTH_FORCE_SCALAR=1)
     read -r w1 w2 ready < <(cd "$src/tests/web" && node "$src/bench/bench_web.mjs" \
-        "http://127.0.0.1:$port/web/" "models/$m.gguf" "$prompt" "$n")
+        "http://127.0.0.1:$port/web/" "models/$m.gguf" "$prompt" "$n" "$reps")
     awk -v m="$m" -v a="$nat" -v s="$sca" -v b="$w1" -v c="$w2" -v r="$ready" 'BEGIN {
         printf "%-16s %10.1f %10.1f %10.1f %10.1f %7.2fx %7.2fx %8.0f ms\n", m, a, s, b, c, b / a, c / b, r }'
 done
-echo "(tokens/s of the decode steps, $n tokens greedy from '$prompt'; best of 3 each; native-1t: the"
+echo "(tokens/s of the decode steps, $n tokens greedy from '$prompt'; best of $reps each; native-1t: the"
 echo " native build's kernels ($("$build/hearth" --version 2>/dev/null | grep -o 'kernels [a-z0-9]*' || echo 'best')), scalar-1t: HEARTH_FORCE_SCALAR=1; ratio-1t: wasm-1t / native-1t;"
 echo " wasm in headless chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), $(nproc) CPUs; init-ready: INIT to READY, model from the cache)"
