@@ -454,6 +454,13 @@ INLINE void gemv_blocks32(int64_t n, int64_t nrows, float *out, const uint8_t *w
                           const hearth_block_q8_0 *y, size_t bsize,
                           void (*codes)(const void *, v128_t *, v128_t *)) {
     int64_t nb = n / 32, r = 0;
+    /* the activation's block scales as floats, once for all rows (a row of
+     * up to 32768 elements; longer ones convert per block) */
+    enum { MAXB = 1024 };
+    float da[MAXB];
+    bool have_da = nb <= MAXB && nrows >= 4;
+    if (have_da)
+        for (int64_t b = 0; b < nb; b++) da[b] = hearth_f16_to_f32(y[b].d);
     for (; r + 4 <= nrows; r += 4) {
         /* lane i accumulates row r+i, block after block as the reference */
         v128_t s4 = wasm_f32x4_splat(0.f);
@@ -474,9 +481,15 @@ INLINE void gemv_blocks32(int64_t n, int64_t nrows, float *out, const uint8_t *w
             hearth_f16 d[4];
             for (int i = 0; i < 4; i++)
                 memcpy(&d[i], w + (size_t)(r + i) * ws + (size_t)b * bsize, sizeof d[i]);
-            /* the 4 rows' scales at once (exact); (dw * da) * sumi as the reference */
-            v128_t dw = hearth_wasm_f16x4_to_f32(wasm_u32x4_make(d[0], d[1], d[2], d[3]));
-            v128_t t = wasm_f32x4_mul(dw, wasm_f32x4_splat(hearth_f16_to_f32(y[b].d)));
+            /* the 4 rows' scales at once (exact; the finite fast path unless
+             * one is inf/NaN); (dw * da) * sumi as the reference */
+            v128_t dh = wasm_i16x8_make((int16_t)d[0], (int16_t)d[1], (int16_t)d[2], (int16_t)d[3],
+                                        0, 0, 0, 0);
+            v128_t dw = __builtin_expect(hearth_wasm_f16x8_any_infnan(dh), 0)
+                            ? hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_low_u16x8(dh))
+                            : hearth_wasm_f16x8_lo_finite(dh);
+            float dab = have_da ? da[b] : hearth_f16_to_f32(y[b].d);
+            v128_t t = wasm_f32x4_mul(dw, wasm_f32x4_splat(dab));
             s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(t, wasm_f32x4_convert_i32x4(sum)));
         }
         wasm_v128_store(out + r, s4);
