@@ -200,10 +200,12 @@ function parseSig(text) {
 
 async function ed25519Verify(pk, sig, msg) {
   let key;
+  if (!self.crypto || !crypto.subtle) // WebCrypto exists only in secure contexts (https, localhost)
+    throw new HearthError("NO_ED25519", "no WebCrypto here (not a secure context): signatures cannot be checked");
   try {
     key = await crypto.subtle.importKey("raw", pk, {name: "Ed25519"}, false, ["verify"]);
   } catch (e) {
-    if (e.name === "NotSupportedError" || !crypto.subtle)
+    if (e.name === "NotSupportedError")
       throw new HearthError("NO_ED25519", `this browser's WebCrypto has no Ed25519: ${e.message}`);
     return false; // a key WebCrypto refuses (not a curve point) verifies nothing
   }
