@@ -573,7 +573,15 @@ typedef struct {
     int32_t n_batch; /* most tokens one decode call takes (default 512) */
     int32_t n_seq;   /* sequence slots, ids 0..n_seq-1 (default 1) */
     int n_threads;   /* 0 = the model's n_threads */
-    hearth_type kv_type; /* HEARTH_TYPE_F16 (default) or HEARTH_TYPE_F32 */
+    /* KV cache element types (llama.cpp's --cache-type-k/-v). Keys:
+     * HEARTH_TYPE_F16 (default), HEARTH_TYPE_F32 or HEARTH_TYPE_Q8_0; values:
+     * those or HEARTH_TYPE_Q4_0. Q8_0 keys and values take 53% of F16's
+     * bytes (Q8_0 keys with Q4_0 values 41%) and need a head size that is a
+     * multiple of 32; anything else fails hearth_ctx_new with HEARTH_E_ARG.
+     * Attention reads the blocks as stored; the outputs differ from F16's
+     * by the quantization's rounding (see the README). */
+    hearth_type type_k;
+    hearth_type type_v;
 } hearth_ctx_params;
 
 /* Defaults as documented on each field. Any thread. */

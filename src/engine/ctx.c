@@ -16,7 +16,7 @@
 
 hearth_ctx_params hearth_ctx_default_params(void) {
     hearth_ctx_params p = {.n_ctx = 0, .n_batch = 512, .n_seq = 1, .n_threads = 0,
-                           .kv_type = HEARTH_TYPE_F16};
+                           .type_k = HEARTH_TYPE_F16, .type_v = HEARTH_TYPE_F16};
     return p;
 }
 
@@ -65,7 +65,7 @@ hearth_status hearth_ctx_new(const hearth_model *m, const hearth_ctx_params *p, 
         *out = c;
         return HEARTH_OK;
     }
-    if ((st = hearth_kv_init(&c->kv, &m->hp, p->kv_type, c->n_seq, c->cap, err)) ||
+    if ((st = hearth_kv_init(&c->kv, &m->hp, p->type_k, p->type_v, c->n_seq, c->cap, err)) ||
         (st = hearth_threadpool_new(nth, &c->pool, err)) ||
         (st = hearth_fwd_buf_new(m, c->n_batch, c->cap, nth, &c->buf, err)))
         goto fail;

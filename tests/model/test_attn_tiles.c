@@ -58,7 +58,7 @@ static void run(const hearth_model *m, hearth_threadpool *pool, const int32_t *t
     hearth_kv_cache kv;
     hearth_fwd_buf *b = NULL;
     int32_t cap = n + steps;
-    REQUIRE(hearth_kv_init(&kv, hp, HEARTH_TYPE_F16, 1, cap, &e) == HEARTH_OK);
+    REQUIRE(hearth_kv_init(&kv, hp, HEARTH_TYPE_F16, HEARTH_TYPE_F16, 1, cap, &e) == HEARTH_OK);
     REQUIRE(hearth_fwd_buf_new(m, n, cap, hearth_threadpool_size(pool), &b, &e) == HEARTH_OK);
     int group = hp->n_head / hp->n_head_kv;
     hearth_fwd_buf_set_attn_tiles(b, t.chunk, t.rows_tok * group, t.split_min);
