@@ -557,8 +557,7 @@ static void attn_task(void *arg, int ith, int nth) {
     float *tmp = mlb + rows * 2;                   /* hearth_attn_chunked's */
     float *ex = tmp + rows * hd + rows * 2;        /* (group, hd) + (group, 2): one token's extra */
     float *exml = ex + gsz;
-    hearth_attn_args a = {
-                          .kv_stride = (size_t)s->kv->kv_dim, .type_k = s->kv->type_k,
+    hearth_attn_args a = {.kv_stride = (size_t)s->kv->kv_dim, .type_k = s->kv->type_k,
                           .type_v = s->kv->type_v, .hd = (int)hd,
                           .scale = hp->attn_scale,
                           .scores = b->scores + (size_t)ith * rows * ATTN_CHUNK,
