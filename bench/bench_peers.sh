@@ -71,7 +71,7 @@ EOF
     [ -n "$lb" ] || continue
     # shellcheck disable=SC2086
     if ! /usr/bin/time -f "%M" -o "$dir/rss" "$lb" -m "$model" -p "$npp" -n "$ntg" -r "$reps" \
-        -t "$threads" -o jsonl ${LLAMA_BENCH_ARGS:-} > "$dir/$name-$t.json" 2> "$dir/$name-$t.err"; then
+        -t "$threads" -o json ${LLAMA_BENCH_ARGS:-} > "$dir/$name-$t.json" 2> "$dir/$name-$t.err"; then
       echo "note: $name failed on $t:" >&2
       tail -3 "$dir/$name-$t.err" >&2
       continue
@@ -79,10 +79,8 @@ EOF
     "$py" - "$dir/$name-$t.json" "$(cat "$dir/rss")" "$t" "$name" >> "$out" <<'EOF'
 import json, sys
 pp = tg = 0.0
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if not line.startswith("{"): continue
-    d = json.loads(line)
+# llama-bench -o json: one array (mainline and ik_llama.cpp alike; ik has no jsonl)
+for d in json.loads(open(sys.argv[1]).read()):
     if d["n_prompt"] > 0: pp = d["avg_ts"]
     else: tg = d["avg_ts"]
 print("%s %s %.2f %.2f - %.0f -" % (sys.argv[3], sys.argv[4], pp, tg, int(sys.argv[2]) / 1024))
