@@ -205,6 +205,16 @@ static int run(int argc, char **argv) {
     v = 0;
     if (!get_int(set, "max_context", 16, 1 << 20, &v)) goto out;
     p.n_ctx = (int32_t)v;
+    /* the engine reads these when it loads the model, after the server
+     * listens: refuse a bad one now, not as a failing load */
+    for (int w = 0; w < 2; w++) {
+        const char *key = w ? "cache_type_v" : "cache_type_k", *cv = hearth_settings_get(set, key, NULL);
+        hearth_type t;
+        if (cv && *cv && hearth_cache_type_parse(cv, w, &t, &err)) {
+            cli_fail("serve", &err, "setting '%s'", key);
+            goto out;
+        }
+    }
     v = 0;
     if (!get_int(set, "threads", 0, 1024, &v)) goto out;
     p.n_threads = (int)v;

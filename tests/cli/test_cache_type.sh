@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test_cache_type.sh: the KV cache type options (-ctk/--cache-type-k,
 # -ctv/--cache-type-v; settings cache_type_k, cache_type_v):
-#  - hearth run --raw, run (the agent), bench and perplexity accept q8_0 keys
-#    and q8_0/q4_0 values; greedy run --raw output with Q8_0 keys and values
+#  - hearth run --raw, run (the agent), serve (its scheduler's slots), bench
+#    and perplexity accept q8_0 keys and q8_0/q4_0 values; greedy run --raw output with Q8_0 keys and values
 #    equals F16's on a generated model with 64-wide heads;
 #  - refused with a non-zero exit and a message naming the accepted types:
 #    q4_0 keys, an unknown name, a bad setting (HEARTH_CACHE_TYPE_V=q5_0),
@@ -10,7 +10,8 @@
 set -euo pipefail
 : "${HEARTH_BIN:?}" "${HEARTH_GENMODEL:?}"
 work=$(mktemp -d /tmp/hearth-ctk-XXXXXX)
-trap 'rm -rf "$work"' EXIT
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 export HEARTH_HOME="$work/home" HEARTH_CONFIG="$work/no-config"
 unset HEARTH_MODEL || true
@@ -44,6 +45,28 @@ for i in $(seq 1 40); do echo "the quick brown fox jumps over the lazy dog $i"; 
 /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["kld_mean"] > 0, d' "$work/ppl.json" ||
     fail "perplexity with a Q8_0 cache against its F16 self: no KL divergence: $(cat "$work/ppl.json")"
 
+# serve: a chat completion through slots with a Q8_0/Q4_0 cache
+"$HEARTH_BIN" serve --port 0 -m "$work/m.gguf" -c 256 --slots 2 -ctk q8_0 -ctv q4_0 >"$work/serve.out" 2>"$work/serve.err" &
+pid=$!
+port=
+for _ in $(seq 1 600); do
+    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out")
+    [ -n "$port" ] && break
+    kill -0 "$pid" 2>/dev/null || fail "serve exited: $(cat "$work/serve.err")"
+    sleep 0.1
+done
+[ -n "$port" ] || fail "serve did not start"
+for _ in $(seq 1 1200); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health")" = 200 ] && break
+    sleep 0.1
+done
+mid=$(curl -s "http://127.0.0.1:$port/v1/models" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
+code=$(curl -s -o "$work/chat.json" -w '%{http_code}' "http://127.0.0.1:$port/v1/chat/completions" \
+    -H 'Content-Type: application/json' \
+    -d '{"model":"'"$mid"'","messages":[{"role":"user","content":"hi"}],"max_tokens":4,"temperature":0}')
+[ "$code" = 200 ] || fail "serve with a Q8_0/Q4_0 cache: HTTP $code $(cat "$work/chat.json")"
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+
 refused() { # DESCRIPTION PATTERN: the last command ($rc, $work/err) was refused saying PATTERN
     [ "$rc" -ne 0 ] || fail "$1: exit status 0"
     grep -q -- "$2" "$work/err" || fail "$1: message: $(cat "$work/err")"
@@ -60,4 +83,7 @@ rc=0; "$HEARTH_BIN" bench -m "$work/m.gguf" -p 8 -n 2 -r 1 -ctk f16,bogus >/dev/
 refused "bench -ctk f16,bogus" "bogus"
 rc=0; "$HEARTH_BIN" perplexity -m "$work/m.gguf" -f "$work/text" -ctv nope >/dev/null 2>"$work/err" || rc=$?
 refused "perplexity -ctv nope" "for values"
+rc=0; timeout 20 "$HEARTH_BIN" serve --port 0 -m "$work/m.gguf" -ctk q4_0 >/dev/null 2>"$work/err" || rc=$?
+[ "$rc" != 124 ] || fail "serve -ctk q4_0 kept running"
+refused "serve -ctk q4_0" "cache_type_k"
 echo "cache type options: accepted and refused as documented"
