@@ -45,7 +45,9 @@ for i in $(seq 1 40); do echo "the quick brown fox jumps over the lazy dog $i"; 
 /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["kld_mean"] > 0, d' "$work/ppl.json" ||
     fail "perplexity with a Q8_0 cache against its F16 self: no KL divergence: $(cat "$work/ppl.json")"
 
-# serve: a chat completion through slots with a Q8_0/Q4_0 cache
+# serve: a chat completion through slots with a Q8_0/Q4_0 cache (serve.out
+# exists before the loop reads it: the background job's redirection may come late)
+: >"$work/serve.out"
 "$HEARTH_BIN" serve --port 0 -m "$work/m.gguf" -c 256 --slots 2 -ctk q8_0 -ctv q4_0 >"$work/serve.out" 2>"$work/serve.err" &
 pid=$!
 port=
