@@ -12,8 +12,14 @@
  *    tokens/s to the median pp512's is prefill(DEPTH) / pp512 (goal >= 0.8).
  * Prefill is measured ROUNDS times, the median round printed (0: decode
  * only).
+ * With CACHES (a comma list of KEYS/VALUES KV cache types, e.g.
+ * f16/f16,q8_0/q8_0,q8_0/q4_0) it measures the cache types instead: a
+ * context at depth 0 and one at DEPTH per type, single-token steps
+ * alternating over all of them; per type the KV cache's bytes at DEPTH
+ * positions, the median step at each depth, and each against the first
+ * type's (ratios of one run).
  *
- *   bench_depth [MODEL.gguf|-] [DEPTH (4096)] [THREADS (2)] [ROUNDS (3)]
+ *   bench_depth [MODEL.gguf|-] [DEPTH (4096)] [THREADS (2)] [ROUNDS (3)] [CACHES]
  * Without a model, bench_grammar's one is made with hearth-genmodel (the
  * Qwen2.5-0.5B-shaped Q4_0 model) in $TMPDIR.
  */
@@ -60,10 +66,12 @@ static void truncate_to(hearth_ctx *c, int32_t n) {
     }
 }
 
-static hearth_ctx *new_ctx(hearth_model *m, int32_t n_ctx, int threads) {
+static hearth_ctx *new_ctx_t(hearth_model *m, int32_t n_ctx, int threads, hearth_type tk, hearth_type tv) {
     hearth_ctx_params cp = hearth_ctx_default_params();
     cp.n_ctx = n_ctx;
     cp.n_threads = threads;
+    cp.type_k = tk;
+    cp.type_v = tv;
     hearth_ctx *c;
     hearth_error e;
     if (hearth_ctx_new(m, &cp, &c, &e)) {
@@ -71,6 +79,72 @@ static hearth_ctx *new_ctx(hearth_model *m, int32_t n_ctx, int threads) {
         exit(1);
     }
     return c;
+}
+
+static hearth_ctx *new_ctx(hearth_model *m, int32_t n_ctx, int threads) {
+    return new_ctx_t(m, n_ctx, threads, HEARTH_TYPE_F16, HEARTH_TYPE_F16);
+}
+
+enum { MAX_CACHES = 8 };
+
+/* The CACHES mode (see the top): decode at depth 0 and `depth` per cache
+ * type, all steps interleaved. */
+static int bench_caches(hearth_model *m, const char *list, const int32_t *toks, int32_t depth, int threads) {
+    hearth_type tk[MAX_CACHES], tv[MAX_CACHES];
+    char names[MAX_CACHES][40];
+    int n = 0;
+    for (const char *p = list; *p && n < MAX_CACHES;) {
+        char item[48], k[16], v[16];
+        size_t len = strcspn(p, ",");
+        snprintf(item, sizeof item, "%.*s", (int)(len < sizeof item ? len : sizeof item - 1), p);
+        hearth_error e;
+        if (sscanf(item, "%15[^/]/%15s", k, v) != 2 || hearth_cache_type_parse(k, false, &tk[n], &e) ||
+            hearth_cache_type_parse(v, true, &tv[n], &e)) {
+            fprintf(stderr, "bench_depth: bad cache pair '%s' (KEYS/VALUES, e.g. q8_0/q4_0)\n", item);
+            return 2;
+        }
+        snprintf(names[n++], sizeof names[0], "%s/%s", k, v);
+        p += len + (p[len] == ',');
+    }
+    hearth_ctx *c0[MAX_CACHES], *cd[MAX_CACHES];
+    double *t0 = malloc((size_t)n * STEPS * sizeof(double)), *td = malloc((size_t)n * STEPS * sizeof(double));
+    if (!t0 || !td) return 1;
+    uint64_t bytes[MAX_CACHES];
+    for (int i = 0; i < n; i++) {
+        c0[i] = new_ctx_t(m, STEPS + 16, threads, tk[i], tv[i]);
+        cd[i] = new_ctx_t(m, depth + STEPS, threads, tk[i], tv[i]);
+        /* the bytes of exactly `depth` positions: the cache is allocated per position */
+        bytes[i] = hearth_ctx_kv_bytes(cd[i]) / (uint64_t)(depth + STEPS) * (uint64_t)depth;
+        eval(c0[i], toks, 16);
+        for (int32_t done = 0; done < depth; done += PIECE)
+            eval(cd[i], toks + done, depth - done < PIECE ? depth - done : PIECE);
+    }
+    for (int s = 0; s < STEPS; s++)
+        for (int i = 0; i < n; i++) {
+            truncate_to(c0[i], 0);
+            double a = now_s();
+            eval(c0[i], toks + s, 1);
+            t0[i * STEPS + s] = now_s() - a;
+            truncate_to(cd[i], depth);
+            a = now_s();
+            eval(cd[i], toks + depth + s, 1);
+            td[i * STEPS + s] = now_s() - a;
+        }
+    double m0[MAX_CACHES], md[MAX_CACHES];
+    for (int i = 0; i < n; i++) {
+        m0[i] = median(t0 + i * STEPS, STEPS);
+        md[i] = median(td + i * STEPS, STEPS);
+        printf("cache %-10s KV %10llu bytes at %d (%.2f of %s)  decode d0 %6.1f t/s (%.3f)  d%d %6.1f t/s "
+               "(%.3f)  d%d/d0 %.3f\n",
+               names[i], (unsigned long long)bytes[i], depth, (double)bytes[i] / (double)bytes[0], names[0],
+               1 / m0[i], m0[0] / m0[i], depth, 1 / md[i], md[0] / md[i], depth, m0[i] / md[i]);
+        hearth_ctx_free(c0[i]);
+        hearth_ctx_free(cd[i]);
+    }
+    printf("(t/s from medians of %d interleaved steps; in parentheses: speed relative to %s)\n", STEPS, names[0]);
+    free(t0);
+    free(td);
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -115,6 +189,16 @@ int main(int argc, char **argv) {
     }
     int32_t nv = hearth_model_n_vocab(m), ntok = depth + STEPS + PIECE;
     int32_t *toks = malloc((size_t)ntok * sizeof *toks);
+    if (argc > 5) {
+        if (!toks) return 1;
+        uint32_t y = 1;
+        for (int32_t i = 0; i < ntok; i++) toks[i] = (int32_t)((y = y * 1664525u + 1013904223u) >> 8) % nv;
+        printf("== %s, depth %d, %d threads, KV cache types\n", model, depth, threads);
+        int rc = bench_caches(m, argv[5], toks, depth, threads);
+        free(toks);
+        hearth_model_free(m);
+        return rc;
+    }
     double *ta = malloc(((size_t)depth / PIECE + 1 + STEPS) * sizeof(double));
     double *tb = malloc((size_t)STEPS * sizeof(double)), rounds[MAX_ROUNDS];
     if (!toks || !ta || !tb) return 1;

@@ -65,15 +65,20 @@ peer() { # name, dir
     return
   fi
   # shellcheck disable=SC2086
-  { "$lb" -m "$model" -p 512 -n "$ngen" -d "0,$depth" -r "$reps" -t "$threads" -o jsonl ${LLAMA_BENCH_ARGS:-}
-    "$lb" -m "$model" -p "$depth" -n 0 -r 1 -t "$threads" -o jsonl ${LLAMA_BENCH_ARGS:-}
+  { "$lb" -m "$model" -p 512 -n "$ngen" -d "0,$depth" -r "$reps" -t "$threads" -o json ${LLAMA_BENCH_ARGS:-}
+    "$lb" -m "$model" -p "$depth" -n 0 -r 1 -t "$threads" -o json ${LLAMA_BENCH_ARGS:-}
   } > "$dir/$name.json" 2> "$dir/$name.err" || { tail -5 "$dir/$name.err"; return; }
   "$py" - "$dir/$name.json" > "$dir/$name.txt" <<'EOF'
 import json, sys
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if not line.startswith("{"): continue
-    d = json.loads(line)
+# llama-bench -o json: one array per run (ik_llama.cpp has no jsonl)
+text = open(sys.argv[1]).read()
+dec, pos, runs = json.JSONDecoder(), 0, []
+while True:
+    while pos < len(text) and text[pos] in " \t\r\n": pos += 1
+    if pos >= len(text): break
+    v, pos = dec.raw_decode(text, pos)
+    runs += v
+for d in runs:
     kind = "pp%d" % d["n_prompt"] if d["n_prompt"] > 0 else "tg%d" % d["n_gen"]
     print("%s@d%d %.2f" % (kind, d.get("n_depth", 0), d["avg_ts"]))
 EOF

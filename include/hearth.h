@@ -573,11 +573,25 @@ typedef struct {
     int32_t n_batch; /* most tokens one decode call takes (default 512) */
     int32_t n_seq;   /* sequence slots, ids 0..n_seq-1 (default 1) */
     int n_threads;   /* 0 = the model's n_threads */
-    hearth_type kv_type; /* HEARTH_TYPE_F16 (default) or HEARTH_TYPE_F32 */
+    /* KV cache element types (llama.cpp's --cache-type-k/-v). Keys:
+     * HEARTH_TYPE_F16 (default), HEARTH_TYPE_F32 or HEARTH_TYPE_Q8_0; values:
+     * those or HEARTH_TYPE_Q4_0. Q8_0 keys and values take 53% of F16's
+     * bytes (Q8_0 keys with Q4_0 values 41%) and need a head size that is a
+     * multiple of 32; anything else fails hearth_ctx_new with HEARTH_E_ARG.
+     * Attention reads the blocks as stored; the outputs differ from F16's
+     * by the quantization's rounding (see the README). */
+    hearth_type type_k;
+    hearth_type type_v;
 } hearth_ctx_params;
 
 /* Defaults as documented on each field. Any thread. */
 HEARTH_API hearth_ctx_params hearth_ctx_default_params(void);
+/* Parses a KV cache type name as llama.cpp's --cache-type-k/-v take it
+ * ("f16", "f32", "q8_0"; for values also "q4_0"; any case) for keys
+ * (values false) or values. OUT: *out. HEARTH_E_ARG naming the accepted
+ * names otherwise (the context checks the head size later). Any thread. */
+HEARTH_API hearth_status hearth_cache_type_parse(const char *name, bool values, hearth_type *out,
+                                                 hearth_error *err);
 /* Unless said otherwise, the hearth_ctx_* functions below and
  * hearth_generate are "one thread per context". */
 
@@ -592,6 +606,9 @@ HEARTH_API const hearth_model *hearth_ctx_model(const hearth_ctx *c);
 HEARTH_API int32_t hearth_ctx_n_ctx(const hearth_ctx *c);     /* total positions */
 HEARTH_API int32_t hearth_ctx_n_seq(const hearth_ctx *c);
 HEARTH_API int32_t hearth_ctx_seq_capacity(const hearth_ctx *c); /* n_ctx / n_seq */
+/* Bytes the KV cache holds (keys and values of every position, allocated
+ * when the context was made; 0 for an embedding model). */
+HEARTH_API uint64_t hearth_ctx_kv_bytes(const hearth_ctx *c);
 /* Positions stored for sequence seq (the position its next token gets);
  * -1 if seq is out of range. */
 HEARTH_API int32_t hearth_ctx_seq_len(const hearth_ctx *c, int32_t seq);
@@ -1015,6 +1032,11 @@ typedef struct {
     int32_t n_ctx;      /* window length in tokens (>= 4); default 512 */
     int32_t max_chunks; /* hearth_eval_tokens: at most this many windows; <= 0: all */
     int n_threads;      /* 0: each model's default */
+    /* KV cache types (hearth_ctx_params.type_k/type_v) of the evaluated
+     * model's context: the test model's when there is one (the base keeps
+     * F16, so a base that is the same file measures the cache's own cost),
+     * else the base's. Default F16. */
+    hearth_type type_k, type_v;
 } hearth_eval_params;
 
 /* Defaults as documented on each field. Any thread. */
@@ -1766,6 +1788,10 @@ typedef struct {
      * under this many bytes (least recently used removed first); 0: off.
      * Default 1 GiB (setting kv_cache_mb). */
     int64_t kv_cache_bytes;
+    /* KV cache types of the agent's context (settings cache_type_k,
+     * cache_type_v; see hearth_ctx_params.type_k): HEARTH_TYPE_F16 both by
+     * default. The server's scheduler contexts use them too. */
+    hearth_type cache_type_k, cache_type_v;
 } hearth_agent_params;
 
 HEARTH_API hearth_agent_params hearth_agent_default_params(void);
@@ -1774,7 +1800,7 @@ HEARTH_API hearth_agent_params hearth_agent_default_params(void);
  * threads, system_prompt, temp, top_p, top_k, min_p, repeat_penalty,
  * max_tokens, seed, cache, cloud_url, cloud_model, cloud_api_key,
  * cloud_ca_file, cloud_timeout_ms, confidence_threshold, audit_content,
- * kv_cache_mb; and
+ * kv_cache_mb, cache_type_k, cache_type_v; and
  * policy_settings = s).
  * Strings in p are borrowed from s. Errors: HEARTH_E_ARG for a value that
  * does not parse or is out of range, naming the key. */

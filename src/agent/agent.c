@@ -222,6 +222,8 @@ hearth_status hearth_agent_open(const hearth_agent_params *p, hearth_agent **out
     cp.n_ctx = p->sched ? n_ctx : n_ctx * AGENT_N_SEQ;
     cp.n_seq = AGENT_N_SEQ;
     cp.n_threads = p->n_threads;
+    cp.type_k = p->cache_type_k;
+    cp.type_v = p->cache_type_v;
     if ((st = hearth_ctx_new(a->model, &cp, &a->ctx, err))) goto fail;
 
     if ((st = agent_model_hash(a->model_path, a->store, a->model_hash, err))) goto fail;

@@ -27,6 +27,8 @@ hearth_agent_params hearth_agent_default_params(void) {
         .use_cache = true,
         .confidence_threshold = 0.5,
         .kv_cache_bytes = (int64_t)1 << 30,
+        .cache_type_k = HEARTH_TYPE_F16,
+        .cache_type_v = HEARTH_TYPE_F16,
     };
 }
 
@@ -95,6 +97,13 @@ hearth_status hearth_agent_params_from_settings(const hearth_settings *s, hearth
     i64 = q.draft_max;
     if ((st = get_int(s, "draft_max", 0, 64, &i64, err))) return st;
     q.draft_max = (int)i64;
+    for (int w = 0; w < 2; w++) {
+        const char *key = w ? "cache_type_v" : "cache_type_k";
+        if (!(v = hearth_settings_get(s, key, NULL)) || !*v) continue;
+        hearth_error e2 = {0};
+        if (hearth_cache_type_parse(v, w, w ? &q.cache_type_v : &q.cache_type_k, &e2))
+            return HEARTH_FAIL(err, HEARTH_E_ARG, "setting '%s': %s", key, e2.msg);
+    }
     i64 = q.max_context;
     if ((st = get_int(s, "max_context", 64, MAX_CONTEXT_LIMIT, &i64, err))) return st;
     q.max_context = (int)i64;

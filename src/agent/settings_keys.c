@@ -23,6 +23,8 @@ static const hearth_setting_info keys[] = {
     /* generation */
     {"max_context", "4096", "context window in tokens"},
     {"threads", "0", "threads (0: physical cores)"},
+    {"cache_type_k", "f16", "KV cache type of keys: f16, q8_0 (half the memory) or f32"},
+    {"cache_type_v", "f16", "KV cache type of values: f16, q8_0, q4_0 (a quarter) or f32"},
     {"max_tokens", "512", "answer length limit in tokens"},
     {"temp", "0.8", "temperature (0: greedy, answers cached)"},
     {"top_k", "40", "top-k sampling"},

@@ -28,7 +28,7 @@
 
 static const char USAGE[] =
     "usage: hearth bench -m MODEL [-m MODEL2 ...] [-p 512] [-n 128] [-d 0[,N...]] [-t THREADS]\n"
-    "                    [-r 5] [--json]\n\n"
+    "                    [-r 5] [-ctk f16[,T...]] [-ctv f16[,T...]] [--json]\n\n"
     "Measures prompt processing (pp) and generation (tg) speed, mean ± sd over -r reps,\n"
     "the memory read bandwidth, and generation speed as a fraction of the bandwidth\n"
     "roofline (bandwidth / bytes of weights read per token). With -d N both tests run\n"
@@ -41,6 +41,10 @@ static const char USAGE[] =
     "                     a comma list such as 0,4096 runs each depth in turn)\n"
     "  -r, --reps N       repetitions (default 5)\n"
     "  -c, --ctx-size N   KV cache size (default: largest d + p + n)\n"
+    "  -ctk, --cache-type-k T[,T...]  KV cache type of keys: f16 (default), q8_0, f32\n"
+    "  -ctv, --cache-type-v T[,T...]  of values: f16, q8_0, q4_0, f32. Lists run each\n"
+    "                     pair in turn (the shorter list repeats its last type); the\n"
+    "                     cache's bytes are printed with each\n"
     "  --json             one JSON object per model\n";
 
 static double now_s(void) {
@@ -84,7 +88,7 @@ static double measure_bandwidth(int nth) {
 
 /* ---- the model tests ---------------------------------------------------------- */
 
-enum { MAX_DEPTHS = 16 };
+enum { MAX_DEPTHS = 16, MAX_CACHE_TYPES = 8 };
 
 typedef struct {
     const char **models;
@@ -93,6 +97,8 @@ typedef struct {
     int32_t depth[MAX_DEPTHS]; /* -d: tokens in the context before each test */
     int n_depth;
     int n_threads, reps;
+    hearth_type type_k[MAX_CACHE_TYPES], type_v[MAX_CACHE_TYPES]; /* -ctk, -ctv */
+    int n_type_k, n_type_v;
     bool json;
 } bench_opts;
 
@@ -181,23 +187,22 @@ out:
     return rc;
 }
 
-static int bench_model(const bench_opts *o, const char *path, double bw) {
+/* Every depth of o with cache types tk/tv on the open model m. */
+static int bench_cache(const bench_opts *o, const char *path, hearth_model *m, hearth_type tk,
+                       hearth_type tv, double bw) {
     hearth_error e = {0};
-    hearth_model_params mp = hearth_model_default_params();
-    mp.n_threads = o->n_threads;
-    hearth_model *m;
-    if (cli_model_gate("bench", NULL, path)) return 1;
-    if (hearth_model_open(path, &mp, &m, &e)) return cli_fail("bench", &e, "cannot load model"); /* e names the file */
     int32_t max_depth = 0;
     for (int i = 0; i < o->n_depth; i++) max_depth = o->depth[i] > max_depth ? o->depth[i] : max_depth;
     hearth_ctx_params cp = hearth_ctx_default_params();
     cp.n_ctx = o->n_ctx ? o->n_ctx : max_depth + o->n_prompt + o->n_gen + 1;
     cp.n_threads = o->n_threads;
+    cp.type_k = tk;
+    cp.type_v = tv;
     hearth_ctx *c;
-    if (hearth_ctx_new(m, &cp, &c, &e)) {
-        hearth_model_free(m);
-        return cli_fail("bench", &e, "cannot make a context");
-    }
+    if (hearth_ctx_new(m, &cp, &c, &e)) return cli_fail("bench", &e, "cannot make a context");
+    char ctype[32];
+    snprintf(ctype, sizeof ctype, "%s/%s", hearth_type_name((int)tk), hearth_type_name((int)tv));
+    uint64_t kv_bytes = hearth_ctx_kv_bytes(c);
     int32_t nv = hearth_model_n_vocab(m);
     /* depth tokens, then the prompt (tg's first token: toks[depth]); one
      * more for the warm-up's single-token step */
@@ -221,9 +226,12 @@ static int bench_model(const bench_opts *o, const char *path, double bw) {
     double roof = bw > 0 ? bw * 1e9 / wb : 0; /* tokens/s the bandwidth allows */
     double size_mb = (double)hearth_model_file_size(m) / 1048576.0;
     int nth = o->n_threads;
-    if (!o->json)
+    if (!o->json) {
         printf("| %-40.40s | %8.1f MiB | %7s | %3d | %-14s | %16s |\n", path, size_mb,
                hearth_model_arch(m), nth, "test", "t/s");
+        printf("KV cache %s (keys/values): %llu bytes for %d positions\n", ctype,
+               (unsigned long long)kv_bytes, hearth_ctx_n_ctx(c));
+    }
     depth_result res0 = {0};
     for (int di = 0; di < o->n_depth; di++) {
         int32_t depth = o->depth[di];
@@ -240,9 +248,11 @@ static int bench_model(const bench_opts *o, const char *path, double bw) {
             printf("\",\"arch\":\"%s\",\"size_mb\":%.1f,\"weight_bytes\":%.0f,\"threads\":%d,"
                    "\"n_prompt\":%d,\"n_gen\":%d,\"n_depth\":%d,\"reps\":%d,\"prompt_tps\":%.2f,"
                    "\"prompt_tps_sd\":%.2f,\"gen_tps\":%.2f,\"gen_tps_sd\":%.2f,\"bandwidth_gbps\":%.2f,"
-                   "\"roofline_tps\":%.2f,\"roofline\":%.3f,\"rss_mb\":%.1f,\"joules_per_token\":",
+                   "\"roofline_tps\":%.2f,\"roofline\":%.3f,\"rss_mb\":%.1f,\"cache_type_k\":\"%s\","
+                   "\"cache_type_v\":\"%s\",\"kv_bytes\":%llu,\"n_ctx\":%d,\"joules_per_token\":",
                    hearth_model_arch(m), size_mb, wb, nth, o->n_prompt, o->n_gen, depth, o->reps,
-                   res.ppm, res.pps, res.tgm, res.tgs, bw, roof, frac, rss_mb());
+                   res.ppm, res.pps, res.tgm, res.tgs, bw, roof, frac, rss_mb(), hearth_type_name((int)tk),
+                   hearth_type_name((int)tv), (unsigned long long)kv_bytes, hearth_ctx_n_ctx(c));
             if (res.energy) printf("%.4f}\n", res.jpt);
             else printf("null}\n");
         } else {
@@ -276,11 +286,43 @@ static int bench_model(const bench_opts *o, const char *path, double bw) {
 out:
     free(toks);
     hearth_ctx_free(c);
+    return rc;
+}
+
+static int bench_model(const bench_opts *o, const char *path, double bw) {
+    hearth_error e = {0};
+    hearth_model_params mp = hearth_model_default_params();
+    mp.n_threads = o->n_threads;
+    hearth_model *m;
+    if (cli_model_gate("bench", NULL, path)) return 1;
+    if (hearth_model_open(path, &mp, &m, &e)) return cli_fail("bench", &e, "cannot load model"); /* e names the file */
+    int n = o->n_type_k > o->n_type_v ? o->n_type_k : o->n_type_v, rc = 0;
+    for (int i = 0; i < n && !rc; i++)
+        rc = bench_cache(o, path, m, o->type_k[i < o->n_type_k ? i : o->n_type_k - 1],
+                         o->type_v[i < o->n_type_v ? i : o->n_type_v - 1], bw);
     hearth_model_free(m);
     return rc;
 }
 
 /* -d's value: N or a comma list of them, each in [0, 2^24]. */
+/* A comma list of cache types into t (at most MAX_CACHE_TYPES). */
+static bool parse_cache_types(const char *v, bool values, hearth_type *t, int *n, hearth_error *e) {
+    *n = 0;
+    for (const char *p = v;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char name[16];
+        if (*n == MAX_CACHE_TYPES) {
+            snprintf(e->msg, sizeof e->msg, "more than %d types", MAX_CACHE_TYPES);
+            return false;
+        }
+        snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), p);
+        if (len >= sizeof name || hearth_cache_type_parse(name, values, &t[(*n)++], e)) return false;
+        if (!comma) return true;
+        p = comma + 1;
+    }
+}
+
 static bool parse_depths(const char *v, bench_opts *o) {
     o->n_depth = 0;
     for (const char *p = v;;) {
@@ -299,7 +341,8 @@ static bool parse_depths(const char *v, bench_opts *o) {
 }
 
 static int run(int argc, char **argv) {
-    bench_opts o = {.n_prompt = 512, .n_gen = 128, .reps = 5};
+    bench_opts o = {.n_prompt = 512, .n_gen = 128, .reps = 5, .type_k = {HEARTH_TYPE_F16},
+                    .type_v = {HEARTH_TYPE_F16}, .n_type_k = 1, .n_type_v = 1};
     const char *models[64];
     o.models = models;
     for (int i = 1; i < argc; i++) {
@@ -332,6 +375,13 @@ static int run(int argc, char **argv) {
         } else if (!strcmp(a, "-c") || !strcmp(a, "--ctx-size")) {
             if (!cli_parse_long(v, 0, 1 << 24, &l)) return cli_fail("bench", NULL, "bad -c '%s'", v);
             o.n_ctx = (int32_t)l;
+            i++;
+        } else if (!strcmp(a, "-ctk") || !strcmp(a, "--cache-type-k") || !strcmp(a, "-ctv") ||
+                   !strcmp(a, "--cache-type-v")) {
+            bool values = !strcmp(a, "-ctv") || !strcmp(a, "--cache-type-v");
+            hearth_error te = {0};
+            if (!parse_cache_types(v, values, values ? o.type_v : o.type_k, values ? &o.n_type_v : &o.n_type_k, &te))
+                return cli_fail("bench", NULL, "bad %s '%s': %s", a, v, te.msg);
             i++;
         } else if (!strcmp(a, "--json")) {
             o.json = true;

@@ -26,7 +26,7 @@
 
 static const char USAGE[] =
     "usage: hearth perplexity -m MODEL -f TEXT [--kl-base BASE] [-c 512] [-t THREADS]\n"
-    "                         [--chunks N] [--special] [--json]\n\n"
+    "                         [--chunks N] [-ctk T] [-ctv T] [--special] [--json]\n\n"
     "Perplexity of MODEL on the text file, over non-overlapping chunks of -c tokens,\n"
     "scored on the second half of each chunk (as llama-perplexity).\n"
     "--kl-base BASE also runs BASE (e.g. the F16 source of a quantized MODEL) over\n"
@@ -35,6 +35,9 @@ static const char USAGE[] =
     "percentile, maximum) and how often both pick the same top token, as\n"
     "llama-perplexity --kl-divergence does. The base logits are computed on the fly\n"
     "(both models are loaded at once; no logits file is written).\n"
+    "-ctk/--cache-type-k T, -ctv/--cache-type-v T: MODEL's KV cache types (f16, the\n"
+    "default, q8_0, f32; values also q4_0); BASE keeps f16, so --kl-base MODEL measures\n"
+    "what the quantized cache costs.\n"
     "--special: text such as <|im_start|> becomes the control token (for chat\n"
     "transcripts; hearth quantize and hearth ab eval tokenize their texts so).\n";
 
@@ -86,6 +89,7 @@ static int run(int argc, char **argv) {
     const char *model = NULL, *file = NULL, *base = NULL;
     long n_ctx = 512, nth = 0, max_chunks = -1;
     bool json = false, special = false;
+    hearth_type tk = HEARTH_TYPE_F16, tv = HEARTH_TYPE_F16;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--json")) {
@@ -108,6 +112,12 @@ static int run(int argc, char **argv) {
         } else if (!strcmp(a, "--chunks")) {
             if (!cli_parse_long(v, 1, 1 << 24, &max_chunks))
                 return cli_fail("perplexity", NULL, "bad --chunks '%s'", v);
+        } else if (!strcmp(a, "-ctk") || !strcmp(a, "--cache-type-k") || !strcmp(a, "-ctv") ||
+                   !strcmp(a, "--cache-type-v")) {
+            bool values = !strcmp(a, "-ctv") || !strcmp(a, "--cache-type-v");
+            hearth_error te = {0};
+            if (hearth_cache_type_parse(v, values, values ? &tv : &tk, &te))
+                return cli_fail("perplexity", &te, "bad %s", a);
         } else {
             return cli_fail("perplexity", NULL, "unknown argument '%s'", a);
         }
@@ -153,6 +163,8 @@ static int run(int argc, char **argv) {
     hearth_eval_params ep = hearth_eval_default_params();
     ep.n_ctx = (int32_t)n_ctx;
     ep.n_threads = (int)nth;
+    ep.type_k = tk;
+    ep.type_v = tv;
     /* the base is the reference the test model is measured against */
     if (hearth_eval_new(bm ? bm : m, bm ? m : NULL, &ep, &ev, &e)) {
         cli_fail("perplexity", &e, "cannot set up the evaluation");

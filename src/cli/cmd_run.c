@@ -24,6 +24,7 @@ typedef struct {
     const char *draft; /* --draft MODEL */
     bool lookup;       /* --lookup */
     int32_t draft_max; /* --draft-max N (0: the default) */
+    hearth_type type_k, type_v; /* -ctk, -ctv */
 } run_opts;
 
 #define RAW_USAGE \
@@ -35,6 +36,8 @@ typedef struct {
     "  -n, --n-predict N   most tokens to generate (default 128; -1: until the end)\n" \
     "  -c, --ctx-size N    context size (default: min(model's, 4096))\n" \
     "  -t, --threads N     threads (default: number of CPUs)\n" \
+    "  -ctk, --cache-type-k T  KV cache type of keys: f16 (default), q8_0, f32\n" \
+    "  -ctv, --cache-type-v T  of values: f16, q8_0, q4_0, f32\n" \
     "  --temp T            temperature; 0 = greedy (default 0.8)\n" \
     "  --top-k K           (default 40)    --top-p P   (default 0.95)\n" \
     "  --min-p P           (default 0.05)  --repeat-penalty X (default 1)\n" \
@@ -66,6 +69,7 @@ static bool parse_opts(int argc, char **argv, run_opts *o) {
     memset(o, 0, sizeof *o);
     o->n_predict = 128;
     o->sp = hearth_sampler_default_params();
+    o->type_k = o->type_v = HEARTH_TYPE_F16;
     const char *env = getenv("HEARTH_MODEL");
     o->model = env && *env ? env : HEARTH_DEFAULT_MODEL;
     for (int i = 1; i < argc; i++) {
@@ -107,6 +111,15 @@ static bool parse_opts(int argc, char **argv, run_opts *o) {
             unsigned long long s = strtoull(v, &end, 10);
             if (!*v || *end || *v == '-') BAD();
             o->sp.seed = s;
+        } else if (!strcmp(a, "-ctk") || !strcmp(a, "--cache-type-k") || !strcmp(a, "-ctv") ||
+                   !strcmp(a, "--cache-type-v")) {
+            NEED();
+            bool values = !strcmp(a, "-ctv") || !strcmp(a, "--cache-type-v");
+            hearth_error te = {0};
+            if (hearth_cache_type_parse(v, values, values ? &o->type_v : &o->type_k, &te)) {
+                cli_fail("run", &te, "bad %s", a);
+                return false;
+            }
         } else if (!strcmp(a, "--draft")) { NEED(); o->draft = v; }
         else if (!strcmp(a, "--lookup")) o->lookup = true;
         else if (!strcmp(a, "--draft-max")) {
@@ -187,6 +200,8 @@ static int run_raw(const run_opts *o) {
     hearth_ctx_params cp = hearth_ctx_default_params();
     cp.n_ctx = o->n_ctx;
     cp.n_threads = o->n_threads;
+    cp.type_k = o->type_k;
+    cp.type_v = o->type_v;
     if (hearth_ctx_new(m, &cp, &c, &e)) {
         cli_fail("run", &e, "cannot make a context");
         goto out;

@@ -48,7 +48,9 @@ static const char usage[] =
     "  --slots N         generations batched together (default 4)\n"
     "  -c, --ctx N       context per generation (max_context, HEARTH_MAX_CONTEXT; 4096)\n"
     "  -t, --threads N   threads (threads, HEARTH_THREADS; default: physical cores)\n"
-    "  --allow-host NAME also answer requests for this Host name when bound to loopback\n"
+    "  -ctk, --cache-type-k T  KV cache type of keys: f16 (default), q8_0, f32\n"
+    "                    (cache_type_k); q8_0 halves the cache's memory\n"
+    "  -ctv, --cache-type-v T  of values: f16, q8_0, q4_0, f32 (cache_type_v)\n"    "  --allow-host NAME also answer requests for this Host name when bound to loopback\n"
     "                    (repeatable; allow_host, HEARTH_ALLOW_HOST: comma-separated).\n"
     "                    Otherwise only localhost, 127.0.0.1 and [::1] (DNS rebinding)\n"
     "  --cors-origin ORIGIN  let web pages from ORIGIN (https://app.example) call the API:\n"
@@ -89,6 +91,7 @@ static const struct {
     {"--host", NULL, "host"},         {"--port", NULL, "port"},
     {"--model", "-m", "model"},       {"--api-key", NULL, "api_key"},
     {"--ctx", "-c", "max_context"},   {"--threads", "-t", "threads"},
+    {"--cache-type-k", "-ctk", "cache_type_k"}, {"--cache-type-v", "-ctv", "cache_type_v"},
     {"--max-body", NULL, "max_body"}, {"--max-queue", NULL, "max_queue"},
     {"--slots", NULL, "slots"},
     {"--allow-host", NULL, "allow_host"},
@@ -202,6 +205,16 @@ static int run(int argc, char **argv) {
     v = 0;
     if (!get_int(set, "max_context", 16, 1 << 20, &v)) goto out;
     p.n_ctx = (int32_t)v;
+    /* the engine reads these when it loads the model, after the server
+     * listens: refuse a bad one now, not as a failing load */
+    for (int w = 0; w < 2; w++) {
+        const char *key = w ? "cache_type_v" : "cache_type_k", *cv = hearth_settings_get(set, key, NULL);
+        hearth_type t;
+        if (cv && *cv && hearth_cache_type_parse(cv, w, &t, &err)) {
+            cli_fail("serve", &err, "setting '%s'", key);
+            goto out;
+        }
+    }
     v = 0;
     if (!get_int(set, "threads", 0, 1024, &v)) goto out;
     p.n_threads = (int)v;

@@ -36,6 +36,7 @@ static const struct {
     {NULL, "--think", "think"},
     {NULL, "--tool-steps", "tool_steps"},
     {NULL, "--draft", "draft_model"}, {NULL, "--draft-max", "draft_max"},
+    {"-ctk", "--cache-type-k", "cache_type_k"}, {"-ctv", "--cache-type-v", "cache_type_v"},
 };
 
 int cli_agent_parse(const char *cmd, int argc, char **argv, cli_agent_opts *o) {

@@ -24,6 +24,9 @@ int cli_run_chat(int argc, char **argv);
     "  -s, --session NAME   conversation kept in the store (default \"default\")\n" \
     "  -c, --ctx-size N     context window in tokens (HEARTH_MAX_CONTEXT, 4096)\n" \
     "  -t, --threads N      threads (HEARTH_THREADS; default: physical cores)\n" \
+    "  -ctk, --cache-type-k T  KV cache type of keys: f16 (default), q8_0 (half the\n" \
+    "                       memory), f32 (setting cache_type_k)\n" \
+    "  -ctv, --cache-type-v T  of values: f16, q8_0, q4_0, f32 (cache_type_v)\n" \
     "  -n, --max-tokens N   answer length limit (512; also --n-predict)\n" \
     "      --temp F         temperature (0.8; 0 = greedy, answers cached)\n" \
     "      --top-k N        top-k (40)      --top-p F   top-p (0.95)\n" \

@@ -12,12 +12,32 @@
 #include "util/error.h"
 
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 hearth_ctx_params hearth_ctx_default_params(void) {
     hearth_ctx_params p = {.n_ctx = 0, .n_batch = 512, .n_seq = 1, .n_threads = 0,
-                           .kv_type = HEARTH_TYPE_F16};
+                           .type_k = HEARTH_TYPE_F16, .type_v = HEARTH_TYPE_F16};
     return p;
+}
+
+hearth_status hearth_cache_type_parse(const char *name, bool values, hearth_type *out,
+                                     hearth_error *err) {
+    static const struct {
+        const char *name;
+        hearth_type t;
+        bool values_only;
+    } names[] = {{"f16", HEARTH_TYPE_F16, false},
+                 {"f32", HEARTH_TYPE_F32, false},
+                 {"q8_0", HEARTH_TYPE_Q8_0, false},
+                 {"q4_0", HEARTH_TYPE_Q4_0, true}};
+    for (size_t i = 0; name && i < sizeof names / sizeof names[0]; i++)
+        if (!strcasecmp(name, names[i].name) && (values || !names[i].values_only)) {
+            *out = names[i].t;
+            return HEARTH_OK;
+        }
+    return HEARTH_FAIL(err, HEARTH_E_ARG, "KV cache type '%s' for %s: use %s", name ? name : "(null)",
+                       values ? "values" : "keys", values ? "f16, q8_0, q4_0 or f32" : "f16, q8_0 or f32");
 }
 
 double hearth_now_ms(void) {
@@ -65,7 +85,7 @@ hearth_status hearth_ctx_new(const hearth_model *m, const hearth_ctx_params *p, 
         *out = c;
         return HEARTH_OK;
     }
-    if ((st = hearth_kv_init(&c->kv, &m->hp, p->kv_type, c->n_seq, c->cap, err)) ||
+    if ((st = hearth_kv_init(&c->kv, &m->hp, p->type_k, p->type_v, c->n_seq, c->cap, err)) ||
         (st = hearth_threadpool_new(nth, &c->pool, err)) ||
         (st = hearth_fwd_buf_new(m, c->n_batch, c->cap, nth, &c->buf, err)))
         goto fail;
@@ -102,6 +122,11 @@ const hearth_model *hearth_ctx_model(const hearth_ctx *c) { return c->m; }
 int32_t hearth_ctx_n_ctx(const hearth_ctx *c) { return c->n_ctx; }
 int32_t hearth_ctx_n_seq(const hearth_ctx *c) { return c->n_seq; }
 int32_t hearth_ctx_seq_capacity(const hearth_ctx *c) { return c->cap; }
+
+uint64_t hearth_ctx_kv_bytes(const hearth_ctx *c) {
+    if (!c->kv.k) return 0;
+    return (uint64_t)c->kv.n_layer * (uint64_t)c->kv.n_seq * (uint64_t)c->kv.cap * (c->kv.k_row + c->kv.v_row);
+}
 
 int32_t hearth_ctx_seq_len(const hearth_ctx *c, int32_t seq) {
     if (seq < 0 || seq >= c->n_seq) return -1;

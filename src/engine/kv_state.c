@@ -3,20 +3,26 @@
  * an empty sequence of another context (hearth_ctx_seq_state_*), so a new
  * process continues a conversation without evaluating its history again.
  *
- * Format (little-endian, version 1):
+ * Format (little-endian, version 2):
  *   [0, 4)   magic "HKVS"
- *   [4, 8)   u32 version (1)
+ *   [4, 8)   u32 version (2)
  *   [8, 16)  u64 model fingerprint (fingerprint() below)
- *   [16, 20) u32 KV type (hearth_type)
- *   [20, 24) u32 n_layer
- *   [24, 28) u32 kv_dim (values per row: n_head_kv * head_dim)
- *   [28, 32) u32 row_bytes (hearth_type_row_size(type, kv_dim))
- *   [32, 36) u32 n (positions)
- *   [36, 40) u32 flags (bit 0, 1: which RoPE factors the keys were rotated
+ *   [16, 20) u32 key type (hearth_type: F32, F16, Q8_0)
+ *   [20, 24) u32 value type (hearth_type: F32, F16, Q8_0, Q4_0)
+ *   [24, 28) u32 n_layer
+ *   [28, 32) u32 kv_dim (values per row: n_head_kv * head_dim)
+ *   [32, 36) u32 key row bytes (hearth_type_row_size(key type, kv_dim))
+ *   [36, 40) u32 value row bytes
+ *   [40, 44) u32 n (positions)
+ *   [44, 48) u32 flags (bit 0, 1: which RoPE factors the keys were rotated
  *            with, for LongRoPE models whose choice depends on the context
  *            size; 0 for every other model)
- *   then per layer: n rows of keys, n rows of values (row_bytes each)
+ *   then per layer: n rows of keys, n rows of values
  *   then u64 checksum of everything before it (kvh below).
+ * Version 1 (before the quantized cache: one KV type, a 40-byte header)
+ * is refused as another version; the agent's saved sessions then evaluate
+ * their history again once. A state only loads into a context with the
+ * same key and value types (rows are not converted).
  * The engine knows nothing of what tokens the rows stand for; the caller
  * keeps that. Loading checks every header field against the context before
  * touching the cache, reads the rows into place, and only sets the
@@ -32,8 +38,8 @@
 #include <string.h>
 
 #define KVS_MAGIC "HKVS"
-#define KVS_VERSION 1u
-enum { KVS_HEADER = 40, KVS_TRAILER = 8 };
+#define KVS_VERSION 2u
+enum { KVS_HEADER = 48, KVS_TRAILER = 8 };
 
 /* ---- checksum: four independent multiply-xor lanes over 8-byte words, so
  * hashing runs near memory speed (a restore of a long history is a few MB).
@@ -152,13 +158,9 @@ static uint32_t rope_flags(const hearth_ctx *c) {
     return c->cap > c->m->hp.n_ctx_orig ? 2u : 1u;
 }
 
-static size_t row_bytes(const hearth_ctx *c) {
-    return hearth_type_row_size((int)c->kv.type, (int64_t)c->kv.kv_dim);
-}
-
-/* Rows of layer il, sequence seq start here (keys or values). */
-static uint8_t *rows_at(const hearth_ctx *c, void *base, int32_t il, int32_t seq) {
-    size_t stride = row_bytes(c);
+/* Rows of layer il, sequence seq start here (keys or values: stride is
+ * kv.k_row or kv.v_row). */
+static uint8_t *rows_at(const hearth_ctx *c, void *base, size_t stride, int32_t il, int32_t seq) {
     return (uint8_t *)base + (((size_t)il * (size_t)c->kv.n_seq + (size_t)seq) * (size_t)c->kv.cap) * stride;
 }
 
@@ -169,19 +171,22 @@ static void make_header(const hearth_ctx *c, int32_t n, uint8_t h[KVS_HEADER]) {
     put_u32(h + 4, KVS_VERSION);
     uint64_t fp = fingerprint(c->m);
     memcpy(h + 8, &fp, 8);
-    put_u32(h + 16, (uint32_t)c->kv.type);
-    put_u32(h + 20, (uint32_t)c->kv.n_layer);
-    put_u32(h + 24, (uint32_t)c->kv.kv_dim);
-    put_u32(h + 28, (uint32_t)row_bytes(c));
-    put_u32(h + 32, (uint32_t)n);
-    put_u32(h + 36, rope_flags(c));
+    put_u32(h + 16, (uint32_t)c->kv.type_k);
+    put_u32(h + 20, (uint32_t)c->kv.type_v);
+    put_u32(h + 24, (uint32_t)c->kv.n_layer);
+    put_u32(h + 28, (uint32_t)c->kv.kv_dim);
+    put_u32(h + 32, (uint32_t)c->kv.k_row);
+    put_u32(h + 36, (uint32_t)c->kv.v_row);
+    put_u32(h + 40, (uint32_t)n);
+    put_u32(h + 44, rope_flags(c));
 }
 
 size_t hearth_ctx_seq_state_size(const hearth_ctx *c, int32_t n) {
     if (!c || n < 0 || !c->kv.k) return 0;
     size_t rows, bytes;
-    if (__builtin_mul_overflow((size_t)n * 2, (size_t)c->kv.n_layer, &rows) ||
-        __builtin_mul_overflow(rows, row_bytes(c), &bytes) || bytes > SIZE_MAX - KVS_HEADER - KVS_TRAILER)
+    if (__builtin_mul_overflow((size_t)n, (size_t)c->kv.n_layer, &rows) ||
+        __builtin_mul_overflow(rows, c->kv.k_row + c->kv.v_row, &bytes) ||
+        bytes > SIZE_MAX - KVS_HEADER - KVS_TRAILER)
         return 0;
     return KVS_HEADER + bytes + KVS_TRAILER;
 }
@@ -223,10 +228,10 @@ static void write_state(const hearth_ctx *c, int32_t seq, int32_t n, sink *s) {
     make_header(c, n, head);
     kvh_init(&s->h);
     sink_put(s, head, sizeof head, true);
-    size_t bytes = (size_t)n * row_bytes(c);
+    size_t kb = (size_t)n * c->kv.k_row, vb = (size_t)n * c->kv.v_row;
     for (int32_t il = 0; il < c->kv.n_layer; il++) {
-        sink_put(s, rows_at(c, c->kv.k, il, seq), bytes, true);
-        sink_put(s, rows_at(c, c->kv.v, il, seq), bytes, true);
+        sink_put(s, rows_at(c, c->kv.k, c->kv.k_row, il, seq), kb, true);
+        sink_put(s, rows_at(c, c->kv.v, c->kv.v_row, il, seq), vb, true);
     }
     uint64_t sum = kvh_final(&s->h);
     sink_put(s, &sum, sizeof sum, false);
@@ -272,31 +277,39 @@ static hearth_status check_load(hearth_ctx *c, int32_t seq, hearth_error *err) {
     return HEARTH_OK;
 }
 
+static const char *tname(uint32_t t) {
+    const char *n = t < 64 ? hearth_type_name((int)t) : NULL;
+    return n ? n : "?";
+}
+
 /* Checks a header against the context. OUT: *n. */
-static hearth_status parse_header(const hearth_ctx *c, const uint8_t *hb, int32_t *n,
-                                  hearth_error *err) {
+static hearth_status parse_header(const hearth_ctx *c, const uint8_t *hb, int32_t *n, hearth_error *err) {
     rd r = rd_init(hb, KVS_HEADER);
     const uint8_t *magic;
-    uint32_t version, type, n_layer, kv_dim, rb, npos, flags;
+    uint32_t version, tk, tv, n_layer, kv_dim, rbk, rbv, npos, flags;
     uint64_t fp;
     if (!rd_take(&r, 4, &magic) || memcmp(magic, KVS_MAGIC, 4))
         return HEARTH_FAIL(err, HEARTH_E_FORMAT, "state load: not a saved KV state (bad magic)");
     if (!rd_u32(&r, &version) || version != KVS_VERSION)
         return HEARTH_FAIL(err, HEARTH_E_FORMAT, "state load: format version %u, this hearth reads %u",
                            version, KVS_VERSION);
-    if (!rd_u64(&r, &fp) || !rd_u32(&r, &type) || !rd_u32(&r, &n_layer) || !rd_u32(&r, &kv_dim) ||
-        !rd_u32(&r, &rb) || !rd_u32(&r, &npos) || !rd_u32(&r, &flags))
+    if (!rd_u64(&r, &fp) || !rd_u32(&r, &tk) || !rd_u32(&r, &tv) || !rd_u32(&r, &n_layer) ||
+        !rd_u32(&r, &kv_dim) || !rd_u32(&r, &rbk) || !rd_u32(&r, &rbv) || !rd_u32(&r, &npos) ||
+        !rd_u32(&r, &flags))
         return HEARTH_FAIL(err, HEARTH_E_FORMAT, "state load: header cut short");
     if (fp != fingerprint(c->m))
         return HEARTH_FAIL(err, HEARTH_E_FORMAT, "state load: saved with another model");
-    if (type != (uint32_t)c->kv.type)
-        return HEARTH_FAIL(err, HEARTH_E_FORMAT, "state load: KV type %s, the context uses %s",
-                           hearth_type_name((int)type) ? hearth_type_name((int)type) : "?",
-                           hearth_type_name((int)c->kv.type));
-    if (n_layer != (uint32_t)c->kv.n_layer || kv_dim != (uint32_t)c->kv.kv_dim || rb != row_bytes(c))
+    if (tk != (uint32_t)c->kv.type_k || tv != (uint32_t)c->kv.type_v)
         return HEARTH_FAIL(err, HEARTH_E_FORMAT,
-                           "state load: shape %u layers x %u values (%u bytes a row), the context has "
-                           "%d x %d (%zu)", n_layer, kv_dim, rb, c->kv.n_layer, c->kv.kv_dim, row_bytes(c));
+                           "state load: KV cache types %s/%s (keys/values), the context uses %s/%s; "
+                           "make the context with the same cache types",
+                           tname(tk), tname(tv), tname((uint32_t)c->kv.type_k), tname((uint32_t)c->kv.type_v));
+    if (n_layer != (uint32_t)c->kv.n_layer || kv_dim != (uint32_t)c->kv.kv_dim || rbk != c->kv.k_row ||
+        rbv != c->kv.v_row)
+        return HEARTH_FAIL(err, HEARTH_E_FORMAT,
+                           "state load: shape %u layers x %u values (%u + %u bytes a row), the context has "
+                           "%d x %d (%zu + %zu)", n_layer, kv_dim, rbk, rbv, c->kv.n_layer, c->kv.kv_dim,
+                           c->kv.k_row, c->kv.v_row);
     if (flags != rope_flags(c))
         return HEARTH_FAIL(err, HEARTH_E_FORMAT,
                            "state load: keys rotated for a context %s the model's original length; "
@@ -328,15 +341,15 @@ hearth_status hearth_ctx_seq_state_load(hearth_ctx *c, int32_t seq, const void *
     kvh h;
     kvh_init(&h);
     kvh_feed(&h, hb, KVS_HEADER);
-    size_t bytes = (size_t)n * row_bytes(c);
+    size_t kb = (size_t)n * c->kv.k_row, vb = (size_t)n * c->kv.v_row;
     for (int32_t il = 0; il < c->kv.n_layer; il++) {
         const uint8_t *k, *v;
-        if (!rd_take(&r, bytes, &k) || !rd_take(&r, bytes, &v))
+        if (!rd_take(&r, kb, &k) || !rd_take(&r, vb, &v))
             return HEARTH_FAIL(err, HEARTH_E_FORMAT, "state load: rows cut short");
-        kvh_feed(&h, k, bytes);
-        kvh_feed(&h, v, bytes);
-        memcpy(rows_at(c, c->kv.k, il, seq), k, bytes);
-        memcpy(rows_at(c, c->kv.v, il, seq), v, bytes);
+        kvh_feed(&h, k, kb);
+        kvh_feed(&h, v, vb);
+        memcpy(rows_at(c, c->kv.k, c->kv.k_row, il, seq), k, kb);
+        memcpy(rows_at(c, c->kv.v, c->kv.v_row, il, seq), v, vb);
     }
     uint64_t sum;
     if (!rd_u64(&r, &sum) || sum != kvh_final(&h))
@@ -366,13 +379,13 @@ hearth_status hearth_ctx_seq_state_load_file(hearth_ctx *c, int32_t seq, FILE *f
     kvh h;
     kvh_init(&h);
     kvh_feed(&h, hb, KVS_HEADER);
-    size_t bytes = (size_t)n * row_bytes(c);
+    size_t kb = (size_t)n * c->kv.k_row, vb = (size_t)n * c->kv.v_row;
     /* straight into the cache: the length is only set once all is checked */
     for (int32_t il = 0; il < c->kv.n_layer; il++) {
-        uint8_t *k = rows_at(c, c->kv.k, il, seq), *v = rows_at(c, c->kv.v, il, seq);
-        if (!read_exact(f, k, bytes, &st, err) || !read_exact(f, v, bytes, &st, err)) return st;
-        kvh_feed(&h, k, bytes);
-        kvh_feed(&h, v, bytes);
+        uint8_t *k = rows_at(c, c->kv.k, c->kv.k_row, il, seq), *v = rows_at(c, c->kv.v, c->kv.v_row, il, seq);
+        if (!read_exact(f, k, kb, &st, err) || !read_exact(f, v, vb, &st, err)) return st;
+        kvh_feed(&h, k, kb);
+        kvh_feed(&h, v, vb);
     }
     uint64_t sum;
     if (!read_exact(f, &sum, sizeof sum, &st, err)) return st;

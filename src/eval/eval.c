@@ -41,7 +41,8 @@ struct hearth_eval {
 };
 
 hearth_eval_params hearth_eval_default_params(void) {
-    return (hearth_eval_params){.n_ctx = 512, .max_chunks = 0, .n_threads = 0};
+    return (hearth_eval_params){.n_ctx = 512, .max_chunks = 0, .n_threads = 0, .type_k = HEARTH_TYPE_F16,
+                                .type_v = HEARTH_TYPE_F16};
 }
 
 /* Same token count and the same stored text for every id. */
@@ -104,6 +105,9 @@ hearth_status hearth_eval_new(const hearth_model *base, const hearth_model *test
     cp.n_ctx = p->n_ctx;
     cp.n_threads = p->n_threads;
     for (int k = 0; k < (test ? 2 : 1); k++) {
+        bool evaluated = k == (test ? 1 : 0);
+        cp.type_k = evaluated ? p->type_k : HEARTH_TYPE_F16;
+        cp.type_v = evaluated ? p->type_v : HEARTH_TYPE_F16;
         hearth_status st = hearth_ctx_new(ev->model[k], &cp, &ev->ctx[k], err);
         if (st) {
             hearth_eval_free(ev);

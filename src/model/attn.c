@@ -6,22 +6,33 @@
 
 #include "kernels/dot.h"
 #include "kernels/fp16.h"
+#include "kernels/quants.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static inline const float *row(const hearth_attn_args *a, const void *base, int32_t j, float *buf) {
-    if (a->type == HEARTH_TYPE_F32) return (const float *)base + (size_t)j * a->kv_stride;
-    const uint16_t *h = (const uint16_t *)base + (size_t)j * a->kv_stride;
-    for (int i = 0; i < a->hd; i++) buf[i] = hearth_f16_to_f32(h[i]);
-    return buf;
+/* Row j of base (keys or values in type t) as hd floats, in buf unless
+ * the cache holds floats already. */
+static inline const float *row(const hearth_attn_args *a, const void *base, hearth_type t, int32_t j,
+                               float *buf) {
+    const uint8_t *r = (const uint8_t *)base + hearth_attn_bytes(t, (size_t)j * a->kv_stride);
+    switch (t) {
+    case HEARTH_TYPE_F32: return (const float *)r;
+    case HEARTH_TYPE_Q8_0: hearth_q8_0_to_float(r, buf, a->hd); return buf;
+    case HEARTH_TYPE_Q4_0: hearth_q4_0_to_float(r, buf, a->hd); return buf;
+    default: {
+        const uint16_t *h = (const uint16_t *)r;
+        for (int i = 0; i < a->hd; i++) buf[i] = hearth_f16_to_f32(h[i]);
+        return buf;
+    }
+    }
 }
 
 void hearth_attn_ref(const hearth_attn_args *a) {
     int hd = a->hd, group = a->group;
     for (int32_t j = 0; j < a->np; j++) {
-        const float *kr = row(a, a->k, j, a->rowbuf);
+        const float *kr = row(a, a->k, a->type_k, j, a->rowbuf);
         for (int g = 0; g < group; g++) {
             const float *qg = a->q + g * hd;
             float dot = 0;
@@ -42,7 +53,7 @@ void hearth_attn_ref(const hearth_attn_args *a) {
     }
     memset(a->out, 0, (size_t)group * hd * sizeof(float));
     for (int32_t j = 0; j < a->np; j++) {
-        const float *vr = row(a, a->v, j, a->rowbuf + hd);
+        const float *vr = row(a, a->v, a->type_v, j, a->rowbuf + hd);
         for (int g = 0; g < group; g++) {
             float p = a->scores[(size_t)g * a->score_stride + j];
             float *og = a->out + g * hd;
@@ -77,13 +88,12 @@ void hearth_attn_chunked(hearth_attn_fn fn, const hearth_attn_args *a, int32_t c
     float *ml = c.ml;
     c.np = chunk;
     fn(&c);
-    size_t es = a->type == HEARTH_TYPE_F16 ? 2 : 4;
     c.out = tmp;
     c.ml = tmp + (size_t)a->group * a->hd;
     for (int32_t j0 = chunk; j0 < a->np; j0 += chunk) {
-        size_t off = (size_t)j0 * a->kv_stride * es;
-        c.k = (const uint8_t *)a->k + off;
-        c.v = (const uint8_t *)a->v + off;
+        size_t off = (size_t)j0 * a->kv_stride;
+        c.k = (const uint8_t *)a->k + hearth_attn_bytes(a->type_k, off);
+        c.v = (const uint8_t *)a->v + hearth_attn_bytes(a->type_v, off);
         c.np = a->np - j0 < chunk ? a->np - j0 : chunk;
         fn(&c);
         hearth_attn_merge(a->group, a->hd, a->out, ml, c.out, c.ml);

@@ -5,7 +5,11 @@
  * of values. A portable version (attn.c), an AVX2/FMA/F16C one
  * (attn_avx2.c), an AVX-512 one (attn_avx512.c), an AArch64 NEON one
  * (attn_neon.c) and a WebAssembly SIMD128 one (attn_wasm.c) with the same
- * contract; the choice is made once per context.
+ * contract; the choice is made once per context. Keys and values are each
+ * F32, F16 or a block type (Q8_0 keys; Q8_0 or Q4_0 values: a quantized
+ * cache); the x86 kernels read the block types themselves (converting
+ * blocks of rows to floats as they do F16), the NEON and WebAssembly ones
+ * hand those calls to the portable kernel.
  *
  * Results over disjoint position ranges merge exactly (up to rounding):
  * each carries its rows' score maximum m and sum l of exp(score - m), and
@@ -18,6 +22,8 @@
 
 #include "hearth.h"
 
+#include "kernels/quants.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,8 +31,10 @@ typedef struct {
     const float *q;    /* (group, hd) queries, already scaled by nothing */
     const void *k;     /* row 0 of this KV head's keys; rows kv_stride elements apart */
     const void *v;     /* same for values */
-    size_t kv_stride;  /* elements between positions */
-    hearth_type type;  /* F16 or F32 */
+    size_t kv_stride;  /* elements between positions (a multiple of 32 when
+                          a type is a block type) */
+    hearth_type type_k; /* F32, F16 or Q8_0 (blocks of 32 along hd) */
+    hearth_type type_v; /* F32, F16, Q8_0 or Q4_0 */
     int32_t np;        /* positions attended: [0, np) */
     int hd, group;
     float scale;       /* 1/sqrt(hd) */
@@ -37,6 +45,23 @@ typedef struct {
     float *ml;         /* OUT, optional: (group, 2) each row's score maximum and
                           sum of exp(score - maximum) over [0, np) */
 } hearth_attn_args;
+
+/* Bytes that e elements of a K or V row take in type t (e a multiple of 32
+ * for the block types): the byte offset of element e from the row start. */
+static inline size_t hearth_attn_bytes(hearth_type t, size_t e) {
+    switch (t) {
+    case HEARTH_TYPE_F32: return e * 4;
+    case HEARTH_TYPE_Q8_0: return e / QK8_0 * sizeof(hearth_block_q8_0);
+    case HEARTH_TYPE_Q4_0: return e / QK4_0 * sizeof(hearth_block_q4_0);
+    default: return e * 2; /* F16 */
+    }
+}
+
+/* true if keys or values are in a block type: the kernels that only read
+ * floats (NEON, WebAssembly) hand such calls to hearth_attn_ref. */
+static inline bool hearth_attn_blocks(const hearth_attn_args *a) {
+    return a->type_k == HEARTH_TYPE_Q8_0 || a->type_v == HEARTH_TYPE_Q8_0 || a->type_v == HEARTH_TYPE_Q4_0;
+}
 
 typedef void (*hearth_attn_fn)(const hearth_attn_args *a);
 

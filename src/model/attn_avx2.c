@@ -3,19 +3,36 @@
  * (compiled with those flags; called only when the CPU has them and hd is
  * a multiple of 8). Same arithmetic as hearth_attn_ref up to summation order
  * and a polynomial exp (relative error about 2e-7 for the arguments <= 0
- * that softmax uses).
+ * that softmax uses). A quantized cache (Q8_0 keys, Q8_0 or Q4_0 values) is
+ * read through load8, which widens 8 values of one block and scales them.
  */
 #include "model/attn.h"
 
 #if defined(__x86_64__)
+#include "kernels/fp16.h"
 #include "kernels/x86/exp_avx2.h"
 
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
 
+/* Elements [off, off+8) of base in type as floats; for the block types off
+ * is a multiple of 8, so the 8 lie in one block of 32. */
 static inline __m256 load8(const void *base, hearth_type type, size_t off) {
     if (type == HEARTH_TYPE_F32) return _mm256_loadu_ps((const float *)base + off);
+    if (type == HEARTH_TYPE_Q8_0) {
+        const hearth_block_q8_0 *b = (const hearth_block_q8_0 *)base + off / QK8_0;
+        __m128i q = _mm_loadl_epi64((const __m128i *)(b->qs + off % QK8_0));
+        return _mm256_mul_ps(_mm256_set1_ps(hearth_f16_to_f32(b->d)), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)));
+    }
+    if (type == HEARTH_TYPE_Q4_0) {
+        const hearth_block_q4_0 *b = (const hearth_block_q4_0 *)base + off / QK4_0;
+        size_t e = off % QK4_0;
+        __m128i q = _mm_loadl_epi64((const __m128i *)(b->qs + e % 16));
+        if (e >= 16) q = _mm_srli_epi16(q, 4); /* the high nibbles: x[16..31] */
+        q = _mm_sub_epi8(_mm_and_si128(q, _mm_set1_epi8(15)), _mm_set1_epi8(8));
+        return _mm256_mul_ps(_mm256_set1_ps(hearth_f16_to_f32(b->d)), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)));
+    }
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)base + off)));
 }
 
@@ -37,11 +54,12 @@ static inline __m256 hsum8(const __m256 *a) {
 }
 
 /* Converts rows [j0, j0+KB) of base (hd each, kv_stride apart) to floats. */
-static inline void load_block(const hearth_attn_args *a, const void *base, int32_t j0, float *dst) {
+static inline void load_block(const hearth_attn_args *a, const void *base, hearth_type type, int32_t j0,
+                              float *dst) {
     for (int k = 0; k < KB; k++) {
         size_t off = (size_t)(j0 + k) * a->kv_stride;
         for (int b = 0; b < a->hd / 8; b++)
-            _mm256_storeu_ps(dst + k * a->hd + b * 8, load8(base, a->type, off + (size_t)b * 8));
+            _mm256_storeu_ps(dst + k * a->hd + b * 8, load8(base, type, off + (size_t)b * 8));
     }
 }
 
@@ -57,7 +75,7 @@ void hearth_attn_avx2(const hearth_attn_args *a) {
      * dot products reduced together */
     int32_t j = 0;
     for (; j + KB <= a->np; j += KB) {
-        load_block(a, a->k, j, blk);
+        load_block(a, a->k, a->type_k, j, blk);
         for (int g = 0; g < group; g++) {
             const float *qg = a->q + g * hd;
             __m256 acc[KB];
@@ -84,7 +102,7 @@ void hearth_attn_avx2(const hearth_attn_args *a) {
             const float *qg = a->q + g * hd;
             __m256 acc = _mm256_setzero_ps();
             for (int b = 0; b < nv; b++)
-                acc = _mm256_fmadd_ps(_mm256_loadu_ps(qg + b * 8), load8(a->k, a->type, off + (size_t)b * 8), acc);
+                acc = _mm256_fmadd_ps(_mm256_loadu_ps(qg + b * 8), load8(a->k, a->type_k, off + (size_t)b * 8), acc);
             a->scores[(size_t)g * a->score_stride + j] = hsum(acc) * a->scale;
         }
     }
@@ -123,7 +141,7 @@ void hearth_attn_avx2(const hearth_attn_args *a) {
      * and stored once per block instead of once per row */
     memset(a->out, 0, (size_t)group * hd * sizeof(float));
     for (j = 0; j + KB <= a->np; j += KB) {
-        load_block(a, a->v, j, blk);
+        load_block(a, a->v, a->type_v, j, blk);
         for (int g = 0; g < group; g++) {
             const float *sc = a->scores + (size_t)g * a->score_stride + j;
             __m256 p[KB];
@@ -150,7 +168,7 @@ void hearth_attn_avx2(const hearth_attn_args *a) {
             __m256 p = _mm256_set1_ps(a->scores[(size_t)g * a->score_stride + j]);
             float *og = a->out + g * hd;
             for (int b = 0; b < nv; b++)
-                _mm256_storeu_ps(og + b * 8, _mm256_fmadd_ps(p, load8(a->v, a->type, off + (size_t)b * 8),
+                _mm256_storeu_ps(og + b * 8, _mm256_fmadd_ps(p, load8(a->v, a->type_v, off + (size_t)b * 8),
                                                              _mm256_loadu_ps(og + b * 8)));
         }
     }

@@ -8,11 +8,14 @@
  * vector is loaded and stored once per 16 positions and a row of 64 floats
  * is 4 vectors, half the instructions of the AVX2 kernel there. Same
  * arithmetic as hearth_attn_ref up to summation order and the polynomial
- * exp of exp_avx2.h.
+ * exp of exp_avx2.h. A quantized cache (Q8_0 keys, Q8_0 or Q4_0 values) is
+ * read the same way: load16 widens 16 int8 or 4-bit values of one block and
+ * scales them, so blocks of rows become the same float tiles.
  */
 #include "model/attn.h"
 
 #if defined(__x86_64__)
+#include "kernels/fp16.h"
 #include "kernels/x86/exp_avx2.h"
 
 #include <immintrin.h>
@@ -21,8 +24,23 @@
 
 enum { KB = 16, MAXHD = 256 };
 
+/* Elements [off, off+16) of base in type as floats; for the block types off
+ * is a multiple of 16, so the 16 lie in one block of 32 (its first or
+ * second half). */
 static inline __m512 load16(const void *base, hearth_type type, size_t off) {
     if (type == HEARTH_TYPE_F32) return _mm512_loadu_ps((const float *)base + off);
+    if (type == HEARTH_TYPE_Q8_0) {
+        const hearth_block_q8_0 *b = (const hearth_block_q8_0 *)base + off / QK8_0;
+        __m128i q = _mm_loadu_si128((const __m128i *)(b->qs + off % QK8_0));
+        return _mm512_mul_ps(_mm512_set1_ps(hearth_f16_to_f32(b->d)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)));
+    }
+    if (type == HEARTH_TYPE_Q4_0) {
+        const hearth_block_q4_0 *b = (const hearth_block_q4_0 *)base + off / QK4_0;
+        __m128i q = _mm_loadu_si128((const __m128i *)b->qs);
+        if (off % QK4_0) q = _mm_srli_epi16(q, 4); /* the high nibbles: x[16..31] */
+        q = _mm_sub_epi8(_mm_and_si128(q, _mm_set1_epi8(15)), _mm_set1_epi8(8));
+        return _mm512_mul_ps(_mm512_set1_ps(hearth_f16_to_f32(b->d)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(q)));
+    }
     return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)base + off)));
 }
 
@@ -51,11 +69,12 @@ static inline float dot_tail(const float *q, const void *k, hearth_type type, si
 }
 
 /* Converts rows [j0, j0+KB) of base (hd each, kv_stride apart) to floats. */
-static inline void load_block(const hearth_attn_args *a, const void *base, int32_t j0, float *dst) {
+static inline void load_block(const hearth_attn_args *a, const void *base, hearth_type type, int32_t j0,
+                              float *dst) {
     for (int k = 0; k < KB; k++) {
         size_t off = (size_t)(j0 + k) * a->kv_stride;
         for (int b = 0; b < a->hd / 16; b++)
-            _mm512_storeu_ps(dst + k * a->hd + b * 16, load16(base, a->type, off + (size_t)b * 16));
+            _mm512_storeu_ps(dst + k * a->hd + b * 16, load16(base, type, off + (size_t)b * 16));
     }
 }
 
@@ -69,7 +88,7 @@ void hearth_attn_avx512(const hearth_attn_args *a) {
     __m512 vscale = _mm512_set1_ps(a->scale);
     int32_t j = 0;
     for (; j + KB <= a->np; j += KB) {
-        load_block(a, a->k, j, blk);
+        load_block(a, a->k, a->type_k, j, blk);
         for (int g = 0; g < group; g++) {
             const float *qg = a->q + g * hd;
             __m512 acc[KB];
@@ -88,7 +107,7 @@ void hearth_attn_avx512(const hearth_attn_args *a) {
     for (; j < a->np; j++) {
         size_t off = (size_t)j * a->kv_stride;
         for (int g = 0; g < group; g++)
-            a->scores[(size_t)g * a->score_stride + j] = dot_tail(a->q + g * hd, a->k, a->type, off, nv) * a->scale;
+            a->scores[(size_t)g * a->score_stride + j] = dot_tail(a->q + g * hd, a->k, a->type_k, off, nv) * a->scale;
     }
     /* softmax per query row */
     for (int g = 0; g < group; g++) {
@@ -125,7 +144,7 @@ void hearth_attn_avx512(const hearth_attn_args *a) {
      * vector halve the dependency chain */
     memset(a->out, 0, (size_t)group * hd * sizeof(float));
     for (j = 0; j + KB <= a->np; j += KB) {
-        load_block(a, a->v, j, blk);
+        load_block(a, a->v, a->type_v, j, blk);
         for (int g = 0; g < group; g++) {
             const float *sc = a->scores + (size_t)g * a->score_stride + j;
             float *og = a->out + g * hd;
@@ -147,7 +166,7 @@ void hearth_attn_avx512(const hearth_attn_args *a) {
             __m512 p = _mm512_set1_ps(a->scores[(size_t)g * a->score_stride + j]);
             float *og = a->out + g * hd;
             for (int b = 0; b < nv; b++)
-                _mm512_storeu_ps(og + b * 16, _mm512_fmadd_ps(p, load16(a->v, a->type, off + (size_t)b * 16),
+                _mm512_storeu_ps(og + b * 16, _mm512_fmadd_ps(p, load16(a->v, a->type_v, off + (size_t)b * 16),
                                                               _mm512_loadu_ps(og + b * 16)));
         }
     }

@@ -5,6 +5,7 @@
  * hearth_attn_ref up to summation order; the softmax's exp is libm's expf,
  * as in the reference (it is np values per head against the hd*np of the
  * two products).
+ * A quantized cache (Q8_0 keys, Q8_0 or Q4_0 values) goes to hearth_attn_ref.
  */
 #include "model/attn.h"
 
@@ -21,16 +22,17 @@ static inline float32x4_t load4(const void *base, hearth_type type, size_t off) 
 enum { MAXG = 128, KB = 4, MAXHD = 256 };
 
 /* Converts rows [j0, j0+KB) of base (hd each, kv_stride apart) to floats. */
-static inline void load_block(const hearth_attn_args *a, const void *base, int32_t j0, float *dst) {
+static inline void load_block(const hearth_attn_args *a, const void *base, hearth_type type, int32_t j0,
+                              float *dst) {
     for (int k = 0; k < KB; k++) {
         size_t off = (size_t)(j0 + k) * a->kv_stride;
-        for (int b = 0; b < a->hd / 4; b++) vst1q_f32(dst + k * a->hd + b * 4, load4(base, a->type, off + (size_t)b * 4));
+        for (int b = 0; b < a->hd / 4; b++) vst1q_f32(dst + k * a->hd + b * 4, load4(base, type, off + (size_t)b * 4));
     }
 }
 
 void hearth_attn_neon(const hearth_attn_args *a) {
     int hd = a->hd, group = a->group, nv = hd / 4;
-    if (group > MAXG || hd > MAXHD || hd % 4) {
+    if (group > MAXG || hd > MAXHD || hd % 4 || hearth_attn_blocks(a)) { /* block types: the reference */
         hearth_attn_ref(a);
         return;
     }
@@ -38,7 +40,7 @@ void hearth_attn_neon(const hearth_attn_args *a) {
     /* scores: KB keys at a time, converted once for the whole group */
     int32_t j = 0;
     for (; j + KB <= a->np; j += KB) {
-        load_block(a, a->k, j, blk);
+        load_block(a, a->k, a->type_k, j, blk);
         for (int g = 0; g < group; g++) {
             const float *qg = a->q + g * hd;
             float32x4_t acc0 = vdupq_n_f32(0.f), acc1 = acc0, acc2 = acc0, acc3 = acc0;
@@ -61,7 +63,7 @@ void hearth_attn_neon(const hearth_attn_args *a) {
             const float *qg = a->q + g * hd;
             float32x4_t acc = vdupq_n_f32(0.f);
             for (int b = 0; b < nv; b++)
-                acc = vfmaq_f32(acc, vld1q_f32(qg + b * 4), load4(a->k, a->type, off + (size_t)b * 4));
+                acc = vfmaq_f32(acc, vld1q_f32(qg + b * 4), load4(a->k, a->type_k, off + (size_t)b * 4));
             a->scores[(size_t)g * a->score_stride + j] = vaddvq_f32(acc) * a->scale;
         }
     }
@@ -83,7 +85,7 @@ void hearth_attn_neon(const hearth_attn_args *a) {
      * and stored once per block instead of once per row */
     memset(a->out, 0, (size_t)group * hd * sizeof(float));
     for (j = 0; j + KB <= a->np; j += KB) {
-        load_block(a, a->v, j, blk);
+        load_block(a, a->v, a->type_v, j, blk);
         for (int g = 0; g < group; g++) {
             float32x4_t p = vld1q_f32(a->scores + (size_t)g * a->score_stride + j);
             float *og = a->out + g * hd;
@@ -103,7 +105,7 @@ void hearth_attn_neon(const hearth_attn_args *a) {
             float p = a->scores[(size_t)g * a->score_stride + j];
             float *og = a->out + g * hd;
             for (int b = 0; b < nv; b++)
-                vst1q_f32(og + b * 4, vfmaq_n_f32(vld1q_f32(og + b * 4), load4(a->v, a->type, off + (size_t)b * 4), p));
+                vst1q_f32(og + b * 4, vfmaq_n_f32(vld1q_f32(og + b * 4), load4(a->v, a->type_v, off + (size_t)b * 4), p));
         }
     }
 }

@@ -6,6 +6,7 @@
  * arithmetic as hearth_attn_ref up to summation order (and no fused
  * multiply-add: SIMD128 has none); the softmax's exp is libm's expf, as in
  * the reference. Elsewhere it is the reference.
+ * A quantized cache (Q8_0 keys, Q8_0 or Q4_0 values) goes to hearth_attn_ref.
  */
 #include "model/attn.h"
 
@@ -27,11 +28,12 @@ static inline v128_t madd(v128_t acc, v128_t a, v128_t b) {
 enum { MAXG = 16, KB = 4, MAXHD = 256 };
 
 /* Converts rows [j0, j0+KB) of base (hd each, kv_stride apart) to floats. */
-static inline void load_block(const hearth_attn_args *a, const void *base, int32_t j0, float *dst) {
+static inline void load_block(const hearth_attn_args *a, const void *base, hearth_type type, int32_t j0,
+                              float *dst) {
     for (int k = 0; k < KB; k++) {
         size_t off = (size_t)(j0 + k) * a->kv_stride;
         for (int b = 0; b < a->hd / 4; b++)
-            wasm_v128_store(dst + k * a->hd + b * 4, load4(base, a->type, off + (size_t)b * 4));
+            wasm_v128_store(dst + k * a->hd + b * 4, load4(base, type, off + (size_t)b * 4));
     }
 }
 
@@ -49,7 +51,7 @@ static inline float hsum(v128_t v) {
 
 void hearth_attn_wasm(const hearth_attn_args *a) {
     int hd = a->hd, group = a->group, nv = hd / 4;
-    if (group > MAXG || hd > MAXHD || hd % 4) {
+    if (group > MAXG || hd > MAXHD || hd % 4 || hearth_attn_blocks(a)) { /* block types: the reference */
         hearth_attn_ref(a);
         return;
     }
@@ -57,7 +59,7 @@ void hearth_attn_wasm(const hearth_attn_args *a) {
     /* scores: KB keys at a time, converted once for the whole group */
     int32_t j = 0;
     for (; j + KB <= a->np; j += KB) {
-        load_block(a, a->k, j, blk);
+        load_block(a, a->k, a->type_k, j, blk);
         for (int g = 0; g < group; g++) {
             const float *qg = a->q + g * hd;
             v128_t acc0 = wasm_f32x4_splat(0.f), acc1 = acc0, acc2 = acc0, acc3 = acc0;
@@ -80,7 +82,7 @@ void hearth_attn_wasm(const hearth_attn_args *a) {
             const float *qg = a->q + g * hd;
             v128_t acc = wasm_f32x4_splat(0.f);
             for (int b = 0; b < nv; b++)
-                acc = madd(acc, wasm_v128_load(qg + b * 4), load4(a->k, a->type, off + (size_t)b * 4));
+                acc = madd(acc, wasm_v128_load(qg + b * 4), load4(a->k, a->type_k, off + (size_t)b * 4));
             a->scores[(size_t)g * a->score_stride + j] = hsum(acc) * a->scale;
         }
     }
@@ -103,7 +105,7 @@ void hearth_attn_wasm(const hearth_attn_args *a) {
      * and stored once per block instead of once per row */
     memset(a->out, 0, (size_t)group * hd * sizeof(float));
     for (j = 0; j + KB <= a->np; j += KB) {
-        load_block(a, a->v, j, blk);
+        load_block(a, a->v, a->type_v, j, blk);
         for (int g = 0; g < group; g++) {
             const float *pp = a->scores + (size_t)g * a->score_stride + j;
             v128_t p0 = wasm_f32x4_splat(pp[0]), p1 = wasm_f32x4_splat(pp[1]);
@@ -127,7 +129,7 @@ void hearth_attn_wasm(const hearth_attn_args *a) {
             float *og = a->out + g * hd;
             for (int b = 0; b < nv; b++)
                 wasm_v128_store(og + b * 4, madd(wasm_v128_load(og + b * 4),
-                                                 load4(a->v, a->type, off + (size_t)b * 4), p));
+                                                 load4(a->v, a->type_v, off + (size_t)b * 4), p));
         }
     }
 }

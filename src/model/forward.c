@@ -97,27 +97,44 @@ void hearth_fwd_buf_set_observer(hearth_fwd_buf *b, hearth_fwd_observer fn, void
 
 /* ---- KV cache --------------------------------------------------------------- */
 
-hearth_status hearth_kv_init(hearth_kv_cache *kv, const hearth_hparams *hp, hearth_type type,
-                             int32_t n_seq, int32_t cap, hearth_error *err) {
+static bool kv_type_ok(hearth_type t, bool is_v) {
+    return t == HEARTH_TYPE_F16 || t == HEARTH_TYPE_F32 || t == HEARTH_TYPE_Q8_0 ||
+           (is_v && t == HEARTH_TYPE_Q4_0);
+}
+
+hearth_status hearth_kv_init(hearth_kv_cache *kv, const hearth_hparams *hp, hearth_type type_k,
+                             hearth_type type_v, int32_t n_seq, int32_t cap, hearth_error *err) {
     memset(kv, 0, sizeof *kv);
-    if (type != HEARTH_TYPE_F16 && type != HEARTH_TYPE_F32)
-        return HEARTH_FAIL(err, HEARTH_E_ARG, "KV cache type %s not supported (F16 or F32)",
-                           hearth_type_name(type) ? hearth_type_name(type) : "?");
-    kv->type = type;
+    for (int w = 0; w < 2; w++) {
+        hearth_type t = w ? type_v : type_k;
+        const char *name = hearth_type_name((int)t) ? hearth_type_name((int)t) : "?";
+        if (!kv_type_ok(t, w))
+            return HEARTH_FAIL(err, HEARTH_E_ARG, "KV cache: %s type %s not supported (%s)",
+                               w ? "value" : "key", name, w ? "f16, f32, q8_0 or q4_0" : "f16, f32 or q8_0");
+        /* blocks of 32 must not straddle heads: a head is read on its own */
+        if (t != HEARTH_TYPE_F16 && t != HEARTH_TYPE_F32 && hp->head_dim % 32)
+            return HEARTH_FAIL(err, HEARTH_E_ARG,
+                               "KV cache: %s type %s needs a head size that is a multiple of 32; this "
+                               "model's is %d (use f16)", w ? "value" : "key", name, hp->head_dim);
+    }
+    kv->type_k = type_k;
+    kv->type_v = type_v;
     kv->n_layer = hp->n_layer;
     kv->n_seq = n_seq;
     kv->cap = cap;
     kv->kv_dim = hp->n_head_kv * hp->head_dim;
-    size_t es = type == HEARTH_TYPE_F16 ? 2 : 4, n;
+    kv->k_row = hearth_attn_bytes(type_k, (size_t)kv->kv_dim);
+    kv->v_row = hearth_attn_bytes(type_v, (size_t)kv->kv_dim);
+    size_t n, nk, nv;
     if (__builtin_mul_overflow((size_t)hp->n_layer * (size_t)n_seq, (size_t)cap, &n) ||
-        __builtin_mul_overflow(n, (size_t)kv->kv_dim * es, &n))
+        __builtin_mul_overflow(n, kv->k_row, &nk) || __builtin_mul_overflow(n, kv->v_row, &nv))
         return HEARTH_FAIL(err, HEARTH_E_LIMIT, "KV cache size overflows");
-    kv->k = hearth_malloc(n);
-    kv->v = hearth_malloc(n);
+    kv->k = hearth_malloc(nk);
+    kv->v = hearth_malloc(nv);
     kv->len = hearth_calloc((size_t)n_seq, sizeof *kv->len);
     if (!kv->k || !kv->v || !kv->len) {
         hearth_kv_free(kv);
-        return HEARTH_FAIL(err, HEARTH_E_NOMEM, "KV cache: cannot allocate 2 x %zu bytes", n);
+        return HEARTH_FAIL(err, HEARTH_E_NOMEM, "KV cache: cannot allocate %zu + %zu bytes", nk, nv);
     }
     return HEARTH_OK;
 }
@@ -408,6 +425,20 @@ static mm_item item(const step *s, int slot_of, const hearth_mat *w, float *out,
     return it;
 }
 
+/* One position's n keys or values into the cache in type t (the
+ * reference quantizers: the cache's bytes do not depend on the CPU). */
+static void store_row(uint8_t *dst, hearth_type t, const float *x, int n) {
+    switch (t) {
+    case HEARTH_TYPE_F32: memcpy(dst, x, (size_t)n * sizeof(float)); break;
+    case HEARTH_TYPE_Q8_0: hearth_q8_0_from_float_ref(x, dst, n); break;
+    case HEARTH_TYPE_Q4_0: hearth_q4_0_from_float_ref(x, dst, n); break;
+    default: {
+        uint16_t *d = (uint16_t *)dst;
+        for (int i = 0; i < n; i++) d[i] = hearth_f32_to_f16(x[i]);
+    }
+    }
+}
+
 /* RoPE on q and k of each token, then k and v into the cache. */
 static void rope_store_task(void *arg, int ith, int nth) {
     step *s = arg;
@@ -437,19 +468,9 @@ static void rope_store_task(void *arg, int ith, int nth) {
                 }
             }
         }
-        size_t off = (((size_t)s->il * kv->n_seq + (size_t)s->seq[t]) * kv->cap + (size_t)s->pos[t]) *
-                     (size_t)kvd;
-        const float *kr = b->k + t * kvd, *vr = b->v + t * kvd;
-        if (kv->type == HEARTH_TYPE_F16) {
-            uint16_t *kd = (uint16_t *)kv->k + off, *vd = (uint16_t *)kv->v + off;
-            for (int i = 0; i < kvd; i++) {
-                kd[i] = hearth_f32_to_f16(kr[i]);
-                vd[i] = hearth_f32_to_f16(vr[i]);
-            }
-        } else {
-            memcpy((float *)kv->k + off, kr, (size_t)kvd * sizeof(float));
-            memcpy((float *)kv->v + off, vr, (size_t)kvd * sizeof(float));
-        }
+        size_t at = ((size_t)s->il * kv->n_seq + (size_t)s->seq[t]) * kv->cap + (size_t)s->pos[t];
+        store_row((uint8_t *)kv->k + at * kv->k_row, kv->type_k, b->k + t * kvd, kvd);
+        store_row((uint8_t *)kv->v + at * kv->v_row, kv->type_v, b->v + t * kvd, kvd);
     }
 }
 
@@ -465,11 +486,10 @@ static inline int32_t range_lo(const step *s, int64_t t) {
 /* Points a->k and a->v at position p of KV head h in token t's sequence. */
 static inline void kv_at(const step *s, hearth_attn_args *a, int64_t t, int h, int32_t p) {
     const hearth_kv_cache *kv = s->kv;
-    size_t es = kv->type == HEARTH_TYPE_F16 ? 2 : 4, kvd = (size_t)kv->kv_dim;
-    size_t off = ((((size_t)s->il * kv->n_seq + (size_t)s->seq[t]) * kv->cap + (size_t)p) * kvd +
-                  (size_t)h * (size_t)a->hd) * es;
-    a->k = (const uint8_t *)kv->k + off;
-    a->v = (const uint8_t *)kv->v + off;
+    size_t at = ((size_t)s->il * kv->n_seq + (size_t)s->seq[t]) * kv->cap + (size_t)p;
+    size_t head = (size_t)h * (size_t)a->hd;
+    a->k = (const uint8_t *)kv->k + at * kv->k_row + hearth_attn_bytes(kv->type_k, head);
+    a->v = (const uint8_t *)kv->v + at * kv->v_row + hearth_attn_bytes(kv->type_v, head);
 }
 
 /* The units of this layer's attention: tokens of one sequence in blocks of
@@ -537,7 +557,8 @@ static void attn_task(void *arg, int ith, int nth) {
     float *tmp = mlb + rows * 2;                   /* hearth_attn_chunked's */
     float *ex = tmp + rows * hd + rows * 2;        /* (group, hd) + (group, 2): one token's extra */
     float *exml = ex + gsz;
-    hearth_attn_args a = {.kv_stride = (size_t)s->kv->kv_dim, .type = s->kv->type, .hd = (int)hd,
+    hearth_attn_args a = {.kv_stride = (size_t)s->kv->kv_dim, .type_k = s->kv->type_k,
+                          .type_v = s->kv->type_v, .hd = (int)hd,
                           .scale = hp->attn_scale,
                           .scores = b->scores + (size_t)ith * rows * ATTN_CHUNK,
                           .score_stride = (size_t)b->a_chunk,

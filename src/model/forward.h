@@ -9,18 +9,23 @@
 #include "model/model_int.h"
 #include "util/threadpool.h"
 
-/* KV cache: for each layer and sequence slot, cap rows of kv_dim keys and
- * as many values, in type (F16 or F32). Sequence s holds positions
- * [0, len[s]) densely. */
+/* KV cache: for each layer and sequence slot, cap rows of kv_dim keys in
+ * type_k (F32, F16 or Q8_0) and as many values in type_v (F32, F16, Q8_0
+ * or Q4_0); a row of a block type is kv_dim / 32 blocks, each head's
+ * head_dim values whole blocks of it. Sequence s holds positions [0, len[s])
+ * densely. */
 typedef struct {
-    hearth_type type;
+    hearth_type type_k, type_v;
     int32_t n_layer, n_seq, cap, kv_dim;
-    void *k, *v;  /* (n_layer, n_seq, cap, kv_dim) */
+    size_t k_row, v_row; /* bytes of one position's keys, values */
+    void *k, *v;  /* (n_layer, n_seq, cap, k_row or v_row bytes) */
     int32_t *len; /* (n_seq) */
 } hearth_kv_cache;
 
-hearth_status hearth_kv_init(hearth_kv_cache *kv, const hearth_hparams *hp, hearth_type type,
-                             int32_t n_seq, int32_t cap, hearth_error *err);
+/* Allocates the cache. HEARTH_E_ARG for a type it does not hold, or a block
+ * type with head_dim not a multiple of 32; HEARTH_E_NOMEM. */
+hearth_status hearth_kv_init(hearth_kv_cache *kv, const hearth_hparams *hp, hearth_type type_k,
+                             hearth_type type_v, int32_t n_seq, int32_t cap, hearth_error *err);
 void hearth_kv_free(hearth_kv_cache *kv);
 
 /* Scratch for batches of up to n_batch tokens (owned by a context). */

@@ -150,6 +150,8 @@ static hearth_status engine_open(const srv_backend *b, const char *path, srv_eng
         cp.n_seq = slots;
         cp.n_ctx = per_seq * slots;
         cp.n_threads = p->n_threads;
+        cp.type_k = ap.cache_type_k;
+        cp.type_v = ap.cache_type_v;
         st = hearth_sched_new(e->model, &cp, &e->sched, err);
         if (!st) {
             ap.max_context = per_seq;

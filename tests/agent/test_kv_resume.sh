@@ -5,7 +5,9 @@
 # new tokens, with the same greedy answer as a run with the states off;
 # a damaged state is rejected (a warning, the history evaluated, the file
 # removed), and so is a file whose token ids were damaged; an incognito turn saves nothing; chat's /reset removes the
-# session's states and only its.
+# session's states and only its; a session saved with a Q8_0 cache
+# (-ctk/-ctv q8_0) resumes with the same types, and a turn with the default
+# F16 cache refuses its state with a warning naming the types and answers.
 set -euo pipefail
 : "${HEARTH_BIN:?}" "${HEARTH_GENMODEL:?}"
 tmp=$(mktemp -d /tmp/hearth-kv-XXXXXX)
@@ -98,4 +100,17 @@ sj=$("$HEARTH_BIN" storage --json)
 [ "$(field "$sj" session_states_bound_bytes)" = $((1024 << 20)) ]
 # and no temporary file is left behind
 [ -z "$(find "$HEARTH_HOME/kv" -name '*.tmp')" ]
+
+# a quantized cache (head size 64: tiny256)
+"$HEARTH_GENMODEL" -q --arch llama --preset tiny256 --type Q8_0 -o "$tmp/hd64.gguf"
+q=(run --json -m "$tmp/hd64.gguf" --session q)
+"$HEARTH_BIN" "${q[@]}" -ctk q8_0 -ctv q8_0 "What is the capital of France?" > /dev/null
+jq2=$("$HEARTH_BIN" "${q[@]}" -ctk q8_0 -ctv q8_0 "And of Italy?" 2> "$tmp/errq2")
+cat "$tmp/errq2"
+[ "$(field "$jq2" restored_tokens)" -gt 0 ]
+jq3=$("$HEARTH_BIN" "${q[@]}" "And of Spain?" 2> "$tmp/errq3")
+cat "$tmp/errq3"
+grep -q "KV cache types Q8_0/Q8_0 (keys/values), the context uses F16/F16" "$tmp/errq3"
+[ "$(field "$jq3" restored_tokens)" = 0 ]
+[ -n "$(field "$jq3" content)" ]
 echo "ok"

@@ -5,9 +5,10 @@
  *    of the context that evaluated the tokens itself, through a buffer and
  *    through a FILE; a saved prefix (n < len) equals evaluating the prefix;
  *  - every truncation, a flipped byte anywhere, another model, another KV
- *    type, a sequence that is not empty and a state longer than the
- *    sequence are rejected with the documented code, and leave the
+ *    type (keys or values), a sequence that is not empty and a state longer
+ *    than the sequence are rejected with the documented code, and leave the
  *    sequence empty.
+ * All of it for an F16 cache, a Q8_0 one and Q8_0 keys with Q4_0 values.
  */
 #include "genutil.h"
 #include "test.h"
@@ -19,16 +20,25 @@
 
 enum { N = 20, NP = 7 };
 
-static hearth_ctx *new_ctx(hearth_model *m, int32_t n_ctx, int32_t n_seq, hearth_type kv) {
+/* the cache types run_model's contexts get (it changes them for the
+ * mismatch checks) */
+static hearth_type g_tk, g_tv;
+
+static hearth_ctx *new_ctx_t(hearth_model *m, int32_t n_ctx, int32_t n_seq, hearth_type tk, hearth_type tv) {
     hearth_ctx_params cp = hearth_ctx_default_params();
     cp.n_ctx = n_ctx;
     cp.n_seq = n_seq;
     cp.n_threads = 2;
-    cp.kv_type = kv;
+    cp.type_k = tk;
+    cp.type_v = tv;
     hearth_ctx *c = NULL;
     hearth_error e = {0};
     CHECKF(hearth_ctx_new(m, &cp, &c, &e) == HEARTH_OK, "%s", e.msg);
     return c;
+}
+
+static hearth_ctx *new_ctx(hearth_model *m, int32_t n_ctx, int32_t n_seq) {
+    return new_ctx_t(m, n_ctx, n_seq, g_tk, g_tv);
 }
 
 /* Logits after evaluating next in seq (copied into out). */
@@ -54,7 +64,7 @@ static void run_model(const char *path, const char *other_path) {
     REQUIRE(ref && got);
 
     /* the context that evaluates everything itself */
-    hearth_ctx *a = new_ctx(m, 64, 1, HEARTH_TYPE_F16);
+    hearth_ctx *a = new_ctx(m, 64, 1);
     REQUIRE(a);
     REQUIRE(hearth_ctx_eval(a, 0, toks, N, &e) == HEARTH_OK);
     size_t size = hearth_ctx_seq_state_size(a, N);
@@ -74,7 +84,7 @@ static void run_model(const char *path, const char *other_path) {
     next_logits(a, 0, next, ref, nv);
 
     /* from the buffer, into sequence 1 of a context with another capacity */
-    hearth_ctx *b = new_ctx(m, 96, 2, HEARTH_TYPE_F16);
+    hearth_ctx *b = new_ctx(m, 96, 2);
     REQUIRE(b);
     int32_t n_loaded = -1;
     CHECKF(hearth_ctx_seq_state_load(b, 1, buf, size, &n_loaded, &e) == HEARTH_OK, "%s", e.msg);
@@ -86,7 +96,7 @@ static void run_model(const char *path, const char *other_path) {
     CHECK(memcmp(ref, got, (size_t)nv * sizeof(float)) == 0);
 
     /* from the FILE */
-    hearth_ctx *c = new_ctx(m, 64, 1, HEARTH_TYPE_F16);
+    hearth_ctx *c = new_ctx(m, 64, 1);
     REQUIRE(c);
     rewind(f);
     CHECKF(hearth_ctx_seq_state_load_file(c, 0, f, &n_loaded, &e) == HEARTH_OK, "%s", e.msg);
@@ -95,7 +105,7 @@ static void run_model(const char *path, const char *other_path) {
     CHECK(memcmp(ref, got, (size_t)nv * sizeof(float)) == 0);
 
     /* a prefix of the sequence equals evaluating the prefix */
-    hearth_ctx *p = new_ctx(m, 64, 1, HEARTH_TYPE_F16);
+    hearth_ctx *p = new_ctx(m, 64, 1);
     REQUIRE(p);
     REQUIRE(hearth_ctx_eval(p, 0, toks, NP, &e) == HEARTH_OK);
     next_logits(p, 0, next, ref, nv);
@@ -109,7 +119,7 @@ static void run_model(const char *path, const char *other_path) {
     CHECK(memcmp(ref, got, (size_t)nv * sizeof(float)) == 0);
 
     /* damage: every cut, and one flipped bit in each of many places */
-    hearth_ctx *d = new_ctx(m, 64, 1, HEARTH_TYPE_F16);
+    hearth_ctx *d = new_ctx(m, 64, 1);
     REQUIRE(d);
     int bad_cut = 0, bad_flip = 0, n_flip = 0;
     for (size_t len = 0; len < psize; len++) {
@@ -140,17 +150,27 @@ static void run_model(const char *path, const char *other_path) {
     fclose(g);
 
     /* another model (same shape, other weights), another KV type */
-    hearth_ctx *o = new_ctx(other, 64, 1, HEARTH_TYPE_F16);
+    hearth_ctx *o = new_ctx(other, 64, 1);
     REQUIRE(o);
     CHECK(hearth_ctx_seq_state_load(o, 0, pbuf, psize, NULL, &e) == HEARTH_E_FORMAT);
     CHECKF(strstr(e.msg, "another model") != NULL, "%s", e.msg);
     CHECK_EQ_INT(hearth_ctx_seq_len(o, 0), 0);
-    hearth_ctx *f32 = new_ctx(m, 64, 1, HEARTH_TYPE_F32);
+    hearth_ctx *f32 = new_ctx_t(m, 64, 1, HEARTH_TYPE_F32, g_tv);
     REQUIRE(f32);
     CHECK(hearth_ctx_seq_state_load(f32, 0, pbuf, psize, NULL, &e) == HEARTH_E_FORMAT);
-    CHECKF(strstr(e.msg, "KV type") != NULL, "%s", e.msg);
+    CHECKF(strstr(e.msg, "KV cache types") != NULL, "%s", e.msg);
+    CHECK_EQ_INT(hearth_ctx_seq_len(f32, 0), 0);
+    /* only the values' type differs */
+    hearth_ctx *ov = new_ctx_t(m, 64, 1, g_tk, g_tv == HEARTH_TYPE_Q4_0 ? HEARTH_TYPE_Q8_0 : HEARTH_TYPE_Q4_0);
+    REQUIRE(ov);
+    CHECK(hearth_ctx_seq_state_load(ov, 0, pbuf, psize, NULL, &e) == HEARTH_E_FORMAT);
+    CHECKF(strstr(e.msg, "KV cache types") != NULL, "%s", e.msg);
+    fprintf(stderr, "mismatch: %s\n", e.msg);
+    rewind(f);
+    CHECK(hearth_ctx_seq_state_load_file(ov, 0, f, NULL, &e) == HEARTH_E_FORMAT);
+    CHECK_EQ_INT(hearth_ctx_seq_len(ov, 0), 0);
     /* longer than the sequence can hold */
-    hearth_ctx *small = new_ctx(m, 16, 1, HEARTH_TYPE_F16);
+    hearth_ctx *small = new_ctx(m, 16, 1);
     REQUIRE(small);
     CHECK(hearth_ctx_seq_state_load(small, 0, buf, size, NULL, &e) == HEARTH_E_LIMIT);
     CHECK_EQ_INT(hearth_ctx_seq_len(small, 0), 0);
@@ -159,6 +179,7 @@ static void run_model(const char *path, const char *other_path) {
     fclose(f);
     hearth_ctx_free(small);
     hearth_ctx_free(f32);
+    hearth_ctx_free(ov);
     hearth_ctx_free(o);
     hearth_ctx_free(d);
     hearth_ctx_free(p);
@@ -178,7 +199,15 @@ int main(void) {
     const char *q4 = genmodel("q4.gguf", "--arch qwen2 --preset tiny256 --type Q4_0 --seed 3");
     const char *q4b = genmodel("q4b.gguf", "--arch qwen2 --preset tiny256 --type Q4_0 --seed 5");
     REQUIRE(q4 && q4b);
-    run_model(q4, q4b);
+    static const hearth_type types[][2] = {{HEARTH_TYPE_F16, HEARTH_TYPE_F16},
+                                           {HEARTH_TYPE_Q8_0, HEARTH_TYPE_Q8_0},
+                                           {HEARTH_TYPE_Q8_0, HEARTH_TYPE_Q4_0}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        g_tk = types[i][0];
+        g_tv = types[i][1];
+        fprintf(stderr, "cache %s/%s\n", hearth_type_name((int)g_tk), hearth_type_name((int)g_tv));
+        run_model(q4, q4b);
+    }
     tmpdir_cleanup();
     return test_done();
 }

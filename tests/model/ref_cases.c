@@ -64,7 +64,7 @@ int ref_run_case(const char *label, const char *model_args, int n_ctx, double qs
     REQUIRE(nv == ref_n_vocab(ref));
     hearth_ctx_params cp = hearth_ctx_default_params();
     cp.n_ctx = n_ctx;
-    cp.kv_type = HEARTH_TYPE_F32; /* the reference keeps keys and values in float */
+    cp.type_k = cp.type_v = HEARTH_TYPE_F32; /* the reference keeps keys and values in float */
     hearth_ctx *c;
     REQUIRE(hearth_ctx_new(m, &cp, &c, &e) == HEARTH_OK);
 

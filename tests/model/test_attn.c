@@ -3,8 +3,9 @@
  * attn_neon.c: the one chosen here and, under AVX-512, the AVX2 one too)
  * against the portable one (attn.c) on random queries, keys and values:
  * head sizes 64, 128, 80 and 72, group sizes 1..7, position counts that are
- * and are not multiples of the vector widths and key blocks (8, 16), F16
- * and F32 caches; outputs and each row's maximum and exp-sum. Tolerance |got-ref| <= 1e-5 + 1e-4*|ref|
+ * and are not multiples of the vector widths and key blocks (8, 16), F32,
+ * F16, Q8_0 and Q8_0 keys with Q4_0 values (the block types at head sizes
+ * 64 and 128: multiples of 32); outputs and each row's maximum and exp-sum. Tolerance |got-ref| <= 1e-5 + 1e-4*|ref|
  * (summation order and the polynomial exp differ); the max error is printed.
  * Both kernels are also checked against softmax(scale q.k) v computed here in
  * double, so the test checks something on every CPU, with HEARTH_FORCE_SCALAR
@@ -23,18 +24,48 @@
 #include "model/attn.h"
 
 #include <stdint.h>
+#include <string.h>
 
 static float frand(uint32_t *s) {
     *s = *s * 1664525u + 1013904223u;
     return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
 }
 
+/* The cache types tested: keys, values. */
+enum { NTY = 4 };
+static const hearth_type TK[NTY] = {HEARTH_TYPE_F32, HEARTH_TYPE_F16, HEARTH_TYPE_Q8_0, HEARTH_TYPE_Q8_0};
+static const hearth_type TV[NTY] = {HEARTH_TYPE_F32, HEARTH_TYPE_F16, HEARTH_TYPE_Q8_0, HEARTH_TYPE_Q4_0};
+static const char *TNAME[NTY] = {"F32", "F16", "Q8_0", "Q8_0/Q4_0"};
+
+/* n floats (a multiple of 32 for the block types) into dst in type t */
+static void store(hearth_type t, const float *x, void *dst, size_t n) {
+    if (t == HEARTH_TYPE_F32) memcpy(dst, x, n * sizeof(float));
+    else if (t == HEARTH_TYPE_Q8_0) hearth_q8_0_from_float_ref(x, dst, (int64_t)n);
+    else if (t == HEARTH_TYPE_Q4_0) hearth_q4_0_from_float_ref(x, dst, (int64_t)n);
+    else
+        for (size_t i = 0; i < n; i++) ((uint16_t *)dst)[i] = hearth_f32_to_f16(x[i]);
+}
+
+/* Element at of rows in type t, as the cache holds it. */
+static double elem(hearth_type t, const void *rows, size_t at) {
+    if (t == HEARTH_TYPE_F32) return ((const float *)rows)[at];
+    if (t == HEARTH_TYPE_F16) return hearth_f16_to_f32(((const uint16_t *)rows)[at]);
+    const uint8_t *blk = (const uint8_t *)rows + hearth_attn_bytes(t, at / 32 * 32);
+    int j = (int)(at % 32);
+    if (t == HEARTH_TYPE_Q8_0) {
+        const hearth_block_q8_0 *b = (const hearth_block_q8_0 *)blk;
+        return (double)hearth_f16_to_f32(b->d) * b->qs[j];
+    }
+    const hearth_block_q4_0 *b = (const hearth_block_q4_0 *)blk;
+    int nib = j < 16 ? b->qs[j] & 15 : b->qs[j - 16] >> 4;
+    return (double)hearth_f16_to_f32(b->d) * (nib - 8);
+}
+
 /* softmax(scale q_g . k_p) v_p over positions p, for each query head g, in
- * double from the cache's own values (F16 rows widened) */
+ * double from the cache's own values (F16 rows widened, blocks dequantized) */
 static double cache_at(const hearth_attn_args *a, const void *rows, int p, int i) {
     size_t at = (size_t)p * a->kv_stride + (size_t)i;
-    return a->type == HEARTH_TYPE_F16 ? hearth_f16_to_f32(((const uint16_t *)rows)[at])
-                                      : ((const float *)rows)[at];
+    return elem(rows == a->k ? a->type_k : a->type_v, rows, at);
 }
 
 static void attn_double(const hearth_attn_args *a, double *out) {
@@ -61,26 +92,29 @@ static void attn_double(const hearth_attn_args *a, double *out) {
  * fraction of the tolerance */
 static double check_chunked(hearth_attn_fn fn, const char *fname) {
     enum { NPMAX = 1531, HD = 64, G = 7 };
-    static float kf[NPMAX * 136], vf[NPMAX * 136], sc[G * NPMAX];
-    static uint16_t kh[NPMAX * 136], vh[NPMAX * 136];
+    enum { STRIDE = 160 }; /* a multiple of 32: the block types' rows */
+    static float kf[NPMAX * STRIDE], vf[NPMAX * STRIDE], sc[G * NPMAX];
+    static uint8_t kc[NTY][NPMAX * STRIDE * 4], vc[NTY][NPMAX * STRIDE * 4];
     float q[G * HD], o1[G * HD], o2[G * HD], ml1[2 * G], ml2[2 * G], tmp[G * HD + 2 * G], mlt[2 * G],
         rb[2 * HD];
-    size_t stride = 136;
+    size_t stride = STRIDE;
     uint32_t seed = 5;
     for (size_t i = 0; i < (size_t)NPMAX * stride; i++) {
         kf[i] = frand(&seed) * 2;
         vf[i] = frand(&seed);
-        kh[i] = hearth_f32_to_f16(kf[i]);
-        vh[i] = hearth_f32_to_f16(vf[i]);
+    }
+    for (int ty = 0; ty < NTY; ty++) {
+        store(TK[ty], kf, kc[ty], (size_t)NPMAX * stride);
+        store(TV[ty], vf, vc[ty], (size_t)NPMAX * stride);
     }
     double worst = 0;
     const int nps[] = {300, 1000, NPMAX}, chunks[] = {1, 7, 37, 256, NPMAX};
     for (int pi = 0; pi < 3; pi++)
-        for (int ty = 0; ty < 2; ty++) {
+        for (int ty = 0; ty < NTY; ty++) {
             int np = nps[pi];
             for (int i = 0; i < G * HD; i++) q[i] = frand(&seed) * 2;
-            hearth_attn_args a = {.q = q, .k = ty ? (const void *)kh : kf, .v = ty ? (const void *)vh : vf,
-                                  .kv_stride = stride, .type = ty ? HEARTH_TYPE_F16 : HEARTH_TYPE_F32,
+            hearth_attn_args a = {.q = q, .k = kc[ty], .v = vc[ty],
+                                  .kv_stride = stride, .type_k = TK[ty], .type_v = TV[ty],
                                   .np = np, .hd = HD, .group = G, .scale = 0.125f, .scores = sc,
                                   .score_stride = NPMAX, .rowbuf = rb, .out = o1, .ml = ml1};
             fn(&a);
@@ -94,7 +128,7 @@ static double check_chunked(hearth_attn_fn fn, const char *fname) {
                     double d = fabs((double)o2[i] - o1[i]), lim = 1e-6 + 1e-4 * fabs(o1[i]);
                     worst = d / lim > worst ? d / lim : worst;
                     CHECKF(d <= lim, "%s chunked: np %d pieces of %d %s: [%d] %g vs %g", fname, np,
-                           chunks[ci], ty ? "F16" : "F32", i, o2[i], o1[i]);
+                           chunks[ci], TNAME[ty], i, o2[i], o1[i]);
                 }
                 for (int g = 0; g < G; g++) {
                     /* the same score sums in another order where a piece
@@ -107,14 +141,13 @@ static double check_chunked(hearth_attn_fn fn, const char *fname) {
             }
             /* two ranges split at an odd point, merged by hand */
             int cut = np / 3 + 1;
-            size_t es = ty ? 2 : 4;
             hearth_attn_args h1 = a, h2 = a;
             float oa[G * HD], ob[G * HD], mla[2 * G], mlb[2 * G];
             h1.np = cut;
             h1.out = oa;
             h1.ml = mla;
-            h2.k = (const uint8_t *)a.k + (size_t)cut * stride * es;
-            h2.v = (const uint8_t *)a.v + (size_t)cut * stride * es;
+            h2.k = (const uint8_t *)a.k + hearth_attn_bytes(a.type_k, (size_t)cut * stride);
+            h2.v = (const uint8_t *)a.v + hearth_attn_bytes(a.type_v, (size_t)cut * stride);
             h2.np = np - cut;
             h2.out = ob;
             h2.ml = mlb;
@@ -142,22 +175,23 @@ int main(void) {
     for (int hi = 0; hi < 4; hi++)
         for (int group = 1; group <= 7; group += 3)
             for (int pi = 0; pi < 9; pi++)
-                for (int ty = 0; ty < 2; ty++) {
+                for (int ty = 0; ty < NTY; ty++) {
                     int hd = hds[hi], np = nps[pi];
-                    size_t stride = (size_t)hd * 2 + 8; /* another head's data between rows */
+                    if (ty >= 2 && hd % 32) continue; /* blocks of 32 along a head */
+                    /* another head's data between rows */
+                    size_t stride = (size_t)hd * 2 + (ty >= 2 ? 32 : 8);
                     float q[7 * 128], out_ref[7 * 128], out_simd[7 * 128], sc[7 * 128], rb[256];
-                    static float kf[100 * 264], vf[100 * 264];
-                    static uint16_t kh[100 * 264], vh[100 * 264];
+                    static float kf[100 * 288], vf[100 * 288];
+                    static uint8_t kc[100 * 288 * 4], vc[100 * 288 * 4];
                     for (int i = 0; i < group * hd; i++) q[i] = frand(&seed) * 2;
                     for (size_t i = 0; i < (size_t)np * stride; i++) {
                         kf[i] = frand(&seed) * 2;
                         vf[i] = frand(&seed);
-                        kh[i] = hearth_f32_to_f16(kf[i]);
-                        vh[i] = hearth_f32_to_f16(vf[i]);
                     }
-                    hearth_attn_args a = {.q = q, .k = ty ? (const void *)kh : kf,
-                                          .v = ty ? (const void *)vh : vf, .kv_stride = stride,
-                                          .type = ty ? HEARTH_TYPE_F16 : HEARTH_TYPE_F32, .np = np,
+                    store(TK[ty], kf, kc, (size_t)np * stride);
+                    store(TV[ty], vf, vc, (size_t)np * stride);
+                    hearth_attn_args a = {.q = q, .k = kc, .v = vc, .kv_stride = stride,
+                                          .type_k = TK[ty], .type_v = TV[ty], .np = np,
                                           .hd = hd, .group = group, .scale = 0.125f, .scores = sc,
                                           .score_stride = 128, .rowbuf = rb, .out = out_ref};
                     float ml_ref[14], ml_simd[14];
@@ -170,7 +204,7 @@ int main(void) {
                         double lim = 1e-5 + 1e-4 * fabs(exact[i]);
                         if (d / lim > worst_ref) worst_ref = d / lim;
                         CHECKF(d <= lim, "reference vs double: hd %d group %d np %d %s: [%d] %g vs %g",
-                               hd, group, np, ty ? "F16" : "F32", i, out_ref[i], exact[i]);
+                               hd, group, np, TNAME[ty], i, out_ref[i], exact[i]);
                     }
                     if (!simd) continue;
                     /* the kernel chosen for hd and, where that is the
@@ -189,7 +223,7 @@ int main(void) {
                             double lim = 1e-5 + 1e-4 * fabs(out_ref[i]);
                             if (d / lim > worst) worst = d / lim;
                             CHECKF(d <= lim, "%s hd %d group %d np %d %s: [%d] %g vs %g", fname, hd, group,
-                                   np, ty ? "F16" : "F32", i, out_simd[i], out_ref[i]);
+                                   np, TNAME[ty], i, out_simd[i], out_ref[i]);
                         }
                         for (int g = 0; g < group; g++) {
                             CHECKF(fabs(ml_simd[2 * g] - ml_ref[2 * g]) <= 1e-5 * (1 + fabs(ml_ref[2 * g])),

@@ -17,6 +17,12 @@
  * random models' attention scores are large, so the softmax of later
  * layers turns a 1e-6 change of their input into 1e-4 of their output; a
  * wrong range or a lost piece moves logits by O(1)).
+ * Then the same with a quantized cache (Q8_0 keys and values on gemma3,
+ * Q8_0 keys and Q4_0 values on a qwen2 with heads of 32): layer 0's cache
+ * bytes do not depend on the tiling, so its attention has the same bound;
+ * the later layers' keys differ by the rounding before they are quantized,
+ * which can cross a Q8_0 step, and the random gemma3 amplifies that to
+ * 8.8e-3 of its logits (bound 3e-2).
  */
 #include "genutil.h"
 #include "test.h"
@@ -48,6 +54,9 @@ typedef struct {
     int32_t chunk, rows_tok, split_min; /* rows_tok: prefill tokens per block */
 } tiling;
 
+/* the KV cache types of run() */
+static hearth_type g_tk = HEARTH_TYPE_F16, g_tv = HEARTH_TYPE_F16;
+
 /* Prefill of n tokens (logits of all) then `steps` single-token decodes
  * (logits of each) under tiling t; out: (n + steps, n_vocab), att: (n +
  * steps, q_dim) the first layer's attention output. */
@@ -58,7 +67,7 @@ static void run(const hearth_model *m, hearth_threadpool *pool, const int32_t *t
     hearth_kv_cache kv;
     hearth_fwd_buf *b = NULL;
     int32_t cap = n + steps;
-    REQUIRE(hearth_kv_init(&kv, hp, HEARTH_TYPE_F16, 1, cap, &e) == HEARTH_OK);
+    REQUIRE(hearth_kv_init(&kv, hp, g_tk, g_tv, 1, cap, &e) == HEARTH_OK);
     REQUIRE(hearth_fwd_buf_new(m, n, cap, hearth_threadpool_size(pool), &b, &e) == HEARTH_OK);
     int group = hp->n_head / hp->n_head_kv;
     hearth_fwd_buf_set_attn_tiles(b, t.chunk, t.rows_tok * group, t.split_min);
@@ -149,6 +158,14 @@ int main(void) {
                 700, 4, long_tl, 5, 2e-5, 2e-3);
     const tiling swa_tl[] = {{3, 3, 2}, {2, 5, 2}, {37, 13, 3}, {1, 2, 1 << 30}};
     check_model("gemma3.gguf", "--arch gemma3 --preset gemma3-tiny --type F32", 100, 4, swa_tl, 4, 2e-5, 2e-3);
+    g_tk = g_tv = HEARTH_TYPE_Q8_0;
+    check_model("gemma3-q8_0-cache", "--arch gemma3 --preset gemma3-tiny --type F32", 100, 4, swa_tl, 4, 2e-5,
+                3e-2);
+    g_tv = HEARTH_TYPE_Q4_0;
+    check_model("qwen2-hd32-q8_0-q4_0-cache",
+                "--arch qwen2 --n-embd 128 --n-layer 2 --n-head 4 --n-head-kv 2 --n-ff 256 "
+                "--n-vocab 320 --n-ctx 1024 --type F32",
+                300, 4, long_tl, 5, 2e-5, 3e-2);
     fprintf(stderr, "attention tilings vs the plain one: max difference %.2e (layer-0 attention), "
                     "%.2e (logits) of the row's largest value\n", worst_att_all, worst_all);
     tmpdir_cleanup();

@@ -63,6 +63,7 @@ echo "$out" | grep -q "3 + 4 = 7" || fail "chat answered '$out'"
 check chat "$work/chat.log"
 
 # serve, with requests
+: >"$work/serve.out" # before the loop reads it: the job's redirection may come late
 strace -f -qq -e trace=$trace -o "$work/serve.log" "$HEARTH_BIN" serve --port 0 >"$work/serve.out" 2>"$work/serve.err" &
 pids+=($!)
 port=""

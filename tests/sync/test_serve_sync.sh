@@ -41,6 +41,7 @@ HEARTH_HOME="$A" "$HEARTH_BIN" tasks add synced in the background >/dev/null
 
 model="$work/tiny.gguf"
 "$HEARTH_GENMODEL" --arch qwen2 --preset tiny --type Q8_0 --n-ctx 256 --seed 3 -o "$model" >/dev/null
+: >"$work/serve.out" # before the loop reads it: the job's redirection may come late
 HEARTH_HOME="$A" "$HEARTH_BIN" serve --port 0 -m "$model" -c 256 --sync-every 1 >"$work/serve.out" 2>"$work/serve.err" &
 SERVE=$!
 pids+=($SERVE)

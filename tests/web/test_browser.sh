@@ -74,6 +74,7 @@ NATIVE_GEN8=$(native "$app/models/gen-q8.gguf")
 
 # the files exist before the server starts: sed reads serve.out at once
 : >"$work/serve.out"
+: >"$work/serve.out" # before the loop reads it: the job's redirection may come late
 "$HEARTH_BIN" serve --port 0 -m "$app/models/hearth-demo.gguf" --web "$app" \
     >"$work/serve.out" 2>"$work/serve.err" &
 pids+=("$!")

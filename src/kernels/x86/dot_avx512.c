@@ -5,12 +5,15 @@
  * K-quants' generic tiles), 4 x 4 (float weights), 1 row x 8 columns (the
  * transposed Q4_K/Q6_K tiles), 1 row x 16 columns (the transposed
  * Q4_0/Q5_0/Q8_0 tiles: a speculative verify batch of up to 16 tokens
- * unpacks each weight block once). dot.c calls
- * hearth_dot_fill_avx512 only on CPUs that have these extensions.
+ * unpacks each weight block once). Float weights (F32, F16) use the
+ * 512-bit tiles of float512.h instead of dot_x86.h's 256-bit ones. dot.c
+ * calls hearth_dot_fill_avx512 only on CPUs that have these extensions.
  */
 #if defined(__x86_64__)
 #define HEARTH_X86_VNNI 1
-#define HEARTH_DOT_FILL hearth_dot_fill_avx512
+#define HEARTH_DOT_FILL dot_fill_avx512_256
+#include "kernels/dot_int.h"
+void dot_fill_avx512_256(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]); /* dot_x86.h's part */
 #define GEMV_R 4
 #define GEMM_R 2
 #define GEMM_C 4
@@ -18,6 +21,12 @@
 #define GEMM8_QC 16
 #define GEMM_RF 4
 #include "kernels/x86/dot_x86.h"
+#include "kernels/x86/float512.h"
+
+void hearth_dot_fill_avx512(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
+    dot_fill_avx512_256(tab);
+    float512_fill(tab);
+}
 #else
 #include "kernels/dot_int.h"
 void hearth_dot_fill_avx512(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) { (void)tab; }
