@@ -829,7 +829,10 @@ typedef struct {
 
 typedef struct {
     hearth_finish_reason finish;
-    int32_t n_prompt;  /* tokens evaluated from the prompt */
+    int32_t n_prompt;  /* the prompt's tokens (hearth_generate evaluates them all) */
+    int32_t n_cached;  /* of those, tokens not evaluated because the sequence
+                          already held them (the scheduler's prefix reuse;
+                          0 from hearth_generate) */
     int32_t n_gen;     /* tokens sampled, including an EOG token or one that
                           completed a stop string */
     double prompt_ms;  /* prefill time */
@@ -958,9 +961,20 @@ HEARTH_API void hearth_spec_set_history(hearth_spec *s, const hearth_ctx *c, int
 /* A scheduler runs generations from many threads at once on one context with
  * n_seq sequence slots, decoding the next token of every running generation
  * in one batch per step (continuous batching): the weights are read once per
- * step for all of them. A generation waits for a free slot; its sequence is
- * cleared when it ends, so generations are independent. */
+ * step for all of them. A generation waits for a free slot. A slot keeps its
+ * sequence (prompt and answer) after its generation ends, and a new
+ * generation goes to the free slot whose tokens share the longest prefix
+ * with its prompt (one reusing at least half of what the slot holds; else
+ * the least recently used slot, an empty one first): only the rest of the
+ * prompt is evaluated (hearth_gen_result.n_cached tells how many were not),
+ * so a conversation's next turn skips its history. The output is the same
+ * as with a fresh sequence. While generations run, a new prompt is
+ * evaluated in pieces of at most hearth_sched_set_prefill_chunk tokens per
+ * step beside them, so a long prompt does not stall running streams. */
 typedef struct hearth_sched hearth_sched;
+
+/* Default prompt tokens per step beside running generations. */
+#define HEARTH_SCHED_PREFILL_CHUNK 64
 
 /* Makes the scheduler's context (cp->n_seq slots, each cp->n_ctx / n_seq
  * positions) and its thread. m must outlive it. OUT: *out owns it
@@ -972,6 +986,12 @@ HEARTH_API hearth_status hearth_sched_new(const hearth_model *m, const hearth_ct
  * memory is gone: call it only once no thread is inside generate. NULL: no-op. */
 HEARTH_API void hearth_sched_free(hearth_sched *s);
 HEARTH_API int32_t hearth_sched_n_slots(const hearth_sched *s);
+/* Most prompt tokens a step evaluates while generations run in it (default
+ * HEARTH_SCHED_PREFILL_CHUNK; n <= 0: no bound but the batch). Smaller keeps
+ * running streams' pace when a long prompt arrives, larger gets that
+ * prompt's first token sooner. Steps with no generation take a whole batch
+ * of prompt. Any thread; applies from the next step. */
+HEARTH_API void hearth_sched_set_prefill_chunk(hearth_sched *s, int32_t n);
 /* As hearth_generate, in a free slot (p->seq is ignored), blocking until
  * the generation ends. cb runs on the scheduler's thread and must be quick.
  * A prompt longer than a slot's capacity is HEARTH_E_LIMIT, one with a token

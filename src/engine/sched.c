@@ -6,10 +6,27 @@
  * and one batch reads them once for all its sequences, so k concurrent
  * clients cost little more than one.
  *
- * Invariants: a job is in at most one slot; slot i uses KV sequence i and the
- * sequence is cleared when its job ends; callbacks run on the scheduler
- * thread; a failing job never disturbs the others (capacity is checked per
- * job before a batch is built, so decode never hits the limit).
+ * Invariants: a job is in at most one slot; slot i uses KV sequence i, and
+ * kept[i][0 .. seq_len(i)) are the tokens that sequence holds (written as
+ * the batch is built, so they hold whatever a job left there); callbacks
+ * run on the scheduler thread; a failing job never disturbs the others
+ * (capacity is checked per job before a batch is built, so decode never
+ * hits the limit).
+ *
+ * Prefix reuse: a slot keeps its sequence when its job ends. A new job
+ * goes to the free slot whose kept tokens share the longest prefix with
+ * its prompt (ties, and no match at all: the least recently used slot, an
+ * empty one first); the sequence is cut back to that prefix and only the
+ * rest of the prompt is evaluated, at least one token so that there are
+ * logits to sample from. A conversation's next turn thus finds its
+ * history where the previous turn left it. Only a failed decode clears a
+ * sequence (its contents are then unknown).
+ *
+ * Prefill in bounded pieces: while generations run, a step takes at most
+ * prefill_chunk prompt tokens besides their tokens, so a long prompt
+ * arriving mid-stream costs the running streams a longer step, not a stall
+ * of the whole prompt's evaluation; with nothing generating a step takes
+ * as much of the prompt as the batch holds.
  *
  * Speculative decoding (hearth_sched_enable_spec): each slot has its own
  * hearth_spec (lookup, and a draft context on one thread). A generating
@@ -68,6 +85,14 @@ struct hearth_sched {
     const hearth_model *model;
     const hearth_tokenizer *tok;
     int32_t n_slots, n_batch, n_vocab;
+    int32_t cap;           /* positions per slot */
+    _Atomic int32_t prefill_chunk; /* see hearth_sched_set_prefill_chunk */
+
+    /* Prefix reuse (scheduler thread only): per slot, the tokens its
+     * sequence holds (cap each) and when a job last started there. */
+    int32_t **kept;
+    uint64_t *last_used;
+    uint64_t clock;
 
     pthread_t thread;
     pthread_mutex_t mu;
@@ -139,7 +164,7 @@ static void finish_job(hearth_sched *s, int32_t slot, hearth_finish_reason why) 
     } else {
         j->res.prompt_ms = t - j->t_start;
     }
-    hearth_ctx_seq_clear(s->ctx, slot, NULL);
+    /* the sequence stays: the next job in this slot may share its prefix */
     s->slots[slot] = NULL;
     if (s->hold_done) s->done_held = j;
     else wake_caller(s, j);
@@ -271,16 +296,59 @@ static void spec_step_job(hearth_sched *s, int32_t slot, int32_t len) {
         j->res.n_spec_steps++;
     }
     s->hold_done = false;
-    /* a job that ended has its sequence cleared already */
-    if (x.alive) hearth_ctx_seq_truncate(s->ctx, slot, len + n_emitted, NULL);
+    /* Positions past the emitted tokens hold rejected drafts. Whether or
+     * not the job ended, the sequence keeps what plain decoding would: the
+     * last emitted token is not evaluated yet. */
+    if (hearth_ctx_seq_len(s->ctx, slot) > len + n_emitted)
+        hearth_ctx_seq_truncate(s->ctx, slot, len + n_emitted, NULL);
     if (s->done_held) wake_caller(s, s->done_held);
     s->done_held = NULL;
 }
 
+/* Tokens at the start of slot's sequence equal to the prompt's. */
+static int32_t common_prefix(const hearth_sched *s, int32_t slot, const sched_job *j) {
+    int32_t len = hearth_ctx_seq_len(s->ctx, slot), n = 0;
+    const int32_t *k = s->kept[slot];
+    while (n < len && n < j->n_prompt && k[n] == j->prompt[n]) n++;
+    return n;
+}
+
+/* The free slot for job j; -1 if none is free. A slot that would reuse at
+ * least half of what it holds "matches": the one sharing the longest
+ * prefix wins. Without a match, the least recently used slot (an empty one
+ * first), so that a prompt sharing only a system prompt with a long
+ * conversation does not throw the conversation away while a slot is empty
+ * (it still reuses whatever prefix the slot it gets shares). */
+static int32_t pick_slot(const hearth_sched *s, const sched_job *j) {
+    int32_t best = -1, best_n = 0, lru = -1;
+    uint64_t best_t = 0, lru_t = 0;
+    for (int32_t i = 0; i < s->n_slots; i++) {
+        if (s->slots[i]) continue;
+        int32_t len = hearth_ctx_seq_len(s->ctx, i);
+        uint64_t t = len > 0 ? s->last_used[i] : 0;
+        if (lru < 0 || t < lru_t) lru = i, lru_t = t;
+        int32_t n = common_prefix(s, i, j);
+        if (n == 0 || (int64_t)2 * n < len) continue;
+        if (n > best_n || (n == best_n && t < best_t)) best = i, best_n = n, best_t = t;
+    }
+    return best >= 0 ? best : lru;
+}
+
 static void start_job(hearth_sched *s, int32_t slot, sched_job *j) {
     s->slots[slot] = j;
+    s->last_used[slot] = ++s->clock;
     j->state = JOB_PREFILL;
     j->t_start = now_ms();
+    /* Reuse what the slot holds of the prompt, leaving at least one token
+     * to evaluate (its logits give the first sampled token). */
+    int32_t keep = common_prefix(s, slot, j);
+    if (keep >= j->n_prompt) keep = j->n_prompt - 1;
+    if (hearth_ctx_seq_truncate(s->ctx, slot, keep, NULL)) {
+        hearth_ctx_seq_clear(s->ctx, slot, NULL); /* (cannot happen: keep <= seq_len) */
+        keep = 0;
+    }
+    j->n_fed = keep;
+    j->res.n_cached = keep;
     hearth_error e;
     hearth_status st;
     if (j->n_prompt > hearth_ctx_seq_capacity(s->ctx)) {
@@ -298,10 +366,25 @@ static void start_job(hearth_sched *s, int32_t slot, sched_job *j) {
     }
     for (int32_t i = 0; i < j->n_prompt; i++) hearth_sampler_accept(j->sampler, j->prompt[i]);
     j->res.n_prompt = j->n_prompt;
-    if (s->specs && s->specs[slot] && !j->p->grammar &&
-        spec_begin(s->specs[slot], s->ctx, slot, 0, j->prompt, j->n_prompt, &j->p->sampling, &e) ==
-            HEARTH_OK)
-        j->spec = true; /* (a failing draft setup just means no speculation) */
+    if (s->specs && s->specs[slot] && !j->p->grammar) {
+        /* The slot's spec saw the tokens of its last speculating job only
+         * (a job with a grammar does not tell it its tokens): tell it what
+         * the kept prefix is. */
+        hearth_spec_set_history(s->specs[slot], s->ctx, slot, s->kept[slot], keep);
+        if (spec_begin(s->specs[slot], s->ctx, slot, keep, j->prompt + keep, j->n_prompt - keep,
+                       &j->p->sampling, &e) == HEARTH_OK)
+            j->spec = true; /* (a failing draft setup just means no speculation) */
+    }
+}
+
+/* Puts one token of slot seq at pos into the batch (entry n), noting it
+ * among the slot's kept tokens. */
+static void batch_put(hearth_sched *s, int32_t n, int32_t tok, int32_t pos, int32_t seq, bool logits) {
+    s->b_tok[n] = tok;
+    s->b_pos[n] = pos;
+    s->b_seq[n] = seq;
+    s->b_logits[n] = logits;
+    s->kept[seq][pos] = tok;
 }
 
 static void *sched_main(void *arg) {
@@ -312,11 +395,10 @@ static void *sched_main(void *arg) {
             /* Admit waiting jobs into free slots, oldest first. A job that
              * fails to start frees its slot at once, so scan again until no
              * slot is free or nobody waits. */
-            for (int32_t i = 0; i < s->n_slots && s->waiting_head;) {
-                if (s->slots[i]) {
-                    i++;
-                    continue;
-                }
+            for (;;) {
+                if (!s->waiting_head) break;
+                int32_t i = pick_slot(s, s->waiting_head);
+                if (i < 0) break;
                 sched_job *j = s->waiting_head;
                 s->waiting_head = j->next_waiting;
                 if (!s->waiting_head) s->waiting_tail = NULL;
@@ -352,10 +434,7 @@ static void *sched_main(void *arg) {
                 finish_job(s, i, HEARTH_FINISH_CTX);
                 continue;
             }
-            s->b_tok[n] = j->next;
-            s->b_pos[n] = len;
-            s->b_seq[n] = i;
-            s->b_logits[n] = 1;
+            batch_put(s, n, j->next, len, i, true);
             j->batch_idx = n++;
             if (!j->spec) continue;
             int32_t limit = cap - len - 1;
@@ -369,24 +448,19 @@ static void *sched_main(void *arg) {
                 j->spec = false; /* a failing draft source: plain decoding from here */
                 d->n = 0;
             }
-            for (int32_t k = 0; k < d->n; k++) {
-                s->b_tok[n] = d->tok[k];
-                s->b_pos[n] = len + 1 + k;
-                s->b_seq[n] = i;
-                s->b_logits[n] = 1;
-                n++;
-            }
+            for (int32_t k = 0; k < d->n; k++, n++) batch_put(s, n, d->tok[k], len + 1 + k, i, true);
             j->n_draft = d->n;
         }
-        for (int32_t i = 0; i < s->n_slots && n < s->n_batch; i++) {
+        /* Prompt pieces: bounded while generations wait on this step. */
+        int32_t limit = s->n_batch;
+        int32_t chunk = atomic_load_explicit(&s->prefill_chunk, memory_order_relaxed);
+        if (n > 0 && chunk > 0 && n + chunk < limit) limit = n + chunk;
+        for (int32_t i = 0; i < s->n_slots && n < limit; i++) {
             sched_job *j = s->slots[i];
             if (!j || j->state != JOB_PREFILL) continue;
             int32_t pos0 = hearth_ctx_seq_len(s->ctx, i);
-            while (j->n_fed < j->n_prompt && n < s->n_batch) {
-                s->b_tok[n] = j->prompt[j->n_fed];
-                s->b_pos[n] = pos0++;
-                s->b_seq[n] = i;
-                s->b_logits[n] = 0;
+            while (j->n_fed < j->n_prompt && n < limit) {
+                batch_put(s, n, j->prompt[j->n_fed], pos0++, i, false);
                 j->n_fed++;
                 n++;
             }
@@ -409,6 +483,8 @@ static void *sched_main(void *arg) {
             for (int32_t k = 0; k < n && !in_batch; k++) in_batch = s->b_seq[k] == i;
             if (!in_batch) continue;
             if (st) {
+                /* what the sequence holds after a failed decode is unknown */
+                hearth_ctx_seq_clear(s->ctx, i, NULL);
                 fail_job(s, i, st, &e);
                 continue;
             }
@@ -455,14 +531,22 @@ hearth_status hearth_sched_new(const hearth_model *m, const hearth_ctx_params *c
     s->n_batch = cp && cp->n_batch > 0 ? cp->n_batch : 512;
     if (s->n_batch < s->n_slots) s->n_batch = s->n_slots;
     s->n_vocab = hearth_model_n_vocab(m);
+    s->cap = hearth_ctx_seq_capacity(s->ctx);
+    atomic_init(&s->prefill_chunk, HEARTH_SCHED_PREFILL_CHUNK);
     s->slots = hearth_calloc((size_t)s->n_slots, sizeof *s->slots);
+    s->kept = hearth_calloc((size_t)s->n_slots, sizeof *s->kept);
+    s->last_used = hearth_calloc((size_t)s->n_slots, sizeof *s->last_used);
+    for (int32_t i = 0; s->kept && i < s->n_slots; i++)
+        s->kept[i] = hearth_malloc((size_t)(s->cap > 0 ? s->cap : 1) * sizeof **s->kept);
+    bool kept_ok = s->kept && s->last_used;
+    for (int32_t i = 0; kept_ok && i < s->n_slots; i++) kept_ok = s->kept[i] != NULL;
     s->b_tok = hearth_malloc((size_t)s->n_batch * sizeof *s->b_tok);
     s->b_pos = hearth_malloc((size_t)s->n_batch * sizeof *s->b_pos);
     s->b_seq = hearth_malloc((size_t)s->n_batch * sizeof *s->b_seq);
     s->b_logits = hearth_malloc((size_t)s->n_batch);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work_cv, NULL);
-    if (!s->slots || !s->b_tok || !s->b_pos || !s->b_seq || !s->b_logits) {
+    if (!s->slots || !kept_ok || !s->b_tok || !s->b_pos || !s->b_seq || !s->b_logits) {
         st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     } else if (pthread_create(&s->thread, NULL, sched_main, s)) {
         st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "cannot start the scheduler thread");
@@ -490,6 +574,9 @@ void hearth_sched_free(hearth_sched *s) {
     hearth_free(s->specs);
     hearth_ctx_free(s->ctx);
     hearth_free(s->slots);
+    for (int32_t i = 0; s->kept && i < s->n_slots; i++) hearth_free(s->kept[i]);
+    hearth_free(s->kept);
+    hearth_free(s->last_used);
     hearth_free(s->b_tok);
     hearth_free(s->b_pos);
     hearth_free(s->b_seq);
@@ -500,6 +587,10 @@ void hearth_sched_free(hearth_sched *s) {
 }
 
 int32_t hearth_sched_n_slots(const hearth_sched *s) { return s->n_slots; }
+
+void hearth_sched_set_prefill_chunk(hearth_sched *s, int32_t n) {
+    if (s) atomic_store_explicit(&s->prefill_chunk, n > 0 ? n : 0, memory_order_relaxed);
+}
 
 hearth_status hearth_sched_enable_spec(hearth_sched *s, const hearth_spec_params *p, hearth_error *err) {
     if (!s || !p) return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_sched_enable_spec: NULL argument");
