@@ -969,12 +969,15 @@ HEARTH_API void hearth_spec_set_history(hearth_spec *s, const hearth_ctx *c, int
  * prompt is evaluated (hearth_gen_result.n_cached tells how many were not),
  * so a conversation's next turn skips its history. The output is the same
  * as with a fresh sequence. While generations run, a new prompt is
- * evaluated in pieces of at most hearth_sched_set_prefill_chunk tokens per
- * step beside them, so a long prompt does not stall running streams. */
+ * evaluated in pieces beside them, each sized from the measured costs to
+ * take about as long as the generations' own part of the step (16 tokens
+ * at least, hearth_sched_set_prefill_chunk at most): a long prompt arriving
+ * mid-stream halves the running streams' pace rather than stalling them. */
 typedef struct hearth_sched hearth_sched;
 
-/* Default prompt tokens per step beside running generations. */
-#define HEARTH_SCHED_PREFILL_CHUNK 64
+/* Default bound on the prompt tokens a step takes beside running
+ * generations. */
+#define HEARTH_SCHED_PREFILL_CHUNK 256
 
 /* Makes the scheduler's context (cp->n_seq slots, each cp->n_ctx / n_seq
  * positions) and its thread. m must outlive it. OUT: *out owns it
@@ -987,10 +990,10 @@ HEARTH_API hearth_status hearth_sched_new(const hearth_model *m, const hearth_ct
 HEARTH_API void hearth_sched_free(hearth_sched *s);
 HEARTH_API int32_t hearth_sched_n_slots(const hearth_sched *s);
 /* Most prompt tokens a step evaluates while generations run in it (default
- * HEARTH_SCHED_PREFILL_CHUNK; n <= 0: no bound but the batch). Smaller keeps
- * running streams' pace when a long prompt arrives, larger gets that
- * prompt's first token sooner. Steps with no generation take a whole batch
- * of prompt. Any thread; applies from the next step. */
+ * HEARTH_SCHED_PREFILL_CHUNK; pieces are sized below it as said above; n
+ * <= 0: no bound but the batch, a whole batch of prompt per step, which
+ * stalls running streams for as long). Steps with no generation take a
+ * whole batch of prompt. Any thread; applies from the next step. */
 HEARTH_API void hearth_sched_set_prefill_chunk(hearth_sched *s, int32_t n);
 /* As hearth_generate, in a free slot (p->seq is ignored), blocking until
  * the generation ends. cb runs on the scheduler's thread and must be quick.

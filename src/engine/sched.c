@@ -22,10 +22,12 @@
  * history where the previous turn left it. Only a failed decode clears a
  * sequence (its contents are then unknown).
  *
- * Prefill in bounded pieces: while generations run, a step takes at most
- * prefill_chunk prompt tokens besides their tokens, so a long prompt
- * arriving mid-stream costs the running streams a longer step, not a stall
- * of the whole prompt's evaluation; with nothing generating a step takes
+ * Prefill in bounded pieces: while generations run, a step takes only a
+ * piece of a new prompt beside their tokens, sized from the measured costs
+ * so that the piece costs about what the generations' part of the step
+ * does (at least PREFILL_MIN tokens, at most prefill_chunk): a long prompt
+ * arriving mid-stream halves the running streams' pace instead of stalling
+ * them for whole batches of prompt. With nothing generating a step takes
  * as much of the prompt as the batch holds.
  *
  * Speculative decoding (hearth_sched_enable_spec): each slot has its own
@@ -106,6 +108,9 @@ struct hearth_sched {
      * once enabled). */
     hearth_spec **specs;
     double last_decode_ms;
+    /* Measured costs (EMAs, ms; 0: not measured yet): a step of generation
+     * rows only, and one prompt token beside them. */
+    double ms_gen_step, ms_prompt_tok;
     /* While hold_done is set (a verification step, which may end its job
      * mid-way), finish_job leaves the ended job in done_held instead of
      * waking its caller, so the step can still record its statistics in
@@ -377,6 +382,42 @@ static void start_job(hearth_sched *s, int32_t slot, sched_job *j) {
     }
 }
 
+/* Fewest prompt tokens a step beside generations takes, so that a long
+ * prompt still moves on a machine where one token costs more than a
+ * generation step. */
+#define PREFILL_MIN 16
+
+/* Prompt tokens the next step may take beside n_rows generation rows (0:
+ * no bound but the batch). Sized so that the prompt's part of the step
+ * costs about what the generations' part does (the measured costs), at
+ * most the set chunk: running streams keep about half their pace while a
+ * prompt is evaluated, and the prompt gets about half the machine. */
+static int32_t prefill_piece(const hearth_sched *s, int32_t n_rows) {
+    int32_t cap = atomic_load_explicit(&s->prefill_chunk, memory_order_relaxed);
+    if (n_rows == 0 || cap <= 0) return 0;
+    int32_t lo = cap < PREFILL_MIN ? cap : PREFILL_MIN;
+    if (s->ms_gen_step <= 0 || s->ms_prompt_tok <= 0) return lo;
+    double fit = s->ms_gen_step / s->ms_prompt_tok;
+    int32_t k = fit >= cap ? cap : (int32_t)fit;
+    return k < lo ? lo : k;
+}
+
+/* Updates the measured costs with a step of n_rows generation rows and
+ * n_prompt prompt tokens that took ms. */
+static void observe_step(hearth_sched *s, int32_t n_rows, int32_t n_prompt, double ms) {
+    const double a = 0.25; /* weight of the newest step */
+    if (n_prompt == 0) {
+        if (n_rows > 0)
+            s->ms_gen_step = s->ms_gen_step > 0 ? (1 - a) * s->ms_gen_step + a * ms : ms;
+        return;
+    }
+    if (n_rows > 0 && s->ms_gen_step <= 0) return; /* the prompt's share is not separable yet */
+    /* the prompt's share: the step less what its generation rows cost */
+    double per = (n_rows > 0 ? ms - s->ms_gen_step : ms) / n_prompt;
+    if (per <= 0) return;
+    s->ms_prompt_tok = s->ms_prompt_tok > 0 ? (1 - a) * s->ms_prompt_tok + a * per : per;
+}
+
 /* Puts one token of slot seq at pos into the batch (entry n), noting it
  * among the slot's kept tokens. */
 static void batch_put(hearth_sched *s, int32_t n, int32_t tok, int32_t pos, int32_t seq, bool logits) {
@@ -452,9 +493,9 @@ static void *sched_main(void *arg) {
             j->n_draft = d->n;
         }
         /* Prompt pieces: bounded while generations wait on this step. */
-        int32_t limit = s->n_batch;
-        int32_t chunk = atomic_load_explicit(&s->prefill_chunk, memory_order_relaxed);
-        if (n > 0 && chunk > 0 && n + chunk < limit) limit = n + chunk;
+        int32_t n_rows = n, limit = s->n_batch;
+        int32_t chunk = prefill_piece(s, n);
+        if (chunk > 0 && n + chunk < limit) limit = n + chunk;
         for (int32_t i = 0; i < s->n_slots && n < limit; i++) {
             sched_job *j = s->slots[i];
             if (!j || j->state != JOB_PREFILL) continue;
@@ -476,6 +517,7 @@ static void *sched_main(void *arg) {
         double t_dec = now_ms();
         hearth_status st = hearth_ctx_decode(s->ctx, &b, &e);
         s->last_decode_ms = now_ms() - t_dec;
+        if (!st) observe_step(s, n_rows, n - n_rows, s->last_decode_ms);
         for (int32_t i = 0; i < s->n_slots; i++) {
             sched_job *j = s->slots[i];
             if (!j) continue;
