@@ -825,6 +825,12 @@ typedef struct {
      * the same draws for a seed). With a grammar, generation runs without
      * speculation. Borrowed; one generation at a time per hearth_spec. */
     hearth_spec *spec;
+    /* The scheduler only (hearth_sched_generate; default false): true
+     * neither reuses what a slot holds nor leaves this generation's tokens
+     * there (its sequence is cleared when it ends), so that no later
+     * request can find out from its speed or its n_cached that this prompt
+     * was seen (the server's incognito requests). */
+    bool no_reuse;
 } hearth_gen_params;
 
 typedef struct {

@@ -939,6 +939,8 @@ hearth_gen_params agent_gen_params(const hearth_agent_request *r, int32_t max_to
     gp.sampling.presence_penalty = r->presence_penalty;
     gp.sampling.frequency_penalty = r->frequency_penalty;
     gp.sampling.seed = r->seed >= 0 ? (uint64_t)r->seed : HEARTH_SEED_RANDOM;
+    /* an incognito request leaves nothing in a scheduler slot either */
+    gp.no_reuse = r->incognito;
     return gp;
 }
 

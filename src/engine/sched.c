@@ -15,12 +15,13 @@
  *
  * Prefix reuse: a slot keeps its sequence when its job ends. A new job
  * goes to the free slot whose kept tokens share the longest prefix with
- * its prompt (ties, and no match at all: the least recently used slot, an
+ * its prompt (see pick_slot; no match: the least recently used slot, an
  * empty one first); the sequence is cut back to that prefix and only the
  * rest of the prompt is evaluated, at least one token so that there are
  * logits to sample from. A conversation's next turn thus finds its
- * history where the previous turn left it. Only a failed decode clears a
- * sequence (its contents are then unknown).
+ * history where the previous turn left it. Only a failed decode (whose
+ * sequence's contents are unknown) and a job with no_reuse clear a
+ * sequence.
  *
  * Prefill in bounded pieces: while generations run, a step takes only a
  * piece of a new prompt beside their tokens, sized from the measured costs
@@ -169,7 +170,10 @@ static void finish_job(hearth_sched *s, int32_t slot, hearth_finish_reason why) 
     } else {
         j->res.prompt_ms = t - j->t_start;
     }
-    /* the sequence stays: the next job in this slot may share its prefix */
+    /* the sequence stays: the next job in this slot may share its prefix
+     * (unless the job asked to leave nothing; with speculation the step
+     * cuts rejected drafts after this, which an empty sequence has none of) */
+    if (j->p->no_reuse) hearth_ctx_seq_clear(s->ctx, slot, NULL);
     s->slots[slot] = NULL;
     if (s->hold_done) s->done_held = j;
     else wake_caller(s, j);
@@ -332,7 +336,7 @@ static int32_t pick_slot(const hearth_sched *s, const sched_job *j) {
         int32_t len = hearth_ctx_seq_len(s->ctx, i);
         uint64_t t = len > 0 ? s->last_used[i] : 0;
         if (lru < 0 || t < lru_t) lru = i, lru_t = t;
-        int32_t n = common_prefix(s, i, j);
+        int32_t n = j->p->no_reuse ? 0 : common_prefix(s, i, j);
         if (n == 0 || (int64_t)2 * n < len) continue;
         if (n > best_n || (n == best_n && t < best_t)) best = i, best_n = n, best_t = t;
     }
@@ -346,7 +350,7 @@ static void start_job(hearth_sched *s, int32_t slot, sched_job *j) {
     j->t_start = now_ms();
     /* Reuse what the slot holds of the prompt, leaving at least one token
      * to evaluate (its logits give the first sampled token). */
-    int32_t keep = common_prefix(s, slot, j);
+    int32_t keep = j->p->no_reuse ? 0 : common_prefix(s, slot, j);
     if (keep >= j->n_prompt) keep = j->n_prompt - 1;
     if (hearth_ctx_seq_truncate(s->ctx, slot, keep, NULL)) {
         hearth_ctx_seq_clear(s->ctx, slot, NULL); /* (cannot happen: keep <= seq_len) */

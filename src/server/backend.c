@@ -506,6 +506,7 @@ static hearth_status completion(srv_engine *e, const srv_request *r, srv_text_cb
     gp.stop = (const char *const *)r->stop;
     gp.n_stop = r->n_stop;
     gp.grammar = r->grammar;
+    gp.no_reuse = r->incognito; /* nothing of it stays in a slot */
     lp_bridge lb = {r, tok};
     if (r->logprobs && r->on_logprob) {
         gp.on_logprob = lp_to_text;

@@ -344,6 +344,7 @@ typedef struct {
     int32_t prompt[RU_MAX];
     int n;
     const hearth_grammar *grammar;
+    bool no_reuse;
     client out;
     hearth_status st;
 } ru_job;
@@ -352,6 +353,7 @@ static void *ru_main(void *arg) {
     ru_job *j = arg;
     hearth_gen_params p = greedy(RU_GEN);
     p.grammar = j->grammar;
+    p.no_reuse = j->no_reuse;
     hearth_error e;
     memset(&j->out, 0, sizeof j->out);
     j->st = hearth_sched_generate(j->s, j->prompt, j->n, &p, collect, &j->out, &j->out.res, &e);
@@ -454,6 +456,12 @@ static void prefix_reuse(const hearth_model *m, bool spec) {
     ru_continue(&h, &g, 4, 2);
     ru_run(m, &h, ru_shared(&g, &h), "after a grammar job");
     hearth_grammar_free(gr);
+    /* no_reuse: nothing reused, and nothing left for the next job */
+    h.no_reuse = true;
+    ru_run(m, &h, 0, "no_reuse");
+    h.no_reuse = false;
+    ru_run(m, &h, 0, "after no_reuse");
+    ru_run(m, &h, h.n - 1, "after that");
     hearth_sched_free(s);
 
     /* Two slots, three conversations one after another: the least recently

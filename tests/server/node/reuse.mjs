@@ -3,7 +3,8 @@
 // (two servers of the same model; B has not seen the conversation yet).
 // A conversation's second turn on A reports cached_tokens > 0 (its first
 // turn's tokens were still in a slot) and gives the answer B gives without
-// them; streamed usage and completions report them too.
+// them; streamed usage and completions report them too; an incognito
+// request leaves nothing in a slot.
 import OpenAI from 'openai';
 import assert from 'node:assert/strict';
 
@@ -58,6 +59,15 @@ async function main() {
   assert.equal(cached(c1.usage), 0);
   assert.ok(cached(c2.usage) > 0, 'completions: cached_tokens');
   assert.equal(c2.choices[0].text, c2ref.choices[0].text);
+  // Incognito: nothing of it stays in a slot for its continuation to find.
+  const secret = [{ role: 'user', content: 'My locker code is 4711. Remember it for me.' }];
+  const s1 = await a.chat.completions.create({ ...greedy, messages: secret, hearth: { incognito: true } });
+  const s2 = await a.chat.completions.create({
+    ...greedy, messages: [...secret, { role: 'assistant', content: s1.choices[0].message.content },
+                          { role: 'user', content: 'What is it?' }],
+  });
+  console.log(`after an incognito request: ${cached(s2.usage)} of ${s2.usage.prompt_tokens} cached`);
+  assert.ok(cached(s2.usage) < s1.usage.prompt_tokens, 'an incognito prompt was kept in a slot');
   console.log('reuse: all checks passed');
 }
 
