@@ -978,7 +978,8 @@ HEARTH_API void hearth_spec_set_history(hearth_spec *s, const hearth_ctx *c, int
  * evaluated in pieces beside them, each sized from the measured costs to
  * take about as long as the generations' own part of the step (16 tokens
  * at least, hearth_sched_set_prefill_chunk at most): a long prompt arriving
- * mid-stream halves the running streams' pace rather than stalling them. */
+ * mid-stream slows running streams (to about half their pace where 16
+ * tokens cost no more than a generation step) rather than stalling them. */
 typedef struct hearth_sched hearth_sched;
 
 /* Default bound on the prompt tokens a step takes beside running

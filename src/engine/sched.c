@@ -27,8 +27,8 @@
  * piece of a new prompt beside their tokens, sized from the measured costs
  * so that the piece costs about what the generations' part of the step
  * does (at least PREFILL_MIN tokens, at most prefill_chunk): a long prompt
- * arriving mid-stream halves the running streams' pace instead of stalling
- * them for whole batches of prompt. With nothing generating a step takes
+ * arriving mid-stream slows the running streams (to about half their pace
+ * above the floor) instead of stalling them for whole batches of prompt. With nothing generating a step takes
  * as much of the prompt as the batch holds.
  *
  * Speculative decoding (hearth_sched_enable_spec): each slot has its own
