@@ -31,6 +31,7 @@ model="$work/tiny-chat.gguf"
 start_server() {
     local name=$1; shift
     mkdir -p "$work/$name"
+    : >"$work/$name.out" # before the reads below (the job's redirection may come later)
     HEARTH_HOME="$work/$name" "$HEARTH_BIN" serve --port 0 -m "$model" "$@" \
         >"$work/$name.out" 2>"$work/$name.err" &
     local pid=$!
