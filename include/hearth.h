@@ -1002,8 +1002,9 @@ HEARTH_API int32_t hearth_sched_n_slots(const hearth_sched *s);
  * stalls running streams for as long). Steps with no generation take a
  * whole batch of prompt. Any thread; applies from the next step. */
 HEARTH_API void hearth_sched_set_prefill_chunk(hearth_sched *s, int32_t n);
-/* As hearth_generate, in a free slot (p->seq is ignored), blocking until
- * the generation ends. cb runs on the scheduler's thread and must be quick.
+/* As hearth_generate, in a free slot picked as said above (p->seq is
+ * ignored; res->n_cached: the prompt tokens the slot already held), blocking
+ * until the generation ends. cb runs on the scheduler's thread and must be quick.
  * A prompt longer than a slot's capacity is HEARTH_E_LIMIT, one with a token
  * id outside [0, hearth_model_n_vocab) HEARTH_E_ARG (cb never called; the
  * other generations are not disturbed). Any thread; concurrent calls are

@@ -464,10 +464,13 @@ static void add_hearth_fields(json_t *o, const srv_answer *a) {
     json_object_set_new(o, "hearth_confidence",
                         a->confidence >= 0 ? json_real(a->confidence) : json_null());
     if (a->variant[0]) json_object_set_new(o, "hearth_variant", json_string(a->variant));
-    /* llama.cpp server's timings object, draft_n and draft_n_accepted included */
+    /* llama.cpp server's timings object, draft_n and draft_n_accepted
+     * included; as there, prompt_n counts the tokens evaluated and cache_n
+     * those reused */
     json_t *t = json_pack("{s:I, s:I, s:f, s:I, s:f, s:I, s:I}", "cache_n",
                           (json_int_t)a->cached_tokens, "prompt_n",
-                          (json_int_t)(a->prompt_tokens - a->cached_tokens), "prompt_ms", a->prompt_ms, "predicted_n", (json_int_t)a->completion_tokens,
+                          (json_int_t)(a->prompt_tokens - a->cached_tokens), "prompt_ms",
+                          a->prompt_ms, "predicted_n", (json_int_t)a->completion_tokens,
                           "predicted_ms", a->gen_ms, "draft_n", (json_int_t)a->drafted,
                           "draft_n_accepted", (json_int_t)a->accepted);
     if (t) json_object_set_new(o, "timings", t);

@@ -347,8 +347,10 @@ char *srv_metrics_render(srv_metrics *m, size_t *len) {
                   "# HELP hearth_embedding_inputs_total Inputs embedded (one request may hold many).\n"
                   "# TYPE hearth_embedding_inputs_total counter\n"
                   "hearth_embedding_inputs_total %llu\n",
-                  (unsigned long long)m->prompt_tokens, (unsigned long long)m->cached_prompt_tokens,
-                  (unsigned long long)m->completion_tokens, (unsigned long long)m->cache_hits, (unsigned long long)m->embedded);
+                  (unsigned long long)m->prompt_tokens,
+                  (unsigned long long)m->cached_prompt_tokens,
+                  (unsigned long long)m->completion_tokens, (unsigned long long)m->cache_hits,
+                  (unsigned long long)m->embedded);
     strbuf_printf(&b,
                   "# HELP hearth_spec_drafted_tokens_total Tokens drafted by speculative decoding.\n"
                   "# TYPE hearth_spec_drafted_tokens_total counter\n"
