@@ -350,9 +350,10 @@ static void start_job(hearth_sched *s, int32_t slot, sched_job *j) {
     j->t_start = now_ms();
     /* Reuse what the slot holds of the prompt, leaving at least one token
      * to evaluate (its logits give the first sampled token). */
-    int32_t keep = j->p->no_reuse ? 0 : common_prefix(s, slot, j);
+    bool fits = j->n_prompt <= s->cap; /* (else it fails below, leaving the slot as it was) */
+    int32_t keep = j->p->no_reuse || !fits ? 0 : common_prefix(s, slot, j);
     if (keep >= j->n_prompt) keep = j->n_prompt - 1;
-    if (hearth_ctx_seq_truncate(s->ctx, slot, keep, NULL)) {
+    if (fits && hearth_ctx_seq_truncate(s->ctx, slot, keep, NULL)) {
         hearth_ctx_seq_clear(s->ctx, slot, NULL); /* (cannot happen: keep <= seq_len) */
         keep = 0;
     }

@@ -462,6 +462,13 @@ static void prefix_reuse(const hearth_model *m, bool spec) {
     h.no_reuse = false;
     ru_run(m, &h, 0, "after no_reuse");
     ru_run(m, &h, h.n - 1, "after that");
+    /* a prompt too long for the slot fails without disturbing what it holds */
+    static int32_t big[300];
+    for (int i = 0; i < 300; i++) big[i] = i < h.n / 2 ? h.prompt[i] : 5; /* shares a half */
+    hearth_gen_params bp = greedy(4);
+    hearth_gen_result br;
+    CHECK_EQ_INT(hearth_sched_generate(s, big, 300, &bp, NULL, NULL, &br, &e), HEARTH_E_LIMIT);
+    ru_run(m, &h, h.n - 1, "after a prompt too long");
     hearth_sched_free(s);
 
     /* Two slots, three conversations one after another: the least recently
