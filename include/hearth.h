@@ -842,11 +842,20 @@ typedef struct {
      * the same draws for a seed). With a grammar, generation runs without
      * speculation. Borrowed; one generation at a time per hearth_spec. */
     hearth_spec *spec;
+    /* The scheduler only (hearth_sched_generate; default false): true
+     * neither reuses what a slot holds nor leaves this generation's tokens
+     * there (its sequence is cleared when it ends), so that no later
+     * request can find out from its speed or its n_cached that this prompt
+     * was seen (the server's incognito requests). */
+    bool no_reuse;
 } hearth_gen_params;
 
 typedef struct {
     hearth_finish_reason finish;
-    int32_t n_prompt;  /* tokens evaluated from the prompt */
+    int32_t n_prompt;  /* the prompt's tokens (hearth_generate evaluates them all) */
+    int32_t n_cached;  /* of those, tokens not evaluated because the sequence
+                          already held them (the scheduler's prefix reuse;
+                          0 from hearth_generate) */
     int32_t n_gen;     /* tokens sampled, including an EOG token or one that
                           completed a stop string */
     double prompt_ms;  /* prefill time */
@@ -975,9 +984,24 @@ HEARTH_API void hearth_spec_set_history(hearth_spec *s, const hearth_ctx *c, int
 /* A scheduler runs generations from many threads at once on one context with
  * n_seq sequence slots, decoding the next token of every running generation
  * in one batch per step (continuous batching): the weights are read once per
- * step for all of them. A generation waits for a free slot; its sequence is
- * cleared when it ends, so generations are independent. */
+ * step for all of them. A generation waits for a free slot. A slot keeps its
+ * sequence (prompt and answer) after its generation ends, and a new
+ * generation goes to the free slot whose tokens share the longest prefix
+ * with its prompt (one reusing at least half of what the slot holds; else
+ * the least recently used slot, an empty one first): only the rest of the
+ * prompt is evaluated (hearth_gen_result.n_cached tells how many were not),
+ * so a conversation's next turn skips its history. The output is the same
+ * as with a fresh sequence. While generations run, a new prompt is
+ * evaluated in pieces beside them, each sized from the measured costs to
+ * take about as long as the generations' own part of the step (16 tokens
+ * at least, hearth_sched_set_prefill_chunk at most): a long prompt arriving
+ * mid-stream slows running streams (to about half their pace where 16
+ * tokens cost no more than a generation step) rather than stalling them. */
 typedef struct hearth_sched hearth_sched;
+
+/* Default bound on the prompt tokens a step takes beside running
+ * generations. */
+#define HEARTH_SCHED_PREFILL_CHUNK 256
 
 /* Makes the scheduler's context (cp->n_seq slots, each cp->n_ctx / n_seq
  * positions) and its thread. m must outlive it. OUT: *out owns it
@@ -989,8 +1013,15 @@ HEARTH_API hearth_status hearth_sched_new(const hearth_model *m, const hearth_ct
  * memory is gone: call it only once no thread is inside generate. NULL: no-op. */
 HEARTH_API void hearth_sched_free(hearth_sched *s);
 HEARTH_API int32_t hearth_sched_n_slots(const hearth_sched *s);
-/* As hearth_generate, in a free slot (p->seq is ignored), blocking until
- * the generation ends. cb runs on the scheduler's thread and must be quick.
+/* Most prompt tokens a step evaluates while generations run in it (default
+ * HEARTH_SCHED_PREFILL_CHUNK; pieces are sized below it as said above; n
+ * <= 0: no bound but the batch, a whole batch of prompt per step, which
+ * stalls running streams for as long). Steps with no generation take a
+ * whole batch of prompt. Any thread; applies from the next step. */
+HEARTH_API void hearth_sched_set_prefill_chunk(hearth_sched *s, int32_t n);
+/* As hearth_generate, in a free slot picked as said above (p->seq is
+ * ignored; res->n_cached: the prompt tokens the slot already held), blocking
+ * until the generation ends. cb runs on the scheduler's thread and must be quick.
  * A prompt longer than a slot's capacity is HEARTH_E_LIMIT, one with a token
  * id outside [0, hearth_model_n_vocab) HEARTH_E_ARG (cb never called; the
  * other generations are not disturbed). Any thread; concurrent calls are

@@ -474,9 +474,9 @@ static void warm_next_turn(hearth_agent *a, agent_conv *conv, const char *answer
     hearth_spec_set_history(a->spec, a->ctx, AGENT_SEQ_CHAT, a->seq_tokens, (int32_t)n);
 }
 
-/* Generation through a shared batch scheduler: the whole prompt each time
- * (the slot is not kept between requests), decoded together with other
- * agents' generations. */
+/* Generation through a shared batch scheduler, decoded together with other
+ * agents' generations; the scheduler reuses the prefix a slot holds (the
+ * previous turn of the conversation, when it is still there). */
 static hearth_status agent_generate_sched(hearth_agent *a, const int32_t *prompt, size_t n,
                                           const hearth_gen_params *gp, hearth_stream_fn fn,
                                           void *ud, agent_gen *g, hearth_error *err) {
@@ -492,6 +492,7 @@ static hearth_status agent_generate_sched(hearth_agent *a, const int32_t *prompt
     if (!g->text.v && !agent_buf_put(&g->text, "", 0))
         return HEARTH_FAIL(err, HEARTH_E_NOMEM, "generate: out of memory");
     g->res.n_prompt = (int32_t)n;
+    g->n_cached = (size_t)g->res.n_cached;
     return HEARTH_OK;
 }
 
@@ -940,6 +941,8 @@ hearth_gen_params agent_gen_params(const hearth_agent_request *r, int32_t max_to
     gp.sampling.presence_penalty = r->presence_penalty;
     gp.sampling.frequency_penalty = r->frequency_penalty;
     gp.sampling.seed = r->seed >= 0 ? (uint64_t)r->seed : HEARTH_SEED_RANDOM;
+    /* an incognito request leaves nothing in a scheduler slot either */
+    gp.no_reuse = r->incognito;
     return gp;
 }
 

@@ -298,13 +298,14 @@ hearth_status agent_tools_process(hearth_agent *a, const hearth_agent_request *r
         gbnf = NULL;
         if (st) break;
         completion += gen.res.n_gen;
-        decoded += gen.res.n_prompt + gen.res.n_gen;
+        decoded += gen.res.n_prompt - (int)gen.n_cached + gen.res.n_gen;
         prompt_ms += gen.res.prompt_ms;
         gen_ms += gen.res.gen_ms;
         resp->n_drafted += gen.res.n_drafted;
         resp->n_accepted += gen.res.n_accepted;
         resp->n_spec_steps += gen.res.n_spec_steps;
         resp->prompt_tokens = (int)n;
+        resp->cached_tokens = (int)gen.n_cached;
         resp->finish = gen.res.finish;
         resp->tool_steps = step + 1;
         if (gen.cb_stopped || agent_should_stop(a)) resp->finish = HEARTH_FINISH_CANCELLED;

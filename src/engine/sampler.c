@@ -206,6 +206,20 @@ void sampler_dist(hearth_sampler *s, const float *logits, const sampler_prob **o
     *n_out = 1;
     *tot_out = 1.0;
     s->point = true;
+    bool penalties = p->repeat_last_n != 0 && s->n_hist != 0 &&
+                     (p->repeat_penalty != 1.0f || p->frequency_penalty != 0.0f ||
+                      p->presence_penalty != 0.0f);
+    if (p->temp <= 0 && !penalties) {
+        /* greedy on the logits as they are: no copy of the vocabulary (the
+         * scheduler samples every stream on its one thread); NaN loses
+         * every comparison, as -inf would */
+        int32_t best = 0;
+        float bv = isnan(logits[0]) ? -INFINITY : logits[0];
+        for (int32_t i = 1; i < n; i++)
+            if (logits[i] > bv) bv = logits[best = i];
+        d[0] = (sampler_prob){best, 1.0};
+        return;
+    }
     /* A NaN logit (a damaged model: NaN or huge weights) counts as -inf:
      * compared as is it would win greedy at id 0 forever, and make the sort
      * order (and so the candidate set) undefined. */

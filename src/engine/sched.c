@@ -6,10 +6,30 @@
  * and one batch reads them once for all its sequences, so k concurrent
  * clients cost little more than one.
  *
- * Invariants: a job is in at most one slot; slot i uses KV sequence i and the
- * sequence is cleared when its job ends; callbacks run on the scheduler
- * thread; a failing job never disturbs the others (capacity is checked per
- * job before a batch is built, so decode never hits the limit).
+ * Invariants: a job is in at most one slot; slot i uses KV sequence i, and
+ * kept[i][0 .. seq_len(i)) are the tokens that sequence holds (written as
+ * the batch is built, so they hold whatever a job left there); callbacks
+ * run on the scheduler thread; a failing job never disturbs the others
+ * (capacity is checked per job before a batch is built, so decode never
+ * hits the limit).
+ *
+ * Prefix reuse: a slot keeps its sequence when its job ends. A new job
+ * goes to the free slot whose kept tokens share the longest prefix with
+ * its prompt (see pick_slot; no match: the least recently used slot, an
+ * empty one first); the sequence is cut back to that prefix and only the
+ * rest of the prompt is evaluated, at least one token so that there are
+ * logits to sample from. A conversation's next turn thus finds its
+ * history where the previous turn left it. Only a failed decode (whose
+ * sequence's contents are unknown) and a job with no_reuse clear a
+ * sequence.
+ *
+ * Prefill in bounded pieces: while generations run, a step takes only a
+ * piece of a new prompt beside their tokens, sized from the measured costs
+ * so that the piece costs about what the generations' part of the step
+ * does (at least PREFILL_MIN tokens, at most prefill_chunk): a long prompt
+ * arriving mid-stream slows the running streams (to about half their pace
+ * above the floor) instead of stalling them for whole batches of prompt. With nothing generating a step takes
+ * as much of the prompt as the batch holds.
  *
  * Speculative decoding (hearth_sched_enable_spec): each slot has its own
  * hearth_spec (lookup, and a draft context on one thread). A generating
@@ -68,6 +88,14 @@ struct hearth_sched {
     const hearth_model *model;
     const hearth_tokenizer *tok;
     int32_t n_slots, n_batch, n_vocab;
+    int32_t cap;           /* positions per slot */
+    _Atomic int32_t prefill_chunk; /* see hearth_sched_set_prefill_chunk */
+
+    /* Prefix reuse (scheduler thread only): per slot, the tokens its
+     * sequence holds (cap each) and when a job last started there. */
+    int32_t **kept;
+    uint64_t *last_used;
+    uint64_t clock;
 
     pthread_t thread;
     pthread_mutex_t mu;
@@ -81,6 +109,9 @@ struct hearth_sched {
      * once enabled). */
     hearth_spec **specs;
     double last_decode_ms;
+    /* Measured costs (EMAs, ms; 0: not measured yet): a step of generation
+     * rows only, and one prompt token beside them. */
+    double ms_gen_step, ms_prompt_tok;
     /* While hold_done is set (a verification step, which may end its job
      * mid-way), finish_job leaves the ended job in done_held instead of
      * waking its caller, so the step can still record its statistics in
@@ -139,7 +170,10 @@ static void finish_job(hearth_sched *s, int32_t slot, hearth_finish_reason why) 
     } else {
         j->res.prompt_ms = t - j->t_start;
     }
-    hearth_ctx_seq_clear(s->ctx, slot, NULL);
+    /* the sequence stays: the next job in this slot may share its prefix
+     * (unless the job asked to leave nothing; with speculation the step
+     * cuts rejected drafts after this, which an empty sequence has none of) */
+    if (j->p->no_reuse) hearth_ctx_seq_clear(s->ctx, slot, NULL);
     s->slots[slot] = NULL;
     if (s->hold_done) s->done_held = j;
     else wake_caller(s, j);
@@ -271,16 +305,60 @@ static void spec_step_job(hearth_sched *s, int32_t slot, int32_t len) {
         j->res.n_spec_steps++;
     }
     s->hold_done = false;
-    /* a job that ended has its sequence cleared already */
-    if (x.alive) hearth_ctx_seq_truncate(s->ctx, slot, len + n_emitted, NULL);
+    /* Positions past the emitted tokens hold rejected drafts. Whether or
+     * not the job ended, the sequence keeps what plain decoding would: the
+     * last emitted token is not evaluated yet. */
+    if (hearth_ctx_seq_len(s->ctx, slot) > len + n_emitted)
+        hearth_ctx_seq_truncate(s->ctx, slot, len + n_emitted, NULL);
     if (s->done_held) wake_caller(s, s->done_held);
     s->done_held = NULL;
 }
 
+/* Tokens at the start of slot's sequence equal to the prompt's. */
+static int32_t common_prefix(const hearth_sched *s, int32_t slot, const sched_job *j) {
+    int32_t len = hearth_ctx_seq_len(s->ctx, slot), n = 0;
+    const int32_t *k = s->kept[slot];
+    while (n < len && n < j->n_prompt && k[n] == j->prompt[n]) n++;
+    return n;
+}
+
+/* The free slot for job j; -1 if none is free. A slot that would reuse at
+ * least half of what it holds "matches": the one sharing the longest
+ * prefix wins. Without a match, the least recently used slot (an empty one
+ * first), so that a prompt sharing only a system prompt with a long
+ * conversation does not throw the conversation away while a slot is empty
+ * (it still reuses whatever prefix the slot it gets shares). */
+static int32_t pick_slot(const hearth_sched *s, const sched_job *j) {
+    int32_t best = -1, best_n = 0, lru = -1;
+    uint64_t best_t = 0, lru_t = 0;
+    for (int32_t i = 0; i < s->n_slots; i++) {
+        if (s->slots[i]) continue;
+        int32_t len = hearth_ctx_seq_len(s->ctx, i);
+        uint64_t t = len > 0 ? s->last_used[i] : 0;
+        if (lru < 0 || t < lru_t) lru = i, lru_t = t;
+        int32_t n = j->p->no_reuse ? 0 : common_prefix(s, i, j);
+        if (n == 0 || (int64_t)2 * n < len) continue;
+        if (n > best_n || (n == best_n && t < best_t)) best = i, best_n = n, best_t = t;
+    }
+    return best >= 0 ? best : lru;
+}
+
 static void start_job(hearth_sched *s, int32_t slot, sched_job *j) {
     s->slots[slot] = j;
+    s->last_used[slot] = ++s->clock;
     j->state = JOB_PREFILL;
     j->t_start = now_ms();
+    /* Reuse what the slot holds of the prompt, leaving at least one token
+     * to evaluate (its logits give the first sampled token). */
+    bool fits = j->n_prompt <= s->cap; /* (else it fails below, leaving the slot as it was) */
+    int32_t keep = j->p->no_reuse || !fits ? 0 : common_prefix(s, slot, j);
+    if (keep >= j->n_prompt) keep = j->n_prompt - 1;
+    if (fits && hearth_ctx_seq_truncate(s->ctx, slot, keep, NULL)) {
+        hearth_ctx_seq_clear(s->ctx, slot, NULL); /* (cannot happen: keep <= seq_len) */
+        keep = 0;
+    }
+    j->n_fed = keep;
+    j->res.n_cached = keep;
     hearth_error e;
     hearth_status st;
     if (j->n_prompt > hearth_ctx_seq_capacity(s->ctx)) {
@@ -298,10 +376,61 @@ static void start_job(hearth_sched *s, int32_t slot, sched_job *j) {
     }
     for (int32_t i = 0; i < j->n_prompt; i++) hearth_sampler_accept(j->sampler, j->prompt[i]);
     j->res.n_prompt = j->n_prompt;
-    if (s->specs && s->specs[slot] && !j->p->grammar &&
-        spec_begin(s->specs[slot], s->ctx, slot, 0, j->prompt, j->n_prompt, &j->p->sampling, &e) ==
-            HEARTH_OK)
-        j->spec = true; /* (a failing draft setup just means no speculation) */
+    if (s->specs && s->specs[slot] && !j->p->grammar) {
+        /* The slot's spec saw the tokens of its last speculating job only
+         * (a job with a grammar does not tell it its tokens): tell it what
+         * the kept prefix is. */
+        hearth_spec_set_history(s->specs[slot], s->ctx, slot, s->kept[slot], keep);
+        if (spec_begin(s->specs[slot], s->ctx, slot, keep, j->prompt + keep, j->n_prompt - keep,
+                       &j->p->sampling, &e) == HEARTH_OK)
+            j->spec = true; /* (a failing draft setup just means no speculation) */
+    }
+}
+
+/* Fewest prompt tokens a step beside generations takes, so that a long
+ * prompt still moves on a machine where one token costs more than a
+ * generation step. */
+#define PREFILL_MIN 16
+
+/* Prompt tokens the next step may take beside n_rows generation rows (0:
+ * no bound but the batch). Sized so that the prompt's part of the step
+ * costs about what the generations' part does (the measured costs), at
+ * most the set chunk: running streams keep about half their pace while a
+ * prompt is evaluated, and the prompt gets about half the machine. */
+static int32_t prefill_piece(const hearth_sched *s, int32_t n_rows) {
+    int32_t cap = atomic_load_explicit(&s->prefill_chunk, memory_order_relaxed);
+    if (n_rows == 0 || cap <= 0) return 0;
+    int32_t lo = cap < PREFILL_MIN ? cap : PREFILL_MIN;
+    if (s->ms_gen_step <= 0 || s->ms_prompt_tok <= 0) return lo;
+    double fit = s->ms_gen_step / s->ms_prompt_tok;
+    int32_t k = fit >= cap ? cap : (int32_t)fit;
+    return k < lo ? lo : k;
+}
+
+/* Updates the measured costs with a step of n_rows generation rows and
+ * n_prompt prompt tokens that took ms. */
+static void observe_step(hearth_sched *s, int32_t n_rows, int32_t n_prompt, double ms) {
+    const double a = 0.25; /* weight of the newest step */
+    if (n_prompt == 0) {
+        if (n_rows > 0)
+            s->ms_gen_step = s->ms_gen_step > 0 ? (1 - a) * s->ms_gen_step + a * ms : ms;
+        return;
+    }
+    if (n_rows > 0 && s->ms_gen_step <= 0) return; /* the prompt's share is not separable yet */
+    /* the prompt's share: the step less what its generation rows cost */
+    double per = (n_rows > 0 ? ms - s->ms_gen_step : ms) / n_prompt;
+    if (per <= 0) return;
+    s->ms_prompt_tok = s->ms_prompt_tok > 0 ? (1 - a) * s->ms_prompt_tok + a * per : per;
+}
+
+/* Puts one token of slot seq at pos into the batch (entry n), noting it
+ * among the slot's kept tokens. */
+static void batch_put(hearth_sched *s, int32_t n, int32_t tok, int32_t pos, int32_t seq, bool logits) {
+    s->b_tok[n] = tok;
+    s->b_pos[n] = pos;
+    s->b_seq[n] = seq;
+    s->b_logits[n] = logits;
+    s->kept[seq][pos] = tok;
 }
 
 static void *sched_main(void *arg) {
@@ -312,11 +441,10 @@ static void *sched_main(void *arg) {
             /* Admit waiting jobs into free slots, oldest first. A job that
              * fails to start frees its slot at once, so scan again until no
              * slot is free or nobody waits. */
-            for (int32_t i = 0; i < s->n_slots && s->waiting_head;) {
-                if (s->slots[i]) {
-                    i++;
-                    continue;
-                }
+            for (;;) {
+                if (!s->waiting_head) break;
+                int32_t i = pick_slot(s, s->waiting_head);
+                if (i < 0) break;
                 sched_job *j = s->waiting_head;
                 s->waiting_head = j->next_waiting;
                 if (!s->waiting_head) s->waiting_tail = NULL;
@@ -352,10 +480,7 @@ static void *sched_main(void *arg) {
                 finish_job(s, i, HEARTH_FINISH_CTX);
                 continue;
             }
-            s->b_tok[n] = j->next;
-            s->b_pos[n] = len;
-            s->b_seq[n] = i;
-            s->b_logits[n] = 1;
+            batch_put(s, n, j->next, len, i, true);
             j->batch_idx = n++;
             if (!j->spec) continue;
             int32_t limit = cap - len - 1;
@@ -369,24 +494,19 @@ static void *sched_main(void *arg) {
                 j->spec = false; /* a failing draft source: plain decoding from here */
                 d->n = 0;
             }
-            for (int32_t k = 0; k < d->n; k++) {
-                s->b_tok[n] = d->tok[k];
-                s->b_pos[n] = len + 1 + k;
-                s->b_seq[n] = i;
-                s->b_logits[n] = 1;
-                n++;
-            }
+            for (int32_t k = 0; k < d->n; k++, n++) batch_put(s, n, d->tok[k], len + 1 + k, i, true);
             j->n_draft = d->n;
         }
-        for (int32_t i = 0; i < s->n_slots && n < s->n_batch; i++) {
+        /* Prompt pieces: bounded while generations wait on this step. */
+        int32_t n_rows = n, limit = s->n_batch;
+        int32_t chunk = prefill_piece(s, n);
+        if (chunk > 0 && n + chunk < limit) limit = n + chunk;
+        for (int32_t i = 0; i < s->n_slots && n < limit; i++) {
             sched_job *j = s->slots[i];
             if (!j || j->state != JOB_PREFILL) continue;
             int32_t pos0 = hearth_ctx_seq_len(s->ctx, i);
-            while (j->n_fed < j->n_prompt && n < s->n_batch) {
-                s->b_tok[n] = j->prompt[j->n_fed];
-                s->b_pos[n] = pos0++;
-                s->b_seq[n] = i;
-                s->b_logits[n] = 0;
+            while (j->n_fed < j->n_prompt && n < limit) {
+                batch_put(s, n, j->prompt[j->n_fed], pos0++, i, false);
                 j->n_fed++;
                 n++;
             }
@@ -402,6 +522,7 @@ static void *sched_main(void *arg) {
         double t_dec = now_ms();
         hearth_status st = hearth_ctx_decode(s->ctx, &b, &e);
         s->last_decode_ms = now_ms() - t_dec;
+        if (!st) observe_step(s, n_rows, n - n_rows, s->last_decode_ms);
         for (int32_t i = 0; i < s->n_slots; i++) {
             sched_job *j = s->slots[i];
             if (!j) continue;
@@ -409,6 +530,8 @@ static void *sched_main(void *arg) {
             for (int32_t k = 0; k < n && !in_batch; k++) in_batch = s->b_seq[k] == i;
             if (!in_batch) continue;
             if (st) {
+                /* what the sequence holds after a failed decode is unknown */
+                hearth_ctx_seq_clear(s->ctx, i, NULL);
                 fail_job(s, i, st, &e);
                 continue;
             }
@@ -455,14 +578,22 @@ hearth_status hearth_sched_new(const hearth_model *m, const hearth_ctx_params *c
     s->n_batch = cp && cp->n_batch > 0 ? cp->n_batch : 512;
     if (s->n_batch < s->n_slots) s->n_batch = s->n_slots;
     s->n_vocab = hearth_model_n_vocab(m);
+    s->cap = hearth_ctx_seq_capacity(s->ctx);
+    atomic_init(&s->prefill_chunk, HEARTH_SCHED_PREFILL_CHUNK);
     s->slots = hearth_calloc((size_t)s->n_slots, sizeof *s->slots);
+    s->kept = hearth_calloc((size_t)s->n_slots, sizeof *s->kept);
+    s->last_used = hearth_calloc((size_t)s->n_slots, sizeof *s->last_used);
+    for (int32_t i = 0; s->kept && i < s->n_slots; i++)
+        s->kept[i] = hearth_malloc((size_t)(s->cap > 0 ? s->cap : 1) * sizeof **s->kept);
+    bool kept_ok = s->kept && s->last_used;
+    for (int32_t i = 0; kept_ok && i < s->n_slots; i++) kept_ok = s->kept[i] != NULL;
     s->b_tok = hearth_malloc((size_t)s->n_batch * sizeof *s->b_tok);
     s->b_pos = hearth_malloc((size_t)s->n_batch * sizeof *s->b_pos);
     s->b_seq = hearth_malloc((size_t)s->n_batch * sizeof *s->b_seq);
     s->b_logits = hearth_malloc((size_t)s->n_batch);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work_cv, NULL);
-    if (!s->slots || !s->b_tok || !s->b_pos || !s->b_seq || !s->b_logits) {
+    if (!s->slots || !kept_ok || !s->b_tok || !s->b_pos || !s->b_seq || !s->b_logits) {
         st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     } else if (pthread_create(&s->thread, NULL, sched_main, s)) {
         st = HEARTH_FAIL(err, HEARTH_E_NOMEM, "cannot start the scheduler thread");
@@ -490,6 +621,9 @@ void hearth_sched_free(hearth_sched *s) {
     hearth_free(s->specs);
     hearth_ctx_free(s->ctx);
     hearth_free(s->slots);
+    for (int32_t i = 0; s->kept && i < s->n_slots; i++) hearth_free(s->kept[i]);
+    hearth_free(s->kept);
+    hearth_free(s->last_used);
     hearth_free(s->b_tok);
     hearth_free(s->b_pos);
     hearth_free(s->b_seq);
@@ -500,6 +634,10 @@ void hearth_sched_free(hearth_sched *s) {
 }
 
 int32_t hearth_sched_n_slots(const hearth_sched *s) { return s->n_slots; }
+
+void hearth_sched_set_prefill_chunk(hearth_sched *s, int32_t n) {
+    if (s) atomic_store_explicit(&s->prefill_chunk, n > 0 ? n : 0, memory_order_relaxed);
+}
 
 hearth_status hearth_sched_enable_spec(hearth_sched *s, const hearth_spec_params *p, hearth_error *err) {
     if (!s || !p) return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_sched_enable_spec: NULL argument");

@@ -180,7 +180,7 @@ void hearth_spec_set_history(hearth_spec *s, const hearth_ctx *c, int32_t seq, c
     s->ctx = c;
     s->seq = seq;
     s->broken = false;
-    memcpy(s->hist, tokens, (size_t)n * sizeof *tokens);
+    if (n) memcpy(s->hist, tokens, (size_t)n * sizeof *tokens); /* (hist is NULL before the first) */
     s->n_hist = n;
     s->n_dkv_ok = 0; /* compared again at the next draft */
 }

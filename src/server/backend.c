@@ -428,6 +428,7 @@ static hearth_status chat(srv_backend *b, srv_engine *e, const srv_request *r, s
         out->text = resp.content;
         resp.content = NULL;
         out->prompt_tokens = resp.prompt_tokens;
+        out->cached_tokens = resp.source == HEARTH_SOURCE_CACHE ? 0 : resp.cached_tokens;
         out->completion_tokens = resp.completion_tokens;
         out->finish_reason = hearth_finish_reason_openai(resp.finish);
         out->source = hearth_source_name(resp.source);
@@ -507,6 +508,7 @@ static hearth_status completion(srv_engine *e, const srv_request *r, srv_text_cb
     gp.stop = (const char *const *)r->stop;
     gp.n_stop = r->n_stop;
     gp.grammar = r->grammar;
+    gp.no_reuse = r->incognito; /* nothing of it stays in a slot */
     lp_bridge lb = {r, tok};
     if (r->logprobs && r->on_logprob) {
         gp.on_logprob = lp_to_text;
@@ -527,6 +529,7 @@ static hearth_status completion(srv_engine *e, const srv_request *r, srv_text_cb
     if (!(out->text = strbuf_finish(&g.text, NULL)))
         return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     out->prompt_tokens = res.n_prompt;
+    out->cached_tokens = res.n_cached;
     out->completion_tokens = res.n_gen;
     out->drafted = res.n_drafted;
     out->accepted = res.n_accepted;

@@ -53,6 +53,8 @@ typedef int (*srv_text_cb)(void *user, const char *text, size_t len);
 typedef struct {
     char *text;                 /* whole answer; owned: hearth_free */
     int64_t prompt_tokens, completion_tokens;
+    int64_t cached_tokens;      /* of the prompt's, not evaluated: a scheduler slot held
+                                   them from an earlier request (0 on a cache hit) */
     const char *finish_reason;  /* "stop" or "length" (static) */
     const char *source;         /* "cache", "local", "cloud", "local-degraded" (static) */
     double ttft_s, per_token_s; /* < 0: unknown */

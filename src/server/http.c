@@ -420,10 +420,13 @@ static int on_stream_text(void *user, const char *text, size_t len) {
     return 0;
 }
 
+/* OpenAI's usage; cached_tokens: prompt tokens a scheduler slot held from
+ * an earlier request (prefix reuse), as OpenAI reports its prompt cache. */
 static json_t *usage_json(const srv_answer *a) {
-    return json_pack("{s:I, s:I, s:I}", "prompt_tokens", (json_int_t)a->prompt_tokens,
+    return json_pack("{s:I, s:I, s:I, s:{s:I}}", "prompt_tokens", (json_int_t)a->prompt_tokens,
                      "completion_tokens", (json_int_t)a->completion_tokens, "total_tokens",
-                     (json_int_t)(a->prompt_tokens + a->completion_tokens));
+                     (json_int_t)(a->prompt_tokens + a->completion_tokens), "prompt_tokens_details",
+                     "cached_tokens", (json_int_t)a->cached_tokens);
 }
 
 static void record_answer(hearth_server *s, const srv_answer *a) {
@@ -431,6 +434,7 @@ static void record_answer(hearth_server *s, const srv_answer *a) {
                        a->completion_tokens, a->ttft_s, a->per_token_s);
     srv_metrics_confidence(s->metrics, a->confidence);
     srv_metrics_spec(s->metrics, a->drafted, a->accepted, a->spec_steps);
+    srv_metrics_cached(s->metrics, a->cached_tokens);
     srv_metrics_variant(s->metrics, a->variant, a->source, a->completion_tokens,
                         a->latency_ms / 1e3, a->per_token_s > 0 ? 1 / a->per_token_s : -1);
     if (!a->decision[0]) return;
@@ -460,9 +464,13 @@ static void add_hearth_fields(json_t *o, const srv_answer *a) {
     json_object_set_new(o, "hearth_confidence",
                         a->confidence >= 0 ? json_real(a->confidence) : json_null());
     if (a->variant[0]) json_object_set_new(o, "hearth_variant", json_string(a->variant));
-    /* llama.cpp server's timings object, draft_n and draft_n_accepted included */
-    json_t *t = json_pack("{s:I, s:f, s:I, s:f, s:I, s:I}", "prompt_n", (json_int_t)a->prompt_tokens,
-                          "prompt_ms", a->prompt_ms, "predicted_n", (json_int_t)a->completion_tokens,
+    /* llama.cpp server's timings object, draft_n and draft_n_accepted
+     * included; as there, prompt_n counts the tokens evaluated and cache_n
+     * those reused */
+    json_t *t = json_pack("{s:I, s:I, s:f, s:I, s:f, s:I, s:I}", "cache_n",
+                          (json_int_t)a->cached_tokens, "prompt_n",
+                          (json_int_t)(a->prompt_tokens - a->cached_tokens), "prompt_ms",
+                          a->prompt_ms, "predicted_n", (json_int_t)a->completion_tokens,
                           "predicted_ms", a->gen_ms, "draft_n", (json_int_t)a->drafted,
                           "draft_n_accepted", (json_int_t)a->accepted);
     if (t) json_object_set_new(o, "timings", t);

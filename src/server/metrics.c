@@ -62,6 +62,7 @@ struct srv_metrics {
     family decisions; /* router decision */
     family redactions; /* kind */
     uint64_t prompt_tokens, completion_tokens, cache_hits, embedded;
+    uint64_t cached_prompt_tokens;
     uint64_t spec_drafted, spec_accepted, spec_steps;
     uint64_t egress_out, egress_in;
     histogram ttft, per_token, cloud, confidence;
@@ -143,6 +144,13 @@ void srv_metrics_spec(srv_metrics *m, int64_t drafted, int64_t accepted, int64_t
     m->spec_drafted += (uint64_t)(drafted > 0 ? drafted : 0);
     m->spec_accepted += (uint64_t)(accepted > 0 ? accepted : 0);
     m->spec_steps += (uint64_t)(steps > 0 ? steps : 0);
+    pthread_mutex_unlock(&m->mu);
+}
+
+void srv_metrics_cached(srv_metrics *m, int64_t cached_tokens) {
+    if (cached_tokens <= 0) return;
+    pthread_mutex_lock(&m->mu);
+    m->cached_prompt_tokens += (uint64_t)cached_tokens;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -326,6 +334,10 @@ char *srv_metrics_render(srv_metrics *m, size_t *len) {
                   "# HELP hearth_prompt_tokens_total Prompt tokens processed.\n"
                   "# TYPE hearth_prompt_tokens_total counter\n"
                   "hearth_prompt_tokens_total %llu\n"
+                  "# HELP hearth_prompt_cached_tokens_total Prompt tokens not evaluated: a "
+                  "scheduler slot held them from an earlier request.\n"
+                  "# TYPE hearth_prompt_cached_tokens_total counter\n"
+                  "hearth_prompt_cached_tokens_total %llu\n"
                   "# HELP hearth_completion_tokens_total Tokens generated.\n"
                   "# TYPE hearth_completion_tokens_total counter\n"
                   "hearth_completion_tokens_total %llu\n"
@@ -335,8 +347,10 @@ char *srv_metrics_render(srv_metrics *m, size_t *len) {
                   "# HELP hearth_embedding_inputs_total Inputs embedded (one request may hold many).\n"
                   "# TYPE hearth_embedding_inputs_total counter\n"
                   "hearth_embedding_inputs_total %llu\n",
-                  (unsigned long long)m->prompt_tokens, (unsigned long long)m->completion_tokens,
-                  (unsigned long long)m->cache_hits, (unsigned long long)m->embedded);
+                  (unsigned long long)m->prompt_tokens,
+                  (unsigned long long)m->cached_prompt_tokens,
+                  (unsigned long long)m->completion_tokens, (unsigned long long)m->cache_hits,
+                  (unsigned long long)m->embedded);
     strbuf_printf(&b,
                   "# HELP hearth_spec_drafted_tokens_total Tokens drafted by speculative decoding.\n"
                   "# TYPE hearth_spec_drafted_tokens_total counter\n"

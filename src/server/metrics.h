@@ -26,6 +26,9 @@ void srv_metrics_answer(srv_metrics *m, const char *source, int64_t prompt_token
                         int64_t completion_tokens, double ttft_s, double per_token_s);
 /* Speculative decoding's figures of one answer (all 0 without). */
 void srv_metrics_spec(srv_metrics *m, int64_t drafted, int64_t accepted, int64_t steps);
+/* Counts prompt tokens an answer did not evaluate (the scheduler's slot held
+ * them: prompt_tokens_details.cached_tokens). Any thread. */
+void srv_metrics_cached(srv_metrics *m, int64_t cached_tokens);
 /* The local answer's confidence in [0, 1] (others are not observed). */
 void srv_metrics_confidence(srv_metrics *m, double confidence);
 /* One request the router considered for the cloud: its decision ("sent",

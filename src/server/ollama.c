@@ -463,7 +463,12 @@ static json_t *final_json(const ol_job *j, const srv_answer *a, const char *reas
     json_object_set_new(o, "total_duration", json_integer(mono_ns() - j->t0));
     json_object_set_new(o, "load_duration", json_integer(0));
     if (a) {
+        /* the whole prompt, cached tokens included, as ollama counts it;
+         * prompt_eval_cached_count (ollama's, omitted when 0): those a
+         * scheduler slot held from an earlier request */
         json_object_set_new(o, "prompt_eval_count", json_integer(a->prompt_tokens));
+        if (a->cached_tokens > 0)
+            json_object_set_new(o, "prompt_eval_cached_count", json_integer(a->cached_tokens));
         json_object_set_new(o, "prompt_eval_duration",
                             json_integer((json_int_t)llround(a->prompt_ms * 1e6)));
         json_object_set_new(o, "eval_count", json_integer(a->completion_tokens));
@@ -505,6 +510,7 @@ static void count_answer(const srv_ollama_env *env, const srv_answer *a) {
     srv_metrics_answer(env->metrics, a->source ? a->source : "local", a->prompt_tokens,
                        a->completion_tokens, a->ttft_s, a->per_token_s);
     srv_metrics_confidence(env->metrics, a->confidence);
+    srv_metrics_cached(env->metrics, a->cached_tokens);
 }
 
 /* A generation failure's status and message: the client's fault (context

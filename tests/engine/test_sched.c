@@ -313,6 +313,211 @@ static void batched(const hearth_model *m, int nth) {
     }
 }
 
+/* ---- prefix reuse ---- */
+
+/* Greedy tokens of prompt alone on a fresh one-sequence context (EOG not
+ * included), up to max. */
+static int plain_greedy(const hearth_model *m, const int32_t *prompt, int n, int max, int32_t *out) {
+    hearth_error e;
+    hearth_ctx_params cp = hearth_ctx_default_params();
+    cp.n_ctx = 256;
+    cp.n_threads = 1;
+    hearth_ctx *c;
+    REQUIRE(hearth_ctx_new(m, &cp, &c, &e) == HEARTH_OK);
+    REQUIRE(hearth_ctx_eval(c, 0, prompt, n, &e) == HEARTH_OK);
+    int k = 0;
+    for (; k < max; k++) {
+        int32_t tok = argmax(hearth_ctx_logits(c, -1), hearth_model_n_vocab(m));
+        if (hearth_model_token_is_eog(m, tok)) break;
+        out[k] = tok;
+        if (k + 1 < max) REQUIRE(hearth_ctx_eval(c, 0, &tok, 1, &e) == HEARTH_OK);
+    }
+    hearth_ctx_free(c);
+    return k;
+}
+
+enum { RU_GEN = 12, RU_MAX = 96 };
+
+/* One request of the reuse tests: its prompt, and what came back. */
+typedef struct {
+    hearth_sched *s;
+    int32_t prompt[RU_MAX];
+    int n;
+    const hearth_grammar *grammar;
+    bool no_reuse;
+    client out;
+    hearth_status st;
+} ru_job;
+
+static void *ru_main(void *arg) {
+    ru_job *j = arg;
+    hearth_gen_params p = greedy(RU_GEN);
+    p.grammar = j->grammar;
+    p.no_reuse = j->no_reuse;
+    hearth_error e;
+    memset(&j->out, 0, sizeof j->out);
+    j->st = hearth_sched_generate(j->s, j->prompt, j->n, &p, collect, &j->out, &j->out.res, &e);
+    if (j->st) fprintf(stderr, "reuse job: %s\n", e.msg);
+    return NULL;
+}
+
+/* Runs j and checks its tokens against a fresh context's (grammar jobs
+ * are not compared) and its n_cached against want. */
+static void ru_run(const hearth_model *m, ru_job *j, int want_cached, const char *what) {
+    ru_main(j);
+    CHECKF(j->st == HEARTH_OK, "%s: status %d", what, j->st);
+    if (!j->grammar) {
+        int32_t want[RU_GEN];
+        int nw = plain_greedy(m, j->prompt, j->n, RU_GEN, want);
+        bool same = j->out.n_got == nw;
+        for (int t = 0; same && t < nw; t++) same = j->out.got[t] == want[t];
+        CHECKF(same, "%s: %d tokens differ from a fresh context's %d", what, j->out.n_got, nw);
+    }
+    CHECK_EQ_INT(j->out.res.n_prompt, j->n);
+    CHECKF(j->out.res.n_cached == want_cached, "%s: n_cached %d, want %d", what,
+           j->out.res.n_cached, want_cached);
+}
+
+/* A prompt that continues job j's conversation: its prompt, its answer,
+ * then extra tokens. */
+static void ru_continue(ru_job *next, const ru_job *j, int extra, int seed) {
+    next->n = 0;
+    for (int i = 0; i < j->n; i++) next->prompt[next->n++] = j->prompt[i];
+    for (int i = 0; i < j->out.n_got && next->n < RU_MAX - extra; i++)
+        next->prompt[next->n++] = j->out.got[i];
+    for (int i = 0; i < extra; i++) next->prompt[next->n++] = (int32_t)((seed * 17 + i * 29) % 240 + 5);
+    next->grammar = NULL;
+}
+
+/* Tokens the slot of finished job j holds that next's prompt shares. */
+static int ru_shared(const ru_job *j, const ru_job *next) {
+    /* held: the prompt, then the answer's tokens but the last sampled one,
+     * which is among got when max_tokens ended the answer (an EOG, or the
+     * logits on which a grammar ended, are not) */
+    int held = j->n + j->out.n_got - (j->out.res.finish == HEARTH_FINISH_LENGTH);
+    int32_t h[2 * RU_MAX];
+    int k = 0;
+    for (int i = 0; i < j->n; i++) h[k++] = j->prompt[i];
+    for (int i = 0; i < j->out.n_got && k < held; i++) h[k++] = j->out.got[i];
+    int c = 0;
+    while (c < k && c < next->n && h[c] == next->prompt[c]) c++;
+    return c < next->n ? c : next->n - 1;
+}
+
+/* One slot (lookup speculation on when spec): a conversation's second turn
+ * reuses the first's tokens, a prompt that is a strict prefix of what the
+ * slot holds and one that differs at token 0, each giving what a fresh
+ * context gives; then two slots and LRU eviction, and concurrent
+ * continuations on them. */
+static void prefix_reuse(const hearth_model *m, bool spec) {
+    hearth_error e;
+    hearth_ctx_params sp = hearth_ctx_default_params();
+    sp.n_seq = 1;
+    sp.n_ctx = 256;
+    sp.n_threads = 1;
+    hearth_sched *s;
+    REQUIRE(hearth_sched_new(m, &sp, &s, &e) == HEARTH_OK);
+    if (spec) {
+        hearth_spec_params pp = hearth_spec_default_params();
+        pp.lookup = true;
+        pp.lookup_ngram_min = 1;
+        pp.adaptive = false;
+        pp.n_draft_max = 4;
+        REQUIRE(hearth_sched_enable_spec(s, &pp, &e) == HEARTH_OK);
+    }
+    static ru_job a, b, c, d, g, h;
+    a.s = b.s = c.s = d.s = g.s = h.s = s;
+    a.n = make_prompt(3, a.prompt);
+    a.grammar = NULL;
+    ru_run(m, &a, 0, "first turn");
+    ru_continue(&b, &a, 5, 1);
+    ru_run(m, &b, ru_shared(&a, &b), "second turn");
+    CHECKF(b.out.res.n_cached > a.n, "second turn reuses %d tokens (the first turn's prompt: %d)",
+           b.out.res.n_cached, a.n);
+    /* strict prefix of what the slot holds: all but its last token reused */
+    c.n = b.n - 3;
+    memcpy(c.prompt, b.prompt, (size_t)c.n * sizeof *c.prompt);
+    c.grammar = NULL;
+    ru_run(m, &c, c.n - 1, "strict prefix");
+    /* the very same prompt again */
+    ru_run(m, &c, c.n - 1, "same prompt");
+    /* differing at token 0 */
+    memcpy(&d, &c, sizeof d);
+    d.prompt[0] = (d.prompt[0] + 1) % 250 + 3;
+    ru_run(m, &d, 0, "differs at token 0");
+    /* a grammar job (no speculation, no history told to the slot's spec),
+     * then a continuation of it */
+    hearth_grammar *gr;
+    const char *gbnf = "root ::= [a-z ]+";
+    REQUIRE(hearth_grammar_from_gbnf(gbnf, strlen(gbnf), NULL, &gr, &e) == HEARTH_OK);
+    g.n = make_prompt(4, g.prompt);
+    g.grammar = gr;
+    ru_run(m, &g, 0, "grammar job");
+    ru_continue(&h, &g, 4, 2);
+    ru_run(m, &h, ru_shared(&g, &h), "after a grammar job");
+    hearth_grammar_free(gr);
+    /* no_reuse: nothing reused, and nothing left for the next job */
+    h.no_reuse = true;
+    ru_run(m, &h, 0, "no_reuse");
+    h.no_reuse = false;
+    ru_run(m, &h, 0, "after no_reuse");
+    ru_run(m, &h, h.n - 1, "after that");
+    /* a prompt too long for the slot fails without disturbing what it holds */
+    static int32_t big[300];
+    for (int i = 0; i < 300; i++) big[i] = i < h.n / 2 ? h.prompt[i] : 5; /* shares a half */
+    hearth_gen_params bp = greedy(4);
+    hearth_gen_result br;
+    CHECK_EQ_INT(hearth_sched_generate(s, big, 300, &bp, NULL, NULL, &br, &e), HEARTH_E_LIMIT);
+    ru_run(m, &h, h.n - 1, "after a prompt too long");
+    hearth_sched_free(s);
+
+    /* Two slots, three conversations one after another: the least recently
+     * used slot goes. */
+    sp.n_seq = 2;
+    sp.n_ctx = 512;
+    REQUIRE(hearth_sched_new(m, &sp, &s, &e) == HEARTH_OK);
+    static ru_job conv[3], next[3];
+    for (int k = 0; k < 3; k++) {
+        conv[k].s = next[k].s = s;
+        conv[k].n = make_prompt(k, conv[k].prompt);
+        conv[k].grammar = NULL;
+        ru_run(m, &conv[k], 0, "conversation");
+    }
+    /* slots: 1 and 2 (0 was evicted by 2) */
+    ru_continue(&next[2], &conv[2], 3, 3);
+    ru_run(m, &next[2], ru_shared(&conv[2], &next[2]), "kept conversation");
+    CHECK(next[2].out.res.n_cached > 0);
+    ru_continue(&next[0], &conv[0], 3, 4);
+    ru_run(m, &next[0], 0, "evicted conversation"); /* evicts 1 */
+    ru_continue(&next[1], &conv[1], 3, 5);
+    ru_run(m, &next[1], 0, "evicted conversation"); /* evicts 2's second turn */
+    /* the slots hold conversations 0 and 1 now: their third turns at once,
+     * with 2's, which must wait and then takes the least recent slot */
+    static ru_job third[3];
+    pthread_t th[3];
+    for (int k = 0; k < 3; k++) {
+        third[k].s = s;
+        ru_continue(&third[k], k == 2 ? &next[2] : &next[k], 2, 6 + k);
+        REQUIRE(pthread_create(&th[k], NULL, ru_main, &third[k]) == 0);
+    }
+    for (int k = 0; k < 3; k++) pthread_join(th[k], NULL);
+    for (int k = 0; k < 3; k++) {
+        CHECK_EQ_INT(third[k].st, HEARTH_OK);
+        int32_t want[RU_GEN];
+        int nw = plain_greedy(m, third[k].prompt, third[k].n, RU_GEN, want);
+        bool same = third[k].out.n_got == nw;
+        for (int t = 0; same && t < nw; t++) same = third[k].out.got[t] == want[t];
+        CHECKF(same, "concurrent third turn %d: tokens differ from a fresh context's", k);
+        int hit = ru_shared(k == 2 ? &next[2] : &next[k], &third[k]);
+        /* each either found its conversation or started over */
+        CHECKF(third[k].out.res.n_cached == 0 || third[k].out.res.n_cached == hit,
+               "concurrent third turn %d: n_cached %d (0 or %d)", k, third[k].out.res.n_cached, hit);
+    }
+    fprintf(stderr, "reuse%s: concurrent third turns reused %d, %d, %d tokens\n", spec ? " (spec)" : "",
+            third[0].out.res.n_cached, third[1].out.res.n_cached, third[2].out.res.n_cached);
+    hearth_sched_free(s);
+}
+
 int main(void) {
     const char *gen = getenv("HEARTH_GENMODEL");
     REQUIRE(gen);
@@ -340,6 +545,8 @@ int main(void) {
     hearth_model_free(w);
     unlink(wpath);
     check_bad_prompt_alone(m);
+    prefix_reuse(m, false);
+    prefix_reuse(m, true);
     hearth_model_free(m);
     unlink(path);
     rmdir(dir);
