@@ -5,13 +5,12 @@
  * K-quants' generic tiles), 4 x 4 (float weights), 1 row x 8 columns (the
  * transposed Q4_K/Q6_K tiles), 1 row x 16 columns (the transposed
  * Q4_0/Q5_0/Q8_0 tiles: a speculative verify batch of up to 16 tokens
- * unpacks each weight block once; groups of 16 blocks on 512-bit vectors,
- * tr16 in dot_x86.h). dot.c calls
+ * unpacks each weight block once). dot.c calls
  * hearth_dot_fill_avx512 only on CPUs that have these extensions.
  */
 #if defined(__x86_64__)
 #define HEARTH_X86_VNNI 1   /* vpdpbusd */
-#define HEARTH_X86_AVX512 1 /* masks, 32 registers, zmm */
+#define HEARTH_X86_AVX512 1 /* mask registers, 32 vector registers */
 #define HEARTH_DOT_FILL hearth_dot_fill_avx512
 #define GEMV_R 4
 #define GEMM_R 2

@@ -4,12 +4,13 @@
  * through maddubs/madd), by dot_avxvnni.c (HEARTH_X86_VNNI: the VEX vpdpbusd
  * of AVX-VNNI, AVX2's registers and tiles) and by dot_avx512.c
  * (HEARTH_X86_VNNI and HEARTH_X86_AVX512: the EVEX vpdpbusd, mask registers
- * for Q5's high bits, 32 registers for larger tiles, and 512-bit vectors in
- * the Q4_0/Q5_0/Q8_0 gemm: see tr16). Zen 4 runs 512-bit operations as two
- * 256-bit halves, and Xeons with one 512-bit FMA unit (this project's test
- * machine: 512-bit vpdpbusd at half the 256-bit rate) do no more int8 MACs
- * per cycle on zmm: the wider gemm only saves loads, shuffles and scale
- * work there (about 5-15%).
+ * for Q5's high bits, 32 registers for larger tiles). Zen 4 runs 512-bit
+ * operations as two 256-bit halves, and Xeons with one 512-bit FMA unit (the
+ * project's Sapphire Rapids-class test machine: 512-bit vpdpbusd at half the
+ * 256-bit instruction rate) do no more int8 multiply-adds per cycle on
+ * 512-bit vectors, so 256-bit code loses little there. (A 512-bit version
+ * of the Q4_0/Q8_0 transposed gemm, 16 blocks per vector, measured 0-10%
+ * faster at n = 4864 and 10-15% slower at n = 896 there, so it is not used.)
  *
  * Structure: every kernel is a tile of R weight rows x C activation columns
  * that walks the blocks once: each weight block is loaded and unpacked once
@@ -718,115 +719,16 @@ INLINE void gemm8_prefetch(const uint8_t *p, int64_t len) {
 }
 
 typedef struct {
-    _Alignas(64) uint8_t q[GEMM8_QC][GEMM8_CB * 32]; /* (column, block, 32) transposed per 8 blocks
-                                                      (per 16 with AVX-512: see tr16) */
-    _Alignas(64) int32_t nbias[GEMM8_QC][GEMM8_CB];  /* -BIAS * sum(a) per block (the sums' start) */
-    _Alignas(64) float d[GEMM8_QC][GEMM8_CB];        /* d_act per block */
+    _Alignas(32) uint8_t q[GEMM8_QC][GEMM8_CB * 32]; /* (column, block, 32) transposed per 8 blocks */
+    _Alignas(32) int32_t nbias[GEMM8_QC][GEMM8_CB];  /* -BIAS * sum(a) per block (the sums' start) */
+    _Alignas(32) float d[GEMM8_QC][GEMM8_CB];        /* d_act per block */
 } gemm8_scratch;
-
-#ifdef HEARTH_X86_AVX512
-/* AVX-512: groups of 16 blocks on 512-bit vectors (vpdpbusd on zmm does
- * twice the work per instruction of the 256-bit form). The layout is tr8's
- * widened: after tr16, lane l (0..15) of v[k] holds dword k of block l.
- * v[j] comes in as [block j | block j + 8]; each 256-bit half is then
- * transposed as tr8 does (its 128-bit permutes become two-source qword
- * permutes). */
-INLINE void tr16(__m512i v[8]) {
-    const __m512i lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
-    __m512i y[8];
-    UNROLL for (int j = 0; j < 4; j++) {
-        y[j] = _mm512_permutex2var_epi64(v[j], lo, v[j + 4]);
-        y[j + 4] = _mm512_permutex2var_epi64(v[j], hi, v[j + 4]);
-    }
-    UNROLL for (int g = 0; g < 8; g += 4) {
-        __m512i t0 = _mm512_unpacklo_epi32(y[g], y[g + 1]), t1 = _mm512_unpackhi_epi32(y[g], y[g + 1]);
-        __m512i t2 = _mm512_unpacklo_epi32(y[g + 2], y[g + 3]), t3 = _mm512_unpackhi_epi32(y[g + 2], y[g + 3]);
-        v[g] = _mm512_unpacklo_epi64(t0, t2);
-        v[g + 1] = _mm512_unpackhi_epi64(t0, t2);
-        v[g + 2] = _mm512_unpacklo_epi64(t1, t3);
-        v[g + 3] = _mm512_unpackhi_epi64(t1, t3);
-    }
-}
-INLINE __m512i ld512_pair(const uint8_t *p0, const uint8_t *p1) {
-    return _mm512_inserti64x4(_mm512_castsi256_si512(ld256(p0)), ld256(p1), 1);
-}
-/* 16 fp16 scales at p, p+stride, ... as floats */
-INLINE __m512 ld16_f16_strided(const uint8_t *p, size_t stride) {
-    __m128i h0 = _mm_cvtsi32_si128(ld_u16(p)), h1 = _mm_cvtsi32_si128(ld_u16(p + 8 * stride));
-    UNROLL for (int j = 1; j < 8; j++) {
-        h0 = _mm_insert_epi16(h0, ld_u16(p + (size_t)j * stride), j);
-        h1 = _mm_insert_epi16(h1, ld_u16(p + (size_t)(j + 8) * stride), j);
-    }
-    return _mm512_cvtph_ps(_mm256_set_m128i(h1, h0));
-}
-/* Q4_0: 16 blocks straight into the tr16 layout, as ut8_q4_0 with four
- * blocks' qs per vector (128-bit lane i: block j + 4i). */
-INLINE void ut16_q4_0(const uint8_t *wb, __m512i x[8]) {
-    __m512i y[4];
-    UNROLL for (int j = 0; j < 4; j++) {
-        __m512i t = _mm512_castsi128_si512(ld128(wb + j * 18 + 2));
-        t = _mm512_inserti32x4(t, ld128(wb + (j + 4) * 18 + 2), 1);
-        t = _mm512_inserti32x4(t, ld128(wb + (j + 8) * 18 + 2), 2);
-        y[j] = _mm512_inserti32x4(t, ld128(wb + (j + 12) * 18 + 2), 3);
-    }
-    __m512i t0 = _mm512_unpacklo_epi32(y[0], y[1]), t1 = _mm512_unpackhi_epi32(y[0], y[1]);
-    __m512i t2 = _mm512_unpacklo_epi32(y[2], y[3]), t3 = _mm512_unpackhi_epi32(y[2], y[3]);
-    y[0] = _mm512_unpacklo_epi64(t0, t2);
-    y[1] = _mm512_unpackhi_epi64(t0, t2);
-    y[2] = _mm512_unpacklo_epi64(t1, t3);
-    y[3] = _mm512_unpackhi_epi64(t1, t3);
-    const __m512i m4 = _mm512_set1_epi8(0x0F);
-    UNROLL for (int k = 0; k < 4; k++) {
-        x[k] = _mm512_and_si512(y[k], m4);
-        x[k + 4] = _mm512_and_si512(_mm512_srli_epi16(y[k], 4), m4);
-    }
-}
-/* Q5_0: two groups of 8 (ut8_q5_0), joined. */
-INLINE void ut16_q5_0(const uint8_t *wb, __m512i x[8]) {
-    __m256i a[8], b[8];
-    ut8_q5_0(wb, a);
-    ut8_q5_0(wb + 8 * 22, b);
-    UNROLL for (int k = 0; k < 8; k++) x[k] = _mm512_inserti64x4(_mm512_castsi256_si512(a[k]), b[k], 1);
-}
-/* Q8_0: x ^ 0x80 (BIAS 128), as u_q8_0. */
-INLINE void ut16_q8_0(const uint8_t *wb, __m512i x[8]) {
-    UNROLL for (int j = 0; j < 8; j++)
-        x[j] = _mm512_xor_si512(ld512_pair(wb + j * 34 + 2, wb + (j + 8) * 34 + 2), _mm512_set1_epi8((char)0x80));
-    tr16(x);
-}
-/* gemm8_col on a group of 16 blocks (aq, nb, da: 64-byte aligned). */
-INLINE __m512 gemm16_col(__m512 acc, const __m512i x[8], const uint8_t *aq, const int32_t *nb, const float *da,
-                         __m512 dw) {
-    __m512i i0 = _mm512_load_si512((const void *)nb), i1 = _mm512_setzero_si512();
-    UNROLL for (int k = 0; k < 8; k += 2) {
-        i0 = _mm512_dpbusd_epi32(i0, x[k], _mm512_load_si512((const void *)(aq + 64 * k)));
-        i1 = _mm512_dpbusd_epi32(i1, x[k + 1], _mm512_load_si512((const void *)(aq + 64 * k + 64)));
-    }
-    __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1)), _mm512_load_ps(da));
-    return _mm512_fmadd_ps(t, dw, acc);
-}
-#endif
 
 /* Fills scratch column c from cb activation blocks at ab, 8 blocks at a
  * time in the tr8 layout (missing blocks zero), or in the tr4 layout for a
  * last group of at most 4 (then lanes 4-7 of nbias and d are zero). */
 INLINE void gemm8_prep(gemm8_scratch *s, int c, const uint8_t *ab, int64_t cb, int bias) {
-    int64_t b = 0;
-#ifdef HEARTH_X86_AVX512
-    for (; b + 16 <= cb; b += 16) { /* the tr16 layout: v[k] at 64 * k */
-        __m512i v[8];
-        UNROLL for (int j = 0; j < 8; j++) v[j] = ld512_pair(ab + (b + j) * 34 + 2, ab + (b + j + 8) * 34 + 2);
-        tr16(v);
-        __m512i sum = _mm512_setzero_si512();
-        UNROLL for (int k = 0; k < 8; k++) {
-            _mm512_store_si512((void *)(s->q[c] + b * 32 + 64 * k), v[k]);
-            sum = _mm512_dpbusd_epi32(sum, _mm512_set1_epi8(1), v[k]);
-        }
-        _mm512_store_si512((void *)(s->nbias[c] + b), _mm512_mullo_epi32(sum, _mm512_set1_epi32(-bias)));
-        _mm512_store_ps(s->d[c] + b, ld16_f16_strided(ab + b * 34, 34));
-    }
-#endif
-    for (; b < cb; b += 8) {
+    for (int64_t b = 0; b < cb; b += 8) {
         __m256i v[8];
         UNROLL for (int j = 0; j < 8; j++) v[j] = b + j < cb ? ld256(ab + (b + j) * 34 + 2) : _mm256_setzero_si256();
         int nk = cb - b <= 4 ? 4 : 8;
@@ -896,31 +798,12 @@ GEMM8_COL(q4_0, SGN_q4_0)
 GEMM8_COL(q5_0, SGN_q5_0)
 GEMM8_COL(q8_0, SGN_q8_0)
 
-#ifdef HEARTH_X86_AVX512
-/* The tile's groups of 16 blocks (then acc holds their sums folded to 8
- * lanes; the rest of the blocks go on as groups of 8). */
-#define GEMM16_PART(name, BSZ)                                                                 \
-    __m512 acc16[GEMM8_QC];                                                                    \
-    UNROLL for (int c = 0; c < C; c++) acc16[c] = _mm512_setzero_ps();                         \
-    for (; b + 16 <= cb; b += 16) {                                                            \
-        __m512i x[8];                                                                          \
-        ut16_##name(wb + b * BSZ, x);                                                          \
-        __m512 dw = ld16_f16_strided(wb + b * BSZ, BSZ);                                       \
-        UNROLL for (int c = 0; c < C; c++)                                                     \
-            acc16[c] = gemm16_col(acc16[c], x, s->q[c] + b * 32, s->nbias[c] + b, s->d[c] + b, dw); \
-    }                                                                                          \
-    UNROLL for (int c = 0; c < C; c++)                                                         \
-        acc[c] = _mm256_add_ps(_mm512_castps512_ps256(acc16[c]), _mm512_extractf32x8_ps(acc16[c], 1));
-#else
-#define GEMM16_PART(name, BSZ) UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
-#endif
-
 #define GEMM8_TILE(name, BSZ, UNPACK)                                                          \
     INLINE void tile8_##name(int64_t cb, int C, const uint8_t *wb, const gemm8_scratch *s,    \
                              float *out, int64_t os) {                                         \
         __m256 acc[GEMM8_QC];                                                                   \
+        UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();                       \
         int64_t b = 0;                                                                         \
-        GEMM16_PART(name, BSZ)                                                                 \
         for (; b + 8 <= cb; b += 8) {                                                          \
             __m256i x[8];                                                                      \
             UT8_##name(wb + b * BSZ, x);                                                       \
