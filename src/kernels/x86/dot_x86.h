@@ -37,7 +37,9 @@
  * GEMV_R (rows per gemv tile), GEMM_R, GEMM_C (gemm tile), GEMM_RF (gemm tile
  * rows for float weights) and GEMM8_C (columns per transposed gemm tile),
  * optionally GEMM8_QC (columns per Q4_0/Q5_0/Q8_0 transposed tile, default
- * GEMM8_C) and GEMM8_PF (rows prefetched ahead in those gemms).
+ * GEMM8_C), GEMM8_KC (the same for Q4_K/Q5_K/Q6_K, default GEMM8_C) and
+ * GEMM8_PF (rows prefetched ahead in the Q4_0/Q5_0/Q8_0 gemms). Both kinds
+ * of transposed gemm split the columns into tiles of even widths.
  */
 #include "kernels/dot_int.h"
 #include "kernels/quants.h"
@@ -903,13 +905,17 @@ GEMM8_TILE(q8_0, 34, u_q8_0)
  * times its 6-bit scale; the mins use the activation's bsums summed per
  * sub-block (prepared with the transposed codes, once per row chunk). */
 #define GEMMK_SB 8 /* super-blocks per chunk */
+/* Columns per K-quant transposed tile (default GEMM8_C). */
+#ifndef GEMM8_KC
+#define GEMM8_KC GEMM8_C
+#endif
 
 typedef struct {
-    _Alignas(32) uint8_t q[GEMM8_C][GEMMK_SB * QK_K]; /* (column, super-block, 256) tr8 layout */
-    _Alignas(32) int32_t bs[GEMM8_C][GEMMK_SB * 8];   /* Q4_K: bsums per sub-block of 32; Q6_K:
+    _Alignas(32) uint8_t q[GEMM8_KC][GEMMK_SB * QK_K]; /* (column, super-block, 256) tr8 layout */
+    _Alignas(32) int32_t bs[GEMM8_KC][GEMMK_SB * 8];   /* Q4_K: bsums per sub-block of 32; Q6_K:
                                                         -32 * bsums of the first 16 of each 32 */
-    _Alignas(32) int32_t bs2[GEMM8_C][GEMMK_SB * 8];  /* Q6_K: -32 * bsums of the second 16 */
-    float d[GEMM8_C][GEMMK_SB];                       /* d_act */
+    _Alignas(32) int32_t bs2[GEMM8_KC][GEMMK_SB * 8];  /* Q6_K: -32 * bsums of the second 16 */
+    float d[GEMM8_KC][GEMMK_SB];                       /* d_act */
 } gemmk_scratch;
 
 INLINE void gemmk_prep_q4_K(gemmk_scratch *s, int c, const uint8_t *ab, int64_t cb) {
@@ -928,7 +934,7 @@ INLINE void gemmk_prep_q4_K(gemmk_scratch *s, int c, const uint8_t *ab, int64_t 
 /* Q4_K (HBITS 0) and Q5_K (HBITS 1, fifth bits as in QK4_TILE). */
 INLINE void tilek_q45_K(int BSZ, int QS_OFF, int HBITS, int64_t cb, int C, const uint8_t *wb,
                         const gemmk_scratch *s, float *out, int64_t os) {
-    __m256 acc[GEMM8_C];
+    __m256 acc[GEMM8_KC];
     UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (int64_t b = 0; b < cb; b++) {
@@ -993,7 +999,7 @@ INLINE void gemmk_prep_q6_K(gemmk_scratch *s, int c, const uint8_t *ab, int64_t 
 }
 
 INLINE void tilek_q6_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch *s, float *out, int64_t os) {
-    __m256 acc[GEMM8_C];
+    __m256 acc[GEMM8_KC];
     UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
     for (int64_t b = 0; b < cb; b++) {
@@ -1028,7 +1034,24 @@ INLINE void tilek_q6_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch
     gemm8_store(acc, C, out, os);
 }
 
-#if GEMM8_C == 8
+#if GEMM8_KC == 16
+#define GEMMK_CASES(name)                                 \
+    case 16: tilek_##name(cb, 16, wb, &s, o, os); break;  \
+    case 15: tilek_##name(cb, 15, wb, &s, o, os); break;  \
+    case 14: tilek_##name(cb, 14, wb, &s, o, os); break;  \
+    case 13: tilek_##name(cb, 13, wb, &s, o, os); break;  \
+    case 12: tilek_##name(cb, 12, wb, &s, o, os); break;  \
+    case 11: tilek_##name(cb, 11, wb, &s, o, os); break;  \
+    case 10: tilek_##name(cb, 10, wb, &s, o, os); break;  \
+    case 9: tilek_##name(cb, 9, wb, &s, o, os); break;    \
+    case 8: tilek_##name(cb, 8, wb, &s, o, os); break;    \
+    case 7: tilek_##name(cb, 7, wb, &s, o, os); break;    \
+    case 6: tilek_##name(cb, 6, wb, &s, o, os); break;    \
+    case 5: tilek_##name(cb, 5, wb, &s, o, os); break;    \
+    case 4: tilek_##name(cb, 4, wb, &s, o, os); break;    \
+    case 3: tilek_##name(cb, 3, wb, &s, o, os); break;    \
+    case 2: tilek_##name(cb, 2, wb, &s, o, os); break;
+#elif GEMM8_KC == 8
 #define GEMMK_CASES(name)                                 \
     case 8: tilek_##name(cb, 8, wb, &s, o, os); break;    \
     case 7: tilek_##name(cb, 7, wb, &s, o, os); break;    \
@@ -1055,8 +1078,10 @@ static void gemmk_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, in
         int64_t cb = nb - b0 < GEMMK_SB ? nb - b0 : GEMMK_SB;                                       \
         for (int64_t r0 = 0; r0 < nrows; r0 += GEMM8_ROWS) {                                        \
             int64_t r1 = r0 + GEMM8_ROWS < nrows ? r0 + GEMM8_ROWS : nrows;                         \
-            for (int64_t c0 = 0; c0 < ncols; c0 += GEMM8_C) {                                       \
-                int C = ncols - c0 < GEMM8_C ? (int)(ncols - c0) : GEMM8_C;                         \
+            int64_t ng = (ncols + GEMM8_KC - 1) / GEMM8_KC;                                         \
+            int C;                                                                                  \
+            for (int64_t c0 = 0, g = 0; g < ng; g++, c0 += C) {                                     \
+                C = (int)((ncols - c0 + (ng - g) - 1) / (ng - g));                                  \
                 for (int c = 0; c < C; c++) gemmk_prep_##name(&s, c, ab0 + (size_t)(c0 + c) * as + b0 * Q8K_SIZE, cb);\
                 for (int64_t r = r0; r < r1; r++) {                                                 \
                     const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                            \
