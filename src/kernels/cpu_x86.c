@@ -25,6 +25,7 @@ enum {
     L7B_AVX512BW = 1u << 30,
     L7B_AVX512VL = 1u << 31,
     L7C_AVX512VNNI = 1u << 11,
+    L7S1A_AVXVNNI = 1u << 4,
 };
 /* XCR0: SSE and AVX (YMM upper halves) state; AVX-512 opmask, ZMM0-15
  * upper halves, ZMM16-31. */
@@ -33,14 +34,26 @@ enum {
 
 static bool all(uint32_t reg, uint32_t bits) { return (reg & bits) == bits; }
 
-hearth_dot_impl hearth_dot_x86_level(const hearth_x86_cpu *c) {
-    if (c->max_leaf < 7) return HEARTH_DOT_SCALAR; /* no leaf 7: no AVX2 */
+bool hearth_dot_x86_runs(const hearth_x86_cpu *c, hearth_dot_impl impl) {
+    if (c->max_leaf < 7) return false; /* no leaf 7: no AVX2 */
     bool avx2 = all(c->l1_ecx, L1_OSXSAVE | L1_AVX | L1_FMA | L1_F16C) &&
                 (c->xcr0 & XCR0_AVX) == XCR0_AVX && all(c->l7_ebx, L7B_AVX2);
-    if (!avx2) return HEARTH_DOT_SCALAR;
-    bool avx512 = all(c->l7_ebx, L7B_AVX512F | L7B_AVX512DQ | L7B_AVX512BW | L7B_AVX512VL) &&
-                  all(c->l7_ecx, L7C_AVX512VNNI) && (c->xcr0 & XCR0_AVX512) == XCR0_AVX512;
-    return avx512 ? HEARTH_DOT_AVX512 : HEARTH_DOT_AVX2;
+    switch (impl) {
+    case HEARTH_DOT_SCALAR: return true;
+    case HEARTH_DOT_AVX2: return avx2;
+    case HEARTH_DOT_AVXVNNI: return avx2 && all(c->l7s1_eax, L7S1A_AVXVNNI);
+    case HEARTH_DOT_AVX512:
+        return avx2 && all(c->l7_ebx, L7B_AVX512F | L7B_AVX512DQ | L7B_AVX512BW | L7B_AVX512VL) &&
+               all(c->l7_ecx, L7C_AVX512VNNI) && (c->xcr0 & XCR0_AVX512) == XCR0_AVX512;
+    default: return false;
+    }
+}
+
+hearth_dot_impl hearth_dot_x86_level(const hearth_x86_cpu *c) {
+    static const hearth_dot_impl order[] = {HEARTH_DOT_AVX512, HEARTH_DOT_AVXVNNI, HEARTH_DOT_AVX2};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (hearth_dot_x86_runs(c, order[i])) return order[i];
+    return HEARTH_DOT_SCALAR;
 }
 
 bool hearth_x86_cpu_read(hearth_x86_cpu *c) {
@@ -54,6 +67,10 @@ bool hearth_x86_cpu_read(hearth_x86_cpu *c) {
         __cpuid_count(7, 0, a, b, cx, d);
         c->l7_ebx = b;
         c->l7_ecx = cx;
+        if (a >= 1) { /* subleaf 1 exists: leaf 7 subleaf 0 EAX is the highest subleaf */
+            __cpuid_count(7, 1, a, b, cx, d);
+            c->l7s1_eax = a;
+        }
     }
     if (c->l1_ecx & L1_OSXSAVE) {
         /* xgetbv with ECX = 0 (the instruction, not the intrinsic: that one

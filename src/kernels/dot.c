@@ -32,8 +32,8 @@ static once_flag once = ONCE_FLAG_INIT;
 static int rank(hearth_dot_impl impl) {
     switch (impl) {
     case HEARTH_DOT_AVX2: case HEARTH_DOT_NEON: case HEARTH_DOT_WASM128: return 1;
-    case HEARTH_DOT_AVX512: case HEARTH_DOT_DOTPROD: return 2;
-    case HEARTH_DOT_I8MM: return 3;
+    case HEARTH_DOT_AVXVNNI: case HEARTH_DOT_DOTPROD: return 2;
+    case HEARTH_DOT_AVX512: case HEARTH_DOT_I8MM: return 3;
     default: return 0;
     }
 }
@@ -55,10 +55,13 @@ static void init(void) {
      * cpu_x86.c */
     hearth_x86_cpu cpu;
     hearth_x86_cpu_read(&cpu);
-    hearth_dot_impl x86 = hearth_dot_x86_level(&cpu);
-    if (x86 == HEARTH_DOT_AVX2 || x86 == HEARTH_DOT_AVX512)
-        add(HEARTH_DOT_AVX2, HEARTH_DOT_SCALAR, hearth_dot_fill_avx2);
-    if (x86 == HEARTH_DOT_AVX512) add(HEARTH_DOT_AVX512, HEARTH_DOT_AVX2, hearth_dot_fill_avx512);
+    /* each level over the AVX2 one (an AVX-512 CPU may lack AVX-VNNI: Zen
+     * 4); added in rank order, so the highest is chosen */
+    if (hearth_dot_x86_runs(&cpu, HEARTH_DOT_AVX2)) add(HEARTH_DOT_AVX2, HEARTH_DOT_SCALAR, hearth_dot_fill_avx2);
+    if (hearth_dot_x86_runs(&cpu, HEARTH_DOT_AVXVNNI))
+        add(HEARTH_DOT_AVXVNNI, HEARTH_DOT_AVX2, hearth_dot_fill_avxvnni);
+    if (hearth_dot_x86_runs(&cpu, HEARTH_DOT_AVX512))
+        add(HEARTH_DOT_AVX512, HEARTH_DOT_AVX2, hearth_dot_fill_avx512);
 #elif defined(__aarch64__)
     /* Advanced SIMD is part of every AArch64 CPU Linux runs on; the two
      * extensions are announced in the hwcaps. Elsewhere (no getauxval) only
@@ -114,6 +117,7 @@ const char *hearth_dot_impl_str(hearth_dot_impl impl) {
     switch (impl) {
     case HEARTH_DOT_SCALAR: return "scalar";
     case HEARTH_DOT_AVX2: return "avx2";
+    case HEARTH_DOT_AVXVNNI: return "avxvnni";
     case HEARTH_DOT_AVX512: return "avx512";
     case HEARTH_DOT_NEON: return "neon";
     case HEARTH_DOT_DOTPROD: return "dotprod";

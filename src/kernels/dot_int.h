@@ -1,6 +1,6 @@
 /*
  * dot_int.h: private to kernels/: the implementation sets behind dot.h.
- * Each set (scalar reference; AVX2, AVX-512 on x86; NEON, NEON+dotprod,
+ * Each set (scalar reference; AVX2, AVX2+AVX-VNNI, AVX-512 on x86; NEON, NEON+dotprod,
  * NEON+dotprod+i8mm on AArch64, kernels/arm/; SIMD128 in WebAssembly,
  * kernels/wasm/) fills a table indexed by weight
  * type; dot.c builds the tables once (call_once), starting from the reference
@@ -18,6 +18,7 @@
 typedef enum {
     HEARTH_DOT_SCALAR = 0,
     HEARTH_DOT_AVX2,
+    HEARTH_DOT_AVXVNNI, /* AVX2 + AVX-VNNI (VEX vpdpbusd), no AVX-512 needed */
     HEARTH_DOT_AVX512,
     HEARTH_DOT_NEON,    /* AArch64 Advanced SIMD (ARMv8.0) */
     HEARTH_DOT_DOTPROD, /* + sdot/udot (ARMv8.2 dotprod) */
@@ -32,6 +33,7 @@ void hearth_dot_fill_ref(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 /* Override the fields they implement (non-NULL) in tab, which already holds
  * a complete set. Call only when the CPU has the instruction set. */
 void hearth_dot_fill_avx2(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
+void hearth_dot_fill_avxvnni(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_avx512(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_neon(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_dotprod(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
@@ -46,19 +48,24 @@ typedef struct {
     uint32_t l7_ebx;   /* leaf 7 subleaf 0 EBX: AVX2 (5), AVX512F (16), AVX512DQ (17),
                           AVX512BW (30), AVX512VL (31); 0 if max_leaf < 7 */
     uint32_t l7_ecx;   /* leaf 7 subleaf 0 ECX: AVX512_VNNI (11) */
+    uint32_t l7s1_eax; /* leaf 7 subleaf 1 EAX: AVX-VNNI (4); 0 if that subleaf is absent */
     uint64_t xcr0;     /* XCR0 (xgetbv 0) if OSXSAVE is set, else 0: the register
                           state the OS saves: SSE (bit 1), AVX (2), AVX-512's
                           opmask (5), ZMM_Hi256 (6), Hi16_ZMM (7) */
 } hearth_x86_cpu;
 
-/* The highest x86 implementation a CPU with these features can run, the OS
- * permitting: HEARTH_DOT_AVX512 needs AVX-512 F, BW, VL, DQ and VNNI, the
- * AVX2 level's features, and XCR0 bits 1, 2, 5, 6, 7; HEARTH_DOT_AVX2 needs
- * AVX, AVX2, FMA, F16C, OSXSAVE and XCR0 bits 1 and 2; else
- * HEARTH_DOT_SCALAR. An instruction set the CPU has but whose registers the
- * OS does not save (XCR0 clear) would fault or corrupt state, so it is
- * never chosen. Pure: any thread, any architecture (tests run it on made-up
- * values). */
+/* Whether a CPU with these features can run x86 implementation impl, the
+ * OS permitting: HEARTH_DOT_AVX2 needs AVX, AVX2, FMA, F16C, OSXSAVE and
+ * XCR0 bits 1 and 2; HEARTH_DOT_AVXVNNI those and AVX-VNNI;
+ * HEARTH_DOT_AVX512 the AVX2 level's and AVX-512 F, BW, VL, DQ and VNNI,
+ * and XCR0 bits 5, 6, 7 (AVX-512 CPUs without AVX-VNNI, such as Zen 4, run
+ * it but not HEARTH_DOT_AVXVNNI). HEARTH_DOT_SCALAR: always; others: never.
+ * An instruction set the CPU has but whose registers the OS does not save
+ * (XCR0 clear) would fault or corrupt state, so it is never allowed. Pure:
+ * any thread, any architecture (tests run it on made-up values). */
+bool hearth_dot_x86_runs(const hearth_x86_cpu *c, hearth_dot_impl impl);
+/* The highest of those it runs: AVX512, else AVXVNNI, else AVX2, else
+ * SCALAR. Pure, as above. */
 hearth_dot_impl hearth_dot_x86_level(const hearth_x86_cpu *c);
 /* Fills *c from this CPU (cpuid, xgetbv). Returns false, with *c zeroed,
  * on other architectures. Any thread. */
@@ -71,7 +78,7 @@ const hearth_dot_kernel *hearth_dot_kernel_get_impl(hearth_type wtype, hearth_do
 /* Whether this CPU (and build) can run impl, and HEARTH_KERNEL_LEVEL does
  * not exclude it. Any thread. */
 bool hearth_dot_impl_available(hearth_dot_impl impl);
-/* "scalar", "avx2", "avx512", "neon", "dotprod", "i8mm", "wasm128". */
+/* "scalar", "avx2", "avxvnni", "avx512", "neon", "dotprod", "i8mm", "wasm128". */
 const char *hearth_dot_impl_str(hearth_dot_impl impl);
 
 #endif

@@ -2,7 +2,8 @@
  * test_cpu_x86.c: the x86 kernel level decision (kernels/cpu_x86.c) on
  * made-up cpuid and XCR0 values, on every architecture: each feature and
  * each XCR0 bit the AVX2 and AVX-512 levels need, taken away one at a time,
- * lowers the level; an OS that saves only the SSE/AVX state (XCR0 0x7) keeps
+ * lowers the level; AVX-VNNI without AVX-512 (a client CPU) is the avxvnni
+ * level, AVX-512 without AVX-VNNI (Zen 4) runs avx512 but not avxvnni; an OS that saves only the SSE/AVX state (XCR0 0x7) keeps
  * a CPU with AVX-512 at AVX2, one that saves no AVX state keeps it scalar.
  * On x86 also: this CPU's registers give the level dot.c offers (unless
  * HEARTH_KERNEL_LEVEL caps it), and it agrees with the
@@ -25,6 +26,25 @@ static hearth_x86_cpu full(void) {
 }
 
 static const char *name(hearth_dot_impl i) { return hearth_dot_impl_str(i); }
+
+#if defined(__x86_64__) || defined(__i386__)
+/* 1 if the first "flags" line of /proc/cpuinfo lists flag, 0 if not, -1
+ * without /proc/cpuinfo. */
+static int cpuinfo_flag(const char *flag) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return -1;
+    char line[8192];
+    int found = -1;
+    while (found < 0 && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "flags", 5)) continue;
+        found = 0;
+        for (char *t = strtok(strchr(line, ':') ? strchr(line, ':') + 1 : line, " \n"); t; t = strtok(NULL, " \n"))
+            if (!strcmp(t, flag)) found = 1;
+    }
+    fclose(f);
+    return found;
+}
+#endif
 
 #define CHECK_LEVEL(c, want)                                                              \
     do {                                                                                  \
@@ -99,6 +119,40 @@ int main(void) {
     c.l7_ecx = 0;
     c.xcr0 = 0x7;
     CHECK_LEVEL(c, HEARTH_DOT_AVX2);
+    /* AVX-VNNI (leaf 7 subleaf 1 EAX bit 4) */
+    what = "AVX2 + AVX-VNNI, no AVX-512 (Alder Lake)";
+    c = full();
+    c.l7_ebx = 1u << 5;
+    c.l7_ecx = 0;
+    c.l7s1_eax = 1u << 4;
+    c.xcr0 = 0x7;
+    CHECK_LEVEL(c, HEARTH_DOT_AVXVNNI);
+    CHECK(hearth_dot_x86_runs(&c, HEARTH_DOT_AVX2));
+    CHECK(!hearth_dot_x86_runs(&c, HEARTH_DOT_AVX512));
+    what = "AVX-VNNI without AVX2";
+    c.l7_ebx = 0;
+    CHECK_LEVEL(c, HEARTH_DOT_SCALAR);
+    CHECK(!hearth_dot_x86_runs(&c, HEARTH_DOT_AVXVNNI));
+    what = "AVX-VNNI, OS saves no AVX state";
+    c.l7_ebx = 1u << 5;
+    c.xcr0 = 0x3;
+    CHECK_LEVEL(c, HEARTH_DOT_SCALAR);
+    what = "AVX-512 and AVX-VNNI (Sapphire Rapids, Zen 5)";
+    c = full();
+    c.l7s1_eax = 1u << 4;
+    CHECK_LEVEL(c, HEARTH_DOT_AVX512);
+    CHECK(hearth_dot_x86_runs(&c, HEARTH_DOT_AVXVNNI) && hearth_dot_x86_runs(&c, HEARTH_DOT_AVX2));
+    what = "AVX-512 without AVX-VNNI (Zen 4)";
+    c = full();
+    CHECK(!hearth_dot_x86_runs(&c, HEARTH_DOT_AVXVNNI) && hearth_dot_x86_runs(&c, HEARTH_DOT_AVX512));
+    what = "other subleaf 1 bits only";
+    c = full();
+    c.l7_ebx = 1u << 5;
+    c.l7_ecx = 0;
+    c.l7s1_eax = ~(1u << 4);
+    CHECK_LEVEL(c, HEARTH_DOT_AVX2);
+    CHECK(!hearth_dot_x86_runs(&c, HEARTH_DOT_IMPL_COUNT));
+    CHECK(hearth_dot_x86_runs(&c, HEARTH_DOT_SCALAR));
     what = "all zero";
     hearth_x86_cpu z = {0};
     CHECK_LEVEL(z, HEARTH_DOT_SCALAR);
@@ -109,8 +163,8 @@ int main(void) {
 #if defined(__x86_64__) || defined(__i386__)
     CHECK(x86);
     hearth_dot_impl lvl = hearth_dot_x86_level(&me);
-    fprintf(stderr, "this CPU: max leaf %#x, leaf 1 ecx %#x, leaf 7 ebx %#x ecx %#x, XCR0 %#llx -> %s\n",
-            me.max_leaf, me.l1_ecx, me.l7_ebx, me.l7_ecx, (unsigned long long)me.xcr0, name(lvl));
+    fprintf(stderr, "this CPU: max leaf %#x, leaf 1 ecx %#x, leaf 7 ebx %#x ecx %#x, leaf 7.1 eax %#x, XCR0 %#llx -> %s\n",
+            me.max_leaf, me.l1_ecx, me.l7_ebx, me.l7_ecx, me.l7s1_eax, (unsigned long long)me.xcr0, name(lvl));
     /* the compiler runtime checks the same bits its own way */
     __builtin_cpu_init();
     bool rt_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -119,9 +173,16 @@ int main(void) {
                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
     CHECK(rt_avx2 == (lvl != HEARTH_DOT_SCALAR));
     CHECK(rt_avx512 == (lvl == HEARTH_DOT_AVX512));
+    /* AVX-VNNI: the kernel's own view (clang 14's runtime does not know
+     * the feature), where /proc/cpuinfo is there */
+    int has_vnni = cpuinfo_flag("avx_vnni");
+    bool rt_avxvnni = rt_avx2 && has_vnni == 1;
+    if (has_vnni >= 0) CHECK(rt_avxvnni == hearth_dot_x86_runs(&me, HEARTH_DOT_AVXVNNI));
+    else rt_avxvnni = hearth_dot_x86_runs(&me, HEARTH_DOT_AVXVNNI);
     const char *cap = getenv("HEARTH_KERNEL_LEVEL");
     if (!cap || !*cap) {
         CHECK(hearth_dot_impl_available(HEARTH_DOT_AVX2) == (lvl != HEARTH_DOT_SCALAR));
+        CHECK(hearth_dot_impl_available(HEARTH_DOT_AVXVNNI) == rt_avxvnni);
         CHECK(hearth_dot_impl_available(HEARTH_DOT_AVX512) == (lvl == HEARTH_DOT_AVX512));
     }
 #else

@@ -175,9 +175,11 @@ static void run_case(const dot_case *dc, hearth_dot_impl impl) {
             int64_t n = lens[li];
             /* 70 crosses the 64-row gemm chunk, 300 the 256-row one (Q4_0/Q5_0/Q8_0) */
             int64_t nrows = li == 1 ? 300 : (li % 2 && n < 4096) ? 70 : 9;
-            /* tiles of 4 and some left over; 19 (some lengths): a 16-column
-             * tile (AVX-512 Q4_0/Q5_0/Q8_0) and 3 left over */
-            int64_t ncols = n >= 4096 ? 5 : li % 3 == 2 ? 19 : 11;
+            /* tiles of 4 and some left over; 19 (some lengths): uneven
+             * transposed tiles (10 + 9 at 16 columns per tile, 7 + 6 + 6 at
+             * 8); 16: full tiles of 16 (AVX-512 Q4_0/Q5_0/Q8_0), of 8 (the
+             * AVX2 and AVX-VNNI ones) and of 4 */
+            int64_t ncols = n >= 4096 ? 5 : li % 3 == 2 ? 19 : li % 3 == 1 ? 16 : 11;
             problem p;
             make_problem(&p, tt, dc, ref, n, nrows, ncols, raw);
             /* quantize_act: same bytes as the reference */

@@ -1,9 +1,16 @@
 /*
  * dot_x86.h: the x86 SIMD kernels of dot.h, written once on 256-bit vectors
- * and compiled twice: by dot_avx2.c (AVX2+FMA+F16C: int8 products through
- * maddubs/madd) and by dot_avx512.c (HEARTH_X86_VNNI: vpdpbusd, mask
- * registers for Q5's high bits, more rows per tile). Zen 4 runs 512-bit
- * operations as two 256-bit halves, so 256-bit code loses little there.
+ * and compiled three times: by dot_avx2.c (AVX2+FMA+F16C: int8 products
+ * through maddubs/madd), by dot_avxvnni.c (HEARTH_X86_VNNI: the VEX vpdpbusd
+ * of AVX-VNNI, AVX2's registers and tiles) and by dot_avx512.c
+ * (HEARTH_X86_VNNI and HEARTH_X86_AVX512: the EVEX vpdpbusd, mask registers
+ * for Q5's high bits, 32 registers for larger tiles). Zen 4 runs 512-bit
+ * operations as two 256-bit halves, and Xeons with one 512-bit FMA unit (the
+ * project's Sapphire Rapids-class test machine: 512-bit vpdpbusd at half the
+ * 256-bit instruction rate) do no more int8 multiply-adds per cycle on
+ * 512-bit vectors, so 256-bit code loses little there. (A 512-bit version
+ * of the Q4_0/Q8_0 transposed gemm, 16 blocks per vector, measured 0-10%
+ * faster at n = 4864 and 10-15% slower at n = 896 there, so it is not used.)
  *
  * Structure: every kernel is a tile of R weight rows x C activation columns
  * that walks the blocks once: each weight block is loaded and unpacked once
@@ -24,11 +31,15 @@
  * GEMM8_C columns. Activations are quantized by act_x86.h, byte for byte as
  * the reference does.
  *
- * The including file defines HEARTH_DOT_FILL (the fill function's name),
+ * The including file defines HEARTH_X86_VNNI (vpdpbusd: AVX-VNNI or, with
+ * HEARTH_X86_AVX512, AVX512-VNNI+VL) and HEARTH_X86_AVX512 as its level has
+ * them, HEARTH_DOT_FILL (the fill function's name),
  * GEMV_R (rows per gemv tile), GEMM_R, GEMM_C (gemm tile), GEMM_RF (gemm tile
  * rows for float weights) and GEMM8_C (columns per transposed gemm tile),
  * optionally GEMM8_QC (columns per Q4_0/Q5_0/Q8_0 transposed tile, default
- * GEMM8_C) and GEMM8_PF (rows prefetched ahead in those gemms).
+ * GEMM8_C), GEMM8_KC (the same for Q4_K/Q5_K/Q6_K, default GEMM8_C) and
+ * GEMM8_PF (rows prefetched ahead in the Q4_0/Q5_0/Q8_0 gemms). Both kinds
+ * of transposed gemm split the columns into tiles of even widths.
  */
 #include "kernels/dot_int.h"
 #include "kernels/quants.h"
@@ -65,8 +76,10 @@ INLINE __m128i ld128(const void *p) { return _mm_loadu_si128((const __m128i *)p)
 
 /* acc + sum of groups of 4 u8*s8 products (exact: see the file comment). */
 INLINE __m256i dot_us(__m256i acc, __m256i u, __m256i s) {
-#ifdef HEARTH_X86_VNNI
+#if defined(HEARTH_X86_AVX512)
     return _mm256_dpbusd_epi32(acc, u, s);
+#elif defined(HEARTH_X86_VNNI)
+    return _mm256_dpbusd_avx_epi32(acc, u, s);
 #else
     return _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)));
 #endif
@@ -76,7 +89,7 @@ INLINE __m256i dot_us(__m256i acc, __m256i u, __m256i s) {
 INLINE __m256i bits_to_0x10(const uint8_t *p) {
     uint32_t bits;
     memcpy(&bits, p, 4);
-#ifdef HEARTH_X86_VNNI
+#ifdef HEARTH_X86_AVX512
     return _mm256_maskz_mov_epi8((__mmask32)bits, _mm256_set1_epi8(0x10));
 #else
     const __m256i shuf = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0);
@@ -638,7 +651,7 @@ INLINE void ut8_q4_0(const uint8_t *wb, __m256i x[8]) {
     }
 }
 #define UT8_q4_0(wb, x) ut8_q4_0(wb, x)
-#ifdef HEARTH_X86_VNNI
+#ifdef HEARTH_X86_AVX512
 /* Q5_0 as ut8_q4_0 (qs at +6, 22-byte blocks), then the fifth bits: x[k]
  * holds elements 4k..4k+3, so byte b of lane l takes bit 4k+b of block l's
  * qh: that qh byte is broadcast to the dword (pshufb), tested against one bit
@@ -892,13 +905,17 @@ GEMM8_TILE(q8_0, 34, u_q8_0)
  * times its 6-bit scale; the mins use the activation's bsums summed per
  * sub-block (prepared with the transposed codes, once per row chunk). */
 #define GEMMK_SB 8 /* super-blocks per chunk */
+/* Columns per K-quant transposed tile (default GEMM8_C). */
+#ifndef GEMM8_KC
+#define GEMM8_KC GEMM8_C
+#endif
 
 typedef struct {
-    _Alignas(32) uint8_t q[GEMM8_C][GEMMK_SB * QK_K]; /* (column, super-block, 256) tr8 layout */
-    _Alignas(32) int32_t bs[GEMM8_C][GEMMK_SB * 8];   /* Q4_K: bsums per sub-block of 32; Q6_K:
+    _Alignas(32) uint8_t q[GEMM8_KC][GEMMK_SB * QK_K]; /* (column, super-block, 256) tr8 layout */
+    _Alignas(32) int32_t bs[GEMM8_KC][GEMMK_SB * 8];   /* Q4_K: bsums per sub-block of 32; Q6_K:
                                                         -32 * bsums of the first 16 of each 32 */
-    _Alignas(32) int32_t bs2[GEMM8_C][GEMMK_SB * 8];  /* Q6_K: -32 * bsums of the second 16 */
-    float d[GEMM8_C][GEMMK_SB];                       /* d_act */
+    _Alignas(32) int32_t bs2[GEMM8_KC][GEMMK_SB * 8];  /* Q6_K: -32 * bsums of the second 16 */
+    float d[GEMM8_KC][GEMMK_SB];                       /* d_act */
 } gemmk_scratch;
 
 INLINE void gemmk_prep_q4_K(gemmk_scratch *s, int c, const uint8_t *ab, int64_t cb) {
@@ -917,7 +934,7 @@ INLINE void gemmk_prep_q4_K(gemmk_scratch *s, int c, const uint8_t *ab, int64_t 
 /* Q4_K (HBITS 0) and Q5_K (HBITS 1, fifth bits as in QK4_TILE). */
 INLINE void tilek_q45_K(int BSZ, int QS_OFF, int HBITS, int64_t cb, int C, const uint8_t *wb,
                         const gemmk_scratch *s, float *out, int64_t os) {
-    __m256 acc[GEMM8_C];
+    __m256 acc[GEMM8_KC];
     UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (int64_t b = 0; b < cb; b++) {
@@ -982,7 +999,7 @@ INLINE void gemmk_prep_q6_K(gemmk_scratch *s, int c, const uint8_t *ab, int64_t 
 }
 
 INLINE void tilek_q6_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch *s, float *out, int64_t os) {
-    __m256 acc[GEMM8_C];
+    __m256 acc[GEMM8_KC];
     UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
     const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
     for (int64_t b = 0; b < cb; b++) {
@@ -1017,7 +1034,24 @@ INLINE void tilek_q6_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch
     gemm8_store(acc, C, out, os);
 }
 
-#if GEMM8_C == 8
+#if GEMM8_KC == 16
+#define GEMMK_CASES(name)                                 \
+    case 16: tilek_##name(cb, 16, wb, &s, o, os); break;  \
+    case 15: tilek_##name(cb, 15, wb, &s, o, os); break;  \
+    case 14: tilek_##name(cb, 14, wb, &s, o, os); break;  \
+    case 13: tilek_##name(cb, 13, wb, &s, o, os); break;  \
+    case 12: tilek_##name(cb, 12, wb, &s, o, os); break;  \
+    case 11: tilek_##name(cb, 11, wb, &s, o, os); break;  \
+    case 10: tilek_##name(cb, 10, wb, &s, o, os); break;  \
+    case 9: tilek_##name(cb, 9, wb, &s, o, os); break;    \
+    case 8: tilek_##name(cb, 8, wb, &s, o, os); break;    \
+    case 7: tilek_##name(cb, 7, wb, &s, o, os); break;    \
+    case 6: tilek_##name(cb, 6, wb, &s, o, os); break;    \
+    case 5: tilek_##name(cb, 5, wb, &s, o, os); break;    \
+    case 4: tilek_##name(cb, 4, wb, &s, o, os); break;    \
+    case 3: tilek_##name(cb, 3, wb, &s, o, os); break;    \
+    case 2: tilek_##name(cb, 2, wb, &s, o, os); break;
+#elif GEMM8_KC == 8
 #define GEMMK_CASES(name)                                 \
     case 8: tilek_##name(cb, 8, wb, &s, o, os); break;    \
     case 7: tilek_##name(cb, 7, wb, &s, o, os); break;    \
@@ -1044,8 +1078,10 @@ static void gemmk_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, in
         int64_t cb = nb - b0 < GEMMK_SB ? nb - b0 : GEMMK_SB;                                       \
         for (int64_t r0 = 0; r0 < nrows; r0 += GEMM8_ROWS) {                                        \
             int64_t r1 = r0 + GEMM8_ROWS < nrows ? r0 + GEMM8_ROWS : nrows;                         \
-            for (int64_t c0 = 0; c0 < ncols; c0 += GEMM8_C) {                                       \
-                int C = ncols - c0 < GEMM8_C ? (int)(ncols - c0) : GEMM8_C;                         \
+            int64_t ng = (ncols + GEMM8_KC - 1) / GEMM8_KC;                                         \
+            int C;                                                                                  \
+            for (int64_t c0 = 0, g = 0; g < ng; g++, c0 += C) {                                     \
+                C = (int)((ncols - c0 + (ng - g) - 1) / (ng - g));                                  \
                 for (int c = 0; c < C; c++) gemmk_prep_##name(&s, c, ab0 + (size_t)(c0 + c) * as + b0 * Q8K_SIZE, cb);\
                 for (int64_t r = r0; r < r1; r++) {                                                 \
                     const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                            \

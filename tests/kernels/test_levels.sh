@@ -1,0 +1,25 @@
+#!/bin/bash
+# test_levels.sh: the forward pass on each x86 kernel level this CPU runs
+# below the one chosen (HEARTH_KERNEL_LEVEL=avx2, =avxvnni): kernels_dot
+# compares every level's kernels with the reference, this runs the engine's
+# decode test and the stories model test on them (the default run covers the
+# top level, test_scalar.sh the reference). Skips (77) on a CPU with no
+# such lower level, or on another architecture.
+set -e
+case "$(uname -m)" in x86_64|amd64) ;; *) echo "not x86: skipped"; exit 77 ;; esac
+has() { grep -q "^flags.* $1\( \|\$\)" /proc/cpuinfo; }
+has avx2 && has fma || { echo "no AVX2: skipped"; exit 77; }
+# the top level (what the default runs cover) as dot.c picks it; the lower ones
+top=avx2
+has avx_vnni && top=avxvnni
+has avx512f && has avx512bw && has avx512vl && has avx512dq && has avx512_vnni && top=avx512
+case $top in avx2) levels="" ;; avxvnni) levels=avx2 ;; avx512) levels=avx2; has avx_vnni && levels="avx2 avxvnni" ;; esac
+ran=0
+for l in $levels; do
+  for t in engine_decode model_stories; do
+    echo "== $t (HEARTH_KERNEL_LEVEL=$l)"
+    HEARTH_KERNEL_LEVEL=$l "$HEARTH_BUILD_DIR/$t"
+  done
+  ran=1
+done
+[ $ran = 1 ] || { echo "no level below $top: skipped"; exit 77; }
