@@ -43,7 +43,7 @@ done
 PID=$!
 PORT=
 for _ in $(seq 1 600); do
-    PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/s.out")
+    PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/s.out" 2>/dev/null || true)
     [ -n "$PORT" ] && break
     kill -0 "$PID" 2>/dev/null || fail "serve exited: $(cat "$work/s.err")"
     sleep 0.1

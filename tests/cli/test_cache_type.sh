@@ -52,7 +52,7 @@ for i in $(seq 1 40); do echo "the quick brown fox jumps over the lazy dog $i"; 
 pid=$!
 port=
 for _ in $(seq 1 600); do
-    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out")
+    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out" 2>/dev/null || true)
     [ -n "$port" ] && break
     kill -0 "$pid" 2>/dev/null || fail "serve exited: $(cat "$work/serve.err")"
     sleep 0.1

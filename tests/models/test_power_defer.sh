@@ -95,7 +95,7 @@ SERVE=$!
 pids+=($SERVE)
 HP=
 for _ in $(seq 600); do
-    HP=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$TMP/serve.out")
+    HP=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$TMP/serve.out" 2>/dev/null || true)
     [ -n "$HP" ] && break
     kill -0 "$SERVE" 2>/dev/null || fail "serve exited: $(cat "$TMP/serve.err")"
     sleep 0.1

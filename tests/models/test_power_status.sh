@@ -117,7 +117,7 @@ echo Battery > "$ps/BAT0/type"; echo Discharging > "$ps/BAT0/status"; echo 50 > 
 PID=$!
 PORT=
 for _ in $(seq 1 600); do
-    PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$TMP/serve.out")
+    PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$TMP/serve.out" 2>/dev/null || true)
     [ -n "$PORT" ] && break
     kill -0 "$PID" 2>/dev/null || fail "serve exited: $(cat "$TMP/serve.err")"
     sleep 0.1

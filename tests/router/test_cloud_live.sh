@@ -23,7 +23,7 @@ key=sk-hearth-TEST-9f8e7d6c5b4a3210   # the key test_cloud.c sends
 pid=$!
 port=
 for _ in $(seq 1 600); do
-    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/out")
+    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/out" 2>/dev/null || true)
     [ -n "$port" ] && break
     kill -0 "$pid" 2>/dev/null || fail "hearth serve exited: $(cat "$work/err")"
     sleep 0.1

@@ -40,7 +40,7 @@ start_serve() {
     pids+=($!)
     PORT=""
     for _ in $(seq 1 300); do
-        PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/$name.out")
+        PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/$name.out" 2>/dev/null || true)
         [ -n "$PORT" ] && break
         sleep 0.1
     done

@@ -68,7 +68,7 @@ strace -f -qq -e trace=$trace -o "$work/serve.log" "$HEARTH_BIN" serve --port 0 
 pids+=($!)
 port=""
 for _ in $(seq 1 300); do
-    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out")
+    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out" 2>/dev/null || true)
     [ -n "$port" ] && break
     sleep 0.1
 done

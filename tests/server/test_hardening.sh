@@ -36,7 +36,7 @@ start_server() {
     pids+=("$PID")
     PORT=
     for _ in $(seq 1 600); do
-        PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/$name.out")
+        PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/$name.out" 2>/dev/null || true)
         [ -n "$PORT" ] && break
         kill -0 "$PID" 2>/dev/null || fail "$name exited: $(cat "$work/$name.err")"
         sleep 0.1

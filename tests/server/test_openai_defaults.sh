@@ -28,7 +28,7 @@ model="$work/tiny-chat.gguf"
 pid=$!
 port=
 for _ in $(seq 1 600); do
-    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/out")
+    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/out" 2>/dev/null || true)
     [ -n "$port" ] && break
     kill -0 "$pid" 2>/dev/null || fail "serve exited: $(cat "$work/err")"
     sleep 0.1

@@ -28,7 +28,7 @@ start() {
     pids+=($!)
     local port=
     for _ in $(seq 1 600); do
-        port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/$name.out")
+        port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/$name.out" 2>/dev/null || true)
         [ -n "$port" ] && break
         kill -0 "${pids[-1]}" 2>/dev/null || fail "serve $name exited: $(cat "$work/$name.err")"
         sleep 0.1

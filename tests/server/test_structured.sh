@@ -29,7 +29,7 @@ id=tiny-chat
 "$HEARTH_BIN" serve --port 0 -m "$model" -c 2048 --slots 2 >"$work/out" 2>"$work/err" &
 pid=$!
 for _ in $(seq 1 600); do
-    PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/out")
+    PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/out" 2>/dev/null || true)
     [ -n "$PORT" ] && break
     kill -0 "$pid" 2>/dev/null || fail "serve exited: $(cat "$work/err")"
     sleep 0.1

@@ -30,7 +30,7 @@ HEARTH_API_KEY=k "$HEARTH_BIN" serve --port 0 -m "$HEARTH_SOURCE_DIR/models/hear
 pid=$!
 port=
 for _ in $(seq 1 400); do
-    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/out")
+    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/out" 2>/dev/null || true)
     [ -n "$port" ] && break
     kill -0 "$pid" 2>/dev/null || fail "hearth serve exited: $(cat "$work/err")"
     sleep 0.05

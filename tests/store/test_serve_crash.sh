@@ -27,7 +27,7 @@ model="$work/tiny-chat.gguf"
 PID=$!
 PORT=
 for _ in $(seq 1 600); do
-    PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/out")
+    PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/out" 2>/dev/null || true)
     [ -n "$PORT" ] && break
     kill -0 "$PID" 2>/dev/null || fail "serve exited: $(cat "$work/err")"
     sleep 0.1

@@ -80,7 +80,7 @@ NATIVE_GEN8=$(native "$app/models/gen-q8.gguf")
 pids+=("$!")
 PORT=
 for _ in $(seq 1 600); do
-    PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out")
+    PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out" 2>/dev/null || true)
     [ -n "$PORT" ] && break
     kill -0 "${pids[0]}" 2>/dev/null || fail "hearth serve exited: $(cat "$work/serve.err")"
     sleep 0.05
