@@ -4,9 +4,13 @@
 # compares every level's kernels with the reference, this runs the engine's
 # decode test and the stories model test on them (the default run covers the
 # top level, test_scalar.sh the reference). Skips (77) on a CPU with no
-# such lower level, or on another architecture.
+# such lower level, or on another architecture (of the host, or of the
+# binaries: the arm64 cross build runs its tests under qemu on this x86 host).
 set -e
 case "$(uname -m)" in x86_64|amd64) ;; *) echo "not x86: skipped"; exit 77 ;; esac
+# ELF e_machine (bytes 18-19, little-endian): 62 is x86-64
+machine=$(od -An -tu2 -j18 -N2 "$HEARTH_BUILD_DIR/engine_decode" | tr -d ' ')
+[ "$machine" = 62 ] || { echo "binaries are not x86-64 (ELF machine $machine): skipped"; exit 77; }
 has() { grep -q "^flags.* $1\( \|\$\)" /proc/cpuinfo; }
 has avx2 && has fma || { echo "no AVX2: skipped"; exit 77; }
 # the top level (what the default runs cover) as dot.c picks it; the lower ones
