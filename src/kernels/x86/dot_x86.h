@@ -854,7 +854,7 @@ GEMM8_COL(q8_0, SGN_q8_0)
                         if (r + GEMM8_PF < r1) gemm8_prefetch(wb + GEMM8_PF * ws, cb * BSZ);   \
                         float *o = out + c0 * os + r;                                          \
                         switch (C) {                                                           \
-                        GEMM8_CASES(name)                                                      \
+                        TILE_CASES(tile8_##name, GEMM8_QC)                                     \
                         default: tile8_##name(cb, 1, wb, &s, o, os); break;                    \
                         }                                                                      \
                     }                                                                          \
@@ -863,38 +863,19 @@ GEMM8_COL(q8_0, SGN_q8_0)
         }                                                                                      \
     }
 
-#if GEMM8_QC == 16
-#define GEMM8_CASES(name)                              \
-    case 16: tile8_##name(cb, 16, wb, &s, o, os); break;\
-    case 15: tile8_##name(cb, 15, wb, &s, o, os); break;\
-    case 14: tile8_##name(cb, 14, wb, &s, o, os); break;\
-    case 13: tile8_##name(cb, 13, wb, &s, o, os); break;\
-    case 12: tile8_##name(cb, 12, wb, &s, o, os); break;\
-    case 11: tile8_##name(cb, 11, wb, &s, o, os); break;\
-    case 10: tile8_##name(cb, 10, wb, &s, o, os); break;\
-    case 9: tile8_##name(cb, 9, wb, &s, o, os); break;  \
-    case 8: tile8_##name(cb, 8, wb, &s, o, os); break;  \
-    case 7: tile8_##name(cb, 7, wb, &s, o, os); break;  \
-    case 6: tile8_##name(cb, 6, wb, &s, o, os); break;  \
-    case 5: tile8_##name(cb, 5, wb, &s, o, os); break;  \
-    case 4: tile8_##name(cb, 4, wb, &s, o, os); break;  \
-    case 3: tile8_##name(cb, 3, wb, &s, o, os); break;  \
-    case 2: tile8_##name(cb, 2, wb, &s, o, os); break;  
-#elif GEMM8_QC == 8
-#define GEMM8_CASES(name)                              \
-    case 8: tile8_##name(cb, 8, wb, &s, o, os); break;  \
-    case 7: tile8_##name(cb, 7, wb, &s, o, os); break;  \
-    case 6: tile8_##name(cb, 6, wb, &s, o, os); break;  \
-    case 5: tile8_##name(cb, 5, wb, &s, o, os); break;  \
-    case 4: tile8_##name(cb, 4, wb, &s, o, os); break;  \
-    case 3: tile8_##name(cb, 3, wb, &s, o, os); break;  \
-    case 2: tile8_##name(cb, 2, wb, &s, o, os); break;  
-#else
-#define GEMM8_CASES(name)                              \
-    case 4: tile8_##name(cb, 4, wb, &s, o, os); break;  \
-    case 3: tile8_##name(cb, 3, wb, &s, o, os); break;  \
-    case 2: tile8_##name(cb, 2, wb, &s, o, os); break;  
-#endif
+/* The cases of a switch on the tile width C that call FN(cb, C, wb, &s, o,
+ * os) with C a constant from W (4, 8 or 16; another W does not compile) down
+ * to 2, so that each width compiles with its accumulators in registers; the
+ * switch's default takes width 1. */
+#define TILE_CASE(FN, C) \
+    case C: FN(cb, C, wb, &s, o, os); break;
+#define TILE_CASES_4(FN) TILE_CASE(FN, 4) TILE_CASE(FN, 3) TILE_CASE(FN, 2)
+#define TILE_CASES_8(FN) TILE_CASE(FN, 8) TILE_CASE(FN, 7) TILE_CASE(FN, 6) TILE_CASE(FN, 5) TILE_CASES_4(FN)
+#define TILE_CASES_16(FN)                                                                      \
+    TILE_CASE(FN, 16) TILE_CASE(FN, 15) TILE_CASE(FN, 14) TILE_CASE(FN, 13) TILE_CASE(FN, 12) \
+    TILE_CASE(FN, 11) TILE_CASE(FN, 10) TILE_CASE(FN, 9) TILE_CASES_8(FN)
+#define TILE_CASES_(FN, W) TILE_CASES_##W(FN)
+#define TILE_CASES(FN, W) TILE_CASES_(FN, W) /* W macro-expanded first */
 
 GEMM8_TILE(q4_0, 18, u_q4_0)
 GEMM8_TILE(q5_0, 22, u_q5_0)
@@ -1034,38 +1015,6 @@ INLINE void tilek_q6_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch
     gemm8_store(acc, C, out, os);
 }
 
-#if GEMM8_KC == 16
-#define GEMMK_CASES(name)                                 \
-    case 16: tilek_##name(cb, 16, wb, &s, o, os); break;  \
-    case 15: tilek_##name(cb, 15, wb, &s, o, os); break;  \
-    case 14: tilek_##name(cb, 14, wb, &s, o, os); break;  \
-    case 13: tilek_##name(cb, 13, wb, &s, o, os); break;  \
-    case 12: tilek_##name(cb, 12, wb, &s, o, os); break;  \
-    case 11: tilek_##name(cb, 11, wb, &s, o, os); break;  \
-    case 10: tilek_##name(cb, 10, wb, &s, o, os); break;  \
-    case 9: tilek_##name(cb, 9, wb, &s, o, os); break;    \
-    case 8: tilek_##name(cb, 8, wb, &s, o, os); break;    \
-    case 7: tilek_##name(cb, 7, wb, &s, o, os); break;    \
-    case 6: tilek_##name(cb, 6, wb, &s, o, os); break;    \
-    case 5: tilek_##name(cb, 5, wb, &s, o, os); break;    \
-    case 4: tilek_##name(cb, 4, wb, &s, o, os); break;    \
-    case 3: tilek_##name(cb, 3, wb, &s, o, os); break;    \
-    case 2: tilek_##name(cb, 2, wb, &s, o, os); break;
-#elif GEMM8_KC == 8
-#define GEMMK_CASES(name)                                 \
-    case 8: tilek_##name(cb, 8, wb, &s, o, os); break;    \
-    case 7: tilek_##name(cb, 7, wb, &s, o, os); break;    \
-    case 6: tilek_##name(cb, 6, wb, &s, o, os); break;    \
-    case 5: tilek_##name(cb, 5, wb, &s, o, os); break;    \
-    case 4: tilek_##name(cb, 4, wb, &s, o, os); break;    \
-    case 3: tilek_##name(cb, 3, wb, &s, o, os); break;    \
-    case 2: tilek_##name(cb, 2, wb, &s, o, os); break;
-#else
-#define GEMMK_CASES(name)                                 \
-    case 4: tilek_##name(cb, 4, wb, &s, o, os); break;    \
-    case 3: tilek_##name(cb, 3, wb, &s, o, os); break;    \
-    case 2: tilek_##name(cb, 2, wb, &s, o, os); break;
-#endif
 #define GEMMK_DRIVER(name, BSZ)                                                                     \
 static void gemmk_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,\
                        size_t ws, const void *act, size_t as) {                                     \
@@ -1087,7 +1036,7 @@ static void gemmk_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, in
                     const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                            \
                     float *o = out + c0 * os + r;                                                   \
                     switch (C) {                                                                    \
-                    GEMMK_CASES(name)                                                               \
+                    TILE_CASES(tilek_##name, GEMM8_KC)                                              \
                     default: tilek_##name(cb, 1, wb, &s, o, os); break;                             \
                     }                                                                               \
                 }                                                                                   \
