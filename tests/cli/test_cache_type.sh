@@ -13,6 +13,7 @@ work=$(mktemp -d /tmp/hearth-ctk-XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 export HEARTH_HOME="$work/home" HEARTH_CONFIG="$work/no-config"
 unset HEARTH_MODEL || true
 "$HEARTH_GENMODEL" -q --arch llama --preset tiny256 --type Q8_0 --seed 3 -o "$work/m.gguf"
@@ -45,23 +46,12 @@ for i in $(seq 1 40); do echo "the quick brown fox jumps over the lazy dog $i"; 
 /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["kld_mean"] > 0, d' "$work/ppl.json" ||
     fail "perplexity with a Q8_0 cache against its F16 self: no KL divergence: $(cat "$work/ppl.json")"
 
-# serve: a chat completion through slots with a Q8_0/Q4_0 cache (serve.out
-# exists before the loop reads it: the background job's redirection may come late)
-: >"$work/serve.out"
+# serve: a chat completion through slots with a Q8_0/Q4_0 cache
 "$HEARTH_BIN" serve --port 0 -m "$work/m.gguf" -c 256 --slots 2 -ctk q8_0 -ctv q4_0 >"$work/serve.out" 2>"$work/serve.err" &
 pid=$!
-port=
-for _ in $(seq 1 600); do
-    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out" 2>/dev/null || true)
-    [ -n "$port" ] && break
-    kill -0 "$pid" 2>/dev/null || fail "serve exited: $(cat "$work/serve.err")"
-    sleep 0.1
-done
-[ -n "$port" ] || fail "serve did not start"
-for _ in $(seq 1 1200); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/health")" = 200 ] && break
-    sleep 0.1
-done
+serve_port "$pid" "$work/serve.out" "$work/serve.err"
+serve_healthy "$work/serve.err"
+port=$PORT
 mid=$(curl -s "http://127.0.0.1:$port/v1/models" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
 code=$(curl -s -o "$work/chat.json" -w '%{http_code}' "http://127.0.0.1:$port/v1/chat/completions" \
     -H 'Content-Type: application/json' \

@@ -22,6 +22,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 export HEARTH_HOME="$work/home" HEARTH_CONFIG="$work/no-config"
 unset HEARTH_MODEL HEARTH_API_KEY HEARTH_SECURITY_LOG HEARTH_ALLOW_HOST HEARTH_CORS_ORIGIN \
     HEARTH_MAX_CLIENT_CONNS HEARTH_REQUEST_TIMEOUT
@@ -30,24 +31,12 @@ unset HEARTH_MODEL HEARTH_API_KEY HEARTH_SECURITY_LOG HEARTH_ALLOW_HOST HEARTH_C
 # WAIT=0 returns once it listens (not waiting for the model).
 start_server() {
     local name=$1 model=$2; shift 2
-    : >"$work/$name.out"
     "$HEARTH_BIN" serve --port 0 -m "$model" "$@" >"$work/$name.out" 2>"$work/$name.err" &
     PID=$!
     pids+=("$PID")
-    PORT=
-    for _ in $(seq 1 600); do
-        PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/$name.out" 2>/dev/null || true)
-        [ -n "$PORT" ] && break
-        kill -0 "$PID" 2>/dev/null || fail "$name exited: $(cat "$work/$name.err")"
-        sleep 0.1
-    done
-    [ -n "$PORT" ] || fail "$name did not start"
+    serve_port "$PID" "$work/$name.out" "$work/$name.err" "$name"
     [ "${WAIT:-1}" = 0 ] && return 0
-    for _ in $(seq 1 1200); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")" = 200 ] && return 0
-        sleep 0.1
-    done
-    fail "$name never became healthy: $(cat "$work/$name.err")"
+    serve_healthy "$work/$name.err" "$name"
 }
 stop_server() {
     kill -TERM "$PID"

@@ -15,6 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 export HEARTH_HOME="$work/home" HEARTH_CONFIG="$work/no-config"
 unset HEARTH_MODEL HEARTH_API_KEY HEARTH_SECURITY_LOG
 
@@ -30,22 +31,11 @@ id=tiny-chat
 # start_server NAME ARGS...: starts hearth serve, sets PORT and PID.
 start_server() {
     local name=$1; shift
-    : >"$work/$name.out"
     "$HEARTH_BIN" serve --port 0 -m "$model" "$@" >"$work/$name.out" 2>"$work/$name.err" &
     PID=$!
     pids+=("$PID")
-    for _ in $(seq 1 600); do
-        PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/$name.out" 2>/dev/null || true)
-        [ -n "$PORT" ] && break
-        kill -0 "$PID" 2>/dev/null || fail "$name exited: $(cat "$work/$name.err")"
-        sleep 0.1
-    done
-    [ -n "$PORT" ] || fail "$name did not start"
-    for _ in $(seq 1 1200); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")" = 200 ] && return 0
-        sleep 0.1
-    done
-    fail "$name never became healthy: $(cat "$work/$name.err")"
+    serve_port "$PID" "$work/$name.out" "$work/$name.err" "$name"
+    serve_healthy "$work/$name.err" "$name"
 }
 
 start_server main -c 512 --slots 4
