@@ -13,6 +13,12 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#define ARCH_REQ_XCOMP_PERM 0x1023 /* asm/prctl.h, Linux 5.16 */
+#define XFEATURE_XTILEDATA 18
+#endif
 
 enum {
     L1_FMA = 1u << 12,
@@ -26,11 +32,15 @@ enum {
     L7B_AVX512VL = 1u << 31,
     L7C_AVX512VNNI = 1u << 11,
     L7S1A_AVXVNNI = 1u << 4,
+    L7D_AMX_TILE = 1u << 24,
+    L7D_AMX_INT8 = 1u << 25,
 };
 /* XCR0: SSE and AVX (YMM upper halves) state; AVX-512 opmask, ZMM0-15
  * upper halves, ZMM16-31. */
 #define XCR0_AVX ((uint64_t)0x6)
 #define XCR0_AVX512 ((uint64_t)0xe6)
+/* XTILECFG and XTILEDATA (AMX's tile configuration and tile registers) */
+#define XCR0_AMX ((uint64_t)0x60000)
 
 static bool all(uint32_t reg, uint32_t bits) { return (reg & bits) == bits; }
 
@@ -45,12 +55,16 @@ bool hearth_dot_x86_runs(const hearth_x86_cpu *c, hearth_dot_impl impl) {
     case HEARTH_DOT_AVX512:
         return avx2 && all(c->l7_ebx, L7B_AVX512F | L7B_AVX512DQ | L7B_AVX512BW | L7B_AVX512VL) &&
                all(c->l7_ecx, L7C_AVX512VNNI) && (c->xcr0 & XCR0_AVX512) == XCR0_AVX512;
+    case HEARTH_DOT_AMX:
+        /* the tiles' int32 sums are scaled in AVX-512 */
+        return hearth_dot_x86_runs(c, HEARTH_DOT_AVX512) && all(c->l7_edx, L7D_AMX_TILE | L7D_AMX_INT8) &&
+               (c->xcr0 & XCR0_AMX) == XCR0_AMX && c->amx_perm;
     default: return false;
     }
 }
 
 hearth_dot_impl hearth_dot_x86_level(const hearth_x86_cpu *c) {
-    static const hearth_dot_impl order[] = {HEARTH_DOT_AVX512, HEARTH_DOT_AVXVNNI, HEARTH_DOT_AVX2};
+    static const hearth_dot_impl order[] = {HEARTH_DOT_AMX, HEARTH_DOT_AVX512, HEARTH_DOT_AVXVNNI, HEARTH_DOT_AVX2};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
         if (hearth_dot_x86_runs(c, order[i])) return order[i];
     return HEARTH_DOT_SCALAR;
@@ -67,6 +81,7 @@ bool hearth_x86_cpu_read(hearth_x86_cpu *c) {
         __cpuid_count(7, 0, a, b, cx, d);
         c->l7_ebx = b;
         c->l7_ecx = cx;
+        c->l7_edx = d;
         if (a >= 1) { /* subleaf 1 exists: leaf 7 subleaf 0 EAX is the highest subleaf */
             __cpuid_count(7, 1, a, b, cx, d);
             c->l7s1_eax = a;
@@ -79,6 +94,14 @@ bool hearth_x86_cpu_read(hearth_x86_cpu *c) {
         __asm__ __volatile__("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
         c->xcr0 = ((uint64_t)hi << 32) | lo;
     }
+#if defined(__linux__) && defined(__x86_64__)
+    /* Linux enables XTILEDATA in XCR0 but gives a process the (8 KB) tile
+     * state only on request; it is process-wide, so asking once here, when
+     * dot.c picks the level, covers every thread, before the sandbox is
+     * applied (which does not filter arch_prctl anyway). */
+    if (all(c->l7_edx, L7D_AMX_TILE | L7D_AMX_INT8) && (c->xcr0 & XCR0_AMX) == XCR0_AMX)
+        c->amx_perm = syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+#endif
     return true;
 #else
     return false;

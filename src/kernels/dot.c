@@ -34,6 +34,7 @@ static int rank(hearth_dot_impl impl) {
     case HEARTH_DOT_AVX2: case HEARTH_DOT_NEON: case HEARTH_DOT_WASM128: return 1;
     case HEARTH_DOT_AVXVNNI: case HEARTH_DOT_DOTPROD: return 2;
     case HEARTH_DOT_AVX512: case HEARTH_DOT_I8MM: return 3;
+    case HEARTH_DOT_AMX: return 4;
     default: return 0;
     }
 }
@@ -62,6 +63,9 @@ static void init(void) {
         add(HEARTH_DOT_AVXVNNI, HEARTH_DOT_AVX2, hearth_dot_fill_avxvnni);
     if (hearth_dot_x86_runs(&cpu, HEARTH_DOT_AVX512))
         add(HEARTH_DOT_AVX512, HEARTH_DOT_AVX2, hearth_dot_fill_avx512);
+    /* AMX: the AVX-512 set with AMX gemms for some types */
+    if (available[HEARTH_DOT_AVX512] && hearth_dot_x86_runs(&cpu, HEARTH_DOT_AMX))
+        add(HEARTH_DOT_AMX, HEARTH_DOT_AVX512, hearth_dot_fill_amx);
 #elif defined(__aarch64__)
     /* Advanced SIMD is part of every AArch64 CPU Linux runs on; the two
      * extensions are announced in the hwcaps. Elsewhere (no getauxval) only
@@ -119,6 +123,7 @@ const char *hearth_dot_impl_str(hearth_dot_impl impl) {
     case HEARTH_DOT_AVX2: return "avx2";
     case HEARTH_DOT_AVXVNNI: return "avxvnni";
     case HEARTH_DOT_AVX512: return "avx512";
+    case HEARTH_DOT_AMX: return "amx";
     case HEARTH_DOT_NEON: return "neon";
     case HEARTH_DOT_DOTPROD: return "dotprod";
     case HEARTH_DOT_I8MM: return "i8mm";

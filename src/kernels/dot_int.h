@@ -1,6 +1,6 @@
 /*
  * dot_int.h: private to kernels/: the implementation sets behind dot.h.
- * Each set (scalar reference; AVX2, AVX2+AVX-VNNI, AVX-512 on x86; NEON, NEON+dotprod,
+ * Each set (scalar reference; AVX2, AVX2+AVX-VNNI, AVX-512, AVX-512+AMX on x86; NEON, NEON+dotprod,
  * NEON+dotprod+i8mm on AArch64, kernels/arm/; SIMD128 in WebAssembly,
  * kernels/wasm/) fills a table indexed by weight
  * type; dot.c builds the tables once (call_once), starting from the reference
@@ -20,6 +20,7 @@ typedef enum {
     HEARTH_DOT_AVX2,
     HEARTH_DOT_AVXVNNI, /* AVX2 + AVX-VNNI (VEX vpdpbusd), no AVX-512 needed */
     HEARTH_DOT_AVX512,
+    HEARTH_DOT_AMX,     /* AVX-512 + AMX-INT8 tiles in the Q4_0/Q5_0/Q8_0 gemm (x86/dot_amx.c) */
     HEARTH_DOT_NEON,    /* AArch64 Advanced SIMD (ARMv8.0) */
     HEARTH_DOT_DOTPROD, /* + sdot/udot (ARMv8.2 dotprod) */
     HEARTH_DOT_I8MM,    /* + smmla (ARMv8.6 i8mm) in gemm */
@@ -35,6 +36,9 @@ void hearth_dot_fill_ref(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_avx2(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_avxvnni(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_avx512(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
+/* Over the AVX-512 table: only the gemm of Q4_0, Q5_0 and Q8_0 (which keep
+ * the AVX-512 one below a few columns). */
+void hearth_dot_fill_amx(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_neon(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_dotprod(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_i8mm(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
@@ -48,10 +52,16 @@ typedef struct {
     uint32_t l7_ebx;   /* leaf 7 subleaf 0 EBX: AVX2 (5), AVX512F (16), AVX512DQ (17),
                           AVX512BW (30), AVX512VL (31); 0 if max_leaf < 7 */
     uint32_t l7_ecx;   /* leaf 7 subleaf 0 ECX: AVX512_VNNI (11) */
+    uint32_t l7_edx;   /* leaf 7 subleaf 0 EDX: AMX-BF16 (22), AMX-TILE (24), AMX-INT8 (25) */
     uint32_t l7s1_eax; /* leaf 7 subleaf 1 EAX: AVX-VNNI (4); 0 if that subleaf is absent */
     uint64_t xcr0;     /* XCR0 (xgetbv 0) if OSXSAVE is set, else 0: the register
                           state the OS saves: SSE (bit 1), AVX (2), AVX-512's
-                          opmask (5), ZMM_Hi256 (6), Hi16_ZMM (7) */
+                          opmask (5), ZMM_Hi256 (6), Hi16_ZMM (7), AMX's
+                          XTILECFG (17) and XTILEDATA (18) */
+    bool amx_perm;     /* Linux granted this process the tile data state
+                          (arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)
+                          returned 0): without it the first tile instruction
+                          raises SIGILL */
 } hearth_x86_cpu;
 
 /* Whether a CPU with these features can run x86 implementation impl, the
@@ -59,16 +69,22 @@ typedef struct {
  * XCR0 bits 1 and 2; HEARTH_DOT_AVXVNNI those and AVX-VNNI;
  * HEARTH_DOT_AVX512 the AVX2 level's and AVX-512 F, BW, VL, DQ and VNNI,
  * and XCR0 bits 5, 6, 7 (AVX-512 CPUs without AVX-VNNI, such as Zen 4, run
- * it but not HEARTH_DOT_AVXVNNI). HEARTH_DOT_SCALAR: always; others: never.
+ * it but not HEARTH_DOT_AVXVNNI); HEARTH_DOT_AMX the AVX-512 level's and
+ * AMX-TILE and AMX-INT8, XCR0 bits 17 and 18, and amx_perm.
+ * HEARTH_DOT_SCALAR: always; others: never.
  * An instruction set the CPU has but whose registers the OS does not save
  * (XCR0 clear) would fault or corrupt state, so it is never allowed. Pure:
  * any thread, any architecture (tests run it on made-up values). */
 bool hearth_dot_x86_runs(const hearth_x86_cpu *c, hearth_dot_impl impl);
-/* The highest of those it runs: AVX512, else AVXVNNI, else AVX2, else
- * SCALAR. Pure, as above. */
+/* The highest of those it runs: AMX, else AVX512, else AVXVNNI, else AVX2,
+ * else SCALAR. Pure, as above. */
 hearth_dot_impl hearth_dot_x86_level(const hearth_x86_cpu *c);
-/* Fills *c from this CPU (cpuid, xgetbv). Returns false, with *c zeroed,
- * on other architectures. Any thread. */
+/* Fills *c from this CPU (cpuid, xgetbv). Where cpuid and XCR0 announce
+ * AMX it also asks Linux for the tile data permission (process-wide,
+ * idempotent; arch_prctl must not be filtered: hearth's sandbox, applied
+ * after the kernels are chosen, allows it) and records the answer in
+ * amx_perm. Returns false, with *c zeroed, on other architectures. Any
+ * thread. */
 bool hearth_x86_cpu_read(hearth_x86_cpu *c);
 
 /* The kernel set of one implementation (tests and benchmarks compare them),
@@ -78,7 +94,7 @@ const hearth_dot_kernel *hearth_dot_kernel_get_impl(hearth_type wtype, hearth_do
 /* Whether this CPU (and build) can run impl, and HEARTH_KERNEL_LEVEL does
  * not exclude it. Any thread. */
 bool hearth_dot_impl_available(hearth_dot_impl impl);
-/* "scalar", "avx2", "avxvnni", "avx512", "neon", "dotprod", "i8mm", "wasm128". */
+/* "scalar", "avx2", "avxvnni", "avx512", "amx", "neon", "dotprod", "i8mm", "wasm128". */
 const char *hearth_dot_impl_str(hearth_dot_impl impl);
 
 #endif
