@@ -15,7 +15,10 @@
  *    call, in 16-row calls as the engine's prefill makes them and in 64-row
  *    calls (the chunk size that would amortize the activation prep; also for
  *    4864 x 896, Qwen2.5-0.5B's ffn_up shape).
- * Usage: bench_kernels [--impl scalar|avx2|avx512] [--reps N] [--types Q4_0,Q8_0,...]
+ *  - --gemm-cols: one gemm per column count, several implementations
+ *    side by side (bench_gemm_cols).
+ * Usage: bench_kernels [--impl scalar|avx2|avx512|amx] [--reps N] [--types Q4_0,Q8_0,...]
+ *        bench_kernels --gemm-cols 9,16,64,512 [--impls avx512,amx] [--types ...] [--reps N]
  * Default impl: the one dispatch picks. Pins nothing; run it on an idle machine.
  */
 #include "kernels/dot_int.h"
@@ -211,15 +214,76 @@ static void bench_gemm(hearth_type t, const hearth_dot_kernel *k, int reps, int6
     free(w), free(a), free(out);
 }
 
+/* --gemm-cols: the gemm of each implementation in impls (comma-separated)
+ * at each column count, 64-row calls of all the columns at once, for the
+ * shapes 896 x 4864 and 4864 x 896 (rows x n); the implementations take
+ * turns within each repetition, so that a shared machine's load falls on
+ * both alike, and the best CPU time of each gives GMAC/s and the ratio to
+ * the first. */
+static void bench_gemm_cols(hearth_type t, const char *impls, const char *cols, int reps) {
+    hearth_dot_impl im[4];
+    int ni = 0;
+    for (const char *p = impls; *p && ni < 4;) {
+        size_t l = strcspn(p, ",");
+        for (int i = 0; i < HEARTH_DOT_IMPL_COUNT; i++)
+            if (strlen(hearth_dot_impl_str((hearth_dot_impl)i)) == l &&
+                !strncmp(p, hearth_dot_impl_str((hearth_dot_impl)i), l) &&
+                hearth_dot_kernel_get_impl(t, (hearth_dot_impl)i))
+                im[ni++] = (hearth_dot_impl)i;
+        p += l + (p[l] == ',');
+    }
+    if (!ni) return;
+    static const int64_t shapes[2][2] = {{896, 4864}, {4864, 896}}; /* (nrows, n) */
+    for (int si = 0; si < 2; si++) {
+        int64_t nrows = shapes[si][0], n = shapes[si][1];
+        if (n % hearth_type_traits_get(t)->blck_size) continue;
+        for (const char *p = cols; *p;) {
+            int64_t ncols = atoll(p);
+            p += strcspn(p, ",");
+            p += *p == ',';
+            if (ncols < 1) continue;
+            const hearth_dot_kernel *k0 = hearth_dot_kernel_get_impl(t, im[0]);
+            size_t rs, as;
+            uint8_t *w = make_weights(t, n, nrows, &rs);
+            uint8_t *a = make_act(k0, n, ncols, &as);
+            float *out = malloc((size_t)(nrows * ncols) * sizeof(float));
+            double best[4] = {1e30, 1e30, 1e30, 1e30};
+            for (int r = -1; r < reps; r++)
+                for (int i = 0; i < ni; i++) {
+                    const hearth_dot_kernel *k = hearth_dot_kernel_get_impl(t, im[i]);
+                    double c0 = cpu_now();
+                    for (int64_t r0 = 0; r0 < nrows; r0 += 64)
+                        k->gemm(n, nrows - r0 < 64 ? nrows - r0 : 64, ncols, out + r0, nrows, w + (size_t)r0 * rs,
+                                rs, a, as);
+                    double dc = cpu_now() - c0;
+                    if (r >= 0 && dc < best[i]) best[i] = dc;
+                }
+            double mac = (double)n * (double)nrows * (double)ncols;
+            printf("  gemm %-5s %lldx%lld x %3lld cols:", hearth_type_name(t), (long long)nrows, (long long)n,
+                   (long long)ncols);
+            for (int i = 0; i < ni; i++)
+                printf("  %s %7.1f GMAC/s", hearth_dot_impl_str(im[i]), mac / best[i] / 1e9);
+            for (int i = 1; i < ni; i++)
+                printf("  %s/%s %.2fx", hearth_dot_impl_str(im[i]), hearth_dot_impl_str(im[0]), best[0] / best[i]);
+            printf("\n");
+            free(w), free(a), free(out);
+        }
+    }
+}
+
 int main(int argc, char **argv) {
-    const char *impl_name = NULL, *types = NULL;
+    const char *impl_name = NULL, *types = NULL, *gemm_cols = NULL, *impls = NULL;
     int reps = 10;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--impl") && i + 1 < argc) impl_name = argv[++i];
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--types") && i + 1 < argc) types = argv[++i];
+        else if (!strcmp(argv[i], "--gemm-cols") && i + 1 < argc) gemm_cols = argv[++i];
+        else if (!strcmp(argv[i], "--impls") && i + 1 < argc) impls = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [--impl scalar|avx2|avx512] [--reps N] [--types Q4_0,...]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--impl scalar|avx2|avx512|amx] [--reps N] [--types Q4_0,...]\n"
+                    "       %s --gemm-cols 9,16,64,512 [--impls avx512,amx] [--types ...] [--reps N]\n",
+                    argv[0], argv[0]);
             return 2;
         }
     }
@@ -231,6 +295,21 @@ int main(int argc, char **argv) {
     if (!hearth_dot_impl_available(impl)) {
         fprintf(stderr, "implementation %s not available here\n", chosen);
         return 1;
+    }
+    if (gemm_cols) {
+        printf("gemm, 1 thread, 64-row calls of all the columns, best CPU time of %d (interleaved)\n", reps);
+        static const hearth_type gt[] = {HEARTH_TYPE_Q4_0, HEARTH_TYPE_Q8_0, HEARTH_TYPE_Q5_0, HEARTH_TYPE_Q4_K,
+                                         HEARTH_TYPE_Q6_K};
+        for (size_t i = 0; i < sizeof gt / sizeof gt[0]; i++) {
+            const char *nm = hearth_type_name(gt[i]);
+            if (types) {
+                const char *p = strstr(types, nm);
+                size_t l = strlen(nm);
+                if (!p || (p != types && p[-1] != ',') || (p[l] && p[l] != ',')) continue;
+            }
+            bench_gemm_cols(gt[i], impls ? impls : "avx512,amx", gemm_cols, reps);
+        }
+        return 0;
     }
     double bw = measure_bandwidth(16);
     printf("kernels: %s, 1 thread; memory read bandwidth (1 thread, 256 MB): %.2f GB/s\n",

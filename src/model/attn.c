@@ -104,10 +104,11 @@ hearth_attn_fn hearth_attn_pick(int hd) {
 #if defined(__x86_64__)
     /* Follow the kernels' one CPU-feature decision (it also honours
      * HEARTH_FORCE_SCALAR and HEARTH_KERNEL_LEVEL): its avx512 level
-     * (F, BW, VL, DQ, VNNI) means the AVX-512 kernel here, AVX2 or better
-     * AVX2+FMA+F16C. */
+     * (F, BW, VL, DQ, VNNI) and the amx level above it mean the AVX-512
+     * kernel here, AVX2 or better AVX2+FMA+F16C. */
     const char *level = hearth_dot_impl_name();
-    if (hd % 16 == 0 && hd <= 256 && !strcmp(level, "avx512")) return hearth_attn_avx512;
+    if (hd % 16 == 0 && hd <= 256 && (!strcmp(level, "avx512") || !strcmp(level, "amx")))
+        return hearth_attn_avx512;
     if (hd % 8 == 0 && strcmp(level, "scalar")) return hearth_attn_avx2;
 #elif defined(__aarch64__)
     /* Every NEON level of the kernels (and HEARTH_FORCE_SCALAR, which makes

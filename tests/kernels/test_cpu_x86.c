@@ -4,7 +4,9 @@
  * each XCR0 bit the AVX2 and AVX-512 levels need, taken away one at a time,
  * lowers the level; AVX-VNNI without AVX-512 (a client CPU) is the avxvnni
  * level, AVX-512 without AVX-VNNI (Zen 4) runs avx512 but not avxvnni; an OS that saves only the SSE/AVX state (XCR0 0x7) keeps
- * a CPU with AVX-512 at AVX2, one that saves no AVX state keeps it scalar.
+ * a CPU with AVX-512 at AVX2, one that saves no AVX state keeps it scalar;
+ * AMX needs AMX-TILE and AMX-INT8, XCR0 bits 17 and 18 and the OS's
+ * permission (each taken away: avx512), and the AVX-512 level under it.
  * On x86 also: this CPU's registers give the level dot.c offers (unless
  * HEARTH_KERNEL_LEVEL caps it), and it agrees with the
  * compiler runtime's own detection.
@@ -153,6 +155,37 @@ int main(void) {
     CHECK_LEVEL(c, HEARTH_DOT_AVX2);
     CHECK(!hearth_dot_x86_runs(&c, HEARTH_DOT_IMPL_COUNT));
     CHECK(hearth_dot_x86_runs(&c, HEARTH_DOT_SCALAR));
+    /* AMX (leaf 7 EDX bits 24, 25; XCR0 bits 17, 18; the OS's permission) */
+    what = "AMX: tiles, int8, XCR0 and permission (Sapphire Rapids)";
+    hearth_x86_cpu amx = full();
+    amx.l7_edx = (1u << 24) | (1u << 25);
+    amx.xcr0 = 0x602e7;
+    amx.amx_perm = true;
+    CHECK_LEVEL(amx, HEARTH_DOT_AMX);
+    CHECK(hearth_dot_x86_runs(&amx, HEARTH_DOT_AVX512));
+    struct { const char *what; uint32_t edx_off; uint64_t xcr0_off; bool perm; hearth_dot_impl want; } amx_needs[] = {
+        {"AMX without AMX-TILE", 1u << 24, 0, true, HEARTH_DOT_AVX512},
+        {"AMX without AMX-INT8 (BF16 only)", 1u << 25, 0, true, HEARTH_DOT_AVX512},
+        {"AMX bits, XCR0 without XTILECFG (17)", 0, 1ull << 17, true, HEARTH_DOT_AVX512},
+        {"AMX bits, XCR0 without XTILEDATA (18)", 0, 1ull << 18, true, HEARTH_DOT_AVX512},
+        {"AMX bits, XCR0 without either", 0, 3ull << 17, true, HEARTH_DOT_AVX512},
+        {"AMX bits and XCR0, permission refused", 0, 0, false, HEARTH_DOT_AVX512},
+        {"AMX, OS without AVX-512 state", 0, 0xe0, true, HEARTH_DOT_AVX2},
+    };
+    for (size_t i = 0; i < sizeof amx_needs / sizeof amx_needs[0]; i++) {
+        c = amx;
+        c.l7_edx &= ~amx_needs[i].edx_off;
+        c.xcr0 &= ~amx_needs[i].xcr0_off;
+        c.amx_perm = amx_needs[i].perm;
+        what = amx_needs[i].what;
+        CHECK_LEVEL(c, amx_needs[i].want);
+        CHECK(!hearth_dot_x86_runs(&c, HEARTH_DOT_AMX));
+    }
+    what = "AMX without AVX-512 (no AVX-512 VNNI)";
+    c = amx;
+    c.l7_ecx = 0;
+    CHECK_LEVEL(c, HEARTH_DOT_AVX2);
+    CHECK(!hearth_dot_x86_runs(&c, HEARTH_DOT_AMX));
     what = "all zero";
     hearth_x86_cpu z = {0};
     CHECK_LEVEL(z, HEARTH_DOT_SCALAR);
@@ -163,8 +196,10 @@ int main(void) {
 #if defined(__x86_64__) || defined(__i386__)
     CHECK(x86);
     hearth_dot_impl lvl = hearth_dot_x86_level(&me);
-    fprintf(stderr, "this CPU: max leaf %#x, leaf 1 ecx %#x, leaf 7 ebx %#x ecx %#x, leaf 7.1 eax %#x, XCR0 %#llx -> %s\n",
-            me.max_leaf, me.l1_ecx, me.l7_ebx, me.l7_ecx, me.l7s1_eax, (unsigned long long)me.xcr0, name(lvl));
+    fprintf(stderr, "this CPU: max leaf %#x, leaf 1 ecx %#x, leaf 7 ebx %#x ecx %#x edx %#x, leaf 7.1 eax %#x, "
+            "XCR0 %#llx, AMX permission %d -> %s\n",
+            me.max_leaf, me.l1_ecx, me.l7_ebx, me.l7_ecx, me.l7_edx, me.l7s1_eax, (unsigned long long)me.xcr0,
+            me.amx_perm, name(lvl));
     /* the compiler runtime checks the same bits its own way */
     __builtin_cpu_init();
     bool rt_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
@@ -172,7 +207,12 @@ int main(void) {
                      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
                      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vnni");
     CHECK(rt_avx2 == (lvl != HEARTH_DOT_SCALAR));
-    CHECK(rt_avx512 == (lvl == HEARTH_DOT_AVX512));
+    CHECK(rt_avx512 == (lvl == HEARTH_DOT_AVX512 || lvl == HEARTH_DOT_AMX));
+    /* AMX: /proc/cpuinfo's flags (the kernel lists them only where it
+     * enabled the state) decide whether the permission was asked for */
+    int has_amx = cpuinfo_flag("amx_tile") == 1 && cpuinfo_flag("amx_int8") == 1;
+    if (rt_avx512 && has_amx) CHECK(lvl == HEARTH_DOT_AMX && me.amx_perm);
+    if (!has_amx) CHECK(lvl != HEARTH_DOT_AMX);
     /* AVX-VNNI: the kernel's own view (clang 14's runtime does not know
      * the feature), where /proc/cpuinfo is there */
     int has_vnni = cpuinfo_flag("avx_vnni");
@@ -183,7 +223,8 @@ int main(void) {
     if (!cap || !*cap) {
         CHECK(hearth_dot_impl_available(HEARTH_DOT_AVX2) == (lvl != HEARTH_DOT_SCALAR));
         CHECK(hearth_dot_impl_available(HEARTH_DOT_AVXVNNI) == rt_avxvnni);
-        CHECK(hearth_dot_impl_available(HEARTH_DOT_AVX512) == (lvl == HEARTH_DOT_AVX512));
+        CHECK(hearth_dot_impl_available(HEARTH_DOT_AVX512) == (lvl == HEARTH_DOT_AVX512 || lvl == HEARTH_DOT_AMX));
+        CHECK(hearth_dot_impl_available(HEARTH_DOT_AMX) == (lvl == HEARTH_DOT_AMX));
     }
 #else
     CHECK(!x86);

@@ -10,6 +10,8 @@
  * output strides (nothing outside the written columns is touched), and the
  * reference against a float dot product of the dequantized weights (also
  * when no SIMD level is there to compare, e.g. HEARTH_KERNEL_LEVEL=scalar).
+ * The Q4_0/Q5_0/Q8_0 gemm (the amx level's tiles) also at many column
+ * counts (check_gemm_cols).
  */
 #include "kernels/dot_int.h"
 #include "kernels/quants.h"
@@ -241,6 +243,71 @@ static void run_case(const dot_case *dc, hearth_dot_impl impl) {
             tt->name, hearth_dot_impl_str(impl), st.max_abs, st.max_ratio, dc->atol, dc->rtol);
 }
 
+/* The gemm of the types the amx level runs on tiles (Q4_0, Q5_0, Q8_0), on
+ * every implementation, at many column counts: 1-20 (below and past the
+ * AMX threshold, token tiles of every size M), 31, 64, 100, 512 (several
+ * tiles, the last overlapping its neighbour; passes of 128), 37 rows (two
+ * groups of 16 and a partial one), 7 and 37 blocks (an odd block count; past
+ * the 32-block chunk). Also, for amx (where it is designed to hold): each
+ * output is bit for bit the same whatever else shares its call: columns
+ * 0..c of a call of c+1 columns (from 8 on) equal the first c+1 of the
+ * 512-column call, and a call on rows 16..36 the same rows of the full one
+ * (what makes results independent of how threads split the work). */
+static void check_gemm_cols(hearth_dot_impl impl) {
+    static const hearth_type types[] = {HEARTH_TYPE_Q4_0, HEARTH_TYPE_Q5_0, HEARTH_TYPE_Q8_0};
+    static const int64_t cols[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13,
+                                   14, 15, 16, 17, 18, 19, 20, 31, 64, 100, 512};
+    enum { NCOLS = 512, NROWS = 37 };
+    for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
+        const dot_case *dc = NULL;
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+            if (cases[c].t == types[ti]) dc = &cases[c];
+        const hearth_type_traits *tt = hearth_type_traits_get(types[ti]);
+        const hearth_dot_kernel *ref = hearth_dot_kernel_get_impl(types[ti], HEARTH_DOT_SCALAR);
+        const hearth_dot_kernel *k = hearth_dot_kernel_get_impl(types[ti], impl);
+        REQUIRE(dc && tt && ref && k);
+        err_stat st = {0, 0};
+        for (int raw = 0; raw < 2; raw++) {
+            int64_t n = raw ? 32 * 7 : 32 * 37;
+            problem p;
+            make_problem(&p, tt, dc, ref, n, NROWS, NCOLS, raw);
+            float *o_ref = malloc((size_t)(NROWS * NCOLS) * sizeof(float));
+            float *o_all = malloc((size_t)(NROWS * NCOLS) * sizeof(float));
+            float *o = malloc((size_t)(NROWS * NCOLS) * sizeof(float));
+            REQUIRE(o_ref && o_all && o);
+            for (int64_t c = 0; c < NCOLS; c++) ref->gemv(n, NROWS, o_ref + c * NROWS, p.w, p.ws, p.act + (size_t)c * p.as);
+            k->gemm(n, NROWS, NCOLS, o_all, NROWS, p.w, p.ws, p.act, p.as);
+            for (size_t ci = 0; ci < sizeof cols / sizeof cols[0]; ci++) {
+                int64_t nc = cols[ci];
+                char what[96];
+                snprintf(what, sizeof what, "%s/%s gemm n=%lld x %lld cols%s", tt->name, hearth_dot_impl_str(impl),
+                         (long long)n, (long long)nc, raw ? " raw" : "");
+                k->gemm(n, NROWS, nc, o, NROWS, p.w, p.ws, p.act, p.as);
+                compare(what, o, o_ref, NROWS * nc, dc->atol, dc->rtol, &st);
+                if (impl == HEARTH_DOT_AMX && nc >= 8)
+                    CHECKF(!memcmp(o, o_all, (size_t)(NROWS * nc) * sizeof(float)),
+                           "%s: not bit for bit the 512-column call's", what);
+            }
+            if (impl == HEARTH_DOT_AMX) {
+                /* rows 16..36 alone, all columns: out stride NROWS, rows 16.. */
+                for (int64_t i = 0; i < NROWS * NCOLS; i++) o[i] = -1.f;
+                k->gemm(n, NROWS - 16, NCOLS, o + 16, NROWS, p.w + 16 * p.ws, p.ws, p.act, p.as);
+                int diff = 0;
+                for (int64_t c = 0; c < NCOLS; c++)
+                    for (int64_t r = 0; r < NROWS; r++)
+                        diff += r >= 16 ? memcmp(o + c * NROWS + r, o_all + c * NROWS + r, sizeof(float)) != 0
+                                        : o[c * NROWS + r] != -1.f;
+                CHECKF(diff == 0, "%s/amx n=%lld: rows 16..36 alone differ from the full call in %d outputs",
+                       tt->name, (long long)n, diff);
+            }
+            free(o_ref), free(o_all), free(o);
+            free_problem(&p);
+        }
+        fprintf(stderr, "%-5s %-6s gemm at 1-20, 31, 64, 100, 512 columns: max |got-ref| %.3g  max err/tol %.3f\n",
+                tt->name, hearth_dot_impl_str(impl), st.max_abs, st.max_ratio);
+    }
+}
+
 /* quantize_act on inputs that probe the reference's exact semantics:
  * rounding ties (to even), zero blocks, NaN and inf lanes, denormal and
  * huge blocks, values at the clamp. The bytes must match exactly. */
@@ -312,6 +379,7 @@ int main(void) {
         if (first_impl == HEARTH_DOT_IMPL_COUNT) first_impl = (hearth_dot_impl)impl;
         impls++;
         check_quantize_edges((hearth_dot_impl)impl);
+        check_gemm_cols((hearth_dot_impl)impl);
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) run_case(&cases[c], (hearth_dot_impl)impl);
     }
     if (!impls) {

@@ -1,6 +1,7 @@
 #!/bin/bash
 # test_levels.sh: the forward pass on each x86 kernel level this CPU runs
-# below the one chosen (HEARTH_KERNEL_LEVEL=avx2, =avxvnni): kernels_dot
+# below the one chosen (HEARTH_KERNEL_LEVEL=avx2, =avxvnni, =avx512 under
+# amx): kernels_dot
 # compares every level's kernels with the reference, this runs the engine's
 # decode test and the stories model test on them (the default run covers the
 # top level, test_scalar.sh the reference). Skips (77) on a CPU with no
@@ -17,7 +18,14 @@ has avx2 && has fma || { echo "no AVX2: skipped"; exit 77; }
 top=avx2
 has avx_vnni && top=avxvnni
 has avx512f && has avx512bw && has avx512vl && has avx512dq && has avx512_vnni && top=avx512
-case $top in avx2) levels="" ;; avxvnni) levels=avx2 ;; avx512) levels=avx2; has avx_vnni && levels="avx2 avxvnni" ;; esac
+# amx: where the OS also grants the tiles (hearth --version names the level)
+[ $top = avx512 ] && has amx_tile && has amx_int8 &&
+  "$HEARTH_BIN" --version | grep -q 'kernels: amx' && top=amx
+case $top in
+  avx2) levels="" ;;
+  avxvnni) levels=avx2 ;;
+  avx512|amx) levels=avx2; has avx_vnni && levels="avx2 avxvnni"; [ $top = amx ] && levels="$levels avx512" ;;
+esac
 ran=0
 for l in $levels; do
   for t in engine_decode model_stories; do

@@ -37,7 +37,7 @@ o = json.load(open(sys.argv[1]))
 for k, t in [("device", dict), ("limits", dict), ("power", dict), ("models", list)]:
     assert isinstance(o[k], t), k
 d = o["device"]
-assert isinstance(d["cpu"], str) and d["kernels"] in ("avx512", "avx2", "i8mm", "dotprod", "neon", "scalar")
+assert isinstance(d["cpu"], str) and d["kernels"] in ("amx", "avx512", "avxvnni", "avx2", "i8mm", "dotprod", "neon", "scalar")
 assert d["threads"] == 1 and d["bandwidth_gbps"] > 0 and d["cached"] is False
 assert d["measured_at"].endswith("Z")
 assert o["limits"] == {"max_latency_ms": 100000000, "max_ram_mb": 1000000, "n_ctx": 4096, "n_prompt": 512}

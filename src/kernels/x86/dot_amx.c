@@ -200,12 +200,18 @@ INLINE void bprep_q5_0(int8_t bt[8][64], const uint8_t *wb, size_t ws, int R) {
 
 /* ---- the token tiles ------------------------------------------------------ */
 
-/* acc[t] += C row t (16 rows' block sums of token t) * d_w * d_act(t). */
+/* acc[t] += C row t (16 rows' block sums of token t) * d_act(t) * d_w,
+ * rounded as the AVX-512 gemm and gemv round each block (sum * d_act, then
+ * fma with d_w), so that prefill (gemm) and decode (gemv) stay as close as
+ * they do on that level: activations are requantized after every layer, and
+ * a difference in the last bit can move a value across a rounding boundary
+ * there. */
 INLINE void amx_scale(const int M, __m512 *acc, const int32_t c[16][16], const float *dw, const float *da) {
     __m512 d = _mm512_load_ps(dw);
     UNROLL for (int t = 0; t < M; t++)
-        acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_load_si512((const void *)c[t])),
-                                 _mm512_mul_ps(d, _mm512_set1_ps(da[t * AMX_CB])), acc[t]);
+        acc[t] = _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_load_si512((const void *)c[t])),
+                                               _mm512_set1_ps(da[t * AMX_CB])),
+                                 d, acc[t]);
 }
 
 /* M tokens (activation blocks at a, rows as bytes apart; their d_act at
