@@ -75,7 +75,7 @@ typedef struct {
     _Alignas(64) int8_t b[AMX_CB][8][64]; /* (block, k, 16 rows x 4 bytes): B tiles */
     _Alignas(64) float dw[AMX_CB][16];   /* (block, row): d_w */
     _Alignas(64) float da[AMX_TC][AMX_CB]; /* (token, block): d_act */
-    _Alignas(64) int32_t c[2][16][16];   /* (even/odd block, token, row): C tiles */
+    _Alignas(64) int32_t c[4][16][16];   /* (step parity x even/odd block, token, row): C tiles */
 } amx_scratch;
 
 /* tmm0/1: C (M x 16 int32), tmm2/3: A (M x 32 bytes), tmm4/5: B (8 x 64
@@ -222,30 +222,39 @@ INLINE void amx_tile(const int M, int64_t cb, const uint8_t *a, size_t as, amx_s
                      float *out, int64_t os, __mmask16 rm, int skip, bool first) {
     __m512 acc[16];
     UNROLL for (int t = 0; t < M; t++) acc[t] = _mm512_setzero_ps();
-    int64_t b = 0;
-    for (; b + 2 <= cb; b += 2) {
-        _tile_loadd(2, a + b * 34 + 2, (long)as);
-        _tile_loadd(4, s->b[b], 64);
-        _tile_zero(0);
-        _tile_dpbssd(0, 2, 4);
-        _tile_loadd(3, a + (b + 1) * 34 + 2, (long)as);
-        _tile_loadd(5, s->b[b + 1], 64);
-        _tile_zero(1);
-        _tile_dpbssd(1, 3, 5);
-        _tile_stored(0, s->c[0], 64);
-        _tile_stored(1, s->c[1], 64);
-        amx_scale(M, acc, s->c[0], s->dw[b], da + b);
-        amx_scale(M, acc, s->c[1], s->dw[b + 1], da + b + 1);
+    /* step i multiplies blocks 2i and 2i+1 into C buffers (i % 2) while
+     * the float work scales step i-1's: the vector loads of a C tile come an
+     * iteration after its tilestored (reading it at once stalls on the
+     * store) */
+    int64_t nsteps = (cb + 1) / 2;
+    for (int64_t i = 0; i <= nsteps; i++) {
+        if (i < nsteps) {
+            int64_t b = 2 * i;
+            int32_t(*cs)[16][16] = &s->c[2 * (i & 1)];
+            _tile_loadd(2, a + b * 34 + 2, (long)as);
+            _tile_loadd(4, s->b[b], 64);
+            _tile_zero(0);
+            _tile_dpbssd(0, 2, 4);
+            if (b + 1 < cb) {
+                _tile_loadd(3, a + (b + 1) * 34 + 2, (long)as);
+                _tile_loadd(5, s->b[b + 1], 64);
+                _tile_zero(1);
+                _tile_dpbssd(1, 3, 5);
+            }
+            _tile_stored(0, cs[0], 64);
+            if (b + 1 < cb) _tile_stored(1, cs[1], 64);
+        }
+        if (i > 0) {
+            int64_t b = 2 * (i - 1);
+            int32_t(*cs)[16][16] = &s->c[2 * ((i - 1) & 1)];
+            amx_scale(M, acc, cs[0], s->dw[b], da + b);
+            if (b + 1 < cb) amx_scale(M, acc, cs[1], s->dw[b + 1], da + b + 1);
+        }
     }
-    if (b < cb) {
-        _tile_loadd(2, a + b * 34 + 2, (long)as);
-        _tile_loadd(4, s->b[b], 64);
-        _tile_zero(0);
-        _tile_dpbssd(0, 2, 4);
-        _tile_stored(0, s->c[0], 64);
-        amx_scale(M, acc, s->c[0], s->dw[b], da + b);
-    }
-    for (int t = skip; t < M; t++) {
+    /* t is a constant in each unrolled store (a runtime index into acc would
+     * keep the accumulators in memory for the whole loop) */
+    UNROLL for (int t = 0; t < M; t++) {
+        if (t < skip) continue;
         float *o = out + (size_t)t * os;
         __m512 v = first ? acc[t] : _mm512_add_ps(_mm512_maskz_loadu_ps(rm, o), acc[t]);
         _mm512_mask_storeu_ps(o, rm, v);
