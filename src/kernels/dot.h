@@ -5,13 +5,16 @@
  * For each weight type the table gives the activation format its dot product
  * wants (e.g. Q8_0 activations for Q4_0 weights, Q8_K for the K-quants) and
  * the kernels. An implementation set is chosen once per process (call_once)
- * from the CPU's features: AVX-512/VNNI, AVX2 with AVX-VNNI, AVX2/FMA on x86
+ * from the CPU's features: AVX-512/VNNI with AMX-INT8 tiles in the Q4_0/Q5_0/
+ * Q8_0 gemm ("amx": Sapphire Rapids and later, where Linux grants the tile
+ * state), AVX-512/VNNI, AVX2 with AVX-VNNI, AVX2/FMA on x86
  * (cpuid, and only if the OS saves the AVX or AVX-512 registers: XCR0); NEON with
  * i8mm, with dotprod, or plain NEON on AArch64 (getauxval's hwcaps); SIMD128
  * in the browser build (WebAssembly, chosen at build time); else the
  * scalar reference in kernels/ref/ (also forced by HEARTH_FORCE_SCALAR=1).
  * HEARTH_KERNEL_LEVEL=<name> caps the choice at that implementation (e.g.
- * "neon" on a CPU with dotprod, "avx2" or "avxvnni" on one with AVX-512; "scalar" is
+ * "neon" on a CPU with dotprod, "avx2", "avxvnni" or "avx512" on one with AVX-512
+ * or AMX; "scalar" is
  * HEARTH_FORCE_SCALAR): higher ones are neither chosen nor offered, so each
  * path can be run on one machine. Every SIMD kernel has a reference twin and
  * a test comparing them.
@@ -69,7 +72,7 @@ typedef struct {
  * The returned table is immutable and lives for the whole process. Any thread. */
 const hearth_dot_kernel *hearth_dot_kernel_get(hearth_type wtype);
 
-/* Name of the implementation chosen ("avx512", "avxvnni", "avx2", "i8mm", "dotprod",
+/* Name of the implementation chosen ("amx", "avx512", "avxvnni", "avx2", "i8mm", "dotprod",
  * "neon", "wasm128", "scalar"). Any thread. */
 const char *hearth_dot_impl_name(void);
 

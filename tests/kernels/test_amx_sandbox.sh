@@ -36,5 +36,5 @@ for type in Q4_0 Q8_0; do
     done
     cmp -s "$work/$type--sandbox.out" "$work/$type--no-sandbox.out" ||
         fail "$type: the sandboxed answer differs: '$(cat "$work/$type--sandbox.out")' vs '$(cat "$work/$type--no-sandbox.out")'"
-    echo "$type: sandboxed run on amx ok: $(head -c 60 "$work/$type--sandbox.out" | tr '\n' ' ')"
+    echo "$type: sandboxed run on amx ok ($(wc -c <"$work/$type--sandbox.out") bytes, the same unsandboxed)"
 done
