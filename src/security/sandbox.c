@@ -9,7 +9,9 @@
  *   - HEARTH_SANDBOX_NO_EXEC: execve, execveat, ptrace and
  *     process_vm_writev (no other program started, no other process
  *     written into).
- * Everything else stays allowed (files, AF_UNIX sockets, threads), so the
+ * Everything else stays allowed (files, AF_UNIX sockets, threads; also
+ * arch_prctl, with which the kernels ask for AMX's tile state, though they
+ * do so when they are chosen, before any filter is applied), so the
  * filter goes on the whole process, every thread at once (TSYNC): the
  * thread pools already run when it is applied. The filter cannot be removed;
  * children inherit it.
