@@ -320,6 +320,16 @@ INLINE void amx_gemm(const int kind, int64_t n, int64_t nrows, int64_t ncols, fl
                     else bprep_q5_0(s.b[b], wb + b * bsz, ws, R);
                     _mm512_store_ps(s.dw[b], f16x16_strided(wb + b * bsz, (int32_t)ws, rm));
                 }
+                /* the next group's chunk (16 rows of cb blocks), fetched
+                 * while this group's token tiles run: in prefill the weights
+                 * come from memory, 16 rows at a time, too many streams for
+                 * the hardware prefetcher to follow */
+                int64_t rn = nrows - r0 - 16 < 16 ? nrows - r0 - 16 : 16;
+                for (int64_t j = 0; j < rn; j++) {
+                    const uint8_t *p = wb + (size_t)(16 + j) * ws;
+                    for (int64_t o = 0; o < cb * bsz; o += 64) _mm_prefetch((const char *)(p + o), _MM_HINT_T0);
+                    _mm_prefetch((const char *)(p + cb * bsz - 1), _MM_HINT_T0);
+                }
                 for (int i = 0; i < ntt; i++) {
                     int64_t t0 = i < ntt - 1 ? (int64_t)i * M : T - M;
                     int skip = i < ntt - 1 ? 0 : (int)((int64_t)(ntt - 1) * M - t0);
