@@ -39,8 +39,8 @@
  * no sigaltstack, whose small stacks AMX's 8 KB of tile state could overrun:
  * grep finds none in src/.)
  *
- * Below AMX_MIN_COLS columns the AVX-512 gemm runs instead (a 16-row B tile
- * for few tokens costs more to build than it saves).
+ * Below AMX_MIN_COLS_* columns (5 or 6) the AVX-512 gemm runs instead (a
+ * 16-row B tile for few tokens costs more to build than it saves).
  */
 #if defined(__x86_64__)
 #include "kernels/dot_int.h"
@@ -55,9 +55,12 @@
 #endif
 #define INLINE static inline __attribute__((always_inline))
 
-/* Columns from which AMX beats the AVX-512 tiles (bench_kernels; see the
- * README's kernel section). */
-#define AMX_MIN_COLS 6
+/* Columns from which AMX beats the AVX-512 tiles (bench_kernels
+ * --gemm-cols; see the README's kernel section): at 5 columns Q4_0 is
+ * 1.06-1.27x, Q8_0 (whose B tiles cost more to build) 0.90-0.95x. */
+#define AMX_MIN_COLS_q4_0 5
+#define AMX_MIN_COLS_q5_0 6
+#define AMX_MIN_COLS_q8_0 6
 /* Blocks per chunk (the B tiles of one row group: AMX_CB x 512 bytes, and
  * the activation scales AMX_TC x AMX_CB floats, stay in L1) and columns per
  * pass (the B tiles are reused by every token tile of a pass). */
@@ -281,7 +284,7 @@ static const amx_tile_fn amx_tiles[17] = {
 
 typedef void (*gemm_fn)(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
                         size_t ws, const void *act, size_t as);
-/* The AVX-512 gemms of Q4_0, Q5_0, Q8_0 (below AMX_MIN_COLS), from the
+/* The AVX-512 gemms of Q4_0, Q5_0, Q8_0 (below AMX_MIN_COLS_*), from the
  * table hearth_dot_fill_amx is given; written once, inside dot.c's
  * call_once, before any kernel runs. */
 static gemm_fn fallback_q4_0, fallback_q5_0, fallback_q8_0;
@@ -345,7 +348,7 @@ INLINE void amx_gemm(const int kind, int64_t n, int64_t nrows, int64_t ncols, fl
 #define AMX_GEMM(name, KIND)                                                                               \
     static void gemm_amx_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os,           \
                                 const void *w, size_t ws, const void *act, size_t as) {                    \
-        if (ncols < AMX_MIN_COLS) fallback_##name(n, nrows, ncols, out, os, w, ws, act, as);               \
+        if (ncols < AMX_MIN_COLS_##name) fallback_##name(n, nrows, ncols, out, os, w, ws, act, as);               \
         else amx_gemm(KIND, n, nrows, ncols, out, os, w, ws, act, as);                                     \
     }
 AMX_GEMM(q8_0, AMX_Q8_0)
