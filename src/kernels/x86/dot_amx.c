@@ -25,12 +25,18 @@
  * starts at ncols - M, overlapping its neighbour, so every tile has M rows
  * (one tile configuration per call) and no load passes the last activation
  * row; the overlapped tokens are stored by one tile only.
- * Two C, two A and two B tiles alternate between even and odd blocks so
- * that one block's tdpbssd overlaps the previous block's float work.
+ * Two C, two A and two B tiles take the even and odd blocks of a step, and
+ * a step's C tiles are scaled during the next step's tile work. Blocks go
+ * in chunks of AMX_CB (the B tiles of a chunk stay in L1), columns in
+ * passes of at most AMX_TC; the next row group's weights are prefetched
+ * while a group's token tiles run.
  *
- * Results: int32 block sums are exact; each output is sum over blocks, in
- * block order, of fma(sum, d_w * d_act), so a value depends neither on the
- * thread count nor on which other columns or rows share the call.
+ * Results: int32 block sums are exact; each output is the sum over blocks,
+ * in block order (per chunk, the chunks' sums added in order), of
+ * fma(sum * d_act, d_w), so a value depends neither on the thread count nor
+ * on which other columns or rows share the call. It differs from the AVX-512
+ * gemm and gemv (8 lanes of blocks, then a horizontal sum) in float
+ * rounding only.
  *
  * Tile state is per thread: every call loads its configuration and
  * releases the tiles (_tile_release) before it returns, so a thread that
