@@ -136,9 +136,10 @@ static int on_tok(void *u, int32_t t, const char *s, size_t len) {
 static int e2e(int argc, char **argv) {
     const char *target = NULL, *draft = NULL, *file = NULL;
     bool lookup = false;
-    int threads = 2, max_tokens = 64, reps = 3;
+    int threads = 2, draft_threads = 0, max_tokens = 64, reps = 3;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "-t") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "-td") && i + 1 < argc) draft_threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--draft") && i + 1 < argc) draft = argv[++i];
         else if (!strcmp(argv[i], "--both") && i + 1 < argc) draft = argv[++i], lookup = true;
         else if (!strcmp(argv[i], "--lookup")) lookup = true;
@@ -161,7 +162,7 @@ static int e2e(int argc, char **argv) {
     hearth_spec_params sp = hearth_spec_default_params();
     sp.draft = dm;
     sp.lookup = lookup;
-    sp.n_threads = threads;
+    sp.n_threads = draft_threads > 0 ? draft_threads : threads;
     hearth_spec *spec;
     if (hearth_ctx_new(m, &cp, &c, &e) || hearth_spec_new(m, &sp, &spec, &e)) {
         fprintf(stderr, "bench_spec: %s\n", e.msg);

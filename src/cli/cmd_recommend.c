@@ -47,6 +47,9 @@ static const char USAGE[] =
     "  --max-ram MB        most RAM (default: MemAvailable of /proc/meminfo)\n"
     "  -m, --model FILE    also consider this GGUF file (repeatable)\n"
     "  -c, --ctx-size N    context the RAM is sized for (default: setting max_context)\n"
+    "  -ctk, --cache-type-k T, -ctv, --cache-type-v T\n"
+    "                      KV cache types the RAM and speed are for (default:\n"
+    "                      settings cache_type_k and cache_type_v, f16)\n"
     "  -p, --n-prompt N    prompt tokens of the prompt-time column (default 512)\n"
     "  -t, --threads N     threads (default: setting threads, else all CPUs; on\n"
     "                      battery the battery policy's count)\n"
@@ -173,7 +176,7 @@ int cli_models_recommend(int argc, char **argv) {
     int n_files = 0;
     long max_lat = -1, max_ram = -1, n_ctx = -1, n_prompt = 512, threads = -1;
     bool json = false, remeasure = false, no_catalog = false;
-    const char *catalog = NULL;
+    const char *catalog = NULL, *ctk = NULL, *ctv = NULL;
     if (cli_wants_help(argc, argv)) {
         fputs(USAGE, stdout);
         return 0;
@@ -190,6 +193,8 @@ int cli_models_recommend(int argc, char **argv) {
         else if (!strcmp(a, "--remeasure")) remeasure = true;
         else if (!strcmp(a, "--no-catalog")) no_catalog = true;
         else if (!strcmp(a, "--catalog")) catalog = argv[++i];
+        else if (!strcmp(a, "-ctk") || !strcmp(a, "--cache-type-k")) ctk = argv[++i];
+        else if (!strcmp(a, "-ctv") || !strcmp(a, "--cache-type-v")) ctv = argv[++i];
         else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
             if (n_files == 64) return cli_fail("models recommend", NULL, "too many models");
             files[n_files++] = argv[++i];
@@ -217,6 +222,14 @@ int cli_models_recommend(int argc, char **argv) {
     int64_t x;
     if (max_lat < 0) max_lat = !hearth_settings_get_int(set, "recommend_max_latency_ms", &x, NULL) && x > 0 ? x : 250;
     if (n_ctx < 0) n_ctx = !hearth_settings_get_int(set, "max_context", &x, NULL) && x > 0 ? x : 4096;
+    hearth_type type_k, type_v;
+    if (!ctk) ctk = hearth_settings_get(set, "cache_type_k", NULL);
+    if (!ctv) ctv = hearth_settings_get(set, "cache_type_v", NULL);
+    if (hearth_cache_type_parse(ctk ? ctk : "f16", false, &type_k, &e) ||
+        hearth_cache_type_parse(ctv ? ctv : "f16", true, &type_v, &e)) {
+        hearth_settings_free(set);
+        return cli_fail("models recommend", &e, "bad cache type");
+    }
     int probe_mb = !hearth_settings_get_int(set, "device_probe_mb", &x, NULL) && x >= 4 && x <= 65536 ? (int)x : 256;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int normal = threads > 0 ? (int)threads
@@ -294,7 +307,8 @@ int cli_models_recommend(int argc, char **argv) {
     for (size_t i = 0; i < r.n; i++) {
         row *y = &r.v[i];
         /* decode at position 64: the middle of bench's default 128 generated tokens */
-        y->est = hearth_estimate_model(&y->desc, &dev, (int32_t)n_ctx, 64, (int32_t)n_prompt);
+        y->est = hearth_estimate_model(&y->desc, &dev, (int32_t)n_ctx, 64, (int32_t)n_prompt,
+                                       hearth_kv_elem_bytes(type_k, type_v));
         uint64_t ram_mb = y->est.ram_bytes >> 20;
         if (!y->est.runnable) snprintf(y->why, sizeof y->why, "a weight type hearth cannot run here");
         else if ((long)ram_mb > max_ram) snprintf(y->why, sizeof y->why, "needs %llu MB RAM > %ld", (unsigned long long)ram_mb, max_ram);

@@ -12,6 +12,8 @@
 #include "kernels/fp16.h"
 #include "kernels/x86/exp_avx2.h"
 
+#include "kernels/x86/hsum_x86.h"
+
 #include <immintrin.h>
 #include <math.h>
 #include <string.h>
@@ -44,14 +46,6 @@ static inline float hsum(__m256 v) {
 }
 
 enum { MAXG = 128, KB = 8 }; /* KB: the unrolled code below assumes 8 */
-
-/* Sums each of 8 vectors: lane k of the result is the sum of a[k]. */
-static inline __m256 hsum8(const __m256 *a) {
-    __m256 t0 = _mm256_hadd_ps(a[0], a[1]), t1 = _mm256_hadd_ps(a[2], a[3]);
-    __m256 t2 = _mm256_hadd_ps(a[4], a[5]), t3 = _mm256_hadd_ps(a[6], a[7]);
-    __m256 u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);
-    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
-}
 
 /* Converts rows [j0, j0+KB) of base (hd each, kv_stride apart) to floats. */
 static inline void load_block(const hearth_attn_args *a, const void *base, hearth_type type, int32_t j0,
@@ -93,7 +87,7 @@ void hearth_attn_avx2(const hearth_attn_args *a) {
                 acc[6] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kb + 6 * hd), acc[6]);
                 acc[7] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(kb + 7 * hd), acc[7]);
             }
-            _mm256_storeu_ps(a->scores + (size_t)g * a->score_stride + j, _mm256_mul_ps(hsum8(acc), vscale));
+            _mm256_storeu_ps(a->scores + (size_t)g * a->score_stride + j, _mm256_mul_ps(hearth_hsum8x8_ps(acc), vscale));
         }
     }
     for (; j < a->np; j++) {

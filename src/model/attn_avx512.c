@@ -17,6 +17,7 @@
 #if defined(__x86_64__)
 #include "kernels/fp16.h"
 #include "kernels/x86/exp_avx2.h"
+#include "kernels/x86/hsum_x86.h"
 
 #include <immintrin.h>
 #include <math.h>
@@ -44,23 +45,6 @@ static inline __m512 load16(const void *base, hearth_type type, size_t off) {
     return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)base + off)));
 }
 
-/* Sums each of 8 vectors: lane k of the result is the sum of a[k]. */
-static inline __m256 hsum8(const __m256 *a) {
-    __m256 t0 = _mm256_hadd_ps(a[0], a[1]), t1 = _mm256_hadd_ps(a[2], a[3]);
-    __m256 t2 = _mm256_hadd_ps(a[4], a[5]), t3 = _mm256_hadd_ps(a[6], a[7]);
-    __m256 u0 = _mm256_hadd_ps(t0, t1), u1 = _mm256_hadd_ps(t2, t3);
-    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
-}
-
-/* Lane k of the result is the sum of the 16 lanes of a[k]. */
-static inline __m512 hsum16(const __m512 *a) {
-    __m256 h[KB];
-#pragma GCC unroll 16
-    for (int k = 0; k < KB; k++)
-        h[k] = _mm256_add_ps(_mm512_castps512_ps256(a[k]), _mm512_extractf32x8_ps(a[k], 1));
-    return _mm512_insertf32x8(_mm512_castps256_ps512(hsum8(h)), hsum8(h + 8), 1);
-}
-
 static inline float dot_tail(const float *q, const void *k, hearth_type type, size_t off, int nv) {
     __m512 acc = _mm512_setzero_ps();
     for (int b = 0; b < nv; b++)
@@ -78,12 +62,13 @@ static inline void load_block(const hearth_attn_args *a, const void *base, heart
     }
 }
 
-void hearth_attn_avx512(const hearth_attn_args *a) {
-    int hd = a->hd, group = a->group, nv = hd / 16;
-    if (hd % 16 || hd > MAXHD) {
-        hearth_attn_ref(a);
-        return;
-    }
+/* The kernel for head size hd (a multiple of 16, at most MAXHD). Inlined
+ * with hd a constant for the common sizes: the offsets of a block's 16 rows
+ * are then immediates; with hd in a register the sixteen row pointers did
+ * not fit in registers and were reloaded from the stack before every
+ * multiply-add (a third of the kernel's time on a 64-wide head). */
+static inline __attribute__((always_inline)) void attn_hd(const hearth_attn_args *a, const int hd) {
+    const int group = a->group, nv = hd / 16;
     float blk[KB * MAXHD]; /* KB rows of keys or values as floats */
     __m512 vscale = _mm512_set1_ps(a->scale);
     int32_t j = 0;
@@ -101,7 +86,7 @@ void hearth_attn_avx512(const hearth_attn_args *a) {
 #pragma GCC unroll 16
                 for (int k = 0; k < KB; k++) acc[k] = _mm512_fmadd_ps(qv, _mm512_loadu_ps(kb + k * hd), acc[k]);
             }
-            _mm512_storeu_ps(a->scores + (size_t)g * a->score_stride + j, _mm512_mul_ps(hsum16(acc), vscale));
+            _mm512_storeu_ps(a->scores + (size_t)g * a->score_stride + j, _mm512_mul_ps(hearth_hsum16x16_ps(acc), vscale));
         }
     }
     for (; j < a->np; j++) {
@@ -140,23 +125,39 @@ void hearth_attn_avx512(const hearth_attn_args *a) {
             a->ml[2 * g + 1] = sum;
         }
     }
-    /* weighted values: KB rows converted once; two accumulators per output
-     * vector halve the dependency chain */
+    /* weighted values: KB rows converted once; up to VC output vectors
+     * stay in registers over the KB rows, so each weight is broadcast once
+     * per VC vectors; two accumulators per output vector (even and odd
+     * rows) halve the dependency chain */
     memset(a->out, 0, (size_t)group * hd * sizeof(float));
+    enum { VC = 4 };
     for (j = 0; j + KB <= a->np; j += KB) {
         load_block(a, a->v, a->type_v, j, blk);
         for (int g = 0; g < group; g++) {
             const float *sc = a->scores + (size_t)g * a->score_stride + j;
             float *og = a->out + g * hd;
-            for (int b = 0; b < nv; b++) {
-                const float *vb = blk + b * 16;
-                __m512 o0 = _mm512_loadu_ps(og + b * 16), o1 = _mm512_setzero_ps();
+            for (int b0 = 0; b0 < nv; b0 += VC) {
+                const int nc = nv - b0 < VC ? nv - b0 : VC;
+                __m512 o0[VC], o1[VC];
+#pragma GCC unroll 4
+                for (int c = 0; c < VC; c++) {
+                    o0[c] = c < nc ? _mm512_loadu_ps(og + (b0 + c) * 16) : _mm512_setzero_ps();
+                    o1[c] = _mm512_setzero_ps();
+                }
 #pragma GCC unroll 8
                 for (int k = 0; k < KB; k += 2) {
-                    o0 = _mm512_fmadd_ps(_mm512_set1_ps(sc[k]), _mm512_loadu_ps(vb + k * hd), o0);
-                    o1 = _mm512_fmadd_ps(_mm512_set1_ps(sc[k + 1]), _mm512_loadu_ps(vb + (k + 1) * hd), o1);
+                    __m512 p0 = _mm512_set1_ps(sc[k]), p1 = _mm512_set1_ps(sc[k + 1]);
+                    const float *v0 = blk + k * hd + b0 * 16, *v1 = v0 + hd;
+#pragma GCC unroll 4
+                    for (int c = 0; c < VC; c++)
+                        if (c < nc) {
+                            o0[c] = _mm512_fmadd_ps(p0, _mm512_loadu_ps(v0 + c * 16), o0[c]);
+                            o1[c] = _mm512_fmadd_ps(p1, _mm512_loadu_ps(v1 + c * 16), o1[c]);
+                        }
                 }
-                _mm512_storeu_ps(og + b * 16, _mm512_add_ps(o0, o1));
+#pragma GCC unroll 4
+                for (int c = 0; c < VC; c++)
+                    if (c < nc) _mm512_storeu_ps(og + (b0 + c) * 16, _mm512_add_ps(o0[c], o1[c]));
             }
         }
     }
@@ -169,6 +170,17 @@ void hearth_attn_avx512(const hearth_attn_args *a) {
                 _mm512_storeu_ps(og + b * 16, _mm512_fmadd_ps(p, load16(a->v, a->type_v, off + (size_t)b * 16),
                                                               _mm512_loadu_ps(og + b * 16)));
         }
+    }
+}
+void hearth_attn_avx512(const hearth_attn_args *a) {
+    if (a->hd % 16 || a->hd > MAXHD) {
+        hearth_attn_ref(a);
+        return;
+    }
+    switch (a->hd) {
+    case 64: attn_hd(a, 64); break;
+    case 128: attn_hd(a, 128); break;
+    default: attn_hd(a, a->hd); break;
     }
 }
 #else

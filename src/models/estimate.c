@@ -231,8 +231,12 @@ hearth_status hearth_model_desc_from_shape(const hearth_shape *s, const char *mi
 
 /* ---- the cost model ------------------------------------------------------ */
 
+double hearth_kv_elem_bytes(hearth_type type_k, hearth_type type_v) {
+    return (double)(hearth_type_row_size(type_k, 32) + hearth_type_row_size(type_v, 32)) / 32.0;
+}
+
 hearth_estimate hearth_estimate_model(const hearth_model_desc *d, const hearth_device *dev, int32_t n_ctx,
-                                      int32_t n_pos, int32_t n_prompt) {
+                                      int32_t n_pos, int32_t n_prompt, double kv_elem_bytes) {
     hearth_estimate e = {.runnable = true};
     const hearth_shape *s = &d->shape;
     double head_dim = (double)s->n_embd / (s->n_head > 0 ? s->n_head : 1);
@@ -249,8 +253,8 @@ hearth_estimate hearth_estimate_model(const hearth_model_desc *d, const hearth_d
         prompt_s += 2.0 * (double)d->read_elems[t] * n_prompt / (r->gemm_gflops * 1e9);
     }
     double bw = dev->bandwidth_gbps > 0 ? dev->bandwidth_gbps * 1e9 : 1e9;
-    /* KV cache (F16 K and V) read at position n_pos */
-    double kv_read = 2.0 * s->n_layer * (double)n_pos * kv_dim * 2.0;
+    /* KV cache (K and V, kv_elem_bytes per element pair) read at position n_pos */
+    double kv_read = kv_elem_bytes * s->n_layer * (double)n_pos * kv_dim;
     e.decode_ms = (weights_s + kv_read / bw) * 1e3;
     e.tokens_per_s = e.decode_ms > 0 ? 1e3 / e.decode_ms : 0;
     /* attention of the prompt: QK^T and AV, n_prompt^2/2 positions per head;
@@ -258,7 +262,7 @@ hearth_estimate hearth_estimate_model(const hearth_model_desc *d, const hearth_d
     double f32 = dev->types[HEARTH_TYPE_F32].gemm_gflops > 0 ? dev->types[HEARTH_TYPE_F32].gemm_gflops : 1;
     double attn_flops = 2.0 * 2.0 * s->n_layer * s->n_head * head_dim * (double)n_prompt * n_prompt / 2.0;
     e.prompt_ms = (prompt_s + attn_flops / (f32 * 1e9)) * 1e3;
-    e.kv_bytes = (uint64_t)(2.0 * s->n_layer * (double)n_ctx * kv_dim * 2.0);
+    e.kv_bytes = (uint64_t)(kv_elem_bytes * s->n_layer * (double)n_ctx * kv_dim);
     /* compute buffers: a 512-token batch of activations (hidden, norm, q,
      * k, v, attention out, gate, up: F32) plus quantized copies, the logits
      * of one token, per-thread attention scores over the context; and the

@@ -57,16 +57,22 @@ typedef struct {
     double tokens_per_s;  /* 1000 / decode_ms */
     double prompt_ms;     /* a prompt of n_prompt tokens into an empty context */
     uint64_t ram_bytes;   /* weights + KV cache at n_ctx + compute buffers */
-    uint64_t kv_bytes;    /* the KV cache at n_ctx (F16) */
+    uint64_t kv_bytes;    /* the KV cache at n_ctx, in the cache types asked for */
     bool runnable;        /* every weight type has a measured rate */
 } hearth_estimate;
 
 /* Estimates d on device dev: decode_ms = sum over weight types of
  * read_bytes / gemv rate + rows * per-row cost + KV bytes read at n_pos / bandwidth; prompt_ms =
  * 2 * elements * n_prompt / gemm rate + attention; ram_bytes for n_ctx
- * positions. Pure. Any thread. */
+ * positions. kv_elem_bytes: bytes a key element and a value element take
+ * together in the KV cache (4 for F16 keys and values; Q8_0 both 2.125: see
+ * hearth_kv_elem_bytes). Pure. Any thread. */
 hearth_estimate hearth_estimate_model(const hearth_model_desc *d, const hearth_device *dev, int32_t n_ctx,
-                                      int32_t n_pos, int32_t n_prompt);
+                                      int32_t n_pos, int32_t n_prompt, double kv_elem_bytes);
+
+/* Bytes of one key element plus one value element in cache types type_k and
+ * type_v (F32, F16 or the 32-element block types). */
+double hearth_kv_elem_bytes(hearth_type type_k, hearth_type type_v);
 
 /* The llama.cpp file-type name of general.file_type ft ("Q4_K_M"), or NULL. */
 const char *hearth_file_type_name(uint32_t ft);

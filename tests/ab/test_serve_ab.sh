@@ -8,6 +8,7 @@
 # text) shows both variants with the recorded counts and the rating. Bad
 # --variant / --split flags are refused with a message.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 : "${HEARTH_BIN:?}" "${HEARTH_GENMODEL:?}"
 work=$(mktemp -d /tmp/hearth-serve-ab-XXXXXX)
 PID=
@@ -41,18 +42,8 @@ done
 "$HEARTH_BIN" serve --port 0 -t 1 --slots 2 -c 256 --variant f16="$work/m-f16.gguf" \
     --variant q8="$work/m-q8.gguf" --split 50,50 >"$work/s.out" 2>"$work/s.err" &
 PID=$!
-PORT=
-for _ in $(seq 1 600); do
-    PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/s.out" 2>/dev/null || true)
-    [ -n "$PORT" ] && break
-    kill -0 "$PID" 2>/dev/null || fail "serve exited: $(cat "$work/s.err")"
-    sleep 0.1
-done
-[ -n "$PORT" ] || fail "serve did not start"
-for _ in $(seq 1 1200); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")" = 200 ] && break
-    sleep 0.1
-done
+serve_port "$PID" "$work/s.out" "$work/s.err"
+serve_healthy "$work/s.err"
 base="http://127.0.0.1:$PORT"
 model=$(curl -s "$base/v1/models" | sed -n 's/.*"data":\[{"id":"\([^"]*\)".*/\1/p')
 [ "$model" = m-f16 ] || fail "model id '$model'"

@@ -28,3 +28,18 @@ serve_healthy() {
     done
     fail "$name never became healthy: $(cat "$err")"
 }
+
+# sync_server_url PID OUT: waits up to 20 s until the `hearth sync-server`
+# job PID, whose stdout and stderr go to OUT, prints "listening on URL";
+# sets URL. Fails when the job exits first (with its output) or never prints it.
+sync_server_url() {
+    local pid=$1 out=$2
+    URL=
+    for _ in $(seq 1 400); do
+        URL=$(sed -n 's/^listening on //p' "$out" 2>/dev/null || true)
+        [ -n "$URL" ] && return 0
+        kill -0 "$pid" 2>/dev/null || fail "sync-server exited: $(cat "$out" 2>/dev/null)"
+        sleep 0.05
+    done
+    fail "sync-server did not start: $(cat "$out" 2>/dev/null)"
+}

@@ -9,6 +9,7 @@
 #    second device never sees the task, serve logs "postponed" once) until
 #    the fake tree says AC online, then it syncs.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 : "${HEARTH_BIN:?}" "${HEARTH_GENMODEL:?}"
 command -v curl >/dev/null || { echo "SKIP: no curl"; exit 77; }
 "$HEARTH_BIN" sync-server --help >/dev/null 2>&1 || { echo "SKIP: no hearth sync-server"; exit 77; }
@@ -80,9 +81,7 @@ on_battery
 db=$TMP/server.db
 "$HEARTH_BIN" sync-server --db "sqlite:$db" --port 0 >"$TMP/server.out" 2>&1 &
 pids+=($!)
-for _ in $(seq 200); do grep -q 'listening on' "$TMP/server.out" 2>/dev/null && break; sleep 0.05; done
-URL=$(sed -n 's/^listening on //p' "$TMP/server.out")
-[ -n "$URL" ] || fail "sync-server did not start"
+sync_server_url "${pids[-1]}" "$TMP/server.out"
 TOKEN=$(H sync-server --db "sqlite:$db" token carol)
 A=$TMP/a B=$TMP/b
 for h in "$A" "$B"; do
@@ -93,14 +92,8 @@ HEARTH_HOME="$A" H tasks add written on battery >/dev/null
 HEARTH_HOME="$A" "$HEARTH_BIN" serve --port 0 -m "$q8" -c 256 --sync-every 1 >"$TMP/serve.out" 2>"$TMP/serve.err" &
 SERVE=$!
 pids+=($SERVE)
-HP=
-for _ in $(seq 600); do
-    HP=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$TMP/serve.out" 2>/dev/null || true)
-    [ -n "$HP" ] && break
-    kill -0 "$SERVE" 2>/dev/null || fail "serve exited: $(cat "$TMP/serve.err")"
-    sleep 0.1
-done
-[ -n "$HP" ] || fail "serve did not start"
+serve_port "$SERVE" "$TMP/serve.out" "$TMP/serve.err"
+HP=$PORT
 for _ in $(seq 300); do grep -q 'sync postponed' "$TMP/serve.err" && break; sleep 0.1; done
 grep -q 'hearth serve: sync postponed: on battery' "$TMP/serve.err" || fail "no postponed line: $(cat "$TMP/serve.err")"
 # several periods of --sync-every 1 on battery: nothing may reach the server

@@ -7,6 +7,7 @@
 # real `hearth serve` on 127.0.0.1 (free port) exports the power gauges and
 # the active model, following the fake battery as it changes.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 : "${HEARTH_BIN:?}" "${HEARTH_GENMODEL:?}" "${HEARTH_SOURCE_DIR:?}"
 TMP=$(mktemp -d)
 PID=
@@ -115,14 +116,7 @@ echo Battery > "$ps/BAT0/type"; echo Discharging > "$ps/BAT0/status"; echo 50 > 
 # the server, which then outlived the test)
 "$HEARTH_BIN" serve --port 0 -m "$model" > "$TMP/serve.out" 2> "$TMP/serve.err" &
 PID=$!
-PORT=
-for _ in $(seq 1 600); do
-    PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$TMP/serve.out" 2>/dev/null || true)
-    [ -n "$PORT" ] && break
-    kill -0 "$PID" 2>/dev/null || fail "serve exited: $(cat "$TMP/serve.err")"
-    sleep 0.1
-done
-[ -n "$PORT" ] || fail "serve did not start"
+serve_port "$PID" "$TMP/serve.out" "$TMP/serve.err"
 m=$(curl -sf "http://127.0.0.1:$PORT/metrics") || fail "GET /metrics"
 for line in 'hearth_power_source{source="battery"} 1' 'hearth_power_source{source="ac"} 0' \
     'hearth_battery_percent 50' 'hearth_battery_policy_enabled 1' 'hearth_battery_policy_active 1' \

@@ -83,6 +83,25 @@ assert inst[o["best_installed"]]["name"] == "small:q8_0", o["best_installed"]
 PY
 ok "best installed: most parameters"
 
+# KV cache types: a Q8_0 cache (flags, or the settings) is sized at 34/64 of
+# F16's; a cache type a key cannot have is refused
+H models recommend --no-catalog --json -t 1 --max-latency-ms 100000000 -c 8192 > "$TMP/kv16.json"
+H models recommend --no-catalog --json -t 1 --max-latency-ms 100000000 -c 8192 -ctk q8_0 -ctv q8_0 > "$TMP/kv8.json"
+HEARTH_CACHE_TYPE_K=q8_0 HEARTH_CACHE_TYPE_V=q8_0 \
+    H models recommend --no-catalog --json -t 1 --max-latency-ms 100000000 -c 8192 > "$TMP/kv8s.json"
+$PY - "$TMP/kv16.json" "$TMP/kv8.json" "$TMP/kv8s.json" <<'PY' || fail "cache types"
+import json, sys
+rows = [{m["path"]: m for m in json.load(open(f))["models"]} for f in sys.argv[1:]]
+for p, m in rows[0].items():
+    for other in rows[1:]:
+        r = other[p]["kv_cache_mb"] / m["kv_cache_mb"]
+        assert abs(r - 34 / 64) < 1e-6, (p, r)
+        assert other[p]["min_ram_mb"] < m["min_ram_mb"], p
+PY
+if H models recommend --no-catalog -t 1 -ctk q4_0 > "$TMP/bad.out" 2>&1; then fail "-ctk q4_0 accepted"; fi
+grep -q "KV cache type 'q4_0' for keys" "$TMP/bad.out" || fail "-ctk q4_0: $(cat "$TMP/bad.out")"
+ok "recommend sizes the KV cache in the configured types (-ctk/-ctv, settings)"
+
 # 2. device cache: reused, untouched
 [ -s "$HEARTH_HOME/device.json" ] || fail "no device.json"
 m1=$(stat -c %Y.%s "$HEARTH_HOME/device.json")

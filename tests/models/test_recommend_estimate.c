@@ -90,19 +90,27 @@ int main(void) {
     REQUIRE(hearth_model_desc_from_shape(&s, "Q4_0", &d, NULL) == HEARTH_OK);
     uint64_t rb = 0;
     for (int t = 0; t < HEARTH_TYPE_COUNT; t++) rb += d.read_bytes[t];
-    hearth_estimate e0 = hearth_estimate_model(&d, &dev, 4096, 0, 0);
+    hearth_estimate e0 = hearth_estimate_model(&d, &dev, 4096, 0, 0, 4.0);
     CHECKF(fabs(e0.decode_ms - rb / 10e9 * 1e3) < 1e-6, "decode %.6f ms for %llu bytes", e0.decode_ms,
            (unsigned long long)rb);
     CHECK(fabs(e0.tokens_per_s * e0.decode_ms - 1000) < 1e-6);
-    hearth_estimate e1 = hearth_estimate_model(&d, &dev, 4096, 4000, 512);
+    hearth_estimate e1 = hearth_estimate_model(&d, &dev, 4096, 4000, 512, 4.0);
     /* KV at position 4000: 24 layers * 2 (K,V) * 4000 * 128 * 2 bytes */
     CHECK(fabs(e1.decode_ms - e0.decode_ms - 24.0 * 2 * 4000 * 128 * 2 / 10e9 * 1e3) < 1e-6);
     CHECK(e1.prompt_ms > 0 && e0.prompt_ms == 0);
     CHECK_EQ_INT(e0.kv_bytes, 24ull * 2 * 4096 * 128 * 2);
-    hearth_estimate e2 = hearth_estimate_model(&d, &dev, 32768, 0, 0);
+    hearth_estimate e2 = hearth_estimate_model(&d, &dev, 32768, 0, 0, 4.0);
     CHECK(e2.ram_bytes > e0.ram_bytes && e0.ram_bytes > d.file_bytes + e0.kv_bytes);
+    /* a Q8_0 cache: 34-byte blocks of 32 for keys and values */
+    CHECK(hearth_kv_elem_bytes(HEARTH_TYPE_F16, HEARTH_TYPE_F16) == 4.0);
+    CHECK(hearth_kv_elem_bytes(HEARTH_TYPE_Q8_0, HEARTH_TYPE_Q4_0) == (34.0 + 18.0) / 32);
+    double q8 = hearth_kv_elem_bytes(HEARTH_TYPE_Q8_0, HEARTH_TYPE_Q8_0);
+    hearth_estimate e3 = hearth_estimate_model(&d, &dev, 4096, 4000, 512, q8);
+    CHECK_EQ_INT(e3.kv_bytes, 24ull * 4096 * 128 * 68 / 32);
+    CHECK(fabs(e3.decode_ms - e0.decode_ms - 24.0 * 4000 * 128 * q8 / 10e9 * 1e3) < 1e-6);
+    CHECK(e3.ram_bytes < e1.ram_bytes);
     dev.types[HEARTH_TYPE_Q8_0].measured = false; /* the output matrix's type */
-    CHECK(!hearth_estimate_model(&d, &dev, 4096, 0, 0).runnable);
+    CHECK(!hearth_estimate_model(&d, &dev, 4096, 0, 0, 4.0).runnable);
 
     /* the shipped catalog */
     char cat[512];

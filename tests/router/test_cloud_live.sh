@@ -5,6 +5,7 @@
 # a streamed greedy answer must equal what a direct curl to the same server
 # gets. The C side is router_cloud's "live" mode.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 : "${HEARTH_BIN:?}" "${HEARTH_SOURCE_DIR:?}" "${HEARTH_BUILD_DIR:?}"
 work=$(mktemp -d /tmp/hearth-cloud-live-XXXXXX)
 pid=
@@ -21,19 +22,10 @@ key=sk-hearth-TEST-9f8e7d6c5b4a3210   # the key test_cloud.c sends
 "$HEARTH_BIN" serve --port 0 -m "$HEARTH_SOURCE_DIR/models/hearth-demo.gguf" --api-key "$key" \
     --slots 1 >"$work/out" 2>"$work/err" &
 pid=$!
-port=
-for _ in $(seq 1 600); do
-    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/out" 2>/dev/null || true)
-    [ -n "$port" ] && break
-    kill -0 "$pid" 2>/dev/null || fail "hearth serve exited: $(cat "$work/err")"
-    sleep 0.1
-done
-[ -n "$port" ] || fail "hearth serve did not start"
+serve_port "$pid" "$work/out" "$work/err"
+port=$PORT
 base="http://127.0.0.1:$port"
-for _ in $(seq 1 1200); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/health")" = 200 ] && break
-    sleep 0.1
-done
+serve_healthy "$work/err"
 model=$(curl -s -H "Authorization: Bearer $key" "$base/v1/models" |
         python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])') || fail "no model id"
 

@@ -18,6 +18,7 @@
 #    "consent": true it sends; the CLI asks on the terminal;
 #  - the API key is in no file, log or answer; /metrics counts it all.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 : "${HEARTH_BIN:?}" "${HEARTH_GENMODEL:?}" "${HEARTH_SOURCE_DIR:?}"
 here="$HEARTH_SOURCE_DIR/tests/router"
 work=$(mktemp -d /tmp/hearth-hybrid-XXXXXX)
@@ -38,18 +39,8 @@ start_serve() {
     local name=$1 home=$2; shift 2
     HEARTH_HOME="$home" "$HEARTH_BIN" serve --port 0 "$@" >"$work/$name.out" 2>"$work/$name.err" &
     pids+=($!)
-    PORT=""
-    for _ in $(seq 1 300); do
-        PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/$name.out" 2>/dev/null || true)
-        [ -n "$PORT" ] && break
-        sleep 0.1
-    done
-    [ -n "$PORT" ] || fail "$name did not start: $(cat "$work/$name.err")"
-    for _ in $(seq 1 600); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")" = 200 ] && return 0
-        sleep 0.1
-    done
-    fail "$name never became healthy"
+    serve_port "${pids[-1]}" "$work/$name.out" "$work/$name.err" "$name"
+    serve_healthy "$work/$name.err" "$name"
 }
 
 # the cloud: a different (random-weight) model behind an API key

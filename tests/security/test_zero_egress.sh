@@ -7,6 +7,7 @@
 # other than AF_UNIX, except the server's own listener, which must be bound
 # to loopback, or connects or sends anywhere but a unix socket.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 : "${HEARTH_BIN:?}" "${HEARTH_SOURCE_DIR:?}"
 command -v strace >/dev/null || { echo "SKIP: no strace (make deps installs it)"; exit 77; }
 strace -f -o /dev/null true 2>/dev/null || { echo "SKIP: strace cannot trace here"; exit 77; }
@@ -66,18 +67,9 @@ check chat "$work/chat.log"
 : >"$work/serve.out" # before the loop reads it: the job's redirection may come late
 strace -f -qq -e trace=$trace -o "$work/serve.log" "$HEARTH_BIN" serve --port 0 >"$work/serve.out" 2>"$work/serve.err" &
 pids+=($!)
-port=""
-for _ in $(seq 1 300); do
-    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out" 2>/dev/null || true)
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || fail "serve did not start: $(cat "$work/serve.err")"
-base="http://127.0.0.1:$port"
-for _ in $(seq 1 300); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/health")" = 200 ] && break
-    sleep 0.1
-done
+serve_port "${pids[-1]}" "$work/serve.out" "$work/serve.err"
+serve_healthy "$work/serve.err"
+base="http://127.0.0.1:$PORT"
 m=$(curl -sf "$base/v1/models" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
 curl -sf "$base/v1/chat/completions" -d '{"model":"'"$m"'","messages":[{"role":"user","content":"What is 5+1?"}],"temperature":0,"session":"egress"}' | grep -q '5 + 1 = 6' || fail "serve chat"
 curl -sf "$base/v1/chat/completions" -d '{"model":"'"$m"'","messages":[{"role":"user","content":"Who wrote Hamlet?"}],"stream":true}' | grep -q 'data: \[DONE\]' || fail "serve stream"

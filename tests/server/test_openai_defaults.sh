@@ -4,6 +4,7 @@
 # embeddings without encoding_format (base64), float, dimensions, and
 # models.retrieve; plus the raw wire format with curl.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 : "${HEARTH_BIN:?}" "${HEARTH_GENMODEL:?}" "${HEARTH_SOURCE_DIR:?}"
 here="$HEARTH_SOURCE_DIR/tests/server"
 work=$(mktemp -d /tmp/hearth-oai-XXXXXX)
@@ -26,19 +27,10 @@ model="$work/tiny-chat.gguf"
 : >"$work/out" # exists before sed reads it (set -e)
 "$HEARTH_BIN" serve --port 0 -m "$model" -c 256 >"$work/out" 2>"$work/err" &
 pid=$!
-port=
-for _ in $(seq 1 600); do
-    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/out" 2>/dev/null || true)
-    [ -n "$port" ] && break
-    kill -0 "$pid" 2>/dev/null || fail "serve exited: $(cat "$work/err")"
-    sleep 0.1
-done
-[ -n "$port" ] || fail "serve did not start"
+serve_port "$pid" "$work/out" "$work/err"
+port=$PORT
 base="http://127.0.0.1:$port"
-for _ in $(seq 1 1200); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/health")" = 200 ] && break
-    sleep 0.1
-done
+serve_healthy "$work/err"
 
 node "$here/node/defaults.mjs" "$base/v1" || fail "OpenAI client with its defaults"
 

@@ -4,6 +4,7 @@
 # server answers at temperature 0, for concurrent requests; the answers'
 # timings carry draft_n / draft_n_accepted and /metrics the totals.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 : "${HEARTH_BIN:?}" "${HEARTH_SOURCE_DIR:?}"
 work=$(mktemp -d /tmp/hearth-spec-XXXXXX)
 pids=()
@@ -26,19 +27,9 @@ start() {
     HEARTH_HOME="$work/$name" "$HEARTH_BIN" serve --port 0 -m "$target" -c 512 --slots 3 "$@" \
         >"$work/$name.out" 2>"$work/$name.err" &
     pids+=($!)
-    local port=
-    for _ in $(seq 1 600); do
-        port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/$name.out" 2>/dev/null || true)
-        [ -n "$port" ] && break
-        kill -0 "${pids[-1]}" 2>/dev/null || fail "serve $name exited: $(cat "$work/$name.err")"
-        sleep 0.1
-    done
-    [ -n "$port" ] || fail "serve $name did not start"
-    base="http://127.0.0.1:$port"
-    for _ in $(seq 1 600); do
-        [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/health")" = 200 ] && break
-        sleep 0.1
-    done
+    serve_port "${pids[-1]}" "$work/$name.out" "$work/$name.err" "serve $name"
+    serve_healthy "$work/$name.err" "serve $name"
+    base="http://127.0.0.1:$PORT"
 }
 
 questions=("What is 2+2?" "What is 17 + 25?" "What is 9 * 8?" "Repeat after me: the quick brown fox jumps over the lazy dog"

@@ -7,6 +7,7 @@
 # are 400s naming the problem; logprobs / top_logprobs in chat (streamed and
 # not) and logprobs in completions, in OpenAI's shapes (check_structured.py).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 : "${HEARTH_BIN:?}" "${HEARTH_GENMODEL:?}" "${HEARTH_SOURCE_DIR:?}"
 here="$HEARTH_SOURCE_DIR/tests/server"
 py=/usr/bin/python3
@@ -28,18 +29,9 @@ id=tiny-chat
 : >"$work/out" # exists before sed reads it (set -e)
 "$HEARTH_BIN" serve --port 0 -m "$model" -c 2048 --slots 2 >"$work/out" 2>"$work/err" &
 pid=$!
-for _ in $(seq 1 600); do
-    PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/out" 2>/dev/null || true)
-    [ -n "$PORT" ] && break
-    kill -0 "$pid" 2>/dev/null || fail "serve exited: $(cat "$work/err")"
-    sleep 0.1
-done
-[ -n "$PORT" ] || fail "serve did not start"
+serve_port "$pid" "$work/out" "$work/err"
 base="http://127.0.0.1:$PORT"
-for _ in $(seq 1 1200); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "$base/health")" = 200 ] && break
-    sleep 0.1
-done
+serve_healthy "$work/err"
 
 schema='{"type":"object","properties":{"city":{"type":"string","maxLength":10},"temp":{"type":"integer","minimum":-40,"maximum":50},"unit":{"enum":["c","f"]},"tags":{"type":"array","items":{"type":"string","maxLength":4},"maxItems":2}},"required":["city","temp","unit"],"additionalProperties":false}'
 echo "$schema" >"$work/schema.json"

@@ -5,6 +5,7 @@
 # ones, symbolic links out, hidden files), GET/HEAD only, no API key needed,
 # and the API beside it unchanged. No browser needed (tests/web has those).
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 : "${HEARTH_BIN:?}" "${HEARTH_SOURCE_DIR:?}"
 work=$(mktemp -d /tmp/hearth-webdir-XXXXXX)
 pid=
@@ -28,14 +29,8 @@ ln -s "$work/secret.txt" "$app/link.txt"
 HEARTH_API_KEY=k "$HEARTH_BIN" serve --port 0 -m "$HEARTH_SOURCE_DIR/models/hearth-demo.gguf" \
     --web "$app" >"$work/out" 2>"$work/err" &
 pid=$!
-port=
-for _ in $(seq 1 400); do
-    port=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/out" 2>/dev/null || true)
-    [ -n "$port" ] && break
-    kill -0 "$pid" 2>/dev/null || fail "hearth serve exited: $(cat "$work/err")"
-    sleep 0.05
-done
-[ -n "$port" ] || fail "no port"
+serve_port "$pid" "$work/out" "$work/err"
+port=$PORT
 base="http://127.0.0.1:$port"
 code() { curl -s -o /dev/null -w '%{http_code}' --path-as-is "$@"; }
 

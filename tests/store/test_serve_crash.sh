@@ -7,6 +7,7 @@
 # answered request's messages must be in the store afterwards, and the -wal
 # the server writes must never be an unlinked file.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 : "${HEARTH_BIN:?}" "${HEARTH_GENMODEL:?}"
 command -v curl >/dev/null || { echo "curl missing" >&2; exit 77; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/hearth-serve-crash-XXXXXX")
@@ -25,18 +26,8 @@ model="$work/tiny-chat.gguf"
 
 "$HEARTH_BIN" serve --port 0 -m "$model" -c 1024 --slots 4 >"$work/out" 2>"$work/err" &
 PID=$!
-PORT=
-for _ in $(seq 1 600); do
-    PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/out" 2>/dev/null || true)
-    [ -n "$PORT" ] && break
-    kill -0 "$PID" 2>/dev/null || fail "serve exited: $(cat "$work/err")"
-    sleep 0.1
-done
-[ -n "$PORT" ] || fail "serve did not start"
-for _ in $(seq 1 1200); do
-    [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/health")" = 200 ] && break
-    sleep 0.1
-done
+serve_port "$PID" "$work/out" "$work/err"
+serve_healthy "$work/err"
 base="http://127.0.0.1:$PORT"
 
 deleted_wal() { # how many of the server's fds point at an unlinked -wal

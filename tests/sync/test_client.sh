@@ -19,6 +19,7 @@
 #  - every request is in the audit log without content, and no plaintext of
 #    any synced row is in the server's database.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 : "${HEARTH_BIN:?}"
 command -v sqlite3 >/dev/null || { echo "SKIP: no sqlite3"; exit 77; }
 "$HEARTH_BIN" sync-server --help >/dev/null 2>&1 || { echo "SKIP: no hearth sync-server"; exit 77; }
@@ -44,12 +45,7 @@ start_server() {
     env "$@" "$HEARTH_BIN" sync-server --db "$dbspec" --port "$PORT" >"$work/server.out" 2>&1 &
     SERVER=$!
     pids+=($SERVER)
-    for _ in $(seq 100); do
-        grep -q 'listening on' "$work/server.out" 2>/dev/null && break
-        sleep 0.05
-    done
-    URL=$(sed -n 's/^listening on //p' "$work/server.out")
-    [ -n "$URL" ] || { cat "$work/server.out"; fail "sync-server did not start"; }
+    sync_server_url "$SERVER" "$work/server.out"
     PORT=${URL##*:}
 }
 stop_server() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }

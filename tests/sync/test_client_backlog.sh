@@ -5,6 +5,7 @@
 # and dirty set are empty, and a second device pulls all of them in one sync.
 # Counts work, times nothing.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 : "${HEARTH_BIN:?}"
 command -v sqlite3 >/dev/null || { echo "SKIP: no sqlite3"; exit 77; }
 "$HEARTH_BIN" sync-server --help >/dev/null 2>&1 || { echo "SKIP: no hearth sync-server"; exit 77; }
@@ -24,12 +25,7 @@ N=41000
 
 "$HEARTH_BIN" sync-server --db "sqlite:$work/server.db" --port 0 >"$work/server.out" 2>&1 &
 SERVER=$!
-for _ in $(seq 200); do
-    grep -q 'listening on' "$work/server.out" 2>/dev/null && break
-    sleep 0.05
-done
-URL=$(sed -n 's/^listening on //p' "$work/server.out")
-[ -n "$URL" ] || { cat "$work/server.out"; fail "sync-server did not start"; }
+sync_server_url "$SERVER" "$work/server.out"
 TOKEN=$("$HEARTH_BIN" sync-server --db "sqlite:$work/server.db" token bob | tail -1 | awk '{print $NF}')
 field() { /usr/bin/python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
 

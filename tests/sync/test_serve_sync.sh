@@ -5,6 +5,7 @@
 # a task written on this device reaches a second device without anyone
 # running `hearth sync` here.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/serve.sh"
 : "${HEARTH_BIN:?}" "${HEARTH_GENMODEL:?}"
 command -v curl >/dev/null || { echo "SKIP: no curl"; exit 77; }
 "$HEARTH_BIN" sync-server --help >/dev/null 2>&1 || { echo "SKIP: no hearth sync-server"; exit 77; }
@@ -19,15 +20,13 @@ fail() { echo "FAIL: $*"; exit 1; }
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY all_proxy HEARTH_POLICY_SYNC HEARTH_MODEL
 export HEARTH_CONFIG="$work/no-config" HEARTH_SYNC_KDF=fast HEARTH_SYNC_PASSPHRASE=pass-for-serve
 db="$work/server.db"
-PORT=0
+SYNC_PORT=0 # sync-server's; PORT is hearth serve's (tests/lib/serve.sh)
 start_server() {
-    "$HEARTH_BIN" sync-server --db "sqlite:$db" --port "$PORT" >"$work/server.out" 2>&1 &
+    "$HEARTH_BIN" sync-server --db "sqlite:$db" --port "$SYNC_PORT" >"$work/server.out" 2>&1 &
     SERVER=$!
     pids+=($SERVER)
-    for _ in $(seq 200); do grep -q 'listening on' "$work/server.out" 2>/dev/null && break; sleep 0.05; done
-    URL=$(sed -n 's/^listening on //p' "$work/server.out")
-    [ -n "$URL" ] || fail "sync-server did not start"
-    PORT=${URL##*:}
+    sync_server_url "$SERVER" "$work/server.out"
+    SYNC_PORT=${URL##*:}
 }
 A="$work/a" B="$work/b"
 start_server
@@ -45,14 +44,8 @@ model="$work/tiny.gguf"
 HEARTH_HOME="$A" "$HEARTH_BIN" serve --port 0 -m "$model" -c 256 --sync-every 1 >"$work/serve.out" 2>"$work/serve.err" &
 SERVE=$!
 pids+=($SERVE)
-HP=
-for _ in $(seq 600); do
-    HP=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$work/serve.out" 2>/dev/null || true)
-    [ -n "$HP" ] && break
-    kill -0 "$SERVE" 2>/dev/null || fail "serve exited: $(cat "$work/serve.err")"
-    sleep 0.1
-done
-[ -n "$HP" ] || fail "serve did not start"
+serve_port "$SERVE" "$work/serve.out" "$work/serve.err"
+HP=$PORT
 # backoff: offline twice, the second wait longer than the first
 for _ in $(seq 300); do grep -q 'next try in 2s' "$work/serve.err" && break; sleep 0.1; done
 grep -q 'sync: offline: .*next try in 1s' "$work/serve.err" || { cat "$work/serve.err"; fail "no offline report"; }

@@ -10,8 +10,12 @@
  * constants at every call so the accumulators stay in registers); it walks
  * the row in steps of 16 elements, then one masked step for the rest, so
  * every length runs here. Results differ from the reference only in the
- * order of float additions.
+ * order of float additions. The 4-row tiles sum their accumulators with
+ * hsum_x86.h's transposing sums (one hadd tree for 4 or 16 of them, not a
+ * reduction each): on a 256-wide model the separate reductions were a third
+ * of a tile's instructions.
  */
+#include "kernels/x86/hsum_x86.h"
 
 INLINE __m512 ld16_f32(const uint8_t *p) { return _mm512_loadu_ps((const float *)p); }
 INLINE __m512 ld16_f16(const uint8_t *p) { return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)p)); }
@@ -44,8 +48,24 @@ INLINE __m512 ldm_f16(const uint8_t *p, __mmask16 m) {
                 UNROLL for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(wv, av[c], acc[r][c]); \
             }                                                                                 \
         }                                                                                     \
-        UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++)                 \
-            out[c * os + r] = _mm512_reduce_add_ps(acc[r][c]);                                \
+        if (R == 4 && C == 4) {                                                               \
+            __m512 t[16];                                                                     \
+            UNROLL for (int c = 0; c < 4; c++) UNROLL for (int r = 0; r < 4; r++) t[c * 4 + r] = \
+                acc[r][c];                                                                    \
+            __m512 s = hearth_hsum16x16_ps(t); /* lanes 4c..4c+3: column c's 4 rows */         \
+            _mm_storeu_ps(out, _mm512_extractf32x4_ps(s, 0));                                 \
+            _mm_storeu_ps(out + os, _mm512_extractf32x4_ps(s, 1));                            \
+            _mm_storeu_ps(out + 2 * os, _mm512_extractf32x4_ps(s, 2));                        \
+            _mm_storeu_ps(out + 3 * os, _mm512_extractf32x4_ps(s, 3));                        \
+        } else if (R == 4) {                                                                  \
+            UNROLL for (int c = 0; c < C; c++) {                                              \
+                __m512 t[4] = {acc[0][c], acc[1][c], acc[2][c], acc[3][c]};                   \
+                _mm_storeu_ps(out + c * os, hearth_hsum4x16_ps(t));                           \
+            }                                                                                 \
+        } else {                                                                              \
+            UNROLL for (int r = 0; r < R; r++) UNROLL for (int c = 0; c < C; c++)             \
+                out[c * os + r] = _mm512_reduce_add_ps(acc[r][c]);                            \
+        }                                                                                     \
     }                                                                                         \
                                                                                               \
     static void gemv512_##name(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, \
