@@ -2108,6 +2108,40 @@ HEARTH_API hearth_status hearth_agent_search(hearth_agent *a, const char *text,
 HEARTH_API hearth_template hearth_agent_template(const hearth_agent *a);
 /* SHA-256 of the model file, 64 hex digits; borrowed from a. */
 HEARTH_API const char *hearth_agent_model_hash(const hearth_agent *a);
+
+/* ---- Saved conversation states for a scheduler (src/agent/kv_store.c) --- */
+
+/* The server's store of saved states: behind a scheduler's state hooks
+ * (hearth_sched_set_state_hooks), each answered generation's keys and values
+ * are saved to dir (the agent's HOME/kv, shared with saved sessions: same
+ * format, bound and LRU eviction, files 0600 in a 0700 directory), keyed by
+ * the model file's hash and the token prefix; a generation whose prompt
+ * shares a longer prefix with a saved state than its slot holds starts from
+ * that state (a restarted server continues its conversations). A damaged
+ * state is refused with a warning and removed. No-reuse (incognito)
+ * generations are neither saved nor restored (the scheduler does not call
+ * the hooks for them). */
+typedef struct hearth_kv_store hearth_kv_store;
+
+typedef struct {
+    const char *dir;        /* the directory (HOME/kv); created 0700 */
+    const char *model_hash; /* SHA-256 of the model file, 64 hex digits (hearth_agent_model_hash) */
+    int64_t max_bytes;      /* bound on the directory's states (kv_cache_mb) */
+    void (*warn)(void *user, const char *msg); /* why a state was not saved or restored; may be NULL */
+    void *warn_user;
+} hearth_kv_store_params;
+
+/* Opens the store and builds its index from the heads of dir's states of
+ * this model. OUT: *out owns it (hearth_kv_store_free). Any thread. */
+HEARTH_API hearth_status hearth_kv_store_open(const hearth_kv_store_params *p, hearth_kv_store **out,
+                                              hearth_error *err);
+/* Free the scheduler that uses its hooks first. NULL: no-op. */
+HEARTH_API void hearth_kv_store_free(hearth_kv_store *k);
+/* The hooks to install in one scheduler (k NULL: none). The store is used
+ * from that scheduler's thread only. */
+HEARTH_API hearth_sched_state_hooks hearth_kv_store_hooks(hearth_kv_store *k);
+/* States in its index (for tests). Not while its scheduler runs a job. */
+HEARTH_API size_t hearth_kv_store_count(const hearth_kv_store *k);
 /* Deletes a session's stored messages and summary (chat /reset) and its
  * saved states; no error for a session that does not exist. */
 HEARTH_API hearth_status hearth_agent_reset_session(hearth_agent *a, const char *session,
