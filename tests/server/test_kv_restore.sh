@@ -43,7 +43,12 @@ start_server() {
     serve_healthy "$work/$log.err" "$log"
 }
 # stop_server: SIGTERM (a graceful stop: pending saves are written), then wait.
-stop_server() { kill -TERM "$SPID"; wait "$SPID" || true; }
+stop_server() {
+    local rc=0
+    kill -TERM "$SPID"
+    wait "$SPID" || rc=$?
+    [ "$rc" = 0 ] || fail "hearth serve exited with $rc on SIGTERM: $(tail -5 "$work"/*.err)"
+}
 nkv() { find "$work/home/kv" -name '*.kv' 2>/dev/null | wc -l; }
 
 start_server "$work/ref" ref --kv-cache-mb 0
@@ -61,8 +66,8 @@ for f in "$work/home/kv"/*.kv; do [ "$(stat -c %a "$f")" = 600 ] || fail "$f is 
 start_server "$work/home" a2
 node "$here/node/restore.mjs" next "http://127.0.0.1:$PORT/v1" "$ref" "$work/turn3.json" 1 ||
     fail "restored turn"
-curl -s "http://127.0.0.1:$PORT/metrics" | grep -q '^hearth_prompt_restored_tokens_total [1-9]' ||
-    fail "metrics: restored prompt tokens"
+metrics=$(curl -s "http://127.0.0.1:$PORT/metrics")
+grep -q '^hearth_prompt_restored_tokens_total [1-9]' <<<"$metrics" || fail "metrics: restored prompt tokens"
 stop_server
 
 # Damaged states: refused with a warning, removed; the answer is the same.
