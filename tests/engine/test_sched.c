@@ -5,7 +5,10 @@
  * prompt behave as documented; a prompt with a bad token id fails alone,
  * not the generations it would share a batch with. The batched part runs
  * with 1 thread on the tiny model and with 3 and 8 threads on a tiny256 one
- * (whose products split: see engine_threads). */
+ * (whose products split: see engine_threads). The state hooks: the save
+ * hook once per answered generation with its slot's tokens, never for a
+ * no_reuse one; a restore into a new scheduler gives a fresh context's
+ * tokens with n_cached and n_restored right; a damaged state evaluates all. */
 #include "test.h"
 
 #include "hearth.h"
