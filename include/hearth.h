@@ -856,6 +856,9 @@ typedef struct {
     int32_t n_cached;  /* of those, tokens not evaluated because the sequence
                           already held them (the scheduler's prefix reuse;
                           0 from hearth_generate) */
+    int32_t n_restored; /* of n_cached, tokens a saved state restored (the
+                           scheduler's restore hook; 0 otherwise) */
+    double restore_ms; /* time in the restore hook (part of prompt_ms) */
     int32_t n_gen;     /* tokens sampled, including an EOG token or one that
                           completed a stop string */
     double prompt_ms;  /* prefill time */
@@ -1038,6 +1041,42 @@ HEARTH_API hearth_status hearth_sched_generate(hearth_sched *s, const int32_t *p
  * hearth_spec_new's. hearth_gen_params.spec is ignored by the scheduler. */
 HEARTH_API hearth_status hearth_sched_enable_spec(hearth_sched *s, const hearth_spec_params *p,
                                                   hearth_error *err);
+
+/* Saved states for the scheduler's slots, so that a conversation survives
+ * the process (the server's hearth_kv_store provides them; the engine keeps
+ * nothing on disk). Both hooks run on the scheduler's thread and may be
+ * NULL. */
+typedef struct {
+    /* A generation ended with its answer (EOG, a stop string, max_tokens, a
+     * full context; not a failure, a cancellation or a no_reuse one): slot
+     * seq of ctx holds tokens[0..n) (its prompt, then the answer's tokens
+     * but the last sampled one), which the hook may save
+     * (hearth_ctx_seq_state_save*). Called once per such generation, after
+     * its caller was woken, when the scheduler has nothing else to run (at
+     * the latest before the slot's next generation, or when the scheduler
+     * is freed), so it delays no running stream. ctx and tokens borrowed
+     * for the call; the hook must not change the sequence. */
+    void (*save)(void *user, const hearth_ctx *ctx, int32_t seq, const int32_t *tokens, int32_t n);
+    /* A generation of prompt[0..n_prompt) starts in slot seq, whose sequence
+     * shares n_have tokens with it (n_have < n_prompt - 1; never for a
+     * no_reuse generation). To restore more: clear the sequence
+     * (hearth_ctx_seq_clear), load a saved state of prompt[0..r) into it
+     * (hearth_ctx_seq_state_load*) and return r, n_have < r <= n_prompt;
+     * only the rest is evaluated (res->n_cached and n_restored count the r
+     * tokens; a state as long as the prompt is cut by one, to have logits).
+     * Return 0 to keep what the slot holds; a hook that cleared the
+     * sequence and then failed returns 0 too (the generation evaluates
+     * everything). The hook must restore only states whose tokens it knows
+     * to be the prompt's: the scheduler cannot tell. */
+    int32_t (*restore)(void *user, hearth_ctx *ctx, int32_t seq, const int32_t *prompt,
+                       int32_t n_prompt, int32_t n_have);
+    void *user;
+} hearth_sched_state_hooks;
+
+/* Installs h (copied; h->user must outlive s). Once, while no generation
+ * runs or waits (HEARTH_E_STATE otherwise). Any thread. */
+HEARTH_API hearth_status hearth_sched_set_state_hooks(hearth_sched *s, const hearth_sched_state_hooks *h,
+                                                      hearth_error *err);
 
 /* ======================================================================== */
 /* Evaluation: perplexity, KL divergence, top-1 agreement (src/eval)        */
@@ -2069,6 +2108,40 @@ HEARTH_API hearth_status hearth_agent_search(hearth_agent *a, const char *text,
 HEARTH_API hearth_template hearth_agent_template(const hearth_agent *a);
 /* SHA-256 of the model file, 64 hex digits; borrowed from a. */
 HEARTH_API const char *hearth_agent_model_hash(const hearth_agent *a);
+
+/* ---- Saved conversation states for a scheduler (src/agent/kv_store.c) --- */
+
+/* The server's store of saved states: behind a scheduler's state hooks
+ * (hearth_sched_set_state_hooks), each answered generation's keys and values
+ * are saved to dir (the agent's HOME/kv, shared with saved sessions: same
+ * format, bound and LRU eviction, files 0600 in a 0700 directory), keyed by
+ * the model file's hash and the token prefix; a generation whose prompt
+ * shares a longer prefix with a saved state than its slot holds starts from
+ * that state (a restarted server continues its conversations). A damaged
+ * state is refused with a warning and removed. No-reuse (incognito)
+ * generations are neither saved nor restored (the scheduler does not call
+ * the hooks for them). */
+typedef struct hearth_kv_store hearth_kv_store;
+
+typedef struct {
+    const char *dir;        /* the directory (HOME/kv); created 0700 */
+    const char *model_hash; /* SHA-256 of the model file, 64 hex digits (hearth_agent_model_hash) */
+    int64_t max_bytes;      /* bound on the directory's states (kv_cache_mb) */
+    void (*warn)(void *user, const char *msg); /* why a state was not saved or restored; may be NULL */
+    void *warn_user;
+} hearth_kv_store_params;
+
+/* Opens the store and builds its index from the heads of dir's states of
+ * this model. OUT: *out owns it (hearth_kv_store_free). Any thread. */
+HEARTH_API hearth_status hearth_kv_store_open(const hearth_kv_store_params *p, hearth_kv_store **out,
+                                              hearth_error *err);
+/* Free the scheduler that uses its hooks first. NULL: no-op. */
+HEARTH_API void hearth_kv_store_free(hearth_kv_store *k);
+/* The hooks to install in one scheduler (k NULL: none). The store is used
+ * from that scheduler's thread only. */
+HEARTH_API hearth_sched_state_hooks hearth_kv_store_hooks(hearth_kv_store *k);
+/* States in its index (for tests). Not while its scheduler runs a job. */
+HEARTH_API size_t hearth_kv_store_count(const hearth_kv_store *k);
 /* Deletes a session's stored messages and summary (chat /reset) and its
  * saved states; no error for a session that does not exist. */
 HEARTH_API hearth_status hearth_agent_reset_session(hearth_agent *a, const char *session,

@@ -1068,6 +1068,11 @@ static hearth_status agent_process(hearth_agent *a, const hearth_agent_request *
     resp->prompt_tokens = (int)n;
     resp->completion_tokens = g.res.n_gen;
     resp->cached_tokens = (int)g.n_cached;
+    if (a->p.sched) {
+        /* the scheduler's restore hook (a server's saved states) */
+        resp->restored_tokens = g.res.n_restored;
+        resp->restore_ms = g.res.restore_ms;
+    }
     if (resp->restored_tokens > resp->cached_tokens) resp->restored_tokens = resp->cached_tokens;
     resp->decoded_tokens = (int)(n - g.n_cached) + g.res.n_gen;
     resp->ttft_ms = g.first_token_ms > 0 ? g.first_token_ms - t0 : -1;

@@ -23,6 +23,7 @@
  * evaluated again (and a warning).
  */
 #include "agent/agent_int.h"
+#include "agent/kv_files.h"
 
 #include "util/alloc.h"
 #include "util/error.h"
@@ -37,10 +38,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define KVC_MAGIC "HKVC"
-#define KVC_VERSION 1u
-#define KVC_MAX_TOKENS (1u << 24)
-#define KVC_TMP_STALE_S 600 /* a temporary file this old is a crashed writer's */
 
 static double now_ms(void) {
     struct timespec ts;
@@ -82,98 +79,6 @@ static bool name_stem(const hearth_agent *a, const char *session, char out[40]) 
     return true;
 }
 
-/* The prefix hash of a state: the first 16 hex digits of SHA-256 over the
- * model file's hash and the token ids (out: 17 bytes). */
-static bool prefix_hash(const hearth_agent *a, const int32_t *t, size_t n, char out[17]) {
-    agent_buf key = {0};
-    char ph[65];
-    bool ok = agent_buf_put(&key, a->model_hash, 64) &&
-              agent_buf_put(&key, (const char *)t, n * sizeof *t) &&
-              agent_sha256_hex(key.v, key.n, ph, NULL) == HEARTH_OK;
-    agent_buf_free(&key);
-    if (ok) snprintf(out, 17, "%.16s", ph);
-    return ok;
-}
-
-/* Reads the head of the file called name. OUT: *tokens (owned), *n. The
- * FILE is left at the engine state. False when the file is not one of ours
- * for this model, or its token ids do not hash to the name (damage: the
- * engine's checksum covers only the state). */
-static bool read_head(const hearth_agent *a, FILE *f, const char *name, int32_t **tokens,
-                      uint32_t *n) {
-    char magic[4], hash[64];
-    uint32_t version;
-    *tokens = NULL;
-    if (fread(magic, 1, 4, f) != 4 || memcmp(magic, KVC_MAGIC, 4) ||
-        fread(&version, 4, 1, f) != 1 || version != KVC_VERSION || fread(hash, 1, 64, f) != 64 ||
-        memcmp(hash, a->model_hash, 64) || fread(n, 4, 1, f) != 1 || *n == 0 ||
-        *n > KVC_MAX_TOKENS)
-        return false;
-    int32_t *t = hearth_malloc((size_t)*n * sizeof *t);
-    if (!t) return false;
-    char ph[17];
-    size_t nl = strlen(name);
-    if (fread(t, sizeof *t, *n, f) != *n || nl != 53 || !prefix_hash(a, t, *n, ph) ||
-        memcmp(name + 34, ph, 16)) {
-        hearth_free(t);
-        return false;
-    }
-    *tokens = t;
-    return true;
-}
-
-typedef struct {
-    char name[256];
-    int64_t size;
-    struct timespec mtime;
-} kv_file;
-
-/* The regular files of the directory whose names start with stem (NULL:
- * every *.kv and stale temporary file). OUT: *out (owned), *n. */
-static bool list_files(const char *dir, const char *stem, kv_file **out, size_t *n) {
-    *out = NULL;
-    *n = 0;
-    DIR *d = opendir(dir);
-    if (!d) return false;
-    size_t cap = 0;
-    struct dirent *de;
-    bool ok = true;
-    while ((de = readdir(d))) {
-        const char *nm = de->d_name;
-        size_t len = strlen(nm);
-        if (len >= sizeof(((kv_file *)0)->name) || (nm[0] == '.' && !strstr(nm, ".tmp"))) continue;
-        if (stem ? strncmp(nm, stem, strlen(stem)) || len < 3 || strcmp(nm + len - 3, ".kv")
-                 : !(len > 3 && !strcmp(nm + len - 3, ".kv")) && !strstr(nm, ".tmp"))
-            continue;
-        char path[4096];
-        struct stat sb;
-        if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, nm) >= sizeof path ||
-            lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-            continue;
-        if (*n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            kv_file *v = hearth_realloc(*out, nc * sizeof *v);
-            if (!v) {
-                ok = false;
-                break;
-            }
-            *out = v;
-            cap = nc;
-        }
-        kv_file *k = &(*out)[(*n)++];
-        memcpy(k->name, nm, len + 1);
-        k->size = (int64_t)sb.st_size;
-        k->mtime = sb.st_mtim;
-    }
-    closedir(d);
-    if (!ok) {
-        hearth_free(*out);
-        *out = NULL;
-        *n = 0;
-    }
-    return ok;
-}
-
 hearth_status agent_kv_restore(hearth_agent *a, const char *session, const int32_t *prompt,
                                size_t n, int32_t *restored, double *ms) {
     *restored = 0;
@@ -187,9 +92,9 @@ hearth_status agent_kv_restore(hearth_agent *a, const char *session, const int32
                                                                           : (size_t)(held > 0 ? held : 0);
     while (have < lim && have < n && a->seq_tokens[have] == prompt[have]) have++;
     char stem[40];
-    kv_file *files;
+    kvf_file *files;
     size_t nf;
-    if (!name_stem(a, session, stem) || !list_files(a->kv_dir, stem, &files, &nf)) return HEARTH_OK;
+    if (!name_stem(a, session, stem) || !kvf_list(a->kv_dir, stem, &files, &nf)) return HEARTH_OK;
     size_t best_common = have;
     int32_t *best_tokens = NULL;
     char best_path[4096] = "", best_name[256] = "";
@@ -200,7 +105,7 @@ hearth_status agent_kv_restore(hearth_agent *a, const char *session, const int32
         if (!f) continue;
         int32_t *t;
         uint32_t tn;
-        if (read_head(a, f, files[i].name, &t, &tn)) {
+        if (kvf_read_head(a->model_hash, f, files[i].name, &t, &tn)) {
             size_t c = 0;
             while (c < tn && c < n && t[c] == prompt[c]) c++;
             if (c > best_common) {
@@ -223,7 +128,7 @@ hearth_status agent_kv_restore(hearth_agent *a, const char *session, const int32
     int32_t *t = NULL;
     uint32_t tn = 0;
     hearth_error e = {0};
-    if (!f || !read_head(a, f, best_name, &t, &tn)) {
+    if (!f || !kvf_read_head(a->model_hash, f, best_name, &t, &tn)) {
         st = HEARTH_E_IO;
         snprintf(e.msg, sizeof e.msg, "'%s' changed while read", best_path);
     }
@@ -264,41 +169,6 @@ hearth_status agent_kv_restore(hearth_agent *a, const char *session, const int32
     return HEARTH_OK;
 }
 
-static int by_mtime(const void *x, const void *y) {
-    const kv_file *p = x, *q = y;
-    if (p->mtime.tv_sec != q->mtime.tv_sec) return p->mtime.tv_sec < q->mtime.tv_sec ? -1 : 1;
-    return p->mtime.tv_nsec < q->mtime.tv_nsec ? -1 : p->mtime.tv_nsec > q->mtime.tv_nsec;
-}
-
-/* Removes the least recently used files until the directory holds at most
- * max bytes, keeping keep (a name, or NULL); and stale temporary files. */
-static void evict(const char *dir, int64_t max, const char *keep) {
-    kv_file *v;
-    size_t n;
-    if (!list_files(dir, NULL, &v, &n)) return;
-    qsort(v, n, sizeof *v, by_mtime);
-    int64_t total = 0;
-    time_t now = time(NULL);
-    char path[4096];
-    for (size_t i = 0; i < n; i++) {
-        if (strstr(v[i].name, ".tmp")) {
-            if (now - v[i].mtime.tv_sec > KVC_TMP_STALE_S) {
-                snprintf(path, sizeof path, "%s/%s", dir, v[i].name);
-                unlink(path);
-            }
-            v[i].size = -1; /* a writer's, or gone: not counted */
-            continue;
-        }
-        total += v[i].size;
-    }
-    for (size_t i = 0; i < n && total > max; i++) {
-        if (v[i].size < 0 || (keep && !strcmp(v[i].name, keep))) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, v[i].name);
-        if (unlink(path) == 0 || errno == ENOENT) total -= v[i].size;
-    }
-    hearth_free(v);
-}
-
 void agent_kv_save(hearth_agent *a, const char *session) {
     if (!a->kv_dir || !session) return;
     int32_t held = hearth_ctx_seq_len(a->ctx, AGENT_SEQ_CHAT);
@@ -308,36 +178,19 @@ void agent_kv_save(hearth_agent *a, const char *session) {
     size_t state = hearth_ctx_seq_state_size(a->ctx, (int32_t)n);
     int64_t bytes = (int64_t)(76 + n * sizeof(int32_t) + state);
     if (state == 0 || bytes > a->kv_max_bytes) return; /* would not fit the bound at all */
-    char stem[40], ph[17], name[128], path[4096], tmp[4096];
-    bool ok = name_stem(a, session, stem) && prefix_hash(a, a->seq_tokens, n, ph);
+    char stem[40], ph[17], name[128], path[4096];
+    bool ok = name_stem(a, session, stem) && kvf_prefix_hash(a->model_hash, a->seq_tokens, n, ph);
     if (!ok) return;
     snprintf(name, sizeof name, "%s%s.kv", stem, ph);
-    snprintf(path, sizeof path, "%s/%s", a->kv_dir, name);
-    snprintf(tmp, sizeof tmp, "%s/.%s.%ld.tmp", a->kv_dir, name, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-    if (!f) {
-        if (fd >= 0) close(fd);
-        agent_warn(a, "kv cache: cannot write '%s': %s", tmp, strerror(errno));
-        return;
-    }
-    uint32_t version = KVC_VERSION, tn = (uint32_t)n;
     hearth_error e = {0};
-    ok = fwrite(KVC_MAGIC, 1, 4, f) == 4 && fwrite(&version, 4, 1, f) == 1 &&
-         fwrite(a->model_hash, 1, 64, f) == 64 && fwrite(&tn, 4, 1, f) == 1 &&
-         fwrite(a->seq_tokens, sizeof(int32_t), n, f) == n;
-    if (ok && hearth_ctx_seq_state_save_file(a->ctx, AGENT_SEQ_CHAT, (int32_t)n, f, &e) != HEARTH_OK)
-        ok = false;
-    if (fclose(f) != 0) ok = false;
-    if (!ok || rename(tmp, path) != 0) {
-        agent_warn(a, "kv cache: cannot write '%s': %s", path, e.msg[0] ? e.msg : strerror(errno));
-        unlink(tmp);
+    if (kvf_write(a->kv_dir, name, a->model_hash, a->ctx, AGENT_SEQ_CHAT, a->seq_tokens, n, &e)) {
+        agent_warn(a, "kv cache: %s", e.msg);
         return;
     }
     /* the new state supersedes the session's older ones with this model */
-    kv_file *v;
+    kvf_file *v;
     size_t nv;
-    if (list_files(a->kv_dir, stem, &v, &nv)) {
+    if (kvf_list(a->kv_dir, stem, &v, &nv)) {
         for (size_t i = 0; i < nv; i++) {
             if (!strcmp(v[i].name, name)) continue;
             snprintf(path, sizeof path, "%s/%s", a->kv_dir, v[i].name);
@@ -345,7 +198,7 @@ void agent_kv_save(hearth_agent *a, const char *session) {
         }
         hearth_free(v);
     }
-    evict(a->kv_dir, a->kv_max_bytes, name);
+    kvf_evict(a->kv_dir, a->kv_max_bytes, name, NULL, NULL);
 }
 
 void agent_kv_forget(hearth_agent *a, const char *session) {
@@ -353,9 +206,9 @@ void agent_kv_forget(hearth_agent *a, const char *session) {
     char sh[65], mid[20], path[4096];
     if (agent_sha256_hex(session, strlen(session), sh, NULL)) return;
     snprintf(mid, sizeof mid, "-%.16s-", sh);
-    kv_file *v;
+    kvf_file *v;
     size_t n;
-    if (!list_files(a->kv_dir, NULL, &v, &n)) return;
+    if (!kvf_list(a->kv_dir, NULL, &v, &n)) return;
     /* every model's states of this session */
     for (size_t i = 0; i < n; i++) {
         if (strlen(v[i].name) < 34 || strncmp(v[i].name + 16, mid, 18)) continue;

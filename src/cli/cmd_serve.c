@@ -25,6 +25,7 @@ static const char usage[] =
     "                    [--max-client-conns N] [--request-timeout SECS] [--sync-every SECS]\n"
     "                    [--update-every HOURS] [--variant NAME=FILE]... [--split W,W,...]\n"
     "                    [--draft MODEL] [--draft-max N] [--lookup] [--web DIR]\n"
+    "                    [--kv-cache-mb MB]\n"
     "\n"
     "Serves the OpenAI API on HOST:PORT (default 127.0.0.1:8080, loopback only):\n"
     "  POST /v1/chat/completions, /v1/completions, /v1/embeddings\n"
@@ -46,6 +47,10 @@ static const char usage[] =
     "  --max-body BYTES  largest request body (default 8388608)\n"
     "  --max-queue N     requests in flight before answering 429 (default 64)\n"
     "  --slots N         generations batched together (default 4)\n"
+    "  --kv-cache-mb MB  save each answered conversation's keys and values in\n"
+    "                    $HEARTH_HOME/kv, so that a restarted server continues it\n"
+    "                    without evaluating its history (kv_cache_mb, HEARTH_KV_CACHE_MB;\n"
+    "                    default 1024, shared with saved sessions; 0: off)\n"
     "  -c, --ctx N       context per generation (max_context, HEARTH_MAX_CONTEXT; 4096)\n"
     "  -t, --threads N   threads (threads, HEARTH_THREADS; default: physical cores)\n"
     "  -ctk, --cache-type-k T  KV cache type of keys: f16 (default), q8_0, f32\n"
@@ -104,6 +109,7 @@ static const struct {
     {"--draft", NULL, "draft_model"},
     {"--draft-max", NULL, "draft_max"},
     {"--web", NULL, "web_dir"},
+    {"--kv-cache-mb", NULL, "kv_cache_mb"},
 };
 
 /* Settings that hold a comma-separated list; their flags may repeat. */

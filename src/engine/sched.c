@@ -31,6 +31,15 @@
  * above the floor) instead of stalling them for whole batches of prompt. With nothing generating a step takes
  * as much of the prompt as the batch holds.
  *
+ * Saved states (hearth_sched_set_state_hooks): a job that ended with its
+ * answer (not a failure, a cancellation or a no_reuse job) marks its slot
+ * "to save"; the save hook then runs on this thread once the caller has
+ * its answer, when the scheduler has nothing to run (or, at the latest,
+ * before the slot's next job or when stopping), so that it costs no
+ * running stream a step. At admission, the restore hook may replace the
+ * slot's sequence with a saved state sharing a longer prefix with the
+ * prompt than the slot holds (counted in n_cached and n_restored).
+ *
  * Speculative decoding (hearth_sched_enable_spec): each slot has its own
  * hearth_spec (lookup, and a draft context on one thread). A generating
  * job's entry in the batch is then its next token and its drafts, all with
@@ -96,6 +105,11 @@ struct hearth_sched {
     int32_t **kept;
     uint64_t *last_used;
     uint64_t clock;
+    /* Saved states: the hooks (set before the first job, then read by
+     * this thread only) and, per slot, whether its finished job is still
+     * to be saved. */
+    hearth_sched_state_hooks hooks;
+    bool *to_save;
 
     pthread_t thread;
     pthread_mutex_t mu;
@@ -174,6 +188,10 @@ static void finish_job(hearth_sched *s, int32_t slot, hearth_finish_reason why) 
      * (unless the job asked to leave nothing; with speculation the step
      * cuts rejected drafts after this, which an empty sequence has none of) */
     if (j->p->no_reuse) hearth_ctx_seq_clear(s->ctx, slot, NULL);
+    /* an answer delivered: worth keeping for a later process (saved once
+     * the caller has it, see run_saves) */
+    s->to_save[slot] = s->hooks.save && !j->p->no_reuse && j->status == HEARTH_OK &&
+                       why != HEARTH_FINISH_CANCELLED && why != HEARTH_FINISH_NONE;
     s->slots[slot] = NULL;
     if (s->hold_done) s->done_held = j;
     else wake_caller(s, j);
@@ -314,6 +332,21 @@ static void spec_step_job(hearth_sched *s, int32_t slot, int32_t len) {
     s->done_held = NULL;
 }
 
+/* Hands slot's finished sequence to the save hook, if it is still to be
+ * saved. Scheduler thread, outside mu. */
+static void save_slot(hearth_sched *s, int32_t slot) {
+    if (!s->to_save[slot]) return;
+    s->to_save[slot] = false;
+    int32_t len = hearth_ctx_seq_len(s->ctx, slot);
+    if (len > 0) s->hooks.save(s->hooks.user, s->ctx, slot, s->kept[slot], len);
+}
+
+/* Every free slot's pending save. */
+static void run_saves(hearth_sched *s) {
+    for (int32_t i = 0; i < s->n_slots; i++)
+        if (!s->slots[i]) save_slot(s, i);
+}
+
 /* Tokens at the start of slot's sequence equal to the prompt's. */
 static int32_t common_prefix(const hearth_sched *s, int32_t slot, const sched_job *j) {
     int32_t len = hearth_ctx_seq_len(s->ctx, slot), n = 0;
@@ -351,7 +384,21 @@ static void start_job(hearth_sched *s, int32_t slot, sched_job *j) {
     /* Reuse what the slot holds of the prompt, leaving at least one token
      * to evaluate (its logits give the first sampled token). */
     bool fits = j->n_prompt <= s->cap; /* (else it fails below, leaving the slot as it was) */
+    save_slot(s, slot); /* what the slot holds may be replaced below */
     int32_t keep = j->p->no_reuse || !fits ? 0 : common_prefix(s, slot, j);
+    if (s->hooks.restore && !j->p->no_reuse && fits && keep < j->n_prompt - 1) {
+        /* a saved state may hold more of the prompt than the slot does */
+        double t0 = now_ms();
+        int32_t r = s->hooks.restore(s->hooks.user, s->ctx, slot, j->prompt, j->n_prompt, keep);
+        j->res.restore_ms = now_ms() - t0;
+        if (r > keep && r <= j->n_prompt && hearth_ctx_seq_len(s->ctx, slot) == r) {
+            memcpy(s->kept[slot], j->prompt, (size_t)r * sizeof *j->prompt);
+            keep = r;
+            j->res.n_restored = r;
+        } else {
+            keep = common_prefix(s, slot, j); /* the hook may have cleared the sequence */
+        }
+    }
     if (keep >= j->n_prompt) keep = j->n_prompt - 1;
     if (fits && hearth_ctx_seq_truncate(s->ctx, slot, keep, NULL)) {
         hearth_ctx_seq_clear(s->ctx, slot, NULL); /* (cannot happen: keep <= seq_len) */
@@ -359,6 +406,7 @@ static void start_job(hearth_sched *s, int32_t slot, sched_job *j) {
     }
     j->n_fed = keep;
     j->res.n_cached = keep;
+    if (j->res.n_restored > keep) j->res.n_restored = keep;
     hearth_error e;
     hearth_status st;
     if (j->n_prompt > hearth_ctx_seq_capacity(s->ctx)) {
@@ -452,9 +500,19 @@ static void *sched_main(void *arg) {
                 start_job(s, i, j);
                 pthread_mutex_lock(&s->mu);
             }
-            bool busy = false;
-            for (int32_t i = 0; i < s->n_slots; i++) busy |= s->slots[i] != NULL;
+            bool busy = false, saves = false;
+            for (int32_t i = 0; i < s->n_slots; i++) {
+                busy |= s->slots[i] != NULL;
+                saves |= s->to_save[i];
+            }
             if (busy || s->stopping) break;
+            if (saves) {
+                /* nothing to run: the finished answers' states now */
+                pthread_mutex_unlock(&s->mu);
+                run_saves(s);
+                pthread_mutex_lock(&s->mu);
+                continue;
+            }
             pthread_cond_wait(&s->work_cv, &s->mu);
         }
         bool stopping = s->stopping;
@@ -545,9 +603,10 @@ static void *sched_main(void *arg) {
             else step_job(s, i);
         }
     }
-    /* Stopping: end whatever is left. */
+    /* Stopping: end whatever is left, and save what finished. */
     for (int32_t i = 0; i < s->n_slots; i++)
         if (s->slots[i]) finish_job(s, i, HEARTH_FINISH_CANCELLED);
+    run_saves(s);
     pthread_mutex_lock(&s->mu);
     while (s->waiting_head) {
         sched_job *j = s->waiting_head;
@@ -583,9 +642,10 @@ hearth_status hearth_sched_new(const hearth_model *m, const hearth_ctx_params *c
     s->slots = hearth_calloc((size_t)s->n_slots, sizeof *s->slots);
     s->kept = hearth_calloc((size_t)s->n_slots, sizeof *s->kept);
     s->last_used = hearth_calloc((size_t)s->n_slots, sizeof *s->last_used);
+    s->to_save = hearth_calloc((size_t)s->n_slots, sizeof *s->to_save);
     for (int32_t i = 0; s->kept && i < s->n_slots; i++)
         s->kept[i] = hearth_malloc((size_t)(s->cap > 0 ? s->cap : 1) * sizeof **s->kept);
-    bool kept_ok = s->kept && s->last_used;
+    bool kept_ok = s->kept && s->last_used && s->to_save;
     for (int32_t i = 0; kept_ok && i < s->n_slots; i++) kept_ok = s->kept[i] != NULL;
     s->b_tok = hearth_malloc((size_t)s->n_batch * sizeof *s->b_tok);
     s->b_pos = hearth_malloc((size_t)s->n_batch * sizeof *s->b_pos);
@@ -624,6 +684,7 @@ void hearth_sched_free(hearth_sched *s) {
     for (int32_t i = 0; s->kept && i < s->n_slots; i++) hearth_free(s->kept[i]);
     hearth_free(s->kept);
     hearth_free(s->last_used);
+    hearth_free(s->to_save);
     hearth_free(s->b_tok);
     hearth_free(s->b_pos);
     hearth_free(s->b_seq);
@@ -663,6 +724,20 @@ hearth_status hearth_sched_enable_spec(hearth_sched *s, const hearth_spec_params
     pthread_mutex_lock(&s->mu);
     s->specs = specs;
     pthread_mutex_unlock(&s->mu);
+    return HEARTH_OK;
+}
+
+hearth_status hearth_sched_set_state_hooks(hearth_sched *s, const hearth_sched_state_hooks *h,
+                                          hearth_error *err) {
+    if (!s || !h) return HEARTH_FAIL(err, HEARTH_E_ARG, "hearth_sched_set_state_hooks: NULL argument");
+    pthread_mutex_lock(&s->mu);
+    bool busy = s->waiting_head || s->hooks.save || s->hooks.restore;
+    for (int32_t i = 0; i < s->n_slots && !busy; i++) busy = s->slots[i] != NULL;
+    if (!busy) s->hooks = *h;
+    pthread_mutex_unlock(&s->mu);
+    if (busy)
+        return HEARTH_FAIL(err, HEARTH_E_STATE,
+                           "hearth_sched_set_state_hooks: only once, while no generation runs");
     return HEARTH_OK;
 }
 

@@ -50,6 +50,7 @@ typedef struct srv_engine {
     } desc, embed_desc;
     hearth_model *embed_model; /* the "embed_model" setting's, shared by the agents; or NULL */
     hearth_model *draft_model; /* the "draft_model" setting's (speculation in the scheduler), or NULL */
+    hearth_kv_store *kv;       /* saved conversation states behind the scheduler's hooks, or NULL */
 } srv_engine;
 
 struct srv_backend {
@@ -84,7 +85,8 @@ static void engine_free(srv_engine *e) {
     hearth_model_free(e->draft_model);
     hearth_free(e->agents);
     hearth_free(e->busy);
-    hearth_sched_free(e->sched);
+    hearth_sched_free(e->sched); /* (its last saves run here: before the store goes) */
+    hearth_kv_store_free(e->kv);
     hearth_model_free(e->model);
     hearth_free(e);
 }
@@ -126,6 +128,36 @@ static void describe(struct model_desc *e, const char *path) {
     const char *name = best >= 0 ? hearth_type_name(best) : NULL;
     snprintf(e->quant, sizeof e->quant, "%s", name ? name : "unknown");
     hearth_gguf_free(g);
+}
+
+static void kv_warn(void *user, const char *msg) {
+    (void)user;
+    fprintf(stderr, "hearth serve: %s\n", msg);
+}
+
+/* Saved conversation states (README "Prefix reuse across restarts"): in
+ * HOME/kv beside the agents' store, bound by kv_cache_mb (0: off). A store
+ * that cannot open only means none (a warning). */
+static void open_kv(srv_engine *e, int64_t max_bytes) {
+    const char *db = hearth_store_path(hearth_agent_store(e->agents[0]));
+    const char *slash = db ? strrchr(db, '/') : NULL;
+    if (max_bytes <= 0 || !slash) return; /* off, or an in-memory store */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s/kv", (int)(slash - db), db);
+    hearth_kv_store_params kp = {.dir = dir, .model_hash = hearth_agent_model_hash(e->agents[0]),
+                                 .max_bytes = max_bytes, .warn = kv_warn};
+    hearth_error ke;
+    hearth_sched_state_hooks h;
+    if (hearth_kv_store_open(&kp, &e->kv, &ke)) {
+        kv_warn(NULL, ke.msg);
+        return;
+    }
+    h = hearth_kv_store_hooks(e->kv);
+    if (hearth_sched_set_state_hooks(e->sched, &h, &ke)) {
+        kv_warn(NULL, ke.msg);
+        hearth_kv_store_free(e->kv);
+        e->kv = NULL;
+    }
 }
 
 /* Loads path into a new engine. */
@@ -199,6 +231,7 @@ static hearth_status engine_open(const srv_backend *b, const char *path, srv_eng
     if (p->data_dir) ap.data_dir = p->data_dir;
     if (p->n_threads > 0) ap.n_threads = p->n_threads;
     for (int i = 0; !st && i < e->n_agents; i++) st = hearth_agent_open(&ap, &e->agents[i], err);
+    if (!st) open_kv(e, ap.kv_cache_bytes);
     if (st) {
         engine_free(e);
         return st;
@@ -429,6 +462,8 @@ static hearth_status chat(srv_backend *b, srv_engine *e, const srv_request *r, s
         resp.content = NULL;
         out->prompt_tokens = resp.prompt_tokens;
         out->cached_tokens = resp.source == HEARTH_SOURCE_CACHE ? 0 : resp.cached_tokens;
+        out->restored_tokens = resp.source == HEARTH_SOURCE_CACHE ? 0 : resp.restored_tokens;
+        out->restore_ms = resp.source == HEARTH_SOURCE_CACHE ? 0 : resp.restore_ms;
         out->completion_tokens = resp.completion_tokens;
         out->finish_reason = hearth_finish_reason_openai(resp.finish);
         out->source = hearth_source_name(resp.source);
@@ -530,6 +565,8 @@ static hearth_status completion(srv_engine *e, const srv_request *r, srv_text_cb
         return HEARTH_FAIL(err, HEARTH_E_NOMEM, "out of memory");
     out->prompt_tokens = res.n_prompt;
     out->cached_tokens = res.n_cached;
+    out->restored_tokens = res.n_restored;
+    out->restore_ms = res.restore_ms;
     out->completion_tokens = res.n_gen;
     out->drafted = res.n_drafted;
     out->accepted = res.n_accepted;

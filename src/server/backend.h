@@ -55,6 +55,8 @@ typedef struct {
     int64_t prompt_tokens, completion_tokens;
     int64_t cached_tokens;      /* of the prompt's, not evaluated: a scheduler slot held
                                    them from an earlier request (0 on a cache hit) */
+    int64_t restored_tokens;    /* of cached_tokens, read from a saved state (HOME/kv) */
+    double restore_ms;          /* finding and loading it (part of prompt_ms) */
     const char *finish_reason;  /* "stop" or "length" (static) */
     const char *source;         /* "cache", "local", "cloud", "local-degraded" (static) */
     double ttft_s, per_token_s; /* < 0: unknown */

@@ -435,6 +435,7 @@ static void record_answer(hearth_server *s, const srv_answer *a) {
     srv_metrics_confidence(s->metrics, a->confidence);
     srv_metrics_spec(s->metrics, a->drafted, a->accepted, a->spec_steps);
     srv_metrics_cached(s->metrics, a->cached_tokens);
+    srv_metrics_restored(s->metrics, a->restored_tokens);
     srv_metrics_variant(s->metrics, a->variant, a->source, a->completion_tokens,
                         a->latency_ms / 1e3, a->per_token_s > 0 ? 1 / a->per_token_s : -1);
     if (!a->decision[0]) return;
@@ -473,6 +474,12 @@ static void add_hearth_fields(json_t *o, const srv_answer *a) {
                           a->prompt_ms, "predicted_n", (json_int_t)a->completion_tokens,
                           "predicted_ms", a->gen_ms, "draft_n", (json_int_t)a->drafted,
                           "draft_n_accepted", (json_int_t)a->accepted);
+    if (t && a->restored_tokens > 0) {
+        /* of cache_n, read from a saved state after a restart (as `hearth
+         * run --json` reports restore_ms) */
+        json_object_set_new(t, "restored_n", json_integer((json_int_t)a->restored_tokens));
+        json_object_set_new(t, "restore_ms", json_real(a->restore_ms));
+    }
     if (t) json_object_set_new(o, "timings", t);
     if (a->decision[0]) {
         json_t *r = json_pack("{s:s, s:s, s:s, s:I}", "decision", a->decision, "category",

@@ -63,6 +63,7 @@ struct srv_metrics {
     family redactions; /* kind */
     uint64_t prompt_tokens, completion_tokens, cache_hits, embedded;
     uint64_t cached_prompt_tokens;
+    uint64_t restored_prompt_tokens; /* of those, from saved states (HOME/kv) */
     uint64_t spec_drafted, spec_accepted, spec_steps;
     uint64_t egress_out, egress_in;
     histogram ttft, per_token, cloud, confidence;
@@ -151,6 +152,13 @@ void srv_metrics_cached(srv_metrics *m, int64_t cached_tokens) {
     if (cached_tokens <= 0) return;
     pthread_mutex_lock(&m->mu);
     m->cached_prompt_tokens += (uint64_t)cached_tokens;
+    pthread_mutex_unlock(&m->mu);
+}
+
+void srv_metrics_restored(srv_metrics *m, int64_t restored_tokens) {
+    if (restored_tokens <= 0) return;
+    pthread_mutex_lock(&m->mu);
+    m->restored_prompt_tokens += (uint64_t)restored_tokens;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -338,6 +346,10 @@ char *srv_metrics_render(srv_metrics *m, size_t *len) {
                   "scheduler slot held them from an earlier request.\n"
                   "# TYPE hearth_prompt_cached_tokens_total counter\n"
                   "hearth_prompt_cached_tokens_total %llu\n"
+                  "# HELP hearth_prompt_restored_tokens_total Of those, tokens read from a saved "
+                  "state (a conversation from before a restart).\n"
+                  "# TYPE hearth_prompt_restored_tokens_total counter\n"
+                  "hearth_prompt_restored_tokens_total %llu\n"
                   "# HELP hearth_completion_tokens_total Tokens generated.\n"
                   "# TYPE hearth_completion_tokens_total counter\n"
                   "hearth_completion_tokens_total %llu\n"
@@ -349,6 +361,7 @@ char *srv_metrics_render(srv_metrics *m, size_t *len) {
                   "hearth_embedding_inputs_total %llu\n",
                   (unsigned long long)m->prompt_tokens,
                   (unsigned long long)m->cached_prompt_tokens,
+                  (unsigned long long)m->restored_prompt_tokens,
                   (unsigned long long)m->completion_tokens, (unsigned long long)m->cache_hits,
                   (unsigned long long)m->embedded);
     strbuf_printf(&b,

@@ -29,6 +29,8 @@ void srv_metrics_spec(srv_metrics *m, int64_t drafted, int64_t accepted, int64_t
 /* Counts prompt tokens an answer did not evaluate (the scheduler's slot held
  * them: prompt_tokens_details.cached_tokens). Any thread. */
 void srv_metrics_cached(srv_metrics *m, int64_t cached_tokens);
+/* Counts those of them read from a saved state (after a restart). Any thread. */
+void srv_metrics_restored(srv_metrics *m, int64_t restored_tokens);
 /* The local answer's confidence in [0, 1] (others are not observed). */
 void srv_metrics_confidence(srv_metrics *m, double confidence);
 /* One request the router considered for the cloud: its decision ("sent",

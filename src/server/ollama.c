@@ -511,6 +511,7 @@ static void count_answer(const srv_ollama_env *env, const srv_answer *a) {
                        a->completion_tokens, a->ttft_s, a->per_token_s);
     srv_metrics_confidence(env->metrics, a->confidence);
     srv_metrics_cached(env->metrics, a->cached_tokens);
+    srv_metrics_restored(env->metrics, a->restored_tokens);
 }
 
 /* A generation failure's status and message: the client's fault (context

@@ -5,7 +5,10 @@
  * prompt behave as documented; a prompt with a bad token id fails alone,
  * not the generations it would share a batch with. The batched part runs
  * with 1 thread on the tiny model and with 3 and 8 threads on a tiny256 one
- * (whose products split: see engine_threads). */
+ * (whose products split: see engine_threads). The state hooks: the save
+ * hook once per answered generation with its slot's tokens, never for a
+ * no_reuse one; a restore into a new scheduler gives a fresh context's
+ * tokens with n_cached and n_restored right; a damaged state evaluates all. */
 #include "test.h"
 
 #include "hearth.h"
@@ -518,6 +521,156 @@ static void prefix_reuse(const hearth_model *m, bool spec) {
     hearth_sched_free(s);
 }
 
+/* ---- saved states (hearth_sched_set_state_hooks) ---- */
+
+/* What the hooks saw: the last saved tokens and state, and calls made. */
+typedef struct {
+    pthread_mutex_t mu;
+    int n_saves, n_restores;
+    int32_t tokens[2 * RU_MAX];
+    int n_tokens;
+    uint8_t *state;
+    size_t state_len;
+    bool damage;        /* restore a state with a flipped byte */
+} hook_log;
+
+static void hook_save(void *user, const hearth_ctx *ctx, int32_t seq, const int32_t *tokens, int32_t n) {
+    hook_log *h = user;
+    size_t need = hearth_ctx_seq_state_size(ctx, n);
+    uint8_t *buf = malloc(need);
+    size_t w = 0;
+    hearth_error e;
+    bool ok = buf && n <= 2 * RU_MAX &&
+              hearth_ctx_seq_state_save(ctx, seq, n, buf, need, &w, &e) == HEARTH_OK;
+    pthread_mutex_lock(&h->mu);
+    h->n_saves++;
+    if (ok) {
+        free(h->state);
+        h->state = buf;
+        h->state_len = w;
+        memcpy(h->tokens, tokens, (size_t)n * sizeof *tokens);
+        h->n_tokens = n;
+    } else {
+        free(buf);
+    }
+    pthread_mutex_unlock(&h->mu);
+}
+
+static int32_t hook_restore(void *user, hearth_ctx *ctx, int32_t seq, const int32_t *prompt,
+                            int32_t n_prompt, int32_t n_have) {
+    hook_log *h = user;
+    pthread_mutex_lock(&h->mu);
+    h->n_restores++;
+    int32_t c = 0;
+    while (c < h->n_tokens && c < n_prompt && h->tokens[c] == prompt[c]) c++;
+    int32_t r = 0;
+    if (h->state && c > n_have) {
+        if (h->damage) h->state[h->state_len / 2] ^= 0x40;
+        hearth_error e;
+        int32_t got = 0;
+        hearth_ctx_seq_clear(ctx, seq, NULL);
+        if (hearth_ctx_seq_state_load(ctx, seq, h->state, h->state_len, &got, &e) == HEARTH_OK &&
+            got == h->n_tokens && hearth_ctx_seq_truncate(ctx, seq, c, NULL) == HEARTH_OK)
+            r = c;
+        else
+            hearth_ctx_seq_clear(ctx, seq, NULL);
+        if (h->damage) h->state[h->state_len / 2] ^= 0x40;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return r;
+}
+
+/* Waits (a bounded while: the save runs once the scheduler is idle) until
+ * the hook saw want saves. */
+static int saves_seen(hook_log *h, int want) {
+    int n = 0;
+    for (int i = 0; i < 500; i++) {
+        pthread_mutex_lock(&h->mu);
+        n = h->n_saves;
+        pthread_mutex_unlock(&h->mu);
+        if (n >= want) break;
+        usleep(10000);
+    }
+    return n;
+}
+
+static hearth_sched *hooked_sched(const hearth_model *m, hook_log *h) {
+    hearth_error e;
+    hearth_ctx_params sp = hearth_ctx_default_params();
+    sp.n_seq = 2;
+    sp.n_ctx = 512;
+    sp.n_threads = 1;
+    hearth_sched *s;
+    REQUIRE(hearth_sched_new(m, &sp, &s, &e) == HEARTH_OK);
+    hearth_sched_state_hooks hk = {hook_save, hook_restore, h};
+    REQUIRE(hearth_sched_set_state_hooks(s, &hk, &e) == HEARTH_OK);
+    CHECK_EQ_INT(hearth_sched_set_state_hooks(s, &hk, &e), HEARTH_E_STATE);
+    return s;
+}
+
+/* The save hook: once per answered generation, with the tokens its slot
+ * holds, never for a no_reuse one. The restore hook, in a new scheduler
+ * (a restarted process): the next turn gives a fresh context's tokens
+ * with the restored prefix counted in n_cached and n_restored; a damaged
+ * state is refused and everything evaluated, with the same tokens. */
+static void state_hooks(const hearth_model *m) {
+    static hook_log h;
+    pthread_mutex_init(&h.mu, NULL);
+    hearth_sched *s = hooked_sched(m, &h);
+    static ru_job a, b, x, y;
+    a.s = x.s = s;
+    a.n = make_prompt(5, a.prompt);
+    ru_run(m, &a, 0, "hooks: first turn");
+    CHECK_EQ_INT(saves_seen(&h, 1), 1);
+    int held = a.n + a.out.n_got - (a.out.res.finish == HEARTH_FINISH_LENGTH);
+    pthread_mutex_lock(&h.mu);
+    CHECK_EQ_INT(h.n_tokens, held);
+    bool same = h.n_tokens == held;
+    for (int i = 0; same && i < a.n; i++) same = h.tokens[i] == a.prompt[i];
+    for (int i = a.n; same && i < held; i++) same = h.tokens[i] == a.out.got[i - a.n];
+    CHECKF(same, "saved tokens are the prompt and the answer's");
+    pthread_mutex_unlock(&h.mu);
+    CHECK_EQ_INT(a.out.res.n_restored, 0);
+    /* no_reuse: not saved (and not restored into) */
+    x.n = make_prompt(6, x.prompt);
+    x.no_reuse = true;
+    int restores = h.n_restores;
+    ru_run(m, &x, 0, "hooks: no_reuse");
+    CHECK_EQ_INT(h.n_restores, restores);
+    usleep(50000);
+    CHECK_EQ_INT(saves_seen(&h, 1), 1);
+    hearth_sched_free(s); /* nothing pending: no more saves */
+    CHECK_EQ_INT(h.n_saves, 1);
+
+    /* "restarted": a new scheduler, the next turn of a */
+    s = hooked_sched(m, &h);
+    b.s = s;
+    ru_continue(&b, &a, 6, 7);
+    int want = ru_shared(&a, &b);
+    ru_run(m, &b, want, "hooks: restored turn");
+    CHECK_EQ_INT(b.out.res.n_restored, want);
+    CHECK(b.out.res.restore_ms >= 0);
+    CHECK(want > a.n);
+    fprintf(stderr, "hooks: next turn after a restart restored %d of %d tokens\n", b.out.res.n_restored, b.n);
+    /* its own answer is saved in turn; the state a held is superseded by
+     * the longer one (the hook keeps the last) */
+    CHECK_EQ_INT(saves_seen(&h, 2), 2);
+    hearth_sched_free(s);
+
+    /* a damaged state: refused, everything evaluated, the same tokens */
+    s = hooked_sched(m, &h);
+    y.s = s;
+    ru_continue(&y, &b, 3, 8);
+    h.damage = true;
+    ru_run(m, &y, 0, "hooks: damaged state");
+    CHECK_EQ_INT(y.out.res.n_restored, 0);
+    h.damage = false;
+    hearth_sched_free(s);
+    CHECK_EQ_INT(h.n_saves, 3); /* saved at the latest when freed */
+    free(h.state);
+    pthread_mutex_destroy(&h.mu);
+}
+
 int main(void) {
     const char *gen = getenv("HEARTH_GENMODEL");
     REQUIRE(gen);
@@ -547,6 +700,7 @@ int main(void) {
     check_bad_prompt_alone(m);
     prefix_reuse(m, false);
     prefix_reuse(m, true);
+    state_hooks(m);
     hearth_model_free(m);
     unlink(path);
     rmdir(dir);
