@@ -7,7 +7,7 @@
  * Weight types here: F32, F16, BF16 (f32x4 multiply-adds, the tail in
  * scalar code; F16/BF16 widened in the vector registers), Q8_0, Q4_0, Q4_1,
  * Q5_0 and Q5_1 (int8 codes widened to int16, i32x4.dot_i16x8_s, exact per
- * block; Q8_0, Q4_0, Q5_0 and Q4_K 4 rows at a time, Q4_0 and Q4_K with
+ * block; Q8_0, Q4_0, Q5_0, Q4_K and Q6_K 4 rows at a time, Q4_0 and Q4_K with
  * their nibbles decoded straight into int16 lanes against a deinterleaved
  * activation), and every K-quant, Q2_K to
  * Q6_K (codes rebuilt in int8 lanes, the group scales applied in int32): the
@@ -262,6 +262,64 @@ static float dot_q6_K(int64_t n, const void *w, const void *a) {
         s += y[b].d * hearth_f16_to_f32(x[b].d) * (float)hsum_i32(acc);
     }
     return s;
+}
+
+/* Q6_K gemv, 4 rows at a time: each Q8_K activation block widened to int16
+ * once for the 4 rows; the 6-bit codes rebuilt with u16 shifts and byte
+ * masks (SIMD128's u8 shifts cost several x86 instructions each; the masks
+ * drop what a 16-bit shift moves across bytes); the 16 group sums weighted
+ * by their scales 4 groups per i32x4.mul. Integer sums exact, the float
+ * expression dot_q6_K's: bit-identical results. */
+static void gemv_q6_K(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                      const void *act) {
+    const hearth_block_q8_K *y = act;
+    const uint8_t *wb = w;
+    int64_t nb = n / QK_K, r = 0;
+    const v128_t m4 = wasm_i8x16_splat(0x0F), m3 = wasm_i8x16_splat(3), b32 = wasm_i8x16_splat(32);
+    for (; r + 4 <= nrows; r += 4) {
+        float s[4] = {0.f, 0.f, 0.f, 0.f};
+        for (int64_t b = 0; b < nb; b++) {
+            v128_t al[16], ah[16]; /* group g's 16 activation codes as int16 */
+            for (int g = 0; g < 16; g++) {
+                v128_t a = wasm_v128_load(y[b].qs + 16 * g);
+                al[g] = wasm_i16x8_extend_low_i8x16(a);
+                ah[g] = wasm_i16x8_extend_high_i8x16(a);
+            }
+            for (int i = 0; i < 4; i++) {
+                const hearth_block_q6_K *x = (const hearth_block_q6_K *)(wb + (size_t)(r + i) * ws) + b;
+                v128_t gs[16]; /* group g's integer dot product, in 4 lanes */
+                for (int h = 0; h < 2; h++) {
+                    for (int l0 = 0; l0 < 32; l0 += 16) {
+                        v128_t ql0 = wasm_v128_load(x->ql + 64 * h + l0);
+                        v128_t ql1 = wasm_v128_load(x->ql + 64 * h + 32 + l0);
+                        v128_t qh = wasm_v128_load(x->qh + 32 * h + l0);
+                        for (int k = 0; k < 4; k++) {
+                            v128_t ql = (k & 1) ? ql1 : ql0;
+                            v128_t lo = wasm_v128_and(k < 2 ? ql : wasm_u16x8_shr(ql, 4), m4);
+                            v128_t hi = wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(qh, 2 * k), m3), 4);
+                            v128_t q = wasm_i8x16_sub(wasm_v128_or(lo, hi), b32);
+                            int g = (128 * h + 32 * k + l0) / 16;
+                            gs[g] = wasm_i32x4_add(
+                                wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(q), al[g]),
+                                wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(q), ah[g]));
+                        }
+                    }
+                }
+                v128_t sc = wasm_v128_load(x->scales);
+                v128_t sl = wasm_i16x8_extend_low_i8x16(sc), sh = wasm_i16x8_extend_high_i8x16(sc);
+                v128_t acc = wasm_i32x4_mul(hsum4_i32(gs[0], gs[1], gs[2], gs[3]), wasm_i32x4_extend_low_i16x8(sl));
+                acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hsum4_i32(gs[4], gs[5], gs[6], gs[7]),
+                                                         wasm_i32x4_extend_high_i16x8(sl)));
+                acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hsum4_i32(gs[8], gs[9], gs[10], gs[11]),
+                                                         wasm_i32x4_extend_low_i16x8(sh)));
+                acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hsum4_i32(gs[12], gs[13], gs[14], gs[15]),
+                                                         wasm_i32x4_extend_high_i16x8(sh)));
+                s[i] += y[b].d * hearth_f16_to_f32(x->d) * (float)hsum_i32(acc);
+            }
+        }
+        memcpy(out + r, s, sizeof s);
+    }
+    for (; r < nrows; r++) out[r] = dot_q6_K(n, wb + (size_t)r * ws, y);
 }
 
 /* Q2_K / Q3_K: 2-bit codes (Q3_K: with the high bit from hmask, minus 4)
@@ -677,7 +735,7 @@ WASM_KERNELS(q2_K, dot_q2_K)
 WASM_KERNELS(q3_K, dot_q3_K)
 WASM_GEMM(q4_K)
 WASM_KERNELS(q5_K, dot_q5_K)
-WASM_KERNELS(q6_K, dot_q6_K)
+WASM_GEMM(q6_K)
 
 void hearth_dot_fill_wasm128(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
 #define SET(T, name)                             \
