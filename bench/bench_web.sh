@@ -5,7 +5,9 @@
 # INIT -> READY time. Usage: bench/bench_web.sh [BUILD] [WEB_BUILD]
 # (defaults build, build-web; `make web-bench`). Models: the demo models and
 # generated ones (hearth-genmodel). BENCH_WEB_TOKENS tokens per run (128),
-# best of BENCH_WEB_REPS runs (3; more on a busy machine).
+# best of BENCH_WEB_REPS runs (3; more on a busy machine). BENCH_WEB_BASE=DIR
+# (another web build, e.g. of the commit before a change) adds its wasm
+# 1-thread figure in the same run (column base-1t, and wasm-1t / base-1t).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
@@ -22,6 +24,12 @@ app="$work/app"
 mkdir -p "$app/models"
 cp "$web"/*.html "$web"/*.js "$web"/*.wasm "$app/"
 rm -f "$app"/test-*.js
+base=${BENCH_WEB_BASE:+$(cd "$BENCH_WEB_BASE" && pwd)}
+if [ -n "$base" ]; then
+    mkdir -p "$app/base"
+    cp "$base"/*.html "$base"/*.js "$base"/*.wasm "$app/base/"
+    rm -f "$app"/base/test-*.js
+fi
 cp "$src/models/hearth-demo.gguf" "$src/models/hearth-demo-256.gguf" "$app/models/"
 "$build/hearth-genmodel" --arch llama --preset small --type Q8_0 --seed 1 -o "$app/models/small-q8_0.gguf" >/dev/null 2>&1
 "$build/hearth-genmodel" --arch llama --preset small --type Q4_0 --seed 1 -o "$app/models/small-q4_0.gguf" >/dev/null 2>&1
@@ -45,7 +53,8 @@ printf 'sizes: hearth-wasm.wasm %d B, hearth-wasm.js %d B; hearth-wasm-mt.wasm %
     "$(stat -c %s "$web/hearth-wasm.wasm")" "$(stat -c %s "$web/hearth-wasm.js")" \
     "$(stat -c %s "$web/hearth-wasm-mt.wasm")" "$(stat -c %s "$web/hearth-wasm-mt.js")" \
     "$(stat -c %s "$web/hearth-wasm-mt.worker.js")"
-printf '%-16s %10s %10s %10s %10s %8s %8s %10s\n' model native-1t scalar-1t wasm-1t wasm-2t ratio-1t gain-2t init-ready
+printf '%-16s %10s %10s %10s %10s %8s %8s %10s' model native-1t scalar-1t wasm-1t wasm-2t ratio-1t gain-2t init-ready
+[ -z "$base" ] && echo || printf ' %10s %8s %8s\n' base-1t base-ratio speedup
 # native_tps MODEL [ENV...]: best of $reps (one thread, decode steps only)
 native_tps() {
     local f=$1 best=0 t; shift
@@ -63,7 +72,14 @@ for m in $models; do
     read -r w1 w2 ready < <(cd "$src/tests/web" && node "$src/bench/bench_web.mjs" \
         "http://127.0.0.1:$port/web/" "models/$m.gguf" "$prompt" "$n" "$reps")
     awk -v m="$m" -v a="$nat" -v s="$sca" -v b="$w1" -v c="$w2" -v r="$ready" 'BEGIN {
-        printf "%-16s %10.1f %10.1f %10.1f %10.1f %7.2fx %7.2fx %8.0f ms\n", m, a, s, b, c, b / a, c / b, r }'
+        printf "%-16s %10.1f %10.1f %10.1f %10.1f %7.2fx %7.2fx %8.0f ms", m, a, s, b, c, b / a, c / b, r }'
+    if [ -n "$base" ]; then
+        read -r b1 _ _ < <(cd "$src/tests/web" && node "$src/bench/bench_web.mjs" \
+            "http://127.0.0.1:$port/web/base/" "../models/$m.gguf" "$prompt" "$n" "$reps" 1)
+        awk -v a="$nat" -v b="$w1" -v c="$b1" 'BEGIN { printf " %10.1f %7.2fx %7.2fx\n", c, c / a, b / c }'
+    else
+        echo
+    fi
 done
 echo "(tokens/s of the decode steps, $n tokens greedy from '$prompt'; best of $reps each; native-1t: the"
 echo " native build's kernels ($("$build/hearth" --version 2>/dev/null | grep -o 'kernels [a-z0-9]*' || echo 'best')), scalar-1t: HEARTH_FORCE_SCALAR=1; ratio-1t: wasm-1t / native-1t;"

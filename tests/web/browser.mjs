@@ -270,6 +270,35 @@ try {
         /\b4\b/.test(kept.history[1].content), "history survives a reload", kept.history);
   check(kept.tasks.length === 1 && kept.tasks[0].title === "buy milk", "task survives a reload", kept.tasks);
   check(kept.shown.includes("What is 2+2?"), "page shows the history", kept.shown);
+
+  // the page's ?publicKey / ?signatureUrl: a signed model loads and says by
+  // whom (the key not URL-encoded: a "+" in it arrives as " "); another key,
+  // or a signature of other bytes, is refused with its code on the page
+  const sigPage = async (query) => {
+    const p = await ctx.newPage();
+    await p.goto(WEB_URL + "?sw=0&session=sig&" + query);
+    const r = await p.evaluate(async () => {
+      try {
+        return {ready: (await window.hearthReady).ready, status: document.getElementById("status").textContent};
+      } catch (e) {
+        return {code: e.code, status: document.getElementById("status").textContent};
+      }
+    });
+    await p.close();
+    return r;
+  };
+  const otherKey = OTHER_PUB.split("\n")[1];
+  const sOk = await sigPage("publicKey=" + PUBKEY);
+  check(sOk.ready && sOk.ready.signature && /signed by [0-9A-F]+/.test(sOk.status),
+        "page ?publicKey: signed model loads", sOk);
+  const sTwo = await sigPage("publicKey=" + encodeURIComponent(otherKey) + "&publicKey=" + encodeURIComponent(PUBKEY));
+  check(sTwo.ready && sTwo.ready.signature, "page ?publicKey twice: either key", sTwo);
+  const sWrong = await sigPage("publicKey=" + encodeURIComponent(otherKey));
+  check(sWrong.code === "UNTRUSTED_KEY" && /error UNTRUSTED_KEY/.test(sWrong.status),
+        "page ?publicKey: another key refused", sWrong);
+  const sMod = await sigPage("publicKey=" + encodeURIComponent(PUBKEY) + "&signatureUrl=" +
+                             encodeURIComponent("models/gen-q8.gguf.minisig"));
+  check(sMod.code === "MODIFIED", "page ?signatureUrl: another file's signature refused", sMod);
   check(kept.emb && kept.emb.id === "greet", "embeddings survive a reload", kept.emb);
 
   // a browser restart, then offline: the app, the engine and the model come

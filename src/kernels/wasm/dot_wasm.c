@@ -7,7 +7,9 @@
  * Weight types here: F32, F16, BF16 (f32x4 multiply-adds, the tail in
  * scalar code; F16/BF16 widened in the vector registers), Q8_0, Q4_0, Q4_1,
  * Q5_0 and Q5_1 (int8 codes widened to int16, i32x4.dot_i16x8_s, exact per
- * block; Q8_0, Q4_0 and Q5_0 4 rows at a time), and every K-quant, Q2_K to
+ * block; Q8_0, Q4_0, Q5_0, Q4_K and Q6_K 4 rows at a time, Q4_0 and Q4_K with
+ * their nibbles decoded straight into int16 lanes against a deinterleaved
+ * activation), and every K-quant, Q2_K to
  * Q6_K (codes rebuilt in int8 lanes, the group scales applied in int32): the
  * whole table of dot.h (dot.c starts from the reference table all the same). Quantized
  * blocks are scaled and summed in the reference's order, so the quantized
@@ -35,6 +37,13 @@ INLINE float hsum_f32(v128_t v) {
 INLINE int32_t hsum_i32(v128_t v) {
     return wasm_i32x4_extract_lane(v, 0) + wasm_i32x4_extract_lane(v, 1) +
            wasm_i32x4_extract_lane(v, 2) + wasm_i32x4_extract_lane(v, 3);
+}
+
+/* Sums of 4 vectors' lanes: {sum(a), sum(b), sum(c), sum(d)}. */
+INLINE v128_t hsum4_i32(v128_t a, v128_t b, v128_t c, v128_t d) {
+    v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 1, 4, 5), wasm_i32x4_shuffle(a, b, 2, 3, 6, 7));
+    v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 1, 4, 5), wasm_i32x4_shuffle(c, d, 2, 3, 6, 7));
+    return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 2, 4, 6), wasm_i32x4_shuffle(ab, cd, 1, 3, 5, 7));
 }
 
 static float dot_f32(int64_t n, const void *w, const void *a) {
@@ -255,6 +264,64 @@ static float dot_q6_K(int64_t n, const void *w, const void *a) {
     return s;
 }
 
+/* Q6_K gemv, 4 rows at a time: each Q8_K activation block widened to int16
+ * once for the 4 rows; the 6-bit codes rebuilt with u16 shifts and byte
+ * masks (SIMD128's u8 shifts cost several x86 instructions each; the masks
+ * drop what a 16-bit shift moves across bytes); the 16 group sums weighted
+ * by their scales 4 groups per i32x4.mul. Integer sums exact, the float
+ * expression dot_q6_K's: bit-identical results. */
+static void gemv_q6_K(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                      const void *act) {
+    const hearth_block_q8_K *y = act;
+    const uint8_t *wb = w;
+    int64_t nb = n / QK_K, r = 0;
+    const v128_t m4 = wasm_i8x16_splat(0x0F), m3 = wasm_i8x16_splat(3), b32 = wasm_i8x16_splat(32);
+    for (; r + 4 <= nrows; r += 4) {
+        float s[4] = {0.f, 0.f, 0.f, 0.f};
+        for (int64_t b = 0; b < nb; b++) {
+            v128_t al[16], ah[16]; /* group g's 16 activation codes as int16 */
+            for (int g = 0; g < 16; g++) {
+                v128_t a = wasm_v128_load(y[b].qs + 16 * g);
+                al[g] = wasm_i16x8_extend_low_i8x16(a);
+                ah[g] = wasm_i16x8_extend_high_i8x16(a);
+            }
+            for (int i = 0; i < 4; i++) {
+                const hearth_block_q6_K *x = (const hearth_block_q6_K *)(wb + (size_t)(r + i) * ws) + b;
+                v128_t gs[16]; /* group g's integer dot product, in 4 lanes */
+                for (int h = 0; h < 2; h++) {
+                    for (int l0 = 0; l0 < 32; l0 += 16) {
+                        v128_t ql0 = wasm_v128_load(x->ql + 64 * h + l0);
+                        v128_t ql1 = wasm_v128_load(x->ql + 64 * h + 32 + l0);
+                        v128_t qh = wasm_v128_load(x->qh + 32 * h + l0);
+                        for (int k = 0; k < 4; k++) {
+                            v128_t ql = (k & 1) ? ql1 : ql0;
+                            v128_t lo = wasm_v128_and(k < 2 ? ql : wasm_u16x8_shr(ql, 4), m4);
+                            v128_t hi = wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(qh, 2 * k), m3), 4);
+                            v128_t q = wasm_i8x16_sub(wasm_v128_or(lo, hi), b32);
+                            int g = (128 * h + 32 * k + l0) / 16;
+                            gs[g] = wasm_i32x4_add(
+                                wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(q), al[g]),
+                                wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(q), ah[g]));
+                        }
+                    }
+                }
+                v128_t sc = wasm_v128_load(x->scales);
+                v128_t sl = wasm_i16x8_extend_low_i8x16(sc), sh = wasm_i16x8_extend_high_i8x16(sc);
+                v128_t acc = wasm_i32x4_mul(hsum4_i32(gs[0], gs[1], gs[2], gs[3]), wasm_i32x4_extend_low_i16x8(sl));
+                acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hsum4_i32(gs[4], gs[5], gs[6], gs[7]),
+                                                         wasm_i32x4_extend_high_i16x8(sl)));
+                acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hsum4_i32(gs[8], gs[9], gs[10], gs[11]),
+                                                         wasm_i32x4_extend_low_i16x8(sh)));
+                acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hsum4_i32(gs[12], gs[13], gs[14], gs[15]),
+                                                         wasm_i32x4_extend_high_i16x8(sh)));
+                s[i] += y[b].d * hearth_f16_to_f32(x->d) * (float)hsum_i32(acc);
+            }
+        }
+        memcpy(out + r, s, sizeof s);
+    }
+    for (; r < nrows; r++) out[r] = dot_q6_K(n, wb + (size_t)r * ws, y);
+}
+
 /* Q2_K / Q3_K: 2-bit codes (Q3_K: with the high bit from hmask, minus 4)
  * per group of 16, dotted with the Q8_K codes and weighted by the group's
  * scale in int32; Q2_K's mins through the group sums, as the reference. */
@@ -352,6 +419,86 @@ static float dot_q4_K(int64_t n, const void *w, const void *a) {
     return s;
 }
 
+/* 16 int8 activation codes as two int16 vectors, the even elements
+ * (*e) and the odd ones (*o): the order in which gemv_q4_0 and gemv_q4_K
+ * decode nibbles in int16 lanes. */
+INLINE void deinterleave_i8(const int8_t *p, v128_t *e, v128_t *o) {
+    v128_t a = wasm_v128_load(p);
+    a = wasm_i8x16_shuffle(a, a, 0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+    *e = wasm_i16x8_extend_low_i8x16(a);
+    *o = wasm_i16x8_extend_high_i8x16(a);
+}
+
+/* The 8 6-bit scales (*sc) and mins (*m) of a Q4_K/Q5_K block as int16
+ * lanes, hearth_get_scale_min_k4 for j = 0..7 at once. Reads 16 bytes at
+ * scales (the 12 of scales[] and the 4 after them, in the same block). */
+INLINE void scales_q4_K(const uint8_t *scales, v128_t *sc, v128_t *m) {
+    v128_t q = wasm_v128_load(scales);
+    /* lanes 0-7 build scale j, 8-15 min j: the low 6 bits from q[j] / q[j+4]
+     * (j < 4), else a nibble of q[j+4] and the top 2 bits of q[j-4] / q[j] */
+    v128_t lo = wasm_i8x16_shuffle(q, q, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
+    v128_t top = wasm_i8x16_shuffle(q, q, 0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 4, 5, 6, 7);
+    const v128_t first8 = wasm_i8x16_make(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0);
+    const v128_t low4 = wasm_i8x16_make(-1, -1, -1, -1, 0, 0, 0, 0, -1, -1, -1, -1, 0, 0, 0, 0);
+    v128_t nib = wasm_v128_bitselect(wasm_v128_and(lo, wasm_i8x16_splat(0x0F)), wasm_u8x16_shr(lo, 4), first8);
+    v128_t hi = wasm_v128_or(nib, wasm_i8x16_shl(wasm_u8x16_shr(top, 6), 4));
+    v128_t res = wasm_v128_bitselect(wasm_v128_and(lo, wasm_i8x16_splat(63)), hi, low4);
+    *sc = wasm_u16x8_extend_low_u8x16(res);
+    *m = wasm_u16x8_extend_high_u8x16(res);
+}
+
+/* Q4_K gemv, 4 rows at a time: each Q8_K activation block is widened to
+ * int16 once for the 4 rows (deinterleaved as gemv_q4_0's nibbles: 16 code
+ * bytes as u16 lanes give elements 2k, 2k+1 of sub-block 2p and of sub-block
+ * 2p+1 as (v & 15), (v >> 8) & 15, (v >> 4) & 15, v >> 12). Per row the
+ * integer sums, the 6-bit scales and mins and the float expression are
+ * dot_k4's, so the results are the reference's bit for bit. */
+static void gemv_q4_K(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                      const void *act) {
+    const hearth_block_q8_K *y = act;
+    const uint8_t *wb = w;
+    int64_t nb = n / QK_K, r = 0;
+    const v128_t m4 = wasm_i16x8_splat(0x0F);
+    for (; r + 4 <= nrows; r += 4) {
+        float s[4] = {0.f, 0.f, 0.f, 0.f};
+        for (int64_t b = 0; b < nb; b++) {
+            v128_t ae[16], ao[16]; /* (256 codes) as 16 pairs of even/odd int16 x 8 */
+            for (int k = 0; k < 16; k++) deinterleave_i8(y[b].qs + 16 * k, &ae[k], &ao[k]);
+            /* the 8 sub-blocks' activation sums (|sum| <= 32 * 128: int16) */
+            v128_t bs = wasm_i16x8_add(
+                wasm_i16x8_shuffle(wasm_v128_load(y[b].bsums), wasm_v128_load(y[b].bsums + 8), 0, 2, 4, 6, 8, 10, 12, 14),
+                wasm_i16x8_shuffle(wasm_v128_load(y[b].bsums), wasm_v128_load(y[b].bsums + 8), 1, 3, 5, 7, 9, 11, 13, 15));
+            for (int i = 0; i < 4; i++) {
+                const hearth_block_q4_K *x = (const hearth_block_q4_K *)(wb + (size_t)(r + i) * ws) + b;
+                v128_t d[8]; /* sub-block j's integer dot product, in 4 lanes */
+                for (int p = 0; p < 4; p++) {
+                    v128_t v0 = wasm_v128_load(x->qs + 32 * p), v1 = wasm_v128_load(x->qs + 32 * p + 16);
+                    /* sub-block 2p: elements 64p + 0..31 = ae/ao[4p], [4p+1] */
+                    v128_t d0 = wasm_i32x4_dot_i16x8(wasm_v128_and(v0, m4), ae[4 * p]);
+                    d0 = wasm_i32x4_add(d0, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v0, 8), m4), ao[4 * p]));
+                    d0 = wasm_i32x4_add(d0, wasm_i32x4_dot_i16x8(wasm_v128_and(v1, m4), ae[4 * p + 1]));
+                    d[2 * p] = wasm_i32x4_add(d0, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v1, 8), m4), ao[4 * p + 1]));
+                    /* sub-block 2p+1: elements 64p + 32..63 = ae/ao[4p+2], [4p+3] */
+                    v128_t d1 = wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v0, 4), m4), ae[4 * p + 2]);
+                    d1 = wasm_i32x4_add(d1, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(v0, 12), ao[4 * p + 2]));
+                    d1 = wasm_i32x4_add(d1, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v1, 4), m4), ae[4 * p + 3]));
+                    d[2 * p + 1] = wasm_i32x4_add(d1, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(v1, 12), ao[4 * p + 3]));
+                }
+                v128_t sc, m;
+                scales_q4_K(x->scales, &sc, &m);
+                v128_t acc = wasm_i32x4_add(
+                    wasm_i32x4_mul(hsum4_i32(d[0], d[1], d[2], d[3]), wasm_u32x4_extend_low_u16x8(sc)),
+                    wasm_i32x4_mul(hsum4_i32(d[4], d[5], d[6], d[7]), wasm_u32x4_extend_high_u16x8(sc)));
+                int32_t summ = hsum_i32(wasm_i32x4_dot_i16x8(m, bs));
+                s[i] += y[b].d * (hearth_f16_to_f32(x->d) * (float)hsum_i32(acc) -
+                                  hearth_f16_to_f32(x->dmin) * (float)summ);
+            }
+        }
+        memcpy(out + r, s, sizeof s);
+    }
+    for (; r < nrows; r++) out[r] = dot_q4_K(n, wb + (size_t)r * ws, y);
+}
+
 static float dot_q5_K(int64_t n, const void *w, const void *a) {
     const hearth_block_q5_K *x = w;
     const hearth_block_q8_K *y = a;
@@ -363,24 +510,11 @@ static float dot_q5_K(int64_t n, const void *w, const void *a) {
     return s;
 }
 
-/* Sums of 4 vectors' lanes: {sum(a), sum(b), sum(c), sum(d)}. */
-INLINE v128_t hsum4_i32(v128_t a, v128_t b, v128_t c, v128_t d) {
-    v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 1, 4, 5), wasm_i32x4_shuffle(a, b, 2, 3, 6, 7));
-    v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 1, 4, 5), wasm_i32x4_shuffle(c, d, 2, 3, 6, 7));
-    return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 2, 4, 6), wasm_i32x4_shuffle(ab, cd, 1, 3, 5, 7));
-}
-
-/* The 32 codes of a Q8_0 / Q4_0 (bias removed) weight block as int8. */
+/* The 32 codes of a Q8_0 weight block as int8. */
 INLINE void codes_q8_0(const void *blk, v128_t *w0, v128_t *w1) {
     const hearth_block_q8_0 *x = blk;
     *w0 = wasm_v128_load(x->qs);
     *w1 = wasm_v128_load(x->qs + 16);
-}
-INLINE void codes_q4_0(const void *blk, v128_t *w0, v128_t *w1) {
-    const hearth_block_q4_0 *x = blk;
-    v128_t q = wasm_v128_load(x->qs);
-    *w0 = wasm_i8x16_sub(wasm_v128_and(q, wasm_i8x16_splat(0x0F)), wasm_i8x16_splat(8));
-    *w1 = wasm_i8x16_sub(wasm_u8x16_shr(q, 4), wasm_i8x16_splat(8));
 }
 
 /* Lane j (0..15): 0x10 if bit j of the little-endian u16 at p is set. */
@@ -500,13 +634,62 @@ INLINE void gemv_blocks32(int64_t n, int64_t nrows, float *out, const uint8_t *w
     for (; r < nrows; r++) out[r] = dot1(n, w + (size_t)r * ws, y);
 }
 
+/* Q4_0 gemv, 4 rows at a time, with the nibbles decoded in int16 lanes: the
+ * block's 16 bytes read as 8 u16 lanes (bytes 2k, 2k+1) give elements 2k,
+ * 2k+1, 2k+16 and 2k+17 as (v & 15), (v >> 8) & 15, (v >> 4) & 15 and
+ * v >> 12 (7 operations for the 32 codes instead of widening int8 codes:
+ * SIMD128's u8 shift and i8 -> i16 high widening cost several x86
+ * instructions each), dotted with the activation block deinterleaved to
+ * match (once per block for the 4 rows). The codes stay unsigned (0..15):
+ * the bias of 8 comes off as 8 * sum(activation codes), in int32, so each
+ * block's integer sum is the reference's exactly, and the float scaling is
+ * gemv_blocks32's (bit-identical results). */
+static void gemv_q4_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                      const void *act) {
+    const hearth_block_q8_0 *y = act;
+    const uint8_t *wb = w;
+    int64_t nb = n / QK4_0, r = 0;
+    const v128_t m4 = wasm_i16x8_splat(0x0F);
+    for (; r + 4 <= nrows; r += 4) {
+        v128_t s4 = wasm_f32x4_splat(0.f);
+        for (int64_t b = 0; b < nb; b++) {
+            v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16);
+            /* even elements in lanes 0-7, odd ones in 8-15 */
+            a0 = wasm_i8x16_shuffle(a0, a0, 0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+            a1 = wasm_i8x16_shuffle(a1, a1, 0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+            v128_t e0 = wasm_i16x8_extend_low_i8x16(a0), o0 = wasm_i16x8_extend_high_i8x16(a0);
+            v128_t e1 = wasm_i16x8_extend_low_i8x16(a1), o1 = wasm_i16x8_extend_high_i8x16(a1);
+            v128_t sa = wasm_i32x4_dot_i16x8(wasm_i16x8_add(wasm_i16x8_add(e0, o0), wasm_i16x8_add(e1, o1)),
+                                             wasm_i16x8_splat(8));
+            int32_t bias = hsum_i32(sa); /* 8 * sum of the activation codes */
+            v128_t acc[4];
+            hearth_f16 d[4];
+            for (int i = 0; i < 4; i++) {
+                const hearth_block_q4_0 *x = (const hearth_block_q4_0 *)(wb + (size_t)(r + i) * ws) + b;
+                v128_t v = wasm_v128_load(x->qs);
+                v128_t t = wasm_i32x4_dot_i16x8(wasm_v128_and(v, m4), e0);
+                t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v, 8), m4), o0));
+                t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v, 4), m4), e1));
+                acc[i] = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(v, 12), o1));
+                d[i] = x->d;
+            }
+            v128_t sum = wasm_i32x4_sub(hsum4_i32(acc[0], acc[1], acc[2], acc[3]), wasm_i32x4_splat(bias));
+            v128_t dh = wasm_i16x8_make((int16_t)d[0], (int16_t)d[1], (int16_t)d[2], (int16_t)d[3],
+                                        0, 0, 0, 0);
+            v128_t dw = __builtin_expect(hearth_wasm_f16x8_any_infnan(dh), 0)
+                            ? hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_low_u16x8(dh))
+                            : hearth_wasm_f16x8_lo_finite(dh);
+            v128_t t = wasm_f32x4_mul(dw, wasm_f32x4_splat(hearth_f16_to_f32(y[b].d)));
+            s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(t, wasm_f32x4_convert_i32x4(sum)));
+        }
+        wasm_v128_store(out + r, s4);
+    }
+    for (; r < nrows; r++) out[r] = dot_q4_0(n, wb + (size_t)r * ws, y);
+}
+
 static void gemv_q8_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
                       const void *act) {
     gemv_blocks32(n, nrows, out, w, ws, act, sizeof(hearth_block_q8_0), codes_q8_0);
-}
-static void gemv_q4_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
-                      const void *act) {
-    gemv_blocks32(n, nrows, out, w, ws, act, sizeof(hearth_block_q4_0), codes_q4_0);
 }
 
 static void gemv_q5_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
@@ -550,9 +733,9 @@ WASM_KERNELS(q4_1, dot_q4_1)
 WASM_KERNELS(q5_1, dot_q5_1)
 WASM_KERNELS(q2_K, dot_q2_K)
 WASM_KERNELS(q3_K, dot_q3_K)
-WASM_KERNELS(q4_K, dot_q4_K)
+WASM_GEMM(q4_K)
 WASM_KERNELS(q5_K, dot_q5_K)
-WASM_KERNELS(q6_K, dot_q6_K)
+WASM_GEMM(q6_K)
 
 void hearth_dot_fill_wasm128(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
 #define SET(T, name)                             \
