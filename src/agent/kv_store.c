@@ -75,6 +75,8 @@ static void drop_name(void *user, const char *name) {
 }
 
 static bool add(hearth_kv_store *k, const char *name, int32_t *tokens, uint32_t n) {
+    size_t len = strlen(name);
+    if (len >= sizeof k->v[0].name) return false; /* not a name this store writes */
     if (k->n == k->cap) {
         size_t nc = k->cap ? k->cap * 2 : 16;
         kvs_entry *v = hearth_realloc(k->v, nc * sizeof *v);
@@ -83,7 +85,7 @@ static bool add(hearth_kv_store *k, const char *name, int32_t *tokens, uint32_t 
         k->cap = nc;
     }
     kvs_entry *e = &k->v[k->n++];
-    snprintf(e->name, sizeof e->name, "%s", name);
+    memcpy(e->name, name, len + 1);
     e->tokens = tokens;
     e->n = n;
     return true;
