@@ -99,26 +99,20 @@ hearth_status agent_kv_restore(hearth_agent *a, const char *session, const int32
     int32_t *best_tokens = NULL;
     char best_path[4096] = "", best_name[256] = "";
     for (size_t i = 0; i < nf; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/%s", a->kv_dir, files[i].name);
-        FILE *f = fopen(path, "rb");
-        if (!f) continue;
         int32_t *t;
         uint32_t tn;
-        if (kvf_read_head(a->model_hash, f, files[i].name, &t, &tn)) {
-            size_t c = 0;
-            while (c < tn && c < n && t[c] == prompt[c]) c++;
-            if (c > best_common) {
-                best_common = c;
-                hearth_free(best_tokens);
-                best_tokens = t;
-                t = NULL;
-                snprintf(best_path, sizeof best_path, "%s", path);
-                snprintf(best_name, sizeof best_name, "%s", files[i].name);
-            }
-            hearth_free(t);
+        if (!kvf_head_at(a->kv_dir, files[i].name, a->model_hash, &t, &tn)) continue;
+        size_t c = 0;
+        while (c < tn && c < n && t[c] == prompt[c]) c++;
+        if (c > best_common) {
+            best_common = c;
+            hearth_free(best_tokens);
+            best_tokens = t;
+            t = NULL;
+            snprintf(best_path, sizeof best_path, "%s/%s", a->kv_dir, files[i].name);
+            snprintf(best_name, sizeof best_name, "%s", files[i].name);
         }
-        fclose(f);
+        hearth_free(t);
     }
     hearth_free(files);
     if (!best_tokens) return HEARTH_OK;

@@ -58,6 +58,17 @@ bool kvf_read_head(const char *model_hash, FILE *f, const char *name, int32_t **
     return true;
 }
 
+bool kvf_head_at(const char *dir, const char *name, const char *model_hash, int32_t **tokens, uint32_t *n) {
+    char path[4096];
+    *tokens = NULL;
+    if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) return false;
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    bool ok = kvf_read_head(model_hash, f, name, tokens, n);
+    fclose(f);
+    return ok;
+}
+
 /* The regular files of the directory whose names start with stem (NULL:
  * every *.kv and stale temporary file). OUT: *out (owned), *n. */
 bool kvf_list(const char *dir, const char *stem, kvf_file **out, size_t *n) {

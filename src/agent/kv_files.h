@@ -38,6 +38,10 @@ bool kvf_prefix_hash(const char *model_hash, const int32_t *t, size_t n, char ou
  * (damage: the engine's checksum covers only the state). */
 bool kvf_read_head(const char *model_hash, FILE *f, const char *name, int32_t **tokens, uint32_t *n);
 
+/* kvf_read_head of the file dir/name, opened and closed here (the indexes'
+ * scans, which need only the heads). False also when it cannot be opened. */
+bool kvf_head_at(const char *dir, const char *name, const char *model_hash, int32_t **tokens, uint32_t *n);
+
 /* The regular files of dir whose names start with stem (NULL: every *.kv
  * and temporary file). OUT: *out (owned: hearth_free), *n. */
 bool kvf_list(const char *dir, const char *stem, kvf_file **out, size_t *n);

@@ -119,16 +119,10 @@ hearth_status hearth_kv_store_open(const hearth_kv_store_params *p, hearth_kv_st
     size_t nv;
     if (kvf_list(k->dir, k->stem, &v, &nv)) {
         for (size_t i = 0; i < nv; i++) {
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", k->dir, v[i].name);
-            FILE *f = fopen(path, "rb");
-            if (!f) continue;
             int32_t *t;
             uint32_t tn;
-            if (kvf_read_head(k->model_hash, f, v[i].name, &t, &tn)) {
-                if (!add(k, v[i].name, t, tn)) hearth_free(t);
-            }
-            fclose(f);
+            if (kvf_head_at(k->dir, v[i].name, k->model_hash, &t, &tn) && !add(k, v[i].name, t, tn))
+                hearth_free(t);
         }
         hearth_free(v);
     }

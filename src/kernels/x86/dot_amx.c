@@ -112,25 +112,6 @@ INLINE __m512 f16x16_strided(const uint8_t *p, int32_t stride, __mmask16 m) {
     return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(v));
 }
 
-/* Transposes the dwords of v[0..7], v[j] = (row j: 8 dwords, row j+8: 8
- * dwords): afterwards v[k] holds dword k of rows 0..15, i.e. B tile row k. */
-INLINE void tr16(__m512i v[8]) {
-    const __m512i lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
-    __m512i y[8];
-    UNROLL for (int j = 0; j < 4; j++) {
-        y[j] = _mm512_permutex2var_epi64(v[j], lo, v[j + 4]);
-        y[j + 4] = _mm512_permutex2var_epi64(v[j], hi, v[j + 4]);
-    }
-    UNROLL for (int g = 0; g < 8; g += 4) {
-        __m512i t0 = _mm512_unpacklo_epi32(y[g], y[g + 1]), t1 = _mm512_unpackhi_epi32(y[g], y[g + 1]);
-        __m512i t2 = _mm512_unpacklo_epi32(y[g + 2], y[g + 3]), t3 = _mm512_unpackhi_epi32(y[g + 2], y[g + 3]);
-        v[g] = _mm512_unpacklo_epi64(t0, t2);
-        v[g + 1] = _mm512_unpackhi_epi64(t0, t2);
-        v[g + 2] = _mm512_unpacklo_epi64(t1, t3);
-        v[g + 3] = _mm512_unpackhi_epi64(t1, t3);
-    }
-}
-
 /* 4x4 dword transpose within each 128-bit lane of z[0..3], z[i] lane L =
  * 4 dwords of row i + 4L: afterwards z[k] holds dword k of rows 0..15. */
 INLINE void tr4x4(__m512i z[4]) {
@@ -140,6 +121,20 @@ INLINE void tr4x4(__m512i z[4]) {
     z[1] = _mm512_unpackhi_epi64(t0, t2);
     z[2] = _mm512_unpacklo_epi64(t1, t3);
     z[3] = _mm512_unpackhi_epi64(t1, t3);
+}
+
+/* Transposes the dwords of v[0..7], v[j] = (row j: 8 dwords, row j+8: 8
+ * dwords): afterwards v[k] holds dword k of rows 0..15, i.e. B tile row k. */
+INLINE void tr16(__m512i v[8]) {
+    const __m512i lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+    __m512i y[8];
+    UNROLL for (int j = 0; j < 4; j++) {
+        y[j] = _mm512_permutex2var_epi64(v[j], lo, v[j + 4]);
+        y[j + 4] = _mm512_permutex2var_epi64(v[j], hi, v[j + 4]);
+    }
+    UNROLL for (int j = 0; j < 8; j++) v[j] = y[j];
+    tr4x4(v);
+    tr4x4(v + 4);
 }
 
 INLINE __m128i ld128_or0(const uint8_t *p, bool ok) {
