@@ -61,6 +61,9 @@ for _ in $(seq 600); do
     sleep 0.1
 done
 [ "$got" = 1 ] || { cat "$work/serve.err"; fail "the background sync never pushed the task"; }
+# B can pull the task before A's serve has read the push's reply and
+# printed its report: wait for the report too
+for _ in $(seq 100); do grep -q 'sync: synced: pushed 1' "$work/serve.err" && break; sleep 0.1; done
 grep -q 'sync: synced: pushed 1' "$work/serve.err" || { cat "$work/serve.err"; fail "no synced report"; }
 kill -TERM "$SERVE"
 wait "$SERVE" || fail "serve did not stop cleanly"
