@@ -63,6 +63,10 @@ bool hearth_dot_x86_runs(const hearth_x86_cpu *c, hearth_dot_impl impl) {
     }
 }
 
+bool hearth_dot_x86_wide_int8(const hearth_x86_cpu *c) {
+    return hearth_dot_x86_runs(c, HEARTH_DOT_AVX512) && c->amd && c->family >= 0x1A;
+}
+
 hearth_dot_impl hearth_dot_x86_level(const hearth_x86_cpu *c) {
     static const hearth_dot_impl order[] = {HEARTH_DOT_AMX, HEARTH_DOT_AVX512, HEARTH_DOT_AVXVNNI, HEARTH_DOT_AVX2};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
@@ -76,7 +80,12 @@ bool hearth_x86_cpu_read(hearth_x86_cpu *c) {
     unsigned a, b, cx, d;
     if (!__get_cpuid(0, &a, &b, &cx, &d)) return true; /* no cpuid: all zero, scalar */
     c->max_leaf = a;
-    if (__get_cpuid(1, &a, &b, &cx, &d)) c->l1_ecx = cx;
+    c->amd = b == 0x68747541 && d == 0x69746e65 && cx == 0x444d4163; /* "Auth" "enti" "cAMD" */
+    if (__get_cpuid(1, &a, &b, &cx, &d)) {
+        c->l1_ecx = cx;
+        uint32_t base = (a >> 8) & 0xF;
+        c->family = base == 0xF ? base + ((a >> 20) & 0xFF) : base;
+    }
     if (c->max_leaf >= 7) {
         __cpuid_count(7, 0, a, b, cx, d);
         c->l7_ebx = b;

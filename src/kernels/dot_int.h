@@ -36,6 +36,9 @@ void hearth_dot_fill_ref(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_avx2(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_avxvnni(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_avx512(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
+/* Over the AVX-512 table: the Q4_0, Q5_0 and Q8_0 gemm on 512-bit vectors
+ * (x86/gemm512.h), where hearth_dot_x86_wide_int8 or HEARTH_GEMM512 asks. */
+void hearth_dot_fill_avx512_wide(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 /* Over the AVX-512 table: only the gemm of Q4_0, Q5_0 and Q8_0 (which keep
  * the AVX-512 one below a few columns). */
 void hearth_dot_fill_amx(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
@@ -48,6 +51,10 @@ void hearth_dot_fill_wasm128(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
  * level decision (read once at start; tests make up their own). */
 typedef struct {
     uint32_t max_leaf; /* cpuid leaf 0 EAX: the highest standard leaf */
+    bool amd;          /* leaf 0's vendor string is "AuthenticAMD" */
+    uint32_t family;   /* leaf 1 EAX: the family as displayed (base, plus the
+                          extended family where the base is 0xF): 0x19 Zen 3/4,
+                          0x1A Zen 5 */
     uint32_t l1_ecx;   /* leaf 1 ECX: FMA (bit 12), OSXSAVE (27), AVX (28), F16C (29) */
     uint32_t l7_ebx;   /* leaf 7 subleaf 0 EBX: AVX2 (5), AVX512F (16), AVX512DQ (17),
                           AVX512BW (30), AVX512VL (31); 0 if max_leaf < 7 */
@@ -79,6 +86,12 @@ bool hearth_dot_x86_runs(const hearth_x86_cpu *c, hearth_dot_impl impl);
 /* The highest of those it runs: AMX, else AVX512, else AVXVNNI, else AVX2,
  * else SCALAR. Pure, as above. */
 hearth_dot_impl hearth_dot_x86_level(const hearth_x86_cpu *c);
+/* Whether the AVX-512 level should run its int8 gemm on 512-bit vectors
+ * (x86/gemm512.h): where 512-bit vpdpbusd runs at the 256-bit instruction
+ * rate, i.e. twice the multiply-adds per cycle: AMD family 0x1A (Zen 5) and
+ * later. Not Zen 4 (two 256-bit halves) nor the Xeons measured (one 512-bit
+ * unit: slower at n = 896). Pure, as above. */
+bool hearth_dot_x86_wide_int8(const hearth_x86_cpu *c);
 /* Fills *c from this CPU (cpuid, xgetbv). Where cpuid and XCR0 announce
  * AMX it also asks Linux for the tile data permission (process-wide,
  * idempotent; arch_prctl must not be filtered: hearth's sandbox, applied

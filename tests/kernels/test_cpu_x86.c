@@ -46,6 +46,26 @@ static int cpuinfo_flag(const char *flag) {
     fclose(f);
     return found;
 }
+
+/* The first "key : value" line's value (without its newline) in buf;
+ * false without /proc/cpuinfo or such a line. */
+static bool cpuinfo_value(const char *key, char *buf, size_t size) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return false;
+    char line[8192];
+    bool found = false;
+    size_t kl = strlen(key);
+    while (!found && fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (strncmp(line, key, kl) || !colon || strspn(line + kl, " \t") != (size_t)(colon - line - (ptrdiff_t)kl))
+            continue;
+        const char *v = colon + 1 + strspn(colon + 1, " ");
+        snprintf(buf, size, "%.*s", (int)strcspn(v, "\n"), v);
+        found = true;
+    }
+    fclose(f);
+    return found;
+}
 #endif
 
 #define CHECK_LEVEL(c, want)                                                              \
@@ -190,6 +210,20 @@ int main(void) {
     hearth_x86_cpu z = {0};
     CHECK_LEVEL(z, HEARTH_DOT_SCALAR);
 
+    /* the 512-bit int8 gemm: AMD family 0x1A and later with the AVX-512
+     * level; not Zen 4 (0x19), not Intel, not without AVX-512 */
+    hearth_x86_cpu w = full();
+    w.amd = true, w.family = 0x1A;
+    CHECK(hearth_dot_x86_wide_int8(&w));
+    w.family = 0x1B;
+    CHECK(hearth_dot_x86_wide_int8(&w));
+    w.family = 0x19;
+    CHECK(!hearth_dot_x86_wide_int8(&w));
+    w.family = 0x1A, w.amd = false;
+    CHECK(!hearth_dot_x86_wide_int8(&w));
+    w.amd = true, w.l7_ecx = 0; /* no AVX512_VNNI */
+    CHECK(!hearth_dot_x86_wide_int8(&w));
+
     /* this machine */
     hearth_x86_cpu me;
     bool x86 = hearth_x86_cpu_read(&me);
@@ -197,9 +231,16 @@ int main(void) {
     CHECK(x86);
     hearth_dot_impl lvl = hearth_dot_x86_level(&me);
     fprintf(stderr, "this CPU: max leaf %#x, leaf 1 ecx %#x, leaf 7 ebx %#x ecx %#x edx %#x, leaf 7.1 eax %#x, "
-            "XCR0 %#llx, AMX permission %d -> %s\n",
+            "XCR0 %#llx, AMX permission %d, %s family %#x -> %s%s\n",
             me.max_leaf, me.l1_ecx, me.l7_ebx, me.l7_ecx, me.l7_edx, me.l7s1_eax, (unsigned long long)me.xcr0,
-            me.amx_perm, name(lvl));
+            me.amx_perm, me.amd ? "AMD" : "not AMD", me.family, name(lvl),
+            hearth_dot_x86_wide_int8(&me) ? " (512-bit int8 gemm)" : "");
+    /* vendor and family as /proc/cpuinfo has them */
+    char vendor[64], family[16];
+    if (cpuinfo_value("vendor_id", vendor, sizeof vendor) && cpuinfo_value("cpu family", family, sizeof family)) {
+        CHECK(me.amd == !strcmp(vendor, "AuthenticAMD"));
+        CHECKF(me.family == (uint32_t)atoi(family), "family %#x, /proc/cpuinfo says %s", me.family, family);
+    }
     /* the compiler runtime checks the same bits its own way */
     __builtin_cpu_init();
     bool rt_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");

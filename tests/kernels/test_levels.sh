@@ -1,12 +1,14 @@
 #!/bin/bash
 # test_levels.sh: the forward pass on each x86 kernel level this CPU runs
 # below the one chosen (HEARTH_KERNEL_LEVEL=avx2, =avxvnni, =avx512 under
-# amx): kernels_dot
-# compares every level's kernels with the reference, this runs the engine's
-# decode test and the stories model test on them (the default run covers the
-# top level, test_scalar.sh the reference). Skips (77) on a CPU with no
-# such lower level, or on another architecture (of the host, or of the
-# binaries: the arm64 cross build runs its tests under qemu on this x86 host).
+# amx): kernels_dot compares every level's kernels with the reference, this
+# runs the engine's decode test and the stories model test on them (the
+# default run covers the top level, test_scalar.sh the reference). On
+# AVX-512 it also runs those three with the int8 gemm on 256- and on 512-bit
+# vectors (HEARTH_GEMM512=0 and =1), so both are checked whichever dot.c
+# picks for this CPU. Skips (77) on a CPU with neither a lower level nor
+# AVX-512, or on another architecture (of the host, or of the binaries: the
+# arm64 cross build runs its tests under qemu on this x86 host).
 set -e
 case "$(uname -m)" in x86_64|amd64) ;; *) echo "not x86: skipped"; exit 77 ;; esac
 # ELF e_machine (bytes 18-19, little-endian): 62 is x86-64
@@ -27,6 +29,17 @@ case $top in
   avx512|amx) levels=avx2; has avx_vnni && levels="avx2 avxvnni"; [ $top = amx ] && levels="$levels avx512" ;;
 esac
 ran=0
+# AVX-512: the int8 gemm on 256- and on 512-bit vectors (dot.c picks one by
+# CPU; HEARTH_GEMM512 forces it), whichever is the default here
+if [ $top = avx512 ] || [ $top = amx ]; then
+  for w in 0 1; do
+    for t in kernels_dot engine_decode model_stories; do
+      echo "== $t (HEARTH_GEMM512=$w)"
+      HEARTH_GEMM512=$w "$HEARTH_BUILD_DIR/$t"
+    done
+  done
+  ran=1
+fi
 for l in $levels; do
   for t in engine_decode model_stories; do
     echo "== $t (HEARTH_KERNEL_LEVEL=$l)"

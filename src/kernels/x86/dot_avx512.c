@@ -7,8 +7,11 @@
  * verify batch of up to 16 tokens unpacks each weight block once; the
  * K-quant tiles at 16 rather than 8 columns: 12-21% faster at 9 to 64
  * columns, Q4_K and Q6_K at n = 4864). Float weights (F32, F16) use the
- * 512-bit tiles of float512.h instead of dot_x86.h's 256-bit ones. dot.c
- * calls hearth_dot_fill_avx512 only on CPUs that have these extensions.
+ * 512-bit tiles of float512.h instead of dot_x86.h's 256-bit ones, and on
+ * CPUs with full-rate 512-bit vpdpbusd (Zen 5) dot.c puts gemm512.h's
+ * 16-blocks-per-vector gemm over the Q4_0/Q5_0/Q8_0 tiles
+ * (hearth_dot_fill_avx512_wide). dot.c calls these fill functions only on
+ * CPUs that have the extensions.
  */
 #if defined(__x86_64__)
 #define HEARTH_X86_VNNI 1   /* vpdpbusd */
@@ -25,6 +28,7 @@ void dot_fill_avx512_256(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]); /* dot_x86.h
 #define GEMM_RF 4
 #include "kernels/x86/dot_x86.h"
 #include "kernels/x86/float512.h"
+#include "kernels/x86/gemm512.h"
 
 void hearth_dot_fill_avx512(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     dot_fill_avx512_256(tab);
@@ -33,4 +37,5 @@ void hearth_dot_fill_avx512(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
 #else
 #include "kernels/dot_int.h"
 void hearth_dot_fill_avx512(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) { (void)tab; }
+void hearth_dot_fill_avx512_wide(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) { (void)tab; }
 #endif

@@ -10,7 +10,9 @@
  * 256-bit instruction rate) do no more int8 multiply-adds per cycle on
  * 512-bit vectors, so 256-bit code loses little there. (A 512-bit version
  * of the Q4_0/Q8_0 transposed gemm, 16 blocks per vector, measured 0-10%
- * faster at n = 4864 and 10-15% slower at n = 896 there, so it is not used.)
+ * faster at n = 4864 and 10-15% slower at n = 896 there; on Zen 5, whose
+ * 512-bit vpdpbusd runs at the 256-bit rate, it is 1.4-1.7x faster, so
+ * dot_avx512.c has it, gemm512.h, and dot.c installs it on such CPUs.)
  *
  * Structure: every kernel is a tile of R weight rows x C activation columns
  * that walks the blocks once: each weight block is loaded and unpacked once
