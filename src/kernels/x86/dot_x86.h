@@ -901,44 +901,66 @@ typedef struct {
     float d[GEMM8_KC][GEMMK_SB];                       /* d_act */
 } gemmk_scratch;
 
+/* A Q8_K activation block's 256 codes in the tr8 layout. */
+INLINE void act8_q8_K(const uint8_t *blk, __m256i v[8]) {
+    UNROLL for (int j = 0; j < 8; j++) v[j] = ld256(blk + Q8K_QS + 32 * j);
+    tr8(v);
+}
+/* Its bsums per sub-block of 32 (lane j), for the Q4_K/Q5_K mins. */
+INLINE __m256i bsums32_q8_K(const uint8_t *blk) {
+    return _mm256_cvtepi16_epi32(_mm_hadd_epi16(ld128(blk + Q8K_BSUMS), ld128(blk + Q8K_BSUMS + 16)));
+}
+/* -32 * its bsums of each 32's first 16 (lo) and second 16 (hi), lane j:
+ * the starts of Q6_K's two sums (codes stored +32). */
+INLINE void bsums16_q6_K(const uint8_t *blk, __m256i *lo, __m256i *hi) {
+    __m256i bs = ld256(blk + Q8K_BSUMS); /* int32 lane j: bsums[2j] low, bsums[2j+1] high */
+    __m256i l = _mm256_srai_epi32(_mm256_slli_epi32(bs, 16), 16), h = _mm256_srai_epi32(bs, 16);
+    *lo = _mm256_slli_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), l), 5);
+    *hi = _mm256_slli_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), h), 5);
+}
+
 INLINE void gemmk_prep_q4_K(gemmk_scratch *s, int c, const uint8_t *ab, int64_t cb) {
     for (int64_t b = 0; b < cb; b++) {
         const uint8_t *blk = ab + b * Q8K_SIZE;
         __m256i v[8];
-        UNROLL for (int j = 0; j < 8; j++) v[j] = ld256(blk + Q8K_QS + 32 * j);
-        tr8(v);
+        act8_q8_K(blk, v);
         UNROLL for (int k = 0; k < 8; k++) _mm256_store_si256((__m256i *)(s->q[c] + b * QK_K + 32 * k), v[k]);
-        __m128i bs2 = _mm_hadd_epi16(ld128(blk + Q8K_BSUMS), ld128(blk + Q8K_BSUMS + 16));
-        _mm256_store_si256((__m256i *)(s->bs[c] + 8 * b), _mm256_cvtepi16_epi32(bs2));
+        _mm256_store_si256((__m256i *)(s->bs[c] + 8 * b), bsums32_q8_K(blk));
         s->d[c][b] = ld1_f32(blk);
     }
 }
 
-/* Q4_K (HBITS 0) and Q5_K (HBITS 1, fifth bits as in QK4_TILE). */
+/* A Q4_K (HBITS 0) or Q5_K (HBITS 1, fifth bits as in QK4_TILE) super-block
+ * w's codes in the tr8 layout (lane j = sub-block j). */
+INLINE void ut8_q45_K(const uint8_t *w, int QS_OFF, int HBITS, __m256i x[8]) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256i hb = HBITS ? ld256(w + 16) : _mm256_setzero_si256();
+    UNROLL for (int k = 0; k < 4; k++) {
+        __m256i q = ld256(w + QS_OFF + 32 * k);
+        x[2 * k] = _mm256_and_si256(q, m4);
+        x[2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
+        if (HBITS) { /* Q5_K: bit j of qh[l] is the fifth bit of sub-block j's element l */
+            __m256i h0 = 2 * k <= 4 ? _mm256_slli_epi16(hb, 4 - 2 * k) : _mm256_srli_epi16(hb, 2 * k - 4);
+            __m256i h1 = 2 * k + 1 <= 4 ? _mm256_slli_epi16(hb, 3 - 2 * k) : _mm256_srli_epi16(hb, 2 * k - 3);
+            x[2 * k] = _mm256_or_si256(x[2 * k], _mm256_and_si256(h0, _mm256_set1_epi8(0x10)));
+            x[2 * k + 1] = _mm256_or_si256(x[2 * k + 1], _mm256_and_si256(h1, _mm256_set1_epi8(0x10)));
+        }
+    }
+    tr8(x);
+}
+
+/* Q4_K and Q5_K. */
 INLINE void tilek_q45_K(int BSZ, int QS_OFF, int HBITS, int64_t cb, int C, const uint8_t *wb,
                         const gemmk_scratch *s, float *out, int64_t os) {
     __m256 acc[GEMM8_KC];
     UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
-    const __m256i m4 = _mm256_set1_epi8(0x0F);
     for (int64_t b = 0; b < cb; b++) {
         const uint8_t *w = wb + b * BSZ;
         __m256 dv = _mm256_set1_ps(ld_f16(w)), dminv = _mm256_set1_ps(ld_f16(w + 2));
         __m256i sc32, mn32;
         k4_scales(w + 4, &sc32, &mn32);
         __m256i x[8];
-        __m256i hb = HBITS ? ld256(w + 16) : _mm256_setzero_si256();
-        UNROLL for (int k = 0; k < 4; k++) {
-            __m256i q = ld256(w + QS_OFF + 32 * k);
-            x[2 * k] = _mm256_and_si256(q, m4);
-            x[2 * k + 1] = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-            if (HBITS) { /* Q5_K: bit j of qh[l] is the fifth bit of sub-block j's element l */
-                __m256i h0 = 2 * k <= 4 ? _mm256_slli_epi16(hb, 4 - 2 * k) : _mm256_srli_epi16(hb, 2 * k - 4);
-                __m256i h1 = 2 * k + 1 <= 4 ? _mm256_slli_epi16(hb, 3 - 2 * k) : _mm256_srli_epi16(hb, 2 * k - 3);
-                x[2 * k] = _mm256_or_si256(x[2 * k], _mm256_and_si256(h0, _mm256_set1_epi8(0x10)));
-                x[2 * k + 1] = _mm256_or_si256(x[2 * k + 1], _mm256_and_si256(h1, _mm256_set1_epi8(0x10)));
-            }
-        }
-        tr8(x);
+        ut8_q45_K(w, QS_OFF, HBITS, x);
         UNROLL for (int c = 0; c < C; c++) {
             const uint8_t *aq = s->q[c] + b * QK_K;
             __m256i i0 = _mm256_setzero_si256(), i1 = _mm256_setzero_si256();
@@ -969,38 +991,43 @@ INLINE void tilek_q5_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch
 INLINE void gemmk_prep_q6_K(gemmk_scratch *s, int c, const uint8_t *ab, int64_t cb) {
     for (int64_t b = 0; b < cb; b++) {
         const uint8_t *blk = ab + b * Q8K_SIZE;
-        __m256i v[8];
-        UNROLL for (int j = 0; j < 8; j++) v[j] = ld256(blk + Q8K_QS + 32 * j);
-        tr8(v);
+        __m256i v[8], lo, hi;
+        act8_q8_K(blk, v);
         UNROLL for (int k = 0; k < 8; k++) _mm256_store_si256((__m256i *)(s->q[c] + b * QK_K + 32 * k), v[k]);
-        __m256i bs = ld256(blk + Q8K_BSUMS); /* int32 lane j: bsums[2j] low, bsums[2j+1] high */
-        __m256i lo = _mm256_srai_epi32(_mm256_slli_epi32(bs, 16), 16), hi = _mm256_srai_epi32(bs, 16);
-        _mm256_store_si256((__m256i *)(s->bs[c] + 8 * b), _mm256_slli_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), lo), 5));
-        _mm256_store_si256((__m256i *)(s->bs2[c] + 8 * b), _mm256_slli_epi32(_mm256_sub_epi32(_mm256_setzero_si256(), hi), 5));
+        bsums16_q6_K(blk, &lo, &hi);
+        _mm256_store_si256((__m256i *)(s->bs[c] + 8 * b), lo);
+        _mm256_store_si256((__m256i *)(s->bs2[c] + 8 * b), hi);
         s->d[c][b] = ld1_f32(blk);
     }
+}
+
+/* A Q6_K super-block w's codes (0..63) in the tr8 layout (lane j = chunk j)
+ * and its signed scales, scA for each chunk's first 16 elements and scB for
+ * the second (int32, lane j). Layout: ql 0, qh 128, scales 192, d 208. */
+INLINE void ut8_q6_K(const uint8_t *w, __m256i x[8], __m256i *scA, __m256i *scB) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
+    __m256i sc16 = _mm256_cvtepi8_epi16(ld128(w + 192));
+    *scA = _mm256_srai_epi32(_mm256_slli_epi32(sc16, 16), 16), *scB = _mm256_srai_epi32(sc16, 16);
+    UNROLL for (int h = 0; h < 2; h++) {
+        __m256i ql0 = ld256(w + 64 * h), ql1 = ld256(w + 64 * h + 32);
+        __m256i qh = ld256(w + 128 + 32 * h);
+        x[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
+        x[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
+        x[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30));
+        x[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                       _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
+    }
+    tr8(x);
 }
 
 INLINE void tilek_q6_K(int64_t cb, int C, const uint8_t *wb, const gemmk_scratch *s, float *out, int64_t os) {
     __m256 acc[GEMM8_KC];
     UNROLL for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
-    const __m256i m4 = _mm256_set1_epi8(0x0F), m30 = _mm256_set1_epi8(0x30);
     for (int64_t b = 0; b < cb; b++) {
-        const uint8_t *w = wb + b * 210; /* ql 0, qh 128, scales 192, d 208 */
+        const uint8_t *w = wb + b * 210;
         __m256 dv = _mm256_set1_ps(ld_f16(w + 208));
-        __m256i sc16 = _mm256_cvtepi8_epi16(ld128(w + 192));
-        __m256i scA = _mm256_srai_epi32(_mm256_slli_epi32(sc16, 16), 16), scB = _mm256_srai_epi32(sc16, 16);
-        __m256i x[8];
-        UNROLL for (int h = 0; h < 2; h++) {
-            __m256i ql0 = ld256(w + 64 * h), ql1 = ld256(w + 64 * h + 32);
-            __m256i qh = ld256(w + 128 + 32 * h);
-            x[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30));
-            x[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30));
-            x[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30));
-            x[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
-                                           _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30));
-        }
-        tr8(x);
+        __m256i x[8], scA, scB;
+        ut8_q6_K(w, x, &scA, &scB);
         UNROLL for (int c = 0; c < C; c++) {
             const uint8_t *aq = s->q[c] + b * QK_K;
             __m256i iA = _mm256_load_si256((const __m256i *)(s->bs[c] + 8 * b));

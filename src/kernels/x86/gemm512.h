@@ -185,8 +185,150 @@ GEMM16(q4_0, 18)
 GEMM16(q5_0, 22)
 GEMM16(q8_0, 34)
 
+/* ---- K-quants (Q4_K, Q5_K, Q6_K): two super-blocks per vector -------------
+ * dot_x86.h's tr8 layout of a super-block (lane j = sub-block j) in each
+ * 256-bit half: lanes 0-7 super-block 2p, lanes 8-15 super-block 2p + 1 of
+ * a pair p; an odd last super-block leaves the upper half zero. The scales
+ * are applied in float: Q4_K/Q5_K's isum * scale is exact there (at most
+ * 2^22), the mins' dmin * min is one float per lane and row; Q6_K's two
+ * sums take scale * d each. */
+typedef struct {
+    _Alignas(64) uint8_t q[GEMM8_KC][GEMMK_SB * QK_K]; /* (column; pair, k, 2 x 32 bytes) */
+    _Alignas(64) float bsf[GEMM8_KC][GEMMK_SB * 8];   /* Q4_K/Q5_K: bsums per sub-block of 32 */
+    _Alignas(64) int32_t bs[GEMM8_KC][GEMMK_SB * 8];  /* Q6_K: the sums' starts (bsums16_q6_K) */
+    _Alignas(64) int32_t bs2[GEMM8_KC][GEMMK_SB * 8];
+    _Alignas(64) float d[GEMM8_KC][GEMMK_SB * 8];     /* d_act in each of its super-block's 8 lanes */
+} gemmk16_scratch;
+_Static_assert(GEMMK_SB % 2 == 0, "a chunk is whole pairs of super-blocks");
+
+/* Where super-block b's tr8 vector k goes in a column's q. */
+INLINE size_t k16_off(int64_t b) { return (size_t)(b / 2) * 512 + (size_t)(b % 2) * 32; }
+
+/* Zeros the upper half of the last pair after an odd count cb. */
+INLINE void gemmk16_pad(gemmk16_scratch *s, int c, int64_t cb) {
+    if (cb % 2 == 0) return;
+    UNROLL for (int k = 0; k < 8; k++) _mm256_store_si256((__m256i *)(s->q[c] + k16_off(cb) + 64 * k), _mm256_setzero_si256());
+    _mm256_store_ps(s->bsf[c] + 8 * cb, _mm256_setzero_ps());
+    _mm256_store_si256((__m256i *)(s->bs[c] + 8 * cb), _mm256_setzero_si256());
+    _mm256_store_si256((__m256i *)(s->bs2[c] + 8 * cb), _mm256_setzero_si256());
+    _mm256_store_ps(s->d[c] + 8 * cb, _mm256_setzero_ps());
+}
+
+INLINE void gemmk16_prep_q4_K(gemmk16_scratch *s, int c, const uint8_t *ab, int64_t cb) {
+    for (int64_t b = 0; b < cb; b++) {
+        const uint8_t *blk = ab + b * Q8K_SIZE;
+        __m256i v[8];
+        act8_q8_K(blk, v);
+        UNROLL for (int k = 0; k < 8; k++) _mm256_store_si256((__m256i *)(s->q[c] + k16_off(b) + 64 * k), v[k]);
+        _mm256_store_ps(s->bsf[c] + 8 * b, _mm256_cvtepi32_ps(bsums32_q8_K(blk)));
+        _mm256_store_ps(s->d[c] + 8 * b, _mm256_set1_ps(ld1_f32(blk)));
+    }
+    gemmk16_pad(s, c, cb);
+}
+#define gemmk16_prep_q5_K gemmk16_prep_q4_K
+
+INLINE void gemmk16_prep_q6_K(gemmk16_scratch *s, int c, const uint8_t *ab, int64_t cb) {
+    for (int64_t b = 0; b < cb; b++) {
+        const uint8_t *blk = ab + b * Q8K_SIZE;
+        __m256i v[8], lo, hi;
+        act8_q8_K(blk, v);
+        UNROLL for (int k = 0; k < 8; k++) _mm256_store_si256((__m256i *)(s->q[c] + k16_off(b) + 64 * k), v[k]);
+        bsums16_q6_K(blk, &lo, &hi);
+        _mm256_store_si256((__m256i *)(s->bs[c] + 8 * b), lo);
+        _mm256_store_si256((__m256i *)(s->bs2[c] + 8 * b), hi);
+        _mm256_store_ps(s->d[c] + 8 * b, _mm256_set1_ps(ld1_f32(blk)));
+    }
+    gemmk16_pad(s, c, cb);
+}
+
+INLINE __m512i join256i(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
+INLINE __m512 join256f(__m256 lo, __m256 hi) { return _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1); }
+
+INLINE void tilek16_q45_K(int BSZ, int QS_OFF, int HBITS, int64_t cb, int C, const uint8_t *wb,
+                          const gemmk16_scratch *s, float *out, int64_t os) {
+    __m512 acc[GEMM8_KC];
+    UNROLL for (int c = 0; c < C; c++) acc[c] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < cb; b += 2) {
+        const uint8_t *w0 = wb + b * BSZ, *w1 = w0 + BSZ;
+        __m256i xa[8], xb[8], sca, mna, scb = _mm256_setzero_si256(), mnb = _mm256_setzero_si256();
+        ut8_q45_K(w0, QS_OFF, HBITS, xa);
+        k4_scales(w0 + 4, &sca, &mna);
+        float d1 = 0.f, m1 = 0.f;
+        if (b + 1 < cb) {
+            ut8_q45_K(w1, QS_OFF, HBITS, xb);
+            k4_scales(w1 + 4, &scb, &mnb);
+            d1 = ld_f16(w1), m1 = ld_f16(w1 + 2);
+        } else {
+            UNROLL for (int k = 0; k < 8; k++) xb[k] = _mm256_setzero_si256();
+        }
+        __m512i x[8];
+        UNROLL for (int k = 0; k < 8; k++) x[k] = join256i(xa[k], xb[k]);
+        __m512 dv = join256f(_mm256_set1_ps(ld_f16(w0)), _mm256_set1_ps(d1));
+        __m512 scf = _mm512_cvtepi32_ps(join256i(sca, scb));
+        __m512 mnd = _mm512_mul_ps(_mm512_cvtepi32_ps(join256i(mna, mnb)),
+                                   join256f(_mm256_set1_ps(ld_f16(w0 + 2)), _mm256_set1_ps(m1)));
+        UNROLL for (int c = 0; c < C; c++) {
+            const uint8_t *aq = s->q[c] + k16_off(b);
+            __m512i i = _mm512_setzero_si512();
+            UNROLL for (int k = 0; k < 8; k++) i = _mm512_dpbusd_epi32(i, x[k], _mm512_load_si512((const __m512i *)(aq + 64 * k)));
+            __m512 t = _mm512_fmsub_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(i), scf), dv,
+                                       _mm512_mul_ps(_mm512_load_ps(s->bsf[c] + 8 * b), mnd));
+            acc[c] = _mm512_fmadd_ps(t, _mm512_load_ps(s->d[c] + 8 * b), acc[c]);
+        }
+    }
+    gemm16_store(acc, C, out, os);
+}
+INLINE void tilek16_q4_K(int64_t cb, int C, const uint8_t *wb, const gemmk16_scratch *s, float *out, int64_t os) {
+    tilek16_q45_K(144, 16, 0, cb, C, wb, s, out, os);
+}
+INLINE void tilek16_q5_K(int64_t cb, int C, const uint8_t *wb, const gemmk16_scratch *s, float *out, int64_t os) {
+    tilek16_q45_K(176, 48, 1, cb, C, wb, s, out, os);
+}
+
+INLINE void tilek16_q6_K(int64_t cb, int C, const uint8_t *wb, const gemmk16_scratch *s, float *out, int64_t os) {
+    __m512 acc[GEMM8_KC];
+    UNROLL for (int c = 0; c < C; c++) acc[c] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < cb; b += 2) {
+        const uint8_t *w0 = wb + b * 210, *w1 = w0 + 210;
+        __m256i xa[8], xb[8], sAa, sBa, sAb = _mm256_setzero_si256(), sBb = _mm256_setzero_si256();
+        ut8_q6_K(w0, xa, &sAa, &sBa);
+        float d1 = 0.f;
+        if (b + 1 < cb) {
+            ut8_q6_K(w1, xb, &sAb, &sBb);
+            d1 = ld_f16(w1 + 208);
+        } else {
+            UNROLL for (int k = 0; k < 8; k++) xb[k] = _mm256_setzero_si256();
+        }
+        __m512i x[8];
+        UNROLL for (int k = 0; k < 8; k++) x[k] = join256i(xa[k], xb[k]);
+        __m512 dv = join256f(_mm256_set1_ps(ld_f16(w0 + 208)), _mm256_set1_ps(d1));
+        __m512 sAd = _mm512_mul_ps(_mm512_cvtepi32_ps(join256i(sAa, sAb)), dv);
+        __m512 sBd = _mm512_mul_ps(_mm512_cvtepi32_ps(join256i(sBa, sBb)), dv);
+        UNROLL for (int c = 0; c < C; c++) {
+            const uint8_t *aq = s->q[c] + k16_off(b);
+            __m512i iA = _mm512_load_si512((const __m512i *)(s->bs[c] + 8 * b));
+            __m512i iB = _mm512_load_si512((const __m512i *)(s->bs2[c] + 8 * b));
+            UNROLL for (int k = 0; k < 4; k++) {
+                iA = _mm512_dpbusd_epi32(iA, x[k], _mm512_load_si512((const __m512i *)(aq + 64 * k)));
+                iB = _mm512_dpbusd_epi32(iB, x[k + 4], _mm512_load_si512((const __m512i *)(aq + 64 * k + 256)));
+            }
+            __m512 t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(iA), sAd, _mm512_mul_ps(_mm512_cvtepi32_ps(iB), sBd));
+            acc[c] = _mm512_fmadd_ps(t, _mm512_load_ps(s->d[c] + 8 * b), acc[c]);
+        }
+    }
+    gemm16_store(acc, C, out, os);
+}
+
+#define GEMMK16(name, BSZ)                                                                                static void gemmk512_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os,                                     const void *w, size_t ws, const void *act, size_t as) {                      const uint8_t *wb0 = w, *ab0 = act;                                                                   int64_t nb = n / QK_K;                                                                                gemmk16_scratch s;                                                                                    for (int64_t c = 0; c < ncols; c++)                                                                       for (int64_t r = 0; r < nrows; r++) out[c * os + r] = 0.f;                                        for (int64_t b0 = 0; b0 < nb; b0 += GEMMK_SB) {                                                           int64_t cb = nb - b0 < GEMMK_SB ? nb - b0 : GEMMK_SB;                                                 for (int64_t r0 = 0; r0 < nrows; r0 += GEMM8_ROWS) {                                                      int64_t r1 = r0 + GEMM8_ROWS < nrows ? r0 + GEMM8_ROWS : nrows;                                       int64_t ng = (ncols + GEMM8_KC - 1) / GEMM8_KC;                                                       int C;                                                                                                for (int64_t c0 = 0, g = 0; g < ng; g++, c0 += C) {                                                       C = (int)((ncols - c0 + (ng - g) - 1) / (ng - g));                                                    for (int c = 0; c < C; c++)                                                                               gemmk16_prep_##name(&s, c, ab0 + (size_t)(c0 + c) * as + b0 * Q8K_SIZE, cb);                      for (int64_t r = r0; r < r1; r++) {                                                                       const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                                                  float *o = out + c0 * os + r;                                                                         switch (C) {                                                                                          TILE_CASES(tilek16_##name, GEMM8_KC)                                                                  default: tilek16_##name(cb, 1, wb, &s, o, os); break;                                                 }                                                                                                 }                                                                                                 }                                                                                                 }                                                                                                 }                                                                                                 }
+GEMMK16(q4_K, 144)
+GEMMK16(q5_K, 176)
+GEMMK16(q6_K, 210)
+
 void hearth_dot_fill_avx512_wide(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     tab[HEARTH_TYPE_Q4_0].gemm = gemm512_q4_0;
     tab[HEARTH_TYPE_Q5_0].gemm = gemm512_q5_0;
     tab[HEARTH_TYPE_Q8_0].gemm = gemm512_q8_0;
+    tab[HEARTH_TYPE_Q4_K].gemm = gemmk512_q4_K;
+    tab[HEARTH_TYPE_Q5_K].gemm = gemmk512_q5_K;
+    tab[HEARTH_TYPE_Q6_K].gemm = gemmk512_q6_K;
 }
