@@ -30,6 +30,7 @@ enum {
     L7B_AVX512DQ = 1u << 17,
     L7B_AVX512BW = 1u << 30,
     L7B_AVX512VL = 1u << 31,
+    L7C_AVX512VBMI = 1u << 1,
     L7C_AVX512VNNI = 1u << 11,
     L7S1A_AVXVNNI = 1u << 4,
     L7D_AMX_TILE = 1u << 24,
@@ -63,8 +64,12 @@ bool hearth_dot_x86_runs(const hearth_x86_cpu *c, hearth_dot_impl impl) {
     }
 }
 
+bool hearth_dot_x86_wide_int8_runs(const hearth_x86_cpu *c) {
+    return hearth_dot_x86_runs(c, HEARTH_DOT_AVX512) && all(c->l7_ecx, L7C_AVX512VBMI);
+}
+
 bool hearth_dot_x86_wide_int8(const hearth_x86_cpu *c) {
-    return hearth_dot_x86_runs(c, HEARTH_DOT_AVX512) && c->amd && c->family >= 0x1A;
+    return hearth_dot_x86_wide_int8_runs(c) && c->amd && c->family >= 0x1A;
 }
 
 hearth_dot_impl hearth_dot_x86_level(const hearth_x86_cpu *c) {

@@ -63,11 +63,14 @@ static void init(void) {
         add(HEARTH_DOT_AVXVNNI, HEARTH_DOT_AVX2, hearth_dot_fill_avxvnni);
     if (hearth_dot_x86_runs(&cpu, HEARTH_DOT_AVX512)) {
         add(HEARTH_DOT_AVX512, HEARTH_DOT_AVX2, hearth_dot_fill_avx512);
-        /* HEARTH_GEMM512=1 or 0 overrides the CPU's answer (tests run the
-         * wide gemm on every AVX-512 machine) */
-        const char *wide = getenv("HEARTH_GEMM512");
-        if (wide && *wide ? strcmp(wide, "0") != 0 : hearth_dot_x86_wide_int8(&cpu))
+        /* HEARTH_WIDE_INT8=1 or 0 overrides the CPU's default where it can
+         * run them (tests run both on every such machine) */
+        const char *wide = getenv("HEARTH_WIDE_INT8");
+        if (hearth_dot_x86_wide_int8_runs(&cpu) &&
+            (wide && *wide ? strcmp(wide, "0") != 0 : hearth_dot_x86_wide_int8(&cpu))) {
             hearth_dot_fill_avx512_wide(tables[HEARTH_DOT_AVX512]);
+            hearth_dot_fill_gemv_vbmi(tables[HEARTH_DOT_AVX512]);
+        }
     }
     /* AMX: the AVX-512 set with AMX gemms for some types */
     if (available[HEARTH_DOT_AVX512] && hearth_dot_x86_runs(&cpu, HEARTH_DOT_AMX))

@@ -36,9 +36,12 @@ void hearth_dot_fill_ref(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_avx2(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_avxvnni(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_avx512(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
-/* Over the AVX-512 table: the Q4_0, Q5_0 and Q8_0 gemm on 512-bit vectors
- * (x86/gemm512.h), where hearth_dot_x86_wide_int8 or HEARTH_GEMM512 asks. */
+/* Over the AVX-512 table where hearth_dot_x86_wide_int8 or HEARTH_WIDE_INT8
+ * asks: the Q4_0, Q5_0, Q8_0, Q4_K, Q5_K and Q6_K gemm on 512-bit vectors
+ * (x86/gemm512.h), and the Q4_0, Q5_0 and Q8_0 gemv with AVX512-VBMI
+ * (x86/gemv_vbmi.c; call only where the CPU has VBMI). */
 void hearth_dot_fill_avx512_wide(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
+void hearth_dot_fill_gemv_vbmi(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 /* Over the AVX-512 table: only the gemm of Q4_0, Q5_0 and Q8_0 (which keep
  * the AVX-512 one below a few columns). */
 void hearth_dot_fill_amx(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
@@ -58,7 +61,7 @@ typedef struct {
     uint32_t l1_ecx;   /* leaf 1 ECX: FMA (bit 12), OSXSAVE (27), AVX (28), F16C (29) */
     uint32_t l7_ebx;   /* leaf 7 subleaf 0 EBX: AVX2 (5), AVX512F (16), AVX512DQ (17),
                           AVX512BW (30), AVX512VL (31); 0 if max_leaf < 7 */
-    uint32_t l7_ecx;   /* leaf 7 subleaf 0 ECX: AVX512_VNNI (11) */
+    uint32_t l7_ecx;   /* leaf 7 subleaf 0 ECX: AVX512_VBMI (1), AVX512_VNNI (11) */
     uint32_t l7_edx;   /* leaf 7 subleaf 0 EDX: AMX-BF16 (22), AMX-TILE (24), AMX-INT8 (25) */
     uint32_t l7s1_eax; /* leaf 7 subleaf 1 EAX: AVX-VNNI (4); 0 if that subleaf is absent */
     uint64_t xcr0;     /* XCR0 (xgetbv 0) if OSXSAVE is set, else 0: the register
@@ -86,11 +89,13 @@ bool hearth_dot_x86_runs(const hearth_x86_cpu *c, hearth_dot_impl impl);
 /* The highest of those it runs: AMX, else AVX512, else AVXVNNI, else AVX2,
  * else SCALAR. Pure, as above. */
 hearth_dot_impl hearth_dot_x86_level(const hearth_x86_cpu *c);
-/* Whether the AVX-512 level should run its int8 gemm on 512-bit vectors
- * (x86/gemm512.h): where 512-bit vpdpbusd runs at the 256-bit instruction
- * rate, i.e. twice the multiply-adds per cycle: AMD family 0x1A (Zen 5) and
- * later. Not Zen 4 (two 256-bit halves) nor the Xeons measured (one 512-bit
- * unit: slower at n = 896). Pure, as above. */
+/* Whether the CPU can run the wide int8 kernels (the AVX-512 level and
+ * AVX512-VBMI), and whether they should be its default: where 512-bit
+ * vpdpbusd runs at the 256-bit instruction rate, i.e. twice the
+ * multiply-adds per cycle: AMD family 0x1A (Zen 5) and later. Not Zen 4 (two
+ * 256-bit halves) nor the Xeons measured (one 512-bit unit: the wide gemm
+ * slower at n = 896); HEARTH_WIDE_INT8=1 turns them on there. Pure, as above. */
+bool hearth_dot_x86_wide_int8_runs(const hearth_x86_cpu *c);
 bool hearth_dot_x86_wide_int8(const hearth_x86_cpu *c);
 /* Fills *c from this CPU (cpuid, xgetbv). Where cpuid and XCR0 announce
  * AMX it also asks Linux for the tile data permission (process-wide,

@@ -210,9 +210,12 @@ int main(void) {
     hearth_x86_cpu z = {0};
     CHECK_LEVEL(z, HEARTH_DOT_SCALAR);
 
-    /* the 512-bit int8 gemm: AMD family 0x1A and later with the AVX-512
-     * level; not Zen 4 (0x19), not Intel, not without AVX-512 */
+    /* the wide int8 kernels: run with the AVX-512 level and VBMI; the
+     * default on AMD family 0x1A and later; not Zen 4 (0x19), not Intel */
     hearth_x86_cpu w = full();
+    CHECK(!hearth_dot_x86_wide_int8_runs(&w)); /* no VBMI */
+    w.l7_ecx |= 1u << 1;
+    CHECK(hearth_dot_x86_wide_int8_runs(&w) && !hearth_dot_x86_wide_int8(&w)); /* not AMD */
     w.amd = true, w.family = 0x1A;
     CHECK(hearth_dot_x86_wide_int8(&w));
     w.family = 0x1B;
@@ -221,8 +224,8 @@ int main(void) {
     CHECK(!hearth_dot_x86_wide_int8(&w));
     w.family = 0x1A, w.amd = false;
     CHECK(!hearth_dot_x86_wide_int8(&w));
-    w.amd = true, w.l7_ecx = 0; /* no AVX512_VNNI */
-    CHECK(!hearth_dot_x86_wide_int8(&w));
+    w.amd = true, w.l7_ecx &= ~(1u << 11); /* no AVX512_VNNI: no AVX-512 level */
+    CHECK(!hearth_dot_x86_wide_int8(&w) && !hearth_dot_x86_wide_int8_runs(&w));
 
     /* this machine */
     hearth_x86_cpu me;
@@ -234,7 +237,7 @@ int main(void) {
             "XCR0 %#llx, AMX permission %d, %s family %#x -> %s%s\n",
             me.max_leaf, me.l1_ecx, me.l7_ebx, me.l7_ecx, me.l7_edx, me.l7s1_eax, (unsigned long long)me.xcr0,
             me.amx_perm, me.amd ? "AMD" : "not AMD", me.family, name(lvl),
-            hearth_dot_x86_wide_int8(&me) ? " (512-bit int8 gemm)" : "");
+            hearth_dot_x86_wide_int8(&me) ? " (wide int8 kernels)" : "");
     /* vendor and family as /proc/cpuinfo has them */
     char vendor[64], family[16];
     if (cpuinfo_value("vendor_id", vendor, sizeof vendor) && cpuinfo_value("cpu family", family, sizeof family)) {

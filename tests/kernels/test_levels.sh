@@ -4,9 +4,9 @@
 # amx): kernels_dot compares every level's kernels with the reference, this
 # runs the engine's decode test and the stories model test on them (the
 # default run covers the top level, test_scalar.sh the reference). On
-# AVX-512 it also runs those three with the int8 gemm on 256- and on 512-bit
-# vectors (HEARTH_GEMM512=0 and =1), so both are checked whichever dot.c
-# picks for this CPU. Skips (77) on a CPU with neither a lower level nor
+# AVX-512 with VBMI it also runs those three with the 256-bit int8 kernels and
+# with the wide ones (gemm512.h, gemv_vbmi.c: HEARTH_WIDE_INT8=0 and =1), so
+# both are checked whichever dot.c picks for this CPU. Skips (77) on a CPU with neither a lower level nor
 # AVX-512, or on another architecture (of the host, or of the binaries: the
 # arm64 cross build runs its tests under qemu on this x86 host).
 set -e
@@ -29,13 +29,13 @@ case $top in
   avx512|amx) levels=avx2; has avx_vnni && levels="avx2 avxvnni"; [ $top = amx ] && levels="$levels avx512" ;;
 esac
 ran=0
-# AVX-512: the int8 gemm on 256- and on 512-bit vectors (dot.c picks one by
-# CPU; HEARTH_GEMM512 forces it), whichever is the default here
-if [ $top = avx512 ] || [ $top = amx ]; then
+# AVX-512 + VBMI: the 256-bit and the wide int8 kernels (dot.c picks by CPU;
+# HEARTH_WIDE_INT8 forces either), whichever is the default here
+if { [ $top = avx512 ] || [ $top = amx ]; } && has avx512vbmi; then
   for w in 0 1; do
     for t in kernels_dot engine_decode model_stories; do
-      echo "== $t (HEARTH_GEMM512=$w)"
-      HEARTH_GEMM512=$w "$HEARTH_BUILD_DIR/$t"
+      echo "== $t (HEARTH_WIDE_INT8=$w)"
+      HEARTH_WIDE_INT8=$w "$HEARTH_BUILD_DIR/$t"
     done
   done
   ran=1

@@ -18,7 +18,8 @@
  * instruction rate (Zen 5) does twice the multiply-adds per instruction
  * here. On Zen 4 (two 256-bit halves) and on Xeons with one 512-bit FMA unit
  * it does not (dot_x86.h's file comment has the figures), so dot.c installs
- * it only where hearth_dot_x86_wide_int8 says so or HEARTH_GEMM512=1 asks.
+ * it (with gemv_vbmi.c's gemv) only where hearth_dot_x86_wide_int8 says so or
+ * HEARTH_WIDE_INT8=1 asks.
  * Results differ from the gemm8 tiles (and the reference) in the order of
  * float additions only: 16 lanes of blocks, then a horizontal sum.
  */

@@ -1,0 +1,255 @@
+/*
+ * gemv_vbmi.c: the decode gemv of Q4_0, Q5_0 and Q8_0 weights (Q8_0
+ * activations) on 512-bit vectors with AVX512-VBMI's two-table byte
+ * permutation (vpermt2b), for CPUs where dot.c installs the wide int8
+ * kernels (hearth_dot_x86_wide_int8: Zen 5) over the AVX-512 level.
+ *
+ * Why: decode reads each weight once, so the gemv should run at the memory's
+ * speed, but the 256-bit gemv (dot_x86.h's GEMV8) spends ~9 instructions per
+ * 32-code block (unpacking, one vpdpbusd of 256 bits, a horizontal sum per 8
+ * blocks, eight scale loads): one thread's ceiling is below the bandwidth one
+ * core can draw. Here a group of 4 blocks (Q4_0: 72 bytes, Q5_0: 88) or 2
+ * (Q8_0: 68) is loaded as two vectors, and one vpermt2b puts all its codes
+ * where vpdpbusd wants them, another its 4 (or 2) fp16 scales, each repeated
+ * over its block's lanes: about 13 instructions per 4 blocks, no horizontal
+ * sum until the end of the row.
+ *
+ * Layout of a group in a 512-bit vector (Q4_0, Q5_0): byte 16k + j is code j
+ * (low nibbles: elements 0..15) or 16 + j (high nibbles) of block k, so
+ * dword lanes 4k..4k+3 hold block k's partial sums. The activation is put in
+ * the same order once per call (lo: elements 0..15 of each block, hi:
+ * 16..31), with -BIAS * sum(a) per block in its first lane (the sums' start)
+ * and d_act in its 4 lanes. Q8_0: bytes 32k + j, k < 2, code j of block k
+ * (made unsigned, x ^ 0x80, BIAS 128), lanes 8k..8k+7. Integer sums per
+ * block are exact; each lane is scaled by d_w * d_act and the lanes summed
+ * at the end, so results differ from the reference in float rounding only.
+ * A last group of fewer blocks loads only its bytes (masked loads) and has
+ * zero activations, bias and scales in the missing lanes.
+ */
+#include "kernels/dot_int.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <string.h>
+
+#define INLINE static inline __attribute__((always_inline))
+
+/* Activation blocks prepared per chunk (the scratch stays in L1/L2: 256
+ * blocks = 8 KB of codes); longer rows add into out chunk by chunk. */
+#define VG_CHUNK 256
+
+typedef struct {
+    _Alignas(64) uint8_t q[VG_CHUNK * 32];  /* per group: lo then hi (Q4_0/Q5_0), or codes (Q8_0) */
+    _Alignas(64) int32_t nbias[VG_CHUNK * 8]; /* 16 lanes per group: 4 (Q8_0: 8) per block */
+    _Alignas(64) float da[VG_CHUNK * 8];
+} vg_scratch;
+
+INLINE float ld_f16(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return _cvtsh_ss(h);
+}
+
+INLINE float hsum16(__m512 v) {
+    __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* The group's bytes: z0 = the first 64, z1 = the rest (up to 64 more);
+ * nothing past len bytes is read. */
+INLINE void ld_group(const uint8_t *p, int len, __m512i *z0, __m512i *z1) {
+    if (len >= 64) {
+        *z0 = _mm512_loadu_si512(p);
+        *z1 = _mm512_maskz_loadu_epi8(len - 64 >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << (len - 64)) - 1), p + 64);
+    } else {
+        *z0 = _mm512_maskz_loadu_epi8(((__mmask64)1 << len) - 1, p);
+        *z1 = _mm512_setzero_si512();
+    }
+}
+
+/* Byte permutations (indices into z0:z1, 0..127), filled once by the fill
+ * function (dot.c's call_once) before any gemv runs:
+ *   codes16_B: 16 codes per block of B bytes (4 blocks), at +2 (Q4_0, and
+ *     the activations' lo halves), +6 (Q5_0), +18 - 8 (the activations' hi
+ *     halves, loaded from 8 bytes in: 4 blocks of 34 are 136 bytes);
+ *   codes32: 32 codes per block of 34 bytes (2 blocks: Q8_0 weights and
+ *     activations);
+ *   scales4_B / scales8_34: each block's fp16 at +0 over its 4 (or 8) lanes;
+ *   qh_lo / qh_hi / qh_bit: Q5_0's fifth bits (see row4). */
+static uint8_t codes16_18[64], codes16_22[64], codes16_act_lo[64], codes16_act_hi[64], codes32[64];
+static uint8_t scales4_18[64], scales4_22[64], scales4_34[64], scales8_34[64];
+static uint8_t qh_lo[64], qh_hi[64], qh_bit[64];
+
+static void fill_tables(void) {
+    for (int i = 0; i < 64; i++) {
+        int k = i / 16, j = i % 16;
+        codes16_18[i] = (uint8_t)(18 * k + 2 + j);
+        codes16_22[i] = (uint8_t)(22 * k + 6 + j);
+        codes16_act_lo[i] = (uint8_t)(34 * k + 2 + j);
+        codes16_act_hi[i] = (uint8_t)(34 * k + 18 + j - 8);
+        codes32[i] = (uint8_t)(34 * (i / 32) + 2 + i % 32);
+        /* element j's fifth bit is bit j % 8 of qh byte j / 8; the hi
+         * half's element 16 + j that of byte 2 + j / 8 */
+        qh_lo[i] = (uint8_t)(22 * k + 2 + j / 8);
+        qh_hi[i] = (uint8_t)(22 * k + 4 + j / 8);
+        qh_bit[i] = (uint8_t)(1u << (j % 8));
+        /* bytes 0..31: 16 fp16 values, word w from block w / 4 (w / 8) */
+        int w = i / 2;
+        bool in = i < 32;
+        scales4_18[i] = in ? (uint8_t)(18 * (w / 4) + i % 2) : 0;
+        scales4_22[i] = in ? (uint8_t)(22 * (w / 4) + i % 2) : 0;
+        scales4_34[i] = in ? (uint8_t)(34 * (w / 4) + i % 2) : 0;
+        scales8_34[i] = in ? (uint8_t)(34 * (w / 8) + i % 2) : 0;
+    }
+}
+
+INLINE __m512i ldx(const uint8_t *t) { return _mm512_loadu_si512(t); }
+INLINE __m512 f16x16(__m512i z0, __m512i idx, __m512i z1) {
+    return _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutex2var_epi8(z0, idx, z1)));
+}
+
+/* ---- activation side: once per call, vectorized (a call covers as few as
+ * 32 rows, so this must cost little against them) ------------------------ */
+
+/* Q4_0/Q5_0: 4 blocks per group, lo then hi codes; the bias in each lane as
+ * -BIAS * that lane's 8 activations (the lanes of a block share its scale,
+ * so only their total matters). */
+static void prep4(vg_scratch *s, const uint8_t *ab, int64_t nb, int shift) {
+    const __m512i ilo = ldx(codes16_act_lo), ihi = ldx(codes16_act_hi), isc = ldx(scales4_34);
+    const __m512i ones = _mm512_set1_epi8(1);
+    for (int64_t g = 0; g * 4 < nb; g++) {
+        int cnt = nb - g * 4 >= 4 ? 4 : (int)(nb - g * 4);
+        const uint8_t *p = ab + g * 136;
+        __m512i z0, z1, y0, y1;
+        ld_group(p, cnt * 34, &z0, &z1);
+        ld_group(p + 8, cnt * 34 - 8, &y0, &y1);
+        __m512i lo = _mm512_permutex2var_epi8(z0, ilo, z1), hi = _mm512_permutex2var_epi8(y0, ihi, y1);
+        if (cnt < 4) { /* missing blocks: no codes (their bytes read as 0 or past the group) */
+            __mmask64 keep = ((__mmask64)1 << (16 * cnt)) - 1;
+            lo = _mm512_maskz_mov_epi8(keep, lo), hi = _mm512_maskz_mov_epi8(keep, hi);
+        }
+        _mm512_store_si512((__m512i *)(s->q + g * 128), lo);
+        _mm512_store_si512((__m512i *)(s->q + g * 128 + 64), hi);
+        __m512i sum = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, lo), ones, hi);
+        _mm512_store_si512((__m512i *)(s->nbias + g * 16),
+                           _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, (unsigned)shift)));
+        __m512 d = f16x16(z0, isc, z1);
+        if (cnt < 4) d = _mm512_maskz_mov_ps((__mmask16)((1u << (4 * cnt)) - 1), d);
+        _mm512_store_ps(s->da + g * 16, d);
+    }
+}
+
+/* Q8_0: 2 blocks per group (the weights' permutation), bias 128. */
+static void prep2(vg_scratch *s, const uint8_t *ab, int64_t nb) {
+    const __m512i iq = ldx(codes32), isc = ldx(scales8_34), ones = _mm512_set1_epi8(1);
+    for (int64_t g = 0; g * 2 < nb; g++) {
+        int cnt = nb - g * 2 >= 2 ? 2 : 1;
+        __m512i z0, z1;
+        ld_group(ab + g * 68, cnt * 34, &z0, &z1);
+        __m512i q = _mm512_permutex2var_epi8(z0, iq, z1);
+        if (cnt < 2) q = _mm512_maskz_mov_epi8(((__mmask64)1 << 32) - 1, q);
+        _mm512_store_si512((__m512i *)(s->q + g * 64), q);
+        __m512i sum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, q);
+        _mm512_store_si512((__m512i *)(s->nbias + g * 16), _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
+        __m512 d = f16x16(z0, isc, z1);
+        if (cnt < 2) d = _mm512_maskz_mov_ps(0xFF, d);
+        _mm512_store_ps(s->da + g * 16, d);
+    }
+}
+
+/* ---- the rows ------------------------------------------------------------ */
+
+/* Q4_0 (HBITS 0, 18-byte blocks, qs at +2) and Q5_0 (HBITS 1, 22 bytes, qh
+ * at +2, qs at +6): groups of 4 blocks. */
+INLINE float row4(const uint8_t *w, int64_t nb, const vg_scratch *s, int bsz, int HBITS, __m512i iq, __m512i id,
+                  __m512i ih_lo, __m512i ih_hi, __m512i hbit) {
+    const __m512i m4 = _mm512_set1_epi8(0x0F), k10 = _mm512_set1_epi8(0x10);
+    __m512 acc = _mm512_setzero_ps();
+    for (int64_t g = 0; g * 4 < nb; g++) {
+        int cnt = nb - g * 4 >= 4 ? 4 : (int)(nb - g * 4);
+        __m512i z0, z1;
+        ld_group(w + g * 4 * bsz, cnt * bsz, &z0, &z1);
+        __m512i q = _mm512_permutex2var_epi8(z0, iq, z1);
+        __m512i lo = _mm512_and_si512(q, m4), hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
+        if (HBITS) {
+            /* element e's fifth bit: bit e % 8 of qh byte e / 8 */
+            __mmask64 ml = _mm512_test_epi8_mask(_mm512_permutex2var_epi8(z0, ih_lo, z1), hbit);
+            __mmask64 mh = _mm512_test_epi8_mask(_mm512_permutex2var_epi8(z0, ih_hi, z1), hbit);
+            lo = _mm512_mask_add_epi8(lo, ml, lo, k10);
+            hi = _mm512_mask_add_epi8(hi, mh, hi, k10);
+        }
+        const uint8_t *aq = s->q + g * 128;
+        __m512i i = _mm512_load_si512((const __m512i *)(s->nbias + g * 16));
+        i = _mm512_dpbusd_epi32(i, lo, _mm512_load_si512((const __m512i *)aq));
+        i = _mm512_dpbusd_epi32(i, hi, _mm512_load_si512((const __m512i *)(aq + 64)));
+        __m512 dw = f16x16(z0, id, z1);
+        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_mul_ps(dw, _mm512_load_ps(s->da + g * 16)), acc);
+    }
+    return hsum16(acc);
+}
+
+static void gemv4(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act, int bsz,
+                  int HBITS) {
+    const uint8_t *wb = w, *ab = act;
+    const __m512i iq = ldx(HBITS ? codes16_22 : codes16_18), id = ldx(HBITS ? scales4_22 : scales4_18);
+    const __m512i ihl = ldx(qh_lo), ihh = ldx(qh_hi), hbit = ldx(qh_bit);
+    int64_t nb = n / 32;
+    vg_scratch s;
+    for (int64_t r = 0; r < nrows; r++) out[r] = 0.f;
+    for (int64_t b0 = 0; b0 < nb; b0 += VG_CHUNK) {
+        int64_t cb = nb - b0 < VG_CHUNK ? nb - b0 : VG_CHUNK;
+        prep4(&s, ab + b0 * 34, cb, HBITS ? 4 : 3);
+        for (int64_t r = 0; r < nrows; r++) {
+            const uint8_t *row = wb + (size_t)r * ws + b0 * bsz;
+            out[r] += HBITS ? row4(row, cb, &s, bsz, 1, iq, id, ihl, ihh, hbit)
+                            : row4(row, cb, &s, bsz, 0, iq, id, ihl, ihh, hbit);
+        }
+    }
+}
+
+static void gemv_vbmi_q4_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    gemv4(n, nrows, out, w, ws, act, 18, 0);
+}
+static void gemv_vbmi_q5_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    gemv4(n, nrows, out, w, ws, act, 22, 1);
+}
+
+static void gemv_vbmi_q8_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    const uint8_t *wb = w, *ab = act;
+    const __m512i iq = ldx(codes32), id = ldx(scales8_34), k80 = _mm512_set1_epi8((char)0x80);
+    int64_t nb = n / 32;
+    vg_scratch s;
+    for (int64_t r = 0; r < nrows; r++) out[r] = 0.f;
+    for (int64_t b0 = 0; b0 < nb; b0 += VG_CHUNK) {
+        int64_t cb = nb - b0 < VG_CHUNK ? nb - b0 : VG_CHUNK;
+        prep2(&s, ab + b0 * 34, cb);
+        for (int64_t r = 0; r < nrows; r++) {
+            const uint8_t *row = wb + (size_t)r * ws + b0 * 34;
+            __m512 acc = _mm512_setzero_ps();
+            for (int64_t g = 0; g * 2 < cb; g++) {
+                int cnt = cb - g * 2 >= 2 ? 2 : 1;
+                __m512i z0, z1;
+                ld_group(row + g * 68, cnt * 34, &z0, &z1);
+                __m512i u = _mm512_xor_si512(_mm512_permutex2var_epi8(z0, iq, z1), k80);
+                __m512i i = _mm512_dpbusd_epi32(_mm512_load_si512((const __m512i *)(s.nbias + g * 16)), u,
+                                                _mm512_load_si512((const __m512i *)(s.q + g * 64)));
+                __m512 dw = f16x16(z0, id, z1);
+                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_mul_ps(dw, _mm512_load_ps(s.da + g * 16)), acc);
+            }
+            out[r] += hsum16(acc);
+        }
+    }
+}
+
+void hearth_dot_fill_gemv_vbmi(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
+    fill_tables();
+    tab[HEARTH_TYPE_Q4_0].gemv = gemv_vbmi_q4_0;
+    tab[HEARTH_TYPE_Q5_0].gemv = gemv_vbmi_q5_0;
+    tab[HEARTH_TYPE_Q8_0].gemv = gemv_vbmi_q8_0;
+}
+#else
+void hearth_dot_fill_gemv_vbmi(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) { (void)tab; }
+#endif
