@@ -39,6 +39,14 @@ commit_of() { # dir -> short commit of the source tree, or "?"
   echo "?"
 }
 
+# OMP_WAIT_POLICY=passive puts ggml's OpenMP threads to sleep at every
+# barrier: the peers' decode (hundreds of barriers per token) ran at a third
+# of its speed in an earlier run of this script, so it is not passed on.
+if [ -n "${OMP_WAIT_POLICY:-}" ]; then
+  echo "note: OMP_WAIT_POLICY=$OMP_WAIT_POLICY unset for the peers' runs (it slows ggml's decode)" >&2
+  unset OMP_WAIT_POLICY
+fi
+
 peers=()
 [ -n "${LLAMA_CPP_DIR:-}" ] && peers+=("llama.cpp=$LLAMA_CPP_DIR")
 [ -n "${IK_LLAMA_CPP_DIR:-}" ] && peers+=("ik_llama.cpp=$IK_LLAMA_CPP_DIR")
