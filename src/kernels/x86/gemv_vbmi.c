@@ -30,7 +30,6 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include <string.h>
 
 #define INLINE static inline __attribute__((always_inline))
 
@@ -43,12 +42,6 @@ typedef struct {
     _Alignas(64) int32_t nbias[VG_CHUNK * 8]; /* 16 lanes per group: 4 (Q8_0: 8) per block */
     _Alignas(64) float da[VG_CHUNK * 8];
 } vg_scratch;
-
-INLINE float ld_f16(const uint8_t *p) {
-    uint16_t h;
-    memcpy(&h, p, 2);
-    return _cvtsh_ss(h);
-}
 
 INLINE float hsum16(__m512 v) {
     __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
