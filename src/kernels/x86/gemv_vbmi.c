@@ -1,8 +1,9 @@
 /*
  * gemv_vbmi.c: the decode gemv of Q4_0, Q5_0 and Q8_0 weights (Q8_0
  * activations) on 512-bit vectors with AVX512-VBMI's two-table byte
- * permutation (vpermt2b), for CPUs where dot.c installs the wide int8
- * kernels (hearth_dot_x86_wide_int8: Zen 5) over the AVX-512 level.
+ * permutation (vpermt2b), and of Q4_K (Q8_K activations; see there), for
+ * CPUs where dot.c installs the wide int8 kernels (hearth_dot_x86_wide_int8:
+ * Zen 5) over the AVX-512 level.
  *
  * Why: decode reads each weight once, so the gemv should run at the memory's
  * speed, but the 256-bit gemv (dot_x86.h's GEMV8) spends ~9 instructions per
@@ -32,6 +33,8 @@
 #include <immintrin.h>
 
 #define INLINE static inline __attribute__((always_inline))
+#include "kernels/quants.h"
+#include "kernels/x86/kscales_x86.h"
 
 /* Activation blocks prepared per chunk (the scratch stays in L1/L2: 256
  * blocks = 8 KB of codes); longer rows add into out chunk by chunk. */
@@ -42,6 +45,12 @@ typedef struct {
     _Alignas(64) int32_t nbias[VG_CHUNK * 8]; /* 16 lanes per group: 4 (Q8_0: 8) per block */
     _Alignas(64) float da[VG_CHUNK * 8];
 } vg_scratch;
+
+INLINE uint16_t ld_u16(const uint8_t *p) {
+    uint16_t h;
+    memcpy(&h, p, 2);
+    return h;
+}
 
 INLINE float hsum16(__m512 v) {
     __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
@@ -237,11 +246,91 @@ static void gemv_vbmi_q8_0(int64_t n, int64_t nrows, float *out, const void *w, 
     }
 }
 
+/* ---- Q4_K: a super-block as 4 vectors ---------------------------------------
+ * Its 128 qs bytes are two vectors; their low and high nibbles are 4 vectors
+ * of 64 codes, each two sub-blocks of 32: (0, 2), (1, 3), (4, 6), (5, 7)
+ * (qs byte 32k + l: element l of sub-block 2k, high nibble of 2k + 1). The
+ * activation's codes are arranged so once per call. Each vpdpbusd lane is 4
+ * products of one sub-block; cvt(lane) * scale is exact in float (at most
+ * 7620 * 63), and the lanes times d * d_act, minus the mins' dmin * d_act *
+ * min . bsum per sub-block, are summed at the end of the row. (No VBMI here;
+ * it is installed with the others.) */
+#define VK_CHUNK 32 /* super-blocks of activation per chunk */
+typedef struct {
+    _Alignas(64) uint8_t q[VK_CHUNK][256];
+    _Alignas(32) float bs[VK_CHUNK][8]; /* bsums per sub-block of 32 */
+    float d[VK_CHUNK];
+} vk_scratch;
+
+static void prepk(vk_scratch *s, const hearth_block_q8_K *a, int64_t nb) {
+    for (int64_t b = 0; b < nb; b++) {
+        const int8_t *qs = a[b].qs;
+        for (int r = 0; r < 4; r++) { /* sub-blocks 4 (r / 2) + r % 2 and that + 2 */
+            int j = 4 * (r / 2) + r % 2;
+            __m256i lo = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
+            __m256i hi = _mm256_loadu_si256((const __m256i *)(qs + 32 * (j + 2)));
+            _mm512_store_si512((__m512i *)(s->q[b] + 64 * r), _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
+        }
+        __m128i b0 = _mm_loadu_si128((const __m128i *)a[b].bsums), b1 = _mm_loadu_si128((const __m128i *)(a[b].bsums + 8));
+        _mm256_store_ps(s->bs[b], _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm_hadd_epi16(b0, b1))));
+        s->d[b] = a[b].d;
+    }
+}
+
+static void gemv_vbmi_q4_K(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    const uint8_t *wb = w;
+    const hearth_block_q8_K *ab = act;
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    const __m512i p0 = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
+    const __m512i p1 = _mm512_setr_epi32(1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m512i p2 = _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6);
+    const __m512i p3 = _mm512_setr_epi32(5, 5, 5, 5, 5, 5, 5, 5, 7, 7, 7, 7, 7, 7, 7, 7);
+    int64_t nb = n / QK_K;
+    vk_scratch s;
+    for (int64_t r = 0; r < nrows; r++) out[r] = 0.f;
+    for (int64_t b0 = 0; b0 < nb; b0 += VK_CHUNK) {
+        int64_t cb = nb - b0 < VK_CHUNK ? nb - b0 : VK_CHUNK;
+        prepk(&s, ab + b0, cb);
+        for (int64_t r = 0; r < nrows; r++) {
+            const uint8_t *row = wb + (size_t)r * ws + b0 * 144;
+            __m512 acc = _mm512_setzero_ps();
+            for (int64_t b = 0; b < cb; b++) {
+                const uint8_t *x = row + b * 144; /* d 0, dmin 2, scales 4, qs 16 */
+                __m512i z0 = _mm512_loadu_si512(x + 16), z1 = _mm512_loadu_si512(x + 80);
+                const uint8_t *aq = s.q[b];
+                __m512i i0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(z0, m4),
+                                                 _mm512_load_si512((const __m512i *)aq));
+                __m512i i1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(z0, 4), m4),
+                                                 _mm512_load_si512((const __m512i *)(aq + 64)));
+                __m512i i2 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(z1, m4),
+                                                 _mm512_load_si512((const __m512i *)(aq + 128)));
+                __m512i i3 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(z1, 4), m4),
+                                                 _mm512_load_si512((const __m512i *)(aq + 192)));
+                __m256i sc32, mn32;
+                k4_scales(x + 4, &sc32, &mn32);
+                __m512 scf = _mm512_castps256_ps512(_mm256_cvtepi32_ps(sc32));
+                __m512 t = _mm512_mul_ps(_mm512_cvtepi32_ps(i0), _mm512_permutexvar_ps(p0, scf));
+                t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i1), _mm512_permutexvar_ps(p1, scf), t);
+                t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i2), _mm512_permutexvar_ps(p2, scf), t);
+                t = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i3), _mm512_permutexvar_ps(p3, scf), t);
+                float da = s.d[b];
+                acc = _mm512_fmadd_ps(t, _mm512_set1_ps(_cvtsh_ss(ld_u16(x)) * da), acc);
+                /* the mins in the same accumulator, block by block (two sums
+                 * subtracted at the end would cancel over long rows) */
+                __m256 m8 = _mm256_mul_ps(_mm256_cvtepi32_ps(mn32), _mm256_load_ps(s.bs[b]));
+                acc = _mm512_fnmadd_ps(_mm512_zextps256_ps512(m8), _mm512_set1_ps(_cvtsh_ss(ld_u16(x + 2)) * da), acc);
+            }
+            out[r] += hsum16(acc);
+        }
+    }
+}
+
 void hearth_dot_fill_gemv_vbmi(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     fill_tables();
     tab[HEARTH_TYPE_Q4_0].gemv = gemv_vbmi_q4_0;
     tab[HEARTH_TYPE_Q5_0].gemv = gemv_vbmi_q5_0;
     tab[HEARTH_TYPE_Q8_0].gemv = gemv_vbmi_q8_0;
+    tab[HEARTH_TYPE_Q4_K].gemv = gemv_vbmi_q4_K;
 }
 #else
 void hearth_dot_fill_gemv_vbmi(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) { (void)tab; }
