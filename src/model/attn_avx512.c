@@ -52,9 +52,22 @@ static inline float dot_tail(const float *q, const void *k, hearth_type type, si
     return _mm512_reduce_add_ps(acc);
 }
 
-/* Converts rows [j0, j0+KB) of base (hd each, kv_stride apart) to floats. */
+/* Rows a block ahead of the one converted that are prefetched. A KV head's
+ * rows are kv_stride apart with the other heads' rows between them, a
+ * pattern the hardware prefetchers follow poorly: without this, a decode
+ * step at depth 4096 read its keys and values at a few GB/s (Zen 5: 12.5 ms
+ * a token for 48 MB on one thread, 4.8 ms with them in cache). */
+enum { PF_ROWS = 4 * KB };
+
+/* Converts rows [j0, j0+KB) of base (hd each, kv_stride apart) to floats,
+ * and prefetches the rows PF_ROWS ahead (below np). */
 static inline void load_block(const hearth_attn_args *a, const void *base, hearth_type type, int32_t j0,
                               float *dst) {
+    size_t row_bytes = hearth_attn_bytes(type, (size_t)a->hd);
+    for (int k = 0; k < KB && j0 + PF_ROWS + k < a->np; k++) {
+        const char *p = (const char *)base + hearth_attn_bytes(type, (size_t)(j0 + PF_ROWS + k) * a->kv_stride);
+        for (size_t o = 0; o < row_bytes; o += 64) _mm_prefetch(p + o, _MM_HINT_T0);
+    }
     for (int k = 0; k < KB; k++) {
         size_t off = (size_t)(j0 + k) * a->kv_stride;
         for (int b = 0; b < a->hd / 16; b++)
