@@ -9,9 +9,9 @@
  * columns, Q4_K and Q6_K at n = 4864). Float weights (F32, F16) use the
  * 512-bit tiles of float512.h instead of dot_x86.h's 256-bit ones, and on
  * CPUs with full-rate 512-bit vpdpbusd (Zen 5) dot.c puts gemm512.h's
- * 16-blocks-per-vector gemm over the Q4_0/Q5_0/Q8_0 tiles
- * (hearth_dot_fill_avx512_wide). dot.c calls these fill functions only on
- * CPUs that have the extensions.
+ * wide gemm over the Q4_0/Q5_0/Q8_0 and K-quant tiles
+ * (hearth_dot_fill_avx512_wide) and gemv_vbmi.c's gemvs over GEMV8's.
+ * dot.c calls these fill functions only on CPUs that have the extensions.
  */
 #if defined(__x86_64__)
 #define HEARTH_X86_VNNI 1   /* vpdpbusd */
