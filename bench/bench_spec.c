@@ -84,15 +84,17 @@ static int verify_cost(int argc, char **argv) {
         fprintf(stderr, "bench_spec: %s\n", e.msg);
         return 1;
     }
+    /* The sizes take turns within each repetition, so a slow spell of the
+     * shared machine lands on all of them alike instead of on one size. */
     static const int ks[] = {0, 1, 2, 4, 8, 16};
-    double t[6];
+    enum { NK = sizeof ks / sizeof ks[0] };
+    double t[NK];
     int8_t want[17];
     memset(want, 1, sizeof want);
-    double *v = malloc((size_t)reps * sizeof *v);
-    for (size_t ki = 0; ki < 6; ki++) {
-        int n = ks[ki] + 1;
-        for (int r = -2; r < reps; r++) {
-            hearth_batch b = {.n_tokens = n, .tokens = toks + depth, .logits = want};
+    double *v = malloc((size_t)reps * NK * sizeof *v);
+    for (int r = -2; r < reps; r++) {
+        for (size_t ki = 0; ki < NK; ki++) {
+            hearth_batch b = {.n_tokens = ks[ki] + 1, .tokens = toks + depth, .logits = want};
             double t0 = now_ms();
             if (hearth_ctx_decode(c, &b, &e)) {
                 fprintf(stderr, "bench_spec: %s\n", e.msg);
@@ -100,13 +102,13 @@ static int verify_cost(int argc, char **argv) {
             }
             double dt = now_ms() - t0;
             hearth_ctx_seq_truncate(c, 0, depth, NULL);
-            if (r >= 0) v[r] = dt;
+            if (r >= 0) v[ki * (size_t)reps + (size_t)r] = dt;
         }
-        t[ki] = median(v, reps);
     }
+    for (size_t ki = 0; ki < NK; ki++) t[ki] = median(v + ki * (size_t)reps, reps);
     printf("verify cost, %s, %d threads, depth %d (median of %d):\n", path, threads, depth, reps);
     printf("  %-10s %10s %8s\n", "tokens", "ms", "x step");
-    for (size_t ki = 0; ki < 6; ki++)
+    for (size_t ki = 0; ki < NK; ki++)
         printf("  k=%-2d (%2d) %10.3f %8.2f\n", ks[ki], ks[ki] + 1, t[ki], t[ki] / t[0]);
     free(v);
     free(toks);
