@@ -64,6 +64,9 @@ typedef struct {
      * bytes apart. Reuses each weight block across the columns. */
     void (*gemm)(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t out_stride,
                  const void *w, size_t w_stride, const void *act, size_t act_stride);
+    /* A gemm of at most this many columns gives each column bit for bit what
+     * gemv gives it (0: no such promise, only the agreement above). */
+    int32_t gemv_exact_cols;
 } hearth_dot_kernel;
 
 /* The kernel set for weights of type wtype, or NULL if hearth cannot run it

@@ -253,6 +253,43 @@ static void run_case(const dot_case *dc, hearth_dot_impl impl) {
  * 0..c of a call of c+1 columns (from 8 on) equal the first c+1 of the
  * 512-column call, and a call on rows 16..36 the same rows of the full one
  * (what makes results independent of how threads split the work). */
+/* Where a kernel set promises it (gemv_exact_cols: the wide int8 level's
+ * few-column gemm, speculative verification's batches), a gemm of 2 up to
+ * that many columns equals gemv column by column bit for bit: 7, 37 and
+ * 520 blocks (past the activation chunk of 256, where rows add up chunk by
+ * chunk), an output stride past the rows, rows 3.. alone. */
+static void check_gemv_exact(hearth_type t, hearth_dot_impl impl, const dot_case *dc, const hearth_type_traits *tt,
+                             const hearth_dot_kernel *ref, const hearth_dot_kernel *k) {
+    if (k->gemv_exact_cols < 2) return;
+    static const int64_t blocks[] = {7, 37, 520};
+    enum { NROWS = 21, OS = 29 };
+    int checked = 0;
+    for (size_t bi = 0; bi < sizeof blocks / sizeof blocks[0]; bi++) {
+        int64_t n = 32 * blocks[bi], nc_max = k->gemv_exact_cols;
+        problem p;
+        make_problem(&p, tt, dc, ref, n, NROWS, nc_max, bi == 0);
+        float *want = malloc((size_t)(NROWS * nc_max) * sizeof(float));
+        float *got = malloc((size_t)(OS * nc_max) * sizeof(float));
+        REQUIRE(want && got);
+        for (int64_t c = 0; c < nc_max; c++) k->gemv(n, NROWS, want + c * NROWS, p.w, p.ws, p.act + (size_t)c * p.as);
+        for (int64_t nc = 2; nc <= nc_max; nc++)
+            for (int64_t r0 = 0; r0 <= 3; r0 += 3) {
+                k->gemm(n, NROWS - r0, nc, got, OS, p.w + (size_t)r0 * p.ws, p.ws, p.act, p.as);
+                int diff = 0;
+                for (int64_t c = 0; c < nc; c++)
+                    for (int64_t r = r0; r < NROWS; r++)
+                        diff += memcmp(got + c * OS + (r - r0), want + c * NROWS + r, sizeof(float)) != 0;
+                CHECKF(diff == 0, "%s/%s gemm of %lld columns, %lld blocks, rows %lld..: %d outputs differ from gemv's",
+                       tt->name, hearth_dot_impl_str(impl), (long long)nc, (long long)blocks[bi], (long long)r0, diff);
+                checked++;
+            }
+        free(want), free(got);
+        free_problem(&p);
+    }
+    fprintf(stderr, "%-5s %-6s gemm of 2-%d columns bit for bit gemv: %d calls\n", hearth_type_name(t),
+            hearth_dot_impl_str(impl), (int)k->gemv_exact_cols, checked);
+}
+
 static void check_gemm_cols(hearth_dot_impl impl) {
     static const hearth_type types[] = {HEARTH_TYPE_Q4_0, HEARTH_TYPE_Q5_0, HEARTH_TYPE_Q8_0};
     static const int64_t cols[] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13,
@@ -305,6 +342,7 @@ static void check_gemm_cols(hearth_dot_impl impl) {
         }
         fprintf(stderr, "%-5s %-6s gemm at 1-20, 31, 64, 100, 512 columns: max |got-ref| %.3g  max err/tol %.3f\n",
                 tt->name, hearth_dot_impl_str(impl), st.max_abs, st.max_ratio);
+        check_gemv_exact(types[ti], impl, dc, tt, ref, k);
     }
 }
 

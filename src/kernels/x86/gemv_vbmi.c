@@ -33,6 +33,11 @@
 #include <immintrin.h>
 
 #define INLINE static inline __attribute__((always_inline))
+#if defined(__clang__)
+#define UNROLL _Pragma("unroll")
+#else
+#define UNROLL _Pragma("GCC unroll 16")
+#endif
 #include "kernels/quants.h"
 #include "kernels/x86/kscales_x86.h"
 
@@ -40,11 +45,20 @@
  * blocks = 8 KB of codes); longer rows add into out chunk by chunk. */
 #define VG_CHUNK 256
 
+/* One group of one activation column, arranged: codes (Q4_0/Q5_0: lo then
+ * hi; Q8_0: 64), -BIAS * sum(a) per lane, d_act per lane. A batch keeps a
+ * group's records for all its columns side by side (record g * C + c), so
+ * a row's pass over the columns reads consecutive memory. */
 typedef struct {
-    _Alignas(64) uint8_t q[VG_CHUNK * 32];  /* per group: lo then hi (Q4_0/Q5_0), or codes (Q8_0) */
-    _Alignas(64) int32_t nbias[VG_CHUNK * 8]; /* 16 lanes per group: 4 (Q8_0: 8) per block */
-    _Alignas(64) float da[VG_CHUNK * 8];
-} vg_scratch;
+    _Alignas(64) uint8_t q[128];
+    int32_t nbias[16];
+    float da[16];
+} vg_rec4;
+typedef struct {
+    _Alignas(64) uint8_t q[64];
+    int32_t nbias[16];
+    float da[16];
+} vg_rec2;
 
 INLINE uint16_t ld_u16(const uint8_t *p) {
     uint16_t h;
@@ -119,7 +133,7 @@ INLINE __m512 f16x16(__m512i z0, __m512i idx, __m512i z1) {
 /* Q4_0/Q5_0: 4 blocks per group, lo then hi codes; the bias in each lane as
  * -BIAS * that lane's 8 activations (the lanes of a block share its scale,
  * so only their total matters). */
-static void prep4(vg_scratch *s, const uint8_t *ab, int64_t nb, int shift) {
+static void prep4(vg_rec4 *s, int stride, const uint8_t *ab, int64_t nb, int shift) {
     const __m512i ilo = ldx(codes16_act_lo), ihi = ldx(codes16_act_hi), isc = ldx(scales4_34);
     const __m512i ones = _mm512_set1_epi8(1);
     for (int64_t g = 0; g * 4 < nb; g++) {
@@ -133,19 +147,20 @@ static void prep4(vg_scratch *s, const uint8_t *ab, int64_t nb, int shift) {
             __mmask64 keep = ((__mmask64)1 << (16 * cnt)) - 1;
             lo = _mm512_maskz_mov_epi8(keep, lo), hi = _mm512_maskz_mov_epi8(keep, hi);
         }
-        _mm512_store_si512((__m512i *)(s->q + g * 128), lo);
-        _mm512_store_si512((__m512i *)(s->q + g * 128 + 64), hi);
+        vg_rec4 *rec = &s[g * stride];
+        _mm512_store_si512((__m512i *)rec->q, lo);
+        _mm512_store_si512((__m512i *)(rec->q + 64), hi);
         __m512i sum = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, lo), ones, hi);
-        _mm512_store_si512((__m512i *)(s->nbias + g * 16),
+        _mm512_store_si512((__m512i *)rec->nbias,
                            _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, (unsigned)shift)));
         __m512 d = f16x16(z0, isc, z1);
         if (cnt < 4) d = _mm512_maskz_mov_ps((__mmask16)((1u << (4 * cnt)) - 1), d);
-        _mm512_store_ps(s->da + g * 16, d);
+        _mm512_store_ps(rec->da, d);
     }
 }
 
 /* Q8_0: 2 blocks per group (the weights' permutation), bias 128. */
-static void prep2(vg_scratch *s, const uint8_t *ab, int64_t nb) {
+static void prep2(vg_rec2 *s, int stride, const uint8_t *ab, int64_t nb) {
     const __m512i iq = ldx(codes32), isc = ldx(scales8_34), ones = _mm512_set1_epi8(1);
     for (int64_t g = 0; g * 2 < nb; g++) {
         int cnt = nb - g * 2 >= 2 ? 2 : 1;
@@ -153,23 +168,42 @@ static void prep2(vg_scratch *s, const uint8_t *ab, int64_t nb) {
         ld_group(ab + g * 68, cnt * 34, &z0, &z1);
         __m512i q = _mm512_permutex2var_epi8(z0, iq, z1);
         if (cnt < 2) q = _mm512_maskz_mov_epi8(((__mmask64)1 << 32) - 1, q);
-        _mm512_store_si512((__m512i *)(s->q + g * 64), q);
+        vg_rec2 *rec = &s[g * stride];
+        _mm512_store_si512((__m512i *)rec->q, q);
         __m512i sum = _mm512_dpbusd_epi32(_mm512_setzero_si512(), ones, q);
-        _mm512_store_si512((__m512i *)(s->nbias + g * 16), _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
+        _mm512_store_si512((__m512i *)rec->nbias, _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_slli_epi32(sum, 7)));
         __m512 d = f16x16(z0, isc, z1);
         if (cnt < 2) d = _mm512_maskz_mov_ps(0xFF, d);
-        _mm512_store_ps(s->da + g * 16, d);
+        _mm512_store_ps(rec->da, d);
     }
 }
 
-/* ---- the rows ------------------------------------------------------------ */
+/* ---- the rows ------------------------------------------------------------
+ * Each row function does one weight row against C activation columns
+ * (C a compile-time constant at every call, 1..VGN_MAXC), adding column c's
+ * dot product into out[c * os]. The group's codes are unpacked once and used
+ * for every column; each column's arithmetic is the one-column gemv's, in
+ * the same order, so a batch of up to VGN_MAXC columns (speculative
+ * verification's k + 1 tokens) gives every column bit for bit the value the
+ * gemv gives it alone. */
+#define VGN_MAXC 4
+
+/* out[c * os] = (or, after the first chunk of a long row, +=) the sum of
+ * acc[c]'s lanes: stored on the first chunk, so out needs no zeroing pass. */
+INLINE void row_out(const __m512 *acc, int C, bool first, float *out, int64_t os) {
+    UNROLL for (int c = 0; c < C; c++) {
+        float h = hsum16(acc[c]);
+        out[c * os] = first ? h : out[c * os] + h;
+    }
+}
 
 /* Q4_0 (HBITS 0, 18-byte blocks, qs at +2) and Q5_0 (HBITS 1, 22 bytes, qh
  * at +2, qs at +6): groups of 4 blocks. */
-INLINE float row4(const uint8_t *w, int64_t nb, const vg_scratch *s, int bsz, int HBITS, __m512i iq, __m512i id,
-                  __m512i ih_lo, __m512i ih_hi, __m512i hbit) {
+INLINE void row4(const uint8_t *w, int64_t nb, const vg_rec4 *s, int C, bool first, float *out, int64_t os, int bsz,
+                 int HBITS, __m512i iq, __m512i id, __m512i ih_lo, __m512i ih_hi, __m512i hbit) {
     const __m512i m4 = _mm512_set1_epi8(0x0F), k10 = _mm512_set1_epi8(0x10);
-    __m512 acc = _mm512_setzero_ps();
+    __m512 acc[VGN_MAXC];
+    UNROLL for (int c = 0; c < C; c++) acc[c] = _mm512_setzero_ps();
     for (int64_t g = 0; g * 4 < nb; g++) {
         int cnt = nb - g * 4 >= 4 ? 4 : (int)(nb - g * 4);
         __m512i z0, z1;
@@ -183,67 +217,176 @@ INLINE float row4(const uint8_t *w, int64_t nb, const vg_scratch *s, int bsz, in
             lo = _mm512_mask_add_epi8(lo, ml, lo, k10);
             hi = _mm512_mask_add_epi8(hi, mh, hi, k10);
         }
-        const uint8_t *aq = s->q + g * 128;
-        __m512i i = _mm512_load_si512((const __m512i *)(s->nbias + g * 16));
-        i = _mm512_dpbusd_epi32(i, lo, _mm512_load_si512((const __m512i *)aq));
-        i = _mm512_dpbusd_epi32(i, hi, _mm512_load_si512((const __m512i *)(aq + 64)));
         __m512 dw = f16x16(z0, id, z1);
-        acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_mul_ps(dw, _mm512_load_ps(s->da + g * 16)), acc);
+        UNROLL for (int c = 0; c < C; c++) {
+            const vg_rec4 *a = &s[g * C + c];
+            __m512i i = _mm512_load_si512((const __m512i *)a->nbias);
+            i = _mm512_dpbusd_epi32(i, lo, _mm512_load_si512((const __m512i *)a->q));
+            i = _mm512_dpbusd_epi32(i, hi, _mm512_load_si512((const __m512i *)(a->q + 64)));
+            acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_mul_ps(dw, _mm512_load_ps(a->da)), acc[c]);
+        }
     }
-    return hsum16(acc);
+    row_out(acc, C, first, out, os);
 }
 
-static void gemv4(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act, int bsz,
-                  int HBITS) {
-    const uint8_t *wb = w, *ab = act;
+/* Q8_0: groups of 2 blocks. */
+INLINE void row2(const uint8_t *w, int64_t nb, const vg_rec2 *s, int C, bool first, float *out, int64_t os, __m512i iq,
+                 __m512i id) {
+    const __m512i k80 = _mm512_set1_epi8((char)0x80);
+    __m512 acc[VGN_MAXC];
+    UNROLL for (int c = 0; c < C; c++) acc[c] = _mm512_setzero_ps();
+    for (int64_t g = 0; g * 2 < nb; g++) {
+        int cnt = nb - g * 2 >= 2 ? 2 : 1;
+        __m512i z0, z1;
+        ld_group(w + g * 68, cnt * 34, &z0, &z1);
+        __m512i u = _mm512_xor_si512(_mm512_permutex2var_epi8(z0, iq, z1), k80);
+        __m512 dw = f16x16(z0, id, z1);
+        UNROLL for (int c = 0; c < C; c++) {
+            const vg_rec2 *a = &s[g * C + c];
+            __m512i i = _mm512_dpbusd_epi32(_mm512_load_si512((const __m512i *)a->nbias), u,
+                                            _mm512_load_si512((const __m512i *)a->q));
+            acc[c] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_mul_ps(dw, _mm512_load_ps(a->da)), acc[c]);
+        }
+    }
+    row_out(acc, C, first, out, os);
+}
+
+/* The C cases of a row function: each a constant C the loops unroll on. */
+#define ROW_CASES(call)                                                     \
+    case 1: call(1); break;                                                 \
+    case 2: call(2); break;                                                 \
+    case 3: call(3); break;                                                 \
+    default: call(4); break
+
+/* Columns per pass over a call's rows: as many as keep their arranged
+ * activation (recs records of rec_size bytes per column) within VGN_L1
+ * bytes, so that every row's pass over them reads L1, not L2 (one more
+ * column than fits cost half the speed on Zen 5, 48 KB of L1D); at least
+ * one. The rows of a call (64 in a batch) stay in L2 for the next pass.
+ * Passes split the columns evenly. */
+#ifndef VGN_L1
+#define VGN_L1 (32 * 1024)
+#endif
+#ifndef VGN_PF
+#define VGN_PF 4
+#endif
+INLINE void prefetch_row(const uint8_t *p, int64_t len) {
+    for (int64_t o = 0; o < len; o += 64) _mm_prefetch((const char *)(p + o), _MM_HINT_T0);
+}
+
+static int pass_cols(int64_t recs, size_t rec_size, int64_t ncols) {
+    int64_t fit = VGN_L1 / ((int64_t)rec_size * recs);
+    if (fit < 1) fit = 1;
+    if (fit > VGN_MAXC) fit = VGN_MAXC;
+    int64_t passes = (ncols + fit - 1) / fit;
+    return (int)((ncols + passes - 1) / passes);
+}
+
+/* Rows x ncols (<= VGN_MAXC) for Q4_0/Q5_0: per chunk of blocks and pass of
+ * columns, the columns' activation arranged, then each row against all of
+ * them. s holds VG_CHUNK / 4 records per column. */
+static void rows4(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const uint8_t *wb, size_t ws,
+                  const uint8_t *ab, size_t as, int bsz, int HBITS, vg_rec4 *s) {
     const __m512i iq = ldx(HBITS ? codes16_22 : codes16_18), id = ldx(HBITS ? scales4_22 : scales4_18);
     const __m512i ihl = ldx(qh_lo), ihh = ldx(qh_hi), hbit = ldx(qh_bit);
     int64_t nb = n / 32;
-    vg_scratch s;
-    for (int64_t r = 0; r < nrows; r++) out[r] = 0.f;
     for (int64_t b0 = 0; b0 < nb; b0 += VG_CHUNK) {
         int64_t cb = nb - b0 < VG_CHUNK ? nb - b0 : VG_CHUNK;
-        prep4(&s, ab + b0 * 34, cb, HBITS ? 4 : 3);
-        for (int64_t r = 0; r < nrows; r++) {
-            const uint8_t *row = wb + (size_t)r * ws + b0 * bsz;
-            out[r] += HBITS ? row4(row, cb, &s, bsz, 1, iq, id, ihl, ihh, hbit)
-                            : row4(row, cb, &s, bsz, 0, iq, id, ihl, ihh, hbit);
+        int pc = pass_cols((cb + 3) / 4, sizeof *s, ncols);
+        for (int64_t c0 = 0; c0 < ncols; c0 += pc) {
+            int C = ncols - c0 < pc ? (int)(ncols - c0) : pc;
+            for (int c = 0; c < C; c++) prep4(&s[c], C, ab + (size_t)(c0 + c) * as + b0 * 34, cb, HBITS ? 4 : 3);
+            float *oc = out + c0 * os;
+            for (int64_t r = 0; r < nrows; r++) {
+                const uint8_t *row = wb + (size_t)r * ws + b0 * bsz;
+                if (C > 1 && r + VGN_PF < nrows) prefetch_row(row + VGN_PF * ws, cb * bsz);
+#define ROW4(K)                                                                               \
+    (HBITS ? row4(row, cb, s, K, b0 == 0, oc + r, os, bsz, 1, iq, id, ihl, ihh, hbit)        \
+           : row4(row, cb, s, K, b0 == 0, oc + r, os, bsz, 0, iq, id, ihl, ihh, hbit))
+                switch (C) { ROW_CASES(ROW4); }
+#undef ROW4
+            }
+        }
+    }
+}
+
+static void rows2(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const uint8_t *wb, size_t ws,
+                  const uint8_t *ab, size_t as, vg_rec2 *s) {
+    const __m512i iq = ldx(codes32), id = ldx(scales8_34);
+    int64_t nb = n / 32;
+    for (int64_t b0 = 0; b0 < nb; b0 += VG_CHUNK) {
+        int64_t cb = nb - b0 < VG_CHUNK ? nb - b0 : VG_CHUNK;
+        int pc = pass_cols((cb + 1) / 2, sizeof *s, ncols);
+        for (int64_t c0 = 0; c0 < ncols; c0 += pc) {
+            int C = ncols - c0 < pc ? (int)(ncols - c0) : pc;
+            for (int c = 0; c < C; c++) prep2(&s[c], C, ab + (size_t)(c0 + c) * as + b0 * 34, cb);
+            float *oc = out + c0 * os;
+            for (int64_t r = 0; r < nrows; r++) {
+                const uint8_t *row = wb + (size_t)r * ws + b0 * 34;
+                if (C > 1 && r + VGN_PF < nrows) prefetch_row(row + VGN_PF * ws, cb * 34);
+#define ROW2(K) row2(row, cb, s, K, b0 == 0, oc + r, os, iq, id)
+                switch (C) { ROW_CASES(ROW2); }
+#undef ROW2
+            }
         }
     }
 }
 
 static void gemv_vbmi_q4_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
-    gemv4(n, nrows, out, w, ws, act, 18, 0);
+    vg_rec4 s[VG_CHUNK / 4];
+    rows4(n, nrows, 1, out, 0, w, ws, act, 0, 18, 0, s);
 }
 static void gemv_vbmi_q5_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
-    gemv4(n, nrows, out, w, ws, act, 22, 1);
+    vg_rec4 s[VG_CHUNK / 4];
+    rows4(n, nrows, 1, out, 0, w, ws, act, 0, 22, 1, s);
+}
+static void gemv_vbmi_q8_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    vg_rec2 s[VG_CHUNK / 2];
+    rows2(n, nrows, 1, out, 0, w, ws, act, 0, s);
 }
 
-static void gemv_vbmi_q8_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
-    const uint8_t *wb = w, *ab = act;
-    const __m512i iq = ldx(codes32), id = ldx(scales8_34), k80 = _mm512_set1_epi8((char)0x80);
-    int64_t nb = n / 32;
-    vg_scratch s;
-    for (int64_t r = 0; r < nrows; r++) out[r] = 0.f;
-    for (int64_t b0 = 0; b0 < nb; b0 += VG_CHUNK) {
-        int64_t cb = nb - b0 < VG_CHUNK ? nb - b0 : VG_CHUNK;
-        prep2(&s, ab + b0 * 34, cb);
-        for (int64_t r = 0; r < nrows; r++) {
-            const uint8_t *row = wb + (size_t)r * ws + b0 * 34;
-            __m512 acc = _mm512_setzero_ps();
-            for (int64_t g = 0; g * 2 < cb; g++) {
-                int cnt = cb - g * 2 >= 2 ? 2 : 1;
-                __m512i z0, z1;
-                ld_group(row + g * 68, cnt * 34, &z0, &z1);
-                __m512i u = _mm512_xor_si512(_mm512_permutex2var_epi8(z0, iq, z1), k80);
-                __m512i i = _mm512_dpbusd_epi32(_mm512_load_si512((const __m512i *)(s.nbias + g * 16)), u,
-                                                _mm512_load_si512((const __m512i *)(s.q + g * 64)));
-                __m512 dw = f16x16(z0, id, z1);
-                acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(i), _mm512_mul_ps(dw, _mm512_load_ps(s.da + g * 16)), acc);
-            }
-            out[r] += hsum16(acc);
-        }
+/* The gemm of a few columns (speculative verification's small batches):
+ * up to VGN_COLS4 (Q4_0, Q5_0) or VGN_COLS2 (Q8_0) columns run here, more in
+ * the wide gemm installed before. Its transposed tiles unpack a weight
+ * block once for up to 16 columns and apply the scales of 16 blocks per
+ * vector, so each further column costs them less than here (scales per 4 or
+ * 2 blocks), but each block costs them more (the transposes) and so does
+ * each call (the activation's): bench_kernels --gemm-cols on Zen 5 (one
+ * thread, 64-row calls, n 896 and 4864): Q4_0 at 2-4 columns 78-139 GMAC/s
+ * here against 51-95 there, at 5 and more no better; Q8_0 at 2 columns 61-82
+ * against 43-51, at 3 even. */
+#define VGN_COLS4 4
+#define VGN_COLS2 2
+typedef void (*gemm_fn)(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w, size_t ws,
+                        const void *act, size_t as);
+static gemm_fn wide_gemm_q4_0, wide_gemm_q5_0, wide_gemm_q8_0;
+
+static void gemmn_vbmi_q4_0(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                            size_t ws, const void *act, size_t as) {
+    if (ncols > VGN_COLS4) {
+        wide_gemm_q4_0(n, nrows, ncols, out, os, w, ws, act, as);
+        return;
     }
+    vg_rec4 s[VG_CHUNK / 4 * VGN_COLS4];
+    rows4(n, nrows, ncols, out, os, w, ws, act, as, 18, 0, s);
+}
+static void gemmn_vbmi_q5_0(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                            size_t ws, const void *act, size_t as) {
+    if (ncols > VGN_COLS4) {
+        wide_gemm_q5_0(n, nrows, ncols, out, os, w, ws, act, as);
+        return;
+    }
+    vg_rec4 s[VG_CHUNK / 4 * VGN_COLS4];
+    rows4(n, nrows, ncols, out, os, w, ws, act, as, 22, 1, s);
+}
+static void gemmn_vbmi_q8_0(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                            size_t ws, const void *act, size_t as) {
+    if (ncols > VGN_COLS2) {
+        wide_gemm_q8_0(n, nrows, ncols, out, os, w, ws, act, as);
+        return;
+    }
+    vg_rec2 s[VG_CHUNK / 2 * VGN_COLS2];
+    rows2(n, nrows, ncols, out, os, w, ws, act, as, s);
 }
 
 /* ---- Q4_K: a super-block as 4 vectors ---------------------------------------
@@ -327,6 +470,15 @@ static void gemv_vbmi_q4_K(int64_t n, int64_t nrows, float *out, const void *w, 
 
 void hearth_dot_fill_gemv_vbmi(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     fill_tables();
+    wide_gemm_q4_0 = tab[HEARTH_TYPE_Q4_0].gemm;
+    wide_gemm_q5_0 = tab[HEARTH_TYPE_Q5_0].gemm;
+    wide_gemm_q8_0 = tab[HEARTH_TYPE_Q8_0].gemm;
+    tab[HEARTH_TYPE_Q4_0].gemv_exact_cols = VGN_COLS4;
+    tab[HEARTH_TYPE_Q5_0].gemv_exact_cols = VGN_COLS4;
+    tab[HEARTH_TYPE_Q8_0].gemv_exact_cols = VGN_COLS2;
+    tab[HEARTH_TYPE_Q4_0].gemm = gemmn_vbmi_q4_0;
+    tab[HEARTH_TYPE_Q5_0].gemm = gemmn_vbmi_q5_0;
+    tab[HEARTH_TYPE_Q8_0].gemm = gemmn_vbmi_q8_0;
     tab[HEARTH_TYPE_Q4_0].gemv = gemv_vbmi_q4_0;
     tab[HEARTH_TYPE_Q5_0].gemv = gemv_vbmi_q5_0;
     tab[HEARTH_TYPE_Q8_0].gemv = gemv_vbmi_q8_0;
