@@ -167,6 +167,18 @@ void hearth_attn_avx2(const hearth_attn_args *a) {
         }
     }
 }
+
+/* vcvtps2ph with an immediate rounding mode (nearest even, not MXCSR's) is
+ * IEEE conversion: hearth_f32_to_f16's bytes, NaNs quieted with their
+ * payload's top bits as there (test_attn checks both on sampled bit
+ * patterns of every kind). */
+void hearth_f16_store_f16c(uint16_t *dst, const float *x, int n) {
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) dst[i] = hearth_f32_to_f16(x[i]);
+}
 #else
 void hearth_attn_avx2(const hearth_attn_args *a) { hearth_attn_ref(a); }
+void hearth_f16_store_f16c(uint16_t *dst, const float *x, int n) { hearth_f16_store_ref(dst, x, n); }
 #endif

@@ -68,6 +68,7 @@ struct hearth_fwd_buf {
     struct attn_unit *units; /* (n_batch * n_head_kv + n_slots) */
     float *lx;       /* (n_batch, n_embd) rows that want logits, normed */
     hearth_attn_fn attn; /* chosen for this CPU once per context */
+    hearth_f16_store_fn store_f16; /* F16 keys and values into the cache */
     hearth_fwd_observer observe; /* optional (hearth_fwd_buf_set_observer) */
     void *observe_ud;
 };
@@ -219,6 +220,7 @@ hearth_status hearth_fwd_buf_new(const hearth_model *m, int32_t n_batch, int32_t
                            n_batch);
     }
     b->attn = hearth_attn_pick(hp->head_dim);
+    b->store_f16 = hearth_f16_store_pick();
     /* Per-frequency divisors: Llama 3.x's rope_freqs, or LongRoPE's long
      * factors when this context is longer than the original one. */
     const float *div = m->rope_freqs;
@@ -426,16 +428,14 @@ static mm_item item(const step *s, int slot_of, const hearth_mat *w, float *out,
 }
 
 /* One position's n keys or values into the cache in type t (the
- * reference quantizers: the cache's bytes do not depend on the CPU). */
-static void store_row(uint8_t *dst, hearth_type t, const float *x, int n) {
+ * reference quantizers, and an F16 conversion with the reference's bytes:
+ * the cache's bytes do not depend on the CPU). */
+static void store_row(uint8_t *dst, hearth_type t, const float *x, int n, hearth_f16_store_fn f16) {
     switch (t) {
     case HEARTH_TYPE_F32: memcpy(dst, x, (size_t)n * sizeof(float)); break;
     case HEARTH_TYPE_Q8_0: hearth_q8_0_from_float_ref(x, dst, n); break;
     case HEARTH_TYPE_Q4_0: hearth_q4_0_from_float_ref(x, dst, n); break;
-    default: {
-        uint16_t *d = (uint16_t *)dst;
-        for (int i = 0; i < n; i++) d[i] = hearth_f32_to_f16(x[i]);
-    }
+    default: f16((uint16_t *)dst, x, n);
     }
 }
 
@@ -469,8 +469,8 @@ static void rope_store_task(void *arg, int ith, int nth) {
             }
         }
         size_t at = ((size_t)s->il * kv->n_seq + (size_t)s->seq[t]) * kv->cap + (size_t)s->pos[t];
-        store_row((uint8_t *)kv->k + at * kv->k_row, kv->type_k, b->k + t * kvd, kvd);
-        store_row((uint8_t *)kv->v + at * kv->v_row, kv->type_v, b->v + t * kvd, kvd);
+        store_row((uint8_t *)kv->k + at * kv->k_row, kv->type_k, b->k + t * kvd, kvd, b->store_f16);
+        store_row((uint8_t *)kv->v + at * kv->v_row, kv->type_v, b->v + t * kvd, kvd, b->store_f16);
     }
 }
 

@@ -17,6 +17,9 @@
  * range: outputs within |d| <= 1e-6 + 1e-4*|ref| (measured max printed), and
  * the merged maxima within 1e-6, the merged sums within 1e-5 relative; and a merge
  * of two halves split at an odd point.
+ * And the F16 store the forward pass puts keys and values in the cache
+ * with (hearth_f16_store_pick: F16C on x86) against hearth_f32_to_f16,
+ * byte for byte, on bit patterns of every kind (check_f16_store).
  */
 #include "test.h"
 
@@ -164,7 +167,40 @@ static double check_chunked(hearth_attn_fn fn, const char *fname) {
     return worst;
 }
 
+/* Every 65,537th float bit pattern (all exponents, both signs), and the
+ * neighbourhoods of each conversion boundary (the smallest half subnormal's
+ * half 2^-25, the smallest normal half 2^-14, the overflow threshold 65520,
+ * inf and NaN: quiet and signalling, payloads in high and low bits), in rows
+ * of 8 and with tails of 1-7. */
+static void check_f16_store(void) {
+    hearth_f16_store_fn f = hearth_f16_store_pick();
+    fprintf(stderr, "f16 store: %s\n", f == hearth_f16_store_ref ? "reference" : "f16c");
+    enum { N = 65536 };
+    static float x[N];
+    static uint16_t got[N], want[N];
+    int n = 0;
+    for (uint64_t u = 0; u < 0x100000000ull && n < N - 512; u += 65537) x[n++] = hearth_bits_f32((uint32_t)u);
+    static const uint32_t edges[] = {0x33000000u, 0x33800000u, 0x387fe000u, 0x38800000u, 0x477fe000u,
+                                     0x477ff000u, 0x7f7fffffu, 0x7f800000u, 0x7fc00000u, 0x7f800001u,
+                                     0x7fbfffffu, 0x7fe00000u, 0x00000001u, 0x00800000u};
+    for (size_t e = 0; e < sizeof edges / sizeof edges[0]; e++)
+        for (int d = -8; d <= 8; d++)
+            for (int neg = 0; neg < 2; neg++)
+                x[n++] = hearth_bits_f32((edges[e] + (uint32_t)d) | (neg ? 0x80000000u : 0u));
+    hearth_f16_store_ref(want, x, n);
+    for (int i = 0; i < n; i++) CHECKF(want[i] == hearth_f32_to_f16(x[i]), "reference store, pattern %d", i);
+    int diff = 0;
+    for (int tail = 0; tail < 8; tail++) {
+        memset(got, 0xAA, sizeof got);
+        f(got, x, n - tail);
+        for (int i = 0; i < n - tail; i++) diff += got[i] != want[i];
+        for (int i = n - tail; i < n; i++) diff += got[i] != 0xAAAA; /* nothing past n written */
+    }
+    CHECKF(diff == 0, "f16 store: %d of %d conversions differ from hearth_f32_to_f16", diff, 8 * n);
+}
+
 int main(void) {
+    check_f16_store();
     int simd = hearth_attn_pick(64) != hearth_attn_ref;
     if (!simd)
         fprintf(stderr, "no SIMD attention kernel on this CPU (or forced scalar): "
