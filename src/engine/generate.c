@@ -233,6 +233,11 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
     } else if ((st = hearth_ctx_eval(c, p->seq, prompt, n_prompt, err))) {
         goto out;
     }
+    /* the draft model reads the prompt too: prompt processing, as in
+     * llama.cpp's speculative example, not the first draft's cost; if it
+     * fails, the answer goes on plainly (as when a draft fails) */
+    hearth_error perr;
+    if (g.spec && spec_prefill(g.spec, &perr)) g.draft_off = true;
     g.r.n_prompt = n_prompt;
     double t1 = hearth_now_ms();
     g.r.prompt_ms = t1 - t0;

@@ -349,12 +349,11 @@ static bool q_reserve(spec_draft *d, size_t n) {
     return true;
 }
 
-/* Brings the draft context to the history and drafts up to k tokens. */
-static hearth_status draft_model(hearth_spec *s, int32_t k, spec_draft *d, double *draft_ms,
-                                 hearth_error *err) {
-    double t0 = hearth_now_ms();
+/* Brings the draft context to the history (the history's last token
+ * evaluated, its logits there); *n_eval: the tokens that took. */
+static hearth_status draft_sync(hearth_spec *s, int32_t *n_eval, hearth_error *err) {
+    *n_eval = 0;
     int32_t nh = s->n_hist;
-    if (nh < 1 || nh + k - 1 > s->dcap) return HEARTH_OK;
     int32_t lcp = s->n_dkv_ok;
     int32_t lim = s->n_dkv < nh ? s->n_dkv : nh;
     while (lcp < lim && s->dkv[lcp] == s->hist[lcp]) lcp++;
@@ -372,8 +371,27 @@ static hearth_status draft_model(hearth_spec *s, int32_t k, spec_draft *d, doubl
         hearth_sampler_accept(s->dsmp, s->hist[i]);
     }
     s->n_dkv = s->n_dkv_ok = nh;
-    /* a catch-up over a new prompt is prefill, not the cost of drafting */
-    if (nh - lcp > 2) t0 = hearth_now_ms();
+    *n_eval = nh - lcp;
+    return HEARTH_OK;
+}
+
+hearth_status spec_prefill(hearth_spec *s, hearth_error *err) {
+    if (!s->p.draft || !s->dctx || s->broken || s->n_hist < 1 || s->n_hist > s->dcap) return HEARTH_OK;
+    int32_t n;
+    return draft_sync(s, &n, err);
+}
+
+/* Brings the draft context to the history and drafts up to k tokens. */
+static hearth_status draft_model(hearth_spec *s, int32_t k, spec_draft *d, double *draft_ms,
+                                 hearth_error *err) {
+    double t0 = hearth_now_ms();
+    int32_t nh = s->n_hist, caught;
+    if (nh < 1 || nh + k - 1 > s->dcap) return HEARTH_OK;
+    hearth_status st = draft_sync(s, &caught, err);
+    if (st) return st;
+    /* a catch-up over a new prompt (where spec_prefill did not run) is
+     * prefill, not the cost of drafting */
+    if (caught > 2) t0 = hearth_now_ms();
     const hearth_tokenizer *tok = hearth_model_tokenizer(s->target);
     for (int32_t i = 0; i < k; i++) {
         const float *logits = hearth_ctx_logits(s->dctx, -1);

@@ -77,6 +77,10 @@ int32_t spec_verify(spec_verifier *v, hearth_sampler *smp, const spec_draft *d, 
 hearth_status spec_begin(hearth_spec *s, const hearth_ctx *c, int32_t seq, int32_t len0,
                          const int32_t *prompt, int32_t n_prompt, const hearth_sampler_params *sp,
                          hearth_error *err);
+/* Brings the draft model's context to the history (the prompt) now, as
+ * part of prompt processing, rather than at the first draft; no-op without
+ * a draft model. */
+hearth_status spec_prefill(hearth_spec *s, hearth_error *err);
 /* Records a token the target produced (the history drafts continue). */
 void spec_push(hearth_spec *s, int32_t token);
 /* Drafts up to limit tokens (limit <= 0: none) after the history, choosing
