@@ -299,7 +299,7 @@ int main(int argc, char **argv) {
     if (gemm_cols) {
         printf("gemm, 1 thread, 64-row calls of all the columns, best CPU time of %d (interleaved)\n", reps);
         static const hearth_type gt[] = {HEARTH_TYPE_Q4_0, HEARTH_TYPE_Q8_0, HEARTH_TYPE_Q5_0, HEARTH_TYPE_Q4_K,
-                                         HEARTH_TYPE_Q6_K};
+                                         HEARTH_TYPE_Q6_K, HEARTH_TYPE_F16};
         for (size_t i = 0; i < sizeof gt / sizeof gt[0]; i++) {
             const char *nm = hearth_type_name(gt[i]);
             if (types) {
