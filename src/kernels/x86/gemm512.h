@@ -131,6 +131,21 @@ INLINE void gemm16_store(const __m512 *acc, int C, float *out, int64_t os) {
     gemm8_store(h, C, out, os);
 }
 
+/* The 256-bit gemms the wide ones replace (hearth_dot_fill_avx512_wide saves
+ * them): rows shorter than one wide group (Q4_0/Q5_0/Q8_0: under 16 blocks,
+ * n < 512; K-quants: one super-block, n = 256) go there, where the wide
+ * layout would run half its lanes on zeros (the demo-256 model's rows of 256
+ * and 768: its 9-column Q8_0 batches ran at 52 GMAC/s). */
+typedef void (*gemm512_fn)(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                           size_t ws, const void *act, size_t as);
+static gemm512_fn narrow_gemm[HEARTH_TYPE_COUNT];
+
+#define TYPE_q4_0 HEARTH_TYPE_Q4_0
+#define TYPE_q5_0 HEARTH_TYPE_Q5_0
+#define TYPE_q8_0 HEARTH_TYPE_Q8_0
+#define TYPE_q4_K HEARTH_TYPE_Q4_K
+#define TYPE_q5_K HEARTH_TYPE_Q5_K
+#define TYPE_q6_K HEARTH_TYPE_Q6_K
 #define GEMM16(name, BSZ)                                                                          \
     INLINE void tile16_##name(int64_t cb, int C, const uint8_t *wb, const gemm16_scratch *s,     \
                               float *out, int64_t os) {                                            \
@@ -155,6 +170,10 @@ INLINE void gemm16_store(const __m512 *acc, int C, float *out, int64_t os) {
                                const void *w, size_t ws, const void *act, size_t as) {             \
         const uint8_t *wb0 = w, *ab0 = act;                                                        \
         int64_t nb = n / 32;                                                                       \
+        if (nb < 16) {                                                                             \
+            narrow_gemm[TYPE_##name](n, nrows, ncols, out, os, w, ws, act, as);                    \
+            return;                                                                                \
+        }                                                                                          \
         gemm16_scratch s;                                                                          \
         for (int64_t c = 0; c < ncols; c++)                                                        \
             for (int64_t r = 0; r < nrows; r++) out[c * os + r] = 0.f;                             \
@@ -320,12 +339,48 @@ INLINE void tilek16_q6_K(int64_t cb, int C, const uint8_t *wb, const gemmk16_scr
     gemm16_store(acc, C, out, os);
 }
 
-#define GEMMK16(name, BSZ)                                                                                static void gemmk512_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os,                                     const void *w, size_t ws, const void *act, size_t as) {                      const uint8_t *wb0 = w, *ab0 = act;                                                                   int64_t nb = n / QK_K;                                                                                gemmk16_scratch s;                                                                                    for (int64_t c = 0; c < ncols; c++)                                                                       for (int64_t r = 0; r < nrows; r++) out[c * os + r] = 0.f;                                        for (int64_t b0 = 0; b0 < nb; b0 += GEMMK_SB) {                                                           int64_t cb = nb - b0 < GEMMK_SB ? nb - b0 : GEMMK_SB;                                                 for (int64_t r0 = 0; r0 < nrows; r0 += GEMM8_ROWS) {                                                      int64_t r1 = r0 + GEMM8_ROWS < nrows ? r0 + GEMM8_ROWS : nrows;                                       int64_t ng = (ncols + GEMM8_KC - 1) / GEMM8_KC;                                                       int C;                                                                                                for (int64_t c0 = 0, g = 0; g < ng; g++, c0 += C) {                                                       C = (int)((ncols - c0 + (ng - g) - 1) / (ng - g));                                                    for (int c = 0; c < C; c++)                                                                               gemmk16_prep_##name(&s, c, ab0 + (size_t)(c0 + c) * as + b0 * Q8K_SIZE, cb);                      for (int64_t r = r0; r < r1; r++) {                                                                       const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                                                  float *o = out + c0 * os + r;                                                                         switch (C) {                                                                                          TILE_CASES(tilek16_##name, GEMM8_KC)                                                                  default: tilek16_##name(cb, 1, wb, &s, o, os); break;                                                 }                                                                                                 }                                                                                                 }                                                                                                 }                                                                                                 }                                                                                                 }
+#define GEMMK16(name, BSZ)                                                                           \
+    static void gemmk512_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os,     \
+                                const void *w, size_t ws, const void *act, size_t as) {              \
+        const uint8_t *wb0 = w, *ab0 = act;                                                          \
+        int64_t nb = n / QK_K;                                                                       \
+        if (nb < 2) {                                                                                \
+            narrow_gemm[TYPE_##name](n, nrows, ncols, out, os, w, ws, act, as);                      \
+            return;                                                                                  \
+        }                                                                                            \
+        gemmk16_scratch s;                                                                           \
+        for (int64_t c = 0; c < ncols; c++)                                                          \
+            for (int64_t r = 0; r < nrows; r++) out[c * os + r] = 0.f;                               \
+        for (int64_t b0 = 0; b0 < nb; b0 += GEMMK_SB) {                                              \
+            int64_t cb = nb - b0 < GEMMK_SB ? nb - b0 : GEMMK_SB;                                    \
+            for (int64_t r0 = 0; r0 < nrows; r0 += GEMM8_ROWS) {                                     \
+                int64_t r1 = r0 + GEMM8_ROWS < nrows ? r0 + GEMM8_ROWS : nrows;                      \
+                int64_t ng = (ncols + GEMM8_KC - 1) / GEMM8_KC;                                      \
+                int C;                                                                               \
+                for (int64_t c0 = 0, g = 0; g < ng; g++, c0 += C) {                                  \
+                    C = (int)((ncols - c0 + (ng - g) - 1) / (ng - g));                               \
+                    for (int c = 0; c < C; c++)                                                      \
+                        gemmk16_prep_##name(&s, c, ab0 + (size_t)(c0 + c) * as + b0 * Q8K_SIZE, cb); \
+                    for (int64_t r = r0; r < r1; r++) {                                              \
+                        const uint8_t *wb = wb0 + (size_t)r * ws + b0 * BSZ;                         \
+                        float *o = out + c0 * os + r;                                                \
+                        switch (C) {                                                                 \
+                        TILE_CASES(tilek16_##name, GEMM8_KC)                                         \
+                        default: tilek16_##name(cb, 1, wb, &s, o, os); break;                        \
+                        }                                                                            \
+                    }                                                                                \
+                }                                                                                    \
+            }                                                                                        \
+        }                                                                                            \
+    }
 GEMMK16(q4_K, 144)
 GEMMK16(q5_K, 176)
 GEMMK16(q6_K, 210)
 
 void hearth_dot_fill_avx512_wide(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
+    static const hearth_type wide[] = {HEARTH_TYPE_Q4_0, HEARTH_TYPE_Q5_0, HEARTH_TYPE_Q8_0,
+                                       HEARTH_TYPE_Q4_K, HEARTH_TYPE_Q5_K, HEARTH_TYPE_Q6_K};
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++) narrow_gemm[wide[i]] = tab[wide[i]].gemm;
     tab[HEARTH_TYPE_Q4_0].gemm = gemm512_q4_0;
     tab[HEARTH_TYPE_Q5_0].gemm = gemm512_q5_0;
     tab[HEARTH_TYPE_Q8_0].gemm = gemm512_q8_0;
