@@ -3,7 +3,8 @@
  * activations) on 512-bit vectors with AVX512-VBMI's two-table byte
  * permutation (vpermt2b), and of Q4_K (Q8_K activations; see there), for
  * CPUs where dot.c installs the wide int8 kernels (hearth_dot_x86_wide_int8:
- * Zen 5) over the AVX-512 level.
+ * Zen 5) over the AVX-512 level; and, with the same rows, the Q4_0/Q5_0/Q8_0
+ * gemm of a few columns (see "The gemm of a few columns").
  *
  * Why: decode reads each weight once, so the gemv should run at the memory's
  * speed, but the 256-bit gemv (dot_x86.h's GEMV8) spends ~9 instructions per
