@@ -214,6 +214,13 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
     }
 
     double t0 = hearth_now_ms();
+    /* The draft model reads the prompt too: prompt processing, as in
+     * llama.cpp's speculative example, not the first draft's cost. Before
+     * the target's, so that its pool's workers, which spin a while after a
+     * job, do it during the longer prefill and not during the first steps.
+     * If it fails, the answer goes on plainly (as when a draft fails). */
+    hearth_error perr;
+    if (g.spec && spec_prefill(g.spec, &perr)) g.draft_off = true;
     if (p->on_progress) {
         /* In pieces of one batch, so the caller sees progress and can stop
          * a long prefill between pieces. */
@@ -233,11 +240,6 @@ hearth_status hearth_generate(hearth_ctx *c, const int32_t *prompt, int32_t n_pr
     } else if ((st = hearth_ctx_eval(c, p->seq, prompt, n_prompt, err))) {
         goto out;
     }
-    /* the draft model reads the prompt too: prompt processing, as in
-     * llama.cpp's speculative example, not the first draft's cost; if it
-     * fails, the answer goes on plainly (as when a draft fails) */
-    hearth_error perr;
-    if (g.spec && spec_prefill(g.spec, &perr)) g.draft_off = true;
     g.r.n_prompt = n_prompt;
     double t1 = hearth_now_ms();
     g.r.prompt_ms = t1 - t0;

@@ -14,6 +14,19 @@
  * pauses for a few steps (doubling while it keeps not paying) and then
  * probes again, so a bad pair costs little.
  *
+ * t_plain is what a step would cost without speculation, where the caches
+ * hold only the target: it follows a faster step at once (half way) and a
+ * slower one slowly, because the plain steps it sees are the first of a
+ * generation (cold) or follow drafting (the draft model's weights in the
+ * caches), both slower than plain decoding's steady state. And while
+ * drafting goes on it is refreshed by one plain step every SPEC_REFRESH
+ * drafting steps. It used to be measured at the start only, on steps that
+ * the draft model's thread pool (still spinning after reading the prompt)
+ * slowed: on the demo pair at 2 threads it stayed 1.6x too high and kept a
+ * losing draft model drafting (0.80-0.96x of plain decoding). The prompt's
+ * draft pass now runs before the target's (generate.c), and this estimate
+ * no longer trusts a slow start.
+ *
  * Invariants: hist holds the tokens of the target sequence as far as this
  * object saw them (prompt and produced tokens); dkv holds the draft
  * context's tokens, and the draft sampler's history is dkv plus at most the
@@ -41,6 +54,8 @@
 #define DRAFT_RATIO_INIT 0.25
 #define PAUSE_MIN 4
 #define PAUSE_MAX 64
+/* Drafting steps between two plain steps that refresh t_plain. */
+#define SPEC_REFRESH 16
 
 struct hearth_spec {
     hearth_spec_params p;
@@ -66,6 +81,7 @@ struct hearth_spec {
     bool have_plain, have_beta, have_draft;
     double acc[3], rej[3]; /* per spec_src */
     int32_t pause_left, pause_len;
+    int32_t since_plain; /* drafting steps since the last plain one */
     bool probe;
 
     spec_draft draft;
@@ -298,10 +314,13 @@ static int32_t best_k(const hearth_spec *s, spec_src src, int32_t k_max, double 
 void spec_observe(hearth_spec *s, const spec_draft *d, int32_t n_accepted, double draft_ms,
                   double decode_ms) {
     if (d->n == 0) {
-        s->t_plain = s->have_plain ? 0.8 * s->t_plain + 0.2 * decode_ms : decode_ms;
+        double w = decode_ms < s->t_plain ? 0.5 : 0.1; /* see the file comment */
+        s->t_plain = s->have_plain ? (1 - w) * s->t_plain + w * decode_ms : decode_ms;
         s->have_plain = true;
+        s->since_plain = 0;
         return;
     }
+    s->since_plain++;
     s->acc[d->src] = ACC_DECAY * s->acc[d->src] + n_accepted;
     s->rej[d->src] = ACC_DECAY * s->rej[d->src] + (n_accepted < d->n ? 1 : 0);
     if (s->have_plain && s->t_plain > 0) {
@@ -425,6 +444,7 @@ hearth_status spec_make_draft(hearth_spec *s, int32_t limit, spec_draft *d, doub
     if (limit <= 0 || s->broken || s->n_hist < 1) return HEARTH_OK;
     int32_t k_cap = limit < s->p.n_draft_max ? limit : s->p.n_draft_max;
     if (s->p.adaptive && !s->have_plain) return HEARTH_OK; /* measure a plain step first */
+    if (s->p.adaptive && s->since_plain >= SPEC_REFRESH) return HEARTH_OK; /* refresh t_plain */
     if (s->pause_left > 0) {
         fade(s, PAUSE_FADE);
         if (--s->pause_left == 0) s->probe = true;
