@@ -334,8 +334,17 @@ static hearth_status parse_tensor(parser *ps, int64_t i, tspan *spans) {
     sp->field_off = here(ps);
     if ((st = read_u64(ps, "offset", &t->offset))) return st;
 
-    /* Sizes: rows (ne1*ne2*ne3), elements and bytes, each overflow-checked. */
-    int64_t rows, nel;
+    /* Sizes: rows (ne1*ne2*ne3), elements and bytes, each overflow-checked.
+     * The product of the non-zero dimensions too: a zero dimension makes
+     * the count 0 in any order, but a reader multiplying ne[0] * ne[1]
+     * first would overflow on [64, 2^62, 0] (the imatrix fuzzer's find). */
+    int64_t rows, nel, nz = 1;
+    for (uint32_t d = 0; d < 4; d++)
+        if (t->ne[d] > 0 && __builtin_mul_overflow(nz, t->ne[d], &nz))
+            return PFAIL(ps, HEARTH_E_FORMAT, neoff,
+                         "element count of [%" PRId64 ", %" PRId64 ", %" PRId64 ", %" PRId64
+                         "] overflows",
+                         t->ne[0], t->ne[1], t->ne[2], t->ne[3]);
     if (__builtin_mul_overflow(t->ne[1], t->ne[2], &rows) ||
         __builtin_mul_overflow(rows, t->ne[3], &rows) ||
         __builtin_mul_overflow(rows, t->ne[0], &nel))

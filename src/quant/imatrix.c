@@ -347,7 +347,11 @@ static hearth_status parse_gguf(const void *data, size_t len, int32_t chunk_size
         }
         snprintf(cname, sizeof cname, "%.*s.counts", (int)base, t->name);
         const hearth_gguf_tensor *c = hearth_gguf_find_tensor(g, cname);
-        int64_t nval = t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3];
+        /* the element count, multiplied with overflow checks (the dims are
+         * the file's: a product past int64 must read as too many, not wrap) */
+        int64_t nval = 1;
+        for (int d = 0; d < 4; d++)
+            if (t->ne[d] < 0 || __builtin_mul_overflow(nval, t->ne[d], &nval)) nval = INT64_MAX;
         if (!c || t->type != HEARTH_TYPE_F32 || c->type != HEARTH_TYPE_F32 || nval < 1 ||
             nval > HEARTH_IMATRIX_MAX_VALUES || c->nbytes < 4) {
             st = HEARTH_FAIL(err, HEARTH_E_FORMAT,

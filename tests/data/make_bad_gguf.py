@@ -178,6 +178,8 @@ case("bad_neg_dim.gguf", "FORMAT", "tensor 'w': ne[1] is negative (-3) (at offse
      gguf([ARCH], [tinfo("w", [8, -3], T_F32, 0)], F32x8))
 case("bad_nel_overflow.gguf", "FORMAT", "tensor 'w': element count of [4294967296, 4294967296, 1, 1] overflows",
      gguf([ARCH], [tinfo("w", [1 << 32, 1 << 32], T_F32, 0)], F32x8))
+case("bad_nel_overflow_zero.gguf", "FORMAT", "tensor 'w': element count of [4294967296, 4294967296, 0, 1] overflows",
+     gguf([ARCH], [tinfo("w", [1 << 32, 1 << 32, 0], T_F32, 0)], F32x8))
 case("bad_nbytes_overflow.gguf", "FORMAT", "tensor 'w': byte size of 4611686018427387904 F32 elements overflows",
      gguf([ARCH], [tinfo("w", [1 << 62], T_F32, 0)], F32x8))
 case("bad_type_range.gguf", "FORMAT", "tensor 'w': type 99 is not a ggml tensor type",
