@@ -49,6 +49,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A gemm (hearth_dot_kernel.gemm below); also how kernel sets that wrap
+ * another set's gemm keep the one they replace. */
+typedef void (*hearth_dot_gemm_fn)(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t out_stride,
+                                   const void *w, size_t w_stride, const void *act, size_t act_stride);
+
 typedef struct {
     hearth_type act_type; /* format of the quantized activation row */
     /* Quantizes n floats (n a multiple of the weight's block size) into dst,
@@ -62,8 +67,7 @@ typedef struct {
     /* Batched (prefill): out[c*out_stride + r] = dot(weight row r, act column
      * c) for r in [0, nrows), c in [0, ncols); act columns are act_stride
      * bytes apart. Reuses each weight block across the columns. */
-    void (*gemm)(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t out_stride,
-                 const void *w, size_t w_stride, const void *act, size_t act_stride);
+    hearth_dot_gemm_fn gemm;
     /* A gemm of at most this many columns gives each column bit for bit what
      * gemv gives it (0: no such promise, only the agreement above). */
     int32_t gemv_exact_cols;

@@ -100,16 +100,12 @@ void hearth_attn_chunked(hearth_attn_fn fn, const hearth_attn_args *a, int32_t c
     }
 }
 
-void hearth_f16_store_ref(uint16_t *dst, const float *x, int n) {
-    for (int i = 0; i < n; i++) dst[i] = hearth_f32_to_f16(x[i]);
-}
-
-hearth_f16_store_fn hearth_f16_store_pick(void) {
+hearth_from_float_fn hearth_f16_store_pick(void) {
 #if defined(__x86_64__)
     /* every x86 level of the kernels above scalar has F16C */
-    if (strcmp(hearth_dot_impl_name(), "scalar")) return hearth_f16_store_f16c;
+    if (strcmp(hearth_dot_impl_name(), "scalar")) return hearth_f16_from_float_f16c;
 #endif
-    return hearth_f16_store_ref;
+    return hearth_f16_from_float_ref;
 }
 
 hearth_attn_fn hearth_attn_pick(int hd) {

@@ -65,15 +65,13 @@ static inline bool hearth_attn_blocks(const hearth_attn_args *a) {
 
 typedef void (*hearth_attn_fn)(const hearth_attn_args *a);
 
-/* n floats into binary16 at dst, rounded to nearest even: the bytes of
- * hearth_f32_to_f16 for every input (NaN included), so an F16 cache holds
- * the same bytes on every CPU. What the forward pass stores keys and values
- * with; the F16C one (x86 with AVX2) converts 8 at a time. */
-typedef void (*hearth_f16_store_fn)(uint16_t *dst, const float *x, int n);
-void hearth_f16_store_ref(uint16_t *dst, const float *x, int n);
-void hearth_f16_store_f16c(uint16_t *dst, const float *x, int n);
+/* The F16 conversion the forward pass stores keys and values with:
+ * hearth_f16_from_float_ref (kernels/quants.h), or its F16C twin (x86 with
+ * AVX2, 8 at a time), which writes the same bytes for every input (NaN
+ * included), so an F16 cache holds the same bytes on every CPU. */
+void hearth_f16_from_float_f16c(const float *src, void *dst, int64_t n);
 /* The one for this CPU (the AVX2 level or above of the kernels), any thread. */
-hearth_f16_store_fn hearth_f16_store_pick(void);
+hearth_from_float_fn hearth_f16_store_pick(void);
 
 void hearth_attn_ref(const hearth_attn_args *a);
 void hearth_attn_avx2(const hearth_attn_args *a);

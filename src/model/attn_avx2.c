@@ -172,13 +172,14 @@ void hearth_attn_avx2(const hearth_attn_args *a) {
  * IEEE conversion: hearth_f32_to_f16's bytes, NaNs quieted with their
  * payload's top bits as there (test_attn checks both on sampled bit
  * patterns of every kind). */
-void hearth_f16_store_f16c(uint16_t *dst, const float *x, int n) {
-    int i = 0;
+void hearth_f16_from_float_f16c(const float *src, void *dst, int64_t n) {
+    uint16_t *h = dst;
+    int64_t i = 0;
     for (; i + 8 <= n; i += 8)
-        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT));
-    for (; i < n; i++) dst[i] = hearth_f32_to_f16(x[i]);
+        _mm_storeu_si128((__m128i *)(h + i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    hearth_f16_from_float_ref(src + i, h + i, n - i);
 }
 #else
 void hearth_attn_avx2(const hearth_attn_args *a) { hearth_attn_ref(a); }
-void hearth_f16_store_f16c(uint16_t *dst, const float *x, int n) { hearth_f16_store_ref(dst, x, n); }
+void hearth_f16_from_float_f16c(const float *src, void *dst, int64_t n) { hearth_f16_from_float_ref(src, dst, n); }
 #endif

@@ -68,7 +68,7 @@ struct hearth_fwd_buf {
     struct attn_unit *units; /* (n_batch * n_head_kv + n_slots) */
     float *lx;       /* (n_batch, n_embd) rows that want logits, normed */
     hearth_attn_fn attn; /* chosen for this CPU once per context */
-    hearth_f16_store_fn store_f16; /* F16 keys and values into the cache */
+    hearth_from_float_fn store_f16; /* F16 keys and values into the cache */
     hearth_fwd_observer observe; /* optional (hearth_fwd_buf_set_observer) */
     void *observe_ud;
 };
@@ -430,12 +430,12 @@ static mm_item item(const step *s, int slot_of, const hearth_mat *w, float *out,
 /* One position's n keys or values into the cache in type t (the
  * reference quantizers, and an F16 conversion with the reference's bytes:
  * the cache's bytes do not depend on the CPU). */
-static void store_row(uint8_t *dst, hearth_type t, const float *x, int n, hearth_f16_store_fn f16) {
+static void store_row(uint8_t *dst, hearth_type t, const float *x, int n, hearth_from_float_fn f16) {
     switch (t) {
     case HEARTH_TYPE_F32: memcpy(dst, x, (size_t)n * sizeof(float)); break;
     case HEARTH_TYPE_Q8_0: hearth_q8_0_from_float_ref(x, dst, n); break;
     case HEARTH_TYPE_Q4_0: hearth_q4_0_from_float_ref(x, dst, n); break;
-    default: f16((uint16_t *)dst, x, n);
+    default: f16(x, dst, n);
     }
 }
 

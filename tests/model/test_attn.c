@@ -173,8 +173,8 @@ static double check_chunked(hearth_attn_fn fn, const char *fname) {
  * inf and NaN: quiet and signalling, payloads in high and low bits), in rows
  * of 8 and with tails of 1-7. */
 static void check_f16_store(void) {
-    hearth_f16_store_fn f = hearth_f16_store_pick();
-    fprintf(stderr, "f16 store: %s\n", f == hearth_f16_store_ref ? "reference" : "f16c");
+    hearth_from_float_fn f = hearth_f16_store_pick();
+    fprintf(stderr, "f16 store: %s\n", f == hearth_f16_from_float_ref ? "reference" : "f16c");
     enum { N = 65536 };
     static float x[N];
     static uint16_t got[N], want[N];
@@ -187,12 +187,12 @@ static void check_f16_store(void) {
         for (int d = -8; d <= 8; d++)
             for (int neg = 0; neg < 2; neg++)
                 x[n++] = hearth_bits_f32((edges[e] + (uint32_t)d) | (neg ? 0x80000000u : 0u));
-    hearth_f16_store_ref(want, x, n);
+    hearth_f16_from_float_ref(x, want, n);
     for (int i = 0; i < n; i++) CHECKF(want[i] == hearth_f32_to_f16(x[i]), "reference store, pattern %d", i);
     int diff = 0;
     for (int tail = 0; tail < 8; tail++) {
         memset(got, 0xAA, sizeof got);
-        f(got, x, n - tail);
+        f(x, got, n - tail);
         for (int i = 0; i < n - tail; i++) diff += got[i] != want[i];
         for (int i = n - tail; i < n; i++) diff += got[i] != 0xAAAA; /* nothing past n written */
     }

@@ -248,12 +248,10 @@ static const amx_tile_fn amx_tiles[17] = {
 
 /* ---- the gemm ------------------------------------------------------------- */
 
-typedef void (*gemm_fn)(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                        size_t ws, const void *act, size_t as);
 /* The AVX-512 gemms of Q4_0, Q5_0, Q8_0 (below AMX_MIN_COLS_*), from the
  * table hearth_dot_fill_amx is given; written once, inside dot.c's
  * call_once, before any kernel runs. */
-static gemm_fn fallback_q4_0, fallback_q5_0, fallback_q8_0;
+static hearth_dot_gemm_fn fallback_q4_0, fallback_q5_0, fallback_q8_0;
 
 enum { AMX_Q8_0, AMX_Q4_0, AMX_Q5_0 };
 

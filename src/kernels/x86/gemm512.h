@@ -136,9 +136,7 @@ INLINE void gemm16_store(const __m512 *acc, int C, float *out, int64_t os) {
  * n < 512; K-quants: one super-block, n = 256) go there, where the wide
  * layout would run half its lanes on zeros (the demo-256 model's rows of 256
  * and 768: its 9-column Q8_0 batches ran at 52 GMAC/s). */
-typedef void (*gemm512_fn)(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                           size_t ws, const void *act, size_t as);
-static gemm512_fn narrow_gemm[HEARTH_TYPE_COUNT];
+static hearth_dot_gemm_fn narrow_gemm[HEARTH_TYPE_COUNT];
 
 #define TYPE_q4_0 HEARTH_TYPE_Q4_0
 #define TYPE_q5_0 HEARTH_TYPE_Q5_0

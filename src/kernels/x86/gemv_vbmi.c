@@ -358,37 +358,23 @@ static void gemv_vbmi_q8_0(int64_t n, int64_t nrows, float *out, const void *w, 
  * against 43-51, at 3 even. */
 #define VGN_COLS4 4
 #define VGN_COLS2 2
-typedef void (*gemm_fn)(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w, size_t ws,
-                        const void *act, size_t as);
-static gemm_fn wide_gemm_q4_0, wide_gemm_q5_0, wide_gemm_q8_0;
+static hearth_dot_gemm_fn wide_gemm[HEARTH_TYPE_COUNT]; /* saved by the fill function */
 
-static void gemmn_vbmi_q4_0(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                            size_t ws, const void *act, size_t as) {
-    if (ncols > VGN_COLS4) {
-        wide_gemm_q4_0(n, nrows, ncols, out, os, w, ws, act, as);
-        return;
+/* gemmn_vbmi_NAME: ncols <= COLS here (ROWS, on a stack scratch s of REC
+ * records of BPR blocks each), more in the wide gemm. */
+#define GEMMN(name, TYPE, COLS, REC, BPR, ROWS)                                                           \
+    static void gemmn_vbmi_##name(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os,   \
+                                  const void *w, size_t ws, const void *act, size_t as) {            \
+        if (ncols > COLS) {                                                                          \
+            wide_gemm[TYPE](n, nrows, ncols, out, os, w, ws, act, as);                               \
+            return;                                                                                  \
+        }                                                                                            \
+        REC s[VG_CHUNK / BPR * COLS];                                                                \
+        ROWS;                                                                                        \
     }
-    vg_rec4 s[VG_CHUNK / 4 * VGN_COLS4];
-    rows4(n, nrows, ncols, out, os, w, ws, act, as, 18, 0, s);
-}
-static void gemmn_vbmi_q5_0(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                            size_t ws, const void *act, size_t as) {
-    if (ncols > VGN_COLS4) {
-        wide_gemm_q5_0(n, nrows, ncols, out, os, w, ws, act, as);
-        return;
-    }
-    vg_rec4 s[VG_CHUNK / 4 * VGN_COLS4];
-    rows4(n, nrows, ncols, out, os, w, ws, act, as, 22, 1, s);
-}
-static void gemmn_vbmi_q8_0(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                            size_t ws, const void *act, size_t as) {
-    if (ncols > VGN_COLS2) {
-        wide_gemm_q8_0(n, nrows, ncols, out, os, w, ws, act, as);
-        return;
-    }
-    vg_rec2 s[VG_CHUNK / 2 * VGN_COLS2];
-    rows2(n, nrows, ncols, out, os, w, ws, act, as, s);
-}
+GEMMN(q4_0, HEARTH_TYPE_Q4_0, VGN_COLS4, vg_rec4, 4, rows4(n, nrows, ncols, out, os, w, ws, act, as, 18, 0, s))
+GEMMN(q5_0, HEARTH_TYPE_Q5_0, VGN_COLS4, vg_rec4, 4, rows4(n, nrows, ncols, out, os, w, ws, act, as, 22, 1, s))
+GEMMN(q8_0, HEARTH_TYPE_Q8_0, VGN_COLS2, vg_rec2, 2, rows2(n, nrows, ncols, out, os, w, ws, act, as, s))
 
 /* ---- Q4_K: a super-block as 4 vectors ---------------------------------------
  * Its 128 qs bytes are two vectors; their low and high nibbles are 4 vectors
@@ -471,9 +457,7 @@ static void gemv_vbmi_q4_K(int64_t n, int64_t nrows, float *out, const void *w, 
 
 void hearth_dot_fill_gemv_vbmi(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     fill_tables();
-    wide_gemm_q4_0 = tab[HEARTH_TYPE_Q4_0].gemm;
-    wide_gemm_q5_0 = tab[HEARTH_TYPE_Q5_0].gemm;
-    wide_gemm_q8_0 = tab[HEARTH_TYPE_Q8_0].gemm;
+    for (int t = 0; t < HEARTH_TYPE_COUNT; t++) wide_gemm[t] = tab[t].gemm;
     tab[HEARTH_TYPE_Q4_0].gemv_exact_cols = VGN_COLS4;
     tab[HEARTH_TYPE_Q5_0].gemv_exact_cols = VGN_COLS4;
     tab[HEARTH_TYPE_Q8_0].gemv_exact_cols = VGN_COLS2;
