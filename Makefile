@@ -197,7 +197,7 @@ endif
 # through NODE_PATH (Debian's node modules). The tests (tests/web, label web)
 # drive Debian's chromium with playwright-core from npm.
 WEB       ?= build-web
-WEB_DEPS  := emscripten node-acorn chromium
+WEB_DEPS  := emscripten node-acorn chromium clang-19
 WEB_ENV   := NODE_PATH=$(if $(NODE_PATH),$(NODE_PATH):,)/usr/share/nodejs
 
 .PHONY: deps-web web web-test web-bench

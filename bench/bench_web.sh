@@ -49,11 +49,17 @@ for _ in $(seq 1 200); do
 done
 [ -n "$port" ] || { cat "$work/serve.out"; exit 1; }
 
-printf 'sizes: hearth-wasm.wasm %d B, hearth-wasm.js %d B; hearth-wasm-mt.wasm %d B, hearth-wasm-mt.js %d B (+ worker %d B)\n' \
-    "$(stat -c %s "$web/hearth-wasm.wasm")" "$(stat -c %s "$web/hearth-wasm.js")" \
-    "$(stat -c %s "$web/hearth-wasm-mt.wasm")" "$(stat -c %s "$web/hearth-wasm-mt.js")" \
-    "$(stat -c %s "$web/hearth-wasm-mt.worker.js")"
-printf '%-16s %10s %10s %10s %10s %8s %8s %10s' model native-1t scalar-1t wasm-1t wasm-2t ratio-1t gain-2t init-ready
+sizes() {
+    [ -f "$web/$1.wasm" ] || return 0
+    printf 'sizes: %s.wasm %d B, %s.js %d B; %s-mt.wasm %d B, %s-mt.js %d B (+ worker %d B)\n' \
+        "$1" "$(stat -c %s "$web/$1.wasm")" "$1" "$(stat -c %s "$web/$1.js")" \
+        "$1" "$(stat -c %s "$web/$1-mt.wasm")" "$1" "$(stat -c %s "$web/$1-mt.js")" \
+        "$(stat -c %s "$web/$1-mt.worker.js")"
+}
+sizes hearth-wasm
+sizes hearth-wasm-relaxed
+printf '%-16s %10s %10s %10s %10s %10s %8s %8s %8s %10s' model native-1t scalar-1t simd128-1t wasm-1t wasm-2t \
+    ratio128 ratio-1t gain-2t init-ready
 [ -z "$base" ] && echo || printf ' %10s %8s %8s\n' base-1t base-ratio speedup
 # native_tps MODEL [ENV...]: best of $reps (one thread, decode steps only)
 native_tps() {
@@ -69,12 +75,13 @@ for m in $models; do
     f="$app/models/$m.gguf"
     nat=$(native_tps "$f")
     sca=$(native_tps "$f" HEARTH_FORCE_SCALAR=1)
-    read -r w1 w2 ready < <(cd "$src/tests/web" && node "$src/bench/bench_web.mjs" \
+    read -r w0 w1 w2 kernels ready < <(cd "$src/tests/web" && node "$src/bench/bench_web.mjs" \
         "http://127.0.0.1:$port/web/" "models/$m.gguf" "$prompt" "$n" "$reps")
-    awk -v m="$m" -v a="$nat" -v s="$sca" -v b="$w1" -v c="$w2" -v r="$ready" 'BEGIN {
-        printf "%-16s %10.1f %10.1f %10.1f %10.1f %7.2fx %7.2fx %8.0f ms", m, a, s, b, c, b / a, c / b, r }'
+    awk -v m="$m" -v a="$nat" -v s="$sca" -v w="$w0" -v b="$w1" -v c="$w2" -v r="$ready" 'BEGIN {
+        printf "%-16s %10.1f %10.1f %10.1f %10.1f %10.1f %7.2fx %7.2fx %7.2fx %8.0f ms", m, a, s, w, b, c,
+            w / a, b / a, c / b, r }'
     if [ -n "$base" ]; then
-        read -r b1 _ _ < <(cd "$src/tests/web" && node "$src/bench/bench_web.mjs" \
+        read -r _ b1 _ _ _ < <(cd "$src/tests/web" && node "$src/bench/bench_web.mjs" \
             "http://127.0.0.1:$port/web/base/" "../models/$m.gguf" "$prompt" "$n" "$reps" 1)
         awk -v a="$nat" -v b="$w1" -v c="$b1" 'BEGIN { printf " %10.1f %7.2fx %7.2fx\n", c, c / a, b / c }'
     else
@@ -82,5 +89,7 @@ for m in $models; do
     fi
 done
 echo "(tokens/s of the decode steps, $n tokens greedy from '$prompt'; best of $reps each; native-1t: the"
-echo " native build's kernels ($("$build/hearth" --version 2>/dev/null | grep -o 'kernels [a-z0-9]*' || echo 'best')), scalar-1t: HEARTH_FORCE_SCALAR=1; ratio-1t: wasm-1t / native-1t;"
+echo " native build's kernels ($("$build/hearth" --version 2>/dev/null | grep -o 'kernels [a-z0-9]*' || echo 'best')), scalar-1t: HEARTH_FORCE_SCALAR=1;"
+echo " simd128-1t: the SIMD128 modules (relaxedSimd: false); wasm-1t, wasm-2t: the modules the worker picks"
+echo " (kernels ${kernels:-?}); ratio128, ratio-1t: simd128-1t, wasm-1t / native-1t;"
 echo " wasm in headless chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), $(nproc) CPUs; init-ready: INIT to READY, model from the cache)"

@@ -7,8 +7,8 @@
  *   page -> worker                         worker -> page
  *   INIT {config: {modelUrl, workerId,     PROGRESS {phase: "download" | "verify" | "load",
  *         threads, contextSize, sha256,              loaded, total}   (bytes; load: 0/1, 1/1)
- *         publicKey, signatureUrl}}        READY {workerId, model, template, kernels, fromCache,
- *                                                 loadMs, bytes, signature?: {keyId,
+ *         publicKey, signatureUrl,         READY {workerId, model, template, kernels, fromCache,
+ *         relaxedSimd}}                           loadMs, bytes, signature?: {keyId,
  *                                                 trustedComment, prehashed}}
  *   GENERATE {id, prompt | messages,       TOKEN {id, text, token}   one per generated token
  *             maxTokens, temperature,      RESULT {id, response, tokens, finish,
@@ -49,6 +49,13 @@
  * serve --web sends COOP/COEP) the worker loads hearth-wasm-mt.js, whose
  * pthreads (up to 4) split each matrix's rows; otherwise hearth-wasm.js, one
  * thread. READY.threads says which.
+ *
+ * Relaxed SIMD: where the browser validates it (Chromium 114 and later), the
+ * worker loads hearth-wasm-relaxed.js / hearth-wasm-relaxed-mt.js instead,
+ * whose Q4_0, Q8_0, Q4_K, Q5_K and Q6_K kernels run on relaxed_dot (same
+ * results, bit for bit); config.relaxedSimd: false keeps the SIMD128 modules.
+ * READY.kernels says which ("wasm-relaxed", "wasm128"). The first INIT
+ * decides both for the worker's lifetime.
  *
  * The KV cache keeps the last generation's tokens: a prompt that starts
  * with them (a chat's next turn, which re-sends the history) is evaluated
@@ -94,16 +101,45 @@ let threaded = false;   // the module loaded is hearth-wasm-mt
 /* The threaded module where it can run (threads > 1 asked, the page
  * cross-origin isolated: SharedArrayBuffer), else the one-thread module.
  * The first INIT decides for the worker's lifetime. */
-function loadModule(threads) {
+/* Whether this browser runs relaxed SIMD: a module of one function with
+ * i32x4.relaxed_dot_i8x16_i7x16_add_s validates. */
+function hasRelaxedSimd() {
+  const v128 = [0xfd, 0x0c, ...new Array(16).fill(0)];
+  const body = [0x00, ...v128, ...v128, ...v128, 0xfd, 0x93, 0x02, 0xfd, 0x1b, 0x00, 0x0b];
+  return WebAssembly.validate(new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,      // magic, version
+    1, 5, 1, 0x60, 0, 1, 0x7f,               // type: () -> i32
+    3, 2, 1, 0,                              // one function of that type
+    10, body.length + 2, 1, body.length, ...body]));
+}
+
+/* The module script: the relaxed-SIMD build (hearth-wasm-relaxed*.js: the
+ * int8 kernels on relaxed_dot) where the browser runs relaxed SIMD, the
+ * build has it and relaxed is not false, else the SIMD128 one. */
+function importModule(base, relaxed) {
+  if (relaxed !== false && hasRelaxedSimd()) {
+    const url = new URL(base.replace("hearth-wasm", "hearth-wasm-relaxed"), self.location.href).href;
+    try {
+      importScripts(url);
+      return url;
+    } catch (e) {
+      // a build without the relaxed modules (no clang >= 16): the SIMD128 ones
+    }
+  }
+  const url = new URL(base, self.location.href).href;
+  importScripts(url);
+  return url;
+}
+
+function loadModule(threads, relaxed) {
   if (!modulePromise) {
     const opts = {print: () => {}, printErr: () => {}};
     threaded = threads > 1 && self.crossOriginIsolated && typeof SharedArrayBuffer === "function";
     if (threaded) {
-      const url = new URL("hearth-wasm-mt.js", self.location.href).href;
-      importScripts(url);
+      const url = importModule("hearth-wasm-mt.js", relaxed);
       modulePromise = createHearthModuleMT({...opts, mainScriptUrlOrBlob: url});
     } else {
-      importScripts("hearth-wasm.js");
+      importModule("hearth-wasm.js", relaxed);
       modulePromise = createHearthModule(opts);
     }
   }
@@ -393,7 +429,7 @@ async function init(config) {
   const t0 = performance.now();
   if (!config || typeof config.modelUrl !== "string")
     throw new HearthError("BAD_REQUEST", "INIT needs config.modelUrl");
-  await loadModule(config.threads | 0).then((m) => { M = m; });
+  await loadModule(config.threads | 0, config.relaxedSimd).then((m) => { M = m; });
   const progress = (phase, loaded, total) => post("PROGRESS", {phase, loaded, total});
   // a signature asked for: all but the file's own check before downloading
   const signed = config.publicKey !== undefined && config.publicKey !== null ?

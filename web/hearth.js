@@ -172,7 +172,8 @@ export class Hearth {
   /* Starts the worker and loads the model at url. options: onProgress
    * ({phase, loaded, total}), workerUrl, threads, contextSize, sha256,
    * publicKey and signatureUrl (a minisign signature required: see
-   * hearth-worker.js), dbName. Resolves with the agent once READY; rejects on ERROR. */
+   * hearth-worker.js), relaxedSimd (false: the SIMD128 modules even where
+   * relaxed SIMD runs), dbName. Resolves with the agent once READY; rejects on ERROR. */
   static async load(url, options = {}) {
     const workerUrl = options.workerUrl || new URL("./hearth-worker.js", import.meta.url);
     const worker = new Worker(workerUrl);
@@ -192,6 +193,7 @@ export class Hearth {
         modelUrl: String(url), workerId: options.workerId || "hearth-0", threads,
         contextSize: options.contextSize || 0, sha256: options.sha256,
         publicKey: options.publicKey, signatureUrl: options.signatureUrl,
+        relaxedSimd: options.relaxedSimd,
       }});
     });
     return new Hearth(worker, ready, store);

@@ -10,9 +10,15 @@ const MODEL_CACHE = "hearth-models";
 const APP = ["./", "index.html", "hearth.js", "hearth-worker.js", "hearth-wasm.js",
              "hearth-wasm.wasm", "hearth-wasm-mt.js", "hearth-wasm-mt.wasm",
              "hearth-wasm-mt.worker.js"];
+// the relaxed-SIMD modules, which a build without a clang >= 16 lacks
+const APP_RELAXED = ["hearth-wasm-relaxed.js", "hearth-wasm-relaxed.wasm",
+                     "hearth-wasm-relaxed-mt.js", "hearth-wasm-relaxed-mt.wasm",
+                     "hearth-wasm-relaxed-mt.worker.js"];
 
 self.addEventListener("install", (ev) => {
-  ev.waitUntil(caches.open(APP_CACHE).then((c) => c.addAll(APP)).then(() => self.skipWaiting()));
+  ev.waitUntil(caches.open(APP_CACHE)
+    .then((c) => c.addAll(APP).then(() => Promise.all(APP_RELAXED.map((f) => c.add(f).catch(() => {})))))
+    .then(() => self.skipWaiting()));
 });
 
 self.addEventListener("activate", (ev) => {

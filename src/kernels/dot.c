@@ -32,7 +32,7 @@ static once_flag once = ONCE_FLAG_INIT;
 static int rank(hearth_dot_impl impl) {
     switch (impl) {
     case HEARTH_DOT_AVX2: case HEARTH_DOT_NEON: case HEARTH_DOT_WASM128: return 1;
-    case HEARTH_DOT_AVXVNNI: case HEARTH_DOT_DOTPROD: return 2;
+    case HEARTH_DOT_AVXVNNI: case HEARTH_DOT_DOTPROD: case HEARTH_DOT_WASM_RELAXED: return 2;
     case HEARTH_DOT_AVX512: case HEARTH_DOT_I8MM: return 3;
     case HEARTH_DOT_AMX: return 4;
     default: return 0;
@@ -93,6 +93,10 @@ static void init(void) {
     /* compiled with -msimd128: a browser without SIMD128 refuses the whole
      * module, so the level is known at build time */
     add(HEARTH_DOT_WASM128, HEARTH_DOT_SCALAR, hearth_dot_fill_wasm128);
+    /* likewise relaxed SIMD, in the modules built with it (a browser
+     * without it refuses them; the worker then loads the SIMD128 ones) */
+    if (hearth_dot_wasm_relaxed_built())
+        add(HEARTH_DOT_WASM_RELAXED, HEARTH_DOT_WASM128, hearth_dot_fill_wasm_relaxed);
 #endif
     /* HEARTH_KERNEL_LEVEL=<name>: nothing above that level is offered. An
      * unknown name changes nothing. */
@@ -137,6 +141,7 @@ const char *hearth_dot_impl_str(hearth_dot_impl impl) {
     case HEARTH_DOT_DOTPROD: return "dotprod";
     case HEARTH_DOT_I8MM: return "i8mm";
     case HEARTH_DOT_WASM128: return "wasm128";
+    case HEARTH_DOT_WASM_RELAXED: return "wasm-relaxed";
     default: return "?";
     }
 }

@@ -80,7 +80,7 @@ typedef struct {
 const hearth_dot_kernel *hearth_dot_kernel_get(hearth_type wtype);
 
 /* Name of the implementation chosen ("amx", "avx512", "avxvnni", "avx2", "i8mm", "dotprod",
- * "neon", "wasm128", "scalar"). Any thread. */
+ * "neon", "wasm-relaxed", "wasm128", "scalar"). Any thread. */
 const char *hearth_dot_impl_name(void);
 
 #endif

@@ -25,6 +25,7 @@ typedef enum {
     HEARTH_DOT_DOTPROD, /* + sdot/udot (ARMv8.2 dotprod) */
     HEARTH_DOT_I8MM,    /* + smmla (ARMv8.6 i8mm) in gemm */
     HEARTH_DOT_WASM128, /* WebAssembly SIMD128 (kernels/wasm/; the browser build) */
+    HEARTH_DOT_WASM_RELAXED, /* the relaxed-SIMD modules of the browser build (dot_relaxed.c) */
     HEARTH_DOT_IMPL_COUNT
 } hearth_dot_impl;
 
@@ -49,6 +50,11 @@ void hearth_dot_fill_neon(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_dotprod(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_i8mm(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_wasm128(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
+/* Over the SIMD128 table: the relaxed-SIMD kernels (kernels/wasm/dot_relaxed.c),
+ * which exist only where hearth_dot_wasm_relaxed_built() (that file compiled
+ * with relaxed SIMD: the browser build's relaxed modules); elsewhere a stub. */
+void hearth_dot_fill_wasm_relaxed(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
+bool hearth_dot_wasm_relaxed_built(void);
 
 /* x86 CPU features as cpuid and xgetbv report them, the input of the
  * level decision (read once at start; tests make up their own). */
@@ -112,7 +118,7 @@ const hearth_dot_kernel *hearth_dot_kernel_get_impl(hearth_type wtype, hearth_do
 /* Whether this CPU (and build) can run impl, and HEARTH_KERNEL_LEVEL does
  * not exclude it. Any thread. */
 bool hearth_dot_impl_available(hearth_dot_impl impl);
-/* "scalar", "avx2", "avxvnni", "avx512", "amx", "neon", "dotprod", "i8mm", "wasm128". */
+/* "scalar", "avx2", "avxvnni", "avx512", "amx", "neon", "dotprod", "i8mm", "wasm128", "wasm-relaxed". */
 const char *hearth_dot_impl_str(hearth_dot_impl impl);
 
 #endif

@@ -5,11 +5,13 @@
 // ids for PROMPT on models/hearth-demo.gguf, gen-q4k.gguf and gen-q8.gguf),
 // SCREENSHOT, PROFILE (a fresh browser profile directory), DEMO_SHA256 (of
 // models/hearth-demo.gguf), PUBKEY (the minisign key that signed
-// hearth-demo.gguf and gen-q8.gguf), OTHER_PUB (a .pub file of another key).
+// hearth-demo.gguf and gen-q8.gguf), OTHER_PUB (a .pub file of another key),
+// KERNELS (the kernels the worker should pick: "wasm-relaxed" where the
+// build has the relaxed-SIMD modules, else "wasm128").
 import {chromium} from "playwright-core";
 
 const {WEB_URL, PROMPT, NATIVE_DEMO, NATIVE_GEN, NATIVE_GEN8, SCREENSHOT, PROFILE, DEMO_SHA256,
-       PUBKEY, OTHER_PUB} = process.env;
+       PUBKEY, OTHER_PUB, KERNELS} = process.env;
 let checks = 0, failed = 0;
 function check(ok, what, detail) {
   checks++;
@@ -63,6 +65,7 @@ try {
   check(dl && dl.loaded === dl.total && dl.total > 0, "download progress ends at total", dl);
   check(first.ready.type === "READY" && first.ready.model === "hearth-demo", "READY", first.ready);
   check(first.ready.fromCache === false, "first load downloads the model", first.ready);
+  check(first.ready.kernels === KERNELS, `kernels: ${KERNELS}`, first.ready);
   console.log(`READY: ${JSON.stringify(first.ready)} crossOriginIsolated=${first.isolated}`);
 
   // "What is 2+2?" answers with 4, typed into the page
@@ -236,25 +239,36 @@ try {
 
   // threads: the page is cross-origin isolated (hearth serve --web sends
   // COOP/COEP), so the threaded module runs; rows split over 2 threads give
-  // the same ids
-  const mt = await page.evaluate(async (prompt) => {
+  // the same ids. And the SIMD128 modules (relaxedSimd: false), which
+  // browsers without relaxed SIMD run, on one thread and two.
+  const greedy = (config) => page.evaluate(async ([prompt, config]) => {
     const w = new Worker("hearth-worker.js");
     const wait = (pred) => new Promise((resolve) => {
       w.onmessage = (ev) => { if (pred(ev.data)) resolve(ev.data); };
     });
     let p = wait((m) => m.type === "READY" || m.type === "ERROR");
-    w.postMessage({type: "INIT", config: {modelUrl: "models/gen-q8.gguf", threads: 2}});
+    w.postMessage({type: "INIT", config});
     const ready = await p;
     p = wait((m) => m.id === 1 && (m.type === "RESULT" || m.type === "ERROR"));
     w.postMessage({type: "GENERATE", id: 1, prompt, raw: true, maxTokens: 24, temperature: 0});
     const res = await p;
     w.terminate();
     return {ready, res, isolated: self.crossOriginIsolated};
-  }, PROMPT);
+  }, [PROMPT, config]);
+  const mt = await greedy({modelUrl: "models/gen-q8.gguf", threads: 2});
   check(mt.isolated && mt.ready.type === "READY" && mt.ready.threads === 2, "threaded module, 2 threads",
         mt.ready);
+  check(mt.ready.kernels === KERNELS, `threaded module's kernels: ${KERNELS}`, mt.ready);
   check(mt.res.type === "RESULT" && JSON.stringify(mt.res.tokens) === NATIVE_GEN8,
         "wasm ids on 2 threads = native ids (generated Q8_0 model)", [mt.res.tokens, NATIVE_GEN8]);
+  for (const [model, threads, native] of [["gen-q4k", 1, NATIVE_GEN], ["gen-q8", 1, NATIVE_GEN8],
+                                          ["gen-q8", 2, NATIVE_GEN8]]) {
+    const r = await greedy({modelUrl: `models/${model}.gguf`, threads, relaxedSimd: false});
+    check(r.ready.type === "READY" && r.ready.kernels === "wasm128" && r.ready.threads === threads,
+          `relaxedSimd: false runs the SIMD128 kernels (${model}, ${threads} thread(s))`, r.ready);
+    check(r.res.type === "RESULT" && JSON.stringify(r.res.tokens) === native,
+          `SIMD128 wasm ids = native ids (${model}, ${threads} thread(s))`, [r.res.tokens, native]);
+  }
 
   // reload: history and the task are still there
   await page.reload();

@@ -21,9 +21,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 export HEARTH_HOME="$work/home" HEARTH_CONFIG="$work/no-config"
 unset HEARTH_MODEL HEARTH_API_KEY HEARTH_SECURITY_LOG HEARTH_WEB_DIR
 . "$here/webbuild.sh"
-if [ ! -d "$here/node_modules/playwright-core" ]; then
-    (cd "$here" && npm ci --no-audit --no-fund --silent) || fail "npm ci"
-fi
+web_npm
 
 # The app in a directory of its own, with the test's models beside it.
 app="$work/app"
@@ -31,6 +29,14 @@ mkdir -p "$app/models"
 cp "$web"/index.html "$web"/hearth.js "$web"/hearth-worker.js "$web"/sw.js "$web"/hearth-wasm.js \
    "$web"/hearth-wasm.wasm "$web"/hearth-wasm-mt.js "$web"/hearth-wasm-mt.wasm \
    "$web"/hearth-wasm-mt.worker.js "$app/"
+# the relaxed-SIMD modules, which the worker picks in chromium, where the
+# build has them (web/CMakeLists.txt: a clang >= 16)
+export KERNELS=wasm128
+if [ -f "$web/hearth-wasm-relaxed.js" ]; then
+    cp "$web"/hearth-wasm-relaxed.js "$web"/hearth-wasm-relaxed.wasm "$web"/hearth-wasm-relaxed-mt.js \
+       "$web"/hearth-wasm-relaxed-mt.wasm "$web"/hearth-wasm-relaxed-mt.worker.js "$app/"
+    KERNELS=wasm-relaxed
+fi
 cp "$HEARTH_SOURCE_DIR/models/hearth-demo.gguf" "$app/models/"
 "$HEARTH_GENMODEL" --arch qwen2 --preset tiny256 --type Q4_K --n-ctx 1024 --seed 7 \
     -o "$app/models/gen-q4k.gguf" >/dev/null

@@ -13,3 +13,10 @@ fi
 # one build at a time (the two web tests may start together under ctest -j)
 flock "$web/.build.lock" cmake --build "$web" -j 2 >"$work/web-build.log" 2>&1 ||
     { cat "$work/web-build.log"; fail "web build"; }
+# playwright-core (npm: tests/web/package-lock.json) for the chromium
+# checks, installed once even when both tests start together
+web_npm() {
+    local dir="$HEARTH_SOURCE_DIR/tests/web"
+    flock "$web/.npm.lock" sh -c "[ -d '$dir/node_modules/playwright-core' ] ||
+        (cd '$dir' && npm ci --no-audit --no-fund --silent)" || fail "npm ci"
+}

@@ -23,6 +23,7 @@
 #include "kernels/fp16.h"
 #include "kernels/quants.h"
 #include "kernels/wasm/f16_wasm.h"
+#include "kernels/wasm/simd_wasm.h"
 
 #include <string.h>
 #include <wasm_simd128.h>
@@ -32,18 +33,6 @@
 INLINE float hsum_f32(v128_t v) {
     return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
            (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
-}
-
-INLINE int32_t hsum_i32(v128_t v) {
-    return wasm_i32x4_extract_lane(v, 0) + wasm_i32x4_extract_lane(v, 1) +
-           wasm_i32x4_extract_lane(v, 2) + wasm_i32x4_extract_lane(v, 3);
-}
-
-/* Sums of 4 vectors' lanes: {sum(a), sum(b), sum(c), sum(d)}. */
-INLINE v128_t hsum4_i32(v128_t a, v128_t b, v128_t c, v128_t d) {
-    v128_t ab = wasm_i32x4_add(wasm_i32x4_shuffle(a, b, 0, 1, 4, 5), wasm_i32x4_shuffle(a, b, 2, 3, 6, 7));
-    v128_t cd = wasm_i32x4_add(wasm_i32x4_shuffle(c, d, 0, 1, 4, 5), wasm_i32x4_shuffle(c, d, 2, 3, 6, 7));
-    return wasm_i32x4_add(wasm_i32x4_shuffle(ab, cd, 0, 2, 4, 6), wasm_i32x4_shuffle(ab, cd, 1, 3, 5, 7));
 }
 
 static float dot_f32(int64_t n, const void *w, const void *a) {
@@ -195,7 +184,7 @@ INLINE int32_t dot32_i8(v128_t w0, v128_t w1, v128_t a0, v128_t a1) {
                                                    wasm_i16x8_extend_low_i8x16(a1)));
     acc = wasm_i32x4_add(acc, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w1),
                                                    wasm_i16x8_extend_high_i8x16(a1)));
-    return hsum_i32(acc);
+    return hearth_wasm_hsum_i32(acc);
 }
 
 static float dot_q8_0(int64_t n, const void *w, const void *a) {
@@ -259,7 +248,7 @@ static float dot_q6_K(int64_t n, const void *w, const void *a) {
                 }
             }
         }
-        s += y[b].d * hearth_f16_to_f32(x[b].d) * (float)hsum_i32(acc);
+        s += y[b].d * hearth_f16_to_f32(x[b].d) * (float)hearth_wasm_hsum_i32(acc);
     }
     return s;
 }
@@ -307,14 +296,14 @@ static void gemv_q6_K(int64_t n, int64_t nrows, float *out, const void *w, size_
                 }
                 v128_t sc = wasm_v128_load(x->scales);
                 v128_t sl = wasm_i16x8_extend_low_i8x16(sc), sh = wasm_i16x8_extend_high_i8x16(sc);
-                v128_t acc = wasm_i32x4_mul(hsum4_i32(gs[0], gs[1], gs[2], gs[3]), wasm_i32x4_extend_low_i16x8(sl));
-                acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hsum4_i32(gs[4], gs[5], gs[6], gs[7]),
+                v128_t acc = wasm_i32x4_mul(hearth_wasm_hsum4_i32(gs[0], gs[1], gs[2], gs[3]), wasm_i32x4_extend_low_i16x8(sl));
+                acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hearth_wasm_hsum4_i32(gs[4], gs[5], gs[6], gs[7]),
                                                          wasm_i32x4_extend_high_i16x8(sl)));
-                acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hsum4_i32(gs[8], gs[9], gs[10], gs[11]),
+                acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hearth_wasm_hsum4_i32(gs[8], gs[9], gs[10], gs[11]),
                                                          wasm_i32x4_extend_low_i16x8(sh)));
-                acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hsum4_i32(gs[12], gs[13], gs[14], gs[15]),
+                acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hearth_wasm_hsum4_i32(gs[12], gs[13], gs[14], gs[15]),
                                                          wasm_i32x4_extend_high_i16x8(sh)));
-                s[i] += y[b].d * hearth_f16_to_f32(x->d) * (float)hsum_i32(acc);
+                s[i] += y[b].d * hearth_f16_to_f32(x->d) * (float)hearth_wasm_hsum_i32(acc);
             }
         }
         memcpy(out + r, s, sizeof s);
@@ -354,7 +343,7 @@ static float dot_q2_K(int64_t n, const void *w, const void *a) {
     const hearth_block_q8_K *y = a;
     float s = 0.f;
     for (int64_t b = 0; b < n / QK_K; b++) {
-        int32_t sumi = hsum_i32(dot_k23(x[b].qs, NULL, NULL, x[b].scales, &y[b]));
+        int32_t sumi = hearth_wasm_hsum_i32(dot_k23(x[b].qs, NULL, NULL, x[b].scales, &y[b]));
         int summ = 0;
         for (int j = 0; j < 16; j++) summ += (x[b].scales[j] >> 4) * y[b].bsums[j];
         s += y[b].d * (hearth_f16_to_f32(x[b].d) * (float)sumi - hearth_f16_to_f32(x[b].dmin) * (float)summ);
@@ -369,7 +358,7 @@ static float dot_q3_K(int64_t n, const void *w, const void *a) {
     int8_t sc[16];
     for (int64_t b = 0; b < n / QK_K; b++) {
         hearth_q3_K_scales(x[b].scales, sc);
-        int32_t sumi = hsum_i32(dot_k23(x[b].qs, x[b].hmask, sc, NULL, &y[b]));
+        int32_t sumi = hearth_wasm_hsum_i32(dot_k23(x[b].qs, x[b].hmask, sc, NULL, &y[b]));
         s += y[b].d * hearth_f16_to_f32(x[b].d) * (float)sumi;
     }
     return s;
@@ -404,7 +393,7 @@ INLINE float dot_k4(const hearth_f16 *dd, const uint8_t *scales, const uint8_t *
         acc = wasm_i32x4_add(acc, wasm_i32x4_mul(d, wasm_i32x4_splat(sc)));
         summ += m * (y->bsums[2 * j] + y->bsums[2 * j + 1]);
     }
-    return y->d * (hearth_f16_to_f32(dd[0]) * (float)hsum_i32(acc) -
+    return y->d * (hearth_f16_to_f32(dd[0]) * (float)hearth_wasm_hsum_i32(acc) -
                    hearth_f16_to_f32(dd[1]) * (float)summ);
 }
 
@@ -427,24 +416,6 @@ INLINE void deinterleave_i8(const int8_t *p, v128_t *e, v128_t *o) {
     a = wasm_i8x16_shuffle(a, a, 0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
     *e = wasm_i16x8_extend_low_i8x16(a);
     *o = wasm_i16x8_extend_high_i8x16(a);
-}
-
-/* The 8 6-bit scales (*sc) and mins (*m) of a Q4_K/Q5_K block as int16
- * lanes, hearth_get_scale_min_k4 for j = 0..7 at once. Reads 16 bytes at
- * scales (the 12 of scales[] and the 4 after them, in the same block). */
-INLINE void scales_q4_K(const uint8_t *scales, v128_t *sc, v128_t *m) {
-    v128_t q = wasm_v128_load(scales);
-    /* lanes 0-7 build scale j, 8-15 min j: the low 6 bits from q[j] / q[j+4]
-     * (j < 4), else a nibble of q[j+4] and the top 2 bits of q[j-4] / q[j] */
-    v128_t lo = wasm_i8x16_shuffle(q, q, 0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11);
-    v128_t top = wasm_i8x16_shuffle(q, q, 0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 4, 5, 6, 7);
-    const v128_t first8 = wasm_i8x16_make(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0);
-    const v128_t low4 = wasm_i8x16_make(-1, -1, -1, -1, 0, 0, 0, 0, -1, -1, -1, -1, 0, 0, 0, 0);
-    v128_t nib = wasm_v128_bitselect(wasm_v128_and(lo, wasm_i8x16_splat(0x0F)), wasm_u8x16_shr(lo, 4), first8);
-    v128_t hi = wasm_v128_or(nib, wasm_i8x16_shl(wasm_u8x16_shr(top, 6), 4));
-    v128_t res = wasm_v128_bitselect(wasm_v128_and(lo, wasm_i8x16_splat(63)), hi, low4);
-    *sc = wasm_u16x8_extend_low_u8x16(res);
-    *m = wasm_u16x8_extend_high_u8x16(res);
 }
 
 /* Q4_K gemv, 4 rows at a time: each Q8_K activation block is widened to
@@ -485,12 +456,12 @@ static void gemv_q4_K(int64_t n, int64_t nrows, float *out, const void *w, size_
                     d[2 * p + 1] = wasm_i32x4_add(d1, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(v1, 12), ao[4 * p + 3]));
                 }
                 v128_t sc, m;
-                scales_q4_K(x->scales, &sc, &m);
+                hearth_wasm_scales_q4_K(x->scales, &sc, &m);
                 v128_t acc = wasm_i32x4_add(
-                    wasm_i32x4_mul(hsum4_i32(d[0], d[1], d[2], d[3]), wasm_u32x4_extend_low_u16x8(sc)),
-                    wasm_i32x4_mul(hsum4_i32(d[4], d[5], d[6], d[7]), wasm_u32x4_extend_high_u16x8(sc)));
-                int32_t summ = hsum_i32(wasm_i32x4_dot_i16x8(m, bs));
-                s[i] += y[b].d * (hearth_f16_to_f32(x->d) * (float)hsum_i32(acc) -
+                    wasm_i32x4_mul(hearth_wasm_hsum4_i32(d[0], d[1], d[2], d[3]), wasm_u32x4_extend_low_u16x8(sc)),
+                    wasm_i32x4_mul(hearth_wasm_hsum4_i32(d[4], d[5], d[6], d[7]), wasm_u32x4_extend_high_u16x8(sc)));
+                int32_t summ = hearth_wasm_hsum_i32(wasm_i32x4_dot_i16x8(m, bs));
+                s[i] += y[b].d * (hearth_f16_to_f32(x->d) * (float)hearth_wasm_hsum_i32(acc) -
                                   hearth_f16_to_f32(x->dmin) * (float)summ);
             }
         }
@@ -611,17 +582,13 @@ INLINE void gemv_blocks32(int64_t n, int64_t nrows, float *out, const uint8_t *w
                 t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w1), al1));
                 acc[i] = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w1), ah1));
             }
-            v128_t sum = hsum4_i32(acc[0], acc[1], acc[2], acc[3]);
+            v128_t sum = hearth_wasm_hsum4_i32(acc[0], acc[1], acc[2], acc[3]);
             hearth_f16 d[4];
             for (int i = 0; i < 4; i++)
                 memcpy(&d[i], w + (size_t)(r + i) * ws + (size_t)b * bsize, sizeof d[i]);
             /* the 4 rows' scales at once (exact; the finite fast path unless
              * one is inf/NaN); (dw * da) * sumi as the reference */
-            v128_t dh = wasm_i16x8_make((int16_t)d[0], (int16_t)d[1], (int16_t)d[2], (int16_t)d[3],
-                                        0, 0, 0, 0);
-            v128_t dw = __builtin_expect(hearth_wasm_f16x8_any_infnan(dh), 0)
-                            ? hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_low_u16x8(dh))
-                            : hearth_wasm_f16x8_lo_finite(dh);
+            v128_t dw = hearth_wasm_scales4(d[0], d[1], d[2], d[3]);
             float dab = have_da ? da[b] : hearth_f16_to_f32(y[b].d);
             v128_t t = wasm_f32x4_mul(dw, wasm_f32x4_splat(dab));
             s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(t, wasm_f32x4_convert_i32x4(sum)));
@@ -661,7 +628,7 @@ static void gemv_q4_0(int64_t n, int64_t nrows, float *out, const void *w, size_
             v128_t e1 = wasm_i16x8_extend_low_i8x16(a1), o1 = wasm_i16x8_extend_high_i8x16(a1);
             v128_t sa = wasm_i32x4_dot_i16x8(wasm_i16x8_add(wasm_i16x8_add(e0, o0), wasm_i16x8_add(e1, o1)),
                                              wasm_i16x8_splat(8));
-            int32_t bias = hsum_i32(sa); /* 8 * sum of the activation codes */
+            int32_t bias = hearth_wasm_hsum_i32(sa); /* 8 * sum of the activation codes */
             v128_t acc[4];
             hearth_f16 d[4];
             for (int i = 0; i < 4; i++) {
@@ -673,12 +640,8 @@ static void gemv_q4_0(int64_t n, int64_t nrows, float *out, const void *w, size_
                 acc[i] = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(v, 12), o1));
                 d[i] = x->d;
             }
-            v128_t sum = wasm_i32x4_sub(hsum4_i32(acc[0], acc[1], acc[2], acc[3]), wasm_i32x4_splat(bias));
-            v128_t dh = wasm_i16x8_make((int16_t)d[0], (int16_t)d[1], (int16_t)d[2], (int16_t)d[3],
-                                        0, 0, 0, 0);
-            v128_t dw = __builtin_expect(hearth_wasm_f16x8_any_infnan(dh), 0)
-                            ? hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_low_u16x8(dh))
-                            : hearth_wasm_f16x8_lo_finite(dh);
+            v128_t sum = wasm_i32x4_sub(hearth_wasm_hsum4_i32(acc[0], acc[1], acc[2], acc[3]), wasm_i32x4_splat(bias));
+            v128_t dw = hearth_wasm_scales4(d[0], d[1], d[2], d[3]);
             v128_t t = wasm_f32x4_mul(dw, wasm_f32x4_splat(hearth_f16_to_f32(y[b].d)));
             s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(t, wasm_f32x4_convert_i32x4(sum)));
         }

@@ -1,0 +1,308 @@
+/*
+ * dot_relaxed.c: the relaxed-SIMD level of the browser build (issue 19), over
+ * the SIMD128 one (dot_wasm.c): the gemv and gemm of Q4_0, Q8_0, Q4_K, Q5_K
+ * and Q6_K on i32x4.relaxed_dot_i8x16_i7x16_add_s, 16 int8 products summed
+ * into 4 int32 lanes in one instruction (VNNI's vpdpbusd where the CPU has
+ * it, pmaddubsw + pmaddwd elsewhere), where SIMD128 needs two widenings and
+ * two i32x4.dot_i16x8 for the same 16 products.
+ *
+ * Relaxed SIMD lets an engine pick among several results in some cases;
+ * these kernels never enter them, so their results are exact and the same in
+ * every browser: the instruction is implementation-defined only where a byte
+ * of its second operand has its top bit set, and here that operand is always
+ * in 0..127 - unsigned weight codes (Q4_0 and Q4_K 0..15, Q5_K 0..31, Q6_K
+ * 0..63; the biases of 8 and 32 come off through the activation's sums), or
+ * for Q8_0, whose weights and activations are both signed, the activation
+ * split as a = (a & 127) - 128 * (a < 0), two products per weight. Its
+ * intermediate pair sums (at most 2 x 128 x 127) fit int16 unsaturated. So
+ * every block's integer sum is the reference's, and the float expression
+ * around it the reference's too: results bit-identical to kernels/ref/, as
+ * the SIMD128 level's (test_dot checks both against it).
+ *
+ * Compiled only by the relaxed modules of the browser build with a clang
+ * that knows the final opcodes (web/CMakeLists.txt: emscripten 3.1.6's clang
+ * 14 emits pre-standard ones browsers refuse); everywhere else, the SIMD128
+ * modules included, this file is the two stubs at the end. The other weight
+ * types keep the SIMD128 kernels. gemm is gemv per activation column.
+ */
+#include "kernels/dot_int.h"
+
+#if defined(__wasm_relaxed_simd__)
+#include "kernels/quants.h"
+#include "kernels/wasm/simd_wasm.h"
+
+#include <string.h>
+
+#define INLINE HEARTH_WASM_INLINE
+
+/* acc + the dot product of a (16 int8) and b (16 bytes in 0..127), in 4
+ * int32 lanes (lane j: elements 4j..4j+3). */
+INLINE v128_t dot_u7(v128_t acc, v128_t a, v128_t b) {
+    return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(a, b, acc);
+}
+
+/* Adds one block to R (1 or 4) rows' sums: row i gets (d_w[i] * d_a) *
+ * (float)sum[i] (lane i of sum; lane 0 when R is 1), the reference's
+ * expression and order. */
+INLINE void add_block(int R, v128_t *s4, float *s1, const hearth_f16 dw[4], float da, v128_t sum) {
+    if (R == 4) {
+        v128_t t = wasm_f32x4_mul(hearth_wasm_scales4(dw[0], dw[1], dw[2], dw[3]), wasm_f32x4_splat(da));
+        *s4 = wasm_f32x4_add(*s4, wasm_f32x4_mul(t, wasm_f32x4_convert_i32x4(sum)));
+    } else {
+        *s1 += hearth_f16_to_f32(dw[0]) * da * (float)wasm_i32x4_extract_lane(sum, 0);
+    }
+}
+
+/* The R rows' int32 sums as lanes: {sum(acc[0]), ...} (R = 4), or sum(acc[0])
+ * in lane 0 (R = 1). */
+INLINE v128_t row_sums(int R, const v128_t acc[4]) {
+    return R == 4 ? hearth_wasm_hsum4_i32(acc[0], acc[1], acc[2], acc[3])
+                  : wasm_i32x4_splat(hearth_wasm_hsum_i32(acc[0]));
+}
+
+INLINE void store_rows(int R, float *out, v128_t s4, float s1) {
+    if (R == 4) wasm_v128_store(out, s4);
+    else out[0] = s1;
+}
+
+/* Q4_0, R rows from w: the nibbles as unsigned codes (low: elements 0..15,
+ * high: 16..31) against the activation block, the bias of 8 off as 8 x the
+ * activation codes' sum (once per block for the R rows). */
+INLINE void rows_q4_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws,
+                      const hearth_block_q8_0 *y) {
+    const v128_t m4 = wasm_i8x16_splat(0x0F), one = wasm_i8x16_splat(1), zero = wasm_i32x4_splat(0);
+    v128_t s4 = wasm_f32x4_splat(0.f);
+    float s1 = 0.f;
+    for (int64_t b = 0; b < nb; b++) {
+        v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16);
+        v128_t bias = wasm_i32x4_splat(8 * hearth_wasm_hsum_i32(dot_u7(dot_u7(zero, a0, one), a1, one)));
+        v128_t acc[4];
+        hearth_f16 d[4];
+        for (int i = 0; i < R; i++) {
+            const hearth_block_q4_0 *x = (const hearth_block_q4_0 *)(w + (size_t)i * ws) + b;
+            v128_t v = wasm_v128_load(x->qs);
+            acc[i] = dot_u7(dot_u7(zero, a0, wasm_v128_and(v, m4)), a1,
+                            wasm_v128_and(wasm_u16x8_shr(v, 4), m4));
+            d[i] = x->d;
+        }
+        add_block(R, &s4, &s1, d, hearth_f16_to_f32(y[b].d), wasm_i32x4_sub(row_sums(R, acc), bias));
+    }
+    store_rows(R, out, s4, s1);
+}
+
+/* Q8_0, R rows: w * a = w * (a & 127) - 128 * w * (a < 0), both products
+ * with the weight as the signed operand (so -128 is fine there too). */
+INLINE void rows_q8_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws,
+                      const hearth_block_q8_0 *y) {
+    const v128_t m7 = wasm_i8x16_splat(0x7F), zero = wasm_i32x4_splat(0);
+    v128_t s4 = wasm_f32x4_splat(0.f);
+    float s1 = 0.f;
+    for (int64_t b = 0; b < nb; b++) {
+        v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16);
+        v128_t l0 = wasm_v128_and(a0, m7), l1 = wasm_v128_and(a1, m7);
+        v128_t n0 = wasm_u8x16_shr(a0, 7), n1 = wasm_u8x16_shr(a1, 7);
+        v128_t acc[4];
+        hearth_f16 d[4];
+        for (int i = 0; i < R; i++) {
+            const hearth_block_q8_0 *x = (const hearth_block_q8_0 *)(w + (size_t)i * ws) + b;
+            v128_t w0 = wasm_v128_load(x->qs), w1 = wasm_v128_load(x->qs + 16);
+            v128_t lo = dot_u7(dot_u7(zero, w0, l0), w1, l1);
+            v128_t neg = dot_u7(dot_u7(zero, w0, n0), w1, n1);
+            acc[i] = wasm_i32x4_sub(lo, wasm_i32x4_shl(neg, 7));
+            d[i] = x->d;
+        }
+        add_block(R, &s4, &s1, d, hearth_f16_to_f32(y[b].d), row_sums(R, acc));
+    }
+    store_rows(R, out, s4, s1);
+}
+
+/* Q4_K / Q5_K (qh non-NULL: the 5th bit), R rows: per sub-block j of 32 the
+ * unsigned codes against the activation, the 8 sums weighted by the 6-bit
+ * scales in int32 and the mins through the activation's group sums, then
+ * the reference's float expression. Q4_K/Q5_K layout: each 32 bytes of qs
+ * hold sub-block 2p in their low nibbles and 2p+1 in their high ones;
+ * qh[l] bit j is the 5th bit of element l of sub-block j. */
+INLINE void rows_q45_K(int R, bool q5, int64_t nb, float *out, const uint8_t *w, size_t ws,
+                       size_t bsize, const hearth_block_q8_K *y) {
+    const v128_t m4 = wasm_i8x16_splat(0x0F), b5 = wasm_i8x16_splat(0x10), zero = wasm_i32x4_splat(0);
+    float s[4] = {0.f, 0.f, 0.f, 0.f};
+    for (int64_t b = 0; b < nb; b++) {
+        /* the 8 sub-blocks' activation sums (|sum| <= 32 * 128: int16) */
+        v128_t bs0 = wasm_v128_load(y[b].bsums), bs1 = wasm_v128_load(y[b].bsums + 8);
+        v128_t bs = wasm_i16x8_add(wasm_i16x8_shuffle(bs0, bs1, 0, 2, 4, 6, 8, 10, 12, 14),
+                                   wasm_i16x8_shuffle(bs0, bs1, 1, 3, 5, 7, 9, 11, 13, 15));
+        for (int i = 0; i < R; i++) {
+            const uint8_t *blk = w + (size_t)i * ws + (size_t)b * bsize;
+            const hearth_f16 *dd; /* d, dmin */
+            const uint8_t *scales, *qs, *qh = NULL;
+            if (q5) {
+                const hearth_block_q5_K *x = (const hearth_block_q5_K *)blk;
+                dd = &x->d, scales = x->scales, qs = x->qs, qh = x->qh;
+            } else {
+                const hearth_block_q4_K *x = (const hearth_block_q4_K *)blk;
+                dd = &x->d, scales = x->scales, qs = x->qs;
+            }
+            v128_t h0 = q5 ? wasm_v128_load(qh) : zero, h1 = q5 ? wasm_v128_load(qh + 16) : zero;
+            v128_t d[8]; /* sub-block j's integer dot product, in 4 lanes */
+            for (int p = 0; p < 4; p++) {
+                v128_t v0 = wasm_v128_load(qs + 32 * p), v1 = wasm_v128_load(qs + 32 * p + 16);
+                v128_t c[4] = {wasm_v128_and(v0, m4), wasm_v128_and(v1, m4),
+                               wasm_v128_and(wasm_u16x8_shr(v0, 4), m4),
+                               wasm_v128_and(wasm_u16x8_shr(v1, 4), m4)};
+                if (q5) {
+                    /* bits 2p and 2p+1 of qh moved to bit 4 (u16 shifts: the
+                     * mask drops what crosses a byte) */
+                    int j0 = 2 * p, j1 = 2 * p + 1;
+                    c[0] = wasm_v128_or(c[0], wasm_v128_and(j0 <= 4 ? wasm_i16x8_shl(h0, 4 - j0) : wasm_u16x8_shr(h0, j0 - 4), b5));
+                    c[1] = wasm_v128_or(c[1], wasm_v128_and(j0 <= 4 ? wasm_i16x8_shl(h1, 4 - j0) : wasm_u16x8_shr(h1, j0 - 4), b5));
+                    c[2] = wasm_v128_or(c[2], wasm_v128_and(j1 <= 4 ? wasm_i16x8_shl(h0, 4 - j1) : wasm_u16x8_shr(h0, j1 - 4), b5));
+                    c[3] = wasm_v128_or(c[3], wasm_v128_and(j1 <= 4 ? wasm_i16x8_shl(h1, 4 - j1) : wasm_u16x8_shr(h1, j1 - 4), b5));
+                }
+                const int8_t *a = y[b].qs + 64 * p;
+                d[2 * p] = dot_u7(dot_u7(zero, wasm_v128_load(a), c[0]), wasm_v128_load(a + 16), c[1]);
+                d[2 * p + 1] = dot_u7(dot_u7(zero, wasm_v128_load(a + 32), c[2]), wasm_v128_load(a + 48), c[3]);
+            }
+            v128_t sc, m;
+            hearth_wasm_scales_q4_K(scales, &sc, &m);
+            v128_t acc = wasm_i32x4_add(
+                wasm_i32x4_mul(hearth_wasm_hsum4_i32(d[0], d[1], d[2], d[3]), wasm_u32x4_extend_low_u16x8(sc)),
+                wasm_i32x4_mul(hearth_wasm_hsum4_i32(d[4], d[5], d[6], d[7]), wasm_u32x4_extend_high_u16x8(sc)));
+            int32_t summ = hearth_wasm_hsum_i32(wasm_i32x4_dot_i16x8(m, bs));
+            s[i] += y[b].d * (hearth_f16_to_f32(dd[0]) * (float)hearth_wasm_hsum_i32(acc) -
+                              hearth_f16_to_f32(dd[1]) * (float)summ);
+        }
+    }
+    memcpy(out, s, (size_t)R * sizeof s[0]);
+}
+
+/* Q6_K, R rows: per group of 16 the 6-bit codes (0..63, rebuilt from ql's
+ * nibble and qh's 2 bits with u16 shifts and byte masks) against the
+ * activation, weighted by the group's int8 scale; the bias of 32 off as 32 x
+ * sum(scale x group sum of the activation), all in int32 (exact); the
+ * reference's float expression. */
+INLINE void rows_q6_K(int R, int64_t nb, float *out, const uint8_t *w, size_t ws,
+                      const hearth_block_q8_K *y) {
+    const v128_t m4 = wasm_i8x16_splat(0x0F), m30 = wasm_i8x16_splat(0x30), zero = wasm_i32x4_splat(0);
+    float s[4] = {0.f, 0.f, 0.f, 0.f};
+    for (int64_t b = 0; b < nb; b++) {
+        v128_t bs0 = wasm_v128_load(y[b].bsums), bs1 = wasm_v128_load(y[b].bsums + 8);
+        for (int i = 0; i < R; i++) {
+            const hearth_block_q6_K *x = (const hearth_block_q6_K *)(w + (size_t)i * ws) + b;
+            v128_t gs[16]; /* group g's integer dot product, in 4 lanes */
+            for (int h = 0; h < 2; h++) {
+                for (int l0 = 0; l0 < 32; l0 += 16) {
+                    v128_t ql0 = wasm_v128_load(x->ql + 64 * h + l0);
+                    v128_t ql1 = wasm_v128_load(x->ql + 64 * h + 32 + l0);
+                    v128_t qh = wasm_v128_load(x->qh + 32 * h + l0);
+                    for (int k = 0; k < 4; k++) {
+                        v128_t ql = (k & 1) ? ql1 : ql0;
+                        v128_t lo = wasm_v128_and(k < 2 ? ql : wasm_u16x8_shr(ql, 4), m4);
+                        /* bits 2k, 2k+1 of qh to bits 4, 5 */
+                        v128_t hs = k < 2 ? wasm_i16x8_shl(qh, 4 - 2 * k) : k == 2 ? qh : wasm_u16x8_shr(qh, 2);
+                        int g = (128 * h + 32 * k + l0) / 16;
+                        gs[g] = dot_u7(zero, wasm_v128_load(y[b].qs + 16 * g),
+                                       wasm_v128_or(lo, wasm_v128_and(hs, m30)));
+                    }
+                }
+            }
+            v128_t sc = wasm_v128_load(x->scales);
+            v128_t sl = wasm_i16x8_extend_low_i8x16(sc), sh = wasm_i16x8_extend_high_i8x16(sc);
+            v128_t acc = wasm_i32x4_mul(hearth_wasm_hsum4_i32(gs[0], gs[1], gs[2], gs[3]), wasm_i32x4_extend_low_i16x8(sl));
+            acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hearth_wasm_hsum4_i32(gs[4], gs[5], gs[6], gs[7]),
+                                                     wasm_i32x4_extend_high_i16x8(sl)));
+            acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hearth_wasm_hsum4_i32(gs[8], gs[9], gs[10], gs[11]),
+                                                     wasm_i32x4_extend_low_i16x8(sh)));
+            acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hearth_wasm_hsum4_i32(gs[12], gs[13], gs[14], gs[15]),
+                                                     wasm_i32x4_extend_high_i16x8(sh)));
+            v128_t bias = wasm_i32x4_add(wasm_i32x4_dot_i16x8(sl, bs0), wasm_i32x4_dot_i16x8(sh, bs1));
+            int32_t sumi = hearth_wasm_hsum_i32(acc) - 32 * hearth_wasm_hsum_i32(bias);
+            s[i] += y[b].d * hearth_f16_to_f32(x->d) * (float)sumi;
+        }
+    }
+    memcpy(out, s, (size_t)R * sizeof s[0]);
+}
+
+/* gemv: 4 rows at a time, then one at a time (the same arithmetic per row,
+ * so every row's result is the same whichever group it falls in). */
+static void gemv_q4_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    const uint8_t *wb = w;
+    int64_t r = 0;
+    for (; r + 4 <= nrows; r += 4) rows_q4_0(4, n / QK4_0, out + r, wb + (size_t)r * ws, ws, act);
+    for (; r < nrows; r++) rows_q4_0(1, n / QK4_0, out + r, wb + (size_t)r * ws, ws, act);
+}
+static void gemv_q8_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    const uint8_t *wb = w;
+    int64_t r = 0;
+    for (; r + 4 <= nrows; r += 4) rows_q8_0(4, n / QK8_0, out + r, wb + (size_t)r * ws, ws, act);
+    for (; r < nrows; r++) rows_q8_0(1, n / QK8_0, out + r, wb + (size_t)r * ws, ws, act);
+}
+static void gemv_q4_K(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    const uint8_t *wb = w;
+    int64_t r = 0;
+    for (; r + 4 <= nrows; r += 4)
+        rows_q45_K(4, false, n / QK_K, out + r, wb + (size_t)r * ws, ws, sizeof(hearth_block_q4_K), act);
+    for (; r < nrows; r++)
+        rows_q45_K(1, false, n / QK_K, out + r, wb + (size_t)r * ws, ws, sizeof(hearth_block_q4_K), act);
+}
+static void gemv_q5_K(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    const uint8_t *wb = w;
+    int64_t r = 0;
+    for (; r + 4 <= nrows; r += 4)
+        rows_q45_K(4, true, n / QK_K, out + r, wb + (size_t)r * ws, ws, sizeof(hearth_block_q5_K), act);
+    for (; r < nrows; r++)
+        rows_q45_K(1, true, n / QK_K, out + r, wb + (size_t)r * ws, ws, sizeof(hearth_block_q5_K), act);
+}
+static void gemv_q6_K(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    const uint8_t *wb = w;
+    int64_t r = 0;
+    for (; r + 4 <= nrows; r += 4) rows_q6_K(4, n / QK_K, out + r, wb + (size_t)r * ws, ws, act);
+    for (; r < nrows; r++) rows_q6_K(1, n / QK_K, out + r, wb + (size_t)r * ws, ws, act);
+}
+
+/* gemm as gemv per activation column */
+typedef void (*gemv_fn)(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act);
+static void gemm_columns(gemv_fn gemv, int64_t n, int64_t nrows, int64_t ncols, float *out,
+                         int64_t os, const void *w, size_t ws, const void *act, size_t as) {
+    const uint8_t *ab = act;
+    for (int64_t c = 0; c < ncols; c++) gemv(n, nrows, out + c * os, w, ws, ab + (size_t)c * as);
+}
+static void gemm_q4_0(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                      size_t ws, const void *act, size_t as) {
+    gemm_columns(gemv_q4_0, n, nrows, ncols, out, os, w, ws, act, as);
+}
+static void gemm_q8_0(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                      size_t ws, const void *act, size_t as) {
+    gemm_columns(gemv_q8_0, n, nrows, ncols, out, os, w, ws, act, as);
+}
+static void gemm_q4_K(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                      size_t ws, const void *act, size_t as) {
+    gemm_columns(gemv_q4_K, n, nrows, ncols, out, os, w, ws, act, as);
+}
+static void gemm_q5_K(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                      size_t ws, const void *act, size_t as) {
+    gemm_columns(gemv_q5_K, n, nrows, ncols, out, os, w, ws, act, as);
+}
+static void gemm_q6_K(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                      size_t ws, const void *act, size_t as) {
+    gemm_columns(gemv_q6_K, n, nrows, ncols, out, os, w, ws, act, as);
+}
+
+bool hearth_dot_wasm_relaxed_built(void) { return true; }
+
+void hearth_dot_fill_wasm_relaxed(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
+#define SET(T, name)                                                                     \
+    do {                                                                                 \
+        tab[HEARTH_TYPE_##T].gemv = gemv_##name;                                         \
+        tab[HEARTH_TYPE_##T].gemm = gemm_##name;                                         \
+    } while (0)
+    SET(Q8_0, q8_0);
+    SET(Q4_0, q4_0);
+    SET(Q4_K, q4_K);
+    SET(Q5_K, q5_K);
+    SET(Q6_K, q6_K);
+#undef SET
+}
+#else
+bool hearth_dot_wasm_relaxed_built(void) { return false; }
+void hearth_dot_fill_wasm_relaxed(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) { (void)tab; }
+#endif
