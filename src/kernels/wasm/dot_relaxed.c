@@ -1,13 +1,15 @@
 /*
  * dot_relaxed.c: the relaxed-SIMD level of the browser build (issue 19), over
  * the SIMD128 one (dot_wasm.c): the gemv and gemm of Q4_0, Q8_0, Q4_K, Q5_K
- * and Q6_K on i32x4.relaxed_dot_i8x16_i7x16_add_s, 16 int8 products summed
+ * and Q6_K on i32x4.relaxed_dot_i8x16_i7x16_add_s, and of F32 (the browser
+ * build's F16 models, widened at open) on f32x4.relaxed_madd (see rows_f32
+ * for what that changes). The dot: 16 int8 products summed
  * into 4 int32 lanes in one instruction (VNNI's vpdpbusd where the CPU has
  * it, pmaddubsw + pmaddwd elsewhere), where SIMD128 needs two widenings and
  * two i32x4.dot_i16x8 for the same 16 products.
  *
  * Relaxed SIMD lets an engine pick among several results in some cases;
- * these kernels never enter them, so their results are exact and the same in
+ * the integer kernels never enter them, so their results are exact and the same in
  * every browser: the instruction is implementation-defined only where a byte
  * of its second operand has its top bit set, and here that operand is always
  * in 0..127 - unsigned weight codes (Q4_0 and Q4_K 0..15, Q5_K 0..31, Q6_K
@@ -65,27 +67,41 @@ INLINE void store_rows(int R, float *out, v128_t s4, float s1) {
     else out[0] = s1;
 }
 
+/* The activation's block scales as floats, converted once per gemv for all
+ * its rows (MAXB blocks: rows of up to 32768 elements; longer ones convert
+ * per block). */
+enum { MAXB = 1024 };
+INLINE const float *act_scales(const hearth_block_q8_0 *y, int64_t nb, float da[MAXB]) {
+    if (nb > MAXB) return NULL;
+    for (int64_t b = 0; b < nb; b++) da[b] = hearth_f16_to_f32(y[b].d);
+    return da;
+}
+INLINE float act_scale(const float *da, const hearth_block_q8_0 *y, int64_t b) {
+    return da ? da[b] : hearth_f16_to_f32(y[b].d);
+}
+
 /* Q4_0, R rows from w: the nibbles as unsigned codes (low: elements 0..15,
  * high: 16..31) against the activation block, the bias of 8 off as 8 x the
- * activation codes' sum (once per block for the R rows). */
+ * activation codes, in the lanes each row's sum starts from (once per block
+ * for the R rows). */
 INLINE void rows_q4_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws,
-                      const hearth_block_q8_0 *y) {
-    const v128_t m4 = wasm_i8x16_splat(0x0F), one = wasm_i8x16_splat(1), zero = wasm_i32x4_splat(0);
+                      const hearth_block_q8_0 *y, const float *da) {
+    const v128_t m4 = wasm_i8x16_splat(0x0F), eight = wasm_i8x16_splat(8), zero = wasm_i32x4_splat(0);
     v128_t s4 = wasm_f32x4_splat(0.f);
     float s1 = 0.f;
     for (int64_t b = 0; b < nb; b++) {
         v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16);
-        v128_t bias = wasm_i32x4_splat(8 * hearth_wasm_hsum_i32(dot_u7(dot_u7(zero, a0, one), a1, one)));
+        v128_t bias = wasm_i32x4_sub(zero, dot_u7(dot_u7(zero, a0, eight), a1, eight));
         v128_t acc[4];
         hearth_f16 d[4];
         for (int i = 0; i < R; i++) {
             const hearth_block_q4_0 *x = (const hearth_block_q4_0 *)(w + (size_t)i * ws) + b;
             v128_t v = wasm_v128_load(x->qs);
-            acc[i] = dot_u7(dot_u7(zero, a0, wasm_v128_and(v, m4)), a1,
+            acc[i] = dot_u7(dot_u7(bias, a0, wasm_v128_and(v, m4)), a1,
                             wasm_v128_and(wasm_u16x8_shr(v, 4), m4));
             d[i] = x->d;
         }
-        add_block(R, &s4, &s1, d, hearth_f16_to_f32(y[b].d), wasm_i32x4_sub(row_sums(R, acc), bias));
+        add_block(R, &s4, &s1, d, act_scale(da, y, b), row_sums(R, acc));
     }
     store_rows(R, out, s4, s1);
 }
@@ -93,7 +109,7 @@ INLINE void rows_q4_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws
 /* Q8_0, R rows: w * a = w * (a & 127) - 128 * w * (a < 0), both products
  * with the weight as the signed operand (so -128 is fine there too). */
 INLINE void rows_q8_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws,
-                      const hearth_block_q8_0 *y) {
+                      const hearth_block_q8_0 *y, const float *da) {
     const v128_t m7 = wasm_i8x16_splat(0x7F), zero = wasm_i32x4_splat(0);
     v128_t s4 = wasm_f32x4_splat(0.f);
     float s1 = 0.f;
@@ -111,7 +127,7 @@ INLINE void rows_q8_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws
             acc[i] = wasm_i32x4_sub(lo, wasm_i32x4_shl(neg, 7));
             d[i] = x->d;
         }
-        add_block(R, &s4, &s1, d, hearth_f16_to_f32(y[b].d), row_sums(R, acc));
+        add_block(R, &s4, &s1, d, act_scale(da, y, b), row_sums(R, acc));
     }
     store_rows(R, out, s4, s1);
 }
@@ -222,19 +238,57 @@ INLINE void rows_q6_K(int R, int64_t nb, float *out, const uint8_t *w, size_t ws
     memcpy(out, s, (size_t)R * sizeof s[0]);
 }
 
+/* F32, R rows: dot_wasm.c's float gemv (two accumulators per row, 8
+ * elements a step, the tail in scalar code) with f32x4.relaxed_madd, which
+ * an engine runs fused (one rounding, as the native FMA kernels) or as a
+ * multiply and an add: so, unlike the integer kernels, its last bits may
+ * differ between machines, as the native float kernels' do between x86
+ * levels; each agrees with the reference to rounding. */
+INLINE void rows_f32(int R, int64_t n, float *out, const uint8_t *w, size_t ws, const float *y) {
+    v128_t a[4], b[4];
+    for (int i = 0; i < R; i++) a[i] = b[i] = wasm_f32x4_splat(0.f);
+    int64_t n8 = n & ~(int64_t)7;
+    for (int64_t k = 0; k < n8; k += 8) {
+        v128_t ylo = wasm_v128_load(y + k), yhi = wasm_v128_load(y + k + 4);
+        for (int i = 0; i < R; i++) {
+            const float *x = (const float *)(w + (size_t)i * ws) + k;
+            a[i] = wasm_f32x4_relaxed_madd(wasm_v128_load(x), ylo, a[i]);
+            b[i] = wasm_f32x4_relaxed_madd(wasm_v128_load(x + 4), yhi, b[i]);
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        v128_t v = wasm_f32x4_add(a[i], b[i]);
+        float s = (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
+                  (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+        const float *x = (const float *)(w + (size_t)i * ws);
+        for (int64_t k = n8; k < n; k++) s += x[k] * y[k];
+        out[i] = s;
+    }
+}
+
 /* gemv: 4 rows at a time, then one at a time (the same arithmetic per row,
  * so every row's result is the same whichever group it falls in). */
+static void gemv_f32(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    const uint8_t *wb = w;
+    int64_t r = 0;
+    for (; r + 4 <= nrows; r += 4) rows_f32(4, n, out + r, wb + (size_t)r * ws, ws, act);
+    for (; r < nrows; r++) rows_f32(1, n, out + r, wb + (size_t)r * ws, ws, act);
+}
 static void gemv_q4_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
     const uint8_t *wb = w;
     int64_t r = 0;
-    for (; r + 4 <= nrows; r += 4) rows_q4_0(4, n / QK4_0, out + r, wb + (size_t)r * ws, ws, act);
-    for (; r < nrows; r++) rows_q4_0(1, n / QK4_0, out + r, wb + (size_t)r * ws, ws, act);
+    float dab[MAXB];
+    const float *da = act_scales(act, n / QK4_0, dab);
+    for (; r + 4 <= nrows; r += 4) rows_q4_0(4, n / QK4_0, out + r, wb + (size_t)r * ws, ws, act, da);
+    for (; r < nrows; r++) rows_q4_0(1, n / QK4_0, out + r, wb + (size_t)r * ws, ws, act, da);
 }
 static void gemv_q8_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
     const uint8_t *wb = w;
     int64_t r = 0;
-    for (; r + 4 <= nrows; r += 4) rows_q8_0(4, n / QK8_0, out + r, wb + (size_t)r * ws, ws, act);
-    for (; r < nrows; r++) rows_q8_0(1, n / QK8_0, out + r, wb + (size_t)r * ws, ws, act);
+    float dab[MAXB];
+    const float *da = act_scales(act, n / QK8_0, dab);
+    for (; r + 4 <= nrows; r += 4) rows_q8_0(4, n / QK8_0, out + r, wb + (size_t)r * ws, ws, act, da);
+    for (; r < nrows; r++) rows_q8_0(1, n / QK8_0, out + r, wb + (size_t)r * ws, ws, act, da);
 }
 static void gemv_q4_K(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
     const uint8_t *wb = w;
@@ -266,6 +320,10 @@ static void gemm_columns(gemv_fn gemv, int64_t n, int64_t nrows, int64_t ncols, 
     const uint8_t *ab = act;
     for (int64_t c = 0; c < ncols; c++) gemv(n, nrows, out + c * os, w, ws, ab + (size_t)c * as);
 }
+static void gemm_f32(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                     size_t ws, const void *act, size_t as) {
+    gemm_columns(gemv_f32, n, nrows, ncols, out, os, w, ws, act, as);
+}
 static void gemm_q4_0(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
                       size_t ws, const void *act, size_t as) {
     gemm_columns(gemv_q4_0, n, nrows, ncols, out, os, w, ws, act, as);
@@ -295,6 +353,7 @@ void hearth_dot_fill_wasm_relaxed(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
         tab[HEARTH_TYPE_##T].gemv = gemv_##name;                                         \
         tab[HEARTH_TYPE_##T].gemm = gemm_##name;                                         \
     } while (0)
+    SET(F32, f32);
     SET(Q8_0, q8_0);
     SET(Q4_0, q4_0);
     SET(Q4_K, q4_K);
