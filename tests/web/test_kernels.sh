@@ -34,6 +34,6 @@ if [ -f "$web/test-kernels-dot-relaxed.js" ]; then
     done
     grep -q 'Q8_0  wasm128 max' "$work/relaxed.log" || fail "wasm128 not compared in the relaxed build"
 else
-    echo "relaxed-SIMD kernels not built (no clang >= 16): not tested"
+    echo "relaxed-SIMD kernels not built (HEARTH_WASM_RELAXED=OFF or no clang >= 16): not tested"
 fi
 ! grep -q 'no SIMD attention kernel' "$work/model-attn.log" || fail "no SIMD128 attention kernel"
