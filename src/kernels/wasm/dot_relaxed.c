@@ -1,25 +1,26 @@
 /*
  * dot_relaxed.c: the relaxed-SIMD level of the browser build (issue 19), over
  * the SIMD128 one (dot_wasm.c): the gemv and gemm of Q4_0, Q8_0, Q4_K, Q5_K
- * and Q6_K on i32x4.relaxed_dot_i8x16_i7x16_add_s, and of F32 (the browser
+ * and Q6_K on i32x4.relaxed_dot_i8x16_i7x16_add_s (16 int8 products summed
+ * into 4 int32 lanes in one instruction: VNNI's vpdpbusd where the CPU has
+ * it, pmaddubsw + pmaddwd elsewhere, where SIMD128 needs two widenings and
+ * two i32x4.dot_i16x8 for the same products), and of F32 (the browser
  * build's F16 models, widened at open) on f32x4.relaxed_madd (see rows_f32
- * for what that changes). The dot: 16 int8 products summed
- * into 4 int32 lanes in one instruction (VNNI's vpdpbusd where the CPU has
- * it, pmaddubsw + pmaddwd elsewhere), where SIMD128 needs two widenings and
- * two i32x4.dot_i16x8 for the same 16 products.
+ * for what that changes).
  *
  * Relaxed SIMD lets an engine pick among several results in some cases;
- * the integer kernels never enter them, so their results are exact and the same in
- * every browser: the instruction is implementation-defined only where a byte
- * of its second operand has its top bit set, and here that operand is always
- * in 0..127 - unsigned weight codes (Q4_0 and Q4_K 0..15, Q5_K 0..31, Q6_K
- * 0..63; the biases of 8 and 32 come off through the activation's sums), or
- * for Q8_0, whose weights and activations are both signed, the activation
- * split as a = (a & 127) - 128 * (a < 0), two products per weight. Its
- * intermediate pair sums (at most 2 x 128 x 127) fit int16 unsaturated. So
- * every block's integer sum is the reference's, and the float expression
- * around it the reference's too: results bit-identical to kernels/ref/, as
- * the SIMD128 level's (test_dot checks both against it).
+ * the integer kernels never enter them, so their results are exact and the
+ * same in every browser: the instruction is implementation-defined only
+ * where a byte of its second operand has its top bit set, and here that
+ * operand is always in 0..127 - unsigned weight codes (Q4_0 and Q4_K 0..15,
+ * Q5_K 0..31, Q6_K 0..63; the biases of 8 and 32 come off through the
+ * activation's sums), or for Q8_0, whose weights and activations are both
+ * signed, the activation split as a = (a & 127) - 128 * (a < 0), two
+ * products per weight. Its intermediate pair sums (at most 2 x 128 x 127)
+ * fit int16 unsaturated. So every block's integer sum is the reference's,
+ * and the float expression around it the reference's too: results
+ * bit-identical to kernels/ref/, as the SIMD128 level's (test_dot checks
+ * both against it).
  *
  * Compiled only by the relaxed modules of the browser build with a clang
  * that knows the final opcodes (web/CMakeLists.txt: emscripten 3.1.6's clang
@@ -132,7 +133,13 @@ INLINE void rows_q8_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws
     store_rows(R, out, s4, s1);
 }
 
-/* Q4_K / Q5_K (qh non-NULL: the 5th bit), R rows: per sub-block j of 32 the
+/* Bit j (0..7) of each byte of h, moved to bit 4 and alone (u16 shifts,
+ * cheaper than u8 ones in V8: the mask drops what crosses a byte). */
+INLINE v128_t bit_to_4(v128_t h, int j) {
+    return wasm_v128_and(j <= 4 ? wasm_i16x8_shl(h, 4 - j) : wasm_u16x8_shr(h, j - 4), wasm_i8x16_splat(0x10));
+}
+
+/* Q4_K / Q5_K (q5: with the 5th bit from qh), R rows: per sub-block j of 32 the
  * unsigned codes against the activation, the 8 sums weighted by the 6-bit
  * scales in int32 and the mins through the activation's group sums, then
  * the reference's float expression. Q4_K/Q5_K layout: each 32 bytes of qs
@@ -140,7 +147,7 @@ INLINE void rows_q8_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws
  * qh[l] bit j is the 5th bit of element l of sub-block j. */
 INLINE void rows_q45_K(int R, bool q5, int64_t nb, float *out, const uint8_t *w, size_t ws,
                        size_t bsize, const hearth_block_q8_K *y) {
-    const v128_t m4 = wasm_i8x16_splat(0x0F), b5 = wasm_i8x16_splat(0x10), zero = wasm_i32x4_splat(0);
+    const v128_t m4 = wasm_i8x16_splat(0x0F), zero = wasm_i32x4_splat(0);
     float s[4] = {0.f, 0.f, 0.f, 0.f};
     for (int64_t b = 0; b < nb; b++) {
         /* the 8 sub-blocks' activation sums (|sum| <= 32 * 128: int16) */
@@ -166,13 +173,10 @@ INLINE void rows_q45_K(int R, bool q5, int64_t nb, float *out, const uint8_t *w,
                                wasm_v128_and(wasm_u16x8_shr(v0, 4), m4),
                                wasm_v128_and(wasm_u16x8_shr(v1, 4), m4)};
                 if (q5) {
-                    /* bits 2p and 2p+1 of qh moved to bit 4 (u16 shifts: the
-                     * mask drops what crosses a byte) */
-                    int j0 = 2 * p, j1 = 2 * p + 1;
-                    c[0] = wasm_v128_or(c[0], wasm_v128_and(j0 <= 4 ? wasm_i16x8_shl(h0, 4 - j0) : wasm_u16x8_shr(h0, j0 - 4), b5));
-                    c[1] = wasm_v128_or(c[1], wasm_v128_and(j0 <= 4 ? wasm_i16x8_shl(h1, 4 - j0) : wasm_u16x8_shr(h1, j0 - 4), b5));
-                    c[2] = wasm_v128_or(c[2], wasm_v128_and(j1 <= 4 ? wasm_i16x8_shl(h0, 4 - j1) : wasm_u16x8_shr(h0, j1 - 4), b5));
-                    c[3] = wasm_v128_or(c[3], wasm_v128_and(j1 <= 4 ? wasm_i16x8_shl(h1, 4 - j1) : wasm_u16x8_shr(h1, j1 - 4), b5));
+                    c[0] = wasm_v128_or(c[0], bit_to_4(h0, 2 * p));
+                    c[1] = wasm_v128_or(c[1], bit_to_4(h1, 2 * p));
+                    c[2] = wasm_v128_or(c[2], bit_to_4(h0, 2 * p + 1));
+                    c[3] = wasm_v128_or(c[3], bit_to_4(h1, 2 * p + 1));
                 }
                 const int8_t *a = y[b].qs + 64 * p;
                 d[2 * p] = dot_u7(dot_u7(zero, wasm_v128_load(a), c[0]), wasm_v128_load(a + 16), c[1]);
