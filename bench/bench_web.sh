@@ -3,8 +3,9 @@
 # in Debian's headless chromium, 1 thread and 2 threads) against the native
 # engine on 1 thread, same model, same prompt, greedy; the .wasm/.js sizes;
 # INIT -> READY time. Usage: bench/bench_web.sh [BUILD] [WEB_BUILD]
-# (defaults build, build-web; `make web-bench`). Models (BENCH_WEB_MODELS: some of them): the demo models and
-# generated ones (hearth-genmodel). BENCH_WEB_TOKENS tokens per run (128),
+# (defaults build, build-web; `make web-bench`). Models (BENCH_WEB_MODELS, default the
+# demo models and small-q8_0 small-q4_0 small-q4_k; small-TYPE is a generated llama
+# "small" model of that type). BENCH_WEB_TOKENS tokens per run (128),
 # best of BENCH_WEB_REPS runs (3; more on a busy machine). BENCH_WEB_BASE=DIR
 # (another web build, e.g. of the commit before a change) adds its wasm
 # 1-thread figure in the same run (column base-1t, and wasm-1t / base-1t).
@@ -31,10 +32,15 @@ if [ -n "$base" ]; then
     rm -f "$app"/base/test-*.js
 fi
 cp "$src/models/hearth-demo.gguf" "$src/models/hearth-demo-256.gguf" "$app/models/"
-"$build/hearth-genmodel" --arch llama --preset small --type Q8_0 --seed 1 -o "$app/models/small-q8_0.gguf" >/dev/null 2>&1
-"$build/hearth-genmodel" --arch llama --preset small --type Q4_0 --seed 1 -o "$app/models/small-q4_0.gguf" >/dev/null 2>&1
-"$build/hearth-genmodel" --arch llama --preset small --type Q4_K --seed 1 -o "$app/models/small-q4_k.gguf" >/dev/null 2>&1
 models=${BENCH_WEB_MODELS:-"hearth-demo hearth-demo-256 small-q8_0 small-q4_0 small-q4_k"}
+# small-TYPE: a generated llama "small" model of that type (any hearth-genmodel --type)
+for m in $models; do
+    case $m in
+    small-*) t=$(echo "${m#small-}" | tr a-z A-Z)
+        "$build/hearth-genmodel" --arch llama --preset small --type "$t" --seed 1 -o "$app/models/$m.gguf" \
+            >/dev/null 2>&1 || { echo "bench_web: hearth-genmodel --type $t failed" >&2; exit 1; } ;;
+    esac
+done
 prompt="Once upon a time"
 
 # the file exists before the server starts: sed reads it at once

@@ -52,8 +52,8 @@
  *
  * Relaxed SIMD: where the browser validates it (Chromium 114 and later), the
  * worker loads hearth-wasm-relaxed.js / hearth-wasm-relaxed-mt.js instead,
- * whose Q4_0, Q8_0, Q4_K, Q5_K and Q6_K kernels run on relaxed_dot (same
- * results, bit for bit); config.relaxedSimd: false keeps the SIMD128 modules.
+ * whose integer kernels run on relaxed_dot (same results, bit for bit) and
+ * F32 one on relaxed_madd; config.relaxedSimd: false keeps the SIMD128 modules.
  * READY.kernels says which ("wasm-relaxed", "wasm128"). The first INIT
  * decides both for the worker's lifetime.
  *

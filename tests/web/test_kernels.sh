@@ -28,7 +28,7 @@ if [ -f "$web/test-kernels-dot-relaxed.js" ]; then
         { cat "$work/relaxed.log"; fail "kernels-dot-relaxed (chromium)"; }
     tail -n 1 "$work/relaxed.log"
     grep -q '^chosen implementation: wasm-relaxed$' "$work/relaxed.log" || fail "wasm-relaxed kernels not chosen"
-    for t in Q4_0 Q8_0 Q4_K Q5_K Q6_K; do
+    for t in Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K; do
         grep -q "^$t  wasm-relaxed max |got-ref| 0 " "$work/relaxed.log" ||
             fail "$t wasm-relaxed not bit-identical to the reference"
     done

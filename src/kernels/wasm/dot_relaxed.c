@@ -1,7 +1,8 @@
 /*
  * dot_relaxed.c: the relaxed-SIMD level of the browser build (issue 19), over
- * the SIMD128 one (dot_wasm.c): the gemv and gemm of Q4_0, Q8_0, Q4_K, Q5_K
- * and Q6_K on i32x4.relaxed_dot_i8x16_i7x16_add_s (16 int8 products summed
+ * the SIMD128 one (dot_wasm.c): the gemv and gemm of every integer type
+ * (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K to Q6_K) on
+ * i32x4.relaxed_dot_i8x16_i7x16_add_s (16 int8 products summed
  * into 4 int32 lanes in one instruction: VNNI's vpdpbusd where the CPU has
  * it, pmaddubsw + pmaddwd elsewhere, where SIMD128 needs two widenings and
  * two i32x4.dot_i16x8 for the same products), and of F32 (the browser
@@ -12,9 +13,10 @@
  * the integer kernels never enter them, so their results are exact and the
  * same in every browser: the instruction is implementation-defined only
  * where a byte of its second operand has its top bit set, and here that
- * operand is always in 0..127 - unsigned weight codes (Q4_0 and Q4_K 0..15,
- * Q5_K 0..31, Q6_K 0..63; the biases of 8 and 32 come off through the
- * activation's sums), or for Q8_0, whose weights and activations are both
+ * operand is always in 0..127 - unsigned weight codes (Q2_K 0..3, Q3_K
+ * 0..7, Q4_0, Q4_1 and Q4_K 0..15, Q5_0, Q5_1 and Q5_K 0..31, Q6_K 0..63; the
+ * biases of 4, 8, 16 and 32 come off through the activation's sums), or for
+ * Q8_0, whose weights and activations are both
  * signed, the activation split as a = (a & 127) - 128 * (a < 0), two
  * products per weight. Its intermediate pair sums (at most 2 x 128 x 127)
  * fit int16 unsaturated. So every block's integer sum is the reference's,
@@ -25,8 +27,8 @@
  * Compiled only by the relaxed modules of the browser build with a clang
  * that knows the final opcodes (web/CMakeLists.txt: emscripten 3.1.6's clang
  * 14 emits pre-standard ones browsers refuse); everywhere else, the SIMD128
- * modules included, this file is the two stubs at the end. The other weight
- * types keep the SIMD128 kernels. gemm is gemv per activation column.
+ * modules included, this file is the two stubs at the end. F16 and BF16
+ * keep the SIMD128 kernels. gemm is gemv per activation column.
  */
 #include "kernels/dot_int.h"
 
@@ -131,6 +133,147 @@ INLINE void rows_q8_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws
         add_block(R, &s4, &s1, d, act_scale(da, y, b), row_sums(R, acc));
     }
     store_rows(R, out, s4, s1);
+}
+
+/* Q5_0 / Q5_1 codes (0..31, bias not removed): the nibbles with their 5th
+ * bit, bit j of the little-endian u32 at qh for element j, spread to bytes
+ * by one swizzle per 16 elements. lo: elements 0..15, hi: 16..31. */
+INLINE void codes5(const uint8_t *qs, const uint8_t *qh, v128_t *lo, v128_t *hi) {
+    const v128_t m4 = wasm_i8x16_splat(0x0F), b5 = wasm_i8x16_splat(0x10);
+    const v128_t sel = wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+    v128_t h = wasm_v128_load32_splat(qh);
+    v128_t h0 = wasm_i8x16_swizzle(h, wasm_u8x16_make(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+    v128_t h1 = wasm_i8x16_swizzle(h, wasm_u8x16_make(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    v128_t q = wasm_v128_load(qs);
+    *lo = wasm_v128_or(wasm_v128_and(q, m4), wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(h0, sel), sel), b5));
+    *hi = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 4), m4),
+                       wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(h1, sel), sel), b5));
+}
+
+/* Q5_0, R rows: codes5 against the activation block, the bias of 16 in the
+ * lanes each row's sum starts from (as rows_q4_0's 8). */
+INLINE void rows_q5_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws,
+                      const hearth_block_q8_0 *y, const float *da) {
+    const v128_t k16 = wasm_i8x16_splat(16), zero = wasm_i32x4_splat(0);
+    v128_t s4 = wasm_f32x4_splat(0.f);
+    float s1 = 0.f;
+    for (int64_t b = 0; b < nb; b++) {
+        v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16);
+        v128_t bias = wasm_i32x4_sub(zero, dot_u7(dot_u7(zero, a0, k16), a1, k16));
+        v128_t acc[4];
+        hearth_f16 d[4];
+        for (int i = 0; i < R; i++) {
+            const hearth_block_q5_0 *x = (const hearth_block_q5_0 *)(w + (size_t)i * ws) + b;
+            v128_t lo, hi;
+            codes5(x->qs, x->qh, &lo, &hi);
+            acc[i] = dot_u7(dot_u7(bias, a0, lo), a1, hi);
+            d[i] = x->d;
+        }
+        add_block(R, &s4, &s1, d, act_scale(da, y, b), row_sums(R, acc));
+    }
+    store_rows(R, out, s4, s1);
+}
+
+/* Q4_1 / Q5_1 (q5), one row against Q8_1 activations: unsigned codes, the
+ * min through the activation's s = d * sum(qs), the reference's expression.
+ * (Their blocks have two scales each: a 4-row version gains little.) */
+INLINE float dot_qx_1(bool q5, int64_t nb, const uint8_t *w, const hearth_block_q8_1 *y) {
+    const v128_t m4 = wasm_i8x16_splat(0x0F), zero = wasm_i32x4_splat(0);
+    float s = 0.f;
+    for (int64_t b = 0; b < nb; b++) {
+        v128_t lo, hi;
+        hearth_f16 d, m;
+        if (q5) {
+            const hearth_block_q5_1 *x = (const hearth_block_q5_1 *)w + b;
+            codes5(x->qs, x->qh, &lo, &hi);
+            d = x->d, m = x->m;
+        } else {
+            const hearth_block_q4_1 *x = (const hearth_block_q4_1 *)w + b;
+            v128_t q = wasm_v128_load(x->qs);
+            lo = wasm_v128_and(q, m4), hi = wasm_v128_and(wasm_u16x8_shr(q, 4), m4);
+            d = x->d, m = x->m;
+        }
+        v128_t acc = dot_u7(dot_u7(zero, wasm_v128_load(y[b].qs), lo), wasm_v128_load(y[b].qs + 16), hi);
+        s += hearth_f16_to_f32(d) * hearth_f16_to_f32(y[b].d) * (float)hearth_wasm_hsum_i32(acc) +
+             hearth_f16_to_f32(m) * hearth_f16_to_f32(y[b].s);
+    }
+    return s;
+}
+
+/* The 16 group sums gs[g] (4 lanes each) weighted by 16 int32 scales given
+ * as 4 vectors of 4 (sc[j]: groups 4j..4j+3), in 4 lanes. */
+INLINE v128_t weigh16(const v128_t gs[16], const v128_t sc[4]) {
+    v128_t acc = wasm_i32x4_mul(hearth_wasm_hsum4_i32(gs[0], gs[1], gs[2], gs[3]), sc[0]);
+    acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hearth_wasm_hsum4_i32(gs[4], gs[5], gs[6], gs[7]), sc[1]));
+    acc = wasm_i32x4_add(acc, wasm_i32x4_mul(hearth_wasm_hsum4_i32(gs[8], gs[9], gs[10], gs[11]), sc[2]));
+    return wasm_i32x4_add(acc, wasm_i32x4_mul(hearth_wasm_hsum4_i32(gs[12], gs[13], gs[14], gs[15]), sc[3]));
+}
+
+/* 16 int8 or uint8 scales as 4 vectors of 4 int32. */
+INLINE void scales16(v128_t s8, bool is_signed, v128_t out[4]) {
+    v128_t l = is_signed ? wasm_i16x8_extend_low_i8x16(s8) : wasm_u16x8_extend_low_u8x16(s8);
+    v128_t h = is_signed ? wasm_i16x8_extend_high_i8x16(s8) : wasm_u16x8_extend_high_u8x16(s8);
+    out[0] = wasm_i32x4_extend_low_i16x8(l), out[1] = wasm_i32x4_extend_high_i16x8(l);
+    out[2] = wasm_i32x4_extend_low_i16x8(h), out[3] = wasm_i32x4_extend_high_i16x8(h);
+}
+
+/* Q2_K / Q3_K (q3), one row: per group of 16 the 2-bit codes (Q3_K: with
+ * the high bit from hmask, 0..7, its bias of 4 off as 4 x sum(scale x group
+ * sum of the activation)) against the Q8_K codes, weighted by the group's
+ * scale in int32; Q2_K's mins through the group sums; the reference's float
+ * expression. */
+INLINE float dot_k23(bool q3, int64_t nb, const uint8_t *w, const hearth_block_q8_K *y) {
+    const v128_t m3 = wasm_i8x16_splat(3), b3 = wasm_i8x16_splat(4), zero = wasm_i32x4_splat(0);
+    float s = 0.f;
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *qs, *hmask = NULL;
+        v128_t sc[4];
+        int8_t sc3[16];
+        if (q3) {
+            const hearth_block_q3_K *x = (const hearth_block_q3_K *)w + b;
+            qs = x->qs, hmask = x->hmask;
+            hearth_q3_K_scales(x->scales, sc3);
+            scales16(wasm_v128_load(sc3), true, sc);
+        } else {
+            const hearth_block_q2_K *x = (const hearth_block_q2_K *)w + b;
+            qs = x->qs;
+            scales16(wasm_v128_and(wasm_v128_load(x->scales), wasm_i8x16_splat(0x0F)), false, sc);
+        }
+        v128_t gs[16];
+        for (int h = 0; h < 2; h++) {
+            for (int l0 = 0; l0 < 32; l0 += 16) {
+                v128_t q2 = wasm_v128_load(qs + 32 * h + l0);
+                v128_t hm = q3 ? wasm_v128_load(hmask + l0) : zero;
+                for (int k = 0; k < 4; k++) {
+                    v128_t q = wasm_v128_and(wasm_u16x8_shr(q2, 2 * k), m3);
+                    if (q3) {
+                        /* bit 4h + k of hmask to bit 2 */
+                        int j = 4 * h + k;
+                        v128_t hb = j >= 2 ? wasm_u16x8_shr(hm, j - 2) : wasm_i16x8_shl(hm, 2 - j);
+                        q = wasm_v128_or(q, wasm_v128_and(hb, b3));
+                    }
+                    int g = (128 * h + 32 * k + l0) / 16;
+                    gs[g] = dot_u7(zero, wasm_v128_load(y[b].qs + 16 * g), q);
+                }
+            }
+        }
+        int32_t sumi = hearth_wasm_hsum_i32(weigh16(gs, sc));
+        v128_t bs0 = wasm_v128_load(y[b].bsums), bs1 = wasm_v128_load(y[b].bsums + 8);
+        if (q3) {
+            /* 4 x sum(scale x group sum): the codes' bias */
+            v128_t sl = wasm_i16x8_extend_low_i8x16(wasm_v128_load(sc3));
+            v128_t sh = wasm_i16x8_extend_high_i8x16(wasm_v128_load(sc3));
+            sumi -= 4 * hearth_wasm_hsum_i32(wasm_i32x4_add(wasm_i32x4_dot_i16x8(sl, bs0), wasm_i32x4_dot_i16x8(sh, bs1)));
+            s += y[b].d * hearth_f16_to_f32(((const hearth_block_q3_K *)w + b)->d) * (float)sumi;
+        } else {
+            const hearth_block_q2_K *x = (const hearth_block_q2_K *)w + b;
+            v128_t mn = wasm_u8x16_shr(wasm_v128_load(x->scales), 4);
+            v128_t ml = wasm_u16x8_extend_low_u8x16(mn), mh = wasm_u16x8_extend_high_u8x16(mn);
+            int32_t summ = hearth_wasm_hsum_i32(wasm_i32x4_add(wasm_i32x4_dot_i16x8(ml, bs0), wasm_i32x4_dot_i16x8(mh, bs1)));
+            s += y[b].d * (hearth_f16_to_f32(x->d) * (float)sumi - hearth_f16_to_f32(x->dmin) * (float)summ);
+        }
+    }
+    return s;
 }
 
 /* Bit j (0..7) of each byte of h, moved to bit 4 and alone (u16 shifts,
@@ -294,6 +437,26 @@ static void gemv_q8_0(int64_t n, int64_t nrows, float *out, const void *w, size_
     for (; r + 4 <= nrows; r += 4) rows_q8_0(4, n / QK8_0, out + r, wb + (size_t)r * ws, ws, act, da);
     for (; r < nrows; r++) rows_q8_0(1, n / QK8_0, out + r, wb + (size_t)r * ws, ws, act, da);
 }
+static void gemv_q5_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    const uint8_t *wb = w;
+    int64_t r = 0;
+    float dab[MAXB];
+    const float *da = act_scales(act, n / QK5_0, dab);
+    for (; r + 4 <= nrows; r += 4) rows_q5_0(4, n / QK5_0, out + r, wb + (size_t)r * ws, ws, act, da);
+    for (; r < nrows; r++) rows_q5_0(1, n / QK5_0, out + r, wb + (size_t)r * ws, ws, act, da);
+}
+static void gemv_q4_1(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    for (int64_t r = 0; r < nrows; r++) out[r] = dot_qx_1(false, n / QK4_1, (const uint8_t *)w + (size_t)r * ws, act);
+}
+static void gemv_q5_1(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    for (int64_t r = 0; r < nrows; r++) out[r] = dot_qx_1(true, n / QK5_1, (const uint8_t *)w + (size_t)r * ws, act);
+}
+static void gemv_q2_K(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    for (int64_t r = 0; r < nrows; r++) out[r] = dot_k23(false, n / QK_K, (const uint8_t *)w + (size_t)r * ws, act);
+}
+static void gemv_q3_K(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    for (int64_t r = 0; r < nrows; r++) out[r] = dot_k23(true, n / QK_K, (const uint8_t *)w + (size_t)r * ws, act);
+}
 static void gemv_q4_K(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
     const uint8_t *wb = w;
     int64_t r = 0;
@@ -336,6 +499,26 @@ static void gemm_q8_0(int64_t n, int64_t nrows, int64_t ncols, float *out, int64
                       size_t ws, const void *act, size_t as) {
     gemm_columns(gemv_q8_0, n, nrows, ncols, out, os, w, ws, act, as);
 }
+static void gemm_q5_0(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                      size_t ws, const void *act, size_t as) {
+    gemm_columns(gemv_q5_0, n, nrows, ncols, out, os, w, ws, act, as);
+}
+static void gemm_q4_1(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                      size_t ws, const void *act, size_t as) {
+    gemm_columns(gemv_q4_1, n, nrows, ncols, out, os, w, ws, act, as);
+}
+static void gemm_q5_1(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                      size_t ws, const void *act, size_t as) {
+    gemm_columns(gemv_q5_1, n, nrows, ncols, out, os, w, ws, act, as);
+}
+static void gemm_q2_K(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                      size_t ws, const void *act, size_t as) {
+    gemm_columns(gemv_q2_K, n, nrows, ncols, out, os, w, ws, act, as);
+}
+static void gemm_q3_K(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
+                      size_t ws, const void *act, size_t as) {
+    gemm_columns(gemv_q3_K, n, nrows, ncols, out, os, w, ws, act, as);
+}
 static void gemm_q4_K(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
                       size_t ws, const void *act, size_t as) {
     gemm_columns(gemv_q4_K, n, nrows, ncols, out, os, w, ws, act, as);
@@ -360,6 +543,11 @@ void hearth_dot_fill_wasm_relaxed(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
     SET(F32, f32);
     SET(Q8_0, q8_0);
     SET(Q4_0, q4_0);
+    SET(Q4_1, q4_1);
+    SET(Q5_0, q5_0);
+    SET(Q5_1, q5_1);
+    SET(Q2_K, q2_K);
+    SET(Q3_K, q3_K);
     SET(Q4_K, q4_K);
     SET(Q5_K, q5_K);
     SET(Q6_K, q6_K);
