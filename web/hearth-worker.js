@@ -98,9 +98,6 @@ function postError(id, e) {
 const MAX_THREADS = 4; // the threaded module's pthread pool (web/CMakeLists.txt)
 let threaded = false;   // the module loaded is hearth-wasm-mt
 
-/* The threaded module where it can run (threads > 1 asked, the page
- * cross-origin isolated: SharedArrayBuffer), else the one-thread module.
- * The first INIT decides for the worker's lifetime. */
 /* Whether this browser runs relaxed SIMD: a module of one function with
  * i32x4.relaxed_dot_i8x16_i7x16_add_s validates. */
 function hasRelaxedSimd() {
@@ -131,6 +128,10 @@ function importModule(base, relaxed) {
   return url;
 }
 
+/* The threaded module where it can run (threads > 1 asked, the page
+ * cross-origin isolated: SharedArrayBuffer), else the one-thread module;
+ * each in its relaxed-SIMD build where importModule finds it usable. The
+ * first INIT decides for the worker's lifetime. */
 function loadModule(threads, relaxed) {
   if (!modulePromise) {
     const opts = {print: () => {}, printErr: () => {}};
