@@ -323,10 +323,12 @@ INLINE v128_t dot_k23(const uint8_t *qs, const uint8_t *hmask, const int8_t *sc,
             v128_t q2 = wasm_v128_load(qs + 32 * h + l0);
             v128_t hm = hmask ? wasm_v128_load(hmask + l0) : acc;
             for (int k = 0; k < 4; k++) {
-                v128_t q = wasm_v128_and(wasm_u8x16_shr(q2, 2 * k), m3);
+                /* u16 shifts (V8's u8 ones take several instructions);
+                 * the masks drop what crosses a byte */
+                v128_t q = wasm_v128_and(wasm_u16x8_shr(q2, 2 * k), m3);
                 if (hmask) {
-                    v128_t hi = wasm_v128_and(wasm_u8x16_shr(hm, 4 * h + k), one);
-                    q = wasm_i8x16_sub(wasm_v128_or(q, wasm_i8x16_shl(hi, 2)), b4);
+                    v128_t hi = wasm_v128_and(wasm_u16x8_shr(hm, 4 * h + k), one);
+                    q = wasm_i8x16_sub(wasm_v128_or(q, wasm_i16x8_shl(hi, 2)), b4);
                 }
                 int e = 128 * h + 32 * k + l0;
                 int scale = sc ? sc[e / 16] : (sc2[e / 16] & 0xF);
@@ -378,15 +380,15 @@ INLINE float dot_k4(const hearth_f16 *dd, const uint8_t *scales, const uint8_t *
         hearth_get_scale_min_k4(j, scales, &sc, &m);
         v128_t q0 = wasm_v128_load(qs + 32 * (j / 2)), q1 = wasm_v128_load(qs + 32 * (j / 2) + 16);
         if (j & 1) {
-            q0 = wasm_u8x16_shr(q0, 4);
-            q1 = wasm_u8x16_shr(q1, 4);
+            q0 = wasm_v128_and(wasm_u16x8_shr(q0, 4), m4);
+            q1 = wasm_v128_and(wasm_u16x8_shr(q1, 4), m4);
         } else {
             q0 = wasm_v128_and(q0, m4);
             q1 = wasm_v128_and(q1, m4);
         }
         if (qh) {
-            q0 = wasm_v128_or(q0, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h0, j), one), 4));
-            q1 = wasm_v128_or(q1, wasm_i8x16_shl(wasm_v128_and(wasm_u8x16_shr(h1, j), one), 4));
+            q0 = wasm_v128_or(q0, wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(h0, j), one), 4));
+            q1 = wasm_v128_or(q1, wasm_i16x8_shl(wasm_v128_and(wasm_u16x8_shr(h1, j), one), 4));
         }
         v128_t d = wasm_i32x4_add(dot16_i8(q0, wasm_v128_load(y->qs + 32 * j)),
                                   dot16_i8(q1, wasm_v128_load(y->qs + 32 * j + 16)));
@@ -491,8 +493,10 @@ INLINE void codes_q8_0(const void *blk, v128_t *w0, v128_t *w1) {
 /* Lane j (0..15): 0x10 if bit j of the little-endian u16 at p is set. */
 INLINE v128_t bits_0x10(const uint8_t *p) {
     const v128_t sel = wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
-    v128_t b = wasm_u8x16_make(p[0], p[0], p[0], p[0], p[0], p[0], p[0], p[0],
-                               p[1], p[1], p[1], p[1], p[1], p[1], p[1], p[1]);
+    /* the two bytes spread by one swizzle (16 scalar lane inserts cost V8
+     * a long sequence) */
+    v128_t b = wasm_i8x16_swizzle(wasm_v128_load16_splat(p),
+                                  wasm_u8x16_make(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
     return wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b, sel), sel), wasm_i8x16_splat(0x10));
 }
 
@@ -500,7 +504,7 @@ INLINE v128_t bits_0x10(const uint8_t *p) {
 INLINE void codes5(const uint8_t *qs, const uint8_t *qh, v128_t *w0, v128_t *w1) {
     v128_t q = wasm_v128_load(qs);
     *w0 = wasm_v128_or(wasm_v128_and(q, wasm_i8x16_splat(0x0F)), bits_0x10(qh));
-    *w1 = wasm_v128_or(wasm_u8x16_shr(q, 4), bits_0x10(qh + 2));
+    *w1 = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 4), wasm_i8x16_splat(0x0F)), bits_0x10(qh + 2));
 }
 INLINE void codes_q5_0(const void *blk, v128_t *w0, v128_t *w1) {
     const hearth_block_q5_0 *x = blk;
