@@ -3,9 +3,9 @@
  * the SIMD128 one (dot_wasm.c): the gemv and gemm of every integer type
  * (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K to Q6_K) on
  * i32x4.relaxed_dot_i8x16_i7x16_add_s (16 int8 products summed
- * into 4 int32 lanes in one instruction: VNNI's vpdpbusd where the CPU has
- * it, pmaddubsw + pmaddwd elsewhere, where SIMD128 needs two widenings and
- * two i32x4.dot_i16x8 for the same products), and of F32 (the browser
+ * into 4 int32 lanes in one instruction: on x86 a pmaddubsw + pmaddwd pair,
+ * or vpdpbusd; SIMD128 needs two widenings and two i32x4.dot_i16x8 for the
+ * same products), and of F32 (the browser
  * build's F16 models, widened at open) on f32x4.relaxed_madd (see rows_f32
  * for what that changes).
  *
