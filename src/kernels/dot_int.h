@@ -56,6 +56,19 @@ void hearth_dot_fill_wasm128(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 void hearth_dot_fill_wasm_relaxed(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]);
 bool hearth_dot_wasm_relaxed_built(void);
 
+/* Defines gemm_NAME as gemv_NAME (defined before) per activation column:
+ * for kernel sets that reuse no weights across columns (the reference, the
+ * wasm levels). */
+#define HEARTH_DOT_GEMM_BY_GEMV(name)                                                         \
+    static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out,             \
+                            int64_t out_stride, const void *w, size_t w_stride,              \
+                            const void *act, size_t act_stride) {                            \
+        const uint8_t *ab = act;                                                             \
+        for (int64_t c = 0; c < ncols; c++)                                                  \
+            gemv_##name(n, nrows, out + c * out_stride, w, w_stride,                         \
+                        ab + (size_t)c * act_stride);                                        \
+    }
+
 /* x86 CPU features as cpuid and xgetbv report them, the input of the
  * level decision (read once at start; tests make up their own). */
 typedef struct {

@@ -227,14 +227,7 @@ static size_t act_q8_K_size(int64_t n) { return (size_t)(n / QK_K) * sizeof(hear
         const uint8_t *wb = w;                                                               \
         for (int64_t r = 0; r < nrows; r++) out[r] = fn(n, wb + (size_t)r * w_stride, act);  \
     }                                                                                        \
-    static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out,             \
-                            int64_t out_stride, const void *w, size_t w_stride,              \
-                            const void *act, size_t act_stride) {                            \
-        const uint8_t *ab = act;                                                             \
-        for (int64_t c = 0; c < ncols; c++)                                                  \
-            gemv_##name(n, nrows, out + c * out_stride, w, w_stride,                         \
-                        ab + (size_t)c * act_stride);                                        \
-    }
+    HEARTH_DOT_GEMM_BY_GEMV(name)
 
 REF_KERNELS(f32, dot_f32)
 REF_KERNELS(f16, dot_f16)

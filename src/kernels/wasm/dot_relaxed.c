@@ -135,22 +135,7 @@ INLINE void rows_q8_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws
     store_rows(R, out, s4, s1);
 }
 
-/* Q5_0 / Q5_1 codes (0..31, bias not removed): the nibbles with their 5th
- * bit, bit j of the little-endian u32 at qh for element j, spread to bytes
- * by one swizzle per 16 elements. lo: elements 0..15, hi: 16..31. */
-INLINE void codes5(const uint8_t *qs, const uint8_t *qh, v128_t *lo, v128_t *hi) {
-    const v128_t m4 = wasm_i8x16_splat(0x0F), b5 = wasm_i8x16_splat(0x10);
-    const v128_t sel = wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
-    v128_t h = wasm_v128_load32_splat(qh);
-    v128_t h0 = wasm_i8x16_swizzle(h, wasm_u8x16_make(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
-    v128_t h1 = wasm_i8x16_swizzle(h, wasm_u8x16_make(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
-    v128_t q = wasm_v128_load(qs);
-    *lo = wasm_v128_or(wasm_v128_and(q, m4), wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(h0, sel), sel), b5));
-    *hi = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 4), m4),
-                       wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(h1, sel), sel), b5));
-}
-
-/* Q5_0, R rows: codes5 against the activation block, the bias of 16 in the
+/* Q5_0, R rows: hearth_wasm_codes5 against the activation block, the bias of 16 in the
  * lanes each row's sum starts from (as rows_q4_0's 8). */
 INLINE void rows_q5_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws,
                       const hearth_block_q8_0 *y, const float *da) {
@@ -165,7 +150,7 @@ INLINE void rows_q5_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws
         for (int i = 0; i < R; i++) {
             const hearth_block_q5_0 *x = (const hearth_block_q5_0 *)(w + (size_t)i * ws) + b;
             v128_t lo, hi;
-            codes5(x->qs, x->qh, &lo, &hi);
+            hearth_wasm_codes5(x->qs, x->qh, &lo, &hi);
             acc[i] = dot_u7(dot_u7(bias, a0, lo), a1, hi);
             d[i] = x->d;
         }
@@ -185,7 +170,7 @@ INLINE float dot_qx_1(bool q5, int64_t nb, const uint8_t *w, const hearth_block_
         hearth_f16 d, m;
         if (q5) {
             const hearth_block_q5_1 *x = (const hearth_block_q5_1 *)w + b;
-            codes5(x->qs, x->qh, &lo, &hi);
+            hearth_wasm_codes5(x->qs, x->qh, &lo, &hi);
             d = x->d, m = x->m;
         } else {
             const hearth_block_q4_1 *x = (const hearth_block_q4_1 *)w + b;
@@ -481,56 +466,17 @@ static void gemv_q6_K(int64_t n, int64_t nrows, float *out, const void *w, size_
 }
 
 /* gemm as gemv per activation column */
-typedef void (*gemv_fn)(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act);
-static void gemm_columns(gemv_fn gemv, int64_t n, int64_t nrows, int64_t ncols, float *out,
-                         int64_t os, const void *w, size_t ws, const void *act, size_t as) {
-    const uint8_t *ab = act;
-    for (int64_t c = 0; c < ncols; c++) gemv(n, nrows, out + c * os, w, ws, ab + (size_t)c * as);
-}
-static void gemm_f32(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                     size_t ws, const void *act, size_t as) {
-    gemm_columns(gemv_f32, n, nrows, ncols, out, os, w, ws, act, as);
-}
-static void gemm_q4_0(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                      size_t ws, const void *act, size_t as) {
-    gemm_columns(gemv_q4_0, n, nrows, ncols, out, os, w, ws, act, as);
-}
-static void gemm_q8_0(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                      size_t ws, const void *act, size_t as) {
-    gemm_columns(gemv_q8_0, n, nrows, ncols, out, os, w, ws, act, as);
-}
-static void gemm_q5_0(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                      size_t ws, const void *act, size_t as) {
-    gemm_columns(gemv_q5_0, n, nrows, ncols, out, os, w, ws, act, as);
-}
-static void gemm_q4_1(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                      size_t ws, const void *act, size_t as) {
-    gemm_columns(gemv_q4_1, n, nrows, ncols, out, os, w, ws, act, as);
-}
-static void gemm_q5_1(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                      size_t ws, const void *act, size_t as) {
-    gemm_columns(gemv_q5_1, n, nrows, ncols, out, os, w, ws, act, as);
-}
-static void gemm_q2_K(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                      size_t ws, const void *act, size_t as) {
-    gemm_columns(gemv_q2_K, n, nrows, ncols, out, os, w, ws, act, as);
-}
-static void gemm_q3_K(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                      size_t ws, const void *act, size_t as) {
-    gemm_columns(gemv_q3_K, n, nrows, ncols, out, os, w, ws, act, as);
-}
-static void gemm_q4_K(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                      size_t ws, const void *act, size_t as) {
-    gemm_columns(gemv_q4_K, n, nrows, ncols, out, os, w, ws, act, as);
-}
-static void gemm_q5_K(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                      size_t ws, const void *act, size_t as) {
-    gemm_columns(gemv_q5_K, n, nrows, ncols, out, os, w, ws, act, as);
-}
-static void gemm_q6_K(int64_t n, int64_t nrows, int64_t ncols, float *out, int64_t os, const void *w,
-                      size_t ws, const void *act, size_t as) {
-    gemm_columns(gemv_q6_K, n, nrows, ncols, out, os, w, ws, act, as);
-}
+HEARTH_DOT_GEMM_BY_GEMV(f32)
+HEARTH_DOT_GEMM_BY_GEMV(q4_0)
+HEARTH_DOT_GEMM_BY_GEMV(q8_0)
+HEARTH_DOT_GEMM_BY_GEMV(q5_0)
+HEARTH_DOT_GEMM_BY_GEMV(q4_1)
+HEARTH_DOT_GEMM_BY_GEMV(q5_1)
+HEARTH_DOT_GEMM_BY_GEMV(q2_K)
+HEARTH_DOT_GEMM_BY_GEMV(q3_K)
+HEARTH_DOT_GEMM_BY_GEMV(q4_K)
+HEARTH_DOT_GEMM_BY_GEMV(q5_K)
+HEARTH_DOT_GEMM_BY_GEMV(q6_K)
 
 bool hearth_dot_wasm_relaxed_built(void) { return true; }
 

@@ -490,25 +490,9 @@ INLINE void codes_q8_0(const void *blk, v128_t *w0, v128_t *w1) {
     *w1 = wasm_v128_load(x->qs + 16);
 }
 
-/* Lane j (0..15): 0x10 if bit j of the little-endian u16 at p is set. */
-INLINE v128_t bits_0x10(const uint8_t *p) {
-    const v128_t sel = wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
-    /* the two bytes spread by one swizzle (16 scalar lane inserts cost V8
-     * a long sequence) */
-    v128_t b = wasm_i8x16_swizzle(wasm_v128_load16_splat(p),
-                                  wasm_u8x16_make(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
-    return wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(b, sel), sel), wasm_i8x16_splat(0x10));
-}
-
-/* Q5_0 / Q5_1 codes: the nibbles with their 5th bit (bias not removed). */
-INLINE void codes5(const uint8_t *qs, const uint8_t *qh, v128_t *w0, v128_t *w1) {
-    v128_t q = wasm_v128_load(qs);
-    *w0 = wasm_v128_or(wasm_v128_and(q, wasm_i8x16_splat(0x0F)), bits_0x10(qh));
-    *w1 = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 4), wasm_i8x16_splat(0x0F)), bits_0x10(qh + 2));
-}
 INLINE void codes_q5_0(const void *blk, v128_t *w0, v128_t *w1) {
     const hearth_block_q5_0 *x = blk;
-    codes5(x->qs, x->qh, w0, w1);
+    hearth_wasm_codes5(x->qs, x->qh, w0, w1);
     *w0 = wasm_i8x16_sub(*w0, wasm_i8x16_splat(16));
     *w1 = wasm_i8x16_sub(*w1, wasm_i8x16_splat(16));
 }
@@ -548,7 +532,7 @@ static float dot_q5_1(int64_t n, const void *w, const void *a) {
     float s = 0.f;
     for (int64_t b = 0; b < n / QK5_1; b++) {
         v128_t w0, w1;
-        codes5(x[b].qs, x[b].qh, &w0, &w1);
+        hearth_wasm_codes5(x[b].qs, x[b].qh, &w0, &w1);
         int32_t sumi = dot32_i8(w0, w1, wasm_v128_load(y[b].qs), wasm_v128_load(y[b].qs + 16));
         s += hearth_f16_to_f32(x[b].d) * hearth_f16_to_f32(y[b].d) * (float)sumi +
              hearth_f16_to_f32(x[b].m) * hearth_f16_to_f32(y[b].s);
@@ -664,45 +648,27 @@ static void gemv_q5_0(int64_t n, int64_t nrows, float *out, const void *w, size_
     gemv_blocks32(n, nrows, out, w, ws, act, sizeof(hearth_block_q5_0), codes_q5_0);
 }
 
-/* gemm as gemv per activation column (gemv_NAME defined before) */
-#define WASM_GEMM(name)                                                                      \
-    static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out,             \
-                            int64_t out_stride, const void *w, size_t w_stride,              \
-                            const void *act, size_t act_stride) {                            \
-        const uint8_t *ab = act;                                                             \
-        for (int64_t c = 0; c < ncols; c++)                                                  \
-            gemv_##name(n, nrows, out + c * out_stride, w, w_stride,                         \
-                        ab + (size_t)c * act_stride);                                        \
-    }
-
 #define WASM_KERNELS(name, fn)                                                               \
     static void gemv_##name(int64_t n, int64_t nrows, float *out, const void *w,             \
                             size_t w_stride, const void *act) {                              \
         const uint8_t *wb = w;                                                               \
         for (int64_t r = 0; r < nrows; r++) out[r] = fn(n, wb + (size_t)r * w_stride, act);  \
     }                                                                                        \
-    static void gemm_##name(int64_t n, int64_t nrows, int64_t ncols, float *out,             \
-                            int64_t out_stride, const void *w, size_t w_stride,              \
-                            const void *act, size_t act_stride) {                            \
-        const uint8_t *ab = act;                                                             \
-        for (int64_t c = 0; c < ncols; c++)                                                  \
-            gemv_##name(n, nrows, out + c * out_stride, w, w_stride,                         \
-                        ab + (size_t)c * act_stride);                                        \
-    }
+    HEARTH_DOT_GEMM_BY_GEMV(name)
 
-WASM_GEMM(f32)
-WASM_GEMM(f16)
-WASM_GEMM(bf16)
-WASM_GEMM(q8_0)
-WASM_GEMM(q4_0)
-WASM_GEMM(q5_0)
+HEARTH_DOT_GEMM_BY_GEMV(f32)
+HEARTH_DOT_GEMM_BY_GEMV(f16)
+HEARTH_DOT_GEMM_BY_GEMV(bf16)
+HEARTH_DOT_GEMM_BY_GEMV(q8_0)
+HEARTH_DOT_GEMM_BY_GEMV(q4_0)
+HEARTH_DOT_GEMM_BY_GEMV(q5_0)
 WASM_KERNELS(q4_1, dot_q4_1)
 WASM_KERNELS(q5_1, dot_q5_1)
 WASM_KERNELS(q2_K, dot_q2_K)
 WASM_KERNELS(q3_K, dot_q3_K)
-WASM_GEMM(q4_K)
+HEARTH_DOT_GEMM_BY_GEMV(q4_K)
 WASM_KERNELS(q5_K, dot_q5_K)
-WASM_GEMM(q6_K)
+HEARTH_DOT_GEMM_BY_GEMV(q6_K)
 
 void hearth_dot_fill_wasm128(hearth_dot_kernel tab[HEARTH_TYPE_COUNT]) {
 #define SET(T, name)                             \

@@ -1,7 +1,7 @@
 /*
  * simd_wasm.h: lane sums, Q4_K/Q5_K scale unpacking and block scales in
- * WebAssembly SIMD128, shared by the SIMD128 kernels (dot_wasm.c) and the
- * relaxed-SIMD ones (dot_relaxed.c). Include only under __wasm_simd128__.
+ * WebAssembly SIMD128 and Q5_0/Q5_1 code unpacking, shared by the SIMD128
+ * kernels (dot_wasm.c) and the relaxed-SIMD ones (dot_relaxed.c). Include only under __wasm_simd128__.
  */
 #ifndef HEARTH_KERNELS_WASM_SIMD_WASM_H
 #define HEARTH_KERNELS_WASM_SIMD_WASM_H
@@ -51,6 +51,22 @@ HEARTH_WASM_INLINE void hearth_wasm_scales_q4_K(const uint8_t *scales, v128_t *s
     v128_t res = wasm_v128_bitselect(wasm_v128_and(lo, wasm_i8x16_splat(63)), hi, low4);
     *sc = wasm_u16x8_extend_low_u8x16(res);
     *m = wasm_u16x8_extend_high_u8x16(res);
+}
+
+/* Q5_0 / Q5_1 codes (0..31, bias not removed): the nibbles with their 5th
+ * bit, bit j of the little-endian u32 at qh for element j, spread to bytes
+ * by one swizzle per 16 elements (16 scalar lane inserts cost V8 a long
+ * sequence). *lo: elements 0..15, *hi: 16..31. */
+HEARTH_WASM_INLINE void hearth_wasm_codes5(const uint8_t *qs, const uint8_t *qh, v128_t *lo, v128_t *hi) {
+    const v128_t m4 = wasm_i8x16_splat(0x0F), b5 = wasm_i8x16_splat(0x10);
+    const v128_t sel = wasm_u8x16_make(1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128);
+    v128_t h = wasm_v128_load32_splat(qh);
+    v128_t h0 = wasm_i8x16_swizzle(h, wasm_u8x16_make(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+    v128_t h1 = wasm_i8x16_swizzle(h, wasm_u8x16_make(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    v128_t q = wasm_v128_load(qs);
+    *lo = wasm_v128_or(wasm_v128_and(q, m4), wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(h0, sel), sel), b5));
+    *hi = wasm_v128_or(wasm_v128_and(wasm_u16x8_shr(q, 4), m4),
+                       wasm_v128_and(wasm_i8x16_eq(wasm_v128_and(h1, sel), sel), b5));
 }
 
 #endif
