@@ -386,6 +386,49 @@ static void check_quantize_edges(hearth_dot_impl impl) {
     free(x);
 }
 
+/* Weight blocks whose scale is inf or NaN: the rows holding one give a
+ * non-finite result where the reference does, and the rows beside them (in
+ * the same group of 4, where kernels take 4 rows at a time and may compute
+ * such a group again on a slower path) still give the reference's. */
+static void check_nonfinite_scales(hearth_dot_impl impl) {
+    static const uint16_t special[] = {0x7c00, 0xfc00, 0x7e00}; /* inf, -inf, NaN */
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const dot_case *dc = &cases[c];
+        if (dc->fp16_off[0] < 0) continue;
+        const hearth_type_traits *tt = hearth_type_traits_get(dc->t);
+        const hearth_dot_kernel *ref = hearth_dot_kernel_get_impl(dc->t, HEARTH_DOT_SCALAR);
+        const hearth_dot_kernel *k = hearth_dot_kernel_get_impl(dc->t, impl);
+        REQUIRE(tt && ref && k);
+        int64_t n = tt->blck_size * 9, nrows = 9;
+        problem p;
+        make_problem(&p, tt, dc, ref, n, nrows, 1, false);
+        /* rows 1, 4 and 6: one block's scale each */
+        static const int64_t rows[] = {1, 4, 6}, blks[] = {3, 0, 8};
+        for (int i = 0; i < 3; i++)
+            memcpy(p.w + (size_t)rows[i] * p.ws + (size_t)blks[i] * tt->type_size + dc->fp16_off[0],
+                   &special[i], 2);
+        float o_ref[9], o_got[9];
+        ref->gemv(n, nrows, o_ref, p.w, p.ws, p.act);
+        k->gemv(n, nrows, o_got, p.w, p.ws, p.act);
+        double big = 0; /* the tolerance of compare(), over the finite rows */
+        for (int64_t r = 0; r < nrows; r++)
+            if (isfinite(o_ref[r])) big = fmax(big, fabs(o_ref[r]));
+        for (int64_t r = 0; r < nrows; r++) {
+            bool special_row = r == 1 || r == 4 || r == 6;
+            CHECKF(!isfinite(o_ref[r]) == special_row, "%s ref row %lld: %g", tt->name, (long long)r, o_ref[r]);
+            if (special_row) {
+                CHECKF(!isfinite(o_got[r]), "%s/%s row %lld with an inf/NaN scale: %g", tt->name,
+                       hearth_dot_impl_str(impl), (long long)r, o_got[r]);
+            } else {
+                double e = fabs((double)o_got[r] - o_ref[r]);
+                CHECKF(e <= dc->atol * big + dc->rtol * fabs(o_ref[r]), "%s/%s row %lld beside inf/NaN scales: %g vs %g",
+                       tt->name, hearth_dot_impl_str(impl), (long long)r, o_got[r], o_ref[r]);
+            }
+        }
+        free_problem(&p);
+    }
+}
+
 int main(void) {
     fprintf(stderr, "chosen implementation: %s\n", hearth_dot_impl_name());
     const char *force = getenv("HEARTH_FORCE_SCALAR");
@@ -418,6 +461,7 @@ int main(void) {
         impls++;
         check_quantize_edges((hearth_dot_impl)impl);
         check_gemm_cols((hearth_dot_impl)impl);
+        check_nonfinite_scales((hearth_dot_impl)impl);
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) run_case(&cases[c], (hearth_dot_impl)impl);
     }
     if (!impls) {

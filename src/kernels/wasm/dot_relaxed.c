@@ -46,18 +46,6 @@ INLINE v128_t dot_u7(v128_t acc, v128_t a, v128_t b) {
     return wasm_i32x4_relaxed_dot_i8x16_i7x16_add(a, b, acc);
 }
 
-/* Adds one block to R (1 or 4) rows' sums: row i gets (d_w[i] * d_a) *
- * (float)sum[i] (lane i of sum; lane 0 when R is 1), the reference's
- * expression and order. */
-INLINE void add_block(int R, v128_t *s4, float *s1, const hearth_f16 dw[4], float da, v128_t sum) {
-    if (R == 4) {
-        v128_t t = wasm_f32x4_mul(hearth_wasm_scales4(dw[0], dw[1], dw[2], dw[3]), wasm_f32x4_splat(da));
-        *s4 = wasm_f32x4_add(*s4, wasm_f32x4_mul(t, wasm_f32x4_convert_i32x4(sum)));
-    } else {
-        *s1 += hearth_f16_to_f32(dw[0]) * da * (float)wasm_i32x4_extract_lane(sum, 0);
-    }
-}
-
 /* The R rows' int32 sums as lanes: {sum(acc[0]), ...} (R = 4), or sum(acc[0])
  * in lane 0 (R = 1). */
 INLINE v128_t row_sums(int R, const v128_t acc[4]) {
@@ -65,98 +53,141 @@ INLINE v128_t row_sums(int R, const v128_t acc[4]) {
                   : wasm_i32x4_splat(hearth_wasm_hsum_i32(acc[0]));
 }
 
-INLINE void store_rows(int R, float *out, v128_t s4, float s1) {
-    if (R == 4) wasm_v128_store(out, s4);
-    else out[0] = s1;
-}
+/* Q4_0, Q5_0 and Q8_0: the weight types with Q8_0 activations. Each
+ * activation block is made ready once per gemv for all the rows (it used to
+ * be per group of 4 rows, and V8 rebuilds every vector constant where it is
+ * used): the relaxed dot's operands and the block's scale. */
+enum { W_Q4_0, W_Q5_0, W_Q8_0 };
 
-/* The activation's block scales as floats, converted once per gemv for all
- * its rows (MAXB blocks: rows of up to 32768 elements; longer ones convert
- * per block). */
-enum { MAXB = 1024 };
-INLINE const float *act_scales(const hearth_block_q8_0 *y, int64_t nb, float da[MAXB]) {
-    if (nb > MAXB) return NULL;
-    for (int64_t b = 0; b < nb; b++) da[b] = hearth_f16_to_f32(y[b].d);
-    return da;
-}
-INLINE float act_scale(const float *da, const hearth_block_q8_0 *y, int64_t b) {
-    return da ? da[b] : hearth_f16_to_f32(y[b].d);
-}
+typedef struct {
+    /* Q4_0, Q5_0: the signed codes (two vectors) and the row sums' start,
+     * minus the bias (8 or 16) times the codes; Q8_0: the codes' 7-bit
+     * parts (a & 127) and signs (a < 0), see block_sums */
+    v128_t v[4];
+    float d;    /* the scale */
+    float d112; /* and times 2^112, for scales_fast */
+} act_block;
 
-/* Q4_0, R rows from w: the nibbles as unsigned codes (low: elements 0..15,
- * high: 16..31) against the activation block, the bias of 8 off as 8 x the
- * activation codes, in the lanes each row's sum starts from (once per block
- * for the R rows). */
-INLINE void rows_q4_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws,
-                      const hearth_block_q8_0 *y, const float *da) {
-    const v128_t m4 = wasm_i8x16_splat(0x0F), eight = wasm_i8x16_splat(8), zero = wasm_i32x4_splat(0);
-    v128_t s4 = wasm_f32x4_splat(0.f);
-    float s1 = 0.f;
+/* Activation blocks per chunk: rows of up to 16384 elements in one (40 KB
+ * on the stack), longer ones in several, with the rows' sums carried over. */
+enum { MAXB = 512 };
+
+INLINE void prepare(int kind, const hearth_block_q8_0 *y, int64_t nb, act_block *p) {
+    const v128_t zero = wasm_i32x4_splat(0), m7 = wasm_i8x16_splat(0x7F);
+    const v128_t bias = wasm_i8x16_splat(kind == W_Q4_0 ? 8 : 16);
     for (int64_t b = 0; b < nb; b++) {
         v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16);
-        v128_t bias = wasm_i32x4_sub(zero, dot_u7(dot_u7(zero, a0, eight), a1, eight));
+        if (kind == W_Q8_0) {
+            p[b].v[0] = wasm_v128_and(a0, m7);
+            p[b].v[1] = wasm_v128_and(a1, m7);
+            p[b].v[2] = wasm_u8x16_shr(a0, 7);
+            p[b].v[3] = wasm_u8x16_shr(a1, 7);
+        } else {
+            p[b].v[0] = a0;
+            p[b].v[1] = a1;
+            p[b].v[2] = wasm_i32x4_sub(zero, dot_u7(dot_u7(zero, a0, bias), a1, bias));
+        }
+        p[b].d = hearth_f16_to_f32(y[b].d);
+        p[b].d112 = p[b].d * 0x1p112f;
+    }
+}
+
+/* One weight block x against its activation block: 4 int32 lanes summing
+ * to their exact integer dot product. Q4_0: the nibbles as unsigned codes
+ * (low: elements 0..15, high: 16..31), the bias off through the start;
+ * Q5_0: hearth_wasm_codes5 the same way; Q8_0: w * a = w * (a & 127) -
+ * 128 * w * (a < 0), both products with the weight as the signed operand
+ * (so -128 is fine there too). */
+INLINE v128_t block_sums(int kind, const uint8_t *x, const act_block *p) {
+    if (kind == W_Q4_0) {
+        const v128_t m4 = wasm_i8x16_splat(0x0F);
+        v128_t v = wasm_v128_load(((const hearth_block_q4_0 *)x)->qs);
+        return dot_u7(dot_u7(p->v[2], p->v[0], wasm_v128_and(v, m4)), p->v[1],
+                      wasm_v128_and(wasm_u16x8_shr(v, 4), m4));
+    }
+    if (kind == W_Q5_0) {
+        const hearth_block_q5_0 *q = (const hearth_block_q5_0 *)x;
+        v128_t lo, hi;
+        hearth_wasm_codes5(q->qs, q->qh, &lo, &hi);
+        return dot_u7(dot_u7(p->v[2], p->v[0], lo), p->v[1], hi);
+    }
+    const v128_t zero = wasm_i32x4_splat(0);
+    const int8_t *qs = ((const hearth_block_q8_0 *)x)->qs;
+    v128_t w0 = wasm_v128_load(qs), w1 = wasm_v128_load(qs + 16);
+    v128_t lo = dot_u7(dot_u7(zero, w0, p->v[0]), w1, p->v[1]);
+    v128_t neg = dot_u7(dot_u7(zero, w0, p->v[2]), w1, p->v[3]);
+    return wasm_i32x4_sub(lo, wasm_i32x4_shl(neg, 7));
+}
+
+/* R rows (1 or 4) of nb blocks of bsize bytes from w (ws apart) against
+ * the prepared blocks p: out[i] = sum over blocks of (d_w[i] * d_a) *
+ * (float)sum[i], the reference's expression and order, added to out's
+ * values when carry (a chunk after the first). The 4 rows' weight scales:
+ * - exact: hearth_wasm_scales4 (a branch for inf/NaN per block), times d;
+ * - fast: hearth_wasm_f16x8_lo_scaled (each scale times 2^-112, exactly)
+ *   times d112, the same products bit for bit. It leaves inf/NaN wrong, so
+ *   it keeps the largest of the scales' magnitudes and returns false,
+ *   storing nothing, if one was: the caller computes the rows exactly. */
+INLINE bool rows_q(int kind, int R, bool exact, int64_t nb, float *out, const uint8_t *w, size_t ws,
+                   size_t bsize, const act_block *p, bool carry) {
+    v128_t s4 = R == 4 && carry ? wasm_v128_load(out) : wasm_f32x4_splat(0.f);
+    v128_t top = wasm_i16x8_splat(0);
+    float s1 = R == 1 && carry ? out[0] : 0.f;
+    for (int64_t b = 0; b < nb; b++) {
         v128_t acc[4];
         hearth_f16 d[4];
         for (int i = 0; i < R; i++) {
-            const hearth_block_q4_0 *x = (const hearth_block_q4_0 *)(w + (size_t)i * ws) + b;
-            v128_t v = wasm_v128_load(x->qs);
-            acc[i] = dot_u7(dot_u7(bias, a0, wasm_v128_and(v, m4)), a1,
-                            wasm_v128_and(wasm_u16x8_shr(v, 4), m4));
-            d[i] = x->d;
+            const uint8_t *x = w + (size_t)i * ws + (size_t)b * bsize;
+            acc[i] = block_sums(kind, x, p + b);
+            memcpy(&d[i], x, sizeof d[i]); /* every block starts with its scale */
         }
-        add_block(R, &s4, &s1, d, act_scale(da, y, b), row_sums(R, acc));
+        v128_t sum = row_sums(R, acc);
+        if (R == 1) {
+            s1 += hearth_f16_to_f32(d[0]) * p[b].d * (float)wasm_i32x4_extract_lane(sum, 0);
+            continue;
+        }
+        v128_t t;
+        if (exact) {
+            t = wasm_f32x4_mul(hearth_wasm_scales4(d[0], d[1], d[2], d[3]), wasm_f32x4_splat(p[b].d));
+        } else {
+            v128_t dh = wasm_i16x8_make((int16_t)d[0], (int16_t)d[1], (int16_t)d[2], (int16_t)d[3], 0, 0, 0, 0);
+            /* dh + dh drops the sign: inf/NaN are 0xf800 and up */
+            top = wasm_u16x8_max(top, wasm_i16x8_add(dh, dh));
+            t = wasm_f32x4_mul(hearth_wasm_f16x8_lo_scaled(dh), wasm_f32x4_splat(p[b].d112));
+        }
+        s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(t, wasm_f32x4_convert_i32x4(sum)));
     }
-    store_rows(R, out, s4, s1);
+    if (R == 1) {
+        out[0] = s1;
+        return true;
+    }
+    if (!exact && wasm_v128_any_true(wasm_u16x8_ge(top, wasm_i16x8_splat((int16_t)0xf800)))) return false;
+    wasm_v128_store(out, s4);
+    return true;
 }
 
-/* Q8_0, R rows: w * a = w * (a & 127) - 128 * w * (a < 0), both products
- * with the weight as the signed operand (so -128 is fine there too). */
-INLINE void rows_q8_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws,
-                      const hearth_block_q8_0 *y, const float *da) {
-    const v128_t m7 = wasm_i8x16_splat(0x7F), zero = wasm_i32x4_splat(0);
-    v128_t s4 = wasm_f32x4_splat(0.f);
-    float s1 = 0.f;
-    for (int64_t b = 0; b < nb; b++) {
-        v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16);
-        v128_t l0 = wasm_v128_and(a0, m7), l1 = wasm_v128_and(a1, m7);
-        v128_t n0 = wasm_u8x16_shr(a0, 7), n1 = wasm_u8x16_shr(a1, 7);
-        v128_t acc[4];
-        hearth_f16 d[4];
-        for (int i = 0; i < R; i++) {
-            const hearth_block_q8_0 *x = (const hearth_block_q8_0 *)(w + (size_t)i * ws) + b;
-            v128_t w0 = wasm_v128_load(x->qs), w1 = wasm_v128_load(x->qs + 16);
-            v128_t lo = dot_u7(dot_u7(zero, w0, l0), w1, l1);
-            v128_t neg = dot_u7(dot_u7(zero, w0, n0), w1, n1);
-            acc[i] = wasm_i32x4_sub(lo, wasm_i32x4_shl(neg, 7));
-            d[i] = x->d;
+/* gemv: per chunk of MAXB blocks, the activation prepared, then 4 rows at a
+ * time (fast scales, exact if a row has an inf/NaN scale), then one at a
+ * time (the same arithmetic per row, so every row's result is the same
+ * whichever group it falls in). */
+INLINE void gemv_q(int kind, int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    const size_t bsize = kind == W_Q4_0 ? sizeof(hearth_block_q4_0)
+                       : kind == W_Q5_0 ? sizeof(hearth_block_q5_0) : sizeof(hearth_block_q8_0);
+    const hearth_block_q8_0 *y = act;
+    act_block p[MAXB];
+    int64_t nb = n / QK8_0;
+    for (int64_t b0 = 0; b0 < nb; b0 += MAXB) {
+        int64_t cb = nb - b0 < MAXB ? nb - b0 : MAXB;
+        prepare(kind, y + b0, cb, p);
+        const uint8_t *wb = (const uint8_t *)w + (size_t)b0 * bsize;
+        int64_t r = 0;
+        for (; r + 4 <= nrows; r += 4) {
+            const uint8_t *wr = wb + (size_t)r * ws;
+            if (!rows_q(kind, 4, false, cb, out + r, wr, ws, bsize, p, b0 > 0))
+                rows_q(kind, 4, true, cb, out + r, wr, ws, bsize, p, b0 > 0);
         }
-        add_block(R, &s4, &s1, d, act_scale(da, y, b), row_sums(R, acc));
+        for (; r < nrows; r++) rows_q(kind, 1, true, cb, out + r, wb + (size_t)r * ws, ws, bsize, p, b0 > 0);
     }
-    store_rows(R, out, s4, s1);
-}
-
-/* Q5_0, R rows: hearth_wasm_codes5 against the activation block, the bias of 16 in the
- * lanes each row's sum starts from (as rows_q4_0's 8). */
-INLINE void rows_q5_0(int R, int64_t nb, float *out, const uint8_t *w, size_t ws,
-                      const hearth_block_q8_0 *y, const float *da) {
-    const v128_t k16 = wasm_i8x16_splat(16), zero = wasm_i32x4_splat(0);
-    v128_t s4 = wasm_f32x4_splat(0.f);
-    float s1 = 0.f;
-    for (int64_t b = 0; b < nb; b++) {
-        v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16);
-        v128_t bias = wasm_i32x4_sub(zero, dot_u7(dot_u7(zero, a0, k16), a1, k16));
-        v128_t acc[4];
-        hearth_f16 d[4];
-        for (int i = 0; i < R; i++) {
-            const hearth_block_q5_0 *x = (const hearth_block_q5_0 *)(w + (size_t)i * ws) + b;
-            v128_t lo, hi;
-            hearth_wasm_codes5(x->qs, x->qh, &lo, &hi);
-            acc[i] = dot_u7(dot_u7(bias, a0, lo), a1, hi);
-            d[i] = x->d;
-        }
-        add_block(R, &s4, &s1, d, act_scale(da, y, b), row_sums(R, acc));
-    }
-    store_rows(R, out, s4, s1);
 }
 
 /* Q4_1 / Q5_1 (q5), one row against Q8_1 activations: unsigned codes, the
@@ -407,28 +438,13 @@ static void gemv_f32(int64_t n, int64_t nrows, float *out, const void *w, size_t
     for (; r < nrows; r++) rows_f32(1, n, out + r, wb + (size_t)r * ws, ws, act);
 }
 static void gemv_q4_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
-    const uint8_t *wb = w;
-    int64_t r = 0;
-    float dab[MAXB];
-    const float *da = act_scales(act, n / QK4_0, dab);
-    for (; r + 4 <= nrows; r += 4) rows_q4_0(4, n / QK4_0, out + r, wb + (size_t)r * ws, ws, act, da);
-    for (; r < nrows; r++) rows_q4_0(1, n / QK4_0, out + r, wb + (size_t)r * ws, ws, act, da);
-}
-static void gemv_q8_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
-    const uint8_t *wb = w;
-    int64_t r = 0;
-    float dab[MAXB];
-    const float *da = act_scales(act, n / QK8_0, dab);
-    for (; r + 4 <= nrows; r += 4) rows_q8_0(4, n / QK8_0, out + r, wb + (size_t)r * ws, ws, act, da);
-    for (; r < nrows; r++) rows_q8_0(1, n / QK8_0, out + r, wb + (size_t)r * ws, ws, act, da);
+    gemv_q(W_Q4_0, n, nrows, out, w, ws, act);
 }
 static void gemv_q5_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
-    const uint8_t *wb = w;
-    int64_t r = 0;
-    float dab[MAXB];
-    const float *da = act_scales(act, n / QK5_0, dab);
-    for (; r + 4 <= nrows; r += 4) rows_q5_0(4, n / QK5_0, out + r, wb + (size_t)r * ws, ws, act, da);
-    for (; r < nrows; r++) rows_q5_0(1, n / QK5_0, out + r, wb + (size_t)r * ws, ws, act, da);
+    gemv_q(W_Q5_0, n, nrows, out, w, ws, act);
+}
+static void gemv_q8_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    gemv_q(W_Q8_0, n, nrows, out, w, ws, act);
 }
 static void gemv_q4_1(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
     for (int64_t r = 0; r < nrows; r++) out[r] = dot_qx_1(false, n / QK4_1, (const uint8_t *)w + (size_t)r * ws, act);

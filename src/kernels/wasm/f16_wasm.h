@@ -29,22 +29,31 @@ static inline __attribute__((always_inline)) bool hearth_wasm_f16x8_any_infnan(v
     return wasm_v128_any_true(wasm_i16x8_eq(wasm_v128_and(h, e), e));
 }
 
-/* The fast path for finite values: each half moved to the top of its 32-bit
- * lane (a shuffle with zeros), shifted right arithmetically by 3 (exponent
- * and mantissa in place; the sign's copies land on the exponent's top 3
- * bits and are masked off, the sign stays at bit 31), then rebiased by a
- * multiply by 2^112, which keeps the sign and is exact for normals and
- * subnormals (wasm floats do not flush subnormals). Lanes 0-3 of h (lo) or
- * 4-7 (hi). Wrong for inf/NaN: callers check hearth_wasm_f16x8_any_infnan. */
-static inline __attribute__((always_inline)) v128_t hearth_wasm_f16x8_lo_finite(v128_t h) {
+/* The fast path for finite values, before the rebias: each half moved to
+ * the top of its 32-bit lane (a shuffle with zeros), shifted right
+ * arithmetically by 3 (exponent and mantissa in place; the sign's copies
+ * land on the exponent's top 3 bits and are masked off, the sign stays at
+ * bit 31). That is the value times 2^-112, exactly: normals become f32
+ * normals (2^-14 -> 2^-126), subnormals f32 subnormals. Lanes 0-3 of h (lo)
+ * or 4-7 (hi). Wrong for inf/NaN (finite values of 2^-96 and more). */
+static inline __attribute__((always_inline)) v128_t hearth_wasm_f16x8_lo_scaled(v128_t h) {
     v128_t x = wasm_i16x8_shuffle(wasm_i16x8_splat(0), h, 0, 8, 1, 9, 2, 10, 3, 11);
-    return wasm_f32x4_mul(wasm_v128_and(wasm_i32x4_shr(x, 3), wasm_i32x4_splat((int32_t)0x8fffffff)),
-                          wasm_f32x4_splat(0x1p112f));
+    return wasm_v128_and(wasm_i32x4_shr(x, 3), wasm_i32x4_splat((int32_t)0x8fffffff));
+}
+static inline __attribute__((always_inline)) v128_t hearth_wasm_f16x8_hi_scaled(v128_t h) {
+    v128_t x = wasm_i16x8_shuffle(wasm_i16x8_splat(0), h, 4, 12, 5, 13, 6, 14, 7, 15);
+    return wasm_v128_and(wasm_i32x4_shr(x, 3), wasm_i32x4_splat((int32_t)0x8fffffff));
+}
+
+/* The fast path for finite values: the above rebiased by a multiply by
+ * 2^112, which keeps the sign and is exact for normals and subnormals (wasm
+ * floats do not flush subnormals). Wrong for inf/NaN: callers check
+ * hearth_wasm_f16x8_any_infnan. */
+static inline __attribute__((always_inline)) v128_t hearth_wasm_f16x8_lo_finite(v128_t h) {
+    return wasm_f32x4_mul(hearth_wasm_f16x8_lo_scaled(h), wasm_f32x4_splat(0x1p112f));
 }
 static inline __attribute__((always_inline)) v128_t hearth_wasm_f16x8_hi_finite(v128_t h) {
-    v128_t x = wasm_i16x8_shuffle(wasm_i16x8_splat(0), h, 4, 12, 5, 13, 6, 14, 7, 15);
-    return wasm_f32x4_mul(wasm_v128_and(wasm_i32x4_shr(x, 3), wasm_i32x4_splat((int32_t)0x8fffffff)),
-                          wasm_f32x4_splat(0x1p112f));
+    return wasm_f32x4_mul(hearth_wasm_f16x8_hi_scaled(h), wasm_f32x4_splat(0x1p112f));
 }
 
 /* Four binary16 values at p (8 bytes) as f32. */
