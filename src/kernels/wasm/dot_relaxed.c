@@ -124,10 +124,9 @@ INLINE v128_t block_sums(int kind, const uint8_t *x, const act_block *p) {
  * (float)sum[i], the reference's expression and order, added to out's
  * values when carry (a chunk after the first). The 4 rows' weight scales:
  * - exact: hearth_wasm_scales4 (a branch for inf/NaN per block), times d;
- * - fast: hearth_wasm_f16x8_lo_scaled (each scale times 2^-112, exactly)
- *   times d112, the same products bit for bit. It leaves inf/NaN wrong, so
- *   it keeps the largest of the scales' magnitudes and returns false,
- *   storing nothing, if one was: the caller computes the rows exactly. */
+ * - fast: hearth_wasm_scales4_fast times d112, the same products bit for
+ *   bit. It leaves inf/NaN wrong: then it returns false, storing nothing,
+ *   and the caller computes the rows exactly. */
 INLINE bool rows_q(int kind, int R, bool exact, int64_t nb, float *out, const uint8_t *w, size_t ws,
                    size_t bsize, const act_block *p, bool carry) {
     v128_t s4 = R == 4 && carry ? wasm_v128_load(out) : wasm_f32x4_splat(0.f);
@@ -146,22 +145,15 @@ INLINE bool rows_q(int kind, int R, bool exact, int64_t nb, float *out, const ui
             s1 += hearth_f16_to_f32(d[0]) * p[b].d * (float)wasm_i32x4_extract_lane(sum, 0);
             continue;
         }
-        v128_t t;
-        if (exact) {
-            t = wasm_f32x4_mul(hearth_wasm_scales4(d[0], d[1], d[2], d[3]), wasm_f32x4_splat(p[b].d));
-        } else {
-            v128_t dh = wasm_i16x8_make((int16_t)d[0], (int16_t)d[1], (int16_t)d[2], (int16_t)d[3], 0, 0, 0, 0);
-            /* dh + dh drops the sign: inf/NaN are 0xf800 and up */
-            top = wasm_u16x8_max(top, wasm_i16x8_add(dh, dh));
-            t = wasm_f32x4_mul(hearth_wasm_f16x8_lo_scaled(dh), wasm_f32x4_splat(p[b].d112));
-        }
+        v128_t t = exact ? wasm_f32x4_mul(hearth_wasm_scales4(d[0], d[1], d[2], d[3]), wasm_f32x4_splat(p[b].d))
+                         : wasm_f32x4_mul(hearth_wasm_scales4_fast(d, &top), wasm_f32x4_splat(p[b].d112));
         s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(t, wasm_f32x4_convert_i32x4(sum)));
     }
     if (R == 1) {
         out[0] = s1;
         return true;
     }
-    if (!exact && wasm_v128_any_true(wasm_u16x8_ge(top, wasm_i16x8_splat((int16_t)0xf800)))) return false;
+    if (!exact && hearth_wasm_scales_nonfinite(top)) return false;
     wasm_v128_store(out, s4);
     return true;
 }

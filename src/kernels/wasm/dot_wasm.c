@@ -540,112 +540,134 @@ static float dot_q5_1(int64_t n, const void *w, const void *a) {
     return s;
 }
 
-/* gemv over Q8_0 activations, 4 weight rows at a time: each activation
- * block is loaded and widened once for the 4 rows. Per row, the blocks are
- * scaled and summed in the reference's order (bit-identical results). */
-INLINE void gemv_blocks32(int64_t n, int64_t nrows, float *out, const uint8_t *w, size_t ws,
-                          const hearth_block_q8_0 *y, size_t bsize,
-                          void (*codes)(const void *, v128_t *, v128_t *)) {
-    int64_t nb = n / 32, r = 0;
-    /* the activation's block scales as floats, once for all rows (a row of
-     * up to 32768 elements; longer ones convert per block) */
-    enum { MAXB = 1024 };
-    float da[MAXB];
-    bool have_da = nb <= MAXB && nrows >= 4;
-    if (have_da)
-        for (int64_t b = 0; b < nb; b++) da[b] = hearth_f16_to_f32(y[b].d);
-    for (; r + 4 <= nrows; r += 4) {
-        /* lane i accumulates row r+i, block after block as the reference */
-        v128_t s4 = wasm_f32x4_splat(0.f);
-        for (int64_t b = 0; b < nb; b++) {
-            v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16);
-            v128_t al0 = wasm_i16x8_extend_low_i8x16(a0), ah0 = wasm_i16x8_extend_high_i8x16(a0);
-            v128_t al1 = wasm_i16x8_extend_low_i8x16(a1), ah1 = wasm_i16x8_extend_high_i8x16(a1);
-            v128_t acc[4];
-            for (int i = 0; i < 4; i++) {
-                v128_t w0, w1;
-                codes(w + (size_t)(r + i) * ws + (size_t)b * bsize, &w0, &w1);
-                v128_t t = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w0), al0);
-                t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w0), ah0));
-                t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w1), al1));
-                acc[i] = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w1), ah1));
-            }
-            v128_t sum = hearth_wasm_hsum4_i32(acc[0], acc[1], acc[2], acc[3]);
-            hearth_f16 d[4];
-            for (int i = 0; i < 4; i++)
-                memcpy(&d[i], w + (size_t)(r + i) * ws + (size_t)b * bsize, sizeof d[i]);
-            /* the 4 rows' scales at once (exact; the finite fast path unless
-             * one is inf/NaN); (dw * da) * sumi as the reference */
-            v128_t dw = hearth_wasm_scales4(d[0], d[1], d[2], d[3]);
-            float dab = have_da ? da[b] : hearth_f16_to_f32(y[b].d);
-            v128_t t = wasm_f32x4_mul(dw, wasm_f32x4_splat(dab));
-            s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(t, wasm_f32x4_convert_i32x4(sum)));
-        }
-        wasm_v128_store(out + r, s4);
-    }
-    float (*dot1)(int64_t, const void *, const void *) =
-        bsize == sizeof(hearth_block_q8_0) ? dot_q8_0 :
-        bsize == sizeof(hearth_block_q5_0) ? dot_q5_0 : dot_q4_0;
-    for (; r < nrows; r++) out[r] = dot1(n, w + (size_t)r * ws, y);
-}
+/* Q4_0, Q5_0 and Q8_0 (the weight types with Q8_0 activations), 4 rows at
+ * a time. Each activation block is made ready once per gemv for all rows:
+ * widened to int16 (Q8_0, Q5_0), or for Q4_0 deinterleaved to match its
+ * nibbles' order (below) with 8 * the sum of its codes; and its scale.
+ * Per row, the blocks are scaled and summed in the reference's order
+ * (bit-identical results). */
+enum { W_Q4_0, W_Q5_0, W_Q8_0 };
 
-/* Q4_0 gemv, 4 rows at a time, with the nibbles decoded in int16 lanes: the
- * block's 16 bytes read as 8 u16 lanes (bytes 2k, 2k+1) give elements 2k,
- * 2k+1, 2k+16 and 2k+17 as (v & 15), (v >> 8) & 15, (v >> 4) & 15 and
- * v >> 12 (7 operations for the 32 codes instead of widening int8 codes:
- * SIMD128's u8 shift and i8 -> i16 high widening cost several x86
- * instructions each), dotted with the activation block deinterleaved to
- * match (once per block for the 4 rows). The codes stay unsigned (0..15):
- * the bias of 8 comes off as 8 * sum(activation codes), in int32, so each
- * block's integer sum is the reference's exactly, and the float scaling is
- * gemv_blocks32's (bit-identical results). */
-static void gemv_q4_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
-                      const void *act) {
-    const hearth_block_q8_0 *y = act;
-    const uint8_t *wb = w;
-    int64_t nb = n / QK4_0, r = 0;
-    const v128_t m4 = wasm_i16x8_splat(0x0F);
-    for (; r + 4 <= nrows; r += 4) {
-        v128_t s4 = wasm_f32x4_splat(0.f);
-        for (int64_t b = 0; b < nb; b++) {
-            v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16);
+typedef struct {
+    v128_t v[4];
+    int32_t bias; /* Q4_0: 8 * the sum of the codes */
+    float d;      /* the scale */
+    float d112;   /* and times 2^112 (hearth_wasm_scales4_fast) */
+} act_block;
+
+/* Activation blocks per chunk: rows of up to 16384 elements in one (40 KB
+ * on the stack), longer ones in several, with the rows' sums carried over. */
+enum { MAXB = 512 };
+
+INLINE void prepare(int kind, const hearth_block_q8_0 *y, int64_t nb, act_block *p) {
+    for (int64_t b = 0; b < nb; b++) {
+        v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16);
+        p[b].bias = 0;
+        if (kind == W_Q4_0) {
             /* even elements in lanes 0-7, odd ones in 8-15 */
             a0 = wasm_i8x16_shuffle(a0, a0, 0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
             a1 = wasm_i8x16_shuffle(a1, a1, 0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
-            v128_t e0 = wasm_i16x8_extend_low_i8x16(a0), o0 = wasm_i16x8_extend_high_i8x16(a0);
-            v128_t e1 = wasm_i16x8_extend_low_i8x16(a1), o1 = wasm_i16x8_extend_high_i8x16(a1);
-            v128_t sa = wasm_i32x4_dot_i16x8(wasm_i16x8_add(wasm_i16x8_add(e0, o0), wasm_i16x8_add(e1, o1)),
-                                             wasm_i16x8_splat(8));
-            int32_t bias = hearth_wasm_hsum_i32(sa); /* 8 * sum of the activation codes */
-            v128_t acc[4];
-            hearth_f16 d[4];
-            for (int i = 0; i < 4; i++) {
-                const hearth_block_q4_0 *x = (const hearth_block_q4_0 *)(wb + (size_t)(r + i) * ws) + b;
-                v128_t v = wasm_v128_load(x->qs);
-                v128_t t = wasm_i32x4_dot_i16x8(wasm_v128_and(v, m4), e0);
-                t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v, 8), m4), o0));
-                t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v, 4), m4), e1));
-                acc[i] = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(v, 12), o1));
-                d[i] = x->d;
-            }
-            v128_t sum = wasm_i32x4_sub(hearth_wasm_hsum4_i32(acc[0], acc[1], acc[2], acc[3]), wasm_i32x4_splat(bias));
-            v128_t dw = hearth_wasm_scales4(d[0], d[1], d[2], d[3]);
-            v128_t t = wasm_f32x4_mul(dw, wasm_f32x4_splat(hearth_f16_to_f32(y[b].d)));
-            s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(t, wasm_f32x4_convert_i32x4(sum)));
         }
-        wasm_v128_store(out + r, s4);
+        p[b].v[0] = wasm_i16x8_extend_low_i8x16(a0);
+        p[b].v[1] = wasm_i16x8_extend_high_i8x16(a0);
+        p[b].v[2] = wasm_i16x8_extend_low_i8x16(a1);
+        p[b].v[3] = wasm_i16x8_extend_high_i8x16(a1);
+        if (kind == W_Q4_0) {
+            v128_t s = wasm_i16x8_add(wasm_i16x8_add(p[b].v[0], p[b].v[1]), wasm_i16x8_add(p[b].v[2], p[b].v[3]));
+            p[b].bias = hearth_wasm_hsum_i32(wasm_i32x4_dot_i16x8(s, wasm_i16x8_splat(8)));
+        }
+        p[b].d = hearth_f16_to_f32(y[b].d);
+        p[b].d112 = p[b].d * 0x1p112f;
     }
-    for (; r < nrows; r++) out[r] = dot_q4_0(n, wb + (size_t)r * ws, y);
+}
+
+/* One weight block x against its prepared activation block: 4 int32 lanes
+ * summing to the exact integer dot product (Q4_0: plus the bias). Q4_0's
+ * 16 bytes are read as 8 u16 lanes (bytes 2k, 2k+1): they give elements 2k,
+ * 2k+1, 2k+16 and 2k+17 as (v & 15), (v >> 8) & 15, (v >> 4) & 15 and v >>
+ * 12, 7 operations for the 32 codes instead of widening int8 codes
+ * (SIMD128's u8 shift and i8 -> i16 high widening cost several x86
+ * instructions each); the codes stay unsigned (0..15) and the bias of 8
+ * comes off as the activation block's bias. */
+INLINE v128_t block_sums(int kind, const uint8_t *x, const act_block *p) {
+    if (kind == W_Q4_0) {
+        const v128_t m4 = wasm_i16x8_splat(0x0F);
+        v128_t v = wasm_v128_load(((const hearth_block_q4_0 *)x)->qs);
+        v128_t t = wasm_i32x4_dot_i16x8(wasm_v128_and(v, m4), p->v[0]);
+        t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v, 8), m4), p->v[1]));
+        t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v, 4), m4), p->v[2]));
+        return wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(v, 12), p->v[3]));
+    }
+    v128_t w0, w1;
+    if (kind == W_Q5_0) codes_q5_0(x, &w0, &w1);
+    else codes_q8_0(x, &w0, &w1);
+    v128_t t = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w0), p->v[0]);
+    t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w0), p->v[1]));
+    t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w1), p->v[2]));
+    return wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w1), p->v[3]));
+}
+
+/* 4 rows of nb blocks of bsize bytes from w (ws apart): lane i accumulates
+ * row i, block after block as the reference, (dw * da) * sumi, added to
+ * out's values when carry (a chunk after the first). Scales exact
+ * (hearth_wasm_scales4) or fast (hearth_wasm_scales4_fast, the same
+ * products; false, nothing stored, if a scale was inf/NaN). */
+INLINE bool rows4(int kind, bool exact, int64_t nb, float *out, const uint8_t *w, size_t ws, size_t bsize,
+                  const act_block *p, bool carry) {
+    v128_t s4 = carry ? wasm_v128_load(out) : wasm_f32x4_splat(0.f), top = wasm_i16x8_splat(0);
+    for (int64_t b = 0; b < nb; b++) {
+        v128_t acc[4];
+        hearth_f16 d[4];
+        for (int i = 0; i < 4; i++) {
+            const uint8_t *x = w + (size_t)i * ws + (size_t)b * bsize;
+            acc[i] = block_sums(kind, x, p + b);
+            memcpy(&d[i], x, sizeof d[i]); /* every block starts with its scale */
+        }
+        v128_t sum = hearth_wasm_hsum4_i32(acc[0], acc[1], acc[2], acc[3]);
+        if (kind == W_Q4_0) sum = wasm_i32x4_sub(sum, wasm_i32x4_splat(p[b].bias));
+        v128_t t = exact ? wasm_f32x4_mul(hearth_wasm_scales4(d[0], d[1], d[2], d[3]), wasm_f32x4_splat(p[b].d))
+                         : wasm_f32x4_mul(hearth_wasm_scales4_fast(d, &top), wasm_f32x4_splat(p[b].d112));
+        s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(t, wasm_f32x4_convert_i32x4(sum)));
+    }
+    if (!exact && hearth_wasm_scales_nonfinite(top)) return false;
+    wasm_v128_store(out, s4);
+    return true;
+}
+
+INLINE void gemv_q(int kind, int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    const size_t bsize = kind == W_Q4_0 ? sizeof(hearth_block_q4_0)
+                       : kind == W_Q5_0 ? sizeof(hearth_block_q5_0) : sizeof(hearth_block_q8_0);
+    const hearth_block_q8_0 *y = act;
+    const uint8_t *wb = w;
+    int64_t nb = n / QK8_0, n4 = nrows & ~(int64_t)3;
+    act_block p[MAXB];
+    for (int64_t b0 = 0; n4 && b0 < nb; b0 += MAXB) {
+        int64_t cb = nb - b0 < MAXB ? nb - b0 : MAXB;
+        prepare(kind, y + b0, cb, p);
+        for (int64_t r = 0; r < n4; r += 4) {
+            const uint8_t *wr = wb + (size_t)r * ws + (size_t)b0 * bsize;
+            if (!rows4(kind, false, cb, out + r, wr, ws, bsize, p, b0 > 0))
+                rows4(kind, true, cb, out + r, wr, ws, bsize, p, b0 > 0);
+        }
+    }
+    float (*dot1)(int64_t, const void *, const void *) = kind == W_Q4_0 ? dot_q4_0
+                                                        : kind == W_Q5_0 ? dot_q5_0 : dot_q8_0;
+    for (int64_t r = n4; r < nrows; r++) out[r] = dot1(n, wb + (size_t)r * ws, y);
+}
+
+static void gemv_q4_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                      const void *act) {
+    gemv_q(W_Q4_0, n, nrows, out, w, ws, act);
 }
 
 static void gemv_q8_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
                       const void *act) {
-    gemv_blocks32(n, nrows, out, w, ws, act, sizeof(hearth_block_q8_0), codes_q8_0);
+    gemv_q(W_Q8_0, n, nrows, out, w, ws, act);
 }
 
 static void gemv_q5_0(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
                       const void *act) {
-    gemv_blocks32(n, nrows, out, w, ws, act, sizeof(hearth_block_q5_0), codes_q5_0);
+    gemv_q(W_Q5_0, n, nrows, out, w, ws, act);
 }
 
 #define WASM_KERNELS(name, fn)                                                               \

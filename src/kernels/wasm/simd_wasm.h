@@ -9,6 +9,7 @@
 #include "kernels/fp16.h"
 #include "kernels/wasm/f16_wasm.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <wasm_simd128.h>
 
@@ -33,6 +34,23 @@ HEARTH_WASM_INLINE v128_t hearth_wasm_scales4(hearth_f16 d0, hearth_f16 d1, hear
     return __builtin_expect(hearth_wasm_f16x8_any_infnan(dh), 0)
                ? hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_low_u16x8(dh))
                : hearth_wasm_f16x8_lo_finite(dh);
+}
+
+/* The fast path of hearth_wasm_scales4 for kernels that multiply the
+ * scales by an activation scale: each scale times 2^-112, exactly
+ * (hearth_wasm_f16x8_lo_scaled), to be multiplied by the activation's scale
+ * times 2^112 (at most 65504 * 2^112, below FLT_MAX), which gives the same
+ * products bit for bit, without a multiply or a branch per block. Wrong
+ * for inf/NaN: *top keeps the largest magnitude seen, and
+ * hearth_wasm_scales_nonfinite(*top) says if one was. */
+HEARTH_WASM_INLINE v128_t hearth_wasm_scales4_fast(const hearth_f16 d[4], v128_t *top) {
+    v128_t dh = wasm_i16x8_make((int16_t)d[0], (int16_t)d[1], (int16_t)d[2], (int16_t)d[3], 0, 0, 0, 0);
+    /* dh + dh drops the sign: inf/NaN are 0xf800 and up */
+    *top = wasm_u16x8_max(*top, wasm_i16x8_add(dh, dh));
+    return hearth_wasm_f16x8_lo_scaled(dh);
+}
+HEARTH_WASM_INLINE bool hearth_wasm_scales_nonfinite(v128_t top) {
+    return wasm_v128_any_true(wasm_u16x8_ge(top, wasm_i16x8_splat((int16_t)0xf800)));
 }
 
 /* The 8 6-bit scales (*sc) and mins (*m) of a Q4_K/Q5_K block as int16
