@@ -293,14 +293,18 @@ INLINE v128_t bit_to_4(v128_t h, int j) {
 /* Q4_K / Q5_K (q5: with the 5th bit from qh), R rows: per sub-block j of 32 the
  * unsigned codes against the activation, the 8 sums weighted by the 6-bit
  * scales in int32 and the mins through the activation's group sums, then
- * the reference's float expression. Q4_K/Q5_K layout: each 32 bytes of qs
+ * the reference's float expression (4 rows': in the lanes of one vector,
+ * their scales converted together). Q4_K/Q5_K layout: each 32 bytes of qs
  * hold sub-block 2p in their low nibbles and 2p+1 in their high ones;
  * qh[l] bit j is the 5th bit of element l of sub-block j. */
 INLINE void rows_q45_K(int R, bool q5, int64_t nb, float *out, const uint8_t *w, size_t ws,
                        size_t bsize, const hearth_block_q8_K *y) {
     const v128_t m4 = wasm_i8x16_splat(0x0F), zero = wasm_i32x4_splat(0);
-    float s[4] = {0.f, 0.f, 0.f, 0.f};
+    float s1 = 0.f;                    /* R = 1 */
+    v128_t s4 = wasm_f32x4_splat(0.f); /* R = 4: lane i is row i's sum */
     for (int64_t b = 0; b < nb; b++) {
+        v128_t sumi[4], summ[4];
+        hearth_f16 dd4[8]; /* R = 4: the rows' d, then their dmin */
         /* the 8 sub-blocks' activation sums (|sum| <= 32 * 128: int16) */
         v128_t bs0 = wasm_v128_load(y[b].bsums), bs1 = wasm_v128_load(y[b].bsums + 8);
         v128_t bs = wasm_i16x8_add(wasm_i16x8_shuffle(bs0, bs1, 0, 2, 4, 6, 8, 10, 12, 14),
@@ -338,12 +342,32 @@ INLINE void rows_q45_K(int R, bool q5, int64_t nb, float *out, const uint8_t *w,
             v128_t acc = wasm_i32x4_add(
                 wasm_i32x4_mul(hearth_wasm_hsum4_i32(d[0], d[1], d[2], d[3]), wasm_u32x4_extend_low_u16x8(sc)),
                 wasm_i32x4_mul(hearth_wasm_hsum4_i32(d[4], d[5], d[6], d[7]), wasm_u32x4_extend_high_u16x8(sc)));
-            int32_t summ = hearth_wasm_hsum_i32(wasm_i32x4_dot_i16x8(m, bs));
-            s[i] += y[b].d * (hearth_f16_to_f32(dd[0]) * (float)hearth_wasm_hsum_i32(acc) -
-                              hearth_f16_to_f32(dd[1]) * (float)summ);
+            sumi[i] = acc;
+            summ[i] = wasm_i32x4_dot_i16x8(m, bs);
+            dd4[i] = dd[0];
+            dd4[4 + i] = dd[1];
         }
+        if (R == 1) {
+            s1 += y[b].d * (hearth_f16_to_f32(dd4[0]) * (float)hearth_wasm_hsum_i32(sumi[0]) -
+                            hearth_f16_to_f32(dd4[4]) * (float)hearth_wasm_hsum_i32(summ[0]));
+            continue;
+        }
+        /* the 4 rows' scalar tail in the lanes: the same float operations */
+        v128_t d, dmin, h = wasm_v128_load(dd4);
+        if (__builtin_expect(hearth_wasm_f16x8_any_infnan(h), 0)) {
+            d = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_low_u16x8(h));
+            dmin = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_high_u16x8(h));
+        } else {
+            d = hearth_wasm_f16x8_lo_finite(h);
+            dmin = hearth_wasm_f16x8_hi_finite(h);
+        }
+        v128_t fi = wasm_f32x4_convert_i32x4(hearth_wasm_hsum4_i32(sumi[0], sumi[1], sumi[2], sumi[3]));
+        v128_t fm = wasm_f32x4_convert_i32x4(hearth_wasm_hsum4_i32(summ[0], summ[1], summ[2], summ[3]));
+        v128_t t = wasm_f32x4_sub(wasm_f32x4_mul(d, fi), wasm_f32x4_mul(dmin, fm));
+        s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(wasm_f32x4_splat(y[b].d), t));
     }
-    memcpy(out, s, (size_t)R * sizeof s[0]);
+    if (R == 4) wasm_v128_store(out, s4);
+    else out[0] = s1;
 }
 
 /* Q6_K, R rows: per group of 16 the 6-bit codes (0..63, rebuilt from ql's
