@@ -182,30 +182,74 @@ INLINE void gemv_q(int kind, int64_t n, int64_t nrows, float *out, const void *w
     }
 }
 
-/* Q4_1 / Q5_1 (q5), one row against Q8_1 activations: unsigned codes, the
- * min through the activation's s = d * sum(qs), the reference's expression.
- * (Their blocks have two scales each: a 4-row version gains little.) */
-INLINE float dot_qx_1(bool q5, int64_t nb, const uint8_t *w, const hearth_block_q8_1 *y) {
+/* Q4_1 / Q5_1 (q5), R rows (1 or 4) against Q8_1 activations: unsigned
+ * codes, the min through the activation's s = d * sum(qs), the reference's
+ * expression (4 rows': in the lanes of one vector, their d and m converted
+ * together). ys: the activation blocks' d and s as floats (2 per block,
+ * converted once per gemv). Added to out's values when carry. */
+INLINE void rows_qx_1(int R, bool q5, int64_t nb, float *out, const uint8_t *w, size_t ws,
+                      const hearth_block_q8_1 *y, const float *ys, bool carry) {
     const v128_t m4 = wasm_i8x16_splat(0x0F), zero = wasm_i32x4_splat(0);
-    float s = 0.f;
+    const size_t bsize = q5 ? sizeof(hearth_block_q5_1) : sizeof(hearth_block_q4_1);
+    float s1 = R == 1 && carry ? out[0] : 0.f;
+    v128_t s4 = R == 4 && carry ? wasm_v128_load(out) : wasm_f32x4_splat(0.f);
     for (int64_t b = 0; b < nb; b++) {
-        v128_t lo, hi;
-        hearth_f16 d, m;
-        if (q5) {
-            const hearth_block_q5_1 *x = (const hearth_block_q5_1 *)w + b;
-            hearth_wasm_codes5(x->qs, x->qh, &lo, &hi);
-            d = x->d, m = x->m;
-        } else {
-            const hearth_block_q4_1 *x = (const hearth_block_q4_1 *)w + b;
-            v128_t q = wasm_v128_load(x->qs);
-            lo = wasm_v128_and(q, m4), hi = wasm_v128_and(wasm_u16x8_shr(q, 4), m4);
-            d = x->d, m = x->m;
+        v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16), acc[4];
+        hearth_f16 dm[8]; /* the rows' d, then their m */
+        for (int i = 0; i < R; i++) {
+            const uint8_t *blk = w + (size_t)i * ws + (size_t)b * bsize;
+            v128_t lo, hi;
+            if (q5) {
+                const hearth_block_q5_1 *x = (const hearth_block_q5_1 *)blk;
+                hearth_wasm_codes5(x->qs, x->qh, &lo, &hi);
+                dm[i] = x->d, dm[4 + i] = x->m;
+            } else {
+                const hearth_block_q4_1 *x = (const hearth_block_q4_1 *)blk;
+                v128_t q = wasm_v128_load(x->qs);
+                lo = wasm_v128_and(q, m4), hi = wasm_v128_and(wasm_u16x8_shr(q, 4), m4);
+                dm[i] = x->d, dm[4 + i] = x->m;
+            }
+            acc[i] = dot_u7(dot_u7(zero, a0, lo), a1, hi);
         }
-        v128_t acc = dot_u7(dot_u7(zero, wasm_v128_load(y[b].qs), lo), wasm_v128_load(y[b].qs + 16), hi);
-        s += hearth_f16_to_f32(d) * hearth_f16_to_f32(y[b].d) * (float)hearth_wasm_hsum_i32(acc) +
-             hearth_f16_to_f32(m) * hearth_f16_to_f32(y[b].s);
+        float da = ys[2 * b], sa = ys[2 * b + 1];
+        if (R == 1) {
+            s1 += hearth_f16_to_f32(dm[0]) * da * (float)hearth_wasm_hsum_i32(acc[0]) + hearth_f16_to_f32(dm[4]) * sa;
+            continue;
+        }
+        v128_t d, m, h = wasm_v128_load(dm);
+        if (__builtin_expect(hearth_wasm_f16x8_any_infnan(h), 0)) {
+            d = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_low_u16x8(h));
+            m = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_high_u16x8(h));
+        } else {
+            d = hearth_wasm_f16x8_lo_finite(h);
+            m = hearth_wasm_f16x8_hi_finite(h);
+        }
+        v128_t sumi = wasm_f32x4_convert_i32x4(hearth_wasm_hsum4_i32(acc[0], acc[1], acc[2], acc[3]));
+        v128_t t = wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_f32x4_splat(da)), sumi);
+        s4 = wasm_f32x4_add(s4, wasm_f32x4_add(t, wasm_f32x4_mul(m, wasm_f32x4_splat(sa))));
     }
-    return s;
+    if (R == 4) wasm_v128_store(out, s4);
+    else out[0] = s1;
+}
+
+/* gemv: per chunk of MAXB blocks, the activation's d and s converted, then
+ * 4 rows at a time, then one (the same arithmetic per row either way). */
+INLINE void gemv_qx_1(bool q5, int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    const size_t bsize = q5 ? sizeof(hearth_block_q5_1) : sizeof(hearth_block_q4_1);
+    const hearth_block_q8_1 *y = act;
+    float ys[2 * MAXB];
+    int64_t nb = n / QK4_1;
+    for (int64_t b0 = 0; b0 < nb; b0 += MAXB) {
+        int64_t cb = nb - b0 < MAXB ? nb - b0 : MAXB;
+        for (int64_t b = 0; b < cb; b++) {
+            ys[2 * b] = hearth_f16_to_f32(y[b0 + b].d);
+            ys[2 * b + 1] = hearth_f16_to_f32(y[b0 + b].s);
+        }
+        const uint8_t *wb = (const uint8_t *)w + (size_t)b0 * bsize;
+        int64_t r = 0;
+        for (; r + 4 <= nrows; r += 4) rows_qx_1(4, q5, cb, out + r, wb + (size_t)r * ws, ws, y + b0, ys, b0 > 0);
+        for (; r < nrows; r++) rows_qx_1(1, q5, cb, out + r, wb + (size_t)r * ws, ws, y + b0, ys, b0 > 0);
+    }
 }
 
 /* The 16 group sums gs[g] (4 lanes each) weighted by 16 int32 scales given
@@ -463,10 +507,10 @@ static void gemv_q8_0(int64_t n, int64_t nrows, float *out, const void *w, size_
     gemv_q(W_Q8_0, n, nrows, out, w, ws, act);
 }
 static void gemv_q4_1(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
-    for (int64_t r = 0; r < nrows; r++) out[r] = dot_qx_1(false, n / QK4_1, (const uint8_t *)w + (size_t)r * ws, act);
+    gemv_qx_1(false, n, nrows, out, w, ws, act);
 }
 static void gemv_q5_1(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
-    for (int64_t r = 0; r < nrows; r++) out[r] = dot_qx_1(true, n / QK5_1, (const uint8_t *)w + (size_t)r * ws, act);
+    gemv_qx_1(true, n, nrows, out, w, ws, act);
 }
 static void gemv_q2_K(int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
     for (int64_t r = 0; r < nrows; r++) out[r] = dot_k23(false, n / QK_K, (const uint8_t *)w + (size_t)r * ws, act);
