@@ -552,26 +552,31 @@ typedef struct {
     v128_t v[4];
     int32_t bias; /* Q4_0: 8 * the sum of the codes */
     float d;      /* the scale */
-    float d112;   /* and times 2^112 (hearth_wasm_scales4_fast) */
+    float d112;   /* and times 2^112 (hearth_wasm_scales4_fast); Q8_1: its s */
 } act_block;
 
 /* Activation blocks per chunk: rows of up to 16384 elements in one (40 KB
  * on the stack), longer ones in several, with the rows' sums carried over. */
 enum { MAXB = 512 };
 
+/* One activation block's codes into p->v: widened, or first deinterleaved
+ * (even elements in lanes 0-7, odd ones in 8-15) for nibbles read as u16. */
+INLINE void widen_act(bool deinterleave, const int8_t *qs, act_block *p) {
+    v128_t a0 = wasm_v128_load(qs), a1 = wasm_v128_load(qs + 16);
+    if (deinterleave) {
+        a0 = wasm_i8x16_shuffle(a0, a0, 0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+        a1 = wasm_i8x16_shuffle(a1, a1, 0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+    }
+    p->v[0] = wasm_i16x8_extend_low_i8x16(a0);
+    p->v[1] = wasm_i16x8_extend_high_i8x16(a0);
+    p->v[2] = wasm_i16x8_extend_low_i8x16(a1);
+    p->v[3] = wasm_i16x8_extend_high_i8x16(a1);
+}
+
 INLINE void prepare(int kind, const hearth_block_q8_0 *y, int64_t nb, act_block *p) {
     for (int64_t b = 0; b < nb; b++) {
-        v128_t a0 = wasm_v128_load(y[b].qs), a1 = wasm_v128_load(y[b].qs + 16);
+        widen_act(kind == W_Q4_0, y[b].qs, &p[b]);
         p[b].bias = 0;
-        if (kind == W_Q4_0) {
-            /* even elements in lanes 0-7, odd ones in 8-15 */
-            a0 = wasm_i8x16_shuffle(a0, a0, 0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
-            a1 = wasm_i8x16_shuffle(a1, a1, 0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
-        }
-        p[b].v[0] = wasm_i16x8_extend_low_i8x16(a0);
-        p[b].v[1] = wasm_i16x8_extend_high_i8x16(a0);
-        p[b].v[2] = wasm_i16x8_extend_low_i8x16(a1);
-        p[b].v[3] = wasm_i16x8_extend_high_i8x16(a1);
         if (kind == W_Q4_0) {
             v128_t s = wasm_i16x8_add(wasm_i16x8_add(p[b].v[0], p[b].v[1]), wasm_i16x8_add(p[b].v[2], p[b].v[3]));
             p[b].bias = hearth_wasm_hsum_i32(wasm_i32x4_dot_i16x8(s, wasm_i16x8_splat(8)));
@@ -589,22 +594,30 @@ INLINE void prepare(int kind, const hearth_block_q8_0 *y, int64_t nb, act_block 
  * (SIMD128's u8 shift and i8 -> i16 high widening cost several x86
  * instructions each); the codes stay unsigned (0..15) and the bias of 8
  * comes off as the activation block's bias. */
-INLINE v128_t block_sums(int kind, const uint8_t *x, const act_block *p) {
-    if (kind == W_Q4_0) {
-        const v128_t m4 = wasm_i16x8_splat(0x0F);
-        v128_t v = wasm_v128_load(((const hearth_block_q4_0 *)x)->qs);
-        v128_t t = wasm_i32x4_dot_i16x8(wasm_v128_and(v, m4), p->v[0]);
-        t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v, 8), m4), p->v[1]));
-        t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v, 4), m4), p->v[2]));
-        return wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(v, 12), p->v[3]));
-    }
-    v128_t w0, w1;
-    if (kind == W_Q5_0) codes_q5_0(x, &w0, &w1);
-    else codes_q8_0(x, &w0, &w1);
+/* 16 nibble bytes v (Q4_0's and Q4_1's layout) against a deinterleaved
+ * activation block (see block_sums). */
+INLINE v128_t dot_nibbles(v128_t v, const act_block *p) {
+    const v128_t m4 = wasm_i16x8_splat(0x0F);
+    v128_t t = wasm_i32x4_dot_i16x8(wasm_v128_and(v, m4), p->v[0]);
+    t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v, 8), m4), p->v[1]));
+    t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v, 4), m4), p->v[2]));
+    return wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(v, 12), p->v[3]));
+}
+
+/* 32 int8 codes (w0, w1) against a widened activation block. */
+INLINE v128_t dot_widened(v128_t w0, v128_t w1, const act_block *p) {
     v128_t t = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w0), p->v[0]);
     t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w0), p->v[1]));
     t = wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(w1), p->v[2]));
     return wasm_i32x4_add(t, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(w1), p->v[3]));
+}
+
+INLINE v128_t block_sums(int kind, const uint8_t *x, const act_block *p) {
+    if (kind == W_Q4_0) return dot_nibbles(wasm_v128_load(((const hearth_block_q4_0 *)x)->qs), p);
+    v128_t w0, w1;
+    if (kind == W_Q5_0) codes_q5_0(x, &w0, &w1);
+    else codes_q8_0(x, &w0, &w1);
+    return dot_widened(w0, w1, p);
 }
 
 /* 4 rows of nb blocks of bsize bytes from w (ws apart): lane i accumulates
@@ -670,6 +683,71 @@ static void gemv_q5_0(int64_t n, int64_t nrows, float *out, const void *w, size_
     gemv_q(W_Q5_0, n, nrows, out, w, ws, act);
 }
 
+/* Q4_1 / Q5_1 against Q8_1 activations (d, s = d * sum(qs), the codes), 4
+ * rows at a time: each activation block prepared once per gemv
+ * (deinterleaved for Q4_1's nibbles, widened for Q5_1's codes), its d and s
+ * as floats; the unsigned codes against it, the min through s; the rows' d
+ * and m converted together, and per lane the reference's expression. Added
+ * to out's values when carry. */
+INLINE void rows4_qx_1(bool q5, int64_t nb, float *out, const uint8_t *w, size_t ws, const act_block *p,
+                       bool carry) {
+    const size_t bsize = q5 ? sizeof(hearth_block_q5_1) : sizeof(hearth_block_q4_1);
+    v128_t s4 = carry ? wasm_v128_load(out) : wasm_f32x4_splat(0.f);
+    for (int64_t b = 0; b < nb; b++) {
+        v128_t acc[4];
+        hearth_f16 dm[8]; /* the rows' d, then their m */
+        for (int i = 0; i < 4; i++) {
+            const uint8_t *blk = w + (size_t)i * ws + (size_t)b * bsize;
+            if (q5) {
+                const hearth_block_q5_1 *x = (const hearth_block_q5_1 *)blk;
+                v128_t w0, w1;
+                hearth_wasm_codes5(x->qs, x->qh, &w0, &w1);
+                acc[i] = dot_widened(w0, w1, p + b);
+                dm[i] = x->d, dm[4 + i] = x->m;
+            } else {
+                const hearth_block_q4_1 *x = (const hearth_block_q4_1 *)blk;
+                acc[i] = dot_nibbles(wasm_v128_load(x->qs), p + b);
+                dm[i] = x->d, dm[4 + i] = x->m;
+            }
+        }
+        v128_t d, m;
+        f16x8_to_f32(wasm_v128_load(dm), &d, &m);
+        v128_t sumi = wasm_f32x4_convert_i32x4(hearth_wasm_hsum4_i32(acc[0], acc[1], acc[2], acc[3]));
+        v128_t t = wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_f32x4_splat(p[b].d)), sumi);
+        s4 = wasm_f32x4_add(s4, wasm_f32x4_add(t, wasm_f32x4_mul(m, wasm_f32x4_splat(p[b].d112))));
+    }
+    wasm_v128_store(out, s4);
+}
+
+INLINE void gemv_qx_1(bool q5, int64_t n, int64_t nrows, float *out, const void *w, size_t ws, const void *act) {
+    const size_t bsize = q5 ? sizeof(hearth_block_q5_1) : sizeof(hearth_block_q4_1);
+    const hearth_block_q8_1 *y = act;
+    const uint8_t *wb = w;
+    int64_t nb = n / QK4_1, n4 = nrows & ~(int64_t)3;
+    act_block p[MAXB];
+    for (int64_t b0 = 0; n4 && b0 < nb; b0 += MAXB) {
+        int64_t cb = nb - b0 < MAXB ? nb - b0 : MAXB;
+        for (int64_t b = 0; b < cb; b++) {
+            widen_act(!q5, y[b0 + b].qs, &p[b]);
+            p[b].d = hearth_f16_to_f32(y[b0 + b].d);
+            p[b].d112 = hearth_f16_to_f32(y[b0 + b].s);
+        }
+        for (int64_t r = 0; r < n4; r += 4)
+            rows4_qx_1(q5, cb, out + r, wb + (size_t)r * ws + (size_t)b0 * bsize, ws, p, b0 > 0);
+    }
+    for (int64_t r = n4; r < nrows; r++) out[r] = (q5 ? dot_q5_1 : dot_q4_1)(n, wb + (size_t)r * ws, y);
+}
+
+static void gemv_q4_1(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                      const void *act) {
+    gemv_qx_1(false, n, nrows, out, w, ws, act);
+}
+
+static void gemv_q5_1(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
+                      const void *act) {
+    gemv_qx_1(true, n, nrows, out, w, ws, act);
+}
+
 #define WASM_KERNELS(name, fn)                                                               \
     static void gemv_##name(int64_t n, int64_t nrows, float *out, const void *w,             \
                             size_t w_stride, const void *act) {                              \
@@ -684,8 +762,8 @@ HEARTH_DOT_GEMM_BY_GEMV(bf16)
 HEARTH_DOT_GEMM_BY_GEMV(q8_0)
 HEARTH_DOT_GEMM_BY_GEMV(q4_0)
 HEARTH_DOT_GEMM_BY_GEMV(q5_0)
-WASM_KERNELS(q4_1, dot_q4_1)
-WASM_KERNELS(q5_1, dot_q5_1)
+HEARTH_DOT_GEMM_BY_GEMV(q4_1)
+HEARTH_DOT_GEMM_BY_GEMV(q5_1)
 WASM_KERNELS(q2_K, dot_q2_K)
 WASM_KERNELS(q3_K, dot_q3_K)
 HEARTH_DOT_GEMM_BY_GEMV(q4_K)
