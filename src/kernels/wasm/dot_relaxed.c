@@ -280,12 +280,12 @@ INLINE float dot_k23(bool q3, int64_t nb, const uint8_t *w, const hearth_block_q
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *qs, *hmask = NULL;
         v128_t sc[4];
-        int8_t sc3[16];
+        v128_t sc3 = wasm_i32x4_splat(0);
         if (q3) {
             const hearth_block_q3_K *x = (const hearth_block_q3_K *)w + b;
             qs = x->qs, hmask = x->hmask;
-            hearth_q3_K_scales(x->scales, sc3);
-            scales16(wasm_v128_load(sc3), true, sc);
+            sc3 = hearth_wasm_scales_q3_K(x->scales);
+            scales16(sc3, true, sc);
         } else {
             const hearth_block_q2_K *x = (const hearth_block_q2_K *)w + b;
             qs = x->qs;
@@ -313,8 +313,8 @@ INLINE float dot_k23(bool q3, int64_t nb, const uint8_t *w, const hearth_block_q
         v128_t bs0 = wasm_v128_load(y[b].bsums), bs1 = wasm_v128_load(y[b].bsums + 8);
         if (q3) {
             /* 4 x sum(scale x group sum): the codes' bias */
-            v128_t sl = wasm_i16x8_extend_low_i8x16(wasm_v128_load(sc3));
-            v128_t sh = wasm_i16x8_extend_high_i8x16(wasm_v128_load(sc3));
+            v128_t sl = wasm_i16x8_extend_low_i8x16(sc3);
+            v128_t sh = wasm_i16x8_extend_high_i8x16(sc3);
             sumi -= 4 * hearth_wasm_hsum_i32(wasm_i32x4_add(wasm_i32x4_dot_i16x8(sl, bs0), wasm_i32x4_dot_i16x8(sh, bs1)));
             s += y[b].d * hearth_f16_to_f32(((const hearth_block_q3_K *)w + b)->d) * (float)sumi;
         } else {

@@ -346,8 +346,12 @@ static float dot_q2_K(int64_t n, const void *w, const void *a) {
     float s = 0.f;
     for (int64_t b = 0; b < n / QK_K; b++) {
         int32_t sumi = hearth_wasm_hsum_i32(dot_k23(x[b].qs, NULL, NULL, x[b].scales, &y[b]));
-        int summ = 0;
-        for (int j = 0; j < 16; j++) summ += (x[b].scales[j] >> 4) * y[b].bsums[j];
+        /* the mins (high nibbles) against the activation's group sums */
+        v128_t mn = wasm_v128_and(wasm_u16x8_shr(wasm_v128_load(x[b].scales), 4), wasm_i8x16_splat(0x0F));
+        v128_t mdot = wasm_i32x4_add(
+            wasm_i32x4_dot_i16x8(wasm_u16x8_extend_low_u8x16(mn), wasm_v128_load(y[b].bsums)),
+            wasm_i32x4_dot_i16x8(wasm_u16x8_extend_high_u8x16(mn), wasm_v128_load(y[b].bsums + 8)));
+        int32_t summ = hearth_wasm_hsum_i32(mdot);
         s += y[b].d * (hearth_f16_to_f32(x[b].d) * (float)sumi - hearth_f16_to_f32(x[b].dmin) * (float)summ);
     }
     return s;
@@ -359,7 +363,7 @@ static float dot_q3_K(int64_t n, const void *w, const void *a) {
     float s = 0.f;
     int8_t sc[16];
     for (int64_t b = 0; b < n / QK_K; b++) {
-        hearth_q3_K_scales(x[b].scales, sc);
+        wasm_v128_store(sc, hearth_wasm_scales_q3_K(x[b].scales));
         int32_t sumi = hearth_wasm_hsum_i32(dot_k23(x[b].qs, x[b].hmask, sc, NULL, &y[b]));
         s += y[b].d * hearth_f16_to_f32(x[b].d) * (float)sumi;
     }

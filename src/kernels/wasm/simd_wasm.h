@@ -71,6 +71,28 @@ HEARTH_WASM_INLINE void hearth_wasm_scales_q4_K(const uint8_t *scales, v128_t *s
     *m = wasm_u16x8_extend_high_u8x16(res);
 }
 
+/* The 16 6-bit scales of a Q3_K block minus 32 as int8 lanes,
+ * hearth_q3_K_scales at once: scale j's low 4 bits are the low (j < 8) or
+ * high nibble of byte j % 8, its top 2 bits bits 2(j / 4), 2(j / 4) + 1 of
+ * byte 8 + j % 4. Reads the 12 bytes at s only. */
+HEARTH_WASM_INLINE v128_t hearth_wasm_scales_q3_K(const uint8_t *s) {
+    v128_t q = wasm_v128_load32_lane(s + 8, wasm_v128_load64_zero(s), 2); /* bytes 0-11 */
+    const v128_t m4 = wasm_i8x16_splat(0x0F), m2 = wasm_i8x16_splat(3);
+    v128_t lo = wasm_i8x16_shuffle(q, q, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7);
+    const v128_t first8 = wasm_i8x16_make(-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0);
+    lo = wasm_v128_and(wasm_v128_bitselect(lo, wasm_u16x8_shr(lo, 4), first8), m4);
+    /* bytes 8-11 four times, each copy shifted by its 2(j / 4) (u16 shifts:
+     * the mask drops what crosses a byte) */
+    v128_t t = wasm_i8x16_shuffle(q, q, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11, 8, 9, 10, 11);
+    const v128_t g0 = wasm_i32x4_make(-1, 0, 0, 0), g1 = wasm_i32x4_make(0, -1, 0, 0);
+    const v128_t g2 = wasm_i32x4_make(0, 0, -1, 0);
+    v128_t hi = wasm_v128_bitselect(t, wasm_u16x8_shr(t, 2), g0);
+    hi = wasm_v128_bitselect(hi, wasm_u16x8_shr(t, 4), wasm_v128_or(g0, g1));
+    hi = wasm_v128_bitselect(hi, wasm_u16x8_shr(t, 6), wasm_v128_or(wasm_v128_or(g0, g1), g2));
+    hi = wasm_v128_and(hi, m2);
+    return wasm_i8x16_sub(wasm_v128_or(lo, wasm_i16x8_shl(hi, 4)), wasm_i8x16_splat(32));
+}
+
 /* Q5_0 / Q5_1 codes (0..31, bias not removed): the nibbles with their 5th
  * bit, bit j of the little-endian u32 at qh for element j, spread to bytes
  * by one swizzle per 16 elements (16 scalar lane inserts cost V8 a long
