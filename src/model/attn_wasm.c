@@ -32,8 +32,22 @@ static inline void load_block(const hearth_attn_args *a, const void *base, heart
                               float *dst) {
     for (int k = 0; k < KB; k++) {
         size_t off = (size_t)(j0 + k) * a->kv_stride;
-        for (int b = 0; b < a->hd / 4; b++)
-            wasm_v128_store(dst + k * a->hd + b * 4, load4(base, type, off + (size_t)b * 4));
+        float *d = dst + k * a->hd;
+        int b = 0;
+        if (type == HEARTH_TYPE_F16) /* 8 values per inf/NaN check */
+            for (; b + 8 <= a->hd; b += 8) {
+                v128_t h = wasm_v128_load((const uint16_t *)base + off + b), lo, hi;
+                if (__builtin_expect(hearth_wasm_f16x8_any_infnan(h), 0)) {
+                    lo = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_low_u16x8(h));
+                    hi = hearth_wasm_f16x4_to_f32(wasm_u32x4_extend_high_u16x8(h));
+                } else {
+                    lo = hearth_wasm_f16x8_lo_finite(h);
+                    hi = hearth_wasm_f16x8_hi_finite(h);
+                }
+                wasm_v128_store(d + b, lo);
+                wasm_v128_store(d + b + 4, hi);
+            }
+        for (; b < a->hd; b += 4) wasm_v128_store(d + b, load4(base, type, off + (size_t)b));
     }
 }
 

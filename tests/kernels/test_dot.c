@@ -166,10 +166,10 @@ static void run_case(const dot_case *dc, hearth_dot_impl impl) {
     const hearth_type_traits *at = hearth_type_traits_get(ref->act_type);
     if (ref->act_type == HEARTH_TYPE_Q8_1) at = NULL; /* not a table type */
     static const int64_t lens32[] = {32, 64, 96, 224, 896, 32 * 37, 32 * 520}; /* 520 blocks: past ACT_CHUNK */
-    static const int64_t lensK[] = {256, 512, 1024, 4864};
+    static const int64_t lensK[] = {256, 512, 1024, 4864, 256 * 66}; /* 66 blocks: past MAXBK */
     static const int64_t lensF[] = {1, 7, 8, 15, 17, 33, 100, 896};
     const int64_t *lens = tt->blck_size == 1 ? lensF : tt->blck_size == 32 ? lens32 : lensK;
-    int nlens = tt->blck_size == 1 ? 8 : tt->blck_size == 32 ? 7 : 4;
+    int nlens = tt->blck_size == 1 ? 8 : tt->blck_size == 32 ? 7 : 5;
     err_stat st = {0, 0};
     char what[96];
     for (int raw = 0; raw < 2; raw++)

@@ -430,50 +430,84 @@ INLINE void deinterleave_i8(const int8_t *p, v128_t *e, v128_t *o) {
  * 2p+1 as (v & 15), (v >> 8) & 15, (v >> 4) & 15, v >> 12). Per row the
  * integer sums, the 6-bit scales and mins and the float expression are
  * dot_k4's, so the results are the reference's bit for bit. */
+/* One Q8_K activation block made ready for the 4-row Q4_K gemv: its 256
+ * codes as 16 pairs of even/odd int16 x 8, the 8 sub-blocks' sums (|sum| <=
+ * 32 * 128: int16) and its scale. */
+typedef struct {
+    v128_t ae[16], ao[16], bs;
+} act_block_k;
+
+/* Q8_K blocks per chunk (rows of up to 16384 elements in one, 34 KB) */
+enum { MAXBK = 64 };
+
+/* 4 rows of nb Q4_K blocks against the prepared activation: per sub-block
+ * the nibbles in int16 lanes as gemv_q4_0's, weighted by the 6-bit scales,
+ * the mins through the sub-block sums; then per lane the reference's float
+ * expression, the 4 rows' d and dmin converted together. */
+INLINE void rows4_q4_K(int64_t nb, float *out, const uint8_t *w, size_t ws, const hearth_block_q8_K *y,
+                       const act_block_k *p, bool carry) {
+    const v128_t m4 = wasm_i16x8_splat(0x0F);
+    v128_t s4 = carry ? wasm_v128_load(out) : wasm_f32x4_splat(0.f);
+    for (int64_t b = 0; b < nb; b++) {
+        const v128_t *ae = p[b].ae, *ao = p[b].ao;
+        v128_t sumi[4], summ[4];
+        hearth_f16 dd[8]; /* the rows' d, then their dmin */
+        for (int i = 0; i < 4; i++) {
+            const hearth_block_q4_K *x = (const hearth_block_q4_K *)(w + (size_t)i * ws) + b;
+            v128_t d[8]; /* sub-block j's integer dot product, in 4 lanes */
+            for (int q = 0; q < 4; q++) {
+                v128_t v0 = wasm_v128_load(x->qs + 32 * q), v1 = wasm_v128_load(x->qs + 32 * q + 16);
+                /* sub-block 2q: elements 64q + 0..31 = ae/ao[4q], [4q+1] */
+                v128_t d0 = wasm_i32x4_dot_i16x8(wasm_v128_and(v0, m4), ae[4 * q]);
+                d0 = wasm_i32x4_add(d0, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v0, 8), m4), ao[4 * q]));
+                d0 = wasm_i32x4_add(d0, wasm_i32x4_dot_i16x8(wasm_v128_and(v1, m4), ae[4 * q + 1]));
+                d[2 * q] = wasm_i32x4_add(d0, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v1, 8), m4), ao[4 * q + 1]));
+                /* sub-block 2q+1: elements 64q + 32..63 = ae/ao[4q+2], [4q+3] */
+                v128_t d1 = wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v0, 4), m4), ae[4 * q + 2]);
+                d1 = wasm_i32x4_add(d1, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(v0, 12), ao[4 * q + 2]));
+                d1 = wasm_i32x4_add(d1, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v1, 4), m4), ae[4 * q + 3]));
+                d[2 * q + 1] = wasm_i32x4_add(d1, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(v1, 12), ao[4 * q + 3]));
+            }
+            v128_t sc, m;
+            hearth_wasm_scales_q4_K(x->scales, &sc, &m);
+            sumi[i] = wasm_i32x4_add(
+                wasm_i32x4_mul(hearth_wasm_hsum4_i32(d[0], d[1], d[2], d[3]), wasm_u32x4_extend_low_u16x8(sc)),
+                wasm_i32x4_mul(hearth_wasm_hsum4_i32(d[4], d[5], d[6], d[7]), wasm_u32x4_extend_high_u16x8(sc)));
+            summ[i] = wasm_i32x4_dot_i16x8(m, p[b].bs);
+            dd[i] = x->d, dd[4 + i] = x->dmin;
+        }
+        v128_t d, dmin;
+        f16x8_to_f32(wasm_v128_load(dd), &d, &dmin);
+        v128_t fi = wasm_f32x4_convert_i32x4(hearth_wasm_hsum4_i32(sumi[0], sumi[1], sumi[2], sumi[3]));
+        v128_t fm = wasm_f32x4_convert_i32x4(hearth_wasm_hsum4_i32(summ[0], summ[1], summ[2], summ[3]));
+        v128_t t = wasm_f32x4_sub(wasm_f32x4_mul(d, fi), wasm_f32x4_mul(dmin, fm));
+        s4 = wasm_f32x4_add(s4, wasm_f32x4_mul(wasm_f32x4_splat(y[b].d), t));
+    }
+    wasm_v128_store(out, s4);
+}
+
+/* Q4_K gemv, 4 rows at a time on activation blocks prepared once per gemv
+ * (per chunk of MAXBK), then one at a time. */
 static void gemv_q4_K(int64_t n, int64_t nrows, float *out, const void *w, size_t ws,
                       const void *act) {
     const hearth_block_q8_K *y = act;
     const uint8_t *wb = w;
-    int64_t nb = n / QK_K, r = 0;
-    const v128_t m4 = wasm_i16x8_splat(0x0F);
-    for (; r + 4 <= nrows; r += 4) {
-        float s[4] = {0.f, 0.f, 0.f, 0.f};
-        for (int64_t b = 0; b < nb; b++) {
-            v128_t ae[16], ao[16]; /* (256 codes) as 16 pairs of even/odd int16 x 8 */
-            for (int k = 0; k < 16; k++) deinterleave_i8(y[b].qs + 16 * k, &ae[k], &ao[k]);
-            /* the 8 sub-blocks' activation sums (|sum| <= 32 * 128: int16) */
-            v128_t bs = wasm_i16x8_add(
-                wasm_i16x8_shuffle(wasm_v128_load(y[b].bsums), wasm_v128_load(y[b].bsums + 8), 0, 2, 4, 6, 8, 10, 12, 14),
-                wasm_i16x8_shuffle(wasm_v128_load(y[b].bsums), wasm_v128_load(y[b].bsums + 8), 1, 3, 5, 7, 9, 11, 13, 15));
-            for (int i = 0; i < 4; i++) {
-                const hearth_block_q4_K *x = (const hearth_block_q4_K *)(wb + (size_t)(r + i) * ws) + b;
-                v128_t d[8]; /* sub-block j's integer dot product, in 4 lanes */
-                for (int p = 0; p < 4; p++) {
-                    v128_t v0 = wasm_v128_load(x->qs + 32 * p), v1 = wasm_v128_load(x->qs + 32 * p + 16);
-                    /* sub-block 2p: elements 64p + 0..31 = ae/ao[4p], [4p+1] */
-                    v128_t d0 = wasm_i32x4_dot_i16x8(wasm_v128_and(v0, m4), ae[4 * p]);
-                    d0 = wasm_i32x4_add(d0, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v0, 8), m4), ao[4 * p]));
-                    d0 = wasm_i32x4_add(d0, wasm_i32x4_dot_i16x8(wasm_v128_and(v1, m4), ae[4 * p + 1]));
-                    d[2 * p] = wasm_i32x4_add(d0, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v1, 8), m4), ao[4 * p + 1]));
-                    /* sub-block 2p+1: elements 64p + 32..63 = ae/ao[4p+2], [4p+3] */
-                    v128_t d1 = wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v0, 4), m4), ae[4 * p + 2]);
-                    d1 = wasm_i32x4_add(d1, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(v0, 12), ao[4 * p + 2]));
-                    d1 = wasm_i32x4_add(d1, wasm_i32x4_dot_i16x8(wasm_v128_and(wasm_u16x8_shr(v1, 4), m4), ae[4 * p + 3]));
-                    d[2 * p + 1] = wasm_i32x4_add(d1, wasm_i32x4_dot_i16x8(wasm_u16x8_shr(v1, 12), ao[4 * p + 3]));
-                }
-                v128_t sc, m;
-                hearth_wasm_scales_q4_K(x->scales, &sc, &m);
-                v128_t acc = wasm_i32x4_add(
-                    wasm_i32x4_mul(hearth_wasm_hsum4_i32(d[0], d[1], d[2], d[3]), wasm_u32x4_extend_low_u16x8(sc)),
-                    wasm_i32x4_mul(hearth_wasm_hsum4_i32(d[4], d[5], d[6], d[7]), wasm_u32x4_extend_high_u16x8(sc)));
-                int32_t summ = hearth_wasm_hsum_i32(wasm_i32x4_dot_i16x8(m, bs));
-                s[i] += y[b].d * (hearth_f16_to_f32(x->d) * (float)hearth_wasm_hsum_i32(acc) -
-                                  hearth_f16_to_f32(x->dmin) * (float)summ);
-            }
+    int64_t nb = n / QK_K, n4 = nrows & ~(int64_t)3;
+    act_block_k p[MAXBK];
+    for (int64_t b0 = 0; n4 && b0 < nb; b0 += MAXBK) {
+        int64_t cb = nb - b0 < MAXBK ? nb - b0 : MAXBK;
+        for (int64_t b = 0; b < cb; b++) {
+            const hearth_block_q8_K *yb = &y[b0 + b];
+            for (int k = 0; k < 16; k++) deinterleave_i8(yb->qs + 16 * k, &p[b].ae[k], &p[b].ao[k]);
+            v128_t bs0 = wasm_v128_load(yb->bsums), bs1 = wasm_v128_load(yb->bsums + 8);
+            p[b].bs = wasm_i16x8_add(wasm_i16x8_shuffle(bs0, bs1, 0, 2, 4, 6, 8, 10, 12, 14),
+                                     wasm_i16x8_shuffle(bs0, bs1, 1, 3, 5, 7, 9, 11, 13, 15));
         }
-        memcpy(out + r, s, sizeof s);
+        for (int64_t r = 0; r < n4; r += 4)
+            rows4_q4_K(cb, out + r, wb + (size_t)r * ws + (size_t)b0 * sizeof(hearth_block_q4_K), ws, y + b0, p,
+                       b0 > 0);
     }
-    for (; r < nrows; r++) out[r] = dot_q4_K(n, wb + (size_t)r * ws, y);
+    for (int64_t r = n4; r < nrows; r++) out[r] = dot_q4_K(n, wb + (size_t)r * ws, y);
 }
 
 static float dot_q5_K(int64_t n, const void *w, const void *a) {
