@@ -1,10 +1,11 @@
 /*
  * bench_spec.c: speculative decoding's figures (issue 15).
  *
- *   bench_spec verify MODEL [-t THREADS] [--depth D] [--reps R]
+ *   bench_spec verify MODEL [-t THREADS] [--depth D] [--reps R] [--only K]
  *       The cost of one decode of k + 1 tokens with logits for all (what
  *       verifying k drafts costs) relative to one plain single-token step,
- *       for k = 1, 2, 4, 8, 16, after D tokens of context (default 128).
+ *       for k = 1, 2, 4, 8, 16 (or K alone), after D tokens of context
+ *       (default 128).
  *   bench_spec e2e TARGET (--draft MODEL | --lookup | --both MODEL)
  *                  [-t THREADS] [--max-tokens N] [--reps R] PROMPTS_FILE
  *       Greedy generation of every prompt (one per line; "\n" in a line is a
@@ -56,15 +57,16 @@ static hearth_model *open_model(const char *path, int threads) {
 
 static int verify_cost(int argc, char **argv) {
     const char *path = NULL;
-    int threads = 2, depth = 128, reps = 15;
+    int threads = 2, depth = 128, reps = 15, only = -1;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "-t") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--only") && i + 1 < argc) only = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--depth") && i + 1 < argc) depth = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else path = argv[i];
     }
     if (!path || reps < 1 || reps > 1000 || depth < 1) {
-        fprintf(stderr, "usage: bench_spec verify MODEL [-t N] [--depth D] [--reps R]\n");
+        fprintf(stderr, "usage: bench_spec verify MODEL [-t N] [--depth D] [--reps R] [--only K]\n");
         return 2;
     }
     hearth_model *m = open_model(path, threads);
@@ -94,6 +96,7 @@ static int verify_cost(int argc, char **argv) {
     double *v = malloc((size_t)reps * NK * sizeof *v);
     for (int r = -2; r < reps; r++) {
         for (size_t ki = 0; ki < NK; ki++) {
+            if (only >= 0 && ks[ki] != only && ks[ki] != 0) continue; /* --only K: a profile of K */
             hearth_batch b = {.n_tokens = ks[ki] + 1, .tokens = toks + depth, .logits = want};
             double t0 = now_ms();
             if (hearth_ctx_decode(c, &b, &e)) {
@@ -109,7 +112,8 @@ static int verify_cost(int argc, char **argv) {
     printf("verify cost, %s, %d threads, depth %d (median of %d):\n", path, threads, depth, reps);
     printf("  %-10s %10s %8s\n", "tokens", "ms", "x step");
     for (size_t ki = 0; ki < NK; ki++)
-        printf("  k=%-2d (%2d) %10.3f %8.2f\n", ks[ki], ks[ki] + 1, t[ki], t[ki] / t[0]);
+        if (only < 0 || ks[ki] == only || ks[ki] == 0)
+            printf("  k=%-2d (%2d) %10.3f %8.2f\n", ks[ki], ks[ki] + 1, t[ki], t[ki] / t[0]);
     free(v);
     free(toks);
     hearth_ctx_free(c);
